@@ -1,0 +1,609 @@
+//! The HTTP client: one pooled reqwest client, Basic auth, strict error mapping and an audit
+//! event for every attempt. Cheap to clone; share one per process.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result, TimeoutPhase, excerpt};
+use crate::request::{Accept, Method, Request};
+use crate::version::FirmwareVersion;
+
+/// Target of the audit events (one per HTTP attempt).
+pub const AUDIT_TARGET: &str = "opnsense_api::audit";
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    api_key: String,
+    api_secret: String,
+    verify_tls: bool,
+    ca_file: Option<PathBuf>,
+    ca_pem: Option<Vec<u8>>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    allow_insecure_http: bool,
+    firmware_version: Option<FirmwareVersion>,
+}
+
+// Hand-written so the secret can never be printed.
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("api_secret", &"<redacted>")
+            .field("verify_tls", &self.verify_tls)
+            .field("ca_file", &self.ca_file)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Starts a builder for the firewall at `base_url` (e.g. `https://192.168.1.1`; a path prefix
+    /// such as `https://fw.example/opnsense` is kept; `/api/` is appended).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            api_key: String::new(),
+            api_secret: String::new(),
+            verify_tls: true,
+            ca_file: None,
+            ca_pem: None,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            allow_insecure_http: false,
+            firmware_version: None,
+        }
+    }
+
+    /// API key and secret (System > Access > Users > API keys), sent as HTTP Basic auth.
+    #[must_use]
+    pub fn credentials(mut self, key: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.api_key = key.into();
+        self.api_secret = secret.into();
+        self
+    }
+
+    /// Verify the firewall's TLS certificate (default: true). Prefer [`Self::ca_file`].
+    #[must_use]
+    pub fn verify_tls(mut self, verify: bool) -> Self {
+        self.verify_tls = verify;
+        self
+    }
+
+    /// Trust this CA certificate (PEM file) in addition to the system roots, so a self-signed
+    /// firewall can be verified instead of turning verification off.
+    #[must_use]
+    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.ca_file = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Trust this CA certificate given as PEM text.
+    #[must_use]
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Limit for establishing TCP + TLS (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Limit for waiting on each read of the response (default 60 s).
+    #[must_use]
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = t;
+        self
+    }
+
+    /// Accept `http://` URLs. For tests against plain-HTTP mocks only: never use it for a firewall.
+    #[must_use]
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Skip the firmware lookup and assume this version.
+    #[must_use]
+    pub fn firmware_version(mut self, v: FirmwareVersion) -> Self {
+        self.firmware_version = Some(v);
+        self
+    }
+
+    /// Validates the settings and builds the client. No network traffic happens here.
+    pub fn build(self) -> Result<Client> {
+        let api_base = normalise_base_url(&self.base_url, self.allow_insecure_http)?;
+        if self.api_key.is_empty() || self.api_secret.is_empty() {
+            return Err(Error::Config(
+                "an API key and secret are required (System > Access > Users > API keys)".into(),
+            ));
+        }
+        for (what, d) in [
+            ("connect timeout", self.connect_timeout),
+            ("read timeout", self.read_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(Error::Config(format!(
+                    "the {what} must be greater than zero"
+                )));
+            }
+        }
+        let mut http = reqwest::Client::builder()
+            .user_agent(concat!("opnsense-api/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(!self.allow_insecure_http)
+            .tls_danger_accept_invalid_certs(!self.verify_tls);
+        let mut pems = Vec::new();
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Config(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+            pems.push((path.display().to_string(), pem));
+        }
+        if let Some(pem) = &self.ca_pem {
+            pems.push(("CA PEM".to_owned(), pem.clone()));
+        }
+        for (origin, pem) in pems {
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::Config(format!("{origin} is not a PEM certificate: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::Config(format!("{origin} holds no PEM certificate")));
+            }
+            http = http.tls_certs_merge(certs);
+        }
+        let http = http
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let host = api_base
+            .host_str()
+            .map(|h| match api_base.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_owned(),
+            })
+            .unwrap_or_default();
+        let version = OnceCell::new_with(self.firmware_version.map(Some));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_base,
+                host,
+                api_key: self.api_key,
+                api_secret: self.api_secret,
+                connect_timeout: self.connect_timeout,
+                read_timeout: self.read_timeout,
+                version,
+            }),
+        })
+    }
+}
+
+fn normalise_base_url(raw: &str, allow_http: bool) -> Result<reqwest::Url> {
+    let trimmed = raw.trim();
+    let mut url = reqwest::Url::parse(trimmed)
+        .map_err(|e| Error::Config(format!("{trimmed:?} is not a valid URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Err(Error::Config(
+                "the OPNsense URL must use https:// (the API key would travel in clear text over http)"
+                    .into(),
+            ));
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "the OPNsense URL must use https://, not {other}://"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!("{trimmed:?} has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(
+            "put the API key and secret in their own settings, not in the URL".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(
+            "the OPNsense URL must not have a query or fragment".into(),
+        ));
+    }
+    let mut path = url.path().trim_end_matches('/').to_owned();
+    if path.ends_with("/api") {
+        path.truncate(path.len() - 4);
+    }
+    url.set_path(&format!("{path}/api/"));
+    Ok(url)
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_base: reqwest::Url,
+    host: String,
+    api_key: String,
+    api_secret: String,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    version: OnceCell<Option<FirmwareVersion>>,
+}
+
+/// A client for one OPNsense firewall. Cloning shares the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_base", &self.inner.api_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A response body as received.
+pub(crate) enum Body {
+    Json(Value),
+    Text(String),
+}
+
+impl Client {
+    /// Starts a [`ClientBuilder`].
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(base_url)
+    }
+
+    /// The `.../api/` URL every path is relative to.
+    pub fn api_base(&self) -> &str {
+        self.inner.api_base.as_str()
+    }
+
+    /// Sends `req` and decodes a JSON answer as `T`.
+    pub async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let path = req.path.clone();
+        let v = self.execute(req, |_, v| Ok(v)).await?;
+        crate::outcome::decode(&path, v)
+    }
+
+    /// Sends `req` and returns the JSON answer after `interpret` has judged it (so application
+    /// failures such as `{"result":"failed"}` are audited as rejected, not success).
+    pub async fn execute<T>(
+        &self,
+        req: Request,
+        interpret: impl FnOnce(&str, Value) -> Result<T>,
+    ) -> Result<T> {
+        self.run(req, |path, body| match body {
+            Body::Json(v) => interpret(path, v),
+            Body::Text(_) => unreachable_text(path),
+        })
+        .await
+    }
+
+    /// Sends `req` and returns the raw text body.
+    pub async fn send_text(&self, req: Request) -> Result<String> {
+        self.run(req.text(), |path, body| match body {
+            Body::Text(t) => Ok(t),
+            Body::Json(v) => Ok(crate::outcome::decode::<Value>(path, v)?.to_string()),
+        })
+        .await
+    }
+
+    async fn run<T>(
+        &self,
+        req: Request,
+        interpret: impl FnOnce(&str, Body) -> Result<T>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let ts = humantime::format_rfc3339_micros(SystemTime::now());
+        let req_id = uuid::Uuid::new_v4();
+        let method = req.method.as_str();
+        let path = req.path.clone();
+        let (status, result) = match self.transmit(&req).await {
+            Ok((status, body)) => (Some(status), interpret(&path, body)),
+            Err((status, e)) => (status, Err(e)),
+        };
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(Error::Timeout { .. }) => "timeout",
+            Err(
+                Error::Validation { .. }
+                | Error::NotFound { .. }
+                | Error::Unauthorized { .. }
+                | Error::Forbidden { .. }
+                | Error::ActionFailed { .. },
+            ) => "rejected",
+            Err(_) => "error",
+        };
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            target: AUDIT_TARGET,
+            ts = %ts,
+            req_id = %req_id,
+            method,
+            path = %path,
+            status = status,
+            outcome,
+            elapsed_ms,
+            "opnsense call"
+        );
+        result
+    }
+
+    /// One HTTP exchange. Errors carry the HTTP status when there was one.
+    async fn transmit(&self, req: &Request) -> Result<(u16, Body), (Option<u16>, Error)> {
+        let inner = &self.inner;
+        let url = inner
+            .api_base
+            .join(&req.path)
+            .map_err(|e| (None, Error::invalid("path", e.to_string())))?;
+        let method = req.method.as_str();
+        let mut builder = match req.method {
+            Method::Get => inner.http.get(url),
+            Method::Post => inner.http.post(url),
+        }
+        .basic_auth(&inner.api_key, Some(&inner.api_secret))
+        .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = &req.body {
+            builder = builder.json(body);
+        }
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| (None, self.transport_error(&e, method, &req.path)))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| (Some(status), self.transport_error(&e, method, &req.path)))?;
+        let text = String::from_utf8_lossy(&bytes);
+        if !(200..300).contains(&status) {
+            return Err((
+                Some(status),
+                self.status_error(status, method, &req.path, &text),
+            ));
+        }
+        match req.accept {
+            Accept::Text => Ok((status, Body::Text(text.into_owned()))),
+            Accept::Json => serde_json::from_str(&text)
+                .map(|v| (status, Body::Json(v)))
+                .map_err(|e| {
+                    let reason = if e.is_eof() {
+                        "the JSON body is truncated".to_owned()
+                    } else if text.trim_start().starts_with('<') {
+                        "expected JSON but got HTML (is the URL the firewall's API, not a proxy or login page?)".to_owned()
+                    } else {
+                        format!("the body is not valid JSON ({e})")
+                    };
+                    (
+                        Some(status),
+                        Error::InvalidResponse {
+                            path: req.path.clone(),
+                            reason,
+                            excerpt: excerpt(&text),
+                        },
+                    )
+                }),
+        }
+    }
+
+    fn transport_error(&self, e: &reqwest::Error, method: &'static str, path: &str) -> Error {
+        let host = self.inner.host.clone();
+        let chain = error_chain(e);
+        if e.is_timeout() {
+            let phase = if e.is_connect() {
+                TimeoutPhase::Connect
+            } else {
+                TimeoutPhase::Read
+            };
+            let after = match phase {
+                TimeoutPhase::Connect => self.inner.connect_timeout,
+                TimeoutPhase::Read => self.inner.read_timeout,
+            };
+            return Error::Timeout {
+                phase,
+                after,
+                method,
+                path: path.to_owned(),
+            };
+        }
+        let lower = chain.to_ascii_lowercase();
+        if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+            || lower.contains("unknownissuer")
+        {
+            return Error::Tls {
+                host,
+                detail: chain,
+            };
+        }
+        if e.is_connect() {
+            return Error::Connect {
+                host,
+                detail: chain,
+            };
+        }
+        if e.is_body() || e.is_decode() {
+            return Error::InvalidResponse {
+                path: path.to_owned(),
+                reason: format!("the response body was cut short ({chain})"),
+                excerpt: String::new(),
+            };
+        }
+        Error::Connect {
+            host,
+            detail: chain,
+        }
+    }
+
+    fn status_error(&self, status: u16, method: &'static str, path: &str, body: &str) -> Error {
+        match status {
+            401 => Error::Unauthorized {
+                path: path.to_owned(),
+            },
+            403 => Error::Forbidden {
+                path: path.to_owned(),
+            },
+            404 => {
+                let version_note = match self.inner.version.get() {
+                    Some(Some(v)) => format!(" ({v})"),
+                    _ => String::new(),
+                };
+                Error::EndpointNotFound {
+                    path: path.to_owned(),
+                    version_note,
+                }
+            }
+            300..=399 => Error::Http {
+                status,
+                method,
+                path: path.to_owned(),
+                message: "redirected; point the URL at the firewall's HTTPS address".into(),
+            },
+            _ => Error::Http {
+                status,
+                method,
+                path: path.to_owned(),
+                message: error_message(body),
+            },
+        }
+    }
+
+    /// The firewall's firmware version, read once from `core/firmware/status` and cached.
+    ///
+    /// Never fails: `None` means unknown (no privilege, old firmware, unreachable), in which case
+    /// callers should assume the newest behaviour. A transient failure is retried on the next call.
+    pub async fn firmware_version(&self) -> Option<FirmwareVersion> {
+        let found = self
+            .inner
+            .version
+            .get_or_try_init(|| async {
+                match self
+                    .send_json::<Value>(Request::get("core/firmware/status"))
+                    .await
+                {
+                    Ok(v) => Ok(FirmwareVersion::from_firmware_status(&v)),
+                    Err(
+                        Error::Unauthorized { .. }
+                        | Error::Forbidden { .. }
+                        | Error::EndpointNotFound { .. }
+                        | Error::InvalidResponse { .. },
+                    ) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await;
+        found.ok().copied().flatten()
+    }
+}
+
+fn unreachable_text<T>(path: &str) -> Result<T> {
+    Err(Error::InvalidResponse {
+        path: path.to_owned(),
+        reason: "expected JSON".into(),
+        excerpt: String::new(),
+    })
+}
+
+/// OPNsense's error envelope: `{"errorMessage","errorTitle"}` or `{"status","message"}`.
+fn error_message(body: &str) -> String {
+    if let Ok(v) = serde_json::from_str::<Value>(body) {
+        let msg = v
+            .get("errorMessage")
+            .or_else(|| v.get("message"))
+            .and_then(Value::as_str);
+        let title = v
+            .get("errorTitle")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty());
+        match (title, msg) {
+            (Some(t), Some(m)) => return format!("{t}: {}", m.trim()),
+            (None, Some(m)) => return m.trim().to_owned(),
+            _ => {}
+        }
+    }
+    if body.trim().is_empty() {
+        "empty body".into()
+    } else {
+        format!("body starts with {:?}", excerpt(body))
+    }
+}
+
+/// The error and its sources, joined, for diagnosis (never contains credentials: reqwest
+/// errors carry the URL, which has none, and no headers).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        let u = normalise_base_url("https://fw.example", false).expect("ok");
+        assert_eq!(u.as_str(), "https://fw.example/api/");
+        let u = normalise_base_url("HTTPS://fw.example/sub/", false).expect("ok");
+        assert_eq!(u.as_str(), "https://fw.example/sub/api/");
+        let u = normalise_base_url("https://fw.example/api", false).expect("ok");
+        assert_eq!(u.as_str(), "https://fw.example/api/");
+        for bad in [
+            "http://fw.example",
+            "ftp://fw.example",
+            "fw.example",
+            "https://user:pw@fw.example",
+            "https://fw.example/?x=1",
+        ] {
+            normalise_base_url(bad, false).expect_err(bad);
+        }
+        normalise_base_url("http://127.0.0.1:1", true).expect("allowed for tests");
+    }
+
+    #[test]
+    fn builder_debug_hides_secret() {
+        let b = ClientBuilder::new("https://fw").credentials("key", "s3cr3t-value");
+        let dbg = format!("{b:?}");
+        assert!(
+            !dbg.contains("s3cr3t-value") && !dbg.contains("key\""),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn error_envelopes() {
+        assert_eq!(
+            error_message(r#"{"errorMessage":"Cannot delete","errorTitle":"Alias in use"}"#),
+            "Alias in use: Cannot delete"
+        );
+        assert_eq!(
+            error_message(r#"{"errorMessage":"Unexpected error, check log for details"}"#),
+            "Unexpected error, check log for details"
+        );
+        assert!(error_message("<html>502</html>").contains("<html>"));
+    }
+}

@@ -1,0 +1,262 @@
+//! Every way a call to OPNsense can fail, each saying what to do next.
+//!
+//! OPNsense reports many failures with HTTP 200 (`{"result":"failed"}`, `[]`, `{"status":"error"}`):
+//! those are mapped here too, so a caller never mistakes a refused change for a success.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Result alias used throughout the SDK.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which phase of an HTTP exchange ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// Establishing TCP + TLS.
+    Connect,
+    /// Waiting for (or reading) the response.
+    Read,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connect",
+            Self::Read => "read",
+        })
+    }
+}
+
+/// An error from the SDK. `Display` is a complete sentence an operator (or an AI) can act on;
+/// no variant ever carries the API secret or a request body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A caller-supplied value was refused before any request was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The argument or field that was refused.
+        field: String,
+        /// The rule it broke.
+        reason: String,
+    },
+
+    /// The client configuration is unusable (bad URL, unreadable CA file, ...).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+
+    /// TCP connection refused, host unknown or unreachable.
+    #[error(
+        "cannot connect to OPNsense at {host}: {detail}; check the URL and that the firewall's web GUI/API is reachable from here"
+    )]
+    Connect {
+        /// host:port that was dialled.
+        host: String,
+        /// The lower-level cause, without secrets.
+        detail: String,
+    },
+
+    /// The TLS handshake failed, most often because the firewall's certificate is not trusted.
+    #[error(
+        "TLS handshake with {host} failed: {detail}; if the firewall uses a self-signed certificate, give its CA certificate (PEM) with the CA file option (OPNSENSE_CA_FILE) rather than turning verification off"
+    )]
+    Tls {
+        /// host:port that was dialled.
+        host: String,
+        /// The lower-level cause.
+        detail: String,
+    },
+
+    /// No answer in time.
+    #[error(
+        "{phase} timeout after {after:?} on {method} {path}; the firewall may be overloaded or unreachable (raise the {phase} timeout if this call is known to be slow)"
+    )]
+    Timeout {
+        /// Connect or read.
+        phase: TimeoutPhase,
+        /// The configured limit that was hit.
+        after: Duration,
+        /// HTTP method.
+        method: &'static str,
+        /// API path (relative to `/api/`).
+        path: String,
+    },
+
+    /// HTTP 401: the key/secret pair was not accepted.
+    #[error(
+        "OPNsense rejected the API credentials (HTTP 401) on {path}; check the API key and secret (System > Access > Users > API keys)"
+    )]
+    Unauthorized {
+        /// API path.
+        path: String,
+    },
+
+    /// HTTP 403: the key is valid but its user lacks the privilege for this page.
+    #[error(
+        "the API user lacks the privilege for {path} (HTTP 403); grant it in System > Access > Users/Groups > Effective privileges"
+    )]
+    Forbidden {
+        /// API path.
+        path: String,
+    },
+
+    /// HTTP 404: the endpoint does not exist on this firewall.
+    #[error(
+        "endpoint {path} not found (HTTP 404); it is missing on this OPNsense version{version_note} or its plugin is not installed"
+    )]
+    EndpointNotFound {
+        /// API path.
+        path: String,
+        /// e.g. " (26.7.2)" when the firmware version is known, else empty.
+        version_note: String,
+    },
+
+    /// The endpoint exists in 26.1 but was removed in the firmware this client talks to.
+    #[error("{feature} is not available on OPNsense {version}: {hint}")]
+    Unsupported {
+        /// What was asked for.
+        feature: &'static str,
+        /// The firewall's version.
+        version: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
+
+    /// Any other HTTP error status (4xx other than the above, 5xx).
+    #[error("OPNsense answered HTTP {status} on {method} {path}: {message}")]
+    Http {
+        /// HTTP status code.
+        status: u16,
+        /// HTTP method.
+        method: &'static str,
+        /// API path.
+        path: String,
+        /// OPNsense's `errorMessage` (and `errorTitle`), or a short excerpt of the body.
+        message: String,
+    },
+
+    /// The body could not be understood (not JSON, truncated, or not the expected shape).
+    #[error("unexpected response from {path}: {reason}; body starts with: {excerpt:?}")]
+    InvalidResponse {
+        /// API path.
+        path: String,
+        /// What was wrong with it.
+        reason: String,
+        /// At most 200 characters of the body.
+        excerpt: String,
+    },
+
+    /// OPNsense refused a change (HTTP 200 `{"result":"failed","validations":{...}}`).
+    #[error("OPNsense refused the change on {path}: {}", format_validations(.errors))]
+    Validation {
+        /// API path.
+        path: String,
+        /// Field path (e.g. `rule.source_net`) -> every message OPNsense gave for it.
+        /// Empty when OPNsense said "failed" without details (e.g. missing wrapper).
+        errors: BTreeMap<String, Vec<String>>,
+    },
+
+    /// The object does not exist (a get answered `[]`, a delete answered `not found`, ...).
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// What was looked for ("firewall rule", "alias", ...).
+        kind: &'static str,
+        /// The uuid or name that was looked for.
+        id: String,
+    },
+
+    /// An apply/reconfigure/service action answered with a failure status.
+    #[error("{action} failed on {path}: OPNsense said {status:?}")]
+    ActionFailed {
+        /// What was attempted ("apply firewall rules", ...).
+        action: &'static str,
+        /// API path.
+        path: String,
+        /// The status text OPNsense returned.
+        status: String,
+    },
+}
+
+fn format_validations(errors: &BTreeMap<String, Vec<String>>) -> String {
+    if errors.is_empty() {
+        return "the request was rejected without details (wrong wrapper key, or not a POST)"
+            .into();
+    }
+    errors
+        .iter()
+        .map(|(field, msgs)| format!("{field}: {}", msgs.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// True when nothing was sent to OPNsense (input or configuration refused locally).
+    pub fn is_local(&self) -> bool {
+        matches!(self, Self::InvalidInput { .. } | Self::Config(_))
+    }
+
+    /// The HTTP status OPNsense answered with, when there was one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Forbidden { .. } => Some(403),
+            Self::EndpointNotFound { .. } => Some(404),
+            Self::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A short, single-line, char-boundary-safe excerpt of a response body.
+pub(crate) fn excerpt(body: &str) -> String {
+    const MAX: usize = 200;
+    let flat: String = body
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX)
+        .collect();
+    if body.chars().count() > MAX {
+        format!("{flat}…")
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_lists_every_field_and_message() {
+        let mut errors = BTreeMap::new();
+        errors.insert("rule.source_net".to_owned(), vec!["bad net".to_owned()]);
+        errors.insert(
+            "rule.destination_port".to_owned(),
+            vec!["one".to_owned(), "two".to_owned()],
+        );
+        let e = Error::Validation {
+            path: "firewall/filter/add_rule".into(),
+            errors,
+        };
+        let text = e.to_string();
+        assert!(text.contains("rule.source_net: bad net"), "{text}");
+        assert!(text.contains("rule.destination_port: one two"), "{text}");
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_single_line() {
+        let body = "é\n".repeat(500);
+        let ex = excerpt(&body);
+        assert!(!ex.contains('\n'));
+        assert!(ex.chars().count() <= 201);
+    }
+}

@@ -1,0 +1,208 @@
+//! Values that may be placed in a URL path, each checked before any I/O.
+//!
+//! Nothing a caller supplies reaches a request path without passing one of these types:
+//! `../`, `/`, `?`, `#`, `%2f`, whitespace and control characters can never change the path.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// An OPNsense record id: exactly 8-4-4-4-12 hexadecimal digits (any case), nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uuid(String);
+
+impl Uuid {
+    /// Checks `s` strictly: no surrounding whitespace, no trailing newline, no braces.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::parse_field("uuid", s)
+    }
+
+    /// Like [`Uuid::parse`] but names `field` in the error.
+    pub fn parse_field(field: &str, s: &str) -> Result<Self> {
+        let ok = s.len() == 36
+            && s.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            });
+        if ok {
+            Ok(Self(s.to_ascii_lowercase()))
+        } else {
+            Err(Error::invalid(
+                field,
+                format!(
+                    "{:?} is not a uuid (expected 8-4-4-4-12 hexadecimal digits, e.g. 0b7e0b9c-3c2a-4c9e-9d39-5f6d2f1f4a10)",
+                    crate::error::excerpt(s)
+                ),
+            ))
+        }
+    }
+
+    /// The canonical (lower-case) text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Uuid {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl AsRef<str> for Uuid {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A firewall alias name as OPNsense accepts it in a path: 1 to 32 of `[A-Za-z0-9_]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AliasName(String);
+
+impl AliasName {
+    /// Checks `s` strictly (a trailing newline is refused, unlike Python's `re.match`).
+    pub fn parse(s: &str) -> Result<Self> {
+        let ok = (1..=32).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "name",
+                format!(
+                    "{:?} is not an alias name (1 to 32 letters, digits or underscores)",
+                    crate::error::excerpt(s)
+                ),
+            ))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AliasName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A savepoint revision as returned by `firewall/filter/savepoint`: digits and at most one dot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Revision(String);
+
+impl Revision {
+    /// Checks `s` (e.g. `"1767361234.57"`).
+    pub fn parse(s: &str) -> Result<Self> {
+        let dots = s.bytes().filter(|b| *b == b'.').count();
+        let ok = !s.is_empty()
+            && s.len() <= 32
+            && dots <= 1
+            && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && s.as_bytes()[0].is_ascii_digit();
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "revision",
+                format!(
+                    "{:?} is not a savepoint revision (digits with an optional fraction, e.g. 1767361234.57)",
+                    crate::error::excerpt(s)
+                ),
+            ))
+        }
+    }
+
+    /// The revision text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Percent-encodes one path segment so it can never add a segment, a query or a fragment.
+/// Used as a second line of defence; the typed values above are already safe.
+pub fn encode_segment(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+    let encoded = utf8_percent_encode(s, SEGMENT).to_string();
+    // "." and ".." are path operators even when encoded by some servers: spell them out.
+    match encoded.as_str() {
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        _ => encoded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_accepts_any_case_and_canonicalises() {
+        let u = Uuid::parse("5B5C6A52-4D7E-4B2B-9A43-1F0E7A3C9D01").expect("valid");
+        assert_eq!(u.as_str(), "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01");
+    }
+
+    #[test]
+    fn uuid_refuses_anything_else() {
+        for bad in [
+            "",
+            "not-a-uuid",
+            "../../etc/passwd",
+            "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01\n",
+            " 5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
+            "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01/x",
+            "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d0",
+            "5b5c6a52x4d7e-4b2b-9a43-1f0e7a3c9d01",
+            "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d0g",
+            "5b5c6a52-4d7e-4b2b-9a43%2f1f0e7a3c9d0",
+            "é5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
+        ] {
+            let err = Uuid::parse(bad).expect_err(bad);
+            assert!(err.to_string().starts_with("invalid uuid"), "{err}");
+        }
+    }
+
+    #[test]
+    fn alias_name_rules() {
+        for good in ["A", "my_alias_1", "MyAlias", &"a".repeat(32)] {
+            AliasName::parse(good).expect(good);
+        }
+        for bad in ["", "foo/bar", "../..", "a.b", "foo\n", &"a".repeat(33), "é"] {
+            AliasName::parse(bad).expect_err(bad);
+        }
+    }
+
+    #[test]
+    fn revision_rules() {
+        Revision::parse("1767361234.57").expect("valid");
+        Revision::parse("1767361234").expect("valid");
+        for bad in ["", ".5", "1.2.3", "1/2", "12a", "1\n"] {
+            Revision::parse(bad).expect_err(bad);
+        }
+    }
+
+    #[test]
+    fn segments_cannot_escape() {
+        assert_eq!(encode_segment("../x"), "..%2Fx");
+        assert_eq!(encode_segment(".."), "%2E%2E");
+        assert_eq!(encode_segment("a?b#c"), "a%3Fb%23c");
+        assert_eq!(encode_segment("%2f"), "%252f");
+    }
+}

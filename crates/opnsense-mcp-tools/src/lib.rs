@@ -1,0 +1,1 @@
+//! The OPNsense MCP tool catalogue (work in progress).

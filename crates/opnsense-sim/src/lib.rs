@@ -1,0 +1,478 @@
+//! A stateful OPNsense 26.x REST API simulator served over HTTPS on loopback.
+//!
+//! The simulator keeps a *staged* configuration (what `add_*`/`set_*`/`del_*` write, like
+//! `config.xml`) and a *live* one (what `apply`/`reconfigure` loaded into the running
+//! services), answers with the exact shapes and validation messages of OPNsense 26.1, and
+//! can inject faults (latency, errors, stalls, HTML 502, an API lockout after a bad
+//! filter apply) so a client can be tested, demonstrated and benchmarked without a
+//! firewall.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), opnsense_sim::SimError> {
+//! use opnsense_sim::{SimConfig, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig::default()).await?;
+//! println!("{} (CA: {})", sim.base_url(), sim.ca_file().display());
+//! // ... talk to sim.base_url() with sim.api_key()/sim.api_secret() ...
+//! assert!(sim.live().filter_rules.len() >= 12);
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod areas;
+mod crud;
+mod fields;
+mod reply;
+mod search;
+mod seed;
+mod server;
+mod state;
+mod tls;
+mod validate;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use crate::server::RequestRecord;
+
+/// Which OPNsense release the simulator pretends to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Version {
+    /// 26.1.10: firewall `savepoint` / `apply/{rev}` / `cancelRollback` / `revert` exist
+    /// (with the stock rollback defect unless [`SimConfig::rollback_restores`] is set).
+    #[default]
+    V26_1,
+    /// 26.7.2: the rollback actions were removed (404) and `apply` takes no argument.
+    V26_7,
+}
+
+impl Version {
+    /// The `product_version` reported by `core/firmware/status`.
+    pub fn product_version(self) -> &'static str {
+        match self {
+            Version::V26_1 => "26.1.10",
+            Version::V26_7 => "26.7.2",
+        }
+    }
+
+    /// The release series (`product_series`, `product_abi`).
+    pub fn series(self) -> &'static str {
+        match self {
+            Version::V26_1 => "26.1",
+            Version::V26_7 => "26.7",
+        }
+    }
+
+    /// Whether the firewall savepoint/rollback actions exist in this release.
+    pub fn has_rollback(self) -> bool {
+        self == Version::V26_1
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.series())
+    }
+}
+
+impl FromStr for Version {
+    type Err = SimError;
+
+    /// Accepts `26.1`, `26.1.x`, `26.7` and `26.7.x`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s == "26.1" || s.starts_with("26.1.") {
+            Ok(Version::V26_1)
+        } else if s == "26.7" || s.starts_with("26.7.") {
+            Ok(Version::V26_7)
+        } else {
+            Err(SimError::Config(format!("unsupported version {s:?} (use 26.1 or 26.7)")))
+        }
+    }
+}
+
+/// A second API key whose access is limited to a list of URL path prefixes; any other
+/// endpoint answers 403 `{"status":403,"message":"Forbidden"}` (OPNsense's ACL check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitedKey {
+    /// API key (the user part of the Basic credentials).
+    pub key: String,
+    /// API secret (the password part of the Basic credentials).
+    pub secret: String,
+    /// Allowed path prefixes, e.g. `/api/core/system/` or `/api/firewall/filter/search`.
+    pub allowed_prefixes: Vec<String>,
+}
+
+/// Start-up configuration of a [`Simulator`].
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Pretended OPNsense release.
+    pub version: Version,
+    /// Seed for generated uuids, MAC addresses, leases and the error-rate RNG.
+    pub seed: u64,
+    /// Extra generated filter rules on top of the dozen seeded ones (for benchmarks).
+    pub extra_rules: usize,
+    /// Extra generated Kea leases on top of the seeded ones (for benchmarks).
+    pub extra_leases: usize,
+    /// Added latency before every answer.
+    pub latency: Duration,
+    /// Probability (0.0..=1.0) that a request answers HTTP 500 "Unexpected error".
+    pub error_rate: f64,
+    /// Accept requests but never answer them.
+    pub stall: bool,
+    /// Answer every request with an HTML 502 page (a broken reverse proxy).
+    pub html_502: bool,
+    /// Stop answering after a filter `apply` loads a rule that blocks the management
+    /// interface (see [`Faults::set_lockout`]).
+    pub lockout: bool,
+    /// Management interface used by the lockout check (default `lan`).
+    pub management_interface: String,
+    /// Delay of the `apply/{rev}` rollback timer (OPNsense: 60 s).
+    pub rollback_timeout: Duration,
+    /// `false` (default) reproduces the stock 26.1 defect: the timer and `revert` restore
+    /// nothing. `true` simulates a fixed firmware where they restore the filter rules.
+    pub rollback_restores: bool,
+    /// API key of the full-access user.
+    pub api_key: String,
+    /// API secret of the full-access user.
+    pub api_secret: String,
+    /// Optional second, limited key (for 403 tests).
+    pub limited_key: Option<LimitedKey>,
+    /// TCP port on 127.0.0.1; 0 picks a free port.
+    pub port: u16,
+    /// Where to write the CA certificate PEM; `None` writes it into a temporary directory
+    /// that lives as long as the simulator.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            version: Version::V26_1,
+            seed: 1,
+            extra_rules: 0,
+            extra_leases: 0,
+            latency: Duration::ZERO,
+            error_rate: 0.0,
+            stall: false,
+            html_502: false,
+            lockout: false,
+            management_interface: "lan".to_owned(),
+            rollback_timeout: Duration::from_secs(60),
+            rollback_restores: false,
+            api_key: "sim-key".to_owned(),
+            api_secret: "sim-secret".to_owned(),
+            limited_key: None,
+            port: 0,
+            ca_file: None,
+        }
+    }
+}
+
+/// Errors when starting the simulator.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Invalid configuration value.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Certificate generation or TLS set-up failed.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    /// Binding the socket or writing the CA file failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Current values of the fault-injection knobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSettings {
+    /// Added latency before every answer.
+    pub latency: Duration,
+    /// Probability of an HTTP 500 "Unexpected error" answer.
+    pub error_rate: f64,
+    /// Never answer requests.
+    pub stall: bool,
+    /// Answer with an HTML 502 page.
+    pub html_502: bool,
+    /// Whether the lockout-after-apply simulation is armed.
+    pub lockout: bool,
+}
+
+/// Runtime handle to flip the fault-injection knobs while the simulator runs.
+#[derive(Clone)]
+pub struct Faults {
+    shared: Arc<server::Shared>,
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Faults").field("settings", &self.settings()).finish()
+    }
+}
+
+impl Faults {
+    /// A copy of the current settings.
+    pub fn settings(&self) -> FaultSettings {
+        self.shared.faults.lock().expect("faults lock").clone()
+    }
+
+    /// Adds `latency` before every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.faults.lock().expect("faults lock").latency = latency;
+    }
+
+    /// Makes a fraction of requests (0.0..=1.0, clamped) fail with HTTP 500.
+    pub fn set_error_rate(&self, rate: f64) {
+        self.shared.faults.lock().expect("faults lock").error_rate = rate.clamp(0.0, 1.0);
+    }
+
+    /// Accepts requests but never answers them (until the client gives up).
+    pub fn set_stall(&self, stall: bool) {
+        self.shared.faults.lock().expect("faults lock").stall = stall;
+    }
+
+    /// Answers every request with `502 Bad Gateway` as an HTML page.
+    pub fn set_html_502(&self, on: bool) {
+        self.shared.faults.lock().expect("faults lock").html_502 = on;
+    }
+
+    /// Arms (or disarms) the lockout simulation: after a filter `apply` whose live rules
+    /// block the management interface (enabled block/reject, direction in/any, protocol
+    /// any/TCP, destination any/(self)/`<mgmt>ip`, port empty/443/https, on the management
+    /// interface or floating) the API stops answering until the rule is gone again.
+    /// Disarming also lifts an active lockout.
+    pub fn set_lockout(&self, on: bool) {
+        self.shared.faults.lock().expect("faults lock").lockout = on;
+        self.shared.recompute_lockout();
+    }
+
+    /// Whether the API is currently locked out.
+    pub fn is_locked_out(&self) -> bool {
+        *self.shared.locked_out.borrow()
+    }
+}
+
+/// A copy of one side (staged or live) of the simulated configuration. Each record is a
+/// JSON object holding `uuid` and the stored fields (nested objects for containers such
+/// as the port-forward `source`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// Firewall filter rules (`firewall/filter`), applied by `firewall/filter/apply`.
+    pub filter_rules: Vec<Value>,
+    /// Aliases (`firewall/alias`), applied by `firewall/alias/reconfigure`.
+    pub aliases: Vec<Value>,
+    /// Port forwards (`firewall/d_nat`), applied by `firewall/d_nat/apply`.
+    pub port_forwards: Vec<Value>,
+    /// Static routes (`routes/routes`), applied by `routes/routes/reconfigure`.
+    pub routes: Vec<Value>,
+    /// Unbound host overrides, applied by `unbound/service/reconfigure`.
+    pub host_overrides: Vec<Value>,
+    /// Kea DHCPv4 reservations, applied by `kea/service/reconfigure`.
+    pub reservations: Vec<Value>,
+}
+
+impl Snapshot {
+    /// Finds a record by uuid in any area.
+    pub fn find(&self, uuid: &str) -> Option<&Value> {
+        [
+            &self.filter_rules,
+            &self.aliases,
+            &self.port_forwards,
+            &self.routes,
+            &self.host_overrides,
+            &self.reservations,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("uuid").and_then(Value::as_str) == Some(uuid))
+    }
+}
+
+/// A running simulator. Dropping it stops the server; prefer [`Simulator::shutdown`].
+pub struct Simulator {
+    shared: Arc<server::Shared>,
+    addr: SocketAddr,
+    ca_pem: String,
+    ca_file: PathBuf,
+    _ca_dir: Option<tempfile::TempDir>,
+    shutdown_tx: watch::Sender<bool>,
+    server_task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .field("ca_file", &self.ca_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Generates the certificates, seeds the configuration and starts serving HTTPS on
+    /// `127.0.0.1:<config.port>`.
+    pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+        if !(0.0..=1.0).contains(&config.error_rate) {
+            return Err(SimError::Config("error_rate must be within 0.0..=1.0".into()));
+        }
+        let certs = tls::generate()?;
+        let (ca_file, ca_dir) = write_ca(&certs.ca_pem, config.ca_file.as_deref())?;
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
+        let addr = listener.local_addr()?;
+        let shared = server::Shared::new(config);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(
+            listener,
+            certs.server_config,
+            Arc::clone(&shared),
+            shutdown_rx,
+        ));
+        Ok(Simulator {
+            shared,
+            addr,
+            ca_pem: certs.ca_pem,
+            ca_file,
+            _ca_dir: ca_dir,
+            shutdown_tx,
+            server_task: Mutex::new(Some(task)),
+        })
+    }
+
+    /// `https://127.0.0.1:<port>` (no trailing slash; endpoints live under `/api/`).
+    pub fn base_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// PEM of the self-signed CA that issued the server certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// File holding [`Simulator::ca_pem`].
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
+    /// API key of the full-access user.
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// API secret of the full-access user.
+    pub fn api_secret(&self) -> &str {
+        &self.shared.config.api_secret
+    }
+
+    /// The pretended OPNsense release.
+    pub fn version(&self) -> Version {
+        self.shared.config.version
+    }
+
+    /// Runtime fault-injection knobs.
+    pub fn faults(&self) -> Faults {
+        Faults {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The saved (not yet applied) configuration.
+    pub fn staged(&self) -> Snapshot {
+        self.shared.state().staged.snapshot()
+    }
+
+    /// The applied (running) configuration.
+    pub fn live(&self) -> Snapshot {
+        self.shared.state().live.snapshot()
+    }
+
+    /// Every answered request so far, oldest first (stalled requests are not listed).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.state().log.clone()
+    }
+
+    /// Number of requests received, including unanswered (stalled) ones.
+    pub fn request_count(&self) -> u64 {
+        self.shared
+            .received
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether an `apply/{rev}` rollback timer is pending.
+    pub fn rollback_pending(&self) -> bool {
+        self.shared.state().rollback.is_some()
+    }
+
+    /// Whether the API is currently locked out (see [`Faults::set_lockout`]).
+    pub fn is_locked_out(&self) -> bool {
+        *self.shared.locked_out.borrow()
+    }
+
+    /// Simulates the owner at the console restoring the previous configuration: the
+    /// filter rules (staged and live) go back to what was live before the most recent
+    /// filter `apply`. Returns `false` when no apply happened yet. Lifts the lockout when
+    /// the restored rules no longer block the management interface.
+    pub fn console_revert(&self) -> bool {
+        let restored = {
+            let mut st = self.shared.state();
+            match st.before_last_filter_apply.take() {
+                Some(rules) => {
+                    st.live.filter_rules.clone_from(&rules);
+                    st.staged.filter_rules = rules;
+                    true
+                }
+                None => false,
+            }
+        };
+        self.shared.recompute_lockout();
+        restored
+    }
+
+    /// Stops the server and waits for it to finish. Pending connections are dropped.
+    pub async fn shutdown(self) {
+        self.stop_signal();
+        let task = self.server_task.lock().expect("task lock").take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    fn stop_signal(&self) {
+        let _ = self.shutdown_tx.send(true);
+        self.shared.abort_rollback_timer();
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop_signal();
+    }
+}
+
+fn write_ca(
+    pem: &str,
+    path: Option<&Path>,
+) -> Result<(PathBuf, Option<tempfile::TempDir>), SimError> {
+    if let Some(path) = path {
+        std::fs::write(path, pem)?;
+        return Ok((path.to_path_buf(), None));
+    }
+    let dir = tempfile::Builder::new().prefix("opnsense-sim-").tempdir()?;
+    let file = dir.path().join("ca.pem");
+    std::fs::write(&file, pem)?;
+    Ok((file, Some(dir)))
+}
