@@ -213,6 +213,16 @@ impl FromWire for u64 {
     }
 }
 
+/// Implemented by every [`wire_enum!`](crate::wire_enum) type: the values OPNsense accepts.
+pub trait WireEnum: FromWire + Clone {
+    /// Every value this SDK knows, in OPNsense's spelling.
+    fn known() -> &'static [&'static str];
+    /// OPNsense's spelling of this value.
+    fn wire(&self) -> &str;
+    /// False for a value this SDK does not know (kept in `Other`).
+    fn is_known_value(&self) -> bool;
+}
+
 /// Fields OPNsense sent that this SDK does not model (display columns such as `%action`,
 /// fields added by newer firmware, ...). Kept so nothing is lost.
 ///
@@ -292,6 +302,18 @@ macro_rules! wire_enum {
                     $( $wire => Self::$variant, )+
                     _ => Self::Other(s),
                 }
+            }
+        }
+
+        impl $crate::fields::WireEnum for $name {
+            fn known() -> &'static [&'static str] {
+                Self::KNOWN
+            }
+            fn wire(&self) -> &str {
+                self.as_str()
+            }
+            fn is_known_value(&self) -> bool {
+                self.is_known()
             }
         }
 
