@@ -1,0 +1,407 @@
+//! Parameter and result shapes shared by many tools: uuids, paging, compact listings,
+//! strict enums, required fields, staged/applied answers.
+
+use std::borrow::Cow;
+
+use opnsense_api::fields::WireEnum;
+use opnsense_api::{SearchPage, SearchQuery, Uuid};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::error::ToolError;
+
+/// Default page size of list tools: enough to be useful, small enough for an LLM to read.
+pub const DEFAULT_ROW_COUNT: u32 = 100;
+/// Largest page a list tool returns.
+pub const MAX_ROW_COUNT: u32 = 1000;
+
+/// Arguments of tools that act on one record.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UuidParams {
+    /// The record's uuid (8-4-4-4-12 hexadecimal digits), as shown by the matching list tool.
+    pub uuid: String,
+    /// Return OPNsense's full JSON for the record instead of the compact form (read tools only).
+    #[serde(default)]
+    pub raw: bool,
+}
+
+/// Checks a uuid argument.
+pub fn parse_uuid(s: &str) -> Result<Uuid, ToolError> {
+    Uuid::parse(s).map_err(ToolError::from)
+}
+
+/// Paging arguments of list tools. OPNsense's names, in snake case.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Page number, from 1 (default 1).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub current: Option<u32>,
+    /// Rows per page, 1 to 1000 (default 100). -1 asks for everything and is capped at 1000 rows.
+    #[serde(default)]
+    #[schemars(range(min = -1, max = 1000))]
+    pub row_count: Option<i64>,
+    /// Words that must all appear in a row (case-insensitive substring match on every column).
+    #[serde(default)]
+    pub search_phrase: Option<String>,
+    /// Return OPNsense's full JSON rows instead of the compact columns.
+    #[serde(default)]
+    pub raw: bool,
+}
+
+impl ListParams {
+    /// Checks the paging arguments and builds the search.
+    pub fn query(&self) -> Result<SearchQuery, ToolError> {
+        let current = self.current.unwrap_or(1);
+        if current == 0 {
+            return Err(ToolError::invalid("current", "pages are numbered from 1"));
+        }
+        let rows = match self.row_count {
+            None => DEFAULT_ROW_COUNT,
+            Some(-1) => MAX_ROW_COUNT,
+            Some(n) if (1..=i64::from(MAX_ROW_COUNT)).contains(&n) => {
+                u32::try_from(n).unwrap_or(MAX_ROW_COUNT)
+            }
+            Some(n) => {
+                return Err(ToolError::invalid(
+                    "row_count",
+                    format!(
+                        "{n} is out of range: use 1 to {MAX_ROW_COUNT}, or -1 for all (capped at {MAX_ROW_COUNT})"
+                    ),
+                ));
+            }
+        };
+        let phrase = self.search_phrase.clone().unwrap_or_default();
+        if phrase.len() > 256 || phrase.chars().any(char::is_control) {
+            return Err(ToolError::invalid(
+                "search_phrase",
+                "must be at most 256 characters without control characters",
+            ));
+        }
+        Ok(SearchQuery::page(current, rows).phrase(phrase))
+    }
+}
+
+/// A compact page of rows: `{total, returned, page, rows, next?}`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Listing<T> {
+    /// Rows matching the search, over all pages.
+    pub total: u64,
+    /// Rows in this answer.
+    pub returned: usize,
+    /// This page's number.
+    pub page: u32,
+    /// The rows (compact columns; empty when `raw` is returned instead).
+    pub rows: Vec<T>,
+    /// How to get the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// OPNsense's full rows (only with `raw: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Vec<Value>>,
+}
+
+impl<T> Listing<T> {
+    /// Builds a listing from one search page. `compact` turns an OPNsense row into a compact
+    /// row, or `None` to leave it out (pseudo rows that cannot be acted on).
+    pub fn from_page(
+        q: &SearchQuery,
+        raw: bool,
+        page: SearchPage<Value>,
+        compact: impl Fn(Value) -> Option<T>,
+    ) -> Self {
+        let total = page.total;
+        let (rows, raw_rows) = if raw {
+            (Vec::new(), Some(page.rows))
+        } else {
+            (page.rows.into_iter().filter_map(compact).collect(), None)
+        };
+        let returned = raw_rows.as_ref().map_or(rows.len(), Vec::len);
+        let per_page = u64::from(q.row_count.unwrap_or(MAX_ROW_COUNT));
+        let seen = u64::from(q.current.saturating_sub(1)) * per_page + per_page;
+        let next = (seen < total).then(|| {
+            format!(
+                "{} more rows: call again with current = {}",
+                total - seen,
+                q.current + 1
+            )
+        });
+        Self {
+            total,
+            returned,
+            page: q.current,
+            rows,
+            next,
+            raw: raw_rows,
+        }
+    }
+
+    /// Pages a full list held in memory (for endpoints OPNsense does not page).
+    pub fn from_all(
+        q: &SearchQuery,
+        raw: bool,
+        all: Vec<Value>,
+        compact: impl Fn(Value) -> Option<T>,
+    ) -> Self {
+        let words: Vec<String> = q
+            .search_phrase
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let matching: Vec<Value> = all
+            .into_iter()
+            .filter(|row| {
+                let text = row.to_string().to_lowercase();
+                words.iter().all(|w| text.contains(w))
+            })
+            .collect();
+        let per_page = q.row_count.unwrap_or(MAX_ROW_COUNT) as usize;
+        let start = (q.current.saturating_sub(1) as usize).saturating_mul(per_page);
+        let total = matching.len() as u64;
+        let rows: Vec<Value> = matching.into_iter().skip(start).take(per_page).collect();
+        let page = SearchPage {
+            total,
+            row_count: rows.len() as i64,
+            current: i64::from(q.current),
+            rows,
+            extra: opnsense_api::fields::Extra::default(),
+        };
+        Self::from_page(q, raw, page, compact)
+    }
+}
+
+/// Decodes an OPNsense row into a model, leaving out rows that do not fit.
+pub fn decode_row<M: serde::de::DeserializeOwned>(row: Value) -> Option<M> {
+    serde_json::from_value(row).ok()
+}
+
+/// An OPNsense option value that must be one OPNsense knows (no `Other`), so a typo is refused
+/// here rather than by OPNsense after a round trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strict<E>(pub E);
+
+impl<'de, E: WireEnum> Deserialize<'de> for Strict<E> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let v = E::from_wire(s.clone());
+        if v.is_known_value() {
+            Ok(Self(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{s:?} is not accepted here: expected one of {}",
+                E::known().join(", ")
+            )))
+        }
+    }
+}
+
+impl<E: JsonSchema> JsonSchema for Strict<E> {
+    fn schema_name() -> Cow<'static, str> {
+        E::schema_name()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        E::json_schema(g)
+    }
+}
+
+impl<E: Serialize> Serialize for Strict<E> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Names the fields an add needs; the update tools take the same struct with all optional.
+pub trait RequiredFields {
+    /// Name of the argument holding the record (`rule`, `alias`, ...), for messages.
+    const ARGUMENT: &'static str;
+    /// Fields that must be present when adding.
+    const REQUIRED: &'static [&'static str];
+}
+
+/// A record to add: the same struct as for updates, with its required fields marked in the
+/// schema and checked before any request.
+#[derive(Debug, Clone)]
+pub struct NewRecord<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NewRecord<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Self)
+    }
+}
+
+impl<T: JsonSchema + RequiredFields> JsonSchema for NewRecord<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("New{}", T::schema_name()).into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let mut schema = T::json_schema(g);
+        schema.insert("required".into(), Value::from(T::REQUIRED.to_vec()));
+        schema
+    }
+}
+
+impl<T: Serialize + RequiredFields> NewRecord<T> {
+    /// Refuses a record missing a required field, naming it.
+    pub fn check(self) -> Result<T, ToolError> {
+        let v = serde_json::to_value(&self.0).unwrap_or(Value::Null);
+        for field in T::REQUIRED {
+            if v.get(*field).is_none_or(Value::is_null) {
+                return Err(ToolError::invalid(
+                    format!("{}.{field}", T::ARGUMENT),
+                    "is required when adding",
+                ));
+            }
+        }
+        Ok(self.0)
+    }
+}
+
+/// The answer of add/update/delete tools: what was staged and how to make it live.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Staged {
+    /// `added`, `updated` or `deleted`.
+    pub result: &'static str,
+    /// The record's uuid.
+    pub uuid: String,
+    /// The change is staged, not live: call this tool to apply it.
+    pub apply_with: &'static str,
+}
+
+impl Staged {
+    /// A staged change for `uuid`, applied by `apply_with`.
+    pub fn new(result: &'static str, uuid: impl Into<String>, apply_with: &'static str) -> Self {
+        Self {
+            result,
+            uuid: uuid.into(),
+            apply_with,
+        }
+    }
+}
+
+/// The answer of apply and service tools.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Applied {
+    /// What was applied or done.
+    pub action: &'static str,
+    /// OPNsense's status text (trimmed).
+    pub status: String,
+}
+
+/// A typed `{}`-argument for tools that take no arguments; rejects unknown ones.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// A `raw`-only argument for read tools without other arguments.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawParams {
+    /// Return OPNsense's full JSON instead of the compact form.
+    #[serde(default)]
+    pub raw: bool,
+}
+
+/// One record: compact by default, OPNsense's full JSON with `raw: true`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Item<T> {
+    /// The record's uuid.
+    pub uuid: String,
+    /// The record's main fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<T>,
+    /// OPNsense's full JSON (only with `raw: true`; option fields as `{key: {value, selected}}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+impl<T> Item<T> {
+    /// Wraps a record fetched as JSON, compacting it unless `raw`.
+    pub fn from_value(
+        uuid: &Uuid,
+        raw: bool,
+        v: Value,
+        compact: impl FnOnce(Value) -> Result<T, ToolError>,
+    ) -> Result<Self, ToolError> {
+        Ok(if raw {
+            Self {
+                uuid: uuid.to_string(),
+                item: None,
+                raw: Some(v),
+            }
+        } else {
+            Self {
+                uuid: uuid.to_string(),
+                item: Some(compact(v)?),
+                raw: None,
+            }
+        })
+    }
+}
+
+/// Decodes a fetched record into its SDK model.
+pub fn decode<M: serde::de::DeserializeOwned>(v: Value) -> Result<M, ToolError> {
+    serde_json::from_value(v)
+        .map_err(|e| ToolError::message(format!("OPNsense returned an unexpected record: {e}")))
+}
+
+/// Checks a single-line text argument: no control characters, at most `max` characters.
+pub fn single_line(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ToolError> {
+    match value {
+        Some(v) if v.chars().any(char::is_control) => Err(ToolError::invalid(
+            field,
+            "must be a single line without control characters",
+        )),
+        Some(v) if v.chars().count() > max => Err(ToolError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Checks a list of OPNsense keys (interfaces, gateways): letters, digits, `_`, `-`, `.`.
+pub fn keys(
+    field: &str,
+    value: Option<Vec<String>>,
+) -> Result<Option<opnsense_api::fields::CsvList>, ToolError> {
+    let Some(items) = value else { return Ok(None) };
+    for item in &items {
+        let ok = (1..=64).contains(&item.len())
+            && item
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if !ok {
+            return Err(ToolError::invalid(
+                field,
+                format!(
+                    "{item:?} is not an OPNsense key (letters, digits, _ - . ; e.g. lan, wan, opt1)"
+                ),
+            ));
+        }
+    }
+    Ok(Some(items.into_iter().collect()))
+}
+
+/// `"!"` prefix for inverted matches, for compact rows.
+pub fn negated(value: Option<String>, not: Option<bool>) -> Option<String> {
+    value.map(|v| {
+        if not == Some(true) {
+            format!("!{v}")
+        } else {
+            v
+        }
+    })
+}
+
+/// For `skip_serializing_if`.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn is_false(b: &bool) -> bool {
+    !*b
+}

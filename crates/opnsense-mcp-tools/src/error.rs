@@ -1,0 +1,70 @@
+//! Tool failures as MCP results with `isError: true`: a message an AI can act on, never a
+//! protocol error, never a panic.
+
+use opnsense_api::Error as ApiError;
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+
+/// A failed tool call. Its text says what went wrong and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolError {
+    message: String,
+}
+
+impl ToolError {
+    /// An argument was refused before anything was sent to OPNsense.
+    pub fn invalid(field: impl std::fmt::Display, reason: impl std::fmt::Display) -> Self {
+        Self {
+            message: format!("invalid argument {field}: {reason}. Nothing was sent to OPNsense."),
+        }
+    }
+
+    /// Any other message.
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// The text shown to the client.
+    pub fn text(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<ApiError> for ToolError {
+    fn from(e: ApiError) -> Self {
+        let hint = match &e {
+            ApiError::InvalidInput { .. } => " Nothing was sent to OPNsense.",
+            ApiError::Validation { errors, .. } if errors.is_empty() => " Nothing was changed.",
+            ApiError::Validation { .. } => {
+                " Nothing was changed: correct the fields named above and call the tool again."
+            }
+            ApiError::NotFound { .. } => {
+                " Use the matching _list tool to find current uuids (they change when records are re-created)."
+            }
+            ApiError::ActionFailed { .. } => {
+                " The staged changes are still pending; check the firewall's logs (System > Log Files > Backend) and retry."
+            }
+            ApiError::Timeout { .. } | ApiError::Connect { .. } => {
+                " The request may or may not have reached OPNsense: list the records before retrying a change."
+            }
+            _ => "",
+        };
+        Self {
+            message: format!("{e}.{hint}"),
+        }
+    }
+}
+
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())
+    }
+}
