@@ -60,6 +60,10 @@ pub(crate) mod hooks {
     /// No extra columns.
     pub fn no_extra(_: &Config, _: &Record, _: &mut Map<String, Value>) {}
     /// Deletion always allowed.
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "signature of AreaSpec::check_delete"
+    )]
     pub fn may_delete(_: &Config, _: &Record) -> Result<(), Reply> {
         Ok(())
     }

@@ -150,7 +150,10 @@ pub(crate) const fn multi(path: &'static str, options: OptionsFn) -> FieldSpec {
 }
 
 /// Field rendered by `render` in `get`.
-pub(crate) const fn rendered(path: &'static str, render: fn(&Config, &Record) -> Value) -> FieldSpec {
+pub(crate) const fn rendered(
+    path: &'static str,
+    render: fn(&Config, &Record) -> Value,
+) -> FieldSpec {
     FieldSpec::new(path, Kind::Rendered(render))
 }
 
@@ -235,9 +238,7 @@ pub(crate) fn validate_types(specs: &[FieldSpec], cfg: &Config, rec: &Record, v:
                 v.add(spec.path, spec.msg.unwrap_or(validate::BOOLEAN));
             }
             Kind::Int { min, max } => {
-                let ok = value
-                    .parse::<i64>()
-                    .is_ok_and(|n| (min..=max).contains(&n));
+                let ok = value.parse::<i64>().is_ok_and(|n| (min..=max).contains(&n));
                 if !ok {
                     v.add(spec.path, spec.msg.unwrap_or(validate::INTEGER));
                 }
@@ -253,8 +254,10 @@ pub(crate) fn validate_types(specs: &[FieldSpec], cfg: &Config, rec: &Record, v:
                         if !known(item) {
                             v.add(
                                 spec.path,
-                                spec.msg
-                                    .map_or_else(|| format!("Option [{item}] not in list."), str::to_owned),
+                                spec.msg.map_or_else(
+                                    || format!("Option [{item}] not in list."),
+                                    str::to_owned,
+                                ),
                             );
                         }
                     }

@@ -95,7 +95,9 @@ impl FromStr for Version {
         } else if s == "26.7" || s.starts_with("26.7.") {
             Ok(Version::V26_7)
         } else {
-            Err(SimError::Config(format!("unsupported version {s:?} (use 26.1 or 26.7)")))
+            Err(SimError::Config(format!(
+                "unsupported version {s:?} (use 26.1 or 26.7)"
+            )))
         }
     }
 }
@@ -215,7 +217,9 @@ pub struct Faults {
 
 impl fmt::Debug for Faults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Faults").field("settings", &self.settings()).finish()
+        f.debug_struct("Faults")
+            .field("settings", &self.settings())
+            .finish()
     }
 }
 
@@ -322,7 +326,9 @@ impl Simulator {
     /// `127.0.0.1:<config.port>`.
     pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         if !(0.0..=1.0).contains(&config.error_rate) {
-            return Err(SimError::Config("error_rate must be within 0.0..=1.0".into()));
+            return Err(SimError::Config(
+                "error_rate must be within 0.0..=1.0".into(),
+            ));
         }
         let certs = tls::generate()?;
         let (ca_file, ca_dir) = write_ca(&certs.ca_pem, config.ca_file.as_deref())?;

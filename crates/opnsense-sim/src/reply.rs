@@ -15,6 +15,10 @@ pub(crate) struct Req {
     pub query: Vec<(String, String)>,
     /// Positional path parameters after the action.
     pub params: Vec<String>,
+    /// URL module segment, lower-cased (`unbound` in `/api/unbound/service/...`).
+    pub module: String,
+    /// Normalised action name (`searchrule`).
+    pub action: String,
     /// API user name (for `updated.username` etc.).
     pub user: String,
 }
@@ -101,10 +105,7 @@ impl Reply {
 
     /// 500 for a controller `UserException`.
     pub fn user_exception(message: &str, title: &str) -> Reply {
-        Reply::api_error(
-            500,
-            json!({"errorMessage": message, "errorTitle": title}),
-        )
+        Reply::api_error(500, json!({"errorMessage": message, "errorTitle": title}))
     }
 
     /// HTTP status of this answer.

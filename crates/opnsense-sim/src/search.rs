@@ -60,7 +60,13 @@ impl SearchParams {
 
     /// searchRecordsetBase: everything from the POST body; first sort key only.
     pub fn recordset(req: &Req) -> SearchParams {
-        let body = |k: &str| if req.is_post { req.body.get(k).cloned() } else { None };
+        let body = |k: &str| {
+            if req.is_post {
+                req.body.get(k).cloned()
+            } else {
+                None
+            }
+        };
         let (sort, descending) = if req.is_post {
             sort_keys(req.body.get("sort"), false)
         } else {
@@ -118,7 +124,9 @@ fn matches(row: &Map<String, Value>, tokens: &[String]) -> bool {
         return true;
     }
     let hay = searchable(row);
-    tokens.iter().all(|t| hay.iter().any(|h| h.contains(t.as_str())))
+    tokens
+        .iter()
+        .all(|t| hay.iter().any(|h| h.contains(t.as_str())))
 }
 
 /// Natural, case-insensitive comparison (`rule2` < `rule10`).
@@ -175,11 +183,21 @@ fn run(
     split_single_space: bool,
 ) -> (Vec<Value>, usize) {
     let tokens: Vec<String> = if split_single_space {
-        params.phrase.split(' ').map(str::to_lowercase).filter(|t| !t.is_empty()).collect()
+        params
+            .phrase
+            .split(' ')
+            .map(str::to_lowercase)
+            .filter(|t| !t.is_empty())
+            .collect()
     } else {
-        params.phrase.split_whitespace().map(str::to_lowercase).collect()
+        params
+            .phrase
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect()
     };
-    let mut rows: Vec<Map<String, Value>> = rows.into_iter().filter(|r| matches(r, &tokens)).collect();
+    let mut rows: Vec<Map<String, Value>> =
+        rows.into_iter().filter(|r| matches(r, &tokens)).collect();
     let keys: Vec<String> = if params.sort.is_empty() {
         if default_sort.is_empty() {
             Vec::new()
@@ -196,14 +214,24 @@ fn run(
                 .map(|k| natural_cmp(&sort_value(a, k), &sort_value(b, k)))
                 .find(|o| *o != Ordering::Equal)
                 .unwrap_or(Ordering::Equal);
-            if params.descending { ord.reverse() } else { ord }
+            if params.descending {
+                ord.reverse()
+            } else {
+                ord
+            }
         });
     }
     let total = rows.len();
     let page: Vec<Value> = if params.row_count > 0 {
         let size = usize::try_from(params.row_count).unwrap_or(usize::MAX);
-        let offset = usize::try_from(params.current - 1).unwrap_or(0).saturating_mul(size);
-        rows.into_iter().skip(offset).take(size).map(Value::Object).collect()
+        let offset = usize::try_from(params.current - 1)
+            .unwrap_or(0)
+            .saturating_mul(size);
+        rows.into_iter()
+            .skip(offset)
+            .take(size)
+            .map(Value::Object)
+            .collect()
     } else {
         rows.into_iter().map(Value::Object).collect()
     };
@@ -211,7 +239,11 @@ fn run(
 }
 
 /// UIModelGrid answer: `{rows,rowCount,total,current}`.
-pub(crate) fn grid(rows: Vec<Map<String, Value>>, params: &SearchParams, default_sort: &str) -> Value {
+pub(crate) fn grid(
+    rows: Vec<Map<String, Value>>,
+    params: &SearchParams,
+    default_sort: &str,
+) -> Value {
     let (page, total) = run(rows, params, default_sort, true);
     let count = page.len();
     json!({"rows": page, "rowCount": count, "total": total, "current": params.current})
@@ -235,4 +267,19 @@ pub(crate) fn grid_parts(
     default_sort: &str,
 ) -> (Vec<Value>, usize) {
     run(rows, params, default_sort, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("rule2", "rule10"), Ordering::Less);
+        assert_eq!(natural_cmp("Alpha", "alpha"), Ordering::Equal);
+        assert_eq!(
+            natural_cmp("400000.0000100", "200000.0000900"),
+            Ordering::Greater
+        );
+    }
 }

@@ -44,7 +44,8 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    /// Endpoint without mandatory parameters.
+    /// Endpoint without mandatory parameters (wrapped for `match` arms of resolvers).
+    #[allow(clippy::unnecessary_wraps, reason = "resolvers return Option<Route>")]
     pub fn new(handler: Handler) -> Option<Route> {
         Some(Route {
             handler,
@@ -53,6 +54,7 @@ impl Route {
     }
 
     /// Endpoint needing `n` path parameters (fewer => 404).
+    #[allow(clippy::unnecessary_wraps, reason = "resolvers return Option<Route>")]
     pub fn with_params(handler: Handler, n: usize) -> Option<Route> {
         Some(Route {
             handler,
@@ -94,7 +96,9 @@ impl Shared {
 
     /// Locks the simulator state.
     pub fn state(&self) -> MutexGuard<'_, SimState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Re-evaluates the lockout from the live filter rules (state already locked).
@@ -237,8 +241,8 @@ fn resolve(version: Version, module: &str, controller: &str, action: &str) -> Op
     let controller = controller_class(controller);
     let action = normalize_action(action);
     match (module.as_str(), controller.as_str()) {
-        (_, "Service") => areas::services::route(&module, &action),
         ("core", _) => areas::system::route(&controller, &action),
+        (_, "Service") => areas::services::route(&module, &action),
         ("firewall", "Filter") => areas::filter::route(version, &action),
         ("firewall", "Alias") => areas::alias::route(&action),
         ("firewall", "DNat") => areas::dnat::route(version, &action),
@@ -287,7 +291,11 @@ fn authenticate(shared: &Shared, headers: &HeaderMap, path: &str) -> Result<Auth
         && key == limited.key
         && secret == limited.secret
     {
-        if limited.allowed_prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+        if limited
+            .allowed_prefixes
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
+        {
             return Ok(Auth::Limited);
         }
         return Err(Reply::api_error(
@@ -352,8 +360,12 @@ fn process(
     if segments.len() < 3 {
         return Reply::endpoint_not_found();
     }
-    let Some(route) = resolve(shared.config.version, &segments[0], &segments[1], &segments[2])
-    else {
+    let Some(route) = resolve(
+        shared.config.version,
+        &segments[0],
+        &segments[1],
+        &segments[2],
+    ) else {
         return Reply::endpoint_not_found();
     };
     let params: Vec<String> = segments[3..].to_vec();
@@ -368,7 +380,11 @@ fn process(
     let json_content = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if json_content && body.is_empty() {
         return Reply::api_error(
             400,
@@ -390,6 +406,8 @@ fn process(
         body,
         query: parse_query(query),
         params,
+        module: segments[0].to_ascii_lowercase(),
+        action: normalize_action(&segments[2]),
         user: user.to_owned(),
     };
     let mut st = shared.state();
@@ -435,4 +453,35 @@ fn encode(reply: Reply) -> Response<Full<Bytes>> {
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_and_controller_normalisation() {
+        assert_eq!(normalize_action("search_rule"), "searchrule");
+        assert_eq!(normalize_action("searchRule"), "searchrule");
+        assert_eq!(
+            normalize_action("get_alias_u_u_i_d"),
+            normalize_action("getAliasUUID")
+        );
+        assert_eq!(controller_class("d_nat"), "DNat");
+        assert_eq!(controller_class("dnat"), "Dnat");
+        assert_eq!(controller_class("leases4"), "Leases4");
+    }
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            parse_query("a=1&searchPhrase=foo+bar%2Fbaz&x"),
+            vec![
+                ("a".to_owned(), "1".to_owned()),
+                ("searchPhrase".to_owned(), "foo bar/baz".to_owned()),
+                ("x".to_owned(), String::new()),
+            ]
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+    }
 }

@@ -42,12 +42,6 @@ impl Validations {
         }
     }
 
-    /// Whether `field` already has a message.
-    pub fn has(&self, field: &str) -> bool {
-        let key = format!("{}.{field}", self.prefix);
-        self.items.iter().any(|(k, _)| *k == key)
-    }
-
     /// No messages at all.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -114,12 +108,55 @@ pub(crate) fn v4_in_subnet(ip: Ipv4Addr, net: Ipv4Addr, bits: u8) -> bool {
 
 /// Well-known service names OPNsense's PortField accepts.
 pub(crate) const WELL_KNOWN_PORTS: &[&str] = &[
-    "aol", "auth", "bgp", "bittorrent", "cvsup", "dns", "domain", "fingerd", "ftp", "http",
-    "https", "icq", "imap", "imaps", "ipsec-msft", "isakmp", "l2f", "ldap", "ms-streaming",
-    "afs3-fileserver", "microsoft-ds", "ms-wbt-server", "wins", "msnp", "nntp", "ntp",
-    "netbios-dgm", "netbios-ns", "netbios-ssn", "openvpn", "pop3", "pop3s", "pptp", "radius",
-    "radius-acct", "avt-profile-1", "sip", "smtp", "igmpv3lite", "urd", "snmp", "snmptrap",
-    "ssh", "nat-stun-port", "submission", "teredo", "telnet", "tftp", "rfb",
+    "aol",
+    "auth",
+    "bgp",
+    "bittorrent",
+    "cvsup",
+    "dns",
+    "domain",
+    "fingerd",
+    "ftp",
+    "http",
+    "https",
+    "icq",
+    "imap",
+    "imaps",
+    "ipsec-msft",
+    "isakmp",
+    "l2f",
+    "ldap",
+    "ms-streaming",
+    "afs3-fileserver",
+    "microsoft-ds",
+    "ms-wbt-server",
+    "wins",
+    "msnp",
+    "nntp",
+    "ntp",
+    "netbios-dgm",
+    "netbios-ns",
+    "netbios-ssn",
+    "openvpn",
+    "pop3",
+    "pop3s",
+    "pptp",
+    "radius",
+    "radius-acct",
+    "avt-profile-1",
+    "sip",
+    "smtp",
+    "igmpv3lite",
+    "urd",
+    "snmp",
+    "snmptrap",
+    "ssh",
+    "nat-stun-port",
+    "submission",
+    "teredo",
+    "telnet",
+    "tftp",
+    "rfb",
 ];
 
 /// Whether `s` is a port number 1..=65535.
@@ -151,7 +188,8 @@ pub(crate) fn is_domain(s: &str) -> bool {
 pub(crate) fn is_label(l: &str) -> bool {
     !l.is_empty()
         && l.len() <= 63
-        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && l.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && !l.starts_with('-')
         && !l.ends_with('-')
 }

@@ -40,7 +40,11 @@ fn proto_options(_: &Config) -> Vec<Opt> {
 }
 
 fn authtype_options(_: &Config) -> Vec<Opt> {
-    opts(&[("Basic", "Basic"), ("Bearer", "Bearer"), ("Header", "Header")])
+    opts(&[
+        ("Basic", "Basic"),
+        ("Bearer", "Bearer"),
+        ("Header", "Header"),
+    ])
 }
 
 /// `content` in `get_item`: current entries selected, every alias name unselected.
@@ -98,16 +102,62 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
 
 /// pf keywords an alias may not be named after.
 const RESERVED: &[&str] = &[
-    "all", "any", "in", "out", "block", "pass", "table", "port", "self", "inet", "inet6", "from",
-    "to", "on", "quick", "log", "keep", "state", "flags", "proto", "label", "tag", "tagged",
-    "user", "group", "rdr", "nat", "binat", "scrub", "antispoof", "match", "set", "skip", "load",
-    "anchor", "modulate", "synproxy",
+    "all",
+    "any",
+    "in",
+    "out",
+    "block",
+    "pass",
+    "table",
+    "port",
+    "self",
+    "inet",
+    "inet6",
+    "from",
+    "to",
+    "on",
+    "quick",
+    "log",
+    "keep",
+    "state",
+    "flags",
+    "proto",
+    "label",
+    "tag",
+    "tagged",
+    "user",
+    "group",
+    "rdr",
+    "nat",
+    "binat",
+    "scrub",
+    "antispoof",
+    "match",
+    "set",
+    "skip",
+    "load",
+    "anchor",
+    "modulate",
+    "synproxy",
 ];
 
 /// Protocol names (service names come from the port list).
 const PROTOCOL_NAMES: &[&str] = &[
-    "tcp", "udp", "icmp", "ipv6-icmp", "esp", "ah", "gre", "igmp", "pim", "ospf", "sctp", "carp",
-    "pfsync", "ip", "ipv6",
+    "tcp",
+    "udp",
+    "icmp",
+    "ipv6-icmp",
+    "esp",
+    "ah",
+    "gre",
+    "igmp",
+    "pim",
+    "ospf",
+    "sctp",
+    "carp",
+    "pfsync",
+    "ip",
+    "ipv6",
 ];
 
 /// AliasNameField regex `^([a-zA-Z]|(([_a-zA-Z][a-zA-Z0-9]|[a-zA-Z][_a-zA-Z0-9])[_a-zA-Z0-9]{0,29}))$`.
@@ -136,7 +186,9 @@ fn valid_host_entry(cfg: &Config, e: &str) -> bool {
             validate::parse_ip(a).is_some() && validate::parse_ip(b).is_some()
         })
         || alias_exists(cfg, e)
-        || (e.contains('.') && validate::is_domain(e) && !e.bytes().all(|c| c.is_ascii_digit() || c == b'.'))
+        || (e.contains('.')
+            && validate::is_domain(e)
+            && !e.bytes().all(|c| c.is_ascii_digit() || c == b'.'))
 }
 
 fn valid_network_entry(cfg: &Config, e: &str) -> bool {
@@ -152,10 +204,11 @@ fn valid_network_entry(cfg: &Config, e: &str) -> bool {
 fn valid_port_entry(cfg: &Config, e: &str) -> bool {
     validate::is_port_number(e)
         || validate::WELL_KNOWN_PORTS.contains(&e)
-        || e.split_once(':').is_some_and(|(a, b)| {
-            validate::is_port_number(a) && validate::is_port_number(b)
-        })
-        || cfg.alias_by_name(e).is_some_and(|a| a.get("type") == "port")
+        || e.split_once(':')
+            .is_some_and(|(a, b)| validate::is_port_number(a) && validate::is_port_number(b))
+        || cfg
+            .alias_by_name(e)
+            .is_some_and(|a| a.get("type") == "port")
 }
 
 fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
@@ -167,7 +220,10 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
                 "The name must start with a letter or single underscore, be less than 32 characters and only consist of alphanumeric characters or underscores.",
             );
         } else if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
-            v.add("name", "The name cannot be the internally reserved keyword \"%s\".");
+            v.add(
+                "name",
+                "The name cannot be the internally reserved keyword \"%s\".",
+            );
         } else if validate::WELL_KNOWN_PORTS.contains(&name.to_ascii_lowercase().as_str())
             || PROTOCOL_NAMES.contains(&name.to_ascii_lowercase().as_str())
         {
@@ -190,12 +246,16 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
             "network" => (!valid_network_entry(cfg, entry)).then_some("is not a network."),
             "port" => (!valid_port_entry(cfg, entry)).then_some("is not a valid port number."),
             "networkgroup" => (!(alias_exists(cfg, entry)
-                && cfg.alias_by_name(entry).is_none_or(|a| a.get("type") != "port")))
+                && cfg
+                    .alias_by_name(entry)
+                    .is_none_or(|a| a.get("type") != "port")))
             .then_some("is not a valid alias."),
             "mac" => {
                 let parts: Vec<&str> = entry.split(':').collect();
-                (!(parts.len() >= 2 && parts.len() <= 6 && parts.iter().all(|p| validate::is_hex_pair(p))))
-                    .then_some("is not a valid (partial) MAC address.")
+                (!(parts.len() >= 2
+                    && parts.len() <= 6
+                    && parts.iter().all(|p| validate::is_hex_pair(p))))
+                .then_some("is not a valid (partial) MAC address.")
             }
             "geoip" => (!(entry.len() == 2 && entry.bytes().all(|c| c.is_ascii_uppercase())))
                 .then_some("is not a valid country code."),
@@ -213,7 +273,10 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
         }
     }
     if kind == "dynipv6host" && rec.get("interface").is_empty() {
-        v.add("interface", "IPv6 Dynamic Host require an interface to track.");
+        v.add(
+            "interface",
+            "IPv6 Dynamic Host require an interface to track.",
+        );
     }
 }
 
@@ -221,7 +284,12 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
 fn references(cfg: &Config, name: &str) -> Vec<String> {
     let mut refs = Vec::new();
     for (idx, r) in cfg.filter_rules.iter().enumerate() {
-        for field in ["source_net", "source_port", "destination_net", "destination_port"] {
+        for field in [
+            "source_net",
+            "source_port",
+            "destination_net",
+            "destination_port",
+        ] {
             if split_list(r.get(field)).contains(&name) {
                 refs.push(format!(
                     "[OPNsense.Firewall.Filter.rules.rule.{idx}/{field}] {}",
@@ -284,7 +352,12 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
             .join(",")
     };
     for r in &mut cfg.filter_rules {
-        for field in ["source_net", "source_port", "destination_net", "destination_port"] {
+        for field in [
+            "source_net",
+            "source_port",
+            "destination_net",
+            "destination_port",
+        ] {
             let swapped = swap_list(r.get(field));
             if swapped != r.get(field) {
                 r.set(field, swapped);
@@ -292,7 +365,14 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
         }
     }
     for r in &mut cfg.port_forwards {
-        for field in ["source.network", "source.port", "destination.network", "destination.port", "target", "local-port"] {
+        for field in [
+            "source.network",
+            "source.port",
+            "destination.network",
+            "destination.port",
+            "target",
+            "local-port",
+        ] {
             if r.get(field) == from {
                 r.set(field, to.clone());
             }
@@ -386,7 +466,11 @@ fn get_model(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
 fn search_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let params = SearchParams::grid(req);
     let types: Option<Vec<String>> = match req.body.get("type") {
-        Some(Value::Array(a)) => Some(a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect()),
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
+        ),
         // in_array() on a string: PHP TypeError.
         Some(Value::String(_)) => return Reply::unexpected(),
         _ => None,
@@ -394,7 +478,11 @@ fn search_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let rows = builtin_records()
         .iter()
         .chain(st.staged.aliases.iter())
-        .filter(|r| types.as_ref().is_none_or(|t| t.iter().any(|x| x == r.get("type"))))
+        .filter(|r| {
+            types
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|x| x == r.get("type")))
+        })
         .map(|r| AREA.row(&st.staged, r))
         .collect();
     Reply::ok(search::grid(rows, &params, "name"))

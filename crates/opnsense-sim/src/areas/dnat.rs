@@ -6,12 +6,14 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NetCheck, alias_meta, category_colors, category_name_options, check_network,
-    interface_options, is_port_alias, network_display,
+    NetCheck, alias_meta, category_colors, category_name_options, check_network, interface_options,
+    is_port_alias, network_display,
 };
 use crate::Version;
 use crate::crud::{AreaSpec, ToggleStyle, hooks};
-use crate::fields::{FieldSpec, Opt, boolean, description, int, multi, opts, select, text, volatile};
+use crate::fields::{
+    FieldSpec, Opt, boolean, description, int, multi, opts, select, text, volatile,
+};
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
@@ -32,7 +34,10 @@ fn protocol_options(_: &Config) -> Vec<Opt> {
 fn poolopts_options(_: &Config) -> Vec<Opt> {
     opts(&[
         ("round-robin", "Round Robin"),
-        ("round-robin sticky-address", "Round Robin with Sticky Address"),
+        (
+            "round-robin sticky-address",
+            "Round Robin with Sticky Address",
+        ),
         ("random", "Random"),
         ("random sticky-address", "Random with Sticky Address"),
         ("source-hash", "Source Hash"),
@@ -76,7 +81,11 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     text("tag"),
     text("tagged"),
     boolean("nosync", "0"),
-    select("natreflection", natreflection_options, Some("Use system default")),
+    select(
+        "natreflection",
+        natreflection_options,
+        Some("Use system default"),
+    ),
     select("pass", pass_options, Some("Manual")),
     volatile("associated-rule-id"),
     volatile("created.username"),
@@ -131,10 +140,16 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
         }
         match check_network(cfg, value, false) {
             NetCheck::Invalid => {
-                v.add(field, format!("{value} is not a valid source IP address or alias."));
+                v.add(
+                    field,
+                    format!("{value} is not a valid source IP address or alias."),
+                );
             }
             NetCheck::Literal(f) if expected.is_some_and(|e| e != f) => {
-                v.add(field, "Address type should match selected TCP/IP protocol version.");
+                v.add(
+                    field,
+                    "Address type should match selected TCP/IP protocol version.",
+                );
             }
             _ => {}
         }
@@ -145,7 +160,10 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
             continue;
         }
         if !validate::is_rule_port(value, |a| is_port_alias(cfg, a), true) {
-            v.add(field, "Please specify a valid port number, well-known name, alias or range.");
+            v.add(
+                field,
+                "Please specify a valid port number, well-known name, alias or range.",
+            );
         }
         if !is_tcp_udp(proto) {
             v.add(field, "Ports are only valid for TCP or UDP type rules.");
@@ -157,7 +175,10 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
             v.add("local-port", "Please specify a valid port number or alias.");
         }
         if !is_tcp_udp(proto) {
-            v.add("local-port", "Ports are only valid for TCP or UDP type rules.");
+            v.add(
+                "local-port",
+                "Ports are only valid for TCP or UDP type rules.",
+            );
         }
     }
 }

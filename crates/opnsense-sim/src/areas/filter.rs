@@ -32,7 +32,10 @@ fn statetype_options(_: &Config) -> Vec<Opt> {
 }
 
 fn state_policy_options(_: &Config) -> Vec<Opt> {
-    opts(&[("if-bound", "Bind states to interface"), ("floating", "Floating states")])
+    opts(&[
+        ("if-bound", "Bind states to interface"),
+        ("floating", "Floating states"),
+    ])
 }
 
 fn action_options(_: &Config) -> Vec<Opt> {
@@ -49,8 +52,27 @@ fn ipprotocol_options(_: &Config) -> Vec<Opt> {
 
 /// ProtocolField: `any`, the common protocols, then /etc/protocols names upper-cased.
 pub(crate) const PROTOCOLS: &[&str] = &[
-    "TCP", "UDP", "TCP/UDP", "ICMP", "ESP", "AH", "GRE", "IGMP", "PIM", "OSPF", "IPV6-ICMP",
-    "SCTP", "CARP", "PFSYNC", "VRRP", "L2TP", "IPENCAP", "ETHERIP", "RSVP", "UDPLITE", "DCCP",
+    "TCP",
+    "UDP",
+    "TCP/UDP",
+    "ICMP",
+    "ESP",
+    "AH",
+    "GRE",
+    "IGMP",
+    "PIM",
+    "OSPF",
+    "IPV6-ICMP",
+    "SCTP",
+    "CARP",
+    "PFSYNC",
+    "VRRP",
+    "L2TP",
+    "IPENCAP",
+    "ETHERIP",
+    "RSVP",
+    "UDPLITE",
+    "DCCP",
 ];
 
 fn protocol_options(_: &Config) -> Vec<Opt> {
@@ -176,7 +198,10 @@ fn tos_options(_: &Config) -> Vec<Opt> {
         ("reliability", "reliability"),
         ("ef", "EF"),
     ]);
-    for a in ["af11", "af12", "af13", "af21", "af22", "af23", "af31", "af32", "af33", "af41", "af42", "af43"] {
+    for a in [
+        "af11", "af12", "af13", "af21", "af22", "af23", "af31", "af32", "af33", "af41", "af42",
+        "af43",
+    ] {
         v.push(Opt::new(a, a.to_uppercase()));
     }
     for c in 0..8 {
@@ -185,13 +210,16 @@ fn tos_options(_: &Config) -> Vec<Opt> {
     v
 }
 
-const GATEWAY_MSG: &str = "Specify a valid gateway from the list matching the networks ip protocol.";
+const GATEWAY_MSG: &str =
+    "Specify a valid gateway from the list matching the networks ip protocol.";
 const MAX_I32: i64 = 2_147_483_647;
 
 /// Filter rule fields in model order.
 pub(crate) static FIELDS: &[FieldSpec] = &[
     boolean("enabled", "1"),
-    select("statetype", statetype_options, None).req().def("keep"),
+    select("statetype", statetype_options, None)
+        .req()
+        .def("keep"),
     select("state-policy", state_policy_options, Some("default")),
     int("sequence", 1, 999_999)
         .req()
@@ -203,7 +231,9 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     boolean("interfacenot", "0"),
     multi("interface", interface_options),
     select("direction", direction_options, None).req().def("in"),
-    select("ipprotocol", ipprotocol_options, None).req().def("inet"),
+    select("ipprotocol", ipprotocol_options, None)
+        .req()
+        .def("inet"),
     select("protocol", protocol_options, None).req().def("any"),
     multi("icmptype", icmptype_options),
     multi("icmp6type", icmp6type_options),
@@ -309,7 +339,10 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
         }
         match check_network(cfg, value, true) {
             NetCheck::Invalid => {
-                v.add(field, format!("{value} is not a valid source IP address or alias."));
+                v.add(
+                    field,
+                    format!("{value} is not a valid source IP address or alias."),
+                );
             }
             NetCheck::Literal(family) => {
                 let expected = match ipproto {
@@ -320,7 +353,9 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
                 if expected != Some(family) {
                     v.add(
                         field,
-                        format!("{label} address type should match selected TCP/IP protocol version."),
+                        format!(
+                            "{label} address type should match selected TCP/IP protocol version."
+                        ),
                     );
                 }
             }
@@ -336,16 +371,25 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
             );
         }
     }
-    for (field, label) in [("source_port", "Source"), ("destination_port", "Destination")] {
+    for (field, label) in [
+        ("source_port", "Source"),
+        ("destination_port", "Destination"),
+    ] {
         let value = rec.get(field);
         if value.is_empty() {
             continue;
         }
         if !validate::is_rule_port(value, |a| super::is_port_alias(cfg, a), true) {
-            v.add(field, "Please specify a valid portnumber, name, alias or range.");
+            v.add(
+                field,
+                "Please specify a valid portnumber, name, alias or range.",
+            );
         }
         if !is_tcp_udp(proto) {
-            v.add(field, format!("{label} ports are only valid for tcp or udp type rules."));
+            v.add(
+                field,
+                format!("{label} ports are only valid for tcp or udp type rules."),
+            );
         }
     }
     if !rec.get("icmptype").is_empty() && proto != "ICMP" {
@@ -375,11 +419,20 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
             }
         }
         if rec.get("tcpflags_any") == "1" {
-            v.add("tcpflags_any", "Invalid option for other than TCP protocol choices.");
+            v.add(
+                "tcpflags_any",
+                "Invalid option for other than TCP protocol choices.",
+            );
         }
     }
     if rec.get("statetype") == "none" {
-        for field in ["statetimeout", "max", "max-src-states", "max-src-nodes", "max-src-conn"] {
+        for field in [
+            "statetimeout",
+            "max",
+            "max-src-states",
+            "max-src-nodes",
+            "max-src-conn",
+        ] {
             if !rec.get(field).is_empty() {
                 v.add(field, "Invalid option when statetype is none.");
             }
@@ -421,7 +474,12 @@ fn extra_row(cfg: &Config, rec: &Record, row: &mut Map<String, Value>) {
         "category_colors".into(),
         category_colors(cfg, &rec.list("categories")),
     );
-    for field in ["source_net", "source_port", "destination_net", "destination_port"] {
+    for field in [
+        "source_net",
+        "source_port",
+        "destination_net",
+        "destination_port",
+    ] {
         let value = rec.get(field);
         if !value.is_empty() {
             row.insert(format!("alias_meta_{field}"), alias_meta(cfg, value));
@@ -505,7 +563,10 @@ fn move_rule_before(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
         return Reply::ok(json!({"status": "failed"}));
     }
-    let (selected, target) = (req.param(0).unwrap_or_default(), req.param(1).unwrap_or_default());
+    let (selected, target) = (
+        req.param(0).unwrap_or_default(),
+        req.param(1).unwrap_or_default(),
+    );
     let target_seq = st
         .staged
         .filter_rules
@@ -521,7 +582,12 @@ fn move_rule_before(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
                 update_sort_order(r);
             }
         }
-        if let Some(r) = st.staged.filter_rules.iter_mut().find(|r| r.uuid == selected) {
+        if let Some(r) = st
+            .staged
+            .filter_rules
+            .iter_mut()
+            .find(|r| r.uuid == selected)
+        {
             r.set("sequence", seq.to_string());
             update_sort_order(r);
         }
@@ -584,7 +650,9 @@ pub(crate) fn apply_with_timer(shared: &Arc<Shared>, st: &mut SimState, req: &Re
 
 /// Revision parameters are sanitised to digits and dots.
 fn sanitize_revision(rev: &str) -> String {
-    rev.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect()
+    rev.chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .collect()
 }
 
 /// Starts the rollback timer unless one is already pending (`flock -n`: the second
@@ -613,7 +681,10 @@ fn fire_rollback(shared: &Arc<Shared>, revision: &str) {
         st.rollback = None;
     }
     if !restore_backup(shared, &mut st, revision) {
-        tracing::warn!(revision, "filter rollback: unable to revert to unexisting revision");
+        tracing::warn!(
+            revision,
+            "filter rollback: unable to revert to unexisting revision"
+        );
     }
 }
 

@@ -150,26 +150,48 @@ pub(crate) fn category_colors(cfg: &Config, uuids: &[&str]) -> Value {
 /// Names of the built-in aliases (`bogons`, `__lan_network` ...), with descriptions.
 pub(crate) fn builtin_aliases() -> Vec<(String, &'static str, String)> {
     let mut v = vec![
-        ("bogons".to_owned(), "external", "bogon networks (internal)".to_owned()),
-        ("bogonsv6".to_owned(), "external", "bogon networks IPv6 (internal)".to_owned()),
-        ("sshlockout".to_owned(), "external", "abuse lockout table (internal)".to_owned()),
-        ("virusprot".to_owned(), "external", "overload table for rate limiting (internal)".to_owned()),
+        (
+            "bogons".to_owned(),
+            "external",
+            "bogon networks (internal)".to_owned(),
+        ),
+        (
+            "bogonsv6".to_owned(),
+            "external",
+            "bogon networks IPv6 (internal)".to_owned(),
+        ),
+        (
+            "sshlockout".to_owned(),
+            "external",
+            "abuse lockout table (internal)".to_owned(),
+        ),
+        (
+            "virusprot".to_owned(),
+            "external",
+            "overload table for rate limiting (internal)".to_owned(),
+        ),
     ];
     for i in IFACES {
-        v.push((format!("__{}_network", i.key), "internal", format!("{} net", i.descr)));
+        v.push((
+            format!("__{}_network", i.key),
+            "internal",
+            format!("{} net", i.descr),
+        ));
     }
     v
 }
 
 /// A non-port alias (user-defined or built-in) with this name exists.
 pub(crate) fn is_network_alias(cfg: &Config, name: &str) -> bool {
-    cfg.alias_by_name(name).is_some_and(|a| a.get("type") != "port")
+    cfg.alias_by_name(name)
+        .is_some_and(|a| a.get("type") != "port")
         || builtin_aliases().iter().any(|(n, _, _)| n == name)
 }
 
 /// A port alias with this name exists.
 pub(crate) fn is_port_alias(cfg: &Config, name: &str) -> bool {
-    cfg.alias_by_name(name).is_some_and(|a| a.get("type") == "port")
+    cfg.alias_by_name(name)
+        .is_some_and(|a| a.get("type") == "port")
 }
 
 /// Named network keywords of NetworkAliasField: `any`, `(self)`, `<if>`, `<if>ip`.
@@ -237,13 +259,20 @@ pub(crate) fn check_network(cfg: &Config, value: &str, multiple: bool) -> NetChe
     {
         return NetCheck::Literal(f);
     }
-    if items.is_empty() || (!multiple && items.len() > 1) || (items.len() > 1 && items.contains(&"any")) {
+    if items.is_empty()
+        || (!multiple && items.len() > 1)
+        || (items.len() > 1 && items.contains(&"any"))
+    {
         return NetCheck::Invalid;
     }
     let named_ok = items
         .iter()
         .all(|i| is_network_keyword(i) || is_network_alias(cfg, i));
-    if named_ok { NetCheck::Named } else { NetCheck::Invalid }
+    if named_ok {
+        NetCheck::Named
+    } else {
+        NetCheck::Invalid
+    }
 }
 
 /// Unix time with two decimals, as OPNsense writes `revision/time`.

@@ -13,7 +13,8 @@ use crate::state::{Collection, Config, Record, SimState};
 use crate::validate::{self, Family, Validations};
 
 const NETWORK_MSG: &str = "Specify a valid network matching the gateways ip protocol.";
-const GATEWAY_MSG: &str = "Specify a valid gateway from the list matching the networks ip protocol.";
+const GATEWAY_MSG: &str =
+    "Specify a valid gateway from the list matching the networks ip protocol.";
 
 /// Gateway options labelled `NAME - IP`.
 fn gateway_options(_: &Config) -> Vec<Opt> {
@@ -26,7 +27,9 @@ fn gateway_options(_: &Config) -> Vec<Opt> {
 /// Route fields in model order.
 pub(crate) static FIELDS: &[FieldSpec] = &[
     text("network").req(),
-    select("gateway", gateway_options, None).req().msg(GATEWAY_MSG),
+    select("gateway", gateway_options, None)
+        .req()
+        .msg(GATEWAY_MSG),
     description("descr"),
     boolean("enabled", "1"),
 ];

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::crud::{AreaSpec, ToggleStyle, hooks};
-use crate::fields::{self, FieldSpec, Opt, boolean, description, int, opts, rendered, select, text};
+use crate::fields::{
+    self, FieldSpec, Opt, boolean, description, int, opts, rendered, select, text,
+};
 use crate::reply::{Reply, Req};
 use crate::server::{Route, Shared};
 use crate::state::{Collection, Config, Record, SimState};
@@ -57,7 +59,10 @@ fn validate_host(_: &Config, rec: &Record, v: &mut Validations) {
             if server.is_empty() {
                 v.add("server", "The field IP address is required.");
             } else if validate::parse_ip(server).map(Family::of) != Some(want) {
-                v.add("server", "Please specify a valid network segment or IP address.");
+                v.add(
+                    "server",
+                    "Please specify a valid network segment or IP address.",
+                );
             }
         }
         "MX" => {
@@ -68,7 +73,10 @@ fn validate_host(_: &Config, rec: &Record, v: &mut Validations) {
             if mx.is_empty() {
                 v.add("mx", "The field MX Host is required.");
             } else if !validate::is_domain(mx) {
-                v.add("mx", format!("[{mx}] is not a valid IP address or hostname."));
+                v.add(
+                    "mx",
+                    format!("[{mx}] is not a valid IP address or hostname."),
+                );
             }
         }
         "TXT" => {

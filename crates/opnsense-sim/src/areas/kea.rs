@@ -1,0 +1,296 @@
+//! `kea/*`: DHCPv4 reservations and subnets (CRUD, applied by `kea/service/reconfigure`),
+//! leases search and the `dhcpv4/get` settings sections.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::{IFACES, interface_options};
+use crate::crud::{AreaSpec, ToggleStyle, hooks};
+use crate::fields::{self, FieldSpec, Opt, boolean, description, multi, opts, select, text};
+use crate::reply::{Reply, Req};
+use crate::search::{self, SearchParams};
+use crate::server::{Route, Shared};
+use crate::state::{Collection, Config, Record, SimState};
+use crate::validate::{self, Validations};
+
+fn subnet_options(cfg: &Config) -> Vec<Opt> {
+    cfg.subnets
+        .iter()
+        .map(|s| Opt::new(s.uuid.clone(), s.get("subnet")))
+        .collect()
+}
+
+fn no_options(_: &Config) -> Vec<Opt> {
+    Vec::new()
+}
+
+/// Reservation fields in model order.
+pub(crate) static RESERVATION_FIELDS: &[FieldSpec] = &[
+    select("subnet", subnet_options, None)
+        .req()
+        .msg("Related subnet not found."),
+    text("ip_address"),
+    text("hw_address"),
+    text("client_id"),
+    text("hostname"),
+    description("description"),
+    text("next_server"),
+    text("option_data.domain_name_servers"),
+    text("option_data.domain_search"),
+    text("option_data.routers"),
+    text("option_data.static_routes"),
+    text("option_data.classless_static_route"),
+    text("option_data.domain_name"),
+    text("option_data.ntp_servers"),
+    text("option_data.time_servers"),
+    text("option_data.tftp_server_name"),
+    text("option_data.boot_file_name"),
+    multi("option", no_options),
+];
+
+fn allocator_options(_: &Config) -> Vec<Opt> {
+    opts(&[
+        ("iterative", "iterative"),
+        ("random", "random"),
+        ("flq", "flq"),
+    ])
+}
+
+/// Subnet fields (the ones clients look at).
+pub(crate) static SUBNET_FIELDS: &[FieldSpec] = &[
+    text("subnet").req(),
+    text("valid_lifetime"),
+    text("next_server"),
+    boolean("option_data_autocollect", "1"),
+    text("option_data.domain_name_servers"),
+    text("option_data.routers"),
+    text("option_data.ntp_servers"),
+    text("option_data.domain_name"),
+    multi("option", no_options),
+    boolean("match-client-id", "1"),
+    select("allocator", allocator_options, Some("Default")),
+    text("pools"),
+    text("ddns_domain_key_algorithm"),
+    text("ddns_conflict_resolution_mode"),
+    description("description"),
+];
+
+fn subnet_of(cfg: &Config, uuid: &str) -> Option<(Ipv4Addr, u8)> {
+    let subnet = cfg.subnets.iter().find(|s| s.uuid == uuid)?;
+    match validate::parse_cidr(subnet.get("subnet"))? {
+        (IpAddr::V4(net), bits) => Some((net, bits)),
+        _ => None,
+    }
+}
+
+fn validate_reservation(cfg: &Config, rec: &Record, v: &mut Validations) {
+    let subnet = subnet_of(cfg, rec.get("subnet"));
+    let ip = rec.get("ip_address");
+    if !ip.is_empty() {
+        match ip.parse::<Ipv4Addr>() {
+            Err(_) => v.add(
+                "ip_address",
+                "Please specify a valid network segment or IP address.",
+            ),
+            Ok(addr) => {
+                if let Some((net, bits)) = subnet
+                    && !validate::v4_in_subnet(addr, net, bits)
+                {
+                    v.add("ip_address", "Address not in specified subnet");
+                }
+                if cfg
+                    .reservations
+                    .iter()
+                    .any(|r| r.uuid != rec.uuid && r.get("ip_address") == ip)
+                {
+                    v.add("ip_address", "Duplicate entry exists.");
+                }
+            }
+        }
+    }
+    let (mac, client_id) = (rec.get("hw_address"), rec.get("client_id"));
+    match (mac.is_empty(), client_id.is_empty()) {
+        (true, true) => v.add(
+            "hw_address",
+            "Either a client ID or a MAC address should be specified.",
+        ),
+        (false, false) => v.add(
+            "hw_address",
+            "Either a client ID or a MAC address should be specified, but not both",
+        ),
+        _ => {}
+    }
+    if !mac.is_empty() {
+        if !validate::is_mac(mac) {
+            v.add("hw_address", "Invalid MAC address.");
+        } else if cfg.reservations.iter().any(|r| {
+            r.uuid != rec.uuid
+                && r.get("subnet") == rec.get("subnet")
+                && r.get("hw_address").eq_ignore_ascii_case(mac)
+        }) {
+            v.add("hw_address", "Duplicate entry exists.");
+        }
+    }
+    if !client_id.is_empty() && !client_id.split(':').all(validate::is_hex_pair) {
+        v.add(
+            "client_id",
+            "Value must be a colon-separated hexadecimal sequence (e.g., 01:02:f3).",
+        );
+    }
+    let hostname = rec.get("hostname");
+    if !hostname.is_empty() && !validate::is_domain(hostname) {
+        v.add(
+            "hostname",
+            format!("[{hostname}] is not a valid IP address or hostname."),
+        );
+    }
+}
+
+/// The reservation area for the generic engine.
+pub(crate) static RESERVATIONS: AreaSpec = AreaSpec {
+    collection: Collection::Reservations,
+    wrapper: "reservation",
+    fields: RESERVATION_FIELDS,
+    toggle: ToggleStyle::Enabled,
+    default_sort: "hw_address",
+    transform: hooks::keep,
+    prepare_new: hooks::no_prepare,
+    before_save: hooks::no_before_save,
+    validate: validate_reservation,
+    extra_row: hooks::no_extra,
+    check_delete: hooks::may_delete,
+    after_set: hooks::no_after_set,
+};
+
+/// The subnet area (read-only endpoints are served).
+pub(crate) static SUBNETS: AreaSpec = AreaSpec {
+    collection: Collection::Subnets,
+    wrapper: "subnet4",
+    fields: SUBNET_FIELDS,
+    toggle: ToggleStyle::Enabled,
+    default_sort: "subnet",
+    transform: hooks::keep,
+    prepare_new: hooks::no_prepare,
+    before_save: hooks::no_before_save,
+    validate: hooks::no_validate,
+    extra_row: hooks::no_extra,
+    check_delete: hooks::may_delete,
+    after_set: hooks::no_after_set,
+};
+
+/// Endpoints of `kea/leases4` and `kea/dhcpv4`.
+pub(crate) fn route(controller: &str, action: &str) -> Option<Route> {
+    match (controller, action) {
+        ("Leases4", "search") => Route::new(search_leases),
+        ("Dhcpv4", "get") => Route::new(get_settings),
+        ("Dhcpv4", "searchreservation") => Route::new(|_, st, req| RESERVATIONS.search(st, req)),
+        ("Dhcpv4", "getreservation") => Route::new(|_, st, req| RESERVATIONS.get(st, req)),
+        ("Dhcpv4", "addreservation") => Route::new(|_, st, req| RESERVATIONS.add(st, req)),
+        ("Dhcpv4", "setreservation") => {
+            Route::with_params(|_, st, req| RESERVATIONS.set(st, req), 1)
+        }
+        ("Dhcpv4", "delreservation") => {
+            Route::with_params(|_, st, req| RESERVATIONS.del(st, req), 1)
+        }
+        ("Dhcpv4", "searchsubnet") => Route::new(|_, st, req| SUBNETS.search(st, req)),
+        ("Dhcpv4", "getsubnet") => Route::new(|_, st, req| SUBNETS.get(st, req)),
+        _ => None,
+    }
+}
+
+/// `leases4/search`: recordset over the leases, optional `selected_interfaces`.
+fn search_leases(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+    let params = SearchParams::recordset(req);
+    let selected: Option<Vec<String>> = match req.body.get("selected_interfaces") {
+        Some(Value::Array(a)) if !a.is_empty() => Some(
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        ),
+        _ => None,
+    };
+    let reserved: Vec<String> = st
+        .live
+        .reservations
+        .iter()
+        .map(|r| r.get("hw_address").to_ascii_lowercase())
+        .collect();
+    let rows: Vec<Map<String, Value>> = st
+        .leases
+        .iter()
+        .filter(|l| {
+            selected.as_ref().is_none_or(|s| {
+                l.get("if_name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| s.iter().any(|x| x == n))
+            })
+        })
+        .filter_map(|l| l.as_object().cloned())
+        .map(|mut row| {
+            let mac = row
+                .get("hwaddr")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let is_reserved = if reserved.iter().any(|r| r == mac) {
+                json!(["hwaddr"])
+            } else {
+                json!([])
+            };
+            row.insert("is_reserved".into(), is_reserved);
+            row
+        })
+        .collect();
+    let mut answer = search::recordset(rows, &params, "");
+    let mut interfaces = Map::new();
+    for i in IFACES.iter().filter(|i| i.key == "lan") {
+        interfaces.insert(i.key.into(), Value::String(i.descr.into()));
+    }
+    answer["interfaces"] = Value::Object(interfaces);
+    Reply::ok(answer)
+}
+
+fn socket_type_options(_: &Config) -> Vec<Opt> {
+    opts(&[("udp", "udp"), ("raw", "raw")])
+}
+
+fn compatibility_options(_: &Config) -> Vec<Opt> {
+    [
+        "exclude-first-last-24",
+        "ignore-dhcp-server-identifier",
+        "ignore-rai-link-selection",
+        "lenient-option-parsing",
+    ]
+    .iter()
+    .map(|k| Opt::new(*k, *k))
+    .collect()
+}
+
+/// `dhcpv4/get`: only `general`, `lexpire` and `ha` (GET only).
+fn get_settings(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+    if !req.is_get {
+        return Reply::empty_list();
+    }
+    let cfg = &st.staged;
+    Reply::ok(json!({"dhcpv4": {
+        "general": {
+            "enabled": "1",
+            "manual_config": "0",
+            "interfaces": fields::option_map(&interface_options(cfg), "lan", true, None),
+            "service_sockets_max_retries": "",
+            "service_sockets_retry_wait_time": "",
+            "valid_lifetime": "4000",
+            "decline_probation_period": "",
+            "fwrules": "1",
+            "dhcp_socket_type": fields::option_map(&socket_type_options(cfg), "raw", false, None),
+            "compatibility": fields::option_map(&compatibility_options(cfg), "", true, None)
+        },
+        "lexpire": {
+            "hold_reclaimed_time": "", "reclaim_timer_wait_time": "",
+            "flush_reclaimed_timer_wait_time": "", "max_reclaim_time": "",
+            "max_reclaim_leases": "", "unwarned_reclaim_cycles": ""
+        },
+        "ha": {"enabled": "0", "this_server_name": "", "max_unacked_clients": "2", "%this_server_name": "OPNsense"}
+    }}))
+}

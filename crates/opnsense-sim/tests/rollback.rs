@@ -1,0 +1,173 @@
+//! savepoint / apply/{rev} / cancelRollback / revert on stock 26.1, a "fixed" firmware,
+//! and the 26.7 version knob.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Harness;
+use opnsense_sim::{SimConfig, Version};
+use serde_json::{Value, json};
+
+fn fast(restores: bool) -> SimConfig {
+    SimConfig {
+        rollback_timeout: Duration::from_millis(300),
+        rollback_restores: restores,
+        ..SimConfig::default()
+    }
+}
+
+async fn wait_until(mut cond: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached");
+}
+
+async fn savepoint(h: &Harness) -> String {
+    let sp = h.post_ok("firewall/filter/savepoint", json!({})).await;
+    assert_eq!(sp["status"], "ok");
+    assert_eq!(sp["retention"], "100");
+    let rev = sp["revision"].as_str().unwrap().to_owned();
+    let (secs, frac) = rev.split_once('.').expect("fractional revision");
+    assert!(secs.parse::<u64>().is_ok());
+    assert_eq!(frac.len(), 2, "two decimals: {rev}");
+    rev
+}
+
+async fn add_rule(h: &Harness, descr: &str) -> String {
+    let r = h
+        .post_ok(
+            "firewall/filter/add_rule",
+            json!({"rule": {"description": descr}}),
+        )
+        .await;
+    r["uuid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn stock_timer_fires_but_restores_nothing() {
+    let h = Harness::with(fast(false)).await;
+    let rev = savepoint(&h).await;
+    let id = add_rule(&h, "risky").await;
+    let r = h
+        .post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
+        .await;
+    assert_eq!(r, json!({"status": "OK\n\n"}));
+    assert!(h.sim.rollback_pending());
+    assert!(h.sim.live().find(&id).is_some());
+    wait_until(|| !h.sim.rollback_pending()).await;
+    // The defect: the timer found no backup under the 2-decimal name.
+    assert!(h.sim.live().find(&id).is_some());
+    assert!(h.sim.staged().find(&id).is_some());
+    // Cancelling after expiry: "".
+    let c = h
+        .post_ok(&format!("firewall/filter/cancelRollback/{rev}"), json!({}))
+        .await;
+    assert_eq!(c, json!({"status": ""}));
+    let r = h
+        .post_ok(&format!("firewall/filter/revert/{rev}"), json!({}))
+        .await;
+    assert_eq!(r, json!({"status": "unknown (or removed) savepoint"}));
+    let r = h
+        .post_ok(&format!("firewall/d_nat/revert/{rev}"), json!({}))
+        .await;
+    assert_eq!(r, json!({"status": "unknown (or removed) savepoint"}));
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_only_matches_the_pending_revision_and_one_timer_at_a_time() {
+    let h = Harness::with(SimConfig {
+        rollback_timeout: Duration::from_secs(30),
+        ..SimConfig::default()
+    })
+    .await;
+    let rev = savepoint(&h).await;
+    h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
+        .await;
+    // A second timer is not armed while one is pending.
+    h.post_ok("firewall/filter/apply/1.00", json!({})).await;
+    let c = h
+        .post_ok("firewall/filter/cancel_rollback/1.00", json!({}))
+        .await;
+    assert_eq!(c, json!({"status": ""}));
+    let c = h
+        .post_ok(&format!("firewall/filter/cancelRollback/{rev}"), json!({}))
+        .await;
+    assert_eq!(c, json!({"status": "\n\n"}));
+    assert!(!h.sim.rollback_pending());
+    let c = h
+        .post_ok(&format!("firewall/filter/cancelRollback/{rev}"), json!({}))
+        .await;
+    assert_eq!(c, json!({"status": ""}));
+    // Non-POST answers "error".
+    let (s, body) = h.get("firewall/filter/savepoint").await;
+    assert_eq!((s, body), (200, json!({"status": "error"})));
+    let (s, body) = h.get("firewall/filter/apply").await;
+    assert_eq!((s, body), (200, json!({"status": "error"})));
+    // Missing revision => 404.
+    let (s, _) = h.post("firewall/filter/revert", json!({})).await;
+    assert_eq!(s, 404);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
+    let h = Harness::with(fast(true)).await;
+    let before: Vec<Value> = h.sim.live().filter_rules;
+    let rev = savepoint(&h).await;
+    let id = add_rule(&h, "risky").await;
+    h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
+        .await;
+    assert!(h.sim.live().find(&id).is_some());
+    wait_until(|| !h.sim.rollback_pending()).await;
+    assert_eq!(h.sim.live().filter_rules, before);
+    assert!(h.sim.staged().find(&id).is_none());
+
+    let id = add_rule(&h, "again").await;
+    h.post_ok("firewall/filter/apply", json!({})).await;
+    let r = h
+        .post_ok(&format!("firewall/filter/revert/{rev}"), json!({}))
+        .await;
+    assert_eq!(r, json!({"status": "ok"}));
+    assert!(h.sim.live().find(&id).is_none());
+    // d_nat cannot roll back: the backup exists => 500.
+    let (s, _) = h
+        .post(&format!("firewall/d_nat/revert/{rev}"), json!({}))
+        .await;
+    assert_eq!(s, 500);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn version_26_7_removes_rollback_actions() {
+    let h = Harness::with(SimConfig {
+        version: Version::V26_7,
+        ..SimConfig::default()
+    })
+    .await;
+    for path in [
+        "firewall/filter/savepoint",
+        "firewall/filter/cancelRollback/1.00",
+        "firewall/filter/revert/1.00",
+        "firewall/d_nat/savepoint",
+    ] {
+        let (s, body) = h.post(path, json!({})).await;
+        assert_eq!(
+            (s, body),
+            (404, json!({"errorMessage": "Endpoint not found"})),
+            "{path}"
+        );
+    }
+    let r = h.post_ok("firewall/filter/apply/123.45", json!({})).await;
+    assert_eq!(r, json!({"status": "OK\n\n"}));
+    assert!(!h.sim.rollback_pending(), "26.7 apply takes no argument");
+    let fw = h.get_ok("core/firmware/status").await;
+    assert_eq!(fw["product"]["product_version"], "26.7.2");
+    assert_eq!("26.7".parse::<Version>().unwrap(), Version::V26_7);
+    h.sim.shutdown().await;
+}
