@@ -14,7 +14,10 @@ use crate::error::{Error, Result, TimeoutPhase, excerpt};
 use crate::request::{Accept, Method, Request};
 use crate::version::FirmwareVersion;
 
-/// Target of the audit events (one per HTTP attempt).
+/// Target of the audit events: one `INFO` event per HTTP attempt, with the fields `ts`
+/// (RFC 3339), `req_id`, `method`, `path`, `status` (the HTTP status, or 0 when no response
+/// arrived), `outcome` (`success`, `error`, `timeout` or `rejected`) and `elapsed_ms`.
+/// Never credentials, never bodies.
 pub const AUDIT_TARGET: &str = "opnsense_api::audit";
 
 /// Builds a [`Client`].
@@ -102,7 +105,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit for waiting on each read of the response (default 60 s).
+    /// Limit for waiting on each read of the response (default 60 s): for the response head once
+    /// the connection is up, then for every chunk of the body.
     #[must_use]
     pub fn read_timeout(mut self, t: Duration) -> Self {
         self.read_timeout = t;
@@ -144,7 +148,8 @@ impl ClientBuilder {
         let mut http = reqwest::Client::builder()
             .user_agent(concat!("opnsense-api/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
+            // No reqwest read timeout: its timer starts when the request is sent, so a slow TLS
+            // handshake would be reported as a read timeout. `transmit` times the reads instead.
             .redirect(reqwest::redirect::Policy::none())
             .https_only(!self.allow_insecure_http)
             .tls_danger_accept_invalid_certs(!self.verify_tls);
@@ -192,10 +197,24 @@ impl ClientBuilder {
     }
 }
 
+/// `raw` for an error message, with anything that looks like `user:password@` masked: a
+/// malformed URL may still carry credentials.
+fn redact_userinfo(raw: &str) -> String {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let authority_end = raw[start..]
+        .find(['/', '?', '#'])
+        .map_or(raw.len(), |i| start + i);
+    match raw[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..start], &raw[start + at..]),
+        None => raw.to_owned(),
+    }
+}
+
 fn normalise_base_url(raw: &str, allow_http: bool) -> Result<reqwest::Url> {
     let trimmed = raw.trim();
+    let shown = redact_userinfo(trimmed);
     let mut url = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::Config(format!("{trimmed:?} is not a valid URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("{shown:?} is not a valid URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_http => {}
@@ -205,14 +224,14 @@ fn normalise_base_url(raw: &str, allow_http: bool) -> Result<reqwest::Url> {
                     .into(),
             ));
         }
-        other => {
+        _ => {
             return Err(Error::Config(format!(
-                "the OPNsense URL must use https://, not {other}://"
+                "the OPNsense URL must use https:// (got {shown:?})"
             )));
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::Config(format!("{trimmed:?} has no host")));
+        return Err(Error::Config(format!("{shown:?} has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(
@@ -318,6 +337,9 @@ impl Client {
             Ok((status, body)) => (Some(status), interpret(&path, body)),
             Err((status, e)) => (status, Err(e)),
         };
+        // 0 = no HTTP response (refused, TLS failure, timeout before the headers, ...), so the
+        // field is present on every event.
+        let status = status.unwrap_or(0);
         let outcome = match &result {
             Ok(_) => "success",
             Err(Error::Timeout { .. }) => "timeout",
@@ -362,20 +384,35 @@ impl Client {
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }
-        let resp = builder
-            .send()
-            .await
-            .map_err(|e| (None, self.transport_error(&e, method, &req.path)))?;
+        // reqwest enforces the connect timeout inside; this outer limit leaves it room, so a
+        // stalled connect is reported as such and the head gets at least the read timeout.
+        let head_limit = inner.connect_timeout.saturating_add(inner.read_timeout);
+        let mut resp = match tokio::time::timeout(head_limit, builder.send()).await {
+            Ok(sent) => sent.map_err(|e| (None, self.transport_error(e, method, &req.path)))?,
+            Err(_) => return Err((None, self.read_timeout_error(method, &req.path))),
+        };
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| (Some(status), self.transport_error(&e, method, &req.path)))?;
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut bytes = Vec::new();
+        loop {
+            match tokio::time::timeout(inner.read_timeout, resp.chunk()).await {
+                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => {
+                    return Err((Some(status), self.transport_error(e, method, &req.path)));
+                }
+                Err(_) => return Err((Some(status), self.read_timeout_error(method, &req.path))),
+            }
+        }
         let text = String::from_utf8_lossy(&bytes);
         if !(200..300).contains(&status) {
             return Err((
                 Some(status),
-                self.status_error(status, method, &req.path, &text),
+                self.status_error(status, method, &req.path, &text, location.as_deref()),
             ));
         }
         match req.accept {
@@ -402,9 +439,21 @@ impl Client {
         }
     }
 
-    fn transport_error(&self, e: &reqwest::Error, method: &'static str, path: &str) -> Error {
+    fn read_timeout_error(&self, method: &'static str, path: &str) -> Error {
+        Error::Timeout {
+            phase: TimeoutPhase::Read,
+            after: self.inner.read_timeout,
+            method,
+            path: path.to_owned(),
+        }
+    }
+
+    fn transport_error(&self, e: reqwest::Error, method: &'static str, path: &str) -> Error {
         let host = self.inner.host.clone();
-        let chain = error_chain(e);
+        // Without the URL: the host is already named, and the URL's path must not take part in
+        // the keyword matching below (a path may well contain "tls" or "certificate").
+        let e = e.without_url();
+        let chain = error_chain(&e);
         if e.is_timeout() {
             let phase = if e.is_connect() {
                 TimeoutPhase::Connect
@@ -423,6 +472,16 @@ impl Client {
             };
         }
         let lower = chain.to_ascii_lowercase();
+        if lower.contains("corrupt message") {
+            // rustls read something that is not TLS: the port speaks plain HTTP (or another
+            // protocol).
+            return Error::Tls {
+                host,
+                detail: format!(
+                    "{chain} (the server did not answer in TLS: check the port, or that the URL should really be https://)"
+                ),
+            };
+        }
         if lower.contains("certificate")
             || lower.contains("tls")
             || lower.contains("handshake")
@@ -452,7 +511,14 @@ impl Client {
         }
     }
 
-    fn status_error(&self, status: u16, method: &'static str, path: &str, body: &str) -> Error {
+    fn status_error(
+        &self,
+        status: u16,
+        method: &'static str,
+        path: &str,
+        body: &str,
+        location: Option<&str>,
+    ) -> Error {
         match status {
             401 => Error::Unauthorized {
                 path: path.to_owned(),
@@ -474,7 +540,13 @@ impl Client {
                 status,
                 method,
                 path: path.to_owned(),
-                message: "redirected; point the URL at the firewall's HTTPS address".into(),
+                message: match location {
+                    Some(to) => format!(
+                        "redirected to {:?}; redirects are not followed: set the OPNsense URL to the firewall's HTTPS address (a proxy or the wrong port answers redirects)",
+                        excerpt(to)
+                    ),
+                    None => "redirected; redirects are not followed: set the OPNsense URL to the firewall's HTTPS address".into(),
+                },
             },
             _ => Error::Http {
                 status,
@@ -499,12 +571,13 @@ impl Client {
                     .await
                 {
                     Ok(v) => Ok(FirmwareVersion::from_firmware_status(&v)),
+                    // Permanent for this client: remember "unknown".
                     Err(
                         Error::Unauthorized { .. }
                         | Error::Forbidden { .. }
-                        | Error::EndpointNotFound { .. }
-                        | Error::InvalidResponse { .. },
+                        | Error::EndpointNotFound { .. },
                     ) => Ok(None),
+                    // Transient (timeout, refused, 5xx, a body cut short, ...): ask again next time.
                     Err(e) => Err(e),
                 }
             })
@@ -582,6 +655,21 @@ mod tests {
             normalise_base_url(bad, false).expect_err(bad);
         }
         normalise_base_url("http://127.0.0.1:1", true).expect("allowed for tests");
+    }
+
+    #[test]
+    fn url_errors_mask_credentials() {
+        for bad in [
+            "https://key:s3cr3t@",
+            "key:s3cr3t@fw.example",
+            "https://key:s3cr3t@[::1",
+            "https://k@y:s3cr3t@fw.example:99999/api",
+        ] {
+            let err = normalise_base_url(bad, false).expect_err(bad).to_string();
+            assert!(!err.contains("s3cr3t"), "{err}");
+        }
+        assert_eq!(redact_userinfo("https://a:b@fw/x@y"), "https://***@fw/x@y");
+        assert_eq!(redact_userinfo("https://fw/x@y"), "https://fw/x@y");
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub enum Error {
 
     /// The TLS handshake failed, most often because the firewall's certificate is not trusted.
     #[error(
-        "TLS handshake with {host} failed: {detail}; if the firewall uses a self-signed certificate, give its CA certificate (PEM) with the CA file option (OPNSENSE_CA_FILE) rather than turning verification off"
+        "TLS handshake with {host} failed: {detail}; if the firewall uses a self-signed certificate, trust its CA certificate (PEM) with the CA file option (ca_file / OPNSENSE_CA_FILE) rather than turning verification off (verify_tls = false)"
     )]
     Tls {
         /// host:port that was dialled.
@@ -137,7 +137,7 @@ pub enum Error {
     },
 
     /// The body could not be understood (not JSON, truncated, or not the expected shape).
-    #[error("unexpected response from {path}: {reason}; body starts with: {excerpt:?}")]
+    #[error("unexpected response from {path}: {reason}{}", show_excerpt(.excerpt))]
     InvalidResponse {
         /// API path.
         path: String,
@@ -176,6 +176,14 @@ pub enum Error {
         /// The status text OPNsense returned.
         status: String,
     },
+}
+
+fn show_excerpt(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!("; body starts with: {excerpt:?}")
+    }
 }
 
 fn format_validations(errors: &BTreeMap<String, Vec<String>>) -> String {

@@ -1,6 +1,11 @@
 //! Shared helpers for the wiremock endpoint tests: fixtures, a client pointed at the mock,
 //! and matchers for OPNsense's wire rules.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::needless_pass_by_value,
+    clippy::unused_async
+)]
 
 use std::path::PathBuf;
 
@@ -17,7 +22,10 @@ pub const SECRET: &str = "test-secret-9f8e7d";
 /// `Authorization: Basic base64(KEY:SECRET)`.
 pub fn basic_auth() -> impl Match {
     // base64("test-key:test-secret-9f8e7d")
-    header("authorization", "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQtOWY4ZTdk")
+    header(
+        "authorization",
+        "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQtOWY4ZTdk",
+    )
 }
 
 /// Reads `tests/fixtures/<area>/<name>` as JSON.

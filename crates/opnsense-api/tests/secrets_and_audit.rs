@@ -1,0 +1,387 @@
+//! The API secret never shows up anywhere (errors, Debug, logs), and every HTTP attempt leaves
+//! exactly one audit event with the documented fields and no body content.
+//!
+//! Each test captures every event (all levels, all targets, `log` records too) emitted on its
+//! own thread; `#[tokio::test]` runs the client, its connection tasks and the local test
+//! servers on that thread.
+
+mod common;
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use opnsense_api::api::firewall::ALIAS;
+use opnsense_api::{Client, ClientBuilder, Error, FirmwareVersion, Request, Uuid};
+use serde_json::{Map, Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use common::{KEY, SECRET};
+use support::{Captured, Pki, silent_server, tls_front};
+
+/// base64("test-key:test-secret-9f8e7d"), the Basic auth token.
+const BASIC_TOKEN: &str = "dGVzdC1rZXk6dGVzdC1zZWNyZXQtOWY4ZTdk";
+/// Distinctive strings that only ever travel in bodies.
+const REQ_MARKER: &str = "REQ-BODY-MARKER-7d1a";
+const RESP_MARKER: &str = "RESP-BODY-MARKER-3c9b";
+const ERR_MARKER: &str = "ERR-BODY-MARKER-55e0";
+const VALIDATION_MARKER: &str = "VALIDATION-MARKER-0f2c";
+
+/// Fails if any credential fragment appears in `text`.
+fn assert_no_credentials(what: &str, text: &str) {
+    for needle in [SECRET, BASIC_TOKEN, KEY] {
+        assert!(
+            !text.contains(needle),
+            "{what} contains {needle:?}:\n{text}"
+        );
+    }
+}
+
+fn assert_error_is_clean(err: &Error) {
+    assert_no_credentials("error Display", &err.to_string());
+    assert_no_credentials("error Debug", &format!("{err:?}"));
+    assert_no_credentials("error alternate Debug", &format!("{err:#?}"));
+}
+
+fn builder(url: &str) -> ClientBuilder {
+    Client::builder(url)
+        .credentials(KEY, SECRET)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(5))
+}
+
+/// One expected audit event.
+struct Expect {
+    method: &'static str,
+    path: &'static str,
+    status: u64,
+    outcome: &'static str,
+}
+
+fn check_audit(captured: &Captured, expected: &[Expect]) {
+    let events = captured.audit_events();
+    assert_eq!(
+        events.len(),
+        expected.len(),
+        "one audit event per HTTP attempt:\n{}",
+        captured.text()
+    );
+    let mut ids = HashSet::new();
+    for (fields, want) in events.iter().zip(expected) {
+        check_fields(fields);
+        assert_eq!(fields["method"], want.method, "{fields:?}");
+        assert_eq!(fields["path"], want.path, "{fields:?}");
+        assert_eq!(fields["status"], want.status, "{fields:?}");
+        assert_eq!(fields["outcome"], want.outcome, "{fields:?}");
+        assert!(
+            ids.insert(fields["req_id"].as_str().expect("req_id").to_owned()),
+            "req_id must be unique: {fields:?}"
+        );
+    }
+}
+
+/// The documented fields, and nothing else but the message.
+fn check_fields(fields: &Map<String, Value>) {
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "elapsed_ms",
+            "message",
+            "method",
+            "outcome",
+            "path",
+            "req_id",
+            "status",
+            "ts"
+        ],
+        "{fields:?}"
+    );
+    let ts = fields["ts"].as_str().expect("ts is a string");
+    humantime::parse_rfc3339(ts).unwrap_or_else(|e| panic!("ts {ts:?}: {e}"));
+    let req_id = fields["req_id"].as_str().expect("req_id is a string");
+    Uuid::parse(req_id).unwrap_or_else(|e| panic!("req_id {req_id:?}: {e}"));
+    assert!(fields["elapsed_ms"].is_u64(), "{fields:?}");
+    assert!(fields["status"].is_u64(), "{fields:?}");
+    assert!(
+        ["success", "error", "timeout", "rejected"]
+            .contains(&fields["outcome"].as_str().unwrap_or("")),
+        "{fields:?}"
+    );
+}
+
+fn check_logs_are_clean(captured: &Captured) {
+    let text = captured.text();
+    assert!(!text.is_empty(), "nothing captured");
+    assert_no_credentials("the log output", &text);
+    for marker in [REQ_MARKER, RESP_MARKER, ERR_MARKER, VALIDATION_MARKER] {
+        assert!(
+            !text.contains(marker),
+            "a body leaked into the logs ({marker}):\n{text}"
+        );
+    }
+}
+
+async fn mock_firewall() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .and(common::basic_auth())
+        .respond_with(common::json(json!({
+            "metadata": {"system": {"status": 2, "message": RESP_MARKER}}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/firewall/alias/add_item"))
+        .respond_with(common::json(json!({
+            "result": "failed",
+            "validations": {"alias.name": VALIDATION_MARKER}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .respond_with(ResponseTemplate::new(401).set_body_raw(
+            r#"{"status":401,"message":"Authentication Failed"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/firewall/filter/apply"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            json!({"errorMessage": ERR_MARKER, "errorTitle": "An error occurred"}).to_string(),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn secret_never_leaks_and_every_attempt_is_audited() {
+    let (captured, _guard) = support::capture();
+    let mut errors = Vec::new();
+
+    // Success, application-level refusal, 401 and 500 against a plain-HTTP mock.
+    let server = mock_firewall().await;
+    let b = builder(&server.uri()).allow_insecure_http(true);
+    assert_no_credentials("ClientBuilder Debug", &format!("{b:?} {b:#?}"));
+    let client = b.build().expect("client");
+    assert_no_credentials("Client Debug", &format!("{client:?} {client:#?}"));
+
+    let status = client.system().status().await.expect("status");
+    assert_eq!(status.metadata.system.level(), "OK");
+    errors.push(
+        client
+            .add_resource(
+                &ALIAS,
+                &json!({"name": "a", "type": "host", "description": REQ_MARKER}),
+            )
+            .await
+            .expect_err("validation"),
+    );
+    assert!(matches!(errors.last(), Some(Error::Validation { .. })));
+    errors.push(
+        client
+            .send_json::<Value>(Request::get("core/firmware/status"))
+            .await
+            .expect_err("401"),
+    );
+    assert!(matches!(errors.last(), Some(Error::Unauthorized { .. })));
+    errors.push(client.firewall().filter().apply().await.expect_err("500"));
+    assert!(matches!(
+        errors.last(),
+        Some(Error::Http { status: 500, .. })
+    ));
+
+    // Read timeout.
+    let silent = silent_server();
+    let slow = builder(&silent.http_url())
+        .allow_insecure_http(true)
+        .connect_timeout(Duration::from_secs(1))
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    errors.push(
+        slow.send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("timeout"),
+    );
+    assert!(matches!(errors.last(), Some(Error::Timeout { .. })));
+
+    // Untrusted certificate.
+    let pki = Pki::new(&["127.0.0.1"]);
+    let backend = MockServer::start().await;
+    let front = tls_front(&pki, &backend);
+    let untrusted = builder(&front.https_url()).build().expect("client");
+    errors.push(
+        untrusted
+            .send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("tls"),
+    );
+    assert!(matches!(errors.last(), Some(Error::Tls { .. })));
+
+    // Connection refused.
+    let port = support::closed_port().await;
+    let refused = builder(&format!("http://127.0.0.1:{port}"))
+        .allow_insecure_http(true)
+        .build()
+        .expect("client");
+    errors.push(
+        refused
+            .send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("refused"),
+    );
+    assert!(matches!(errors.last(), Some(Error::Connect { .. })));
+
+    for err in &errors {
+        assert_error_is_clean(err);
+    }
+    check_logs_are_clean(&captured);
+    check_audit(
+        &captured,
+        &[
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 200,
+                outcome: "success",
+            },
+            Expect {
+                method: "POST",
+                path: "firewall/alias/add_item",
+                status: 200,
+                outcome: "rejected",
+            },
+            Expect {
+                method: "GET",
+                path: "core/firmware/status",
+                status: 401,
+                outcome: "rejected",
+            },
+            Expect {
+                method: "POST",
+                path: "firewall/filter/apply",
+                status: 500,
+                outcome: "error",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 0,
+                outcome: "timeout",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 0,
+                outcome: "error",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 0,
+                outcome: "error",
+            },
+        ],
+    );
+}
+
+/// Calls that make several HTTP attempts (set = existence check + set; the lazy firmware
+/// lookup) leave one event per attempt; a call refused locally leaves none.
+#[tokio::test]
+async fn one_audit_event_per_attempt() {
+    let (captured, _guard) = support::capture();
+    let id = "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/firewall/alias/get_item/{id}")))
+        .respond_with(common::json(
+            json!({"alias": {"name": "a", "content": RESP_MARKER}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/firewall/alias/set_item/{id}")))
+        .respond_with(common::json(json!({"result": "saved"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    // No version given: the client looks it up once.
+    let client = Client::builder(server.uri())
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .build()
+        .expect("client");
+
+    let uuid = Uuid::parse(id).expect("uuid");
+    client
+        .set_resource(&ALIAS, &uuid, &json!({"description": REQ_MARKER}))
+        .await
+        .expect("set");
+    assert_eq!(client.firmware_version().await, None);
+    assert_eq!(client.firmware_version().await, None);
+    // Refused before sending: not an HTTP attempt.
+    let err = client
+        .add_resource(&ALIAS, &json!("not an object"))
+        .await
+        .expect_err("local");
+    assert!(err.is_local());
+
+    check_logs_are_clean(&captured);
+    check_audit(
+        &captured,
+        &[
+            Expect {
+                method: "GET",
+                path: "firewall/alias/get_item/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
+                status: 200,
+                outcome: "success",
+            },
+            Expect {
+                method: "POST",
+                path: "firewall/alias/set_item/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
+                status: 200,
+                outcome: "success",
+            },
+            Expect {
+                method: "GET",
+                path: "core/firmware/status",
+                status: 403,
+                outcome: "rejected",
+            },
+        ],
+    );
+}
+
+/// Configuration errors echo the URL; credentials pasted into it must not come back out.
+#[test]
+fn config_errors_do_not_echo_credentials() {
+    for url in [
+        format!("https://{KEY}:{SECRET}@fw.example"),
+        // Malformed URLs are echoed in the message: the credentials must be masked.
+        format!("https://{KEY}:{SECRET}@"),
+        format!("{KEY}:{SECRET}@fw.example"),
+        format!("https://{KEY}:{SECRET}@fw.example:99999"),
+        "http://fw.example".to_owned(),
+        format!("https://fw.example/?key={SECRET}"),
+    ] {
+        let err = Client::builder(url.as_str())
+            .credentials(KEY, SECRET)
+            .build()
+            .expect_err("refused");
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert_error_is_clean(&err);
+    }
+}

@@ -1,0 +1,350 @@
+//! Real servers on 127.0.0.1 for the transport, TLS and audit tests: raw TCP servers that
+//! misbehave on purpose, a TLS terminator in front of a wiremock server, and a tracing
+//! capture.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use wiremock::MockServer;
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+/// Binds 127.0.0.1:`port` (0 = any) with SO_REUSEADDR, so a stopped server can come back on
+/// the same port.
+pub fn bind(port: u16) -> TcpListener {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).expect("reuseaddr");
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .expect("bind");
+    socket.listen(64).expect("listen")
+}
+
+/// A server task; aborting it (or dropping this) closes the listener and every connection.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// `http://127.0.0.1:port`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `https://127.0.0.1:port`.
+    pub fn https_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// Stops accepting and closes every open connection.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Runs `handle` for every accepted connection until the server is stopped.
+pub fn serve<F, Fut>(listener: TcpListener, handle: F) -> Server
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    if let Ok((stream, _)) = accepted {
+                        conns.spawn(handle(stream));
+                    }
+                }
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            }
+        }
+    });
+    Server { addr, task }
+}
+
+/// Accepts connections and holds them open without ever sending a byte.
+pub fn silent_server() -> Server {
+    serve(bind(0), |mut stream| async move {
+        let mut buf = [0u8; 4096];
+        // Read (and ignore) whatever comes, until the peer goes away.
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+}
+
+/// One HTTP/1.1 request as read off the wire.
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request (head + Content-Length body); `None` when the peer closed first.
+pub async fn read_request(stream: &mut TcpStream) -> Option<RawRequest> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = data[head_end..].to_vec();
+    while body.len() < len {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    Some(RawRequest { head, body })
+}
+
+/// A complete HTTP/1.1 response with a correct Content-Length.
+pub fn http_response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// For every request, writes the bytes `respond` returns, then closes the connection.
+pub fn raw_server<F>(respond: F) -> Server
+where
+    F: Fn(&RawRequest) -> Vec<u8> + Send + Sync + 'static,
+{
+    raw_server_on(bind(0), respond)
+}
+
+/// [`raw_server`] on a given listener.
+pub fn raw_server_on<F>(listener: TcpListener, respond: F) -> Server
+where
+    F: Fn(&RawRequest) -> Vec<u8> + Send + Sync + 'static,
+{
+    let respond = Arc::new(respond);
+    serve(listener, move |mut stream| {
+        let respond = Arc::clone(&respond);
+        async move {
+            if let Some(req) = read_request(&mut stream).await {
+                let _ = stream.write_all(&respond(&req)).await;
+                let _ = stream.flush().await;
+            }
+            // Dropping the stream closes the connection.
+        }
+    })
+}
+
+/// Answers every request on a kept-alive connection with `body` (HTTP 200 JSON).
+pub fn keep_alive_json_server(listener: TcpListener, body: &'static str) -> Server {
+    serve(listener, move |mut stream| async move {
+        while let Some(_req) = read_request(&mut stream).await {
+            let resp = http_response("200 OK", "application/json", body.as_bytes());
+            if stream.write_all(&resp).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// A test CA and a leaf certificate it signed.
+pub struct Pki {
+    /// The CA certificate, PEM.
+    pub ca_pem: String,
+    /// The leaf chain (leaf only) and key.
+    pub leaf_der: CertificateDer<'static>,
+    pub leaf_key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl Pki {
+    /// A CA and a leaf for `names` (e.g. `["127.0.0.1", "localhost"]`).
+    pub fn new(names: &[&str]) -> Self {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "opnsense-api test CA");
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
+            .expect("ca cert");
+
+        let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let mut leaf_params = CertificateParams::new(names.clone()).expect("leaf params");
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, names[0].clone());
+        leaf_params.use_authority_key_identifier_extension = true;
+        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate().expect("leaf key");
+        let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf cert");
+        Self {
+            ca_pem: ca.pem(),
+            leaf_der: leaf.der().clone(),
+            leaf_key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
+        }
+    }
+
+    /// The CA certificate written to a temporary PEM file.
+    pub fn ca_file(&self) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().expect("tempfile");
+        f.write_all(self.ca_pem.as_bytes()).expect("write CA");
+        f.flush().expect("flush");
+        f
+    }
+
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![self.leaf_der.clone()],
+                PrivateKeyDer::Pkcs8(self.leaf_key.clone_key()),
+            )
+            .expect("server cert");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+/// A TLS terminator on 127.0.0.1 that forwards the decrypted bytes to `backend`
+/// (a wiremock server). Failed handshakes just close the connection.
+pub fn tls_front(pki: &Pki, backend: &MockServer) -> Server {
+    let acceptor = pki.acceptor();
+    let backend = *backend.address();
+    serve(bind(0), move |stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let Ok(mut upstream) = TcpStream::connect(backend).await else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+        }
+    })
+}
+
+/// A `MakeWriter` that appends every formatted event to a shared buffer.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+
+    /// Captured lines parsed as JSON (one event per line).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// The audit events (target `opnsense_api::audit`), their fields flattened.
+    pub fn audit_events(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.events()
+            .into_iter()
+            .filter(|e| e["target"] == opnsense_api::AUDIT_TARGET)
+            .map(|e| e["fields"].as_object().cloned().expect("fields"))
+            .collect()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Routes every event (all levels, all targets, and `log` records) on this thread to a JSON
+/// buffer until the guard is dropped.
+pub fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    // `log` records (rustls, reqwest) are forwarded to the thread's subscriber too.
+    let _ = tracing_log::LogTracer::init();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_target(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+/// Where the test CA file lives when a test wants a path that is not a certificate.
+pub fn not_pem_file() -> (tempfile::NamedTempFile, PathBuf) {
+    let mut f = tempfile::NamedTempFile::new().expect("tempfile");
+    f.write_all(b"this is not a certificate\n").expect("write");
+    f.flush().expect("flush");
+    let path = f.path().to_owned();
+    (f, path)
+}

@@ -1,0 +1,142 @@
+//! TLS against a real HTTPS server on 127.0.0.1: a test CA, a leaf for 127.0.0.1/localhost
+//! and a rustls terminator in front of a wiremock server.
+
+mod common;
+mod support;
+
+use opnsense_api::{Client, ClientBuilder, Error, FirmwareVersion, Request};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
+
+use common::{KEY, SECRET};
+use support::{Pki, Server, tls_front};
+
+/// A wiremock server answering `core/system/status` (with Basic auth checked), behind TLS
+/// with a certificate for `names`.
+async fn https_server(names: &[&str]) -> (Pki, MockServer, Server) {
+    let pki = Pki::new(names);
+    let backend = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .and(common::basic_auth())
+        .respond_with(common::json(json!({"metadata": {"system": {"status": 2}}})))
+        .mount(&backend)
+        .await;
+    let front = tls_front(&pki, &backend);
+    (pki, backend, front)
+}
+
+fn builder(url: &str) -> ClientBuilder {
+    Client::builder(url)
+        .credentials(KEY, SECRET)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+}
+
+async fn status(client: &Client) -> opnsense_api::Result<Value> {
+    client
+        .send_json::<Value>(Request::get("core/system/status"))
+        .await
+}
+
+#[tokio::test]
+async fn untrusted_self_signed_certificate_is_tls_error_naming_the_ca_file_option() {
+    let (_pki, _backend, front) = https_server(&["127.0.0.1", "localhost"]).await;
+    let client = builder(&front.https_url()).build().expect("client");
+    let err = status(&client).await.expect_err("untrusted");
+    assert!(
+        matches!(&err, Error::Tls { host, .. } if host == &front.addr.to_string()),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("CA file"), "{text}");
+    assert!(text.contains("ca_file"), "{text}");
+    assert!(text.contains("verify_tls"), "{text}");
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+}
+
+#[tokio::test]
+async fn ca_file_makes_the_certificate_trusted() {
+    let (pki, _backend, front) = https_server(&["127.0.0.1", "localhost"]).await;
+    let ca = pki.ca_file();
+    let client = builder(&front.https_url())
+        .ca_file(ca.path())
+        .build()
+        .expect("client");
+    let v = status(&client).await.expect("trusted via CA file");
+    assert_eq!(v["metadata"]["system"]["status"], 2);
+}
+
+#[tokio::test]
+async fn ca_pem_makes_the_certificate_trusted() {
+    let (pki, _backend, front) = https_server(&["127.0.0.1", "localhost"]).await;
+    let client = builder(&front.https_url())
+        .ca_pem(pki.ca_pem.clone())
+        .build()
+        .expect("client");
+    status(&client).await.expect("trusted via CA PEM");
+}
+
+#[tokio::test]
+async fn verify_tls_false_accepts_any_certificate() {
+    let (_pki, _backend, front) = https_server(&["127.0.0.1"]).await;
+    let client = builder(&front.https_url())
+        .verify_tls(false)
+        .build()
+        .expect("client");
+    status(&client).await.expect("verification off");
+}
+
+#[test]
+fn ca_file_that_is_not_pem_is_a_config_error_naming_the_file() {
+    let (_file, path) = support::not_pem_file();
+    let err = builder("https://127.0.0.1:1")
+        .ca_file(&path)
+        .build()
+        .expect_err("not PEM");
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_ca_file_is_a_config_error_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("no-such-ca.pem");
+    let err = builder("https://127.0.0.1:1")
+        .ca_file(&path)
+        .build()
+        .expect_err("missing");
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("no-such-ca.pem"), "{err}");
+}
+
+#[tokio::test]
+async fn certificate_for_another_host_is_tls_error() {
+    let (pki, _backend, front) = https_server(&["fw.example.invalid"]).await;
+    let client = builder(&front.https_url())
+        .ca_pem(pki.ca_pem.clone())
+        .build()
+        .expect("client");
+    let err = status(&client).await.expect_err("wrong name");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    let detail = err.to_string();
+    assert!(
+        detail.contains("NotValidForName") || detail.contains("not valid for"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn certificate_from_another_ca_is_tls_error() {
+    let (_pki, _backend, front) = https_server(&["127.0.0.1"]).await;
+    let other = Pki::new(&["127.0.0.1"]);
+    let client = builder(&front.https_url())
+        .ca_pem(other.ca_pem.clone())
+        .build()
+        .expect("client");
+    let err = status(&client).await.expect_err("other CA");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+}

@@ -1,0 +1,583 @@
+//! Every way the transport and OPNsense's answers can fail, against real servers on 127.0.0.1:
+//! each must map to the right [`Error`] variant with a message that says what to do next.
+
+mod common;
+mod support;
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use opnsense_api::api::firewall::ALIAS;
+use opnsense_api::{Client, Error, FirmwareVersion, Request, TimeoutPhase, Uuid};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use common::{KEY, SECRET};
+use support::{http_response, raw_server, silent_server};
+
+/// A plain-HTTP client for `url` with short timeouts.
+fn client_for(url: &str) -> Client {
+    Client::builder(url)
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
+}
+
+async fn get_status(client: &Client) -> opnsense_api::Result<Value> {
+    client
+        .send_json::<Value>(Request::get("core/system/status"))
+        .await
+}
+
+/// Mounts `template` for `GET /api/core/system/status` and returns the call's error.
+async fn status_error(template: ResponseTemplate) -> Error {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let client = common::client(&server).await;
+    get_status(&client).await.expect_err("must fail")
+}
+
+#[tokio::test]
+async fn connection_refused_is_connect() {
+    let port = support::closed_port().await;
+    let client = client_for(&format!("http://127.0.0.1:{port}"));
+    let err = get_status(&client).await.expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        matches!(&err, Error::Connect { host, .. } if host == &format!("127.0.0.1:{port}")),
+        "{err:?}"
+    );
+    assert!(text.contains("cannot connect"), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+    assert_eq!(err.http_status(), None);
+}
+
+#[tokio::test]
+async fn server_that_never_answers_is_read_timeout() {
+    let server = silent_server();
+    let client = Client::builder(server.http_url())
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        // The head may take connect + read timeout (the client cannot tell when the
+        // connection came up): keep both short.
+        .connect_timeout(Duration::from_secs(1))
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let err = get_status(&client).await.expect_err("timeout");
+    match &err {
+        Error::Timeout {
+            phase,
+            after,
+            method,
+            path,
+        } => {
+            assert_eq!(*phase, TimeoutPhase::Read);
+            assert_eq!(*after, Duration::from_millis(300));
+            assert_eq!(*method, "GET");
+            assert_eq!(path, "core/system/status");
+        }
+        other => panic!("expected a read timeout, got {other:?}"),
+    }
+    assert!(err.to_string().starts_with("read timeout"), "{err}");
+}
+
+/// A TCP listener that accepts but never completes the TLS handshake: reqwest counts the
+/// handshake in the connect phase, so this is a connect timeout without leaving 127.0.0.1.
+#[tokio::test]
+async fn stalled_tls_handshake_is_connect_timeout() {
+    let server = silent_server();
+    let client = Client::builder(server.https_url())
+        .credentials(KEY, SECRET)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .connect_timeout(Duration::from_millis(300))
+        // Longer than the connect timeout: reqwest's read timer starts when the request is sent.
+        .read_timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let err = get_status(&client).await.expect_err("timeout");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: TimeoutPhase::Connect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("connect timeout"), "{err}");
+}
+
+/// The read timer must not run during the handshake: a connect timeout longer than the read
+/// timeout is still reported as a connect timeout.
+#[tokio::test]
+async fn stalled_handshake_is_connect_timeout_even_with_a_shorter_read_timeout() {
+    let server = silent_server();
+    let client = Client::builder(server.https_url())
+        .credentials(KEY, SECRET)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .connect_timeout(Duration::from_millis(600))
+        .read_timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let err = get_status(&client).await.expect_err("timeout");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: TimeoutPhase::Connect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// Headers arrive, then the body stalls mid-way without the connection closing.
+#[tokio::test]
+async fn stalled_body_is_read_timeout() {
+    let server = support::serve(support::bind(0), |mut stream| async move {
+        if support::read_request(&mut stream).await.is_some() {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"rows\":[";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.flush().await;
+            // Hold the connection open, silent, until the server is dropped.
+            std::future::pending::<()>().await;
+        }
+    });
+    let client = Client::builder(server.http_url())
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .connect_timeout(Duration::from_secs(1))
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let err = get_status(&client).await.expect_err("timeout");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: TimeoutPhase::Read,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn http_401_is_unauthorized_and_names_key_and_secret() {
+    let err = status_error(ResponseTemplate::new(401).set_body_raw(
+        r#"{"status":401,"message":"Authentication Failed"}"#,
+        "application/json",
+    ))
+    .await;
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("API key and secret"), "{text}");
+    assert_eq!(err.http_status(), Some(401));
+}
+
+#[tokio::test]
+async fn http_403_is_forbidden_and_names_privilege() {
+    let err = status_error(ResponseTemplate::new(403).set_body_raw(
+        r#"{"status":403,"message":"Forbidden"}"#,
+        "application/json",
+    ))
+    .await;
+    assert!(matches!(err, Error::Forbidden { .. }), "{err:?}");
+    assert!(err.to_string().contains("privilege"), "{err}");
+    assert_eq!(err.http_status(), Some(403));
+}
+
+#[tokio::test]
+async fn http_404_is_endpoint_not_found_and_names_version_and_plugin() {
+    let err = status_error(ResponseTemplate::new(404).set_body_raw(
+        r#"{"errorMessage":"Endpoint not found"}"#,
+        "application/json",
+    ))
+    .await;
+    assert!(
+        matches!(&err, Error::EndpointNotFound { path, .. } if path == "core/system/status"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("version"), "{text}");
+    assert!(text.contains("plugin"), "{text}");
+    // The client knows its firmware version, so the message names it.
+    assert!(text.contains("26.1.10"), "{text}");
+}
+
+#[tokio::test]
+async fn http_500_carries_opnsense_error_envelope() {
+    let err = status_error(ResponseTemplate::new(500).set_body_raw(
+        r#"{"errorMessage":"Unexpected error, check log for details","errorTitle":"An error occurred"}"#,
+        "application/json",
+    ))
+    .await;
+    match &err {
+        Error::Http {
+            status, message, ..
+        } => {
+            assert_eq!(*status, 500);
+            assert!(
+                message.contains("Unexpected error, check log for details"),
+                "{message}"
+            );
+            assert!(message.contains("An error occurred"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn http_502_html_has_a_short_excerpt() {
+    let page = format!(
+        "<html><head><title>502 Bad Gateway</title></head><body>{}</body></html>",
+        "nginx ".repeat(200)
+    );
+    let err = status_error(ResponseTemplate::new(502).set_body_raw(page, "text/html")).await;
+    match &err {
+        Error::Http {
+            status, message, ..
+        } => {
+            assert_eq!(*status, 502);
+            assert!(message.contains("502 Bad Gateway"), "{message}");
+            assert!(message.len() < 400, "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn html_with_200_is_invalid_response_mentioning_html() {
+    let err = status_error(ResponseTemplate::new(200).set_body_raw(
+        "<!DOCTYPE html><html><body>Login</body></html>",
+        "text/html",
+    ))
+    .await;
+    match &err {
+        Error::InvalidResponse {
+            reason, excerpt, ..
+        } => {
+            assert!(reason.contains("HTML"), "{reason}");
+            assert!(excerpt.contains("<!DOCTYPE html>"), "{excerpt}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn plain_text_with_200_is_invalid_response_with_excerpt() {
+    let err = status_error(ResponseTemplate::new(200).set_body_raw("not json", "text/plain")).await;
+    match &err {
+        Error::InvalidResponse {
+            reason, excerpt, ..
+        } => {
+            assert!(reason.contains("not valid JSON"), "{reason}");
+            assert_eq!(excerpt, "not json");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("\"not json\""), "{err}");
+}
+
+#[tokio::test]
+async fn body_cut_before_content_length_is_invalid_response() {
+    let server = raw_server(|_| {
+        let mut out =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                .to_vec();
+        out.extend_from_slice(br#"{"metadata":{"syste"#);
+        out
+    });
+    let client = client_for(&server.http_url());
+    let err = get_status(&client).await.expect_err("cut");
+    match &err {
+        Error::InvalidResponse { reason, path, .. } => {
+            assert_eq!(path, "core/system/status");
+            assert!(reason.contains("cut short"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn complete_but_truncated_json_is_invalid_response() {
+    let server = raw_server(|_| {
+        http_response(
+            "200 OK",
+            "application/json",
+            br#"{"rows":[{"uuid":"a"},{"uu"#,
+        )
+    });
+    let client = client_for(&server.http_url());
+    let err = get_status(&client).await.expect_err("truncated");
+    match &err {
+        Error::InvalidResponse {
+            reason, excerpt, ..
+        } => {
+            assert!(reason.contains("truncated"), "{reason}");
+            assert!(excerpt.starts_with(r#"{"rows""#), "{excerpt}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_megabyte_error_page_gives_a_short_message() {
+    let page = format!("<html><body>{}</body></html>", "x".repeat(1 << 20));
+    for status in [200, 500] {
+        let err =
+            status_error(ResponseTemplate::new(status).set_body_raw(page.clone(), "text/html"))
+                .await;
+        let text = err.to_string();
+        assert!(text.len() <= 600, "{} chars: {text}", text.len());
+        assert!(format!("{err:?}").len() <= 800);
+    }
+}
+
+#[tokio::test]
+async fn failed_add_is_validation_with_every_field() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/firewall/alias/add_item"))
+        .respond_with(common::json(json!({
+            "result": "failed",
+            "validations": {
+                "alias.name": "A name must be unique.",
+                "alias.content": ["Entry \"x\" is not a valid hostname or IP address.", "Second message."]
+            }
+        })))
+        .mount(&server)
+        .await;
+    let client = common::client(&server).await;
+    let err = client
+        .add_resource(
+            &ALIAS,
+            &json!({"name": "dup", "type": "host", "content": "x"}),
+        )
+        .await
+        .expect_err("refused");
+    match &err {
+        Error::Validation { path, errors } => {
+            assert_eq!(path, "firewall/alias/add_item");
+            assert_eq!(errors["alias.name"], vec!["A name must be unique."]);
+            assert_eq!(errors["alias.content"].len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("alias.name: A name must be unique."),
+        "{text}"
+    );
+    assert!(text.contains("Second message."), "{text}");
+}
+
+#[tokio::test]
+async fn get_of_unknown_uuid_is_not_found_naming_it() {
+    let id = "0b0c6a52-4d7e-4b2b-9a43-1f0e7a3c9d99";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/firewall/filter/get_rule/{id}")))
+        .respond_with(common::json(json!([])))
+        .mount(&server)
+        .await;
+    let client = common::client(&server).await;
+    let err = client
+        .firewall()
+        .filter()
+        .get(&Uuid::parse(id).expect("uuid"))
+        .await
+        .expect_err("not found");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains(id), "{err}");
+}
+
+#[tokio::test]
+async fn apply_error_status_is_action_failed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/firewall/filter/apply"))
+        .respond_with(common::json(json!({"status": "error"})))
+        .mount(&server)
+        .await;
+    let client = common::client(&server).await;
+    let err = client
+        .firewall()
+        .filter()
+        .apply()
+        .await
+        .expect_err("failed");
+    match &err {
+        Error::ActionFailed { status, path, .. } => {
+            assert_eq!(status, "error");
+            assert_eq!(path, "firewall/filter/apply");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn http_url_is_refused_without_the_allow_flag() {
+    let err = Client::builder("http://127.0.0.1:1")
+        .credentials(KEY, SECRET)
+        .build()
+        .expect_err("refused");
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("https://"), "{err}");
+    assert!(err.is_local());
+}
+
+#[tokio::test]
+async fn redirect_is_http_error_about_the_url() {
+    let err = status_error(
+        ResponseTemplate::new(302).insert_header("location", "https://127.0.0.1/index.php"),
+    )
+    .await;
+    match &err {
+        Error::Http {
+            status, message, ..
+        } => {
+            assert_eq!(*status, 302);
+            assert!(message.contains("URL"), "{message}");
+            assert!(message.contains("https://127.0.0.1/index.php"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn https_to_a_plain_http_port_is_a_tls_error() {
+    // Like nginx on a plain-HTTP port: answers whatever arrives (here a ClientHello) with 400.
+    let server = support::serve(support::bind(0), |mut stream| async move {
+        let mut buf = [0u8; 1024];
+        if matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {
+            let resp = http_response("400 Bad Request", "text/html", b"<html>400</html>");
+            let _ = stream.write_all(&resp).await;
+        }
+    });
+    let client = Client::builder(server.https_url())
+        .credentials(KEY, SECRET)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .build()
+        .expect("client");
+    let err = get_status(&client).await.expect_err("not TLS");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("check the port"), "{err}");
+}
+
+fn version_client(server: &MockServer) -> Client {
+    // No firmware version given: the client must look it up.
+    Client::builder(server.uri())
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn firmware_version_403_is_none_and_cached() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .respond_with(ResponseTemplate::new(403))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = version_client(&server);
+    assert_eq!(client.firmware_version().await, None);
+    assert_eq!(client.firmware_version().await, None);
+    assert_eq!(client.clone().firmware_version().await, None);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn firmware_version_500_is_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .respond_with(common::json(
+            json!({"product": {"product_version": "26.1.10_2"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = version_client(&server);
+    assert_eq!(client.firmware_version().await, None);
+    let v = FirmwareVersion::new(26, 1, 10);
+    assert_eq!(client.firmware_version().await, Some(v));
+    // Now cached: no third request.
+    assert_eq!(client.firmware_version().await, Some(v));
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn firmware_version_timeout_is_none_and_retried() {
+    let server = silent_server();
+    let client = Client::builder(server.http_url())
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .connect_timeout(Duration::from_secs(1))
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    assert_eq!(client.firmware_version().await, None);
+    let port = server.addr.port();
+    server.stop().await;
+    // The same address now answers.
+    let listener = support::bind(port);
+    let _server =
+        support::keep_alive_json_server(listener, r#"{"product":{"product_version":"26.7.2"}}"#);
+    assert_eq!(
+        client.firmware_version().await,
+        Some(FirmwareVersion::new(26, 7, 2))
+    );
+}
+
+/// The firewall goes away (connections closed, port refused) and comes back on the same port:
+/// the failure is reported and the same client works again.
+#[tokio::test]
+async fn server_stopping_mid_test_leaves_client_usable() {
+    const BODY: &str = r#"{"metadata":{"system":{"status":2}}}"#;
+    let server = support::keep_alive_json_server(support::bind(0), BODY);
+    let port = server.addr.port();
+    let client = client_for(&server.http_url());
+    assert_eq!(
+        get_status(&client).await.expect("up")["metadata"]["system"]["status"],
+        2
+    );
+    // Again, over the pooled keep-alive connection.
+    get_status(&client).await.expect("still up");
+
+    server.stop().await;
+    let err = get_status(&client).await.expect_err("down");
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+
+    let _server = support::keep_alive_json_server(support::bind(port), BODY);
+    assert_eq!(
+        get_status(&client).await.expect("back")["metadata"]["system"]["status"],
+        2
+    );
+}
