@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: a cached dependency layer, then a small non-root runtime image serving MCP over HTTP.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+# Dependency layer: manifests only, with stub sources, so `cargo build` caches the dependency tree.
+COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
+COPY crates/opnsense-api/Cargo.toml crates/opnsense-api/
+COPY crates/opnsense-mcp-tools/Cargo.toml crates/opnsense-mcp-tools/
+COPY crates/opnsense-mcp/Cargo.toml crates/opnsense-mcp/
+COPY crates/opnsense-sim/Cargo.toml crates/opnsense-sim/
+COPY xtask/Cargo.toml xtask/
+COPY tests/Cargo.toml tests/
+RUN for c in crates/opnsense-api crates/opnsense-mcp-tools crates/opnsense-sim tests; do \
+      mkdir -p $c/src && echo "" > $c/src/lib.rs; done \
+ && mkdir -p crates/opnsense-mcp/src crates/opnsense-sim/src/bin xtask/src tests/src/bin \
+ && echo "fn main() {}" > crates/opnsense-mcp/src/main.rs \
+ && echo "fn main() {}" > crates/opnsense-sim/src/bin/opnsense-sim.rs \
+ && echo "fn main() {}" > xtask/src/main.rs \
+ && echo "fn main() {}" > tests/src/bin/bench.rs \
+ && cargo build --release -p opnsense-mcp || true
+COPY . .
+RUN touch crates/*/src/*.rs && cargo build --release -p opnsense-mcp
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin mcp
+COPY --from=build /src/target/release/opnsense-mcp /usr/local/bin/opnsense-mcp
+USER 10001
+# Binding 0.0.0.0 inside the container: the server refuses to start without OPNSENSE_HTTP_TOKEN.
+ENV OPNSENSE_TRANSPORT=http OPNSENSE_HTTP_HOST=0.0.0.0 OPNSENSE_HTTP_PORT=8000
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+ENTRYPOINT ["opnsense-mcp"]
+CMD ["serve"]
