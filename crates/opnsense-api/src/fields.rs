@@ -202,6 +202,13 @@ impl<'de> Deserialize<'de> for LineList {
                     .map(str::to_owned)
                     .collect(),
             ),
+            // An option map: take the selected keys as they are (URL entries may hold commas).
+            Value::Object(map) => Self(
+                map.iter()
+                    .filter(|(k, o)| !k.trim().is_empty() && is_selected(o))
+                    .map(|(k, _)| k.trim().to_owned())
+                    .collect(),
+            ),
             other => Self::from_wire(selected_string(&other)),
         })
     }

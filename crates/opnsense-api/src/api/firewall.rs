@@ -128,9 +128,16 @@ impl FilterHandler<'_> {
         self.client.delete_resource(&FILTER_RULE, id).await
     }
 
-    /// `POST firewall/filter/toggle_rule/{uuid}[/{0|1}]` (staged).
+    /// `POST firewall/filter/toggle_rule/{uuid}[/{0|1}]` (staged). OPNsense answers HTTP 500 for
+    /// an unknown uuid; this confirms with a get and answers not found instead.
     pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
-        self.client.toggle_resource(&FILTER_RULE, id, enabled).await
+        match self.client.toggle_resource(&FILTER_RULE, id, enabled).await {
+            Err(e @ Error::Http { status: 500, .. }) => {
+                self.client.get_resource::<Value>(&FILTER_RULE, id).await?;
+                Err(e)
+            }
+            other => other,
+        }
     }
 
     /// `POST firewall/filter/apply`: loads staged rules into pf.
@@ -191,14 +198,24 @@ impl FilterHandler<'_> {
     /// pending for that revision (it fired already, or was never armed).
     pub async fn cancel_rollback(&self, revision: &Revision) -> Result<ActionStatus> {
         self.require_rollback("cancel rollback").await?;
+        let req = Request::post("firewall/filter/cancelRollback").segment(revision.as_str());
         self.client
-            .action(
-                Request::post("firewall/filter/cancelRollback").segment(revision.as_str()),
-                "cancel rollback (no rollback pending for this revision)",
-                "status",
-                // "\n\n" on success, "" when nothing was pending.
-                |s| !s.is_empty(),
-            )
+            .execute(req, |path, v| {
+                // "\n\n" on success, "" when nothing was pending, "error" when refused
+                // (read-only API user); the success text is blank, so only errors are recognised.
+                let ok = |s: &str| !s.is_empty() && !s.to_ascii_lowercase().contains("error");
+                outcome::status(path, "cancel rollback", "status", &v, ok).map_err(|e| match e {
+                    Error::ActionFailed { path, status, .. } if status.is_empty() => {
+                        Error::ActionFailed {
+                            action: "cancel rollback (no rollback pending for this revision: \
+                                     it already fired, was never armed, or the revision is wrong)",
+                            path,
+                            status,
+                        }
+                    }
+                    other => other,
+                })
+            })
             .await
     }
 
@@ -231,9 +248,15 @@ impl AliasHandler<'_> {
     /// `GET firewall/alias/get`: the whole alias model (large; prefer [`Self::search`]).
     pub async fn model(&self) -> Result<AliasModel> {
         self.client
-            .execute(Request::get("firewall/alias/get"), |path, v| {
-                let inner = v.get("alias").cloned().unwrap_or(Value::Null);
-                outcome::decode(path, inner)
+            .execute(Request::get("firewall/alias/get"), |path, v| match v {
+                Value::Object(mut map) if map.get("alias").is_some_and(Value::is_object) => {
+                    outcome::decode(path, map.remove("alias").unwrap_or_default())
+                }
+                other => Err(Error::InvalidResponse {
+                    path: path.to_owned(),
+                    reason: "expected {\"alias\": {...}}".into(),
+                    excerpt: crate::error::excerpt(&other.to_string()),
+                }),
             })
             .await
     }
@@ -247,18 +270,21 @@ impl AliasHandler<'_> {
     /// this confirms with a search and answers not found instead.
     pub async fn get(&self, id: &Uuid) -> Result<Alias> {
         match self.client.get_resource(&ALIAS, id).await {
-            Err(e @ Error::Http { status: 500, .. }) => {
-                if self.exists(id).await? {
-                    Err(e)
-                } else {
-                    Err(Error::NotFound {
-                        kind: ALIAS.kind,
-                        id: id.to_string(),
-                    })
-                }
-            }
+            Err(e @ Error::Http { status: 500, .. }) => Err(self.not_found_or(id, e).await?),
             other => other,
         }
+    }
+
+    /// `e` if the alias exists, else not found (a search failure is returned as is).
+    async fn not_found_or(&self, id: &Uuid, e: Error) -> Result<Error> {
+        Ok(if self.exists(id).await? {
+            e
+        } else {
+            Error::NotFound {
+                kind: ALIAS.kind,
+                id: id.to_string(),
+            }
+        })
     }
 
     /// Whether an alias with this uuid exists (a search on the uuid, which OPNsense matches exactly).
@@ -312,9 +338,13 @@ impl AliasHandler<'_> {
         self.client.delete_resource(&ALIAS, id).await
     }
 
-    /// `POST firewall/alias/toggle_item/{uuid}[/{0|1}]` (staged).
+    /// `POST firewall/alias/toggle_item/{uuid}[/{0|1}]` (staged). OPNsense answers HTTP 500 for
+    /// an unknown uuid; this confirms with a search and answers not found instead.
     pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
-        self.client.toggle_resource(&ALIAS, id, enabled).await
+        match self.client.toggle_resource(&ALIAS, id, enabled).await {
+            Err(e @ Error::Http { status: 500, .. }) => Err(self.not_found_or(id, e).await?),
+            other => other,
+        }
     }
 
     /// `POST firewall/alias/reconfigure`: loads staged aliases into pf.
