@@ -11,6 +11,11 @@ pub struct IdsHandler<'c> {
     client: &'c Client,
 }
 
+/// `POST ids/settings/listRulesets` with the paging body (`rowCount` -1 = all).
+pub fn rulesets_request(q: &SearchQuery) -> Request {
+    Request::post("ids/settings/listRulesets").json(q.to_body().into())
+}
+
 impl<'c> IdsHandler<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
         Self { client }
@@ -18,8 +23,6 @@ impl<'c> IdsHandler<'c> {
 
     /// `POST ids/settings/listRulesets`: installable rulesets and whether each is enabled.
     pub async fn rulesets(&self, q: &SearchQuery) -> Result<SearchPage<Ruleset>> {
-        self.client
-            .send_json(Request::post("ids/settings/listRulesets").json(q.to_body().into()))
-            .await
+        self.client.send_json(rulesets_request(q)).await
     }
 }

@@ -11,7 +11,7 @@ use crate::outcome::{self, ActionStatus, Saved};
 use crate::path::Uuid;
 use crate::request::{Request, SearchPage, SearchQuery};
 
-/// The reservation grid (no toggle action exists for it).
+/// The reservation grid. OPNsense has no toggle action for it: `toggle` is never called.
 pub const RESERVATION: Resource = Resource {
     kind: "DHCP reservation",
     wrapper: "reservation",
@@ -24,7 +24,7 @@ pub const RESERVATION: Resource = Resource {
     toggle_inverted: false,
 };
 
-/// The subnet grid.
+/// The subnet grid. OPNsense has no toggle action for it: `toggle` is never called.
 pub const SUBNET: Resource = Resource {
     kind: "DHCP subnet",
     wrapper: "subnet4",
@@ -43,7 +43,8 @@ pub struct KeaHandler<'c> {
     client: &'c Client,
 }
 
-/// Builds the lease search: paging plus the optional interface filter (config ids such as `lan`).
+/// Builds the lease search: paging plus the optional interface filter (config ids such as `lan`,
+/// sent as `selected_interfaces`; an empty slice means every interface).
 pub fn leases_request(q: &SearchQuery, interfaces: &[String]) -> Request {
     let mut body = q.to_body();
     if !interfaces.is_empty() {
@@ -55,12 +56,18 @@ pub fn leases_request(q: &SearchQuery, interfaces: &[String]) -> Request {
     Request::post("kea/leases4/search").json(Value::Object(body))
 }
 
+/// `POST kea/service/reconfigure` without a body.
+pub fn reconfigure_request() -> Request {
+    Request::post("kea/service/reconfigure")
+}
+
 impl<'c> KeaHandler<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
         Self { client }
     }
 
-    /// `POST kea/leases4/search`: leases from the running Kea daemon.
+    /// `POST kea/leases4/search`: leases from the running Kea daemon (none when it is stopped).
+    /// The page's `extra` holds `interfaces` (config id -> description).
     pub async fn leases(
         &self,
         q: &SearchQuery,
@@ -77,6 +84,11 @@ impl<'c> KeaHandler<'c> {
     /// `POST kea/dhcpv4/searchSubnet`.
     pub async fn search_subnets(&self, q: &SearchQuery) -> Result<SearchPage<Subnet>> {
         self.client.search_resource(&SUBNET, q, Map::new()).await
+    }
+
+    /// `GET kea/dhcpv4/getSubnet/{uuid}`.
+    pub async fn get_subnet(&self, id: &Uuid) -> Result<Subnet> {
+        self.client.get_resource(&SUBNET, id).await
     }
 
     /// `POST kea/dhcpv4/searchReservation`.
@@ -106,11 +118,12 @@ impl<'c> KeaHandler<'c> {
         self.client.delete_resource(&RESERVATION, id).await
     }
 
-    /// `POST kea/service/reconfigure`: applies staged DHCP changes.
+    /// `POST kea/service/reconfigure`: applies staged DHCP changes (anything but `ok` is
+    /// [`crate::Error::ActionFailed`]).
     pub async fn reconfigure(&self) -> Result<ActionStatus> {
         self.client
             .action(
-                Request::post("kea/service/reconfigure"),
+                reconfigure_request(),
                 "apply Kea DHCP changes",
                 "status",
                 outcome::status_is_ok,

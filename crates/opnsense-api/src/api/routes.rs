@@ -23,6 +23,11 @@ pub const ROUTE: Resource = Resource {
     toggle_inverted: false,
 };
 
+/// `POST routes/routes/reconfigure` without a body.
+pub fn reconfigure_request() -> Request {
+    Request::post("routes/routes/reconfigure")
+}
+
 /// Handler for static routes.
 #[derive(Debug, Clone, Copy)]
 pub struct RoutesHandler<'c> {
@@ -44,14 +49,18 @@ impl<'c> RoutesHandler<'c> {
         self.client.get_resource(&ROUTE, id).await
     }
 
-    /// `POST routes/routes/addroute` (staged).
+    /// `POST routes/routes/addroute` (staged). The on/off flag is sent as the firmware expects
+    /// it (`enabled` on 26.1.10+, `disabled` before; see [`Route::for_firmware`]).
     pub async fn add(&self, route: &Route) -> Result<Saved> {
-        self.client.add_resource(&ROUTE, route).await
+        let route = route.for_firmware(self.client.firmware_version().await);
+        self.client.add_resource(&ROUTE, &route).await
     }
 
-    /// `POST routes/routes/setroute/{uuid}` (staged; only the fields set change; unknown uuid = not found).
+    /// `POST routes/routes/setroute/{uuid}` (staged; only the fields set change; unknown uuid = not
+    /// found, checked with a get first). The on/off flag is adapted as for [`Self::add`].
     pub async fn set(&self, id: &Uuid, route: &Route) -> Result<()> {
-        self.client.set_resource(&ROUTE, id, route).await
+        let route = route.for_firmware(self.client.firmware_version().await);
+        self.client.set_resource(&ROUTE, id, &route).await
     }
 
     /// `POST routes/routes/delroute/{uuid}` (staged).
@@ -59,16 +68,18 @@ impl<'c> RoutesHandler<'c> {
         self.client.delete_resource(&ROUTE, id).await
     }
 
-    /// `POST routes/routes/toggleroute/{uuid}[/{0|1}]` (staged).
+    /// `POST routes/routes/toggleroute/{uuid}[/{0|1}]` (staged; `None` flips). 26.1.9 and older
+    /// answer without `changed`.
     pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
         self.client.toggle_resource(&ROUTE, id, enabled).await
     }
 
-    /// `POST routes/routes/reconfigure`: applies staged route changes.
+    /// `POST routes/routes/reconfigure`: applies staged route changes. Anything but `ok` (e.g.
+    /// `error reloading routes (...)`) is [`crate::Error::ActionFailed`].
     pub async fn reconfigure(&self) -> Result<ActionStatus> {
         self.client
             .action(
-                Request::post("routes/routes/reconfigure"),
+                reconfigure_request(),
                 "apply static routes",
                 "status",
                 outcome::status_is_ok,

@@ -101,7 +101,8 @@ pub enum ServiceAction {
 }
 
 impl ServiceAction {
-    fn as_str(self) -> &'static str {
+    /// The URL action name.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Start => "start",
             Self::Stop => "stop",
@@ -109,6 +110,12 @@ impl ServiceAction {
             Self::Reconfigure => "reconfigure",
         }
     }
+}
+
+/// IDS's reconfigure passes on configd's output: only an explicit error or failure is one.
+fn ids_reconfigure_ok(s: &str) -> bool {
+    let t = s.trim().to_ascii_lowercase();
+    !(t.starts_with("error") || t == "failed")
 }
 
 /// `GET {module}/service/status`.
@@ -134,8 +141,10 @@ impl<'c> ServiceHandler<'c> {
         self.client.send_json(status_request(self.module)).await
     }
 
-    /// Runs `start`, `stop`, `restart` (answer `{"response": ...}`) or `reconfigure`
-    /// (answer `{"status": "ok"}`; WireGuard answers `{"result": "ok"}`).
+    /// Runs `start`, `stop`, `restart` (answer `{"response": "<configd output>"}`; a refused
+    /// request answers `{"response": []}`, which is [`Error::ActionFailed`]) or `reconfigure`
+    /// (answer `{"status": "ok"}`; WireGuard answers `{"result": "ok"}`; anything else is
+    /// [`Error::ActionFailed`]).
     pub async fn run(&self, action: ServiceAction) -> Result<ActionStatus> {
         let label = match action {
             ServiceAction::Start => "start service",
@@ -152,6 +161,12 @@ impl<'c> ServiceHandler<'c> {
             ServiceAction::Reconfigure if self.module == ServiceModule::Wireguard => {
                 self.client
                     .action(req, label, "result", outcome::status_is_ok)
+                    .await
+            }
+            // IDS answers `OK`, or the start/restart output, or `error generating ids template (...)`.
+            ServiceAction::Reconfigure if self.module == ServiceModule::Ids => {
+                self.client
+                    .action(req, label, "status", ids_reconfigure_ok)
                     .await
             }
             ServiceAction::Reconfigure => {

@@ -24,6 +24,16 @@ pub const HOST_OVERRIDE: Resource = Resource {
     toggle_inverted: false,
 };
 
+/// `POST unbound/service/reconfigure` without a body.
+pub fn reconfigure_request() -> Request {
+    Request::post("unbound/service/reconfigure")
+}
+
+/// `GET unbound/settings/get` (a POST answers `[]`).
+pub fn settings_request() -> Request {
+    Request::get("unbound/settings/get")
+}
+
 /// Handler for Unbound.
 #[derive(Debug, Clone, Copy)]
 pub struct UnboundHandler<'c> {
@@ -37,9 +47,7 @@ impl<'c> UnboundHandler<'c> {
 
     /// `GET unbound/settings/get`: the whole resolver configuration.
     pub async fn settings(&self) -> Result<UnboundSettings> {
-        self.client
-            .send_json(Request::get("unbound/settings/get"))
-            .await
+        self.client.send_json(settings_request()).await
     }
 
     /// `POST unbound/settings/searchHostOverride`.
@@ -80,7 +88,7 @@ impl<'c> UnboundHandler<'c> {
     pub async fn reconfigure(&self) -> Result<ActionStatus> {
         self.client
             .action(
-                Request::post("unbound/service/reconfigure"),
+                reconfigure_request(),
                 "apply Unbound DNS changes",
                 "status",
                 outcome::status_is_ok,

@@ -1,11 +1,13 @@
-//! Kea DHCPv4 (`kea/leases4`, `kea/dhcpv4`).
+//! Kea DHCPv4 (`kea/leases4`, `kea/dhcpv4`), as in OPNsense 26.1's KeaDhcpv4.xml.
 
+use serde::de::{self, Deserializer};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::fields::{Extra, opt};
+use crate::fields::{CsvList, Extra, LineList, opt, opt_bool};
 
-/// One lease from the running Kea daemon.
+/// One lease from the running Kea daemon (empty list when Kea is stopped).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lease {
     /// Leased IPv4 address.
@@ -14,31 +16,37 @@ pub struct Lease {
     /// Client MAC address.
     #[serde(default)]
     pub hwaddr: String,
-    /// Client host name.
+    /// Client host name, or empty.
     #[serde(default)]
     pub hostname: String,
-    /// Expiry (unix time).
+    /// Client id (hex pairs), or empty.
     #[serde(default)]
+    pub client_id: String,
+    /// Expiry (unix time: last transaction + lifetime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expire: Option<i64>,
     /// Lease time in seconds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_lifetime: Option<i64>,
     /// 0 assigned, 1 declined, 2 expired-reclaimed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<i64>,
+    /// Device the lease was handed out on (`igb1`), if known.
+    #[serde(default, rename = "if", skip_serializing_if = "Option::is_none")]
+    pub if_device: Option<String>,
     /// Interface config id (`lan`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub if_name: Option<String>,
     /// Interface description (`LAN`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub if_descr: Option<String>,
-    /// `[]`, `["hwaddr"]` or `["client_id"]` when a reservation matches.
-    #[serde(default)]
-    pub is_reserved: Value,
-    /// Vendor from the MAC's OUI.
-    #[serde(default)]
+    /// What a matching reservation matched on: empty, `["hwaddr"]` or `["client_id"]`.
+    #[serde(default, deserialize_with = "string_list")]
+    pub is_reserved: Vec<String>,
+    /// Vendor from the MAC's OUI, or empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac_info: Option<String>,
-    /// Anything else (`client_id`, `if`, ...).
+    /// Anything else (`prefix_len`, `type`, `duid`, `iaid`, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -46,12 +54,150 @@ pub struct Lease {
 impl Lease {
     /// True when a static reservation matches this lease.
     pub fn is_reserved(&self) -> bool {
-        self.is_reserved.as_array().is_some_and(|a| !a.is_empty())
+        !self.is_reserved.is_empty()
     }
 }
 
-/// A static DHCP reservation (wrapper `reservation`).
+/// A list of strings; `null`, `""` and other non-lists are empty.
+fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .iter()
+            .map(crate::fields::selected_string)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Value::String(s) if !s.is_empty() => vec![s],
+        _ => Vec::new(),
+    })
+}
+
+/// Search rows flatten the `option_data` container into `option_data.<field>` keys, while a get
+/// nests them: fold the flat keys back so both read into the same model.
+fn fold_option_data<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    const PREFIX: &str = "option_data.";
+    let Value::Object(map) = Value::deserialize(d)? else {
+        return Err(de::Error::custom("expected an object"));
+    };
+    if !map.keys().any(|k| k.starts_with(PREFIX)) {
+        return Ok(Value::Object(map));
+    }
+    let mut out = Map::new();
+    let mut nested = Map::new();
+    for (k, v) in map {
+        match k.strip_prefix(PREFIX) {
+            Some(field) => {
+                nested.insert(field.to_owned(), v);
+            }
+            None if k == "option_data" => {
+                if let Value::Object(inner) = v {
+                    nested.extend(inner);
+                }
+            }
+            None => {
+                out.insert(k, v);
+            }
+        }
+    }
+    out.insert("option_data".to_owned(), Value::Object(nested));
+    Ok(Value::Object(out))
+}
+
+/// DHCP options of a subnet or reservation (`option_data` container). Lists are comma-separated.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OptionData {
+    /// DNS servers (IPv4 list).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub domain_name_servers: Option<CsvList>,
+    /// Domain search list.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub domain_search: Option<CsvList>,
+    /// Gateways (IPv4 list).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub routers: Option<CsvList>,
+    /// Static routes (option 33).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub static_routes: Option<String>,
+    /// Classless static routes (option 121).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub classless_static_route: Option<String>,
+    /// Domain name.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub domain_name: Option<String>,
+    /// NTP servers (IPv4 list).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ntp_servers: Option<CsvList>,
+    /// Time servers (IPv4 list).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub time_servers: Option<CsvList>,
+    /// TFTP server name (option 66).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tftp_server_name: Option<String>,
+    /// Boot file name (option 67).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub boot_file_name: Option<String>,
+    /// IPv6-only preferred wait in seconds, at least 300 (option 108; subnets only).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub v6_only_preferred: Option<u64>,
+    /// Encrypted DNS resolvers (option 162; subnets only).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub v4_dnr: Option<String>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A static DHCP reservation (wrapper `reservation`). Exactly one of `hw_address` and
+/// `client_id` must be set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Reservation {
     /// Record id (search rows only).
     #[serde(
@@ -60,14 +206,15 @@ pub struct Reservation {
         skip_serializing_if = "Option::is_none"
     )]
     pub uuid: Option<String>,
-    /// Subnet uuid (get answers an option map whose labels are the CIDRs). Required.
+    /// Subnet *uuid* (a get answers an option map keyed by subnet uuid, labelled with the CIDR;
+    /// search rows carry the CIDR in `%subnet`). Required.
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub subnet: Option<String>,
-    /// Fixed IPv4 address inside the subnet.
+    /// Fixed IPv4 address inside the subnet (unique).
     #[serde(
         default,
         deserialize_with = "opt",
@@ -81,14 +228,14 @@ pub struct Reservation {
         skip_serializing_if = "Option::is_none"
     )]
     pub hw_address: Option<String>,
-    /// Client id, hex pairs (this or `hw_address`).
+    /// Client id, colon-separated hex pairs (this or `hw_address`).
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub client_id: Option<String>,
-    /// Host name handed to the client.
+    /// Host name handed to the client (a single label such as `nas`).
     #[serde(
         default,
         deserialize_with = "opt",
@@ -102,35 +249,200 @@ pub struct Reservation {
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
-    /// Everything else (`%subnet`, `option_data`, ...).
+    /// Boot (next) server address.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_server: Option<String>,
+    /// DHCP options for this client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option_data: Option<OptionData>,
+    /// Custom option uuids.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub option: Option<CsvList>,
+    /// Everything else (`%subnet`, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
+impl Reservation {
+    /// The subnet's CIDR as a search row displays it (`%subnet`), when present.
+    pub fn subnet_cidr(&self) -> Option<&str> {
+        self.extra.get("%subnet").and_then(Value::as_str)
+    }
+}
+
+impl Serialize for Reservation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Reservation::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Reservation {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Reservation::deserialize(fold_option_data(d)?).map_err(de::Error::custom)
+    }
+}
+
+crate::wire_enum! {
+    /// Address allocation strategy of a subnet (empty = Kea's default).
+    pub enum Allocator {
+        /// Hand out addresses in order.
+        Iterative = "iterative",
+        /// Random addresses.
+        Random = "random",
+        /// Free lease queue.
+        Flq = "flq",
+    }
+}
+
+crate::wire_enum! {
+    /// TSIG algorithm for DDNS updates.
+    pub enum TsigAlgorithm {
+        /// HMAC-MD5.
+        HmacMd5 = "hmac-md5",
+        /// HMAC-SHA1.
+        HmacSha1 = "hmac-sha1",
+        /// HMAC-SHA224.
+        HmacSha224 = "hmac-sha224",
+        /// HMAC-SHA256.
+        HmacSha256 = "hmac-sha256",
+        /// HMAC-SHA384.
+        HmacSha384 = "hmac-sha384",
+        /// HMAC-SHA512.
+        HmacSha512 = "hmac-sha512",
+    }
+}
+
 /// A DHCPv4 subnet (wrapper `subnet4`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Subnet {
-    /// Record id.
+    /// Record id (search rows only).
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub uuid: Option<String>,
-    /// The subnet, e.g. `192.168.1.0/24`.
+    /// The subnet, e.g. `192.168.1.0/24` (unique). Required.
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub subnet: Option<String>,
-    /// Address pools, newline separated ranges or CIDRs.
+    /// Address pools: ranges (`192.168.1.100-192.168.1.199`) or CIDRs, one per line.
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
-    pub pools: Option<String>,
+    pub pools: Option<LineList>,
+    /// Lease time in seconds (empty = the general setting).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub valid_lifetime: Option<u64>,
+    /// Boot (next) server address.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_server: Option<String>,
+    /// Fill routers, DNS and NTP with the firewall's own address in the subnet (default on).
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub option_data_autocollect: Option<bool>,
+    /// DHCP options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option_data: Option<OptionData>,
+    /// Custom option uuids.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub option: Option<CsvList>,
+    /// Use the client id to identify clients (default on).
+    #[serde(
+        default,
+        rename = "match-client-id",
+        with = "opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub match_client_id: Option<bool>,
+    /// Address allocation strategy (empty = default).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allocator: Option<Allocator>,
+    /// DDNS forward zone (set together with `ddns_dns_server`).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_forward_zone: Option<String>,
+    /// DDNS reverse zone.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_reverse_zone: Option<String>,
+    /// DDNS qualifying suffix.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_qualifying_suffix: Option<String>,
+    /// DNS server receiving DDNS updates.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_dns_server: Option<String>,
+    /// Its port.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_dns_port: Option<u64>,
+    /// TSIG key name (set together with the secret).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_domain_key_name: Option<String>,
+    /// TSIG secret (base64). A secret: never log it.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_domain_key_secret: Option<String>,
+    /// TSIG algorithm (required with a secret).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ddns_domain_key_algorithm: Option<TsigAlgorithm>,
     /// Description.
     #[serde(
         default,
@@ -138,18 +450,148 @@ pub struct Subnet {
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
-    /// Everything else (`option_data`, DDNS settings, ...).
+    /// Everything else (other DDNS switches, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// `kea/dhcpv4/get`: `{"dhcpv4": {general, lexpire, ha}}`, kept as JSON.
+impl Serialize for Subnet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Subnet::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Subnet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Subnet::deserialize(fold_option_data(d)?).map_err(de::Error::custom)
+    }
+}
+
+crate::wire_enum! {
+    /// Socket type Kea listens with.
+    pub enum SocketType {
+        /// UDP sockets (relayed traffic only).
+        Udp = "udp",
+        /// Raw sockets (default; needed for directly attached clients).
+        Raw = "raw",
+    }
+}
+
+/// `kea/dhcpv4/get`: `{"dhcpv4": {general, lexpire, ha}}`. Subnets and reservations are NOT
+/// part of it (see the subnet and reservation searches).
+///
+/// The sections are kept as JSON in `dhcpv4`; [`Self::sections`], [`Self::general`] and
+/// [`Self::ha`] read them typed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeaSettings {
-    /// The settings sections.
+    /// The settings sections, as OPNsense sent them.
     #[serde(default)]
     pub dhcpv4: Value,
     /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl KeaSettings {
+    /// All sections, typed (`None` when `dhcpv4` does not have the expected shape).
+    pub fn sections(&self) -> Option<KeaDhcpv4> {
+        serde_json::from_value(self.dhcpv4.clone()).ok()
+    }
+
+    /// `dhcpv4.general`, typed.
+    pub fn general(&self) -> Option<KeaGeneral> {
+        serde_json::from_value(self.dhcpv4.get("general")?.clone()).ok()
+    }
+
+    /// `dhcpv4.ha`, typed.
+    pub fn ha(&self) -> Option<KeaHa> {
+        serde_json::from_value(self.dhcpv4.get("ha")?.clone()).ok()
+    }
+}
+
+/// The sections of [`KeaSettings`], typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeaDhcpv4 {
+    /// General settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub general: Option<KeaGeneral>,
+    /// Lease expiry processing (all integers, empty = Kea's default); kept as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexpire: Option<Value>,
+    /// High availability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha: Option<KeaHa>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `dhcpv4.general`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeaGeneral {
+    /// Kea DHCPv4 enabled (default off).
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Hand-written configuration instead of the generated one.
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub manual_config: Option<bool>,
+    /// Interfaces served, as config ids (`lan`, `opt1`).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interfaces: Option<CsvList>,
+    /// Default lease time in seconds (default 4000).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub valid_lifetime: Option<u64>,
+    /// Add the automatic firewall rules for DHCP (default on).
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub fwrules: Option<bool>,
+    /// Socket type (default raw).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dhcp_socket_type: Option<SocketType>,
+    /// Compatibility switches.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub compatibility: Option<CsvList>,
+    /// Anything else (socket retry and decline settings, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `dhcpv4.ha`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeaHa {
+    /// HA enabled (default off).
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// This server's name in the HA peer list (empty = the hostname, in `%this_server_name`).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub this_server_name: Option<String>,
+    /// Unacknowledged clients before failover (default 2).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_unacked_clients: Option<u64>,
+    /// Anything else (`%this_server_name`).
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -11,7 +11,7 @@ crate::wire_enum! {
     pub enum ServiceState {
         /// Running.
         Running = "running",
-        /// Enabled but not running.
+        /// Not running, but enabled in the configuration.
         Stopped = "stopped",
         /// Not running and disabled in the configuration.
         Disabled = "disabled",
@@ -20,8 +20,8 @@ crate::wire_enum! {
     }
 }
 
-/// The answer of `{module}/service/status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The answer of `{module}/service/status`: `{"status": "...", "widget": {...}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceStatus {
     /// The service state.
     #[serde(
@@ -30,7 +30,46 @@ pub struct ServiceStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub status: Option<ServiceState>,
-    /// Everything else (`widget` captions, ...).
+    /// Button captions for the GUI widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget: Option<ServiceWidget>,
+    /// Everything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ServiceStatus {
+    /// True when the service is running.
+    pub fn is_running(&self) -> bool {
+        self.status == Some(ServiceState::Running)
+    }
+}
+
+/// `widget` of a service status: the GUI's button captions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceWidget {
+    /// e.g. "Restart".
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub caption_restart: Option<String>,
+    /// e.g. "Start".
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub caption_start: Option<String>,
+    /// e.g. "Stop".
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub caption_stop: Option<String>,
+    /// Anything else.
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -2,10 +2,46 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::fields::{Extra, opt};
+use crate::fields::{Extra, opt, opt_bool};
+
+/// Reads a JSON object as a map; OPNsense renders an empty PHP array as `[]`, and `null` or any
+/// other non-object as "nothing".
+fn map_or_empty<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                serde_json::from_value(v)
+                    .map(|t| (k, t))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect(),
+        _ => Ok(BTreeMap::new()),
+    }
+}
+
+/// Reads a JSON list; anything else (`null`, `{}`) is an empty list.
+fn list_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| serde_json::from_value(v).map_err(serde::de::Error::custom))
+            .collect(),
+        _ => Ok(Vec::new()),
+    }
+}
 
 /// `core/system/status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13,12 +49,25 @@ pub struct SystemStatus {
     /// `metadata.system` and translations.
     #[serde(default)]
     pub metadata: StatusMetadata,
-    /// Subsystems with something to report (absent when all is well).
-    #[serde(default)]
+    /// Subsystems with something to report, keyed by short name (`crashreporter`, `diskspace`,
+    /// ...). OPNsense leaves the key out when all is well; empty then.
+    #[serde(default, deserialize_with = "map_or_empty")]
     pub subsystems: BTreeMap<String, Subsystem>,
     /// Anything else.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl SystemStatus {
+    /// The overall level: `OK`, `NOTICE`, `WARNING` or `ERROR`.
+    pub fn level(&self) -> String {
+        self.metadata.system.level()
+    }
+
+    /// True when no subsystem reports anything.
+    pub fn is_clean(&self) -> bool {
+        self.subsystems.is_empty()
+    }
 }
 
 /// `metadata` of the system status.
@@ -27,18 +76,48 @@ pub struct StatusMetadata {
     /// The overall status.
     #[serde(default)]
     pub system: OverallStatus,
-    /// Anything else (`translations`, legacy `subsystems`).
+    /// Anything else (`translations`, the legacy always-empty `subsystems` list).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// `metadata.system`. `status` is the integer 2 when nothing is pending, else a name such as
-/// `"WARNING"`; it is kept as JSON and read through [`OverallStatus::level`].
+/// `metadata.system.status`: the integer `2` when no probe reported anything, otherwise the name
+/// of the worst level (`"OK"`, `"NOTICE"`, `"WARNING"`, `"ERROR"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StatusValue {
+    /// A numeric code: -1 error, 0 warning, 1 notice, 2 ok.
+    Code(i64),
+    /// A level name.
+    Name(String),
+}
+
+impl Default for StatusValue {
+    fn default() -> Self {
+        Self::Code(2)
+    }
+}
+
+impl StatusValue {
+    /// `OK`, `NOTICE`, `WARNING` or `ERROR` (an unknown code counts as `OK`; an unknown name is
+    /// returned upper-cased).
+    pub fn level(&self) -> String {
+        match self {
+            Self::Code(-1) => "ERROR".to_owned(),
+            Self::Code(0) => "WARNING".to_owned(),
+            Self::Code(1) => "NOTICE".to_owned(),
+            Self::Code(_) => "OK".to_owned(),
+            Self::Name(s) => s.trim().to_ascii_uppercase(),
+        }
+    }
+}
+
+/// `metadata.system`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OverallStatus {
-    /// `2` or `"OK"` / `"NOTICE"` / `"WARNING"` / `"ERROR"`.
+    /// `2` or `"OK"` / `"NOTICE"` / `"WARNING"` / `"ERROR"`; read it through [`Self::level`].
     #[serde(default)]
-    pub status: Value,
+    pub status: StatusValue,
     /// e.g. "No pending messages".
     #[serde(
         default,
@@ -46,7 +125,14 @@ pub struct OverallStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub message: Option<String>,
-    /// Anything else (`title`).
+    /// e.g. "System".
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub title: Option<String>,
+    /// Anything else.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -54,22 +140,12 @@ pub struct OverallStatus {
 impl OverallStatus {
     /// `OK`, `NOTICE`, `WARNING` or `ERROR`.
     pub fn level(&self) -> String {
-        match &self.status {
-            Value::Number(n) => match n.as_i64() {
-                Some(-1) => "ERROR",
-                Some(0) => "WARNING",
-                Some(1) => "NOTICE",
-                _ => "OK",
-            }
-            .to_owned(),
-            Value::String(s) => s.to_ascii_uppercase(),
-            _ => "OK".to_owned(),
-        }
+        self.status.level()
     }
 }
 
 /// One subsystem entry of the status.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subsystem {
     /// Title shown in the GUI.
@@ -78,18 +154,74 @@ pub struct Subsystem {
     /// `ERROR`, `WARNING`, `NOTICE` or `OK`.
     #[serde(default)]
     pub status: String,
-    /// -1 error, 0 warning, 1 notice, 2 ok.
-    #[serde(default)]
+    /// -1 error, 0 warning, 1 notice, 2 ok (2 when absent).
+    #[serde(default = "ok_code")]
     pub status_code: i64,
     /// The message.
     #[serde(default)]
     pub message: String,
-    /// Anything else (`location`, `timestamp`, `persistent`, ...).
+    /// GUI page to look at (`/crash_reporter.php`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// When it was reported (unix time, possibly fractional), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<f64>,
+    /// Relative age of the report ("5 minutes ago"); only when `timestamp` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<String>,
+    /// Whether the message survives a dismiss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistent: Option<bool>,
+    /// Whether the GUI shows it as a banner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_banner: Option<bool>,
+    /// Sort priority (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// Anything else.
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// `core/firmware/status` (GET = the cached result of the last check).
+fn ok_code() -> i64 {
+    2
+}
+
+impl Default for Subsystem {
+    fn default() -> Self {
+        Self {
+            title: String::new(),
+            status: String::new(),
+            status_code: ok_code(),
+            message: String::new(),
+            location: None,
+            timestamp: None,
+            age: None,
+            persistent: None,
+            is_banner: None,
+            priority: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
+crate::wire_enum! {
+    /// `status` of `core/firmware/status`.
+    pub enum FirmwareState {
+        /// No updates available, or never checked (see `status_msg`).
+        NoUpdates = "none",
+        /// Package updates are available.
+        Update = "update",
+        /// Only a set/major upgrade is available.
+        Upgrade = "upgrade",
+        /// The check failed (connection or repository problems) or the metadata is unreadable.
+        Error = "error",
+    }
+}
+
+/// `core/firmware/status` (GET = the cached result of the last check). Three shapes: an error
+/// (`status` + `status_msg` only), never checked (`product`, `status: "none"`), and checked (every
+/// key of the check result at top level).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FirmwareStatus {
     /// `none` (no updates or never checked), `update`, `upgrade` or `error`.
@@ -98,7 +230,7 @@ pub struct FirmwareStatus {
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
-    pub status: Option<String>,
+    pub status: Option<FirmwareState>,
     /// Human-readable summary.
     #[serde(
         default,
@@ -106,9 +238,24 @@ pub struct FirmwareStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub status_msg: Option<String>,
-    /// Product metadata (`product_version`, `product_latest`, ...).
-    #[serde(default)]
+    /// Product metadata (`product_version`, `product_latest`, ...); absent in the error shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<Product>,
+    /// Mirror connectivity: `ok`, `unresolved`, `misconfigured`, `unauthenticated`, `error`.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection: Option<String>,
+    /// Repository state: `ok`, `error`, `untrusted`, `revoked`, `unsigned`, `forbidden`,
+    /// `incomplete`.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub repository: Option<String>,
     /// When the last check ran (`unknown` if never).
     #[serde(
         default,
@@ -116,40 +263,165 @@ pub struct FirmwareStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_check: Option<String>,
-    /// Reboot needed after the pending update (`"0"`/`"1"`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub needs_reboot: Option<String>,
-    /// Download size of pending updates.
+    /// A reboot is needed after the pending updates.
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub needs_reboot: Option<bool>,
+    /// Same as `needs_reboot`, present only when updates exist.
+    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    pub status_reboot: Option<bool>,
+    /// Download size of pending updates (`12.3MiB`).
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub download_size: Option<String>,
+    /// The major version an upgrade would move to, if any.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub upgrade_major_version: Option<String>,
+    /// Release notice of that major upgrade.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub upgrade_major_message: Option<String>,
     /// Packages with an update.
-    #[serde(default, deserialize_with = "non_list_is_empty")]
-    pub upgrade_packages: Vec<Value>,
+    #[serde(
+        default,
+        deserialize_with = "list_or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub upgrade_packages: Vec<PackageUpdate>,
+    /// Sets (base, kernel) with an update.
+    #[serde(
+        default,
+        deserialize_with = "list_or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub upgrade_sets: Vec<PackageUpdate>,
+    /// Every package change of the pending update, by name (OPNsense sends `[]` when none).
+    #[serde(
+        default,
+        deserialize_with = "map_or_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub all_packages: BTreeMap<String, PackageChange>,
+    /// Every set change of the pending update, by name (`[]` when none).
+    #[serde(
+        default,
+        deserialize_with = "map_or_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub all_sets: BTreeMap<String, PackageChange>,
+    /// Anything else (`api_version`, `os_version`, `new_packages`, `remove_packages`, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl FirmwareStatus {
+    /// The installed version (`product.product_version`, else the top-level `product_version`).
+    pub fn installed_version(&self) -> Option<&str> {
+        self.product
+            .as_ref()
+            .and_then(|p| p.product_version.as_deref())
+            .or_else(|| self.extra.get("product_version").and_then(Value::as_str))
+    }
+
+    /// The newest version known to the last check (`product.product_latest`).
+    pub fn latest_version(&self) -> Option<&str> {
+        self.product.as_ref()?.product_latest.as_deref()
+    }
+
+    /// True when the last check found updates or an upgrade.
+    pub fn has_updates(&self) -> bool {
+        matches!(
+            self.status,
+            Some(FirmwareState::Update | FirmwareState::Upgrade)
+        )
+    }
+}
+
+/// One entry of `upgrade_packages` / `upgrade_sets`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PackageUpdate {
+    /// Package or set name.
+    #[serde(default)]
+    pub name: String,
+    /// Installed version.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub current_version: Option<String>,
+    /// Version the update installs.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub new_version: Option<String>,
+    /// Repository it comes from.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub repository: Option<String>,
+    /// Download size, when known.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size: Option<String>,
     /// Anything else.
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-fn non_list_is_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(a) => a,
-        _ => Vec::new(),
-    })
-}
-
-impl FirmwareStatus {
-    /// The installed version (`product.product_version`).
-    pub fn installed_version(&self) -> Option<&str> {
-        self.product.as_ref()?.product_version.as_deref()
-    }
+/// One entry of `all_packages` / `all_sets`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PackageChange {
+    /// Package or set name.
+    #[serde(default)]
+    pub name: String,
+    /// `upgrade`, `downgrade`, `new`, `reinstall` or `obsolete`.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reason: Option<String>,
+    /// Installed version (`N/A` when new).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub old: Option<String>,
+    /// Version after the update (`N/A` when removed).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub new: Option<String>,
+    /// Repository.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub repository: Option<String>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// `product` of the firmware status.
@@ -183,7 +455,35 @@ pub struct Product {
         skip_serializing_if = "Option::is_none"
     )]
     pub product_name: Option<String>,
-    /// Anything else.
+    /// Release nickname.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_nickname: Option<String>,
+    /// CPU architecture (`amd64`).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_arch: Option<String>,
+    /// Package mirror URL (a subscription key is masked as `${SUBSCRIPTION}`).
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_mirror: Option<String>,
+    /// Build date.
+    #[serde(
+        default,
+        deserialize_with = "opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_time: Option<String>,
+    /// Anything else (`CORE_*`, `product_check`, `product_license`, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -191,7 +491,7 @@ pub struct Product {
 /// `core/firmware/check`: a background check was started.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FirmwareCheck {
-    /// `ok` when started.
+    /// `ok` when started (`failure` when not a POST).
     #[serde(default)]
     pub status: String,
     /// Id of the background job.

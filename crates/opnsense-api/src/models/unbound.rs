@@ -46,7 +46,7 @@ pub struct HostOverride {
         skip_serializing_if = "Option::is_none"
     )]
     pub domain: Option<String>,
-    /// Record type (default A).
+    /// Record type (default A). A get answers an option map; the selected key is read.
     #[serde(
         default,
         deserialize_with = "opt",
@@ -60,7 +60,7 @@ pub struct HostOverride {
         skip_serializing_if = "Option::is_none"
     )]
     pub server: Option<String>,
-    /// MX priority (MX only).
+    /// MX priority, an integer (MX only; required there).
     #[serde(
         default,
         deserialize_with = "opt",
@@ -81,17 +81,18 @@ pub struct HostOverride {
         skip_serializing_if = "Option::is_none"
     )]
     pub txtdata: Option<String>,
-    /// TTL in seconds.
+    /// TTL in seconds, an integer 0 to 2147483647 (empty = Unbound's default).
     #[serde(
         default,
         deserialize_with = "opt",
         skip_serializing_if = "Option::is_none"
     )]
     pub ttl: Option<String>,
-    /// Create a PTR record too (26.1.3+).
+    /// Create a PTR record too (26.1.3+; absent on older firmware, default on).
     #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
     pub addptr: Option<bool>,
-    /// Extra names for the same record (26.1.6+), as `host.domain` entries.
+    /// Extra names for the same record (26.1.6+), as `host.domain` entries (wildcards allowed).
+    /// Writing it creates/updates the linked host aliases.
     #[serde(
         default,
         deserialize_with = "opt",
@@ -105,9 +106,47 @@ pub struct HostOverride {
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
-    /// Everything else (`%rr`, `isAlias`, `_children`, ...).
+    /// Search rows only: `true` for an alias row (inside `_children`), `false` for an override.
+    #[serde(
+        default,
+        rename = "isAlias",
+        with = "opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_alias: Option<bool>,
+    /// Search rows only (26.1.6+): the override's alias rows, each with its own alias uuid.
+    #[serde(
+        default,
+        rename = "_children",
+        deserialize_with = "children",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub children: Vec<HostOverride>,
+    /// Everything else (`%rr` display text, ...).
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl HostOverride {
+    /// The fully qualified name (`nas.example.lan`; the domain alone for an empty hostname).
+    pub fn fqdn(&self) -> Option<String> {
+        let domain = self.domain.as_deref()?;
+        Some(match self.hostname.as_deref() {
+            Some(h) => format!("{h}.{domain}"),
+            None => domain.to_owned(),
+        })
+    }
+}
+
+/// `_children` is a list of rows; anything else (absent, `null`, `{}`) is none.
+fn children<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<HostOverride>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| serde_json::from_value(v).map_err(serde::de::Error::custom))
+            .collect(),
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// `unbound/settings/get`: the whole resolver model, kept as JSON under `unbound`.

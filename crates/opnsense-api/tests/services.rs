@@ -1,0 +1,282 @@
+//! `{module}/service/*` against wiremock.
+
+mod common;
+
+use common::{NoBody, basic_auth, client, fixture, json};
+use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
+use opnsense_api::models::services::ServiceState;
+use opnsense_api::{Error, Method};
+use serde_json::json as j;
+use wiremock::matchers::{any, method, path};
+use wiremock::{Mock, MockServer};
+
+#[test]
+fn request_builders() {
+    for module in ServiceModule::ALL {
+        let r = status_request(*module);
+        assert_eq!(
+            (r.method, r.path, r.body),
+            (
+                Method::Get,
+                format!("{}/service/status", module.as_str()),
+                None
+            )
+        );
+    }
+    for (action, name) in [
+        (ServiceAction::Start, "start"),
+        (ServiceAction::Stop, "stop"),
+        (ServiceAction::Restart, "restart"),
+        (ServiceAction::Reconfigure, "reconfigure"),
+    ] {
+        let r = action_request(ServiceModule::Unbound, action);
+        assert_eq!(
+            (r.method, r.path, r.body),
+            (Method::Post, format!("unbound/service/{name}"), None)
+        );
+    }
+    assert_eq!(ServiceModule::ALL.len(), 11);
+}
+
+#[test]
+fn unknown_module_cannot_be_parsed() {
+    for bad in ["nginx", "cron", "core", "Kea", " kea", "kea/../core", ""] {
+        let e = bad.parse::<ServiceModule>().expect_err(bad);
+        assert!(e.is_local(), "{e:?}");
+        assert!(
+            matches!(&e, Error::InvalidInput { field, .. } if field == "module"),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        "wireguard".parse::<ServiceModule>().expect("known"),
+        ServiceModule::Wireguard
+    );
+}
+
+#[tokio::test]
+async fn unknown_module_sends_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(json(j!({"status": "running"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let c = client(&server).await;
+    let result = match "haproxy".parse::<ServiceModule>() {
+        Ok(module) => c.service(module).status().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(matches!(result, Err(Error::InvalidInput { .. })));
+}
+
+#[tokio::test]
+async fn status() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/unbound/service/status"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture("services", "service_status.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let s = client(&server)
+        .await
+        .service(ServiceModule::Unbound)
+        .status()
+        .await
+        .expect("status");
+    assert_eq!(s.status, Some(ServiceState::Running));
+    assert!(s.is_running());
+    let w = s.widget.expect("widget");
+    assert_eq!(w.caption_restart.as_deref(), Some("Restart"));
+    assert_eq!(w.caption_start.as_deref(), Some("Start"));
+    assert_eq!(w.caption_stop.as_deref(), Some("Stop"));
+}
+
+#[tokio::test]
+async fn status_disabled() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/kea/service/status"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(j!({"status": "disabled", "widget": {}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let s = client(&server)
+        .await
+        .service(ServiceModule::Kea)
+        .status()
+        .await
+        .expect("status");
+    assert_eq!(s.status, Some(ServiceState::Disabled));
+    assert!(!s.is_running());
+}
+
+async fn action_ok(module: ServiceModule, action: ServiceAction, fixture_name: &str) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/{module}/service/{}", action.as_str())))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture("services", fixture_name)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server).await;
+    let h = c.service(module);
+    let s = match action {
+        ServiceAction::Start => h.start().await,
+        ServiceAction::Stop => h.stop().await,
+        ServiceAction::Restart => h.restart().await,
+        ServiceAction::Reconfigure => h.reconfigure().await,
+    }
+    .expect("ok");
+    assert!(s.status.eq_ignore_ascii_case("ok"), "{s:?}");
+}
+
+#[tokio::test]
+async fn start() {
+    action_ok(
+        ServiceModule::Kea,
+        ServiceAction::Start,
+        "service_start.json",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn stop() {
+    action_ok(ServiceModule::Ids, ServiceAction::Stop, "service_stop.json").await;
+}
+
+#[tokio::test]
+async fn restart() {
+    action_ok(
+        ServiceModule::Unbound,
+        ServiceAction::Restart,
+        "service_restart.json",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn reconfigure() {
+    action_ok(
+        ServiceModule::Dnsmasq,
+        ServiceAction::Reconfigure,
+        "service_reconfigure.json",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wireguard_reconfigure_uses_result() {
+    action_ok(
+        ServiceModule::Wireguard,
+        ServiceAction::Reconfigure,
+        "wireguard_service_reconfigure.json",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wireguard_reconfigure_failed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/wireguard/service/reconfigure"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(j!({"result": "failed"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .await
+        .service(ServiceModule::Wireguard)
+        .reconfigure()
+        .await
+        .expect_err("failed");
+    assert!(
+        matches!(&e, Error::ActionFailed { status, .. } if status == "failed"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn refused_action_is_action_failed() {
+    for action in [
+        ServiceAction::Start,
+        ServiceAction::Stop,
+        ServiceAction::Restart,
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("/api/monit/service/{}", action.as_str())))
+            .and(basic_auth())
+            .and(NoBody)
+            .respond_with(json(j!({"response": []})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let e = client(&server)
+            .await
+            .service(ServiceModule::Monit)
+            .run(action)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&e, Error::ActionFailed { path, status, .. }
+                if *path == format!("monit/service/{}", action.as_str()) && status == "[]"),
+            "{e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reconfigure_failed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/radvd/service/reconfigure"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(j!({"status": "failed"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .await
+        .service(ServiceModule::Radvd)
+        .reconfigure()
+        .await
+        .expect_err("failed");
+    assert!(matches!(e, Error::ActionFailed { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn ids_reconfigure_passes_configd_output() {
+    for (status, ok) in [
+        ("OK", true),
+        ("", true),
+        ("error generating ids template (x)", false),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/ids/service/reconfigure"))
+            .and(basic_auth())
+            .and(NoBody)
+            .respond_with(json(j!({"status": status})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let r = client(&server)
+            .await
+            .service(ServiceModule::Ids)
+            .reconfigure()
+            .await;
+        assert_eq!(r.is_ok(), ok, "{status:?}: {r:?}");
+    }
+}

@@ -1,0 +1,332 @@
+//! `core/system`, `core/firmware`, `core/backup` against wiremock.
+
+mod common;
+
+use common::{NoBody, basic_auth, client, fixture, fixture_text, json};
+use opnsense_api::api::system;
+use opnsense_api::models::system::{FirmwareState, StatusValue};
+use opnsense_api::{Error, Method};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[test]
+fn request_builders() {
+    let r = system::status_request();
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body),
+        (Method::Get, "core/system/status", None)
+    );
+    let r = system::firmware_status_request();
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body),
+        (Method::Get, "core/firmware/status", None)
+    );
+    let r = system::firmware_check_request();
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body),
+        (Method::Post, "core/firmware/check", None)
+    );
+    let r = system::config_backup_request();
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body),
+        (Method::Get, "core/backup/download/this", None)
+    );
+    assert_eq!(r.accept, opnsense_api::request::Accept::Text);
+}
+
+#[tokio::test]
+async fn system_status_clean() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture("system", "core_system_status_clean.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let s = client(&server)
+        .await
+        .system()
+        .status()
+        .await
+        .expect("status");
+    assert_eq!(s.metadata.system.status, StatusValue::Code(2));
+    assert_eq!(s.level(), "OK");
+    assert!(s.is_clean());
+    assert_eq!(
+        s.metadata.system.message.as_deref(),
+        Some("No pending messages")
+    );
+    assert_eq!(s.metadata.system.title.as_deref(), Some("System"));
+    assert!(s.metadata.extra.get("translations").is_some());
+}
+
+#[tokio::test]
+async fn system_status_with_subsystems() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture("system", "core_system_status.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let s = client(&server)
+        .await
+        .system()
+        .status()
+        .await
+        .expect("status");
+    assert_eq!(
+        s.metadata.system.status,
+        StatusValue::Name("WARNING".into())
+    );
+    assert_eq!(s.level(), "WARNING");
+    assert!(!s.is_clean());
+    let crash = &s.subsystems["crashreporter"];
+    assert_eq!(crash.title, "Crash Reporter");
+    assert_eq!(crash.status, "WARNING");
+    assert_eq!(crash.status_code, 0);
+    assert!(crash.message.starts_with("An issue was detected"));
+    assert_eq!(crash.location.as_deref(), Some("/crash_reporter.php"));
+    assert_eq!(crash.timestamp, Some(1_767_225_600.0));
+    assert_eq!(crash.persistent, Some(false));
+    assert_eq!(crash.is_banner, Some(false));
+    assert_eq!(crash.priority, Some(100));
+    assert_eq!(crash.age.as_deref(), Some("5 minutes ago"));
+}
+
+#[test]
+fn status_levels_and_empty_subsystems() {
+    for (code, level) in [(-1, "ERROR"), (0, "WARNING"), (1, "NOTICE"), (2, "OK")] {
+        assert_eq!(StatusValue::Code(code).level(), level);
+    }
+    assert_eq!(StatusValue::Name("notice".into()).level(), "NOTICE");
+    // A PHP empty array as `subsystems`, and a null location/timestamp, still read.
+    let s: opnsense_api::models::system::SystemStatus = serde_json::from_value(serde_json::json!({
+        "metadata": {"system": {"status": "ERROR", "message": "x", "title": "System"}},
+        "subsystems": []
+    }))
+    .expect("parses");
+    assert!(s.subsystems.is_empty());
+    assert_eq!(s.level(), "ERROR");
+    let sub: opnsense_api::models::system::Subsystem = serde_json::from_value(
+        serde_json::json!({"title": "t", "statusCode": -1, "status": "ERROR", "message": "m", "location": null, "timestamp": null}),
+    )
+    .expect("parses");
+    assert_eq!((sub.location, sub.timestamp), (None, None));
+}
+
+#[tokio::test]
+async fn firmware_status_checked() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture("system", "core_firmware_status.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let f = client(&server)
+        .await
+        .system()
+        .firmware_status()
+        .await
+        .expect("status");
+    assert_eq!(f.status, Some(FirmwareState::Update));
+    assert!(f.has_updates());
+    assert_eq!(
+        f.status_msg.as_deref(),
+        Some("There is 1 update available, total download size is 1.2MiB.")
+    );
+    assert_eq!(f.installed_version(), Some("26.1.9"));
+    assert_eq!(f.latest_version(), Some("26.1.10"));
+    assert_eq!(f.connection.as_deref(), Some("ok"));
+    assert_eq!(f.repository.as_deref(), Some("ok"));
+    assert_eq!(f.needs_reboot, Some(false));
+    assert_eq!(f.status_reboot, Some(false));
+    assert_eq!(f.download_size.as_deref(), Some("1.2MiB"));
+    assert_eq!(
+        f.last_check.as_deref(),
+        Some("Thu Jan 15 10:00:00 UTC 2026")
+    );
+    assert_eq!(f.upgrade_packages.len(), 1);
+    let p = &f.upgrade_packages[0];
+    assert_eq!(p.name, "opnsense");
+    assert_eq!(p.current_version.as_deref(), Some("26.1.9"));
+    assert_eq!(p.new_version.as_deref(), Some("26.1.10"));
+    assert_eq!(p.repository.as_deref(), Some("OPNsense"));
+    // `all_packages` is an object here, `all_sets` the PHP empty array `[]`.
+    let change = &f.all_packages["opnsense"];
+    assert_eq!(change.reason.as_deref(), Some("upgrade"));
+    assert_eq!(change.old.as_deref(), Some("26.1.9"));
+    assert_eq!(change.new.as_deref(), Some("26.1.10"));
+    assert!(f.all_sets.is_empty());
+    let product = f.product.as_ref().expect("product");
+    assert_eq!(product.product_name.as_deref(), Some("OPNsense"));
+    assert_eq!(product.product_series.as_deref(), Some("26.1"));
+    assert_eq!(
+        product.product_nickname.as_deref(),
+        Some("Witty Woodpecker")
+    );
+    assert_eq!(
+        f.extra.get("os_version").and_then(|v| v.as_str()),
+        Some("FreeBSD 14.3-RELEASE-p7")
+    );
+}
+
+#[tokio::test]
+async fn firmware_status_unchecked() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture(
+            "system",
+            "core_firmware_status_unchecked.json",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let f = client(&server)
+        .await
+        .system()
+        .firmware_status()
+        .await
+        .expect("status");
+    assert_eq!(f.status, Some(FirmwareState::NoUpdates));
+    assert!(!f.has_updates());
+    assert!(
+        f.status_msg
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Firmware status requires to check"))
+    );
+    assert_eq!(f.installed_version(), Some("26.1.10"));
+    assert_eq!(f.latest_version(), Some("26.1.10"));
+    assert!(f.all_packages.is_empty() && f.upgrade_packages.is_empty());
+    assert_eq!(f.last_check, None);
+    assert_eq!(f.needs_reboot, None);
+}
+
+#[tokio::test]
+async fn firmware_status_error_shape() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/firmware/status"))
+        .and(basic_auth())
+        .respond_with(json(serde_json::json!({
+            "status_msg": "Firmware status check was aborted internally. Please try again.",
+            "status": "error"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let f = client(&server)
+        .await
+        .system()
+        .firmware_status()
+        .await
+        .expect("status");
+    assert_eq!(f.status, Some(FirmwareState::Error));
+    assert!(f.product.is_none());
+    assert_eq!(f.installed_version(), None);
+}
+
+#[tokio::test]
+async fn firmware_check_started() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/core/firmware/check"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(fixture("system", "core_firmware_check.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server)
+        .await
+        .system()
+        .firmware_check()
+        .await
+        .expect("check");
+    assert_eq!(c.status, "ok");
+    assert_eq!(
+        c.msg_uuid.as_deref(),
+        Some("8f0e2a6c-1b7d-4c59-9d3a-2f1e6b7c8d90")
+    );
+}
+
+#[tokio::test]
+async fn firmware_check_failure_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/core/firmware/check"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(serde_json::json!({"status": "failure"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client(&server)
+        .await
+        .system()
+        .firmware_check()
+        .await
+        .expect_err("failure");
+    assert!(
+        matches!(&e, Error::ActionFailed { status, path, .. } if status == "failure" && path == "core/firmware/check"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn config_backup_returns_xml_verbatim() {
+    let server = MockServer::start().await;
+    let xml = fixture_text("system", "core_backup_download_this.xml");
+    Mock::given(method("GET"))
+        .and(path("/api/core/backup/download/this"))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(xml.clone(), "application/octet-stream"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let got = client(&server)
+        .await
+        .system()
+        .config_backup()
+        .await
+        .expect("xml");
+    assert_eq!(got, xml);
+}
+
+#[tokio::test]
+async fn config_backup_non_xml_is_invalid_response() {
+    for body in ["", "[]", "<html><body>login</body></html>"] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/core/backup/download/this"))
+            .and(basic_auth())
+            .and(NoBody)
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/octet-stream"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let e = client(&server)
+            .await
+            .system()
+            .config_backup()
+            .await
+            .expect_err(body);
+        assert!(
+            matches!(&e, Error::InvalidResponse { path, .. } if path == "core/backup/download/this"),
+            "{body:?}: {e:?}"
+        );
+    }
+}
