@@ -57,8 +57,10 @@ impl From<ApiError> for ToolError {
             }
             _ => "",
         };
+        let text = e.to_string();
+        let stop = if text.ends_with('.') { "" } else { "." };
         Self {
-            message: format!("{e}.{hint}"),
+            message: format!("{text}{stop}{hint}"),
         }
     }
 }

@@ -1,1 +1,183 @@
-fn main() {}
+//! `opnsense-mcp`: the MCP server for OPNsense, plus `check`, `tools`, `call` and `demo`.
+//!
+//! Exit codes: 0 ok, 2 configuration error, 3 cannot reach or authenticate to OPNsense at
+//! startup, 4 cannot bind the HTTP address. Each failure is one line on stderr.
+
+mod config;
+mod demo;
+mod http;
+mod logging;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Overrides, Transport};
+
+/// MCP server for the OPNsense firewall API.
+#[derive(Debug, Parser)]
+#[command(name = "opnsense-mcp", version, about)]
+struct Cli {
+    /// Config file (default: $XDG_CONFIG_HOME/opnsense-mcp/config.toml or ~/.config/opnsense-mcp/config.toml).
+    #[arg(long, global = true, env = "OPNSENSE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Firewall URL, e.g. https://192.168.1.1 (overrides OPNSENSE_URL).
+    #[arg(long, global = true)]
+    url: Option<String>,
+    /// CA certificate (PEM) to trust for the firewall (overrides OPNSENSE_CA_FILE).
+    #[arg(long, global = true)]
+    ca_file: Option<String>,
+    /// Offer only read-only tools.
+    #[arg(long, global = true)]
+    read_only: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the MCP server (the default).
+    Serve {
+        /// Transport (overrides OPNSENSE_TRANSPORT).
+        #[arg(long, value_enum)]
+        transport: Option<Transport>,
+        /// HTTP bind address (overrides OPNSENSE_HTTP_HOST).
+        #[arg(long)]
+        http_host: Option<String>,
+        /// HTTP port (overrides OPNSENSE_HTTP_PORT).
+        #[arg(long)]
+        http_port: Option<u16>,
+        /// Skip the startup check that OPNsense answers.
+        #[arg(long)]
+        no_probe: bool,
+        /// Serve against a built-in simulated firewall (no OPNsense needed).
+        #[arg(long)]
+        simulator: bool,
+    },
+    /// A guided tour against a built-in simulated firewall: no OPNsense needed.
+    Demo,
+    /// Check the configuration and that OPNsense answers; print the firmware version.
+    Check,
+    /// Print the tool catalogue (names, descriptions, schemas, annotations) as JSON.
+    Tools,
+    /// Run one tool and print its result as JSON, e.g. `call system_status '{}'`.
+    Call {
+        /// Tool name.
+        tool: String,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+}
+
+/// How the process ends.
+#[derive(Debug)]
+pub enum Failure {
+    /// Exit 2.
+    Config(String),
+    /// Exit 3.
+    Upstream(String),
+    /// Exit 4.
+    Bind(String),
+    /// Exit 1 (a tool call failed, an I/O error, ...).
+    Other(String),
+}
+
+impl Failure {
+    fn exit(self) -> ExitCode {
+        let (code, msg) = match self {
+            Self::Config(m) => (2, m),
+            Self::Upstream(m) => (3, m),
+            Self::Bind(m) => (4, m),
+            Self::Other(m) => (1, m),
+        };
+        eprintln!("opnsense-mcp: {msg}");
+        ExitCode::from(code)
+    }
+}
+
+impl From<config::ConfigError> for Failure {
+    fn from(e: config::ConfigError) -> Self {
+        Self::Config(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(!matches!(cli.command, Some(Command::Demo)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Failure::Other(format!("cannot start the async runtime: {e}")).exit(),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.exit(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let mut overrides = Overrides {
+        url: cli.url,
+        ca_file: cli.ca_file,
+        read_only: cli.read_only.then_some(true),
+        ..Overrides::default()
+    };
+    let command = cli.command.unwrap_or(Command::Serve {
+        transport: None,
+        http_host: None,
+        http_port: None,
+        no_probe: false,
+        simulator: false,
+    });
+    if let Command::Serve {
+        transport,
+        http_host,
+        http_port,
+        ..
+    } = &command
+    {
+        overrides.transport = *transport;
+        overrides.http_host.clone_from(http_host);
+        overrides.http_port = *http_port;
+    }
+    let load = || config::load(cli.config.as_deref(), &overrides);
+    match command {
+        Command::Serve {
+            no_probe,
+            simulator: false,
+            ..
+        } => serve::serve(load()?, !no_probe).await,
+        Command::Serve {
+            simulator: true, ..
+        } => {
+            let mut config = load()?;
+            let sim = demo::start_simulator(&mut config).await?;
+            let served = serve::serve(config, true).await;
+            sim.shutdown().await;
+            served
+        }
+        Command::Demo => demo::demo(load()?).await,
+        Command::Check => {
+            let config = load()?;
+            serve::check(&config).await
+        }
+        Command::Tools => {
+            let tools = serve::catalogue(cli.read_only);
+            print_json(&serde_json::json!({ "tools": tools }))
+        }
+        Command::Call { tool, args } => {
+            let config = load()?;
+            serve::call(&config, &tool, &args).await
+        }
+    }
+}
+
+/// Writes JSON to stdout (for `tools` and `call`; never used in stdio server mode).
+fn print_json(v: &serde_json::Value) -> Result<(), Failure> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(v).map_err(|e| Failure::Other(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(|e| Failure::Other(format!("cannot write to stdout: {e}")))
+}

@@ -1,0 +1,992 @@
+//! Configuration: defaults < config file < `OPNSENSE_*` environment < command-line flags,
+//! merged with figment and then checked strictly. Every error names its key and source.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider, Source};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The transport the MCP server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// MCP over stdin/stdout (the default; what desktop clients spawn).
+    Stdio,
+    /// Streamable HTTP at `/mcp`.
+    Http,
+}
+
+/// Keys as they appear in the file (and, upper-cased with `OPNSENSE_`, in the environment).
+/// Unknown keys are an error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default, deserialize_with = "scalar_string")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_key: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_secret: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_secret_file: Option<String>,
+    #[serde(default = "yes")]
+    verify_tls: bool,
+    #[serde(default, deserialize_with = "scalar_string")]
+    ca_file: Option<String>,
+    #[serde(default = "stdio")]
+    transport: Transport,
+    #[serde(default = "loopback", deserialize_with = "scalar_string_req")]
+    http_host: String,
+    #[serde(default = "port")]
+    http_port: u16,
+    #[serde(default, deserialize_with = "scalar_string")]
+    http_token: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    http_allowed_hosts: Option<String>,
+    #[serde(default = "max_sessions")]
+    http_max_sessions: usize,
+    #[serde(default = "idle_timeout")]
+    http_idle_timeout: f64,
+    #[serde(default = "max_body")]
+    http_max_body: usize,
+    #[serde(default = "connect_timeout")]
+    connect_timeout: f64,
+    #[serde(default = "read_timeout")]
+    read_timeout: f64,
+    #[serde(default)]
+    allow_secrets: bool,
+    #[serde(default)]
+    read_only: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn stdio() -> Transport {
+    Transport::Stdio
+}
+fn loopback() -> String {
+    "127.0.0.1".into()
+}
+fn port() -> u16 {
+    8000
+}
+fn max_sessions() -> usize {
+    32
+}
+fn idle_timeout() -> f64 {
+    300.0
+}
+fn max_body() -> usize {
+    1 << 20
+}
+fn connect_timeout() -> f64 {
+    10.0
+}
+fn read_timeout() -> f64 {
+    60.0
+}
+
+/// Environment values are parsed by figment (`12345` becomes a number): take any scalar as text.
+fn scalar_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        S(String),
+        U(u64),
+        I(i64),
+        F(f64),
+    }
+    Ok(match Option::<Scalar>::deserialize(d)? {
+        None => None,
+        Some(Scalar::S(s)) => Some(s),
+        Some(Scalar::U(n)) => Some(n.to_string()),
+        Some(Scalar::I(n)) => Some(n.to_string()),
+        Some(Scalar::F(n)) => Some(n.to_string()),
+    })
+}
+
+fn scalar_string_req<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    scalar_string(d)?.ok_or_else(|| serde::de::Error::custom("a value is required"))
+}
+
+/// Command-line overrides (highest precedence). Only the flags given are merged.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `--transport`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
+    /// `--http-host`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_host: Option<String>,
+    /// `--http-port`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_port: Option<u16>,
+    /// `--ca-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// `--read-only`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+}
+
+/// HTTP transport settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Address to bind.
+    pub host: IpAddr,
+    /// Port to bind (0 = any free port).
+    pub port: u16,
+    /// Bearer token clients must send; required off loopback.
+    pub token: Option<String>,
+    /// Host header values accepted besides the loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// Concurrent MCP sessions at most.
+    pub max_sessions: usize,
+    /// Sessions idle this long are closed.
+    pub idle_timeout: Duration,
+    /// Largest request body accepted.
+    pub max_body: usize,
+}
+
+/// A checked configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Firewall base URL (https).
+    pub url: Option<String>,
+    /// API key.
+    pub api_key: Option<String>,
+    /// API secret (from the value or the secret file).
+    pub api_secret: Option<String>,
+    /// Verify the firewall's certificate.
+    pub verify_tls: bool,
+    /// Extra CA certificate to trust.
+    pub ca_file: Option<PathBuf>,
+    /// MCP transport.
+    pub transport: Transport,
+    /// HTTP transport settings.
+    pub http: HttpSettings,
+    /// Connect timeout to OPNsense.
+    pub connect_timeout: Duration,
+    /// Read timeout to OPNsense.
+    pub read_timeout: Duration,
+    /// Allow `include_secrets` on the config backup.
+    pub allow_secrets: bool,
+    /// Offer read-only tools only.
+    pub read_only: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("url", &self.url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("api_secret", &self.api_secret.as_ref().map(|_| "<set>"))
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration problem: one line, naming the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// Environment variables that are not configuration keys (read elsewhere).
+const ENV_NOT_KEYS: &[&str] = &["config"];
+
+/// Keys whose values are text: an environment value for them is kept verbatim (figment would
+/// otherwise read `0123` as the number 123 and `1.50` as 1.5, corrupting a secret).
+const TEXT_KEYS: &[&str] = &[
+    "url",
+    "api_key",
+    "api_secret",
+    "api_secret_file",
+    "ca_file",
+    "transport",
+    "http_host",
+    "http_token",
+    "http_allowed_hosts",
+];
+
+/// One `OPNSENSE_*` variable, its own provider so that an error names the exact variable.
+struct EnvVar {
+    name: String,
+    key: String,
+    value: String,
+}
+
+impl Provider for EnvVar {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let value = if TEXT_KEYS.contains(&self.key.as_str()) {
+            Value::from(self.value.clone())
+        } else {
+            match self.value.trim().parse::<Value>() {
+                Ok(v) => v,
+                Err(never) => match never {},
+            }
+        };
+        let mut dict = Dict::new();
+        dict.insert(self.key.clone(), value);
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+impl Provider for Overrides {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("command-line flag")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Serialized::defaults(self).data()
+    }
+}
+
+/// The `OPNSENSE_*` variables that are set to something other than blanks (a variable that is
+/// set but empty does not override the file).
+fn env_vars() -> Vec<EnvVar> {
+    let mut vars: Vec<EnvVar> = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let name = k.to_str()?.to_owned();
+            let key = name.strip_prefix("OPNSENSE_")?.to_ascii_lowercase();
+            let value = v.to_str()?.to_owned();
+            (!value.trim().is_empty() && !key.is_empty() && !ENV_NOT_KEYS.contains(&key.as_str()))
+                .then_some(EnvVar { name, key, value })
+        })
+        .collect();
+    vars.sort_by(|a, b| a.name.cmp(&b.name));
+    vars
+}
+
+/// Where the value of `key` came from, for error messages.
+fn origin(figment: &Figment, key: &str) -> String {
+    figment
+        .find_metadata(key)
+        .map_or_else(|| "default".to_owned(), describe_source)
+}
+
+fn describe_source(md: &Metadata) -> String {
+    match &md.source {
+        Some(Source::File(path)) => format!("config file {}", path.display()),
+        _ => md.name.to_string(),
+    }
+}
+
+/// One figment error as one line: the key, where its value came from, what is wrong.
+fn describe_error(figment: &Figment, e: &figment::Error) -> String {
+    if let figment::error::Kind::UnknownField(field, _) = &e.kind {
+        let source = e
+            .metadata
+            .as_ref()
+            .map_or_else(|| origin(figment, field), describe_source);
+        return format!(
+            "unknown key `{field}` in {source} (known keys: {})",
+            KNOWN_KEYS.join(", ")
+        );
+    }
+    let key = e.path.last().cloned().unwrap_or_default();
+    let source = e
+        .metadata
+        .as_ref()
+        .map_or_else(|| origin(figment, &key), describe_source);
+    if key.is_empty() {
+        format!("{} (in {source})", e.kind)
+    } else {
+        format!("{key} (from {source}): {}", e.kind)
+    }
+}
+
+/// Every key, as written in the file.
+const KNOWN_KEYS: &[&str] = &[
+    "url",
+    "api_key",
+    "api_secret",
+    "api_secret_file",
+    "verify_tls",
+    "ca_file",
+    "transport",
+    "http_host",
+    "http_port",
+    "http_token",
+    "http_allowed_hosts",
+    "http_max_sessions",
+    "http_idle_timeout",
+    "http_max_body",
+    "connect_timeout",
+    "read_timeout",
+    "allow_secrets",
+    "read_only",
+];
+
+/// The default config file: `$XDG_CONFIG_HOME/opnsense-mcp/config.toml`, else
+/// `~/.config/opnsense-mcp/config.toml`.
+pub fn default_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
+    Some(base.join("opnsense-mcp").join("config.toml"))
+}
+
+/// Loads the configuration. `explicit` is `--config`/`OPNSENSE_CONFIG`: then the file must exist.
+pub fn load(explicit: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let mut figment = Figment::new();
+    match explicit {
+        Some(path) => {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist or is not a file",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        None => {
+            // The default file is optional; when it exists it must parse.
+            if let Some(path) = default_config_path().filter(|p| p.exists()) {
+                figment = figment.merge(Toml::file_exact(path));
+            }
+        }
+    }
+    for var in env_vars() {
+        figment = figment.merge(var);
+    }
+    figment = figment.merge(overrides.clone());
+    let raw: Raw = figment.extract().map_err(|e| {
+        ConfigError(
+            e.into_iter()
+                .map(|e| describe_error(&figment, &e))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    check(raw, &|key| origin(&figment, key))
+}
+
+fn seconds(key: &str, v: f64, from: &dyn Fn(&str) -> String) -> Result<Duration, ConfigError> {
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(ConfigError(format!(
+            "{key} (from {}) must be a number of seconds greater than 0 and at most 86400, got {v}",
+            from(key)
+        )))
+    }
+}
+
+/// Checks what serde cannot; `from(key)` says where a key's value came from.
+fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError> {
+    if let Some(url) = &raw.url {
+        let lower = url.trim().to_ascii_lowercase();
+        if !lower.starts_with("https://") {
+            return Err(ConfigError(format!(
+                "url (from {}) must start with https:// (got {:?}); the API key must not travel in clear text",
+                from("url"),
+                redact_userinfo(url.trim())
+            )));
+        }
+    }
+    let api_secret = match (raw.api_secret, raw.api_secret_file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError(format!(
+                "set api_secret (from {}) or api_secret_file (from {}), not both",
+                from("api_secret"),
+                from("api_secret_file")
+            )));
+        }
+        (Some(s), None) => Some(s),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError(format!(
+                    "api_secret_file {path} (from {}): cannot read it: {e}",
+                    from("api_secret_file")
+                ))
+            })?;
+            let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+            if secret.is_empty() {
+                return Err(ConfigError(format!(
+                    "api_secret_file {path} (from {}) is empty",
+                    from("api_secret_file")
+                )));
+            }
+            Some(secret)
+        }
+        (None, None) => None,
+    };
+    let ca_file = raw.ca_file.filter(|c| !c.is_empty()).map(PathBuf::from);
+    if let Some(ca) = &ca_file {
+        if !ca.is_file() {
+            return Err(ConfigError(format!(
+                "ca_file {} (from {}) does not exist or is not a file",
+                ca.display(),
+                from("ca_file")
+            )));
+        }
+    }
+    let host: IpAddr = raw.http_host.trim().parse().map_err(|_| {
+        ConfigError(format!(
+            "http_host (from {}) must be an IP address to bind (e.g. 127.0.0.1 or 0.0.0.0), got {:?}",
+            from("http_host"),
+            raw.http_host
+        ))
+    })?;
+    let token = raw.http_token.filter(|t| !t.is_empty());
+    if let Some(t) = &token {
+        if t.len() < 16 {
+            return Err(ConfigError(format!(
+                "http_token (from {}) must be at least 16 characters",
+                from("http_token")
+            )));
+        }
+    }
+    if raw.transport == Transport::Http && !host.is_loopback() && token.is_none() {
+        return Err(ConfigError(format!(
+            "http_host {host} (from {}) is not a loopback address: set OPNSENSE_HTTP_TOKEN so clients must authenticate",
+            from("http_host")
+        )));
+    }
+    if raw.http_max_sessions == 0 {
+        return Err(ConfigError(format!(
+            "http_max_sessions (from {}) must be at least 1",
+            from("http_max_sessions")
+        )));
+    }
+    if raw.http_max_body < 1024 {
+        return Err(ConfigError(format!(
+            "http_max_body (from {}) must be at least 1024 bytes",
+            from("http_max_body")
+        )));
+    }
+    let allowed_hosts = raw
+        .http_allowed_hosts
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(Config {
+        url: raw.url.map(|u| u.trim().to_owned()),
+        api_key: raw.api_key.filter(|k| !k.is_empty()),
+        api_secret,
+        verify_tls: raw.verify_tls,
+        ca_file,
+        transport: raw.transport,
+        http: HttpSettings {
+            host,
+            port: raw.http_port,
+            token,
+            allowed_hosts,
+            max_sessions: raw.http_max_sessions,
+            idle_timeout: seconds("http_idle_timeout", raw.http_idle_timeout, from)?,
+            max_body: raw.http_max_body,
+        },
+        connect_timeout: seconds("connect_timeout", raw.connect_timeout, from)?,
+        read_timeout: seconds("read_timeout", raw.read_timeout, from)?,
+        allow_secrets: raw.allow_secrets,
+        read_only: raw.read_only,
+    })
+}
+
+/// `raw` with anything that looks like `user:password@` masked (a URL may carry credentials).
+fn redact_userinfo(raw: &str) -> String {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let end = raw[start..]
+        .find(['/', '?', '#'])
+        .map_or(raw.len(), |i| start + i);
+    match raw[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..start], &raw[start + at..]),
+        None => raw.to_owned(),
+    }
+}
+
+impl Config {
+    /// Builds the SDK client; url, key and secret must be set.
+    pub fn client(&self) -> Result<opnsense_api::Client, ConfigError> {
+        let missing = |what: &str, env: &str| {
+            ConfigError(format!(
+                "{what} is not set: set {env} or `{}` in the config file",
+                env.trim_start_matches("OPNSENSE_").to_ascii_lowercase()
+            ))
+        };
+        let url = self.url.as_deref().ok_or_else(|| missing("url", "OPNSENSE_URL"))?;
+        let key = self
+            .api_key
+            .as_deref()
+            .ok_or_else(|| missing("api_key", "OPNSENSE_API_KEY"))?;
+        let secret = self
+            .api_secret
+            .as_deref()
+            .ok_or_else(|| missing("api_secret", "OPNSENSE_API_SECRET"))?;
+        let mut b = opnsense_api::Client::builder(url)
+            .credentials(key, secret)
+            .verify_tls(self.verify_tls)
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout);
+        if let Some(ca) = &self.ca_file {
+            b = b.ca_file(ca);
+        }
+        b.build().map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    type R = figment::error::Result<()>;
+
+    /// A jail with no environment but `HOME` pointing into it.
+    fn home(jail: &mut Jail) {
+        jail.clear_env();
+        jail.set_env("HOME", jail.directory().display());
+    }
+
+    /// Writes `~/.config/opnsense-mcp/config.toml` in the jail.
+    fn default_file(jail: &Jail, toml: &str) -> PathBuf {
+        let dir = jail.directory().join(".config").join("opnsense-mcp");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("config.toml");
+        std::fs::write(&path, toml).expect("write");
+        path
+    }
+
+    fn ok(explicit: Option<&Path>, o: &Overrides) -> figment::error::Result<Config> {
+        load(explicit, o).map_err(|e| e.to_string().into())
+    }
+
+    fn err(explicit: Option<&Path>, o: &Overrides) -> String {
+        match load(explicit, o) {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn none() -> Overrides {
+        Overrides::default()
+    }
+
+    #[test]
+    fn defaults_without_file_or_environment() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let c = ok(None, &none())?;
+            assert_eq!(c.url, None);
+            assert_eq!(c.api_key, None);
+            assert_eq!(c.api_secret, None);
+            assert!(c.verify_tls);
+            assert_eq!(c.transport, Transport::Stdio);
+            assert_eq!(c.http.host.to_string(), "127.0.0.1");
+            assert_eq!(c.http.port, 8000);
+            assert_eq!(c.http.token, None);
+            assert!(c.http.allowed_hosts.is_empty());
+            assert_eq!(c.http.max_sessions, 32);
+            assert_eq!(c.http.idle_timeout, Duration::from_secs(300));
+            assert_eq!(c.http.max_body, 1 << 20);
+            assert_eq!(c.connect_timeout, Duration::from_secs(10));
+            assert_eq!(c.read_timeout, Duration::from_secs(60));
+            assert!(!c.allow_secrets);
+            assert!(!c.read_only);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_overrides_defaults() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(
+                jail,
+                "url = \"https://fw.file\"\nhttp_port = 8123\nverify_tls = false\nread_timeout = 2.5\n",
+            );
+            let c = ok(None, &none())?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.file"));
+            assert_eq!(c.http.port, 8123);
+            assert!(!c.verify_tls);
+            assert_eq!(c.read_timeout, Duration::from_millis(2500));
+            assert_eq!(c.connect_timeout, Duration::from_secs(10), "default kept");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(jail, "url = \"https://fw.file\"\nhttp_port = 8123\nread_only = false\n");
+            jail.set_env("OPNSENSE_URL", "https://fw.env");
+            jail.set_env("OPNSENSE_HTTP_PORT", "9000");
+            jail.set_env("OPNSENSE_READ_ONLY", "true");
+            jail.set_env("OPNSENSE_HTTP_MAX_SESSIONS", "3");
+            jail.set_env("OPNSENSE_HTTP_IDLE_TIMEOUT", "12");
+            jail.set_env("OPNSENSE_HTTP_MAX_BODY", "4096");
+            jail.set_env("OPNSENSE_HTTP_ALLOWED_HOSTS", "fw.example, mcp.example:8443,");
+            jail.set_env("OPNSENSE_ALLOW_SECRETS", "true");
+            jail.set_env("OPNSENSE_CONNECT_TIMEOUT", "0.5");
+            let c = ok(None, &none())?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.env"));
+            assert_eq!(c.http.port, 9000);
+            assert!(c.read_only);
+            assert!(c.allow_secrets);
+            assert_eq!(c.http.max_sessions, 3);
+            assert_eq!(c.http.idle_timeout, Duration::from_secs(12));
+            assert_eq!(c.http.max_body, 4096);
+            assert_eq!(c.http.allowed_hosts, ["fw.example", "mcp.example:8443"]);
+            assert_eq!(c.connect_timeout, Duration::from_millis(500));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn flags_override_environment_and_file() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(jail, "url = \"https://fw.file\"\ntransport = \"stdio\"\nhttp_port = 1\n");
+            jail.set_env("OPNSENSE_URL", "https://fw.env");
+            jail.set_env("OPNSENSE_HTTP_PORT", "2");
+            jail.set_env("OPNSENSE_TRANSPORT", "stdio");
+            let flags = Overrides {
+                url: Some("https://fw.flag".into()),
+                transport: Some(Transport::Http),
+                http_port: Some(3),
+                read_only: Some(true),
+                ..Overrides::default()
+            };
+            let c = ok(None, &flags)?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.flag"));
+            assert_eq!(c.transport, Transport::Http);
+            assert_eq!(c.http.port, 3);
+            assert!(c.read_only);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn xdg_config_home_is_honoured() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(jail, "url = \"https://fw.home\"\n");
+            let xdg = jail.create_dir("xdg/opnsense-mcp")?;
+            std::fs::write(xdg.join("config.toml"), "url = \"https://fw.xdg\"\n")
+                .map_err(|e| e.to_string())?;
+            jail.set_env("XDG_CONFIG_HOME", jail.directory().join("xdg").display());
+            assert_eq!(
+                default_config_path(),
+                Some(jail.directory().join("xdg/opnsense-mcp/config.toml"))
+            );
+            let c = ok(None, &none())?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.xdg"));
+            // Empty XDG_CONFIG_HOME falls back to ~/.config.
+            jail.set_env("XDG_CONFIG_HOME", "");
+            let c = ok(None, &none())?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.home"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn explicit_config_replaces_the_default_file() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(jail, "url = \"https://fw.home\"\nhttp_port = 7\n");
+            jail.create_file("other.toml", "url = \"https://fw.other\"\n")?;
+            let c = ok(Some(&jail.directory().join("other.toml")), &none())?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.other"));
+            assert_eq!(c.http.port, 8000, "the default file is not read");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn explicit_config_must_exist() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let missing = jail.directory().join("nope.toml");
+            let e = err(Some(&missing), &none());
+            assert!(e.contains("nope.toml") && e.contains("does not exist"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_file_key_is_named_with_its_file() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let path = default_file(jail, "url = \"https://fw\"\nverify_tsl = false\n");
+            let e = err(None, &none());
+            assert!(e.contains("unknown key `verify_tsl`"), "{e}");
+            assert!(e.contains(&path.display().to_string()), "{e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_environment_variable_is_named() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_API_SCRET", "x");
+            let e = err(None, &none());
+            assert!(e.contains("api_scret") && e.contains("OPNSENSE_API_SCRET"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn opnsense_config_is_not_a_key() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_CONFIG", "/somewhere.toml");
+            ok(None, &none())?;
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn verify_tls_as_a_string_is_refused() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let path = default_file(jail, "verify_tls = \"false\"\n");
+            let e = err(None, &none());
+            assert!(e.contains("verify_tls"), "{e}");
+            assert!(e.contains("expected a boolean"), "{e}");
+            assert!(e.contains(&path.display().to_string()), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn verify_tls_from_environment_is_a_strict_boolean() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_VERIFY_TLS", "false");
+            assert!(!ok(None, &none())?.verify_tls);
+            jail.set_env("OPNSENSE_VERIFY_TLS", "nope");
+            let e = err(None, &none());
+            assert!(e.contains("verify_tls") && e.contains("OPNSENSE_VERIFY_TLS"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_transport_is_refused_not_stdio() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let path = default_file(jail, "transport = \"sse\"\n");
+            let e = err(None, &none());
+            assert!(e.contains("transport") && e.contains("sse"), "{e}");
+            assert!(e.contains(&path.display().to_string()), "{e}");
+            std::fs::remove_file(path).map_err(|e| e.to_string())?;
+            jail.set_env("OPNSENSE_TRANSPORT", "sse");
+            let e = err(None, &none());
+            assert!(e.contains("OPNSENSE_TRANSPORT"), "{e}");
+            jail.set_env("OPNSENSE_TRANSPORT", "http");
+            assert_eq!(ok(None, &none())?.transport, Transport::Http);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn empty_environment_variable_does_not_override_the_file() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(jail, "url = \"https://fw.file\"\napi_key = \"k\"\nhttp_port = 8123\n");
+            jail.set_env("OPNSENSE_URL", "");
+            jail.set_env("OPNSENSE_API_KEY", "   ");
+            jail.set_env("OPNSENSE_HTTP_PORT", "");
+            let c = ok(None, &none())?;
+            assert_eq!(c.url.as_deref(), Some("https://fw.file"));
+            assert_eq!(c.api_key.as_deref(), Some("k"));
+            assert_eq!(c.http.port, 8123);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn numeric_looking_environment_secrets_stay_text() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            for secret in ["0123", "1.50", "1e3", "true", "12345678901234567890123"] {
+                jail.set_env("OPNSENSE_API_SECRET", secret);
+                jail.set_env("OPNSENSE_API_KEY", "007");
+                let c = ok(None, &none())?;
+                assert_eq!(c.api_secret.as_deref(), Some(secret));
+                assert_eq!(c.api_key.as_deref(), Some("007"));
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn api_secret_file_is_read_without_trailing_newline() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.create_file("secret", "s3cr3t with spaces \r\n")?;
+            let path = jail.directory().join("secret");
+            jail.set_env("OPNSENSE_API_SECRET_FILE", path.display());
+            let c = ok(None, &none())?;
+            assert_eq!(c.api_secret.as_deref(), Some("s3cr3t with spaces "));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn api_secret_file_problems() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.create_file("secret", "s3cr3t\n")?;
+            jail.create_file("empty", "\n")?;
+            jail.set_env("OPNSENSE_API_SECRET_FILE", jail.directory().join("secret").display());
+            jail.set_env("OPNSENSE_API_SECRET", "inline");
+            let e = err(None, &none());
+            assert!(e.contains("not both"), "{e}");
+            assert!(!e.contains("inline") && !e.contains("s3cr3t"), "no secret: {e}");
+            jail.set_env("OPNSENSE_API_SECRET", "");
+            jail.set_env("OPNSENSE_API_SECRET_FILE", jail.directory().join("empty").display());
+            assert!(err(None, &none()).contains("is empty"));
+            jail.set_env("OPNSENSE_API_SECRET_FILE", jail.directory().join("missing").display());
+            let e = err(None, &none());
+            assert!(e.contains("cannot read") && e.contains("OPNSENSE_API_SECRET_FILE"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn non_loopback_http_needs_a_token() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_TRANSPORT", "http");
+            jail.set_env("OPNSENSE_HTTP_HOST", "0.0.0.0");
+            let e = err(None, &none());
+            assert!(e.contains("0.0.0.0") && e.contains("OPNSENSE_HTTP_TOKEN"), "{e}");
+            jail.set_env("OPNSENSE_HTTP_TOKEN", "short");
+            assert!(err(None, &none()).contains("at least 16"));
+            jail.set_env("OPNSENSE_HTTP_TOKEN", "0123456789abcdef0123");
+            let c = ok(None, &none())?;
+            assert_eq!(c.http.token.as_deref(), Some("0123456789abcdef0123"));
+            // Loopback needs none; a flag can bring it back to loopback.
+            jail.set_env("OPNSENSE_HTTP_TOKEN", "");
+            let flags = Overrides {
+                http_host: Some("::1".into()),
+                ..Overrides::default()
+            };
+            assert!(ok(None, &flags)?.http.host.is_loopback());
+            jail.set_env("OPNSENSE_HTTP_HOST", "fw.example");
+            assert!(err(None, &none()).contains("must be an IP address"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_timeouts_are_refused_with_their_source() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            for (value, key) in [
+                ("0", "OPNSENSE_READ_TIMEOUT"),
+                ("-1", "OPNSENSE_READ_TIMEOUT"),
+                ("NaN", "OPNSENSE_READ_TIMEOUT"),
+                ("inf", "OPNSENSE_CONNECT_TIMEOUT"),
+                ("0", "OPNSENSE_HTTP_IDLE_TIMEOUT"),
+                ("soon", "OPNSENSE_CONNECT_TIMEOUT"),
+            ] {
+                jail.set_env(key, value);
+                let e = err(None, &none());
+                assert!(e.contains(key), "{value}: {e}");
+                jail.set_env(key, "");
+            }
+            let path = default_file(jail, "read_timeout = nan\n");
+            let e = err(None, &none());
+            assert!(e.contains("read_timeout") && e.contains(&path.display().to_string()), "{e}");
+            default_file(jail, "connect_timeout = -2.0\n");
+            assert!(err(None, &none()).contains("greater than 0"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn url_must_be_https() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let path = default_file(jail, "url = \"http://user:pw@fw.example\"\n");
+            let e = err(None, &none());
+            assert!(e.contains("https://") && e.contains(&path.display().to_string()), "{e}");
+            assert!(!e.contains("pw@"), "credentials masked: {e}");
+            jail.set_env("OPNSENSE_URL", "ftp://fw");
+            assert!(err(None, &none()).contains("OPNSENSE_URL"));
+            jail.set_env("OPNSENSE_URL", " HTTPS://fw.example/ ");
+            assert_eq!(ok(None, &none())?.url.as_deref(), Some("HTTPS://fw.example/"));
+            let flags = Overrides {
+                url: Some("http://fw".into()),
+                ..Overrides::default()
+            };
+            assert!(err(None, &flags).contains("command-line flag"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn other_limits() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_HTTP_MAX_SESSIONS", "0");
+            assert!(err(None, &none()).contains("http_max_sessions"));
+            jail.set_env("OPNSENSE_HTTP_MAX_SESSIONS", "");
+            jail.set_env("OPNSENSE_HTTP_MAX_BODY", "10");
+            assert!(err(None, &none()).contains("http_max_body"));
+            jail.set_env("OPNSENSE_HTTP_MAX_BODY", "");
+            jail.set_env("OPNSENSE_HTTP_PORT", "70000");
+            assert!(err(None, &none()).contains("OPNSENSE_HTTP_PORT"));
+            jail.set_env("OPNSENSE_HTTP_PORT", "");
+            jail.set_env("OPNSENSE_CA_FILE", jail.directory().join("no-ca.pem").display());
+            let e = err(None, &none());
+            assert!(e.contains("no-ca.pem") && e.contains("OPNSENSE_CA_FILE"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_API_KEY", "the-key-value");
+            jail.set_env("OPNSENSE_API_SECRET", "the-secret-value");
+            let shown = format!("{:?}", ok(None, &none())?);
+            assert!(!shown.contains("the-key-value") && !shown.contains("the-secret-value"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn client_needs_url_key_and_secret() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let c = ok(None, &none())?;
+            let e = c.client().expect_err("no url").to_string();
+            assert!(e.contains("OPNSENSE_URL"), "{e}");
+            jail.set_env("OPNSENSE_URL", "https://fw.example");
+            jail.set_env("OPNSENSE_API_KEY", "k");
+            let e = ok(None, &none())?.client().expect_err("no secret").to_string();
+            assert!(e.contains("OPNSENSE_API_SECRET"), "{e}");
+            jail.set_env("OPNSENSE_API_SECRET", "s");
+            ok(None, &none())?.client().map_err(|e| e.to_string())?;
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,425 @@
+//! The real binary, end to end: exit codes and their one stderr line, `check`, `tools`, `call`,
+//! `demo`, and a stdio session whose stdout carries nothing but MCP. Every run has an empty
+//! environment and a temporary `HOME`; the simulator stands in for OPNsense.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{SECRET, Sim, command, free_port, run, wait, write_default_config};
+use opnsense_sim::LimitedKey;
+use serde_json::Value;
+
+fn home() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+// ---- exit 2: configuration -------------------------------------------------------------
+
+#[test]
+fn unknown_config_key_exits_2_naming_it() {
+    let home = home();
+    let path = write_default_config(home.path(), "url = \"https://fw.example\"\nverfy_tls = true\n");
+    let mut c = command(home.path());
+    c.arg("check");
+    run(c)
+        .expect_code(2)
+        .one_line(&["verfy_tls", &path.display().to_string()]);
+}
+
+#[test]
+fn verify_tls_string_exits_2() {
+    let home = home();
+    write_default_config(home.path(), "verify_tls = \"false\"\n");
+    let mut c = command(home.path());
+    c.arg("check");
+    run(c)
+        .expect_code(2)
+        .one_line(&["verify_tls", "expected a boolean"]);
+}
+
+#[test]
+fn http_url_exits_2() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check")
+        .env("OPNSENSE_URL", "http://192.0.2.1")
+        .env("OPNSENSE_API_KEY", "k")
+        .env("OPNSENSE_API_SECRET", SECRET);
+    run(c)
+        .expect_code(2)
+        .one_line(&["https://", "OPNSENSE_URL"]);
+}
+
+#[test]
+fn missing_url_exits_2() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check");
+    run(c).expect_code(2).one_line(&["OPNSENSE_URL"]);
+}
+
+#[test]
+fn missing_explicit_config_exits_2() {
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["--config", "/nonexistent/opnsense-mcp.toml", "check"]);
+    run(c)
+        .expect_code(2)
+        .one_line(&["/nonexistent/opnsense-mcp.toml"]);
+}
+
+#[test]
+fn non_loopback_bind_without_token_exits_2() {
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["serve", "--transport", "http", "--http-host", "0.0.0.0"])
+        .env("OPNSENSE_URL", "https://192.0.2.1")
+        .env("OPNSENSE_API_KEY", "k")
+        .env("OPNSENSE_API_SECRET", SECRET);
+    run(c)
+        .expect_code(2)
+        .one_line(&["0.0.0.0", "OPNSENSE_HTTP_TOKEN"]);
+}
+
+#[test]
+fn unknown_transport_exits_2() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check").env("OPNSENSE_TRANSPORT", "sse");
+    run(c)
+        .expect_code(2)
+        .one_line(&["sse", "OPNSENSE_TRANSPORT"]);
+}
+
+#[test]
+fn call_with_bad_json_exits_2() {
+    let home = home();
+    for args in ["{not json", "[1, 2]"] {
+        let mut c = command(home.path());
+        c.args(["call", "system_status", args]);
+        run(c).expect_code(2).one_line(&["JSON"]);
+    }
+}
+
+// ---- exit 3: OPNsense unreachable or refusing -----------------------------------------
+
+#[test]
+fn wrong_secret_exits_3_mentioning_key_and_secret() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check")
+        .envs(sim.env())
+        .env("OPNSENSE_API_SECRET", "wrong-secret-4c1d");
+    run(c)
+        .expect_code(3)
+        .no_secret("wrong-secret-4c1d")
+        .failure_mentions(&["401", "key", "secret"]);
+}
+
+#[test]
+fn untrusted_certificate_exits_3_mentioning_ca_file() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check")
+        .envs(sim.env())
+        .env_remove("OPNSENSE_CA_FILE");
+    run(c)
+        .expect_code(3)
+        .failure_mentions(&["TLS", "OPNSENSE_CA_FILE"]);
+}
+
+#[test]
+fn nothing_listening_exits_3() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check")
+        .env("OPNSENSE_URL", format!("https://127.0.0.1:{}", free_port()))
+        .env("OPNSENSE_API_KEY", "k")
+        .env("OPNSENSE_API_SECRET", SECRET)
+        .env("OPNSENSE_CONNECT_TIMEOUT", "5");
+    run(c)
+        .expect_code(3)
+        .failure_mentions(&["cannot connect", "127.0.0.1"]);
+}
+
+#[test]
+fn missing_privilege_exits_3_mentioning_privileges() {
+    let sim = Sim::start(|c| {
+        c.limited_key = Some(LimitedKey {
+            key: "limited-key".into(),
+            secret: "limited-secret-93be".into(),
+            allowed_prefixes: vec!["/api/core/firmware/".into()],
+        });
+    });
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check")
+        .envs(sim.env())
+        .env("OPNSENSE_API_KEY", "limited-key")
+        .env("OPNSENSE_API_SECRET", "limited-secret-93be");
+    run(c)
+        .expect_code(3)
+        .no_secret("limited-secret-93be")
+        .failure_mentions(&["403", "privilege"]);
+}
+
+#[test]
+fn serve_probes_at_startup_and_no_probe_skips_it() {
+    let home = home();
+    let url = format!("https://127.0.0.1:{}", free_port());
+    let mut c = command(home.path());
+    c.arg("serve")
+        .env("OPNSENSE_URL", &url)
+        .env("OPNSENSE_API_KEY", "k")
+        .env("OPNSENSE_API_SECRET", SECRET);
+    run(c)
+        .expect_code(3)
+        .failure_mentions(&["startup check", "cannot connect"]);
+    // With --no-probe the server starts; stdin is empty, so the session ends at once.
+    let mut c = command(home.path());
+    c.args(["serve", "--no-probe"])
+        .env("OPNSENSE_URL", &url)
+        .env("OPNSENSE_API_KEY", "k")
+        .env("OPNSENSE_API_SECRET", SECRET);
+    let out = run(c);
+    assert!(
+        !out.stderr.contains("startup check"),
+        "no probe expected: {out:#?}"
+    );
+    assert!(out.stdout.is_empty(), "{out:#?}");
+}
+
+// ---- exit 0: check, tools, call, demo ----------------------------------------------------
+
+#[test]
+fn check_prints_the_firmware_version() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("check").envs(sim.env());
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("check prints JSON");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["firmware"], "26.1.10");
+    assert!(out.failure_lines().is_empty(), "{out:#?}");
+}
+
+#[test]
+fn config_file_and_flags_reach_the_firewall() {
+    // The file holds a wrong URL, the flag the right one: the flag wins.
+    let sim = Sim::start(|_| {});
+    let home = home();
+    write_default_config(
+        home.path(),
+        &format!(
+            "url = \"https://127.0.0.1:{}\"\napi_key = \"{}\"\napi_secret = \"{}\"\nca_file = \"{}\"\n",
+            free_port(),
+            sim.sim.api_key(),
+            SECRET,
+            sim.sim.ca_file().display()
+        ),
+    );
+    let mut c = command(home.path());
+    c.args(["--url", &sim.sim.base_url(), "check"]);
+    let out = run(c);
+    out.expect_code(0);
+    assert!(out.stdout.contains("26.1.10"), "{out:#?}");
+}
+
+#[test]
+fn tools_prints_the_catalogue_without_network() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("tools");
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let tools = v["tools"].as_array().expect("tools array");
+    assert!(tools.len() >= 43, "{} tools", tools.len());
+    for t in tools {
+        assert!(t["name"].is_string() && t["inputSchema"].is_object(), "{t}");
+    }
+    assert!(out.stderr.is_empty(), "{out:#?}");
+
+    let mut c = command(home.path());
+    c.args(["--read-only", "tools"]);
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let read_only = v["tools"].as_array().expect("tools array");
+    assert!(!read_only.is_empty() && read_only.len() < tools.len());
+    for t in read_only {
+        assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
+    }
+}
+
+#[test]
+fn call_system_status_prints_structured_content() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["call", "system_status", "{}"]).envs(sim.env());
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert!(v["structuredContent"].is_object(), "{v}");
+    assert_ne!(v["isError"], true, "{v}");
+    assert!(
+        out.stderr.contains("opnsense_api::audit") || out.stderr.contains("\"outcome\""),
+        "audit line expected: {out:#?}"
+    );
+}
+
+#[test]
+fn call_failing_tool_exits_1_with_the_error_printed() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["call", "firewall_rule_get", r#"{"uuid":"not-a-uuid"}"#])
+        .envs(sim.env());
+    let out = run(c);
+    out.expect_code(1);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["isError"], true, "{v}");
+}
+
+#[test]
+fn demo_runs_every_step() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("demo");
+    let out = run(c);
+    out.expect_code(0);
+    for step in 1..=9 {
+        assert!(
+            out.stdout.contains(&format!("\n{step}. ")),
+            "step {step} missing: {}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("tools/list:"), "{}", out.stdout);
+}
+
+// ---- exit 4: bind ---------------------------------------------------------------------------
+
+#[test]
+fn port_in_use_exits_4() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let home = home();
+    let mut c = command(home.path());
+    c.args([
+        "serve",
+        "--transport",
+        "http",
+        "--http-port",
+        &port.to_string(),
+        "--no-probe",
+    ])
+    .env("OPNSENSE_URL", "https://192.0.2.1")
+    .env("OPNSENSE_API_KEY", "k")
+    .env("OPNSENSE_API_SECRET", SECRET);
+    run(c)
+        .expect_code(4)
+        .one_line(&["cannot listen", &port.to_string()]);
+    drop(taken);
+}
+
+// ---- stdio: stdout carries only MCP ---------------------------------------------------------
+
+#[test]
+fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("serve").envs(sim.env()).stdin(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let send = |stdin: &mut std::process::ChildStdin, v: Value| {
+        writeln!(stdin, "{v}").expect("write stdin");
+        stdin.flush().expect("flush");
+    };
+    let mut lines = Vec::new();
+    let mut wait_for = |id: u64, lines: &mut Vec<String>| -> Value {
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|e| panic!("no answer to request {id}: {e}"));
+            lines.push(line.clone());
+            let v: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+            if v["id"] == id {
+                return v;
+            }
+        }
+    };
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+            "protocolVersion":"2025-06-18","capabilities":{},
+            "clientInfo":{"name":"cli-test","version":"0"}}}),
+    );
+    let init = wait_for(1, &mut lines);
+    assert_eq!(init["result"]["serverInfo"]["name"], "opnsense-mcp", "{init}");
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+    );
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}),
+    );
+    let list = wait_for(2, &mut lines);
+    assert!(
+        list["result"]["tools"].as_array().map_or(0, Vec::len) >= 43,
+        "{list}"
+    );
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc":"2.0","id":3,"method":"tools/call",
+            "params":{"name":"system_status","arguments":{}}}),
+    );
+    let call = wait_for(3, &mut lines);
+    assert!(call["result"]["structuredContent"].is_object(), "{call}");
+    // EOF on stdin ends the session.
+    drop(stdin);
+    let out = wait(child, Duration::from_secs(20));
+    reader.join().expect("reader");
+    lines.extend(rx.try_iter());
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    assert!(out.stdout.is_empty(), "stdout was taken by the reader");
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).expect("JSON-RPC");
+        assert_eq!(v["jsonrpc"], "2.0", "{line}");
+        assert!(!line.contains(SECRET));
+    }
+    out.no_secret(SECRET);
+    let audits: Vec<Value> = out
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["target"] == "opnsense_api::audit")
+        .collect();
+    // The startup probe and the tools/call each made one call.
+    assert!(audits.len() >= 2, "{}", out.stderr);
+    for a in &audits {
+        assert!(a["req_id"].is_string() && a["outcome"] == "success", "{a}");
+    }
+}

@@ -1,0 +1,178 @@
+//! Shared helpers for the binary's integration tests: a simulator on its own runtime, a
+//! sandboxed command (no inherited environment, `HOME` in a temp dir), bounded waits.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opnsense_sim::{SimConfig, Simulator};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_opnsense-mcp");
+
+/// A distinctive API secret: it must never show up in any output.
+pub const SECRET: &str = "sim-secret-7f3a91c2e5";
+
+/// The limit for any single process run.
+pub const RUN_LIMIT: Duration = Duration::from_secs(30);
+
+/// A simulator on its own small runtime, so tests can block while it serves.
+pub struct Sim {
+    pub sim: Simulator,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    /// Starts a simulator with [`SECRET`] (and `tweak` applied).
+    pub fn start(tweak: impl FnOnce(&mut SimConfig)) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = SimConfig {
+            api_secret: SECRET.to_owned(),
+            ..SimConfig::default()
+        };
+        tweak(&mut config);
+        let sim = rt.block_on(Simulator::start(config)).expect("simulator");
+        Self { sim, rt }
+    }
+
+    /// `OPNSENSE_*` variables for the full-access key, CA trusted.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("OPNSENSE_URL".into(), self.sim.base_url()),
+            ("OPNSENSE_API_KEY".into(), self.sim.api_key().into()),
+            ("OPNSENSE_API_SECRET".into(), self.sim.api_secret().into()),
+            (
+                "OPNSENSE_CA_FILE".into(),
+                self.sim.ca_file().display().to_string(),
+            ),
+        ]
+    }
+}
+
+/// A command for the binary: empty environment except `PATH` and `HOME` (a fresh temp dir,
+/// so no developer config is read) and `RUST_LOG=warn`.
+pub fn command(home: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// What a finished run printed.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The `opnsense-mcp: ...` lines of stderr (failures), as opposed to JSON log lines.
+    pub fn failure_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("opnsense-mcp: "))
+            .collect()
+    }
+
+    /// Asserts the exit code and that the secret appears nowhere.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "exit code; output: {self:#?}");
+        self.no_secret(SECRET)
+    }
+
+    /// Asserts `secret` is in neither stdout nor stderr.
+    pub fn no_secret(&self, secret: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(secret) && !self.stderr.contains(secret),
+            "secret leaked: {self:#?}"
+        );
+        self
+    }
+
+    /// Asserts stderr is exactly one `opnsense-mcp: ` line containing every `needle`.
+    pub fn one_line(&self, needles: &[&str]) -> &Self {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one stderr line expected: {self:#?}");
+        self.failure_mentions(needles)
+    }
+
+    /// Asserts exactly one failure line, containing every `needle`.
+    pub fn failure_mentions(&self, needles: &[&str]) -> &Self {
+        let lines = self.failure_lines();
+        assert_eq!(lines.len(), 1, "one failure line expected: {self:#?}");
+        for n in needles {
+            assert!(lines[0].contains(n), "{n:?} not in {:?}", lines[0]);
+        }
+        self
+    }
+}
+
+/// Runs to completion (at most [`RUN_LIMIT`], else the child is killed and the test fails).
+pub fn run(mut c: Command) -> Output {
+    let child = c.spawn().expect("spawn the binary");
+    wait(child, RUN_LIMIT)
+}
+
+/// Waits for `child` with a limit, collecting its output.
+pub fn wait(mut child: Child, limit: Duration) -> Output {
+    let mut stdout = child.stdout.take().expect("stdout piped");
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the binary did not finish within {limit:?}; stderr: {}",
+                err.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        code: status.code(),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+/// Writes `~/.config/opnsense-mcp/config.toml` under `home`.
+pub fn write_default_config(home: &Path, toml: &str) -> std::path::PathBuf {
+    let dir = home.join(".config").join("opnsense-mcp");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+/// A loopback port with nothing listening on it (bound, then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}

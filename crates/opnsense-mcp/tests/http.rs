@@ -1,0 +1,388 @@
+//! The Streamable HTTP transport of the real binary, against the simulator: bearer token,
+//! an rmcp client session, Host/Origin checks, body limit, `/healthz`, the session cap,
+//! graceful SIGTERM with a call in flight, and the refusal to bind off loopback without a token.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{BIN, SECRET};
+use opnsense_sim::{SimConfig, Simulator};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The binary serving HTTP on an ephemeral loopback port, plus its simulator.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+    sim: Simulator,
+    _home: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(extra_env: &[(&str, &str)]) -> Self {
+        let sim = Simulator::start(SimConfig {
+            api_secret: SECRET.to_owned(),
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator");
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("RUST_LOG", "warn")
+            .env("OPNSENSE_URL", sim.base_url())
+            .env("OPNSENSE_API_KEY", sim.api_key())
+            .env("OPNSENSE_API_SECRET", sim.api_secret())
+            .env("OPNSENSE_CA_FILE", sim.ca_file())
+            .env("OPNSENSE_HTTP_TOKEN", TOKEN)
+            .envs(extra_env.iter().copied())
+            .args(["serve", "--transport", "http", "--http-port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = c.spawn().expect("spawn");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let buf = stderr.clone();
+        tokio::spawn(async move {
+            let mut tx = Some(tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://") {
+                    if let Some(addr) = rest.strip_suffix("/mcp") {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
+                        }
+                    }
+                }
+                let mut b = buf.lock().expect("stderr buffer");
+                b.push_str(&line);
+                b.push('\n');
+            }
+        });
+        let addr = match timeout(WAIT, rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => panic!(
+                "no `listening on` line; stderr: {}",
+                stderr.lock().expect("stderr buffer")
+            ),
+        };
+        Self {
+            child,
+            addr,
+            stderr,
+            sim,
+            _home: home,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr buffer").clone()
+    }
+
+    /// Sends SIGTERM and returns the exit code (within the limit).
+    async fn terminate(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().expect("pid").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let code = match timeout(WAIT, self.child.wait()).await {
+            Ok(status) => status.expect("wait").code(),
+            Err(_) => panic!("no exit after SIGTERM; stderr: {}", self.stderr()),
+        };
+        // Let the reader task take the last lines.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let stderr = self.stderr();
+        assert!(!stderr.contains(SECRET), "secret in stderr: {stderr}");
+        (code, stderr)
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("reqwest client")
+}
+
+fn initialize_body() -> Value {
+    json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-06-18","capabilities":{},
+        "clientInfo":{"name":"http-test","version":"0"}}})
+}
+
+/// A raw MCP POST with the headers the transport requires.
+fn mcp_post(server: &Server, token: Option<&str>) -> reqwest::RequestBuilder {
+    let mut r = http()
+        .post(server.url("/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("Content-Type", "application/json");
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r
+}
+
+async fn rmcp_client(
+    server: &Server,
+) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")).auth_header(TOKEN),
+    );
+    timeout(WAIT, ().serve(transport))
+        .await
+        .expect("initialize in time")
+        .expect("initialize")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_token_guards_mcp_and_a_real_session_works() {
+    let server = Server::start(&[]).await;
+
+    // No token, wrong token, wrong scheme: 401 with a Bearer challenge.
+    for token in [None, Some("wrong-token-0123456789abcdef")] {
+        let resp = mcp_post(&server, token)
+            .json(&initialize_body())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 401);
+        let challenge = resp
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(challenge.starts_with("Bearer"), "{challenge:?}");
+    }
+    let resp = http()
+        .post(server.url("/mcp"))
+        .basic_auth("user", Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 401);
+
+    // The right token: a real rmcp session.
+    let client = rmcp_client(&server).await;
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.server_info.name, "opnsense-mcp");
+    let tools = timeout(WAIT, client.list_all_tools())
+        .await
+        .expect("in time")
+        .expect("tools/list");
+    assert!(tools.len() >= 43, "{} tools", tools.len());
+    let result = timeout(
+        WAIT,
+        client.call_tool(CallToolRequestParams::new("system_status")),
+    )
+    .await
+    .expect("in time")
+    .expect("tools/call");
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    assert!(result.structured_content.is_some(), "{result:?}");
+    let _ = timeout(WAIT, client.cancel()).await;
+
+    let (code, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("opnsense_api::audit"),
+        "audit lines on stderr: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_origin_body_limit_and_healthz() {
+    let server = Server::start(&[]).await;
+
+    // DNS rebinding: a foreign Host is refused even with the token.
+    let resp = mcp_post(&server, Some(TOKEN))
+        .header("Host", "evil.example")
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert!(
+        resp.status() == 403 || resp.status() == 421,
+        "{}",
+        resp.status()
+    );
+
+    // A foreign browser Origin is refused; a loopback one is fine.
+    let resp = mcp_post(&server, Some(TOKEN))
+        .header("Origin", "http://evil.example")
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 403);
+    let resp = mcp_post(&server, Some(TOKEN))
+        .header("Origin", "http://localhost:5173")
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+
+    // More than 1 MiB: 413.
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":9,"method":"ping","params":{{"pad":"{}"}}}}"#,
+        "x".repeat((1 << 20) + 1024)
+    );
+    let resp = mcp_post(&server, Some(TOKEN))
+        .body(big)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 413);
+
+    // /healthz: no token, says nothing but ok.
+    let resp = http()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.expect("body"), "ok");
+
+    let (code, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cap_answers_503() {
+    let server = Server::start(&[("OPNSENSE_HTTP_MAX_SESSIONS", "2")]).await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let resp = mcp_post(&server, Some(TOKEN))
+            .json(&initialize_body())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 200);
+        let id = resp
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("session id")
+            .to_owned();
+        sessions.push(id);
+    }
+    let resp = mcp_post(&server, Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 503);
+
+    // Closing a session frees its slot.
+    let resp = http()
+        .delete(server.url("/mcp"))
+        .bearer_auth(TOKEN)
+        .header("mcp-session-id", &sessions[0])
+        .send()
+        .await
+        .expect("send");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let resp = mcp_post(&server, Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+
+    let (code, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_call_in_flight_finish_then_exits_0() {
+    let server = Server::start(&[]).await;
+    let client = rmcp_client(&server).await;
+    // Every OPNsense answer now takes a while, so the call is surely in flight at SIGTERM.
+    server.sim.faults().set_latency(Duration::from_millis(1500));
+    let before = server.sim.request_count();
+    let call = tokio::spawn(async move {
+        let r = client
+            .call_tool(CallToolRequestParams::new("system_status"))
+            .await;
+        let _ = client.cancel().await;
+        r
+    });
+    timeout(WAIT, async {
+        while server.sim.request_count() == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the call reached the simulator");
+    let (code, stderr) = server.terminate().await;
+    let result = timeout(WAIT, call)
+        .await
+        .expect("call finished in time")
+        .expect("task")
+        .expect("the call in flight was answered");
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    assert!(result.structured_content.is_some(), "{result:?}");
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_loopback_bind_without_token_exits_2_before_binding() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = timeout(
+        WAIT,
+        Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("OPNSENSE_URL", "https://192.0.2.1")
+            .env("OPNSENSE_API_KEY", "k")
+            .env("OPNSENSE_API_SECRET", SECRET)
+            .args([
+                "serve",
+                "--transport",
+                "http",
+                "--http-host",
+                "0.0.0.0",
+                "--http-port",
+                "0",
+            ])
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("exits in time")
+    .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+    assert!(stderr.contains("OPNSENSE_HTTP_TOKEN"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty());
+}
