@@ -164,7 +164,7 @@ impl<T> Listing<T> {
         let rows: Vec<Value> = matching.into_iter().skip(start).take(per_page).collect();
         let page = SearchPage {
             total,
-            row_count: rows.len() as i64,
+            row_count: i64::try_from(rows.len()).unwrap_or(i64::MAX),
             current: i64::from(q.current),
             rows,
             extra: opnsense_api::fields::Extra::default(),

@@ -1,8 +1,432 @@
-//! Tools of this area (to be written).
+//! Firewall aliases: list, uuid lookup, add, update, delete, apply.
 
-use rmcp::tool_router;
+use opnsense_api::api::firewall::ALIAS;
+use opnsense_api::fields::{CsvList, LineList};
+use opnsense_api::models::firewall::{Alias, AliasType};
+use opnsense_api::{AliasName, Error as ApiError};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
+use crate::common::{
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, Strict, decode_row,
+    is_false, keys, parse_uuid, single_line,
+};
+use crate::error::ToolError;
 
-#[tool_router(router = firewall_aliases_router, allow_empty, vis = "pub(crate)")]
-impl OpnsenseTools {}
+const APPLY: &str = "firewall_alias_apply";
+
+/// Entries shown per alias in compact rows.
+const CONTENT_SHOWN: usize = 20;
+
+/// Address family filter of `geoip` and `asn` aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AliasFamily {
+    /// IPv4 networks.
+    IPv4,
+    /// IPv6 networks.
+    IPv6,
+}
+
+impl AliasFamily {
+    fn wire(self) -> &'static str {
+        match self {
+            Self::IPv4 => "IPv4",
+            Self::IPv6 => "IPv6",
+        }
+    }
+}
+
+/// An alias's fields. On update, only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasSpec {
+    /// Name used in rules: 1 to 31 letters, digits or underscores, starting with a letter (or
+    /// one `_` followed by a letter or digit); unique; not a pf keyword (`any`, `pass`, ...) or
+    /// a service name (`http`, `ssh`, ...). Renaming updates every rule and alias using it.
+    pub name: Option<String>,
+    /// `host` (addresses, ranges `a-b`, FQDNs, other aliases), `network` (CIDR networks),
+    /// `port` (ports, service names, ranges `8000:8100`), `url` / `urltable` / `urljson`
+    /// (lists fetched from a URL), `geoip` (country codes), `networkgroup` (network aliases),
+    /// `mac`, `asn`, `dynipv6host`, `authgroup` (OpenVPN group ids), `external` (filled by
+    /// other tools); `internal` is reserved for OPNsense's own aliases.
+    #[serde(rename = "type")]
+    pub alias_type: Option<Strict<AliasType>>,
+    /// The entries, one per list item (sent to OPNsense newline-separated), e.g.
+    /// `["10.0.0.1", "10.0.0.0/24"]`; each entry is one value (no commas joining several).
+    /// An empty list clears the alias. On update the list replaces the old content.
+    #[serde(default, deserialize_with = "entry_list")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub content: Option<Vec<String>>,
+    /// Whether the alias is active (default true).
+    pub enabled: Option<bool>,
+    /// What the alias is for (at most 255 characters, one line).
+    pub description: Option<String>,
+    /// `geoip` and `asn` aliases only: address families to include (default both).
+    pub proto: Option<Vec<AliasFamily>>,
+    /// `urltable` aliases only: refresh interval in days, fractions allowed (`0.5` = 12 hours).
+    #[schemars(range(min = 0))]
+    pub updatefreq: Option<f64>,
+    /// Collect per-entry packet counters (pf table statistics; default false).
+    pub counters: Option<bool>,
+    /// `dynipv6host` aliases only (required there): the interface key whose IPv6 prefix the
+    /// entries are combined with (e.g. `wan`).
+    pub interface: Option<String>,
+}
+
+impl RequiredFields for AliasSpec {
+    const ARGUMENT: &'static str = "alias";
+    const REQUIRED: &'static [&'static str] = &["name", "type"];
+}
+
+/// Checks a name against OPNsense's alias name rule (one character less than a path name allows).
+fn alias_name(value: Option<String>) -> Result<Option<String>, ToolError> {
+    let Some(name) = value else { return Ok(None) };
+    let b = name.as_bytes();
+    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    let ok = match b {
+        [c] => c.is_ascii_alphabetic(),
+        [first, second, rest @ ..] => {
+            rest.len() <= 29
+                && rest.iter().all(word)
+                && ((first.is_ascii_alphabetic() && word(second))
+                    || (*first == b'_' && second.is_ascii_alphanumeric()))
+        }
+        [] => false,
+    };
+    if ok {
+        Ok(Some(name))
+    } else {
+        Err(ToolError::invalid(
+            "alias.name",
+            format!(
+                "{name:?} is not an alias name (1 to 31 letters, digits or underscores, starting with a letter or a single underscore)"
+            ),
+        ))
+    }
+}
+
+/// Reads `content` as a list of strings, naming the field when it is something else (a
+/// newline- or comma-joined string is the usual mistake).
+fn entry_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let refuse = |what: &str| {
+        serde::de::Error::custom(format!(
+            "alias.content must be a JSON list of strings, one entry per item (e.g. [\"10.0.0.1\", \"10.0.0.0/24\"]), not {what}"
+        ))
+    };
+    match Option::<Value>::deserialize(d)? {
+        None => Ok(None),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(refuse(&format!("a list holding {other}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(Value::String(_)) => Err(refuse("a string")),
+        Some(other) => Err(refuse(&other.to_string())),
+    }
+}
+
+/// Checks the entries: each one non-empty line.
+fn content(value: Option<Vec<String>>) -> Result<Option<LineList>, ToolError> {
+    let Some(entries) = value else {
+        return Ok(None);
+    };
+    if entries.len() > 10_000 {
+        return Err(ToolError::invalid(
+            "alias.content",
+            "has more than 10000 entries; use a urltable alias for large lists",
+        ));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let field = format!("alias.content[{i}]");
+        if entry.contains(['\n', '\r']) {
+            return Err(ToolError::invalid(
+                field,
+                "contains a newline: give each entry as its own list item",
+            ));
+        }
+        let entry = single_line(&field, Some(entry), 1024)?.unwrap_or_default();
+        let entry = entry.trim();
+        if entry.is_empty() {
+            return Err(ToolError::invalid(field, "is empty"));
+        }
+        out.push(entry.to_owned());
+    }
+    Ok(Some(LineList(out)))
+}
+
+impl AliasSpec {
+    /// Checks the fields and builds the SDK model (only the fields given).
+    fn into_model(self) -> Result<Alias, ToolError> {
+        let updatefreq = match self.updatefreq {
+            Some(d) if !d.is_finite() || d < 0.0 => {
+                return Err(ToolError::invalid(
+                    "alias.updatefreq",
+                    "must be a number of days, 0 or more",
+                ));
+            }
+            Some(d) => Some(d.to_string()),
+            None => None,
+        };
+        Ok(Alias {
+            enabled: self.enabled,
+            name: alias_name(self.name)?,
+            alias_type: self.alias_type.map(|t| t.0),
+            content: content(self.content)?,
+            proto: self
+                .proto
+                .map(|p| p.into_iter().map(AliasFamily::wire).collect::<CsvList>()),
+            updatefreq,
+            counters: self.counters,
+            interface: keys("alias.interface", self.interface.map(|i| vec![i]))?
+                .and_then(|k| k.0.into_iter().next()),
+            description: single_line("alias.description", self.description, 255)?,
+            ..Alias::default()
+        })
+    }
+}
+
+/// An alias in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AliasView {
+    /// Alias id (for built-in aliases, their name).
+    pub uuid: String,
+    /// Name used in rules.
+    pub name: String,
+    /// host / network / port / url / urltable / geoip / ...
+    #[serde(rename = "type")]
+    pub alias_type: String,
+    /// Active.
+    pub enabled: bool,
+    /// The first entries.
+    pub content: Vec<String>,
+    /// Entries not shown in `content` (use `raw: true` for all of them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub content_more: usize,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A built-in alias (`bogons`, `__lan_network`, ...): usable in rules, not editable.
+    #[serde(skip_serializing_if = "is_false")]
+    pub builtin: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl From<Alias> for AliasView {
+    fn from(a: Alias) -> Self {
+        let builtin = a.is_builtin();
+        let mut entries = a.content.map(|c| c.0).unwrap_or_default();
+        let more = entries.len().saturating_sub(CONTENT_SHOWN);
+        entries.truncate(CONTENT_SHOWN);
+        Self {
+            uuid: a.uuid.unwrap_or_default(),
+            name: a.name.unwrap_or_default(),
+            alias_type: a.alias_type.map(|t| t.to_string()).unwrap_or_default(),
+            enabled: a.enabled.unwrap_or(true),
+            content: entries,
+            content_more: more,
+            description: a.description,
+            builtin,
+        }
+    }
+}
+
+/// Arguments of `firewall_alias_get_uuid`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasNameParams {
+    /// The alias name (exact, case-sensitive; 1 to 32 letters, digits or underscores).
+    pub name: String,
+}
+
+/// Answer of `firewall_alias_get_uuid`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AliasUuid {
+    /// The alias name asked for.
+    pub name: String,
+    /// Its uuid.
+    pub uuid: String,
+}
+
+/// Arguments of `firewall_alias_add`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasAddParams {
+    /// The new alias.
+    pub alias: NewRecord<AliasSpec>,
+}
+
+/// Arguments of `firewall_alias_update`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasUpdateParams {
+    /// The alias's uuid (from firewall_alias_list or firewall_alias_get_uuid).
+    pub uuid: String,
+    /// The fields to change; the others keep their values.
+    pub alias: AliasSpec,
+}
+
+/// Arguments of `firewall_alias_delete`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasDeleteParams {
+    /// The alias's uuid (from firewall_alias_list or firewall_alias_get_uuid).
+    pub uuid: String,
+}
+
+/// OPNsense refuses to delete an alias that rules or other aliases use (HTTP 500 "Alias in use").
+fn delete_error(e: ApiError) -> ToolError {
+    match &e {
+        ApiError::Http {
+            status: 500,
+            message,
+            ..
+        } if message.contains("in use") => ToolError::message(format!(
+            "{}. Nothing was changed: remove the alias from the rules or aliases named above, then delete it.",
+            e.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+        _ => ToolError::from(e),
+    }
+}
+
+#[tool_router(router = firewall_aliases_router, vis = "pub(crate)")]
+impl OpnsenseTools {
+    /// List firewall aliases (compact: uuid, name, type, enabled, the first 20 entries,
+    /// description; built-in aliases are marked), paged.
+    #[tool(annotations(
+        title = "List firewall aliases",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_alias_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<AliasView>>, ToolError> {
+        let q = p.query()?;
+        let page = self
+            .client
+            .search_resource::<Value>(&ALIAS, &q, Map::new())
+            .await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
+            decode_row::<Alias>(row).map(AliasView::from)
+        })))
+    }
+
+    /// Look up the uuid of a firewall alias by its exact name.
+    #[tool(annotations(
+        title = "Find an alias's uuid",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_alias_get_uuid(
+        &self,
+        Parameters(p): Parameters<AliasNameParams>,
+    ) -> Result<Json<AliasUuid>, ToolError> {
+        let name = AliasName::parse(&p.name)?;
+        let uuid = self.client.firewall().alias().uuid_of(&name).await?;
+        Ok(Json(AliasUuid {
+            name: name.to_string(),
+            uuid,
+        }))
+    }
+
+    /// Add a firewall alias (a named list of hosts, networks, ports, ... for use in rules).
+    /// Staged: it takes effect after firewall_alias_apply.
+    #[tool(annotations(
+        title = "Add a firewall alias",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn firewall_alias_add(
+        &self,
+        Parameters(p): Parameters<AliasAddParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let alias = p.alias.check()?.into_model()?;
+        let saved = self.client.firewall().alias().add(&alias).await?;
+        Ok(Json(Staged::new(
+            "added",
+            saved.uuid.unwrap_or_default(),
+            APPLY,
+        )))
+    }
+
+    /// Change fields of a firewall alias (only those given; `content` replaces the whole
+    /// list). Staged: it takes effect after firewall_alias_apply. An unknown uuid is refused.
+    #[tool(annotations(
+        title = "Update a firewall alias",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_alias_update(
+        &self,
+        Parameters(p): Parameters<AliasUpdateParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        let alias = p.alias.into_model()?;
+        if serde_json::to_value(&alias).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty)) {
+            return Err(ToolError::invalid("alias", "names no field to change"));
+        }
+        self.client.firewall().alias().set(&id, &alias).await?;
+        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+    }
+
+    /// Delete a firewall alias. OPNsense refuses while a rule or another alias uses it.
+    /// Staged: it takes effect after firewall_alias_apply.
+    #[tool(annotations(
+        title = "Delete a firewall alias",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_alias_delete(
+        &self,
+        Parameters(p): Parameters<AliasDeleteParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        self.client
+            .firewall()
+            .alias()
+            .delete(&id)
+            .await
+            .map_err(delete_error)?;
+        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+    }
+
+    /// Apply all staged alias changes (reloads the aliases into the packet filter).
+    #[tool(annotations(
+        title = "Apply firewall aliases",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_alias_apply(
+        &self,
+        Parameters(_): Parameters<NoParams>,
+    ) -> Result<Json<Applied>, ToolError> {
+        let status = self.client.firewall().alias().reconfigure().await?;
+        Ok(Json(Applied {
+            action: "firewall aliases applied",
+            status: status.status,
+        }))
+    }
+}

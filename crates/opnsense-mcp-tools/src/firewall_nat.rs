@@ -1,8 +1,399 @@
-//! Tools of this area (to be written).
+//! Destination NAT (port forwards): list, add, update, delete, apply.
 
-use rmcp::tool_router;
+use std::borrow::Cow;
+
+use opnsense_api::api::firewall::DNAT_RULE;
+use opnsense_api::fields::{Extra, FromWire, WireEnum};
+use opnsense_api::models::firewall::{
+    DNatRow, DNatRule, IpProtocol, NatEndpoint, NatPass, NatProtocol,
+};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
+use crate::common::{
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, decode_row,
+    is_false, keys, negated, parse_uuid, single_line,
+};
+use crate::error::ToolError;
 
-#[tool_router(router = firewall_nat_router, allow_empty, vis = "pub(crate)")]
-impl OpnsenseTools {}
+const APPLY: &str = "firewall_nat_apply";
+
+/// An OPNsense option where "any" is stored as an empty value: accepts `any` or one of the
+/// values OPNsense knows, and refuses anything else before a request is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyOr<E> {
+    /// Every value (sent as OPNsense's empty string).
+    Any,
+    /// One value.
+    Value(E),
+}
+
+impl<E: WireEnum> AnyOr<E> {
+    /// The SDK value: `any` becomes the empty option.
+    fn into_wire(self) -> E {
+        match self {
+            Self::Any => E::from_wire(String::new()),
+            Self::Value(v) => v,
+        }
+    }
+}
+
+impl<'de, E: WireEnum> Deserialize<'de> for AnyOr<E> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "any" {
+            return Ok(Self::Any);
+        }
+        let v = E::from_wire(s.clone());
+        if v.is_known_value() {
+            Ok(Self::Value(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{s:?} is not accepted here: expected one of any, {}",
+                E::known().join(", ")
+            )))
+        }
+    }
+}
+
+impl<E: WireEnum> Serialize for AnyOr<E> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Any => s.serialize_str("any"),
+            Self::Value(v) => s.serialize_str(v.wire()),
+        }
+    }
+}
+
+impl<E: WireEnum + JsonSchema> JsonSchema for AnyOr<E> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("AnyOr{}", E::schema_name()).into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut values = vec!["any"];
+        values.extend_from_slice(E::known());
+        schemars::json_schema!({ "type": "string", "enum": values })
+    }
+}
+
+/// How traffic of a port forward gets past the filter rules (OPNsense's `pass` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NatFilterRule {
+    /// No automatic filter rule: add a pass rule yourself (firewall_rule_add), or the
+    /// forwarded traffic is blocked. OPNsense's default.
+    Manual,
+    /// The forward passes its traffic itself (`rdr pass`); no filter rule needed.
+    Pass,
+    /// OPNsense registers a matching filter rule for the forward.
+    Rule,
+}
+
+impl NatFilterRule {
+    /// The SDK value; manual is OPNsense's empty option.
+    fn into_wire(self) -> NatPass {
+        match self {
+            Self::Manual => NatPass::from_wire(String::new()),
+            Self::Pass => NatPass::Pass,
+            Self::Rule => NatPass::RegisterRule,
+        }
+    }
+}
+
+/// One side of a port forward's match.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// `any`, an alias name, an interface network (`wan`), an interface address (`wanip`, the
+    /// usual destination of a port forward), `(self)`, an address or a CIDR network.
+    pub network: Option<String>,
+    /// Port: a number, a range `8000-8100`, a service name (`https`) or a port alias.
+    /// Needs protocol tcp, udp or tcp/udp.
+    pub port: Option<String>,
+    /// Match everything except `network`.
+    pub not: Option<bool>,
+}
+
+impl EndpointSpec {
+    fn into_model(self, side: &str) -> Result<NatEndpoint, ToolError> {
+        let model = NatEndpoint {
+            network: single_line(&format!("rule.{side}.network"), self.network, 255)?,
+            port: single_line(&format!("rule.{side}.port"), self.port, 64)?,
+            invert: self.not,
+            extra: Extra::default(),
+        };
+        if model.network.is_none() && model.port.is_none() && model.invert.is_none() {
+            return Err(ToolError::invalid(
+                format!("rule.{side}"),
+                "names no field (give network, port or not)",
+            ));
+        }
+        Ok(model)
+    }
+}
+
+/// A port forward's fields. On update, only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NatRuleSpec {
+    /// Whether the forward is active (default true; sent as OPNsense's inverted `disabled`).
+    pub enabled: Option<bool>,
+    /// Interfaces the forward listens on, as OPNsense keys (usually `["wan"]`).
+    pub interface: Option<Vec<String>>,
+    /// `inet` (IPv4), `inet6` (IPv6), `inet46` (both) or `any` (default `any`).
+    pub ipprotocol: Option<AnyOr<IpProtocol>>,
+    /// `tcp`, `udp` or `tcp/udp` for port forwards (ports need one of them); `icmp`, `esp`,
+    /// `ah`, `gre` or `any` forward whole protocols. Lower case, as OPNsense spells them.
+    pub protocol: Option<AnyOr<NatProtocol>>,
+    /// Where the traffic comes from (default any): `{network, port, not}`. Rarely needed.
+    pub source: Option<EndpointSpec>,
+    /// What is forwarded, usually `{"network": "wanip", "port": "443"}` (the firewall's
+    /// public address and port).
+    pub destination: Option<EndpointSpec>,
+    /// Where the traffic is redirected to: an internal address (`192.168.1.10`) or a host alias.
+    pub target: Option<String>,
+    /// Port on the target (sent as `local-port`): a number, a service name or a port alias;
+    /// for a destination range, the first port of the target range.
+    pub local_port: Option<String>,
+    /// How the forwarded traffic passes the filter rules: `manual` (OPNsense's default: a
+    /// separate pass rule is needed), `pass` or `rule` (an associated filter rule).
+    pub pass: Option<NatFilterRule>,
+    /// Log packets that match.
+    pub log: Option<bool>,
+    /// What the forward is for (at most 255 characters, one line; sent as `descr`).
+    pub description: Option<String>,
+}
+
+impl RequiredFields for NatRuleSpec {
+    const ARGUMENT: &'static str = "rule";
+    const REQUIRED: &'static [&'static str] = &[
+        "interface",
+        "protocol",
+        "destination",
+        "target",
+        "local_port",
+    ];
+}
+
+impl NatRuleSpec {
+    /// Checks the fields and builds the SDK model (only the fields given).
+    fn into_model(self) -> Result<DNatRule, ToolError> {
+        let interface = keys("rule.interface", self.interface)?;
+        if interface.as_ref().is_some_and(|i| i.items().is_empty()) {
+            return Err(ToolError::invalid(
+                "rule.interface",
+                "must name at least one interface (e.g. [\"wan\"])",
+            ));
+        }
+        Ok(DNatRule {
+            disabled: self.enabled.map(|e| !e),
+            interface,
+            ipprotocol: self.ipprotocol.map(AnyOr::into_wire),
+            protocol: self.protocol.map(AnyOr::into_wire),
+            source: self.source.map(|s| s.into_model("source")).transpose()?,
+            destination: self
+                .destination
+                .map(|d| d.into_model("destination"))
+                .transpose()?,
+            target: single_line("rule.target", self.target, 255)?,
+            local_port: single_line("rule.local_port", self.local_port, 64)?,
+            log: self.log,
+            pass: self.pass.map(NatFilterRule::into_wire),
+            descr: single_line("rule.description", self.description, 255)?,
+            ..DNatRule::default()
+        })
+    }
+}
+
+/// A port forward in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NatView {
+    /// Rule id.
+    pub uuid: String,
+    /// Active.
+    pub enabled: bool,
+    /// Interfaces (comma-separated keys).
+    pub interface: String,
+    /// Protocol (`any` when not restricted).
+    pub protocol: String,
+    /// Source (`!` = inverted).
+    pub source: String,
+    /// Source port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_port: Option<String>,
+    /// Destination (`!` = inverted).
+    pub destination: String,
+    /// Destination port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_port: Option<String>,
+    /// Redirect target.
+    pub target: String,
+    /// Port on the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_port: Option<String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Logs matches.
+    #[serde(skip_serializing_if = "is_false")]
+    pub log: bool,
+}
+
+impl From<DNatRow> for NatView {
+    fn from(r: DNatRow) -> Self {
+        let any = |o: Option<String>| o.unwrap_or_else(|| "any".into());
+        Self {
+            enabled: r.disabled != Some(true),
+            interface: r.interface.map(|i| i.to_string()).unwrap_or_default(),
+            protocol: any(r.protocol.map(|p| p.to_string())),
+            source: any(negated(r.source_network, r.source_not)),
+            source_port: r.source_port,
+            destination: any(negated(r.destination_network, r.destination_not)),
+            destination_port: r.destination_port,
+            target: r.target.unwrap_or_default(),
+            local_port: r.local_port,
+            description: r.descr,
+            log: r.log == Some(true),
+            uuid: r.uuid,
+        }
+    }
+}
+
+/// Arguments of `firewall_nat_add`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NatAddParams {
+    /// The new port forward.
+    pub rule: NewRecord<NatRuleSpec>,
+}
+
+/// Arguments of `firewall_nat_update`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NatUpdateParams {
+    /// The port forward's uuid (from firewall_nat_list).
+    pub uuid: String,
+    /// The fields to change; the others keep their values (inside `source` and
+    /// `destination` too).
+    pub rule: NatRuleSpec,
+}
+
+/// Arguments of `firewall_nat_delete`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NatDeleteParams {
+    /// The port forward's uuid (from firewall_nat_list).
+    pub uuid: String,
+}
+
+#[tool_router(router = firewall_nat_router, vis = "pub(crate)")]
+impl OpnsenseTools {
+    /// List port forwards (destination NAT; compact: uuid, enabled, interface, protocol,
+    /// source, destination and port, target and local port, description), paged.
+    /// OPNsense's automatic anti-lockout entries are left out (raw: true shows them).
+    #[tool(annotations(
+        title = "List port forwards",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_nat_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<NatView>>, ToolError> {
+        let q = p.query()?;
+        let page = self
+            .client
+            .search_resource::<Value>(&DNAT_RULE, &q, Map::new())
+            .await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
+            decode_row::<DNatRow>(row)
+                .filter(|r| !r.is_lockout_pseudo_rule())
+                .map(NatView::from)
+        })))
+    }
+
+    /// Add a port forward (destination NAT). With pass = manual (the default) the forwarded
+    /// traffic also needs a filter rule allowing it. Staged: it takes effect after
+    /// firewall_nat_apply.
+    #[tool(annotations(
+        title = "Add a port forward",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn firewall_nat_add(
+        &self,
+        Parameters(p): Parameters<NatAddParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let rule = p.rule.check()?.into_model()?;
+        let saved = self.client.firewall().d_nat().add(&rule).await?;
+        Ok(Json(Staged::new(
+            "added",
+            saved.uuid.unwrap_or_default(),
+            APPLY,
+        )))
+    }
+
+    /// Change fields of a port forward (only those given). Staged: it takes effect after
+    /// firewall_nat_apply. An unknown uuid is refused (OPNsense would create a rule).
+    #[tool(annotations(
+        title = "Update a port forward",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_nat_update(
+        &self,
+        Parameters(p): Parameters<NatUpdateParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        let rule = p.rule.into_model()?;
+        if serde_json::to_value(&rule).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty)) {
+            return Err(ToolError::invalid("rule", "names no field to change"));
+        }
+        self.client.firewall().d_nat().set(&id, &rule).await?;
+        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+    }
+
+    /// Delete a port forward. Staged: it takes effect after firewall_nat_apply.
+    #[tool(annotations(
+        title = "Delete a port forward",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_nat_delete(
+        &self,
+        Parameters(p): Parameters<NatDeleteParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        self.client.firewall().d_nat().delete(&id).await?;
+        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+    }
+
+    /// Apply all staged port forward changes (reloads the packet filter).
+    #[tool(annotations(
+        title = "Apply port forwards",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn firewall_nat_apply(
+        &self,
+        Parameters(_): Parameters<NoParams>,
+    ) -> Result<Json<Applied>, ToolError> {
+        let status = self.client.firewall().d_nat().apply().await?;
+        Ok(Json(Applied {
+            action: "port forwards applied",
+            status: status.status,
+        }))
+    }
+}

@@ -69,13 +69,13 @@ impl RequiredFields for RuleSpec {
 impl RuleSpec {
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<FilterRule, ToolError> {
-        if let Some(seq) = self.sequence {
-            if !(1..=999_999).contains(&seq) {
-                return Err(ToolError::invalid(
-                    "rule.sequence",
-                    "must be between 1 and 999999",
-                ));
-            }
+        if let Some(seq) = self.sequence
+            && !(1..=999_999).contains(&seq)
+        {
+            return Err(ToolError::invalid(
+                "rule.sequence",
+                "must be between 1 and 999999",
+            ));
         }
         let description = single_line("rule.description", self.description, 255)?;
         if description.as_deref() == Some("") {
