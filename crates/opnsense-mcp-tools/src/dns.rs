@@ -1,8 +1,447 @@
-//! Tools of this area (to be written).
+//! Unbound DNS: resolver settings, host overrides (list, add, update, delete), apply.
 
-use rmcp::tool_router;
+use std::net::IpAddr;
+
+use opnsense_api::api::unbound::{HOST_OVERRIDE, settings_request};
+use opnsense_api::fields::{FromWire, selected_string};
+use opnsense_api::models::unbound::{HostOverride, RecordType};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
+use crate::common::{
+    Applied, ListParams, Listing, NewRecord, NoParams, RawParams, RequiredFields, Staged, Strict,
+    decode_row, parse_uuid, single_line,
+};
+use crate::error::ToolError;
 
-#[tool_router(router = dns_router, allow_empty, vis = "pub(crate)")]
-impl OpnsenseTools {}
+const APPLY: &str = "dns_apply";
+
+/// A host override's fields. On update, only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Host label (`nas`), `*` for a wildcard, or empty for the domain itself.
+    pub hostname: Option<String>,
+    /// Domain (`example.lan`), without a trailing dot. Required when adding.
+    pub domain: Option<String>,
+    /// Record type: `A` (IPv4 address, the default), `AAAA` (IPv6 address), `MX` (mail
+    /// server) or `TXT` (text).
+    pub rr: Option<Strict<RecordType>>,
+    /// The IP address answered: IPv4 for A, IPv6 for AAAA. Required for A and AAAA.
+    pub server: Option<String>,
+    /// Mail server host name (MX only; required for MX).
+    pub mx: Option<String>,
+    /// MX priority, lower is preferred (MX only; required for MX).
+    pub mxprio: Option<u16>,
+    /// Text data, 1 to 255 characters (TXT only; required for TXT).
+    pub txtdata: Option<String>,
+    /// Time to live in seconds (default: Unbound's).
+    #[schemars(range(max = 2_147_483_647))]
+    pub ttl: Option<u32>,
+    /// What the override is for (1 to 255 characters, one line).
+    pub description: Option<String>,
+    /// Whether the override is active (default true).
+    pub enabled: Option<bool>,
+}
+
+impl RequiredFields for HostSpec {
+    const ARGUMENT: &'static str = "host";
+    const REQUIRED: &'static [&'static str] = &["domain"];
+}
+
+/// The first characters of a user value, for messages.
+fn excerpt(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// Checks a DNS name: dot-separated labels of letters, digits, `-` and `_` (plus `*` where a
+/// wildcard is allowed), at most 253 characters, no trailing dot.
+fn check_name(field: &str, s: &str, wildcard: bool) -> Result<(), ToolError> {
+    let label_ok = |l: &str| {
+        (wildcard && l == "*")
+            || ((1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !l.starts_with('-')
+                && !l.ends_with('-'))
+    };
+    if s.len() <= 253 && s.split('.').all(label_ok) {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(
+            field,
+            format!(
+                "{:?} is not a valid DNS name (labels of letters, digits and -, separated by dots, no trailing dot)",
+                excerpt(s)
+            ),
+        ))
+    }
+}
+
+fn required_for(field: &str, rr: &RecordType) -> ToolError {
+    ToolError::invalid(format!("host.{field}"), format!("is required for rr {rr}"))
+}
+
+impl HostSpec {
+    /// Checks the fields and builds the SDK model (only the fields given). `adding` also
+    /// checks that the fields the record type needs are present.
+    fn into_model(self, adding: bool) -> Result<HostOverride, ToolError> {
+        let hostname = single_line("host.hostname", self.hostname, 253)?;
+        if let Some(h) = hostname.as_deref().filter(|h| !h.is_empty()) {
+            check_name("host.hostname", h, true)?;
+        }
+        let domain = single_line("host.domain", self.domain, 253)?;
+        if let Some(d) = &domain {
+            if d.is_empty() {
+                return Err(ToolError::invalid("host.domain", "must not be empty"));
+            }
+            check_name("host.domain", d, false)?;
+        }
+        let rr = self.rr.map(|r| r.0);
+        let server = single_line("host.server", self.server, 64)?;
+        if let Some(s) = &server {
+            let ip: IpAddr = s.parse().map_err(|_| {
+                ToolError::invalid(
+                    "host.server",
+                    format!("{:?} is not an IP address", excerpt(s)),
+                )
+            })?;
+            match rr {
+                Some(RecordType::A) if !ip.is_ipv4() => {
+                    return Err(ToolError::invalid(
+                        "host.server",
+                        "must be an IPv4 address for rr A",
+                    ));
+                }
+                Some(RecordType::Aaaa) if !ip.is_ipv6() => {
+                    return Err(ToolError::invalid(
+                        "host.server",
+                        "must be an IPv6 address for rr AAAA",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let mx = single_line("host.mx", self.mx, 253)?;
+        if let Some(m) = &mx {
+            check_name("host.mx", m, false)?;
+        }
+        let txtdata = single_line("host.txtdata", self.txtdata, 255)?;
+        if txtdata.as_deref() == Some("") {
+            return Err(ToolError::invalid("host.txtdata", "must not be empty"));
+        }
+        let description = single_line("host.description", self.description, 255)?;
+        if description.as_deref() == Some("") {
+            return Err(ToolError::invalid("host.description", "must not be empty"));
+        }
+        if self.ttl.is_some_and(|t| t > 2_147_483_647) {
+            return Err(ToolError::invalid("host.ttl", "must be at most 2147483647"));
+        }
+        if adding {
+            let kind = rr.clone().unwrap_or(RecordType::A);
+            match kind {
+                RecordType::A | RecordType::Aaaa if server.is_none() => {
+                    return Err(required_for("server", &kind));
+                }
+                RecordType::Mx if mx.is_none() => return Err(required_for("mx", &kind)),
+                RecordType::Mx if self.mxprio.is_none() => {
+                    return Err(required_for("mxprio", &kind));
+                }
+                RecordType::Txt if txtdata.is_none() => {
+                    return Err(required_for("txtdata", &kind));
+                }
+                _ => {}
+            }
+        }
+        Ok(HostOverride {
+            enabled: self.enabled,
+            hostname,
+            domain,
+            rr,
+            server,
+            mxprio: self.mxprio.map(|p| FromWire::from_wire(p.to_string())),
+            mx,
+            txtdata,
+            ttl: self.ttl.map(|t| FromWire::from_wire(t.to_string())),
+            description,
+            ..HostOverride::default()
+        })
+    }
+}
+
+/// A host override in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HostView {
+    /// Override id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Active.
+    pub enabled: bool,
+    /// Host label (`*` = wildcard; absent = the domain itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Record type (A, AAAA, MX, TXT).
+    pub rr: String,
+    /// The answer: the IP address (A/AAAA), `<priority> <mail host>` (MX) or the text (TXT).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Extra names answering the same (`host.domain`), when any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+impl From<HostOverride> for HostView {
+    fn from(h: HostOverride) -> Self {
+        let rr = h.rr.unwrap_or(RecordType::A);
+        let value = match rr {
+            RecordType::Mx => match (h.mxprio, h.mx) {
+                (Some(p), Some(m)) => Some(format!("{p} {m}")),
+                (_, m) => m,
+            },
+            RecordType::Txt => h.txtdata,
+            _ => h.server,
+        };
+        Self {
+            uuid: h.uuid,
+            enabled: h.enabled.unwrap_or(true),
+            hostname: h.hostname,
+            domain: h.domain,
+            rr: rr.to_string(),
+            value,
+            description: h.description,
+            aliases: h.aliases.map(|a| a.0).unwrap_or_default(),
+        }
+    }
+}
+
+/// Unbound's main settings in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DnsSettingsView {
+    /// Unbound is enabled.
+    pub enabled: bool,
+    /// Listening port (53 unless changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// DNSSEC validation is on.
+    pub dnssec: bool,
+    /// DNS64 synthesis is on.
+    pub dns64: bool,
+    /// Interfaces Unbound listens on (keys; empty = all).
+    pub active_interfaces: Vec<String>,
+    /// DHCP lease host names are registered in DNS.
+    pub register_dhcp_leases: bool,
+    /// DHCP static mappings are registered in DNS.
+    pub register_dhcp_static: bool,
+    /// Queries go to the system's upstream name servers (forwarding mode) instead of the roots.
+    pub forwarding: bool,
+    /// DNS blocklists are enabled.
+    pub dnsbl: bool,
+    /// Number of host overrides (see dns_host_override_list).
+    pub host_overrides: usize,
+    /// Number of host aliases (extra names of host overrides).
+    pub host_aliases: usize,
+    /// Number of query forwarding / DNS-over-TLS server entries.
+    pub forwards: usize,
+    /// OPNsense's full answer (only with `raw: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+impl DnsSettingsView {
+    fn new(v: &Value) -> Self {
+        let model = v.get("unbound").unwrap_or(&Value::Null);
+        let text = |section: &str, name: &str| {
+            model
+                .get(section)
+                .and_then(|s| s.get(name))
+                .map(selected_string)
+                .unwrap_or_default()
+        };
+        let on = |section: &str, name: &str| text(section, name) == "1";
+        let count = |section: &str, name: &str| match model.get(section).and_then(|s| s.get(name)) {
+            Some(Value::Object(m)) => m.len(),
+            Some(Value::Array(a)) => a.len(),
+            _ => 0,
+        };
+        let port = Some(text("general", "port")).filter(|p| !p.is_empty());
+        Self {
+            enabled: on("general", "enabled"),
+            port,
+            dnssec: on("general", "dnssec"),
+            dns64: on("general", "dns64"),
+            active_interfaces: text("general", "active_interface")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            register_dhcp_leases: on("general", "regdhcp"),
+            register_dhcp_static: on("general", "regdhcpstatic"),
+            forwarding: on("forwarding", "enabled"),
+            dnsbl: on("dnsbl", "enabled"),
+            host_overrides: count("hosts", "host"),
+            host_aliases: count("aliases", "alias"),
+            forwards: count("dots", "dot"),
+            raw: None,
+        }
+    }
+}
+
+/// Arguments of `dns_host_override_add`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostAddParams {
+    /// The new host override.
+    pub host: NewRecord<HostSpec>,
+}
+
+/// Arguments of `dns_host_override_update`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostUpdateParams {
+    /// The host override's uuid.
+    pub uuid: String,
+    /// The fields to change; the others keep their values.
+    pub host: HostSpec,
+}
+
+/// Arguments of `dns_host_override_delete`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostDeleteParams {
+    /// The host override's uuid.
+    pub uuid: String,
+}
+
+#[tool_router(router = dns_router, vis = "pub(crate)")]
+impl OpnsenseTools {
+    /// Unbound DNS resolver settings: enabled, port, DNSSEC, listening interfaces, DHCP
+    /// registration, forwarding, blocklists, and how many host overrides and forwards exist.
+    /// `raw: true` gives the whole Unbound configuration.
+    #[tool(annotations(
+        title = "DNS resolver settings",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_settings_get(
+        &self,
+        Parameters(p): Parameters<RawParams>,
+    ) -> Result<Json<DnsSettingsView>, ToolError> {
+        let v: Value = self.client.send_json(settings_request()).await?;
+        let mut view = DnsSettingsView::new(&v);
+        view.raw = p.raw.then_some(v);
+        Ok(Json(view))
+    }
+
+    /// List Unbound DNS host overrides (compact: uuid, enabled, hostname, domain, rr, value,
+    /// description), paged.
+    #[tool(annotations(
+        title = "List DNS host overrides",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_host_override_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<HostView>>, ToolError> {
+        let q = p.query()?;
+        let page = self
+            .client
+            .search_resource::<Value>(&HOST_OVERRIDE, &q, Map::new())
+            .await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
+            decode_row::<HostOverride>(row).map(HostView::from)
+        })))
+    }
+
+    /// Add an Unbound DNS host override (A, AAAA, MX or TXT record). Staged: it takes effect
+    /// after dns_apply.
+    #[tool(annotations(
+        title = "Add a DNS host override",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn dns_host_override_add(
+        &self,
+        Parameters(p): Parameters<HostAddParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let host = p.host.check()?.into_model(true)?;
+        let saved = self.client.unbound().add_host_override(&host).await?;
+        Ok(Json(Staged::new(
+            "added",
+            saved.uuid.unwrap_or_default(),
+            APPLY,
+        )))
+    }
+
+    /// Change fields of an Unbound DNS host override (only those given). Staged: it takes
+    /// effect after dns_apply. An unknown uuid is refused (OPNsense would create a record).
+    #[tool(annotations(
+        title = "Update a DNS host override",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_host_override_update(
+        &self,
+        Parameters(p): Parameters<HostUpdateParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        let host = p.host.into_model(false)?;
+        if host == HostOverride::default() {
+            return Err(ToolError::invalid("host", "names no field to change"));
+        }
+        self.client.unbound().set_host_override(&id, &host).await?;
+        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+    }
+
+    /// Delete an Unbound DNS host override (and its host aliases). Staged: it takes effect
+    /// after dns_apply.
+    #[tool(annotations(
+        title = "Delete a DNS host override",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_host_override_delete(
+        &self,
+        Parameters(p): Parameters<HostDeleteParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        self.client.unbound().delete_host_override(&id).await?;
+        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+    }
+
+    /// Apply all staged Unbound DNS changes. This restarts Unbound: DNS resolution through
+    /// the firewall stops for a moment.
+    #[tool(annotations(
+        title = "Apply DNS changes",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_apply(
+        &self,
+        Parameters(_): Parameters<NoParams>,
+    ) -> Result<Json<Applied>, ToolError> {
+        let status = self.client.unbound().reconfigure().await?;
+        Ok(Json(Applied {
+            action: "DNS changes applied (Unbound restarted)",
+            status: status.status,
+        }))
+    }
+}

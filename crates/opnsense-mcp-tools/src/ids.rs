@@ -1,8 +1,62 @@
-//! Tools of this area (to be written).
+//! Suricata IDS/IPS: rulesets. Read-only.
 
-use rmcp::tool_router;
+use opnsense_api::SearchPage;
+use opnsense_api::api::ids::rulesets_request;
+use opnsense_api::models::ids::Ruleset;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::OpnsenseTools;
+use crate::common::{ListParams, Listing, decode_row};
+use crate::error::ToolError;
 
-#[tool_router(router = ids_router, allow_empty, vis = "pub(crate)")]
-impl OpnsenseTools {}
+/// A ruleset in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RulesetView {
+    /// File name, which identifies the ruleset (`emerging-scan.rules`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// `<source>/<name>` (`ET open/emerging-scan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Enabled for Suricata.
+    pub enabled: bool,
+    /// Date of the downloaded copy (`YYYY/MM/DD H:MM`); absent when never downloaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+}
+
+impl From<Ruleset> for RulesetView {
+    fn from(r: Ruleset) -> Self {
+        Self {
+            filename: r.filename,
+            description: r.description,
+            enabled: r.enabled.unwrap_or(false),
+            modified: r.modified_local,
+        }
+    }
+}
+
+#[tool_router(router = ids_router, vis = "pub(crate)")]
+impl OpnsenseTools {
+    /// List the IDS/IPS (Suricata) rulesets that can be installed, and whether each is enabled
+    /// and downloaded (compact: filename, description, enabled, modified), paged.
+    #[tool(annotations(
+        title = "List IDS rulesets",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn ids_ruleset_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<RulesetView>>, ToolError> {
+        let q = p.query()?;
+        let page: SearchPage<Value> = self.client.send_json(rulesets_request(&q)).await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
+            decode_row::<Ruleset>(row).map(RulesetView::from)
+        })))
+    }
+}

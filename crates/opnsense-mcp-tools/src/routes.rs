@@ -1,8 +1,274 @@
-//! Tools of this area (to be written).
+//! Static routes: list, add, update, delete, apply.
 
-use rmcp::tool_router;
+use std::net::IpAddr;
+
+use opnsense_api::api::routes::ROUTE;
+use opnsense_api::models::routes::Route;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
+use crate::common::{
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, decode_row,
+    parse_uuid, single_line,
+};
+use crate::error::ToolError;
 
-#[tool_router(router = routes_router, allow_empty, vis = "pub(crate)")]
-impl OpnsenseTools {}
+const APPLY: &str = "route_apply";
+
+/// A static route's fields. On update, only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Destination network in CIDR form, prefix length required: `10.20.0.0/16`,
+    /// `2001:db8::/48`. Its IP family must match the gateway's (an IPv4 network may use an
+    /// IPv6 gateway).
+    pub network: Option<String>,
+    /// Gateway NAME as listed under System > Gateways (`WAN_GW`, `WAN_DHCP`, `Null4`,
+    /// `Null6`, ...), not its IP address.
+    pub gateway: Option<String>,
+    /// What the route is for (1 to 255 characters, one line). Sent to OPNsense as `descr`.
+    pub description: Option<String>,
+    /// Whether the route is active (default true).
+    pub enabled: Option<bool>,
+}
+
+impl RequiredFields for RouteSpec {
+    const ARGUMENT: &'static str = "route";
+    const REQUIRED: &'static [&'static str] = &["network", "gateway"];
+}
+
+/// Checks `addr/len` with a prefix length that fits the address family.
+fn check_cidr(field: &str, s: &str) -> Result<(), ToolError> {
+    let bad = || {
+        ToolError::invalid(
+            field,
+            format!(
+                "{:?} is not a network in CIDR form (address/prefix length, e.g. 10.20.0.0/16 or 2001:db8::/48)",
+                excerpt(s)
+            ),
+        )
+    };
+    let (addr, len) = s.split_once('/').ok_or_else(bad)?;
+    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+    if !(1..=3).contains(&len.len()) || !len.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let len: u8 = len.parse().map_err(|_| bad())?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if len > max {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// The first characters of a user value, for messages.
+fn excerpt(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// Checks an OPNsense key such as a gateway name: letters, digits, `_`, `-`, `.`.
+fn check_key(field: &str, s: &str) -> Result<(), ToolError> {
+    let ok = (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(
+            field,
+            format!(
+                "{:?} is not a gateway name (letters, digits, _ - . ; e.g. WAN_GW, Null4)",
+                excerpt(s)
+            ),
+        ))
+    }
+}
+
+impl RouteSpec {
+    /// Checks the fields and builds the SDK model (only the fields given). The SDK sends the
+    /// on/off flag as the firmware expects it (`enabled`, or `disabled` before 26.1.10).
+    fn into_model(self) -> Result<Route, ToolError> {
+        let network = single_line("route.network", self.network, 64)?;
+        if let Some(n) = &network {
+            check_cidr("route.network", n)?;
+        }
+        if let Some(g) = &self.gateway {
+            check_key("route.gateway", g)?;
+        }
+        let descr = single_line("route.description", self.description, 255)?;
+        if descr.as_deref() == Some("") {
+            return Err(ToolError::invalid("route.description", "must not be empty"));
+        }
+        Ok(Route {
+            network,
+            gateway: self.gateway,
+            descr,
+            enabled: self.enabled,
+            ..Route::default()
+        })
+    }
+}
+
+/// A static route in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RouteView {
+    /// Route id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Destination network (CIDR).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Gateway name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    /// Active (read from `enabled` or, before 26.1.10, `disabled`).
+    pub enabled: bool,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl From<Route> for RouteView {
+    fn from(r: Route) -> Self {
+        Self {
+            enabled: r.is_enabled(),
+            uuid: r.uuid,
+            network: r.network,
+            gateway: r.gateway,
+            description: r.descr,
+        }
+    }
+}
+
+/// Arguments of `route_add`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteAddParams {
+    /// The new route.
+    pub route: NewRecord<RouteSpec>,
+}
+
+/// Arguments of `route_update`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteUpdateParams {
+    /// The route's uuid.
+    pub uuid: String,
+    /// The fields to change; the others keep their values.
+    pub route: RouteSpec,
+}
+
+/// Arguments of `route_delete`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteDeleteParams {
+    /// The route's uuid.
+    pub uuid: String,
+}
+
+#[tool_router(router = routes_router, vis = "pub(crate)")]
+impl OpnsenseTools {
+    /// List static routes (compact: uuid, network, gateway, enabled, description), paged.
+    #[tool(annotations(
+        title = "List static routes",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn route_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<RouteView>>, ToolError> {
+        let q = p.query()?;
+        let page = self
+            .client
+            .search_resource::<Value>(&ROUTE, &q, Map::new())
+            .await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
+            decode_row::<Route>(row).map(RouteView::from)
+        })))
+    }
+
+    /// Add a static route. Staged: it takes effect after route_apply.
+    #[tool(annotations(
+        title = "Add a static route",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn route_add(
+        &self,
+        Parameters(p): Parameters<RouteAddParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let route = p.route.check()?.into_model()?;
+        let saved = self.client.routes().add(&route).await?;
+        Ok(Json(Staged::new(
+            "added",
+            saved.uuid.unwrap_or_default(),
+            APPLY,
+        )))
+    }
+
+    /// Change fields of a static route (only those given). Staged: it takes effect after
+    /// route_apply. An unknown uuid is refused (OPNsense would create a route).
+    #[tool(annotations(
+        title = "Update a static route",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn route_update(
+        &self,
+        Parameters(p): Parameters<RouteUpdateParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        let route = p.route.into_model()?;
+        if route == Route::default() {
+            return Err(ToolError::invalid("route", "names no field to change"));
+        }
+        self.client.routes().set(&id, &route).await?;
+        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+    }
+
+    /// Delete a static route. Staged: it takes effect after route_apply.
+    #[tool(annotations(
+        title = "Delete a static route",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn route_delete(
+        &self,
+        Parameters(p): Parameters<RouteDeleteParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        let id = parse_uuid(&p.uuid)?;
+        self.client.routes().delete(&id).await?;
+        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+    }
+
+    /// Apply all staged static route changes to the routing table. A route through the
+    /// gateway you reach the firewall by can cut your own access.
+    #[tool(annotations(
+        title = "Apply static routes",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn route_apply(
+        &self,
+        Parameters(_): Parameters<NoParams>,
+    ) -> Result<Json<Applied>, ToolError> {
+        let status = self.client.routes().reconfigure().await?;
+        Ok(Json(Applied {
+            action: "static routes applied",
+            status: status.status,
+        }))
+    }
+}

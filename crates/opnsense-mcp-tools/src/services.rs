@@ -1,8 +1,149 @@
-//! Tools of this area (to be written).
+//! Core service control: status, start, stop, restart. Acts at once (nothing is staged).
 
-use rmcp::tool_router;
+use opnsense_api::Error as ApiError;
+use opnsense_api::api::services::{ServiceAction, ServiceModule, status_request};
+use opnsense_api::models::services::ServiceStatus;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::OpnsenseTools;
+use crate::common::decode;
+use crate::error::ToolError;
 
-#[tool_router(router = services_router, allow_empty, vis = "pub(crate)")]
-impl OpnsenseTools {}
+/// Arguments of `service_status`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceStatusParams {
+    /// The service: `unbound` (DNS resolver), `kea` (DHCP), `dnsmasq` (DNS/DHCP), `ids`
+    /// (Suricata), `ipsec`, `wireguard`, `captiveportal`, `hostdiscovery`, `monit`, `radvd`,
+    /// `syslog`.
+    pub module: ServiceModule,
+    /// Also return OPNsense's full answer.
+    #[serde(default)]
+    pub raw: bool,
+}
+
+/// Arguments of `service_start`, `service_stop` and `service_restart`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceParams {
+    /// The service: `unbound` (DNS resolver), `kea` (DHCP), `dnsmasq` (DNS/DHCP), `ids`
+    /// (Suricata), `ipsec`, `wireguard`, `captiveportal`, `hostdiscovery`, `monit`, `radvd`,
+    /// `syslog`.
+    pub module: ServiceModule,
+}
+
+/// A service's state, or the outcome of an action on it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ServiceView {
+    /// The service.
+    pub module: ServiceModule,
+    /// For service_status: `running`, `stopped` (enabled but not running), `disabled` or
+    /// `unknown`. For actions: OPNsense's output (`OK`, or empty).
+    pub status: String,
+    /// OPNsense's full answer (service_status with `raw: true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+impl OpnsenseTools {
+    async fn service_action(
+        &self,
+        module: ServiceModule,
+        action: ServiceAction,
+    ) -> Result<Json<ServiceView>, ToolError> {
+        let done = self
+            .client
+            .service(module)
+            .run(action)
+            .await
+            .map_err(|e| match e {
+                ApiError::ActionFailed { status, .. } => ToolError::message(format!(
+                    "OPNsense did not {} {module}: it answered {status}. Nothing was done; check service_status and the backend log (System > Log Files > Backend).",
+                    action.as_str()
+                )),
+                other => ToolError::from(other),
+            })?;
+        Ok(Json(ServiceView {
+            module,
+            status: done.status,
+            raw: None,
+        }))
+    }
+}
+
+#[tool_router(router = services_router, vis = "pub(crate)")]
+impl OpnsenseTools {
+    /// Whether a core OPNsense service is running: `running`, `stopped` (enabled but not
+    /// running), `disabled` or `unknown`.
+    #[tool(annotations(
+        title = "Service status",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn service_status(
+        &self,
+        Parameters(p): Parameters<ServiceStatusParams>,
+    ) -> Result<Json<ServiceView>, ToolError> {
+        let v: Value = self.client.send_json(status_request(p.module)).await?;
+        let status: ServiceStatus = decode(v.clone())?;
+        Ok(Json(ServiceView {
+            module: p.module,
+            status: status
+                .status
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+            raw: p.raw.then_some(v),
+        }))
+    }
+
+    /// Start a core OPNsense service. No effect if it is already running.
+    #[tool(annotations(
+        title = "Start a service",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn service_start(
+        &self,
+        Parameters(p): Parameters<ServiceParams>,
+    ) -> Result<Json<ServiceView>, ToolError> {
+        self.service_action(p.module, ServiceAction::Start).await
+    }
+
+    /// Stop a core OPNsense service. No effect if it is already stopped. Stopping `unbound`
+    /// stops DNS resolution for the whole network (and for this server, if it resolves the
+    /// firewall's name through it); stopping `kea` or `dnsmasq` stops handing out DHCP leases.
+    #[tool(annotations(
+        title = "Stop a service",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn service_stop(
+        &self,
+        Parameters(p): Parameters<ServiceParams>,
+    ) -> Result<Json<ServiceView>, ToolError> {
+        self.service_action(p.module, ServiceAction::Stop).await
+    }
+
+    /// Restart a core OPNsense service, which also loads its saved configuration. The service
+    /// is briefly unavailable (for `unbound`: DNS resolution).
+    #[tool(annotations(
+        title = "Restart a service",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn service_restart(
+        &self,
+        Parameters(p): Parameters<ServiceParams>,
+    ) -> Result<Json<ServiceView>, ToolError> {
+        self.service_action(p.module, ServiceAction::Restart).await
+    }
+}
