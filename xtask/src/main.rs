@@ -67,7 +67,7 @@ fn ensure_cargo_deny() -> Result<(), String> {
     if have {
         Ok(())
     } else {
-        cargo(&["install", "--locked", "cargo-deny@0.19.0"])
+        cargo(&["install", "--locked", "cargo-deny@0.20.2"])
     }
 }
 

@@ -49,6 +49,9 @@ impl From<ApiError> for ToolError {
             ApiError::NotFound { .. } => {
                 " Use the matching _list tool to find current uuids (they change when records are re-created)."
             }
+            ApiError::ActionFailed { action, .. } if action.contains("service") => {
+                " Check the service's log on the firewall (System > Log Files) and its status with service_status."
+            }
             ApiError::ActionFailed { .. } => {
                 " The staged changes are still pending; check the firewall's logs (System > Log Files > Backend) and retry."
             }
