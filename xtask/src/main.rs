@@ -104,5 +104,6 @@ fn contract() -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
-    cargo(&["run", "--release", "-p", "e2e", "--bin", "bench"])
+    cargo(&["build", "--release", "-p", "opnsense-mcp", "--bin", "opnsense-mcp"])?;
+    cargo(&["run", "--release", "-p", "opnsense-mcp", "--example", "bench"])
 }
