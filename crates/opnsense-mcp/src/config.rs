@@ -296,14 +296,23 @@ fn describe_error(figment: &Figment, e: &figment::Error) -> String {
         );
     }
     let key = e.path.last().cloned().unwrap_or_default();
+    let problem = match &e.kind {
+        figment::error::Kind::UnknownVariant(found, expected) => {
+            format!(
+                "unknown value `{found}`, expected one of: {}",
+                expected.join(", ")
+            )
+        }
+        kind => kind.to_string(),
+    };
     let source = e
         .metadata
         .as_ref()
         .map_or_else(|| origin(figment, &key), describe_source);
     if key.is_empty() {
-        format!("{} (in {source})", e.kind)
+        format!("{problem} (in {source})")
     } else {
-        format!("{key} (from {source}): {}", e.kind)
+        format!("{key} (from {source}): {problem}")
     }
 }
 
@@ -429,14 +438,14 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         (None, None) => None,
     };
     let ca_file = raw.ca_file.filter(|c| !c.is_empty()).map(PathBuf::from);
-    if let Some(ca) = &ca_file {
-        if !ca.is_file() {
-            return Err(ConfigError(format!(
-                "ca_file {} (from {}) does not exist or is not a file",
-                ca.display(),
-                from("ca_file")
-            )));
-        }
+    if let Some(ca) = &ca_file
+        && !ca.is_file()
+    {
+        return Err(ConfigError(format!(
+            "ca_file {} (from {}) does not exist or is not a file",
+            ca.display(),
+            from("ca_file")
+        )));
     }
     let host: IpAddr = raw.http_host.trim().parse().map_err(|_| {
         ConfigError(format!(
@@ -446,13 +455,13 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         ))
     })?;
     let token = raw.http_token.filter(|t| !t.is_empty());
-    if let Some(t) = &token {
-        if t.len() < 16 {
-            return Err(ConfigError(format!(
-                "http_token (from {}) must be at least 16 characters",
-                from("http_token")
-            )));
-        }
+    if let Some(t) = &token
+        && t.len() < 16
+    {
+        return Err(ConfigError(format!(
+            "http_token (from {}) must be at least 16 characters",
+            from("http_token")
+        )));
     }
     if raw.transport == Transport::Http && !host.is_loopback() && token.is_none() {
         return Err(ConfigError(format!(
@@ -524,7 +533,10 @@ impl Config {
                 env.trim_start_matches("OPNSENSE_").to_ascii_lowercase()
             ))
         };
-        let url = self.url.as_deref().ok_or_else(|| missing("url", "OPNSENSE_URL"))?;
+        let url = self
+            .url
+            .as_deref()
+            .ok_or_else(|| missing("url", "OPNSENSE_URL"))?;
         let key = self
             .api_key
             .as_deref()
@@ -546,6 +558,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// `Jail` closures must return figment's (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use figment::Jail;
 
@@ -556,7 +570,8 @@ mod tests {
     /// A jail with no environment but `HOME` pointing into it.
     fn home(jail: &mut Jail) {
         jail.clear_env();
-        jail.set_env("HOME", jail.directory().display());
+        let dir = jail.directory().display().to_string();
+        jail.set_env("HOME", dir);
     }
 
     /// Writes `~/.config/opnsense-mcp/config.toml` in the jail.
@@ -630,14 +645,20 @@ mod tests {
     fn environment_overrides_file() {
         Jail::expect_with(|jail| -> R {
             home(jail);
-            default_file(jail, "url = \"https://fw.file\"\nhttp_port = 8123\nread_only = false\n");
+            default_file(
+                jail,
+                "url = \"https://fw.file\"\nhttp_port = 8123\nread_only = false\n",
+            );
             jail.set_env("OPNSENSE_URL", "https://fw.env");
             jail.set_env("OPNSENSE_HTTP_PORT", "9000");
             jail.set_env("OPNSENSE_READ_ONLY", "true");
             jail.set_env("OPNSENSE_HTTP_MAX_SESSIONS", "3");
             jail.set_env("OPNSENSE_HTTP_IDLE_TIMEOUT", "12");
             jail.set_env("OPNSENSE_HTTP_MAX_BODY", "4096");
-            jail.set_env("OPNSENSE_HTTP_ALLOWED_HOSTS", "fw.example, mcp.example:8443,");
+            jail.set_env(
+                "OPNSENSE_HTTP_ALLOWED_HOSTS",
+                "fw.example, mcp.example:8443,",
+            );
             jail.set_env("OPNSENSE_ALLOW_SECRETS", "true");
             jail.set_env("OPNSENSE_CONNECT_TIMEOUT", "0.5");
             let c = ok(None, &none())?;
@@ -658,7 +679,10 @@ mod tests {
     fn flags_override_environment_and_file() {
         Jail::expect_with(|jail| -> R {
             home(jail);
-            default_file(jail, "url = \"https://fw.file\"\ntransport = \"stdio\"\nhttp_port = 1\n");
+            default_file(
+                jail,
+                "url = \"https://fw.file\"\ntransport = \"stdio\"\nhttp_port = 1\n",
+            );
             jail.set_env("OPNSENSE_URL", "https://fw.env");
             jail.set_env("OPNSENSE_HTTP_PORT", "2");
             jail.set_env("OPNSENSE_TRANSPORT", "stdio");
@@ -720,7 +744,10 @@ mod tests {
             home(jail);
             let missing = jail.directory().join("nope.toml");
             let e = err(Some(&missing), &none());
-            assert!(e.contains("nope.toml") && e.contains("does not exist"), "{e}");
+            assert!(
+                e.contains("nope.toml") && e.contains("does not exist"),
+                "{e}"
+            );
             Ok(())
         });
     }
@@ -744,7 +771,10 @@ mod tests {
             home(jail);
             jail.set_env("OPNSENSE_API_SCRET", "x");
             let e = err(None, &none());
-            assert!(e.contains("api_scret") && e.contains("OPNSENSE_API_SCRET"), "{e}");
+            assert!(
+                e.contains("api_scret") && e.contains("OPNSENSE_API_SCRET"),
+                "{e}"
+            );
             Ok(())
         });
     }
@@ -780,7 +810,10 @@ mod tests {
             assert!(!ok(None, &none())?.verify_tls);
             jail.set_env("OPNSENSE_VERIFY_TLS", "nope");
             let e = err(None, &none());
-            assert!(e.contains("verify_tls") && e.contains("OPNSENSE_VERIFY_TLS"), "{e}");
+            assert!(
+                e.contains("verify_tls") && e.contains("OPNSENSE_VERIFY_TLS"),
+                "{e}"
+            );
             Ok(())
         });
     }
@@ -807,7 +840,10 @@ mod tests {
     fn empty_environment_variable_does_not_override_the_file() {
         Jail::expect_with(|jail| -> R {
             home(jail);
-            default_file(jail, "url = \"https://fw.file\"\napi_key = \"k\"\nhttp_port = 8123\n");
+            default_file(
+                jail,
+                "url = \"https://fw.file\"\napi_key = \"k\"\nhttp_port = 8123\n",
+            );
             jail.set_env("OPNSENSE_URL", "");
             jail.set_env("OPNSENSE_API_KEY", "   ");
             jail.set_env("OPNSENSE_HTTP_PORT", "");
@@ -853,17 +889,32 @@ mod tests {
             home(jail);
             jail.create_file("secret", "s3cr3t\n")?;
             jail.create_file("empty", "\n")?;
-            jail.set_env("OPNSENSE_API_SECRET_FILE", jail.directory().join("secret").display());
+            jail.set_env(
+                "OPNSENSE_API_SECRET_FILE",
+                jail.directory().join("secret").display(),
+            );
             jail.set_env("OPNSENSE_API_SECRET", "inline");
             let e = err(None, &none());
             assert!(e.contains("not both"), "{e}");
-            assert!(!e.contains("inline") && !e.contains("s3cr3t"), "no secret: {e}");
+            assert!(
+                !e.contains("inline") && !e.contains("s3cr3t"),
+                "no secret: {e}"
+            );
             jail.set_env("OPNSENSE_API_SECRET", "");
-            jail.set_env("OPNSENSE_API_SECRET_FILE", jail.directory().join("empty").display());
+            jail.set_env(
+                "OPNSENSE_API_SECRET_FILE",
+                jail.directory().join("empty").display(),
+            );
             assert!(err(None, &none()).contains("is empty"));
-            jail.set_env("OPNSENSE_API_SECRET_FILE", jail.directory().join("missing").display());
+            jail.set_env(
+                "OPNSENSE_API_SECRET_FILE",
+                jail.directory().join("missing").display(),
+            );
             let e = err(None, &none());
-            assert!(e.contains("cannot read") && e.contains("OPNSENSE_API_SECRET_FILE"), "{e}");
+            assert!(
+                e.contains("cannot read") && e.contains("OPNSENSE_API_SECRET_FILE"),
+                "{e}"
+            );
             Ok(())
         });
     }
@@ -875,7 +926,10 @@ mod tests {
             jail.set_env("OPNSENSE_TRANSPORT", "http");
             jail.set_env("OPNSENSE_HTTP_HOST", "0.0.0.0");
             let e = err(None, &none());
-            assert!(e.contains("0.0.0.0") && e.contains("OPNSENSE_HTTP_TOKEN"), "{e}");
+            assert!(
+                e.contains("0.0.0.0") && e.contains("OPNSENSE_HTTP_TOKEN"),
+                "{e}"
+            );
             jail.set_env("OPNSENSE_HTTP_TOKEN", "short");
             assert!(err(None, &none()).contains("at least 16"));
             jail.set_env("OPNSENSE_HTTP_TOKEN", "0123456789abcdef0123");
@@ -913,7 +967,10 @@ mod tests {
             }
             let path = default_file(jail, "read_timeout = nan\n");
             let e = err(None, &none());
-            assert!(e.contains("read_timeout") && e.contains(&path.display().to_string()), "{e}");
+            assert!(
+                e.contains("read_timeout") && e.contains(&path.display().to_string()),
+                "{e}"
+            );
             default_file(jail, "connect_timeout = -2.0\n");
             assert!(err(None, &none()).contains("greater than 0"));
             Ok(())
@@ -926,12 +983,18 @@ mod tests {
             home(jail);
             let path = default_file(jail, "url = \"http://user:pw@fw.example\"\n");
             let e = err(None, &none());
-            assert!(e.contains("https://") && e.contains(&path.display().to_string()), "{e}");
+            assert!(
+                e.contains("https://") && e.contains(&path.display().to_string()),
+                "{e}"
+            );
             assert!(!e.contains("pw@"), "credentials masked: {e}");
             jail.set_env("OPNSENSE_URL", "ftp://fw");
             assert!(err(None, &none()).contains("OPNSENSE_URL"));
             jail.set_env("OPNSENSE_URL", " HTTPS://fw.example/ ");
-            assert_eq!(ok(None, &none())?.url.as_deref(), Some("HTTPS://fw.example/"));
+            assert_eq!(
+                ok(None, &none())?.url.as_deref(),
+                Some("HTTPS://fw.example/")
+            );
             let flags = Overrides {
                 url: Some("http://fw".into()),
                 ..Overrides::default()
@@ -954,9 +1017,15 @@ mod tests {
             jail.set_env("OPNSENSE_HTTP_PORT", "70000");
             assert!(err(None, &none()).contains("OPNSENSE_HTTP_PORT"));
             jail.set_env("OPNSENSE_HTTP_PORT", "");
-            jail.set_env("OPNSENSE_CA_FILE", jail.directory().join("no-ca.pem").display());
+            jail.set_env(
+                "OPNSENSE_CA_FILE",
+                jail.directory().join("no-ca.pem").display(),
+            );
             let e = err(None, &none());
-            assert!(e.contains("no-ca.pem") && e.contains("OPNSENSE_CA_FILE"), "{e}");
+            assert!(
+                e.contains("no-ca.pem") && e.contains("OPNSENSE_CA_FILE"),
+                "{e}"
+            );
             Ok(())
         });
     }
@@ -982,7 +1051,10 @@ mod tests {
             assert!(e.contains("OPNSENSE_URL"), "{e}");
             jail.set_env("OPNSENSE_URL", "https://fw.example");
             jail.set_env("OPNSENSE_API_KEY", "k");
-            let e = ok(None, &none())?.client().expect_err("no secret").to_string();
+            let e = ok(None, &none())?
+                .client()
+                .expect_err("no secret")
+                .to_string();
             assert!(e.contains("OPNSENSE_API_SECRET"), "{e}");
             jail.set_env("OPNSENSE_API_SECRET", "s");
             ok(None, &none())?.client().map_err(|e| e.to_string())?;

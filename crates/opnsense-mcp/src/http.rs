@@ -99,7 +99,10 @@ fn origins_for(host: &str) -> Vec<String> {
         name.to_owned()
     };
     let port = port.map_or_else(|| ":*".to_owned(), |p| format!(":{p}"));
-    vec![format!("http://{name}{port}"), format!("https://{name}{port}")]
+    vec![
+        format!("http://{name}{port}"),
+        format!("https://{name}{port}"),
+    ]
 }
 
 /// `example.com:8443` -> (`example.com`, Some(8443)); a bare IPv6 address has no port.

@@ -20,8 +20,10 @@ use crate::config::{Overrides, Transport};
 #[derive(Debug, Parser)]
 #[command(name = "opnsense-mcp", version, about)]
 struct Cli {
-    /// Config file (default: $XDG_CONFIG_HOME/opnsense-mcp/config.toml or ~/.config/opnsense-mcp/config.toml).
-    #[arg(long, global = true, env = "OPNSENSE_CONFIG")]
+    /// Config file (default: $XDG_CONFIG_HOME/opnsense-mcp/config.toml or
+    /// ~/.config/opnsense-mcp/config.toml) [env: OPNSENSE_CONFIG=]
+    // Not clap's `env`: it refuses a set-but-empty variable instead of ignoring it.
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
     /// Firewall URL, e.g. https://192.168.1.1 (overrides OPNSENSE_URL).
     #[arg(long, global = true)]
@@ -107,7 +109,10 @@ impl From<config::ConfigError> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(!matches!(cli.command, Some(Command::Demo)));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return Failure::Other(format!("cannot start the async runtime: {e}")).exit(),
     };
@@ -142,7 +147,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         overrides.http_host.clone_from(http_host);
         overrides.http_port = *http_port;
     }
-    let load = || config::load(cli.config.as_deref(), &overrides);
+    let config_path = cli.config.or_else(|| {
+        std::env::var_os("OPNSENSE_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let load = || config::load(config_path.as_deref(), &overrides);
     match command {
         Command::Serve {
             no_probe,

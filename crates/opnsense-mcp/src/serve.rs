@@ -147,13 +147,18 @@ pub async fn probe(client: &opnsense_api::Client) -> Result<(), Failure> {
 pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     let client = config.client()?;
     if !config.verify_tls {
-        tracing::warn!("TLS certificate verification is OFF: use OPNSENSE_CA_FILE instead where possible");
+        tracing::warn!(
+            "TLS certificate verification is OFF: use OPNSENSE_CA_FILE instead where possible"
+        );
     }
     if probe_first {
         probe(&client).await?;
     }
     let in_flight = InFlight::default();
-    let server = Server::new(OpnsenseTools::new(client, options(&config)), in_flight.clone());
+    let server = Server::new(
+        OpnsenseTools::new(client, options(&config)),
+        in_flight.clone(),
+    );
     match config.transport {
         Transport::Stdio => serve_stdio(server, in_flight).await,
         Transport::Http => crate::http::serve_http(server, in_flight, &config.http).await,
@@ -209,10 +214,10 @@ pub async fn shutdown_signal() {
 pub async fn check(config: &Config) -> Result<(), Failure> {
     let client = config.client()?;
     probe(&client).await?;
-    let version = client
-        .firmware_version()
-        .await
-        .map_or_else(|| "unknown version (no firmware privilege?)".to_owned(), |v| v.to_string());
+    let version = client.firmware_version().await.map_or_else(
+        || "unknown version (no firmware privilege?)".to_owned(),
+        |v| v.to_string(),
+    );
     crate::print_json(&serde_json::json!({
         "ok": true,
         "url": client.api_base(),

@@ -22,7 +22,10 @@ fn home() -> tempfile::TempDir {
 #[test]
 fn unknown_config_key_exits_2_naming_it() {
     let home = home();
-    let path = write_default_config(home.path(), "url = \"https://fw.example\"\nverfy_tls = true\n");
+    let path = write_default_config(
+        home.path(),
+        "url = \"https://fw.example\"\nverfy_tls = true\n",
+    );
     let mut c = command(home.path());
     c.arg("check");
     run(c)
@@ -357,7 +360,7 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
         stdin.flush().expect("flush");
     };
     let mut lines = Vec::new();
-    let mut wait_for = |id: u64, lines: &mut Vec<String>| -> Value {
+    let wait_for = |id: u64, lines: &mut Vec<String>| -> Value {
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(20))
@@ -377,7 +380,10 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
             "clientInfo":{"name":"cli-test","version":"0"}}}),
     );
     let init = wait_for(1, &mut lines);
-    assert_eq!(init["result"]["serverInfo"]["name"], "opnsense-mcp", "{init}");
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "opnsense-mcp",
+        "{init}"
+    );
     send(
         &mut stdin,
         serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
@@ -422,4 +428,64 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
     for a in &audits {
         assert!(a["req_id"].is_string() && a["outcome"] == "success", "{a}");
     }
+}
+
+// ---- serve --simulator, driven by rmcp's own client over stdio -----------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_simulator_over_stdio_with_the_rmcp_client() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::TokioChildProcess;
+    use tokio::io::AsyncReadExt;
+    use tokio::time::timeout;
+
+    const WAIT: Duration = Duration::from_secs(20);
+    let home = home();
+    let mut cmd = tokio::process::Command::new(common::BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("RUST_LOG", "warn")
+        .args(["serve", "--simulator"]);
+    let started = std::time::Instant::now();
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = stderr.expect("stderr piped");
+    let collect = tokio::spawn(async move {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s).await;
+        s
+    });
+    let client = timeout(WAIT, ().serve(transport))
+        .await
+        .expect("initialize in time")
+        .expect("initialize");
+    // Not asserted (no timing assertions): reported with --nocapture.
+    eprintln!(
+        "serve --simulator: initialize answered {:?} after spawn",
+        started.elapsed()
+    );
+    let tools = timeout(WAIT, client.list_all_tools())
+        .await
+        .expect("in time")
+        .expect("tools/list");
+    assert!(tools.len() >= 43, "{} tools", tools.len());
+    let result = timeout(
+        WAIT,
+        client.call_tool(CallToolRequestParams::new("system_status")),
+    )
+    .await
+    .expect("in time")
+    .expect("tools/call");
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    assert!(result.structured_content.is_some(), "{result:?}");
+    let _ = timeout(WAIT, client.cancel()).await;
+    let stderr = timeout(WAIT, collect)
+        .await
+        .expect("stderr closes when the server exits")
+        .expect("task");
+    assert!(stderr.contains("opnsense_api::audit"), "{stderr}");
 }

@@ -65,24 +65,22 @@ impl Server {
         tokio::spawn(async move {
             let mut tx = Some(tx);
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://") {
-                    if let Some(addr) = rest.strip_suffix("/mcp") {
-                        if let Some(tx) = tx.take() {
-                            let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
-                        }
-                    }
+                if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://")
+                    && let Some(addr) = rest.strip_suffix("/mcp")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
                 }
                 let mut b = buf.lock().expect("stderr buffer");
                 b.push_str(&line);
                 b.push('\n');
             }
         });
-        let addr = match timeout(WAIT, rx).await {
-            Ok(Ok(addr)) => addr,
-            _ => panic!(
+        let Ok(Ok(addr)) = timeout(WAIT, rx).await else {
+            panic!(
                 "no `listening on` line; stderr: {}",
                 stderr.lock().expect("stderr buffer")
-            ),
+            )
         };
         Self {
             child,
@@ -109,10 +107,10 @@ impl Server {
             .status()
             .expect("kill");
         assert!(status.success());
-        let code = match timeout(WAIT, self.child.wait()).await {
-            Ok(status) => status.expect("wait").code(),
-            Err(_) => panic!("no exit after SIGTERM; stderr: {}", self.stderr()),
+        let Ok(status) = timeout(WAIT, self.child.wait()).await else {
+            panic!("no exit after SIGTERM; stderr: {}", self.stderr())
         };
+        let code = status.expect("wait").code();
         // Let the reader task take the last lines.
         tokio::time::sleep(Duration::from_millis(50)).await;
         let stderr = self.stderr();
@@ -146,9 +144,7 @@ fn mcp_post(server: &Server, token: Option<&str>) -> reqwest::RequestBuilder {
     r
 }
 
-async fn rmcp_client(
-    server: &Server,
-) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+async fn rmcp_client(server: &Server) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")).auth_header(TOKEN),
     );
@@ -190,7 +186,8 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
     // The right token: a real rmcp session.
     let client = rmcp_client(&server).await;
     let info = client.peer_info().expect("server info");
-    assert_eq!(info.server_info.name, "opnsense-mcp");
+    let name = info.server_info.as_ref().map(|i| i.name.as_str());
+    assert_eq!(name, Some("opnsense-mcp"));
     let tools = timeout(WAIT, client.list_all_tools())
         .await
         .expect("in time")
@@ -315,6 +312,47 @@ async fn session_cap_answers_503() {
         .expect("send");
     assert_eq!(resp.status(), 200);
 
+    let (code, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_expire_and_free_their_slot() {
+    let server = Server::start(&[
+        ("OPNSENSE_HTTP_MAX_SESSIONS", "1"),
+        ("OPNSENSE_HTTP_IDLE_TIMEOUT", "1"),
+    ])
+    .await;
+    let resp = mcp_post(&server, Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    drop(resp);
+    let resp = mcp_post(&server, Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 503, "the only slot is taken");
+    // The idle session expires and its slot becomes free again (bounded wait, no timing claim).
+    timeout(WAIT, async {
+        loop {
+            let resp = mcp_post(&server, Some(TOKEN))
+                .json(&initialize_body())
+                .send()
+                .await
+                .expect("send");
+            if resp.status() == 200 {
+                break;
+            }
+            assert_eq!(resp.status(), 503);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the idle session expired");
     let (code, stderr) = server.terminate().await;
     assert_eq!(code, Some(0), "{stderr}");
 }

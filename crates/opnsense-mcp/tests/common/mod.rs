@@ -128,16 +128,21 @@ pub fn run(mut c: Command) -> Output {
 
 /// Waits for `child` with a limit, collecting its output.
 pub fn wait(mut child: Child, limit: Duration) -> Output {
-    let mut stdout = child.stdout.take().expect("stdout piped");
-    let mut stderr = child.stderr.take().expect("stderr piped");
+    // Either may already have been taken by the test (then it reads as empty here).
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
     let out = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
+        if let Some(mut r) = stdout {
+            let _ = r.read_to_string(&mut s);
+        }
         s
     });
     let err = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
+        if let Some(mut r) = stderr {
+            let _ = r.read_to_string(&mut s);
+        }
         s
     });
     let started = Instant::now();
