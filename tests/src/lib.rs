@@ -1,1 +1,791 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers of the end-to-end tests: find (and if needed build) the `opnsense-mcp`
+//! binary, start the simulator, spawn the server over stdio or streamable HTTP, call tools
+//! through rmcp's own client with a timeout on every step, and check the tool catalogue and
+//! call results in their wire (JSON) form so the same checks serve the rmcp, Python and
+//! Inspector clients.
+//!
+//! Everything talks to 127.0.0.1 only: the simulator serves HTTPS with its own CA, which the
+//! server trusts through `OPNSENSE_CA_FILE` (TLS verification stays on).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use opnsense_sim::{SimConfig, Simulator};
+use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
+use rmcp::service::{RoleClient, RunningService, ServiceExt};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+/// Bound on one MCP request (tool call, list) or one server start.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on building the server binary when it is missing or stale.
+pub const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
+/// The bearer token the HTTP tests use (the server wants at least 16 characters).
+pub const HTTP_TOKEN: &str = "e2e-token-0123456789abcdef";
+/// Number of tools of the reference server; the catalogue must offer at least these.
+pub const MIN_TOOLS: usize = 43;
+
+/// A connected rmcp client.
+pub type Client = RunningService<RoleClient, ClientConfig>;
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the e2e crate lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        }
+        _ => workspace_root().join("target"),
+    }
+}
+
+/// Newest modification time of the files the binary is built from.
+fn newest_source(dir: &Path, newest: &mut SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            newest_source(&path, newest);
+        } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+            *newest = (*newest).max(modified);
+        }
+    }
+}
+
+fn binary_is_fresh(binary: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let root = workspace_root();
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for krate in [
+        "opnsense-mcp",
+        "opnsense-mcp-tools",
+        "opnsense-api",
+        "opnsense-sim",
+    ] {
+        newest_source(&root.join("crates").join(krate).join("src"), &mut newest);
+        if let Ok(m) = std::fs::metadata(root.join("crates").join(krate).join("Cargo.toml"))
+            .and_then(|m| m.modified())
+        {
+            newest = newest.max(m);
+        }
+    }
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        if let Ok(m) = std::fs::metadata(root.join(file)).and_then(|m| m.modified()) {
+            newest = newest.max(m);
+        }
+    }
+    built >= newest
+}
+
+/// Runs `cargo build -p opnsense-mcp`, bounded by [`BUILD_TIMEOUT`]. Cargo's own lock on the
+/// target directory serialises concurrent builds from several test processes.
+fn build_binary() -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut child = std::process::Command::new(&cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "opnsense-mcp",
+            "--bin",
+            "opnsense-mcp",
+        ])
+        .arg("--target-dir")
+        .arg(target_dir())
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut s) = stderr {
+            let _ = std::io::Read::read_to_string(&mut s, &mut text);
+        }
+        text
+    });
+    let deadline = Instant::now() + BUILD_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "cargo build -p opnsense-mcp did not finish within {BUILD_TIMEOUT:?}"
+                ));
+            }
+            Err(e) => return Err(format!("waiting for cargo build failed: {e}")),
+        }
+    };
+    let log = reader.join().unwrap_or_default();
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo build -p opnsense-mcp failed ({status}):\n{log}"
+        ))
+    }
+}
+
+/// `<target dir>/debug/opnsense-mcp`, built first (once per test process) when it is missing
+/// or older than its sources.
+pub fn opnsense_mcp_binary() -> &'static Path {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = BINARY.get_or_init(|| {
+        let binary = target_dir()
+            .join("debug")
+            .join(format!("opnsense-mcp{}", std::env::consts::EXE_SUFFIX));
+        if !binary_is_fresh(&binary) {
+            build_binary()?;
+        }
+        if binary.is_file() {
+            Ok(binary)
+        } else {
+            Err(format!("{} is missing after cargo build", binary.display()))
+        }
+    });
+    match result {
+        Ok(path) => path,
+        Err(e) => panic!("cannot provide the opnsense-mcp binary: {e}"),
+    }
+}
+
+/// Starts the simulator on 127.0.0.1 with a random port and its own CA.
+pub async fn start_simulator() -> Simulator {
+    tokio::time::timeout(STEP_TIMEOUT, Simulator::start(SimConfig::default()))
+        .await
+        .expect("simulator start timed out")
+        .expect("simulator starts")
+}
+
+/// The environment that points the server at the simulator (TLS verified against its CA).
+pub fn server_env(sim: &Simulator) -> Vec<(String, String)> {
+    vec![
+        ("OPNSENSE_URL".into(), sim.base_url()),
+        ("OPNSENSE_API_KEY".into(), sim.api_key().into()),
+        ("OPNSENSE_API_SECRET".into(), sim.api_secret().into()),
+        (
+            "OPNSENSE_CA_FILE".into(),
+            sim.ca_file().display().to_string(),
+        ),
+        ("RUST_LOG".into(), "warn".into()),
+    ]
+}
+
+/// A directory for `XDG_CONFIG_HOME` so no user config file leaks into a test.
+pub fn empty_config_home() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("e2e-config-")
+            .tempdir()
+            .expect("temporary directory")
+    })
+    .path()
+}
+
+/// A command for the server binary with a clean `OPNSENSE_*` environment plus `env`.
+pub fn server_command(args: &[&str], env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(opnsense_mcp_binary());
+    cmd.args(args);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("OPNSENSE_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", empty_config_home());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Collects a child's stderr in the background (so the pipe never fills up) for diagnostics.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<String>>);
+
+impl Log {
+    /// Drains `reader` into the log until EOF.
+    pub fn drain(reader: impl AsyncRead + Unpin + Send + 'static) -> Self {
+        let log = Self::default();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(reader).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.push(&line);
+            }
+        });
+        log
+    }
+
+    fn push(&self, line: &str) {
+        let mut text = self.0.lock().expect("log lock");
+        text.push_str(line);
+        text.push('\n');
+    }
+
+    /// Everything collected so far.
+    pub fn text(&self) -> String {
+        self.0.lock().expect("log lock").clone()
+    }
+}
+
+fn client_info() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("opnsense-mcp-e2e", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+/// The server over stdio, driven by rmcp's child-process transport. Returns the client and
+/// the server's stderr.
+pub async fn connect_stdio(sim: &Simulator) -> (Client, Log) {
+    let cmd = server_command(&["serve", "--transport", "stdio"], &server_env(sim));
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn opnsense-mcp serve --transport stdio");
+    let log = stderr.map(Log::drain).unwrap_or_default();
+    let client = match tokio::time::timeout(STEP_TIMEOUT, client_info().serve(transport)).await {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!(
+            "MCP initialize over stdio failed: {e}\nserver stderr:\n{}",
+            log.text()
+        ),
+        Err(elapsed) => panic!(
+            "MCP initialize over stdio: {elapsed}\nserver stderr:\n{}",
+            log.text()
+        ),
+    };
+    (client, log)
+}
+
+/// A running `opnsense-mcp serve --transport http` process.
+pub struct HttpServer {
+    /// The process (killed when dropped).
+    pub child: Child,
+    /// `http://127.0.0.1:PORT/mcp`.
+    pub url: String,
+    /// The server's stderr.
+    pub log: Log,
+}
+
+impl HttpServer {
+    /// Starts the server on a free loopback port with [`HTTP_TOKEN`] and waits for its
+    /// `listening on` line.
+    pub async fn start(sim: &Simulator) -> Self {
+        let mut env = server_env(sim);
+        env.push(("OPNSENSE_HTTP_TOKEN".into(), HTTP_TOKEN.into()));
+        env.push(("OPNSENSE_HTTP_HOST".into(), "127.0.0.1".into()));
+        let mut child = server_command(&["serve", "--transport", "http", "--http-port", "0"], &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn opnsense-mcp serve --transport http");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Log::default();
+        let mut lines = BufReader::new(stderr).lines();
+        let wait_for_url = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.push(&line);
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    return Some(rest.trim().to_owned());
+                }
+            }
+            None
+        };
+        let url = match tokio::time::timeout(STEP_TIMEOUT, wait_for_url).await {
+            Ok(Some(url)) => url,
+            Ok(None) => panic!(
+                "the HTTP server exited before listening: {:?}\nstderr:\n{}",
+                child.try_wait(),
+                log.text()
+            ),
+            Err(elapsed) => panic!(
+                "the HTTP server did not report its address ({elapsed}, {STEP_TIMEOUT:?})\nstderr:\n{}",
+                log.text()
+            ),
+        };
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+            "unexpected listening address {url}"
+        );
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.push(&line);
+            }
+        });
+        Self { child, url, log }
+    }
+
+    /// Connects rmcp's streamable HTTP client with the bearer token.
+    pub async fn connect(&self) -> Client {
+        let config =
+            StreamableHttpClientTransportConfig::with_uri(self.url.clone()).auth_header(HTTP_TOKEN);
+        let transport = StreamableHttpClientTransport::from_config(config);
+        match tokio::time::timeout(STEP_TIMEOUT, client_info().serve(transport)).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!(
+                "MCP initialize over HTTP failed: {e}\nserver stderr:\n{}",
+                self.log.text()
+            ),
+            Err(elapsed) => panic!(
+                "MCP initialize over HTTP: {elapsed}\nserver stderr:\n{}",
+                self.log.text()
+            ),
+        }
+    }
+
+    /// Stops the server (SIGKILL; the tests keep no state in it).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(STEP_TIMEOUT, self.child.wait()).await;
+    }
+}
+
+/// Closes a client session, bounded.
+pub async fn close(client: Client) {
+    let _ = tokio::time::timeout(STEP_TIMEOUT, client.cancel()).await;
+}
+
+/// `tools/list` (all pages) as wire JSON.
+pub async fn list_tools(client: &Client) -> Vec<Value> {
+    let tools = tokio::time::timeout(STEP_TIMEOUT, client.list_all_tools())
+        .await
+        .expect("tools/list timed out")
+        .expect("tools/list succeeds");
+    tools
+        .iter()
+        .map(|t| serde_json::to_value(t).expect("tool serialises"))
+        .collect()
+}
+
+/// `tools/call` as wire JSON (`content`, `structuredContent`, `isError`).
+pub async fn call(client: &Client, tool: &str, args: Value) -> Value {
+    let Value::Object(args) = args else {
+        panic!("arguments of {tool} must be a JSON object")
+    };
+    let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
+    let result = tokio::time::timeout(STEP_TIMEOUT, client.call_tool(params))
+        .await
+        .unwrap_or_else(|_| panic!("{tool} timed out"))
+        .unwrap_or_else(|e| panic!("{tool} failed at the protocol level: {e}"));
+    serde_json::to_value(&result).expect("result serialises")
+}
+
+/// Whether a wire call result is an error.
+pub fn is_error(result: &Value) -> bool {
+    result.get("isError").and_then(Value::as_bool) == Some(true)
+}
+
+/// The text blocks of a wire call result, joined.
+pub fn text_of(result: &Value) -> String {
+    result
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The structured content of a successful call, or a panic naming the tool and its text.
+pub fn expect_ok<'a>(tool: &str, result: &'a Value) -> &'a Value {
+    assert!(!is_error(result), "{tool} failed: {}", text_of(result));
+    result
+        .get("structuredContent")
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| panic!("{tool} returned no structured object: {result}"))
+}
+
+/// The text of a failed call, or a panic when the call succeeded.
+pub fn expect_error(tool: &str, result: &Value) -> String {
+    assert!(
+        is_error(result),
+        "{tool} should have failed but returned {result}"
+    );
+    text_of(result)
+}
+
+/// A well-formed uuid no record has.
+pub fn random_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+        return schema;
+    };
+    let Some(pointer) = reference.strip_prefix('#') else {
+        return schema;
+    };
+    root.pointer(pointer).unwrap_or(schema)
+}
+
+/// Whether a property schema says what it holds.
+fn is_typed(root: &Value, schema: &Value) -> bool {
+    let schema = resolve(root, schema);
+    if schema.get("type").is_some() || schema.get("enum").is_some() || schema.get("const").is_some()
+    {
+        return true;
+    }
+    ["anyOf", "oneOf", "allOf"].iter().any(|k| {
+        schema
+            .get(*k)
+            .and_then(Value::as_array)
+            .is_some_and(|alts| !alts.is_empty() && alts.iter().all(|a| is_typed(root, a)))
+    })
+}
+
+/// Walks every schema node: no `additionalProperties: true`, every object either declares
+/// its properties or types its values, every property typed.
+fn check_schema_node(root: &Value, node: &Value, path: &str, problems: &mut Vec<String>) {
+    let Value::Object(map) = node else { return };
+    if map.get("additionalProperties") == Some(&Value::Bool(true)) {
+        problems.push(format!("{path}: additionalProperties is true"));
+    }
+    let is_object = match map.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    if is_object
+        && !map.contains_key("properties")
+        && !map
+            .get("additionalProperties")
+            .is_some_and(|a| a.is_object() || *a == Value::Bool(false))
+    {
+        problems.push(format!("{path}: object without properties"));
+    }
+    if let Some(Value::Object(props)) = map.get("properties") {
+        for (name, prop) in props {
+            if !is_typed(root, prop) {
+                problems.push(format!("{path}.{name}: untyped property {prop}"));
+            }
+        }
+    }
+    for (key, child) in map {
+        let child_path = format!("{path}/{key}");
+        match child {
+            Value::Object(_) => check_schema_node(root, child, &child_path, problems),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check_schema_node(root, item, &format!("{child_path}/{i}"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Checks a `tools/list` answer in wire form and returns the problems found (empty = good):
+/// at least [`MIN_TOOLS`] tools, unique names, each with a description, an object
+/// `inputSchema` with typed `properties` and no open objects, an `outputSchema`, and
+/// annotations with `title`, `readOnlyHint` and `openWorldHint: false`.
+pub fn catalogue_problems(tools: &[Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if tools.len() < MIN_TOOLS {
+        problems.push(format!(
+            "only {} tools listed, expected at least {MIN_TOOLS}",
+            tools.len()
+        ));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for tool in tools {
+        let name = tool
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("<unnamed>");
+        if !names.insert(name.to_owned()) {
+            problems.push(format!("{name}: listed twice"));
+        }
+        if tool
+            .get("description")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            problems.push(format!("{name}: no description"));
+        }
+        match tool.get("inputSchema") {
+            Some(schema @ Value::Object(map)) => {
+                if map.get("type").and_then(Value::as_str) != Some("object") {
+                    problems.push(format!("{name}: inputSchema type is not object"));
+                }
+                // A tool without arguments may use the closed form the MCP spec recommends,
+                // `{"type": "object", "additionalProperties": false}`.
+                let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
+                if !map.get("properties").is_some_and(Value::is_object) && !closed {
+                    problems.push(format!("{name}: inputSchema has no properties"));
+                }
+                check_schema_node(
+                    schema,
+                    schema,
+                    &format!("{name}.inputSchema"),
+                    &mut problems,
+                );
+            }
+            _ => problems.push(format!("{name}: no inputSchema object")),
+        }
+        match tool.get("outputSchema") {
+            Some(Value::Object(map))
+                if map.get("type").and_then(Value::as_str) == Some("object") => {}
+            other => problems.push(format!(
+                "{name}: outputSchema missing or not an object: {other:?}"
+            )),
+        }
+        let annotations = tool.get("annotations").cloned().unwrap_or(Value::Null);
+        if annotations
+            .get("title")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            problems.push(format!("{name}: annotations.title missing"));
+        }
+        if !annotations
+            .get("readOnlyHint")
+            .is_some_and(Value::is_boolean)
+        {
+            problems.push(format!("{name}: annotations.readOnlyHint missing"));
+        }
+        if annotations.get("openWorldHint") != Some(&Value::Bool(false)) {
+            problems.push(format!("{name}: annotations.openWorldHint is not false"));
+        }
+    }
+    for expected in [
+        "system_status",
+        "firewall_rule_list",
+        "firewall_rule_get",
+        "firewall_rule_add",
+        "firewall_rule_update",
+        "firewall_rule_delete",
+        "firewall_rule_apply",
+        "firewall_alias_add",
+        "firewall_alias_apply",
+        "dns_host_override_add",
+        "dns_apply",
+        "route_add",
+        "route_apply",
+        "service_status",
+        "service_stop",
+        "ids_ruleset_list",
+    ] {
+        if !names.contains(expected) {
+            problems.push(format!("tool {expected} is not listed"));
+        }
+    }
+    problems
+}
+
+/// Panics listing every catalogue problem.
+pub fn assert_catalogue(client_name: &str, tools: &[Value]) {
+    let problems = catalogue_problems(tools);
+    assert!(
+        problems.is_empty(),
+        "{client_name}: tools/list has {} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// Checks a `firewall_rule_list` structured result: a page with rows.
+pub fn assert_rule_listing(client_name: &str, structured: &Value) {
+    let rows = structured
+        .get("rows")
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("{client_name}: firewall_rule_list has no rows: {structured}"));
+    assert!(
+        !rows.is_empty(),
+        "{client_name}: firewall_rule_list returned no rows: {structured}"
+    );
+    assert!(
+        structured.get("total").and_then(Value::as_u64).is_some(),
+        "{client_name}: firewall_rule_list has no total: {structured}"
+    );
+}
+
+/// Arguments of a filter rule whose destination is an alias that does not exist: OPNsense
+/// (and the simulator) refuse it with a validation message on `rule.destination_net`.
+pub fn invalid_rule_args() -> Value {
+    json!({"rule": {
+        "action": "pass",
+        "interface": ["lan"],
+        "protocol": "TCP",
+        "destination_net": "not-an-alias",
+        "destination_port": "443",
+        "description": "e2e invalid destination"
+    }})
+}
+
+/// Checks the message of a refused rule names the field.
+pub fn assert_names_destination(client_name: &str, text: &str) {
+    assert!(
+        text.contains("rule.destination_net"),
+        "{client_name}: the validation error should name rule.destination_net: {text}"
+    );
+}
+
+/// Checks an unknown-uuid message says "not found".
+pub fn assert_not_found(client_name: &str, text: &str) {
+    assert!(
+        text.to_lowercase().contains("not found"),
+        "{client_name}: an unknown uuid should give a \"not found\" error: {text}"
+    );
+}
+
+/// Finds a record by a string field in one area of a simulator snapshot.
+pub fn find_by<'a>(records: &'a [Value], field: &str, value: &str) -> Option<&'a Value> {
+    records
+        .iter()
+        .find(|r| r.get(field).and_then(Value::as_str) == Some(value))
+}
+
+/// The common scenario for the rmcp clients (stdio and HTTP): catalogue, a read, a staged
+/// alias made live, an upstream validation failure and an unknown uuid. `tag` keeps record
+/// names unique per run.
+pub async fn rmcp_scenario(client_name: &str, client: &Client, sim: &Simulator, tag: &str) {
+    let info = client.peer_info().expect("server info after initialize");
+    assert_eq!(
+        info.server_info.as_ref().map(|i| i.name.as_str()),
+        Some("opnsense-mcp"),
+        "{client_name}: server name"
+    );
+    assert!(
+        info.capabilities.tools.is_some(),
+        "{client_name}: tools capability"
+    );
+
+    let tools = list_tools(client).await;
+    assert_catalogue(client_name, &tools);
+
+    let listed = call(client, "firewall_rule_list", json!({"row_count": 5})).await;
+    let structured = expect_ok("firewall_rule_list", &listed);
+    assert_rule_listing(client_name, structured);
+    assert!(
+        structured["returned"].as_u64().is_some_and(|n| n <= 5),
+        "{client_name}: row_count=5 not honoured: {structured}"
+    );
+
+    let alias_name = format!("e2e_{tag}");
+    let added = call(
+        client,
+        "firewall_alias_add",
+        json!({"alias": {
+            "name": alias_name,
+            "type": "host",
+            "content": ["10.9.8.7", "10.9.8.8"],
+            "description": format!("e2e {client_name}")
+        }}),
+    )
+    .await;
+    let staged = expect_ok("firewall_alias_add", &added);
+    let uuid = staged["uuid"].as_str().expect("staged uuid").to_owned();
+    assert_eq!(
+        staged["apply_with"], "firewall_alias_apply",
+        "{client_name}"
+    );
+    assert!(
+        sim.staged().find(&uuid).is_some(),
+        "{client_name}: the alias is not staged in the simulator"
+    );
+    assert!(
+        sim.live().find(&uuid).is_none(),
+        "{client_name}: the alias is live before apply"
+    );
+    let applied = call(client, "firewall_alias_apply", json!({})).await;
+    expect_ok("firewall_alias_apply", &applied);
+    let live = sim.live();
+    let record = live
+        .find(&uuid)
+        .unwrap_or_else(|| panic!("{client_name}: the alias is not live after apply"));
+    assert_eq!(record["name"], alias_name.as_str(), "{client_name}");
+
+    let refused = call(client, "firewall_rule_add", invalid_rule_args()).await;
+    let text = expect_error("firewall_rule_add", &refused);
+    assert_names_destination(client_name, &text);
+    assert!(
+        find_by(
+            &sim.staged().filter_rules,
+            "description",
+            "e2e invalid destination"
+        )
+        .is_none(),
+        "{client_name}: the refused rule was stored"
+    );
+
+    let missing = call(client, "firewall_rule_get", json!({"uuid": random_uuid()})).await;
+    let text = expect_error("firewall_rule_get", &missing);
+    assert_not_found(client_name, &text);
+}
+
+/// Runs an external command with a timeout; returns (exit code, stdout, stderr).
+pub async fn run_bounded(mut cmd: Command, timeout: Duration, what: &str) -> (i32, String, String) {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(out)) => (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ),
+        Ok(Err(e)) => panic!("{what} failed: {e}"),
+        Err(elapsed) => panic!("{what} did not finish within {timeout:?} ({elapsed})"),
+    }
+}
+
+/// Finds a program on `PATH`, or panics with a clear message (the test must fail, not skip).
+pub fn require_program(program: &str, hint: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("`{program}` is not on PATH: {hint}"))
+}
+
+/// Parses the last line of `stdout` that is a JSON document (tools print logs before it).
+pub fn last_json(stdout: &str) -> Option<Value> {
+    if let Ok(v) = serde_json::from_str::<Value>(stdout.trim()) {
+        return Some(v);
+    }
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+}
