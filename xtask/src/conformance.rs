@@ -53,7 +53,14 @@ fn start_server(root: &Path) -> Result<(Server, String), String> {
         .map_or_else(|| root.join("target"), std::path::PathBuf::from);
     let bin = target.join("debug").join("opnsense-mcp");
     let mut child = Command::new(&bin)
-        .args(["serve", "--simulator", "--transport", "http", "--http-port", "0"])
+        .args([
+            "serve",
+            "--simulator",
+            "--transport",
+            "http",
+            "--http-port",
+            "0",
+        ])
         .env("RUST_LOG", "warn")
         .env_remove("OPNSENSE_HTTP_TOKEN")
         .stdin(Stdio::null())
@@ -88,7 +95,10 @@ pub fn run(root: &Path) -> Result<(), String> {
         node_bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    eprintln!("$ npx -y {SUITE} server --url {url} --expected-failures {}", baseline.display());
+    eprintln!(
+        "$ npx -y {SUITE} server --url {url} --expected-failures {}",
+        baseline.display()
+    );
     let status = Command::new("npx")
         .args(["-y", SUITE, "server", "--url", &url, "--expected-failures"])
         .arg(&baseline)
@@ -99,6 +109,8 @@ pub fn run(root: &Path) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("conformance suite failed ({status}); see the table above"))
+        Err(format!(
+            "conformance suite failed ({status}); see the table above"
+        ))
     }
 }

@@ -56,7 +56,10 @@ fn run(program: &str, args: &[&str]) -> Result<(), String> {
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
-    run(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), args)
+    run(
+        &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+        args,
+    )
 }
 
 fn ensure_cargo_deny() -> Result<(), String> {
@@ -81,7 +84,14 @@ fn ci() -> Result<(), String> {
     };
     step("fmt", &|| cargo(&["fmt", "--all", "--", "--check"]))?;
     step("clippy", &|| {
-        cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
     })?;
     step("deny", &|| {
         ensure_cargo_deny()?;
@@ -99,11 +109,35 @@ fn ci() -> Result<(), String> {
 
 fn contract() -> Result<(), String> {
     cargo(&[
-        "test", "-p", "e2e", "--test", "contract", "--test", "faults", "--test", "fuzz",
+        "test",
+        "-p",
+        "opnsense-mcp-tools",
+        "--test",
+        "contract",
+        "--test",
+        "faults",
+        "--test",
+        "fuzz",
+        "--",
+        "--nocapture",
     ])
 }
 
 fn bench() -> Result<(), String> {
-    cargo(&["build", "--release", "-p", "opnsense-mcp", "--bin", "opnsense-mcp"])?;
-    cargo(&["run", "--release", "-p", "opnsense-mcp", "--example", "bench"])
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "opnsense-mcp",
+        "--bin",
+        "opnsense-mcp",
+    ])?;
+    cargo(&[
+        "run",
+        "--release",
+        "-p",
+        "opnsense-mcp",
+        "--example",
+        "bench",
+    ])
 }

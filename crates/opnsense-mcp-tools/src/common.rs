@@ -101,6 +101,7 @@ pub struct Listing<T> {
     pub next: Option<String>,
     /// OPNsense's full rows (only with `raw: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<RawObject>>")]
     pub raw: Option<Vec<Value>>,
 }
 
@@ -290,9 +291,14 @@ pub struct Applied {
     pub status: String,
 }
 
+/// OPNsense's JSON for a record, in schemas: any object (keeps output schemas portable; a bare
+/// `true` schema is refused by strict validators).
+pub type RawObject = serde_json::Map<String, Value>;
+
 /// A typed `{}`-argument for tools that take no arguments; rejects unknown ones.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("properties" = {}))]
 pub struct NoParams {}
 
 /// A `raw`-only argument for read tools without other arguments.
@@ -314,6 +320,7 @@ pub struct Item<T> {
     pub item: Option<T>,
     /// OPNsense's full JSON (only with `raw: true`; option fields as `{key: {value, selected}}`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 

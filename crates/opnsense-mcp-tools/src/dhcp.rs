@@ -136,6 +136,7 @@ pub struct DhcpSettingsView {
     pub note: &'static str,
     /// OPNsense's full answer (only with `raw: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 

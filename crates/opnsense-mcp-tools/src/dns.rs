@@ -254,6 +254,7 @@ pub struct DnsSettingsView {
     pub forwards: usize,
     /// OPNsense's full answer (only with `raw: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 

@@ -29,6 +29,7 @@ pub struct InterfaceList {
     pub rows: Vec<InterfaceName>,
     /// OPNsense's full answer (only with `raw: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 
@@ -50,6 +51,7 @@ pub struct InterfaceConfigs {
     pub rows: Vec<InterfaceView>,
     /// OPNsense's full answer (only with `raw: true`; `rows` is then empty).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 

@@ -25,7 +25,6 @@ const SECRET_FRAGMENTS: &[&str] = &[
     "apikeys",
     "shared_key",
     "pre-shared-key",
-    "presharedkey",
     "community",
     "token",
     "bindpw",
@@ -36,7 +35,7 @@ const SECRET_FRAGMENTS: &[&str] = &[
 
 /// Element names that are secret only as a whole word (`prv` of certificates, `key` of WEP
 /// and IPsec pre-shared keys, OpenVPN `tls`).
-const SECRET_NAMES: &[&str] = &["prv", "key", "tls", "pass"];
+const SECRET_NAMES: &[&str] = &["prv", "key", "tls"];
 
 /// True when an element with this (local) name holds a secret.
 pub fn is_secret_element(name: &str) -> bool {

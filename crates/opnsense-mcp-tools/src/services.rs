@@ -46,6 +46,7 @@ pub struct ServiceView {
     pub status: String,
     /// OPNsense's full answer (service_status with `raw: true` only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 

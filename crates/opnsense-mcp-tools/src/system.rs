@@ -25,6 +25,7 @@ pub struct StatusView {
     pub subsystems: Vec<SubsystemView>,
     /// OPNsense's full answer (only with `raw: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 
@@ -61,6 +62,7 @@ pub struct FirmwareView {
     pub updates: usize,
     /// OPNsense's full answer (only with `raw: true`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
 
@@ -149,7 +151,7 @@ impl OpnsenseTools {
         Ok(Json(FirmwareView {
             installed,
             latest,
-            status: fw.status,
+            status: fw.status.map(|s| s.to_string()),
             message: fw.status_msg,
             last_check: fw.last_check,
             updates: fw.upgrade_packages.len(),

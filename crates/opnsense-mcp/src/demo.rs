@@ -25,14 +25,26 @@ pub async fn start_simulator(config: &mut Config) -> Result<Simulator, Failure> 
 
 /// The tour: each step is a tool call a person would make, printed with its compact result.
 const TOUR: &[(&str, &str)] = &[
-    ("Is the firewall healthy?", r#"{"tool":"system_status","args":{}}"#),
-    ("What firmware is it running?", r#"{"tool":"system_firmware_status","args":{}}"#),
-    ("The first rules, compact", r#"{"tool":"firewall_rule_list","args":{"row_count":5}}"#),
+    (
+        "Is the firewall healthy?",
+        r#"{"tool":"system_status","args":{}}"#,
+    ),
+    (
+        "What firmware is it running?",
+        r#"{"tool":"system_firmware_status","args":{}}"#,
+    ),
+    (
+        "The first rules, compact",
+        r#"{"tool":"firewall_rule_list","args":{"row_count":5}}"#,
+    ),
     (
         "Stage an alias for two web servers",
         r#"{"tool":"firewall_alias_add","args":{"alias":{"name":"demo_web","type":"host","content":["192.168.1.20","192.168.1.21"],"description":"Demo web servers"}}}"#,
     ),
-    ("Make the alias live", r#"{"tool":"firewall_alias_apply","args":{}}"#),
+    (
+        "Make the alias live",
+        r#"{"tool":"firewall_alias_apply","args":{}}"#,
+    ),
     (
         "Stage a rule allowing HTTPS from the LAN to them",
         r#"{"tool":"firewall_rule_add","args":{"rule":{"action":"pass","interface":["lan"],"protocol":"TCP","source_net":"lan","destination_net":"demo_web","destination_port":"443","description":"Demo: HTTPS to web servers"}}}"#,
@@ -41,8 +53,14 @@ const TOUR: &[(&str, &str)] = &[
         "A mistake is refused with the field named",
         r#"{"tool":"firewall_rule_add","args":{"rule":{"action":"pass","interface":["lan"],"protocol":"TCP","destination_net":"not-an-alias","destination_port":"443","description":"Demo: bad destination"}}}"#,
     ),
-    ("Apply the staged rules", r#"{"tool":"firewall_rule_apply","args":{}}"#),
-    ("The new rule is there", r#"{"tool":"firewall_rule_list","args":{"search_phrase":"Demo"}}"#),
+    (
+        "Apply the staged rules",
+        r#"{"tool":"firewall_rule_apply","args":{}}"#,
+    ),
+    (
+        "The new rule is there",
+        r#"{"tool":"firewall_rule_list","args":{"search_phrase":"Demo"}}"#,
+    ),
 ];
 
 /// Runs the tour and prints how to connect a real client.
@@ -109,7 +127,11 @@ pub async fn demo(mut config: Config) -> Result<(), Failure> {
         .live()
         .filter_rules
         .iter()
-        .filter(|r| r["description"].as_str().is_some_and(|d| d.starts_with("Demo")))
+        .filter(|r| {
+            r["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Demo"))
+        })
         .count();
     out(&format!(
         "Live filter rules with a Demo description after apply: {live_demo_rules}.\n\n\
@@ -154,4 +176,3 @@ fn out(s: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{s}");
 }
-

@@ -34,5 +34,8 @@ pub fn init(audit: bool) {
         .with_ansi(false)
         .with_target(true)
         .with_filter(general_filter);
-    let _ = tracing_subscriber::registry().with(audit).with(general).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(audit)
+        .with(general)
+        .try_init();
 }

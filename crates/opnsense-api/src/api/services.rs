@@ -14,7 +14,6 @@ macro_rules! service_modules {
         /// A core service with the generic `{module}/service/*` controller in OPNsense 26.1.
         /// Only these can appear in a request path.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
         #[serde(rename_all = "lowercase")]
         pub enum ServiceModule {
             $( $(#[$doc])* $variant, )+
@@ -27,6 +26,17 @@ macro_rules! service_modules {
             /// The URL module name.
             pub fn as_str(self) -> &'static str {
                 match self { $( Self::$variant => $name, )+ }
+            }
+        }
+
+        // A plain string enum: the most portable schema for MCP clients.
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for ServiceModule {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "ServiceModule".into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "enum": [$($name),+] })
             }
         }
 
