@@ -2,35 +2,10 @@
 
 mod common;
 
-use common::{Harness, harness, is_error, structured, text};
-use serde_json::{Value, json};
+use common::{harness, is_error, structured, text};
+use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, Request, ResponseTemplate};
-
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/../opnsense-api/tests/fixtures/dhcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).expect(&file)).expect("json")
-}
-
-/// Matches requests without a body.
-struct NoBody;
-
-impl wiremock::Match for NoBody {
-    fn matches(&self, r: &Request) -> bool {
-        r.body.is_empty()
-    }
-}
-
-async fn nothing_sent(h: &Harness) -> bool {
-    h.upstream
-        .received_requests()
-        .await
-        .expect("recorded")
-        .is_empty()
-}
+use wiremock::{Mock, ResponseTemplate};
 
 #[tokio::test]
 async fn leases_are_compact() {
@@ -40,7 +15,10 @@ async fn leases_are_compact() {
         .and(body_json(
             json!({"current": 1, "rowCount": 100, "searchPhrase": ""}),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("kea_leases4_search.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dhcp", "kea_leases4_search.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -58,7 +36,7 @@ async fn leases_are_compact() {
 #[tokio::test]
 async fn leases_filter_by_interface_and_ignore_inactive() {
     let h = harness().await;
-    let body = fixture("kea_leases4_search.json");
+    let body = common::fixture("dhcp", "kea_leases4_search.json");
     Mock::given(method("POST"))
         .and(path("/api/kea/leases4/search"))
         .and(body_json(json!({
@@ -100,7 +78,7 @@ async fn lease_list_refuses_bad_input_before_any_request() {
         assert!(is_error(&r));
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert!(nothing_sent(&h).await);
+    assert!(h.nothing_sent().await);
 }
 
 #[tokio::test]
@@ -108,8 +86,11 @@ async fn settings_are_compact() {
     let h = harness().await;
     Mock::given(method("GET"))
         .and(path("/api/kea/dhcpv4/get"))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("kea_dhcpv4_get.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dhcp", "kea_dhcpv4_get.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -132,7 +113,7 @@ async fn settings_are_compact() {
 #[tokio::test]
 async fn settings_raw_returns_opnsense_json() {
     let h = harness().await;
-    let body = fixture("kea_dhcpv4_get.json");
+    let body = common::fixture("dhcp", "kea_dhcpv4_get.json");
     Mock::given(method("GET"))
         .and(path("/api/kea/dhcpv4/get"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
@@ -149,7 +130,7 @@ async fn settings_raw_returns_opnsense_json() {
 #[tokio::test]
 async fn reservations_show_the_subnet_cidr() {
     let h = harness().await;
-    let mut body = fixture("kea_dhcpv4_searchReservation.json");
+    let mut body = common::fixture("dhcp", "kea_dhcpv4_searchReservation.json");
     body["rows"].as_array_mut().expect("rows").push(json!({
         "uuid": "1d8c2b3f-4e5a-4b6c-9d0e-1f2a3b4c5d6e",
         "subnet": "9a8b7c6d-5e4f-4321-8765-43210fedcba9",
@@ -183,7 +164,7 @@ async fn reservations_show_the_subnet_cidr() {
 #[tokio::test]
 async fn reservations_raw_and_bad_paging() {
     let h = harness().await;
-    let body = fixture("kea_dhcpv4_searchReservation.json");
+    let body = common::fixture("dhcp", "kea_dhcpv4_searchReservation.json");
     Mock::given(method("POST"))
         .and(path("/api/kea/dhcpv4/searchReservation"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))

@@ -2,45 +2,22 @@
 
 mod common;
 
-use common::{Harness, harness, is_error, structured, text};
-use serde_json::{Value, json};
+use common::{harness, is_error, structured, text};
+use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, Request, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 const UUID: &str = "3f2e1d0c-9b8a-4766-8554-433221100fed";
-
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/../opnsense-api/tests/fixtures/dns/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).expect(&file)).expect("json")
-}
-
-/// Matches requests without a body.
-struct NoBody;
-
-impl wiremock::Match for NoBody {
-    fn matches(&self, r: &Request) -> bool {
-        r.body.is_empty()
-    }
-}
-
-async fn nothing_sent(h: &Harness) -> bool {
-    h.upstream
-        .received_requests()
-        .await
-        .expect("recorded")
-        .is_empty()
-}
 
 #[tokio::test]
 async fn settings_are_compact_with_counts() {
     let h = harness().await;
     Mock::given(method("GET"))
         .and(path("/api/unbound/settings/get"))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("settings_get.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("dns", "settings_get.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -58,7 +35,7 @@ async fn settings_are_compact_with_counts() {
 #[tokio::test]
 async fn settings_raw_returns_the_whole_model() {
     let h = harness().await;
-    let body = fixture("settings_get.json");
+    let body = common::fixture("dns", "settings_get.json");
     Mock::given(method("GET"))
         .and(path("/api/unbound/settings/get"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
@@ -73,7 +50,7 @@ async fn settings_raw_returns_the_whole_model() {
 #[tokio::test]
 async fn host_overrides_are_compact() {
     let h = harness().await;
-    let mut body = fixture("searchHostOverride.json");
+    let mut body = common::fixture("dns", "searchHostOverride.json");
     body["rows"].as_array_mut().expect("rows").push(json!({
         "uuid": "4a3f2e1d-0c9b-4877-9665-544332211000", "enabled": "0", "hostname": "",
         "domain": "example.lan", "rr": "MX", "mxprio": "10", "mx": "mail.example.lan",
@@ -104,7 +81,7 @@ async fn host_overrides_are_compact() {
 #[tokio::test]
 async fn host_override_list_raw() {
     let h = harness().await;
-    let body = fixture("searchHostOverride.json");
+    let body = common::fixture("dns", "searchHostOverride.json");
     Mock::given(method("POST"))
         .and(path("/api/unbound/settings/searchHostOverride"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
@@ -124,7 +101,10 @@ async fn add_a_record() {
             "hostname": "nas", "domain": "example.lan", "rr": "A", "server": "192.168.1.50",
             "description": "NAS", "enabled": "1"
         }})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("addHostOverride.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "addHostOverride.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -139,7 +119,10 @@ async fn add_a_record() {
     let v = structured(&r);
     assert_eq!(v["result"], "added");
     assert_eq!(v["apply_with"], "dns_apply");
-    assert_eq!(v["uuid"], fixture("addHostOverride.json")["uuid"]);
+    assert_eq!(
+        v["uuid"],
+        common::fixture("dns", "addHostOverride.json")["uuid"]
+    );
 }
 
 #[tokio::test]
@@ -151,7 +134,10 @@ async fn add_mx_record_defaults_nothing() {
             "domain": "example.lan", "rr": "MX", "mx": "mail.example.lan", "mxprio": "10",
             "ttl": "3600"
         }})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("addHostOverride.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "addHostOverride.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -216,7 +202,7 @@ async fn add_refuses_bad_input_before_any_request() {
         assert!(is_error(&r));
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert!(nothing_sent(&h).await);
+    assert!(h.nothing_sent().await);
 }
 
 #[tokio::test]
@@ -225,7 +211,8 @@ async fn validation_failure_names_the_field() {
     Mock::given(method("POST"))
         .and(path("/api/unbound/settings/addHostOverride"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(fixture("addHostOverride_failed.json")),
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "addHostOverride_failed.json")),
         )
         .mount(&h.upstream)
         .await;
@@ -250,7 +237,10 @@ async fn update_sends_only_the_given_fields() {
         .and(path(format!(
             "/api/unbound/settings/getHostOverride/{UUID}"
         )))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("getHostOverride.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "getHostOverride.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -259,7 +249,10 @@ async fn update_sends_only_the_given_fields() {
             "/api/unbound/settings/setHostOverride/{UUID}"
         )))
         .and(body_json(json!({"host": {"server": "192.168.1.60"}})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("setHostOverride.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "setHostOverride.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -290,7 +283,10 @@ async fn update_of_unknown_uuid_is_not_found_and_sends_no_set() {
         .and(path(format!(
             "/api/unbound/settings/setHostOverride/{UUID}"
         )))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("setHostOverride.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "setHostOverride.json")),
+        )
         .expect(0)
         .mount(&h.upstream)
         .await;
@@ -338,7 +334,7 @@ async fn update_and_delete_refuse_bad_input_before_any_request() {
         assert!(is_error(&r), "{tool}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert!(nothing_sent(&h).await);
+    assert!(h.nothing_sent().await);
 }
 
 #[tokio::test]
@@ -348,8 +344,11 @@ async fn delete_is_a_bodyless_post() {
         .and(path(format!(
             "/api/unbound/settings/delHostOverride/{UUID}"
         )))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("delHostOverride.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "delHostOverride.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -368,8 +367,11 @@ async fn apply_reconfigures_unbound() {
     let h = harness().await;
     Mock::given(method("POST"))
         .and(path("/api/unbound/service/reconfigure"))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("service_reconfigure.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("dns", "service_reconfigure.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Harness, harness, is_error, structured, text};
+use common::{harness, is_error, structured, text};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -17,27 +17,6 @@ fn alias_row(uuid: &str, name: &str, kind: &str, content: &str) -> Value {
         "categories": "", "current_items": "", "last_updated": "", "description": "",
         "categories_uuid": []
     })
-}
-
-async fn assert_nothing_sent(h: &Harness) {
-    let received = h.upstream.received_requests().await.expect("recorded");
-    assert!(received.is_empty(), "unexpected requests: {received:?}");
-}
-
-/// The single request the upstream received: a body-less POST to `expected_path`.
-async fn assert_bodyless_post(h: &Harness, expected_path: &str) {
-    let received = h.upstream.received_requests().await.expect("recorded");
-    assert_eq!(received.len(), 1, "{received:?}");
-    let req = &received[0];
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url.path(), expected_path);
-    assert!(req.body.is_empty(), "body: {:?}", req.body);
-    assert!(
-        req.headers
-            .get("content-type")
-            .is_none_or(|v| !v.to_str().unwrap_or_default().contains("json")),
-        "a body-less POST must not claim JSON"
-    );
 }
 
 #[tokio::test]
@@ -165,7 +144,7 @@ async fn get_uuid_refuses_bad_names_before_any_request() {
         assert!(is_error(&r), "{args}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -281,7 +260,7 @@ async fn add_refuses_bad_input_before_any_request() {
         assert!(is_error(&r), "{args}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -406,7 +385,7 @@ async fn update_refuses_bad_input_before_any_request() {
         assert!(is_error(&r), "{args}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -424,7 +403,8 @@ async fn delete_posts_without_body() {
         structured(&r),
         json!({"result": "deleted", "uuid": UUID, "apply_with": "firewall_alias_apply"})
     );
-    assert_bodyless_post(&h, &format!("/api/firewall/alias/del_item/{UUID}")).await;
+    h.assert_bodyless_post(&format!("/api/firewall/alias/del_item/{UUID}"))
+        .await;
 }
 
 #[tokio::test]
@@ -473,7 +453,7 @@ async fn delete_refuses_path_traversal_and_builtin_names() {
         assert!(is_error(&r), "{uuid}");
         assert!(text(&r).contains("uuid"), "{}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -491,7 +471,8 @@ async fn apply_reconfigures_without_body() {
         structured(&r),
         json!({"action": "firewall aliases applied", "status": "ok"})
     );
-    assert_bodyless_post(&h, "/api/firewall/alias/reconfigure").await;
+    h.assert_bodyless_post("/api/firewall/alias/reconfigure")
+        .await;
 }
 
 #[tokio::test]

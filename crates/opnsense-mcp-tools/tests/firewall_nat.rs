@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Harness, harness, is_error, structured, text};
+use common::{harness, is_error, structured, text};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -43,27 +43,6 @@ fn any_forward_row() -> Value {
         "destination.network": "wanip", "destination.port": "", "destination.not": "0",
         "target": "192.168.1.20", "local-port": "", "log": "0", "descr": ""
     })
-}
-
-async fn assert_nothing_sent(h: &Harness) {
-    let received = h.upstream.received_requests().await.expect("recorded");
-    assert!(received.is_empty(), "unexpected requests: {received:?}");
-}
-
-/// The single request the upstream received: a body-less POST to `expected_path`.
-async fn assert_bodyless_post(h: &Harness, expected_path: &str) {
-    let received = h.upstream.received_requests().await.expect("recorded");
-    assert_eq!(received.len(), 1, "{received:?}");
-    let req = &received[0];
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url.path(), expected_path);
-    assert!(req.body.is_empty(), "body: {:?}", req.body);
-    assert!(
-        req.headers
-            .get("content-type")
-            .is_none_or(|v| !v.to_str().unwrap_or_default().contains("json")),
-        "a body-less POST must not claim JSON"
-    );
 }
 
 #[tokio::test]
@@ -146,7 +125,7 @@ async fn list_refuses_bad_paging_before_any_request() {
         assert!(is_error(&r), "{args}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -266,7 +245,7 @@ async fn add_refuses_bad_input_before_any_request() {
         assert!(is_error(&r), "{args}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -398,7 +377,7 @@ async fn update_refuses_bad_input_before_any_request() {
         assert!(is_error(&r), "{args}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -416,7 +395,8 @@ async fn delete_posts_without_body() {
         structured(&r),
         json!({"result": "deleted", "uuid": UUID, "apply_with": "firewall_nat_apply"})
     );
-    assert_bodyless_post(&h, &format!("/api/firewall/d_nat/del_rule/{UUID}")).await;
+    h.assert_bodyless_post(&format!("/api/firewall/d_nat/del_rule/{UUID}"))
+        .await;
 }
 
 #[tokio::test]
@@ -446,7 +426,7 @@ async fn delete_refuses_lockout_ids_and_path_traversal() {
         assert!(is_error(&r), "{uuid}");
         assert!(text(&r).contains("uuid"), "{}", text(&r));
     }
-    assert_nothing_sent(&h).await;
+    h.assert_nothing_sent().await;
 }
 
 #[tokio::test]
@@ -464,7 +444,7 @@ async fn apply_posts_without_body() {
         structured(&r),
         json!({"action": "port forwards applied", "status": "OK"})
     );
-    assert_bodyless_post(&h, "/api/firewall/d_nat/apply").await;
+    h.assert_bodyless_post("/api/firewall/d_nat/apply").await;
 }
 
 #[tokio::test]

@@ -3,17 +3,9 @@
 mod common;
 
 use common::{harness, is_error, structured, text};
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
-
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/../opnsense-api/tests/fixtures/ids/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).expect(&file)).expect("json")
-}
 
 #[tokio::test]
 async fn rulesets_are_compact() {
@@ -23,7 +15,9 @@ async fn rulesets_are_compact() {
         .and(body_json(
             json!({"current": 1, "rowCount": 100, "searchPhrase": ""}),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("listRulesets.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("ids", "listRulesets.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -43,7 +37,7 @@ async fn rulesets_are_compact() {
 #[tokio::test]
 async fn rulesets_raw_and_paging() {
     let h = harness().await;
-    let body = fixture("listRulesets.json");
+    let body = common::fixture("ids", "listRulesets.json");
     Mock::given(method("POST"))
         .and(path("/api/ids/settings/listRulesets"))
         .and(body_json(

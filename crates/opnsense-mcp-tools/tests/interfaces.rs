@@ -5,41 +5,16 @@ mod common;
 use common::{Harness, harness, is_error, structured, text};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, ResponseTemplate};
-
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/../opnsense-api/tests/fixtures/interfaces/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).expect(&file)).expect("json")
-}
-
-/// Matches requests without a body.
-struct NoBody;
-
-impl wiremock::Match for NoBody {
-    fn matches(&self, r: &Request) -> bool {
-        r.body.is_empty()
-    }
-}
+use wiremock::{Mock, ResponseTemplate};
 
 async fn serve_get(h: &Harness, endpoint: &str, body: Value, times: u64) {
     Mock::given(method("GET"))
         .and(path(format!("/api/diagnostics/interface/{endpoint}")))
-        .and(NoBody)
+        .and(common::NoBody)
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
         .expect(times)
         .mount(&h.upstream)
         .await;
-}
-
-async fn nothing_sent(h: &Harness) -> bool {
-    h.upstream
-        .received_requests()
-        .await
-        .expect("recorded")
-        .is_empty()
 }
 
 #[tokio::test]
@@ -48,7 +23,7 @@ async fn list_gives_device_and_description_rows() {
     serve_get(
         &h,
         "getInterfaceNames",
-        fixture("getInterfaceNames.json"),
+        common::fixture("interfaces", "getInterfaceNames.json"),
         1,
     )
     .await;
@@ -79,14 +54,14 @@ async fn config_is_compact_with_descriptions() {
     serve_get(
         &h,
         "getInterfaceConfig",
-        fixture("getInterfaceConfig.json"),
+        common::fixture("interfaces", "getInterfaceConfig.json"),
         1,
     )
     .await;
     serve_get(
         &h,
         "getInterfaceNames",
-        fixture("getInterfaceNames.json"),
+        common::fixture("interfaces", "getInterfaceNames.json"),
         1,
     )
     .await;
@@ -107,7 +82,7 @@ async fn config_is_compact_with_descriptions() {
 #[tokio::test]
 async fn config_raw_returns_opnsense_json_only() {
     let h = harness().await;
-    let body = fixture("getInterfaceConfig.json");
+    let body = common::fixture("interfaces", "getInterfaceConfig.json");
     serve_get(&h, "getInterfaceConfig", body.clone(), 1).await;
     serve_get(&h, "getInterfaceNames", json!({}), 0).await;
     let r = h.call("interface_config", json!({"raw": true})).await;
@@ -121,7 +96,13 @@ async fn config_raw_returns_opnsense_json_only() {
 #[tokio::test]
 async fn arp_rows_are_compact_and_paged_locally() {
     let h = harness().await;
-    serve_get(&h, "getArp", fixture("getArp.json"), 2).await;
+    serve_get(
+        &h,
+        "getArp",
+        common::fixture("interfaces", "getArp.json"),
+        2,
+    )
+    .await;
     let r = h.call("interface_arp_table", json!({"row_count": 1})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(
@@ -144,7 +125,7 @@ async fn arp_rows_are_compact_and_paged_locally() {
 #[tokio::test]
 async fn arp_search_phrase_and_raw() {
     let h = harness().await;
-    let body = fixture("getArp.json");
+    let body = common::fixture("interfaces", "getArp.json");
     serve_get(&h, "getArp", body.clone(), 1).await;
     let r = h
         .call(
@@ -161,7 +142,13 @@ async fn arp_search_phrase_and_raw() {
 #[tokio::test]
 async fn ndp_rows_are_compact() {
     let h = harness().await;
-    serve_get(&h, "getNdp", fixture("getNdp.json"), 1).await;
+    serve_get(
+        &h,
+        "getNdp",
+        common::fixture("interfaces", "getNdp.json"),
+        1,
+    )
+    .await;
     let r = h.call("interface_ndp_table", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     let v = structured(&r);
@@ -192,7 +179,7 @@ async fn bad_arguments_are_refused_before_any_request() {
         assert!(is_error(&r), "{tool}");
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert!(nothing_sent(&h).await);
+    assert!(h.nothing_sent().await);
 }
 
 #[tokio::test]

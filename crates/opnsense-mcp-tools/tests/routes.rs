@@ -5,36 +5,11 @@ mod common;
 use common::{Harness, harness, is_error, structured, text};
 use opnsense_mcp_tools::{OpnsenseTools, ToolOptions};
 use rmcp::ServiceExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const UUID: &str = "5b1f0e6a-8c3d-4f3e-9a51-0d2c7e4b9a10";
-
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/../opnsense-api/tests/fixtures/routes/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).expect(&file)).expect("json")
-}
-
-/// Matches requests without a body.
-struct NoBody;
-
-impl wiremock::Match for NoBody {
-    fn matches(&self, r: &Request) -> bool {
-        r.body.is_empty()
-    }
-}
-
-async fn nothing_sent(h: &Harness) -> bool {
-    h.upstream
-        .received_requests()
-        .await
-        .expect("recorded")
-        .is_empty()
-}
 
 /// A harness whose SDK client believes the firewall runs `version`.
 async fn harness_on(version: opnsense_api::FirmwareVersion) -> Harness {
@@ -59,7 +34,7 @@ async fn harness_on(version: opnsense_api::FirmwareVersion) -> Harness {
 #[tokio::test]
 async fn list_is_compact_and_reads_either_flag() {
     let h = harness().await;
-    let mut body = fixture("searchroute.json");
+    let mut body = common::fixture("routes", "searchroute.json");
     body["rows"].as_array_mut().expect("rows").push(json!({
         "uuid": "6c2e1f7b-9d4e-4a4f-8b62-1e3d8f5c0b21", "network": "2001:db8::/48",
         "gateway": "Null6", "descr": "", "disabled": "1"
@@ -90,7 +65,7 @@ async fn list_is_compact_and_reads_either_flag() {
 #[tokio::test]
 async fn list_raw_and_paging_arguments() {
     let h = harness().await;
-    let body = fixture("searchroute.json");
+    let body = common::fixture("routes", "searchroute.json");
     Mock::given(method("POST"))
         .and(path("/api/routes/routes/searchroute"))
         .and(body_json(
@@ -120,7 +95,9 @@ async fn add_sends_descr_and_enabled() {
         .and(body_json(json!({"route": {
             "network": "10.20.0.0/16", "gateway": "WAN_GW", "descr": "Branch office", "enabled": "1"
         }})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("addroute.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "addroute.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -146,7 +123,9 @@ async fn add_on_older_firmware_sends_disabled() {
         .and(body_json(json!({"route": {
             "network": "10.20.0.0/16", "gateway": "WAN_GW", "disabled": "1"
         }})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("addroute.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "addroute.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -198,7 +177,7 @@ async fn add_refuses_bad_input_before_any_request() {
         assert!(is_error(&r));
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert!(nothing_sent(&h).await);
+    assert!(h.nothing_sent().await);
 }
 
 #[tokio::test]
@@ -206,7 +185,10 @@ async fn validation_failure_names_the_field() {
     let h = harness().await;
     Mock::given(method("POST"))
         .and(path("/api/routes/routes/addroute"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("addroute_failed.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("routes", "addroute_failed.json")),
+        )
         .mount(&h.upstream)
         .await;
     let r = h
@@ -228,7 +210,9 @@ async fn update_sends_only_the_given_fields() {
     let h = harness().await;
     Mock::given(method("GET"))
         .and(path(format!("/api/routes/routes/getroute/{UUID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("getroute.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "getroute.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -237,7 +221,9 @@ async fn update_sends_only_the_given_fields() {
         .and(body_json(
             json!({"route": {"descr": "Head office", "enabled": "0"}}),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("setroute.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "setroute.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -264,7 +250,9 @@ async fn update_of_unknown_uuid_is_not_found_and_sends_no_set() {
         .await;
     Mock::given(method("POST"))
         .and(path(format!("/api/routes/routes/setroute/{UUID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("setroute.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "setroute.json")),
+        )
         .expect(0)
         .mount(&h.upstream)
         .await;
@@ -302,7 +290,7 @@ async fn update_refuses_bad_input_before_any_request() {
         assert!(is_error(&r));
         assert!(text(&r).contains(needle), "{needle}: {}", text(&r));
     }
-    assert!(nothing_sent(&h).await);
+    assert!(h.nothing_sent().await);
 }
 
 #[tokio::test]
@@ -310,8 +298,10 @@ async fn delete_is_a_bodyless_post() {
     let h = harness().await;
     Mock::given(method("POST"))
         .and(path(format!("/api/routes/routes/delroute/{UUID}")))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("delroute.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "delroute.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -341,8 +331,10 @@ async fn apply_reconfigures() {
     let h = harness().await;
     Mock::given(method("POST"))
         .and(path("/api/routes/routes/reconfigure"))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("reconfigure.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(common::fixture("routes", "reconfigure.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;

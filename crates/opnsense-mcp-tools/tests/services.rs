@@ -3,34 +3,20 @@
 mod common;
 
 use common::{harness, is_error, structured, text};
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, ResponseTemplate};
-
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/../opnsense-api/tests/fixtures/services/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).expect(&file)).expect("json")
-}
-
-/// Matches requests without a body.
-struct NoBody;
-
-impl wiremock::Match for NoBody {
-    fn matches(&self, r: &Request) -> bool {
-        r.body.is_empty()
-    }
-}
+use wiremock::{Mock, ResponseTemplate};
 
 #[tokio::test]
 async fn status_reads_the_state() {
     let h = harness().await;
     Mock::given(method("GET"))
         .and(path("/api/unbound/service/status"))
-        .and(NoBody)
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("service_status.json")))
+        .and(common::NoBody)
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(common::fixture("services", "service_status.json")),
+        )
         .expect(1)
         .mount(&h.upstream)
         .await;
@@ -45,7 +31,7 @@ async fn status_reads_the_state() {
 #[tokio::test]
 async fn status_raw_returns_opnsense_json() {
     let h = harness().await;
-    let body = fixture("service_status.json");
+    let body = common::fixture("services", "service_status.json");
     Mock::given(method("GET"))
         .and(path("/api/kea/service/status"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
@@ -77,8 +63,10 @@ async fn start_stop_restart_are_bodyless_posts() {
     ] {
         Mock::given(method("POST"))
             .and(path(format!("/api/{module}/service/{action}")))
-            .and(NoBody)
-            .respond_with(ResponseTemplate::new(200).set_body_json(fixture(file)))
+            .and(common::NoBody)
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(common::fixture("services", file)),
+            )
             .expect(1)
             .mount(&h.upstream)
             .await;
@@ -111,7 +99,9 @@ async fn unknown_endpoint_is_an_error() {
     let h = harness().await;
     Mock::given(method("POST"))
         .and(path("/api/ipsec/service/restart"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(fixture("error_404.json")))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(common::fixture("services", "error_404.json")),
+        )
         .mount(&h.upstream)
         .await;
     let r = h.call("service_restart", json!({"module": "ipsec"})).await;

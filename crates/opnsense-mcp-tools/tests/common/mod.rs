@@ -74,3 +74,53 @@ pub fn text(r: &CallToolResult) -> String {
 pub fn is_error(r: &CallToolResult) -> bool {
     r.is_error == Some(true)
 }
+
+/// Reads `crates/opnsense-api/tests/fixtures/<area>/<name>` (OPNsense's answers) as JSON.
+pub fn fixture(area: &str, name: &str) -> Value {
+    let file = format!(
+        "{}/../opnsense-api/tests/fixtures/{area}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Matches a request with no body and no Content-Type (OPNsense answers 400 to an empty JSON body).
+pub struct NoBody;
+
+impl wiremock::Match for NoBody {
+    fn matches(&self, r: &wiremock::Request) -> bool {
+        r.body.is_empty() && !r.headers.contains_key("content-type")
+    }
+}
+
+impl Harness {
+    /// True when the upstream received no request at all.
+    pub async fn nothing_sent(&self) -> bool {
+        self.upstream
+            .received_requests()
+            .await
+            .expect("recorded")
+            .is_empty()
+    }
+
+    /// Fails unless the upstream received no request at all.
+    pub async fn assert_nothing_sent(&self) {
+        let received = self.upstream.received_requests().await.expect("recorded");
+        assert!(received.is_empty(), "unexpected requests: {received:?}");
+    }
+
+    /// Fails unless the upstream received exactly one body-less POST to `expected_path`.
+    pub async fn assert_bodyless_post(&self, expected_path: &str) {
+        let received = self.upstream.received_requests().await.expect("recorded");
+        assert_eq!(received.len(), 1, "{received:?}");
+        let req = &received[0];
+        assert_eq!(req.method.as_str(), "POST");
+        assert_eq!(req.url.path(), expected_path);
+        assert!(req.body.is_empty(), "body: {:?}", req.body);
+        assert!(
+            !req.headers.contains_key("content-type"),
+            "a body-less POST must not carry a Content-Type"
+        );
+    }
+}
