@@ -190,8 +190,8 @@ impl SearchQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchPage<T> {
-    /// Rows matching the search (all pages).
-    #[serde(default)]
+    /// Rows matching the search (all pages). Required, like `rows`: an answer without them
+    /// (`{"result":"failed"}`, an error envelope) is not an empty page.
     pub total: u64,
     /// Rows on this page.
     #[serde(default)]
@@ -200,7 +200,6 @@ pub struct SearchPage<T> {
     #[serde(default)]
     pub current: i64,
     /// The rows.
-    #[serde(default = "Vec::new")]
     pub rows: Vec<T>,
     /// Anything else the endpoint returned (e.g. Kea's `interfaces` map).
     #[serde(flatten)]

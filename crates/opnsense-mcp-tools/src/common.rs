@@ -75,7 +75,7 @@ impl ListParams {
             }
         };
         let phrase = self.search_phrase.clone().unwrap_or_default();
-        if phrase.len() > 256 || phrase.chars().any(char::is_control) {
+        if phrase.chars().count() > 256 || phrase.chars().any(char::is_control) {
             return Err(ToolError::invalid(
                 "search_phrase",
                 "must be at most 256 characters without control characters",
@@ -122,14 +122,18 @@ impl<T> Listing<T> {
         };
         let returned = raw_rows.as_ref().map_or(rows.len(), Vec::len);
         let per_page = u64::from(q.row_count.unwrap_or(MAX_ROW_COUNT));
-        let seen = u64::from(q.current.saturating_sub(1)) * per_page + per_page;
-        let next = (seen < total).then(|| {
-            format!(
-                "{} more rows: call again with current = {}",
-                total - seen,
-                q.current + 1
-            )
-        });
+        let seen = u64::from(q.current).saturating_mul(per_page);
+        // No hint past the last page number a caller can ask for.
+        let next = q
+            .current
+            .checked_add(1)
+            .filter(|_| seen < total)
+            .map(|page| {
+                format!(
+                    "{} more rows: call again with current = {page}",
+                    total - seen
+                )
+            });
         Self {
             total,
             returned,
@@ -272,6 +276,22 @@ pub struct Staged {
 }
 
 impl Staged {
+    /// An add OPNsense saved; it always names the new record, and a missing uuid is reported
+    /// rather than shown as an empty id.
+    pub fn added(
+        saved: opnsense_api::Saved,
+        apply_with: &'static str,
+        list_with: &str,
+    ) -> Result<Self, ToolError> {
+        match saved.uuid {
+            Some(uuid) if !uuid.is_empty() => Ok(Self::new("added", uuid, apply_with)),
+            _ => Err(ToolError::message(format!(
+                "OPNsense saved the record but did not return its uuid; find it with {list_with} \
+                 (the change is staged: {apply_with} makes it live)"
+            ))),
+        }
+    }
+
     /// A staged change for `uuid`, applied by `apply_with`.
     pub fn new(result: &'static str, uuid: impl Into<String>, apply_with: &'static str) -> Self {
         Self {

@@ -379,11 +379,7 @@ impl OpnsenseTools {
     ) -> Result<Json<Staged>, ToolError> {
         let host = p.host.check()?.into_model(true)?;
         let saved = self.client.unbound().add_host_override(&host).await?;
-        Ok(Json(Staged::new(
-            "added",
-            saved.uuid.unwrap_or_default(),
-            APPLY,
-        )))
+        Ok(Json(Staged::added(saved, APPLY, "dns_host_override_list")?))
     }
 
     /// Change fields of an Unbound DNS host override (only those given). Staged: it takes

@@ -359,11 +359,7 @@ impl OpnsenseTools {
     ) -> Result<Json<Staged>, ToolError> {
         let alias = p.alias.check()?.into_model()?;
         let saved = self.client.firewall().alias().add(&alias).await?;
-        Ok(Json(Staged::new(
-            "added",
-            saved.uuid.unwrap_or_default(),
-            APPLY,
-        )))
+        Ok(Json(Staged::added(saved, APPLY, "firewall_alias_list")?))
     }
 
     /// Change fields of a firewall alias (only those given; `content` replaces the whole

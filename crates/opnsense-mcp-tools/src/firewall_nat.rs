@@ -332,11 +332,7 @@ impl OpnsenseTools {
     ) -> Result<Json<Staged>, ToolError> {
         let rule = p.rule.check()?.into_model()?;
         let saved = self.client.firewall().d_nat().add(&rule).await?;
-        Ok(Json(Staged::new(
-            "added",
-            saved.uuid.unwrap_or_default(),
-            APPLY,
-        )))
+        Ok(Json(Staged::added(saved, APPLY, "firewall_nat_list")?))
     }
 
     /// Change fields of a port forward (only those given). Staged: it takes effect after

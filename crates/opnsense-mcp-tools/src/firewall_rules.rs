@@ -251,11 +251,7 @@ impl OpnsenseTools {
     ) -> Result<Json<Staged>, ToolError> {
         let rule = p.rule.check()?.into_model()?;
         let saved = self.client.firewall().filter().add(&rule).await?;
-        Ok(Json(Staged::new(
-            "added",
-            saved.uuid.unwrap_or_default(),
-            APPLY,
-        )))
+        Ok(Json(Staged::added(saved, APPLY, "firewall_rule_list")?))
     }
 
     /// Change fields of a firewall filter rule (only those given). Staged: it takes effect

@@ -206,11 +206,7 @@ impl OpnsenseTools {
     ) -> Result<Json<Staged>, ToolError> {
         let route = p.route.check()?.into_model()?;
         let saved = self.client.routes().add(&route).await?;
-        Ok(Json(Staged::new(
-            "added",
-            saved.uuid.unwrap_or_default(),
-            APPLY,
-        )))
+        Ok(Json(Staged::added(saved, APPLY, "route_list")?))
     }
 
     /// Change fields of a static route (only those given). Staged: it takes effect after

@@ -34,7 +34,7 @@ async fn every_secret_kind_is_redacted_and_counted() {
         "{out}"
     );
     let leaked: Vec<&str> = out
-        .split(|c: char| c == '<' || c == '>')
+        .split(['<', '>'])
         .filter(|s| s.contains("SECRET-"))
         .collect();
     assert!(leaked.is_empty(), "secrets left in the output: {leaked:?}");

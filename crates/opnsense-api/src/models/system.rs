@@ -46,8 +46,7 @@ where
 /// `core/system/status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SystemStatus {
-    /// `metadata.system` and translations.
-    #[serde(default)]
+    /// `metadata.system` and translations (always sent; its absence means this is not a status).
     pub metadata: StatusMetadata,
     /// Subsystems with something to report, keyed by short name (`crashreporter`, `diskspace`,
     /// ...). OPNsense leaves the key out when all is well; empty then.

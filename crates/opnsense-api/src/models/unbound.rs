@@ -152,8 +152,8 @@ fn children<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<HostOverride>,
 /// `unbound/settings/get`: the whole resolver model, kept as JSON under `unbound`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnboundSettings {
-    /// The model (`general`, `advanced`, `acls`, `dnsbl`, `forwarding`, `hosts`, ...).
-    #[serde(default)]
+    /// The model (`general`, `advanced`, `acls`, `dnsbl`, `forwarding`, `hosts`, ...); required
+    /// (a POST to `get`, or an error, answers without it).
     pub unbound: Value,
     /// Anything else.
     #[serde(flatten)]

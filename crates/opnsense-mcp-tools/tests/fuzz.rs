@@ -1,0 +1,1007 @@
+//! Generated arguments for every tool (a seeded generator, so every run is the same): wrong
+//! types, missing and unknown fields, huge strings, unicode, control characters, path-traversal
+//! strings in path-bound arguments, numbers outside the advertised range.
+//!
+//! Oracles: an argument object that breaks the tool's own input schema (type, required,
+//! `additionalProperties: false`, minimum/maximum/format) or puts a control character, a
+//! 100 kB string or a path-changing string where it does not belong must be refused with
+//! `isError: true` **before** any upstream request; valid variations of the tool's contract
+//! case (paging, uuid, alias name, service module, description text) must produce exactly the
+//! expected requests. No call may panic the session or be a protocol error.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use opnsense_mcp_tools::ToolOptions;
+use serde_json::{Map, Value, json};
+use support::{
+    Case, Exchange, Session, catalogue, is_error, load_contract, mount, mount_catch_all,
+    print_table, requests_diff, short, text,
+};
+
+/// Time limit of one generated call (a healthy one takes milliseconds).
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Generated argument objects per tool.
+const PER_TOOL: usize = 240;
+
+// ---------------------------------------------------------------------------------------------
+// A small deterministic generator (splitmix64)
+// ---------------------------------------------------------------------------------------------
+
+struct Rng(u64);
+
+impl Rng {
+    fn seeded(name: &str) -> Self {
+        // FNV-1a of the tool name: a stable seed per tool.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        Self(h)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+    }
+
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = u64::try_from(hi - lo + 1).unwrap_or(1);
+        lo + i64::try_from(self.next() % span).unwrap_or(0)
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next() & 1 == 1
+    }
+
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+/// Characters for text that must be accepted: letters, accents, CJK, emoji, RTL, punctuation
+/// including the path-ish ones (they are harmless inside a JSON body).
+const TEXT_POOL: &[&str] = &[
+    "a", "Z", "7", " ", "-", "_", ".", "é", "ß", "Ω", "ж", "中", "文", "😀", "🔥", "ש", "ع", "/",
+    "../", "%2f", "?", "#", "&", "\"", "'", "\\", "<", ">", "{", "}", "$", "`", "\u{200b}",
+    "\u{feff}",
+];
+
+fn text_value(rng: &mut Rng, max_chars: usize) -> String {
+    let want = 1 + rng.below(max_chars);
+    let mut s = String::new();
+    while s.chars().count() < want {
+        let piece = *rng.pick(TEXT_POOL);
+        s.push_str(piece);
+    }
+    let s: String = s.chars().take(want).collect();
+    // Leading/trailing blanks are a different question; keep the value unambiguous.
+    let t = s.trim();
+    if t.is_empty() {
+        "x".to_owned()
+    } else {
+        t.to_owned()
+    }
+}
+
+/// Control characters (`char::is_control`).
+const CONTROLS: &[&str] = &["\n", "\r", "\0", "\u{1b}", "\t", "\u{7f}", "\u{85}", "\r\n"];
+
+/// Values that try to change a request path.
+const TRAVERSAL: &[&str] = &[
+    "../",
+    "../../core/firmware/poweroff",
+    "..%2f..%2f",
+    "%2f",
+    "%2F",
+    "/",
+    "?x=1",
+    "#frag",
+    "a b",
+    "\u{ff0e}\u{ff0e}\u{ff0f}",
+    "%00",
+    "..\\",
+    "ünïcødé",
+    "",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Reading the input schema
+// ---------------------------------------------------------------------------------------------
+
+/// One argument position: a JSON pointer into the arguments and what the schema says of it.
+#[derive(Debug, Clone)]
+struct Field {
+    ptr: String,
+    types: BTreeSet<String>,
+    enumerated: bool,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    format: Option<String>,
+    /// `additionalProperties: false` and its property names (objects only).
+    closed: Option<BTreeSet<String>>,
+    required: Vec<String>,
+}
+
+fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let ptr = r.trim_start_matches('#');
+            root.pointer(ptr).map_or(node, |t| resolve(root, t))
+        }
+        None => node,
+    }
+}
+
+/// The alternatives of a node (itself, or its anyOf/oneOf members), resolved.
+fn alternatives<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
+    let node = resolve(root, node);
+    let mut out = Vec::new();
+    for key in ["anyOf", "oneOf"] {
+        if let Some(alts) = node.get(key).and_then(Value::as_array) {
+            for a in alts {
+                out.extend(alternatives(root, a));
+            }
+        }
+    }
+    if out.is_empty() || node.get("type").is_some() {
+        out.push(node);
+    }
+    out
+}
+
+fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field>) {
+    let alts = alternatives(root, node);
+    let mut types = BTreeSet::new();
+    let mut enumerated = false;
+    let (mut minimum, mut maximum, mut format) = (None, None, None);
+    for a in &alts {
+        match a.get("type") {
+            Some(Value::String(t)) => {
+                types.insert(t.clone());
+            }
+            Some(Value::Array(ts)) => {
+                types.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            _ => {}
+        }
+        if a.get("enum").is_some() || a.get("const").is_some() {
+            enumerated = true;
+        }
+        minimum = minimum.or_else(|| a.get("minimum").and_then(Value::as_f64));
+        maximum = maximum.or_else(|| a.get("maximum").and_then(Value::as_f64));
+        format = format.or_else(|| a.get("format").and_then(Value::as_str).map(str::to_owned));
+    }
+    let object = alts
+        .iter()
+        .find(|a| a.get("properties").is_some())
+        .or_else(|| {
+            alts.iter()
+                .find(|a| a.get("additionalProperties").is_some())
+        })
+        .copied();
+    let closed = object.and_then(|o| {
+        (o.get("additionalProperties") == Some(&Value::Bool(false))).then(|| {
+            o.get("properties")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        })
+    });
+    let required = object
+        .and_then(|o| o.get("required"))
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    out.push(Field {
+        ptr: ptr.to_owned(),
+        types,
+        enumerated,
+        minimum,
+        maximum,
+        format,
+        closed,
+        required,
+    });
+    if depth >= 4 {
+        return;
+    }
+    if let Some(props) = object
+        .and_then(|o| o.get("properties"))
+        .and_then(Value::as_object)
+    {
+        for (k, v) in props {
+            walk(root, v, &format!("{ptr}/{k}"), depth + 1, out);
+        }
+    }
+    if let Some(items) = alts.iter().find_map(|a| a.get("items")) {
+        walk(root, items, &format!("{ptr}/0"), depth + 1, out);
+    }
+}
+
+fn fields(schema: &Value) -> Vec<Field> {
+    let mut out = Vec::new();
+    walk(schema, schema, "", 0, &mut out);
+    out
+}
+
+/// The argument names that end up in a request path (or in an OPNsense key list).
+fn path_bound(ptr: &str) -> bool {
+    matches!(ptr, "/uuid" | "/name" | "/module")
+        || ptr.ends_with("/interface/0")
+        || ptr.ends_with("/interfaces/0")
+        || ptr == "/alias/interface"
+        || ptr == "/route/gateway"
+}
+
+/// Sets `ptr` in `v`, creating objects (or a one-element array for `0`) on the way.
+fn set_pointer(v: &mut Value, ptr: &str, value: Value) {
+    let tokens: Vec<&str> = ptr.split('/').skip(1).collect();
+    let mut cur = v;
+    for (i, tok) in tokens.iter().enumerate() {
+        let last = i + 1 == tokens.len();
+        let next_is_index = tokens.get(i + 1).is_some_and(|t| *t == "0");
+        if let Ok(idx) = tok.parse::<usize>()
+            && cur.is_array()
+        {
+            let arr = cur.as_array_mut().expect("array");
+            if arr.len() <= idx {
+                arr.resize(idx + 1, Value::Null);
+            }
+            if last {
+                arr[idx] = value;
+                return;
+            }
+            cur = &mut arr[idx];
+            continue;
+        }
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let map = cur.as_object_mut().expect("object");
+        if last {
+            map.insert((*tok).to_owned(), value);
+            return;
+        }
+        let entry = map.entry((*tok).to_owned()).or_insert(Value::Null);
+        if next_is_index && !entry.is_array() {
+            *entry = Value::Array(Vec::new());
+        } else if !next_is_index && !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        cur = entry;
+    }
+}
+
+fn remove_pointer(v: &mut Value, ptr: &str) {
+    let (parent, key) = ptr.rsplit_once('/').unwrap_or(("", ptr));
+    if let Some(Value::Object(m)) = v.pointer_mut(parent) {
+        m.remove(key);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+// ---------------------------------------------------------------------------------------------
+
+/// A generated call: the arguments, what kind of input it is and, for valid ones, the exact
+/// requests expected.
+struct Generated {
+    args: Value,
+    kind: String,
+    expect: Option<Vec<Exchange>>,
+}
+
+/// A value of a JSON type the field does not accept.
+fn wrong_value(rng: &mut Rng, f: &Field) -> Option<Value> {
+    let mut candidates: Vec<Value> = Vec::new();
+    let t = &f.types;
+    if !t.contains("string") {
+        candidates.push(json!("true"));
+        candidates.push(json!("7"));
+    }
+    if !t.contains("integer") && !t.contains("number") {
+        candidates.push(json!(7));
+        candidates.push(json!(0));
+    }
+    if !t.contains("number") {
+        candidates.push(json!(1.5));
+    }
+    if !t.contains("boolean") {
+        candidates.push(json!(true));
+    }
+    if !t.contains("array") {
+        candidates.push(json!(["x"]));
+    }
+    if !t.contains("object") {
+        candidates.push(json!({"value": "x"}));
+    }
+    if !t.contains("null") {
+        candidates.push(Value::Null);
+    }
+    (!candidates.is_empty() && !t.is_empty())
+        .then(|| candidates[rng.below(candidates.len())].clone())
+}
+
+/// A number outside the field's advertised range, if it has one.
+#[allow(clippy::cast_possible_truncation)] // schema bounds are small integers
+fn out_of_range(rng: &mut Rng, f: &Field) -> Option<Value> {
+    let integer = f.types.contains("integer");
+    if !integer && !f.types.contains("number") {
+        return None;
+    }
+    let mut c: Vec<Value> = Vec::new();
+    if let Some(min) = f.minimum {
+        c.push(if integer {
+            json!(min as i64 - 1)
+        } else {
+            json!(min - 0.25)
+        });
+        c.push(json!(-1e12));
+    }
+    if let Some(max) = f.maximum {
+        c.push(if integer {
+            json!(max as i64 + 1)
+        } else {
+            json!(max + 0.5)
+        });
+        c.push(json!(1e15));
+    }
+    match f.format.as_deref() {
+        Some("uint32") => {
+            c.push(json!(4_294_967_296_u64));
+            c.push(json!(-1));
+        }
+        Some("uint16") => {
+            c.push(json!(65_536));
+            c.push(json!(-1));
+        }
+        Some("uint8") => c.push(json!(256)),
+        Some("uint64" | "uint") => c.push(json!(-1)),
+        _ => {}
+    }
+    if integer {
+        c.push(json!(2.5));
+        c.push(json!(1e300));
+    }
+    if c.is_empty()
+        || (f.minimum.is_none() && f.maximum.is_none() && f.format.is_none() && !integer)
+    {
+        return None;
+    }
+    Some(c[rng.below(c.len())].clone())
+}
+
+/// A string the field must refuse: huge, with a control character, or (path-bound and
+/// enumerated fields) one that would change a path or is not a listed value.
+fn poison(rng: &mut Rng, f: &Field, current: Option<&Value>) -> Option<(Value, &'static str)> {
+    if !f.types.contains("string") {
+        return None;
+    }
+    let base = current.and_then(Value::as_str).unwrap_or("x").to_owned();
+    let choice = rng.below(10);
+    Some(match choice {
+        0 => (
+            Value::String("A".repeat(100 * 1024)),
+            "huge string (100 kB)",
+        ),
+        1 => {
+            let mut s = "é中😀".repeat(100 * 1024 / 9);
+            s.push('x');
+            (Value::String(s), "huge unicode string (100 kB)")
+        }
+        2..=4 => {
+            let c = rng.pick(CONTROLS);
+            let at = rng.below(base.chars().count() + 1);
+            let mut s: String = base.chars().take(at).collect();
+            s.push_str(c);
+            s.extend(base.chars().skip(at));
+            (Value::String(s), "control character")
+        }
+        _ if path_bound(&f.ptr) || f.enumerated => {
+            let t = rng.pick(TRAVERSAL);
+            let s = match rng.below(3) {
+                0 => (*t).to_owned(),
+                1 => format!("{base}{t}"),
+                _ => format!("{t}{base}"),
+            };
+            if s == base {
+                return None;
+            }
+            (
+                Value::String(s),
+                if f.enumerated {
+                    "value not listed / traversal"
+                } else {
+                    "path traversal / unicode in a path argument"
+                },
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn random_uuid(rng: &mut Rng) -> String {
+    let hex = |rng: &mut Rng, n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                let c = b"0123456789abcdefABCDEF"[rng.below(22)];
+                char::from(c)
+            })
+            .collect()
+    };
+    format!(
+        "{}-{}-{}-{}-{}",
+        hex(rng, 8),
+        hex(rng, 4),
+        hex(rng, 4),
+        hex(rng, 4),
+        hex(rng, 12)
+    )
+}
+
+/// Replaces every occurrence of `from` in the exchanges' paths and bodies.
+fn substitute(exchanges: &[Exchange], from: &str, to: &str) -> Vec<Exchange> {
+    exchanges
+        .iter()
+        .map(|x| {
+            let mut x = x.clone();
+            x.path = x.path.replace(from, to);
+            if let Some(b) = &x.body {
+                let s = b.to_string().replace(from, to);
+                x.body = serde_json::from_str(&s).ok();
+            }
+            if let Some(j) = &x.response.json {
+                let s = j.to_string().replace(from, to);
+                x.response.json = serde_json::from_str(&s).ok();
+            }
+            x
+        })
+        .collect()
+}
+
+/// Where a record tool's description goes: (argument pointer, request index, body pointer).
+fn description_slot(tool: &str) -> Option<(&'static str, usize, &'static str)> {
+    Some(match tool {
+        "firewall_rule_add" => ("/rule/description", 0, "/rule/description"),
+        "firewall_rule_update" => ("/rule/description", 1, "/rule/description"),
+        "firewall_alias_add" => ("/alias/description", 0, "/alias/description"),
+        "firewall_alias_update" => ("/alias/description", 1, "/alias/description"),
+        "firewall_nat_add" => ("/rule/description", 0, "/rule/descr"),
+        "firewall_nat_update" => ("/rule/description", 1, "/rule/descr"),
+        "route_add" => ("/route/description", 0, "/route/descr"),
+        "route_update" => ("/route/description", 1, "/route/descr"),
+        "dns_host_override_add" => ("/host/description", 0, "/host/description"),
+        "dns_host_override_update" => ("/host/description", 1, "/host/description"),
+        _ => return None,
+    })
+}
+
+const MODULES: &[&str] = &[
+    "captiveportal",
+    "dnsmasq",
+    "hostdiscovery",
+    "ids",
+    "ipsec",
+    "kea",
+    "monit",
+    "radvd",
+    "syslog",
+    "unbound",
+    "wireguard",
+];
+
+/// A valid variation of the contract case, with its exact requests, when the tool's
+/// arguments allow one.
+fn valid(
+    rng: &mut Rng,
+    case: &Case,
+    props: &BTreeSet<String>,
+    last_page: bool,
+) -> Option<Generated> {
+    let paging: BTreeSet<&str> = [
+        "current",
+        "row_count",
+        "search_phrase",
+        "raw",
+        "inactive",
+        "interfaces",
+    ]
+    .into();
+    let base = &case.arguments;
+    let x0 = case.upstream.first()?;
+    if !props.is_empty()
+        && props.iter().all(|p| paging.contains(p.as_str()))
+        && props.contains("current")
+    {
+        let mut args = Map::new();
+        let mut current = match rng.below(4) {
+            0 => None,
+            1 => Some(1),
+            2 => Some(rng.range(1, 50)),
+            _ => Some(rng.range(1, 4_294_967_295)),
+        };
+        let row_count = match rng.below(5) {
+            0 => None,
+            1 => Some(-1),
+            2 => Some(1000),
+            _ => Some(rng.range(1, 1000)),
+        };
+        let phrase = match rng.below(3) {
+            0 => None,
+            1 => Some(String::new()),
+            _ => Some(text_value(rng, 256)),
+        };
+        if let Some(c) = current {
+            args.insert("current".into(), json!(c));
+        }
+        if let Some(r) = row_count {
+            args.insert("row_count".into(), json!(r));
+        }
+        if let Some(p) = &phrase {
+            args.insert("search_phrase".into(), json!(p));
+        }
+        if rng.coin() {
+            args.insert("raw".into(), json!(rng.coin()));
+        }
+        let mut interfaces: Vec<String> = Vec::new();
+        if props.contains("interfaces") && rng.coin() {
+            let n = rng.below(4);
+            interfaces = (0..n)
+                .map(|_| {
+                    (*rng.pick(&["lan", "wan", "opt1", "opt12", "vlan0.10", "wg_1", "LAN-2"]))
+                        .to_owned()
+                })
+                .collect();
+            args.insert("interfaces".into(), json!(interfaces));
+        }
+        if props.contains("inactive") && rng.coin() {
+            args.insert(
+                "inactive".into(),
+                if rng.coin() {
+                    json!(rng.coin())
+                } else {
+                    json!(rng.range(0, 1))
+                },
+            );
+        }
+        let mut x = x0.clone();
+        let mut kind = "valid paging";
+        if last_page && x.body.is_some() {
+            // The last page number OPNsense can be asked for, with a total beyond it.
+            args.insert("current".into(), json!(u32::MAX));
+            current = Some(i64::from(u32::MAX));
+            if let Some(j) = x.response.json.as_mut() {
+                j["total"] = json!(10_000_000_000_000_u64);
+            }
+            kind = LAST_PAGE;
+        }
+        if x.body.is_some() {
+            let rows = match row_count {
+                None => 100,
+                Some(-1) => 1000,
+                Some(n) => n,
+            };
+            let mut body = json!({
+                "current": current.unwrap_or(1),
+                "rowCount": rows,
+                "searchPhrase": phrase.clone().unwrap_or_default(),
+            });
+            if !interfaces.is_empty() {
+                body["selected_interfaces"] = json!(interfaces);
+            }
+            x.body = Some(body);
+        }
+        let mut exchanges = vec![x];
+        exchanges.extend(case.upstream.iter().skip(1).cloned());
+        if phrase.as_ref().is_some_and(|p| p.len() > 256) {
+            kind = MULTIBYTE_PHRASE;
+        }
+        return Some(Generated {
+            args: Value::Object(args),
+            kind: kind.into(),
+            expect: Some(exchanges),
+        });
+    }
+    if props.contains("uuid") {
+        let old = base["uuid"].as_str()?.to_ascii_lowercase();
+        let new = random_uuid(rng);
+        let mut args = base.clone();
+        args["uuid"] = json!(new);
+        let mut expect = substitute(&case.upstream, &old, &new.to_ascii_lowercase());
+        let mut kind = "valid uuid".to_owned();
+        if let Some((arg_ptr, idx, body_ptr)) = description_slot(&case.tool)
+            && rng.coin()
+        {
+            let d = text_value(rng, 255);
+            set_pointer(&mut args, arg_ptr, json!(d));
+            if let Some(b) = expect.get_mut(idx).and_then(|x| x.body.as_mut()) {
+                set_pointer(b, body_ptr, json!(d));
+            }
+            kind = "valid uuid + description".into();
+        }
+        return Some(Generated {
+            args,
+            kind,
+            expect: Some(expect),
+        });
+    }
+    if props.contains("name") && case.tool == "firewall_alias_get_uuid" {
+        let old = base["name"].as_str()?;
+        let len = 1 + rng.below(32);
+        let name: String = (0..len)
+            .map(|_| {
+                char::from(
+                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+                        [rng.below(63)],
+                )
+            })
+            .collect();
+        let mut args = base.clone();
+        args["name"] = json!(name);
+        let expect = substitute(
+            &case.upstream,
+            &format!("getAliasUUID/{old}"),
+            &format!("getAliasUUID/{name}"),
+        );
+        return Some(Generated {
+            args,
+            kind: "valid alias name".into(),
+            expect: Some(expect),
+        });
+    }
+    if props.contains("module") {
+        let old = base["module"].as_str()?;
+        let new = *rng.pick(MODULES);
+        let mut args = base.clone();
+        args["module"] = json!(new);
+        let expect = substitute(
+            &case.upstream,
+            &format!("/api/{old}/"),
+            &format!("/api/{new}/"),
+        );
+        return Some(Generated {
+            args,
+            kind: "valid module".into(),
+            expect: Some(expect),
+        });
+    }
+    if let Some((arg_ptr, idx, body_ptr)) = description_slot(&case.tool) {
+        let d = text_value(rng, 255);
+        let mut args = base.clone();
+        set_pointer(&mut args, arg_ptr, json!(d));
+        let mut expect = case.upstream.clone();
+        if let Some(b) = expect.get_mut(idx).and_then(|x| x.body.as_mut()) {
+            set_pointer(b, body_ptr, json!(d));
+        }
+        return Some(Generated {
+            args,
+            kind: "valid description".into(),
+            expect: Some(expect),
+        });
+    }
+    // raw / include_secrets / no arguments: only the case's own request is predictable.
+    let mut args = base.clone();
+    if props.contains("raw") && base.get("raw").is_none() && rng.coin() {
+        args["raw"] = json!(false);
+    }
+    if props.contains("include_secrets") && base.get("include_secrets").is_none() && rng.coin() {
+        args["include_secrets"] = json!(false);
+    }
+    Some(Generated {
+        args,
+        kind: "valid (contract arguments)".into(),
+        expect: Some(case.upstream.clone()),
+    })
+}
+
+/// An invalid mutation of `base` (a valid argument object).
+fn invalid(rng: &mut Rng, base: &Value, fields: &[Field]) -> Option<Generated> {
+    let mut args = base.clone();
+    let kind: String = match rng.below(6) {
+        0 => {
+            let closed: Vec<&Field> = fields
+                .iter()
+                .filter(|f| {
+                    f.closed.is_some() && args.pointer(&f.ptr).is_some_and(Value::is_object)
+                })
+                .collect();
+            if closed.is_empty() {
+                return None;
+            }
+            let f = *rng.pick(&closed);
+            let names = [
+                "bogus",
+                "Raw",
+                "UUID",
+                "__proto__",
+                "constructor",
+                "current ",
+                "déjà_vu",
+                "x-extra",
+                "rowCount",
+                "searchPhrase",
+                "0",
+            ];
+            let name = (*rng.pick(&names)).to_owned();
+            if f.closed.as_ref().is_some_and(|c| c.contains(&name)) {
+                return None;
+            }
+            let v = rng
+                .pick(&[
+                    json!(1),
+                    json!("x"),
+                    json!(null),
+                    json!({"a": [1]}),
+                    json!(true),
+                ])
+                .clone();
+            set_pointer(&mut args, &format!("{}/{name}", f.ptr), v);
+            "unknown field".into()
+        }
+        1 => {
+            let with_required: Vec<(&Field, &String)> = fields
+                .iter()
+                .filter(|f| args.pointer(&f.ptr).is_some_and(Value::is_object))
+                .flat_map(|f| f.required.iter().map(move |r| (f, r)))
+                .filter(|(f, r)| args.pointer(&format!("{}/{r}", f.ptr)).is_some())
+                .collect();
+            if with_required.is_empty() {
+                return None;
+            }
+            let (f, r) = *rng.pick(&with_required);
+            remove_pointer(&mut args, &format!("{}/{r}", f.ptr));
+            "missing required field".into()
+        }
+        2 | 3 => {
+            let typed: Vec<&Field> = fields
+                .iter()
+                .filter(|f| !f.ptr.is_empty() && !f.types.is_empty())
+                .collect();
+            if typed.is_empty() {
+                return None;
+            }
+            let f = *rng.pick(&typed);
+            let v = wrong_value(rng, f)?;
+            set_pointer(&mut args, &f.ptr, v);
+            "wrong type".into()
+        }
+        4 => {
+            let strings: Vec<&Field> = fields
+                .iter()
+                .filter(|f| f.types.contains("string"))
+                .collect();
+            if strings.is_empty() {
+                return None;
+            }
+            let f = *rng.pick(&strings);
+            let (v, what) = poison(rng, f, base.pointer(&f.ptr))?;
+            set_pointer(&mut args, &f.ptr, v);
+            what.into()
+        }
+        _ => {
+            let numbers: Vec<&Field> = fields
+                .iter()
+                .filter(|f| f.types.contains("integer") || f.types.contains("number"))
+                .collect();
+            if numbers.is_empty() {
+                return None;
+            }
+            let f = *rng.pick(&numbers);
+            let v = out_of_range(rng, f)?;
+            set_pointer(&mut args, &f.ptr, v);
+            "number out of range".into()
+        }
+    };
+    Some(Generated {
+        args,
+        kind,
+        expect: None,
+    })
+}
+
+/// Deviations known and reported, not yet fixed: (tool, kind of input, substring of the
+/// arguments). Listed so the run stays green while they are tracked; remove once fixed.
+const KNOWN: &[(&str, &str, &str)] = &[];
+
+/// Page `u32::MAX` of a search whose total goes beyond it.
+const LAST_PAGE: &str = "valid paging, current = u32::MAX, total beyond it";
+
+/// A search phrase of at most 256 characters that takes more than 256 bytes in UTF-8.
+const MULTIBYTE_PHRASE: &str = "valid paging, phrase <= 256 chars but > 256 bytes";
+
+fn known(tool: &str, kind: &str) -> bool {
+    KNOWN
+        .iter()
+        .any(|(t, k, _)| (*t == tool || t.is_empty()) && *k == kind)
+}
+
+#[derive(Default)]
+struct Tally {
+    generated: usize,
+    refused: usize,
+    valid: usize,
+    failed: usize,
+    known: usize,
+    by_kind: BTreeMap<String, usize>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_arguments_are_refused_or_sent_exactly() {
+    let contract = load_contract();
+    let tools = catalogue(ToolOptions::default()).tools();
+    let session = Session::plain(ToolOptions::default()).await;
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut failures: Vec<String> = Vec::new();
+    let mut known_seen: BTreeMap<String, usize> = BTreeMap::new();
+    for tool in &tools {
+        let name = tool.name.to_string();
+        let schema = Value::Object((*tool.input_schema).clone());
+        let fields = fields(&schema);
+        let props: BTreeSet<String> = schema["properties"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let Some(case) = contract.iter().map(|(_, c)| c).find(|c| {
+            c.tool == name
+                && !c.expect.is_error
+                && !c.upstream.is_empty()
+                && !c.options.read_only
+                && !c.options.allow_secrets
+        }) else {
+            failures.push(format!("{name}: no successful contract case to start from"));
+            continue;
+        };
+        let mut rng = Rng::seeded(&name);
+        let tally = tallies.entry(name.clone()).or_default();
+        let mut attempts = 0;
+        session.upstream.reset().await;
+        mount_catch_all(&session.upstream).await;
+        while tally.generated < PER_TOOL && attempts < PER_TOOL * 20 {
+            attempts += 1;
+            let g = if tally.generated == 0 || rng.below(4) == 0 {
+                valid(&mut rng, case, &props, tally.generated == 0)
+            } else {
+                // Mutate either the contract arguments or a fresh valid variation.
+                let base = if rng.coin() {
+                    valid(&mut rng, case, &props, false)
+                        .map_or_else(|| case.arguments.clone(), |g| g.args)
+                } else {
+                    case.arguments.clone()
+                };
+                invalid(&mut rng, &base, &fields)
+            };
+            let Some(g) = g else { continue };
+            tally.generated += 1;
+            *tally.by_kind.entry(g.kind.clone()).or_default() += 1;
+            let problem = match &g.expect {
+                None => {
+                    let before = session.received().await.len();
+                    match session.call_within(&name, &g.args, LIMIT).await {
+                        Ok(r) if is_error(&r) => {
+                            let after = session.received().await;
+                            if after.len() == before {
+                                tally.refused += 1;
+                                None
+                            } else {
+                                Some(format!(
+                                    "refused only after a request: {}",
+                                    support::describe(&after[after.len() - 1])
+                                ))
+                            }
+                        }
+                        Ok(r) => Some(format!(
+                            "accepted ({} requests sent): {}",
+                            session.received().await.len() - before,
+                            short(&text(&r), 200)
+                        )),
+                        Err(e) => Some(e),
+                    }
+                }
+                Some(expect) => {
+                    session.upstream.reset().await;
+                    mount(&session.upstream, expect).await;
+                    let r = session.call_within(&name, &g.args, LIMIT).await;
+                    let mut d = match &r {
+                        Ok(r) if is_error(r) => vec![format!("refused: {}", short(&text(r), 300))],
+                        Ok(_) => Vec::new(),
+                        Err(e) => vec![e.clone()],
+                    };
+                    d.extend(requests_diff(&session.received().await, expect));
+                    session.upstream.reset().await;
+                    mount_catch_all(&session.upstream).await;
+                    if d.is_empty() {
+                        tally.valid += 1;
+                        None
+                    } else {
+                        Some(d.join("; "))
+                    }
+                }
+            };
+            if let Some(p) = problem {
+                if known(&name, &g.kind) {
+                    tally.known += 1;
+                    *known_seen.entry(g.kind.clone()).or_default() += 1;
+                    continue;
+                }
+                tally.failed += 1;
+                if failures.len() < 400 {
+                    failures.push(format!(
+                        "{name} [{}] {}: {p}",
+                        g.kind,
+                        short(&g.args.to_string(), 240)
+                    ));
+                }
+            }
+        }
+        // The session must still answer after everything thrown at this tool.
+        if session.call(&name, &case.arguments).await.is_err() {
+            failures.push(format!("{name}: the session stopped answering"));
+            tally.failed += 1;
+        }
+    }
+
+    let mut rows = Vec::new();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for (name, t) in &tallies {
+        passed += t.refused + t.valid;
+        failed += t.failed;
+        if t.generated < 200 {
+            failed += 1;
+            failures.push(format!("{name}: only {} cases generated", t.generated));
+        }
+        let kinds: Vec<String> = t.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        rows.push(vec![
+            name.clone(),
+            t.generated.to_string(),
+            t.refused.to_string(),
+            t.valid.to_string(),
+            t.failed.to_string(),
+            t.known.to_string(),
+            kinds.join(", "),
+        ]);
+    }
+    println!(
+        "\nfuzzed arguments: {} tools, {PER_TOOL} per tool",
+        tallies.len()
+    );
+    print_table(
+        &[
+            "tool",
+            "generated",
+            "refused",
+            "valid",
+            "failed",
+            "known defect",
+            "kinds",
+        ],
+        &rows,
+    );
+    for (kind, n) in &known_seen {
+        let why = KNOWN
+            .iter()
+            .find(|(_, k, _)| k == kind)
+            .map_or("", |(_, _, w)| *w);
+        println!("KNOWN DEFECT ({n} cases, not counted as failures): [{kind}] {why}");
+    }
+    for f in &failures {
+        println!("FAILED {f}");
+    }
+    println!("{passed} passed, {failed} failed");
+    assert_eq!(failed, 0, "{failed} fuzz cases failed (see above)");
+}

@@ -1,0 +1,818 @@
+//! Shared machinery of the contract, fault-matrix, fuzz and snapshot targets: MCP sessions
+//! against a wiremock upstream (plain HTTP, or HTTPS through a switchable TLS front), the
+//! table-driven contract data (`contract/*.json`) and the checks that judge a call.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opnsense_mcp_tools::{OpnsenseTools, ToolOptions};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// `Basic base64("test-key:test-secret")`: every upstream request must carry it.
+pub const AUTH: &str = "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=";
+
+/// Upper bound for one tools/call, so a hung session fails the run instead of blocking it.
+pub const CALL_LIMIT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+// ---------------------------------------------------------------------------------------------
+
+/// An MCP client connected in memory to the catalogue, whose SDK client talks to `upstream`.
+pub struct Session {
+    /// The OPNsense stand-in.
+    pub upstream: MockServer,
+    /// The MCP client.
+    pub client: RunningService<RoleClient, ()>,
+    /// The TLS front between the SDK client and `upstream` (HTTPS sessions only).
+    pub front: Option<Front>,
+}
+
+/// Connect and read timeouts of an HTTPS session.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// TCP + TLS.
+    pub connect: Duration,
+    /// Each read of the response.
+    pub read: Duration,
+}
+
+async fn connect(
+    api: opnsense_api::Client,
+    options: ToolOptions,
+) -> RunningService<RoleClient, ()> {
+    let (server_io, client_io) = tokio::io::duplex(1 << 22);
+    let server = OpnsenseTools::new(api, options);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.expect("mcp client")
+}
+
+impl Session {
+    /// Plain HTTP straight to wiremock (firmware 26.1.10 assumed, no version lookup).
+    pub async fn plain(options: ToolOptions) -> Self {
+        let upstream = MockServer::start().await;
+        let api = opnsense_api::Client::builder(upstream.uri())
+            .credentials("test-key", "test-secret")
+            .allow_insecure_http(true)
+            .firmware_version(opnsense_api::FirmwareVersion::new(26, 1, 10))
+            .build()
+            .expect("client");
+        let client = connect(api, options).await;
+        Self {
+            upstream,
+            client,
+            front: None,
+        }
+    }
+
+    /// HTTPS through a [`Front`] (trusting `pki`'s CA) to wiremock.
+    pub async fn tls(options: ToolOptions, pki: &Arc<Pki>, timeouts: Timeouts) -> Self {
+        let upstream = MockServer::start().await;
+        let front = Front::start(Arc::clone(pki), *upstream.address());
+        let api = opnsense_api::Client::builder(format!("https://{}", front.addr))
+            .credentials("test-key", "test-secret")
+            .ca_pem(pki.ca_pem.clone().into_bytes())
+            .connect_timeout(timeouts.connect)
+            .read_timeout(timeouts.read)
+            .firmware_version(opnsense_api::FirmwareVersion::new(26, 1, 10))
+            .build()
+            .expect("client");
+        let client = connect(api, options).await;
+        Self {
+            upstream,
+            client,
+            front: Some(front),
+        }
+    }
+
+    /// Calls a tool. `Err` for a protocol error, a dead session or a call over [`CALL_LIMIT`].
+    pub async fn call(&self, tool: &str, args: &Value) -> Result<CallToolResult, String> {
+        self.call_within(tool, args, CALL_LIMIT).await
+    }
+
+    /// [`Self::call`] with another time limit.
+    pub async fn call_within(
+        &self,
+        tool: &str,
+        args: &Value,
+        limit: Duration,
+    ) -> Result<CallToolResult, String> {
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        match args {
+            Value::Object(m) => params = params.with_arguments(m.clone()),
+            Value::Null => {}
+            other => return Err(format!("arguments must be an object, got {other}")),
+        }
+        match tokio::time::timeout(limit, self.client.call_tool(params)).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(format!("protocol error: {e}")),
+            Err(_) => Err(format!("no answer within {limit:?} (did the tool panic?)")),
+        }
+    }
+
+    /// Requests wiremock received since the last reset.
+    pub async fn received(&self) -> Vec<Request> {
+        self.upstream.received_requests().await.unwrap_or_default()
+    }
+}
+
+/// The concatenated text blocks of a result.
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// True when the result is an error result.
+pub fn is_error(r: &CallToolResult) -> bool {
+    r.is_error == Some(true)
+}
+
+/// At most `n` characters of `s`, on one line.
+pub fn short(s: &str, n: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(n)
+        .collect();
+    if s.chars().count() > n {
+        format!("{flat}…")
+    } else {
+        flat
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS: a test CA and a switchable front
+// ---------------------------------------------------------------------------------------------
+
+/// A CA and a leaf certificate for 127.0.0.1 / localhost that it signed.
+pub struct Pki {
+    /// The CA certificate, PEM.
+    pub ca_pem: String,
+    leaf_der: CertificateDer<'static>,
+    leaf_key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl Pki {
+    /// A fresh CA named `ca_name` and its leaf.
+    pub fn new(ca_name: &str) -> Self {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, ca_name);
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
+            .expect("ca cert");
+        let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+        let mut leaf_params = CertificateParams::new(names).expect("leaf params");
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        leaf_params.use_authority_key_identifier_extension = true;
+        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate().expect("leaf key");
+        let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf cert");
+        Self {
+            ca_pem: ca.pem(),
+            leaf_der: leaf.der().clone(),
+            leaf_key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
+        }
+    }
+
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![self.leaf_der.clone()],
+                PrivateKeyDer::Pkcs8(self.leaf_key.clone_key()),
+            )
+            .expect("server cert");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+/// How the front treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontMode {
+    /// TLS with the trusted certificate, bytes forwarded to wiremock.
+    Proxy,
+    /// Nothing listens on the port: connections are refused.
+    Refuse,
+    /// Accepts TCP and never answers the TLS handshake.
+    StallHandshake,
+    /// Completes TLS, reads the request, never answers.
+    StallResponse,
+    /// TLS with a certificate from a CA the client does not trust.
+    Untrusted,
+}
+
+/// A TLS front on a fixed 127.0.0.1 port whose behaviour can be switched. Switching closes
+/// every open connection, so pooled keep-alive connections never outlive a mode.
+pub struct Front {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    pki: Arc<Pki>,
+    untrusted: Arc<Pki>,
+    backend: SocketAddr,
+    task: Mutex<Option<JoinHandle<()>>>,
+    mode: Mutex<FrontMode>,
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(64)
+}
+
+impl Front {
+    fn start(pki: Arc<Pki>, backend: SocketAddr) -> Self {
+        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind front");
+        let addr = listener.local_addr().expect("addr");
+        let front = Self {
+            addr,
+            pki,
+            untrusted: Arc::new(Pki::new("untrusted test CA")),
+            backend,
+            task: Mutex::new(None),
+            mode: Mutex::new(FrontMode::Proxy),
+        };
+        front.run(listener, FrontMode::Proxy);
+        front
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> FrontMode {
+        *self.mode.lock().expect("lock")
+    }
+
+    /// Switches to `mode`, closing every connection (a no-op when already in it).
+    pub async fn set(&self, mode: FrontMode) {
+        if self.mode() == mode {
+            return;
+        }
+        let old = self.task.lock().expect("lock").take();
+        if let Some(task) = old {
+            task.abort();
+            let _ = task.await;
+        }
+        *self.mode.lock().expect("lock") = mode;
+        if mode != FrontMode::Refuse {
+            // The port was ours a moment ago; SO_REUSEADDR lets it be bound again at once.
+            let mut tries = 0;
+            let listener = loop {
+                match bind(self.addr) {
+                    Ok(l) => break l,
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        let _ = e;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(e) => panic!("cannot bind the front again on {}: {e}", self.addr),
+                }
+            };
+            self.run(listener, mode);
+        }
+        // Give the client's pool a moment to see its connections closed.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    fn run(&self, listener: TcpListener, mode: FrontMode) {
+        let acceptor = match mode {
+            FrontMode::Untrusted => self.untrusted.acceptor(),
+            _ => self.pki.acceptor(),
+        };
+        let backend = self.backend;
+        let task = tokio::spawn(async move {
+            let mut conns = JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        if let Ok((stream, _)) = accepted {
+                            conns.spawn(handle(stream, mode, acceptor.clone(), backend));
+                        }
+                    }
+                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                }
+            }
+        });
+        *self.task.lock().expect("lock") = Some(task);
+    }
+}
+
+impl Drop for Front {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.lock().expect("lock").take() {
+            task.abort();
+        }
+    }
+}
+
+async fn drain<S: tokio::io::AsyncRead + Unpin>(mut s: S) {
+    let mut buf = [0u8; 4096];
+    while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+}
+
+async fn handle(
+    stream: TcpStream,
+    mode: FrontMode,
+    acceptor: tokio_rustls::TlsAcceptor,
+    backend: SocketAddr,
+) {
+    match mode {
+        FrontMode::Refuse => {}
+        FrontMode::StallHandshake => drain(stream).await,
+        FrontMode::StallResponse => {
+            if let Ok(tls) = acceptor.accept(stream).await {
+                drain(tls).await;
+            }
+        }
+        FrontMode::Proxy | FrontMode::Untrusted => {
+            let Ok(mut tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let Ok(mut upstream) = TcpStream::connect(backend).await else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contract data
+// ---------------------------------------------------------------------------------------------
+
+/// One data file: `contract/<area>.json`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractFile {
+    /// The area (for the reader).
+    pub area: String,
+    /// Its cases.
+    pub cases: Vec<Case>,
+}
+
+/// One call of one tool and everything it must do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The tool.
+    pub tool: String,
+    /// What the case shows.
+    pub name: String,
+    /// The tool arguments (an object).
+    pub arguments: Value,
+    /// Server options (default: all off).
+    #[serde(default)]
+    pub options: CaseOptions,
+    /// The upstream requests expected, in order, each with the answer wiremock gives.
+    #[serde(default)]
+    pub upstream: Vec<Exchange>,
+    /// The tool result expected.
+    pub expect: Expect,
+}
+
+/// [`ToolOptions`] as data.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseOptions {
+    /// `allow_secrets`.
+    #[serde(default)]
+    pub allow_secrets: bool,
+    /// `read_only`.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+impl From<CaseOptions> for ToolOptions {
+    fn from(o: CaseOptions) -> Self {
+        ToolOptions {
+            allow_secrets: o.allow_secrets,
+            read_only: o.read_only,
+        }
+    }
+}
+
+/// One expected request and its canned answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Full path, e.g. `/api/firewall/filter/search_rule` (no query string may be sent).
+    pub path: String,
+    /// The JSON body (then `Content-Type: application/json`); absent = no body and no
+    /// Content-Type.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// The answer.
+    pub response: Reply,
+}
+
+/// A canned answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    /// HTTP status (default 200).
+    #[serde(default = "ok")]
+    pub status: u16,
+    /// A JSON body.
+    #[serde(default)]
+    pub json: Option<Value>,
+    /// A text body (sent as-is).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Content-Type of a text body (default `text/plain`).
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+/// Adds `Connection: close`: no connection outlives its exchange, so a [`Front`] mode switch
+/// can never race with a pooled keep-alive connection.
+pub fn closing(t: ResponseTemplate) -> ResponseTemplate {
+    t.insert_header("connection", "close")
+}
+
+impl Reply {
+    /// The wiremock template.
+    pub fn template(&self) -> ResponseTemplate {
+        let t = closing(ResponseTemplate::new(self.status));
+        match (&self.json, &self.text) {
+            (Some(j), _) => t.set_body_json(j.clone()),
+            (None, Some(s)) => t.set_body_raw(
+                s.clone().into_bytes(),
+                self.content_type.as_deref().unwrap_or("text/plain"),
+            ),
+            (None, None) => t,
+        }
+    }
+}
+
+/// What the result must be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `isError`.
+    pub is_error: bool,
+    /// The structured content, exactly.
+    #[serde(default)]
+    pub structured: Option<Value>,
+    /// A subset of the structured content (objects: these keys; arrays: same length).
+    #[serde(default)]
+    pub subset: Option<Value>,
+    /// JSON pointer -> exact value in the structured content.
+    #[serde(default)]
+    pub pointers: BTreeMap<String, Value>,
+    /// JSON pointers that must not exist in the structured content.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// Substrings of the text content.
+    #[serde(default)]
+    pub text_contains: Vec<String>,
+    /// Substrings the text content must not contain.
+    #[serde(default)]
+    pub text_excludes: Vec<String>,
+}
+
+/// Every case of every `contract/*.json`, with the file it came from.
+pub fn load_contract() -> Vec<(String, Case)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contract");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let file: ContractFile = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not a contract file: {e}", f.display()));
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.extend(file.cases.into_iter().map(|c| (name.clone(), c)));
+    }
+    out
+}
+
+/// Answers every request with `tpl` (for [`Respond`] on a cloned template).
+struct Fixed(ResponseTemplate);
+
+impl Respond for Fixed {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.0.clone()
+    }
+}
+
+/// Matches one expected request: method, path, no query, and the body (or its absence).
+struct Expected(Exchange);
+
+impl wiremock::Match for Expected {
+    fn matches(&self, r: &Request) -> bool {
+        request_diff(r, &self.0).is_empty()
+    }
+}
+
+/// Mounts the case's exchanges (each answering once, in order of priority) and a catch-all
+/// 599 with the lowest priority for anything unexpected.
+pub async fn mount(server: &MockServer, exchanges: &[Exchange]) {
+    for (i, x) in exchanges.iter().enumerate() {
+        Mock::given(Expected(x.clone()))
+            .respond_with(Fixed(x.response.template()))
+            .up_to_n_times(1)
+            .with_priority(u8::try_from(i + 1).unwrap_or(200).min(200))
+            .mount(server)
+            .await;
+    }
+    mount_catch_all(server).await;
+}
+
+/// The lowest-priority catch-all: 599 for anything not expected.
+pub async fn mount_catch_all(server: &MockServer) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(closing(
+            ResponseTemplate::new(599).set_body_string("unexpected request"),
+        ))
+        .with_priority(u8::MAX)
+        .mount(server)
+        .await;
+}
+
+fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
+    r.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `METHOD /path?query` of a received request.
+pub fn describe(r: &Request) -> String {
+    let q = r.url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let body = if r.body.is_empty() {
+        "no body".to_owned()
+    } else {
+        short(&String::from_utf8_lossy(&r.body), 160)
+    };
+    format!("{} {}{q} [{body}]", r.method, r.url.path())
+}
+
+/// How a received request differs from an expected one (empty = identical).
+pub fn request_diff(r: &Request, x: &Exchange) -> Vec<String> {
+    let mut d = Vec::new();
+    if !r.method.as_str().eq_ignore_ascii_case(&x.method) {
+        d.push(format!("method {} != {}", r.method, x.method));
+    }
+    if r.url.path() != x.path {
+        d.push(format!("path {} != {}", r.url.path(), x.path));
+    }
+    if let Some(q) = r.url.query() {
+        d.push(format!("unexpected query string ?{q}"));
+    }
+    if header(r, "authorization") != Some(AUTH) {
+        d.push("missing or wrong Basic authorization".into());
+    }
+    let ctype = header(r, "content-type");
+    match &x.body {
+        None => {
+            if !r.body.is_empty() {
+                d.push(format!(
+                    "expected no body, got {}",
+                    short(&String::from_utf8_lossy(&r.body), 200)
+                ));
+            }
+            if let Some(ct) = ctype {
+                d.push(format!("expected no Content-Type, got {ct}"));
+            }
+        }
+        Some(want) => {
+            if !ctype.is_some_and(|c| c.starts_with("application/json")) {
+                d.push(format!("Content-Type {ctype:?} is not application/json"));
+            }
+            match serde_json::from_slice::<Value>(&r.body) {
+                Ok(got) if &got == want => {}
+                Ok(got) => d.push(format!(
+                    "body {} != expected {}",
+                    short(&got.to_string(), 400),
+                    short(&want.to_string(), 400)
+                )),
+                Err(e) => d.push(format!("body is not JSON ({e})")),
+            }
+        }
+    }
+    d
+}
+
+/// Compares every request received with the expected list, in order.
+pub fn requests_diff(received: &[Request], expected: &[Exchange]) -> Vec<String> {
+    let mut d = Vec::new();
+    for (i, x) in expected.iter().enumerate() {
+        match received.get(i) {
+            None => d.push(format!(
+                "request #{} missing: expected {} {}",
+                i + 1,
+                x.method,
+                x.path
+            )),
+            Some(r) => {
+                for problem in request_diff(r, x) {
+                    d.push(format!("request #{}: {problem}", i + 1));
+                }
+            }
+        }
+    }
+    for (i, r) in received.iter().enumerate().skip(expected.len()) {
+        d.push(format!("unexpected request #{}: {}", i + 1, describe(r)));
+    }
+    d
+}
+
+/// `expected` is contained in `actual` (objects: these keys; arrays: same length, elementwise).
+pub fn is_subset(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| is_subset(v, av))),
+        (Value::Array(e), Value::Array(a)) => {
+            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| is_subset(x, y))
+        }
+        (e, a) => e == a,
+    }
+}
+
+/// How a result differs from what a case expects (empty = as expected).
+pub fn result_diff(r: &CallToolResult, x: &Expect) -> Vec<String> {
+    let mut d = Vec::new();
+    let t = text(r);
+    if is_error(r) != x.is_error {
+        d.push(format!(
+            "isError {} != {} ({})",
+            is_error(r),
+            x.is_error,
+            short(&t, 300)
+        ));
+    }
+    let sc = r.structured_content.clone();
+    let wants_structure = x.structured.is_some()
+        || x.subset.is_some()
+        || !x.pointers.is_empty()
+        || !x.absent.is_empty();
+    if wants_structure && sc.is_none() {
+        d.push(format!("no structured content ({})", short(&t, 300)));
+    }
+    let sc = sc.unwrap_or(Value::Null);
+    if let Some(want) = &x.structured
+        && &sc != want
+    {
+        d.push(format!(
+            "structured {} != expected {}",
+            short(&sc.to_string(), 600),
+            short(&want.to_string(), 600)
+        ));
+    }
+    if let Some(want) = &x.subset
+        && !is_subset(want, &sc)
+    {
+        d.push(format!(
+            "structured {} does not contain {}",
+            short(&sc.to_string(), 600),
+            short(&want.to_string(), 600)
+        ));
+    }
+    for (ptr, want) in &x.pointers {
+        match sc.pointer(ptr) {
+            Some(got) if got == want => {}
+            Some(got) => d.push(format!("{ptr}: {got} != {want}")),
+            None => d.push(format!("{ptr}: missing (want {want})")),
+        }
+    }
+    for ptr in &x.absent {
+        if let Some(got) = sc.pointer(ptr) {
+            d.push(format!(
+                "{ptr} must be absent, got {}",
+                short(&got.to_string(), 100)
+            ));
+        }
+    }
+    for needle in &x.text_contains {
+        if !t.contains(needle.as_str()) {
+            d.push(format!("text lacks {needle:?}: {}", short(&t, 300)));
+        }
+    }
+    for needle in &x.text_excludes {
+        if t.contains(needle.as_str()) {
+            d.push(format!("text contains {needle:?}: {}", short(&t, 300)));
+        }
+    }
+    d
+}
+
+/// Runs one case on a session whose upstream has been reset: mounts, calls, judges.
+pub async fn run_case(s: &Session, case: &Case) -> Vec<String> {
+    s.upstream.reset().await;
+    mount(&s.upstream, &case.upstream).await;
+    let mut d = match s.call(&case.tool, &case.arguments).await {
+        Ok(r) => result_diff(&r, &case.expect),
+        Err(e) => vec![e],
+    };
+    d.extend(requests_diff(&s.received().await, &case.upstream));
+    d
+}
+
+/// The names of every tool the catalogue offers (default options).
+pub fn tool_names() -> Vec<String> {
+    catalogue(ToolOptions::default())
+        .tools()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect()
+}
+
+/// A catalogue whose client points nowhere (for listing tools).
+pub fn catalogue(options: ToolOptions) -> OpnsenseTools {
+    let client = opnsense_api::Client::builder("https://127.0.0.1:9")
+        .credentials("k", "s")
+        .build()
+        .expect("client");
+    OpnsenseTools::new(client, options)
+}
+
+/// Prints rows as an aligned text table.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
+            .collect();
+        println!("| {} |", parts.join(" | "));
+    };
+    line(header.iter().map(|h| (*h).to_owned()).collect());
+    println!(
+        "|{}|",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+/// Keys of an object, or none.
+pub fn keys(v: &Value) -> Vec<String> {
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// An empty JSON object.
+pub fn obj() -> Map<String, Value> {
+    Map::new()
+}
