@@ -95,6 +95,20 @@ async fn main() {
         f64::from(n) / secs,
         secs * 1000.0 / f64::from(n)
     );
+    // The same path with a cheap upstream answer: what the server itself costs per call.
+    let n = 1000;
+    let t = Instant::now();
+    for _ in 0..n {
+        mcp.call_tool(CallToolRequestParams::new("system_status").with_arguments(args(json!({}))))
+            .await
+            .expect("call");
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "throughput: {n} x system_status (MCP in memory -> SDK -> HTTPS loopback -> simulator) in {secs:.2} s = {:.0} calls/s ({:.3} ms/call)",
+        f64::from(n) / secs,
+        secs * 1000.0 / f64::from(n)
+    );
     let _ = mcp.cancel().await;
 
     // Cold start: spawn the binary over stdio, time until the initialize response.

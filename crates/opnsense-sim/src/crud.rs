@@ -106,11 +106,20 @@ impl AreaSpec {
         json!({ self.wrapper: fields::render_get(self.fields, cfg, rec) })
     }
 
-    /// A search row of a record.
-    pub fn row(&self, cfg: &Config, rec: &Record) -> Map<String, Value> {
-        let mut row = fields::search_row(self.fields, cfg, rec);
-        (self.extra_row)(cfg, rec, &mut row);
-        row
+    /// Search rows of records (option labels looked up once for all of them).
+    pub fn rows_of<'a>(
+        &self,
+        cfg: &Config,
+        recs: impl IntoIterator<Item = &'a Record>,
+    ) -> Vec<Map<String, Value>> {
+        let labels = fields::Labels::new(self.fields, cfg);
+        recs.into_iter()
+            .map(|rec| {
+                let mut row = fields::search_row(self.fields, &labels, rec);
+                (self.extra_row)(cfg, rec, &mut row);
+                row
+            })
+            .collect()
     }
 
     /// `get_*[/{uuid}]`: the record, defaults without uuid, `[]` when unknown.
@@ -293,9 +302,6 @@ impl AreaSpec {
 
     /// All search rows of the staged collection.
     pub fn rows(&self, cfg: &Config) -> Vec<Map<String, Value>> {
-        cfg.records(self.collection)
-            .iter()
-            .map(|r| self.row(cfg, r))
-            .collect()
+        self.rows_of(cfg, cfg.records(self.collection))
     }
 }

@@ -2,6 +2,8 @@
 //! field type: defaults, input decoding, type validation, `get` rendering (option maps)
 //! and search-row rendering (raw value + `%field` display text).
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::reply::PhpWarning;
@@ -335,41 +337,56 @@ pub(crate) fn render_get(specs: &[FieldSpec], cfg: &Config, rec: &Record) -> Val
     Value::Object(obj)
 }
 
-/// Display text of a list field's value (labels joined with `", "`).
-pub(crate) fn display_text(spec: &FieldSpec, cfg: &Config, value: &str) -> Option<String> {
-    let Kind::Select { options, multi, .. } = spec.kind else {
-        return None;
-    };
-    let options = options(cfg);
-    let label = |k: &str| {
-        options
-            .iter()
-            .find(|o| o.key == k)
-            .map_or_else(|| k.to_owned(), |o| o.label.clone())
-    };
-    let text = if multi {
-        split_list(value)
-            .into_iter()
-            .map(label)
-            .collect::<Vec<_>>()
-            .join(", ")
+/// Display text of `value` from a key -> label table; `None` for an empty single value.
+fn labelled(labels: &HashMap<String, String>, multi: bool, value: &str) -> Option<String> {
+    let label = |k: &str| labels.get(k).cloned().unwrap_or_else(|| k.to_owned());
+    if multi {
+        Some(
+            split_list(value)
+                .into_iter()
+                .map(label)
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     } else if value.is_empty() {
-        return None;
+        None
     } else {
-        label(value)
-    };
-    Some(text)
+        Some(label(value))
+    }
+}
+
+/// The option labels of every select field of a model, computed once per search so that
+/// rendering thousands of rows does not rebuild option lists row by row.
+pub(crate) struct Labels(Vec<Option<(HashMap<String, String>, bool)>>);
+
+impl Labels {
+    /// Builds the tables for `specs` against the configuration `cfg`.
+    pub(crate) fn new(specs: &[FieldSpec], cfg: &Config) -> Self {
+        Self(
+            specs
+                .iter()
+                .map(|spec| match spec.kind {
+                    Kind::Select { options, multi, .. } => Some((
+                        options(cfg).into_iter().map(|o| (o.key, o.label)).collect(),
+                        multi,
+                    )),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Search row: `uuid`, every leaf flattened with dotted keys as raw value, and
 /// `%<field>` right after it when the display text differs.
-pub(crate) fn search_row(specs: &[FieldSpec], cfg: &Config, rec: &Record) -> Map<String, Value> {
+pub(crate) fn search_row(specs: &[FieldSpec], labels: &Labels, rec: &Record) -> Map<String, Value> {
     let mut row = Map::new();
     row.insert("uuid".into(), Value::String(rec.uuid.clone()));
-    for spec in specs {
+    for (spec, table) in specs.iter().zip(&labels.0) {
         let value = rec.get(spec.path);
         row.insert(spec.path.to_owned(), Value::String(value.to_owned()));
-        if let Some(display) = display_text(spec, cfg, value)
+        if let Some((table, multi)) = table
+            && let Some(display) = labelled(table, *multi, value)
             && display != value
         {
             row.insert(format!("%{}", spec.path), Value::String(display));

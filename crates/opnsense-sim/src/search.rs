@@ -129,9 +129,35 @@ fn matches(row: &Map<String, Value>, tokens: &[String]) -> bool {
         .all(|t| hay.iter().any(|h| h.contains(t.as_str())))
 }
 
+/// Sort key of a row: its lower-cased sort columns, compared naturally.
+#[derive(PartialEq, Eq)]
+struct NaturalKey(Vec<String>);
+
+impl Ord for NaturalKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| natural_cmp_lower(a, b))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    }
+}
+
+impl PartialOrd for NaturalKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Natural, case-insensitive comparison (`rule2` < `rule10`).
+#[cfg(test)]
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.to_lowercase(), b.to_lowercase());
+    natural_cmp_lower(&a.to_lowercase(), &b.to_lowercase())
+}
+
+/// [`natural_cmp`] of already lower-cased text.
+fn natural_cmp_lower(a: &str, b: &str) -> Ordering {
     let (mut ai, mut bi) = (a.chars().peekable(), b.chars().peekable());
     loop {
         match (ai.peek().copied(), bi.peek().copied()) {
@@ -208,18 +234,18 @@ fn run(
         params.sort.clone()
     };
     if !keys.is_empty() {
-        rows.sort_by(|a, b| {
-            let ord = keys
-                .iter()
-                .map(|k| natural_cmp(&sort_value(a, k), &sort_value(b, k)))
-                .find(|o| *o != Ordering::Equal)
-                .unwrap_or(Ordering::Equal);
-            if params.descending {
-                ord.reverse()
-            } else {
-                ord
-            }
+        // Keys are computed once per row (not per comparison): searches over thousands of
+        // rules stay cheap.
+        rows.sort_by_cached_key(|r| {
+            NaturalKey(
+                keys.iter()
+                    .map(|k| sort_value(r, k).to_lowercase())
+                    .collect(),
+            )
         });
+        if params.descending {
+            rows.reverse();
+        }
     }
     let total = rows.len();
     let page: Vec<Value> = if params.row_count > 0 {

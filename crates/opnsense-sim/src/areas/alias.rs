@@ -475,7 +475,8 @@ fn search_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         Some(Value::String(_)) => return Reply::unexpected(),
         _ => None,
     };
-    let rows = builtin_records()
+    let builtins = builtin_records();
+    let rows = builtins
         .iter()
         .chain(st.staged.aliases.iter())
         .filter(|r| {
@@ -483,8 +484,8 @@ fn search_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
                 .as_ref()
                 .is_none_or(|t| t.iter().any(|x| x == r.get("type")))
         })
-        .map(|r| AREA.row(&st.staged, r))
-        .collect();
+        .collect::<Vec<_>>();
+    let rows = AREA.rows_of(&st.staged, rows);
     Reply::ok(search::grid(rows, &params, "name"))
 }
 

@@ -542,8 +542,8 @@ fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
                 r.list("interface").iter().any(|i| wanted.contains(i))
             }
         })
-        .map(|r| AREA.row(&st.staged, r))
-        .collect();
+        .collect::<Vec<_>>();
+    let rows = AREA.rows_of(&st.staged, rows);
     Reply::ok(search::recordset(rows, &params, "sort_order"))
 }
 
