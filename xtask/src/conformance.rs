@@ -48,7 +48,8 @@ fn node22(root: &Path) -> Result<std::path::PathBuf, String> {
 /// Starts `opnsense-mcp serve --simulator --transport http --http-port 0` and returns it with
 /// the URL it printed.
 fn start_server(root: &Path) -> Result<(Server, String), String> {
-    super::cargo(&["build", "-p", "opnsense-mcp"])?;
+    // Same feature set as the workspace test build, so nothing is compiled again.
+    super::cargo(&["build", "--workspace", "--bins"])?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), std::path::PathBuf::from);
     let bin = target.join("debug").join("opnsense-mcp");

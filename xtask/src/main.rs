@@ -108,16 +108,17 @@ fn ci() -> Result<(), String> {
 }
 
 fn contract() -> Result<(), String> {
+    // `--workspace` keeps feature unification identical to `cargo test --workspace`, so CI
+    // reuses the test build instead of compiling the crate graph a second time.
     cargo(&[
         "test",
-        "-p",
-        "opnsense-mcp-tools",
+        "--workspace",
         "--test",
         "contract",
         "--test",
-        "faults",
-        "--test",
         "fuzz",
+        "--test",
+        "faults",
         "--",
         "--nocapture",
     ])
