@@ -3,7 +3,6 @@
 
 use opnsense_mcp_tools::{OpnsenseTools, ToolOptions};
 use opnsense_sim::{SimConfig, Simulator};
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
@@ -74,16 +73,7 @@ pub async fn demo(mut config: Config) -> Result<(), Failure> {
         sim.ca_file().display()
     ));
     let tools = OpnsenseTools::new(config.client()?, ToolOptions::default());
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    let server = tokio::spawn(async move {
-        if let Ok(running) = tools.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    let client = ()
-        .serve(client_io)
-        .await
-        .map_err(|e| Failure::Other(format!("MCP client failed to connect: {e}")))?;
+    let (client, server) = crate::serve::in_memory_session(tools).await?;
     let listed = client
         .list_all_tools()
         .await

@@ -244,14 +244,17 @@ pub fn catalogue(read_only: bool) -> Vec<rmcp::model::Tool> {
     }
 }
 
-/// `call`: runs one tool through a real MCP session in memory and prints the result.
-pub async fn call(config: &Config, tool: &str, args: &str) -> Result<(), Failure> {
-    let args: Value = serde_json::from_str(args)
-        .map_err(|e| Failure::Config(format!("arguments are not valid JSON: {e}")))?;
-    let Value::Object(args) = args else {
-        return Err(Failure::Config("arguments must be a JSON object".into()));
-    };
-    let tools = OpnsenseTools::new(config.client()?, options(config));
+/// A real MCP session to `tools` over an in-memory pipe (for `call` and `demo`): the client,
+/// and the server task to abort when done.
+pub async fn in_memory_session(
+    tools: OpnsenseTools,
+) -> Result<
+    (
+        rmcp::service::RunningService<rmcp::RoleClient, ()>,
+        tokio::task::JoinHandle<()>,
+    ),
+    Failure,
+> {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     let server = tokio::spawn(async move {
         if let Ok(running) = tools.serve(server_io).await {
@@ -262,6 +265,18 @@ pub async fn call(config: &Config, tool: &str, args: &str) -> Result<(), Failure
         .serve(client_io)
         .await
         .map_err(|e| Failure::Other(format!("in-memory MCP session failed: {e}")))?;
+    Ok((client, server))
+}
+
+/// `call`: runs one tool through a real MCP session in memory and prints the result.
+pub async fn call(config: &Config, tool: &str, args: &str) -> Result<(), Failure> {
+    let args: Value = serde_json::from_str(args)
+        .map_err(|e| Failure::Config(format!("arguments are not valid JSON: {e}")))?;
+    let Value::Object(args) = args else {
+        return Err(Failure::Config("arguments must be a JSON object".into()));
+    };
+    let (client, server) =
+        in_memory_session(OpnsenseTools::new(config.client()?, options(config))).await?;
     let result = client
         .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
         .await
