@@ -393,6 +393,18 @@ pub fn single_line(
     }
 }
 
+/// The first characters of a caller's value, for error messages.
+pub fn excerpt(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// Whether `s` is an OPNsense key (interface, gateway): 1 to 64 letters, digits, `_`, `-`, `.`.
+pub fn is_key(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
 /// Checks a list of OPNsense keys (interfaces, gateways): letters, digits, `_`, `-`, `.`.
 pub fn keys(
     field: &str,
@@ -400,11 +412,7 @@ pub fn keys(
 ) -> Result<Option<opnsense_api::fields::CsvList>, ToolError> {
     let Some(items) = value else { return Ok(None) };
     for item in &items {
-        let ok = (1..=64).contains(&item.len())
-            && item
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-        if !ok {
+        if !is_key(item) {
             return Err(ToolError::invalid(
                 field,
                 format!(

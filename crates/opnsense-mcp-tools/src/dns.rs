@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::OpnsenseTools;
 use crate::common::{
     Applied, ListParams, Listing, NewRecord, NoParams, RawParams, RequiredFields, Staged, Strict,
-    decode_row, parse_uuid, single_line,
+    decode_row, excerpt, parse_uuid, single_line,
 };
 use crate::error::ToolError;
 
@@ -51,11 +51,6 @@ pub struct HostSpec {
 impl RequiredFields for HostSpec {
     const ARGUMENT: &'static str = "host";
     const REQUIRED: &'static [&'static str] = &["domain"];
-}
-
-/// The first characters of a user value, for messages.
-fn excerpt(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 /// Checks a DNS name: dot-separated labels of letters, digits, `-` and `_` (plus `*` where a

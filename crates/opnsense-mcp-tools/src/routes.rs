@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, decode_row,
-    parse_uuid, single_line,
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, decode_row, excerpt,
+    is_key, parse_uuid, single_line,
 };
 use crate::error::ToolError;
 
@@ -65,17 +65,9 @@ fn check_cidr(field: &str, s: &str) -> Result<(), ToolError> {
     Ok(())
 }
 
-/// The first characters of a user value, for messages.
-fn excerpt(s: &str) -> String {
-    s.chars().take(64).collect()
-}
-
 /// Checks an OPNsense key such as a gateway name: letters, digits, `_`, `-`, `.`.
 fn check_key(field: &str, s: &str) -> Result<(), ToolError> {
-    let ok = (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-    if ok {
+    if is_key(s) {
         Ok(())
     } else {
         Err(ToolError::invalid(
