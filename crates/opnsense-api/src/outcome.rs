@@ -51,6 +51,17 @@ pub fn decode<T: DeserializeOwned>(path: &str, v: Value) -> Result<T> {
     })
 }
 
+/// Decodes a JSON object keyed by name; OPNsense renders an empty PHP map as `[]`.
+pub fn map_or_empty<T: DeserializeOwned>(
+    path: &str,
+    v: Value,
+) -> Result<std::collections::BTreeMap<String, T>> {
+    match v {
+        Value::Array(a) if a.is_empty() => Ok(std::collections::BTreeMap::new()),
+        other => decode(path, other),
+    }
+}
+
 /// `validations` values are a string or a list of strings.
 fn validations(v: &Value) -> BTreeMap<String, Vec<String>> {
     let Some(map) = v.get("validations").and_then(Value::as_object) else {

@@ -12,13 +12,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, RawParams, decode, decode_row, is_false};
+use crate::common::{ListParams, Listing, RawParams, decode_row, is_false};
 use crate::error::ToolError;
 
-const NAMES: &str = "diagnostics/interface/getInterfaceNames";
-const CONFIG: &str = "diagnostics/interface/getInterfaceConfig";
-const ARP: &str = "diagnostics/interface/getArp";
-const NDP: &str = "diagnostics/interface/getNdp";
+use opnsense_api::api::interfaces::{ARP, CONFIG, NAMES, NDP};
 
 /// The assigned interfaces.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -161,12 +158,12 @@ impl From<NdpEntry> for NeighbourView {
     }
 }
 
-/// OPNsense renders an empty map as `[]`.
-fn decode_map<T: serde::de::DeserializeOwned>(v: Value) -> Result<BTreeMap<String, T>, ToolError> {
-    match v {
-        Value::Array(a) if a.is_empty() => Ok(BTreeMap::new()),
-        other => decode(other),
-    }
+/// A name-keyed answer (`[]` when empty) as a map.
+fn decode_map<T: serde::de::DeserializeOwned>(
+    path: &str,
+    v: Value,
+) -> Result<BTreeMap<String, T>, ToolError> {
+    opnsense_api::outcome::map_or_empty(path, v).map_err(ToolError::from)
 }
 
 /// The neighbour endpoints answer a JSON array.
@@ -193,7 +190,7 @@ impl OpnsenseTools {
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<InterfaceList>, ToolError> {
         let v: Value = self.client.send_json(Request::get(NAMES)).await?;
-        let names: BTreeMap<String, String> = decode_map(v.clone())?;
+        let names: BTreeMap<String, String> = decode_map(NAMES, v.clone())?;
         Ok(Json(InterfaceList {
             total: names.len(),
             rows: names
@@ -228,7 +225,7 @@ impl OpnsenseTools {
                 raw: Some(v),
             }));
         }
-        let devices: BTreeMap<String, InterfaceDetails> = decode_map(v)?;
+        let devices: BTreeMap<String, InterfaceDetails> = decode_map(CONFIG, v)?;
         let names = self.client.interfaces().names().await?;
         let rows: Vec<InterfaceView> = devices
             .into_iter()
