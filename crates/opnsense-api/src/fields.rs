@@ -214,6 +214,13 @@ impl<'de> Deserialize<'de> for LineList {
     }
 }
 
+/// `deserialize_with` for `Option<LineList>` (alias `content`): a newline-joined string in
+/// search rows, an option map in `get`; commas inside entries (URLs) are kept. Empty = `None`.
+pub fn opt_lines<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LineList>, D::Error> {
+    let list = LineList::deserialize(d)?;
+    Ok((!list.0.is_empty()).then_some(list))
+}
+
 impl FromWire for u64 {
     fn from_wire(s: String) -> Self {
         s.trim().parse().unwrap_or_default()

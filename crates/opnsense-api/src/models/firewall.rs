@@ -13,7 +13,7 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::fields::{CsvList, Extra, LineList, is_option_map, opt, opt_bool, selected_string};
+use crate::fields::{CsvList, Extra, LineList, opt, opt_bool, selected_string};
 use crate::path::{Revision, Uuid};
 
 crate::wire_enum! {
@@ -662,7 +662,7 @@ pub struct Alias {
     /// Entries (sent newline-separated; a comma is part of an entry).
     #[serde(
         default,
-        deserialize_with = "opt_lines",
+        deserialize_with = "crate::fields::opt_lines",
         skip_serializing_if = "Option::is_none"
     )]
     pub content: Option<LineList>,
@@ -1334,33 +1334,6 @@ where
             .map(Some)
             .map_err(serde::de::Error::custom),
         _ => Ok(None),
-    }
-}
-
-/// Alias `content`: a newline-joined string in search rows, an option map in `get` (the selected
-/// keys are the entries). Unlike the generic [`opt`], a comma inside an entry (URLs) is kept.
-fn opt_lines<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LineList>, D::Error> {
-    let v = Value::deserialize(d)?;
-    let list = match &v {
-        Value::Object(map) if is_option_map(&v) => LineList(
-            map.iter()
-                .filter(|(k, o)| !k.trim().is_empty() && is_selected(o))
-                .map(|(k, _)| k.trim().to_owned())
-                .collect(),
-        ),
-        Value::Object(_) => LineList::default(),
-        other => serde_json::from_value(other.clone()).map_err(serde::de::Error::custom)?,
-    };
-    Ok((!list.0.is_empty()).then_some(list))
-}
-
-/// Whether an option-map entry is selected (`"selected": 1`, `true` or `"1"`).
-fn is_selected(o: &Value) -> bool {
-    match o.get("selected") {
-        Some(Value::Number(n)) => n.as_i64() == Some(1),
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "1",
-        _ => false,
     }
 }
 
