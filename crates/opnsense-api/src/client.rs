@@ -31,9 +31,17 @@ pub struct ClientBuilder {
     ca_pem: Option<Vec<u8>>,
     connect_timeout: Duration,
     read_timeout: Duration,
+    call_timeout: Duration,
+    max_response_bytes: u64,
     allow_insecure_http: bool,
     firmware_version: Option<FirmwareVersion>,
 }
+
+/// Default cap on one response body: 64 MiB (a 10,000-lease search is about 5 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// Default overall limit of one call: 5 minutes.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(300);
 
 // Hand-written so the secret can never be printed.
 impl fmt::Debug for ClientBuilder {
@@ -46,6 +54,8 @@ impl fmt::Debug for ClientBuilder {
             .field("ca_file", &self.ca_file)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("call_timeout", &self.call_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +73,8 @@ impl ClientBuilder {
             ca_pem: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             allow_insecure_http: false,
             firmware_version: None,
         }
@@ -113,6 +125,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Overall limit of one call, connect to last byte (default 5 minutes): a peer that drips
+    /// bytes slowly enough to beat the read timeout is still cut off.
+    #[must_use]
+    pub fn call_timeout(mut self, t: Duration) -> Self {
+        self.call_timeout = t;
+        self
+    }
+
+    /// Largest response body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]), checked against
+    /// `Content-Length` and while reading: a larger answer is [`Error::TooLarge`].
+    #[must_use]
+    pub fn max_response_bytes(mut self, n: u64) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
     /// Accept `http://` URLs. For tests against plain-HTTP mocks only: never use it for a firewall.
     #[must_use]
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -138,6 +166,7 @@ impl ClientBuilder {
         for (what, d) in [
             ("connect timeout", self.connect_timeout),
             ("read timeout", self.read_timeout),
+            ("call timeout", self.call_timeout),
         ] {
             if d.is_zero() {
                 return Err(Error::Config(format!(
@@ -171,6 +200,11 @@ impl ClientBuilder {
             }
             http = http.tls_certs_merge(certs);
         }
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "the response size limit must be greater than zero".into(),
+            ));
+        }
         let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
@@ -191,6 +225,8 @@ impl ClientBuilder {
                 api_secret: self.api_secret,
                 connect_timeout: self.connect_timeout,
                 read_timeout: self.read_timeout,
+                call_timeout: self.call_timeout,
+                max_response_bytes: self.max_response_bytes,
                 version,
             }),
         })
@@ -199,7 +235,7 @@ impl ClientBuilder {
 
 /// `raw` for an error message, with anything that looks like `user:password@` masked: a
 /// malformed URL may still carry credentials.
-fn redact_userinfo(raw: &str) -> String {
+pub fn redact_userinfo(raw: &str) -> String {
     let start = raw.find("://").map_or(0, |i| i + 3);
     let authority_end = raw[start..]
         .find(['/', '?', '#'])
@@ -259,6 +295,8 @@ struct Inner {
     api_secret: String,
     connect_timeout: Duration,
     read_timeout: Duration,
+    call_timeout: Duration,
+    max_response_bytes: u64,
     version: OnceCell<Option<FirmwareVersion>>,
 }
 
@@ -293,11 +331,23 @@ impl Client {
         self.inner.api_base.as_str()
     }
 
-    /// Sends `req` and decodes a JSON answer as `T`.
+    /// Sends `req` and decodes a JSON answer as `T` (the answer is audited as rejected when it
+    /// does not fit).
     pub async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
-        let path = req.path.clone();
-        let v = self.execute(req, |_, v| Ok(v)).await?;
-        crate::outcome::decode(&path, v)
+        self.execute(req, crate::outcome::decode).await
+    }
+
+    /// Sends `req` and returns the JSON answer both decoded as `T` and as OPNsense sent it (for
+    /// callers that show either).
+    pub async fn send_json_with_raw<T: DeserializeOwned>(
+        &self,
+        req: Request,
+    ) -> Result<(T, Value)> {
+        self.execute(req, |path, v| {
+            let typed = crate::outcome::decode_ref(path, &v)?;
+            Ok((typed, v))
+        })
+        .await
     }
 
     /// Sends `req` and returns the JSON answer after `interpret` has judged it (so application
@@ -333,22 +383,33 @@ impl Client {
         let req_id = uuid::Uuid::new_v4();
         let method = req.method.as_str();
         let path = req.path.clone();
-        let (status, result) = match self.transmit(&req).await {
-            Ok((status, body)) => (Some(status), interpret(&path, body)),
-            Err((status, e)) => (status, Err(e)),
+        let sent = tokio::time::timeout(self.inner.call_timeout, self.transmit(&req)).await;
+        let (status, result) = match sent {
+            Ok(Ok((status, body))) => (Some(status), interpret(&path, body)),
+            Ok(Err((status, e))) => (status, Err(e)),
+            Err(_) => (
+                None,
+                Err(Error::Deadline {
+                    after: self.inner.call_timeout,
+                    method: req.method,
+                    path: path.clone(),
+                }),
+            ),
         };
         // 0 = no HTTP response (refused, TLS failure, timeout before the headers, ...), so the
         // field is present on every event.
         let status = status.unwrap_or(0);
         let outcome = match &result {
             Ok(_) => "success",
-            Err(Error::Timeout { .. }) => "timeout",
+            Err(Error::Timeout { .. } | Error::Deadline { .. }) => "timeout",
             Err(
                 Error::Validation { .. }
                 | Error::NotFound { .. }
                 | Error::Unauthorized { .. }
                 | Error::Forbidden { .. }
-                | Error::ActionFailed { .. },
+                | Error::ActionFailed { .. }
+                | Error::ServiceFailed { .. }
+                | Error::InUse { .. },
             ) => "rejected",
             Err(_) => "error",
         };
@@ -374,7 +435,7 @@ impl Client {
             .api_base
             .join(&req.path)
             .map_err(|e| (None, Error::invalid("path", e.to_string())))?;
-        let method = req.method.as_str();
+        let method = req.method;
         let mut builder = match req.method {
             Method::Get => inner.http.get(url),
             Method::Post => inner.http.post(url),
@@ -397,10 +458,27 @@ impl Client {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let limit = inner.max_response_bytes;
+        let too_large = |announced| Error::TooLarge {
+            method,
+            path: req.path.clone(),
+            limit,
+            announced,
+        };
+        if let Some(n) = resp.content_length()
+            && n > limit
+        {
+            return Err((Some(status), too_large(Some(n))));
+        }
         let mut bytes = Vec::new();
         loop {
             match tokio::time::timeout(inner.read_timeout, resp.chunk()).await {
-                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
+                Ok(Ok(Some(chunk))) => {
+                    if (bytes.len() + chunk.len()) as u64 > limit {
+                        return Err((Some(status), too_large(None)));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
                 Ok(Ok(None)) => break,
                 Ok(Err(e)) => {
                     return Err((Some(status), self.transport_error(e, method, &req.path)));
@@ -408,18 +486,22 @@ impl Client {
                 Err(_) => return Err((Some(status), self.read_timeout_error(method, &req.path))),
             }
         }
-        let text = String::from_utf8_lossy(&bytes);
         if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&bytes);
             return Err((
                 Some(status),
                 self.status_error(status, method, &req.path, &text, location.as_deref()),
             ));
         }
         match req.accept {
-            Accept::Text => Ok((status, Body::Text(text.into_owned()))),
-            Accept::Json => serde_json::from_str(&text)
+            Accept::Text => Ok((
+                status,
+                Body::Text(String::from_utf8_lossy(&bytes).into_owned()),
+            )),
+            Accept::Json => serde_json::from_slice(&bytes)
                 .map(|v| (status, Body::Json(v)))
                 .map_err(|e| {
+                    let text = String::from_utf8_lossy(&bytes);
                     let reason = if e.is_eof() {
                         "the JSON body is truncated".to_owned()
                     } else if text.trim_start().starts_with('<') {
@@ -439,7 +521,7 @@ impl Client {
         }
     }
 
-    fn read_timeout_error(&self, method: &'static str, path: &str) -> Error {
+    fn read_timeout_error(&self, method: Method, path: &str) -> Error {
         Error::Timeout {
             phase: TimeoutPhase::Read,
             after: self.inner.read_timeout,
@@ -448,7 +530,7 @@ impl Client {
         }
     }
 
-    fn transport_error(&self, e: reqwest::Error, method: &'static str, path: &str) -> Error {
+    fn transport_error(&self, e: reqwest::Error, method: Method, path: &str) -> Error {
         let host = self.inner.host.clone();
         // Without the URL: the host is already named, and the URL's path must not take part in
         // the keyword matching below (a path may well contain "tls" or "certificate").
@@ -480,6 +562,7 @@ impl Client {
                 detail: format!(
                     "{chain} (the server did not answer in TLS: check the port, or that the URL should really be https://)"
                 ),
+                source: Some(Box::new(e)),
             };
         }
         if lower.contains("certificate")
@@ -490,12 +573,14 @@ impl Client {
             return Error::Tls {
                 host,
                 detail: chain,
+                source: Some(Box::new(e)),
             };
         }
         if e.is_connect() {
             return Error::Connect {
                 host,
                 detail: chain,
+                source: Some(Box::new(e)),
             };
         }
         if e.is_body() || e.is_decode() {
@@ -508,13 +593,14 @@ impl Client {
         Error::Connect {
             host,
             detail: chain,
+            source: Some(Box::new(e)),
         }
     }
 
     fn status_error(
         &self,
         status: u16,
-        method: &'static str,
+        method: Method,
         path: &str,
         body: &str,
         location: Option<&str>,
@@ -552,7 +638,7 @@ impl Client {
                 status,
                 method,
                 path: path.to_owned(),
-                message: error_message(body),
+                message: error_message(body, self.escaped_errors()),
             },
         }
     }
@@ -567,7 +653,7 @@ impl Client {
             .version
             .get_or_try_init(|| async {
                 match self
-                    .send_json::<Value>(Request::get("core/firmware/status"))
+                    .send_json::<Value>(crate::api::system::firmware_status_request())
                     .await
                 {
                     Ok(v) => Ok(FirmwareVersion::from_firmware_status(&v)),
@@ -584,6 +670,19 @@ impl Client {
             .await;
         found.ok().copied().flatten()
     }
+
+    /// The version when it is already known (no request).
+    pub fn known_firmware_version(&self) -> Option<FirmwareVersion> {
+        self.inner.version.get().copied().flatten()
+    }
+
+    /// Whether error replies may be HTML-escaped (26.7+, or a version not known yet).
+    fn escaped_errors(&self) -> bool {
+        crate::version::has(
+            self.known_firmware_version(),
+            crate::version::Quirk::EscapedErrorReplies,
+        )
+    }
 }
 
 fn unreachable_text<T>(path: &str) -> Result<T> {
@@ -594,9 +693,30 @@ fn unreachable_text<T>(path: &str) -> Result<T> {
     })
 }
 
-/// OPNsense's error envelope: `{"errorMessage","errorTitle"}` or `{"status","message"}`.
-fn error_message(body: &str) -> String {
+/// Undoes PHP's `htmlspecialchars(…, ENT_NOQUOTES)` (and the quote forms, in case).
+fn html_unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#039;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// OPNsense's error envelope: `{"errorMessage","errorTitle"[,"errorLevel"]}` or
+/// `{"status","message"}`. 26.7 HTML-escapes the text (`escaped`): it is unescaped here.
+fn error_message(body: &str, escaped: bool) -> String {
     if let Ok(v) = serde_json::from_str::<Value>(body) {
+        let text = |s: &str| {
+            if escaped {
+                html_unescape(s.trim())
+            } else {
+                s.trim().to_owned()
+            }
+        };
         let msg = v
             .get("errorMessage")
             .or_else(|| v.get("message"))
@@ -606,8 +726,8 @@ fn error_message(body: &str) -> String {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty());
         match (title, msg) {
-            (Some(t), Some(m)) => return format!("{t}: {}", m.trim()),
-            (None, Some(m)) => return m.trim().to_owned(),
+            (Some(t), Some(m)) => return format!("{}: {}", text(t), text(m)),
+            (None, Some(m)) => return text(m),
             _ => {}
         }
     }
@@ -685,13 +805,29 @@ mod tests {
     #[test]
     fn error_envelopes() {
         assert_eq!(
-            error_message(r#"{"errorMessage":"Cannot delete","errorTitle":"Alias in use"}"#),
+            error_message(
+                r#"{"errorMessage":"Cannot delete","errorTitle":"Alias in use"}"#,
+                false
+            ),
             "Alias in use: Cannot delete"
         );
         assert_eq!(
-            error_message(r#"{"errorMessage":"Unexpected error, check log for details"}"#),
+            error_message(
+                r#"{"errorMessage":"Unexpected error, check log for details"}"#,
+                false
+            ),
             "Unexpected error, check log for details"
         );
-        assert!(error_message("<html>502</html>").contains("<html>"));
+        assert!(error_message("<html>502</html>", true).contains("<html>"));
+    }
+
+    #[test]
+    fn escaped_error_replies_are_unescaped_on_26_7_only() {
+        let body = r#"{"errorMessage":"a &lt; b &amp;&amp; c &gt; d","errorTitle":"X &amp; Y","errorLevel":"error"}"#;
+        assert_eq!(error_message(body, true), "X & Y: a < b && c > d");
+        assert_eq!(
+            error_message(body, false),
+            "X &amp; Y: a &lt; b &amp;&amp; c &gt; d"
+        );
     }
 }

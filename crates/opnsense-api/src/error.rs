@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use crate::request::Method;
+
+/// The lower-level cause of a transport error, kept for [`std::error::Error::source`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Result alias used throughout the SDK.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -55,6 +60,9 @@ pub enum Error {
         host: String,
         /// The lower-level cause, without secrets.
         detail: String,
+        /// The cause itself.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// The TLS handshake failed, most often because the firewall's certificate is not trusted.
@@ -66,6 +74,9 @@ pub enum Error {
         host: String,
         /// The lower-level cause.
         detail: String,
+        /// The cause itself.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// No answer in time.
@@ -78,9 +89,39 @@ pub enum Error {
         /// The configured limit that was hit.
         after: Duration,
         /// HTTP method.
-        method: &'static str,
+        method: Method,
         /// API path (relative to `/api/`).
         path: String,
+    },
+
+    /// The whole call took longer than the overall deadline (a slow drip of bytes, a proxy
+    /// holding the connection).
+    #[error(
+        "{method} {path} did not complete within {after:?} (the overall limit of one call); the firewall may be overloaded, or a proxy is holding the connection (raise call_timeout / OPNSENSE_CALL_TIMEOUT if this call is known to be slow)"
+    )]
+    Deadline {
+        /// The configured overall limit.
+        after: Duration,
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+    },
+
+    /// The response body is larger than the configured limit.
+    #[error(
+        "the response of {method} {path} is larger than {limit} bytes{}; nothing was read past the limit (raise max_response_bytes / OPNSENSE_MAX_RESPONSE_BYTES if such answers are expected)",
+        announced.map(|n| format!(" (it announced {n} bytes)")).unwrap_or_default()
+    )]
+    TooLarge {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// The limit.
+        limit: u64,
+        /// What `Content-Length` announced, when it did.
+        announced: Option<u64>,
     },
 
     /// HTTP 401: the key/secret pair was not accepted.
@@ -129,7 +170,7 @@ pub enum Error {
         /// HTTP status code.
         status: u16,
         /// HTTP method.
-        method: &'static str,
+        method: Method,
         /// API path.
         path: String,
         /// OPNsense's `errorMessage` (and `errorTitle`), or a short excerpt of the body.
@@ -166,7 +207,7 @@ pub enum Error {
         id: String,
     },
 
-    /// An apply/reconfigure/service action answered with a failure status.
+    /// An apply/reconfigure action answered with a failure status.
     #[error("{action} failed on {path}: OPNsense said {status:?}")]
     ActionFailed {
         /// What was attempted ("apply firewall rules", ...).
@@ -175,6 +216,30 @@ pub enum Error {
         path: String,
         /// The status text OPNsense returned.
         status: String,
+    },
+
+    /// A service start/stop/restart did not succeed: configd answered something other than
+    /// `OK` (`Error (1)` when the rc script failed, `Action not allowed or missing`, or `[]`
+    /// when the request was refused).
+    #[error("{action} of the {module} service failed: configd said {output:?}")]
+    ServiceFailed {
+        /// The service module (`unbound`, `kea`, ...).
+        module: String,
+        /// `start`, `stop` or `restart`.
+        action: &'static str,
+        /// configd's answer (trimmed; `[]` when OPNsense refused the request).
+        output: String,
+    },
+
+    /// OPNsense refused to delete a record that other configuration still uses.
+    #[error("cannot delete {kind} {id}: it is still in use ({detail})")]
+    InUse {
+        /// What was to be deleted ("alias", ...).
+        kind: &'static str,
+        /// Its uuid.
+        id: String,
+        /// OPNsense's message, naming what uses it.
+        detail: String,
     },
 }
 
@@ -224,6 +289,30 @@ impl Error {
     }
 }
 
+/// [`excerpt`] of a JSON value, serialising no more of it than the excerpt shows.
+pub(crate) fn excerpt_json(v: &serde_json::Value) -> String {
+    /// Collects at most `LIMIT` bytes, then refuses more (which ends serialisation early).
+    struct Bounded(Vec<u8>);
+    const LIMIT: usize = 1024;
+    impl std::io::Write for Bounded {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = LIMIT.saturating_sub(self.0.len());
+            if room == 0 {
+                return Err(std::io::Error::other("excerpt full"));
+            }
+            let n = room.min(buf.len());
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded(Vec::new());
+    let _ = serde_json::to_writer(&mut out, v);
+    excerpt(&String::from_utf8_lossy(&out.0))
+}
+
 /// A short, single-line, char-boundary-safe excerpt of a response body.
 pub(crate) fn excerpt(body: &str) -> String {
     const MAX: usize = 200;
@@ -258,6 +347,14 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("rule.source_net: bad net"), "{text}");
         assert!(text.contains("rule.destination_port: one two"), "{text}");
+    }
+
+    #[test]
+    fn json_excerpt_stops_early_and_is_bounded() {
+        let big = serde_json::json!({"rows": vec!["x".repeat(100); 10_000]});
+        let ex = excerpt_json(&big);
+        assert!(ex.starts_with("{\"rows\":[\"xxx"), "{ex}");
+        assert!(ex.chars().count() <= 201);
     }
 
     #[test]

@@ -17,13 +17,14 @@ use serde_json::Value;
 
 /// A type that can be built from OPNsense's string form of a field.
 pub trait FromWire: Sized {
-    /// Builds the value from the (selected) string form; `s` is never empty.
-    fn from_wire(s: String) -> Self;
+    /// Builds the value from the (selected) string form; `s` is never empty. An `Err` names
+    /// what was expected (the field name is added by the caller).
+    fn from_wire(s: String) -> Result<Self, String>;
 }
 
 impl FromWire for String {
-    fn from_wire(s: String) -> Self {
-        s
+    fn from_wire(s: String) -> Result<Self, String> {
+        Ok(s)
     }
 }
 
@@ -82,14 +83,18 @@ where
 {
     let v = Value::deserialize(d)?;
     let s = selected_string(&v);
-    Ok(if s.is_empty() {
-        None
+    if s.is_empty() {
+        Ok(None)
     } else {
-        Some(T::from_wire(s))
-    })
+        T::from_wire(s).map(Some).map_err(de::Error::custom)
+    }
 }
 
 /// `with` module for `Option<bool>` stored as `"0"`/`"1"`.
+///
+/// Reads every spelling PHP sends for a boolean: `"0"`/`"1"`, `0`/`1`, JSON `true`/`false`,
+/// and (in legacy and automatic filter rows) `yes`/`no`, `true`/`false`, `on`/`off` in any case.
+/// Empty, `null` and absent are `None`; anything else is an error naming the value.
 pub mod opt_bool {
     use super::{Deserialize, Deserializer, Serializer, Value, de, selected_string};
 
@@ -103,18 +108,166 @@ pub mod opt_bool {
         }
     }
 
-    /// Reads `"0"`/`"1"` (also JSON booleans and numbers); empty means `None`.
+    /// Reads any boolean spelling (see the module docs); empty means `None`.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         let v = Value::deserialize(d)?;
-        match selected_string(&v).as_str() {
-            "" => Ok(None),
-            "1" => Ok(Some(true)),
-            "0" => Ok(Some(false)),
-            other => Err(de::Error::custom(format!(
-                "expected \"0\" or \"1\", got {other:?}"
-            ))),
+        parse(&selected_string(&v)).map_err(de::Error::custom)
+    }
+
+    /// The boolean of one string form.
+    pub fn parse(s: &str) -> Result<Option<bool>, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        match t.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(format!(
+                "expected a boolean (\"0\" or \"1\"), got {:?}",
+                crate::error::excerpt(t)
+            )),
         }
     }
+}
+
+/// `serialize_with` for integer fields: OPNsense stores every value as a string.
+#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
+pub fn num_string<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(n) => s.serialize_str(&n.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// A string field read as text; numbers are rendered, `null` and `[]` are empty.
+pub fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(selected_string(&Value::deserialize(d)?))
+}
+
+/// A nested object (`source`, `created`, ...); anything that is not an object (`""`, `null`,
+/// `[]`: PHP's empty map) is `None`.
+pub fn opt_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        v @ Value::Object(_) => T::deserialize(&v).map(Some).map_err(de::Error::custom),
+        _ => Ok(None),
+    }
+}
+
+/// A JSON object keyed by name. PHP renders an empty map as `[]` and a map whose keys happen to
+/// be 0..n as a list (read with the indices as keys); `null`, `""` and `false` are empty.
+pub fn map_or_empty<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| T::deserialize(v).map(|t| (k.clone(), t)))
+            .collect::<Result<_, _>>()
+            .map_err(de::Error::custom),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| T::deserialize(v).map(|t| (i.to_string(), t)))
+            .collect::<Result<_, _>>()
+            .map_err(de::Error::custom),
+        Value::Null | Value::Bool(false) => Ok(BTreeMap::new()),
+        Value::String(s) if s.is_empty() => Ok(BTreeMap::new()),
+        other => Err(de::Error::custom(format!(
+            "expected an object, got {}",
+            crate::error::excerpt_json(&other)
+        ))),
+    }
+}
+
+/// A list. PHP renders a list whose keys are not 0..n as an object (read in key order);
+/// `null`, `""`, `false` and `{}` are empty.
+pub fn list_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .iter()
+            .map(T::deserialize)
+            .collect::<Result<_, _>>()
+            .map_err(de::Error::custom),
+        Value::Object(map) => map
+            .values()
+            .map(T::deserialize)
+            .collect::<Result<_, _>>()
+            .map_err(de::Error::custom),
+        Value::Null | Value::Bool(false) => Ok(Vec::new()),
+        Value::String(s) if s.is_empty() => Ok(Vec::new()),
+        other => Err(de::Error::custom(format!(
+            "expected a list, got {}",
+            crate::error::excerpt_json(&other)
+        ))),
+    }
+}
+
+/// A record decoded leniently: every field that fits the model is in `value`; a field whose
+/// shape is unexpected is left out of `value` and kept, as OPNsense sent it, in `unparsed`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lenient<T> {
+    /// The record, without the fields in `unparsed`.
+    pub value: T,
+    /// Fields that could not be read into the model, with their raw values.
+    pub unparsed: BTreeMap<String, Value>,
+}
+
+/// Decodes a record as `T`, never losing it to one odd field: when the whole record does not
+/// decode, the fields that make it fail are set aside (in `unparsed`) one by one until it does.
+/// `Err` only when the record is not an object or no subset of its fields decodes.
+pub fn decode_lenient<T: serde::de::DeserializeOwned>(row: &Value) -> Result<Lenient<T>, String> {
+    let first = match T::deserialize(row) {
+        Ok(value) => {
+            return Ok(Lenient {
+                value,
+                unparsed: BTreeMap::new(),
+            });
+        }
+        Err(e) => e.to_string(),
+    };
+    let Value::Object(map) = row else {
+        return Err(first);
+    };
+    let mut rest = map.clone();
+    let mut unparsed = BTreeMap::new();
+    // Each round sets aside one field whose removal changes the error; bounded by the field count.
+    for _ in 0..map.len() {
+        let culprit = rest.keys().find(|k| {
+            let mut trial = rest.clone();
+            trial.remove(*k);
+            T::deserialize(&Value::Object(trial)).is_ok()
+        });
+        let key = match culprit {
+            Some(k) => k.clone(),
+            // Several odd fields: set aside the first whose own value fails alone.
+            None => match rest.iter().find(|(k, v)| {
+                let mut alone = serde_json::Map::new();
+                alone.insert((*k).clone(), (*v).clone());
+                T::deserialize(&Value::Object(alone)).is_err()
+            }) {
+                Some((k, _)) => k.clone(),
+                None => return Err(first),
+            },
+        };
+        if let Some(v) = rest.remove(&key) {
+            unparsed.insert(key, v);
+        }
+        if let Ok(value) = T::deserialize(&Value::Object(rest.clone())) {
+            return Ok(Lenient { value, unparsed });
+        }
+    }
+    Err(first)
 }
 
 /// A comma-separated multi-value field (`"lan,opt1"`), as a list.
@@ -130,7 +283,13 @@ impl CsvList {
 }
 
 impl FromWire for CsvList {
-    fn from_wire(s: String) -> Self {
+    fn from_wire(s: String) -> Result<Self, String> {
+        Ok(Self::split(&s))
+    }
+}
+
+impl CsvList {
+    fn split(s: &str) -> Self {
         Self(
             s.split(',')
                 .map(str::trim)
@@ -155,7 +314,7 @@ impl Serialize for CsvList {
 
 impl<'de> Deserialize<'de> for CsvList {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Self::from_wire(selected_string(&Value::deserialize(d)?)))
+        Ok(Self::split(&selected_string(&Value::deserialize(d)?)))
     }
 }
 
@@ -171,7 +330,13 @@ impl<S: Into<String>> FromIterator<S> for CsvList {
 pub struct LineList(pub Vec<String>);
 
 impl FromWire for LineList {
-    fn from_wire(s: String) -> Self {
+    fn from_wire(s: String) -> Result<Self, String> {
+        Ok(Self::split(&s))
+    }
+}
+
+impl LineList {
+    fn split(s: &str) -> Self {
         // An option map was flattened with ',' by `selected_string`; a stored value uses '\n'.
         let sep = if s.contains('\n') { '\n' } else { ',' };
         Self(
@@ -209,7 +374,7 @@ impl<'de> Deserialize<'de> for LineList {
                     .map(|(k, _)| k.trim().to_owned())
                     .collect(),
             ),
-            other => Self::from_wire(selected_string(&other)),
+            other => Self::split(&selected_string(&other)),
         })
     }
 }
@@ -222,8 +387,33 @@ pub fn opt_lines<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LineList>, D:
 }
 
 impl FromWire for u64 {
-    fn from_wire(s: String) -> Self {
-        s.trim().parse().unwrap_or_default()
+    fn from_wire(s: String) -> Result<Self, String> {
+        let t = s.trim();
+        // PHP may render an integer field as a float ("5.0") after arithmetic.
+        t.parse()
+            .ok()
+            .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
+            .ok_or_else(|| format!("expected a non-negative integer, got {:?}", crate::error::excerpt(&s)))
+    }
+}
+
+impl FromWire for f64 {
+    fn from_wire(s: String) -> Result<Self, String> {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| format!("expected a number, got {:?}", crate::error::excerpt(&s)))
+    }
+}
+
+impl FromWire for i64 {
+    fn from_wire(s: String) -> Result<Self, String> {
+        let t = s.trim();
+        t.parse()
+            .ok()
+            .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
+            .ok_or_else(|| format!("expected an integer, got {:?}", crate::error::excerpt(&s)))
     }
 }
 
@@ -310,12 +500,19 @@ macro_rules! wire_enum {
             }
         }
 
-        impl $crate::fields::FromWire for $name {
-            fn from_wire(s: String) -> Self {
+        impl $name {
+            /// The value for OPNsense's spelling `s` ([`Self::Other`] when unknown).
+            pub fn from_wire_str(s: String) -> Self {
                 match s.as_str() {
                     $( $wire => Self::$variant, )+
                     _ => Self::Other(s),
                 }
+            }
+        }
+
+        impl $crate::fields::FromWire for $name {
+            fn from_wire(s: String) -> ::std::result::Result<Self, String> {
+                Ok(Self::from_wire_str(s))
             }
         }
 
@@ -334,7 +531,7 @@ macro_rules! wire_enum {
         impl ::std::str::FromStr for $name {
             type Err = ::std::convert::Infallible;
             fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok(<Self as $crate::fields::FromWire>::from_wire(s.to_owned()))
+                Ok(Self::from_wire_str(s.to_owned()))
             }
         }
 
@@ -353,7 +550,7 @@ macro_rules! wire_enum {
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
                 let v = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
-                Ok(<Self as $crate::fields::FromWire>::from_wire($crate::fields::selected_string(&v)))
+                Ok(Self::from_wire_str($crate::fields::selected_string(&v)))
             }
         }
 

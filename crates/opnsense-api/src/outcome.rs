@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result, excerpt};
+use crate::error::{Error, Result, excerpt_json};
 use crate::path::Uuid;
 
 /// The answer to an add or set: OPNsense's `{"result":"saved"[,"uuid"]}`.
@@ -37,27 +37,30 @@ fn unexpected(path: &str, reason: &str, v: &Value) -> Error {
     Error::InvalidResponse {
         path: path.to_owned(),
         reason: reason.to_owned(),
-        excerpt: excerpt(&v.to_string()),
+        excerpt: excerpt_json(v),
     }
 }
 
-/// Decodes `v` as `T`, naming the path and a body excerpt when the shape is wrong.
+/// Decodes `v` as `T`, naming the path and a body excerpt when the shape is wrong (the excerpt
+/// is only built then). Takes the value so it fits `Client::execute`'s interpreter.
+#[allow(clippy::needless_pass_by_value)]
 pub fn decode<T: DeserializeOwned>(path: &str, v: Value) -> Result<T> {
-    let text = excerpt(&v.to_string());
-    serde_json::from_value(v).map_err(|e| Error::InvalidResponse {
+    decode_ref(path, &v)
+}
+
+/// [`decode`] from a borrowed value.
+pub fn decode_ref<T: DeserializeOwned>(path: &str, v: &Value) -> Result<T> {
+    T::deserialize(v).map_err(|e| Error::InvalidResponse {
         path: path.to_owned(),
         reason: format!("unexpected shape: {e}"),
-        excerpt: text,
+        excerpt: excerpt_json(v),
     })
 }
 
 /// Decodes a JSON object keyed by name; OPNsense renders an empty PHP map as `[]`.
-pub fn map_or_empty<T: DeserializeOwned>(
-    path: &str,
-    v: Value,
-) -> Result<std::collections::BTreeMap<String, T>> {
+pub fn map_or_empty<T: DeserializeOwned>(path: &str, v: Value) -> Result<BTreeMap<String, T>> {
     match v {
-        Value::Array(a) if a.is_empty() => Ok(std::collections::BTreeMap::new()),
+        Value::Array(a) if a.is_empty() => Ok(BTreeMap::new()),
         other => decode(path, other),
     }
 }

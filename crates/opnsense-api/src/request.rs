@@ -16,6 +16,12 @@ pub enum Method {
     Post,
 }
 
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Method {
     /// `"GET"` / `"POST"`.
     pub fn as_str(self) -> &'static str {
@@ -126,6 +132,9 @@ pub struct SearchQuery {
     pub search_phrase: String,
     /// Sort column and direction.
     pub sort: Option<(String, SortDirection)>,
+    /// Endpoint-specific filters sent beside the paging keys (e.g. the filter search's
+    /// `interface`, Kea's `selected_interfaces`).
+    pub filters: Map<String, Value>,
 }
 
 impl Default for SearchQuery {
@@ -135,6 +144,7 @@ impl Default for SearchQuery {
             row_count: None,
             search_phrase: String::new(),
             sort: None,
+            filters: Map::new(),
         }
     }
 }
@@ -168,9 +178,16 @@ impl SearchQuery {
         self
     }
 
+    /// Adds an endpoint-specific filter (a key OPNsense's search reads beside the paging keys).
+    #[must_use]
+    pub fn filter(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.filters.insert(key.into(), value.into());
+        self
+    }
+
     /// The POST body OPNsense expects.
     pub fn to_body(&self) -> Map<String, Value> {
-        let mut body = Map::new();
+        let mut body = self.filters.clone();
         body.insert("current".into(), self.current.max(1).into());
         body.insert(
             "rowCount".into(),

@@ -1,20 +1,20 @@
-//! `firewall/*`: filter rules, aliases and destination NAT (port forwards).
-//!
-//! Each area stages changes; apply with [`FilterHandler::apply`], [`AliasHandler::reconfigure`]
-//! and [`DNatHandler::apply`] respectively.
+//! `firewall/*`: filter rules ([`FILTER_RULES`]), aliases ([`ALIASES`]) and destination NAT
+//! ([`DNAT_RULES`]), plus the endpoints that are not grid actions (26.1's savepoint and timed
+//! rollback, the alias model, alias lookup by name).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Resource;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::firewall::{Alias, AliasModel, DNatRow, DNatRule, FilterRule, Savepoint};
-use crate::outcome::{self, ActionStatus, Saved, Toggled};
+use crate::outcome::{self, ActionStatus};
 use crate::path::{AliasName, Revision, Uuid};
-use crate::request::{Request, SearchPage, SearchQuery};
+use crate::request::Request;
 
-/// The filter rule grid (26.1 MVC rules).
-pub const FILTER_RULE: Resource = Resource {
+/// The filter rule grid (26.1 MVC rules). Its search also returns legacy and automatic rules
+/// (see [`FilterRule::origin`]).
+pub static FILTER_RULES: GridSpec<FilterRule> = GridSpec::new(GridDesc {
     kind: "firewall rule",
     wrapper: "rule",
     search: "firewall/filter/search_rule",
@@ -22,12 +22,21 @@ pub const FILTER_RULE: Resource = Resource {
     add: "firewall/filter/add_rule",
     set: "firewall/filter/set_rule",
     del: "firewall/filter/del_rule",
-    toggle: "firewall/filter/toggle_rule",
-    toggle_inverted: false,
-};
+    toggle: Some("firewall/filter/toggle_rule"),
+    on_off: OnOff::Enabled,
+    // configd's `filter reload` output: "OK\n\n", or "Error (N)".
+    apply: Apply {
+        path: "firewall/filter/apply",
+        action: "apply firewall rules",
+        key: "status",
+        ok: outcome::apply_is_ok,
+    },
+    lookup: Lookup::Get,
+    set_keeps: &[],
+});
 
-/// The alias grid.
-pub const ALIAS: Resource = Resource {
+/// The alias grid. Its `get_item` answers an empty template (only `content`) for an unknown uuid.
+pub static ALIASES: GridSpec<Alias> = GridSpec::new(GridDesc {
     kind: "alias",
     wrapper: "alias",
     search: "firewall/alias/search_item",
@@ -35,12 +44,21 @@ pub const ALIAS: Resource = Resource {
     add: "firewall/alias/add_item",
     set: "firewall/alias/set_item",
     del: "firewall/alias/del_item",
-    toggle: "firewall/alias/toggle_item",
-    toggle_inverted: false,
-};
+    toggle: Some("firewall/alias/toggle_item"),
+    on_off: OnOff::Enabled,
+    apply: Apply {
+        path: "firewall/alias/reconfigure",
+        action: "apply aliases",
+        key: "status",
+        ok: outcome::status_is_ok,
+    },
+    lookup: Lookup::GetWithField("name"),
+    set_keeps: &[],
+});
 
-/// The destination NAT grid; its toggle argument means "disabled".
-pub const DNAT_RULE: Resource = Resource {
+/// The destination NAT (port forward) grid: search rows are [`DNatRow`]s (flat, dotted keys),
+/// records [`DNatRule`]s (nested endpoints); its toggle argument means "disabled".
+pub static DNAT_RULES: GridSpec<DNatRule, DNatRow> = GridSpec::new(GridDesc {
     kind: "NAT rule",
     wrapper: "rule",
     search: "firewall/d_nat/search_rule",
@@ -48,9 +66,47 @@ pub const DNAT_RULE: Resource = Resource {
     add: "firewall/d_nat/add_rule",
     set: "firewall/d_nat/set_rule",
     del: "firewall/d_nat/del_rule",
-    toggle: "firewall/d_nat/toggle_rule",
-    toggle_inverted: true,
-};
+    toggle: Some("firewall/d_nat/toggle_rule"),
+    on_off: OnOff::Disabled,
+    apply: Apply {
+        path: "firewall/d_nat/apply",
+        action: "apply NAT rules",
+        key: "status",
+        ok: outcome::apply_is_ok,
+    },
+    lookup: Lookup::Get,
+    set_keeps: &[],
+});
+
+/// `POST firewall/filter/apply/{revision}`: apply and arm OPNsense's timed rollback (26.1).
+pub fn filter_apply_with_rollback_request(revision: &Revision) -> Request {
+    FILTER_RULES.apply_request().segment(revision.as_str())
+}
+
+/// `POST firewall/filter/savepoint` (26.1).
+pub fn savepoint_request() -> Request {
+    Request::post("firewall/filter/savepoint")
+}
+
+/// `POST firewall/filter/cancelRollback/{revision}` (26.1).
+pub fn cancel_rollback_request(revision: &Revision) -> Request {
+    Request::post("firewall/filter/cancelRollback").segment(revision.as_str())
+}
+
+/// `POST firewall/filter/revert/{revision}` (26.1).
+pub fn revert_request(revision: &Revision) -> Request {
+    Request::post("firewall/filter/revert").segment(revision.as_str())
+}
+
+/// `GET firewall/alias/getAliasUUID/{name}`.
+pub fn alias_uuid_request(name: &AliasName) -> Request {
+    Request::get("firewall/alias/getAliasUUID").segment(name.as_str())
+}
+
+/// `GET firewall/alias/get`: the whole alias model.
+pub fn alias_model_request() -> Request {
+    Request::get("firewall/alias/get")
+}
 
 /// Entry point to the three firewall areas.
 #[derive(Debug, Clone, Copy)]
@@ -64,96 +120,26 @@ impl<'c> FirewallHandler<'c> {
     }
 
     /// Filter rules.
-    pub fn filter(&self) -> FilterHandler<'c> {
-        FilterHandler {
-            client: self.client,
-        }
+    pub fn filter(&self) -> Grid<'c, FilterRule> {
+        self.client.grid(&FILTER_RULES)
     }
 
     /// Aliases.
-    pub fn alias(&self) -> AliasHandler<'c> {
-        AliasHandler {
-            client: self.client,
-        }
+    pub fn alias(&self) -> Grid<'c, Alias> {
+        self.client.grid(&ALIASES)
     }
 
     /// Destination NAT (port forwards).
-    pub fn d_nat(&self) -> DNatHandler<'c> {
-        DNatHandler {
-            client: self.client,
-        }
+    pub fn d_nat(&self) -> Grid<'c, DNatRule, DNatRow> {
+        self.client.grid(&DNAT_RULES)
     }
 }
 
-/// Handler for filter rules.
-#[derive(Debug, Clone, Copy)]
-pub struct FilterHandler<'c> {
-    client: &'c Client,
-}
-
-/// `POST firewall/filter/apply[/{revision}]`.
-pub fn filter_apply_request(rollback: Option<&Revision>) -> Request {
-    let req = Request::post("firewall/filter/apply");
-    match rollback {
-        Some(rev) => req.segment(rev.as_str()),
-        None => req,
-    }
-}
-
-impl FilterHandler<'_> {
-    /// `POST firewall/filter/search_rule`.
-    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage<FilterRule>> {
-        self.client
-            .search_resource(&FILTER_RULE, q, Map::new())
-            .await
-    }
-
-    /// `GET firewall/filter/get_rule/{uuid}`.
-    pub async fn get(&self, id: &Uuid) -> Result<FilterRule> {
-        self.client.get_resource(&FILTER_RULE, id).await
-    }
-
-    /// `POST firewall/filter/add_rule` (staged).
-    pub async fn add(&self, rule: &FilterRule) -> Result<Saved> {
-        self.client.add_resource(&FILTER_RULE, rule).await
-    }
-
-    /// `POST firewall/filter/set_rule/{uuid}` (staged; unknown uuid = not found).
-    pub async fn set(&self, id: &Uuid, rule: &FilterRule) -> Result<()> {
-        self.client.set_resource(&FILTER_RULE, id, rule).await
-    }
-
-    /// `POST firewall/filter/del_rule/{uuid}` (staged).
-    pub async fn delete(&self, id: &Uuid) -> Result<()> {
-        self.client.delete_resource(&FILTER_RULE, id).await
-    }
-
-    /// `POST firewall/filter/toggle_rule/{uuid}[/{0|1}]` (staged). OPNsense answers HTTP 500 for
-    /// an unknown uuid; this confirms with a get and answers not found instead.
-    pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
-        match self.client.toggle_resource(&FILTER_RULE, id, enabled).await {
-            Err(e @ Error::Http { status: 500, .. }) => {
-                self.client.get_resource::<Value>(&FILTER_RULE, id).await?;
-                Err(e)
-            }
-            other => other,
-        }
-    }
-
-    /// `POST firewall/filter/apply`: loads staged rules into pf.
-    pub async fn apply(&self) -> Result<ActionStatus> {
-        self.client
-            .action(
-                filter_apply_request(None),
-                "apply firewall rules",
-                "status",
-                outcome::apply_is_ok,
-            )
-            .await
-    }
-
+/// 26.1's savepoint and timed rollback (removed in 26.7: [`Error::Unsupported`] there, without a
+/// request).
+impl Grid<'_, FilterRule> {
     async fn require_rollback(&self, feature: &'static str) -> Result<()> {
-        match self.client.firmware_version().await {
+        match self.client().firmware_version().await {
             Some(v) if !v.has_filter_rollback() => Err(Error::Unsupported {
                 feature,
                 version: v.to_string(),
@@ -166,8 +152,8 @@ impl FilterHandler<'_> {
     /// `POST firewall/filter/savepoint` (26.1 only).
     pub async fn savepoint(&self) -> Result<Savepoint> {
         self.require_rollback("firewall savepoint").await?;
-        self.client
-            .execute(Request::post("firewall/filter/savepoint"), |path, v| {
+        self.client()
+            .execute(savepoint_request(), |path, v| {
                 outcome::status(
                     path,
                     "create savepoint",
@@ -184,13 +170,16 @@ impl FilterHandler<'_> {
     /// rollback timer. On stock 26.1 that timer restores nothing (revision-rounding defect).
     pub async fn apply_with_rollback(&self, revision: &Revision) -> Result<ActionStatus> {
         self.require_rollback("apply with rollback").await?;
-        self.client
-            .action(
-                filter_apply_request(Some(revision)),
-                "apply firewall rules with rollback",
-                "status",
-                outcome::apply_is_ok,
-            )
+        self.client()
+            .execute(filter_apply_with_rollback_request(revision), |path, v| {
+                outcome::status(
+                    path,
+                    "apply firewall rules with rollback",
+                    "status",
+                    &v,
+                    outcome::apply_is_ok,
+                )
+            })
             .await
     }
 
@@ -198,14 +187,15 @@ impl FilterHandler<'_> {
     /// pending for that revision (it fired already, or was never armed).
     pub async fn cancel_rollback(&self, revision: &Revision) -> Result<ActionStatus> {
         self.require_rollback("cancel rollback").await?;
-        let req = Request::post("firewall/filter/cancelRollback").segment(revision.as_str());
-        self.client
-            .execute(req, |path, v| {
-                // "\n\n" on success, "" when nothing was pending, "error" when refused
-                // (read-only API user); the success text is blank, so only errors are recognised.
+        self.client()
+            .execute(cancel_rollback_request(revision), |path, v| {
+                // configd answers "\n\n" when cancelled; "Execute error" when nothing was pending
+                // (rollback_cancel.php exits 1); "" only on a configd timeout.
                 let ok = |s: &str| !s.is_empty() && !s.to_ascii_lowercase().contains("error");
                 outcome::status(path, "cancel rollback", "status", &v, ok).map_err(|e| match e {
-                    Error::ActionFailed { path, status, .. } if status.is_empty() => {
+                    Error::ActionFailed { path, status, .. }
+                        if status.is_empty() || status.contains("Execute error") =>
+                    {
                         Error::ActionFailed {
                             action: "cancel rollback (no rollback pending for this revision: \
                                      it already fired, was never armed, or the revision is wrong)",
@@ -222,192 +212,61 @@ impl FilterHandler<'_> {
     /// `POST firewall/filter/revert/{revision}` (26.1 only).
     pub async fn revert(&self, revision: &Revision) -> Result<ActionStatus> {
         self.require_rollback("revert to savepoint").await?;
-        self.client
-            .action(
-                Request::post("firewall/filter/revert").segment(revision.as_str()),
-                "revert firewall rules",
-                "status",
-                outcome::status_is_ok,
-            )
+        self.client()
+            .execute(revert_request(revision), |path, v| {
+                outcome::status(
+                    path,
+                    "revert firewall rules",
+                    "status",
+                    &v,
+                    outcome::status_is_ok,
+                )
+            })
             .await
     }
 }
 
-/// Handler for aliases.
-#[derive(Debug, Clone, Copy)]
-pub struct AliasHandler<'c> {
-    client: &'c Client,
-}
-
-/// `GET firewall/alias/getAliasUUID/{name}`.
-pub fn alias_uuid_request(name: &AliasName) -> Request {
-    Request::get("firewall/alias/getAliasUUID").segment(name.as_str())
-}
-
-impl AliasHandler<'_> {
-    /// `GET firewall/alias/get`: the whole alias model (large; prefer [`Self::search`]).
+/// The alias model and the lookup by name.
+impl Grid<'_, Alias> {
+    /// `GET firewall/alias/get`: the whole alias model (large; prefer [`Grid::search`]).
     pub async fn model(&self) -> Result<AliasModel> {
-        self.client
-            .execute(Request::get("firewall/alias/get"), |path, v| match v {
+        self.client()
+            .execute(alias_model_request(), |path, v| match v {
                 Value::Object(mut map) if map.get("alias").is_some_and(Value::is_object) => {
                     outcome::decode(path, map.remove("alias").unwrap_or_default())
                 }
                 other => Err(Error::InvalidResponse {
                     path: path.to_owned(),
                     reason: "expected {\"alias\": {...}}".into(),
-                    excerpt: crate::error::excerpt(&other.to_string()),
+                    excerpt: crate::error::excerpt_json(&other),
                 }),
             })
             .await
     }
 
-    /// `POST firewall/alias/search_item`: paged list (includes built-in aliases whose id is a name).
-    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage<Alias>> {
-        self.client.search_resource(&ALIAS, q, Map::new()).await
-    }
-
-    /// `GET firewall/alias/get_item/{uuid}`. OPNsense answers HTTP 500 for an unknown uuid;
-    /// this confirms with a search and answers not found instead.
-    pub async fn get(&self, id: &Uuid) -> Result<Alias> {
-        match self.client.get_resource(&ALIAS, id).await {
-            Err(e @ Error::Http { status: 500, .. }) => Err(self.not_found_or(id, e).await?),
-            other => other,
-        }
-    }
-
-    /// `e` if the alias exists, else not found (a search failure is returned as is).
-    async fn not_found_or(&self, id: &Uuid, e: Error) -> Result<Error> {
-        Ok(if self.exists(id).await? {
-            e
-        } else {
-            Error::NotFound {
-                kind: ALIAS.kind,
-                id: id.to_string(),
-            }
-        })
-    }
-
-    /// Whether an alias with this uuid exists (a search on the uuid, which OPNsense matches exactly).
-    pub async fn exists(&self, id: &Uuid) -> Result<bool> {
-        let page = self.search(&SearchQuery::all().phrase(id.as_str())).await?;
-        Ok(page
-            .rows
-            .iter()
-            .any(|a| a.uuid.as_deref() == Some(id.as_str())))
-    }
-
     /// `GET firewall/alias/getAliasUUID/{name}`; `[]` (no exact match) becomes not found.
-    pub async fn uuid_of(&self, name: &AliasName) -> Result<String> {
-        self.client
+    pub async fn uuid_of(&self, name: &AliasName) -> Result<Uuid> {
+        self.client()
             .execute(alias_uuid_request(name), |path, v| match v.get("uuid") {
-                Some(Value::String(u)) if !u.is_empty() => Ok(u.clone()),
+                Some(Value::String(u)) if !u.is_empty() => {
+                    Uuid::parse(u).map_err(|_| Error::InvalidResponse {
+                        path: path.to_owned(),
+                        reason: "the uuid OPNsense returned is not a uuid".into(),
+                        excerpt: crate::error::excerpt(u),
+                    })
+                }
                 _ if v.as_array().is_some_and(Vec::is_empty) || v.get("uuid").is_some() => {
                     Err(Error::NotFound {
-                        kind: ALIAS.kind,
+                        kind: ALIASES.kind,
                         id: name.to_string(),
                     })
                 }
                 _ => Err(Error::InvalidResponse {
                     path: path.to_owned(),
                     reason: "expected {\"uuid\": ...} or []".into(),
-                    excerpt: crate::error::excerpt(&v.to_string()),
+                    excerpt: crate::error::excerpt_json(&v),
                 }),
             })
-            .await
-    }
-
-    /// `POST firewall/alias/add_item` (staged).
-    pub async fn add(&self, alias: &Alias) -> Result<Saved> {
-        self.client.add_resource(&ALIAS, alias).await
-    }
-
-    /// `POST firewall/alias/set_item/{uuid}` (staged; unknown uuid = not found; a rename updates
-    /// every reference).
-    pub async fn set(&self, id: &Uuid, alias: &Alias) -> Result<()> {
-        if !self.exists(id).await? {
-            return Err(Error::NotFound {
-                kind: ALIAS.kind,
-                id: id.to_string(),
-            });
-        }
-        self.client.set_resource_unchecked(&ALIAS, id, alias).await
-    }
-
-    /// `POST firewall/alias/del_item/{uuid}` (staged; refused while a rule uses the alias).
-    pub async fn delete(&self, id: &Uuid) -> Result<()> {
-        self.client.delete_resource(&ALIAS, id).await
-    }
-
-    /// `POST firewall/alias/toggle_item/{uuid}[/{0|1}]` (staged). OPNsense answers HTTP 500 for
-    /// an unknown uuid; this confirms with a search and answers not found instead.
-    pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
-        match self.client.toggle_resource(&ALIAS, id, enabled).await {
-            Err(e @ Error::Http { status: 500, .. }) => Err(self.not_found_or(id, e).await?),
-            other => other,
-        }
-    }
-
-    /// `POST firewall/alias/reconfigure`: loads staged aliases into pf.
-    pub async fn reconfigure(&self) -> Result<ActionStatus> {
-        self.client
-            .action(
-                Request::post("firewall/alias/reconfigure"),
-                "apply aliases",
-                "status",
-                outcome::status_is_ok,
-            )
-            .await
-    }
-}
-
-/// Handler for destination NAT (port forwards).
-#[derive(Debug, Clone, Copy)]
-pub struct DNatHandler<'c> {
-    client: &'c Client,
-}
-
-impl DNatHandler<'_> {
-    /// `POST firewall/d_nat/search_rule`. Rows include OPNsense's anti-lockout pseudo rules
-    /// (see [`DNatRow::is_lockout_pseudo_rule`]).
-    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage<DNatRow>> {
-        self.client.search_resource(&DNAT_RULE, q, Map::new()).await
-    }
-
-    /// `GET firewall/d_nat/get_rule/{uuid}`.
-    pub async fn get(&self, id: &Uuid) -> Result<DNatRule> {
-        self.client.get_resource(&DNAT_RULE, id).await
-    }
-
-    /// `POST firewall/d_nat/add_rule` (staged).
-    pub async fn add(&self, rule: &DNatRule) -> Result<Saved> {
-        self.client.add_resource(&DNAT_RULE, rule).await
-    }
-
-    /// `POST firewall/d_nat/set_rule/{uuid}` (staged; unknown uuid = not found).
-    pub async fn set(&self, id: &Uuid, rule: &DNatRule) -> Result<()> {
-        self.client.set_resource(&DNAT_RULE, id, rule).await
-    }
-
-    /// `POST firewall/d_nat/del_rule/{uuid}` (staged).
-    pub async fn delete(&self, id: &Uuid) -> Result<()> {
-        self.client.delete_resource(&DNAT_RULE, id).await
-    }
-
-    /// `POST firewall/d_nat/toggle_rule/{uuid}[/{disabled 0|1}]` (staged). `enabled` is
-    /// translated to OPNsense's inverted argument.
-    pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
-        self.client.toggle_resource(&DNAT_RULE, id, enabled).await
-    }
-
-    /// `POST firewall/d_nat/apply`: reloads the firewall with staged port forwards.
-    pub async fn apply(&self) -> Result<ActionStatus> {
-        self.client
-            .action(
-                Request::post("firewall/d_nat/apply"),
-                "apply NAT rules",
-                "status",
-                outcome::apply_is_ok,
-            )
             .await
     }
 }

@@ -25,4 +25,5 @@ impl<'c> IdsHandler<'c> {
     pub async fn rulesets(&self, q: &SearchQuery) -> Result<SearchPage<Ruleset>> {
         self.client.send_json(rulesets_request(q)).await
     }
+
 }

@@ -1,18 +1,25 @@
-//! `kea/*`: Kea DHCPv4 leases, settings, subnets and reservations. Apply with
-//! [`KeaHandler::reconfigure`].
+//! `kea/*`: Kea DHCPv4 leases and settings, and the [`RESERVATIONS`] and [`SUBNETS`] grids
+//! (no toggle: OPNsense has none for them). Apply with the grids' apply (`kea/service/reconfigure`).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Resource;
 use crate::client::Client;
 use crate::error::Result;
+use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::kea::{KeaSettings, Lease, Reservation, Subnet};
-use crate::outcome::{self, ActionStatus, Saved};
-use crate::path::Uuid;
+use crate::outcome;
 use crate::request::{Request, SearchPage, SearchQuery};
 
-/// The reservation grid. OPNsense has no toggle action for it: `toggle` is never called.
-pub const RESERVATION: Resource = Resource {
+/// `kea/service/reconfigure`: regenerates Kea's configuration and restarts it.
+pub const RECONFIGURE: Apply = Apply {
+    path: "kea/service/reconfigure",
+    action: "apply Kea DHCP changes",
+    key: "status",
+    ok: outcome::status_is_ok,
+};
+
+/// The DHCPv4 reservation grid (fixed addresses).
+pub static RESERVATIONS: GridSpec<Reservation> = GridSpec::new(GridDesc {
     kind: "DHCP reservation",
     wrapper: "reservation",
     search: "kea/dhcpv4/searchReservation",
@@ -20,12 +27,15 @@ pub const RESERVATION: Resource = Resource {
     add: "kea/dhcpv4/addReservation",
     set: "kea/dhcpv4/setReservation",
     del: "kea/dhcpv4/delReservation",
-    toggle: "kea/dhcpv4/toggleReservation",
-    toggle_inverted: false,
-};
+    toggle: None,
+    on_off: OnOff::None,
+    apply: RECONFIGURE,
+    lookup: Lookup::Get,
+    set_keeps: &[],
+});
 
-/// The subnet grid. OPNsense has no toggle action for it: `toggle` is never called.
-pub const SUBNET: Resource = Resource {
+/// The DHCPv4 subnet grid.
+pub static SUBNETS: GridSpec<Subnet> = GridSpec::new(GridDesc {
     kind: "DHCP subnet",
     wrapper: "subnet4",
     search: "kea/dhcpv4/searchSubnet",
@@ -33,15 +43,12 @@ pub const SUBNET: Resource = Resource {
     add: "kea/dhcpv4/addSubnet",
     set: "kea/dhcpv4/setSubnet",
     del: "kea/dhcpv4/delSubnet",
-    toggle: "kea/dhcpv4/toggleSubnet",
-    toggle_inverted: false,
-};
-
-/// Handler for Kea DHCPv4.
-#[derive(Debug, Clone, Copy)]
-pub struct KeaHandler<'c> {
-    client: &'c Client,
-}
+    toggle: None,
+    on_off: OnOff::None,
+    apply: RECONFIGURE,
+    lookup: Lookup::Get,
+    set_keeps: &[],
+});
 
 /// Builds the lease search: paging plus the optional interface filter (config ids such as `lan`,
 /// sent as `selected_interfaces`; an empty slice means every interface).
@@ -56,9 +63,15 @@ pub fn leases_request(q: &SearchQuery, interfaces: &[String]) -> Request {
     Request::post("kea/leases4/search").json(Value::Object(body))
 }
 
-/// `POST kea/service/reconfigure` without a body.
-pub fn reconfigure_request() -> Request {
-    Request::post("kea/service/reconfigure")
+/// `GET kea/dhcpv4/get`: general, lease-expiry and HA settings.
+pub fn settings_request() -> Request {
+    Request::get("kea/dhcpv4/get")
+}
+
+/// Handler for Kea DHCPv4.
+#[derive(Debug, Clone, Copy)]
+pub struct KeaHandler<'c> {
+    client: &'c Client,
 }
 
 impl<'c> KeaHandler<'c> {
@@ -78,56 +91,16 @@ impl<'c> KeaHandler<'c> {
 
     /// `GET kea/dhcpv4/get`: general, lease-expiry and HA settings (not subnets or reservations).
     pub async fn settings(&self) -> Result<KeaSettings> {
-        self.client.send_json(Request::get("kea/dhcpv4/get")).await
+        self.client.send_json(settings_request()).await
     }
 
-    /// `POST kea/dhcpv4/searchSubnet`.
-    pub async fn search_subnets(&self, q: &SearchQuery) -> Result<SearchPage<Subnet>> {
-        self.client.search_resource(&SUBNET, q, Map::new()).await
+    /// Reservations.
+    pub fn reservations(&self) -> Grid<'c, Reservation> {
+        self.client.grid(&RESERVATIONS)
     }
 
-    /// `GET kea/dhcpv4/getSubnet/{uuid}`.
-    pub async fn get_subnet(&self, id: &Uuid) -> Result<Subnet> {
-        self.client.get_resource(&SUBNET, id).await
-    }
-
-    /// `POST kea/dhcpv4/searchReservation`.
-    pub async fn search_reservations(&self, q: &SearchQuery) -> Result<SearchPage<Reservation>> {
-        self.client
-            .search_resource(&RESERVATION, q, Map::new())
-            .await
-    }
-
-    /// `GET kea/dhcpv4/getReservation/{uuid}`.
-    pub async fn get_reservation(&self, id: &Uuid) -> Result<Reservation> {
-        self.client.get_resource(&RESERVATION, id).await
-    }
-
-    /// `POST kea/dhcpv4/addReservation` (staged).
-    pub async fn add_reservation(&self, r: &Reservation) -> Result<Saved> {
-        self.client.add_resource(&RESERVATION, r).await
-    }
-
-    /// `POST kea/dhcpv4/setReservation/{uuid}` (staged; unknown uuid = not found).
-    pub async fn set_reservation(&self, id: &Uuid, r: &Reservation) -> Result<()> {
-        self.client.set_resource(&RESERVATION, id, r).await
-    }
-
-    /// `POST kea/dhcpv4/delReservation/{uuid}` (staged).
-    pub async fn delete_reservation(&self, id: &Uuid) -> Result<()> {
-        self.client.delete_resource(&RESERVATION, id).await
-    }
-
-    /// `POST kea/service/reconfigure`: applies staged DHCP changes (anything but `ok` is
-    /// [`crate::Error::ActionFailed`]).
-    pub async fn reconfigure(&self) -> Result<ActionStatus> {
-        self.client
-            .action(
-                reconfigure_request(),
-                "apply Kea DHCP changes",
-                "status",
-                outcome::status_is_ok,
-            )
-            .await
+    /// Subnets.
+    pub fn subnets(&self) -> Grid<'c, Subnet> {
+        self.client.grid(&SUBNETS)
     }
 }

@@ -1,17 +1,15 @@
-//! `routes/routes`: static routes. Apply with [`RoutesHandler::reconfigure`].
+//! `routes/routes`: static routes, the [`ROUTES`] grid.
 
-use serde_json::Map;
-
-use super::Resource;
-use crate::client::Client;
-use crate::error::Result;
+use crate::grid::{Apply, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::routes::Route;
-use crate::outcome::{self, ActionStatus, Saved, Toggled};
-use crate::path::Uuid;
-use crate::request::{Request, SearchPage, SearchQuery};
+use crate::outcome;
+use crate::version::Quirk;
 
-/// The static-route grid.
-pub const ROUTE: Resource = Resource {
+/// The static-route grid. Its on/off field is `enabled` from 26.1.10, `disabled` before (and the
+/// toggle argument changed meaning with it); a `set` always carries the route's `network`, which
+/// OPNsense compares with the stored one (without it, the route is deleted and re-added on the
+/// next apply).
+pub static ROUTES: GridSpec<Route> = GridSpec::new(GridDesc {
     kind: "static route",
     wrapper: "route",
     search: "routes/routes/searchroute",
@@ -19,71 +17,15 @@ pub const ROUTE: Resource = Resource {
     add: "routes/routes/addroute",
     set: "routes/routes/setroute",
     del: "routes/routes/delroute",
-    toggle: "routes/routes/toggleroute",
-    toggle_inverted: false,
-};
-
-/// `POST routes/routes/reconfigure` without a body.
-pub fn reconfigure_request() -> Request {
-    Request::post("routes/routes/reconfigure")
-}
-
-/// Handler for static routes.
-#[derive(Debug, Clone, Copy)]
-pub struct RoutesHandler<'c> {
-    client: &'c Client,
-}
-
-impl<'c> RoutesHandler<'c> {
-    pub(crate) fn new(client: &'c Client) -> Self {
-        Self { client }
-    }
-
-    /// `POST routes/routes/searchroute`.
-    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage<Route>> {
-        self.client.search_resource(&ROUTE, q, Map::new()).await
-    }
-
-    /// `GET routes/routes/getroute/{uuid}`.
-    pub async fn get(&self, id: &Uuid) -> Result<Route> {
-        self.client.get_resource(&ROUTE, id).await
-    }
-
-    /// `POST routes/routes/addroute` (staged). The on/off flag is sent as the firmware expects
-    /// it (`enabled` on 26.1.10+, `disabled` before; see [`Route::for_firmware`]).
-    pub async fn add(&self, route: &Route) -> Result<Saved> {
-        let route = route.for_firmware(self.client.firmware_version().await);
-        self.client.add_resource(&ROUTE, &route).await
-    }
-
-    /// `POST routes/routes/setroute/{uuid}` (staged; only the fields set change; unknown uuid = not
-    /// found, checked with a get first). The on/off flag is adapted as for [`Self::add`].
-    pub async fn set(&self, id: &Uuid, route: &Route) -> Result<()> {
-        let route = route.for_firmware(self.client.firmware_version().await);
-        self.client.set_resource(&ROUTE, id, &route).await
-    }
-
-    /// `POST routes/routes/delroute/{uuid}` (staged).
-    pub async fn delete(&self, id: &Uuid) -> Result<()> {
-        self.client.delete_resource(&ROUTE, id).await
-    }
-
-    /// `POST routes/routes/toggleroute/{uuid}[/{0|1}]` (staged; `None` flips). 26.1.9 and older
-    /// answer without `changed`.
-    pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
-        self.client.toggle_resource(&ROUTE, id, enabled).await
-    }
-
-    /// `POST routes/routes/reconfigure`: applies staged route changes. Anything but `ok` (e.g.
-    /// `error reloading routes (...)`) is [`crate::Error::ActionFailed`].
-    pub async fn reconfigure(&self) -> Result<ActionStatus> {
-        self.client
-            .action(
-                reconfigure_request(),
-                "apply static routes",
-                "status",
-                outcome::status_is_ok,
-            )
-            .await
-    }
-}
+    toggle: Some("routes/routes/toggleroute"),
+    on_off: OnOff::EnabledSince(Quirk::RouteEnabledField),
+    // "ok", or "error reloading routes (<configd output>)".
+    apply: Apply {
+        path: "routes/routes/reconfigure",
+        action: "apply static routes",
+        key: "status",
+        ok: outcome::status_is_ok,
+    },
+    lookup: Lookup::Get,
+    set_keeps: &["network"],
+});

@@ -128,6 +128,35 @@ fn ids_reconfigure_ok(s: &str) -> bool {
     !(t.starts_with("error") || t == "failed")
 }
 
+/// Reads a start/stop/restart answer: `{"response": "OK"}` is the only success.
+fn service_outcome(
+    path: &str,
+    module: ServiceModule,
+    action: ServiceAction,
+    v: &serde_json::Value,
+) -> Result<ActionStatus> {
+    let output = match v.get("response") {
+        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+        Some(other) => other.to_string(),
+        None => {
+            return Err(Error::InvalidResponse {
+                path: path.to_owned(),
+                reason: "expected a \"response\" field".into(),
+                excerpt: crate::error::excerpt_json(v),
+            });
+        }
+    };
+    if output.eq_ignore_ascii_case("ok") {
+        Ok(ActionStatus { status: output })
+    } else {
+        Err(Error::ServiceFailed {
+            module: module.as_str().to_owned(),
+            action: action.as_str(),
+            output,
+        })
+    }
+}
+
 /// `GET {module}/service/status`.
 pub fn status_request(module: ServiceModule) -> Request {
     Request::with_path(Method::Get, format!("{module}/service/status"))
@@ -151,37 +180,31 @@ impl<'c> ServiceHandler<'c> {
         self.client.send_json(status_request(self.module)).await
     }
 
-    /// Runs `start`, `stop`, `restart` (answer `{"response": "<configd output>"}`; a refused
-    /// request answers `{"response": []}`, which is [`Error::ActionFailed`]) or `reconfigure`
-    /// (answer `{"status": "ok"}`; WireGuard answers `{"result": "ok"}`; anything else is
-    /// [`Error::ActionFailed`]).
+    /// Runs `start`, `stop` or `restart` (answer `{"response": "<configd output>"}`: only `OK`
+    /// is a success; `Error (N)`, `Action not allowed or missing` and the `[]` of a refused
+    /// request are [`Error::ServiceFailed`]) or `reconfigure` (answer `{"status": "ok"}`;
+    /// WireGuard answers `{"result": "ok"}`; anything else is [`Error::ActionFailed`]).
     pub async fn run(&self, action: ServiceAction) -> Result<ActionStatus> {
-        let label = match action {
-            ServiceAction::Start => "start service",
-            ServiceAction::Stop => "stop service",
-            ServiceAction::Restart => "restart service",
-            ServiceAction::Reconfigure => "reconfigure service",
-        };
         let req = action_request(self.module, action);
+        let module = self.module;
         match action {
-            // configd's output text; `[]` means the request was refused.
             ServiceAction::Start | ServiceAction::Stop | ServiceAction::Restart => {
-                self.client.action(req, label, "response", |_| true).await
-            }
-            ServiceAction::Reconfigure if self.module == ServiceModule::Wireguard => {
                 self.client
-                    .action(req, label, "result", outcome::status_is_ok)
-                    .await
-            }
-            // IDS answers `OK`, or the start/restart output, or `error generating ids template (...)`.
-            ServiceAction::Reconfigure if self.module == ServiceModule::Ids => {
-                self.client
-                    .action(req, label, "status", ids_reconfigure_ok)
+                    .execute(req, |path, v| service_outcome(path, module, action, &v))
                     .await
             }
             ServiceAction::Reconfigure => {
+                let (key, ok): (&str, fn(&str) -> bool) = match module {
+                    ServiceModule::Wireguard => ("result", outcome::status_is_ok),
+                    // IDS answers `OK`, or the start/restart output, or
+                    // `error generating ids template (...)`.
+                    ServiceModule::Ids => ("status", ids_reconfigure_ok),
+                    _ => ("status", outcome::status_is_ok),
+                };
                 self.client
-                    .action(req, label, "status", outcome::status_is_ok)
+                    .execute(req, |path, v| {
+                        outcome::status(path, "reconfigure service", key, &v, ok)
+                    })
                     .await
             }
         }
@@ -222,6 +245,24 @@ mod tests {
             let e = bad.parse::<ServiceModule>().expect_err(bad);
             assert!(e.to_string().contains("unbound"), "{e}");
         }
+    }
+
+    #[test]
+    fn only_ok_starts_a_service() {
+        use serde_json::json;
+        let run = |v| service_outcome("p", ServiceModule::Kea, ServiceAction::Start, &v);
+        assert_eq!(run(json!({"response": "OK"})).expect("ok").status, "OK");
+        for bad in [
+            json!({"response": "Error (1)"}),
+            json!({"response": "Action not allowed or missing"}),
+            json!({"response": []}),
+            json!({"response": ""}),
+        ] {
+            let e = run(bad.clone()).expect_err(&bad.to_string());
+            assert!(matches!(e, Error::ServiceFailed { .. }), "{e:?}");
+            assert!(e.to_string().contains("kea"), "{e}");
+        }
+        assert!(matches!(run(json!({"status": "ok"})), Err(Error::InvalidResponse { .. })));
     }
 
     #[test]

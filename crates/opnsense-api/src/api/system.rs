@@ -6,7 +6,6 @@ use crate::models::system::{FirmwareCheck, FirmwareStatus, SystemStatus};
 use crate::outcome;
 use crate::request::Request;
 
-const BACKUP_PATH: &str = "core/backup/download/this";
 
 /// `GET core/system/status`.
 pub fn status_request() -> Request {
@@ -25,7 +24,7 @@ pub fn firmware_check_request() -> Request {
 
 /// `GET core/backup/download/this`, expecting raw XML.
 pub fn config_backup_request() -> Request {
-    Request::get(BACKUP_PATH).text()
+    Request::get("core/backup/download/this").text()
 }
 
 /// Handler for system endpoints.
@@ -73,13 +72,15 @@ impl<'c> SystemHandler<'c> {
     /// `GET core/backup/download/this`: the current config.xml, as OPNsense sends it
     /// (it holds password hashes and keys: redact before showing it anywhere).
     pub async fn config_backup(&self) -> Result<String> {
-        let xml = self.client.send_text(config_backup_request()).await?;
+        let req = config_backup_request();
+        let path = req.path.clone();
+        let xml = self.client.send_text(req).await?;
         let head = xml.trim_start_matches('\u{feff}').trim_start();
         if head.starts_with("<?xml") || head.starts_with("<opnsense") {
             Ok(xml)
         } else {
             Err(Error::InvalidResponse {
-                path: BACKUP_PATH.into(),
+                path,
                 reason: "expected config.xml (no backup found on the firewall?)".into(),
                 excerpt: excerpt(&xml),
             })

@@ -8,12 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
-use serde::ser::Serializer;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde::{Deserializer, Serialize, Deserialize};
 
-use crate::fields::{CsvList, Extra, LineList, opt, opt_bool, selected_string};
+use crate::fields::{
+    CsvList, Extra, LineList, map_or_empty, num_string, opt, opt_bool, opt_object, string_or_empty,
+};
 use crate::path::{Revision, Uuid};
 
 crate::wire_enum! {
@@ -115,442 +114,228 @@ crate::wire_enum! {
 
 /// A filter rule (`rules.rule`, wrapper `rule`). Only the fields a caller sets are sent.
 ///
-/// Search rows also include legacy and automatic rules (see [`FilterRule::is_legacy`]); their
-/// booleans may be spelled `yes`/`true`, so booleans here are read leniently.
+/// Search rows also include legacy and automatic rules (see [`FilterRule::origin`]); their
+/// booleans may be spelled `yes`/`true` or be JSON booleans, which [`opt_bool`] reads.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FilterRule {
     /// Record id (search rows only; legacy and automatic rows carry a rule label here).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub uuid: Option<String>,
     /// Rule active (default on).
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub enabled: Option<bool>,
     /// State tracking (default keep).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub statetype: Option<StateType>,
     /// State binding (`None` = the system default).
-    #[serde(
-        rename = "state-policy",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "state-policy", deserialize_with = "opt")]
     pub state_policy: Option<StatePolicy>,
     /// Evaluation order (1 to 999999; default: after the last rule).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub sequence: Option<u64>,
     /// Pass, block or reject (default pass).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub action: Option<Action>,
     /// Stop evaluating at the first match (default on).
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub quick: Option<bool>,
     /// Invert the interface match (single interface only).
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub interfacenot: Option<bool>,
     /// Interface keys (`lan`, `wan`, `opt1`, groups); empty = floating rule.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub interface: Option<CsvList>,
     /// Direction (default in).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub direction: Option<Direction>,
     /// Address family (default inet).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ipprotocol: Option<IpProtocol>,
     /// Protocol (default any).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub protocol: Option<Protocol>,
     /// ICMP types (`echoreq`, `unreach`, ...; protocol `ICMP` only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub icmptype: Option<CsvList>,
     /// ICMPv6 types as numbers (`128` echo request, ...; protocol `IPV6-ICMP` only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub icmp6type: Option<CsvList>,
     /// Source: `any`, an alias, an interface network (`lan`), `lanip`, `(self)`, an address or CIDR (comma list of named items).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub source_net: Option<String>,
     /// Invert the source match.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub source_not: Option<bool>,
     /// Source port, range (`1000-2000`), service name or port alias (TCP/UDP only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub source_port: Option<String>,
     /// Destination, same forms as the source.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub destination_net: Option<String>,
     /// Invert the destination match.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub destination_not: Option<bool>,
     /// Destination port, range, service name or port alias (TCP/UDP only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub destination_port: Option<String>,
     /// Divert socket id (pass rules only).
-    #[serde(
-        rename = "divert-to",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "divert-to", deserialize_with = "opt")]
     pub divert_to: Option<String>,
     /// Gateway or gateway group name for policy routing (e.g. `WAN_DHCP`); excludes `replyto`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub gateway: Option<String>,
     /// Reply-to gateway name; excludes `gateway`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub replyto: Option<String>,
     /// Disable the automatic reply-to of WAN rules.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub disablereplyto: Option<bool>,
     /// Log matching packets.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub log: Option<bool>,
     /// Allow packets with IP options.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub allowopts: Option<bool>,
     /// Do not sync this rule to the HA peer.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub nosync: Option<bool>,
     /// Do not sync the states of this rule via pfsync.
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub nopfsync: Option<bool>,
     /// State timeout in seconds (TCP only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub statetimeout: Option<u64>,
     /// UDP first-packet state timeout in seconds.
-    #[serde(
-        rename = "udp-first",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "udp-first", deserialize_with = "opt", serialize_with = "num_string")]
     pub udp_first: Option<u64>,
     /// UDP multiple-packet state timeout in seconds.
-    #[serde(
-        rename = "udp-multiple",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "udp-multiple", deserialize_with = "opt", serialize_with = "num_string")]
     pub udp_multiple: Option<u64>,
     /// UDP single-packet state timeout in seconds.
-    #[serde(
-        rename = "udp-single",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "udp-single", deserialize_with = "opt", serialize_with = "num_string")]
     pub udp_single: Option<u64>,
     /// Maximum source hosts with states.
-    #[serde(
-        rename = "max-src-nodes",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "max-src-nodes", deserialize_with = "opt", serialize_with = "num_string")]
     pub max_src_nodes: Option<u64>,
     /// Maximum states per source host.
-    #[serde(
-        rename = "max-src-states",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "max-src-states", deserialize_with = "opt", serialize_with = "num_string")]
     pub max_src_states: Option<u64>,
     /// Maximum established TCP connections per source host (TCP only).
-    #[serde(
-        rename = "max-src-conn",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "max-src-conn", deserialize_with = "opt", serialize_with = "num_string")]
     pub max_src_conn: Option<u64>,
     /// Maximum states of this rule.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub max: Option<u64>,
     /// New TCP connections allowed per `max_src_conn_rates` seconds (TCP only; set both).
-    #[serde(
-        rename = "max-src-conn-rate",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "max-src-conn-rate", deserialize_with = "opt", serialize_with = "num_string")]
     pub max_src_conn_rate: Option<u64>,
     /// Interval in seconds for `max_src_conn_rate` (TCP only; set both).
-    #[serde(
-        rename = "max-src-conn-rates",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "max-src-conn-rates", deserialize_with = "opt", serialize_with = "num_string")]
     pub max_src_conn_rates: Option<u64>,
     /// Uuid of the alias offending hosts are added to (TCP only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub overload: Option<String>,
     /// State count where adaptive timeout scaling starts (0 with `adaptiveend` 0 disables it).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub adaptivestart: Option<u64>,
     /// State count where adaptive timeouts reach zero.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub adaptiveend: Option<u64>,
     /// Match packets with this priority (0 to 7; `None` = any).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub prio: Option<u64>,
     /// Set this priority on matching packets (0 to 7; `None` = keep).
-    #[serde(
-        rename = "set-prio",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "set-prio", deserialize_with = "opt", serialize_with = "num_string")]
     pub set_prio: Option<u64>,
     /// Priority for low-latency packets and ACKs (needs `set_prio`).
-    #[serde(
-        rename = "set-prio-low",
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "set-prio-low", deserialize_with = "opt", serialize_with = "num_string")]
     pub set_prio_low: Option<u64>,
     /// Tag matching packets (letters, digits and `.,_-`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tag: Option<String>,
     /// Match packets tagged by another rule.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tagged: Option<String>,
     /// TCP flags that must be set (`syn`, `ack`, ...; needs `tcpflags2`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tcpflags1: Option<CsvList>,
     /// TCP flags out of which `tcpflags1` are checked.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tcpflags2: Option<CsvList>,
     /// Match any TCP flags (excludes `tcpflags1`/`tcpflags2`).
-    #[serde(
-        default,
-        with = "lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "opt_bool")]
     pub tcpflags_any: Option<bool>,
     /// Category uuids.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub categories: Option<CsvList>,
     /// Schedule name (from the legacy schedules).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub sched: Option<String>,
     /// Match this TOS / DSCP value (`lowdelay`, `ef`, `af11`, `cs1`, `0x10`, ...).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tos: Option<String>,
     /// Traffic shaper pipe or queue uuid (forward direction).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub shaper1: Option<String>,
     /// Traffic shaper pipe or queue uuid (reverse direction; needs `shaper1`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub shaper2: Option<String>,
     /// Description (1 to 255 characters, no newlines).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub description: Option<String>,
+    /// Search rows only: a rule that is not an MVC (API) record: made in the classic GUI, or
+    /// generated by OPNsense or a plugin (`filter list non_mvc_rules`). Read-only, never sent.
+    #[serde(with = "opt_bool", skip_serializing)]
+    pub legacy: Option<bool>,
+    /// Search rows only: a rule OPNsense or a plugin generated (no `updated` stamp). Read-only,
+    /// never sent.
+    #[serde(with = "opt_bool", skip_serializing)]
+    pub is_automatic: Option<bool>,
     /// Everything else (`%action` display text, `sort_order`, `prio_group`, `alias_meta_*`, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
+/// What kind of row a filter-rule search returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleOrigin {
+    /// An MVC rule: editable through the API (get/set/delete with its uuid).
+    Api,
+    /// A rule made in the classic GUI (interface rules not migrated to the MVC model): active,
+    /// but not editable through the API.
+    Legacy,
+    /// A rule OPNsense or a plugin generates (anti-lockout, IPv6 housekeeping, VPN, ...).
+    Automatic,
+}
+
 impl FilterRule {
+    /// Where the row comes from. A row whose id is not a uuid is never an API rule.
+    pub fn origin(&self) -> RuleOrigin {
+        let uuid_ok = self.uuid.as_deref().is_some_and(|u| Uuid::parse(u).is_ok());
+        if self.is_automatic == Some(true) {
+            RuleOrigin::Automatic
+        } else if self.legacy == Some(true) {
+            RuleOrigin::Legacy
+        } else if uuid_ok {
+            RuleOrigin::Api
+        } else {
+            RuleOrigin::Automatic
+        }
+    }
+
     /// Legacy or automatic rules appear in search results but cannot be edited through the API.
     pub fn is_legacy(&self) -> bool {
-        self.extra
-            .get("legacy")
-            .is_some_and(|v| !matches!(v, Value::Bool(false) | Value::Null))
+        self.origin() != RuleOrigin::Api
     }
 
     /// The rule's uuid when it is an API-managed (MVC) rule, i.e. usable with get/set/delete.
     pub fn id(&self) -> Option<Uuid> {
-        if self.is_legacy() {
-            return None;
+        match self.origin() {
+            RuleOrigin::Api => self.uuid.as_deref().and_then(|u| Uuid::parse(u).ok()),
+            _ => None,
         }
-        self.uuid.as_deref().and_then(|u| Uuid::parse(u).ok())
     }
 }
 
@@ -601,119 +386,63 @@ crate::wire_enum! {
 }
 
 /// An alias (`aliases.alias`, wrapper `alias`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Alias {
     /// Record id (search rows; built-in aliases use their name here).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub uuid: Option<String>,
     /// Alias active (default on).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub enabled: Option<bool>,
     /// Name: starts with a letter or `_`, under 32 letters/digits/underscores, unique, not a reserved word.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub name: Option<String>,
     /// Type. Required when adding (the model default is not a valid type).
-    #[serde(
-        rename = "type",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "type", deserialize_with = "opt")]
     pub alias_type: Option<AliasType>,
     /// JSON path expression selecting the addresses of a `urljson` alias.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub path_expression: Option<String>,
     /// Address families of geoip/asn aliases (`IPv4`, `IPv6`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub proto: Option<CsvList>,
     /// Interface key a `dynipv6host` alias tracks (required for that type).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub interface: Option<String>,
     /// Collect pf table counters.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub counters: Option<bool>,
     /// Refresh interval in days for URL tables (fractions allowed, e.g. `0.5`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub updatefreq: Option<String>,
     /// Entries (sent newline-separated; a comma is part of an entry).
-    #[serde(
-        default,
-        deserialize_with = "crate::fields::opt_lines",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "crate::fields::opt_lines")]
     pub content: Option<LineList>,
     /// URL authentication secret or token (sent as given; beware of logging the model).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub password: Option<String>,
     /// URL authentication user or header key.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub username: Option<String>,
     /// URL authentication type.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub authtype: Option<AliasAuthType>,
     /// Expiry of external table entries in seconds (60 to 999999999).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub expire: Option<u64>,
     /// Category uuids.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub categories: Option<CsvList>,
     /// Description.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub description: Option<String>,
     /// Entries currently loaded in the pf table (read-only, never sent).
-    #[serde(default, deserialize_with = "opt", skip_serializing)]
+    #[serde(deserialize_with = "opt", skip_serializing)]
     pub current_items: Option<u64>,
     /// When the table was last loaded (read-only, never sent).
-    #[serde(default, deserialize_with = "opt", skip_serializing)]
+    #[serde(deserialize_with = "opt", skip_serializing)]
     pub last_updated: Option<String>,
     /// Everything else (`%type`, pf statistics, `categories_uuid`, ...).
     #[serde(flatten)]
@@ -731,17 +460,14 @@ impl Alias {
 }
 
 /// `firewall/alias/get`: the whole alias model.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AliasModel {
     /// GeoIP settings.
-    #[serde(
-        default,
-        deserialize_with = "opt_object",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt_object")]
     pub geoip: Option<AliasGeoIp>,
     /// `aliases.alias`: uuid (or built-in name) -> alias, with option maps flattened.
-    #[serde(default)]
     pub aliases: AliasMap,
     /// Everything else.
     #[serde(flatten)]
@@ -749,14 +475,12 @@ pub struct AliasModel {
 }
 
 /// `geoip` of the alias model.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AliasGeoIp {
     /// Download URL of the GeoIP database (empty = not configured).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub url: Option<String>,
     /// Everything else.
     #[serde(flatten)]
@@ -764,29 +488,24 @@ pub struct AliasGeoIp {
 }
 
 /// `{"alias": {"<uuid>": {...}}}`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AliasMap {
     /// The aliases by id; each alias's `uuid` is filled in from its key.
-    #[serde(default, deserialize_with = "map_or_empty")]
+    #[serde(deserialize_with = "alias_map")]
     pub alias: BTreeMap<String, Alias>,
 }
 
-fn map_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Alias>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Object(m) => m
-            .into_iter()
-            .map(|(k, v)| {
-                serde_json::from_value::<Alias>(v).map(|mut a| {
-                    if a.uuid.is_none() {
-                        a.uuid = Some(k.clone());
-                    }
-                    (k, a)
-                })
-            })
-            .collect::<Result<_, _>>()
-            .map_err(serde::de::Error::custom),
-        _ => Ok(BTreeMap::new()),
+/// The alias map (`[]` when empty), each alias's `uuid` filled in from its key.
+fn alias_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Alias>, D::Error> {
+    let mut map: BTreeMap<String, Alias> = map_or_empty(d)?;
+    for (k, a) in &mut map {
+        if a.uuid.is_none() {
+            a.uuid = Some(k.clone());
+        }
     }
+    Ok(map)
 }
 
 crate::wire_enum! {
@@ -858,29 +577,18 @@ crate::wire_enum! {
 ///
 /// The read-only `address` OPNsense mirrors from legacy configurations stays in `extra`
 /// (sending it back is harmless: the field is volatile).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NatEndpoint {
     /// `any`, `(self)`, an interface (`wan`), `wanip`, an alias, an address or CIDR.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub network: Option<String>,
     /// Port, range (`8000-8100`), service name or port alias (TCP/UDP only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub port: Option<String>,
     /// Invert the match.
-    #[serde(
-        rename = "not",
-        default,
-        with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "not", with = "opt_bool")]
     pub invert: Option<bool>,
     /// Everything else (`address`).
     #[serde(flatten)]
@@ -888,165 +596,106 @@ pub struct NatEndpoint {
 }
 
 /// `created` / `updated` of a port forward.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NatChange {
     /// API or GUI user.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub username: Option<String>,
     /// Unix time with fraction, as text (`"1767361234.57"`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub time: Option<String>,
     /// e.g. `/api.php made changes`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub description: Option<String>,
     /// Everything else.
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// A destination NAT (port forward) rule as `get_rule` returns it and `add_rule`/`set_rule`
-/// take it: nested `source`/`destination`, `descr`, inverted `disabled`, `local-port`.
+/// The fields a port forward has in both shapes (get/set and search rows).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DNatRule {
-    /// Evaluation order (1 to 999999; default: after the last rule).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+#[serde(default)]
+pub struct DNatFields {
+    /// Evaluation order (1 to 999999; default: after the last rule; absent on automatic rows).
+    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub sequence: Option<u64>,
     /// Rule inactive (note: inverted compared to filter rules).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub disabled: Option<bool>,
     /// "No redirect": exclude matching traffic from redirection.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub nordr: Option<bool>,
     /// Interface keys the rule listens on (`wan`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub interface: Option<CsvList>,
     /// Address family (`None` = any).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ipprotocol: Option<IpProtocol>,
     /// Protocol (`None` = any; `any` itself is not accepted).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub protocol: Option<NatProtocol>,
-    /// Source match.
-    #[serde(
-        default,
-        deserialize_with = "opt_object",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source: Option<NatEndpoint>,
-    /// Destination match (usually `wanip` and the public port).
-    #[serde(
-        default,
-        deserialize_with = "opt_object",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub destination: Option<NatEndpoint>,
     /// Redirect target: internal address or alias.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub target: Option<String>,
     /// Redirect target port (start port when the destination is a range).
-    #[serde(
-        rename = "local-port",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "local-port", deserialize_with = "opt")]
     pub local_port: Option<String>,
     /// Pool option when the target is an alias with several addresses (`None` = default).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub poolopts: Option<PoolOpts>,
     /// Log matching packets.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub log: Option<bool>,
-    /// Category **names** (not uuids, unlike filter rules).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// Category **names** (not uuids, unlike filter rules; `Automatically generated rules` on
+    /// automatic rows).
+    #[serde(deserialize_with = "opt")]
     pub category: Option<CsvList>,
     /// Category uuids derived from `category` (read-only, never sent).
-    #[serde(default, deserialize_with = "opt", skip_serializing)]
+    #[serde(deserialize_with = "opt", skip_serializing)]
     pub categories: Option<CsvList>,
     /// Description.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub descr: Option<String>,
     /// Tag matching packets.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tag: Option<String>,
     /// Match packets tagged by another rule.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tagged: Option<String>,
     /// Do not sync this rule to the HA peer.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub nosync: Option<bool>,
     /// NAT reflection (`None` = system default).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub natreflection: Option<NatReflection>,
     /// Filter rule association (`None` = manual: add a pass rule yourself).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub pass: Option<NatPass>,
+}
+
+/// A destination NAT (port forward) rule as `get_rule` returns it and `add_rule`/`set_rule`
+/// take it: nested `source`/`destination`, `descr`, inverted `disabled`, `local-port`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DNatRule {
+    /// The fields both shapes share.
+    #[serde(flatten)]
+    pub fields: DNatFields,
+    /// Source match.
+    #[serde(deserialize_with = "opt_object")]
+    pub source: Option<NatEndpoint>,
+    /// Destination match (usually `wanip` and the public port).
+    #[serde(deserialize_with = "opt_object")]
+    pub destination: Option<NatEndpoint>,
     /// Who created the rule and when (read-only, never sent).
-    #[serde(default, deserialize_with = "opt_object", skip_serializing)]
+    #[serde(deserialize_with = "opt_object", skip_serializing)]
     pub created: Option<NatChange>,
     /// Who changed the rule last and when (read-only, set by OPNsense on every add/set).
-    #[serde(default, deserialize_with = "opt_object", skip_serializing)]
+    #[serde(deserialize_with = "opt_object", skip_serializing)]
     pub updated: Option<NatChange>,
     /// Everything else (`associated-rule-id`, ...).
     #[serde(flatten)]
@@ -1055,183 +704,51 @@ pub struct DNatRule {
 
 /// A destination NAT row as `search_rule` returns it: flat, with dotted keys
 /// (`source.network`, `destination.port`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DNatRow {
-    /// Record id, or `lockout_<n>` for OPNsense's anti-lockout pseudo rules.
-    #[serde(default, deserialize_with = "string_or_empty")]
+    /// Record id; for OPNsense's automatic rows a label instead (`lockout_<n>` on 26.1,
+    /// `automatic_pf_<n>` on 26.7).
+    #[serde(deserialize_with = "string_or_empty")]
     pub uuid: String,
-    /// Evaluation order (absent on anti-lockout rows).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        serialize_with = "num_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sequence: Option<u64>,
-    /// Rule inactive.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// "No redirect".
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
-    pub nordr: Option<bool>,
-    /// Interface keys.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub interface: Option<CsvList>,
-    /// Address family (`None` = any).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ipprotocol: Option<IpProtocol>,
-    /// Protocol (`None` = any).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub protocol: Option<NatProtocol>,
+    /// 26.7: `true` on OPNsense's automatic rows.
+    #[serde(with = "opt_bool")]
+    pub is_automatic: Option<bool>,
+    /// The fields both shapes share.
+    #[serde(flatten)]
+    pub fields: DNatFields,
     /// Source network.
-    #[serde(
-        rename = "source.network",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "source.network", deserialize_with = "opt")]
     pub source_network: Option<String>,
     /// Source port.
-    #[serde(
-        rename = "source.port",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "source.port", deserialize_with = "opt")]
     pub source_port: Option<String>,
     /// Invert the source match.
-    #[serde(
-        rename = "source.not",
-        default,
-        with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "source.not", with = "opt_bool")]
     pub source_not: Option<bool>,
     /// Destination network.
-    #[serde(
-        rename = "destination.network",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "destination.network", deserialize_with = "opt")]
     pub destination_network: Option<String>,
     /// Destination port.
-    #[serde(
-        rename = "destination.port",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "destination.port", deserialize_with = "opt")]
     pub destination_port: Option<String>,
     /// Invert the destination match.
-    #[serde(
-        rename = "destination.not",
-        default,
-        with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "destination.not", with = "opt_bool")]
     pub destination_not: Option<bool>,
-    /// Redirect target.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub target: Option<String>,
-    /// Redirect target port.
-    #[serde(
-        rename = "local-port",
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub local_port: Option<String>,
-    /// Pool option.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub poolopts: Option<PoolOpts>,
-    /// Log matching packets.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
-    pub log: Option<bool>,
-    /// Category names (`Automatically generated rules` on anti-lockout rows).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub category: Option<CsvList>,
-    /// Category uuids.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub categories: Option<CsvList>,
-    /// Description.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub descr: Option<String>,
-    /// Tag matching packets.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tag: Option<String>,
-    /// Match packets tagged by another rule.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tagged: Option<String>,
-    /// Do not sync this rule to the HA peer.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
-    pub nosync: Option<bool>,
-    /// NAT reflection.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub natreflection: Option<NatReflection>,
-    /// Filter rule association.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pass: Option<NatPass>,
     /// Everything else (`%` display columns, `created.time`, `alias_meta_*`, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 impl DNatRow {
-    /// The anti-lockout rows OPNsense prepends: not real rules, their ids cannot be used.
-    pub fn is_lockout_pseudo_rule(&self) -> bool {
-        self.uuid.starts_with("lockout_")
+    /// OPNsense's automatic rows (anti-lockout and friends): not user records, their ids cannot
+    /// be used with get/set/delete.
+    pub fn is_automatic(&self) -> bool {
+        self.is_automatic == Some(true) || self.id().is_none()
     }
 
-    /// The row's uuid, unless it is an anti-lockout pseudo rule (or otherwise not a uuid).
+    /// The row's uuid, unless it is an automatic row (or otherwise not a uuid).
     pub fn id(&self) -> Option<Uuid> {
         Uuid::parse(&self.uuid).ok()
     }
@@ -1248,30 +765,13 @@ impl DNatRow {
             })
         };
         DNatRule {
-            sequence: self.sequence,
-            disabled: self.disabled,
-            nordr: self.nordr,
-            interface: self.interface.clone(),
-            ipprotocol: self.ipprotocol.clone(),
-            protocol: self.protocol.clone(),
+            fields: self.fields.clone(),
             source: endpoint(&self.source_network, &self.source_port, self.source_not),
             destination: endpoint(
                 &self.destination_network,
                 &self.destination_port,
                 self.destination_not,
             ),
-            target: self.target.clone(),
-            local_port: self.local_port.clone(),
-            poolopts: self.poolopts.clone(),
-            log: self.log,
-            category: self.category.clone(),
-            categories: self.categories.clone(),
-            descr: self.descr.clone(),
-            tag: self.tag.clone(),
-            tagged: self.tagged.clone(),
-            nosync: self.nosync,
-            natreflection: self.natreflection.clone(),
-            pass: self.pass.clone(),
             created: None,
             updated: None,
             extra: Extra::default(),
@@ -1280,20 +780,18 @@ impl DNatRow {
 }
 
 /// `firewall/filter/savepoint`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Savepoint {
     /// `ok`.
-    #[serde(default, deserialize_with = "string_or_empty")]
+    #[serde(deserialize_with = "string_or_empty")]
     pub status: String,
     /// The revision to pass to apply/cancelRollback/revert (see [`Savepoint::checked_revision`]).
-    #[serde(default, deserialize_with = "string_or_empty")]
+    #[serde(deserialize_with = "string_or_empty")]
     pub revision: String,
     /// How many backups are kept.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub retention: Option<String>,
     /// Anything else.
     #[serde(flatten)]
@@ -1304,63 +802,5 @@ impl Savepoint {
     /// The revision as a path-safe [`Revision`].
     pub fn checked_revision(&self) -> crate::Result<Revision> {
         Revision::parse(&self.revision)
-    }
-}
-
-// ---- wire helpers specific to these models -------------------------------------------------
-
-/// `serialize_with` for integer fields: OPNsense stores every value as a string.
-#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
-fn num_string<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(n) => s.serialize_str(&n.to_string()),
-        None => s.serialize_none(),
-    }
-}
-
-/// A string field read as text; numbers are rendered, anything else is empty.
-fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(selected_string(&Value::deserialize(d)?))
-}
-
-/// A nested object (`source`, `created`, ...); anything that is not an object is `None`.
-fn opt_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    match Value::deserialize(d)? {
-        v @ Value::Object(_) => serde_json::from_value(v)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-        _ => Ok(None),
-    }
-}
-
-/// Booleans of filter rules: `"0"`/`"1"` for API rules, but legacy and automatic rows in
-/// search results may say `yes`, `true` or a JSON boolean.
-mod lenient_bool {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use serde_json::Value;
-
-    use crate::fields::selected_string;
-
-    /// Writes `"1"` / `"0"` (callers skip `None`).
-    #[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
-    pub fn serialize<S: Serializer>(v: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
-        crate::fields::opt_bool::serialize(v, s)
-    }
-
-    /// Reads `"0"`/`"1"`, `yes`/`no`, `true`/`false`, `on`/`off` (any case) and JSON booleans;
-    /// empty means `None`; any other text counts as set (as PHP's `!empty()` would).
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        let v = Value::deserialize(d)?;
-        let s = selected_string(&v);
-        let t = s.trim().to_ascii_lowercase();
-        Ok(match t.as_str() {
-            "" => None,
-            "0" | "no" | "false" | "off" => Some(false),
-            _ => Some(true),
-        })
     }
 }

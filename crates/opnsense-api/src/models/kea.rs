@@ -5,46 +5,48 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::fields::{CsvList, Extra, LineList, opt, opt_bool};
+use crate::fields::{CsvList, Extra, LineList, opt, opt_bool, string_or_empty};
 
 /// One lease from the running Kea daemon (empty list when Kea is stopped).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Lease {
     /// Leased IPv4 address.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub address: String,
     /// Client MAC address.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub hwaddr: String,
     /// Client host name, or empty.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub hostname: String,
     /// Client id (hex pairs), or empty.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub client_id: String,
     /// Expiry (unix time: last transaction + lifetime).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub expire: Option<i64>,
     /// Lease time in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub valid_lifetime: Option<i64>,
     /// 0 assigned, 1 declined, 2 expired-reclaimed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub state: Option<i64>,
     /// Device the lease was handed out on (`igb1`), if known.
-    #[serde(default, rename = "if", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "if", deserialize_with = "opt")]
     pub if_device: Option<String>,
     /// Interface config id (`lan`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub if_name: Option<String>,
     /// Interface description (`LAN`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub if_descr: Option<String>,
     /// What a matching reservation matched on: empty, `["hwaddr"]` or `["client_id"]`.
-    #[serde(default, deserialize_with = "string_list")]
+    #[serde(deserialize_with = "string_list")]
     pub is_reserved: Vec<String>,
     /// Vendor from the MAC's OUI, or empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub mac_info: Option<String>,
     /// Anything else (`prefix_len`, `type`, `duid`, `iaid`, ...).
     #[serde(flatten)]
@@ -103,91 +105,45 @@ fn fold_option_data<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> 
 }
 
 /// DHCP options of a subnet or reservation (`option_data` container). Lists are comma-separated.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OptionData {
     /// DNS servers (IPv4 list).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub domain_name_servers: Option<CsvList>,
     /// Domain search list.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub domain_search: Option<CsvList>,
     /// Gateways (IPv4 list).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub routers: Option<CsvList>,
     /// Static routes (option 33).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub static_routes: Option<String>,
     /// Classless static routes (option 121).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub classless_static_route: Option<String>,
     /// Domain name.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub domain_name: Option<String>,
     /// NTP servers (IPv4 list).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ntp_servers: Option<CsvList>,
     /// Time servers (IPv4 list).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub time_servers: Option<CsvList>,
     /// TFTP server name (option 66).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub tftp_server_name: Option<String>,
     /// Boot file name (option 67).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub boot_file_name: Option<String>,
     /// IPv6-only preferred wait in seconds, at least 300 (option 108; subnets only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub v6_only_preferred: Option<u64>,
     /// Encrypted DNS resolvers (option 162; subnets only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub v4_dnr: Option<String>,
     /// Anything else.
     #[serde(flatten)]
@@ -196,75 +152,40 @@ pub struct OptionData {
 
 /// A static DHCP reservation (wrapper `reservation`). Exactly one of `hw_address` and
 /// `client_id` must be set.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[serde(default)]
 pub struct Reservation {
     /// Record id (search rows only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub uuid: Option<String>,
     /// Subnet *uuid* (a get answers an option map keyed by subnet uuid, labelled with the CIDR;
     /// search rows carry the CIDR in `%subnet`). Required.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub subnet: Option<String>,
     /// Fixed IPv4 address inside the subnet (unique).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ip_address: Option<String>,
     /// Client MAC address (this or `client_id`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub hw_address: Option<String>,
     /// Client id, colon-separated hex pairs (this or `hw_address`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub client_id: Option<String>,
     /// Host name handed to the client (a single label such as `nas`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub hostname: Option<String>,
     /// Description.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub description: Option<String>,
     /// Boot (next) server address.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub next_server: Option<String>,
     /// DHCP options for this client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub option_data: Option<OptionData>,
     /// Custom option uuids.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub option: Option<CsvList>,
     /// Everything else (`%subnet`, ...).
     #[serde(flatten)]
@@ -321,134 +242,66 @@ crate::wire_enum! {
 }
 
 /// A DHCPv4 subnet (wrapper `subnet4`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[serde(default)]
 pub struct Subnet {
     /// Record id (search rows only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub uuid: Option<String>,
     /// The subnet, e.g. `192.168.1.0/24` (unique). Required.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub subnet: Option<String>,
     /// Address pools: ranges (`192.168.1.100-192.168.1.199`) or CIDRs, one per line.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub pools: Option<LineList>,
     /// Lease time in seconds (empty = the general setting).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub valid_lifetime: Option<u64>,
     /// Boot (next) server address.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub next_server: Option<String>,
     /// Fill routers, DNS and NTP with the firewall's own address in the subnet (default on).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub option_data_autocollect: Option<bool>,
     /// DHCP options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub option_data: Option<OptionData>,
     /// Custom option uuids.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub option: Option<CsvList>,
     /// Use the client id to identify clients (default on).
-    #[serde(
-        default,
-        rename = "match-client-id",
-        with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "match-client-id", with = "opt_bool")]
     pub match_client_id: Option<bool>,
     /// Address allocation strategy (empty = default).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub allocator: Option<Allocator>,
     /// DDNS forward zone (set together with `ddns_dns_server`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_forward_zone: Option<String>,
     /// DDNS reverse zone.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_reverse_zone: Option<String>,
     /// DDNS qualifying suffix.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_qualifying_suffix: Option<String>,
     /// DNS server receiving DDNS updates.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_dns_server: Option<String>,
     /// Its port.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_dns_port: Option<u64>,
     /// TSIG key name (set together with the secret).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_domain_key_name: Option<String>,
     /// TSIG secret (base64). A secret: never log it.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_domain_key_secret: Option<String>,
     /// TSIG algorithm (required with a secret).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ddns_domain_key_algorithm: Option<TsigAlgorithm>,
     /// Description.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub description: Option<String>,
     /// Everything else (other DDNS switches, ...).
     #[serde(flatten)]
@@ -482,10 +335,11 @@ crate::wire_enum! {
 ///
 /// The sections are kept as JSON in `dhcpv4`; [`Self::sections`], [`Self::general`] and
 /// [`Self::ha`] read them typed.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KeaSettings {
     /// The settings sections, as OPNsense sent them.
-    #[serde(default)]
     pub dhcpv4: Value,
     /// Anything else.
     #[serde(flatten)]
@@ -510,16 +364,15 @@ impl KeaSettings {
 }
 
 /// The sections of [`KeaSettings`], typed.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KeaDhcpv4 {
     /// General settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub general: Option<KeaGeneral>,
     /// Lease expiry processing (all integers, empty = Kea's default); kept as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lexpire: Option<Value>,
     /// High availability.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ha: Option<KeaHa>,
     /// Anything else.
     #[serde(flatten)]
@@ -527,44 +380,30 @@ pub struct KeaDhcpv4 {
 }
 
 /// `dhcpv4.general`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KeaGeneral {
     /// Kea DHCPv4 enabled (default off).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub enabled: Option<bool>,
     /// Hand-written configuration instead of the generated one.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub manual_config: Option<bool>,
     /// Interfaces served, as config ids (`lan`, `opt1`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub interfaces: Option<CsvList>,
     /// Default lease time in seconds (default 4000).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub valid_lifetime: Option<u64>,
     /// Add the automatic firewall rules for DHCP (default on).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub fwrules: Option<bool>,
     /// Socket type (default raw).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub dhcp_socket_type: Option<SocketType>,
     /// Compatibility switches.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub compatibility: Option<CsvList>,
     /// Anything else (socket retry and decline settings, ...).
     #[serde(flatten)]
@@ -572,24 +411,18 @@ pub struct KeaGeneral {
 }
 
 /// `dhcpv4.ha`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KeaHa {
     /// HA enabled (default off).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub enabled: Option<bool>,
     /// This server's name in the HA peer list (empty = the hostname, in `%this_server_name`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub this_server_name: Option<String>,
     /// Unacknowledged clients before failover (default 2).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub max_unacked_clients: Option<u64>,
     /// Anything else (`%this_server_name`).
     #[serde(flatten)]

@@ -21,17 +21,14 @@ crate::wire_enum! {
 }
 
 /// The answer of `{module}/service/status`: `{"status": "...", "widget": {...}}`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServiceStatus {
     /// The service state.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub status: Option<ServiceState>,
     /// Button captions for the GUI widget.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widget: Option<ServiceWidget>,
     /// Everything else.
     #[serde(flatten)]
@@ -46,28 +43,18 @@ impl ServiceStatus {
 }
 
 /// `widget` of a service status: the GUI's button captions.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServiceWidget {
     /// e.g. "Restart".
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub caption_restart: Option<String>,
     /// e.g. "Start".
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub caption_start: Option<String>,
     /// e.g. "Stop".
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub caption_stop: Option<String>,
     /// Anything else.
     #[serde(flatten)]

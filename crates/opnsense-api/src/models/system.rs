@@ -2,48 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fields::{Extra, opt, opt_bool};
-
-/// Reads a JSON object as a map; OPNsense renders an empty PHP array as `[]`, and `null` or any
-/// other non-object as "nothing".
-fn map_or_empty<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    match Value::deserialize(d)? {
-        Value::Object(map) => map
-            .into_iter()
-            .map(|(k, v)| {
-                serde_json::from_value(v)
-                    .map(|t| (k, t))
-                    .map_err(serde::de::Error::custom)
-            })
-            .collect(),
-        _ => Ok(BTreeMap::new()),
-    }
-}
-
-/// Reads a JSON list; anything else (`null`, `{}`) is an empty list.
-fn list_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|v| serde_json::from_value(v).map_err(serde::de::Error::custom))
-            .collect(),
-        _ => Ok(Vec::new()),
-    }
-}
+use crate::fields::{Extra, list_or_empty, map_or_empty, opt, opt_bool, string_or_empty};
 
 /// `core/system/status`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SystemStatus {
     /// `metadata.system` and translations (always sent; its absence means this is not a status).
@@ -70,10 +35,11 @@ impl SystemStatus {
 }
 
 /// `metadata` of the system status.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StatusMetadata {
     /// The overall status.
-    #[serde(default)]
     pub system: OverallStatus,
     /// Anything else (`translations`, the legacy always-empty `subsystems` list).
     #[serde(flatten)]
@@ -112,24 +78,17 @@ impl StatusValue {
 }
 
 /// `metadata.system`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OverallStatus {
     /// `2` or `"OK"` / `"NOTICE"` / `"WARNING"` / `"ERROR"`; read it through [`Self::level`].
-    #[serde(default)]
     pub status: StatusValue,
     /// e.g. "No pending messages".
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub message: Option<String>,
     /// e.g. "System".
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub title: Option<String>,
     /// Anything else.
     #[serde(flatten)]
@@ -143,39 +102,41 @@ impl OverallStatus {
     }
 }
 
-/// One subsystem entry of the status.
+/// One subsystem entry of the status. Every field is read leniently: PHP sends numbers as
+/// numbers or strings, and a plugin's status class may leave the title `null`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Subsystem {
     /// Title shown in the GUI.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub title: String,
     /// `ERROR`, `WARNING`, `NOTICE` or `OK`.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub status: String,
-    /// -1 error, 0 warning, 1 notice, 2 ok (2 when absent).
-    #[serde(default = "ok_code")]
+    /// -1 error, 0 warning, 1 notice, 2 ok (2 when absent or unreadable).
+    #[serde(deserialize_with = "status_code")]
     pub status_code: i64,
     /// The message.
-    #[serde(default)]
+    #[serde(deserialize_with = "string_or_empty")]
     pub message: String,
     /// GUI page to look at (`/crash_reporter.php`), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub location: Option<String>,
     /// When it was reported (unix time, possibly fractional), if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub timestamp: Option<f64>,
     /// Relative age of the report ("5 minutes ago"); only when `timestamp` is set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub age: Option<String>,
     /// Whether the message survives a dismiss.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub persistent: Option<bool>,
     /// Whether the GUI shows it as a banner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub is_banner: Option<bool>,
     /// Sort priority (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "opt")]
     pub priority: Option<i64>,
     /// Anything else.
     #[serde(flatten)]
@@ -184,6 +145,14 @@ pub struct Subsystem {
 
 fn ok_code() -> i64 {
     2
+}
+
+/// `statusCode`: an integer or a numeric string; anything else (absent, `null`, text) is 2 (ok),
+/// so one odd subsystem never hides the others.
+fn status_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    let s = crate::fields::selected_string(&v);
+    Ok(<i64 as crate::fields::FromWire>::from_wire(s).unwrap_or_else(|_| ok_code()))
 }
 
 impl Default for Subsystem {
@@ -221,101 +190,54 @@ crate::wire_enum! {
 /// `core/firmware/status` (GET = the cached result of the last check). Three shapes: an error
 /// (`status` + `status_msg` only), never checked (`product`, `status: "none"`), and checked (every
 /// key of the check result at top level).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FirmwareStatus {
     /// `none` (no updates or never checked), `update`, `upgrade` or `error`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub status: Option<FirmwareState>,
     /// Human-readable summary.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub status_msg: Option<String>,
     /// Product metadata (`product_version`, `product_latest`, ...); absent in the error shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<Product>,
     /// Mirror connectivity: `ok`, `unresolved`, `misconfigured`, `unauthenticated`, `error`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub connection: Option<String>,
     /// Repository state: `ok`, `error`, `untrusted`, `revoked`, `unsigned`, `forbidden`,
     /// `incomplete`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub repository: Option<String>,
     /// When the last check ran (`unknown` if never).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub last_check: Option<String>,
     /// A reboot is needed after the pending updates.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub needs_reboot: Option<bool>,
     /// Same as `needs_reboot`, present only when updates exist.
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub status_reboot: Option<bool>,
     /// Download size of pending updates (`12.3MiB`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub download_size: Option<String>,
     /// The major version an upgrade would move to, if any.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub upgrade_major_version: Option<String>,
     /// Release notice of that major upgrade.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub upgrade_major_message: Option<String>,
     /// Packages with an update.
-    #[serde(
-        default,
-        deserialize_with = "list_or_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(deserialize_with = "list_or_empty", skip_serializing_if = "Vec::is_empty")]
     pub upgrade_packages: Vec<PackageUpdate>,
     /// Sets (base, kernel) with an update.
-    #[serde(
-        default,
-        deserialize_with = "list_or_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(deserialize_with = "list_or_empty", skip_serializing_if = "Vec::is_empty")]
     pub upgrade_sets: Vec<PackageUpdate>,
     /// Every package change of the pending update, by name (OPNsense sends `[]` when none).
-    #[serde(
-        default,
-        deserialize_with = "map_or_empty",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(deserialize_with = "map_or_empty", skip_serializing_if = "BTreeMap::is_empty")]
     pub all_packages: BTreeMap<String, PackageChange>,
     /// Every set change of the pending update, by name (`[]` when none).
-    #[serde(
-        default,
-        deserialize_with = "map_or_empty",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(deserialize_with = "map_or_empty", skip_serializing_if = "BTreeMap::is_empty")]
     pub all_sets: BTreeMap<String, PackageChange>,
     /// Anything else (`api_version`, `os_version`, `new_packages`, `remove_packages`, ...).
     #[serde(flatten)]
@@ -346,38 +268,23 @@ impl FirmwareStatus {
 }
 
 /// One entry of `upgrade_packages` / `upgrade_sets`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PackageUpdate {
     /// Package or set name.
-    #[serde(default)]
     pub name: String,
     /// Installed version.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub current_version: Option<String>,
     /// Version the update installs.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub new_version: Option<String>,
     /// Repository it comes from.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub repository: Option<String>,
     /// Download size, when known.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub size: Option<String>,
     /// Anything else.
     #[serde(flatten)]
@@ -385,38 +292,23 @@ pub struct PackageUpdate {
 }
 
 /// One entry of `all_packages` / `all_sets`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PackageChange {
     /// Package or set name.
-    #[serde(default)]
     pub name: String,
     /// `upgrade`, `downgrade`, `new`, `reinstall` or `obsolete`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub reason: Option<String>,
     /// Installed version (`N/A` when new).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub old: Option<String>,
     /// Version after the update (`N/A` when removed).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub new: Option<String>,
     /// Repository.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub repository: Option<String>,
     /// Anything else.
     #[serde(flatten)]
@@ -424,63 +316,33 @@ pub struct PackageChange {
 }
 
 /// `product` of the firmware status.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Product {
     /// Installed version, e.g. `26.1.10`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_version: Option<String>,
     /// Newest known version.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_latest: Option<String>,
     /// Series, e.g. `26.1`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_series: Option<String>,
     /// `OPNsense`.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_name: Option<String>,
     /// Release nickname.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_nickname: Option<String>,
     /// CPU architecture (`amd64`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_arch: Option<String>,
     /// Package mirror URL (a subscription key is masked as `${SUBSCRIPTION}`).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_mirror: Option<String>,
     /// Build date.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub product_time: Option<String>,
     /// Anything else (`CORE_*`, `product_check`, `product_license`, ...).
     #[serde(flatten)]
@@ -488,17 +350,14 @@ pub struct Product {
 }
 
 /// `core/firmware/check`: a background check was started.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FirmwareCheck {
     /// `ok` when started (`failure` when not a POST).
-    #[serde(default)]
     pub status: String,
     /// Id of the background job.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub msg_uuid: Option<String>,
     /// Anything else.
     #[serde(flatten)]

@@ -20,107 +20,55 @@ crate::wire_enum! {
 }
 
 /// An Unbound host override (`hosts.host`). Note the field is `hostname`, not `host`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HostOverride {
     /// Record id (search rows only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub uuid: Option<String>,
     /// Whether the override is active (default on).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub enabled: Option<bool>,
     /// Host label (`nas`, or `*` for a wildcard); empty = the domain itself.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub hostname: Option<String>,
     /// Domain (`example.lan`). Required.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub domain: Option<String>,
     /// Record type (default A). A get answers an option map; the selected key is read.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub rr: Option<RecordType>,
     /// IP address answered (A/AAAA; required for those).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub server: Option<String>,
     /// MX priority, an integer (MX only; required there).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub mxprio: Option<String>,
     /// MX host (MX only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub mx: Option<String>,
     /// TXT data (TXT only).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub txtdata: Option<String>,
     /// TTL in seconds, an integer 0 to 2147483647 (empty = Unbound's default).
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub ttl: Option<String>,
     /// Create a PTR record too (26.1.3+; absent on older firmware, default on).
-    #[serde(default, with = "opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_bool")]
     pub addptr: Option<bool>,
     /// Extra names for the same record (26.1.6+), as `host.domain` entries (wildcards allowed).
     /// Writing it creates/updates the linked host aliases.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub aliases: Option<CsvList>,
     /// Description.
-    #[serde(
-        default,
-        deserialize_with = "opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "opt")]
     pub description: Option<String>,
     /// Search rows only: `true` for an alias row (inside `_children`), `false` for an override.
-    #[serde(
-        default,
-        rename = "isAlias",
-        with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "isAlias", with = "opt_bool")]
     pub is_alias: Option<bool>,
     /// Search rows only (26.1.6+): the override's alias rows, each with its own alias uuid.
-    #[serde(
-        default,
-        rename = "_children",
-        deserialize_with = "children",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "_children", deserialize_with = "children", skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<HostOverride>,
     /// Everything else (`%rr` display text, ...).
     #[serde(flatten)]
