@@ -393,7 +393,12 @@ impl FromWire for u64 {
         t.parse()
             .ok()
             .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
-            .ok_or_else(|| format!("expected a non-negative integer, got {:?}", crate::error::excerpt(&s)))
+            .ok_or_else(|| {
+                format!(
+                    "expected a non-negative integer, got {:?}",
+                    crate::error::excerpt(&s)
+                )
+            })
     }
 }
 
@@ -419,6 +424,8 @@ impl FromWire for i64 {
 
 /// Implemented by every [`wire_enum!`](crate::wire_enum) type: the values OPNsense accepts.
 pub trait WireEnum: FromWire + Clone {
+    /// The value for OPNsense's spelling `s` (`Other` when unknown; never fails).
+    fn of(s: String) -> Self;
     /// Every value this SDK knows, in OPNsense's spelling.
     fn known() -> &'static [&'static str];
     /// OPNsense's spelling of this value.
@@ -517,6 +524,9 @@ macro_rules! wire_enum {
         }
 
         impl $crate::fields::WireEnum for $name {
+            fn of(s: String) -> Self {
+                Self::from_wire_str(s)
+            }
             fn known() -> &'static [&'static str] {
                 Self::KNOWN
             }

@@ -2,8 +2,9 @@
 //! strict enums, required fields, staged/applied answers.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use opnsense_api::fields::WireEnum;
+use opnsense_api::fields::{Lenient, WireEnum, decode_lenient};
 use opnsense_api::{SearchPage, SearchQuery, Uuid};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -85,71 +86,145 @@ impl ListParams {
     }
 }
 
+/// What a search row is, for list tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// A record of the user's: listed.
+    Record,
+    /// A row OPNsense generates itself (anti-lockout rule, automatic NAT entry, ...): not a
+    /// record one can act on, counted in `automatic`.
+    Automatic,
+    /// A rule made in the classic GUI: active, but not editable through the API; counted in
+    /// `legacy`.
+    Legacy,
+}
+
+/// One compact row: the view's columns, plus any field OPNsense sent in a shape the SDK did not
+/// expect, kept as it was sent (so nothing is hidden).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Compact<T> {
+    /// The row's columns.
+    #[serde(flatten)]
+    pub view: T,
+    /// Fields whose value had an unexpected shape, as OPNsense sent them (the columns above
+    /// leave them out).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "Option<RawObject>")]
+    pub unparsed: BTreeMap<String, Value>,
+}
+
 /// A compact page of rows: `{total, returned, page, rows, next?}`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Listing<T> {
-    /// Rows matching the search, over all pages.
+    /// Rows matching the search, over all pages (as OPNsense counts them).
     pub total: u64,
-    /// Rows in this answer.
+    /// Rows in this answer: the rows OPNsense sent minus those counted in `automatic` and
+    /// `legacy`.
     pub returned: usize,
     /// This page's number.
     pub page: u32,
     /// The rows (compact columns; empty when `raw` is returned instead).
-    pub rows: Vec<T>,
+    pub rows: Vec<Compact<T>>,
+    /// Rows OPNsense sent that could not be read as records at all, as sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Option<Vec<RawObject>>")]
+    pub undecoded: Vec<Value>,
+    /// Rows on this page that OPNsense generates itself (left out of `rows`; see `note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic: Option<usize>,
+    /// Rules on this page made in the classic GUI (left out of `rows`; see `note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<usize>,
+    /// What the rows left out are, and where to see them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// How to get the next page, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
-    /// OPNsense's full rows (only with `raw: true`).
+    /// OPNsense's full rows (only with `raw: true`), every row as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Vec<RawObject>>")]
     pub raw: Option<Vec<Value>>,
 }
 
+/// How a list tool turns OPNsense's rows of model `M` into compact views `T`.
+pub struct Rows<M, T> {
+    /// Which rows are records (default: all).
+    pub kind: fn(&M) -> RowKind,
+    /// The compact view of a record.
+    pub view: fn(M) -> T,
+    /// What the automatic and legacy rows are, said when some were left out.
+    pub note: &'static str,
+}
+
+impl<M, T> Rows<M, T> {
+    /// Every row is a record, shown as `view`.
+    pub fn all(view: fn(M) -> T) -> Self {
+        Self {
+            kind: |_| RowKind::Record,
+            view,
+            note: "",
+        }
+    }
+}
+
 impl<T> Listing<T> {
-    /// Builds a listing from one search page. `compact` turns an OPNsense row into a compact
-    /// row, or `None` to leave it out (pseudo rows that cannot be acted on).
-    pub fn from_page(
+    /// Builds a listing from one search page: every row OPNsense sent is decoded leniently
+    /// (a field of an unexpected shape stays in the row's `unparsed`), then kept as a record,
+    /// or counted as automatic or legacy; nothing is dropped silently.
+    pub fn from_page<M: serde::de::DeserializeOwned>(
         q: &SearchQuery,
         raw: bool,
         page: SearchPage<Value>,
-        compact: impl Fn(Value) -> Option<T>,
+        rows: &Rows<M, T>,
     ) -> Self {
         let total = page.total;
-        let (rows, raw_rows) = if raw {
-            (Vec::new(), Some(page.rows))
-        } else {
-            (page.rows.into_iter().filter_map(compact).collect(), None)
-        };
-        let returned = raw_rows.as_ref().map_or(rows.len(), Vec::len);
-        let per_page = u64::from(q.row_count.unwrap_or(MAX_ROW_COUNT));
-        let seen = u64::from(q.current).saturating_mul(per_page);
-        // No hint past the last page number a caller can ask for.
-        let next = q
-            .current
-            .checked_add(1)
-            .filter(|_| seen < total)
-            .map(|page| {
-                format!(
-                    "{} more rows: call again with current = {page}",
-                    total - seen
-                )
-            });
-        Self {
+        let mut out = Self {
             total,
-            returned,
+            returned: 0,
             page: q.current,
-            rows,
-            next,
-            raw: raw_rows,
+            rows: Vec::new(),
+            undecoded: Vec::new(),
+            automatic: None,
+            legacy: None,
+            note: None,
+            next: next_hint(q, total),
+            raw: None,
+        };
+        if raw {
+            out.returned = page.rows.len();
+            out.raw = Some(page.rows);
+            return out;
         }
+        let (mut automatic, mut legacy) = (0, 0);
+        for row in page.rows {
+            match decode_lenient::<M>(&row) {
+                Ok(Lenient { value, unparsed }) => match (rows.kind)(&value) {
+                    RowKind::Record => out.rows.push(Compact {
+                        view: (rows.view)(value),
+                        unparsed,
+                    }),
+                    RowKind::Automatic => automatic += 1,
+                    RowKind::Legacy => legacy += 1,
+                },
+                Err(_) => out.undecoded.push(row),
+            }
+        }
+        out.returned = out.rows.len() + out.undecoded.len();
+        if automatic + legacy > 0 {
+            out.automatic = (automatic > 0).then_some(automatic);
+            out.legacy = (legacy > 0).then_some(legacy);
+            out.note = Some(rows.note.to_owned());
+        }
+        out
     }
 
     /// Pages a full list held in memory (for endpoints OPNsense does not page).
-    pub fn from_all(
+    pub fn from_all<M: serde::de::DeserializeOwned>(
         q: &SearchQuery,
         raw: bool,
         all: Vec<Value>,
-        compact: impl Fn(Value) -> Option<T>,
+        rows: &Rows<M, T>,
     ) -> Self {
         let words: Vec<String> = q
             .search_phrase
@@ -166,21 +241,31 @@ impl<T> Listing<T> {
         let per_page = q.row_count.unwrap_or(MAX_ROW_COUNT) as usize;
         let start = (q.current.saturating_sub(1) as usize).saturating_mul(per_page);
         let total = matching.len() as u64;
-        let rows: Vec<Value> = matching.into_iter().skip(start).take(per_page).collect();
+        let page_rows: Vec<Value> = matching.into_iter().skip(start).take(per_page).collect();
         let page = SearchPage {
             total,
-            row_count: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            row_count: i64::try_from(page_rows.len()).unwrap_or(i64::MAX),
             current: i64::from(q.current),
-            rows,
+            rows: page_rows,
             extra: opnsense_api::fields::Extra::default(),
         };
-        Self::from_page(q, raw, page, compact)
+        Self::from_page(q, raw, page, rows)
     }
 }
 
-/// Decodes an OPNsense row into a model, leaving out rows that do not fit.
-pub fn decode_row<M: serde::de::DeserializeOwned>(row: Value) -> Option<M> {
-    serde_json::from_value(row).ok()
+/// "N more rows: call again with current = P", when there is a next page a caller can ask for.
+fn next_hint(q: &SearchQuery, total: u64) -> Option<String> {
+    let per_page = u64::from(q.row_count.unwrap_or(MAX_ROW_COUNT));
+    let seen = u64::from(q.current).saturating_mul(per_page);
+    q.current
+        .checked_add(1)
+        .filter(|_| seen < total)
+        .map(|page| {
+            format!(
+                "{} more rows: call again with current = {page}",
+                total - seen
+            )
+        })
 }
 
 /// An OPNsense option value that must be one OPNsense knows (no `Other`), so a typo is refused
@@ -191,7 +276,7 @@ pub struct Strict<E>(pub E);
 impl<'de, E: WireEnum> Deserialize<'de> for Strict<E> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let v = E::from_wire(s.clone());
+        let v = E::of(s.clone());
         if v.is_known_value() {
             Ok(Self(v))
         } else {
@@ -337,7 +422,7 @@ pub struct Item<T> {
     pub uuid: String,
     /// The record's main fields.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub item: Option<T>,
+    pub item: Option<Compact<T>>,
     /// OPNsense's full JSON (only with `raw: true`; option fields as `{key: {value, selected}}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
@@ -345,33 +430,34 @@ pub struct Item<T> {
 }
 
 impl<T> Item<T> {
-    /// Wraps a record fetched as JSON, compacting it unless `raw`.
-    pub fn from_value(
+    /// Wraps a record as get answers it, compacting it (leniently) unless `raw`.
+    pub fn from_record<M: serde::de::DeserializeOwned>(
         uuid: &Uuid,
         raw: bool,
         v: Value,
-        compact: impl FnOnce(Value) -> Result<T, ToolError>,
+        view: fn(M) -> T,
     ) -> Result<Self, ToolError> {
-        Ok(if raw {
-            Self {
+        if raw {
+            return Ok(Self {
                 uuid: uuid.to_string(),
                 item: None,
                 raw: Some(v),
-            }
-        } else {
-            Self {
-                uuid: uuid.to_string(),
-                item: Some(compact(v)?),
-                raw: None,
-            }
+            });
+        }
+        let Lenient { value, unparsed } = decode_lenient::<M>(&v).map_err(|e| {
+            ToolError::message(format!(
+                "OPNsense returned a record this server cannot read ({e}); call again with raw: true to see it as sent"
+            ))
+        })?;
+        Ok(Self {
+            uuid: uuid.to_string(),
+            item: Some(Compact {
+                view: view(value),
+                unparsed,
+            }),
+            raw: None,
         })
     }
-}
-
-/// Decodes a fetched record into its SDK model.
-pub fn decode<M: serde::de::DeserializeOwned>(v: Value) -> Result<M, ToolError> {
-    serde_json::from_value(v)
-        .map_err(|e| ToolError::message(format!("OPNsense returned an unexpected record: {e}")))
 }
 
 /// Checks a single-line text argument: no control characters, at most `max` characters.

@@ -1,20 +1,17 @@
 //! Kea DHCPv4: leases, general settings, static reservations. All read-only.
 
-use opnsense_api::api::kea::{RESERVATION, leases_request};
-use opnsense_api::fields::selected_string;
-use opnsense_api::models::kea::{Lease, Reservation};
-use opnsense_api::{Request, SearchPage};
+use opnsense_api::SearchPage;
+use opnsense_api::api::kea::{RESERVATIONS, leases_request, settings_request};
+use opnsense_api::models::kea::{KeaSettings, Lease, Reservation};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, RawParams, decode_row, keys};
+use crate::common::{ListParams, Listing, RawParams, Rows, keys};
 use crate::error::ToolError;
-
-const SETTINGS: &str = "kea/dhcpv4/get";
 
 /// The reference server's `inactive` flag: an integer or a boolean, accepted and ignored.
 #[derive(Debug, Clone, Copy, Default)]
@@ -182,10 +179,6 @@ impl From<Reservation> for ReservationView {
     }
 }
 
-fn flag(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| selected_string(v) == "1")
-}
-
 #[tool_router(router = dhcp_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List current DHCPv4 leases from the running Kea server (compact: address, mac,
@@ -214,12 +207,15 @@ impl OpnsenseTools {
             .map(|l| l.0)
             .unwrap_or_default();
         let page: SearchPage<Value> = self
-            .client
+            .client()
             .send_json(leases_request(&q, &interfaces))
             .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<Lease>(row).map(LeaseView::from)
-        })))
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<Lease, _>::all(LeaseView::from),
+        )))
     }
 
     /// Kea DHCPv4 general settings: enabled, interfaces served, default lease time, HA.
@@ -233,26 +229,18 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<DhcpSettingsView>, ToolError> {
-        let v: Value = self.client.send_json(Request::get(SETTINGS)).await?;
-        let Some(sections) = v.get("dhcpv4").filter(|s| s.is_object()) else {
+        let (settings, v): (KeaSettings, Value) =
+            self.client().send_json_with_raw(settings_request()).await?;
+        let Some(sections) = settings.sections() else {
             return Err(ToolError::message(
-                "OPNsense returned an unexpected answer: no dhcpv4 settings",
+                "OPNsense returned an unexpected answer: no dhcpv4 settings (call again with raw: true to see it)",
             ));
         };
-        let general = sections.get("general");
-        let field = |name: &str| general.and_then(|g| g.get(name));
-        let interfaces = field("interfaces")
-            .map(selected_string)
-            .unwrap_or_default()
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let valid_lifetime = field("valid_lifetime")
-            .map(selected_string)
-            .and_then(|s| s.trim().parse().ok());
-        let ha_enabled = flag(sections.get("ha").and_then(|h| h.get("enabled")));
-        let enabled = flag(field("enabled"));
+        let general = sections.general.unwrap_or_default();
+        let interfaces = general.interfaces.map(|i| i.0).unwrap_or_default();
+        let valid_lifetime = general.valid_lifetime;
+        let ha_enabled = sections.ha.and_then(|h| h.enabled).unwrap_or(false);
+        let enabled = general.enabled.unwrap_or(false);
         Ok(Json(DhcpSettingsView {
             enabled,
             interfaces,
@@ -275,12 +263,12 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<ReservationView>>, ToolError> {
         let q = p.query()?;
-        let page = self
-            .client
-            .search_resource::<Value>(&RESERVATION, &q, Map::new())
-            .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<Reservation>(row).map(ReservationView::from)
-        })))
+        let page = self.search_raw(&RESERVATIONS, &q).await?;
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<Reservation, _>::all(ReservationView::from),
+        )))
     }
 }

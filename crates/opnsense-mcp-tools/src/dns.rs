@@ -2,23 +2,22 @@
 
 use std::net::IpAddr;
 
-use opnsense_api::api::unbound::{HOST_OVERRIDE, settings_request};
-use opnsense_api::fields::{FromWire, selected_string};
+use opnsense_api::api::unbound::{HOST_OVERRIDES, settings_request};
+use opnsense_api::fields::selected_string;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RawParams, RequiredFields, Staged, Strict,
-    decode_row, excerpt, parse_uuid, single_line,
+    Applied, ListParams, Listing, NewRecord, NoParams, RawParams, RequiredFields, Rows, Staged,
+    Strict, excerpt, single_line,
 };
 use crate::error::ToolError;
-
-const APPLY: &str = "dns_apply";
+use crate::record::RecordSpec;
 
 /// A host override's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -77,16 +76,65 @@ fn check_name(field: &str, s: &str, wildcard: bool) -> Result<(), ToolError> {
     }
 }
 
+/// Checks a domain against OPNsense's mask for Unbound host overrides
+/// (`/^(?:(?:[a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])\.)*(?:[a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])$/i`
+/// in Unbound.xml at 26.1.11 and 26.7.2): labels of letters and digits with hyphens inside,
+/// separated by dots; no underscore, no wildcard, no trailing dot.
+fn check_domain(field: &str, s: &str) -> Result<(), ToolError> {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if s.len() <= 253 && s.split('.').all(label_ok) {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(
+            field,
+            format!(
+                "{:?} is not a domain OPNsense accepts: labels of letters, digits and inner hyphens separated by dots (no underscore, no wildcard, no trailing dot)",
+                excerpt(s)
+            ),
+        ))
+    }
+}
+
 fn required_for(field: &str, rr: &RecordType) -> ToolError {
     ToolError::invalid(format!("host.{field}"), format!("is required for rr {rr}"))
 }
 
-impl HostSpec {
-    /// Checks the fields and builds the SDK model (only the fields given). `adding` also
-    /// checks that the fields the record type needs are present.
-    fn into_model(self, adding: bool) -> Result<HostOverride, ToolError> {
+impl RecordSpec for HostSpec {
+    type Model = HostOverride;
+    type Row = HostOverride;
+    const GRID: &'static opnsense_api::GridSpec<HostOverride> = &HOST_OVERRIDES;
+    const APPLY: &'static str = "dns_apply";
+    const LIST: &'static str = "dns_host_override_list";
+
+    /// A new override needs the value its record type carries.
+    fn check_new(&self) -> Result<(), ToolError> {
+        let kind = self.rr.clone().map_or(RecordType::A, |r| r.0);
+        match kind {
+            RecordType::A | RecordType::Aaaa if self.server.is_none() => {
+                Err(required_for("server", &kind))
+            }
+            RecordType::Mx if self.mx.is_none() => Err(required_for("mx", &kind)),
+            RecordType::Mx if self.mxprio.is_none() => Err(required_for("mxprio", &kind)),
+            RecordType::Txt if self.txtdata.is_none() => Err(required_for("txtdata", &kind)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the fields and builds the SDK model (only the fields given).
+    fn into_model(self) -> Result<HostOverride, ToolError> {
         let hostname = single_line("host.hostname", self.hostname, 253)?;
         if let Some(h) = hostname.as_deref().filter(|h| !h.is_empty()) {
+            if h.parse::<IpAddr>().is_ok() {
+                return Err(ToolError::invalid(
+                    "host.hostname",
+                    "must be a host label, not an IP address (put the address in server)",
+                ));
+            }
             check_name("host.hostname", h, true)?;
         }
         let domain = single_line("host.domain", self.domain, 253)?;
@@ -94,7 +142,7 @@ impl HostSpec {
             if d.is_empty() {
                 return Err(ToolError::invalid("host.domain", "must not be empty"));
             }
-            check_name("host.domain", d, false)?;
+            check_domain("host.domain", d)?;
         }
         let rr = self.rr.map(|r| r.0);
         let server = single_line("host.server", self.server, 64)?;
@@ -136,32 +184,16 @@ impl HostSpec {
         if self.ttl.is_some_and(|t| t > 2_147_483_647) {
             return Err(ToolError::invalid("host.ttl", "must be at most 2147483647"));
         }
-        if adding {
-            let kind = rr.clone().unwrap_or(RecordType::A);
-            match kind {
-                RecordType::A | RecordType::Aaaa if server.is_none() => {
-                    return Err(required_for("server", &kind));
-                }
-                RecordType::Mx if mx.is_none() => return Err(required_for("mx", &kind)),
-                RecordType::Mx if self.mxprio.is_none() => {
-                    return Err(required_for("mxprio", &kind));
-                }
-                RecordType::Txt if txtdata.is_none() => {
-                    return Err(required_for("txtdata", &kind));
-                }
-                _ => {}
-            }
-        }
         Ok(HostOverride {
             enabled: self.enabled,
             hostname,
             domain,
             rr,
             server,
-            mxprio: self.mxprio.map(|p| FromWire::from_wire(p.to_string())),
+            mxprio: self.mxprio.map(|p| p.to_string()),
             mx,
             txtdata,
-            ttl: self.ttl.map(|t| FromWire::from_wire(t.to_string())),
+            ttl: self.ttl.map(|t| t.to_string()),
             description,
             ..HostOverride::default()
         })
@@ -332,7 +364,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<DnsSettingsView>, ToolError> {
-        let v: Value = self.client.send_json(settings_request()).await?;
+        let v: Value = self.client().send_json(settings_request()).await?;
         let mut view = DnsSettingsView::new(&v);
         view.raw = p.raw.then_some(v);
         Ok(Json(view))
@@ -350,13 +382,13 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<HostView>>, ToolError> {
         let q = p.query()?;
-        let page = self
-            .client
-            .search_resource::<Value>(&HOST_OVERRIDE, &q, Map::new())
-            .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<HostOverride>(row).map(HostView::from)
-        })))
+        let page = self.search_raw(&HOST_OVERRIDES, &q).await?;
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<HostOverride, _>::all(HostView::from),
+        )))
     }
 
     /// Add an Unbound DNS host override (A, AAAA, MX or TXT record). Staged: it takes effect
@@ -372,9 +404,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<HostAddParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let host = p.host.check()?.into_model(true)?;
-        let saved = self.client.unbound().add_host_override(&host).await?;
-        Ok(Json(Staged::added(saved, APPLY, "dns_host_override_list")?))
+        self.add_record(p.host).await
     }
 
     /// Change fields of an Unbound DNS host override (only those given). Staged: it takes
@@ -390,13 +420,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<HostUpdateParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        let host = p.host.into_model(false)?;
-        if host == HostOverride::default() {
-            return Err(ToolError::invalid("host", "names no field to change"));
-        }
-        self.client.unbound().set_host_override(&id, &host).await?;
-        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+        self.update_record(&p.uuid, p.host).await
     }
 
     /// Delete an Unbound DNS host override (and its host aliases). Staged: it takes effect
@@ -412,9 +436,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<HostDeleteParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        self.client.unbound().delete_host_override(&id).await?;
-        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+        self.delete_record::<HostSpec>(&p.uuid).await
     }
 
     /// Apply all staged Unbound DNS changes. This restarts Unbound: DNS resolution through
@@ -430,10 +452,7 @@ impl OpnsenseTools {
         &self,
         Parameters(_): Parameters<NoParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        let status = self.client.unbound().reconfigure().await?;
-        Ok(Json(Applied {
-            action: "DNS changes applied (Unbound restarted)",
-            status: status.status,
-        }))
+        self.apply_grid(&HOST_OVERRIDES, "DNS changes applied (Unbound restarted)")
+            .await
     }
 }

@@ -49,18 +49,26 @@ impl From<ApiError> for ToolError {
             ApiError::NotFound { .. } => {
                 " Use the matching _list tool to find current uuids (they change when records are re-created)."
             }
-            ApiError::ActionFailed { action, .. } if action.contains("service") => {
+            ApiError::ServiceFailed { .. } => {
                 " Check the service's log on the firewall (System > Log Files) and its status with service_status."
+            }
+            ApiError::InUse { .. } => {
+                " Nothing was changed: remove it from the rules or aliases named above, then delete it."
             }
             ApiError::ActionFailed { .. } => {
                 " The staged changes are still pending; check the firewall's logs (System > Log Files > Backend) and retry."
             }
-            ApiError::Timeout { .. } | ApiError::Connect { .. } => {
+            ApiError::Timeout { .. } | ApiError::Deadline { .. } | ApiError::Connect { .. } => {
                 " The request may or may not have reached OPNsense: list the records before retrying a change."
             }
             _ => "",
         };
-        let text = e.to_string();
+        // One line: OPNsense's messages may carry newlines (the alias-in-use list does).
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let stop = if text.ends_with('.') { "" } else { "." };
         Self {
             message: format!("{text}{stop}{hint}"),

@@ -1,23 +1,22 @@
 //! Firewall aliases: list, uuid lookup, add, update, delete, apply.
 
-use opnsense_api::api::firewall::ALIAS;
+use opnsense_api::AliasName;
+use opnsense_api::api::firewall::ALIASES;
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::firewall::{Alias, AliasType};
-use opnsense_api::{AliasName, Error as ApiError};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, Strict, decode_row,
-    is_false, keys, parse_uuid, single_line,
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Rows, Staged, Strict,
+    is_false, keys, single_line,
 };
 use crate::error::ToolError;
-
-const APPLY: &str = "firewall_alias_apply";
+use crate::record::RecordSpec;
 
 /// Entries shown per alias in compact rows.
 const CONTENT_SHOWN: usize = 20;
@@ -162,7 +161,13 @@ fn content(value: Option<Vec<String>>) -> Result<Option<LineList>, ToolError> {
     Ok(Some(LineList(out)))
 }
 
-impl AliasSpec {
+impl RecordSpec for AliasSpec {
+    type Model = Alias;
+    type Row = Alias;
+    const GRID: &'static opnsense_api::GridSpec<Alias> = &ALIASES;
+    const APPLY: &'static str = "firewall_alias_apply";
+    const LIST: &'static str = "firewall_alias_list";
+
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<Alias, ToolError> {
         let updatefreq = match self.updatefreq {
@@ -285,24 +290,6 @@ pub struct AliasDeleteParams {
     pub uuid: String,
 }
 
-/// OPNsense refuses to delete an alias that rules or other aliases use (HTTP 500 "Alias in use").
-fn delete_error(e: ApiError) -> ToolError {
-    match &e {
-        ApiError::Http {
-            status: 500,
-            message,
-            ..
-        } if message.contains("in use") => ToolError::message(format!(
-            "{}. Nothing was changed: remove the alias from the rules or aliases named above, then delete it.",
-            e.to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        )),
-        _ => ToolError::from(e),
-    }
-}
-
 #[tool_router(router = firewall_aliases_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List firewall aliases (compact: uuid, name, type, enabled, the first 20 entries,
@@ -317,13 +304,13 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<AliasView>>, ToolError> {
         let q = p.query()?;
-        let page = self
-            .client
-            .search_resource::<Value>(&ALIAS, &q, Map::new())
-            .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<Alias>(row).map(AliasView::from)
-        })))
+        let page = self.search_raw(&ALIASES, &q).await?;
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<Alias, _>::all(AliasView::from),
+        )))
     }
 
     /// Look up the uuid of a firewall alias by its exact name.
@@ -337,10 +324,10 @@ impl OpnsenseTools {
         Parameters(p): Parameters<AliasNameParams>,
     ) -> Result<Json<AliasUuid>, ToolError> {
         let name = AliasName::parse(&p.name)?;
-        let uuid = self.client.firewall().alias().uuid_of(&name).await?;
+        let uuid = self.client().firewall().alias().uuid_of(&name).await?;
         Ok(Json(AliasUuid {
             name: name.to_string(),
-            uuid,
+            uuid: uuid.to_string(),
         }))
     }
 
@@ -357,9 +344,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<AliasAddParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let alias = p.alias.check()?.into_model()?;
-        let saved = self.client.firewall().alias().add(&alias).await?;
-        Ok(Json(Staged::added(saved, APPLY, "firewall_alias_list")?))
+        self.add_record(p.alias).await
     }
 
     /// Change fields of a firewall alias (only those given; `content` replaces the whole
@@ -375,13 +360,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<AliasUpdateParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        let alias = p.alias.into_model()?;
-        if serde_json::to_value(&alias).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty)) {
-            return Err(ToolError::invalid("alias", "names no field to change"));
-        }
-        self.client.firewall().alias().set(&id, &alias).await?;
-        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+        self.update_record(&p.uuid, p.alias).await
     }
 
     /// Delete a firewall alias. OPNsense refuses while a rule or another alias uses it.
@@ -397,14 +376,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<AliasDeleteParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        self.client
-            .firewall()
-            .alias()
-            .delete(&id)
-            .await
-            .map_err(delete_error)?;
-        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+        self.delete_record::<AliasSpec>(&p.uuid).await
     }
 
     /// Apply all staged alias changes (reloads the aliases into the packet filter).
@@ -419,10 +391,6 @@ impl OpnsenseTools {
         &self,
         Parameters(_): Parameters<NoParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        let status = self.client.firewall().alias().reconfigure().await?;
-        Ok(Json(Applied {
-            action: "firewall aliases applied",
-            status: status.status,
-        }))
+        self.apply_grid(&ALIASES, "firewall aliases applied").await
     }
 }

@@ -2,25 +2,36 @@
 
 use std::borrow::Cow;
 
-use opnsense_api::api::firewall::DNAT_RULE;
-use opnsense_api::fields::{Extra, FromWire, WireEnum};
+use opnsense_api::api::firewall::DNAT_RULES;
+use opnsense_api::fields::{Extra, WireEnum};
 use opnsense_api::models::firewall::{
-    DNatRow, DNatRule, IpProtocol, NatEndpoint, NatPass, NatProtocol,
+    DNatFields, DNatRow, DNatRule, IpProtocol, NatEndpoint, NatPass, NatProtocol,
 };
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, decode_row,
-    is_false, keys, negated, parse_uuid, single_line,
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, RowKind, Rows, Staged,
+    is_false, keys, negated, single_line,
 };
 use crate::error::ToolError;
+use crate::record::RecordSpec;
 
-const APPLY: &str = "firewall_nat_apply";
+/// How port-forward search rows are listed: OPNsense's automatic entries are counted.
+const NAT_ROWS: Rows<DNatRow, NatView> = Rows {
+    kind: |r| {
+        if r.is_automatic() {
+            RowKind::Automatic
+        } else {
+            RowKind::Record
+        }
+    },
+    view: NatView::from,
+    note: "`automatic` counts entries OPNsense generates itself (the anti-lockout redirects: `lockout_N` on 26.1, `automatic_pf_N` on 26.7); they cannot be edited here, and raw: true shows them.",
+};
 
 /// An OPNsense option where "any" is stored as an empty value: accepts `any` or one of the
 /// values OPNsense knows, and refuses anything else before a request is made.
@@ -36,7 +47,7 @@ impl<E: WireEnum> AnyOr<E> {
     /// The SDK value: `any` becomes the empty option.
     fn into_wire(self) -> E {
         match self {
-            Self::Any => E::from_wire(String::new()),
+            Self::Any => E::of(String::new()),
             Self::Value(v) => v,
         }
     }
@@ -48,7 +59,7 @@ impl<'de, E: WireEnum> Deserialize<'de> for AnyOr<E> {
         if s == "any" {
             return Ok(Self::Any);
         }
-        let v = E::from_wire(s.clone());
+        let v = E::of(s.clone());
         if v.is_known_value() {
             Ok(Self::Value(v))
         } else {
@@ -97,7 +108,7 @@ impl NatFilterRule {
     /// The SDK value; manual is OPNsense's empty option.
     fn into_wire(self) -> NatPass {
         match self {
-            Self::Manual => NatPass::from_wire(String::new()),
+            Self::Manual => NatPass::from_wire_str(String::new()),
             Self::Pass => NatPass::Pass,
             Self::Rule => NatPass::RegisterRule,
         }
@@ -179,7 +190,13 @@ impl RequiredFields for NatRuleSpec {
     ];
 }
 
-impl NatRuleSpec {
+impl RecordSpec for NatRuleSpec {
+    type Model = DNatRule;
+    type Row = DNatRow;
+    const GRID: &'static opnsense_api::GridSpec<DNatRule, DNatRow> = &DNAT_RULES;
+    const APPLY: &'static str = "firewall_nat_apply";
+    const LIST: &'static str = "firewall_nat_list";
+
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<DNatRule, ToolError> {
         let interface = keys("rule.interface", self.interface)?;
@@ -190,20 +207,23 @@ impl NatRuleSpec {
             ));
         }
         Ok(DNatRule {
-            disabled: self.enabled.map(|e| !e),
-            interface,
-            ipprotocol: self.ipprotocol.map(AnyOr::into_wire),
-            protocol: self.protocol.map(AnyOr::into_wire),
+            fields: DNatFields {
+                disabled: self.enabled.map(|e| !e),
+                interface,
+                ipprotocol: self.ipprotocol.map(AnyOr::into_wire),
+                protocol: self.protocol.map(AnyOr::into_wire),
+                target: single_line("rule.target", self.target, 255)?,
+                local_port: single_line("rule.local_port", self.local_port, 64)?,
+                log: self.log,
+                pass: self.pass.map(NatFilterRule::into_wire),
+                descr: single_line("rule.description", self.description, 255)?,
+                ..DNatFields::default()
+            },
             source: self.source.map(|s| s.into_model("source")).transpose()?,
             destination: self
                 .destination
                 .map(|d| d.into_model("destination"))
                 .transpose()?,
-            target: single_line("rule.target", self.target, 255)?,
-            local_port: single_line("rule.local_port", self.local_port, 64)?,
-            log: self.log,
-            pass: self.pass.map(NatFilterRule::into_wire),
-            descr: single_line("rule.description", self.description, 255)?,
             ..DNatRule::default()
         })
     }
@@ -246,18 +266,19 @@ pub struct NatView {
 impl From<DNatRow> for NatView {
     fn from(r: DNatRow) -> Self {
         let any = |o: Option<String>| o.unwrap_or_else(|| "any".into());
+        let f = r.fields;
         Self {
-            enabled: r.disabled != Some(true),
-            interface: r.interface.map(|i| i.to_string()).unwrap_or_default(),
-            protocol: any(r.protocol.map(|p| p.to_string())),
+            enabled: f.disabled != Some(true),
+            interface: f.interface.map(|i| i.to_string()).unwrap_or_default(),
+            protocol: any(f.protocol.map(|p| p.to_string())),
             source: any(negated(r.source_network, r.source_not)),
             source_port: r.source_port,
             destination: any(negated(r.destination_network, r.destination_not)),
             destination_port: r.destination_port,
-            target: r.target.unwrap_or_default(),
-            local_port: r.local_port,
-            description: r.descr,
-            log: r.log == Some(true),
+            target: f.target.unwrap_or_default(),
+            local_port: f.local_port,
+            description: f.descr,
+            log: f.log == Some(true),
             uuid: r.uuid,
         }
     }
@@ -294,7 +315,7 @@ pub struct NatDeleteParams {
 impl OpnsenseTools {
     /// List port forwards (destination NAT; compact: uuid, enabled, interface, protocol,
     /// source, destination and port, target and local port, description), paged.
-    /// OPNsense's automatic anti-lockout entries are left out (raw: true shows them).
+    /// OPNsense's automatic entries are counted, not listed (raw: true shows them).
     #[tool(annotations(
         title = "List port forwards",
         read_only_hint = true,
@@ -305,15 +326,8 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NatView>>, ToolError> {
         let q = p.query()?;
-        let page = self
-            .client
-            .search_resource::<Value>(&DNAT_RULE, &q, Map::new())
-            .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<DNatRow>(row)
-                .filter(|r| !r.is_lockout_pseudo_rule())
-                .map(NatView::from)
-        })))
+        let page = self.search_raw(&DNAT_RULES, &q).await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, &NAT_ROWS)))
     }
 
     /// Add a port forward (destination NAT). With pass = manual (the default) the forwarded
@@ -330,9 +344,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<NatAddParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let rule = p.rule.check()?.into_model()?;
-        let saved = self.client.firewall().d_nat().add(&rule).await?;
-        Ok(Json(Staged::added(saved, APPLY, "firewall_nat_list")?))
+        self.add_record(p.rule).await
     }
 
     /// Change fields of a port forward (only those given). Staged: it takes effect after
@@ -348,13 +360,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<NatUpdateParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        let rule = p.rule.into_model()?;
-        if serde_json::to_value(&rule).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty)) {
-            return Err(ToolError::invalid("rule", "names no field to change"));
-        }
-        self.client.firewall().d_nat().set(&id, &rule).await?;
-        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+        self.update_record(&p.uuid, p.rule).await
     }
 
     /// Delete a port forward. Staged: it takes effect after firewall_nat_apply.
@@ -369,9 +375,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<NatDeleteParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        self.client.firewall().d_nat().delete(&id).await?;
-        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+        self.delete_record::<NatRuleSpec>(&p.uuid).await
     }
 
     /// Apply all staged port forward changes (reloads the packet filter).
@@ -386,10 +390,6 @@ impl OpnsenseTools {
         &self,
         Parameters(_): Parameters<NoParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        let status = self.client.firewall().d_nat().apply().await?;
-        Ok(Json(Applied {
-            action: "port forwards applied",
-            status: status.status,
-        }))
+        self.apply_grid(&DNAT_RULES, "port forwards applied").await
     }
 }

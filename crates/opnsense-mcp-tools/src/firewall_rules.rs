@@ -1,21 +1,33 @@
 //! Firewall filter rules: list, get, add, update, delete, apply.
 
-use opnsense_api::api::firewall::FILTER_RULE;
-use opnsense_api::models::firewall::{Action, Direction, FilterRule, IpProtocol, Protocol};
+use opnsense_api::api::firewall::FILTER_RULES;
+use opnsense_api::models::firewall::{
+    Action, Direction, FilterRule, IpProtocol, Protocol, RuleOrigin,
+};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, Item, ListParams, Listing, NewRecord, RequiredFields, Staged, Strict, UuidParams,
-    decode, decode_row, is_false, keys, negated, parse_uuid, single_line,
+    Applied, Item, ListParams, Listing, NewRecord, RequiredFields, RowKind, Rows, Staged, Strict,
+    UuidParams, is_false, keys, negated, parse_uuid, single_line,
 };
 use crate::error::ToolError;
+use crate::record::RecordSpec;
 
-const APPLY: &str = "firewall_rule_apply";
+/// How filter-rule search rows are listed: API rules as records; rules made in the classic GUI
+/// and rules OPNsense generates are counted.
+const RULE_ROWS: Rows<FilterRule, RuleView> = Rows {
+    kind: |r| match r.origin() {
+        RuleOrigin::Api => RowKind::Record,
+        RuleOrigin::Legacy => RowKind::Legacy,
+        RuleOrigin::Automatic => RowKind::Automatic,
+    },
+    view: RuleView::from,
+    note: "The packet filter also runs rules this API cannot edit: `automatic` counts rules OPNsense and its plugins generate (anti-lockout, IPv6 and DHCP housekeeping, VPN), `legacy` counts rules made in the classic GUI (Firewall > Rules of each interface) that are not migrated to the API. Both are active and are evaluated with the listed rules; call again with raw: true to see them as OPNsense sent them.",
+};
 
 /// A filter rule's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -66,7 +78,13 @@ impl RequiredFields for RuleSpec {
     const REQUIRED: &'static [&'static str] = &["action", "interface", "description"];
 }
 
-impl RuleSpec {
+impl RecordSpec for RuleSpec {
+    type Model = FilterRule;
+    type Row = FilterRule;
+    const GRID: &'static opnsense_api::GridSpec<FilterRule> = &FILTER_RULES;
+    const APPLY: &'static str = "firewall_rule_apply";
+    const LIST: &'static str = "firewall_rule_list";
+
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<FilterRule, ToolError> {
         if let Some(seq) = self.sequence
@@ -142,14 +160,10 @@ pub struct RuleView {
     /// Evaluation order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
-    /// A legacy or automatic rule: listed, but not editable through the API.
-    #[serde(skip_serializing_if = "is_false")]
-    pub legacy: bool,
 }
 
 impl From<FilterRule> for RuleView {
     fn from(r: FilterRule) -> Self {
-        let legacy = r.is_legacy();
         let text = |o: Option<String>| o.unwrap_or_else(|| "any".into());
         Self {
             uuid: r.uuid,
@@ -166,7 +180,6 @@ impl From<FilterRule> for RuleView {
             description: r.description,
             log: r.log.unwrap_or(false),
             sequence: r.sequence,
-            legacy,
         }
     }
 }
@@ -200,7 +213,8 @@ pub struct RuleDeleteParams {
 #[tool_router(router = firewall_rules_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List firewall filter rules (compact: uuid, enabled, action, interface, direction,
-    /// protocol, source, destination, ports, description), paged.
+    /// protocol, source, destination, ports, description), paged. Rules the API cannot edit
+    /// (automatic, classic-GUI) are counted, not listed.
     #[tool(annotations(
         title = "List firewall rules",
         read_only_hint = true,
@@ -211,13 +225,8 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RuleView>>, ToolError> {
         let q = p.query()?;
-        let page = self
-            .client
-            .search_resource::<Value>(&FILTER_RULE, &q, Map::new())
-            .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<FilterRule>(row).map(RuleView::from)
-        })))
+        let page = self.search_raw(&FILTER_RULES, &q).await?;
+        Ok(Json(Listing::from_page(&q, p.raw, page, &RULE_ROWS)))
     }
 
     /// Get one firewall filter rule by uuid.
@@ -231,10 +240,13 @@ impl OpnsenseTools {
         Parameters(p): Parameters<UuidParams>,
     ) -> Result<Json<Item<RuleView>>, ToolError> {
         let id = parse_uuid(&p.uuid)?;
-        let v = self.client.get_resource::<Value>(&FILTER_RULE, &id).await?;
-        Ok(Json(Item::from_value(&id, p.raw, v, |v| {
-            decode::<FilterRule>(v).map(RuleView::from)
-        })?))
+        let v = self.client().firewall().filter().get_raw(&id).await?;
+        Ok(Json(Item::from_record::<FilterRule>(
+            &id,
+            p.raw,
+            v,
+            RuleView::from,
+        )?))
     }
 
     /// Add a firewall filter rule. Staged: it takes effect after firewall_rule_apply.
@@ -249,9 +261,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RuleAddParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let rule = p.rule.check()?.into_model()?;
-        let saved = self.client.firewall().filter().add(&rule).await?;
-        Ok(Json(Staged::added(saved, APPLY, "firewall_rule_list")?))
+        self.add_record(p.rule).await
     }
 
     /// Change fields of a firewall filter rule (only those given). Staged: it takes effect
@@ -267,13 +277,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RuleUpdateParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        let rule = p.rule.into_model()?;
-        if serde_json::to_value(&rule).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty)) {
-            return Err(ToolError::invalid("rule", "names no field to change"));
-        }
-        self.client.firewall().filter().set(&id, &rule).await?;
-        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+        self.update_record(&p.uuid, p.rule).await
     }
 
     /// Delete a firewall filter rule. Staged: it takes effect after firewall_rule_apply.
@@ -288,9 +292,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RuleDeleteParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        self.client.firewall().filter().delete(&id).await?;
-        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+        self.delete_record::<RuleSpec>(&p.uuid).await
     }
 
     /// Apply all staged filter rule changes (reloads the packet filter). Check first that
@@ -306,10 +308,7 @@ impl OpnsenseTools {
         &self,
         Parameters(_): Parameters<crate::common::NoParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        let status = self.client.firewall().filter().apply().await?;
-        Ok(Json(Applied {
-            action: "firewall rules applied",
-            status: status.status,
-        }))
+        self.apply_grid(&FILTER_RULES, "firewall rules applied")
+            .await
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, decode_row};
+use crate::common::{ListParams, Listing, Rows};
 use crate::error::ToolError;
 
 /// A ruleset in compact form.
@@ -54,9 +54,12 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RulesetView>>, ToolError> {
         let q = p.query()?;
-        let page: SearchPage<Value> = self.client.send_json(rulesets_request(&q)).await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<Ruleset>(row).map(RulesetView::from)
-        })))
+        let page: SearchPage<Value> = self.client().send_json(rulesets_request(&q)).await?;
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<Ruleset, _>::all(RulesetView::from),
+        )))
     }
 }

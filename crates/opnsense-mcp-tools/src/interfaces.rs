@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use opnsense_api::Request;
+use opnsense_api::api::interfaces::{
+    InterfaceConfig, InterfaceNames, arp_request, config_request, names_request, ndp_request,
+};
 use opnsense_api::models::interfaces::{ArpEntry, InterfaceDetails, IpAddress, NdpEntry};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
@@ -12,10 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, RawParams, decode_row, is_false};
+use crate::common::{ListParams, Listing, RawParams, Rows, is_false};
 use crate::error::ToolError;
-
-use opnsense_api::api::interfaces::{ARP, CONFIG, NAMES, NDP};
 
 /// The assigned interfaces.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -158,18 +158,13 @@ impl From<NdpEntry> for NeighbourView {
     }
 }
 
-/// A name-keyed answer (`[]` when empty) as a map.
-fn decode_map<T: serde::de::DeserializeOwned>(
-    path: &str,
-    v: Value,
-) -> Result<BTreeMap<String, T>, ToolError> {
-    opnsense_api::outcome::map_or_empty(path, v).map_err(ToolError::from)
-}
-
 /// The neighbour endpoints answer a JSON array.
 fn rows_of(v: Value) -> Result<Vec<Value>, ToolError> {
     match v {
         Value::Array(rows) => Ok(rows),
+        // PHP sends a list with non-sequential keys as an object, and nothing when configd fails.
+        Value::Object(map) => Ok(map.into_iter().map(|(_, row)| row).collect()),
+        Value::Null => Ok(Vec::new()),
         _ => Err(ToolError::message(
             "OPNsense returned an unexpected answer: expected a list of entries",
         )),
@@ -189,8 +184,10 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<InterfaceList>, ToolError> {
-        let v: Value = self.client.send_json(Request::get(NAMES)).await?;
-        let names: BTreeMap<String, String> = decode_map(NAMES, v.clone())?;
+        let (InterfaceNames(names), v) = self
+            .client()
+            .send_json_with_raw::<InterfaceNames>(names_request())
+            .await?;
         Ok(Json(InterfaceList {
             total: names.len(),
             rows: names
@@ -216,8 +213,8 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<InterfaceConfigs>, ToolError> {
-        let v: Value = self.client.send_json(Request::get(CONFIG)).await?;
         if p.raw {
+            let v: Value = self.client().send_json(config_request()).await?;
             let total = v.as_object().map_or(0, serde_json::Map::len);
             return Ok(Json(InterfaceConfigs {
                 total,
@@ -225,8 +222,8 @@ impl OpnsenseTools {
                 raw: Some(v),
             }));
         }
-        let devices: BTreeMap<String, InterfaceDetails> = decode_map(CONFIG, v)?;
-        let names = self.client.interfaces().names().await?;
+        let InterfaceConfig(devices) = self.client().send_json(config_request()).await?;
+        let names: BTreeMap<String, String> = self.client().interfaces().names().await?;
         let rows: Vec<InterfaceView> = devices
             .into_iter()
             .map(|(device, mut d)| {
@@ -251,10 +248,13 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NeighbourView>>, ToolError> {
         let q = p.query()?;
-        let all = rows_of(self.client.send_json(Request::get(ARP)).await?)?;
-        Ok(Json(Listing::from_all(&q, p.raw, all, |row| {
-            decode_row::<ArpEntry>(row).map(NeighbourView::from)
-        })))
+        let all = rows_of(self.client().send_json(arp_request()).await?)?;
+        Ok(Json(Listing::from_all(
+            &q,
+            p.raw,
+            all,
+            &Rows::<ArpEntry, _>::all(NeighbourView::from),
+        )))
     }
 
     /// The NDP table (IPv6 neighbours, the IPv6 counterpart of ARP): IP, MAC, interface,
@@ -265,9 +265,12 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NeighbourView>>, ToolError> {
         let q = p.query()?;
-        let all = rows_of(self.client.send_json(Request::get(NDP)).await?)?;
-        Ok(Json(Listing::from_all(&q, p.raw, all, |row| {
-            decode_row::<NdpEntry>(row).map(NeighbourView::from)
-        })))
+        let all = rows_of(self.client().send_json(ndp_request()).await?)?;
+        Ok(Json(Listing::from_all(
+            &q,
+            p.raw,
+            all,
+            &Rows::<NdpEntry, _>::all(NeighbourView::from),
+        )))
     }
 }

@@ -1,11 +1,13 @@
 //! The OPNsense MCP tool catalogue: the reference server's 43 tools under the same names and
 //! argument names, with typed schemas, annotations, compact structured results and errors an AI
-//! can act on. Only this crate knows about MCP; OPNsense itself is reached through `opnsense-api`.
+//! can act on. OPNsense itself is reached only through the `opnsense-api` SDK.
 //!
 //! One module per area; each holds its parameter structs and a `#[tool_router]` impl block.
+//! The generic record tools (add/update/delete/apply of any grid) are in [`record`].
 
 pub mod common;
 pub mod error;
+pub mod record;
 pub mod redact;
 
 mod dhcp;
@@ -19,10 +21,18 @@ mod routes;
 mod services;
 mod system;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use opnsense_api::Client;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig, Tool};
-use rmcp::{ServerHandler, tool_handler};
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
+use tracing::Instrument;
 
 pub use error::ToolError;
 
@@ -35,19 +45,71 @@ pub struct ToolOptions {
     pub read_only: bool,
 }
 
-/// The MCP server: one shared SDK client for every session.
+/// Counts tool calls in progress, so a shutdown can let them finish. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<InFlightInner>);
+
+#[derive(Default)]
+struct InFlightInner {
+    count: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Held while a call runs.
+struct InFlightGuard(Arc<InFlightInner>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl InFlight {
+    fn enter(&self) -> InFlightGuard {
+        self.0.count.fetch_add(1, Ordering::AcqRel);
+        InFlightGuard(self.0.clone())
+    }
+
+    /// Calls in progress now.
+    pub fn count(&self) -> usize {
+        self.0.count.load(Ordering::Acquire)
+    }
+
+    /// Resolves when no call is in progress.
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.0.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The MCP server: one shared SDK client and one tool router for every session (cloning it is
+/// an `Arc` clone, so each HTTP session costs no copy of the catalogue).
 #[derive(Clone)]
 pub struct OpnsenseTools {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     client: Client,
     options: ToolOptions,
-    tool_router: ToolRouter<Self>,
+    router: ToolRouter<OpnsenseTools>,
+    in_flight: InFlight,
 }
 
 impl std::fmt::Debug for OpnsenseTools {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpnsenseTools")
-            .field("client", &self.client)
-            .field("options", &self.options)
+            .field("client", &self.inner.client)
+            .field("options", &self.inner.options)
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +131,12 @@ Pass raw: true to a read tool for OPNsense's full JSON.";
 impl OpnsenseTools {
     /// Builds the catalogue around a client.
     pub fn new(client: Client, options: ToolOptions) -> Self {
-        let mut tool_router = Self::system_router()
+        Self::with_in_flight(client, options, InFlight::default())
+    }
+
+    /// [`Self::new`], counting calls in `in_flight` (for a graceful shutdown).
+    pub fn with_in_flight(client: Client, options: ToolOptions, in_flight: InFlight) -> Self {
+        let mut router = Self::system_router()
             + Self::firewall_rules_router()
             + Self::firewall_aliases_router()
             + Self::firewall_nat_router()
@@ -80,31 +147,44 @@ impl OpnsenseTools {
             + Self::ids_router()
             + Self::services_router();
         if options.read_only {
-            let mutating: Vec<String> = tool_router
+            let mutating: Vec<String> = router
                 .list_all()
                 .into_iter()
                 .filter(|t| !is_read_only(t))
                 .map(|t| t.name.to_string())
                 .collect();
             for name in mutating {
-                tool_router.remove_route(&name);
+                router.remove_route(&name);
             }
         }
         Self {
-            client,
-            options,
-            tool_router,
+            inner: Arc::new(Inner {
+                client,
+                options,
+                router,
+                in_flight,
+            }),
         }
     }
 
     /// Every tool offered, sorted by name.
     pub fn tools(&self) -> Vec<Tool> {
-        self.tool_router.list_all()
+        self.inner.router.list_all()
     }
 
     /// The SDK client.
     pub fn client(&self) -> &Client {
-        &self.client
+        &self.inner.client
+    }
+
+    /// The options the catalogue was built with.
+    pub fn options(&self) -> &ToolOptions {
+        &self.inner.options
+    }
+
+    /// The calls in progress.
+    pub fn in_flight(&self) -> &InFlight {
+        &self.inner.in_flight
     }
 }
 
@@ -115,7 +195,17 @@ fn is_read_only(t: &Tool) -> bool {
         .unwrap_or(false)
 }
 
-#[tool_handler(router = self.tool_router)]
+/// The MCP session id of an HTTP request (absent over stdio).
+fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get("mcp-session-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[tool_handler(router = self.inner.router)]
 impl ServerHandler for OpnsenseTools {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -124,5 +214,24 @@ impl ServerHandler for OpnsenseTools {
                 env!("CARGO_PKG_VERSION"),
             ))
             .with_instructions(INSTRUCTIONS.to_string())
+    }
+
+    /// Every call runs in a `tool` span naming the tool, the MCP request id and (over HTTP) the
+    /// session, so each OPNsense audit line can be tied to the call that caused it; and it is
+    /// counted while it runs.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let _running = self.inner.in_flight.enter();
+        let span = tracing::info_span!(
+            "tool",
+            tool = %request.name,
+            mcp_request_id = %context.id,
+            session = session_id(&context).as_deref().unwrap_or("-"),
+        );
+        let tcc = ToolCallContext::new(self, request, context);
+        self.inner.router.call(tcc).instrument(span).await
     }
 }

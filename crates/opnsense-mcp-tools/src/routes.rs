@@ -2,22 +2,20 @@
 
 use std::net::IpAddr;
 
-use opnsense_api::api::routes::ROUTE;
+use opnsense_api::api::routes::ROUTES;
 use opnsense_api::models::routes::Route;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Staged, decode_row, excerpt,
-    is_key, parse_uuid, single_line,
+    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Rows, Staged, excerpt,
+    is_key, single_line,
 };
 use crate::error::ToolError;
-
-const APPLY: &str = "route_apply";
+use crate::record::RecordSpec;
 
 /// A static route's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -80,9 +78,16 @@ fn check_key(field: &str, s: &str) -> Result<(), ToolError> {
     }
 }
 
-impl RouteSpec {
+impl RecordSpec for RouteSpec {
+    type Model = Route;
+    type Row = Route;
+    const GRID: &'static opnsense_api::GridSpec<Route> = &ROUTES;
+    const APPLY: &'static str = "route_apply";
+    const LIST: &'static str = "route_list";
+
     /// Checks the fields and builds the SDK model (only the fields given). The SDK sends the
-    /// on/off flag as the firmware expects it (`enabled`, or `disabled` before 26.1.10).
+    /// on/off flag as the firmware expects it (`enabled`, or `disabled` before 26.1.10), and
+    /// always sends the route's network on update (OPNsense flaps the route otherwise).
     fn into_model(self) -> Result<Route, ToolError> {
         let network = single_line("route.network", self.network, 64)?;
         if let Some(n) = &network {
@@ -175,13 +180,13 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RouteView>>, ToolError> {
         let q = p.query()?;
-        let page = self
-            .client
-            .search_resource::<Value>(&ROUTE, &q, Map::new())
-            .await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, |row| {
-            decode_row::<Route>(row).map(RouteView::from)
-        })))
+        let page = self.search_raw(&ROUTES, &q).await?;
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<Route, _>::all(RouteView::from),
+        )))
     }
 
     /// Add a static route. Staged: it takes effect after route_apply.
@@ -196,9 +201,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RouteAddParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let route = p.route.check()?.into_model()?;
-        let saved = self.client.routes().add(&route).await?;
-        Ok(Json(Staged::added(saved, APPLY, "route_list")?))
+        self.add_record(p.route).await
     }
 
     /// Change fields of a static route (only those given). Staged: it takes effect after
@@ -214,13 +217,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RouteUpdateParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        let route = p.route.into_model()?;
-        if route == Route::default() {
-            return Err(ToolError::invalid("route", "names no field to change"));
-        }
-        self.client.routes().set(&id, &route).await?;
-        Ok(Json(Staged::new("updated", id.to_string(), APPLY)))
+        self.update_record(&p.uuid, p.route).await
     }
 
     /// Delete a static route. Staged: it takes effect after route_apply.
@@ -235,9 +232,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RouteDeleteParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        let id = parse_uuid(&p.uuid)?;
-        self.client.routes().delete(&id).await?;
-        Ok(Json(Staged::new("deleted", id.to_string(), APPLY)))
+        self.delete_record::<RouteSpec>(&p.uuid).await
     }
 
     /// Apply all staged static route changes to the routing table. A route through the
@@ -253,10 +248,6 @@ impl OpnsenseTools {
         &self,
         Parameters(_): Parameters<NoParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        let status = self.client.routes().reconfigure().await?;
-        Ok(Json(Applied {
-            action: "static routes applied",
-            status: status.status,
-        }))
+        self.apply_grid(&ROUTES, "static routes applied").await
     }
 }

@@ -1,6 +1,5 @@
 //! Core service control: status, start, stop, restart. Acts at once (nothing is staged).
 
-use opnsense_api::Error as ApiError;
 use opnsense_api::api::services::{ServiceAction, ServiceModule, status_request};
 use opnsense_api::models::services::ServiceStatus;
 use rmcp::handler::server::wrapper::Parameters;
@@ -10,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::decode;
 use crate::error::ToolError;
 
 /// Arguments of `service_status`.
@@ -56,18 +54,7 @@ impl OpnsenseTools {
         module: ServiceModule,
         action: ServiceAction,
     ) -> Result<Json<ServiceView>, ToolError> {
-        let done = self
-            .client
-            .service(module)
-            .run(action)
-            .await
-            .map_err(|e| match e {
-                ApiError::ActionFailed { status, .. } => ToolError::message(format!(
-                    "OPNsense did not {} {module}: it answered {status}. Nothing was done; check service_status and the backend log (System > Log Files > Backend).",
-                    action.as_str()
-                )),
-                other => ToolError::from(other),
-            })?;
+        let done = self.client().service(module).run(action).await?;
         Ok(Json(ServiceView {
             module,
             status: done.status,
@@ -89,8 +76,10 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ServiceStatusParams>,
     ) -> Result<Json<ServiceView>, ToolError> {
-        let v: Value = self.client.send_json(status_request(p.module)).await?;
-        let status: ServiceStatus = decode(v.clone())?;
+        let (status, v): (ServiceStatus, Value) = self
+            .client()
+            .send_json_with_raw(status_request(p.module))
+            .await?;
         Ok(Json(ServiceView {
             module: p.module,
             status: status

@@ -1,5 +1,6 @@
 //! System tools: status, firmware status, configuration backup.
 
+use opnsense_api::api::system;
 use opnsense_api::models::system::{FirmwareStatus, SystemStatus};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock};
@@ -102,11 +103,10 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<StatusView>, ToolError> {
-        let raw: Value = self
-            .client
-            .send_json(opnsense_api::Request::get("core/system/status"))
+        let (status, raw): (SystemStatus, Value) = self
+            .client()
+            .send_json_with_raw(system::status_request())
             .await?;
-        let status: SystemStatus = crate::common::decode(raw.clone())?;
         let mut subsystems: Vec<(i64, SubsystemView)> = status
             .subsystems
             .into_iter()
@@ -141,11 +141,10 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<FirmwareView>, ToolError> {
-        let raw: Value = self
-            .client
-            .send_json(opnsense_api::Request::get("core/firmware/status"))
+        let (fw, raw): (FirmwareStatus, Value) = self
+            .client()
+            .send_json_with_raw(system::firmware_status_request())
             .await?;
-        let fw: FirmwareStatus = crate::common::decode(raw.clone())?;
         let installed = fw.installed_version().map(str::to_owned);
         let latest = fw.product.as_ref().and_then(|p| p.product_latest.clone());
         Ok(Json(FirmwareView {
@@ -169,12 +168,12 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<BackupParams>,
     ) -> Result<CallToolResult, ToolError> {
-        if p.include_secrets && !self.options.allow_secrets {
+        if p.include_secrets && !self.options().allow_secrets {
             return Err(ToolError::message(
                 "include_secrets is refused: this server runs without OPNSENSE_ALLOW_SECRETS=true, so secrets are always redacted",
             ));
         }
-        let xml = self.client.system().config_backup().await?;
+        let xml = self.client().system().config_backup().await?;
         let (xml, count, redacted) = if p.include_secrets {
             (xml, 0, false)
         } else {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
 use crate::config::HttpSettings;
-use crate::serve::{InFlight, Server};
+use opnsense_mcp_tools::OpnsenseTools;
 
 const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
@@ -36,12 +36,9 @@ struct Guard {
 }
 
 /// Serves until SIGINT/SIGTERM: then stops accepting connections, lets the tool calls in
-/// progress finish (see [`InFlight::drain`]), closes the sessions and returns.
-pub async fn serve_http(
-    server: Server,
-    in_flight: InFlight,
-    settings: &HttpSettings,
-) -> Result<(), Failure> {
+/// progress finish (see [`crate::serve::drain`]), closes the sessions and returns.
+pub async fn serve_http(server: OpnsenseTools, settings: &HttpSettings) -> Result<(), Failure> {
+    let in_flight = server.in_flight().clone();
     let listener = tokio::net::TcpListener::bind((settings.host, settings.port))
         .await
         .map_err(|e| {
@@ -69,13 +66,19 @@ pub async fn serve_http(
         tokio::spawn(async move {
             crate::serve::shutdown_signal().await;
             stop_accepting.cancel();
-            in_flight.drain().await;
+            crate::serve::drain(&in_flight).await;
             sessions_cancel.cancel();
             forced.cancel();
         })
     };
     // Tests and operators read the actual port from this line.
     eprintln!("opnsense-mcp: listening on http://{addr}/mcp");
+    // Nagle's algorithm against the client's delayed ACKs holds each streamed reply ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on an accepted connection: {e}");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_accepting.cancelled_owned())
         .into_future();
@@ -124,7 +127,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 }
 
 /// The axum app.
-pub fn router(server: Server, settings: &HttpSettings, cancel: CancellationToken) -> Router {
+pub fn router(server: OpnsenseTools, settings: &HttpSettings, cancel: CancellationToken) -> Router {
     let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
     hosts.extend(settings.allowed_hosts.iter().cloned());
     if !settings.host.is_unspecified() && !settings.host.is_loopback() {

@@ -1,17 +1,10 @@
 //! Running the server (stdio or HTTP) and the one-shot commands `check`, `tools` and `call`.
 
-use std::borrow::Cow;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use opnsense_mcp_tools::{OpnsenseTools, ToolOptions};
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams,
-    ProtocolVersion, ServerConfig, Tool,
-};
-use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use opnsense_mcp_tools::{InFlight, OpnsenseTools, ToolOptions};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
 use serde_json::Value;
 
 use crate::Failure;
@@ -30,117 +23,41 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Time for a finished call's answer to be written out before the sessions are closed.
 const SETTLE: Duration = Duration::from_millis(200);
 
-/// Counts tool calls in progress, so a shutdown can let them finish.
-#[derive(Clone, Default)]
-pub struct InFlight(Arc<InFlightInner>);
-
-#[derive(Default)]
-struct InFlightInner {
-    count: AtomicUsize,
-    idle: tokio::sync::Notify,
-}
-
-/// Held while a call runs.
-struct InFlightGuard(Arc<InFlightInner>);
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
+/// After a first signal: waits for calls in progress (at most [`SHUTDOWN_GRACE`]; a second
+/// signal cuts it short), then a moment for their answers to be written.
+pub async fn drain(in_flight: &InFlight) {
+    tokio::select! {
+        () = in_flight.idle() => tokio::time::sleep(SETTLE).await,
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("tool calls still running after {SHUTDOWN_GRACE:?}; cancelling them");
         }
-    }
-}
-
-impl InFlight {
-    fn enter(&self) -> InFlightGuard {
-        self.0.count.fetch_add(1, Ordering::AcqRel);
-        InFlightGuard(self.0.clone())
-    }
-
-    /// Resolves when no call is in progress.
-    pub async fn idle(&self) {
-        loop {
-            let notified = self.0.idle.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.0.count.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
+        () = shutdown_signal() => {
+            tracing::warn!("second signal: cancelling the tool calls still running");
         }
-    }
-
-    /// After a first signal: waits for calls in progress (at most [`SHUTDOWN_GRACE`]; a second
-    /// signal cuts it short), then a moment for their answers to be written.
-    pub async fn drain(&self) {
-        tokio::select! {
-            () = self.idle() => tokio::time::sleep(SETTLE).await,
-            () = tokio::time::sleep(SHUTDOWN_GRACE) => {
-                tracing::warn!("tool calls still running after {SHUTDOWN_GRACE:?}; cancelling them");
-            }
-            () = shutdown_signal() => {
-                tracing::warn!("second signal: cancelling the tool calls still running");
-            }
-        }
-    }
-}
-
-/// The MCP handler both transports serve: the tool catalogue, with calls counted for a
-/// graceful shutdown. It forwards every method `OpnsenseTools` implements (`get_info` and the
-/// tool methods); forward any other one it gains here too.
-#[derive(Clone)]
-pub struct Server {
-    tools: OpnsenseTools,
-    in_flight: InFlight,
-}
-
-impl Server {
-    /// Wraps the catalogue.
-    pub fn new(tools: OpnsenseTools, in_flight: InFlight) -> Self {
-        Self { tools, in_flight }
-    }
-}
-
-impl ServerHandler for Server {
-    fn get_info(&self) -> ServerConfig {
-        self.tools.get_info()
-    }
-
-    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        ServerHandler::supported_protocol_versions(&self.tools)
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let _running = self.in_flight.enter();
-        self.tools.call_tool(request, context).await
-    }
-
-    async fn list_tools(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        self.tools.list_tools(request, context).await
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.get_tool(name)
     }
 }
 
 /// Asks OPNsense for its status once, so a wrong URL, certificate or key fails at startup with
-/// the exact reason instead of on the first tool call.
+/// the exact reason instead of on the first tool call. It checks what it says: the firewall
+/// answers over TLS, accepts the credentials, and answers JSON; the firmware version is read
+/// too. The status body itself is not judged: a surprise in a cosmetic field is a warning, never
+/// a reason to stop.
 pub async fn probe(client: &opnsense_api::Client) -> Result<(), Failure> {
-    client
-        .system()
-        .status()
+    let status: Value = client
+        .send_json(opnsense_api::api::system::status_request())
         .await
-        .map(|_| ())
-        .map_err(|e| Failure::Upstream(format!("OPNsense startup check failed: {e}")))
+        .map_err(|e| Failure::Upstream(format!("OPNsense startup check failed: {e}")))?;
+    if let Err(e) = serde_json::from_value::<opnsense_api::models::system::SystemStatus>(status) {
+        tracing::warn!(
+            "the firewall's system status has an unexpected shape ({e}); serving anyway"
+        );
+    }
+    if client.firmware_version().await.is_none() {
+        tracing::warn!(
+            "could not read the firmware version (no privilege for core/firmware/status?); assuming the newest behaviour"
+        );
+    }
+    Ok(())
 }
 
 /// `serve`: builds the client, probes, then runs the configured transport until EOF or a signal.
@@ -154,18 +71,15 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     if probe_first {
         probe(&client).await?;
     }
-    let in_flight = InFlight::default();
-    let server = Server::new(
-        OpnsenseTools::new(client, options(&config)),
-        in_flight.clone(),
-    );
+    let server = OpnsenseTools::with_in_flight(client, options(&config), InFlight::default());
     match config.transport {
-        Transport::Stdio => serve_stdio(server, in_flight).await,
-        Transport::Http => crate::http::serve_http(server, in_flight, &config.http).await,
+        Transport::Stdio => serve_stdio(server).await,
+        Transport::Http => crate::http::serve_http(server, &config.http).await,
     }
 }
 
-async fn serve_stdio(server: Server, in_flight: InFlight) -> Result<(), Failure> {
+async fn serve_stdio(server: OpnsenseTools) -> Result<(), Failure> {
+    let in_flight = server.in_flight().clone();
     let starting = server.serve(rmcp::transport::stdio());
     let running = tokio::select! {
         running = starting => running
@@ -180,7 +94,7 @@ async fn serve_stdio(server: Server, in_flight: InFlight) -> Result<(), Failure>
             result.map_err(|e| Failure::Other(format!("MCP session ended with an error: {e}")))?;
         }
         () = shutdown_signal() => {
-            in_flight.drain().await;
+            drain(&in_flight).await;
             cancel.cancel();
             let _ = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         }
