@@ -127,7 +127,7 @@ pub struct Listing<T> {
     pub rows: Vec<Compact<T>>,
     /// Rows OPNsense sent that could not be read as records at all, as sent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schemars(with = "Option<Vec<RawObject>>")]
+    #[schemars(with = "Option<Vec<RawValue>>")]
     pub undecoded: Vec<Value>,
     /// Rows on this page that OPNsense generates itself (left out of `rows`; see `note`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -394,6 +394,20 @@ pub struct Applied {
     pub action: &'static str,
     /// OPNsense's status text (trimmed).
     pub status: String,
+}
+
+/// Any JSON value as OPNsense sent it, in schemas: an object schema without a type (a bare
+/// `true` schema is refused by strict validators).
+#[derive(Debug, Clone)]
+pub struct RawValue;
+
+impl JsonSchema for RawValue {
+    fn schema_name() -> Cow<'static, str> {
+        "RawValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({"description": "Any JSON value, as OPNsense sent it."})
+    }
 }
 
 /// OPNsense's JSON for a record, in schemas: any object (keeps output schemas portable; a bare

@@ -162,8 +162,11 @@ impl From<NdpEntry> for NeighbourView {
 fn rows_of(v: Value) -> Result<Vec<Value>, ToolError> {
     match v {
         Value::Array(rows) => Ok(rows),
-        // PHP sends a list with non-sequential keys as an object, and nothing when configd fails.
-        Value::Object(map) => Ok(map.into_iter().map(|(_, row)| row).collect()),
+        // PHP sends a list with non-sequential keys as an object (of entries), and nothing when
+        // configd fails.
+        Value::Object(map) if map.values().all(Value::is_object) => {
+            Ok(map.into_iter().map(|(_, row)| row).collect())
+        }
         Value::Null => Ok(Vec::new()),
         _ => Err(ToolError::message(
             "OPNsense returned an unexpected answer: expected a list of entries",

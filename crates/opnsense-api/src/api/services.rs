@@ -137,7 +137,8 @@ fn service_outcome(
 ) -> Result<ActionStatus> {
     let output = match v.get("response") {
         Some(serde_json::Value::String(s)) => s.trim().to_owned(),
-        Some(other) => other.to_string(),
+        // `[]`: the controller's answer to a request it refuses (not a POST).
+        Some(other) => format!("{other} (OPNsense refused the request)"),
         None => {
             return Err(Error::InvalidResponse {
                 path: path.to_owned(),
