@@ -4,12 +4,18 @@
 //! - `contract`: the wire contract, fault matrix and fuzzing (tables printed).
 //! - `conformance`: the official MCP conformance suite against the HTTP server.
 //! - `bench`: speed and memory figures against the simulator.
+//! - `inventory --core <git dir> --tag <TAG>...`: the endpoint inventory of opnsense/core at
+//!   each tag, written to `xtask/inventory/<TAG>.json` (see `inventory.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod conformance;
+// Only tests use the scanner so far (the inventory check, and the coming `tidy` check).
+#[cfg(test)]
+mod endpoints;
+mod inventory;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,8 +25,12 @@ fn main() -> ExitCode {
         "contract" => contract(),
         "conformance" => conformance::run(&root()),
         "bench" => bench(),
+        "inventory" => inventory::run(&root(), &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|contract|conformance|bench>");
+            eprintln!(
+                "usage: cargo xtask <ci|contract|conformance|bench|inventory>\n       \
+                 cargo xtask inventory --core <opnsense/core git dir> --tag <TAG> [--tag <TAG>...]"
+            );
             return ExitCode::from(2);
         }
     };
