@@ -1164,17 +1164,7 @@ mod tests {
 
     /// Literals in SDK product code that name no OPNsense action and are never sent. Each must
     /// be absent at every tag (else the entry is stale).
-    const NEVER_SENT: &[(&str, &str)] = &[
-        (
-            "kea/dhcpv4/toggleReservation",
-            "RESERVATION.toggle: `Resource` needs a toggle path, Kea reservations have none; \
-             KeaHandler never toggles",
-        ),
-        (
-            "kea/dhcpv4/toggleSubnet",
-            "SUBNET.toggle: as above for subnets",
-        ),
-    ];
+    const NEVER_SENT: &[(&str, &str)] = &[];
 
     /// The inventories the SDK must match.
     const REQUIRED_TAGS: &[&str] = &["26.1.11", "26.7.2"];
@@ -1188,6 +1178,8 @@ mod tests {
         ("set", "POST", 1),
         ("del", "POST", 1),
         ("toggle", "POST", 1),
+        // `Apply { path: ... }`: the grid's apply/reconfigure.
+        ("path", "POST", 0),
     ];
 
     fn root() -> PathBuf {
@@ -1435,6 +1427,9 @@ mod tests {
                 } else if before.ends_with("Request::post(") {
                     push(Some("POST"), Some(chained_segments(after)));
                 } else if let Some(&(_, method, sent)) = before
+                    .strip_suffix("Some(")
+                    .unwrap_or(before)
+                    .trim_end()
                     .strip_suffix(':')
                     .map(trailing_ident)
                     .and_then(|f| RESOURCE_FIELDS.iter().find(|(name, ..)| *name == f))
@@ -1652,23 +1647,37 @@ mod tests {
         assert!(found.is_empty(), "{found:#?}");
     }
 
-    /// `RESOURCE_FIELDS` says what `Resource`'s builders really send (checked on one grid).
+    /// `RESOURCE_FIELDS` says what `GridDesc`'s builders really send (checked on one grid).
     #[test]
     fn resource_fields_match_the_sdk() {
-        use opnsense_api::api::firewall::FILTER_RULE as RES;
+        use opnsense_api::api::firewall::FILTER_RULES as RES;
         let id = opnsense_api::Uuid::parse("5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01").expect("uuid");
         let item = json!({"description": "x"});
+        let toggle = RES.toggle.expect("the filter grid has a toggle");
         let built = [
             (
                 "search",
                 RES.search,
-                RES.search_request(&opnsense_api::SearchQuery::all(), Map::new()),
+                RES.search_request(&opnsense_api::SearchQuery::all()),
             ),
             ("get", RES.get, RES.get_request(&id)),
-            ("add", RES.add, RES.add_request(&item).expect("add")),
-            ("set", RES.set, RES.set_request(&id, &item).expect("set")),
+            (
+                "add",
+                RES.add,
+                RES.add_request(item.clone(), None).expect("add"),
+            ),
+            (
+                "set",
+                RES.set,
+                RES.set_request(&id, item, None).expect("set"),
+            ),
             ("del", RES.del, RES.del_request(&id)),
-            ("toggle", RES.toggle, RES.toggle_request(&id, None)),
+            (
+                "toggle",
+                toggle,
+                RES.toggle_request(&id, None, None).expect("toggle"),
+            ),
+            ("path", RES.apply.path, RES.apply_request()),
         ];
         for (field, base, req) in built {
             let &(_, method, sent) = RESOURCE_FIELDS

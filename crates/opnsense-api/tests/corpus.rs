@@ -344,9 +344,7 @@ fn readers() -> Vec<Reader> {
             run: |c| {
                 Box::pin(async move {
                     let p = c.firewall().d_nat().search(&SearchQuery::all()).await?;
-                    Ok(rows(&p, |r| {
-                        automatic(r.uuid.clone(), r.is_lockout_pseudo_rule())
-                    }))
+                    Ok(rows(&p, |r| automatic(r.uuid.clone(), r.is_automatic())))
                 })
             },
         },
@@ -361,13 +359,13 @@ fn readers() -> Vec<Reader> {
                     Ok(Seen {
                         rows: None,
                         keys: vec![
-                            s(r.sequence),
-                            b(r.disabled),
-                            s(r.ipprotocol),
-                            s(r.protocol),
-                            s(r.poolopts),
-                            s(r.natreflection),
-                            s(r.pass),
+                            s(r.fields.sequence),
+                            b(r.fields.disabled),
+                            s(r.fields.ipprotocol),
+                            s(r.fields.protocol),
+                            s(r.fields.poolopts),
+                            s(r.fields.natreflection),
+                            s(r.fields.pass),
                         ],
                     })
                 })
@@ -552,7 +550,7 @@ fn readers() -> Vec<Reader> {
             shape: Shape::Item("reservation", RESERVATION_GET),
             run: |c| {
                 Box::pin(async move {
-                    let r = c.kea().get_reservation(&id()).await?;
+                    let r = c.kea().reservations().get(&id()).await?;
                     Ok(Seen {
                         rows: None,
                         keys: vec![s(r.subnet), s(r.ip_address), s(r.hw_address), s(r.hostname)],
@@ -567,7 +565,7 @@ fn readers() -> Vec<Reader> {
             shape: Shape::Item("subnet4", SUBNET_GET),
             run: |c| {
                 Box::pin(async move {
-                    let n = c.kea().get_subnet(&id()).await?;
+                    let n = c.kea().subnets().get(&id()).await?;
                     Ok(Seen {
                         rows: None,
                         keys: vec![
@@ -588,7 +586,7 @@ fn readers() -> Vec<Reader> {
             shape: Shape::Rows("rows", "uuid"),
             run: |c| {
                 Box::pin(async move {
-                    let p = c.kea().search_subnets(&SearchQuery::all()).await?;
+                    let p = c.kea().subnets().search(&SearchQuery::all()).await?;
                     Ok(rows(&p, |r| s(r.uuid.as_ref())))
                 })
             },
@@ -615,7 +613,8 @@ fn readers() -> Vec<Reader> {
                 Box::pin(async move {
                     let p = c
                         .unbound()
-                        .search_host_overrides(&SearchQuery::all())
+                        .host_overrides()
+                        .search(&SearchQuery::all())
                         .await?;
                     Ok(rows(&p, |r| s(r.uuid.as_ref())))
                 })
@@ -628,7 +627,7 @@ fn readers() -> Vec<Reader> {
             shape: Shape::Item("host", HOST_GET),
             run: |c| {
                 Box::pin(async move {
-                    let h = c.unbound().get_host_override(&id()).await?;
+                    let h = c.unbound().host_overrides().get(&id()).await?;
                     Ok(Seen {
                         rows: None,
                         keys: vec![
@@ -651,7 +650,8 @@ fn readers() -> Vec<Reader> {
                 Box::pin(async move {
                     let saved = c
                         .unbound()
-                        .add_host_override(&HostOverride::default())
+                        .host_overrides()
+                        .add(&HostOverride::default())
                         .await?;
                     Ok(Seen {
                         rows: None,
@@ -667,7 +667,7 @@ fn readers() -> Vec<Reader> {
             shape: Shape::Fields(&[]),
             run: |c| {
                 Box::pin(async move {
-                    c.unbound().delete_host_override(&id()).await?;
+                    c.unbound().host_overrides().delete(&id()).await?;
                     Ok(Seen {
                         rows: None,
                         keys: Vec::new(),
