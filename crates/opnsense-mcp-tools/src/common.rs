@@ -540,3 +540,41 @@ pub fn negated(value: Option<String>, not: Option<bool>) -> Option<String> {
 pub fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// A protocol argument as OPNsense's `ProtocolField` takes it: `any`, `TCP/UDP` or any IANA
+/// protocol name of the firewall's `/etc/protocols` (`TCP`, `udp`, `ICMP`, `ipv6-icmp`, `GRE`,
+/// `ESP`, `OSPF`, `CARP`, `PFSYNC`, `L2TP`, ...), in any case; it is sent spelled as OPNsense stores
+/// it (upper-case for filter rules, lower-case for NAT).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ProtocolArg<const UPPER: bool>(pub String);
+
+impl<'de, const UPPER: bool> Deserialize<'de> for ProtocolArg<UPPER> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use opnsense_api::models::firewall::{ProtocolCase, normalise_protocol};
+        let s = String::deserialize(d)?;
+        let case = if UPPER {
+            ProtocolCase::Upper
+        } else {
+            ProtocolCase::Lower
+        };
+        normalise_protocol(&s, case).map(Self).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{:?} is not a protocol OPNsense knows: use any, TCP/UDP, or an IANA protocol name such as TCP, UDP, ICMP, IPV6-ICMP, GRE, ESP, AH, OSPF, CARP (any case)",
+                excerpt(&s)
+            ))
+        })
+    }
+}
+
+impl<const UPPER: bool> JsonSchema for ProtocolArg<UPPER> {
+    fn schema_name() -> Cow<'static, str> {
+        "Protocol".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "examples": ["any", "TCP", "UDP", "TCP/UDP", "ICMP", "IPV6-ICMP", "ESP", "GRE"]
+        })
+    }
+}

@@ -14,8 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, RowKind, Rows, Staged,
-    is_false, keys, negated, single_line,
+    Applied, ListParams, Listing, NewRecord, NoParams, ProtocolArg, RequiredFields, RowKind, Rows,
+    Staged, is_false, keys, negated, single_line,
 };
 use crate::error::ToolError;
 use crate::record::RecordSpec;
@@ -158,8 +158,9 @@ pub struct NatRuleSpec {
     /// `inet` (IPv4), `inet6` (IPv6), `inet46` (both) or `any` (default `any`).
     pub ipprotocol: Option<AnyOr<IpProtocol>>,
     /// `tcp`, `udp` or `tcp/udp` for port forwards (ports need one of them); `icmp`, `esp`,
-    /// `ah`, `gre` or `any` forward whole protocols. Lower case, as OPNsense spells them.
-    pub protocol: Option<AnyOr<NatProtocol>>,
+    /// `ah`, `gre`, any other IANA protocol name, or `any`, forward whole protocols (any case;
+    /// sent lower-case as OPNsense stores it).
+    pub protocol: Option<ProtocolArg<false>>,
     /// Where the traffic comes from (default any): `{network, port, not}`. Rarely needed.
     pub source: Option<EndpointSpec>,
     /// What is forwarded, usually `{"network": "wanip", "port": "443"}` (the firewall's
@@ -211,7 +212,10 @@ impl RecordSpec for NatRuleSpec {
                 disabled: self.enabled.map(|e| !e),
                 interface,
                 ipprotocol: self.ipprotocol.map(AnyOr::into_wire),
-                protocol: self.protocol.map(AnyOr::into_wire),
+                // OPNsense stores "any" as the empty option for port forwards.
+                protocol: self.protocol.map(|p| {
+                    NatProtocol::from_wire_str(if p.0 == "any" { String::new() } else { p.0 })
+                }),
                 target: single_line("rule.target", self.target, 255)?,
                 local_port: single_line("rule.local_port", self.local_port, 64)?,
                 log: self.log,

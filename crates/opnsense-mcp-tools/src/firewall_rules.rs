@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Applied, Item, ListParams, Listing, NewRecord, RequiredFields, RowKind, Rows, Staged, Strict,
-    UuidParams, is_false, keys, negated, parse_uuid, single_line,
+    Applied, Item, ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows,
+    Staged, Strict, UuidParams, is_false, keys, negated, parse_uuid, single_line,
 };
 use crate::error::ToolError;
 use crate::record::RecordSpec;
@@ -44,8 +44,10 @@ pub struct RuleSpec {
     pub direction: Option<Strict<Direction>>,
     /// `inet` (IPv4), `inet6` (IPv6) or `inet46` (both) (default `inet`).
     pub ipprotocol: Option<Strict<IpProtocol>>,
-    /// Protocol: `any`, `TCP`, `UDP`, `TCP/UDP`, `ICMP`, ... (default `any`). Ports need TCP or UDP.
-    pub protocol: Option<Strict<Protocol>>,
+    /// Protocol (default `any`): `any`, `TCP`, `UDP`, `TCP/UDP`, `ICMP`, `IPV6-ICMP`, or any
+    /// other IANA protocol name (`GRE`, `ESP`, `OSPF`, `CARP`, ...), any case. Ports need TCP or
+    /// UDP.
+    pub protocol: Option<ProtocolArg<true>>,
     /// Source: `any`, an alias name, an interface network (`lan`), an interface address
     /// (`lanip`), `(self)` (the firewall), an address or a CIDR network (default `any`).
     pub source_net: Option<String>,
@@ -106,7 +108,7 @@ impl RecordSpec for RuleSpec {
             interface: keys("rule.interface", self.interface)?,
             direction: self.direction.map(|d| d.0),
             ipprotocol: self.ipprotocol.map(|p| p.0),
-            protocol: self.protocol.map(|p| p.0),
+            protocol: self.protocol.map(|p| Protocol::from_wire_str(p.0)),
             source_net: single_line("rule.source_net", self.source_net, 255)?,
             source_not: self.source_not,
             source_port: single_line("rule.source_port", self.source_port, 64)?,

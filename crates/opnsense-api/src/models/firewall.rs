@@ -86,6 +86,172 @@ crate::wire_enum! {
     }
 }
 
+/// Every protocol OPNsense's `ProtocolField` offers besides `any` and `TCP/UDP`, upper-cased:
+/// the names of FreeBSD's `/etc/protocols` with a protocol number above 0 and at least a name,
+/// number and alias on their line, less the IPv6 extension headers pf cannot police
+/// (`ProtocolField::actionPostLoadingEvent`, opnsense/core 26.1.11 and 26.7.2; the list read from
+/// freebsd-src `lib/libc/net/protocols` at 9110719c82d3).
+pub const PROTOCOL_NAMES: &[&str] = &[
+    "ICMP",
+    "IGMP",
+    "GGP",
+    "IPENCAP",
+    "ST2",
+    "TCP",
+    "CBT",
+    "EGP",
+    "IGP",
+    "BBN-RCC",
+    "NVP",
+    "PUP",
+    "ARGUS",
+    "EMCON",
+    "XNET",
+    "CHAOS",
+    "UDP",
+    "MUX",
+    "DCN",
+    "HMP",
+    "PRM",
+    "XNS-IDP",
+    "TRUNK-1",
+    "TRUNK-2",
+    "LEAF-1",
+    "LEAF-2",
+    "RDP",
+    "IRTP",
+    "ISO-TP4",
+    "NETBLT",
+    "MFE-NSP",
+    "MERIT-INP",
+    "DCCP",
+    "3PC",
+    "IDPR",
+    "XTP",
+    "DDP",
+    "IDPR-CMTP",
+    "TP++",
+    "IL",
+    "IPV6",
+    "SDRP",
+    "IDRP",
+    "RSVP",
+    "GRE",
+    "DSR",
+    "BNA",
+    "ESP",
+    "AH",
+    "I-NLSP",
+    "SWIPE",
+    "NARP",
+    "MOBILE",
+    "TLSP",
+    "SKIP",
+    "IPV6-ICMP",
+    "CFTP",
+    "SAT-EXPAK",
+    "KRYPTOLAN",
+    "RVD",
+    "IPPC",
+    "SAT-MON",
+    "VISA",
+    "IPCV",
+    "CPNX",
+    "CPHB",
+    "WSN",
+    "PVP",
+    "BR-SAT-MON",
+    "SUN-ND",
+    "WB-MON",
+    "WB-EXPAK",
+    "ISO-IP",
+    "VMTP",
+    "SECURE-VMTP",
+    "VINES",
+    "TTP",
+    "NSFNET-IGP",
+    "DGP",
+    "TCF",
+    "EIGRP",
+    "OSPF",
+    "SPRITE-RPC",
+    "LARP",
+    "MTP",
+    "AX.25",
+    "IPIP",
+    "MICP",
+    "SCC-SP",
+    "ETHERIP",
+    "ENCAP",
+    "GMTP",
+    "IFMP",
+    "PNNI",
+    "PIM",
+    "ARIS",
+    "SCPS",
+    "QNX",
+    "A/N",
+    "IPCOMP",
+    "SNP",
+    "COMPAQ-PEER",
+    "IPX-IN-IP",
+    "CARP",
+    "PGM",
+    "L2TP",
+    "DDX",
+    "IATP",
+    "STP",
+    "SRP",
+    "UTI",
+    "SMP",
+    "SM",
+    "PTP",
+    "ISIS",
+    "CRTP",
+    "CRUDP",
+    "SPS",
+    "PIPE",
+    "SCTP",
+    "FC",
+    "RSVP-E2E-IGNORE",
+    "UDPLITE",
+    "MPLS-IN-IP",
+    "MANET",
+    "HIP",
+    "SHIM6",
+    "WESP",
+    "ROHC",
+    "PFSYNC",
+    "DIVERT",
+];
+
+/// How a model spells protocols: filter rules upper-case, destination NAT lower-case (the
+/// field's `ChangeCase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolCase {
+    /// `TCP`, `TCP/UDP` (filter rules).
+    Upper,
+    /// `tcp`, `tcp/udp` (destination NAT).
+    Lower,
+}
+
+/// A protocol as OPNsense stores it after `ProtocolField::setValue`: `any` (any case) becomes
+/// `any`; `TCP/UDP` and every name of [`PROTOCOL_NAMES`] are accepted in any case and spelled in
+/// `case`. `None` for anything OPNsense would refuse.
+pub fn normalise_protocol(s: &str, case: ProtocolCase) -> Option<String> {
+    let upper = s.trim().to_ascii_uppercase();
+    if upper == "ANY" {
+        return Some("any".to_owned());
+    }
+    if upper != "TCP/UDP" && !PROTOCOL_NAMES.contains(&upper.as_str()) {
+        return None;
+    }
+    Some(match case {
+        ProtocolCase::Upper => upper,
+        ProtocolCase::Lower => upper.to_ascii_lowercase(),
+    })
+}
+
 crate::wire_enum! {
     /// State tracking of a filter rule.
     pub enum StateType {
