@@ -1,0 +1,10 @@
+//! Safe changes for OPNsense, on top of the SDK's generic grids: a dry run of any write, a
+//! change journal that survives a crash, a verified apply that reverts itself unless confirmed,
+//! and a lockout pre-flight that evaluates the staged filter and NAT rules against the path this
+//! server (and each protected flow) takes to the firewall. Knows nothing of MCP.
+//!
+//! - [`pf`]: a packet-filter rule evaluator over the SDK's models (pure).
+//! - [`preflight`]: the lockout verdict for an apply (pure).
+
+pub mod pf;
+pub mod preflight;

@@ -1,0 +1,1 @@
+//! The lockout pre-flight: would the staged rules cut this server (or a protected flow) off?
