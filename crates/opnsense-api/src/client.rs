@@ -157,6 +157,11 @@ impl ClientBuilder {
 
     /// Validates the settings and builds the client. No network traffic happens here.
     pub fn build(self) -> Result<Client> {
+        self.build_with(Pool::Shared)
+    }
+
+    fn build_with(self, pool: Pool) -> Result<Client> {
+        let builder = self.clone();
         let api_base = normalise_base_url(&self.base_url, self.allow_insecure_http)?;
         if self.api_key.is_empty() || self.api_secret.is_empty() {
             return Err(Error::Config(
@@ -182,6 +187,16 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(!self.allow_insecure_http)
             .tls_danger_accept_invalid_certs(!self.verify_tls);
+        http = match pool {
+            Pool::Shared => http,
+            // One long-lived connection (HTTP/1.1 keep-alive) that is never given up while idle.
+            Pool::Dedicated => http
+                .http1_only()
+                .pool_max_idle_per_host(1)
+                .pool_idle_timeout(None),
+            // A new TCP + TLS connection for every request.
+            Pool::None => http.pool_max_idle_per_host(0),
+        };
         let mut pems = Vec::new();
         if let Some(path) = &self.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
@@ -218,6 +233,7 @@ impl ClientBuilder {
         let version = OnceCell::new_with(self.firmware_version.map(Some));
         Ok(Client {
             inner: Arc::new(Inner {
+                builder,
                 http,
                 api_base,
                 host,
@@ -287,7 +303,20 @@ fn normalise_base_url(raw: &str, allow_http: bool) -> Result<reqwest::Url> {
     Ok(url)
 }
 
+/// How a client keeps its connections.
+#[derive(Debug, Clone, Copy)]
+enum Pool {
+    /// reqwest's pool (the default).
+    Shared,
+    /// One connection kept open for as long as the client lives.
+    Dedicated,
+    /// No reuse: every request opens a new connection.
+    None,
+}
+
 struct Inner {
+    /// The settings this client was built from (to build siblings with other pooling).
+    builder: ClientBuilder,
     http: reqwest::Client,
     api_base: reqwest::Url,
     host: String,
@@ -669,6 +698,57 @@ impl Client {
             })
             .await;
         found.ok().copied().flatten()
+    }
+
+    /// A client for the same firewall with its own, single, long-lived connection: once a request
+    /// has opened it, it stays open (HTTP/1.1 keep-alive, never dropped for idleness by this
+    /// side). A packet filter keeps the state of an established connection, so this one can
+    /// still reach the API after a rule change blocks new connections — as long as it carries a
+    /// request often enough for the web server not to close it.
+    pub fn with_own_connection(&self) -> Result<Client> {
+        let mut builder = self.inner.builder.clone();
+        builder.firmware_version = self.known_firmware_version();
+        builder.build_with(Pool::Dedicated)
+    }
+
+    /// Asks OPNsense for its status over a NEW connection (TCP and TLS handshake, nothing from
+    /// the pool): the only way to see whether the packet filter still admits new connections
+    /// from here, since an established connection survives a rule change.
+    pub async fn probe_new_connection(&self) -> Result<()> {
+        let mut builder = self.inner.builder.clone();
+        builder.firmware_version = self.known_firmware_version();
+        let fresh = builder.build_with(Pool::None)?;
+        fresh
+            .send_json::<Value>(crate::api::system::status_request())
+            .await
+            .map(|_| ())
+    }
+
+    /// This host's address on its path to the firewall, and the firewall's address: the local
+    /// and remote ends of a new TCP connection to the API (opened and closed again; no request
+    /// is sent). What the firewall's rules see of this server.
+    pub async fn connection_path(&self) -> Result<(std::net::SocketAddr, std::net::SocketAddr)> {
+        let url = &self.inner.api_base;
+        let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+        let port = url.port_or_known_default().unwrap_or(443);
+        let dial = async {
+            let stream = tokio::net::TcpStream::connect((host, port)).await?;
+            Ok::<_, std::io::Error>((stream.local_addr()?, stream.peer_addr()?))
+        };
+        match tokio::time::timeout(self.inner.connect_timeout, dial).await {
+            Ok(Ok(path)) => Ok(path),
+            Ok(Err(e)) => Err(Error::Connect {
+                host: self.inner.host.clone(),
+                detail: e.to_string(),
+                source: Some(Box::new(e)),
+            }),
+            Err(_) => Err(Error::Timeout {
+                phase: TimeoutPhase::Connect,
+                after: self.inner.connect_timeout,
+                method: Method::Get,
+                path: String::new(),
+            }),
+        }
     }
 
     /// The version when it is already known (no request).

@@ -91,6 +91,8 @@ pub enum Lookup {
 /// An OPNsense model grid: its endpoints, wrapper key and quirks. Pure data.
 #[derive(Debug, Clone, Copy)]
 pub struct GridDesc {
+    /// Stable identifier (`firewall.filter`, `routes.route`, ...), e.g. for a change journal.
+    pub id: &'static str,
     /// Human name for messages ("static route").
     pub kind: &'static str,
     /// Body wrapper key for add/set and the key a get answers under (`rule`, `alias`, ...);
@@ -118,6 +120,8 @@ pub struct GridDesc {
     /// give them: OPNsense compares them against the stored record (routes: a `set` without
     /// `network` deletes and re-adds the route on the next apply).
     pub set_keeps: &'static [&'static str],
+    /// Fields that hold secrets (keys, passwords): never to be logged, journaled or shown.
+    pub secret_fields: &'static [&'static str],
 }
 
 impl GridDesc {
@@ -232,7 +236,6 @@ impl GridDesc {
 
 /// A [`GridDesc`] tied to its model types: `T`, the record as get answers it and add/set take
 /// it, and `R`, a search row (the same type, except where OPNsense flattens rows: d_nat).
-#[derive(Debug)]
 pub struct GridSpec<T, R = T> {
     /// The grid.
     pub desc: GridDesc,
@@ -249,6 +252,12 @@ impl<T, R> GridSpec<T, R> {
     }
 }
 
+impl<T, R> std::fmt::Debug for GridSpec<T, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GridSpec").field("desc", &self.desc).finish()
+    }
+}
+
 impl<T, R> Deref for GridSpec<T, R> {
     type Target = GridDesc;
     fn deref(&self) -> &GridDesc {
@@ -256,9 +265,52 @@ impl<T, R> Deref for GridSpec<T, R> {
     }
 }
 
-/// The generic handler of one grid. Borrows the client; create it freely with [`Client::grid`].
-pub struct Grid<'c, T: 'static, R: 'static = T> {
+/// A grid with its model types erased, for code that handles every grid alike (a change
+/// journal, a registry): the description, and the round trip of a record from the shape get
+/// answers to the shape add/set take.
+pub trait ErasedGrid: Sync + std::fmt::Debug {
+    /// The grid's description (`'static` when the grid is, as every `GridSpec` is).
+    fn desc(&self) -> &GridDesc;
+    /// A record as get answers it (without its wrapper) turned into what add/set take: decoded
+    /// into the model and encoded again (option maps flattened, read-only fields left out).
+    fn settable(&self, record: &Value) -> Result<Value>;
+}
+
+impl<T, R> ErasedGrid for GridSpec<T, R>
+where
+    T: Serialize + DeserializeOwned + 'static,
+    R: 'static,
+{
+    fn desc(&self) -> &GridDesc {
+        &self.desc
+    }
+    fn settable(&self, record: &Value) -> Result<Value> {
+        let model: T = outcome::decode_ref(self.desc.get, record)?;
+        encode(&self.desc, &model)
+    }
+}
+
+/// The untyped handler of one grid: every action, with records as wire JSON. [`Grid`] derefs
+/// to it; code that handles every grid alike (a change journal) uses it through
+/// [`Client::raw_grid`].
+#[derive(Clone, Copy)]
+pub struct RawGrid<'c> {
     client: &'c Client,
+    desc: &'static GridDesc,
+}
+
+impl std::fmt::Debug for RawGrid<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawGrid")
+            .field("kind", &self.desc.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The generic handler of one grid, typed. Borrows the client; create it freely with
+/// [`Client::grid`]. Every untyped action of [`RawGrid`] is available through `Deref`.
+pub struct Grid<'c, T: 'static, R: 'static = T> {
+    raw: RawGrid<'c>,
     spec: &'static GridSpec<T, R>,
 }
 
@@ -278,17 +330,32 @@ impl<T: 'static, R: 'static> std::fmt::Debug for Grid<'_, T, R> {
     }
 }
 
-impl Client {
-    /// The handler for one grid, e.g. `client.grid(&ROUTES)`.
-    pub fn grid<T: 'static, R: 'static>(&self, spec: &'static GridSpec<T, R>) -> Grid<'_, T, R> {
-        Grid { client: self, spec }
+impl<'c, T: 'static, R: 'static> Deref for Grid<'c, T, R> {
+    type Target = RawGrid<'c>;
+    fn deref(&self) -> &RawGrid<'c> {
+        &self.raw
     }
 }
 
-impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
+impl Client {
+    /// The handler for one grid, e.g. `client.grid(&ROUTES)`.
+    pub fn grid<T: 'static, R: 'static>(&self, spec: &'static GridSpec<T, R>) -> Grid<'_, T, R> {
+        Grid {
+            raw: self.raw_grid(&spec.desc),
+            spec,
+        }
+    }
+
+    /// The untyped handler for one grid.
+    pub fn raw_grid(&self, desc: &'static GridDesc) -> RawGrid<'_> {
+        RawGrid { client: self, desc }
+    }
+}
+
+impl<'c> RawGrid<'c> {
     /// The grid's description.
     pub fn desc(&self) -> &'static GridDesc {
-        &self.spec.desc
+        self.desc
     }
 
     /// The client.
@@ -297,7 +364,7 @@ impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
     }
 
     async fn version_if_needed(&self) -> Option<FirmwareVersion> {
-        if self.spec.needs_version() {
+        if self.desc.needs_version() {
             self.client.firmware_version().await
         } else {
             None
@@ -307,13 +374,13 @@ impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
     /// One page of rows as OPNsense sent them (for compact views, raw output and lenient
     /// per-row decoding).
     pub async fn search_raw(&self, q: &SearchQuery) -> Result<SearchPage<Value>> {
-        self.client.send_json(self.spec.search_request(q)).await
+        self.client.send_json(self.desc.search_request(q)).await
     }
 
     /// The record as get answers it (option maps and all), without its wrapper. An unknown
     /// uuid is [`Error::NotFound`].
     pub async fn get_raw(&self, id: &Uuid) -> Result<Value> {
-        let desc = &self.spec.desc;
+        let desc = self.desc;
         let result = self
             .client
             .execute(desc.get_request(id), |path, v| {
@@ -361,27 +428,29 @@ impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
         Ok(if self.found_by_search(id).await? {
             e
         } else {
-            not_found(&self.spec.desc, id)
+            not_found(self.desc, id)
         })
     }
 
     /// Adds a record given as wire JSON (staged until [`Self::apply`]).
     pub async fn add_raw(&self, body: Value) -> Result<Saved> {
-        let version = self.version_if_needed().await;
-        let req = self.spec.add_request(body, version)?;
-        self.client
-            .execute(req, |path, v| outcome::saved(path, &v))
-            .await
+        let req = self.plan_add(body).await?;
+        self.send_add(req).await
     }
 
-    /// Changes the fields of a record given as wire JSON (staged until [`Self::apply`]).
-    ///
-    /// OPNsense's `set` with an unknown but well-formed uuid silently *creates* a record, so this
-    /// first reads the record (an unknown uuid is [`Error::NotFound`]) and fills in the
-    /// [`GridDesc::set_keeps`] fields the caller left out from it. Returns the record as it was.
-    pub async fn set_raw(&self, id: &Uuid, body: Value) -> Result<Value> {
+    /// The request [`Self::add_raw`] would send (no I/O, but the firmware version when the grid
+    /// spells its on/off field by version).
+    pub async fn plan_add(&self, body: Value) -> Result<Request> {
         let version = self.version_if_needed().await;
-        let desc = &self.spec.desc;
+        self.desc.add_request(body, version)
+    }
+
+    /// The request [`Self::set_raw`] would send, and the record as it is now: reads the record
+    /// (an unknown uuid is [`Error::NotFound`]) and fills in the [`GridDesc::set_keeps`] fields
+    /// the caller left out from it. Sends no write.
+    pub async fn plan_set(&self, id: &Uuid, body: Value) -> Result<(Request, Value)> {
+        let version = self.version_if_needed().await;
+        let desc = self.desc;
         // Refuse a bad body before any request.
         let Value::Object(mut body) = body else {
             return Err(Error::invalid(desc.wrapper, "must be an object"));
@@ -394,17 +463,37 @@ impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
                 body.insert((*field).to_owned(), Value::from(selected_string(v)));
             }
         }
-        let req = desc.set_request(id, Value::Object(body), version)?;
+        Ok((desc.set_request(id, Value::Object(body), version)?, current))
+    }
+
+    /// Changes the fields of a record given as wire JSON (staged until [`Self::apply`]).
+    ///
+    /// OPNsense's `set` with an unknown but well-formed uuid silently *creates* a record, so this
+    /// first reads the record (see [`Self::plan_set`]). Returns the record as it was.
+    pub async fn set_raw(&self, id: &Uuid, body: Value) -> Result<Value> {
+        let (req, current) = self.plan_set(id, body).await?;
+        self.send_set(req).await?;
+        Ok(current)
+    }
+
+    /// Sends a set request built by [`Self::plan_set`].
+    pub async fn send_set(&self, req: Request) -> Result<()> {
         self.client
             .execute(req, |path, v| outcome::saved(path, &v).map(|_| ()))
-            .await?;
-        Ok(current)
+            .await
+    }
+
+    /// Sends an add request built by [`Self::plan_add`].
+    pub async fn send_add(&self, req: Request) -> Result<Saved> {
+        self.client
+            .execute(req, |path, v| outcome::saved(path, &v))
+            .await
     }
 
     /// Deletes a record (staged until [`Self::apply`]). A record other configuration still uses
     /// is [`Error::InUse`].
     pub async fn delete(&self, id: &Uuid) -> Result<()> {
-        let desc = &self.spec.desc;
+        let desc = self.desc;
         let result = self
             .client
             .execute(desc.del_request(id), |path, v| {
@@ -430,7 +519,7 @@ impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
     /// 500 on firewalls in development mode, which is confirmed with a get).
     pub async fn toggle(&self, id: &Uuid, enabled: Option<bool>) -> Result<Toggled> {
         let version = self.version_if_needed().await;
-        let desc = &self.spec.desc;
+        let desc = self.desc;
         let req = desc.toggle_request(id, enabled, version)?;
         let result = self
             .client
@@ -453,7 +542,7 @@ impl<'c, T: 'static, R: 'static> Grid<'c, T, R> {
     /// Makes the grid's staged changes live (apply / reconfigure). A failure status is
     /// [`Error::ActionFailed`].
     pub async fn apply(&self) -> Result<ActionStatus> {
-        let apply = self.spec.apply;
+        let apply = self.desc.apply;
         self.client
             .execute(apply.request(), |path, v| {
                 outcome::status(path, apply.action, apply.key, &v, apply.ok)
@@ -541,6 +630,7 @@ mod tests {
     use serde_json::json;
 
     const DESC: GridDesc = GridDesc {
+        id: "a.thing",
         kind: "thing",
         wrapper: "thing",
         search: "a/b/search",
@@ -558,6 +648,7 @@ mod tests {
         },
         lookup: Lookup::Get,
         set_keeps: &[],
+        secret_fields: &[],
     };
 
     fn id() -> Uuid {

@@ -15,6 +15,7 @@ use crate::request::Request;
 /// The filter rule grid (26.1 MVC rules). Its search also returns legacy and automatic rules
 /// (see [`FilterRule::origin`]).
 pub static FILTER_RULES: GridSpec<FilterRule> = GridSpec::new(GridDesc {
+    id: "firewall.filter",
     kind: "firewall rule",
     wrapper: "rule",
     search: "firewall/filter/search_rule",
@@ -33,10 +34,12 @@ pub static FILTER_RULES: GridSpec<FilterRule> = GridSpec::new(GridDesc {
     },
     lookup: Lookup::Get,
     set_keeps: &[],
+    secret_fields: &[],
 });
 
 /// The alias grid. Its `get_item` answers an empty template (only `content`) for an unknown uuid.
 pub static ALIASES: GridSpec<Alias> = GridSpec::new(GridDesc {
+    id: "firewall.alias",
     kind: "alias",
     wrapper: "alias",
     search: "firewall/alias/search_item",
@@ -54,11 +57,14 @@ pub static ALIASES: GridSpec<Alias> = GridSpec::new(GridDesc {
     },
     lookup: Lookup::GetWithField("name"),
     set_keeps: &[],
+    // URL aliases' authentication secret (`password`; `username` holds a header name or user).
+    secret_fields: &["password"],
 });
 
 /// The destination NAT (port forward) grid: search rows are [`DNatRow`]s (flat, dotted keys),
 /// records [`DNatRule`]s (nested endpoints); its toggle argument means "disabled".
 pub static DNAT_RULES: GridSpec<DNatRule, DNatRow> = GridSpec::new(GridDesc {
+    id: "firewall.d_nat",
     kind: "NAT rule",
     wrapper: "rule",
     search: "firewall/d_nat/search_rule",
@@ -76,6 +82,7 @@ pub static DNAT_RULES: GridSpec<DNatRule, DNatRow> = GridSpec::new(GridDesc {
     },
     lookup: Lookup::Get,
     set_keeps: &[],
+    secret_fields: &[],
 });
 
 /// `POST firewall/filter/apply/{revision}`: apply and arm OPNsense's timed rollback (26.1).

@@ -20,6 +20,7 @@ pub const RECONFIGURE: Apply = Apply {
 
 /// The DHCPv4 reservation grid (fixed addresses).
 pub static RESERVATIONS: GridSpec<Reservation> = GridSpec::new(GridDesc {
+    id: "kea.reservation",
     kind: "DHCP reservation",
     wrapper: "reservation",
     search: "kea/dhcpv4/searchReservation",
@@ -32,10 +33,12 @@ pub static RESERVATIONS: GridSpec<Reservation> = GridSpec::new(GridDesc {
     apply: RECONFIGURE,
     lookup: Lookup::Get,
     set_keeps: &[],
+    secret_fields: &[],
 });
 
 /// The DHCPv4 subnet grid.
 pub static SUBNETS: GridSpec<Subnet> = GridSpec::new(GridDesc {
+    id: "kea.subnet",
     kind: "DHCP subnet",
     wrapper: "subnet4",
     search: "kea/dhcpv4/searchSubnet",
@@ -48,6 +51,7 @@ pub static SUBNETS: GridSpec<Subnet> = GridSpec::new(GridDesc {
     apply: RECONFIGURE,
     lookup: Lookup::Get,
     set_keeps: &[],
+    secret_fields: &[],
 });
 
 /// Builds the lease search: paging plus the optional interface filter (config ids such as `lan`,

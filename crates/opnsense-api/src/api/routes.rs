@@ -10,6 +10,7 @@ use crate::version::Quirk;
 /// OPNsense compares with the stored one (without it, the route is deleted and re-added on the
 /// next apply).
 pub static ROUTES: GridSpec<Route> = GridSpec::new(GridDesc {
+    id: "routes.route",
     kind: "static route",
     wrapper: "route",
     search: "routes/routes/searchroute",
@@ -28,4 +29,5 @@ pub static ROUTES: GridSpec<Route> = GridSpec::new(GridDesc {
     },
     lookup: Lookup::Get,
     set_keeps: &["network"],
+    secret_fields: &[],
 });

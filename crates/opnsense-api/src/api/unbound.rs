@@ -18,6 +18,7 @@ pub const RECONFIGURE: Apply = Apply {
 
 /// The host-override grid (wrapper `host`).
 pub static HOST_OVERRIDES: GridSpec<HostOverride> = GridSpec::new(GridDesc {
+    id: "unbound.host_override",
     kind: "DNS host override",
     wrapper: "host",
     search: "unbound/settings/searchHostOverride",
@@ -30,6 +31,7 @@ pub static HOST_OVERRIDES: GridSpec<HostOverride> = GridSpec::new(GridDesc {
     apply: RECONFIGURE,
     lookup: Lookup::Get,
     set_keeps: &[],
+    secret_fields: &[],
 });
 
 /// `GET unbound/settings/get` (a POST answers `[]`).
