@@ -194,6 +194,13 @@ const SCHEMA: &[&str] = &[
         readded_uuid TEXT,
         note TEXT
     )",
+    "CREATE TABLE IF NOT EXISTS opnsense_mcp_baselines (
+        target TEXT NOT NULL,
+        grid TEXT NOT NULL,
+        taken_ms BIGINT NOT NULL,
+        hashes TEXT NOT NULL,
+        PRIMARY KEY (target, grid)
+    )",
     "CREATE INDEX IF NOT EXISTS opnsense_mcp_entries_change ON opnsense_mcp_entries (target, change_id)",
     "CREATE INDEX IF NOT EXISTS opnsense_mcp_changes_status ON opnsense_mcp_changes (target, status)",
 ];
@@ -448,6 +455,55 @@ impl Journal {
         .await
         .map_err(|x| self.err(&x))?;
         rows.iter().map(|r| self.change_row(r)).collect()
+    }
+
+    /// Stores a grid's baseline: a hash of every record as it was when the last change through
+    /// this server settled (to tell changes made elsewhere apart).
+    pub async fn set_baseline(
+        &self,
+        grid: &str,
+        hashes: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        let text = serde_json::to_string(hashes).unwrap_or_default();
+        let mut tx = self.pool.begin().await.map_err(|x| self.err(&x))?;
+        sqlx::query("DELETE FROM opnsense_mcp_baselines WHERE target = $1 AND grid = $2")
+            .bind(&self.target)
+            .bind(grid)
+            .execute(&mut *tx)
+            .await
+            .map_err(|x| self.err(&x))?;
+        sqlx::query(
+            "INSERT INTO opnsense_mcp_baselines (target, grid, taken_ms, hashes) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&self.target)
+        .bind(grid)
+        .bind(now_ms())
+        .bind(text)
+        .execute(&mut *tx)
+        .await
+        .map_err(|x| self.err(&x))?;
+        tx.commit().await.map_err(|x| self.err(&x))?;
+        Ok(())
+    }
+
+    /// A grid's baseline (see [`Self::set_baseline`]), when there is one.
+    pub async fn baseline(
+        &self,
+        grid: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
+        let row = sqlx::query(
+            "SELECT hashes FROM opnsense_mcp_baselines WHERE target = $1 AND grid = $2",
+        )
+        .bind(&self.target)
+        .bind(grid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        row.map(|r| {
+            let text: String = r.try_get("hashes").map_err(|x| self.err(&x))?;
+            serde_json::from_str(&text).map_err(|e| self.corrupt("hashes", &e.to_string()))
+        })
+        .transpose()
     }
 
     fn entry(&self, r: &AnyRow) -> Result<Entry> {

@@ -2,7 +2,7 @@
 
 use crate::client::Client;
 use crate::error::{Error, Result, excerpt};
-use crate::models::system::{FirmwareCheck, FirmwareStatus, SystemStatus};
+use crate::models::system::{Backups, FirmwareCheck, FirmwareStatus, SystemStatus};
 use crate::outcome;
 use crate::request::Request;
 
@@ -19,6 +19,11 @@ pub fn firmware_status_request() -> Request {
 /// `POST core/firmware/check` without a body.
 pub fn firmware_check_request() -> Request {
     Request::post("core/firmware/check")
+}
+
+/// `GET core/backup/backups/this`: the local configuration backups, newest first.
+pub fn backups_request() -> Request {
+    Request::get("core/backup/backups/this")
 }
 
 /// `GET core/backup/download/this`, expecting raw XML.
@@ -66,6 +71,11 @@ impl<'c> SystemHandler<'c> {
                 }
             })
             .await
+    }
+
+    /// `GET core/backup/backups/this`: the local configuration backups, newest first.
+    pub async fn backups(&self) -> Result<Backups> {
+        self.client.send_json(backups_request()).await
     }
 
     /// `GET core/backup/download/this`: the current config.xml, as OPNsense sends it

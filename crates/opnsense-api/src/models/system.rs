@@ -375,3 +375,42 @@ pub struct FirmwareCheck {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+/// One local configuration backup (`core/backup/backups/this`): OPNsense keeps one per save.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Backup {
+    /// The file name, used as the id (`config-1767361234.5712.xml`).
+    #[serde(deserialize_with = "string_or_empty")]
+    pub id: String,
+    /// When it was saved (Unix time, possibly fractional).
+    #[serde(deserialize_with = "opt")]
+    pub time: Option<f64>,
+    /// The same as ISO 8601 text.
+    #[serde(deserialize_with = "opt")]
+    pub time_iso: Option<String>,
+    /// What made the change (`/api/firewall/filter/apply made changes`).
+    #[serde(deserialize_with = "opt")]
+    pub description: Option<String>,
+    /// Who made it.
+    #[serde(deserialize_with = "opt")]
+    pub username: Option<String>,
+    /// Size in bytes.
+    #[serde(deserialize_with = "opt")]
+    pub filesize: Option<u64>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `core/backup/backups/{host}`: `{"items": [...]}`, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Backups {
+    /// The backups, newest first.
+    #[serde(default, deserialize_with = "list_or_empty")]
+    pub items: Vec<Backup>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}

@@ -1,0 +1,1351 @@
+//! The change engine of one firewall: every write goes through [`Engine::write`] (journaled
+//! before it is sent, or only planned on a dry run), every apply through [`Engine::apply`]
+//! (pre-flight, apply, read-back, probe over a new connection, then pending until confirmed),
+//! and an unconfirmed change is reverted by its timer, on shutdown, or on the next start.
+//!
+//! ```text
+//!  write ──▶ staged ──apply──▶ applying ──checks ok──▶ pending ──confirm──▶ confirmed ──rollback──▶ reverted
+//!                                 │                       │
+//!                                 └──checks fail──┐       └──timeout / shutdown / restart──┐
+//!                                                 ▼                                        ▼
+//!                                             reverting ──▶ reverted | revert_failed ◀─────┘
+//! ```
+//!
+//! Writes in one grid are serialised (one lock per grid). Records are journaled in the form
+//! add/set take (see [`opnsense_api::grid::ErasedGrid::settable`]) without their secret
+//! fields.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use opnsense_api::api::firewall::{DNAT_RULES, FILTER_RULES};
+use opnsense_api::grid::{ErasedGrid, GridDesc};
+use opnsense_api::{Client, Error as ApiError, Request, Uuid};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::journal::{
+    Change, ChangeStatus, Entry, EntryStatus, Journal, JournalError, Op, new_id, now_ms,
+};
+
+/// How long an unconfirmed change stays live by default.
+pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// OPNsense's web server closes a keep-alive connection after 15 requests or 30 s idle
+/// (`server.max-keep-alive-requests = 15`, `server.max-keep-alive-idle = 30` in
+/// `src/etc/inc/plugins.inc.d/webgui.inc`, 26.1.11 and 26.7.2): the connection kept open across
+/// an apply is pinged well within the idle limit, and has a budget of requests.
+const LIFELINE_PING: Duration = Duration::from_secs(20);
+/// Requests the kept connection can carry in all (OPNsense's limit).
+const LIFELINE_REQUESTS: u32 = 15;
+
+/// A change engine failure. Its `Display` says what happened and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// OPNsense refused or failed the request.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The journal could not record the change: nothing was sent.
+    #[error("{0}; nothing was sent to OPNsense (a change that cannot be journaled is not made)")]
+    Journal(#[from] JournalError),
+    /// The lockout pre-flight refused the apply.
+    #[error("apply refused: {why}. Nothing was applied; the changes stay staged. Fix the staged rules, or pass force: true to apply anyway (the change is then checked over a new connection and reverted if it cuts this server off)")]
+    Refused {
+        /// Why, naming the rule.
+        why: String,
+        /// The full verdict.
+        verdict: Value,
+    },
+    /// No change with that id (on this firewall).
+    #[error("change {0} not found (change_list shows the changes of this firewall)")]
+    UnknownChange(String),
+    /// The change is not in a state that allows the action.
+    #[error("change {id} is {status}: {hint}")]
+    WrongState {
+        /// The change.
+        id: String,
+        /// Its status.
+        status: String,
+        /// What can be done instead.
+        hint: &'static str,
+    },
+    /// Records of the change were edited since: a rollback would overwrite those edits.
+    #[error("cannot roll back change {id}: {} edited since it was applied ({}); roll back by hand, or undo those edits first", if records.len() == 1 { "a record was" } else { "records were" }, records.join(", "))]
+    Conflict {
+        /// The change.
+        id: String,
+        /// The records, as `grid uuid (what differs)`.
+        records: Vec<String>,
+    },
+    /// Nothing is staged in the grid: there is nothing to apply as a change.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result alias of the engine.
+pub type Result<T, E = ChangeError> = std::result::Result<T, E>;
+
+/// One write.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Add a record (wire JSON, the form add takes).
+    Add(Value),
+    /// Change the given fields of a record.
+    Set(Uuid, Value),
+    /// Delete a record.
+    Delete(Uuid),
+}
+
+/// One request as it is (or would be) sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedCall {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Path below `/api/`.
+    pub path: String,
+    /// JSON body (absent: no body and no Content-Type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl From<&Request> for PlannedCall {
+    fn from(r: &Request) -> Self {
+        Self {
+            method: r.method.as_str(),
+            path: r.path.clone(),
+            body: r.body.clone(),
+        }
+    }
+}
+
+/// What a write did (or, on a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteOutcome {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// The write requests sent (or that would be sent).
+    pub calls: Vec<PlannedCall>,
+    /// The record before the write (set, delete), in the form add/set take, secrets masked.
+    pub before: Option<Value>,
+    /// The record after the write as OPNsense stored it (add, set; `None` on a dry run).
+    pub after: Option<Value>,
+    /// The record's uuid (an add: once OPNsense answered).
+    pub uuid: Option<String>,
+    /// The journal entry (not on a dry run).
+    pub entry_id: Option<String>,
+}
+
+/// Options of an apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// How long the change stays live unconfirmed (`None`: the engine's default; zero: confirm
+    /// as soon as the checks pass).
+    pub confirm_timeout: Option<Duration>,
+    /// Apply even when the pre-flight refuses.
+    pub force: bool,
+    /// Only say what the apply would do.
+    pub dry_run: bool,
+}
+
+/// A change as the tools show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    /// Its id.
+    pub change_id: String,
+    /// The grid (`firewall.filter`, ...).
+    pub grid: String,
+    /// pending, confirmed, reverted, revert_failed, applying, reverting, apply_failed.
+    pub status: ChangeStatus,
+    /// When it was applied (RFC 3339).
+    pub applied: String,
+    /// When it is reverted unless confirmed (RFC 3339; pending only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revert_at: Option<String>,
+    /// When it reached its final status (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    /// The records it changed.
+    pub records: Vec<RecordChange>,
+    /// Checks, safety nets, revert outcome.
+    pub detail: Value,
+}
+
+/// One record of a change.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordChange {
+    /// add, set or delete.
+    pub op: Op,
+    /// The record's uuid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// After a revert re-added a deleted record: its new uuid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readded_uuid: Option<String>,
+    /// Before (set, delete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// After (add, set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// Where the write stands.
+    pub status: EntryStatus,
+    /// Anything worth knowing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The engine's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Default time an unconfirmed change stays live.
+    pub confirm_timeout: Duration,
+    /// Flows the lockout pre-flight protects besides this server's own (`OPNSENSE_PROTECT`).
+    pub protect: Vec<crate::preflight::Protect>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            confirm_timeout: DEFAULT_CONFIRM_TIMEOUT,
+            protect: Vec::new(),
+        }
+    }
+}
+
+/// The change engine of one firewall. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("journal", &self.inner.journal.location())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    client: Client,
+    journal: Journal,
+    settings: Settings,
+    locks: Mutex<HashMap<&'static str, Arc<tokio::sync::Mutex<()>>>>,
+    timers: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// Per pending change: the connection kept open across its apply.
+    lifelines: Mutex<HashMap<String, Lifeline>>,
+}
+
+/// A connection kept open across an apply, and how many more requests it may carry.
+#[derive(Clone)]
+struct Lifeline {
+    client: Client,
+    budget: Arc<std::sync::atomic::AtomicU32>,
+    keepalive: Arc<tokio::task::JoinHandle<()>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// RFC 3339 of Unix milliseconds.
+fn time_text(ms: i64) -> String {
+    let d = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime_rfc3339(std::time::UNIX_EPOCH + d)
+}
+
+fn humantime_rfc3339(t: std::time::SystemTime) -> String {
+    // Seconds precision is what a person reads.
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if mo <= 2 { y + 1 } else { y };
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+/// `record` without the grid's secret fields (masked, so a diff still says they exist).
+pub fn mask_secrets(desc: &GridDesc, record: &Value) -> Value {
+    match record {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !desc.secret_fields.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The fields where two records (settable form) differ, as `field: before -> after`.
+fn differences(a: &Value, b: &Value) -> Vec<String> {
+    let empty = Map::new();
+    let (a, b) = (a.as_object().unwrap_or(&empty), b.as_object().unwrap_or(&empty));
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_owned(), Value::to_string);
+            format!("{k}: {} -> {}", show(a.get(k)), show(b.get(k)))
+        })
+        .collect()
+}
+
+impl Engine {
+    /// An engine for the firewall `client` talks to, journaling into `journal`.
+    pub fn new(client: Client, journal: Journal, settings: Settings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                journal,
+                settings,
+                locks: Mutex::new(HashMap::new()),
+                timers: Mutex::new(HashMap::new()),
+                lifelines: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The engine's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    fn grid_lock(&self, desc: &'static GridDesc) -> Arc<tokio::sync::Mutex<()>> {
+        lock(&self.inner.locks).entry(desc.id).or_default().clone()
+    }
+
+    /// The record in settable form with secrets masked (`None` when it does not exist).
+    async fn settable(
+        &self,
+        client: &Client,
+        grid: &'static dyn ErasedGrid,
+        id: &Uuid,
+    ) -> Result<Option<Value>> {
+        let desc = grid.desc_static();
+        match client.raw_grid(desc).get_raw(id).await {
+            Ok(raw) => Ok(Some(mask_secrets(desc, &grid.settable(&raw)?))),
+            Err(ApiError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes one write: reads the record's state before (set, delete), journals it, sends the
+    /// write, reads the state after back and journals that too. With `dry_run`, only reads:
+    /// the answer holds the exact request that would be sent.
+    pub async fn write(
+        &self,
+        grid: &'static dyn ErasedGrid,
+        write: Write,
+        dry_run: bool,
+    ) -> Result<WriteOutcome> {
+        let desc = grid.desc_static();
+        let guard = self.grid_lock(desc);
+        let _serialised = guard.lock().await;
+        let client = &self.inner.client;
+        let raw = client.raw_grid(desc);
+        // Plan: the exact request, and the record before.
+        let (op, uuid, request, before) = match &write {
+            Write::Add(body) => (Op::Add, None, raw.plan_add(body.clone()).await?, None),
+            Write::Set(id, body) => {
+                let (req, current) = raw.plan_set(id, body.clone()).await?;
+                let before = mask_secrets(desc, &grid.settable(&current)?);
+                (Op::Set, Some(id.to_string()), req, Some(before))
+            }
+            Write::Delete(id) => {
+                let before = self
+                    .settable(client, grid, id)
+                    .await?
+                    .ok_or_else(|| ApiError::NotFound {
+                        kind: desc.kind,
+                        id: id.to_string(),
+                    })?;
+                (Op::Delete, Some(id.to_string()), desc.del_request(id), Some(before))
+            }
+        };
+        let call = PlannedCall::from(&request);
+        let mut call_shown = call.clone();
+        if let Some(body) = &mut call_shown.body {
+            if let Some(inner) = body.get_mut(desc.wrapper) {
+                *inner = mask_secrets(desc, inner);
+            }
+        }
+        if dry_run {
+            return Ok(WriteOutcome {
+                dry_run: true,
+                calls: vec![call_shown],
+                before,
+                after: None,
+                uuid,
+                entry_id: None,
+            });
+        }
+        let mut entry = Entry {
+            id: new_id("ent"),
+            change_id: None,
+            grid: desc.id.to_owned(),
+            seq: self.inner.journal.next_seq().await?,
+            op,
+            uuid: uuid.clone(),
+            before: before.clone(),
+            after: None,
+            status: EntryStatus::Writing,
+            created_ms: now_ms(),
+            readded_uuid: None,
+            note: None,
+        };
+        // Committed before the write goes out.
+        self.inner.journal.insert_entry(&entry).await?;
+        let sent: Result<Option<String>, ApiError> = match &write {
+            Write::Add(_) => raw.send_add(request).await.map(|s| s.uuid),
+            Write::Set(..) => raw.send_set(request).await.map(|()| uuid.clone()),
+            Write::Delete(id) => raw.delete(id).await.map(|()| uuid.clone()),
+        };
+        let new_uuid = match sent {
+            Ok(u) => u,
+            Err(e) => {
+                entry.status = EntryStatus::Failed;
+                entry.note = Some(e.to_string());
+                self.inner.journal.update_entry(&entry).await?;
+                return Err(e.into());
+            }
+        };
+        entry.uuid = new_uuid.clone();
+        entry.after = match (op, new_uuid.as_deref().and_then(|u| Uuid::parse(u).ok())) {
+            (Op::Delete, _) | (_, None) => None,
+            (_, Some(id)) => self.settable(client, grid, &id).await?,
+        };
+        if op == Op::Set
+            && desc
+                .secret_fields
+                .iter()
+                .any(|f| call.body.as_ref().and_then(|b| b.get(desc.wrapper)).and_then(|b| b.get(*f)).is_some())
+        {
+            entry.note = Some(format!(
+                "a secret field ({}) was changed: it is not journaled, so a revert cannot restore its old value",
+                desc.secret_fields.join(", ")
+            ));
+        }
+        entry.status = EntryStatus::Staged;
+        self.inner.journal.update_entry(&entry).await?;
+        Ok(WriteOutcome {
+            dry_run: false,
+            calls: vec![call_shown],
+            before,
+            after: entry.after.clone(),
+            uuid: new_uuid,
+            entry_id: Some(entry.id),
+        })
+    }
+}
+
+/// `desc()` of a `'static` grid, as `'static`.
+trait StaticDesc {
+    fn desc_static(&self) -> &'static GridDesc;
+}
+
+impl StaticDesc for &'static dyn ErasedGrid {
+    fn desc_static(&self) -> &'static GridDesc {
+        let grid: &'static dyn ErasedGrid = *self;
+        grid.desc()
+    }
+}
+
+/// Whether the grid's apply is checked by the lockout pre-flight.
+pub fn is_lockout_relevant(desc: &GridDesc) -> bool {
+    desc.id == FILTER_RULES.id || desc.id == DNAT_RULES.id
+}
+
+/// What an apply did (or, on a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyOutcome {
+    /// Nothing was applied.
+    pub dry_run: bool,
+    /// The change (not on a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeView>,
+    /// The writes through this server the apply makes live (on a dry run: would).
+    pub staged: Vec<RecordChange>,
+    /// Records that differ from the grid's state when the last change through this server
+    /// settled and that this server did not write: changed elsewhere (GUI, another client). They
+    /// are applied too, and never undone by a revert. `None` when there is no such state yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_elsewhere: Option<Vec<String>>,
+    /// The lockout pre-flight's verdict (filter rules and port forwards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<Value>,
+    /// The requests the apply sends (on a dry run: would send).
+    pub calls: Vec<PlannedCall>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+/// Volatile search columns left out of a record's hash (pf statistics, display texts).
+const VOLATILE: &[&str] = &[
+    "current_items",
+    "last_updated",
+    "eval_time",
+    "evaluations",
+    "packets",
+    "bytes",
+    "states",
+    "pf_rules",
+    "category_colors",
+];
+
+fn row_hash(row: &Value) -> String {
+    let Value::Object(map) = row else {
+        return String::new();
+    };
+    let kept: Map<String, Value> = map
+        .iter()
+        .filter(|(k, _)| !k.starts_with('%') && !k.starts_with("alias_meta") && !VOLATILE.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in Value::Object(kept).to_string().bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+impl Engine {
+    /// A hash of every record of the grid (by uuid).
+    async fn snapshot(
+        &self,
+        desc: &'static GridDesc,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let page = self
+            .inner
+            .client
+            .raw_grid(desc)
+            .search_raw(&opnsense_api::SearchQuery::all())
+            .await?;
+        Ok(page
+            .rows
+            .iter()
+            .filter_map(|r| {
+                let id = r.get("uuid")?.as_str()?;
+                Uuid::parse(id).ok()?;
+                Some((id.to_owned(), row_hash(r)))
+            })
+            .collect())
+    }
+
+    /// Records changed since the baseline that `ours` does not explain.
+    async fn changed_elsewhere(
+        &self,
+        desc: &'static GridDesc,
+        ours: &[Entry],
+    ) -> Result<Option<Vec<String>>> {
+        let Some(baseline) = self.inner.journal.baseline(desc.id).await? else {
+            return Ok(None);
+        };
+        let now = self.snapshot(desc).await?;
+        let touched: Vec<&str> = ours.iter().filter_map(|e| e.uuid.as_deref()).collect();
+        let mut out = Vec::new();
+        for (id, hash) in &now {
+            if touched.contains(&id.as_str()) {
+                continue;
+            }
+            match baseline.get(id) {
+                None => out.push(format!("{id} (added)")),
+                Some(h) if h != hash => out.push(format!("{id} (changed)")),
+                Some(_) => {}
+            }
+        }
+        for id in baseline.keys() {
+            if !now.contains_key(id) && !touched.contains(&id.as_str()) {
+                out.push(format!("{id} (deleted)"));
+            }
+        }
+        Ok(Some(out))
+    }
+
+    async fn settle_baseline(&self, desc: &'static GridDesc) {
+        match self.snapshot(desc).await {
+            Ok(hashes) => {
+                if let Err(e) = self.inner.journal.set_baseline(desc.id, &hashes).await {
+                    tracing::warn!("cannot record the state of {}: {e}", desc.kind);
+                }
+            }
+            Err(e) => tracing::warn!("cannot read the state of {}: {e}", desc.kind),
+        }
+    }
+
+    /// Makes a grid's staged changes live, checked: the lockout pre-flight (filter rules and
+    /// port forwards), the apply, a read-back of every record written through this server, and
+    /// a probe over a new connection. When all pass the change is pending (reverted unless
+    /// confirmed in time); when one fails it is reverted at once.
+    pub async fn apply(
+        &self,
+        grid: &'static dyn ErasedGrid,
+        opts: ApplyOptions,
+    ) -> Result<ApplyOutcome> {
+        let desc = grid.desc_static();
+        let guard = self.grid_lock(desc);
+        let _serialised = guard.lock().await;
+        let staged = self.inner.journal.staged(desc.id).await?;
+        let changed_elsewhere = self.changed_elsewhere(desc, &staged).await?;
+        let preflight = if is_lockout_relevant(desc) {
+            Some(crate::lockout::check(self, desc, &staged).await?)
+        } else {
+            None
+        };
+        let apply_call = PlannedCall::from(&desc.apply_request());
+        let records: Vec<RecordChange> = staged.iter().map(record_view).collect();
+        if let Some(p) = &preflight
+            && let Some(why) = &p.refusal
+            && !opts.force
+        {
+            if opts.dry_run {
+                return Ok(ApplyOutcome {
+                    dry_run: true,
+                    change: None,
+                    staged: records,
+                    changed_elsewhere,
+                    preflight: Some(p.verdict.clone()),
+                    calls: vec![apply_call],
+                    message: format!(
+                        "the apply would be REFUSED: {why}. Nothing was sent."
+                    ),
+                });
+            }
+            return Err(ChangeError::Refused {
+                why: why.clone(),
+                verdict: p.verdict.clone(),
+            });
+        }
+        if opts.dry_run {
+            let message = format!(
+                "an apply would make {} change(s) through this server live{}; nothing was sent",
+                records.len(),
+                match &changed_elsewhere {
+                    Some(v) if !v.is_empty() => format!(
+                        ", and {} record(s) changed elsewhere (applied too, never undone by a revert)",
+                        v.len()
+                    ),
+                    _ => String::new(),
+                }
+            );
+            return Ok(ApplyOutcome {
+                dry_run: true,
+                change: None,
+                staged: records,
+                changed_elsewhere,
+                preflight: preflight.map(|p| p.verdict),
+                calls: vec![apply_call],
+                message,
+            });
+        }
+        let timeout = opts
+            .confirm_timeout
+            .unwrap_or(self.inner.settings.confirm_timeout);
+        let timeout_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+        let mut change = Change {
+            id: new_id("chg"),
+            grid: desc.id.to_owned(),
+            status: ChangeStatus::Applying,
+            created_ms: now_ms(),
+            // Known before the apply goes out, so a crash at any point is reverted on time.
+            revert_at_ms: Some(now_ms().saturating_add(timeout_ms.max(0))),
+            finished_ms: None,
+            detail: json!({
+                "preflight": preflight.as_ref().map(|p| p.verdict.clone()),
+                "forced": opts.force && preflight.as_ref().is_some_and(|p| p.refusal.is_some()),
+                "changed_elsewhere": changed_elsewhere,
+                "confirm_timeout_s": timeout.as_secs_f64(),
+            }),
+        };
+        let ids: Vec<String> = staged.iter().map(|e| e.id.clone()).collect();
+        self.inner.journal.insert_change(&change, &ids).await?;
+        // The connection kept open across the apply (opened now, before any rule changes).
+        let lifeline = self.open_lifeline().await;
+        let mut nets: Vec<String> = vec![format!(
+            "this server reverts the change unless it is confirmed within {}s (journaled: a restart reverts it too)",
+            timeout.as_secs()
+        )];
+        if lifeline.is_some() {
+            nets.push(
+                "a connection to the API opened before the apply is kept open to revert through if new connections are blocked".to_owned(),
+            );
+        }
+        let firewall_timer = if desc.id == FILTER_RULES.id {
+            self.arm_firewall_timer().await
+        } else {
+            None
+        };
+        if let Some(t) = &firewall_timer {
+            nets.push(t.describe());
+        }
+        let applied = match &firewall_timer {
+            Some(FirewallTimer::Armed(rev)) => self
+                .inner
+                .client
+                .firewall()
+                .filter()
+                .apply_with_rollback(rev)
+                .await
+                .map(|s| s.status),
+            _ => self
+                .inner
+                .client
+                .raw_grid(desc)
+                .apply()
+                .await
+                .map(|s| s.status),
+        };
+        if let Err(e) = applied {
+            // OPNsense did not apply: the writes stay staged, outside any change.
+            change.status = ChangeStatus::ApplyFailed;
+            change.finished_ms = Some(now_ms());
+            change.detail["error"] = Value::from(e.to_string());
+            self.inner.journal.update_change(&change).await?;
+            for mut entry in staged {
+                entry.change_id = None;
+                self.inner.journal.update_entry(&entry).await?;
+            }
+            if let Some(l) = lifeline {
+                l.keepalive.abort();
+            }
+            return Err(e.into());
+        }
+        let readback = self.read_back(grid, &staged).await;
+        let probe = self.inner.client.probe_new_connection().await;
+        change.detail["readback"] = match &readback {
+            Ok(()) => Value::from("every record reads back as written"),
+            Err(d) => Value::from(d.clone()),
+        };
+        change.detail["probe"] = match &probe {
+            Ok(()) => Value::from("a new connection to the API works"),
+            Err(e) => Value::from(format!("a new connection to the API fails: {e}")),
+        };
+        change.detail["safety_nets"] = Value::from(nets);
+        if let Some(l) = &lifeline {
+            lock(&self.inner.lifelines).insert(change.id.clone(), l.clone());
+        }
+        if readback.is_ok() && probe.is_ok() {
+            if let Some(FirewallTimer::Armed(rev)) = &firewall_timer {
+                // Reachable: OPNsense's own timer is not needed (and would fight this one).
+                if let Err(e) = self.inner.client.firewall().filter().cancel_rollback(rev).await {
+                    change.detail["firewall_timer"] =
+                        Value::from(format!("could not cancel OPNsense's own rollback timer: {e}"));
+                }
+            }
+            if timeout.is_zero() {
+                change.status = ChangeStatus::Confirmed;
+                change.finished_ms = Some(now_ms());
+                change.revert_at_ms = None;
+                self.inner.journal.update_change(&change).await?;
+                self.drop_lifeline(&change.id);
+                self.settle_baseline(desc).await;
+            } else {
+                change.status = ChangeStatus::Pending;
+                change.revert_at_ms = Some(now_ms().saturating_add(timeout_ms));
+                self.inner.journal.update_change(&change).await?;
+                self.arm_timer(&change);
+            }
+        } else {
+            change.status = ChangeStatus::Pending;
+            self.inner.journal.update_change(&change).await?;
+            let why = match (&readback, &probe) {
+                (Err(d), _) => format!("the read-back found differences ({d})"),
+                (_, Err(e)) => format!("a new connection to the API fails after the apply ({e})"),
+                _ => String::new(),
+            };
+            self.revert_locked(grid, &mut change, &why).await?;
+        }
+        let view = self.view(&change).await?;
+        let message = match change.status {
+            ChangeStatus::Pending => format!(
+                "applied and checked; change {} is PENDING and will be reverted automatically at {} unless confirmed with change_confirm",
+                change.id,
+                view.revert_at.clone().unwrap_or_default()
+            ),
+            ChangeStatus::Confirmed => format!("applied, checked and confirmed (change {})", change.id),
+            ChangeStatus::Reverted => format!(
+                "applied, but the checks failed, so change {} was REVERTED: {}",
+                change.id,
+                change.detail["revert"]["reason"].as_str().unwrap_or_default()
+            ),
+            _ => format!(
+                "applied, but the checks failed and the revert of change {} did not complete: {}",
+                change.id,
+                change.detail["revert"]["error"].as_str().unwrap_or_default()
+            ),
+        };
+        Ok(ApplyOutcome {
+            dry_run: false,
+            change: Some(view),
+            staged: records,
+            changed_elsewhere,
+            preflight: preflight.map(|p| p.verdict),
+            calls: vec![apply_call],
+            message,
+        })
+    }
+
+    /// Every record written through this server reads back as written (deleted ones are gone).
+    async fn read_back(&self, grid: &'static dyn ErasedGrid, entries: &[Entry]) -> Result<(), String> {
+        let mut problems = Vec::new();
+        for e in entries {
+            let Some(id) = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok()) else {
+                problems.push(format!("{}: no uuid recorded for the {}", e.id, e.op.as_str()));
+                continue;
+            };
+            match (e.op, self.settable(&self.inner.client, grid, &id).await) {
+                (Op::Delete, Ok(None)) => {}
+                (Op::Delete, Ok(Some(_))) => problems.push(format!("{id} still exists")),
+                (_, Ok(None)) => problems.push(format!("{id} is gone")),
+                (_, Ok(Some(now))) if Some(&now) != e.after.as_ref() => {
+                    let before = e.after.clone().unwrap_or(Value::Null);
+                    problems.push(format!("{id}: {}", differences(&before, &now).join("; ")));
+                }
+                (_, Ok(Some(_))) => {}
+                (_, Err(err)) => problems.push(format!("{id}: cannot read it back ({err})")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// Opens (and warms) a dedicated connection, and keeps it from going idle.
+    async fn open_lifeline(&self) -> Option<Lifeline> {
+        let client = self.inner.client.with_own_connection().ok()?;
+        client
+            .send_json::<Value>(opnsense_api::api::system::status_request())
+            .await
+            .ok()?;
+        let budget = Arc::new(std::sync::atomic::AtomicU32::new(LIFELINE_REQUESTS - 1));
+        let keepalive = {
+            let (client, budget) = (client.clone(), budget.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(LIFELINE_PING).await;
+                    // Keep a few requests for a revert: ping only while the budget is large.
+                    let left = budget.load(std::sync::atomic::Ordering::Acquire);
+                    if left <= LIFELINE_REQUESTS / 2 {
+                        return;
+                    }
+                    budget.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                    let _ = client
+                        .send_json::<Value>(opnsense_api::api::system::status_request())
+                        .await;
+                }
+            })
+        };
+        Some(Lifeline {
+            client,
+            budget,
+            keepalive: Arc::new(keepalive),
+        })
+    }
+
+    fn drop_lifeline(&self, change_id: &str) {
+        if let Some(l) = lock(&self.inner.lifelines).remove(change_id) {
+            l.keepalive.abort();
+        }
+    }
+
+    /// On 26.1, OPNsense's own timed rollback as a second net, when it works on this firmware:
+    /// the savepoint's revision must name a backup file (on stock 26.1 it is rounded and names
+    /// none, so the timer restores nothing: opnsense/core#10721). Detected, never assumed.
+    async fn arm_firewall_timer(&self) -> Option<FirewallTimer> {
+        let client = &self.inner.client;
+        let version = client.firmware_version().await?;
+        if !version.has_filter_rollback() {
+            return Some(FirewallTimer::Absent(version.to_string()));
+        }
+        let savepoint = match client.firewall().filter().savepoint().await {
+            Ok(s) => s,
+            Err(e) => return Some(FirewallTimer::Unusable(format!("no savepoint: {e}"))),
+        };
+        let Ok(revision) = savepoint.checked_revision() else {
+            return Some(FirewallTimer::Unusable(format!(
+                "the savepoint revision {:?} is not usable",
+                savepoint.revision
+            )));
+        };
+        let backups = match client.system().backups().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(FirewallTimer::Unusable(format!(
+                    "cannot list backups to check the savepoint ({e})"
+                )));
+            }
+        };
+        let file = format!("config-{}.xml", revision.as_str());
+        if backups.items.iter().any(|b| b.id == file) {
+            Some(FirewallTimer::Armed(revision))
+        } else {
+            Some(FirewallTimer::Unusable(format!(
+                "its savepoint revision {} names no backup ({file} does not exist), so OPNsense's timer would restore nothing (opnsense/core#10721)",
+                revision.as_str()
+            )))
+        }
+    }
+}
+
+/// OPNsense's own timed filter rollback, as found on this firewall.
+#[derive(Debug, Clone)]
+enum FirewallTimer {
+    /// Armed with this savepoint (26.1, working).
+    Armed(opnsense_api::Revision),
+    /// The firmware has none (26.7 removed it).
+    Absent(String),
+    /// Present but not usable, and why.
+    Unusable(String),
+}
+
+impl FirewallTimer {
+    fn describe(&self) -> String {
+        match self {
+            Self::Armed(rev) => format!(
+                "OPNsense's own 60 s filter rollback is armed (savepoint {}): it restores the rules even if this server is cut off",
+                rev.as_str()
+            ),
+            Self::Absent(v) => format!("OPNsense {v} has no timed filter rollback of its own"),
+            Self::Unusable(why) => format!("OPNsense's own timed filter rollback is not armed: {why}"),
+        }
+    }
+}
+
+fn record_view(e: &Entry) -> RecordChange {
+    RecordChange {
+        op: e.op,
+        uuid: e.uuid.clone(),
+        readded_uuid: e.readded_uuid.clone(),
+        before: e.before.clone(),
+        after: e.after.clone(),
+        status: e.status,
+        note: e.note.clone(),
+    }
+}
+
+/// What to tell the owner when this server is cut off and cannot revert.
+fn console_advice(change: &Change) -> String {
+    format!(
+        "This server can no longer reach the firewall's API and could not revert change {} (applied {}). On the firewall's console (VGA or serial) choose 13) Restore a backup and pick the configuration from before that time; or choose 8) Shell and run `pfctl -d` to turn the packet filter off until the rules are fixed (`pfctl -e` turns it on again).",
+        change.id,
+        time_text(change.created_ms)
+    )
+}
+
+/// Whether an error means the firewall could not be reached (worth retrying on another path).
+fn unreachable(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Connect { .. }
+            | ApiError::Tls { .. }
+            | ApiError::Timeout { .. }
+            | ApiError::Deadline { .. }
+    )
+}
+
+impl Engine {
+    /// Arms the revert timer of a pending change.
+    fn arm_timer(&self, change: &Change) {
+        let Some(at) = change.revert_at_ms else {
+            return;
+        };
+        let wait = Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0));
+        let engine = self.clone();
+        let id = change.id.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Err(e) = engine.revert_if_pending(&id, "it was not confirmed in time").await {
+                tracing::error!("automatic revert of change {id} failed: {e}");
+            }
+        });
+        if let Some(old) = lock(&self.inner.timers).insert(change.id.clone(), task) {
+            old.abort();
+        }
+    }
+
+    fn disarm_timer(&self, change_id: &str) {
+        if let Some(t) = lock(&self.inner.timers).remove(change_id) {
+            t.abort();
+        }
+    }
+
+    /// Reverts a change if it is still pending (or was cut short while applying or reverting).
+    async fn revert_if_pending(&self, change_id: &str, reason: &str) -> Result<Option<ChangeView>> {
+        let Some(change) = self.inner.journal.change(change_id).await? else {
+            return Ok(None);
+        };
+        let Some(grid) = opnsense_api::api::grid_by_id(&change.grid) else {
+            return Err(ChangeError::Invalid(format!(
+                "change {change_id} is for an unknown grid {}",
+                change.grid
+            )));
+        };
+        let desc = grid.desc_static();
+        let guard = self.grid_lock(desc);
+        let _serialised = guard.lock().await;
+        // Re-read under the lock: a confirm may have won the race.
+        let Some(mut change) = self.inner.journal.change(change_id).await? else {
+            return Ok(None);
+        };
+        if !matches!(
+            change.status,
+            ChangeStatus::Pending | ChangeStatus::Applying | ChangeStatus::Reverting
+        ) {
+            return Ok(None);
+        }
+        self.revert_locked(grid, &mut change, reason).await?;
+        Ok(Some(self.view(&change).await?))
+    }
+
+    /// Undoes a change's writes (newest first), applies, and checks; the grid lock is held.
+    async fn revert_locked(
+        &self,
+        grid: &'static dyn ErasedGrid,
+        change: &mut Change,
+        reason: &str,
+    ) -> Result<()> {
+        let desc = grid.desc_static();
+        self.disarm_timer(&change.id);
+        change.status = ChangeStatus::Reverting;
+        change.detail["revert"] = json!({"reason": reason, "started": time_text(now_ms())});
+        self.inner.journal.update_change(change).await?;
+        let mut entries = self.inner.journal.entries_of(&change.id).await?;
+        let lifeline = lock(&self.inner.lifelines).get(&change.id).cloned();
+        // Retry with backoff while the firewall cannot be reached, until the change's own timeout
+        // has passed once more (at least a minute).
+        let patience = change
+            .detail
+            .get("confirm_timeout_s")
+            .and_then(Value::as_f64)
+            .map_or(60.0, |s| s.max(60.0));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(patience);
+        let mut backoff = Duration::from_millis(500);
+        let mut path_used = "a new connection";
+        let outcome = loop {
+            let (client, path) = match self.inner.client.probe_new_connection().await {
+                Ok(()) => (self.inner.client.clone(), "a new connection"),
+                Err(_) => match &lifeline {
+                    Some(l) => (l.client.clone(), "the connection kept open across the apply"),
+                    None => (self.inner.client.clone(), "a new connection"),
+                },
+            };
+            path_used = path;
+            match self.undo(&client, grid, &mut entries).await {
+                Ok(()) => match client.raw_grid(desc).apply().await {
+                    Ok(_) => break Ok(client),
+                    Err(e) if unreachable(&e) && tokio::time::Instant::now() < deadline => {}
+                    Err(e) => break Err(e.to_string()),
+                },
+                Err(ChangeError::Api(e)) if unreachable(&e) && tokio::time::Instant::now() < deadline => {}
+                Err(e) => break Err(e.to_string()),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        };
+        let mut revert = change.detail["revert"].clone();
+        revert["through"] = Value::from(path_used);
+        match outcome {
+            Ok(client) => {
+                let check = self.check_reverted(&client, grid, &entries).await;
+                let probe = self.inner.client.probe_new_connection().await;
+                for e in &mut entries {
+                    e.status = EntryStatus::Reverted;
+                    self.inner.journal.update_entry(e).await?;
+                }
+                match (&check, &probe) {
+                    (Ok(()), Ok(())) => {
+                        change.status = ChangeStatus::Reverted;
+                        revert["checked"] = Value::from("every record is back as it was, and a new connection to the API works");
+                    }
+                    (Err(d), _) => {
+                        change.status = ChangeStatus::RevertFailed;
+                        revert["error"] = Value::from(format!("reverted, but the records differ from before: {d}"));
+                    }
+                    (_, Err(e)) => {
+                        change.status = ChangeStatus::RevertFailed;
+                        revert["error"] = Value::from(format!(
+                            "reverted, but a new connection to the API still fails ({e}); {}",
+                            console_advice(change)
+                        ));
+                    }
+                }
+            }
+            Err(e) => {
+                change.status = ChangeStatus::RevertFailed;
+                let advice = console_advice(change);
+                tracing::error!("{advice} (last error: {e})");
+                revert["error"] = Value::from(format!("{e}; {advice}"));
+            }
+        }
+        revert["finished"] = Value::from(time_text(now_ms()));
+        change.detail["revert"] = revert;
+        change.finished_ms = Some(now_ms());
+        change.revert_at_ms = None;
+        self.inner.journal.update_change(change).await?;
+        self.drop_lifeline(&change.id);
+        if change.status == ChangeStatus::Reverted {
+            self.settle_baseline(desc).await;
+        }
+        Ok(())
+    }
+
+    /// Puts every record of a change back (newest write first). Re-added records get a new uuid,
+    /// kept in the entry (and journaled at once, so a retry does not add it twice).
+    async fn undo(
+        &self,
+        client: &Client,
+        grid: &'static dyn ErasedGrid,
+        entries: &mut [Entry],
+    ) -> Result<()> {
+        let desc = grid.desc_static();
+        let raw = client.raw_grid(desc);
+        for e in entries.iter_mut().rev() {
+            if e.status == EntryStatus::Reverted {
+                continue;
+            }
+            let id = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok());
+            match (e.op, id, &e.before) {
+                (Op::Set, Some(id), Some(before)) => {
+                    raw.set_raw(&id, before.clone()).await?;
+                }
+                (Op::Add, Some(id), _) => match raw.delete(&id).await {
+                    Ok(()) | Err(ApiError::NotFound { .. }) => {}
+                    Err(err) => return Err(err.into()),
+                },
+                (Op::Delete, _, Some(before)) if e.readded_uuid.is_none() => {
+                    let saved = raw.add_raw(before.clone()).await?;
+                    e.readded_uuid = saved.uuid;
+                    e.note = Some(format!(
+                        "re-added by the revert under a new uuid {}",
+                        e.readded_uuid.as_deref().unwrap_or("(not returned)")
+                    ));
+                    self.inner.journal.update_entry(e).await?;
+                }
+                // An add whose uuid never came back, or nothing recorded before: nothing to undo.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every record of a reverted change is as it was before.
+    async fn check_reverted(
+        &self,
+        client: &Client,
+        grid: &'static dyn ErasedGrid,
+        entries: &[Entry],
+    ) -> Result<(), String> {
+        let mut problems = Vec::new();
+        for e in entries {
+            let target = match e.op {
+                Op::Delete => e.readded_uuid.as_deref(),
+                _ => e.uuid.as_deref(),
+            };
+            let Some(id) = target.and_then(|u| Uuid::parse(u).ok()) else {
+                continue;
+            };
+            let now = self.settable(client, grid, &id).await.map_err(|x| x.to_string())?;
+            match (e.op, now, &e.before) {
+                (Op::Add, None, _) => {}
+                (Op::Add, Some(_), _) => problems.push(format!("{id} still exists")),
+                (_, None, _) => problems.push(format!("{id} is missing")),
+                (_, Some(now), Some(before)) if &now != before => {
+                    problems.push(format!("{id}: {}", differences(before, &now).join("; ")));
+                }
+                _ => {}
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// Makes a pending change permanent.
+    pub async fn confirm(&self, change_id: &str) -> Result<ChangeView> {
+        let change = self.load(change_id).await?;
+        let grid = self.grid_of(&change)?;
+        let guard = self.grid_lock(grid.desc_static());
+        let _serialised = guard.lock().await;
+        let mut change = self.load(change_id).await?;
+        if change.status != ChangeStatus::Pending {
+            return Err(ChangeError::WrongState {
+                id: change.id,
+                status: change.status.as_str(),
+                hint: "only a pending change can be confirmed (change_get shows what happened to it)",
+            });
+        }
+        self.disarm_timer(&change.id);
+        change.status = ChangeStatus::Confirmed;
+        change.finished_ms = Some(now_ms());
+        change.revert_at_ms = None;
+        change.detail["confirmed"] = Value::from(time_text(now_ms()));
+        self.inner.journal.update_change(&change).await?;
+        self.drop_lifeline(&change.id);
+        self.settle_baseline(grid.desc_static()).await;
+        self.view(&change).await
+    }
+
+    /// Undoes a confirmed change, refusing when its records were edited since.
+    pub async fn rollback(&self, change_id: &str) -> Result<ChangeView> {
+        let change = self.load(change_id).await?;
+        let grid = self.grid_of(&change)?;
+        let desc = grid.desc_static();
+        let guard = self.grid_lock(desc);
+        let _serialised = guard.lock().await;
+        let mut change = self.load(change_id).await?;
+        if change.status != ChangeStatus::Confirmed {
+            return Err(ChangeError::WrongState {
+                id: change.id,
+                status: change.status.as_str(),
+                hint: "only a confirmed change can be rolled back (a pending one is reverted when its timer runs out, or confirm it first)",
+            });
+        }
+        let entries = self.inner.journal.entries_of(&change.id).await?;
+        let mut edited = Vec::new();
+        for e in &entries {
+            let Some(id) = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok()) else {
+                continue;
+            };
+            let now = self.settable(&self.inner.client, grid, &id).await?;
+            match (e.op, now) {
+                (Op::Delete, None) => {}
+                (Op::Delete, Some(_)) => edited.push(format!("{} {id} (exists again)", desc.kind)),
+                (_, None) => edited.push(format!("{} {id} (deleted since)", desc.kind)),
+                (_, Some(now)) if Some(&now) != e.after.as_ref() => edited.push(format!(
+                    "{} {id} ({})",
+                    desc.kind,
+                    differences(e.after.as_ref().unwrap_or(&Value::Null), &now).join("; ")
+                )),
+                _ => {}
+            }
+        }
+        if !edited.is_empty() {
+            return Err(ChangeError::Conflict {
+                id: change.id,
+                records: edited,
+            });
+        }
+        self.revert_locked(grid, &mut change, "rolled back on request").await?;
+        self.view(&change).await
+    }
+
+    /// One change.
+    pub async fn get(&self, change_id: &str) -> Result<ChangeView> {
+        let change = self.load(change_id).await?;
+        self.view(&change).await
+    }
+
+    /// Changes, newest first (`statuses` empty = all).
+    pub async fn list(&self, statuses: &[ChangeStatus], limit: i64) -> Result<Vec<ChangeView>> {
+        let mut out = Vec::new();
+        for c in self.inner.journal.changes(statuses, limit).await? {
+            out.push(self.view(&c).await?);
+        }
+        Ok(out)
+    }
+
+    /// At start: reverts every unsettled change whose time is up, and gives the others their
+    /// timer back. Call it before serving anything.
+    pub async fn recover(&self) -> Result<Vec<ChangeView>> {
+        let mut out = Vec::new();
+        for mut change in self.inner.journal.unsettled().await? {
+            let due = change.revert_at_ms.is_none_or(|at| at <= now_ms());
+            if due || change.status == ChangeStatus::Reverting {
+                if let Some(view) = self
+                    .revert_if_pending(&change.id, "it was found unconfirmed after a restart")
+                    .await?
+                {
+                    out.push(view);
+                }
+            } else {
+                if change.status == ChangeStatus::Applying {
+                    change.status = ChangeStatus::Pending;
+                    change.detail["restart"] = Value::from(
+                        "the server restarted during the apply: its checks did not complete; confirm only after checking the firewall",
+                    );
+                    self.inner.journal.update_change(&change).await?;
+                }
+                self.arm_timer(&change);
+                out.push(self.view(&change).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Before the process exits: reverts every pending change (an unconfirmed change must not
+    /// outlive the server that watches it).
+    pub async fn shutdown(&self) -> Result<Vec<ChangeView>> {
+        let ids: Vec<String> = lock(&self.inner.timers).keys().cloned().collect();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(view) = self
+                .revert_if_pending(&id, "the server shut down before it was confirmed")
+                .await?
+            {
+                out.push(view);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn load(&self, change_id: &str) -> Result<Change> {
+        self.inner
+            .journal
+            .change(change_id)
+            .await?
+            .ok_or_else(|| ChangeError::UnknownChange(change_id.to_owned()))
+    }
+
+    fn grid_of(&self, change: &Change) -> Result<&'static dyn ErasedGrid> {
+        opnsense_api::api::grid_by_id(&change.grid).ok_or_else(|| {
+            ChangeError::Invalid(format!(
+                "change {} is for a grid this server does not know ({})",
+                change.id, change.grid
+            ))
+        })
+    }
+
+    async fn view(&self, change: &Change) -> Result<ChangeView> {
+        let entries = self.inner.journal.entries_of(&change.id).await?;
+        Ok(ChangeView {
+            change_id: change.id.clone(),
+            grid: change.grid.clone(),
+            status: change.status,
+            applied: time_text(change.created_ms),
+            revert_at: change.revert_at_ms.map(time_text),
+            finished: change.finished_ms.map(time_text),
+            records: entries.iter().map(record_view).collect(),
+            detail: change.detail.clone(),
+        })
+    }
+}
