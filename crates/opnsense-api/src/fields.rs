@@ -393,7 +393,12 @@ impl FromWire for u64 {
         t.parse()
             .ok()
             .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
-            .ok_or_else(|| format!("expected a non-negative integer, got {:?}", crate::error::excerpt(&s)))
+            .ok_or_else(|| {
+                format!(
+                    "expected a non-negative integer, got {:?}",
+                    crate::error::excerpt(&s)
+                )
+            })
     }
 }
 

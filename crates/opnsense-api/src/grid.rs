@@ -164,7 +164,10 @@ impl GridDesc {
         let Some(path) = self.toggle else {
             return Err(Error::invalid(
                 "toggle",
-                format!("OPNsense has no toggle for a {}: update it instead", self.kind),
+                format!(
+                    "OPNsense has no toggle for a {}: update it instead",
+                    self.kind
+                ),
             ));
         };
         let req = Request::post(path).segment(id.as_str());
@@ -504,7 +507,9 @@ impl<T: Serialize + 'static, R: 'static> Grid<'_, T, R> {
     /// Changes the fields of a record that are set in `record` (staged until [`Self::apply`]).
     /// An unknown uuid is [`Error::NotFound`] (see [`Self::set_raw`]).
     pub async fn set(&self, id: &Uuid, record: &T) -> Result<()> {
-        self.set_raw(id, encode(self.spec, record)?).await.map(|_| ())
+        self.set_raw(id, encode(self.spec, record)?)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -570,11 +575,16 @@ mod tests {
         assert_eq!(r.path, "a/b/del/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01");
         assert!(r.body.is_none());
         // Inverted toggle: enabling sends "disabled = 0".
-        let r = DESC.toggle_request(&id(), Some(true), None).expect("toggle");
+        let r = DESC
+            .toggle_request(&id(), Some(true), None)
+            .expect("toggle");
         assert!(r.path.ends_with("/0"));
         assert!(DESC.add_request(json!("scalar"), None).is_err());
         let r = DESC.apply_request();
-        assert_eq!((r.method, r.path.as_str()), (Method::Post, "a/service/reconfigure"));
+        assert_eq!(
+            (r.method, r.path.as_str()),
+            (Method::Post, "a/service/reconfigure")
+        );
         assert!(r.body.is_none());
     }
 
@@ -584,7 +594,9 @@ mod tests {
             toggle: None,
             ..DESC
         };
-        let e = desc.toggle_request(&id(), None, None).expect_err("no toggle");
+        let e = desc
+            .toggle_request(&id(), None, None)
+            .expect_err("no toggle");
         assert!(e.is_local() && e.to_string().contains("no toggle"), "{e}");
     }
 
@@ -597,7 +609,9 @@ mod tests {
         let old = Some(FirmwareVersion::new(26, 1, 9));
         let new = Some(FirmwareVersion::new(26, 1, 10));
         // A body saying enabled becomes disabled=0 before 26.1.10 ...
-        let body = desc.wrap(json!({"enabled": "1", "descr": "x"}), old).expect("wrap");
+        let body = desc
+            .wrap(json!({"enabled": "1", "descr": "x"}), old)
+            .expect("wrap");
         assert_eq!(body, json!({"thing": {"disabled": "0", "descr": "x"}}));
         // ... and stays as it is from 26.1.10 on (unknown firmware = newest).
         for v in [new, None] {
@@ -608,7 +622,11 @@ mod tests {
         let body = desc.wrap(json!({"disabled": "1"}), new).expect("wrap");
         assert_eq!(body, json!({"thing": {"enabled": "0"}}));
         // The toggle argument: before 26.1.10 it meant "disabled".
-        let on = |v| desc.toggle_request(&id(), Some(true), v).expect("toggle").path;
+        let on = |v| {
+            desc.toggle_request(&id(), Some(true), v)
+                .expect("toggle")
+                .path
+        };
         assert!(on(old).ends_with("/0"), "26.1.9: enable = disabled 0");
         assert!(on(new).ends_with("/1"), "26.1.10: enable = enabled 1");
     }

@@ -25,5 +25,4 @@ impl<'c> IdsHandler<'c> {
     pub async fn rulesets(&self, q: &SearchQuery) -> Result<SearchPage<Ruleset>> {
         self.client.send_json(rulesets_request(q)).await
     }
-
 }

@@ -262,7 +262,10 @@ mod tests {
             assert!(matches!(e, Error::ServiceFailed { .. }), "{e:?}");
             assert!(e.to_string().contains("kea"), "{e}");
         }
-        assert!(matches!(run(json!({"status": "ok"})), Err(Error::InvalidResponse { .. })));
+        assert!(matches!(
+            run(json!({"status": "ok"})),
+            Err(Error::InvalidResponse { .. })
+        ));
     }
 
     #[test]

@@ -6,7 +6,6 @@ use crate::models::system::{FirmwareCheck, FirmwareStatus, SystemStatus};
 use crate::outcome;
 use crate::request::Request;
 
-
 /// `GET core/system/status`.
 pub fn status_request() -> Request {
     Request::get("core/system/status")

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserializer, Serialize, Deserialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::fields::{
     CsvList, Extra, LineList, map_or_empty, num_string, opt, opt_bool, opt_object, string_or_empty,
@@ -208,31 +208,63 @@ pub struct FilterRule {
     #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub statetimeout: Option<u64>,
     /// UDP first-packet state timeout in seconds.
-    #[serde(rename = "udp-first", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "udp-first",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub udp_first: Option<u64>,
     /// UDP multiple-packet state timeout in seconds.
-    #[serde(rename = "udp-multiple", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "udp-multiple",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub udp_multiple: Option<u64>,
     /// UDP single-packet state timeout in seconds.
-    #[serde(rename = "udp-single", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "udp-single",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub udp_single: Option<u64>,
     /// Maximum source hosts with states.
-    #[serde(rename = "max-src-nodes", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "max-src-nodes",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub max_src_nodes: Option<u64>,
     /// Maximum states per source host.
-    #[serde(rename = "max-src-states", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "max-src-states",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub max_src_states: Option<u64>,
     /// Maximum established TCP connections per source host (TCP only).
-    #[serde(rename = "max-src-conn", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "max-src-conn",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub max_src_conn: Option<u64>,
     /// Maximum states of this rule.
     #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub max: Option<u64>,
     /// New TCP connections allowed per `max_src_conn_rates` seconds (TCP only; set both).
-    #[serde(rename = "max-src-conn-rate", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "max-src-conn-rate",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub max_src_conn_rate: Option<u64>,
     /// Interval in seconds for `max_src_conn_rate` (TCP only; set both).
-    #[serde(rename = "max-src-conn-rates", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "max-src-conn-rates",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub max_src_conn_rates: Option<u64>,
     /// Uuid of the alias offending hosts are added to (TCP only).
     #[serde(deserialize_with = "opt")]
@@ -247,10 +279,18 @@ pub struct FilterRule {
     #[serde(deserialize_with = "opt", serialize_with = "num_string")]
     pub prio: Option<u64>,
     /// Set this priority on matching packets (0 to 7; `None` = keep).
-    #[serde(rename = "set-prio", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "set-prio",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub set_prio: Option<u64>,
     /// Priority for low-latency packets and ACKs (needs `set_prio`).
-    #[serde(rename = "set-prio-low", deserialize_with = "opt", serialize_with = "num_string")]
+    #[serde(
+        rename = "set-prio-low",
+        deserialize_with = "opt",
+        serialize_with = "num_string"
+    )]
     pub set_prio_low: Option<u64>,
     /// Tag matching packets (letters, digits and `.,_-`).
     #[serde(deserialize_with = "opt")]

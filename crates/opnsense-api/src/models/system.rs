@@ -228,16 +228,28 @@ pub struct FirmwareStatus {
     #[serde(deserialize_with = "opt")]
     pub upgrade_major_message: Option<String>,
     /// Packages with an update.
-    #[serde(deserialize_with = "list_or_empty", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        deserialize_with = "list_or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub upgrade_packages: Vec<PackageUpdate>,
     /// Sets (base, kernel) with an update.
-    #[serde(deserialize_with = "list_or_empty", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        deserialize_with = "list_or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub upgrade_sets: Vec<PackageUpdate>,
     /// Every package change of the pending update, by name (OPNsense sends `[]` when none).
-    #[serde(deserialize_with = "map_or_empty", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "map_or_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub all_packages: BTreeMap<String, PackageChange>,
     /// Every set change of the pending update, by name (`[]` when none).
-    #[serde(deserialize_with = "map_or_empty", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "map_or_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub all_sets: BTreeMap<String, PackageChange>,
     /// Anything else (`api_version`, `os_version`, `new_packages`, `remove_packages`, ...).
     #[serde(flatten)]

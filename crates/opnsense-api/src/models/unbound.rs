@@ -68,7 +68,11 @@ pub struct HostOverride {
     #[serde(rename = "isAlias", with = "opt_bool")]
     pub is_alias: Option<bool>,
     /// Search rows only (26.1.6+): the override's alias rows, each with its own alias uuid.
-    #[serde(rename = "_children", deserialize_with = "children", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "_children",
+        deserialize_with = "children",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub children: Vec<HostOverride>,
     /// Everything else (`%rr` display text, ...).
     #[serde(flatten)]
