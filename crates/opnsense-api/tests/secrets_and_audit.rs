@@ -11,7 +11,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use opnsense_api::api::firewall::ALIAS;
+use opnsense_api::api::firewall::ALIASES;
 use opnsense_api::{Client, ClientBuilder, Error, FirmwareVersion, Request, Uuid};
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{method, path};
@@ -178,10 +178,8 @@ async fn secret_never_leaks_and_every_attempt_is_audited() {
     assert_eq!(status.metadata.system.level(), "OK");
     errors.push(
         client
-            .add_resource(
-                &ALIAS,
-                &json!({"name": "a", "type": "host", "description": REQ_MARKER}),
-            )
+            .grid(&ALIASES)
+            .add_raw(json!({"name": "a", "type": "host", "description": REQ_MARKER}))
             .await
             .expect_err("validation"),
     );
@@ -327,14 +325,16 @@ async fn one_audit_event_per_attempt() {
 
     let uuid = Uuid::parse(id).expect("uuid");
     client
-        .set_resource(&ALIAS, &uuid, &json!({"description": REQ_MARKER}))
+        .grid(&ALIASES)
+        .set_raw(&uuid, json!({"description": REQ_MARKER}))
         .await
         .expect("set");
     assert_eq!(client.firmware_version().await, None);
     assert_eq!(client.firmware_version().await, None);
     // Refused before sending: not an HTTP attempt.
     let err = client
-        .add_resource(&ALIAS, &json!("not an object"))
+        .grid(&ALIASES)
+        .add_raw(json!("not an object"))
         .await
         .expect_err("local");
     assert!(err.is_local());

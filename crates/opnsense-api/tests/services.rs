@@ -207,7 +207,7 @@ async fn wireguard_reconfigure_failed() {
 }
 
 #[tokio::test]
-async fn refused_action_is_action_failed() {
+async fn refused_action_is_service_failed() {
     for action in [
         ServiceAction::Start,
         ServiceAction::Stop,
@@ -229,8 +229,8 @@ async fn refused_action_is_action_failed() {
             .await
             .expect_err("refused");
         assert!(
-            matches!(&e, Error::ActionFailed { path, status, .. }
-                if *path == format!("monit/service/{}", action.as_str()) && status == "[]"),
+            matches!(&e, Error::ServiceFailed { module, action: a, output }
+                if module == "monit" && *a == action.as_str() && output == "[]"),
             "{e:?}"
         );
     }

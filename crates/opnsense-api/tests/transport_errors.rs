@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use opnsense_api::api::firewall::ALIAS;
-use opnsense_api::{Client, Error, FirmwareVersion, Request, TimeoutPhase, Uuid};
+use opnsense_api::api::firewall::ALIASES;
+use opnsense_api::{Client, Error, FirmwareVersion, Method, Request, TimeoutPhase, Uuid};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -85,7 +85,7 @@ async fn server_that_never_answers_is_read_timeout() {
         } => {
             assert_eq!(*phase, TimeoutPhase::Read);
             assert_eq!(*after, Duration::from_millis(300));
-            assert_eq!(*method, "GET");
+            assert_eq!(*method, Method::Get);
             assert_eq!(path, "core/system/status");
         }
         other => panic!("expected a read timeout, got {other:?}"),
@@ -366,10 +366,8 @@ async fn failed_add_is_validation_with_every_field() {
         .await;
     let client = common::client(&server).await;
     let err = client
-        .add_resource(
-            &ALIAS,
-            &json!({"name": "dup", "type": "host", "content": "x"}),
-        )
+        .grid(&ALIASES)
+        .add_raw(json!({"name": "dup", "type": "host", "content": "x"}))
         .await
         .expect_err("refused");
     match &err {
