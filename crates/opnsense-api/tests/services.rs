@@ -116,6 +116,14 @@ async fn status_disabled() {
     assert!(!s.is_running());
 }
 
+#[test]
+fn an_empty_widget_rendered_as_a_list_is_none() {
+    let s: opnsense_api::models::services::ServiceStatus =
+        serde_json::from_value(j!({"status": "stopped", "widget": []})).expect("parses");
+    assert_eq!(s.status, Some(ServiceState::Stopped));
+    assert!(s.widget.is_none());
+}
+
 async fn action_ok(module: ServiceModule, action: ServiceAction, fixture_name: &str) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

@@ -1313,7 +1313,7 @@ struct Known {
     why: &'static str,
 }
 
-use Variation::{Remove, ToBool, ToInt, ToList, ToMap, ToNull, ToString as Text};
+use Variation::{Remove, ToBool, ToInt, ToMap, ToNull, ToString as Text};
 
 const KNOWN: &[Known] = &[
     Known {
@@ -1369,61 +1369,6 @@ const KNOWN: &[Known] = &[
         at: "/status",
         variations: &[ToNull, Remove],
         why: "src/outcome.rs status(): a null status is the text \"null\", a missing one invalid",
-    },
-    // Model fields (fixed by attribute in the next commit).
-    Known {
-        fixture: "interfaces/getInterfaceConfig.json",
-        at: "/*/is_physical",
-        variations: &[Text, ToInt],
-        why: "src/models/interfaces.rs InterfaceDetails::is_physical: plain Option<bool>",
-    },
-    Known {
-        fixture: "interfaces/getInterfaceConfig.json",
-        at: "/*/capabilities",
-        variations: &[ToMap],
-        why: "src/models/interfaces.rs InterfaceDetails::capabilities: plain Vec<String>",
-    },
-    Known {
-        fixture: "interfaces/getInterfaceConfig.json",
-        at: "/*/supported_media",
-        variations: &[ToMap],
-        why: "src/models/interfaces.rs InterfaceDetails::supported_media: plain Vec<String>",
-    },
-    Known {
-        fixture: "interfaces/getInterfaceConfig.json",
-        at: "/*/ipv6",
-        variations: &[ToMap],
-        why: "src/models/interfaces.rs InterfaceDetails::ipv6: plain Vec<IpAddress>",
-    },
-    Known {
-        fixture: "interfaces/getArp.json",
-        at: "/*/expired",
-        variations: &[Text, ToInt],
-        why: "src/models/interfaces.rs ArpEntry::expired: plain Option<bool>",
-    },
-    Known {
-        fixture: "interfaces/getArp.json",
-        at: "/*/permanent",
-        variations: &[Text, ToInt],
-        why: "src/models/interfaces.rs ArpEntry::permanent: plain Option<bool>",
-    },
-    Known {
-        fixture: "interfaces/getArp.json",
-        at: "/*/expires",
-        variations: &[Text],
-        why: "src/models/interfaces.rs ArpEntry::expires: plain Option<i64>",
-    },
-    Known {
-        fixture: "interfaces/getArp.json",
-        at: "/*/hostname",
-        variations: &[ToNull],
-        why: "src/models/interfaces.rs ArpEntry::hostname: plain String",
-    },
-    Known {
-        fixture: "services/status disabled",
-        at: "/widget",
-        variations: &[ToList],
-        why: "src/models/services.rs ServiceStatus::widget: plain Option<ServiceWidget>",
     },
     Known {
         fixture: "system/core_system_status_clean.json",
