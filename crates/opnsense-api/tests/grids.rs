@@ -1296,10 +1296,11 @@ async fn toggle<T: Model, R: Model>(c: &Case<T, R>) {
     };
     let server = MockServer::start().await;
     expect_post_nobody(&server, &c.at(path), t.flip.clone()).await;
+    // The recorded answer of a forced enable that changed nothing.
     expect_post_nobody(
         &server,
         &format!("{}/{}", c.at(path), t.on),
-        json!({"result": "Enabled", "changed": true}),
+        fx("firewall", "toggle_rule_unchanged.json"),
     )
     .await;
     expect_post_nobody(
@@ -1313,7 +1314,7 @@ async fn toggle<T: Model, R: Model>(c: &Case<T, R>) {
     let flipped = grid.toggle(&c.uuid(), None).await.expect(k);
     assert_eq!((flipped.enabled, flipped.changed), t.flipped, "{k}: flip");
     let on = grid.toggle(&c.uuid(), Some(true)).await.expect(k);
-    assert_eq!((on.enabled, on.changed), (true, Some(true)), "{k}: enable");
+    assert_eq!((on.enabled, on.changed), (true, Some(false)), "{k}: enable");
     let off = grid.toggle(&c.uuid(), Some(false)).await.expect(k);
     assert_eq!((off.enabled, off.changed), (false, None), "{k}: disable");
 }

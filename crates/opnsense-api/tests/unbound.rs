@@ -139,6 +139,16 @@ fn search_row_with_alias_children() {
     })
     .expect("serialises");
     assert!(out.get("_children").is_none(), "{out}");
+    // Record types are sent in OPNsense's upper-case spelling.
+    let aaaa = HostOverride {
+        hostname: Some("nas".into()),
+        rr: Some(RecordType::Aaaa),
+        ..HostOverride::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&aaaa).expect("serialises"),
+        j!({"hostname": "nas", "rr": "AAAA"})
+    );
     // An unknown record type is kept, not an error.
     let odd: HostOverride = serde_json::from_value(j!({"rr": "SRV"})).expect("parses");
     assert_eq!(odd.rr, Some(RecordType::Other("SRV".into())));
