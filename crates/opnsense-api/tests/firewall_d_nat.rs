@@ -1,18 +1,16 @@
-//! `firewall/d_nat` (port forwards): one wiremock test per endpoint method, plus model round trips.
+//! `firewall/d_nat` (port forwards): what only destination NAT has. The generic grid behaviour is
+//! in `grids.rs`; here: the two shapes (flat search rows with dotted keys, nested records), the
+//! automatic rows OPNsense prepends, and the toggle whose argument means "disabled".
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use common::{NoBody, basic_auth, client, fixture, json, json_body};
+use common::{client, expect_get, expect_post_json, expect_post_nobody, fixture, json};
+use opnsense_api::api::firewall::DNAT_RULES;
 use opnsense_api::fields::CsvList;
-use opnsense_api::models::firewall::{
-    DNatRow, DNatRule, IpProtocol, NatEndpoint, NatProtocol, NatReflection,
-};
-use opnsense_api::{Error, SearchQuery, Uuid};
+use opnsense_api::models::firewall::{DNatRow, DNatRule, IpProtocol, NatProtocol};
+use opnsense_api::{FirmwareVersion, SearchQuery, Uuid};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 const NAT: &str = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
 const WEB_CATEGORY: &str = "8b1a2c3d-4e5f-4a6b-9c7d-0e1f2a3b4c5d";
@@ -25,41 +23,17 @@ fn nat_id() -> Uuid {
     Uuid::parse(NAT).expect("uuid")
 }
 
-async fn mount_get(server: &MockServer, body: Value) {
-    Mock::given(method("GET"))
-        .and(path(format!("/api/firewall/d_nat/get_rule/{NAT}")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(body))
-        .expect(1)
-        .mount(server)
-        .await;
-}
-
-async fn mount_post_nobody(server: &MockServer, p: &str, body: Value) {
-    Mock::given(method("POST"))
-        .and(path(p))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(body))
-        .expect(1)
-        .mount(server)
-        .await;
-}
-
 #[tokio::test]
-async fn search_reads_flat_rows_and_recognises_lockout_rows() {
+async fn search_reads_flat_rows_and_recognises_automatic_rows() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/firewall/d_nat/search_rule"))
-        .and(basic_auth())
-        .and(json_body(
-            json!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        ))
-        .respond_with(json(fx("d_nat_search.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_post_json(
+        &server,
+        "firewall/d_nat/search_rule",
+        json!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        json(fx("d_nat_search.json")),
+        1,
+    )
+    .await;
     let page = client(&server)
         .await
         .firewall()
@@ -71,40 +45,62 @@ async fn search_reads_flat_rows_and_recognises_lockout_rows() {
     assert_eq!(page.rows.len(), 2);
 
     let lockout = &page.rows[0];
-    assert!(lockout.is_lockout_pseudo_rule());
+    assert!(lockout.is_automatic());
+    assert_eq!(lockout.is_automatic, None, "26.1 does not flag them");
     assert_eq!(lockout.id(), None);
     assert_eq!(lockout.uuid, "lockout_0");
-    assert_eq!(lockout.nordr, Some(true));
+    assert_eq!(lockout.fields.nordr, Some(true));
     assert_eq!(lockout.destination_network.as_deref(), Some("lanip"));
-    assert_eq!(lockout.descr.as_deref(), Some("Anti-Lockout Rule"));
-    assert_eq!(lockout.sequence, None);
+    assert_eq!(lockout.fields.descr.as_deref(), Some("Anti-Lockout Rule"));
+    assert_eq!(lockout.fields.sequence, None);
 
     let r = &page.rows[1];
-    assert!(!r.is_lockout_pseudo_rule());
+    assert!(!r.is_automatic());
     assert_eq!(r.id(), Some(nat_id()));
-    assert_eq!(r.sequence, Some(100));
-    assert_eq!(r.disabled, Some(false));
-    assert_eq!(r.interface, Some(CsvList(vec!["wan".into()])));
-    assert_eq!(r.ipprotocol, Some(IpProtocol::Inet));
-    assert_eq!(r.protocol, Some(NatProtocol::Tcp));
+    let f = &r.fields;
+    assert_eq!(f.sequence, Some(100));
+    assert_eq!(f.disabled, Some(false));
+    assert_eq!(f.interface, Some(CsvList(vec!["wan".into()])));
+    assert_eq!(f.ipprotocol, Some(IpProtocol::Inet));
+    assert_eq!(f.protocol, Some(NatProtocol::Tcp));
     assert_eq!(r.source_network.as_deref(), Some("any"));
     assert_eq!(r.source_port, None);
     assert_eq!(r.source_not, Some(false));
     assert_eq!(r.destination_network.as_deref(), Some("wanip"));
     assert_eq!(r.destination_port.as_deref(), Some("443"));
-    assert_eq!(r.target.as_deref(), Some("192.168.1.10"));
-    assert_eq!(r.local_port.as_deref(), Some("443"));
-    assert_eq!(r.poolopts, None);
-    assert_eq!(r.natreflection, None);
-    assert_eq!(r.pass, None);
-    assert_eq!(r.category, Some(CsvList(vec!["Web".into()])));
-    assert_eq!(r.categories, Some(CsvList(vec![WEB_CATEGORY.into()])));
-    assert_eq!(r.descr.as_deref(), Some("HTTPS to web server"));
+    assert_eq!(f.target.as_deref(), Some("192.168.1.10"));
+    assert_eq!(f.local_port.as_deref(), Some("443"));
+    assert_eq!(f.poolopts, None);
+    assert_eq!(f.natreflection, None);
+    assert_eq!(f.pass, None);
+    assert_eq!(f.category, Some(CsvList(vec!["Web".into()])));
+    assert_eq!(f.categories, Some(CsvList(vec![WEB_CATEGORY.into()])));
+    assert_eq!(f.descr.as_deref(), Some("HTTPS to web server"));
     assert_eq!(
         r.extra.get("%destination.network"),
         Some(&json!("WAN address"))
     );
     assert_eq!(r.extra.get("created.username"), Some(&json!("root")));
+}
+
+#[test]
+fn automatic_rows_of_26_7_are_flagged() {
+    // 26.7 names them automatic_pf_N and flags them; a flagged row is automatic even with a uuid.
+    let row: DNatRow = serde_json::from_value(json!({
+        "uuid": "automatic_pf_0", "is_automatic": true, "nordr": "1",
+        "destination.network": "lanip", "descr": "Anti-Lockout Rule"
+    }))
+    .expect("row");
+    assert!(row.is_automatic());
+    assert_eq!(row.is_automatic, Some(true));
+    assert_eq!(row.id(), None);
+    let flagged: DNatRow =
+        serde_json::from_value(json!({"uuid": NAT, "is_automatic": "1"})).expect("row");
+    assert!(flagged.is_automatic());
+    let user: DNatRow =
+        serde_json::from_value(json!({"uuid": NAT, "is_automatic": false})).expect("row");
+    assert!(!user.is_automatic());
+    assert_eq!(user.id(), Some(nat_id()));
 }
 
 #[test]
@@ -131,12 +127,21 @@ fn search_row_converts_to_a_nested_rule() {
             "nosync": "0"
         })
     );
+    // A row without any endpoint field gets no endpoint objects.
+    let bare: DNatRow = serde_json::from_value(json!({"uuid": NAT, "descr": "x"})).expect("row");
+    let rule = bare.to_rule();
+    assert!(rule.source.is_none() && rule.destination.is_none());
 }
 
 #[tokio::test]
 async fn get_reads_nested_rule() {
     let server = MockServer::start().await;
-    mount_get(&server, fx("d_nat_get_rule.json")).await;
+    expect_get(
+        &server,
+        &format!("firewall/d_nat/get_rule/{NAT}"),
+        fx("d_nat_get_rule.json"),
+    )
+    .await;
     let r = client(&server)
         .await
         .firewall()
@@ -144,241 +149,67 @@ async fn get_reads_nested_rule() {
         .get(&nat_id())
         .await
         .expect("get");
-    assert_eq!(r.sequence, Some(100));
-    assert_eq!(r.disabled, Some(false));
-    assert_eq!(r.nordr, Some(false));
-    assert_eq!(r.interface, Some(CsvList(vec!["wan".into()])));
-    assert_eq!(r.ipprotocol, Some(IpProtocol::Inet));
-    assert_eq!(r.protocol, Some(NatProtocol::Tcp));
+    let f = &r.fields;
+    assert_eq!(f.sequence, Some(100));
+    assert_eq!(f.disabled, Some(false));
+    assert_eq!(f.nordr, Some(false));
+    assert_eq!(f.interface, Some(CsvList(vec!["wan".into()])));
+    assert_eq!(f.ipprotocol, Some(IpProtocol::Inet));
+    assert_eq!(f.protocol, Some(NatProtocol::Tcp));
     let src = r.source.as_ref().expect("source");
     assert_eq!(src.network.as_deref(), Some("any"));
     assert_eq!((src.port.as_deref(), src.invert), (None, Some(false)));
     let dst = r.destination.as_ref().expect("destination");
     assert_eq!(dst.network.as_deref(), Some("wanip"));
     assert_eq!(dst.port.as_deref(), Some("443"));
-    assert_eq!(r.target.as_deref(), Some("192.168.1.10"));
-    assert_eq!(r.local_port.as_deref(), Some("443"));
-    assert_eq!(r.poolopts, None);
-    assert_eq!(r.log, Some(false));
-    assert_eq!(r.category, Some(CsvList(vec!["Web".into()])));
-    assert_eq!(r.categories, Some(CsvList(vec![WEB_CATEGORY.into()])));
-    assert_eq!(r.descr.as_deref(), Some("HTTPS to web server"));
-    assert_eq!(r.tag, None);
-    assert_eq!(r.natreflection, None);
-    assert_eq!(r.pass, None);
+    assert_eq!(f.target.as_deref(), Some("192.168.1.10"));
+    assert_eq!(f.local_port.as_deref(), Some("443"));
+    assert_eq!(f.poolopts, None);
+    assert_eq!(f.log, Some(false));
+    assert_eq!(f.category, Some(CsvList(vec!["Web".into()])));
+    assert_eq!(f.categories, Some(CsvList(vec![WEB_CATEGORY.into()])));
+    assert_eq!(f.descr.as_deref(), Some("HTTPS to web server"));
+    assert_eq!(f.tag, None);
+    assert_eq!(f.natreflection, None);
+    assert_eq!(f.pass, None);
     let created = r.created.as_ref().expect("created");
     assert_eq!(created.username.as_deref(), Some("root"));
     assert_eq!(created.time.as_deref(), Some("1767361234.57"));
     assert!(r.updated.is_some());
 }
 
-#[tokio::test]
-async fn get_unknown_uuid_is_not_found() {
-    let server = MockServer::start().await;
-    mount_get(&server, fx("d_nat_get_rule_not_found.json")).await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .get(&nat_id())
-        .await
-        .expect_err("not found");
-    assert_eq!(err.to_string(), format!("NAT rule {NAT} not found"));
-}
-
-fn new_rule() -> DNatRule {
-    DNatRule {
-        interface: Some(CsvList(vec!["wan".into()])),
-        protocol: Some(NatProtocol::Tcp),
-        source: Some(NatEndpoint {
-            network: Some("any".into()),
-            ..NatEndpoint::default()
-        }),
-        destination: Some(NatEndpoint {
-            network: Some("wanip".into()),
-            port: Some("443".into()),
-            ..NatEndpoint::default()
-        }),
-        target: Some("192.168.1.10".into()),
-        local_port: Some("443".into()),
-        descr: Some("HTTPS to web server".into()),
-        ..DNatRule::default()
-    }
-}
-
-fn new_rule_body() -> Value {
-    json!({"rule": {
-        "interface": "wan",
-        "protocol": "tcp",
-        "source": {"network": "any"},
-        "destination": {"network": "wanip", "port": "443"},
-        "target": "192.168.1.10",
-        "local-port": "443",
-        "descr": "HTTPS to web server"
-    }})
+#[test]
+fn empty_endpoints_and_change_stamps_are_none() {
+    // PHP renders an empty container as [] or "".
+    let r: DNatRule = serde_json::from_value(json!({
+        "source": [], "destination": "", "created": null, "updated": []
+    }))
+    .expect("parses");
+    assert!(r.source.is_none() && r.destination.is_none());
+    assert!(r.created.is_none() && r.updated.is_none());
 }
 
 #[tokio::test]
-async fn add_sends_the_exact_nested_body() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/firewall/d_nat/add_rule"))
-        .and(basic_auth())
-        .and(json_body(new_rule_body()))
-        .respond_with(json(fx("d_nat_add_rule_saved.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let saved = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .add(&new_rule())
-        .await
-        .expect("saved");
-    assert_eq!(saved.uuid.as_deref(), Some(NAT));
-}
-
-#[tokio::test]
-async fn add_failed_reports_dotted_fields() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/firewall/d_nat/add_rule"))
-        .and(basic_auth())
-        .and(json_body(new_rule_body()))
-        .respond_with(json(fx("d_nat_add_rule_failed.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .add(&new_rule())
-        .await
-        .expect_err("failed");
-    match err {
-        Error::Validation { errors, .. } => {
-            let expected: BTreeMap<String, Vec<String>> = [
-                ("rule.protocol", "Option [] not in list."),
-                (
-                    "rule.destination.port",
-                    "Ports are only valid for TCP or UDP type rules.",
-                ),
-                (
-                    "rule.target",
-                    "192.168.1.300 is not a valid source IP address or alias.",
-                ),
-            ]
-            .into_iter()
-            .map(|(k, m)| (k.to_owned(), vec![m.to_owned()]))
-            .collect();
-            assert_eq!(errors, expected);
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn set_checks_existence_then_sends_partial_nested_body() {
-    let server = MockServer::start().await;
-    mount_get(&server, fx("d_nat_get_rule.json")).await;
-    Mock::given(method("POST"))
-        .and(path(format!("/api/firewall/d_nat/set_rule/{NAT}")))
-        .and(basic_auth())
-        .and(json_body(json!({"rule": {
-            "destination": {"port": "8443"},
-            "natreflection": "purenat"
-        }})))
-        .respond_with(json(fx("d_nat_set_rule_saved.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let change = DNatRule {
-        destination: Some(NatEndpoint {
-            port: Some("8443".into()),
-            ..NatEndpoint::default()
-        }),
-        natreflection: Some(NatReflection::Enable),
-        ..DNatRule::default()
-    };
-    client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .set(&nat_id(), &change)
-        .await
-        .expect("saved");
-}
-
-#[tokio::test]
-async fn set_unknown_uuid_is_not_found_and_sends_no_set() {
-    let server = MockServer::start().await;
-    mount_get(&server, fx("d_nat_get_rule_not_found.json")).await;
-    Mock::given(method("POST"))
-        .and(path(format!("/api/firewall/d_nat/set_rule/{NAT}")))
-        .respond_with(json(fx("d_nat_set_rule_saved.json")))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .set(&nat_id(), &new_rule())
-        .await
-        .expect_err("not found");
-    assert!(
-        matches!(
-            err,
-            Error::NotFound {
-                kind: "NAT rule",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-}
-
-#[tokio::test]
-async fn delete_sends_no_body() {
-    let server = MockServer::start().await;
-    mount_post_nobody(
-        &server,
-        &format!("/api/firewall/d_nat/del_rule/{NAT}"),
-        fx("d_nat_del_rule.json"),
-    )
-    .await;
-    client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .delete(&nat_id())
-        .await
-        .expect("deleted");
-}
-
-#[tokio::test]
-async fn toggle_argument_is_inverted() {
+async fn toggle_argument_means_disabled() {
     let server = MockServer::start().await;
     // enable => "disabled = 0"
-    mount_post_nobody(
+    expect_post_nobody(
         &server,
-        &format!("/api/firewall/d_nat/toggle_rule/{NAT}/0"),
+        &format!("firewall/d_nat/toggle_rule/{NAT}/0"),
         json!({"result": "Enabled"}),
     )
     .await;
     // disable => "disabled = 1"
-    mount_post_nobody(
+    expect_post_nobody(
         &server,
-        &format!("/api/firewall/d_nat/toggle_rule/{NAT}/1"),
+        &format!("firewall/d_nat/toggle_rule/{NAT}/1"),
         fx("d_nat_toggle_rule.json"),
     )
     .await;
     // flip => no argument
-    mount_post_nobody(
+    expect_post_nobody(
         &server,
-        &format!("/api/firewall/d_nat/toggle_rule/{NAT}"),
+        &format!("firewall/d_nat/toggle_rule/{NAT}"),
         fx("d_nat_toggle_rule.json"),
     )
     .await;
@@ -392,51 +223,21 @@ async fn toggle_argument_is_inverted() {
     assert!(!flipped.enabled);
 }
 
-#[tokio::test]
-async fn toggle_failed_is_not_found() {
-    let server = MockServer::start().await;
-    mount_post_nobody(
-        &server,
-        &format!("/api/firewall/d_nat/toggle_rule/{NAT}"),
-        fx("d_nat_toggle_rule_failed.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .toggle(&nat_id(), None)
-        .await
-        .expect_err("failed");
-    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
-}
-
-#[tokio::test]
-async fn apply_accepts_configd_ok() {
-    let server = MockServer::start().await;
-    mount_post_nobody(&server, "/api/firewall/d_nat/apply", fx("d_nat_apply.json")).await;
-    let st = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .apply()
-        .await
-        .expect("applied");
-    assert_eq!(st.status, "OK");
-}
-
-#[tokio::test]
-async fn apply_empty_status_is_action_failed() {
-    let server = MockServer::start().await;
-    mount_post_nobody(&server, "/api/firewall/d_nat/apply", json!({"status": ""})).await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .apply()
-        .await
-        .expect_err("failed");
-    assert!(matches!(err, Error::ActionFailed { .. }), "{err:?}");
+#[test]
+fn the_inverted_argument_does_not_depend_on_the_firmware() {
+    for v in [
+        None,
+        Some(FirmwareVersion::new(26, 1, 9)),
+        Some(FirmwareVersion::new(26, 7, 2)),
+    ] {
+        let on = DNAT_RULES
+            .toggle_request(&nat_id(), Some(true), v)
+            .expect("toggle");
+        assert!(on.path.ends_with("/0"), "{v:?}: {}", on.path);
+        // The disabled flag is sent as it is, never renamed.
+        let body = DNAT_RULES.wrap(json!({"disabled": "1"}), v).expect("wrap");
+        assert_eq!(body, json!({"rule": {"disabled": "1"}}), "{v:?}");
+    }
 }
 
 #[test]

@@ -153,3 +153,40 @@ async fn ndp_table() {
     assert_eq!(ndp[1].manufacturer, "PC Engines GmbH");
     assert!(ndp[1].extra.is_empty());
 }
+
+#[test]
+fn php_renderings_of_empty_and_boolean_values_read() {
+    use opnsense_api::models::interfaces::{ArpEntry, InterfaceDetails, NdpEntry};
+    // PHP renders an empty list as {} when it was built as a map, booleans as "0"/"1" or 0/1,
+    // and unknown text as null.
+    let d: InterfaceDetails = serde_json::from_value(serde_json::json!({
+        "device": null, "flags": {}, "capabilities": {}, "options": "", "macaddr": null,
+        "supported_media": {}, "is_physical": "1", "groups": null, "ipv4": {},
+        "ipv6": {"0": {"ipaddr": null, "link-local": 1}}, "vlan": []
+    }))
+    .expect("parses");
+    assert_eq!((d.device.as_str(), d.macaddr.as_str()), ("", ""));
+    assert!(d.flags.is_empty() && d.capabilities.is_empty() && d.options.is_empty());
+    assert!(d.supported_media.is_empty() && d.groups.is_empty() && d.ipv4.is_empty());
+    assert_eq!(d.is_physical, Some(true));
+    assert_eq!(d.ipv6.len(), 1);
+    assert_eq!(d.ipv6[0].link_local, Some(true));
+    assert!(d.vlan.is_none());
+    // The booleans are still sent as JSON booleans.
+    assert_eq!(serde_json::to_value(&d).expect("ser")["is_physical"], true);
+    let a: ArpEntry = serde_json::from_value(serde_json::json!({
+        "ip": "192.168.1.10", "mac": null, "intf": null, "intf_description": null,
+        "manufacturer": null, "hostname": null, "expires": "-1", "expired": "0", "permanent": 1
+    }))
+    .expect("parses");
+    assert_eq!(
+        (a.expires, a.expired, a.permanent),
+        (Some(-1), Some(false), Some(true))
+    );
+    assert_eq!((a.mac.as_str(), a.hostname.as_str()), ("", ""));
+    let n: NdpEntry = serde_json::from_value(serde_json::json!({
+        "ip": "fe80::1%igb1", "mac": null, "intf": null, "intf_description": null, "manufacturer": null
+    }))
+    .expect("parses");
+    assert_eq!(n.manufacturer, "");
+}

@@ -1,85 +1,40 @@
-//! `routes/routes/*` (static routes) against wiremock.
+//! `routes/routes/*` (static routes): what only routes have. The generic grid behaviour is in
+//! `grids.rs`; here: the on/off flag that is `disabled` before 26.1.10 and `enabled` from it (in
+//! add/set bodies and in the toggle argument, on both sides of the boundary and with the firmware
+//! looked up), and the `network` every `set` must carry (fidelity audit, serious #1: without it
+//! OPNsense deletes and re-adds the route on the next apply).
 
 mod common;
 
-use common::{KEY, NoBody, SECRET, basic_auth, client, fixture, json, json_body};
-use opnsense_api::api::routes::{ROUTE, reconfigure_request};
+use common::{
+    client, client_at, client_unknown_version, expect_bodyless, expect_get, expect_post_json,
+    expect_post_nobody, fixture, json, status_json,
+};
+use opnsense_api::api::routes::ROUTES;
 use opnsense_api::models::routes::Route;
-use opnsense_api::{Client, Error, FirmwareVersion, Method, SearchQuery, Uuid};
-use serde_json::json as j;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
+use opnsense_api::{Client, FirmwareVersion, Method, SearchQuery, Uuid};
+use serde_json::{Value, json as j};
+use wiremock::MockServer;
 
 const ID: &str = "5b1f0e6a-8c3d-4f3e-9a51-0d2c7e4b9a10";
+/// The last release with `disabled`, and the first with `enabled`.
+const V9: FirmwareVersion = FirmwareVersion::new(26, 1, 9);
+const V10: FirmwareVersion = FirmwareVersion::new(26, 1, 10);
 
 fn id() -> Uuid {
     Uuid::parse(ID).expect("uuid")
 }
 
-fn route_path(action: &str) -> String {
-    format!("/api/routes/routes/{action}/{ID}")
+fn fx(name: &str) -> Value {
+    fixture("routes", name)
+}
+
+fn at(action: &str) -> String {
+    format!("routes/routes/{action}/{ID}")
 }
 
 #[test]
-fn request_builders() {
-    let r = ROUTE.search_request(&SearchQuery::all(), serde_json::Map::new());
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (
-            Method::Post,
-            "routes/routes/searchroute",
-            Some(j!({"current": 1, "rowCount": -1, "searchPhrase": ""}))
-        )
-    );
-    let r = ROUTE.get_request(&id());
-    assert_eq!(
-        (r.method, r.path, r.body),
-        (Method::Get, format!("routes/routes/getroute/{ID}"), None)
-    );
-    let route = Route {
-        network: Some("10.0.0.0/24".into()),
-        gateway: Some("WAN_GW".into()),
-        ..Route::default()
-    };
-    let r = ROUTE.add_request(&route).expect("add");
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (
-            Method::Post,
-            "routes/routes/addroute",
-            Some(j!({"route": {"network": "10.0.0.0/24", "gateway": "WAN_GW"}}))
-        )
-    );
-    let r = ROUTE.set_request(&id(), &route).expect("set");
-    assert_eq!(
-        (r.method, r.path),
-        (Method::Post, format!("routes/routes/setroute/{ID}"))
-    );
-    let r = ROUTE.del_request(&id());
-    assert_eq!(
-        (r.method, r.path, r.body),
-        (Method::Post, format!("routes/routes/delroute/{ID}"), None)
-    );
-    let r = ROUTE.toggle_request(&id(), Some(false));
-    assert_eq!(
-        (r.method, r.path, r.body),
-        (
-            Method::Post,
-            format!("routes/routes/toggleroute/{ID}/0"),
-            None
-        )
-    );
-    let r = ROUTE.toggle_request(&id(), None);
-    assert_eq!(r.path, format!("routes/routes/toggleroute/{ID}"));
-    let r = reconfigure_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "routes/routes/reconfigure", None)
-    );
-}
-
-#[test]
-fn enabled_and_disabled_both_read_and_adapt_to_firmware() {
+fn enabled_and_disabled_both_read() {
     let new: Route =
         serde_json::from_value(j!({"network": "10.0.0.0/8", "enabled": "0"})).expect("new");
     assert!(!new.is_enabled());
@@ -87,40 +42,101 @@ fn enabled_and_disabled_both_read_and_adapt_to_firmware() {
         serde_json::from_value(j!({"network": "10.0.0.0/8", "disabled": "1"})).expect("old");
     assert_eq!(old.disabled, Some(true));
     assert!(!old.is_enabled());
+    let old_on: Route = serde_json::from_value(j!({"disabled": "0"})).expect("old");
+    assert!(old_on.is_enabled());
+    // `enabled` wins when both are present.
+    let both: Route = serde_json::from_value(j!({"enabled": "1", "disabled": "1"})).expect("both");
+    assert!(both.is_enabled());
     assert!(Route::default().is_enabled());
+}
 
-    let v10 = Some(FirmwareVersion::new(26, 1, 10));
-    let v9 = Some(FirmwareVersion::new(26, 1, 9));
-    let a = old.for_firmware(v10);
-    assert_eq!((a.enabled, a.disabled), (Some(false), None));
-    let a = old.for_firmware(None);
-    assert_eq!((a.enabled, a.disabled), (Some(false), None));
-    let b = new.for_firmware(v9);
-    assert_eq!((b.enabled, b.disabled), (None, Some(true)));
-    let c = Route::default().for_firmware(v9);
-    assert_eq!((c.enabled, c.disabled), (None, None));
+#[test]
+fn write_bodies_name_the_flag_for_the_firmware() {
+    let body = |b: Value, v| ROUTES.add_request(b, v).expect("add").body.expect("body");
+    // Before 26.1.10: `disabled`, inverted.
+    assert_eq!(
+        body(j!({"network": "n", "enabled": "0"}), Some(V9)),
+        j!({"route": {"network": "n", "disabled": "1"}})
+    );
+    assert_eq!(
+        body(j!({"enabled": "1"}), Some(V9)),
+        j!({"route": {"disabled": "0"}})
+    );
+    assert_eq!(
+        body(j!({"disabled": "1"}), Some(V9)),
+        j!({"route": {"disabled": "1"}})
+    );
+    // From 26.1.10, and for an unknown firmware (= the newest): `enabled`.
+    for v in [Some(V10), Some(FirmwareVersion::new(26, 7, 2)), None] {
+        assert_eq!(
+            body(j!({"disabled": "1"}), v),
+            j!({"route": {"enabled": "0"}}),
+            "{v:?}"
+        );
+        assert_eq!(
+            body(j!({"enabled": "0"}), v),
+            j!({"route": {"enabled": "0"}}),
+            "{v:?}"
+        );
+    }
+    // Given both ways, the caller's spelling for this firmware wins and the other is dropped.
+    assert_eq!(
+        body(j!({"enabled": "1", "disabled": "1"}), Some(V10)),
+        j!({"route": {"enabled": "1"}})
+    );
+    // No flag: nothing added.
+    assert_eq!(
+        body(j!({"descr": "x"}), Some(V9)),
+        j!({"route": {"descr": "x"}})
+    );
+    // The set body follows the same rule.
+    let r = ROUTES
+        .set_request(&id(), j!({"enabled": "0"}), Some(V9))
+        .expect("set");
+    assert_eq!(
+        (r.method, r.path, r.body),
+        (
+            Method::Post,
+            format!("routes/routes/setroute/{ID}"),
+            Some(j!({"route": {"disabled": "1"}}))
+        )
+    );
+}
+
+#[test]
+fn the_toggle_argument_changed_meaning_at_26_1_10() {
+    let path = |on, v| ROUTES.toggle_request(&id(), on, v).expect("toggle").path;
+    let base = format!("routes/routes/toggleroute/{ID}");
+    // 26.1.9: the argument is "disabled".
+    assert_eq!(path(Some(true), Some(V9)), format!("{base}/0"));
+    assert_eq!(path(Some(false), Some(V9)), format!("{base}/1"));
+    // 26.1.10 and unknown: the argument is "enabled".
+    for v in [Some(V10), None] {
+        assert_eq!(path(Some(true), v), format!("{base}/1"), "{v:?}");
+        assert_eq!(path(Some(false), v), format!("{base}/0"), "{v:?}");
+    }
+    // A flip has no argument on either side.
+    assert_eq!(path(None, Some(V9)), base);
+    assert_eq!(path(None, Some(V10)), base);
 }
 
 #[tokio::test]
-async fn search() {
+async fn search_reads_rows_and_display_columns() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/searchroute"))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        ))
-        .respond_with(json(fixture("routes", "searchroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_post_json(
+        &server,
+        "routes/routes/searchroute",
+        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        json(fx("searchroute.json")),
+        1,
+    )
+    .await;
     let page = client(&server)
         .await
         .routes()
         .search(&SearchQuery::all())
         .await
         .expect("search");
-    assert_eq!((page.total, page.row_count, page.current), (1, 1, 1));
     let r = &page.rows[0];
     assert_eq!(r.uuid.as_deref(), Some(ID));
     assert_eq!(r.network.as_deref(), Some("10.20.0.0/16"));
@@ -135,16 +151,9 @@ async fn search() {
 }
 
 #[tokio::test]
-async fn get_reads_the_option_map() {
+async fn get_reads_the_gateway_option_map() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(route_path("getroute")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("routes", "getroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_get(&server, &at("getroute"), fx("getroute.json")).await;
     let r = client(&server)
         .await
         .routes()
@@ -163,80 +172,39 @@ async fn get_reads_the_option_map() {
     );
 }
 
-#[tokio::test]
-async fn get_unknown_is_not_found() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(route_path("getroute")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(j!([])))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .routes()
-        .get(&id())
-        .await
-        .expect_err("nf");
-    assert!(
-        matches!(&e, Error::NotFound { kind: "static route", id } if id == ID),
-        "{e:?}"
-    );
+fn null_route(flag: Route) -> Route {
+    Route {
+        network: Some("10.20.0.0/16".into()),
+        gateway: Some("Null4".into()),
+        ..flag
+    }
 }
 
-#[tokio::test]
-async fn add() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/addroute"))
-        .and(basic_auth())
-        .and(json_body(j!({"route": {
-            "network": "10.20.0.0/16", "gateway": "WAN_GW", "descr": "Branch office", "enabled": "1"
-        }})))
-        .respond_with(json(fixture("routes", "addroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let route = Route {
-        network: Some("10.20.0.0/16".into()),
-        gateway: Some("WAN_GW".into()),
-        descr: Some("Branch office".into()),
-        enabled: Some(true),
-        ..Route::default()
-    };
-    let saved = client(&server)
-        .await
-        .routes()
-        .add(&route)
-        .await
-        .expect("add");
-    assert_eq!(saved.uuid.as_deref(), Some(ID));
+async fn expect_add(server: &MockServer, body: Value) {
+    expect_post_json(
+        server,
+        "routes/routes/addroute",
+        j!({"route": body}),
+        json(fx("addroute.json")),
+        1,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn add_translates_disabled_for_new_firmware() {
     let server = MockServer::start().await;
     // 26.1.10 ignores `disabled`: the client must send `enabled: "0"` instead.
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/addroute"))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"route": {"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}}),
-        ))
-        .respond_with(json(fixture("routes", "addroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let route = Route {
-        network: Some("10.20.0.0/16".into()),
-        gateway: Some("Null4".into()),
+    expect_add(
+        &server,
+        j!({"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}),
+    )
+    .await;
+    let route = null_route(Route {
         disabled: Some(true),
         ..Route::default()
-    };
-    client(&server)
-        .await
+    });
+    client_at(&server, V10)
         .routes()
         .add(&route)
         .await
@@ -246,234 +214,161 @@ async fn add_translates_disabled_for_new_firmware() {
 #[tokio::test]
 async fn add_sends_disabled_to_old_firmware() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/addroute"))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"route": {"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}}),
-        ))
-        .respond_with(json(fixture("routes", "addroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let old = Client::builder(server.uri())
-        .credentials(KEY, SECRET)
-        .allow_insecure_http(true)
-        .firmware_version(FirmwareVersion::new(26, 1, 9))
-        .build()
-        .expect("client");
-    let route = Route {
-        network: Some("10.20.0.0/16".into()),
-        gateway: Some("Null4".into()),
+    expect_add(
+        &server,
+        j!({"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}),
+    )
+    .await;
+    let route = null_route(Route {
         enabled: Some(false),
         ..Route::default()
-    };
-    old.routes().add(&route).await.expect("add");
-}
-
-#[tokio::test]
-async fn add_failed_lists_every_field() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/addroute"))
-        .and(basic_auth())
-        .and(json_body(j!({"route": {"network": "bogus"}})))
-        .respond_with(json(fixture("routes", "addroute_failed.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let route = Route {
-        network: Some("bogus".into()),
-        ..Route::default()
-    };
-    let e = client(&server)
-        .await
+    });
+    client_at(&server, V9)
         .routes()
         .add(&route)
         .await
-        .expect_err("failed");
-    let Error::Validation { path, errors } = &e else {
-        panic!("{e:?}")
-    };
-    assert_eq!(path, "routes/routes/addroute");
-    assert_eq!(errors.len(), 2);
-    assert_eq!(
-        errors["route.network"],
-        ["Specify a valid network matching the gateways ip protocol."]
-    );
-    assert_eq!(errors["route.gateway"], ["A value is required."]);
-    let text = e.to_string();
-    assert!(
-        text.contains("route.gateway: A value is required."),
-        "{text}"
-    );
+        .expect("add");
 }
 
 #[tokio::test]
-async fn set_checks_existence_first() {
+async fn add_looks_the_firmware_up_when_it_is_not_known() {
+    // 26.1.9 found: `disabled`; no privilege for the firmware page: the newest (`enabled`).
+    for (status, answer, body) in [
+        (
+            200,
+            j!({"product": {"product_version": "26.1.9"}}),
+            j!({"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}),
+        ),
+        (
+            403,
+            fixture("firewall", "error_403_forbidden.json"),
+            j!({"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        expect_bodyless(
+            &server,
+            "GET",
+            "core/firmware/status",
+            status_json(status, answer),
+            1,
+        )
+        .await;
+        expect_add(&server, body).await;
+        let c = client_unknown_version(&server);
+        let route = null_route(Route {
+            enabled: Some(false),
+            ..Route::default()
+        });
+        c.routes().add(&route).await.expect("add");
+    }
+}
+
+async fn set_with(c: &Client, server: &MockServer, change: Route, sent: Value) {
+    expect_get(server, &at("getroute"), fx("getroute.json")).await;
+    expect_post_json(
+        server,
+        &at("setroute"),
+        j!({"route": sent}),
+        json(fx("setroute.json")),
+        1,
+    )
+    .await;
+    c.routes().set(&id(), &change).await.expect("set");
+}
+
+#[tokio::test]
+async fn set_always_carries_the_current_network() {
+    // Only the description, only the flag, or the gateway: the stored network goes along.
+    for (v, change, sent) in [
+        (
+            V10,
+            Route {
+                descr: Some("HQ".into()),
+                ..Route::default()
+            },
+            j!({"descr": "HQ", "network": "10.20.0.0/16"}),
+        ),
+        (
+            V10,
+            Route {
+                enabled: Some(false),
+                ..Route::default()
+            },
+            j!({"enabled": "0", "network": "10.20.0.0/16"}),
+        ),
+        (
+            V9,
+            Route {
+                enabled: Some(false),
+                gateway: Some("WAN_DHCP".into()),
+                ..Route::default()
+            },
+            j!({"gateway": "WAN_DHCP", "disabled": "1", "network": "10.20.0.0/16"}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        set_with(&client_at(&server, v), &server, change, sent).await;
+    }
+}
+
+#[tokio::test]
+async fn set_keeps_the_callers_network() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(route_path("getroute")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("routes", "getroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(route_path("setroute")))
-        .and(basic_auth())
-        .and(json_body(j!({"route": {"descr": "HQ"}})))
-        .respond_with(json(fixture("routes", "setroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
     let change = Route {
-        descr: Some("HQ".into()),
+        network: Some("10.30.0.0/16".into()),
         ..Route::default()
     };
-    client(&server)
+    set_with(
+        &client(&server).await,
+        &server,
+        change,
+        j!({"network": "10.30.0.0/16"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn set_raw_adds_the_network_too() {
+    let server = MockServer::start().await;
+    expect_get(&server, &at("getroute"), fx("getroute.json")).await;
+    expect_post_json(
+        &server,
+        &at("setroute"),
+        j!({"route": {"gateway": "Null4", "network": "10.20.0.0/16"}}),
+        json(fx("setroute.json")),
+        1,
+    )
+    .await;
+    let before = client(&server)
         .await
         .routes()
-        .set(&id(), &change)
+        .set_raw(&id(), j!({"gateway": "Null4"}))
         .await
         .expect("set");
+    assert_eq!(before["network"], "10.20.0.0/16");
 }
 
 #[tokio::test]
-async fn set_unknown_is_not_found_and_sends_no_set() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(route_path("getroute")))
-        .and(basic_auth())
-        .respond_with(json(j!([])))
-        .expect(1)
-        .mount(&server)
+async fn toggle_sends_the_argument_the_firmware_expects() {
+    for (v, on, off) in [(V9, "0", "1"), (V10, "1", "0")] {
+        let server = MockServer::start().await;
+        expect_post_nobody(
+            &server,
+            &format!("{}/{on}", at("toggleroute")),
+            j!({"result": "Enabled"}),
+        )
         .await;
-    Mock::given(method("POST"))
-        .and(path(route_path("setroute")))
-        .respond_with(json(fixture("routes", "setroute.json")))
-        .expect(0)
-        .mount(&server)
+        expect_post_nobody(
+            &server,
+            &format!("{}/{off}", at("toggleroute")),
+            fx("toggleroute.json"),
+        )
         .await;
-    let change = Route {
-        descr: Some("HQ".into()),
-        ..Route::default()
-    };
-    let e = client(&server)
-        .await
-        .routes()
-        .set(&id(), &change)
-        .await
-        .expect_err("nf");
-    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
-}
-
-#[tokio::test]
-async fn delete() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(route_path("delroute")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("routes", "delroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    client(&server)
-        .await
-        .routes()
-        .delete(&id())
-        .await
-        .expect("deleted");
-}
-
-#[tokio::test]
-async fn delete_not_found() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(route_path("delroute")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(j!({"result": "not found"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .routes()
-        .delete(&id())
-        .await
-        .expect_err("nf");
-    assert!(
-        matches!(&e, Error::NotFound { kind: "static route", id } if id == ID),
-        "{e:?}"
-    );
-}
-
-#[tokio::test]
-async fn toggle() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("{}/0", route_path("toggleroute"))))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("routes", "toggleroute.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let t = client(&server)
-        .await
-        .routes()
-        .toggle(&id(), Some(false))
-        .await
-        .expect("toggle");
-    assert!(!t.enabled);
-    assert_eq!(t.changed, Some(true));
-}
-
-#[tokio::test]
-async fn reconfigure_ok() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/reconfigure"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("routes", "reconfigure.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
-        .routes()
-        .reconfigure()
-        .await
-        .expect("ok");
-    assert_eq!(s.status, "ok");
-}
-
-#[tokio::test]
-async fn reconfigure_failed() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/routes/routes/reconfigure"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(
-            j!({"status": "error reloading routes (Execute error)"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .routes()
-        .reconfigure()
-        .await
-        .expect_err("failed");
-    assert!(
-        matches!(&e, Error::ActionFailed { status, path, .. }
-            if status == "error reloading routes (Execute error)" && path == "routes/routes/reconfigure"),
-        "{e:?}"
-    );
+        let c = client_at(&server, v);
+        let t = c.routes().toggle(&id(), Some(true)).await.expect("on");
+        assert!(t.enabled, "{v}");
+        let t = c.routes().toggle(&id(), Some(false)).await.expect("off");
+        assert_eq!((t.enabled, t.changed), (false, Some(true)), "{v}");
+    }
 }

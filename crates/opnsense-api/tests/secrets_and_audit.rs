@@ -11,14 +11,18 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use opnsense_api::api::firewall::ALIAS;
+use opnsense_api::api::firewall::ALIASES;
+use opnsense_api::api::services::ServiceModule;
 use opnsense_api::{Client, ClientBuilder, Error, FirmwareVersion, Request, Uuid};
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use common::{KEY, SECRET};
-use support::{Captured, Pki, silent_server, tls_front};
+use support::{
+    Captured, Pki, chunked_response, drip_server, http_response, raw_server, silent_server,
+    tls_front,
+};
 
 /// base64("test-key:test-secret-9f8e7d"), the Basic auth token.
 const BASIC_TOKEN: &str = "dGVzdC1rZXk6dGVzdC1zZWNyZXQtOWY4ZTdk";
@@ -42,6 +46,12 @@ fn assert_error_is_clean(err: &Error) {
     assert_no_credentials("error Display", &err.to_string());
     assert_no_credentials("error Debug", &format!("{err:?}"));
     assert_no_credentials("error alternate Debug", &format!("{err:#?}"));
+    // And every cause a reporter would print after it.
+    let mut src = std::error::Error::source(err);
+    while let Some(s) = src {
+        assert_no_credentials("error source", &format!("{s} {s:?}"));
+        src = s.source();
+    }
 }
 
 fn builder(url: &str) -> ClientBuilder {
@@ -178,10 +188,8 @@ async fn secret_never_leaks_and_every_attempt_is_audited() {
     assert_eq!(status.metadata.system.level(), "OK");
     errors.push(
         client
-            .add_resource(
-                &ALIAS,
-                &json!({"name": "a", "type": "host", "description": REQ_MARKER}),
-            )
+            .grid(&ALIASES)
+            .add_raw(json!({"name": "a", "type": "host", "description": REQ_MARKER}))
             .await
             .expect_err("validation"),
     );
@@ -327,14 +335,16 @@ async fn one_audit_event_per_attempt() {
 
     let uuid = Uuid::parse(id).expect("uuid");
     client
-        .set_resource(&ALIAS, &uuid, &json!({"description": REQ_MARKER}))
+        .grid(&ALIASES)
+        .set_raw(&uuid, json!({"description": REQ_MARKER}))
         .await
         .expect("set");
     assert_eq!(client.firmware_version().await, None);
     assert_eq!(client.firmware_version().await, None);
     // Refused before sending: not an HTTP attempt.
     let err = client
-        .add_resource(&ALIAS, &json!("not an object"))
+        .grid(&ALIASES)
+        .add_raw(json!("not an object"))
         .await
         .expect_err("local");
     assert!(err.is_local());
@@ -384,4 +394,211 @@ fn config_errors_do_not_echo_credentials() {
         assert!(matches!(err, Error::Config(_)), "{err:?}");
         assert_error_is_clean(&err);
     }
+}
+
+/// The error kinds added with the bounded reads and typed refusals (in use, service failed, too
+/// large, deadline, 26.7's escaped envelope, transport causes) carry no credential, no body, and
+/// are audited with the right outcome.
+#[tokio::test]
+async fn new_error_kinds_never_carry_the_secret_and_are_audited() {
+    let (captured, _guard) = support::capture();
+    let mut errors = Vec::new();
+    let id = "c2e7b0a4-3f1d-4e8a-9b6c-7d5e4f3a2b10";
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/firewall/alias/del_item/{id}")))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            json!({"errorMessage": format!("Cannot delete alias a. Currently in use by {ERR_MARKER}"), "errorTitle": "Alias in use"}).to_string(),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/kea/service/start"))
+        .respond_with(common::json(json!({"response": "Error (1)\n"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_raw(
+                json!({"errorMessage": format!("a &lt; b {ERR_MARKER}"), "errorLevel": "error"})
+                    .to_string(),
+                "application/json",
+            ),
+        )
+        .mount(&server)
+        .await;
+    let c26_7 = builder(&server.uri())
+        .allow_insecure_http(true)
+        .firmware_version(FirmwareVersion::new(26, 7, 2))
+        .build()
+        .expect("client");
+    errors.push(
+        c26_7
+            .firewall()
+            .alias()
+            .delete(&Uuid::parse(id).expect("uuid"))
+            .await
+            .expect_err("in use"),
+    );
+    assert!(matches!(errors.last(), Some(Error::InUse { .. })));
+    errors.push(
+        c26_7
+            .service(ServiceModule::Kea)
+            .start()
+            .await
+            .expect_err("service failed"),
+    );
+    assert!(matches!(errors.last(), Some(Error::ServiceFailed { .. })));
+    errors.push(
+        c26_7
+            .send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("500"),
+    );
+    assert!(
+        matches!(errors.last(), Some(Error::Http { message, .. }) if message.contains("a < b"))
+    );
+
+    // Too large: announced, and chunked.
+    let big = format!(r#"{{"m":"{RESP_MARKER}{}"}}"#, "x".repeat(4096));
+    let announced = {
+        let big = big.clone();
+        raw_server(move |_| http_response("200 OK", "application/json", big.as_bytes()))
+    };
+    let chunked = raw_server(move |_| chunked_response(big.as_bytes(), 512));
+    for s in [&announced, &chunked] {
+        let c = builder(&s.http_url())
+            .allow_insecure_http(true)
+            .max_response_bytes(1024)
+            .build()
+            .expect("client");
+        errors.push(
+            c.send_json::<Value>(Request::get("core/system/status"))
+                .await
+                .expect_err("too large"),
+        );
+        assert!(matches!(errors.last(), Some(Error::TooLarge { .. })));
+    }
+
+    // Deadline.
+    let drip = drip_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n".to_vec(),
+        vec![b' '; 40],
+        Duration::from_millis(200),
+    );
+    let slow = builder(&drip.http_url())
+        .allow_insecure_http(true)
+        .read_timeout(Duration::from_secs(1))
+        .call_timeout(Duration::from_secs(1))
+        .build()
+        .expect("client");
+    errors.push(
+        slow.send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("deadline"),
+    );
+    assert!(matches!(errors.last(), Some(Error::Deadline { .. })));
+
+    // Transport errors with their sources: refused, and an untrusted certificate.
+    let port = support::closed_port().await;
+    let refused = builder(&format!("http://127.0.0.1:{port}"))
+        .allow_insecure_http(true)
+        .build()
+        .expect("client");
+    errors.push(
+        refused
+            .send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("refused"),
+    );
+    assert!(matches!(
+        errors.last(),
+        Some(Error::Connect {
+            source: Some(_),
+            ..
+        })
+    ));
+    let pki = Pki::new(&["127.0.0.1"]);
+    let backend = MockServer::start().await;
+    let front = tls_front(&pki, &backend);
+    let untrusted = builder(&front.https_url()).build().expect("client");
+    errors.push(
+        untrusted
+            .send_json::<Value>(Request::get("core/system/status"))
+            .await
+            .expect_err("tls"),
+    );
+    assert!(matches!(
+        errors.last(),
+        Some(Error::Tls {
+            source: Some(_),
+            ..
+        })
+    ));
+
+    for err in &errors {
+        assert_error_is_clean(err);
+        let all = format!("{err} {err:?}");
+        assert!(!all.contains(RESP_MARKER), "a response body leaked: {all}");
+    }
+    check_logs_are_clean(&captured);
+    let alias_del: &'static str = "firewall/alias/del_item/c2e7b0a4-3f1d-4e8a-9b6c-7d5e4f3a2b10";
+    check_audit(
+        &captured,
+        &[
+            // The attempt is the HTTP 500; the grid turns it into `InUse` after the audit
+            // event was written, so it is audited as an error.
+            Expect {
+                method: "POST",
+                path: alias_del,
+                status: 500,
+                outcome: "error",
+            },
+            Expect {
+                method: "POST",
+                path: "kea/service/start",
+                status: 200,
+                outcome: "rejected",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 500,
+                outcome: "error",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 200,
+                outcome: "error",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 200,
+                outcome: "error",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 0,
+                outcome: "timeout",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 0,
+                outcome: "error",
+            },
+            Expect {
+                method: "GET",
+                path: "core/system/status",
+                status: 0,
+                outcome: "error",
+            },
+        ],
+    );
 }

@@ -116,6 +116,14 @@ async fn status_disabled() {
     assert!(!s.is_running());
 }
 
+#[test]
+fn an_empty_widget_rendered_as_a_list_is_none() {
+    let s: opnsense_api::models::services::ServiceStatus =
+        serde_json::from_value(j!({"status": "stopped", "widget": []})).expect("parses");
+    assert_eq!(s.status, Some(ServiceState::Stopped));
+    assert!(s.widget.is_none());
+}
+
 async fn action_ok(module: ServiceModule, action: ServiceAction, fixture_name: &str) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -206,34 +214,126 @@ async fn wireguard_reconfigure_failed() {
     );
 }
 
+/// Runs `action` on `module` against a mock answering `answer`.
+async fn run_with(
+    module: ServiceModule,
+    action: ServiceAction,
+    answer: serde_json::Value,
+) -> opnsense_api::Result<opnsense_api::ActionStatus> {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/api/{module}/service/{}", action.as_str())))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(json(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server).await.service(module).run(action).await
+}
+
 #[tokio::test]
-async fn refused_action_is_action_failed() {
+async fn start_stop_restart_accept_only_ok() {
+    // configd's output keeps its trailing newline; OK in any case is a success.
+    for answer in ["OK", "OK\n", "ok"] {
+        let s = run_with(
+            ServiceModule::Kea,
+            ServiceAction::Restart,
+            j!({"response": answer}),
+        )
+        .await
+        .expect(answer);
+        assert_eq!(s.status, answer.trim());
+    }
+}
+
+#[tokio::test]
+async fn a_failed_rc_script_is_service_failed() {
     for action in [
         ServiceAction::Start,
         ServiceAction::Stop,
         ServiceAction::Restart,
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(format!("/api/monit/service/{}", action.as_str())))
-            .and(basic_auth())
-            .and(NoBody)
-            .respond_with(json(j!({"response": []})))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let e = client(&server)
-            .await
-            .service(ServiceModule::Monit)
-            .run(action)
+        let e = run_with(
+            ServiceModule::Unbound,
+            action,
+            j!({"response": "Error (1)\n"}),
+        )
+        .await
+        .expect_err("Error (1)");
+        match &e {
+            Error::ServiceFailed {
+                module,
+                action: a,
+                output,
+            } => {
+                assert_eq!(
+                    (module.as_str(), *a, output.as_str()),
+                    ("unbound", action.as_str(), "Error (1)")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!(
+                "{} of the unbound service failed",
+                action.as_str()
+            )),
+            "{text}"
+        );
+        assert!(text.contains("Error (1)"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_configd_action_is_service_failed() {
+    let e = run_with(
+        ServiceModule::Hostdiscovery,
+        ServiceAction::Start,
+        j!({"response": "Action not allowed or missing\n"}),
+    )
+    .await
+    .expect_err("not allowed");
+    assert!(
+        matches!(&e, Error::ServiceFailed { module, action: "start", output }
+            if module == "hostdiscovery" && output == "Action not allowed or missing"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn refused_action_is_service_failed() {
+    // `{"response": []}`: the answer to a request OPNsense refused (not a POST, ...).
+    for action in [
+        ServiceAction::Start,
+        ServiceAction::Stop,
+        ServiceAction::Restart,
+    ] {
+        let e = run_with(ServiceModule::Monit, action, j!({"response": []}))
             .await
             .expect_err("refused");
         assert!(
-            matches!(&e, Error::ActionFailed { path, status, .. }
-                if *path == format!("monit/service/{}", action.as_str()) && status == "[]"),
+            matches!(&e, Error::ServiceFailed { module, action: a, output }
+                if module == "monit" && *a == action.as_str() && output == "[]"),
             "{e:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_answer_without_response_is_invalid() {
+    let e = run_with(
+        ServiceModule::Kea,
+        ServiceAction::Start,
+        j!({"status": "ok"}),
+    )
+    .await
+    .expect_err("no response key");
+    assert!(
+        matches!(&e, Error::InvalidResponse { path, .. } if path == "kea/service/start"),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]

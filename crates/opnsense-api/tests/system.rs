@@ -120,6 +120,33 @@ fn status_levels_and_empty_subsystems() {
 }
 
 #[tokio::test]
+async fn a_subsystem_timestamp_rendered_as_the_string_zero_still_reads() {
+    // PHP renders the timestamp as a number or as text ("0" when the probe has none).
+    let mut answer = fixture("system", "core_system_status.json");
+    answer["subsystems"]["crashreporter"]["timestamp"] = serde_json::json!("0");
+    answer["subsystems"]["crashreporter"]["statusCode"] = serde_json::json!("0");
+    answer["subsystems"]["crashreporter"]["priority"] = serde_json::json!("100");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .respond_with(json(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let s = client(&server)
+        .await
+        .system()
+        .status()
+        .await
+        .expect("a string timestamp must not fail the status");
+    let crash = &s.subsystems["crashreporter"];
+    assert_eq!(crash.timestamp, Some(0.0));
+    assert_eq!(crash.status_code, 0);
+    assert_eq!(crash.priority, Some(100));
+    assert_eq!(s.level(), "WARNING");
+}
+
+#[tokio::test]
 async fn firmware_status_checked() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

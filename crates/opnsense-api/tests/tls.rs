@@ -48,6 +48,30 @@ async fn untrusted_self_signed_certificate_is_tls_error_naming_the_ca_file_optio
         matches!(&err, Error::Tls { host, .. } if host == &front.addr.to_string()),
         "{err:?}"
     );
+    // The rustls cause is kept as the source, and names the problem.
+    let mut chain = Vec::new();
+    let mut src = std::error::Error::source(&err);
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    assert!(
+        matches!(
+            err,
+            Error::Tls {
+                source: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        chain
+            .iter()
+            .any(|s| s.to_lowercase().contains("certificate")),
+        "{chain:?}"
+    );
+    assert!(chain.iter().all(|s| !s.contains(SECRET)), "{chain:?}");
     let text = err.to_string();
     assert!(text.contains("CA file"), "{text}");
     assert!(text.contains("ca_file"), "{text}");

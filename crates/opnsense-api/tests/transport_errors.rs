@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use opnsense_api::api::firewall::ALIAS;
-use opnsense_api::{Client, Error, FirmwareVersion, Request, TimeoutPhase, Uuid};
+use opnsense_api::api::firewall::ALIASES;
+use opnsense_api::{Client, Error, FirmwareVersion, Method, Request, TimeoutPhase, Uuid};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use common::{KEY, SECRET};
-use support::{http_response, raw_server, silent_server};
+use support::{chunked_response, drip_server, http_response, raw_server, silent_server};
 
 /// A plain-HTTP client for `url` with short timeouts.
 fn client_for(url: &str) -> Client {
@@ -85,7 +85,7 @@ async fn server_that_never_answers_is_read_timeout() {
         } => {
             assert_eq!(*phase, TimeoutPhase::Read);
             assert_eq!(*after, Duration::from_millis(300));
-            assert_eq!(*method, "GET");
+            assert_eq!(*method, Method::Get);
             assert_eq!(path, "core/system/status");
         }
         other => panic!("expected a read timeout, got {other:?}"),
@@ -366,10 +366,8 @@ async fn failed_add_is_validation_with_every_field() {
         .await;
     let client = common::client(&server).await;
     let err = client
-        .add_resource(
-            &ALIAS,
-            &json!({"name": "dup", "type": "host", "content": "x"}),
-        )
+        .grid(&ALIASES)
+        .add_raw(json!({"name": "dup", "type": "host", "content": "x"}))
         .await
         .expect_err("refused");
     match &err {
@@ -580,4 +578,304 @@ async fn server_stopping_mid_test_leaves_client_usable() {
         get_status(&client).await.expect("back")["metadata"]["system"]["status"],
         2
     );
+}
+
+/// Every source of `err`, as text (the chain a caller's `{:#}` reporter would print).
+fn source_chain(err: &Error) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut src = std::error::Error::source(err);
+    while let Some(s) = src {
+        out.push(format!("{s} / {s:?}"));
+        src = s.source();
+    }
+    out
+}
+
+#[tokio::test]
+async fn connect_errors_keep_their_source() {
+    let port = support::closed_port().await;
+    let err = get_status(&client_for(&format!("http://127.0.0.1:{port}")))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::Connect {
+                source: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let chain = source_chain(&err);
+    assert!(!chain.is_empty(), "no source");
+    assert!(
+        chain.iter().any(|s| s.to_lowercase().contains("refused")),
+        "{chain:?}"
+    );
+    for s in &chain {
+        assert!(!s.contains(SECRET) && !s.contains(KEY), "{s}");
+    }
+}
+
+#[tokio::test]
+async fn https_to_a_plain_port_keeps_the_tls_source() {
+    let server = support::serve(support::bind(0), |mut stream| async move {
+        let mut buf = [0u8; 1024];
+        if matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {
+            let resp = http_response("400 Bad Request", "text/html", b"<html>400</html>");
+            let _ = stream.write_all(&resp).await;
+        }
+    });
+    let client = Client::builder(server.https_url())
+        .credentials(KEY, SECRET)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .build()
+        .expect("client");
+    let err = get_status(&client).await.expect_err("not TLS");
+    assert!(
+        matches!(
+            err,
+            Error::Tls {
+                source: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let chain = source_chain(&err);
+    assert!(!chain.is_empty());
+    for s in &chain {
+        assert!(!s.contains(SECRET) && !s.contains(KEY), "{s}");
+    }
+}
+
+/// A client for `url` that accepts at most `limit` response bytes.
+fn capped(url: &str, limit: u64) -> Client {
+    Client::builder(url)
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
+        .firmware_version(FirmwareVersion::new(26, 1, 10))
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(5))
+        .max_response_bytes(limit)
+        .build()
+        .expect("client")
+}
+
+/// `{"rows":["xxx…"]}` of exactly `len` bytes.
+fn json_of_len(len: usize) -> Vec<u8> {
+    let pad = len.checked_sub(br#"{"rows":[""]}"#.len()).expect("len");
+    format!(r#"{{"rows":["{}"]}}"#, "x".repeat(pad)).into_bytes()
+}
+
+#[tokio::test]
+async fn a_content_length_over_the_cap_is_too_large() {
+    let body = json_of_len(2000);
+    let server = raw_server(move |_| http_response("200 OK", "application/json", &body));
+    let err = get_status(&capped(&server.http_url(), 1000))
+        .await
+        .expect_err("too large");
+    match &err {
+        Error::TooLarge {
+            method,
+            path,
+            limit,
+            announced,
+        } => {
+            assert_eq!(*method, Method::Get);
+            assert_eq!(path, "core/system/status");
+            assert_eq!(*limit, 1000);
+            assert_eq!(*announced, Some(2000));
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("larger than 1000 bytes"), "{text}");
+    assert!(text.contains("announced 2000"), "{text}");
+    assert!(text.contains("max_response_bytes"), "{text}");
+    assert_eq!(err.http_status(), None);
+}
+
+#[tokio::test]
+async fn an_announced_huge_body_is_refused_without_reading_it() {
+    // 10 GB announced, nothing sent: the client must not wait for the body (it would run into
+    // the read timeout).
+    let head =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n"
+            .to_vec();
+    let server = drip_server(head, b"{".to_vec(), Duration::from_secs(30));
+    let err = get_status(&capped(&server.http_url(), 1 << 20))
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(
+            err,
+            Error::TooLarge {
+                announced: Some(10_000_000_000),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_chunked_body_growing_past_the_cap_is_too_large() {
+    let body = json_of_len(64 * 1024);
+    let server = raw_server(move |_| chunked_response(&body, 1024));
+    let err = get_status(&capped(&server.http_url(), 16 * 1024))
+        .await
+        .expect_err("too large");
+    match &err {
+        Error::TooLarge {
+            limit, announced, ..
+        } => {
+            assert_eq!((*limit, *announced), (16 * 1024, None));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("announced"), "{err}");
+}
+
+#[tokio::test]
+async fn a_body_of_exactly_the_cap_is_read() {
+    for (chunked, limit, ok) in [
+        (false, 4096, true),
+        (true, 4096, true),
+        (true, 4095, false),
+        (false, 4095, false),
+    ] {
+        let body = json_of_len(4096);
+        let server = raw_server(move |_| {
+            if chunked {
+                chunked_response(&body, 1000)
+            } else {
+                http_response("200 OK", "application/json", &body)
+            }
+        });
+        let r = get_status(&capped(&server.http_url(), limit)).await;
+        match r {
+            Ok(v) => {
+                assert!(ok, "chunked={chunked} limit={limit}");
+                assert_eq!(v["rows"][0].as_str().map(str::len), Some(4096 - 13));
+            }
+            Err(e) => {
+                assert!(!ok, "chunked={chunked} limit={limit}: {e:?}");
+                assert!(matches!(e, Error::TooLarge { .. }), "{e:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slow_drip_hits_the_call_deadline() {
+    // One byte every 200 ms never trips the 1 s read timeout: only the overall deadline ends
+    // the call, whether the head or the body drips.
+    let body = json_of_len(50);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    let mut whole = head.clone();
+    whole.extend_from_slice(&body);
+    for (what, first, drip) in [
+        ("body", head.clone(), body.clone()),
+        ("head", Vec::new(), whole),
+    ] {
+        let server = drip_server(first, drip, Duration::from_millis(200));
+        let client = Client::builder(server.http_url())
+            .credentials(KEY, SECRET)
+            .allow_insecure_http(true)
+            .firmware_version(FirmwareVersion::new(26, 1, 10))
+            .connect_timeout(Duration::from_secs(1))
+            .read_timeout(Duration::from_secs(1))
+            .call_timeout(Duration::from_secs(1))
+            .build()
+            .expect("client");
+        // Bounded even if the deadline were not enforced (the drip lasts at most ~14 s).
+        let err = tokio::time::timeout(Duration::from_secs(30), get_status(&client))
+            .await
+            .expect("the call must end")
+            .expect_err("deadline");
+        match &err {
+            Error::Deadline {
+                after,
+                method,
+                path,
+            } => {
+                assert_eq!(*after, Duration::from_secs(1), "{what}");
+                assert_eq!(*method, Method::Get);
+                assert_eq!(path, "core/system/status");
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("call_timeout"), "{text}");
+        assert!(!text.contains(SECRET), "{text}");
+    }
+}
+
+#[test]
+fn zero_limits_are_configuration_errors() {
+    let base = || Client::builder("https://127.0.0.1:1").credentials(KEY, SECRET);
+    for (what, b) in [
+        ("response size", base().max_response_bytes(0)),
+        ("call timeout", base().call_timeout(Duration::ZERO)),
+        ("read timeout", base().read_timeout(Duration::ZERO)),
+        ("connect timeout", base().connect_timeout(Duration::ZERO)),
+    ] {
+        let err = b.build().expect_err(what);
+        assert!(matches!(err, Error::Config(_)), "{what}: {err:?}");
+        assert!(err.to_string().contains(what), "{err}");
+    }
+}
+
+/// A 500 with a 26.7-style escaped envelope, read by a client assuming `version`.
+async fn escaped_500(version: Option<FirmwareVersion>) -> String {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/core/system/status"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            r#"{"errorMessage":"a &lt; b &amp;&amp; c &gt; d","errorTitle":"X &amp; Y","errorLevel":"error"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let client = match version {
+        Some(v) => common::client_at(&server, v),
+        None => common::client_unknown_version(&server),
+    };
+    match get_status(&client).await.expect_err("500") {
+        Error::Http {
+            status: 500,
+            message,
+            ..
+        } => message,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn escaped_error_envelopes_are_unescaped_on_26_7_only() {
+    for v in [
+        FirmwareVersion::new(26, 7, 0),
+        FirmwareVersion::new(26, 7, 2),
+    ] {
+        assert_eq!(escaped_500(Some(v)).await, "X & Y: a < b && c > d", "{v}");
+    }
+    // 26.1 sends the text as it is: an "&lt;" there is literal.
+    for v in [
+        FirmwareVersion::new(26, 1, 10),
+        FirmwareVersion::new(26, 1, 11),
+    ] {
+        assert_eq!(
+            escaped_500(Some(v)).await,
+            "X &amp; Y: a &lt; b &amp;&amp; c &gt; d",
+            "{v}"
+        );
+    }
+    // A firmware not known yet is treated as the newest.
+    assert_eq!(escaped_500(None).await, "X & Y: a < b && c > d");
 }

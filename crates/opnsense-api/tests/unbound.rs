@@ -1,73 +1,17 @@
-//! `unbound/*` (Unbound DNS host overrides) against wiremock.
+//! `unbound/*` (Unbound DNS): what only Unbound has. The host-override grid's generic behaviour is
+//! in `grids.rs`; here: the resolver settings, the host-override model (the `hostname` field, the
+//! fqdn, 26.1.6's alias rows in `_children`) and unknown record types.
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, json, json_body};
-use opnsense_api::api::unbound::{HOST_OVERRIDE, reconfigure_request, settings_request};
+use common::{client, expect_get, expect_post_json, fixture, json};
+use opnsense_api::api::unbound::settings_request;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Error, Method, SearchQuery, Uuid};
 use serde_json::json as j;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 const ID: &str = "3f2e1d0c-9b8a-4766-8554-433221100fed";
-
-fn id() -> Uuid {
-    Uuid::parse(ID).expect("uuid")
-}
-
-fn host_path(action: &str) -> String {
-    format!("/api/unbound/settings/{action}/{ID}")
-}
-
-#[test]
-fn request_builders() {
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "unbound/settings/get", None)
-    );
-    let r = HOST_OVERRIDE.search_request(&SearchQuery::all(), serde_json::Map::new());
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (
-            Method::Post,
-            "unbound/settings/searchHostOverride",
-            Some(j!({"current": 1, "rowCount": -1, "searchPhrase": ""}))
-        )
-    );
-    let r = HOST_OVERRIDE
-        .add_request(&HostOverride {
-            hostname: Some("nas".into()),
-            rr: Some(RecordType::Aaaa),
-            ..HostOverride::default()
-        })
-        .expect("add");
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (
-            Method::Post,
-            "unbound/settings/addHostOverride",
-            Some(j!({"host": {"hostname": "nas", "rr": "AAAA"}}))
-        )
-    );
-    let r = HOST_OVERRIDE.toggle_request(&id(), Some(true));
-    assert_eq!(
-        (r.method, r.path, r.body),
-        (
-            Method::Post,
-            format!("unbound/settings/toggleHostOverride/{ID}/1"),
-            None
-        )
-    );
-    let r = HOST_OVERRIDE.del_request(&id());
-    assert_eq!(r.path, format!("unbound/settings/delHostOverride/{ID}"));
-    let r = reconfigure_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "unbound/service/reconfigure", None)
-    );
-}
 
 fn expected_nas() -> HostOverride {
     HostOverride {
@@ -82,17 +26,24 @@ fn expected_nas() -> HostOverride {
     }
 }
 
+#[test]
+fn settings_request_is_a_get() {
+    let r = settings_request();
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body),
+        (Method::Get, "unbound/settings/get", None)
+    );
+}
+
 #[tokio::test]
 async fn settings() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/unbound/settings/get"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("dns", "settings_get.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_get(
+        &server,
+        "unbound/settings/get",
+        fixture("dns", "settings_get.json"),
+    )
+    .await;
     let s = client(&server)
         .await
         .unbound()
@@ -108,22 +59,40 @@ async fn settings() {
 }
 
 #[tokio::test]
-async fn search_host_overrides() {
+async fn settings_without_the_model_are_refused() {
+    // A POST to `get` answers `[]`; an error envelope has no `unbound` either.
+    for answer in [j!([]), j!({"result": "failed"})] {
+        let server = MockServer::start().await;
+        expect_get(&server, "unbound/settings/get", answer.clone()).await;
+        let e = client(&server)
+            .await
+            .unbound()
+            .settings()
+            .await
+            .expect_err("no model");
+        assert!(
+            matches!(e, Error::InvalidResponse { .. }),
+            "{answer}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_rows_read_every_field() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/unbound/settings/searchHostOverride"))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        ))
-        .respond_with(json(fixture("dns", "searchHostOverride.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_post_json(
+        &server,
+        "unbound/settings/searchHostOverride",
+        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        json(fixture("dns", "searchHostOverride.json")),
+        1,
+    )
+    .await;
     let page = client(&server)
         .await
         .unbound()
-        .search_host_overrides(&SearchQuery::all())
+        .host_overrides()
+        .search(&SearchQuery::all())
         .await
         .expect("search");
     assert_eq!(page.total, 1);
@@ -163,227 +132,58 @@ fn search_row_with_alias_children() {
     assert_eq!(row.children.len(), 1);
     assert_eq!(row.children[0].is_alias, Some(true));
     assert_eq!(row.children[0].hostname.as_deref(), Some("files"));
+    // Children are read, never sent back.
+    let out = serde_json::to_value(HostOverride {
+        children: Vec::new(),
+        ..row
+    })
+    .expect("serialises");
+    assert!(out.get("_children").is_none(), "{out}");
+    // Record types are sent in OPNsense's upper-case spelling.
+    let aaaa = HostOverride {
+        hostname: Some("nas".into()),
+        rr: Some(RecordType::Aaaa),
+        ..HostOverride::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&aaaa).expect("serialises"),
+        j!({"hostname": "nas", "rr": "AAAA"})
+    );
     // An unknown record type is kept, not an error.
     let odd: HostOverride = serde_json::from_value(j!({"rr": "SRV"})).expect("parses");
     assert_eq!(odd.rr, Some(RecordType::Other("SRV".into())));
+    // `_children` that is not a list (absent, null, PHP's {}) is none.
+    for empty in [j!({}), j!({"_children": null}), j!({"_children": {}})] {
+        let h: HostOverride = serde_json::from_value(empty.clone()).expect("parses");
+        assert!(h.children.is_empty(), "{empty}");
+    }
+}
+
+#[test]
+fn fqdn_of_an_override_for_the_domain_itself() {
+    let h = HostOverride {
+        domain: Some("example.lan".into()),
+        ..HostOverride::default()
+    };
+    assert_eq!(h.fqdn().as_deref(), Some("example.lan"));
+    assert_eq!(HostOverride::default().fqdn(), None);
 }
 
 #[tokio::test]
-async fn get_host_override() {
+async fn get_reads_the_record_type_option_map() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(host_path("getHostOverride")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("dns", "getHostOverride.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_get(
+        &server,
+        &format!("unbound/settings/getHostOverride/{ID}"),
+        fixture("dns", "getHostOverride.json"),
+    )
+    .await;
     let h = client(&server)
         .await
         .unbound()
-        .get_host_override(&id())
+        .host_overrides()
+        .get(&Uuid::parse(ID).expect("uuid"))
         .await
         .expect("get");
     assert_eq!(h, expected_nas());
-}
-
-#[tokio::test]
-async fn get_host_override_unknown_is_not_found() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(host_path("getHostOverride")))
-        .and(basic_auth())
-        .respond_with(json(j!([])))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .unbound()
-        .get_host_override(&id())
-        .await
-        .expect_err("nf");
-    assert!(
-        matches!(
-            e,
-            Error::NotFound {
-                kind: "DNS host override",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-}
-
-#[tokio::test]
-async fn add_host_override() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/unbound/settings/addHostOverride"))
-        .and(basic_auth())
-        .and(json_body(j!({"host": {
-            "enabled": "1", "hostname": "nas", "domain": "example.lan", "rr": "A",
-            "server": "192.168.1.50", "addptr": "1", "description": "NAS"
-        }})))
-        .respond_with(json(fixture("dns", "addHostOverride.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let saved = client(&server)
-        .await
-        .unbound()
-        .add_host_override(&expected_nas())
-        .await
-        .expect("add");
-    assert_eq!(saved.uuid.as_deref(), Some(ID));
-}
-
-#[tokio::test]
-async fn add_host_override_failed() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/unbound/settings/addHostOverride"))
-        .and(basic_auth())
-        .and(json_body(j!({"host": {"hostname": "nas", "rr": "A"}})))
-        .respond_with(json(fixture("dns", "addHostOverride_failed.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let incomplete = HostOverride {
-        hostname: Some("nas".into()),
-        rr: Some(RecordType::A),
-        ..HostOverride::default()
-    };
-    let e = client(&server)
-        .await
-        .unbound()
-        .add_host_override(&incomplete)
-        .await
-        .expect_err("failed");
-    let Error::Validation { path, errors } = &e else {
-        panic!("{e:?}")
-    };
-    assert_eq!(path, "unbound/settings/addHostOverride");
-    assert_eq!(errors.len(), 2);
-    assert_eq!(errors["host.server"], ["The field IP address is required."]);
-    assert_eq!(errors["host.domain"], ["A value is required."]);
-}
-
-#[tokio::test]
-async fn set_host_override_checks_existence_first() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(host_path("getHostOverride")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("dns", "getHostOverride.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(host_path("setHostOverride")))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"host": {"server": "192.168.1.51", "ttl": "600"}}),
-        ))
-        .respond_with(json(fixture("dns", "setHostOverride.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let change = HostOverride {
-        server: Some("192.168.1.51".into()),
-        ttl: Some("600".into()),
-        ..HostOverride::default()
-    };
-    client(&server)
-        .await
-        .unbound()
-        .set_host_override(&id(), &change)
-        .await
-        .expect("set");
-}
-
-#[tokio::test]
-async fn set_host_override_unknown_sends_no_set() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(host_path("getHostOverride")))
-        .respond_with(json(j!([])))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(host_path("setHostOverride")))
-        .respond_with(json(fixture("dns", "setHostOverride.json")))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .unbound()
-        .set_host_override(&id(), &expected_nas())
-        .await
-        .expect_err("nf");
-    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
-}
-
-#[tokio::test]
-async fn delete_host_override() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(host_path("delHostOverride")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("dns", "delHostOverride.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    client(&server)
-        .await
-        .unbound()
-        .delete_host_override(&id())
-        .await
-        .expect("deleted");
-}
-
-#[tokio::test]
-async fn toggle_host_override() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(host_path("toggleHostOverride")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(j!({"result": "Enabled", "changed": false})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let t = client(&server)
-        .await
-        .unbound()
-        .toggle_host_override(&id(), None)
-        .await
-        .expect("toggle");
-    assert!(t.enabled);
-    assert_eq!(t.changed, Some(false));
-}
-
-#[tokio::test]
-async fn reconfigure() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/unbound/service/reconfigure"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("dns", "service_reconfigure.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
-        .unbound()
-        .reconfigure()
-        .await
-        .expect("ok");
-    assert_eq!(s.status, "ok");
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fields::{Extra, opt, opt_bool};
+use crate::fields::{Extra, list_or_empty, opt, opt_bool, opt_object, string_or_empty};
 
 /// One device of `getInterfaceConfig` (parsed `ifconfig -Lmv`). Unassigned devices (`lo0`,
 /// `enc0`, `pflog0`, ...) are included.
@@ -11,14 +11,19 @@ use crate::fields::{Extra, opt, opt_bool};
 #[serde(default)]
 pub struct InterfaceDetails {
     /// Device name (`igb1`).
+    #[serde(deserialize_with = "string_or_empty")]
     pub device: String,
     /// Flags, lower-case (`up`, `broadcast`, `running`, ...).
+    #[serde(deserialize_with = "list_or_empty")]
     pub flags: Vec<String>,
     /// Hardware capabilities (`rxcsum`, `vlan_mtu`, ...).
+    #[serde(deserialize_with = "list_or_empty")]
     pub capabilities: Vec<String>,
     /// Enabled options.
+    #[serde(deserialize_with = "list_or_empty")]
     pub options: Vec<String>,
     /// MAC address (`00:00:00:00:00:00` if none).
+    #[serde(deserialize_with = "string_or_empty")]
     pub macaddr: String,
     /// Burnt-in MAC address, when it differs from the configured one.
     #[serde(deserialize_with = "opt")]
@@ -36,17 +41,25 @@ pub struct InterfaceDetails {
     #[serde(deserialize_with = "opt")]
     pub media_raw: Option<String>,
     /// Media the device supports.
+    #[serde(deserialize_with = "list_or_empty")]
     pub supported_media: Vec<String>,
     /// A physical NIC (not a loopback, tunnel, VLAN, ...).
+    #[serde(deserialize_with = "opt_bool::deserialize")]
     pub is_physical: Option<bool>,
     /// Interface groups (`lo`, `wg`, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        deserialize_with = "list_or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub groups: Vec<String>,
     /// IPv4 addresses.
+    #[serde(deserialize_with = "list_or_empty")]
     pub ipv4: Vec<IpAddress>,
     /// IPv6 addresses (link-local ones last).
+    #[serde(deserialize_with = "list_or_empty")]
     pub ipv6: Vec<IpAddress>,
     /// VLAN settings (VLAN devices only).
+    #[serde(deserialize_with = "opt_object")]
     pub vlan: Option<VlanInfo>,
     /// Anything else (`nd6`, `carp`, `members`, `lagg*`, `tunnel`, `vxlan`, `sfp`, ...).
     #[serde(flatten)]
@@ -66,6 +79,7 @@ impl InterfaceDetails {
 #[serde(default)]
 pub struct IpAddress {
     /// The address (for IPv6 without the `%scope`).
+    #[serde(deserialize_with = "string_or_empty")]
     pub ipaddr: String,
     /// Prefix length.
     #[serde(deserialize_with = "opt")]
@@ -133,22 +147,31 @@ pub struct VlanInfo {
 #[serde(default)]
 pub struct ArpEntry {
     /// IPv4 address.
+    #[serde(deserialize_with = "string_or_empty")]
     pub ip: String,
     /// MAC address.
+    #[serde(deserialize_with = "string_or_empty")]
     pub mac: String,
     /// Device (`igb1`).
+    #[serde(deserialize_with = "string_or_empty")]
     pub intf: String,
     /// Interface description (`LAN`), or empty.
+    #[serde(deserialize_with = "string_or_empty")]
     pub intf_description: String,
     /// Vendor from the MAC's OUI, or empty.
+    #[serde(deserialize_with = "string_or_empty")]
     pub manufacturer: String,
     /// Host name when known (reverse DNS or DHCP lease), or empty.
+    #[serde(deserialize_with = "string_or_empty")]
     pub hostname: String,
     /// Seconds until the entry expires (-1 permanent).
+    #[serde(deserialize_with = "opt")]
     pub expires: Option<i64>,
     /// The entry has expired.
+    #[serde(deserialize_with = "opt_bool::deserialize")]
     pub expired: Option<bool>,
     /// Permanent (static) entry.
+    #[serde(deserialize_with = "opt_bool::deserialize")]
     pub permanent: Option<bool>,
     /// Link type (`ethernet`).
     #[serde(rename = "type", deserialize_with = "opt")]
@@ -164,14 +187,19 @@ pub struct ArpEntry {
 #[serde(default)]
 pub struct NdpEntry {
     /// IPv6 address (link-local ones carry `%scope`, e.g. `fe80::1%igb1`).
+    #[serde(deserialize_with = "string_or_empty")]
     pub ip: String,
     /// MAC address.
+    #[serde(deserialize_with = "string_or_empty")]
     pub mac: String,
     /// Device.
+    #[serde(deserialize_with = "string_or_empty")]
     pub intf: String,
     /// Interface description, or empty.
+    #[serde(deserialize_with = "string_or_empty")]
     pub intf_description: String,
     /// Vendor, or empty.
+    #[serde(deserialize_with = "string_or_empty")]
     pub manufacturer: String,
     /// Anything else.
     #[serde(flatten)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fields::{Extra, opt};
+use crate::fields::{Extra, opt, opt_object};
 
 pub use crate::api::services::{ServiceAction, ServiceModule};
 
@@ -29,6 +29,7 @@ pub struct ServiceStatus {
     #[serde(deserialize_with = "opt")]
     pub status: Option<ServiceState>,
     /// Button captions for the GUI widget.
+    #[serde(deserialize_with = "opt_object")]
     pub widget: Option<ServiceWidget>,
     /// Everything else.
     #[serde(flatten)]

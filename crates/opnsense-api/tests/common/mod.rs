@@ -1,5 +1,5 @@
 //! Shared helpers for the wiremock endpoint tests: fixtures, a client pointed at the mock,
-//! and matchers for OPNsense's wire rules.
+//! matchers for OPNsense's wire rules and one-line mounts for the usual expectations.
 #![allow(
     dead_code,
     unreachable_pub,
@@ -9,15 +9,18 @@
 
 use std::path::PathBuf;
 
-use opnsense_api::Client;
+use opnsense_api::{Client, FirmwareVersion};
 use serde_json::Value;
-use wiremock::matchers::header;
-use wiremock::{Match, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 /// API key and secret the test clients use.
 pub const KEY: &str = "test-key";
 /// The secret: tests assert it never appears in errors or logs.
 pub const SECRET: &str = "test-secret-9f8e7d";
+
+/// The firmware the default test client assumes.
+pub const V26_1_10: FirmwareVersion = FirmwareVersion::new(26, 1, 10);
 
 /// `Authorization: Basic base64(KEY:SECRET)`.
 pub fn basic_auth() -> impl Match {
@@ -44,15 +47,34 @@ pub fn fixture_text(area: &str, name: &str) -> String {
 
 /// A 200 answer with this JSON body, as OPNsense sends it.
 pub fn json(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json; charset=UTF-8")
+    status_json(200, body)
 }
 
-/// A client for the mock (plain HTTP is allowed for tests only).
+/// An answer with this status and JSON body.
+pub fn status_json(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/json; charset=UTF-8")
+}
+
+/// A client for the mock (plain HTTP is allowed for tests only), assuming firmware 26.1.10.
 pub async fn client(server: &MockServer) -> Client {
+    client_at(server, V26_1_10)
+}
+
+/// A client for the mock that assumes firmware `v`.
+pub fn client_at(server: &MockServer, v: FirmwareVersion) -> Client {
     Client::builder(server.uri())
         .credentials(KEY, SECRET)
         .allow_insecure_http(true)
-        .firmware_version(opnsense_api::FirmwareVersion::new(26, 1, 10))
+        .firmware_version(v)
+        .build()
+        .expect("client")
+}
+
+/// A client for the mock that does not know the firmware (it looks it up when it must).
+pub fn client_unknown_version(server: &MockServer) -> Client {
+    Client::builder(server.uri())
+        .credentials(KEY, SECRET)
+        .allow_insecure_http(true)
         .build()
         .expect("client")
 }
@@ -83,4 +105,101 @@ impl Match for JsonBody {
             .is_some_and(|v| v.starts_with("application/json"));
         ct_ok && serde_json::from_slice::<Value>(&request.body).ok().as_ref() == Some(&self.0)
     }
+}
+
+/// `/api/<endpoint>`.
+pub fn api(endpoint: &str) -> String {
+    format!("/api/{endpoint}")
+}
+
+/// Expects `times` requests `verb /api/<endpoint>` with Basic auth, no body and no
+/// Content-Type (every GET and every body-less POST), and answers `resp`.
+pub async fn expect_bodyless(
+    server: &MockServer,
+    verb: &str,
+    endpoint: &str,
+    resp: ResponseTemplate,
+    times: u64,
+) {
+    Mock::given(method(verb))
+        .and(path(api(endpoint)))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(resp)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Expects one `GET /api/<endpoint>` (Basic auth, no body) and answers 200 `body`.
+pub async fn expect_get(server: &MockServer, endpoint: &str, body: Value) {
+    expect_bodyless(server, "GET", endpoint, json(body), 1).await;
+}
+
+/// Expects one body-less `POST /api/<endpoint>` and answers 200 `body`.
+pub async fn expect_post_nobody(server: &MockServer, endpoint: &str, body: Value) {
+    expect_bodyless(server, "POST", endpoint, json(body), 1).await;
+}
+
+/// Expects `times` `POST /api/<endpoint>` with Basic auth and exactly this JSON body.
+pub async fn expect_post_json(
+    server: &MockServer,
+    endpoint: &str,
+    body: Value,
+    resp: ResponseTemplate,
+    times: u64,
+) {
+    Mock::given(method("POST"))
+        .and(path(api(endpoint)))
+        .and(basic_auth())
+        .and(json_body(body))
+        .respond_with(resp)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Fails the test (when the server is dropped) if any request reaches `/api/<endpoint>`.
+pub async fn expect_never(server: &MockServer, endpoint: &str) {
+    Mock::given(path(api(endpoint)))
+        .respond_with(json(serde_json::json!({"result": "saved"})))
+        .expect(0)
+        .mount(server)
+        .await;
+}
+
+/// Fails the test (when the server is dropped) if any request arrives at all.
+pub async fn expect_no_request(server: &MockServer) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(json(serde_json::json!({})))
+        .expect(0)
+        .mount(server)
+        .await;
+}
+
+/// Asserts that the server received nothing.
+pub async fn assert_nothing_received(server: &MockServer) {
+    let got = server.received_requests().await.unwrap_or_default();
+    assert!(got.is_empty(), "unexpected requests: {got:?}");
+}
+
+/// `validations` of a failed answer as the SDK reports them: every value a list of messages.
+pub fn validations_of(answer: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
+    answer["validations"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let msgs = match v {
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().expect("message").to_owned())
+                            .collect(),
+                        other => vec![other.as_str().expect("message").to_owned()],
+                    };
+                    (k.clone(), msgs)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -190,6 +190,47 @@ pub fn keep_alive_json_server(listener: TcpListener, body: &'static str) -> Serv
     })
 }
 
+/// `body` as an HTTP/1.1 200 JSON response with `Transfer-Encoding: chunked` (no
+/// Content-Length), cut into chunks of `chunk` bytes.
+pub fn chunked_response(body: &[u8], chunk: usize) -> Vec<u8> {
+    let mut out =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
+    for part in body.chunks(chunk.max(1)) {
+        out.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        out.extend_from_slice(part);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// For every request, writes `head` at once, then `drip` one byte every `every`, then closes.
+/// Bounded: it never writes more than `drip.len()` bytes.
+pub fn drip_server(head: Vec<u8>, drip: Vec<u8>, every: std::time::Duration) -> Server {
+    let head = Arc::new(head);
+    let drip = Arc::new(drip);
+    serve(bind(0), move |mut stream| {
+        let head = Arc::clone(&head);
+        let drip = Arc::clone(&drip);
+        async move {
+            if read_request(&mut stream).await.is_none() {
+                return;
+            }
+            if stream.write_all(&head).await.is_err() {
+                return;
+            }
+            let _ = stream.flush().await;
+            for byte in drip.iter() {
+                tokio::time::sleep(every).await;
+                if stream.write_all(&[*byte]).await.is_err() || stream.flush().await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+}
+
 /// A test CA and a leaf certificate it signed.
 pub struct Pki {
     /// The CA certificate, PEM.
