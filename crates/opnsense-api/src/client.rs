@@ -437,8 +437,7 @@ impl Client {
                 | Error::Unauthorized { .. }
                 | Error::Forbidden { .. }
                 | Error::ActionFailed { .. }
-                | Error::ServiceFailed { .. }
-                | Error::InUse { .. },
+                | Error::ServiceFailed { .. },
             ) => "rejected",
             Err(_) => "error",
         };

@@ -641,8 +641,10 @@ mod tests {
         let m: Model =
             serde_json::from_value(json!({"colour": "", "enabled": ""})).expect("parses");
         assert!(m.colour.is_none() && m.enabled.is_none());
-        let err = serde_json::from_value::<Model>(json!({"enabled": "yes"})).expect_err("bad");
-        assert!(err.to_string().contains("expected \"0\" or \"1\""));
+        let m: Model = serde_json::from_value(json!({"enabled": "yes"})).expect("yes is true");
+        assert_eq!(m.enabled, Some(true));
+        let err = serde_json::from_value::<Model>(json!({"enabled": "maybe"})).expect_err("bad");
+        assert!(err.to_string().contains("expected a boolean"), "{err}");
     }
 
     #[test]
@@ -651,4 +653,20 @@ mod tests {
         assert_eq!(l.0, vec!["a,b", "c"]);
         assert_eq!(serde_json::to_value(&l).expect("ser"), json!("a,b\nc"));
     }
+}
+
+/// A count PHP may send as a number or a numeric string (`2`, `"2"`, `2.0`).
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = Value::deserialize(d)?;
+    <u64 as FromWire>::from_wire(selected_string(&v)).map_err(de::Error::custom)
+}
+
+/// A signed count PHP may send as a number or a numeric string; `null` or empty is 0.
+pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = Value::deserialize(d)?;
+    let s = selected_string(&v);
+    if s.is_empty() {
+        return Ok(0);
+    }
+    <i64 as FromWire>::from_wire(s).map_err(de::Error::custom)
 }

@@ -254,7 +254,9 @@ impl<T, R> GridSpec<T, R> {
 
 impl<T, R> std::fmt::Debug for GridSpec<T, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GridSpec").field("desc", &self.desc).finish()
+        f.debug_struct("GridSpec")
+            .field("desc", &self.desc)
+            .finish()
     }
 }
 

@@ -121,7 +121,10 @@ pub fn deleted(path: &str, kind: &'static str, id: &str, v: &Value) -> Result<()
 
 /// Reads a toggle answer; `failed` (d_nat's answer for an unknown uuid) becomes not found.
 pub fn toggled(path: &str, kind: &'static str, id: &str, v: &Value) -> Result<Toggled> {
-    let changed = v.get("changed").and_then(Value::as_bool);
+    let changed = v
+        .get("changed")
+        .and_then(|c| crate::fields::opt_bool::parse(&crate::fields::selected_string(c)).ok())
+        .flatten();
     match result_field(v) {
         Some("Enabled") => Ok(Toggled {
             enabled: true,
@@ -152,7 +155,12 @@ pub fn item<T: DeserializeOwned>(
     v: Value,
 ) -> Result<T> {
     match v {
+        // `[]` (PHP's empty array); `{}` from a JSON encoder that kept it an object.
         Value::Array(ref a) if a.is_empty() => Err(Error::NotFound {
+            kind,
+            id: id.to_string(),
+        }),
+        Value::Object(ref m) if m.is_empty() => Err(Error::NotFound {
             kind,
             id: id.to_string(),
         }),
@@ -185,7 +193,13 @@ pub fn status(
             path: path.to_owned(),
             status: s.trim().to_owned(),
         }),
-        // `{"response":[]}` is what start/stop/restart answer when the request was refused.
+        // No status at all (`null`): the action answered nothing.
+        Some(Value::Null) => Err(Error::ActionFailed {
+            action,
+            path: path.to_owned(),
+            status: String::new(),
+        }),
+        // `[]` is what a refused request answers.
         Some(other) => Err(Error::ActionFailed {
             action,
             path: path.to_owned(),

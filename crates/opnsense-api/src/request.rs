@@ -205,18 +205,24 @@ impl SearchQuery {
 
 /// One page of a search: `{"total","rowCount","current","rows"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    bound(deserialize = "T: serde::de::DeserializeOwned")
+)]
 pub struct SearchPage<T> {
     /// Rows matching the search (all pages). Required, like `rows`: an answer without them
-    /// (`{"result":"failed"}`, an error envelope) is not an empty page.
+    /// (`{"result":"failed"}`, an error envelope) is not an empty page. A number or a numeric
+    /// string.
+    #[serde(deserialize_with = "crate::fields::lenient_u64")]
     pub total: u64,
     /// Rows on this page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::lenient_i64")]
     pub row_count: i64,
     /// This page's number.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::lenient_i64")]
     pub current: i64,
-    /// The rows.
+    /// The rows (PHP sends an empty list as `[]`, sometimes `{}`).
+    #[serde(deserialize_with = "crate::fields::list_or_empty")]
     pub rows: Vec<T>,
     /// Anything else the endpoint returned (e.g. Kea's `interfaces` map).
     #[serde(flatten)]

@@ -1313,70 +1313,14 @@ struct Known {
     why: &'static str,
 }
 
-use Variation::{Remove, ToBool, ToInt, ToMap, ToNull, ToString as Text};
+use Variation::Remove;
 
-const KNOWN: &[Known] = &[
-    Known {
-        fixture: "*",
-        at: "/total",
-        variations: &[Text, ToBool],
-        why: "src/request.rs SearchPage::total is a plain u64",
-    },
-    Known {
-        fixture: "*",
-        at: "/rowCount",
-        variations: &[Text, ToBool],
-        why: "src/request.rs SearchPage::row_count is a plain i64",
-    },
-    Known {
-        fixture: "*",
-        at: "/current",
-        variations: &[Text, ToBool],
-        why: "src/request.rs SearchPage::current is a plain i64",
-    },
-    Known {
-        fixture: "*",
-        at: "/rows",
-        variations: &[ToMap],
-        why: "src/request.rs SearchPage::rows is a plain Vec: an empty page rendered {} fails",
-    },
-    Known {
-        fixture: "*",
-        at: "/changed",
-        variations: &[Text, ToInt],
-        why: "src/outcome.rs toggled(): `changed` read with as_bool, \"1\"/1 silently become None",
-    },
-    Known {
-        fixture: "firewall/get_rule_not_found.json",
-        at: "(root)",
-        variations: &[ToMap],
-        why: "src/outcome.rs item(): only [] is not found, {} is an invalid response",
-    },
-    Known {
-        fixture: "firewall/d_nat_get_rule_not_found.json",
-        at: "(root)",
-        variations: &[ToMap],
-        why: "src/outcome.rs item(): only [] is not found, {} is an invalid response",
-    },
-    Known {
-        fixture: "firewall/alias_get_uuid_not_found.json",
-        at: "(root)",
-        variations: &[ToMap],
-        why: "src/api/firewall.rs uuid_of(): only [] is not found, {} is an invalid response",
-    },
-    Known {
-        fixture: "firewall/cancel_rollback_not_pending.json",
-        at: "/status",
-        variations: &[ToNull, Remove],
-        why: "src/outcome.rs status(): a null status is the text \"null\", a missing one invalid",
-    },
-    Known {
-        fixture: "system/core_system_status_clean.json",
-        at: "/metadata/system/status",
-        variations: &[Text],
-        why: "src/models/system.rs StatusValue (untagged Code|Name): \"2\" is Name(\"2\"), level() \"2\" not OK; no field helper fits",
-    },
-];
+const KNOWN: &[Known] = &[Known {
+    fixture: "firewall/cancel_rollback_not_pending.json",
+    at: "/status",
+    variations: &[Remove],
+    why: "src/outcome.rs status(): by design, an answer without its status key is not read as a status (it may be another envelope); a null status is absorbed",
+}];
 
 fn matches_path(pattern: &str, shown: &str) -> bool {
     let p: Vec<&str> = pattern.split('/').collect();

@@ -50,7 +50,9 @@ pub enum ChangeError {
     #[error("{0}; nothing was sent to OPNsense (a change that cannot be journaled is not made)")]
     Journal(#[from] JournalError),
     /// The lockout pre-flight refused the apply.
-    #[error("apply refused: {why}. Nothing was applied; the changes stay staged. Fix the staged rules, or pass force: true to apply anyway (the change is then checked over a new connection and reverted if it cuts this server off)")]
+    #[error(
+        "apply refused: {why}. Nothing was applied; the changes stay staged. Fix the staged rules, or pass force: true to apply anyway (the change is then checked over a new connection and reverted if it cuts this server off)"
+    )]
     Refused {
         /// Why, naming the rule.
         why: String,
@@ -293,7 +295,10 @@ pub fn mask_secrets(desc: &GridDesc, record: &Value) -> Value {
 /// The fields where two records (settable form) differ, as `field: before -> after`.
 fn differences(a: &Value, b: &Value) -> Vec<String> {
     let empty = Map::new();
-    let (a, b) = (a.as_object().unwrap_or(&empty), b.as_object().unwrap_or(&empty));
+    let (a, b) = (
+        a.as_object().unwrap_or(&empty),
+        b.as_object().unwrap_or(&empty),
+    );
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -378,14 +383,19 @@ impl Engine {
                 (Op::Set, Some(id.to_string()), req, Some(before))
             }
             Write::Delete(id) => {
-                let before = self
-                    .settable(client, grid, id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound {
-                        kind: desc.kind,
-                        id: id.to_string(),
-                    })?;
-                (Op::Delete, Some(id.to_string()), desc.del_request(id), Some(before))
+                let before =
+                    self.settable(client, grid, id)
+                        .await?
+                        .ok_or_else(|| ApiError::NotFound {
+                            kind: desc.kind,
+                            id: id.to_string(),
+                        })?;
+                (
+                    Op::Delete,
+                    Some(id.to_string()),
+                    desc.del_request(id),
+                    Some(before),
+                )
             }
         };
         let call = PlannedCall::from(&request);
@@ -441,10 +451,13 @@ impl Engine {
             (_, Some(id)) => self.settable(client, grid, &id).await?,
         };
         if op == Op::Set
-            && desc
-                .secret_fields
-                .iter()
-                .any(|f| call.body.as_ref().and_then(|b| b.get(desc.wrapper)).and_then(|b| b.get(*f)).is_some())
+            && desc.secret_fields.iter().any(|f| {
+                call.body
+                    .as_ref()
+                    .and_then(|b| b.get(desc.wrapper))
+                    .and_then(|b| b.get(*f))
+                    .is_some()
+            })
         {
             entry.note = Some(format!(
                 "a secret field ({}) was changed: it is not journaled, so a revert cannot restore its old value",
@@ -524,7 +537,9 @@ fn row_hash(row: &Value) -> String {
     };
     let kept: Map<String, Value> = map
         .iter()
-        .filter(|(k, _)| !k.starts_with('%') && !k.starts_with("alias_meta") && !VOLATILE.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            !k.starts_with('%') && !k.starts_with("alias_meta") && !VOLATILE.contains(&k.as_str())
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -632,9 +647,7 @@ impl Engine {
                     changed_elsewhere,
                     preflight: Some(p.verdict.clone()),
                     calls: vec![apply_call],
-                    message: format!(
-                        "the apply would be REFUSED: {why}. Nothing was sent."
-                    ),
+                    message: format!("the apply would be REFUSED: {why}. Nothing was sent."),
                 });
             }
             return Err(ChangeError::Refused {
@@ -753,9 +766,17 @@ impl Engine {
         if readback.is_ok() && probe.is_ok() {
             if let Some(FirewallTimer::Armed(rev)) = &firewall_timer {
                 // Reachable: OPNsense's own timer is not needed (and would fight this one).
-                if let Err(e) = self.inner.client.firewall().filter().cancel_rollback(rev).await {
-                    change.detail["firewall_timer"] =
-                        Value::from(format!("could not cancel OPNsense's own rollback timer: {e}"));
+                if let Err(e) = self
+                    .inner
+                    .client
+                    .firewall()
+                    .filter()
+                    .cancel_rollback(rev)
+                    .await
+                {
+                    change.detail["firewall_timer"] = Value::from(format!(
+                        "could not cancel OPNsense's own rollback timer: {e}"
+                    ));
                 }
             }
             if timeout.is_zero() {
@@ -788,16 +809,22 @@ impl Engine {
                 change.id,
                 view.revert_at.clone().unwrap_or_default()
             ),
-            ChangeStatus::Confirmed => format!("applied, checked and confirmed (change {})", change.id),
+            ChangeStatus::Confirmed => {
+                format!("applied, checked and confirmed (change {})", change.id)
+            }
             ChangeStatus::Reverted => format!(
                 "applied, but the checks failed, so change {} was REVERTED: {}",
                 change.id,
-                change.detail["revert"]["reason"].as_str().unwrap_or_default()
+                change.detail["revert"]["reason"]
+                    .as_str()
+                    .unwrap_or_default()
             ),
             _ => format!(
                 "applied, but the checks failed and the revert of change {} did not complete: {}",
                 change.id,
-                change.detail["revert"]["error"].as_str().unwrap_or_default()
+                change.detail["revert"]["error"]
+                    .as_str()
+                    .unwrap_or_default()
             ),
         };
         Ok(ApplyOutcome {
@@ -812,11 +839,19 @@ impl Engine {
     }
 
     /// Every record written through this server reads back as written (deleted ones are gone).
-    async fn read_back(&self, grid: &'static dyn ErasedGrid, entries: &[Entry]) -> Result<(), String> {
+    async fn read_back(
+        &self,
+        grid: &'static dyn ErasedGrid,
+        entries: &[Entry],
+    ) -> Result<(), String> {
         let mut problems = Vec::new();
         for e in entries {
             let Some(id) = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok()) else {
-                problems.push(format!("{}: no uuid recorded for the {}", e.id, e.op.as_str()));
+                problems.push(format!(
+                    "{}: no uuid recorded for the {}",
+                    e.id,
+                    e.op.as_str()
+                ));
                 continue;
             };
             match (e.op, self.settable(&self.inner.client, grid, &id).await) {
@@ -934,7 +969,9 @@ impl FirewallTimer {
                 rev.as_str()
             ),
             Self::Absent(v) => format!("OPNsense {v} has no timed filter rollback of its own"),
-            Self::Unusable(why) => format!("OPNsense's own timed filter rollback is not armed: {why}"),
+            Self::Unusable(why) => {
+                format!("OPNsense's own timed filter rollback is not armed: {why}")
+            }
         }
     }
 }
@@ -982,7 +1019,10 @@ impl Engine {
         let id = change.id.clone();
         let task = tokio::spawn(async move {
             tokio::time::sleep(wait).await;
-            if let Err(e) = engine.revert_if_pending(&id, "it was not confirmed in time").await {
+            if let Err(e) = engine
+                .revert_if_pending(&id, "it was not confirmed in time")
+                .await
+            {
                 tracing::error!("automatic revert of change {id} failed: {e}");
             }
         });
@@ -1053,7 +1093,10 @@ impl Engine {
             let (client, path) = match self.inner.client.probe_new_connection().await {
                 Ok(()) => (self.inner.client.clone(), "a new connection"),
                 Err(_) => match &lifeline {
-                    Some(l) => (l.client.clone(), "the connection kept open across the apply"),
+                    Some(l) => (
+                        l.client.clone(),
+                        "the connection kept open across the apply",
+                    ),
                     None => (self.inner.client.clone(), "a new connection"),
                 },
             };
@@ -1064,7 +1107,8 @@ impl Engine {
                     Err(e) if unreachable(&e) && tokio::time::Instant::now() < deadline => {}
                     Err(e) => break Err(e.to_string()),
                 },
-                Err(ChangeError::Api(e)) if unreachable(&e) && tokio::time::Instant::now() < deadline => {}
+                Err(ChangeError::Api(e))
+                    if unreachable(&e) && tokio::time::Instant::now() < deadline => {}
                 Err(e) => break Err(e.to_string()),
             }
             tokio::time::sleep(backoff).await;
@@ -1083,11 +1127,15 @@ impl Engine {
                 match (&check, &probe) {
                     (Ok(()), Ok(())) => {
                         change.status = ChangeStatus::Reverted;
-                        revert["checked"] = Value::from("every record is back as it was, and a new connection to the API works");
+                        revert["checked"] = Value::from(
+                            "every record is back as it was, and a new connection to the API works",
+                        );
                     }
                     (Err(d), _) => {
                         change.status = ChangeStatus::RevertFailed;
-                        revert["error"] = Value::from(format!("reverted, but the records differ from before: {d}"));
+                        revert["error"] = Value::from(format!(
+                            "reverted, but the records differ from before: {d}"
+                        ));
                     }
                     (_, Err(e)) => {
                         change.status = ChangeStatus::RevertFailed;
@@ -1172,7 +1220,10 @@ impl Engine {
             let Some(id) = target.and_then(|u| Uuid::parse(u).ok()) else {
                 continue;
             };
-            let now = self.settable(client, grid, &id).await.map_err(|x| x.to_string())?;
+            let now = self
+                .settable(client, grid, &id)
+                .await
+                .map_err(|x| x.to_string())?;
             match (e.op, now, &e.before) {
                 (Op::Add, None, _) => {}
                 (Op::Add, Some(_), _) => problems.push(format!("{id} still exists")),
@@ -1255,7 +1306,8 @@ impl Engine {
                 records: edited,
             });
         }
-        self.revert_locked(grid, &mut change, "rolled back on request").await?;
+        self.revert_locked(grid, &mut change, "rolled back on request")
+            .await?;
         self.view(&change).await
     }
 

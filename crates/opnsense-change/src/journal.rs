@@ -508,7 +508,8 @@ impl Journal {
 
     fn entry(&self, r: &AnyRow) -> Result<Entry> {
         let get = |col: &str| -> Result<Option<String>> {
-            r.try_get::<Option<String>, _>(col).map_err(|x| self.err(&x))
+            r.try_get::<Option<String>, _>(col)
+                .map_err(|x| self.err(&x))
         };
         let json = |col: &str| -> Result<Option<Value>> {
             get(col)?
@@ -516,15 +517,16 @@ impl Journal {
                 .transpose()
                 .map_err(|e| self.corrupt(col, &e.to_string()))
         };
-        let parse = |col: &str| -> Result<String> {
-            get(col)?.ok_or_else(|| self.corrupt(col, "missing"))
-        };
+        let parse =
+            |col: &str| -> Result<String> { get(col)?.ok_or_else(|| self.corrupt(col, "missing")) };
         Ok(Entry {
             id: parse("id")?,
             change_id: get("change_id")?,
             grid: parse("grid")?,
             seq: r.try_get("seq").map_err(|x| self.err(&x))?,
-            op: parse("op")?.parse().map_err(|e: String| self.corrupt("op", &e))?,
+            op: parse("op")?
+                .parse()
+                .map_err(|e: String| self.corrupt("op", &e))?,
             uuid: get("uuid")?,
             before: json("before_state")?,
             after: json("after_state")?,
@@ -578,7 +580,13 @@ pub fn file_name(firewall_url: &str) -> String {
         .next()
         .unwrap_or_default()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect();
     // FNV-1a: stable across releases, unlike std's hasher.
@@ -633,13 +641,18 @@ mod tests {
     #[tokio::test]
     async fn entries_and_changes_round_trip_and_survive_a_reopen() {
         let dir = std::env::temp_dir().join(new_id("journal-test"));
-        let j = Journal::open_in_dir(&dir, "https://192.0.2.1").await.expect("open");
+        let j = Journal::open_in_dir(&dir, "https://192.0.2.1")
+            .await
+            .expect("open");
         let mut e = entry(&new_id("ent"), j.next_seq().await.expect("seq"));
         j.insert_entry(&e).await.expect("insert");
         e.status = EntryStatus::Staged;
         e.after = Some(serde_json::json!({"descr": "new"}));
         j.update_entry(&e).await.expect("update");
-        assert_eq!(j.staged("routes.route").await.expect("staged"), vec![e.clone()]);
+        assert_eq!(
+            j.staged("routes.route").await.expect("staged"),
+            vec![e.clone()]
+        );
         let mut c = Change {
             id: new_id("chg"),
             grid: "routes.route".to_owned(),
@@ -657,7 +670,9 @@ mod tests {
         j.update_change(&c).await.expect("update change");
         drop(j);
         // Another process (a restart) finds the pending change and its write.
-        let j = Journal::open_in_dir(&dir, "https://192.0.2.1").await.expect("reopen");
+        let j = Journal::open_in_dir(&dir, "https://192.0.2.1")
+            .await
+            .expect("reopen");
         let unsettled = j.unsettled().await.expect("unsettled");
         assert_eq!(unsettled, vec![c.clone()]);
         let entries = j.entries_of(&c.id).await.expect("entries");
@@ -672,7 +687,10 @@ mod tests {
         let a = file_name("https://fw.example/");
         assert_eq!(a, file_name("https://fw.example"));
         assert_ne!(a, file_name("https://fw.example:8443"));
-        assert!(a.starts_with("journal-fw.example-") && a.ends_with(".sqlite"), "{a}");
+        assert!(
+            a.starts_with("journal-fw.example-") && a.ends_with(".sqlite"),
+            "{a}"
+        );
         assert!(!file_name("https://a/../b").contains('/'));
     }
 }

@@ -262,7 +262,11 @@ impl Grid<'_, Alias> {
                         excerpt: crate::error::excerpt(u),
                     })
                 }
-                _ if v.as_array().is_some_and(Vec::is_empty) || v.get("uuid").is_some() => {
+                // `[]` (PHP's empty array, also seen as `{}`), or a uuid that is not a string.
+                _ if v.as_array().is_some_and(Vec::is_empty)
+                    || v.as_object().is_some_and(serde_json::Map::is_empty)
+                    || v.get("uuid").is_some() =>
+                {
                     Err(Error::NotFound {
                         kind: ALIASES.kind,
                         id: name.to_string(),

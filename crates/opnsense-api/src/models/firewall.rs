@@ -673,7 +673,9 @@ pub struct AliasModel {
     /// GeoIP settings.
     #[serde(deserialize_with = "opt_object")]
     pub geoip: Option<AliasGeoIp>,
-    /// `aliases.alias`: uuid (or built-in name) -> alias, with option maps flattened.
+    /// `aliases.alias`: uuid (or built-in name) -> alias, with option maps flattened (`[]` when
+    /// there are none).
+    #[serde(deserialize_with = "alias_map_container")]
     pub aliases: AliasMap,
     /// Everything else.
     #[serde(flatten)]
@@ -701,6 +703,11 @@ pub struct AliasMap {
     /// The aliases by id; each alias's `uuid` is filled in from its key.
     #[serde(deserialize_with = "alias_map")]
     pub alias: BTreeMap<String, Alias>,
+}
+
+/// The `aliases` container; `[]` (PHP's empty array) or anything not an object is empty.
+fn alias_map_container<'de, D: Deserializer<'de>>(d: D) -> Result<AliasMap, D::Error> {
+    Ok(opt_object::<D, AliasMap>(d)?.unwrap_or_default())
 }
 
 /// The alias map (`[]` when empty), each alias's `uuid` filled in from its key.

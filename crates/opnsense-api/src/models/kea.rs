@@ -183,6 +183,7 @@ pub struct Reservation {
     #[serde(deserialize_with = "opt")]
     pub next_server: Option<String>,
     /// DHCP options for this client.
+    #[serde(deserialize_with = "crate::fields::opt_object")]
     pub option_data: Option<OptionData>,
     /// Custom option uuids.
     #[serde(deserialize_with = "opt")]
@@ -266,6 +267,7 @@ pub struct Subnet {
     #[serde(with = "opt_bool")]
     pub option_data_autocollect: Option<bool>,
     /// DHCP options.
+    #[serde(deserialize_with = "crate::fields::opt_object")]
     pub option_data: Option<OptionData>,
     /// Custom option uuids.
     #[serde(deserialize_with = "opt")]
@@ -369,10 +371,12 @@ impl KeaSettings {
 #[serde(default)]
 pub struct KeaDhcpv4 {
     /// General settings.
+    #[serde(deserialize_with = "crate::fields::opt_object")]
     pub general: Option<KeaGeneral>,
     /// Lease expiry processing (all integers, empty = Kea's default); kept as JSON.
     pub lexpire: Option<Value>,
     /// High availability.
+    #[serde(deserialize_with = "crate::fields::opt_object")]
     pub ha: Option<KeaHa>,
     /// Anything else.
     #[serde(flatten)]

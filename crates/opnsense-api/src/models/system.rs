@@ -72,7 +72,11 @@ impl StatusValue {
             Self::Code(0) => "WARNING".to_owned(),
             Self::Code(1) => "NOTICE".to_owned(),
             Self::Code(_) => "OK".to_owned(),
-            Self::Name(s) => s.trim().to_ascii_uppercase(),
+            // A numeric code sent as text ("2").
+            Self::Name(s) => match s.trim().parse::<i64>() {
+                Ok(code) => Self::Code(code).level(),
+                Err(_) => s.trim().to_ascii_uppercase(),
+            },
         }
     }
 }
@@ -201,6 +205,7 @@ pub struct FirmwareStatus {
     #[serde(deserialize_with = "opt")]
     pub status_msg: Option<String>,
     /// Product metadata (`product_version`, `product_latest`, ...); absent in the error shape.
+    #[serde(deserialize_with = "crate::fields::opt_object")]
     pub product: Option<Product>,
     /// Mirror connectivity: `ok`, `unresolved`, `misconfigured`, `unauthenticated`, `error`.
     #[serde(deserialize_with = "opt")]
@@ -285,6 +290,7 @@ impl FirmwareStatus {
 #[serde(default)]
 pub struct PackageUpdate {
     /// Package or set name.
+    #[serde(deserialize_with = "string_or_empty")]
     pub name: String,
     /// Installed version.
     #[serde(deserialize_with = "opt")]
@@ -309,6 +315,7 @@ pub struct PackageUpdate {
 #[serde(default)]
 pub struct PackageChange {
     /// Package or set name.
+    #[serde(deserialize_with = "string_or_empty")]
     pub name: String,
     /// `upgrade`, `downgrade`, `new`, `reinstall` or `obsolete`.
     #[serde(deserialize_with = "opt")]
