@@ -10,7 +10,7 @@ use super::{IFACES, xml_escape};
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
-use crate::state::{Record, SimState};
+use crate::state::{Collection, Record, SimState};
 
 /// Endpoints of `core/<controller>`.
 pub(crate) fn route(controller: &str, action: &str) -> Option<Route> {
@@ -56,7 +56,7 @@ fn product(shared: &Shared, checked: bool) -> Value {
         "product_email": "project@opnsense.org", "product_hash": "0123456789",
         "product_id": "opnsense", "product_latest": v.product_version(), "product_license": [],
         "product_log": 0, "product_mirror": format!("https://pkg.opnsense.org/FreeBSD:14:amd64/{}", v.series()),
-        "product_name": "OPNsense", "product_nickname": if v.series() == "26.1" { "Witty Woodpecker" } else { "Xenial Xerus" },
+        "product_name": "OPNsense", "product_nickname": v.nickname(),
         "product_repos": "OPNsense", "product_series": v.series(), "product_tier": "1",
         "product_time": "Thu Jan 8 12:00:00 UTC 2026", "product_version": v.product_version(),
         "product_website": "https://opnsense.org/"
@@ -197,21 +197,21 @@ fn config_xml(st: &SimState) -> String {
         );
     }
     x.push_str("  </interfaces>\n  <nat>\n");
-    for r in &cfg.port_forwards {
+    for r in &cfg[Collection::PortForwards] {
         xml_record(&mut x, "rule", r, "    ");
     }
     x.push_str("  </nat>\n  <staticroutes version=\"1.0.1\">\n");
-    for r in &cfg.routes {
+    for r in &cfg[Collection::Routes] {
         xml_record(&mut x, "route", r, "    ");
     }
     x.push_str("  </staticroutes>\n  <OPNsense>\n    <Firewall>\n      <Alias version=\"1.0.1\">\n        <geoip>\n          <url/>\n        </geoip>\n        <aliases>\n");
-    for r in &cfg.aliases {
+    for r in &cfg[Collection::Aliases] {
         xml_record(&mut x, "alias", r, "          ");
     }
     x.push_str(
         "        </aliases>\n      </Alias>\n      <Filter version=\"1.0.4\">\n        <rules>\n",
     );
-    for r in &cfg.filter_rules {
+    for r in &cfg[Collection::FilterRules] {
         xml_record(&mut x, "rule", r, "          ");
     }
     x.push_str("        </rules>\n      </Filter>\n      <Category version=\"1.0.0\">\n        <categories>\n");
@@ -225,15 +225,15 @@ fn config_xml(st: &SimState) -> String {
         );
     }
     x.push_str("        </categories>\n      </Category>\n    </Firewall>\n    <unboundplus version=\"1.0.15\">\n      <hosts>\n");
-    for r in &cfg.host_overrides {
+    for r in &cfg[Collection::HostOverrides] {
         xml_record(&mut x, "host", r, "        ");
     }
     x.push_str("      </hosts>\n    </unboundplus>\n    <Kea>\n      <dhcp4 version=\"1.0.5\">\n        <subnets>\n");
-    for r in &cfg.subnets {
+    for r in &cfg[Collection::Subnets] {
         xml_record(&mut x, "subnet4", r, "          ");
     }
     x.push_str("        </subnets>\n        <reservations>\n");
-    for r in &cfg.reservations {
+    for r in &cfg[Collection::Reservations] {
         xml_record(&mut x, "reservation", r, "          ");
     }
     x.push_str("        </reservations>\n      </dhcp4>\n    </Kea>\n  </OPNsense>\n");
