@@ -298,14 +298,24 @@ impl AreaSpec {
         if !req.is_post {
             return Reply::failed();
         }
+        let list: Vec<&str> = if crate::validate::php_empty(&uuids) {
+            Vec::new()
+        } else {
+            uuids.split(',').collect()
+        };
+        // AliasController::delItemAction checks every item before deleting any.
+        for uuid in &list {
+            if let Some(rec) = self.find(&st.staged, uuid)
+                && let Err(reply) = (self.check_delete)(&st.staged, rec)
+            {
+                return reply;
+            }
+        }
         let mut result = "failed";
-        for uuid in uuids.split(',') {
-            let Some(rec) = self.find(&st.staged, uuid) else {
+        for uuid in list {
+            if self.find(&st.staged, uuid).is_none() {
                 result = "not found";
                 continue;
-            };
-            if let Err(reply) = (self.check_delete)(&st.staged, rec) {
-                return reply;
             }
             st.staged[self.collection].retain(|r| r.uuid != uuid);
             result = "deleted";

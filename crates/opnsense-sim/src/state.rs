@@ -239,3 +239,42 @@ impl SimState {
         self.rng.uuid()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_log_keeps_the_most_recent_records() {
+        let mut log = RequestLog::default();
+        for i in 0..=crate::REQUEST_LOG_CAP {
+            log.push(RequestRecord {
+                method: "GET".into(),
+                path: format!("/api/{i}"),
+                status: 200,
+            });
+        }
+        let records = log.to_vec();
+        assert_eq!(records.len(), crate::REQUEST_LOG_CAP);
+        assert_eq!(records[0].path, "/api/1", "the oldest record was dropped");
+        assert_eq!(
+            records[records.len() - 1].path,
+            format!("/api/{}", crate::REQUEST_LOG_CAP)
+        );
+    }
+
+    #[test]
+    fn every_collection_has_its_own_slot() {
+        let mut cfg = Config::default();
+        for (i, c) in Collection::ALL.into_iter().enumerate() {
+            assert_eq!(c.index(), i);
+            cfg[c].push(Record::new(format!("r{i}")));
+        }
+        let snap = cfg.snapshot();
+        for (i, c) in Collection::ALL.into_iter().enumerate() {
+            assert_eq!(snap.records(c).len(), 1);
+            assert!(snap.find(&format!("r{i}")).is_some());
+        }
+        assert_eq!(snap.subnets().len(), 1);
+    }
+}

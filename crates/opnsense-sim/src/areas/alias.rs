@@ -273,45 +273,52 @@ fn validate_alias(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
     }
 }
 
-/// Places referencing an alias name, as `[ref] description` lines.
+/// `Alias::whereUsed()`: `[reference] description` lines, in the order of
+/// `getAliasSource()` (config sections field by field: port forwards before filter rules),
+/// then the nesting aliases. Legacy references print the node's `descr`, which MVC filter
+/// rules do not have (so their text is empty); nesting aliases print their description
+/// (or name) under their model reference.
 fn references(cfg: &Config, name: &str) -> Vec<String> {
     let mut refs = Vec::new();
-    for (idx, r) in cfg[Collection::FilterRules].iter().enumerate() {
-        for field in [
-            "source_net",
-            "source_port",
-            "destination_net",
-            "destination_port",
-        ] {
-            if split_list(r.get(field)).contains(&name) {
-                refs.push(format!(
-                    "[OPNsense.Firewall.Filter.rules.rule.{idx}/{field}] {}",
-                    r.get("description")
-                ));
-            }
-        }
-    }
-    for (idx, r) in cfg[Collection::PortForwards].iter().enumerate() {
-        for field in [
-            "source.network",
-            "source.port",
-            "destination.network",
-            "destination.port",
-            "target",
-            "local-port",
-        ] {
-            if r.get(field) == name {
+    let mentions = |value: &str| value.split(',').any(|i| i == name);
+    for field in [
+        "source.network",
+        "source.port",
+        "destination.network",
+        "destination.port",
+        "target",
+        "local-port",
+    ] {
+        for (idx, r) in cfg[Collection::PortForwards].iter().enumerate() {
+            if mentions(r.get(field)) {
                 refs.push(format!("[nat.rule.{idx}/{field}] {}", r.get("descr")));
             }
         }
     }
+    for field in [
+        "source_net",
+        "source_port",
+        "destination_net",
+        "destination_port",
+    ] {
+        for (idx, r) in cfg[Collection::FilterRules].iter().enumerate() {
+            if mentions(r.get(field)) {
+                refs.push(format!(
+                    "[OPNsense.Firewall.Filter.rules.rule.{idx}/{field}] "
+                ));
+            }
+        }
+    }
     for a in &cfg[Collection::Aliases] {
-        if a.get("content").split('\n').any(|e| e == name) {
-            refs.push(format!(
-                "[OPNsense.Firewall.Alias.aliases.alias.{}/content] {}",
-                a.uuid,
+        if !matches!(a.get("type"), "geoip" | "urltable")
+            && a.get("content").split('\n').any(|e| e == name)
+        {
+            let shown = if a.get("description").is_empty() {
+                a.get("name")
+            } else {
                 a.get("description")
-            ));
+            };
+            refs.push(format!("[aliases.alias.{}] {shown}", a.uuid));
         }
     }
     refs
@@ -323,10 +330,10 @@ fn check_delete(cfg: &Config, rec: &Record) -> Result<(), Reply> {
     if refs.is_empty() {
         return Ok(());
     }
+    // Each entry is passed through htmlspecialchars(ENT_NOQUOTES | ENT_HTML401).
     let mut msg = format!("Cannot delete alias {name}. Currently in use by ");
     for r in refs {
-        msg.push('\n');
-        msg.push_str(&r);
+        msg.push_str(&crate::reply::html_escape_noquotes(&format!("\n{r}")));
     }
     Err(Reply::user_exception(&msg, "Alias in use"))
 }
