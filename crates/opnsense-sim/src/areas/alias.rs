@@ -48,34 +48,32 @@ fn authtype_options(_: &Config) -> Vec<Opt> {
     ])
 }
 
-/// `content` in `get_item`: the current entries (`AliasContentField::getNodeData()`,
-/// selected), then every alias name (`aliasIterator()`: user aliases, then the built-in
-/// ones) unselected unless already an entry, each with its description appended.
-fn render_content(cfg: &Config, rec: &Record) -> Value {
-    let content = rec.get("content");
-    let entries: Vec<&str> = content.split('\n').collect();
-    Value::Object(content_map(cfg, &entries))
+/// `content` as `AliasContentField::getNodeData()` renders it: one selected entry per
+/// line (`""` for an empty content).
+fn render_content(_: &Config, rec: &Record) -> Value {
+    let mut map = Map::new();
+    for entry in rec.get("content").split('\n') {
+        map.insert(entry.to_owned(), json!({"value": entry, "selected": 1}));
+    }
+    Value::Object(map)
 }
 
-/// The `content` option map of `get_item` for the current `entries`.
-fn content_map(cfg: &Config, entries: &[&str]) -> Map<String, Value> {
-    let mut map = Map::new();
-    for entry in entries {
-        map.insert((*entry).to_owned(), json!({"value": entry, "selected": 1}));
-    }
+/// `getItemAction()` after `getBase()`: every alias name (`aliasIterator()`: user aliases,
+/// then the built-in ones) is added unselected unless already an entry, and every alias
+/// name gets its description.
+fn add_alias_names(cfg: &Config, content: &mut Map<String, Value>) {
     let names = cfg[Collection::Aliases]
         .iter()
         .map(|a| (a.get("name").to_owned(), a.get("description").to_owned()))
         .chain(builtin_aliases().into_iter().map(|(n, _, d)| (n, d)));
     for (name, descr) in names {
-        let entry = map
+        let entry = content
             .entry(name.clone())
             .or_insert_with(|| json!({"selected": 0, "value": name}));
         if let Value::Object(obj) = entry {
             obj.insert("description".into(), Value::String(descr));
         }
     }
-    map
 }
 
 /// Alias fields in model order.
@@ -511,14 +509,22 @@ fn search_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
 /// and 26.7); from 26.7 on the answer is `{"alias":{"content":{...every alias...}}}` and
 /// nothing else.
 fn get_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
-    let Some(uuid) = req.param(0) else {
-        return AREA.get(st, req);
+    let rendered = match req.param(0) {
+        None => Some(AREA.render(
+            &st.staged,
+            req.version,
+            &AREA.template(&st.staged, req.version, String::new()),
+        )),
+        Some(uuid) => st.staged[Collection::Aliases]
+            .iter()
+            .find(|a| a.uuid == uuid)
+            .map(|rec| AREA.render(&st.staged, req.version, rec)),
     };
-    if let Some(rec) = st.staged[Collection::Aliases]
-        .iter()
-        .find(|a| a.uuid == uuid)
-    {
-        return Reply::ok(AREA.render(&st.staged, req.version, rec));
+    if let Some(mut answer) = rendered {
+        if let Some(Value::Object(content)) = answer.pointer_mut("/alias/content") {
+            add_alias_names(&st.staged, content);
+        }
+        return Reply::ok(answer);
     }
     if req.version < Version::V26_7 {
         if req.development {
@@ -528,7 +534,8 @@ fn get_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
             "array_keys(): Argument #1 ($array) must be of type array, null given",
         );
     }
-    let content = content_map(&st.staged, &[]);
+    let mut content = Map::new();
+    add_alias_names(&st.staged, &mut content);
     if content.is_empty() {
         return Reply::empty_list();
     }

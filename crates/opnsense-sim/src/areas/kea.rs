@@ -7,9 +7,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{IFACES, interface_options};
+use crate::Version;
 use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    self, FieldSpec, Input, Opt, boolean, description, masked, multi, opts, select, text,
+    self, FieldSpec, Input, Opt, boolean, description, int, masked, multi, opt_boolean, opts,
+    select, text,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
@@ -55,30 +57,98 @@ pub(crate) static RESERVATION_FIELDS: &[FieldSpec] = &[
 
 fn allocator_options(_: &Config) -> Vec<Opt> {
     opts(&[
-        ("iterative", "iterative"),
-        ("random", "random"),
-        ("flq", "flq"),
+        ("iterative", "Iterative"),
+        ("random", "Random"),
+        ("flq", "Free Lease Queue"),
     ])
 }
 
-/// Subnet fields (the ones clients look at).
+fn key_algorithm_options(_: &Config) -> Vec<Opt> {
+    [
+        "hmac-md5",
+        "hmac-sha1",
+        "hmac-sha224",
+        "hmac-sha256",
+        "hmac-sha384",
+        "hmac-sha512",
+    ]
+    .iter()
+    .map(|k| Opt::new(*k, *k))
+    .collect()
+}
+
+fn conflict_mode_options(_: &Config) -> Vec<Opt> {
+    [
+        "no-check-with-dhcid",
+        "check-exists-with-dhcid",
+        "no-check-without-dhcid",
+    ]
+    .iter()
+    .map(|k| Opt::new(*k, *k))
+    .collect()
+}
+
+/// Subnet fields in model order (`KeaDhcpv4.xml` `subnets.subnet4`; 26.7 adds the
+/// AutoNumberField `subnet_id`). The endpoints served for subnets are read-only.
 pub(crate) static SUBNET_FIELDS: &[FieldSpec] = &[
-    text("subnet").req(),
-    text("valid_lifetime"),
-    text("next_server"),
+    text("subnet_id").req().since(Version::V26_7),
+    text("subnet").req().input(Input::TrimLower),
+    int("valid_lifetime", 0, i64::MAX),
+    text("next_server").input(Input::TrimLower),
     boolean("option_data_autocollect", "1"),
-    text("option_data.domain_name_servers"),
-    text("option_data.routers"),
-    text("option_data.ntp_servers"),
-    text("option_data.domain_name"),
+    text("option_data.domain_name_servers").input(Input::TrimLower),
+    text("option_data.domain_search").input(Input::Trim),
+    text("option_data.routers").input(Input::TrimLower),
+    text("option_data.static_routes"),
+    text("option_data.classless_static_route"),
+    text("option_data.domain_name").input(Input::Trim),
+    text("option_data.ntp_servers").input(Input::TrimLower),
+    text("option_data.time_servers").input(Input::TrimLower),
+    text("option_data.tftp_server_name"),
+    text("option_data.boot_file_name"),
+    int("option_data.v6_only_preferred", 300, i64::MAX),
+    text("option_data.v4_dnr"),
     multi("option", no_options),
     boolean("match-client-id", "1"),
     select("allocator", allocator_options, Some("Default")),
     text("pools"),
-    text("ddns_domain_key_algorithm"),
-    text("ddns_conflict_resolution_mode"),
+    text("ddns_forward_zone").input(Input::Trim),
+    text("ddns_reverse_zone").input(Input::Trim),
+    text("ddns_qualifying_suffix").input(Input::Trim),
+    text("ddns_dns_server").input(Input::TrimLower),
+    text("ddns_dns_port").input(Input::Port),
+    text("ddns_domain_key_name"),
+    text("ddns_domain_key_secret"),
+    select(
+        "ddns_domain_key_algorithm",
+        key_algorithm_options,
+        Some("None"),
+    ),
+    opt_boolean("ddns_override_no_update"),
+    opt_boolean("ddns_override_client_update"),
+    opt_boolean("ddns_update_on_renew"),
+    select(
+        "ddns_conflict_resolution_mode",
+        conflict_mode_options,
+        Some("check-with-dhcid (default)"),
+    ),
     description("description"),
 ];
+
+/// AutoNumberField `subnet_id` (26.7): the first number from 1 not used by a subnet.
+fn prepare_subnet(cfg: &Config, rec: &mut Record) {
+    let used: Vec<&str> = cfg[Collection::Subnets]
+        .iter()
+        .map(|s| s.get("subnet_id"))
+        .collect();
+    let free = (1..=u64::try_from(used.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1))
+        .find(|n| !used.contains(&n.to_string().as_str()));
+    if rec.fields.contains_key("subnet_id") {
+        rec.set("subnet_id", free.unwrap_or(1).to_string());
+    }
+}
 
 /// `client_id` mask `/^(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+)$/`: at least two hex pairs.
 fn is_client_id(s: &str) -> bool {
@@ -201,6 +271,7 @@ pub(crate) static SUBNETS: AreaSpec = AreaSpec {
     wrapper: "subnet4",
     fields: SUBNET_FIELDS,
     default_sort: "subnet",
+    prepare_new: prepare_subnet,
     ..AreaSpec::DEFAULT
 };
 

@@ -39,6 +39,10 @@ fn system_status(_: &Arc<Shared>, _: &mut SimState, _: &Req) -> Reply {
     }}))
 }
 
+/// `configctl firmware product` (`src/opnsense/scripts/firmware/product.php`): the
+/// package's version file (`src/opnsense/version/core.in`, filled from `Mk/version.mk`
+/// and the Makefile) plus the live `product_*` keys, sorted with `ksort()`. Build details
+/// (commit, hash, Python and syslog-ng versions) are illustrative.
 fn product(shared: &Shared, checked: bool) -> Value {
     let v = shared.config.version;
     let check = if checked {
@@ -46,21 +50,70 @@ fn product(shared: &Shared, checked: bool) -> Value {
     } else {
         Value::Null
     };
-    json!({
-        "CORE_ABI": v.series(), "CORE_ARCH": "amd64", "CORE_NAME": "opnsense",
-        "CORE_PKGVERSION": v.product_version(), "CORE_PRODUCT": "OPNsense", "CORE_SERIES": v.series(),
-        "CORE_VERSION": v.product_version(),
-        "product_abi": v.series(), "product_arch": "amd64", "product_check": check,
-        "product_conflicts": "", "product_copyright_owner": "Deciso B.V.",
-        "product_copyright_url": "https://www.deciso.com/", "product_copyright_years": "2014-2026",
-        "product_email": "project@opnsense.org", "product_hash": "0123456789",
-        "product_id": "opnsense", "product_latest": v.product_version(), "product_license": [],
-        "product_log": 0, "product_mirror": format!("https://pkg.opnsense.org/FreeBSD:14:amd64/{}", v.series()),
-        "product_name": "OPNsense", "product_nickname": v.nickname(),
-        "product_repos": "OPNsense", "product_series": v.series(), "product_tier": "1",
-        "product_time": "Thu Jan 8 12:00:00 UTC 2026", "product_version": v.product_version(),
-        "product_website": "https://opnsense.org/"
-    })
+    let next = if v.series() == "26.1" { "26.7" } else { "27.1" };
+    let conflicts = "firewall wireguard wireguard-go";
+    let entries: Vec<(&str, Value)> = vec![
+        ("CORE_ABI", json!(v.series())),
+        ("CORE_ARCH", json!("amd64")),
+        ("CORE_COMMIT", json!("0123456789")),
+        ("CORE_CONFLICTS", json!(conflicts)),
+        ("CORE_COPYRIGHT_HOLDER", json!("Deciso B.V.")),
+        ("CORE_COPYRIGHT_WWW", json!("https://www.deciso.com/")),
+        ("CORE_COPYRIGHT_YEARS", json!("2014-2026")),
+        ("CORE_GID", json!("789")),
+        ("CORE_GROUP", json!("wwwonly")),
+        ("CORE_HASH", json!("0123456789")),
+        ("CORE_MAINTAINER", json!("project@opnsense.org")),
+        ("CORE_NAME", json!("opnsense")),
+        ("CORE_NEXT", json!(next)),
+        ("CORE_NICKNAME", json!(v.nickname())),
+        ("CORE_PACKAGESITE", json!("https://pkg.opnsense.org")),
+        ("CORE_PKGVERSION", json!(v.product_version())),
+        ("CORE_PRODUCT", json!("OPNsense")),
+        ("CORE_PYTHON_DOT", json!("3.11")),
+        ("CORE_SERIES", json!(v.series())),
+        ("CORE_SERIES_FW", json!(v.series())),
+        ("CORE_SYSLOGNG", json!("4.8")),
+        ("CORE_UID", json!("789")),
+        ("CORE_USER", json!("wwwonly")),
+        ("CORE_VERSION", json!(v.product_version())),
+        ("CORE_WWW", json!("https://opnsense.org/")),
+        ("product_abi", json!(v.series())),
+        ("product_arch", json!("amd64")),
+        ("product_check", check),
+        ("product_conflicts", json!(conflicts)),
+        ("product_copyright_owner", json!("Deciso B.V.")),
+        ("product_copyright_url", json!("https://www.deciso.com/")),
+        ("product_copyright_years", json!("2014-2026")),
+        ("product_email", json!("project@opnsense.org")),
+        ("product_hash", json!("0123456789")),
+        ("product_id", json!("opnsense")),
+        ("product_latest", json!(v.product_version())),
+        ("product_license", json!([])),
+        ("product_log", json!(0)),
+        (
+            "product_mirror",
+            json!(format!(
+                "https://pkg.opnsense.org/FreeBSD:14:amd64/{}",
+                v.series()
+            )),
+        ),
+        ("product_name", json!("OPNsense")),
+        ("product_nickname", json!(v.nickname())),
+        ("product_repos", json!("OPNsense")),
+        ("product_series", json!(v.series())),
+        ("product_tier", json!("1")),
+        ("product_time", json!("Thu Jan 8 12:00:00 UTC 2026")),
+        ("product_version", json!(v.product_version())),
+        ("product_website", json!("https://opnsense.org/")),
+    ];
+    let sorted: std::collections::BTreeMap<&str, Value> = entries.into_iter().collect();
+    Value::Object(
+        sorted
+            .into_iter()
+            .map(|(k, val)| (k.to_owned(), val))
+            .collect(),
+    )
 }
 
 /// GET: cached state (unchecked until a check ran); POST: synchronous probe.
