@@ -2,10 +2,12 @@
 //!
 //! The simulator keeps a *staged* configuration (what `add_*`/`set_*`/`del_*` write, like
 //! `config.xml`) and a *live* one (what `apply`/`reconfigure` loaded into the running
-//! services), answers with the exact shapes and validation messages of OPNsense 26.1, and
-//! can inject faults (latency, errors, stalls, HTML 502, an API lockout after a bad
-//! filter apply) so a client can be tested, demonstrated and benchmarked without a
-//! firewall.
+//! services), answers with the shapes and validation messages of OPNsense 26.1.10, 26.1.9
+//! or 26.7.2 (read from opnsense/core at those tags), like a production firewall or, with
+//! [`SimConfig::development_mode`], like one with `deployment=development`, and can inject
+//! faults (latency, errors, stalls, HTML 502, an API lockout after a bad filter apply,
+//! failing service scripts) so a client can be tested, demonstrated and benchmarked
+//! without a firewall.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), opnsense_sim::SimError> {

@@ -139,15 +139,23 @@ async fn automatic_rules_need_show_all_before_26_1_10() {
         .post_ok("firewall/filter/search_rule", json!({"show_all": "1"}))
         .await;
     assert_eq!(all["total"], 12 + automatic);
-    // The 26.1.9 interface view shows exact single-interface matches only.
+    assert_eq!(
+        all["rows"][0]["categories"], "Automatically generated rules",
+        "26.1.9 files automatic rules under their own category"
+    );
+    // The 26.1.9 interface view holds exact single-interface matches only; floating rules
+    // join it with show_all.
     let lan = h
         .post_ok("firewall/filter/search_rule", json!({"interface": "lan"}))
         .await;
-    assert!(
-        mvc_rows(&lan)
-            .iter()
-            .all(|r| r["interface"] == "lan" || r["interface"] == "")
-    );
+    assert!(mvc_rows(&lan).iter().all(|r| r["interface"] == "lan"));
+    let lan_all = h
+        .post_ok(
+            "firewall/filter/search_rule",
+            json!({"interface": "lan", "show_all": "1"}),
+        )
+        .await;
+    assert!(mvc_rows(&lan_all).iter().any(|r| r["interface"] == ""));
     h.sim.shutdown().await;
 }
 

@@ -621,15 +621,31 @@ pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
 
 /// The `interface` filter of `searchRuleAction()`: `None` when the parameter is absent
 /// (all rules), else the selected interfaces (possibly none: the floating view).
-fn rule_in_view(version: Version, interfaces: Option<&[&str]>, row: &Map<String, Value>) -> bool {
+fn rule_in_view(
+    version: Version,
+    show_all: bool,
+    interfaces: Option<&[&str]>,
+    row: &Map<String, Value>,
+) -> bool {
     let Some(wanted) = interfaces else {
         return true;
     };
     let field = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
     let rule_ifs = split_list(field("interface"));
-    let inverted = !validate::php_empty(field("interfacenot"))
-        || row.get("interfacenot") == Some(&Value::Bool(true));
+    let inverted = !validate::php_empty(field("interfacenot"));
     let overlap = rule_ifs.iter().any(|i| wanted.contains(i));
+    if version <= Version::V26_1_9 {
+        // 26.1.9: floating and inverted rules only "when inspecting" (show_all).
+        return if rule_ifs.is_empty() && show_all {
+            true
+        } else if inverted && show_all {
+            !overlap
+        } else if wanted.is_empty() && (rule_ifs.len() != 1 || inverted) {
+            true
+        } else {
+            overlap && (rule_ifs.len() == 1 || show_all) && !inverted
+        };
+    }
     if rule_ifs.is_empty() {
         // Floating rules without an interface match every view.
         return true;
@@ -650,7 +666,12 @@ fn rule_in_view(version: Version, interfaces: Option<&[&str]>, row: &Map<String,
 /// Translates an automatic rule the way `searchRuleAction()` does after filtering:
 /// legacy fields (`interface` to descriptions, `%action`/`%direction`/`%ipprotocol` to
 /// labels), empty `category_colors`, `alias_meta_*`.
-fn present_automatic(cfg: &Config, mut row: Map<String, Value>) -> Map<String, Value> {
+/// 26.1.9 also files automatic rules under an "Automatically generated rules" category.
+fn present_automatic(
+    cfg: &Config,
+    version: Version,
+    mut row: Map<String, Value>,
+) -> Map<String, Value> {
     let label = |topic: &str, v: &str| -> String {
         match (topic, v) {
             ("%action", "block") => "Block".into(),
@@ -679,7 +700,13 @@ fn present_automatic(cfg: &Config, mut row: Map<String, Value>) -> Map<String, V
                 .join(",");
         }
     }
-    row.insert("category_colors".into(), Value::Array(Vec::new()));
+    if version <= Version::V26_1_9 {
+        let label = "Automatically generated rules";
+        row.insert("categories".into(), json!(label));
+        row.insert("category_colors".into(), json!([{"name": label}]));
+    } else {
+        row.insert("category_colors".into(), Value::Array(Vec::new()));
+    }
     add_alias_meta(cfg, &mut row);
     row
 }
@@ -688,7 +715,7 @@ fn present_automatic(cfg: &Config, mut row: Map<String, Value>) -> Map<String, V
 pub(crate) fn automatic_rows(cfg: &Config) -> Vec<Map<String, Value>> {
     automatic::non_mvc_rules()
         .into_iter()
-        .map(|row| present_automatic(cfg, row))
+        .map(|row| present_automatic(cfg, Version::V26_1, row))
         .collect()
 }
 
@@ -723,12 +750,12 @@ fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let mvc = AREA
         .rows(&st.staged, req.version)
         .into_iter()
-        .filter(|row| rule_in_view(req.version, wanted.as_deref(), row));
+        .filter(|row| rule_in_view(req.version, show_all, wanted.as_deref(), row));
     let automatic: Vec<Map<String, Value>> = if req.version >= Version::V26_1 || show_all {
         automatic::non_mvc_rules()
             .into_iter()
-            .filter(|row| rule_in_view(req.version, wanted.as_deref(), row))
-            .map(|row| present_automatic(&st.staged, row))
+            .filter(|row| rule_in_view(req.version, show_all, wanted.as_deref(), row))
+            .map(|row| present_automatic(&st.staged, req.version, row))
             .collect()
     } else {
         Vec::new()
