@@ -95,6 +95,12 @@ async fn toggle_of_unknown_uuid_production_and_development() {
     assert_eq!(s, 500);
     assert_eq!(body["errorMessage"], "Undefined array key \"changed\"");
     assert!(body["errorTrace"].is_string());
+    // DNatController::addRuleAction reads $_POST['rule'] first.
+    let (s, body) = h
+        .post("firewall/d_nat/add_rule", json!({"descr": "no wrapper"}))
+        .await;
+    assert_eq!(s, 500);
+    assert_eq!(body["errorMessage"], "Undefined array key \"rule\"");
     // d_nat has its own toggle: failed in both modes.
     let (s, body) = h
         .post(&format!("firewall/d_nat/toggle_rule/{UNKNOWN}"), json!({}))

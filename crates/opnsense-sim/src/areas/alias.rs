@@ -9,7 +9,8 @@ use super::{builtin_aliases, category_uuid_options, interface_options, names};
 use crate::Version;
 use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    self, FieldSpec, Opt, boolean, description, int, multi, opts, rendered, select, text, volatile,
+    self, FieldSpec, Opt, boolean, description, int, multi, opt_boolean, opts, rendered, select,
+    text, volatile,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
@@ -84,7 +85,7 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     text("path_expression"),
     multi("proto", proto_options),
     select("interface", interface_options, Some("None")),
-    boolean("counters", "0"),
+    opt_boolean("counters"),
     text("updatefreq"),
     rendered("content", render_content),
     text("password"),

@@ -277,16 +277,32 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
 const ACTIONS: Actions = Actions {
     search: None,
     get: Some("getrule"),
-    add: Some("addrule"),
-    set: Some("setrule"),
+    add: None,
+    set: None,
     del: Some("delrule"),
     toggle: Some("togglerule"),
 };
+
+/// `addRuleAction`/`setRuleAction` first test `is_array($_POST['rule'])` to drop
+/// `created`: without a `rule` key that reads an undefined array key (a warning, so 500 on
+/// development firewalls) before the base action answers `{"result":"failed"}`.
+fn write_rule(st: &mut SimState, req: &Req, add: bool) -> Reply {
+    if req.development && (!req.is_post || !req.body.contains_key("rule")) {
+        return Reply::unexpected("Undefined array key \"rule\"");
+    }
+    if add {
+        AREA.add(st, req)
+    } else {
+        AREA.set(st, req)
+    }
+}
 
 /// Endpoints of `firewall/d_nat`.
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
     AREA.crud(action, &ACTIONS).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
+        "addrule" => Route::new(|_, st, req| write_rule(st, req, true)),
+        "setrule" => Route::with_params(|_, st, req| write_rule(st, req, false), 1),
         "apply" => Route::new(apply),
         "savepoint" if version.has_rollback() => Route::new(super::filter::savepoint),
         "cancelrollback" if version.has_rollback() => {
