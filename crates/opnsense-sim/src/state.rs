@@ -45,18 +45,23 @@ impl Record {
     /// Sets a leaf at a dotted path, creating containers as needed.
     pub fn set(&mut self, path: &str, value: impl Into<String>) {
         let mut node = &mut self.fields;
-        let parts: Vec<&str> = path.split('.').collect();
-        let (last, containers) = parts.split_last().expect("non-empty path");
-        for part in containers {
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                node.insert(part.to_owned(), Value::String(value.into()));
+                return;
+            }
             let entry = node
-                .entry((*part).to_owned())
+                .entry(part.to_owned())
                 .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
-            node = entry.as_object_mut().expect("container");
+            let Value::Object(inner) = entry else {
+                return;
+            };
+            node = inner;
         }
-        node.insert((*last).to_owned(), Value::String(value.into()));
     }
 
     /// `{"uuid": ..., <fields>}` for Rust callers.
