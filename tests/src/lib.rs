@@ -737,7 +737,7 @@ pub async fn rmcp_scenario(client_name: &str, client: &Client, sim: &Simulator, 
     assert_names_destination(client_name, &text);
     assert!(
         find_by(
-            &sim.staged().filter_rules,
+            sim.staged().filter_rules(),
             "description",
             "e2e invalid destination"
         )

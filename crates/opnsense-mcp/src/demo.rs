@@ -115,7 +115,7 @@ pub async fn demo(mut config: Config) -> Result<(), Failure> {
     }
     let live_demo_rules = sim
         .live()
-        .filter_rules
+        .filter_rules()
         .iter()
         .filter(|r| {
             r["description"]

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::reply::PhpWarning;
+use crate::Version;
+use crate::reply::{InputError, Req};
 use crate::state::{Config, Record, split_list};
 use crate::validate::{self, Validations};
 
@@ -40,9 +41,14 @@ pub(crate) type OptionsFn = fn(&Config) -> Vec<Opt>;
 /// How a field behaves.
 #[derive(Clone, Copy)]
 pub(crate) enum Kind {
-    /// Free text (TextField without mask, NetworkAliasField, PortField ...): rendered as a
-    /// string, validated by the area's own rules if any.
-    Text,
+    /// Free text (TextField, NetworkAliasField, PortField ...): rendered as a string,
+    /// validated by the area's own rules if any. `mask` is a TextField `<Mask>` (the whole
+    /// value must match; message: the field's or "Text does not validate."); `strict`
+    /// marks a 26.7 StrictTextField (no spaces, newlines or control characters).
+    Text {
+        mask: Option<fn(&str) -> bool>,
+        strict: bool,
+    },
     /// BooleanField `"0"`/`"1"`.
     Bool,
     /// IntegerField within bounds.
@@ -62,6 +68,63 @@ pub(crate) enum Kind {
     Volatile,
 }
 
+/// How a field type's `setValue()` normalises its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// `BaseField::setValue()`: a plain string cast.
+    Plain,
+    /// `trim()` (HostnameField, MacAddressField).
+    Trim,
+    /// `trim(strtolower())` (NetworkField).
+    TrimLower,
+    /// PortField: well-known names and `any` lower-cased.
+    Port,
+    /// ProtocolField with `ChangeCase` upper (`any` stays lower-case).
+    Upper,
+    /// ProtocolField with `<ChangeCase>lower</ChangeCase>`.
+    Lower,
+}
+
+impl Input {
+    /// Applies the normalisation.
+    pub fn apply(self, value: String) -> String {
+        match self {
+            Input::Plain => value,
+            Input::Trim => value.trim().to_owned(),
+            Input::TrimLower => value.trim().to_lowercase(),
+            Input::Port => {
+                let low = value.trim().to_lowercase();
+                if low == "any" || validate::WELL_KNOWN_PORTS.contains(&low.as_str()) {
+                    low
+                } else {
+                    value
+                }
+            }
+            Input::Upper => {
+                if value.eq_ignore_ascii_case("any") {
+                    "any".to_owned()
+                } else {
+                    value.to_uppercase()
+                }
+            }
+            Input::Lower => value.to_lowercase(),
+        }
+    }
+
+    /// The overriding `setValue()` passes its argument to a string function, which throws
+    /// a `TypeError` for an array on 26.1 (instead of the "Array to string" warning).
+    fn string_function(self) -> Option<&'static str> {
+        match self {
+            Input::Plain => None,
+            Input::Trim => Some("trim"),
+            Input::TrimLower | Input::Port => Some("strtolower"),
+            Input::Upper | Input::Lower => {
+                Some("OPNsense\\Base\\FieldTypes\\BaseField::applyChangeCase")
+            }
+        }
+    }
+}
+
 /// One model field, addressed by a dotted path (`source.network`).
 #[derive(Clone, Copy)]
 pub(crate) struct FieldSpec {
@@ -71,6 +134,12 @@ pub(crate) struct FieldSpec {
     pub default: &'static str,
     /// Replaces the generic "invalid" message of this field type.
     pub msg: Option<&'static str>,
+    /// Input normalisation of the field type.
+    pub input: Input,
+    /// First release that has the field.
+    pub since: Version,
+    /// Last release that has the field.
+    pub until: Version,
 }
 
 impl FieldSpec {
@@ -81,7 +150,33 @@ impl FieldSpec {
             required: false,
             default: "",
             msg: None,
+            input: Input::Plain,
+            since: Version::OLDEST,
+            until: Version::NEWEST,
         }
+    }
+
+    /// Sets the input normalisation.
+    pub const fn input(mut self, input: Input) -> FieldSpec {
+        self.input = input;
+        self
+    }
+
+    /// The field exists from `version` on.
+    pub const fn since(mut self, version: Version) -> FieldSpec {
+        self.since = version;
+        self
+    }
+
+    /// The field exists up to and including `version`.
+    pub const fn until(mut self, version: Version) -> FieldSpec {
+        self.until = version;
+        self
+    }
+
+    /// Whether the model of `version` has this field.
+    pub fn exists_in(&self, version: Version) -> bool {
+        self.since <= version && version <= self.until
     }
 
     /// Marks the field required.
@@ -105,12 +200,39 @@ impl FieldSpec {
 
 /// Free text field.
 pub(crate) const fn text(path: &'static str) -> FieldSpec {
-    FieldSpec::new(path, Kind::Text)
+    FieldSpec::new(
+        path,
+        Kind::Text {
+            mask: None,
+            strict: false,
+        },
+    )
 }
 
-/// Boolean field (required, like all BooleanFields clients set).
+/// TextField with a `<Mask>` (a whole-value check).
+pub(crate) const fn masked(path: &'static str, mask: fn(&str) -> bool) -> FieldSpec {
+    FieldSpec::new(
+        path,
+        Kind::Text {
+            mask: Some(mask),
+            strict: false,
+        },
+    )
+}
+
+/// A TextField that became a StrictTextField in 26.7 (optionally with a mask).
+pub(crate) const fn strict_text(path: &'static str, mask: Option<fn(&str) -> bool>) -> FieldSpec {
+    FieldSpec::new(path, Kind::Text { mask, strict: true })
+}
+
+/// Boolean field with `<Required>Y</Required>` and a default.
 pub(crate) const fn boolean(path: &'static str, default: &'static str) -> FieldSpec {
     FieldSpec::new(path, Kind::Bool).req().def(default)
+}
+
+/// Boolean field without default and not required (d_nat: `""` is a valid value).
+pub(crate) const fn opt_boolean(path: &'static str) -> FieldSpec {
+    FieldSpec::new(path, Kind::Bool)
 }
 
 /// Integer field.
@@ -164,6 +286,15 @@ pub(crate) const fn volatile(path: &'static str) -> FieldSpec {
     FieldSpec::new(path, Kind::Volatile)
 }
 
+/// The fields of `specs` that exist in `version`.
+pub(crate) fn for_version(specs: &[FieldSpec], version: Version) -> Vec<FieldSpec> {
+    specs
+        .iter()
+        .filter(|s| s.exists_in(version))
+        .copied()
+        .collect()
+}
+
 /// A record holding every field's default.
 pub(crate) fn defaults(specs: &[FieldSpec], uuid: String) -> Record {
     let mut rec = Record::new(uuid);
@@ -173,26 +304,18 @@ pub(crate) fn defaults(specs: &[FieldSpec], uuid: String) -> Record {
     rec
 }
 
-/// Converts a scalar JSON input the way PHP casts it to string; `None` for null.
-fn scalar_to_string(v: &Value) -> Result<Option<String>, PhpWarning> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        Value::Bool(b) => Ok(Some(if *b { "1".into() } else { String::new() })),
-        Value::Array(_) | Value::Object(_) => Err(PhpWarning),
-    }
-}
-
 /// `setNodes()`: copies known keys of `input` into `rec`. Unknown keys and nulls are
-/// ignored; arrays for leaves or scalars for containers are PHP warnings (HTTP 500).
+/// ignored (`isset()` is false for null). A scalar for a container throws on both
+/// releases. An array for a leaf throws on 26.7; on 26.1 it is cast to the string
+/// `Array` with a warning (a `TypeError` when the field's `setValue()` calls a string
+/// function), so production firewalls store `Array` and development ones answer 500.
 pub(crate) fn apply_input(
     specs: &[FieldSpec],
     rec: &mut Record,
     input: &Map<String, Value>,
     prefix: &str,
-    transform: fn(&str, String) -> String,
-) -> Result<(), PhpWarning> {
+    req: &Req,
+) -> Result<(), InputError> {
     for (key, value) in input {
         let path = if prefix.is_empty() {
             key.clone()
@@ -200,21 +323,47 @@ pub(crate) fn apply_input(
             format!("{prefix}.{key}")
         };
         if let Some(spec) = specs.iter().find(|s| s.path == path) {
-            let Some(text) = scalar_to_string(value)? else {
-                continue;
+            let text = match value {
+                Value::Null => continue,
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => if *b { "1" } else { "" }.to_owned(),
+                Value::Array(_) | Value::Object(_) => {
+                    if req.version >= Version::V26_7 {
+                        return Err(InputError::Exception(format!(
+                            "Invalid input type for {key}: expected a single value"
+                        )));
+                    }
+                    if let Some(func) = spec.input.string_function() {
+                        return Err(InputError::Exception(format!(
+                            "{func}(): Argument #1 ($value) must be of type string, array given"
+                        )));
+                    }
+                    if req.development {
+                        return Err(InputError::ArrayToString);
+                    }
+                    "Array".to_owned()
+                }
             };
             if matches!(spec.kind, Kind::Volatile) {
                 continue;
             }
-            rec.set(&path, transform(&path, text));
+            rec.set(&path, spec.input.apply(text));
         } else if specs
             .iter()
             .any(|s| s.path.starts_with(&format!("{path}.")))
         {
             match value {
-                Value::Object(inner) => apply_input(specs, rec, inner, &path, transform)?,
+                Value::Object(inner) => apply_input(specs, rec, inner, &path, req)?,
                 Value::Null => {}
-                _ => return Err(PhpWarning),
+                _ => {
+                    let message = if req.version >= Version::V26_7 {
+                        format!("Invalid input type for {key}: expected a list")
+                    } else {
+                        format!("Invalid  input type for {key} (configuration error?)")
+                    };
+                    return Err(InputError::Exception(message));
+                }
             }
         }
     }
@@ -223,7 +372,13 @@ pub(crate) fn apply_input(
 
 /// Type-level validation of every field of `rec` (required, boolean, integer,
 /// description, option membership).
-pub(crate) fn validate_types(specs: &[FieldSpec], cfg: &Config, rec: &Record, v: &mut Validations) {
+pub(crate) fn validate_types(
+    specs: &[FieldSpec],
+    cfg: &Config,
+    rec: &Record,
+    version: Version,
+    v: &mut Validations,
+) {
     for spec in specs {
         if matches!(spec.kind, Kind::Volatile) {
             continue;
@@ -245,8 +400,23 @@ pub(crate) fn validate_types(specs: &[FieldSpec], cfg: &Config, rec: &Record, v:
                     v.add(spec.path, spec.msg.unwrap_or(validate::INTEGER));
                 }
             }
-            Kind::Description if !validate::is_description(value) => {
-                v.add(spec.path, spec.msg.unwrap_or(validate::DESCRIPTION));
+            Kind::Description => {
+                if version >= Version::V26_7 {
+                    validate::text_rules(value, false, v, spec.path);
+                }
+                if !validate::is_description(value) {
+                    v.add(spec.path, spec.msg.unwrap_or(validate::DESCRIPTION));
+                }
+            }
+            Kind::Text { mask, strict } => {
+                if strict && version >= Version::V26_7 {
+                    validate::text_rules(value, true, v, spec.path);
+                }
+                if let Some(mask) = mask
+                    && !mask(value)
+                {
+                    v.add(spec.path, spec.msg.unwrap_or(validate::TEXT));
+                }
             }
             Kind::Select { options, multi, .. } => {
                 let options = options(cfg);

@@ -2,10 +2,12 @@
 //!
 //! The simulator keeps a *staged* configuration (what `add_*`/`set_*`/`del_*` write, like
 //! `config.xml`) and a *live* one (what `apply`/`reconfigure` loaded into the running
-//! services), answers with the exact shapes and validation messages of OPNsense 26.1, and
-//! can inject faults (latency, errors, stalls, HTML 502, an API lockout after a bad
-//! filter apply) so a client can be tested, demonstrated and benchmarked without a
-//! firewall.
+//! services), answers with the shapes and validation messages of OPNsense 26.1.10, 26.1.9
+//! or 26.7.2 (read from opnsense/core at those tags), like a production firewall or, with
+//! [`SimConfig::development_mode`], like one with `deployment=development`, and can inject
+//! faults (latency, errors, stalls, HTML 502, an API lockout after a bad filter apply,
+//! failing service scripts) so a client can be tested, demonstrated and benchmarked
+//! without a firewall.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), opnsense_sim::SimError> {
@@ -14,7 +16,7 @@
 //! let sim = Simulator::start(SimConfig::default()).await?;
 //! println!("{} (CA: {})", sim.base_url(), sim.ca_file().display());
 //! // ... talk to sim.base_url() with sim.api_key()/sim.api_secret() ...
-//! assert!(sim.live().filter_rules.len() >= 12);
+//! assert!(sim.live().filter_rules().len() >= 12);
 //! sim.shutdown().await;
 //! # Ok(())
 //! # }
@@ -35,7 +37,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -43,10 +45,19 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use crate::server::RequestRecord;
+pub use crate::state::Collection;
 
-/// Which OPNsense release the simulator pretends to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How many answered requests [`Simulator::requests`] keeps (the oldest are dropped).
+pub const REQUEST_LOG_CAP: usize = 10_000;
+
+/// Which OPNsense release the simulator pretends to be. Releases are ordered oldest
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Version {
+    /// 26.1.9: like [`Version::V26_1`], but static routes still have a `disabled` field
+    /// and `toggleroute/{uuid}/{x}` takes *disabled* (changed in 26.1.10), and the filter
+    /// `search_rule` lists automatic and legacy rules only with `show_all`.
+    V26_1_9,
     /// 26.1.10: firewall `savepoint` / `apply/{rev}` / `cancelRollback` / `revert` exist
     /// (with the stock rollback defect unless [`SimConfig::rollback_restores`] is set).
     #[default]
@@ -56,9 +67,15 @@ pub enum Version {
 }
 
 impl Version {
+    /// The oldest simulated release.
+    pub const OLDEST: Version = Version::V26_1_9;
+    /// The newest simulated release.
+    pub const NEWEST: Version = Version::V26_7;
+
     /// The `product_version` reported by `core/firmware/status`.
     pub fn product_version(self) -> &'static str {
         match self {
+            Version::V26_1_9 => "26.1.9",
             Version::V26_1 => "26.1.10",
             Version::V26_7 => "26.7.2",
         }
@@ -67,18 +84,27 @@ impl Version {
     /// The release series (`product_series`, `product_abi`).
     pub fn series(self) -> &'static str {
         match self {
-            Version::V26_1 => "26.1",
+            Version::V26_1_9 | Version::V26_1 => "26.1",
             Version::V26_7 => "26.7",
+        }
+    }
+
+    /// `CORE_NICKNAME` of `Mk/version.mk` (`product_nickname`).
+    pub fn nickname(self) -> &'static str {
+        match self {
+            Version::V26_1_9 | Version::V26_1 => "Witty Woodpecker",
+            Version::V26_7 => "Xenial Xenops",
         }
     }
 
     /// Whether the firewall savepoint/rollback actions exist in this release.
     pub fn has_rollback(self) -> bool {
-        self == Version::V26_1
+        self < Version::V26_7
     }
 }
 
 impl fmt::Display for Version {
+    /// The release series (`26.1`, `26.7`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.series())
     }
@@ -87,17 +113,27 @@ impl fmt::Display for Version {
 impl FromStr for Version {
     type Err = SimError;
 
-    /// Accepts `26.1`, `26.1.x`, `26.7` and `26.7.x`.
+    /// Accepts `26.1` / `26.1.10` / `26.1.11` (26.1.10), `26.1.0` .. `26.1.9` (26.1.9),
+    /// `26.7` and `26.7.x` (26.7.2).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        if s == "26.1" || s.starts_with("26.1.") {
-            Ok(Version::V26_1)
-        } else if s == "26.7" || s.starts_with("26.7.") {
-            Ok(Version::V26_7)
-        } else {
-            Err(SimError::Config(format!(
-                "unsupported version {s:?} (use 26.1 or 26.7)"
-            )))
+        let patch = |prefix: &str| -> Option<Option<u32>> {
+            if s == prefix {
+                Some(None)
+            } else {
+                s.strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .and_then(|p| p.parse().ok())
+                    .map(Some)
+            }
+        };
+        match (patch("26.1"), patch("26.7")) {
+            (Some(Some(p)), _) if p <= 9 => Ok(Version::V26_1_9),
+            (Some(_), _) => Ok(Version::V26_1),
+            (_, Some(_)) => Ok(Version::V26_7),
+            _ => Err(SimError::Config(format!(
+                "unsupported version {s:?} (use 26.1, 26.1.x or 26.7)"
+            ))),
         }
     }
 }
@@ -143,6 +179,11 @@ pub struct SimConfig {
     /// `false` (default) reproduces the stock 26.1 defect: the timer and `revert` restore
     /// nothing. `true` simulates a fixed firmware where they restore the filter rules.
     pub rollback_restores: bool,
+    /// Answer like a firewall with System > Settings > Miscellaneous > deployment =
+    /// development: PHP warnings become HTTP 500 (toggling an unknown uuid, `setroute`
+    /// without `network` ...), and 500 envelopes carry the exception message and an
+    /// `errorTrace`. `false` (default) answers like a production firewall.
+    pub development_mode: bool,
     /// API key of the full-access user.
     pub api_key: String,
     /// API secret of the full-access user.
@@ -171,6 +212,7 @@ impl Default for SimConfig {
             management_interface: "lan".to_owned(),
             rollback_timeout: Duration::from_secs(60),
             rollback_restores: false,
+            development_mode: false,
             api_key: "sim-key".to_owned(),
             api_secret: "sim-secret".to_owned(),
             limited_key: None,
@@ -209,6 +251,27 @@ pub struct FaultSettings {
     pub lockout: bool,
 }
 
+/// How configd answers a `{module}/service/start|stop|restart` request that fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceFailure {
+    /// The rc script exited with this status: `Error (<status>)`
+    /// (`src/opnsense/service/modules/actions/script.py`).
+    ExitStatus(i32),
+    /// configd does not know or refuses the action: `Action not allowed or missing`
+    /// (`src/opnsense/service/modules/processhandler.py`).
+    NotAllowed,
+}
+
+impl ServiceFailure {
+    /// The trimmed configd output the controller returns as `response`.
+    pub fn configd_output(self) -> String {
+        match self {
+            ServiceFailure::ExitStatus(status) => format!("Error ({status})"),
+            ServiceFailure::NotAllowed => "Action not allowed or missing".to_owned(),
+        }
+    }
+}
+
 /// Runtime handle to flip the fault-injection knobs while the simulator runs.
 #[derive(Clone)]
 pub struct Faults {
@@ -226,27 +289,27 @@ impl fmt::Debug for Faults {
 impl Faults {
     /// A copy of the current settings.
     pub fn settings(&self) -> FaultSettings {
-        self.shared.faults.lock().expect("faults lock").clone()
+        self.shared.faults().clone()
     }
 
     /// Adds `latency` before every answer.
     pub fn set_latency(&self, latency: Duration) {
-        self.shared.faults.lock().expect("faults lock").latency = latency;
+        self.shared.faults().latency = latency;
     }
 
     /// Makes a fraction of requests (0.0..=1.0, clamped) fail with HTTP 500.
     pub fn set_error_rate(&self, rate: f64) {
-        self.shared.faults.lock().expect("faults lock").error_rate = rate.clamp(0.0, 1.0);
+        self.shared.faults().error_rate = rate.clamp(0.0, 1.0);
     }
 
     /// Accepts requests but never answers them (until the client gives up).
     pub fn set_stall(&self, stall: bool) {
-        self.shared.faults.lock().expect("faults lock").stall = stall;
+        self.shared.faults().stall = stall;
     }
 
     /// Answers every request with `502 Bad Gateway` as an HTML page.
     pub fn set_html_502(&self, on: bool) {
-        self.shared.faults.lock().expect("faults lock").html_502 = on;
+        self.shared.faults().html_502 = on;
     }
 
     /// Arms (or disarms) the lockout simulation: after a filter `apply` whose live rules
@@ -255,7 +318,7 @@ impl Faults {
     /// interface or floating) the API stops answering until the rule is gone again.
     /// Disarming also lifts an active lockout.
     pub fn set_lockout(&self, on: bool) {
-        self.shared.faults.lock().expect("faults lock").lockout = on;
+        self.shared.faults().lockout = on;
         self.shared.recompute_lockout();
     }
 
@@ -263,41 +326,82 @@ impl Faults {
     pub fn is_locked_out(&self) -> bool {
         *self.shared.locked_out.borrow()
     }
+
+    /// Makes `{module}/service/start|stop|restart` of `module` (`unbound`, `kea` ...)
+    /// answer the configd failure (`None` restores normal operation). A failing service
+    /// also does not come up on `reconfigure`, which still answers `{"status":"ok"}`.
+    pub fn set_service_failure(&self, module: &str, failure: Option<ServiceFailure>) {
+        let mut st = self.shared.state();
+        match failure {
+            Some(f) => {
+                st.service_failures.insert(module.to_owned(), f);
+            }
+            None => {
+                st.service_failures.remove(module);
+            }
+        }
+    }
 }
 
 /// A copy of one side (staged or live) of the simulated configuration. Each record is a
 /// JSON object holding `uuid` and the stored fields (nested objects for containers such
-/// as the port-forward `source`).
+/// as the port-forward `source`). Records are grouped per [`Collection`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
-    /// Firewall filter rules (`firewall/filter`), applied by `firewall/filter/apply`.
-    pub filter_rules: Vec<Value>,
-    /// Aliases (`firewall/alias`), applied by `firewall/alias/reconfigure`.
-    pub aliases: Vec<Value>,
-    /// Port forwards (`firewall/d_nat`), applied by `firewall/d_nat/apply`.
-    pub port_forwards: Vec<Value>,
-    /// Static routes (`routes/routes`), applied by `routes/routes/reconfigure`.
-    pub routes: Vec<Value>,
-    /// Unbound host overrides, applied by `unbound/service/reconfigure`.
-    pub host_overrides: Vec<Value>,
-    /// Kea DHCPv4 reservations, applied by `kea/service/reconfigure`.
-    pub reservations: Vec<Value>,
+    collections: [Vec<Value>; Collection::COUNT],
 }
 
 impl Snapshot {
-    /// Finds a record by uuid in any area.
+    pub(crate) fn new(collections: [Vec<Value>; Collection::COUNT]) -> Snapshot {
+        Snapshot { collections }
+    }
+
+    /// The records of one collection.
+    pub fn records(&self, collection: Collection) -> &[Value] {
+        &self.collections[collection.index()]
+    }
+
+    /// Firewall filter rules (`firewall/filter`).
+    pub fn filter_rules(&self) -> &[Value] {
+        self.records(Collection::FilterRules)
+    }
+
+    /// Aliases (`firewall/alias`).
+    pub fn aliases(&self) -> &[Value] {
+        self.records(Collection::Aliases)
+    }
+
+    /// Port forwards (`firewall/d_nat`).
+    pub fn port_forwards(&self) -> &[Value] {
+        self.records(Collection::PortForwards)
+    }
+
+    /// Static routes (`routes/routes`).
+    pub fn routes(&self) -> &[Value] {
+        self.records(Collection::Routes)
+    }
+
+    /// Unbound host overrides.
+    pub fn host_overrides(&self) -> &[Value] {
+        self.records(Collection::HostOverrides)
+    }
+
+    /// Kea DHCPv4 reservations.
+    pub fn reservations(&self) -> &[Value] {
+        self.records(Collection::Reservations)
+    }
+
+    /// Kea DHCPv4 subnets.
+    pub fn subnets(&self) -> &[Value] {
+        self.records(Collection::Subnets)
+    }
+
+    /// Finds a record by uuid in any collection.
     pub fn find(&self, uuid: &str) -> Option<&Value> {
-        [
-            &self.filter_rules,
-            &self.aliases,
-            &self.port_forwards,
-            &self.routes,
-            &self.host_overrides,
-            &self.reservations,
-        ]
-        .into_iter()
-        .flatten()
-        .find(|r| r.get("uuid").and_then(Value::as_str) == Some(uuid))
+        self.collections
+            .iter()
+            .flatten()
+            .find(|r| r.get("uuid").and_then(Value::as_str) == Some(uuid))
     }
 }
 
@@ -406,9 +510,21 @@ impl Simulator {
         self.shared.state().live.snapshot()
     }
 
-    /// Every answered request so far, oldest first (stalled requests are not listed).
+    /// The automatic (plugin generated) filter rules `firewall/filter/search_rule` lists
+    /// next to the MVC rules (from 26.1.10 on; 26.1.9 only with `show_all`), as served:
+    /// 32-hex-digit uuids, `legacy` and `is_automatic` true. They cannot be edited.
+    pub fn automatic_filter_rules(&self) -> Vec<Value> {
+        let st = self.shared.state();
+        areas::filter::automatic_rows(&st.staged)
+            .into_iter()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// The most recent answered requests (at most [`REQUEST_LOG_CAP`]), oldest first;
+    /// stalled requests are not listed.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.state().log.clone()
+        self.shared.state().log.to_vec()
     }
 
     /// Number of requests received, including unanswered (stalled) ones.
@@ -437,8 +553,8 @@ impl Simulator {
             let mut st = self.shared.state();
             match st.before_last_filter_apply.take() {
                 Some(rules) => {
-                    st.live.filter_rules.clone_from(&rules);
-                    st.staged.filter_rules = rules;
+                    st.live[Collection::FilterRules].clone_from(&rules);
+                    st.staged[Collection::FilterRules] = rules;
                     true
                 }
                 None => false,
@@ -451,7 +567,11 @@ impl Simulator {
     /// Stops the server and waits for it to finish. Pending connections are dropped.
     pub async fn shutdown(self) {
         self.stop_signal();
-        let task = self.server_task.lock().expect("task lock").take();
+        let task = self
+            .server_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

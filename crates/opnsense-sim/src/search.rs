@@ -90,43 +90,53 @@ fn phrase(v: Option<Value>) -> String {
     }
 }
 
-/// Collects every searchable string of a row: display text preferred over raw values,
-/// arrays/objects flattened.
-fn searchable(row: &Map<String, Value>) -> Vec<String> {
+/// `searchRecordsetBase()`: a clause matches when it is a case-insensitive substring of
+/// any value of the row (arrays flattened and joined with spaces); every clause must match.
+fn matches_recordset(row: &Map<String, Value>, tokens: &[String]) -> bool {
     fn flatten(v: &Value, out: &mut Vec<String>) {
         match v {
-            Value::String(s) => out.push(s.to_lowercase()),
+            Value::String(s) => out.push(s.clone()),
             Value::Number(n) => out.push(n.to_string()),
+            Value::Bool(true) => out.push("1".into()),
             Value::Array(a) => a.iter().for_each(|x| flatten(x, out)),
             Value::Object(o) => o.values().for_each(|x| flatten(x, out)),
             _ => {}
         }
     }
-    let mut out = Vec::new();
-    for (k, v) in row {
-        if k.starts_with('%') {
-            continue;
-        }
-        match row.get(&format!("%{k}")) {
-            Some(display) => {
-                flatten(display, &mut out);
-                flatten(v, &mut out);
-            }
-            None => flatten(v, &mut out),
-        }
-    }
-    out
-}
-
-/// Every whitespace-separated token must be a case-insensitive substring of a column.
-fn matches(row: &Map<String, Value>, tokens: &[String]) -> bool {
-    if tokens.is_empty() {
-        return true;
-    }
-    let hay = searchable(row);
+    let hay: Vec<String> = row
+        .values()
+        .map(|v| {
+            let mut parts = Vec::new();
+            flatten(v, &mut parts);
+            parts.join(" ").to_lowercase()
+        })
+        .collect();
     tokens
         .iter()
         .all(|t| hay.iter().any(|h| h.contains(t.as_str())))
+}
+
+/// UIModelGrid: each token must be found in one of the search `fields`, looking at the
+/// field's `%` description when it has one, else its raw value (`"0"` never matches).
+fn matches_grid(row: &Map<String, Value>, tokens: &[String], fields: &[String]) -> bool {
+    tokens.iter().all(|t| {
+        fields.iter().any(|f| {
+            let item = row
+                .get(&format!("%{f}"))
+                .or_else(|| row.get(f))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            !item.is_empty() && item != "0" && item.to_lowercase().contains(t.as_str())
+        })
+    })
+}
+
+/// Where a search phrase is looked for.
+pub(crate) enum Searched<'a> {
+    /// `searchRecordsetBase()`: every value of the row.
+    Recordset,
+    /// UIModelGrid: these model fields (plus `uuid` when a token is a uuid).
+    Grid(&'a [String]),
 }
 
 /// Sort key of a row: its lower-cased sort columns, compared naturally.
@@ -151,7 +161,6 @@ impl PartialOrd for NaturalKey {
 }
 
 /// Natural, case-insensitive comparison (`rule2` < `rule10`).
-#[cfg(test)]
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     natural_cmp_lower(&a.to_lowercase(), &b.to_lowercase())
 }
@@ -206,24 +215,36 @@ fn run(
     rows: Vec<Map<String, Value>>,
     params: &SearchParams,
     default_sort: &str,
-    split_single_space: bool,
+    searched: &Searched<'_>,
 ) -> (Vec<Value>, usize) {
-    let tokens: Vec<String> = if split_single_space {
-        params
-            .phrase
-            .split(' ')
-            .map(str::to_lowercase)
-            .filter(|t| !t.is_empty())
-            .collect()
-    } else {
-        params
-            .phrase
-            .split_whitespace()
-            .map(str::to_lowercase)
-            .collect()
+    let mut rows: Vec<Map<String, Value>> = match searched {
+        Searched::Recordset => {
+            let tokens: Vec<String> = params
+                .phrase
+                .split_whitespace()
+                .map(str::to_lowercase)
+                .collect();
+            rows.into_iter()
+                .filter(|r| matches_recordset(r, &tokens))
+                .collect()
+        }
+        Searched::Grid(fields) => {
+            // array_filter(explode(' ', ...)): empty and "0" tokens are dropped.
+            let raw: Vec<&str> = params
+                .phrase
+                .split(' ')
+                .filter(|t| !t.is_empty() && *t != "0")
+                .collect();
+            let mut fields = fields.to_vec();
+            if raw.iter().any(|t| crate::crud::is_uuid(t)) {
+                fields.push("uuid".to_owned());
+            }
+            let tokens: Vec<String> = raw.into_iter().map(str::to_lowercase).collect();
+            rows.into_iter()
+                .filter(|r| matches_grid(r, &tokens, &fields))
+                .collect()
+        }
     };
-    let mut rows: Vec<Map<String, Value>> =
-        rows.into_iter().filter(|r| matches(r, &tokens)).collect();
     let keys: Vec<String> = if params.sort.is_empty() {
         if default_sort.is_empty() {
             Vec::new()
@@ -269,8 +290,9 @@ pub(crate) fn grid(
     rows: Vec<Map<String, Value>>,
     params: &SearchParams,
     default_sort: &str,
+    fields: &[String],
 ) -> Value {
-    let (page, total) = run(rows, params, default_sort, true);
+    let (page, total) = run(rows, params, default_sort, &Searched::Grid(fields));
     let count = page.len();
     json!({"rows": page, "rowCount": count, "total": total, "current": params.current})
 }
@@ -281,7 +303,7 @@ pub(crate) fn recordset(
     params: &SearchParams,
     default_sort: &str,
 ) -> Value {
-    let (page, total) = run(rows, params, default_sort, false);
+    let (page, total) = run(rows, params, default_sort, &Searched::Recordset);
     let count = page.len();
     json!({"total": total, "rowCount": count, "current": params.current, "rows": page})
 }
@@ -291,8 +313,9 @@ pub(crate) fn grid_parts(
     rows: Vec<Map<String, Value>>,
     params: &SearchParams,
     default_sort: &str,
+    fields: &[String],
 ) -> (Vec<Value>, usize) {
-    run(rows, params, default_sort, true)
+    run(rows, params, default_sort, &Searched::Grid(fields))
 }
 
 #[cfg(test)]

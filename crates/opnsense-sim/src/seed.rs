@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::SimConfig;
 use crate::areas::{alias, dnat, filter, kea, routes, services, unbound};
 use crate::crud::AreaSpec;
-use crate::state::{Category, Config, Record, ServiceState, SimState};
+use crate::state::{Category, Collection, Config, Record, RequestLog, ServiceState, SimState};
+use crate::{SimConfig, Version};
 
 /// splitmix64: tiny, fast and deterministic across platforms.
 #[derive(Debug, Clone)]
@@ -64,15 +64,21 @@ impl Rng {
 }
 
 /// Builds a record of `area` with defaults, then sets `values`.
-fn record(area: &AreaSpec, cfg: &Config, rng: &mut Rng, values: &[(&str, &str)]) -> Record {
-    let mut rec = area.template(cfg, rng.uuid());
+fn record(
+    area: &AreaSpec,
+    cfg: &Config,
+    version: Version,
+    rng: &mut Rng,
+    values: &[(&str, &str)],
+) -> Record {
+    let mut rec = area.template(cfg, version, rng.uuid());
     for (k, v) in values {
         rec.set(k, *v);
     }
     rec
 }
 
-fn seed_aliases(cfg: &mut Config, rng: &mut Rng) {
+fn seed_aliases(cfg: &mut Config, version: Version, rng: &mut Rng) {
     let web = cfg.categories[0].uuid.clone();
     let entries: Vec<Vec<(&str, String)>> = vec![
         vec![
@@ -118,12 +124,12 @@ fn seed_aliases(cfg: &mut Config, rng: &mut Rng) {
     ];
     for e in entries {
         let values: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let rec = record(&alias::AREA, cfg, rng, &values);
-        cfg.aliases.push(rec);
+        let rec = record(&alias::AREA, cfg, version, rng, &values);
+        cfg[Collection::Aliases].push(rec);
     }
 }
 
-fn seed_rules(cfg: &mut Config, rng: &mut Rng, extra: usize) {
+fn seed_rules(cfg: &mut Config, version: Version, rng: &mut Rng, extra: usize) {
     let web = cfg.categories[0].uuid.clone();
     let mgmt = cfg.categories[1].uuid.clone();
     let rules: Vec<Vec<(&str, &str)>> = vec![
@@ -218,10 +224,13 @@ fn seed_rules(cfg: &mut Config, rng: &mut Rng, extra: usize) {
         ],
     ];
     for values in rules {
-        let mut rec = record(&filter::AREA, cfg, rng, &values);
-        rec.set("sequence", ((cfg.filter_rules.len() + 1) * 100).to_string());
+        let mut rec = record(&filter::AREA, cfg, version, rng, &values);
+        rec.set(
+            "sequence",
+            ((cfg[Collection::FilterRules].len() + 1) * 100).to_string(),
+        );
         filter::update_sort_order(&mut rec);
-        cfg.filter_rules.push(rec);
+        cfg[Collection::FilterRules].push(rec);
     }
     let ports = ["80", "443", "22", "8080", "25", "993"];
     let ifaces = ["lan", "opt1", "wan"];
@@ -244,15 +253,18 @@ fn seed_rules(cfg: &mut Config, rng: &mut Rng, extra: usize) {
             ("destination_port", port),
             ("description", descr.as_str()),
         ];
-        let mut rec = record(&filter::AREA, cfg, rng, &values);
+        let mut rec = record(&filter::AREA, cfg, version, rng, &values);
         // Generated rules must never lock the API out: they target hosts, not (self).
-        rec.set("sequence", ((cfg.filter_rules.len() + 1) * 100).to_string());
+        rec.set(
+            "sequence",
+            ((cfg[Collection::FilterRules].len() + 1) * 100).to_string(),
+        );
         filter::update_sort_order(&mut rec);
-        cfg.filter_rules.push(rec);
+        cfg[Collection::FilterRules].push(rec);
     }
 }
 
-fn seed_port_forwards(cfg: &mut Config, rng: &mut Rng) {
+fn seed_port_forwards(cfg: &mut Config, version: Version, rng: &mut Rng) {
     let forwards: Vec<Vec<(&str, &str)>> = vec![
         vec![
             ("interface", "wan"),
@@ -279,7 +291,7 @@ fn seed_port_forwards(cfg: &mut Config, rng: &mut Rng) {
         ],
     ];
     for values in forwards {
-        let mut rec = record(&dnat::AREA, cfg, rng, &values);
+        let mut rec = record(&dnat::AREA, cfg, version, rng, &values);
         dnat::stamp(&mut rec, "root", "1767361234.57");
         let uuids: Vec<String> = rec
             .list("category")
@@ -292,11 +304,11 @@ fn seed_port_forwards(cfg: &mut Config, rng: &mut Rng) {
             })
             .collect();
         rec.set("categories", uuids.join(","));
-        cfg.port_forwards.push(rec);
+        cfg[Collection::PortForwards].push(rec);
     }
 }
 
-fn seed_routes_dns_dhcp(cfg: &mut Config, rng: &mut Rng) {
+fn seed_routes_dns_dhcp(cfg: &mut Config, version: Version, rng: &mut Rng) {
     for values in [
         [
             ("network", "10.20.0.0/16"),
@@ -314,8 +326,8 @@ fn seed_routes_dns_dhcp(cfg: &mut Config, rng: &mut Rng) {
             ("descr", "IPv6 partner network"),
         ],
     ] {
-        let rec = record(&routes::AREA, cfg, rng, &values);
-        cfg.routes.push(rec);
+        let rec = record(&routes::AREA, cfg, version, rng, &values);
+        cfg[Collection::Routes].push(rec);
     }
     let hosts: Vec<Vec<(&str, &str)>> = vec![
         vec![
@@ -356,12 +368,13 @@ fn seed_routes_dns_dhcp(cfg: &mut Config, rng: &mut Rng) {
         ],
     ];
     for values in hosts {
-        let rec = record(&unbound::AREA, cfg, rng, &values);
-        cfg.host_overrides.push(rec);
+        let rec = record(&unbound::AREA, cfg, version, rng, &values);
+        cfg[Collection::HostOverrides].push(rec);
     }
     let subnet = record(
         &kea::SUBNETS,
         cfg,
+        version,
         rng,
         &[
             ("subnet", "192.168.1.0/24"),
@@ -373,7 +386,7 @@ fn seed_routes_dns_dhcp(cfg: &mut Config, rng: &mut Rng) {
         ],
     );
     let subnet_uuid = subnet.uuid.clone();
-    cfg.subnets.push(subnet);
+    cfg[Collection::Subnets].push(subnet);
     for (ip, mac, host, descr) in [
         ("192.168.1.50", "00:0d:b9:4a:12:34", "nas", "NAS box"),
         (
@@ -392,6 +405,7 @@ fn seed_routes_dns_dhcp(cfg: &mut Config, rng: &mut Rng) {
         let rec = record(
             &kea::RESERVATIONS,
             cfg,
+            version,
             rng,
             &[
                 ("subnet", subnet_uuid.as_str()),
@@ -401,7 +415,7 @@ fn seed_routes_dns_dhcp(cfg: &mut Config, rng: &mut Rng) {
                 ("description", descr),
             ],
         );
-        cfg.reservations.push(rec);
+        cfg[Collection::Reservations].push(rec);
     }
 }
 
@@ -520,25 +534,24 @@ fn seed_rulesets() -> Vec<Value> {
 /// The whole initial state: staged == live (everything applied), no savepoints.
 pub(crate) fn build(config: &SimConfig) -> SimState {
     let mut rng = Rng::new(config.seed);
-    let mut cfg = Config {
-        categories: vec![
-            Category {
-                uuid: rng.uuid(),
-                name: "Web".into(),
-                color: "#1e90ff".into(),
-            },
-            Category {
-                uuid: rng.uuid(),
-                name: "Management".into(),
-                color: "#ff8c00".into(),
-            },
-        ],
-        ..Config::default()
-    };
-    seed_aliases(&mut cfg, &mut rng);
-    seed_rules(&mut cfg, &mut rng, config.extra_rules);
-    seed_port_forwards(&mut cfg, &mut rng);
-    seed_routes_dns_dhcp(&mut cfg, &mut rng);
+    let mut cfg = Config::default();
+    cfg.categories = vec![
+        Category {
+            uuid: rng.uuid(),
+            name: "Web".into(),
+            color: "#1e90ff".into(),
+        },
+        Category {
+            uuid: rng.uuid(),
+            name: "Management".into(),
+            color: "#ff8c00".into(),
+        },
+    ];
+    let version = config.version;
+    seed_aliases(&mut cfg, version, &mut rng);
+    seed_rules(&mut cfg, version, &mut rng, config.extra_rules);
+    seed_port_forwards(&mut cfg, version, &mut rng);
+    seed_routes_dns_dhcp(&mut cfg, version, &mut rng);
     let leases = seed_leases(&mut rng, config.extra_leases);
     let services: BTreeMap<&'static str, ServiceState> = services::MODULES
         .iter()
@@ -559,10 +572,11 @@ pub(crate) fn build(config: &SimConfig) -> SimState {
         rulesets: seed_rulesets(),
         services,
         backups: HashMap::new(),
+        service_failures: HashMap::new(),
         rollback: None,
         before_last_filter_apply: None,
         firmware_checked: false,
-        log: Vec::new(),
+        log: RequestLog::default(),
         rng,
     }
 }
@@ -579,7 +593,7 @@ mod tests {
             ..SimConfig::default()
         });
         let cfg = &st.staged;
-        let areas: [&AreaSpec; 7] = [
+        let areas: [&AreaSpec; Collection::COUNT] = [
             &filter::AREA,
             &alias::AREA,
             &dnat::AREA,
@@ -588,9 +602,12 @@ mod tests {
             &kea::RESERVATIONS,
             &kea::SUBNETS,
         ];
-        for area in areas {
-            for rec in cfg.records(area.collection) {
-                let v = area.validate(cfg, rec);
+        let req = crate::reply::Req::default();
+        for (area, collection) in areas.iter().zip(Collection::ALL) {
+            assert_eq!(area.collection, collection, "{}", area.wrapper);
+            assert!(!area.wrapper.is_empty() && !area.fields.is_empty());
+            for rec in &cfg[area.collection] {
+                let v = area.validate(cfg, rec, &req);
                 assert!(
                     v.is_empty(),
                     "{} {}: {}",
@@ -600,7 +617,10 @@ mod tests {
                 );
             }
         }
-        assert!(!crate::areas::blocks_management(&cfg.filter_rules, "lan"));
+        assert!(!crate::areas::blocks_management(
+            &cfg[Collection::FilterRules],
+            "lan"
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use base64::Engine as _;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
@@ -18,9 +18,10 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::areas;
+use crate::crud::{AreaSpec, CrudOp};
 use crate::reply::{Reply, Req};
 use crate::seed::Rng;
-use crate::state::SimState;
+use crate::state::{Collection, SimState};
 use crate::{FaultSettings, SimConfig, Version};
 
 /// One answered request, for tests.
@@ -35,7 +36,15 @@ pub struct RequestRecord {
 }
 
 /// An endpoint handler: runs with the state locked.
-pub(crate) type Handler = fn(&Arc<Shared>, &mut SimState, &Req) -> Reply;
+pub(crate) type HandlerFn = fn(&Arc<Shared>, &mut SimState, &Req) -> Reply;
+
+/// What serves an endpoint.
+pub(crate) enum Handler {
+    /// An area's own handler.
+    Fn(HandlerFn),
+    /// One of the generic CRUD operations of an area.
+    Crud(&'static AreaSpec, CrudOp),
+}
 
 /// A resolved endpoint: handler + number of mandatory path parameters.
 pub(crate) struct Route {
@@ -46,20 +55,32 @@ pub(crate) struct Route {
 impl Route {
     /// Endpoint without mandatory parameters (wrapped for `match` arms of resolvers).
     #[allow(clippy::unnecessary_wraps, reason = "resolvers return Option<Route>")]
-    pub fn new(handler: Handler) -> Option<Route> {
-        Some(Route {
-            handler,
-            required_params: 0,
-        })
+    pub fn new(handler: HandlerFn) -> Option<Route> {
+        Route::with_params(handler, 0)
     }
 
     /// Endpoint needing `n` path parameters (fewer => 404).
     #[allow(clippy::unnecessary_wraps, reason = "resolvers return Option<Route>")]
-    pub fn with_params(handler: Handler, n: usize) -> Option<Route> {
+    pub fn with_params(handler: HandlerFn, n: usize) -> Option<Route> {
         Some(Route {
-            handler,
+            handler: Handler::Fn(handler),
             required_params: n,
         })
+    }
+
+    /// A generic CRUD endpoint of `area`.
+    pub fn crud(area: &'static AreaSpec, op: CrudOp, n: usize) -> Route {
+        Route {
+            handler: Handler::Crud(area, op),
+            required_params: n,
+        }
+    }
+
+    fn call(&self, shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+        match self.handler {
+            Handler::Fn(f) => f(shared, st, req),
+            Handler::Crud(area, op) => area.run(op, st, req),
+        }
     }
 }
 
@@ -67,7 +88,7 @@ impl Route {
 pub(crate) struct Shared {
     pub config: SimConfig,
     state: Mutex<SimState>,
-    pub faults: Mutex<FaultSettings>,
+    faults: Mutex<FaultSettings>,
     fault_rng: Mutex<Rng>,
     pub locked_out: watch::Sender<bool>,
     pub received: AtomicU64,
@@ -94,18 +115,24 @@ impl Shared {
         })
     }
 
-    /// Locks the simulator state.
+    /// Locks the simulator state (a panicked holder does not make it unusable).
     pub fn state(&self) -> MutexGuard<'_, SimState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the fault settings.
+    pub fn faults(&self) -> MutexGuard<'_, FaultSettings> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Re-evaluates the lockout from the live filter rules (state already locked).
     pub fn recompute_lockout_with(&self, st: &SimState) {
-        let armed = self.faults.lock().expect("faults lock").lockout;
+        let armed = self.faults().lockout;
         let locked = armed
-            && areas::blocks_management(&st.live.filter_rules, &self.config.management_interface);
+            && areas::blocks_management(
+                &st.live[Collection::FilterRules],
+                &self.config.management_interface,
+            );
         self.locked_out.send_replace(locked);
     }
 
@@ -179,7 +206,7 @@ async fn handle(
     let mut lock = shared.locked_out.subscribe();
     let _ = lock.wait_for(|locked| !*locked).await;
 
-    let faults = shared.faults.lock().expect("faults lock").clone();
+    let faults = shared.faults().clone();
     if faults.stall {
         std::future::pending::<()>().await;
     }
@@ -196,9 +223,14 @@ async fn handle(
             body: HTML_502.as_bytes().to_vec(),
         }
     } else if faults.error_rate > 0.0
-        && shared.fault_rng.lock().expect("rng lock").unit() < faults.error_rate
+        && shared
+            .fault_rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unit()
+            < faults.error_rate
     {
-        Reply::unexpected()
+        Reply::unexpected("injected fault (SimConfig::error_rate)")
     } else {
         let query = req.uri().query().unwrap_or_default().to_owned();
         let (parts, body) = req.into_parts();
@@ -208,13 +240,18 @@ async fn handle(
         };
         process(&shared, &method, &path, &query, &parts.headers, &body)
     };
+    let reply = reply.resolve(shared.config.development_mode);
     let status = reply.status();
     shared.state().log.push(RequestRecord {
         method: method.to_string(),
         path,
         status,
     });
-    Ok(encode(reply))
+    Ok(encode(
+        reply,
+        shared.config.version,
+        shared.config.development_mode,
+    ))
 }
 
 /// Normalises an action name: `search_rule`, `searchRule`, `SEARCHRULE` => `searchrule`.
@@ -409,9 +446,11 @@ fn process(
         module: segments[0].to_ascii_lowercase(),
         action: normalize_action(&segments[2]),
         user: user.to_owned(),
+        version: shared.config.version,
+        development: shared.config.development_mode,
     };
     let mut st = shared.state();
-    (route.handler)(shared, &mut st, &req)
+    route.call(shared, &mut st, &req)
 }
 
 /// PHP `json_encode` escapes `/` as `\/`; `/` only occurs inside strings in JSON text.
@@ -424,9 +463,20 @@ fn php_json(value: &Value, escape_slashes: bool) -> Vec<u8> {
     }
 }
 
-fn encode(reply: Reply) -> Response<Full<Bytes>> {
+fn encode(reply: Reply, version: Version, development: bool) -> Response<Full<Bytes>> {
     let mut builder = Response::builder();
     let (status, body) = match reply {
+        Reply::Error(error) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json;charset=utf-8");
+            (
+                error.status(),
+                error.render(version, development).into_bytes(),
+            )
+        }
+        // Resolved in `handle`; a nested warning falls back to its production answer.
+        Reply::Warning { production, .. } => {
+            return encode(production.resolve(development), version, development);
+        }
         Reply::Json {
             status,
             body,

@@ -1,6 +1,7 @@
 //! Staged and live configuration, volatile runtime data, savepoints and the rollback timer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::{Index, IndexMut};
 
 use serde_json::{Map, Value};
 
@@ -44,18 +45,23 @@ impl Record {
     /// Sets a leaf at a dotted path, creating containers as needed.
     pub fn set(&mut self, path: &str, value: impl Into<String>) {
         let mut node = &mut self.fields;
-        let parts: Vec<&str> = path.split('.').collect();
-        let (last, containers) = parts.split_last().expect("non-empty path");
-        for part in containers {
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                node.insert(part.to_owned(), Value::String(value.into()));
+                return;
+            }
             let entry = node
-                .entry((*part).to_owned())
+                .entry(part.to_owned())
                 .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
-            node = entry.as_object_mut().expect("container");
+            let Value::Object(inner) = entry else {
+                return;
+            };
+            node = inner;
         }
-        node.insert((*last).to_owned(), Value::String(value.into()));
     }
 
     /// `{"uuid": ..., <fields>}` for Rust callers.
@@ -79,16 +85,47 @@ pub(crate) fn split_list(value: &str) -> Vec<&str> {
     value.split(',').filter(|s| !s.is_empty()).collect()
 }
 
-/// The collections that can be staged and applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Collection {
+/// The model collections that are staged by `add_*`/`set_*`/`del_*` and made live by an
+/// apply. Every per-collection table ([`Config`], [`Snapshot`]) is an array indexed by this
+/// enum, so adding an area means adding a variant here (and to [`Collection::ALL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Collection {
+    /// Firewall filter rules (`firewall/filter`), applied by `firewall/filter/apply`.
     FilterRules,
+    /// Aliases (`firewall/alias`), applied by `firewall/alias/reconfigure`.
     Aliases,
+    /// Port forwards (`firewall/d_nat`), applied by `firewall/d_nat/apply`.
     PortForwards,
+    /// Static routes (`routes/routes`), applied by `routes/routes/reconfigure`.
     Routes,
+    /// Unbound host overrides, applied by `unbound/service/reconfigure`.
     HostOverrides,
+    /// Kea DHCPv4 reservations, applied by `kea/service/reconfigure`.
     Reservations,
+    /// Kea DHCPv4 subnets, applied by `kea/service/reconfigure`.
     Subnets,
+}
+
+impl Collection {
+    /// Number of collections.
+    pub const COUNT: usize = 7;
+
+    /// Every collection, in index order.
+    pub const ALL: [Collection; Collection::COUNT] = [
+        Collection::FilterRules,
+        Collection::Aliases,
+        Collection::PortForwards,
+        Collection::Routes,
+        Collection::HostOverrides,
+        Collection::Reservations,
+        Collection::Subnets,
+    ];
+
+    /// Position in per-collection arrays.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// A firewall category (referenced by filter `categories` uuids and d_nat `category` names).
@@ -102,59 +139,39 @@ pub(crate) struct Category {
 /// One side (staged = config.xml, or live = running services) of the configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Config {
-    pub filter_rules: Vec<Record>,
-    pub aliases: Vec<Record>,
-    pub port_forwards: Vec<Record>,
-    pub routes: Vec<Record>,
-    pub host_overrides: Vec<Record>,
-    pub reservations: Vec<Record>,
-    pub subnets: Vec<Record>,
+    collections: [Vec<Record>; Collection::COUNT],
     pub categories: Vec<Category>,
 }
 
+impl Index<Collection> for Config {
+    type Output = Vec<Record>;
+
+    fn index(&self, c: Collection) -> &Vec<Record> {
+        &self.collections[c.index()]
+    }
+}
+
+impl IndexMut<Collection> for Config {
+    fn index_mut(&mut self, c: Collection) -> &mut Vec<Record> {
+        &mut self.collections[c.index()]
+    }
+}
+
 impl Config {
-    /// The records of one collection.
-    pub fn records(&self, c: Collection) -> &Vec<Record> {
-        match c {
-            Collection::FilterRules => &self.filter_rules,
-            Collection::Aliases => &self.aliases,
-            Collection::PortForwards => &self.port_forwards,
-            Collection::Routes => &self.routes,
-            Collection::HostOverrides => &self.host_overrides,
-            Collection::Reservations => &self.reservations,
-            Collection::Subnets => &self.subnets,
-        }
-    }
-
-    /// The records of one collection, mutable.
-    pub fn records_mut(&mut self, c: Collection) -> &mut Vec<Record> {
-        match c {
-            Collection::FilterRules => &mut self.filter_rules,
-            Collection::Aliases => &mut self.aliases,
-            Collection::PortForwards => &mut self.port_forwards,
-            Collection::Routes => &mut self.routes,
-            Collection::HostOverrides => &mut self.host_overrides,
-            Collection::Reservations => &mut self.reservations,
-            Collection::Subnets => &mut self.subnets,
-        }
-    }
-
     /// Copy for Rust callers.
     pub fn snapshot(&self) -> Snapshot {
-        let dump = |v: &Vec<Record>| v.iter().map(Record::to_json).collect();
-        Snapshot {
-            filter_rules: dump(&self.filter_rules),
-            aliases: dump(&self.aliases),
-            port_forwards: dump(&self.port_forwards),
-            routes: dump(&self.routes),
-            host_overrides: dump(&self.host_overrides),
-            reservations: dump(&self.reservations),
-        }
+        Snapshot::new(
+            self.collections
+                .each_ref()
+                .map(|records| records.iter().map(Record::to_json).collect()),
+        )
     }
 
     /// Alias record by name.
     pub fn alias_by_name(&self, name: &str) -> Option<&Record> {
-        self.aliases.iter().find(|a| a.get("name") == name)
+        self[Collection::Aliases]
+            .iter()
+            .find(|a| a.get("name") == name)
     }
 }
 
@@ -172,6 +189,26 @@ pub(crate) struct PendingRollback {
     pub task: tokio::task::AbortHandle,
 }
 
+/// A ring buffer of the most recent [`crate::REQUEST_LOG_CAP`] answered requests: a long
+/// running simulator (benchmarks, `serve --simulator`) must not grow without bound.
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog(VecDeque<RequestRecord>);
+
+impl RequestLog {
+    /// Appends a record, dropping the oldest one when the log is full.
+    pub fn push(&mut self, record: RequestRecord) {
+        if self.0.len() >= crate::REQUEST_LOG_CAP {
+            self.0.pop_front();
+        }
+        self.0.push_back(record);
+    }
+
+    /// The records, oldest first.
+    pub fn to_vec(&self) -> Vec<RequestRecord> {
+        self.0.iter().cloned().collect()
+    }
+}
+
 /// Everything behind the simulator's mutex.
 #[derive(Debug)]
 pub(crate) struct SimState {
@@ -185,6 +222,8 @@ pub(crate) struct SimState {
     pub rulesets: Vec<Value>,
     /// Service run states keyed by URL module name.
     pub services: BTreeMap<&'static str, ServiceState>,
+    /// Injected configd failures of `{module}/service/start|stop|restart`.
+    pub service_failures: HashMap<String, crate::ServiceFailure>,
     /// Savepoint backups of the filter rules keyed by backup file revision.
     pub backups: HashMap<String, Vec<Record>>,
     /// Armed rollback timer (only one at a time).
@@ -193,8 +232,8 @@ pub(crate) struct SimState {
     pub before_last_filter_apply: Option<Vec<Record>>,
     /// Whether `core/firmware/check` (or POST status) ran.
     pub firmware_checked: bool,
-    /// Answered requests.
-    pub log: Vec<RequestRecord>,
+    /// The most recent answered requests (bounded, see [`RequestLog`]).
+    pub log: RequestLog,
     /// State of the seeded RNG used for new uuids and the error rate.
     pub rng: crate::seed::Rng,
 }
@@ -203,5 +242,44 @@ impl SimState {
     /// A fresh random v4 uuid from the seeded RNG.
     pub fn new_uuid(&mut self) -> String {
         self.rng.uuid()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_log_keeps_the_most_recent_records() {
+        let mut log = RequestLog::default();
+        for i in 0..=crate::REQUEST_LOG_CAP {
+            log.push(RequestRecord {
+                method: "GET".into(),
+                path: format!("/api/{i}"),
+                status: 200,
+            });
+        }
+        let records = log.to_vec();
+        assert_eq!(records.len(), crate::REQUEST_LOG_CAP);
+        assert_eq!(records[0].path, "/api/1", "the oldest record was dropped");
+        assert_eq!(
+            records[records.len() - 1].path,
+            format!("/api/{}", crate::REQUEST_LOG_CAP)
+        );
+    }
+
+    #[test]
+    fn every_collection_has_its_own_slot() {
+        let mut cfg = Config::default();
+        for (i, c) in Collection::ALL.into_iter().enumerate() {
+            assert_eq!(c.index(), i);
+            cfg[c].push(Record::new(format!("r{i}")));
+        }
+        let snap = cfg.snapshot();
+        for (i, c) in Collection::ALL.into_iter().enumerate() {
+            assert_eq!(snap.records(c).len(), 1);
+            assert!(snap.find(&format!("r{i}")).is_some());
+        }
+        assert_eq!(snap.subnets().len(), 1);
     }
 }

@@ -12,6 +12,23 @@ pub(crate) const BOOLEAN: &str = "Value should be a boolean (0,1).";
 pub(crate) const INTEGER: &str = "Invalid integer value.";
 /// DescriptionField message.
 pub(crate) const DESCRIPTION: &str = "Description should be a string between 1 and 255 characters.";
+/// TextField default message (a `<Mask>` without its own message).
+pub(crate) const TEXT: &str = "Text does not validate.";
+/// NetworkField default message.
+pub(crate) const NETWORK: &str = "Please specify a valid network segment or IP address.";
+
+/// The TextField character rules of 26.7 (`AllowSpaces`, `AllowNewlines`,
+/// `AllowSpecial`): DescriptionField forbids newlines and `\0\v\f`, StrictTextField also
+/// spaces and tabs. Only the first broken rule is reported, as the callback returns early.
+pub(crate) fn text_rules(value: &str, no_spaces: bool, v: &mut Validations, field: &str) {
+    if no_spaces && value.contains([' ', '\t']) {
+        v.add(field, "Text may not contain spaces or tabs.");
+    } else if value.contains(['\n', '\r']) {
+        v.add(field, "Text may not contain newlines.");
+    } else if value.contains(['\0', '\u{b}', '\u{c}']) {
+        v.add(field, "Text may not contain special control characters.");
+    }
+}
 
 /// Collected validation messages, keyed `<wrapper>.<field path>` in insertion order.
 #[derive(Debug, Default)]
@@ -106,57 +123,56 @@ pub(crate) fn v4_in_subnet(ip: Ipv4Addr, net: Ipv4Addr, bits: u8) -> bool {
     (u32::from(ip) & mask) == (u32::from(net) & mask)
 }
 
-/// Well-known service names OPNsense's PortField accepts.
+/// Well-known service names OPNsense's PortField accepts: the keys of
+/// `PortField::$wellknownservices` (26.1.10 and 26.7.2). The option list is built from
+/// `['any'] + array_keys(...)`, a PHP array union that drops the first key
+/// (`afs3-fileserver`), so that name is not accepted.
 pub(crate) const WELL_KNOWN_PORTS: &[&str] = &[
     "aol",
     "auth",
-    "bgp",
-    "bittorrent",
+    "avt-profile-1",
     "cvsup",
-    "dns",
     "domain",
-    "fingerd",
     "ftp",
+    "hbci",
     "http",
     "https",
-    "icq",
+    "igmpv3lite",
     "imap",
     "imaps",
     "ipsec-msft",
+    "ipsec-nat-t",
     "isakmp",
     "l2f",
     "ldap",
-    "ms-streaming",
-    "afs3-fileserver",
     "microsoft-ds",
+    "ms-streaming",
     "ms-wbt-server",
-    "wins",
     "msnp",
-    "nntp",
-    "ntp",
+    "nat-stun-port",
     "netbios-dgm",
     "netbios-ns",
     "netbios-ssn",
+    "nntp",
+    "ntp",
     "openvpn",
     "pop3",
     "pop3s",
     "pptp",
     "radius",
     "radius-acct",
-    "avt-profile-1",
+    "rfb",
     "sip",
     "smtp",
-    "igmpv3lite",
-    "urd",
     "snmp",
     "snmptrap",
     "ssh",
-    "nat-stun-port",
     "submission",
-    "teredo",
     "telnet",
+    "teredo",
     "tftp",
-    "rfb",
+    "urd",
+    "wins",
 ];
 
 /// Whether `s` is a port number 1..=65535.
@@ -179,25 +195,113 @@ pub(crate) fn is_rule_port(s: &str, port_alias: impl Fn(&str) -> bool, ranges: b
     false
 }
 
-/// A DNS label sequence (`example.lan`), case-insensitive.
-pub(crate) fn is_domain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_label)
+/// PHP `filter_var($s, FILTER_VALIDATE_DOMAIN[, FILTER_FLAG_HOSTNAME])`
+/// (`ext/filter/logical_filters.c` `_php_filter_validate_domain`): one trailing dot is
+/// ignored, at most 253 bytes, labels 1..63 bytes. With `hostname`, labels consist of
+/// letters, digits and `-` and start and end with a letter or digit; without it any byte
+/// is allowed.
+pub(crate) fn php_valid_domain(s: &str, hostname: bool) -> bool {
+    let body = s.strip_suffix('.').unwrap_or(s);
+    if body.is_empty() || body.len() > 253 {
+        return false;
+    }
+    body.split('.').all(|label| {
+        let b = label.as_bytes();
+        !b.is_empty()
+            && b.len() <= 63
+            && (!hostname
+                || (b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                    && b[0].is_ascii_alphanumeric()
+                    && b[b.len() - 1].is_ascii_alphanumeric()))
+    })
 }
 
-/// One DNS label.
-pub(crate) fn is_label(l: &str) -> bool {
-    !l.is_empty()
-        && l.len() <= 63
-        && l.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && !l.starts_with('-')
-        && !l.ends_with('-')
+/// HostnameField (`OPNsense\Base\FieldTypes\HostnameField`) for one value.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Hostname {
+    /// `IpAllowed` (default Y).
+    pub ip_allowed: bool,
+    /// `HostWildcardAllowed`: a lone `*`.
+    pub host_wildcard: bool,
+    /// `IsDNSName`: no FILTER_FLAG_HOSTNAME (underscores and other bytes allowed).
+    pub dns_name: bool,
 }
 
-/// A MAC address `aa:bb:cc:dd:ee:ff` (also `-` separated).
+impl Hostname {
+    /// The callback of `HostnameField::getValidators()` for a single (non-list) value.
+    pub fn accepts(self, value: &str) -> bool {
+        let is_ip = parse_ip(value).is_some();
+        if self.host_wildcard && value == "*" {
+            return true;
+        }
+        if self.ip_allowed && is_ip {
+            return true;
+        }
+        php_valid_domain(value, !self.dns_name)
+            && !is_ip
+            && !value.contains(|c: char| c.is_whitespace() || c == '/' || c == '*')
+    }
+}
+
+/// The Unbound host-override `domain` mask of Unbound.xml (26.1 and 26.7):
+/// `/^(?:(?:[a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])\.)*(?:[a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])$/i`
+/// (labels of letters, digits and inner dashes; no `_`, no length limits).
+pub(crate) fn is_mask_domain(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|l| {
+            let b = l.as_bytes();
+            !b.is_empty()
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+        })
+}
+
+/// NetworkField (`isValidInput` for one value): an address, or `address/bits` when a mask
+/// is allowed, of the given family. The wildcard `any` is accepted before this runs.
+pub(crate) fn is_network_value(value: &str, mask_allowed: bool, v4_only: bool) -> bool {
+    let (addr, bits) = match value.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (value, None),
+    };
+    let Some(ip) = parse_ip(addr) else {
+        return false;
+    };
+    if v4_only && !ip.is_ipv4() {
+        return false;
+    }
+    match bits {
+        None => true,
+        Some(bits) => {
+            let max = if addr.contains(':') { 128 } else { 32 };
+            mask_allowed
+                && !bits.is_empty()
+                && bits.bytes().all(|b| b.is_ascii_digit())
+                && bits.parse::<u32>().is_ok_and(|n| n <= max)
+        }
+    }
+}
+
+/// PHP `empty()` of a field value: `""` and `"0"`.
+pub(crate) fn php_empty(s: &str) -> bool {
+    s.is_empty() || s == "0"
+}
+
+/// PHP `FILTER_VALIDATE_MAC`: six hex pairs separated by `:` or `-` (one separator
+/// throughout), or three groups of four hex digits separated by `.`.
 pub(crate) fn is_mac(s: &str) -> bool {
-    let parts: Vec<&str> = s.split([':', '-']).collect();
-    parts.len() == 6 && parts.iter().all(|p| is_hex_pair(p))
+    let pairs = |sep: char| {
+        let parts: Vec<&str> = s.split(sep).collect();
+        parts.len() == 6 && parts.iter().all(|p| is_hex_pair(p))
+    };
+    let dotted = {
+        let parts: Vec<&str> = s.split('.').collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| p.len() == 4 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    pairs(':') || pairs('-') || dotted
 }
 
 /// Two hex digits.
@@ -205,7 +309,9 @@ pub(crate) fn is_hex_pair(p: &str) -> bool {
     p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// A DescriptionField value: empty, or 1..255 characters without control characters.
+/// A DescriptionField value: empty, or `preg_match('/^(.){1,255}$/')`: 1..255 *bytes*
+/// (no `u` flag) without a newline, where `$` also matches before one final `\n`.
 pub(crate) fn is_description(s: &str) -> bool {
-    s.is_empty() || (s.chars().count() <= 255 && !s.chars().any(char::is_control))
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    s.is_empty() || (!body.is_empty() && body.len() <= 255 && !body.contains('\n'))
 }

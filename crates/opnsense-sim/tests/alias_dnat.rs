@@ -191,7 +191,7 @@ async fn alias_in_use_is_refused_and_rename_propagates() {
     assert!(
         h.sim
             .staged()
-            .filter_rules
+            .filter_rules()
             .iter()
             .any(|r| r["destination_net"] == "web_farm")
     );
@@ -221,23 +221,30 @@ async fn dnat_search_has_lockout_rows_and_nested_get() {
     assert_eq!(all["total"], 2);
     assert_eq!(all["rowCount"], 2);
     let rows = all["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 3, "pseudo row prepended, not counted");
-    assert_eq!(rows[0]["uuid"], "lockout_0");
+    // Util::getAntiLockout(): LAN, ports 80 (HTTP redirect) and 443, each row unshifted.
+    assert_eq!(rows.len(), 4, "pseudo rows prepended, not counted");
+    assert_eq!(rows[0]["uuid"], "lockout_1");
+    assert_eq!(rows[0]["destination.port"], "443");
+    assert_eq!(rows[1]["uuid"], "lockout_0");
+    assert_eq!(rows[1]["destination.port"], "80");
     assert_eq!(rows[0]["descr"], "Anti-Lockout Rule");
-    assert_eq!(rows[1]["destination.network"], "wanip");
-    assert_eq!(rows[1]["%destination.network"], "WAN address");
-    assert_eq!(rows[1]["%protocol"], "TCP");
-    assert_eq!(rows[1]["created.description"], "/api.php made changes");
+    assert_eq!(rows[0]["category"], "Automatically generated rules");
+    assert!(rows[0].get("is_automatic").is_none(), "26.7 only");
+    assert_eq!(rows[2]["destination.network"], "wanip");
+    assert_eq!(rows[2]["%destination.network"], "WAN address");
+    assert_eq!(rows[2]["%protocol"], "TCP");
+    assert_eq!(rows[2]["created.description"], "/api.php made changes");
+    assert!(rows[2].get("sort_order").is_none(), "26.7 only");
     let paged = h
         .post_ok(
             "firewall/d_nat/searchRule",
             json!({"rowCount": 1, "current": 2}),
         )
         .await;
-    assert_eq!(paged["rows"].as_array().unwrap().len(), 2);
-    assert_eq!(paged["rows"][0]["uuid"], "lockout_0");
+    assert_eq!(paged["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(paged["rows"][0]["uuid"], "lockout_1");
 
-    let id = rows[1]["uuid"].as_str().unwrap();
+    let id = rows[2]["uuid"].as_str().unwrap();
     let rule = h.get_ok(&format!("firewall/d_nat/get_rule/{id}")).await;
     assert_eq!(rule["rule"]["source"]["network"], "any");
     assert_eq!(rule["rule"]["destination"]["port"], "443");
@@ -294,7 +301,8 @@ async fn dnat_crud_validation_toggle_and_apply() {
     let staged = h.sim.staged();
     let rec = staged.find(&id).unwrap();
     assert_eq!(rec["created"]["username"], "root", "created is server-set");
-    assert_eq!(rec["sequence"], "300");
+    // DNatSequenceField: max (301 for the second seeded rule) + 100.
+    assert_eq!(rec["sequence"], "401");
     assert!(h.sim.live().find(&id).is_none());
 
     // Inverted toggle: the parameter means "disabled"; no `changed` key.

@@ -126,7 +126,7 @@ async fn lockout_after_apply_until_console_revert() {
     assert!(
         h.sim
             .live()
-            .filter_rules
+            .filter_rules()
             .iter()
             .all(|r| r["description"] != "Oops: block the GUI")
     );

@@ -3,22 +3,49 @@
 mod common;
 
 use common::{Harness, uuids};
+use opnsense_sim::{SimConfig, Version};
 use serde_json::{Value, json};
+
+/// The MVC (editable) rows of a search answer, without the automatic ones.
+fn mvc_rows(answer: &Value) -> Vec<Value> {
+    answer["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r.get("legacy").is_none())
+        .cloned()
+        .collect()
+}
 
 #[tokio::test]
 async fn search_defaults_paging_phrase_and_sort() {
     let h = Harness::start().await;
+    let automatic = h.sim.automatic_filter_rules().len();
+    assert!(automatic >= 10, "{automatic}");
     // Recordset search: default rowCount 9999, response key order total,rowCount,current,rows.
     let all = h.post_ok("firewall/filter/search_rule", json!({})).await;
-    assert_eq!(all["total"], 12);
-    assert_eq!(all["rowCount"], 12);
+    assert_eq!(all["total"], 12 + automatic);
+    assert_eq!(all["rowCount"], 12 + automatic);
     assert_eq!(all["current"], 1);
     let keys: Vec<&String> = all.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["total", "rowCount", "current", "rows"]);
-    // Default sort: sort_order (floating rules first, prio group 200000).
-    assert_eq!(all["rows"][0]["interface"], "");
-    assert_eq!(all["rows"][0]["prio_group"], "200000");
-    let row = &all["rows"][1];
+    // Default sort: sort_order. Automatic rules of priority 1 and 5 come first.
+    let first = &all["rows"][0];
+    assert_eq!(first["legacy"], true);
+    assert_eq!(first["is_automatic"], true);
+    assert_eq!(first["description"], "Default deny / state violation rule");
+    assert_eq!(first["sort_order"], "000001.1000001");
+    let id = first["uuid"].as_str().unwrap();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let mvc = mvc_rows(&all);
+    assert_eq!(mvc.len(), 12);
+    // Floating MVC rules (prio group 200000) before interface rules.
+    assert_eq!(mvc[0]["interface"], "");
+    assert_eq!(mvc[0]["prio_group"], "200000");
+    let row = &mvc[1];
     assert_eq!(row["%action"], "Pass");
     assert_eq!(row["%interface"], "LAN");
     assert!(
@@ -33,7 +60,7 @@ async fn search_defaults_paging_phrase_and_sort() {
             json!({"current": 2, "rowCount": 5}),
         )
         .await;
-    assert_eq!(page["total"], 12);
+    assert_eq!(page["total"], 12 + automatic);
     assert_eq!(page["rowCount"], 5);
     assert_eq!(page["current"], 2);
     assert_eq!(uuids(&page), uuids(&all)[5..10].to_vec());
@@ -42,7 +69,7 @@ async fn search_defaults_paging_phrase_and_sort() {
     let q = h
         .post_ok("firewall/filter/search_rule?rowCount=2", json!({}))
         .await;
-    assert_eq!(q["rowCount"], 12);
+    assert_eq!(q["rowCount"], 12 + automatic);
 
     let found = h
         .post_ok(
@@ -69,16 +96,66 @@ async fn search_defaults_paging_phrase_and_sort() {
     expected.sort_by_key(|d| std::cmp::Reverse(d.to_lowercase()));
     assert_eq!(descrs, expected);
 
+    // An interface view holds its own rules and the floating rules without interface;
+    // automatic rules are filtered on their raw interface, then shown by description.
     let lan_only = h
         .post_ok("firewall/filter/search_rule", json!({"interface": "lan"}))
         .await;
+    let mvc = mvc_rows(&lan_only);
     assert!(
-        lan_only["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["interface"] == "lan")
+        mvc.iter()
+            .all(|r| r["interface"] == "lan" || r["interface"] == "")
     );
+    assert!(
+        mvc.iter().any(|r| r["interface"] == ""),
+        "floating rule shown"
+    );
+    let rows = lan_only["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["description"] == "anti-lockout rule" && r["interface"] == "LAN")
+    );
+    assert!(!rows.iter().any(|r| r["interface"] == "WAN"));
+    // The floating view: rules not bound to exactly one interface.
+    let floating = h
+        .post_ok("firewall/filter/search_rule", json!({"interface": ""}))
+        .await;
+    assert_eq!(mvc_rows(&floating).len(), 1);
+    h.sim.shutdown().await;
+}
+
+/// 26.1.9 lists the automatic rules only with `show_all` (FilterController at 26.1.9).
+#[tokio::test]
+async fn automatic_rules_need_show_all_before_26_1_10() {
+    let h = Harness::with(SimConfig {
+        version: Version::V26_1_9,
+        ..SimConfig::default()
+    })
+    .await;
+    let automatic = h.sim.automatic_filter_rules().len();
+    let plain = h.post_ok("firewall/filter/search_rule", json!({})).await;
+    assert_eq!(plain["total"], 12);
+    let all = h
+        .post_ok("firewall/filter/search_rule", json!({"show_all": "1"}))
+        .await;
+    assert_eq!(all["total"], 12 + automatic);
+    assert_eq!(
+        all["rows"][0]["categories"], "Automatically generated rules",
+        "26.1.9 files automatic rules under their own category"
+    );
+    // The 26.1.9 interface view holds exact single-interface matches only; floating rules
+    // join it with show_all.
+    let lan = h
+        .post_ok("firewall/filter/search_rule", json!({"interface": "lan"}))
+        .await;
+    assert!(mvc_rows(&lan).iter().all(|r| r["interface"] == "lan"));
+    let lan_all = h
+        .post_ok(
+            "firewall/filter/search_rule",
+            json!({"interface": "lan", "show_all": "1"}),
+        )
+        .await;
+    assert!(mvc_rows(&lan_all).iter().any(|r| r["interface"] == ""));
     h.sim.shutdown().await;
 }
 
@@ -86,7 +163,7 @@ async fn search_defaults_paging_phrase_and_sort() {
 async fn get_rule_renders_option_maps_and_unknown_is_empty_list() {
     let h = Harness::start().await;
     let all = h.post_ok("firewall/filter/search_rule", json!({})).await;
-    let uuid = all["rows"][1]["uuid"].as_str().unwrap().to_owned();
+    let uuid = mvc_rows(&all)[1]["uuid"].as_str().unwrap().to_owned();
     let rule = h.get_ok(&format!("firewall/filter/get_rule/{uuid}")).await;
     let r = &rule["rule"];
     assert_eq!(r["enabled"], "1");
@@ -203,11 +280,29 @@ async fn set_upserts_unknown_valid_uuid_and_rejects_invalid() {
     assert_eq!(r, json!({"result": "failed"}));
     let (s, r) = h.get("firewall/filter/add_rule").await;
     assert_eq!((s, r), (200, json!({"result": "failed"})));
-    // An array for a leaf is a PHP warning => 500.
-    let (s, r) = h
-        .post(
+    // A wrapper that is not an object sets nothing (isset() on a string offset is false):
+    // the defaults are validated and saved.
+    let r = h
+        .post_ok("firewall/filter/add_rule", json!({"rule": "x"}))
+        .await;
+    assert_eq!(r["result"], "saved", "{r}");
+    // 26.1: an array for a leaf is cast to "Array" with a warning, which production
+    // firewalls ignore.
+    let r = h
+        .post_ok(
             "firewall/filter/add_rule",
             json!({"rule": {"interface": ["lan", "opt1"]}}),
+        )
+        .await;
+    assert_eq!(
+        r,
+        json!({"result": "failed", "validations": {"rule.interface": "Option [Array] not in list."}})
+    );
+    // NetworkField::setValue() calls strtolower(): a TypeError, HTTP 500.
+    let (s, r) = h
+        .post(
+            "routes/routes/addroute",
+            json!({"route": {"network": ["10.0.0.0/8"], "gateway": "WAN_GW"}}),
         )
         .await;
     assert_eq!(s, 500);
@@ -219,6 +314,37 @@ async fn set_upserts_unknown_valid_uuid_and_rejects_invalid() {
 }
 
 #[tokio::test]
+async fn arrays_for_leaves_per_release_and_deployment() {
+    for (version, development, expected) in
+        [(Version::V26_7, false, 500), (Version::V26_1, true, 500)]
+    {
+        let h = Harness::with(SimConfig {
+            version,
+            development_mode: development,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, r) = h
+            .post(
+                "firewall/filter/add_rule",
+                json!({"rule": {"interface": ["lan", "opt1"]}}),
+            )
+            .await;
+        assert_eq!(s, expected, "{version:?}: {r}");
+        if development {
+            assert_eq!(r["errorMessage"], "Array to string conversion");
+            assert!(r["errorTrace"].is_string());
+        } else {
+            assert_eq!(
+                r,
+                json!({"errorMessage": "Unexpected error, check log for details"})
+            );
+        }
+        h.sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn validation_messages_are_exact() {
     let h = Harness::start().await;
     let r = h
@@ -227,15 +353,26 @@ async fn validation_messages_are_exact() {
             json!({"rule": {"source_net": "lan,any", "destination_port": "99999", "protocol": "any"}}),
         )
         .await;
+    // NetworkAliasField accepts both items; Filter.php refuses the combination.
     assert_eq!(
         r,
         json!({"result": "failed", "validations": {
-            "rule.source_net": "lan,any is not a valid source IP address or alias.",
             "rule.destination_port": [
                 "Please specify a valid portnumber, name, alias or range.",
                 "Destination ports are only valid for tcp or udp type rules."
-            ]
+            ],
+            "rule.source_net": "Any can not be combined with other aliases"
         }})
+    );
+    let r = h
+        .post_ok(
+            "firewall/filter/add_rule",
+            json!({"rule": {"source_net": "lan,nope"}}),
+        )
+        .await;
+    assert_eq!(
+        r["validations"]["rule.source_net"],
+        "lan,nope is not a valid source IP address or alias."
     );
     let r = h
         .post_ok(
@@ -299,7 +436,10 @@ async fn validation_messages_are_exact() {
 async fn delete_comma_list_reports_last_uuid() {
     let h = Harness::start().await;
     let all = h.post_ok("firewall/filter/search_rule", json!({})).await;
-    let ids = uuids(&all);
+    let ids: Vec<String> = mvc_rows(&all)
+        .iter()
+        .map(|r| r["uuid"].as_str().unwrap().to_owned())
+        .collect();
     let missing = "99999999-9999-4999-8999-999999999999";
     let r = h
         .post_ok(
@@ -316,11 +456,11 @@ async fn delete_comma_list_reports_last_uuid() {
         .await;
     assert_eq!(r, json!({"result": "not found"}));
     assert_eq!(
-        h.sim.staged().filter_rules.len(),
+        h.sim.staged().filter_rules().len(),
         9,
         "earlier deletions are kept"
     );
-    assert_eq!(h.sim.live().filter_rules.len(), 12);
+    assert_eq!(h.sim.live().filter_rules().len(), 12);
     // Without uuid: 404 (missing required parameter).
     let (s, r) = h.post("firewall/filter/del_rule", json!({})).await;
     assert_eq!((s, r), (404, json!({"errorMessage": "Endpoint not found"})));
@@ -346,10 +486,10 @@ async fn bulk_rules_for_benchmarks() {
     let all = h
         .post_ok("firewall/filter/search_rule", json!({"rowCount": 50}))
         .await;
-    assert_eq!(all["total"], 1012);
+    assert_eq!(all["total"], 1012 + h.sim.automatic_filter_rules().len());
     assert_eq!(all["rowCount"], 50);
-    assert_eq!(h.sim.live().filter_rules.len(), 1012);
-    let first: Vec<Value> = h.sim.live().filter_rules;
+    assert_eq!(h.sim.live().filter_rules().len(), 1012);
+    let first: Vec<Value> = h.sim.live().filter_rules().to_vec();
     assert!(
         first
             .iter()

@@ -118,14 +118,14 @@ async fn cancel_only_matches_the_pending_revision_and_one_timer_at_a_time() {
 #[tokio::test]
 async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
     let h = Harness::with(fast(true)).await;
-    let before: Vec<Value> = h.sim.live().filter_rules;
+    let before: Vec<Value> = h.sim.live().filter_rules().to_vec();
     let rev = savepoint(&h).await;
     let id = add_rule(&h, "risky").await;
     h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
         .await;
     assert!(h.sim.live().find(&id).is_some());
     wait_until(|| !h.sim.rollback_pending()).await;
-    assert_eq!(h.sim.live().filter_rules, before);
+    assert_eq!(h.sim.live().filter_rules(), before.as_slice());
     assert!(h.sim.staged().find(&id).is_none());
 
     let id = add_rule(&h, "again").await;

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::{builtin_aliases, category_uuid_options, interface_options};
-use crate::crud::{AreaSpec, ToggleStyle, hooks};
+use super::{builtin_aliases, category_uuid_options, interface_options, names};
+use crate::Version;
+use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    self, FieldSpec, Opt, boolean, description, int, multi, opts, rendered, select, text, volatile,
+    self, FieldSpec, Opt, boolean, description, int, multi, opt_boolean, opts, rendered, select,
+    text, volatile,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
@@ -47,26 +49,32 @@ fn authtype_options(_: &Config) -> Vec<Opt> {
     ])
 }
 
-/// `content` in `get_item`: current entries selected, every alias name unselected.
-fn render_content(cfg: &Config, rec: &Record) -> Value {
+/// `content` as `AliasContentField::getNodeData()` renders it: one selected entry per
+/// line (`""` for an empty content).
+fn render_content(_: &Config, rec: &Record) -> Value {
     let mut map = Map::new();
-    let content = rec.get("content");
-    if content.is_empty() {
-        map.insert(String::new(), json!({"value": "", "selected": 1}));
-    }
-    for entry in content.split('\n').filter(|e| !e.is_empty()) {
+    for entry in rec.get("content").split('\n') {
         map.insert(entry.to_owned(), json!({"value": entry, "selected": 1}));
     }
-    let names = cfg
-        .aliases
+    Value::Object(map)
+}
+
+/// `getItemAction()` after `getBase()`: every alias name (`aliasIterator()`: user aliases,
+/// then the built-in ones) is added unselected unless already an entry, and every alias
+/// name gets its description.
+fn add_alias_names(cfg: &Config, content: &mut Map<String, Value>) {
+    let names = cfg[Collection::Aliases]
         .iter()
         .map(|a| (a.get("name").to_owned(), a.get("description").to_owned()))
         .chain(builtin_aliases().into_iter().map(|(n, _, d)| (n, d)));
     for (name, descr) in names {
-        map.entry(name.clone())
-            .or_insert_with(|| json!({"selected": 0, "value": name, "description": descr}));
+        let entry = content
+            .entry(name.clone())
+            .or_insert_with(|| json!({"selected": 0, "value": name}));
+        if let Value::Object(obj) = entry {
+            obj.insert("description".into(), Value::String(descr));
+        }
     }
-    Value::Object(map)
 }
 
 /// Alias fields in model order.
@@ -77,7 +85,7 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     text("path_expression"),
     multi("proto", proto_options),
     select("interface", interface_options, Some("None")),
-    boolean("counters", "0"),
+    opt_boolean("counters"),
     text("updatefreq"),
     rendered("content", render_content),
     text("password"),
@@ -100,69 +108,10 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     description("description"),
 ];
 
-/// pf keywords an alias may not be named after.
-const RESERVED: &[&str] = &[
-    "all",
-    "any",
-    "in",
-    "out",
-    "block",
-    "pass",
-    "table",
-    "port",
-    "self",
-    "inet",
-    "inet6",
-    "from",
-    "to",
-    "on",
-    "quick",
-    "log",
-    "keep",
-    "state",
-    "flags",
-    "proto",
-    "label",
-    "tag",
-    "tagged",
-    "user",
-    "group",
-    "rdr",
-    "nat",
-    "binat",
-    "scrub",
-    "antispoof",
-    "match",
-    "set",
-    "skip",
-    "load",
-    "anchor",
-    "modulate",
-    "synproxy",
-];
-
-/// Protocol names (service names come from the port list).
-const PROTOCOL_NAMES: &[&str] = &[
-    "tcp",
-    "udp",
-    "icmp",
-    "ipv6-icmp",
-    "esp",
-    "ah",
-    "gre",
-    "igmp",
-    "pim",
-    "ospf",
-    "sctp",
-    "carp",
-    "pfsync",
-    "ip",
-    "ipv6",
-];
-
-/// AliasNameField regex `^([a-zA-Z]|(([_a-zA-Z][a-zA-Z0-9]|[a-zA-Z][_a-zA-Z0-9])[_a-zA-Z0-9]{0,29}))$`.
+/// AliasNameField regex `^([a-zA-Z]|(([_a-zA-Z][a-zA-Z0-9]|[a-zA-Z][_a-zA-Z0-9])[_a-zA-Z0-9]{0,29}))$`
+/// (`preg_match`, so `$` also matches before a final newline).
 fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
+    let b = name.strip_suffix('\n').unwrap_or(name).as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     match b.len() {
         1 => b[0].is_ascii_alphabetic(),
@@ -175,62 +124,107 @@ fn valid_name(name: &str) -> bool {
     }
 }
 
+/// `Util::getservbyname()` / `getprotobyname()` (both case-sensitive).
+fn is_service_or_protocol(name: &str) -> bool {
+    names::SERVICE_NAMES.contains(&name) || names::PROTOCOL_NAMES.contains(&name)
+}
+
+/// `Util::isAlias()`: any alias (user-defined or built-in) with this name.
 fn alias_exists(cfg: &Config, name: &str) -> bool {
     cfg.alias_by_name(name).is_some() || builtin_aliases().iter().any(|(n, _, _)| n == name)
 }
 
+/// `Util::isDomain()`: labels of letters (any script), digits and inner dashes; not
+/// dotted-decimal-looking (first and last label all digits).
+fn is_util_domain(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    let digits = |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit());
+    if digits(labels[0]) && labels.last().is_some_and(|l| digits(l)) {
+        return false;
+    }
+    labels.iter().all(|l| {
+        let c: Vec<char> = l.chars().collect();
+        let ok = |ch: &char| ch.is_alphanumeric();
+        !c.is_empty() && c.iter().all(|ch| ok(ch) || *ch == '-') && ok(&c[0]) && ok(&c[c.len() - 1])
+    })
+}
+
+fn is_ip(s: &str) -> bool {
+    validate::parse_ip(s).is_some()
+}
+
+/// `Util::isSubnet()`: `address/bits` with bits within the family's range.
+fn is_subnet(s: &str) -> bool {
+    validate::parse_cidr(s).is_some()
+}
+
+/// `Util::isWildcard()`: `address/mask-address` of one family.
+fn is_wildcard(s: &str) -> bool {
+    s.split_once('/').is_some_and(|(a, m)| {
+        matches!((validate::parse_ip(a), validate::parse_ip(m)), (Some(x), Some(y)) if x.is_ipv4() == y.is_ipv4())
+    })
+}
+
+/// `AliasContentField::validateHost()`.
 fn valid_host_entry(cfg: &Config, e: &str) -> bool {
-    let e = e.strip_prefix('!').unwrap_or(e);
-    validate::parse_ip(e).is_some()
-        || e.split_once('-').is_some_and(|(a, b)| {
-            validate::parse_ip(a).is_some() && validate::parse_ip(b).is_some()
-        })
-        || alias_exists(cfg, e)
-        || (e.contains('.')
-            && validate::is_domain(e)
-            && !e.bytes().all(|c| c.is_ascii_digit() || c == b'.'))
+    let range: Vec<&str> = e.split('-').collect();
+    if range.len() == 2 && is_ip(range[0]) {
+        return is_ip(range[1]);
+    }
+    if e.strip_prefix('!').is_some_and(is_ip) {
+        return true;
+    }
+    alias_exists(cfg, e) || is_ip(e) || is_util_domain(e)
 }
 
+/// `AliasContentField::validateNetwork()`.
 fn valid_network_entry(cfg: &Config, e: &str) -> bool {
-    let e = e.strip_prefix('!').unwrap_or(e);
-    validate::parse_ip(e).is_some()
-        || validate::parse_cidr(e).is_some()
-        || e.split_once('-').is_some_and(|(a, b)| {
-            validate::parse_ip(a).is_some() && validate::parse_ip(b).is_some()
-        })
-        || alias_exists(cfg, e)
+    let parts: Vec<&str> = e.split('-').collect();
+    let ips = parts.iter().filter(|p| is_ip(p)).count();
+    let others = parts
+        .iter()
+        .filter(|p| !is_ip(p) && !p.trim().is_empty())
+        .count();
+    if let Some(rest) = e.strip_prefix('!')
+        && (is_ip(rest) || is_subnet(rest) || is_wildcard(rest))
+    {
+        return true;
+    }
+    alias_exists(cfg, e) || is_ip(e) || is_subnet(e) || is_wildcard(e) || (ips == 2 && others == 0)
 }
 
+/// `AliasContentField::validatePort()`: an alias, or `Util::isPort($port, true)` (one or
+/// two `:`-separated parts, each a port number or a service name).
 fn valid_port_entry(cfg: &Config, e: &str) -> bool {
-    validate::is_port_number(e)
-        || validate::WELL_KNOWN_PORTS.contains(&e)
-        || e.split_once(':')
-            .is_some_and(|(a, b)| validate::is_port_number(a) && validate::is_port_number(b))
-        || cfg
-            .alias_by_name(e)
-            .is_some_and(|a| a.get("type") == "port")
+    let parts: Vec<&str> = e.split(':').collect();
+    alias_exists(cfg, e)
+        || (parts.len() <= 2
+            && parts
+                .iter()
+                .all(|p| validate::is_port_number(p) || names::SERVICE_NAMES.contains(p)))
 }
 
-fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
+fn validate_alias(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
     let name = rec.get("name");
     if !name.is_empty() {
+        // AliasNameField reports every failing check, in this order.
         if !valid_name(name) {
             v.add(
                 "name",
                 "The name must start with a letter or single underscore, be less than 32 characters and only consist of alphanumeric characters or underscores.",
             );
-        } else if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+        }
+        if names::RESERVED_WORDS.contains(&name) {
+            // The message is not passed through sprintf(): the `%s` is literal.
             v.add(
                 "name",
                 "The name cannot be the internally reserved keyword \"%s\".",
             );
-        } else if validate::WELL_KNOWN_PORTS.contains(&name.to_ascii_lowercase().as_str())
-            || PROTOCOL_NAMES.contains(&name.to_ascii_lowercase().as_str())
-        {
+        }
+        if is_service_or_protocol(name) {
             v.add("name", "Reserved protocol or service names may not be used");
         }
-        let duplicate = cfg
-            .aliases
+        let duplicate = cfg[Collection::Aliases]
             .iter()
             .any(|a| a.uuid != rec.uuid && a.get("name") == name)
             || builtin_aliases().iter().any(|(n, _, _)| n == name);
@@ -239,17 +233,16 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
         }
     }
     let kind = rec.get("type");
-    for entry in rec.get("content").split('\n').filter(|e| !e.is_empty()) {
+    for entry in rec.get("content").split('\n') {
+        if rec.get("content").is_empty() {
+            break;
+        }
         let bad = match kind {
             "host" => (!valid_host_entry(cfg, entry))
                 .then_some("is not a valid hostname, IP address or range."),
             "network" => (!valid_network_entry(cfg, entry)).then_some("is not a network."),
             "port" => (!valid_port_entry(cfg, entry)).then_some("is not a valid port number."),
-            "networkgroup" => (!(alias_exists(cfg, entry)
-                && cfg
-                    .alias_by_name(entry)
-                    .is_none_or(|a| a.get("type") != "port")))
-            .then_some("is not a valid alias."),
+            "networkgroup" => (!alias_exists(cfg, entry)).then_some("is not a valid alias."),
             "mac" => {
                 let parts: Vec<&str> = entry.split(':').collect();
                 (!(parts.len() >= 2
@@ -263,9 +256,8 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
                 .parse::<u64>()
                 .is_ok_and(|n| (1..=4_294_967_296).contains(&n)))
             .then_some("is not a valid ASN."),
-            "dynipv6host" => (!(entry.starts_with("::")
-                && validate::parse_ip(&format!("0{entry}")).is_some()))
-            .then_some("is not a valid partial ipv6 address definition (e.g. ::1000)."),
+            "dynipv6host" => (!is_ip(&format!("0000{entry}")))
+                .then_some("is not a valid partial ipv6 address definition (e.g. ::1000)."),
             _ => None,
         };
         if let Some(msg) = bad {
@@ -280,45 +272,52 @@ fn validate_alias(cfg: &Config, rec: &Record, v: &mut Validations) {
     }
 }
 
-/// Places referencing an alias name, as `[ref] description` lines.
+/// `Alias::whereUsed()`: `[reference] description` lines, in the order of
+/// `getAliasSource()` (config sections field by field: port forwards before filter rules),
+/// then the nesting aliases. Legacy references print the node's `descr`, which MVC filter
+/// rules do not have (so their text is empty); nesting aliases print their description
+/// (or name) under their model reference.
 fn references(cfg: &Config, name: &str) -> Vec<String> {
     let mut refs = Vec::new();
-    for (idx, r) in cfg.filter_rules.iter().enumerate() {
-        for field in [
-            "source_net",
-            "source_port",
-            "destination_net",
-            "destination_port",
-        ] {
-            if split_list(r.get(field)).contains(&name) {
-                refs.push(format!(
-                    "[OPNsense.Firewall.Filter.rules.rule.{idx}/{field}] {}",
-                    r.get("description")
-                ));
-            }
-        }
-    }
-    for (idx, r) in cfg.port_forwards.iter().enumerate() {
-        for field in [
-            "source.network",
-            "source.port",
-            "destination.network",
-            "destination.port",
-            "target",
-            "local-port",
-        ] {
-            if r.get(field) == name {
+    let mentions = |value: &str| value.split(',').any(|i| i == name);
+    for field in [
+        "source.network",
+        "source.port",
+        "destination.network",
+        "destination.port",
+        "target",
+        "local-port",
+    ] {
+        for (idx, r) in cfg[Collection::PortForwards].iter().enumerate() {
+            if mentions(r.get(field)) {
                 refs.push(format!("[nat.rule.{idx}/{field}] {}", r.get("descr")));
             }
         }
     }
-    for a in &cfg.aliases {
-        if a.get("content").split('\n').any(|e| e == name) {
-            refs.push(format!(
-                "[OPNsense.Firewall.Alias.aliases.alias.{}/content] {}",
-                a.uuid,
+    for field in [
+        "source_net",
+        "source_port",
+        "destination_net",
+        "destination_port",
+    ] {
+        for (idx, r) in cfg[Collection::FilterRules].iter().enumerate() {
+            if mentions(r.get(field)) {
+                refs.push(format!(
+                    "[OPNsense.Firewall.Filter.rules.rule.{idx}/{field}] "
+                ));
+            }
+        }
+    }
+    for a in &cfg[Collection::Aliases] {
+        if !matches!(a.get("type"), "geoip" | "urltable")
+            && a.get("content").split('\n').any(|e| e == name)
+        {
+            let shown = if a.get("description").is_empty() {
+                a.get("name")
+            } else {
                 a.get("description")
-            ));
+            };
+            refs.push(format!("[aliases.alias.{}] {shown}", a.uuid));
         }
     }
     refs
@@ -330,10 +329,10 @@ fn check_delete(cfg: &Config, rec: &Record) -> Result<(), Reply> {
     if refs.is_empty() {
         return Ok(());
     }
+    // Each entry is passed through htmlspecialchars(ENT_NOQUOTES | ENT_HTML401).
     let mut msg = format!("Cannot delete alias {name}. Currently in use by ");
     for r in refs {
-        msg.push('\n');
-        msg.push_str(&r);
+        msg.push_str(&crate::reply::html_escape_noquotes(&format!("\n{r}")));
     }
     Err(Reply::user_exception(&msg, "Alias in use"))
 }
@@ -351,7 +350,7 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
             .collect::<Vec<_>>()
             .join(",")
     };
-    for r in &mut cfg.filter_rules {
+    for r in &mut cfg[Collection::FilterRules] {
         for field in [
             "source_net",
             "source_port",
@@ -364,7 +363,7 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
             }
         }
     }
-    for r in &mut cfg.port_forwards {
+    for r in &mut cfg[Collection::PortForwards] {
         for field in [
             "source.network",
             "source.port",
@@ -378,7 +377,7 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
             }
         }
     }
-    for a in &mut cfg.aliases {
+    for a in &mut cfg[Collection::Aliases] {
         let content = a.get("content");
         if content.split('\n').any(|e| e == from) {
             let swapped = content
@@ -391,7 +390,7 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
     }
 }
 
-fn extra_row(_: &Config, rec: &Record, row: &mut Map<String, Value>) {
+fn extra_row(_: &Config, rec: &Record, _: Version, row: &mut Map<String, Value>) {
     row.insert(
         "categories_uuid".into(),
         Value::Array(
@@ -408,23 +407,30 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     collection: Collection::Aliases,
     wrapper: "alias",
     fields: FIELDS,
-    toggle: ToggleStyle::Enabled,
     default_sort: "name",
-    transform: hooks::keep,
-    prepare_new: hooks::no_prepare,
-    before_save: hooks::no_before_save,
     validate: validate_alias,
     extra_row,
     check_delete,
     after_set,
+    ..AreaSpec::DEFAULT
+};
+
+const ACTIONS: Actions = Actions {
+    search: None,
+    get: None,
+    add: Some("additem"),
+    set: Some("setitem"),
+    del: Some("delitem"),
+    toggle: Some("toggleitem"),
 };
 
 /// Built-in aliases as records (uuid = name).
-fn builtin_records() -> Vec<Record> {
+fn builtin_records(version: Version) -> Vec<Record> {
+    let specs = AREA.specs(version);
     builtin_aliases()
         .into_iter()
         .map(|(name, kind, descr)| {
-            let mut r = fields::defaults(FIELDS, name.clone());
+            let mut r = fields::defaults(&specs, name.clone());
             r.set("name", name);
             r.set("type", kind);
             r.set("description", descr);
@@ -435,19 +441,17 @@ fn builtin_records() -> Vec<Record> {
 
 /// Endpoints of `firewall/alias`.
 pub(crate) fn route(action: &str) -> Option<Route> {
-    match action {
+    AREA.crud(action, &ACTIONS).or_else(|| match action {
         "get" => Route::new(get_model),
         "searchitem" => Route::new(search_item),
         "getitem" => Route::new(get_item),
         "getaliasuuid" => Route::with_params(get_alias_uuid, 1),
-        "additem" => Route::new(|_, st, req| AREA.add(st, req)),
-        "setitem" => Route::with_params(|_, st, req| AREA.set(st, req), 1),
-        "delitem" => Route::with_params(|_, st, req| AREA.del(st, req), 1),
-        "toggleitem" => Route::with_params(|_, st, req| AREA.toggle(st, req), 1),
         "reconfigure" => Route::new(reconfigure),
-        "listcategories" => Route::new(super::filter::list_categories),
+        "listcategories" => {
+            Route::new(|_, st, _| super::filter::list_categories(st, Collection::Aliases))
+        }
         _ => None,
-    }
+    })
 }
 
 /// `get`: the whole model (GET only), built-ins keyed by name.
@@ -455,9 +459,13 @@ fn get_model(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_get {
         return Reply::empty_list();
     }
+    let specs = AREA.specs(req.version);
     let mut items = Map::new();
-    for r in builtin_records().iter().chain(st.staged.aliases.iter()) {
-        items.insert(r.uuid.clone(), fields::render_get(FIELDS, &st.staged, r));
+    for r in builtin_records(req.version)
+        .iter()
+        .chain(st.staged[Collection::Aliases].iter())
+    {
+        items.insert(r.uuid.clone(), fields::render_get(&specs, &st.staged, r));
     }
     Reply::ok(json!({"alias": {"geoip": {"url": ""}, "aliases": {"alias": items}}}))
 }
@@ -472,32 +480,67 @@ fn search_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
                 .collect(),
         ),
         // in_array() on a string: PHP TypeError.
-        Some(Value::String(_)) => return Reply::unexpected(),
+        Some(Value::String(_)) => {
+            return Reply::unexpected(
+                "in_array(): Argument #2 ($haystack) must be of type array, string given",
+            );
+        }
         _ => None,
     };
-    let builtins = builtin_records();
+    let builtins = builtin_records(req.version);
     let rows = builtins
         .iter()
-        .chain(st.staged.aliases.iter())
+        .chain(st.staged[Collection::Aliases].iter())
         .filter(|r| {
             types
                 .as_ref()
                 .is_none_or(|t| t.iter().any(|x| x == r.get("type")))
         })
         .collect::<Vec<_>>();
-    let rows = AREA.rows_of(&st.staged, rows);
-    Reply::ok(search::grid(rows, &params, "name"))
+    let rows = AREA.rows_of(&st.staged, req.version, rows);
+    let fields = AREA.search_fields(req.version);
+    Reply::ok(search::grid(rows, &params, "name", &fields))
 }
 
-/// `get_item/{uuid}`: unknown uuid crashes the controller (HTTP 500), as on 26.1.
+/// `get_item[/{uuid}]`: `getBase()`, then every alias name is added to the `content` map
+/// (`selected: 0` unless it is a current entry) with its description.
+///
+/// For an unknown uuid `getBase()` returns `[]`. Up to 26.1.10 `array_keys()` then gets
+/// `null` and throws a `TypeError` (HTTP 500; fixed by opnsense/core 5ed48c2d25 in 26.1.11
+/// and 26.7); from 26.7 on the answer is `{"alias":{"content":{...every alias...}}}` and
+/// nothing else.
 fn get_item(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
-    match req.param(0) {
-        None => AREA.get(st, req),
-        Some(uuid) => match st.staged.aliases.iter().find(|a| a.uuid == uuid) {
-            Some(rec) => Reply::ok(AREA.render(&st.staged, rec)),
-            None => Reply::unexpected(),
-        },
+    let rendered = match req.param(0) {
+        None => Some(AREA.render(
+            &st.staged,
+            req.version,
+            &AREA.template(&st.staged, req.version, String::new()),
+        )),
+        Some(uuid) => st.staged[Collection::Aliases]
+            .iter()
+            .find(|a| a.uuid == uuid)
+            .map(|rec| AREA.render(&st.staged, req.version, rec)),
+    };
+    if let Some(mut answer) = rendered {
+        if let Some(Value::Object(content)) = answer.pointer_mut("/alias/content") {
+            add_alias_names(&st.staged, content);
+        }
+        return Reply::ok(answer);
     }
+    if req.version < Version::V26_7 {
+        if req.development {
+            return Reply::unexpected("Undefined array key \"alias\"");
+        }
+        return Reply::unexpected(
+            "array_keys(): Argument #1 ($array) must be of type array, null given",
+        );
+    }
+    let mut content = Map::new();
+    add_alias_names(&st.staged, &mut content);
+    if content.is_empty() {
+        return Reply::empty_list();
+    }
+    Reply::ok(json!({"alias": {"content": content}}))
 }
 
 /// `getAliasUUID/{name}`: `{"uuid":...}` or `[]`.
@@ -517,6 +560,6 @@ fn reconfigure(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
         return Reply::ok(json!({"status": "failed"}));
     }
-    st.live.aliases = st.staged.aliases.clone();
+    st.live[Collection::Aliases] = st.staged[Collection::Aliases].clone();
     Reply::ok(json!({"status": "ok"}))
 }

@@ -10,9 +10,10 @@ use super::{
     is_port_alias, network_display,
 };
 use crate::Version;
-use crate::crud::{AreaSpec, ToggleStyle, hooks};
+use crate::crud::{Actions, AreaSpec, ToggleStyle};
 use crate::fields::{
-    FieldSpec, Opt, boolean, description, int, multi, opts, select, text, volatile,
+    FieldSpec, Input, Opt, description, int, multi, opt_boolean, opts, select, strict_text, text,
+    volatile,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
@@ -24,10 +25,12 @@ fn ipprotocol_options(_: &Config) -> Vec<Opt> {
     opts(&[("inet", "IPv4"), ("inet6", "IPv6"), ("inet46", "IPv4+IPv6")])
 }
 
+/// ProtocolField with `<ChangeCase>lower</ChangeCase>`: lower-case keys, upper-case labels,
+/// no `any` (not required; the blank option stands for it).
 fn protocol_options(_: &Config) -> Vec<Opt> {
-    super::filter::PROTOCOLS
-        .iter()
-        .map(|p| Opt::new(p.to_lowercase(), *p))
+    super::filter::protocol_list()
+        .into_iter()
+        .map(|p| Opt::new(p.to_lowercase(), p))
         .collect()
 }
 
@@ -53,34 +56,35 @@ fn pass_options(_: &Config) -> Vec<Opt> {
     opts(&[("pass", "Pass"), ("rule", "Register rule")])
 }
 
-/// Port forward fields in model order (containers as dotted paths).
+/// Port forward fields in model order (containers as dotted paths). The BooleanFields
+/// have neither a default nor `Required`, so `""` is a valid (and the initial) value.
 pub(crate) static FIELDS: &[FieldSpec] = &[
     int("sequence", 1, 999_999)
         .req()
         .msg("Sequence shall be between 1 and 999999."),
-    boolean("disabled", "0"),
-    boolean("nordr", "0"),
+    opt_boolean("disabled"),
+    opt_boolean("nordr"),
     multi("interface", interface_options),
     select("ipprotocol", ipprotocol_options, Some("any")),
-    select("protocol", protocol_options, Some("any")),
+    select("protocol", protocol_options, Some("any")).input(Input::Lower),
     text("source.network"),
     volatile("source.address"),
-    text("source.port"),
-    boolean("source.not", "0"),
+    text("source.port").input(Input::Port),
+    opt_boolean("source.not"),
     text("destination.network"),
     volatile("destination.address"),
-    text("destination.port"),
-    boolean("destination.not", "0"),
+    text("destination.port").input(Input::Port),
+    opt_boolean("destination.not"),
     text("target"),
-    text("local-port"),
+    text("local-port").input(Input::Port),
     select("poolopts", poolopts_options, Some("Default")),
-    boolean("log", "0"),
+    opt_boolean("log"),
     multi("category", category_name_options),
     volatile("categories"),
     description("descr"),
-    text("tag"),
-    text("tagged"),
-    boolean("nosync", "0"),
+    strict_text("tag", None),
+    strict_text("tagged", None),
+    opt_boolean("nosync"),
     select(
         "natreflection",
         natreflection_options,
@@ -96,13 +100,18 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     volatile("updated.description"),
 ];
 
+/// `DNatSequenceField`: the first field loaded seeds a per-request counter with
+/// max(minimum 1, every stored sequence); a field without a value takes counter + 100.
+/// With no rule at all, the template node (virtual, empty) already takes 101 while the
+/// model loads, so `Add()` gives the first rule 201; otherwise a new rule gets max + 100.
 fn prepare_new(cfg: &Config, rec: &mut Record) {
-    let max = cfg
-        .port_forwards
+    let rules = &cfg[Collection::PortForwards];
+    let max = rules
         .iter()
         .filter_map(|r| r.get("sequence").parse::<u64>().ok())
-        .max();
-    rec.set("sequence", max.map_or(100, |m| m + 100).to_string());
+        .fold(1, u64::max);
+    let next = if rules.is_empty() { 201 } else { max + 100 };
+    rec.set("sequence", next.to_string());
 }
 
 /// The controller stamps `updated.*` (and `created.*` once) on every save.
@@ -126,7 +135,7 @@ fn is_tcp_udp(proto: &str) -> bool {
     matches!(proto, "tcp" | "udp" | "tcp/udp")
 }
 
-fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
+fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     let proto = rec.get("protocol");
     let expected = match rec.get("ipprotocol") {
         "inet" => Some(Family::V4),
@@ -181,9 +190,18 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
             );
         }
     }
+    // DNat.php from 26.7 on (not in 26.1.x).
+    if req.version >= Version::V26_7 && !validate::php_empty(rec.get("nordr")) {
+        if !rec.get("target").is_empty() {
+            v.add("target", "Target must be empty when No RDR is set.");
+        }
+        if !local.is_empty() {
+            v.add("local-port", "Port must be empty when No RDR is set.");
+        }
+    }
 }
 
-fn extra_row(cfg: &Config, rec: &Record, row: &mut Map<String, Value>) {
+fn extra_row(cfg: &Config, rec: &Record, version: Version, row: &mut Map<String, Value>) {
     for field in ["source.network", "destination.network"] {
         let value = rec.get(field);
         let display = network_display(value, false);
@@ -211,52 +229,27 @@ fn extra_row(cfg: &Config, rec: &Record, row: &mut Map<String, Value>) {
             row.insert(format!("alias_meta_{field}"), alias_meta(cfg, value));
         }
     }
-}
-
-/// The d_nat area for the generic engine.
-pub(crate) static AREA: AreaSpec = AreaSpec {
-    collection: Collection::PortForwards,
-    wrapper: "rule",
-    fields: FIELDS,
-    toggle: ToggleStyle::Disabled,
-    default_sort: "sequence",
-    transform: hooks::keep,
-    prepare_new,
-    before_save,
-    validate: validate_rule,
-    extra_row,
-    check_delete: hooks::may_delete,
-    after_set: hooks::no_after_set,
-};
-
-/// Endpoints of `firewall/d_nat`.
-pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
-    match action {
-        "searchrule" => Route::new(search_rule),
-        "getrule" => Route::new(|_, st, req| AREA.get(st, req)),
-        "addrule" => Route::new(|_, st, req| with_categories(st, req, |st, req| AREA.add(st, req))),
-        "setrule" => Route::with_params(
-            |_, st, req| with_categories(st, req, |st, req| AREA.set(st, req)),
-            1,
-        ),
-        "delrule" => Route::with_params(|_, st, req| AREA.del(st, req), 1),
-        "togglerule" => Route::with_params(|_, st, req| AREA.toggle(st, req), 1),
-        "apply" => Route::new(apply),
-        "savepoint" if version.has_rollback() => Route::new(super::filter::savepoint),
-        "cancelrollback" if version.has_rollback() => {
-            Route::with_params(super::filter::cancel_rollback, 1)
-        }
-        "revert" if version.has_rollback() => Route::with_params(revert, 1),
-        "listcategories" => Route::new(super::filter::list_categories),
-        _ => None,
+    if version >= Version::V26_7 {
+        // Tree-view order only: 600000 for rules whose interfaces all do not exist.
+        let ifs = rec.list("interface");
+        let priority = if !ifs.is_empty() && !ifs.iter().any(|i| super::iface(i).is_some()) {
+            600_000
+        } else {
+            400_000
+        };
+        let seq: i64 = rec.get("sequence").parse().unwrap_or(0);
+        row.insert(
+            "sort_order".into(),
+            Value::String(format!("{priority}.0{seq:06}")),
+        );
+        row.insert("prio_group".into(), Value::String(priority.to_string()));
     }
 }
 
-/// Runs a mutation, then recomputes the volatile `categories` uuid lists.
-fn with_categories(st: &mut SimState, req: &Req, op: fn(&mut SimState, &Req) -> Reply) -> Reply {
-    let reply = op(st, req);
-    let cats = st.staged.categories.clone();
-    for r in &mut st.staged.port_forwards {
+/// Recomputes the volatile `categories` uuid lists (CategoryMapField).
+fn after_write(cfg: &mut Config) {
+    let cats = cfg.categories.clone();
+    for r in &mut cfg[Collection::PortForwards] {
         let uuids: Vec<String> = r
             .list("category")
             .into_iter()
@@ -264,40 +257,126 @@ fn with_categories(st: &mut SimState, req: &Req, op: fn(&mut SimState, &Req) -> 
             .collect();
         r.set("categories", uuids.join(","));
     }
-    reply
 }
 
-/// The anti-lockout pseudo row shown before the real rules.
-fn lockout_row() -> Value {
-    json!({
-        "uuid": "lockout_0",
-        "ipprotocol": "",
-        "protocol": "tcp",
-        "%protocol": "TCP",
-        "disabled": "0",
-        "nordr": "1",
-        "interface": "lan",
-        "%interface": "LAN",
-        "destination.network": "lanip",
-        "destination.port": "443",
-        "alias_meta_destination.port": [
-            {"value": "443", "%value": "443", "isAlias": false, "description": ""}
-        ],
-        "alias_meta_destination.network": [
-            {"value": "lanip", "%value": "LAN address", "isAlias": false, "description": ""}
-        ],
-        "descr": "Anti-Lockout Rule",
-        "category": "Automatically generated rules"
+/// The d_nat area for the generic engine.
+pub(crate) static AREA: AreaSpec = AreaSpec {
+    collection: Collection::PortForwards,
+    wrapper: "rule",
+    fields: FIELDS,
+    toggle: |_| ToggleStyle::Disabled,
+    default_sort: "sequence",
+    prepare_new,
+    before_save,
+    validate: validate_rule,
+    extra_row,
+    after_write,
+    ..AreaSpec::DEFAULT
+};
+
+const ACTIONS: Actions = Actions {
+    search: None,
+    get: Some("getrule"),
+    add: None,
+    set: None,
+    del: Some("delrule"),
+    toggle: Some("togglerule"),
+};
+
+/// `addRuleAction`/`setRuleAction` first test `is_array($_POST['rule'])` to drop
+/// `created`: without a `rule` key that reads an undefined array key (a warning, so 500 on
+/// development firewalls) before the base action answers `{"result":"failed"}`.
+fn write_rule(st: &mut SimState, req: &Req, add: bool) -> Reply {
+    if req.development && (!req.is_post || !req.body.contains_key("rule")) {
+        return Reply::unexpected("Undefined array key \"rule\"");
+    }
+    if add {
+        AREA.add(st, req)
+    } else {
+        AREA.set(st, req)
+    }
+}
+
+/// Endpoints of `firewall/d_nat`.
+pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
+    AREA.crud(action, &ACTIONS).or_else(|| match action {
+        "searchrule" => Route::new(search_rule),
+        "addrule" => Route::new(|_, st, req| write_rule(st, req, true)),
+        "setrule" => Route::with_params(|_, st, req| write_rule(st, req, false), 1),
+        "apply" => Route::new(apply),
+        "savepoint" if version.has_rollback() => Route::new(super::filter::savepoint),
+        "cancelrollback" if version.has_rollback() => {
+            Route::with_params(super::filter::cancel_rollback, 1)
+        }
+        "revert" if version.has_rollback() => Route::with_params(revert, 1),
+        "listcategories" => {
+            Route::new(|_, st, _| super::filter::list_categories(st, Collection::PortForwards))
+        }
+        _ => None,
     })
 }
 
-/// `search_rule`: model grid plus anti-lockout rows prepended after paging (not counted).
+/// The anti-lockout pseudo rows `searchRuleAction()` prepends (`Util::getAntiLockout()`:
+/// LAN, web GUI port 443 plus 80 for the HTTP redirect, sorted; prepended one by one, so
+/// the last port comes first). 26.7 adds `is_automatic`, `sort_order` and `prio_group`
+/// and drops `category`.
+fn lockout_rows(version: Version) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for (idx, port) in ["80", "443"].into_iter().enumerate() {
+        let mut row = json!({
+            "uuid": format!("lockout_{idx}"),
+            "ipprotocol": "",
+            "protocol": "tcp",
+            "%protocol": "TCP",
+            "disabled": "0",
+            "nordr": "1",
+            "interface": "lan",
+            "%interface": "LAN",
+            "destination.network": "lanip",
+            "destination.port": port,
+            "alias_meta_destination.port": [
+                {"value": port, "%value": port, "isAlias": false, "description": ""}
+            ],
+            "alias_meta_destination.network": [
+                {"value": "lanip", "%value": "LAN address", "isAlias": false, "description": ""}
+            ],
+            "descr": "Anti-Lockout Rule",
+        });
+        if version >= Version::V26_7 {
+            row["is_automatic"] = json!(true);
+            row["sort_order"] = json!(format!("100000.0{idx:06}"));
+            row["prio_group"] = json!("100000");
+        } else {
+            row["category"] = json!("Automatically generated rules");
+        }
+        rows.insert(0, row);
+    }
+    rows
+}
+
+/// `search_rule`: model grid (optional `category` uuid filter) plus the anti-lockout rows
+/// prepended after paging (not counted in `total`/`rowCount`).
 fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let params = SearchParams::grid(req);
-    let rows = AREA.rows(&st.staged);
-    let (page, total) = search::grid_parts(rows, &params, "sequence");
+    let category: Vec<String> = match req.get_any("category") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![s],
+        _ => Vec::new(),
+    };
+    let records = st.staged[Collection::PortForwards].iter().filter(|r| {
+        category.is_empty()
+            || r.list("categories")
+                .iter()
+                .any(|c| category.iter().any(|w| w == c))
+    });
+    let rows = AREA.rows_of(&st.staged, req.version, records);
+    let fields = AREA.search_fields(req.version);
+    let (page, total) = search::grid_parts(rows, &params, "sequence", &fields);
     let count = page.len();
-    let mut all = vec![lockout_row()];
+    let mut all = lockout_rows(req.version);
     all.extend(page);
     Reply::ok(json!({"rows": all, "rowCount": count, "total": total, "current": params.current}))
 }
@@ -307,7 +386,7 @@ fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !super::filter::apply_with_timer(shared, st, req) {
         return Reply::ok(json!({"status": "error"}));
     }
-    st.live.port_forwards = st.staged.port_forwards.clone();
+    st.live[Collection::PortForwards] = st.staged[Collection::PortForwards].clone();
     Reply::ok(json!({"status": "OK\n\n"}))
 }
 
@@ -323,7 +402,7 @@ fn revert(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         .filter(|c| c.is_ascii_digit() || *c == '.')
         .collect();
     if st.backups.contains_key(&rev) {
-        Reply::unexpected()
+        Reply::unexpected("Call to undefined method OPNsense\\Firewall\\DNat::rollback()")
     } else {
         Reply::ok(json!({"status": "unknown (or removed) savepoint"}))
     }

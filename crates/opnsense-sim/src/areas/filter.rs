@@ -7,19 +7,20 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NetCheck, alias_meta, category_colors, category_uuid_options, check_network, gateway,
-    interface_options, network_display, no_options, unix_now,
+    NetCheck, alias_meta, automatic, category_colors, category_uuid_options, check_network,
+    interface_options, names, network_display, no_options, unix_now,
 };
 use crate::Version;
-use crate::crud::{AreaSpec, ToggleStyle, hooks};
+use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    FieldSpec, Opt, boolean, description, int, multi, opts, select, text, volatile,
+    FieldSpec, Input, Opt, boolean, description, int, multi, opt_boolean, opts, select,
+    strict_text, text, volatile,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
 use crate::state::{Collection, Config, PendingRollback, Record, SimState, split_list};
-use crate::validate::{self, Family, Validations};
+use crate::validate::{self, Validations};
 
 fn statetype_options(_: &Config) -> Vec<Opt> {
     opts(&[
@@ -50,34 +51,36 @@ fn ipprotocol_options(_: &Config) -> Vec<Opt> {
     opts(&[("inet", "IPv4"), ("inet6", "IPv6"), ("inet46", "any")])
 }
 
-/// ProtocolField: `any`, the common protocols, then /etc/protocols names upper-cased.
-pub(crate) const PROTOCOLS: &[&str] = &[
-    "TCP",
-    "UDP",
-    "TCP/UDP",
-    "ICMP",
-    "ESP",
-    "AH",
-    "GRE",
-    "IGMP",
-    "PIM",
-    "OSPF",
-    "IPV6-ICMP",
-    "SCTP",
-    "CARP",
-    "PFSYNC",
-    "VRRP",
-    "L2TP",
-    "IPENCAP",
-    "ETHERIP",
-    "RSVP",
-    "UDPLITE",
-    "DCCP",
+/// ProtocolField's priority protocols, listed first in this order (when they exist).
+const PRIO_PROTOCOLS: &[&str] = &[
+    "TCP", "UDP", "TCP/UDP", "ICMP", "ESP", "AH", "GRE", "IGMP", "PIM", "OSPF",
 ];
+
+/// ProtocolField options (keys upper-case, labels upper-case): the priority protocols,
+/// then every other `/etc/protocols` entry and `TCP/UDP` in natural order of the label
+/// (`ProtocolField::actionPostLoadingEvent()`, identical at 26.1.10 and 26.7.2).
+pub(crate) fn protocol_list() -> Vec<String> {
+    let mut all: Vec<String> = names::PROTOCOL_FIELD
+        .iter()
+        .map(|p| (*p).to_owned())
+        .chain(std::iter::once("TCP/UDP".to_owned()))
+        .collect();
+    all.sort_by(|a, b| crate::search::natural_cmp(a, b));
+    let mut out: Vec<String> = PRIO_PROTOCOLS
+        .iter()
+        .filter(|p| all.iter().any(|a| a == *p))
+        .map(|p| (*p).to_owned())
+        .collect();
+    out.extend(
+        all.into_iter()
+            .filter(|a| !PRIO_PROTOCOLS.contains(&a.as_str())),
+    );
+    out
+}
 
 fn protocol_options(_: &Config) -> Vec<Opt> {
     let mut v = vec![Opt::new("any", "any")];
-    v.extend(PROTOCOLS.iter().map(|p| Opt::new(*p, *p)));
+    v.extend(protocol_list().into_iter().map(|p| Opt::new(p.clone(), p)));
     v
 }
 
@@ -90,23 +93,23 @@ fn icmptype_options(_: &Config) -> Vec<Opt> {
         ("routeradv", "Router Advertisement"),
         ("routersol", "Router Solicitation"),
         ("timex", "Time Exceeded"),
-        ("paramprob", "Invalid IP header"),
+        ("paramprob", "Parameter Problem"),
         ("timereq", "Timestamp"),
         ("timerep", "Timestamp Reply"),
         ("photuris", "Photuris"),
     ];
     let deprecated = [
         ("squench", "Source Quench"),
-        ("althost", "Alternate Host"),
+        ("althost", "Alternate Host Address"),
         ("inforeq", "Information Request"),
         ("inforep", "Information Reply"),
         ("maskreq", "Address Mask Request"),
         ("maskrep", "Address Mask Reply"),
         ("trace", "Traceroute"),
-        ("dataconv", "Datagram conversion error"),
-        ("mobredir", "Mobile Host Redirect"),
+        ("dataconv", "Data conversion problem"),
+        ("mobredir", "Mobile host redirection"),
         ("ipv6-where", "IPv6 where-are-you"),
-        ("ipv6-here", "IPv6 I-am-here"),
+        ("ipv6-here", "IPv6 i-am-here"),
         ("mobregreq", "Mobile registration request"),
         ("mobregrep", "Mobile registration reply"),
         ("skip", "SKIP"),
@@ -133,17 +136,17 @@ fn icmp6type_options(_: &Config) -> Vec<Opt> {
         ("4", "Invalid IPv6 header"),
         ("128", "Echo service request"),
         ("129", "Echo service reply"),
-        ("130", "Group membership query"),
-        ("131", "Group membership report"),
-        ("132", "Group membership termination"),
+        ("130", "Multicast Listener Query"),
+        ("131", "Multicast listener report"),
+        ("132", "Multicast listener done"),
         ("133", "Router solicitation"),
         ("134", "Router advertisement"),
         ("135", "Neighbor solicitation"),
         ("136", "Neighbor advertisement"),
         ("137", "Shorter route exists"),
         ("138", "Route renumbering"),
-        ("139", "FQDN query"),
-        ("140", "FQDN reply"),
+        ("139", "ICMP Node Information Query"),
+        ("140", "Node information reply"),
         ("200", "mtrace response"),
         ("201", "mtrace messages"),
     ])
@@ -157,7 +160,7 @@ fn gateway_options(_: &Config) -> Vec<Opt> {
 }
 
 fn overload_options(cfg: &Config) -> Vec<Opt> {
-    cfg.aliases
+    cfg[Collection::Aliases]
         .iter()
         .filter(|a| a.get("type") != "port" && a.get("enabled") == "1")
         .map(|a| Opt::new(a.uuid.clone(), a.get("name")))
@@ -207,6 +210,9 @@ fn tos_options(_: &Config) -> Vec<Opt> {
     for c in 0..8 {
         v.push(Opt::new(format!("cs{c}"), format!("CS{c}")));
     }
+    for n in 0..=255 {
+        v.push(Opt::new(format!("0x{n:x}"), format!("0x{n:02X}")));
+    }
     v
 }
 
@@ -234,15 +240,18 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     select("ipprotocol", ipprotocol_options, None)
         .req()
         .def("inet"),
-    select("protocol", protocol_options, None).req().def("any"),
+    select("protocol", protocol_options, None)
+        .req()
+        .def("any")
+        .input(Input::Upper),
     multi("icmptype", icmptype_options),
     multi("icmp6type", icmp6type_options),
     text("source_net").req().def("any"),
     boolean("source_not", "0"),
-    text("source_port"),
+    text("source_port").input(Input::Port),
     text("destination_net").req().def("any"),
     boolean("destination_not", "0"),
-    text("destination_port"),
+    text("destination_port").input(Input::Port),
     select("divert-to", no_options, Some("None")).msg("Specify a valid divert-to target."),
     select("gateway", gateway_options, Some("None")).msg(GATEWAY_MSG),
     select("replyto", gateway_options, Some("None")).msg(GATEWAY_MSG),
@@ -261,17 +270,19 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     int("max", 1, MAX_I32),
     int("max-src-conn-rate", 1, 4_294_967),
     int("max-src-conn-rates", 1, MAX_I32),
+    int("max-pkt-rate-number", 1, 4_294_967).since(Version::V26_7),
+    int("max-pkt-rate-seconds", 1, MAX_I32).since(Version::V26_7),
     select("overload", overload_options, Some("None")).msg("Alias not found."),
     int("adaptivestart", 0, MAX_I32),
     int("adaptiveend", 0, MAX_I32),
     select("prio", prio_options, Some("Any priority")),
     select("set-prio", prio_options, Some("Keep current priority")),
     select("set-prio-low", prio_options, Some("Keep current priority")),
-    text("tag"),
-    text("tagged"),
+    strict_text("tag", Some(is_tag)),
+    strict_text("tagged", Some(is_tag)),
     multi("tcpflags1", tcpflag_options),
     multi("tcpflags2", tcpflag_options),
-    boolean("tcpflags_any", "0"),
+    opt_boolean("tcpflags_any"),
     multi("categories", category_uuid_options).msg("Related category not found."),
     select("sched", no_options, Some("None")),
     select("tos", tos_options, Some("Any")),
@@ -280,27 +291,21 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
     description("description"),
 ];
 
-/// ProtocolField upper-cases its input (`tcp` => `TCP`), except `any`.
-fn transform(path: &str, value: String) -> String {
-    if path == "protocol" {
-        if value.eq_ignore_ascii_case("any") {
-            "any".to_owned()
-        } else {
-            value.to_uppercase()
-        }
-    } else {
-        value
-    }
+/// `tag`/`tagged` mask `/^([0-9a-zA-Z.,_\-]){0,512}$/u`.
+fn is_tag(s: &str) -> bool {
+    s.chars().count() <= 512
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ',' | '_' | '-'))
 }
 
 /// New rules get sequence max + 100 (101 when there are none).
 fn prepare_new(cfg: &Config, rec: &mut Record) {
-    let max = cfg
-        .filter_rules
+    // FilterSequenceField::applyDefault(): max(minimum 1, every sequence) + 100.
+    let max = cfg[Collection::FilterRules]
         .iter()
         .filter_map(|r| r.get("sequence").parse::<u64>().ok())
-        .max();
-    rec.set("sequence", max.map_or(101, |m| m + 100).to_string());
+        .fold(1, u64::max);
+    rec.set("sequence", (max + 100).to_string());
     update_sort_order(rec);
 }
 
@@ -325,131 +330,209 @@ fn is_tcp_udp(proto: &str) -> bool {
     matches!(proto, "TCP" | "UDP" | "TCP/UDP")
 }
 
-/// Cross-field rules of `Filter.php` (messages attached as OPNsense does).
-fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
-    let proto = rec.get("protocol");
-    let ipproto = rec.get("ipprotocol");
-    for (field, not_field, label) in [
-        ("source_net", "source_not", "Source"),
-        ("destination_net", "destination_not", "Destination"),
-    ] {
-        let value = rec.get(field);
-        if value.is_empty() {
-            continue;
-        }
-        match check_network(cfg, value, true) {
-            NetCheck::Invalid => {
-                v.add(
-                    field,
-                    format!("{value} is not a valid source IP address or alias."),
-                );
-            }
-            NetCheck::Literal(family) => {
-                let expected = match ipproto {
-                    "inet" => Some(Family::V4),
-                    "inet6" => Some(Family::V6),
-                    _ => None,
-                };
-                if expected != Some(family) {
-                    v.add(
-                        field,
-                        format!(
-                            "{label} address type should match selected TCP/IP protocol version."
-                        ),
-                    );
-                }
-            }
-            NetCheck::Named => {}
-        }
-        if rec.get(not_field) == "1" && split_list(value).len() != 1 {
+/// `Util::isSubnet($v) || Util::isIpAddress($v)` on the whole field value.
+fn is_literal(value: &str) -> bool {
+    validate::literal_family(value).is_some()
+}
+
+/// `strpos($v, ':') === false ? "inet" : "inet6"`.
+fn literal_proto(value: &str) -> &'static str {
+    if value.contains(':') { "inet6" } else { "inet" }
+}
+
+/// The `rules.rule` part of `Filter::performValidation()` (26.1.10 and 26.7.2 are
+/// identical here), in its order and with its message keys. Field-level checks (option
+/// lists, NetworkAliasField, PortField) come first.
+fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
+    let get = |f: &str| rec.get(f);
+    let set = |f: &str| !validate::php_empty(rec.get(f));
+    // Field validators.
+    for field in ["source_net", "destination_net"] {
+        let value = get(field);
+        if !value.is_empty() && matches!(check_network(cfg, value, true), NetCheck::Invalid) {
             v.add(
                 field,
-                format!(
-                    "Inverting {}s is only allowed for single targets to avoid mis-interpretations",
-                    label.to_lowercase()
-                ),
+                format!("{value} is not a valid source IP address or alias."),
             );
         }
     }
-    for (field, label) in [
-        ("source_port", "Source"),
-        ("destination_port", "Destination"),
-    ] {
-        let value = rec.get(field);
-        if value.is_empty() {
-            continue;
-        }
-        if !validate::is_rule_port(value, |a| super::is_port_alias(cfg, a), true) {
+    for field in ["source_port", "destination_port"] {
+        let value = get(field);
+        if !value.is_empty()
+            && !validate::is_rule_port(value, |a| super::is_port_alias(cfg, a), true)
+        {
             v.add(
                 field,
                 "Please specify a valid portnumber, name, alias or range.",
             );
         }
-        if !is_tcp_udp(proto) {
+    }
+    if req.version >= Version::V26_7 {
+        // DependConstraint on both max-pkt-rate fields.
+        for (field, other) in [
+            ("max-pkt-rate-number", "max-pkt-rate-seconds"),
+            ("max-pkt-rate-seconds", "max-pkt-rate-number"),
+        ] {
+            if !set(field) && set(other) {
+                v.add(
+                    field,
+                    "Packet rate number and seconds must either both be set or left empty.",
+                );
+            }
+        }
+    }
+    // Filter::performValidation().
+    let proto = get("protocol");
+    let ipproto = get("ipprotocol");
+    if !get("source_port").is_empty() && !is_tcp_udp(proto) {
+        v.add(
+            "source_port",
+            "Source ports are only valid for tcp or udp type rules.",
+        );
+    }
+    if !get("destination_port").is_empty() && !is_tcp_udp(proto) {
+        v.add(
+            "destination_port",
+            "Destination ports are only valid for tcp or udp type rules.",
+        );
+    }
+    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
+        let value = get(field);
+        if is_literal(value) && literal_proto(value) != ipproto {
             v.add(
                 field,
-                format!("{label} ports are only valid for tcp or udp type rules."),
+                format!("{label} address type should match selected TCP/IP protocol version."),
             );
         }
     }
-    if !rec.get("icmptype").is_empty() && proto != "ICMP" {
+    for field in ["source_net", "destination_net"] {
+        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
+            v.add(field, "Any can not be combined with other aliases");
+        }
+    }
+    if !get("icmptype").is_empty() && proto != "ICMP" {
         v.add("icmptype", "Option only applies to ICMP packets");
     }
-    if !rec.get("icmp6type").is_empty() && proto != "IPV6-ICMP" {
+    if !get("icmp6type").is_empty() && proto != "IPV6-ICMP" {
         v.add("icmp6type", "Option only applies to IPV6-ICMP packets");
     }
-    if rec.get("interfacenot") == "1" && rec.list("interface").len() != 1 {
+    if get("source_net").contains(',') && get("source_not") == "1" {
         v.add(
-            "interface",
+            "source_not",
+            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
+        );
+    }
+    if get("destination_net").contains(',') && get("destination_not") == "1" {
+        v.add(
+            "destination_net",
+            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
+        );
+    }
+    if set("interfacenot")
+        && (get("interface").split(',').count() != 1 || get("interface").is_empty())
+    {
+        v.add(
+            "interfacenot",
             "Inverting interfaces is only allowed for single targets to avoid mis-interpretations",
         );
     }
-    if proto != "TCP" {
+    // Filter.php:133 `!in_array($rule->protocol, ['TCP', 'TCP/UDP'])`.
+    if !matches!(proto, "TCP" | "TCP/UDP") {
         for field in [
             "statetimeout",
             "max-src-conn",
             "tcpflags1",
             "tcpflags2",
+            "tcpflags_any",
             "max-src-conn-rate",
             "max-src-conn-rates",
             "overload",
         ] {
-            if !rec.get(field).is_empty() {
+            if set(field) {
                 v.add(field, "Invalid option for other than TCP protocol choices.");
             }
         }
-        if rec.get("tcpflags_any") == "1" {
-            v.add(
-                "tcpflags_any",
-                "Invalid option for other than TCP protocol choices.",
-            );
-        }
     }
-    if rec.get("statetype") == "none" {
+    let (start, end, max) = (get("adaptivestart"), get("adaptiveend"), get("max"));
+    let num = |s: &str| s.parse::<i64>().unwrap_or(0);
+    if max.is_empty() && (start == "0" || end == "0") {
+        v.add("max", ADAPTIVE_MSG);
+    } else if (start == "0") != (end == "0") {
+        v.add(
+            "adaptivestart",
+            "Adaptive timeouts must be disabled together.",
+        );
+    } else if validate::php_empty(start) != validate::php_empty(end) {
+        v.add(
+            "adaptivestart",
+            "The adaptive timouts values must be set together.",
+        );
+    } else if set("max") && set("adaptiveend") && num(max) > num(end) {
+        v.add(
+            "adaptiveend",
+            "The value of adaptive.end must be greater than the Max states value.",
+        );
+    } else if set("adaptivestart") && set("adaptiveend") && num(start) > num(end) {
+        v.add(
+            "adaptiveend",
+            "The value of adaptive.end must be greater than adaptive.start value.",
+        );
+    }
+    if get("statetype") == "none" {
         for field in [
             "statetimeout",
             "max",
             "max-src-states",
             "max-src-nodes",
+            "adaptivestart",
+            "adaptiveend",
             "max-src-conn",
         ] {
-            if !rec.get(field).is_empty() {
+            if set(field) {
                 v.add(field, "Invalid option when statetype is none.");
             }
         }
     }
-    let gw = rec.get("gateway");
-    if let Some(g) = gateway(gw) {
-        let family_ok = match ipproto {
-            "inet" => g.family == Family::V4,
-            "inet6" => g.family == Family::V6,
-            _ => false,
+    if set("max-src-conn-rate") != set("max-src-conn-rates") {
+        let missing = if set("max-src-conn-rate") {
+            "max-src-conn-rates"
+        } else {
+            "max-src-conn-rate"
         };
-        if !family_ok {
-            v.add("gateway", GATEWAY_MSG);
-        }
+        v.add(
+            missing,
+            "Need to specify both a number of connections and a time interval.",
+        );
     }
-    if !gw.is_empty() && !rec.get("replyto").is_empty() {
+    if set("tcpflags1") && !set("tcpflags2") {
+        v.add(
+            "tcpflags2",
+            "If you specify TCP flags that should be set you should specify out of which flags as well.",
+        );
+    }
+    if set("tcpflags1") && set("tcpflags2") && set("tcpflags_any") {
+        v.add(
+            "tcpflags_any",
+            "If you select any TCP flags, you cannot also select specific ones.",
+        );
+    }
+    if get("set-prio").is_empty() && !get("set-prio-low").is_empty() {
+        v.add(
+            "set-prio-low",
+            "Set priority for low latency and acknowledgements requires a set priority for normal packets.",
+        );
+    }
+    if set("shaper2") && !set("shaper1") {
+        v.add(
+            "shaper2",
+            "A shaper is required when configuring one in the reverse direction.",
+        );
+    }
+    if set("divert-to") && get("action") != "pass" {
+        v.add("divert-to", "Divert-to is only valid for pass rules.");
+    }
+    // Only membership of the gateway list is checked (JsonKeyValueStoreField), no family.
+    if set("gateway") && set("replyto") {
         v.add(
             "replyto",
             "You can not assign a reply-to destination to a rule that uses a gateway.",
@@ -457,8 +540,13 @@ fn validate_rule(cfg: &Config, rec: &Record, v: &mut Validations) {
     }
 }
 
+/// The adaptive-timeout message of Filter.php, verbatim: the PHP source has a
+/// single-quoted string broken over two lines, so the quote characters, the newline and
+/// the indentation are part of the text.
+const ADAPTIVE_MSG: &str = "Disabling adaptive timeouts is only supported in \".\n                                    \"combination with a configured maximum number of states for the same rule.";
+
 /// Computed search columns: `%source_net`, `category_colors`, `alias_meta_*`.
-fn extra_row(cfg: &Config, rec: &Record, row: &mut Map<String, Value>) {
+fn extra_row(cfg: &Config, rec: &Record, _: Version, row: &mut Map<String, Value>) {
     for field in ["source_net", "destination_net"] {
         let value = rec.get(field);
         let display = split_list(value)
@@ -474,15 +562,22 @@ fn extra_row(cfg: &Config, rec: &Record, row: &mut Map<String, Value>) {
         "category_colors".into(),
         category_colors(cfg, &rec.list("categories")),
     );
+    add_alias_meta(cfg, row);
+}
+
+/// `alias_meta_<field>` for the non-empty network and port fields of a search row.
+fn add_alias_meta(cfg: &Config, row: &mut Map<String, Value>) {
     for field in [
         "source_net",
         "source_port",
         "destination_net",
         "destination_port",
     ] {
-        let value = rec.get(field);
-        if !value.is_empty() {
-            row.insert(format!("alias_meta_{field}"), alias_meta(cfg, value));
+        if let Some(value) = row.get(field).and_then(Value::as_str)
+            && !value.is_empty()
+        {
+            let meta = alias_meta(cfg, value);
+            row.insert(format!("alias_meta_{field}"), meta);
         }
     }
 }
@@ -492,131 +587,310 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     collection: Collection::FilterRules,
     wrapper: "rule",
     fields: FIELDS,
-    toggle: ToggleStyle::Enabled,
     default_sort: "sort_order",
-    transform,
     prepare_new,
     before_save,
     validate: validate_rule,
     extra_row,
-    check_delete: hooks::may_delete,
-    after_set: hooks::no_after_set,
+    ..AreaSpec::DEFAULT
+};
+
+const ACTIONS: Actions = Actions {
+    search: None,
+    get: Some("getrule"),
+    add: Some("addrule"),
+    set: Some("setrule"),
+    del: Some("delrule"),
+    toggle: Some("togglerule"),
 };
 
 /// Endpoints of `firewall/filter`.
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
-    match action {
+    AREA.crud(action, &ACTIONS).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
-        "getrule" => Route::new(|_, st, req| AREA.get(st, req)),
-        "addrule" => Route::new(|_, st, req| AREA.add(st, req)),
-        "setrule" => Route::with_params(|_, st, req| AREA.set(st, req), 1),
-        "delrule" => Route::with_params(|_, st, req| AREA.del(st, req), 1),
-        "togglerule" => Route::with_params(|_, st, req| AREA.toggle(st, req), 1),
         "togglerulelog" => Route::with_params(toggle_rule_log, 2),
         "moverulebefore" => Route::with_params(move_rule_before, 2),
         "apply" => Route::new(apply),
         "savepoint" if version.has_rollback() => Route::new(savepoint),
         "cancelrollback" if version.has_rollback() => Route::with_params(cancel_rollback, 1),
         "revert" if version.has_rollback() => Route::with_params(revert, 1),
-        "listcategories" => Route::new(list_categories),
+        "listcategories" => Route::new(|_, st, _| list_categories(st, Collection::FilterRules)),
         _ => None,
+    })
+}
+
+/// The `interface` filter of `searchRuleAction()`: `None` when the parameter is absent
+/// (all rules), else the selected interfaces (possibly none: the floating view).
+fn rule_in_view(
+    version: Version,
+    show_all: bool,
+    interfaces: Option<&[&str]>,
+    row: &Map<String, Value>,
+) -> bool {
+    let Some(wanted) = interfaces else {
+        return true;
+    };
+    let field = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
+    let rule_ifs = split_list(field("interface"));
+    let inverted = !validate::php_empty(field("interfacenot"));
+    let overlap = rule_ifs.iter().any(|i| wanted.contains(i));
+    if version <= Version::V26_1_9 {
+        // 26.1.9: floating and inverted rules only "when inspecting" (show_all).
+        return if rule_ifs.is_empty() && show_all {
+            true
+        } else if inverted && show_all {
+            !overlap
+        } else if wanted.is_empty() && (rule_ifs.len() != 1 || inverted) {
+            true
+        } else {
+            overlap && (rule_ifs.len() == 1 || show_all) && !inverted
+        };
+    }
+    if rule_ifs.is_empty() {
+        // Floating rules without an interface match every view.
+        return true;
+    }
+    if inverted {
+        return !overlap;
+    }
+    if wanted.is_empty() && rule_ifs.len() != 1 {
+        return true;
+    }
+    if version >= Version::V26_7 {
+        overlap
+    } else {
+        overlap && rule_ifs.len() == 1
     }
 }
 
-/// `search_rule`: searchRecordsetBase over the staged rules, optional `interface` filter.
+/// Translates an automatic rule the way `searchRuleAction()` does after filtering:
+/// legacy fields (`interface` to descriptions, `%action`/`%direction`/`%ipprotocol` to
+/// labels), empty `category_colors`, `alias_meta_*`.
+/// 26.1.9 also files automatic rules under an "Automatically generated rules" category.
+fn present_automatic(
+    cfg: &Config,
+    version: Version,
+    mut row: Map<String, Value>,
+) -> Map<String, Value> {
+    let label = |topic: &str, v: &str| -> String {
+        match (topic, v) {
+            ("%action", "block") => "Block".into(),
+            ("%action", "pass") => "Pass".into(),
+            ("%action", "reject") => "Reject".into(),
+            ("%direction", "in") => "In".into(),
+            ("%direction", "out") => "Out".into(),
+            ("%direction", "any") => "Any".into(),
+            ("%ipprotocol", "inet") => "IPv4".into(),
+            ("%ipprotocol", "inet6") => "IPv6".into(),
+            ("%ipprotocol", "inet46") => String::new(),
+            ("interface", i) => {
+                super::iface(i).map_or_else(|| i.to_owned(), |f| f.descr.to_owned())
+            }
+            _ => v.to_owned(),
+        }
+    };
+    for topic in ["interface", "%action", "%direction", "%ipprotocol"] {
+        if let Some(Value::String(v)) = row.get_mut(topic)
+            && !v.is_empty()
+        {
+            *v = v
+                .split(',')
+                .map(|item| label(topic, item))
+                .collect::<Vec<_>>()
+                .join(",");
+        }
+    }
+    if version <= Version::V26_1_9 {
+        let label = "Automatically generated rules";
+        row.insert("categories".into(), json!(label));
+        row.insert("category_colors".into(), json!([{"name": label}]));
+    } else {
+        row.insert("category_colors".into(), Value::Array(Vec::new()));
+    }
+    add_alias_meta(cfg, &mut row);
+    row
+}
+
+/// The automatic rules as the rule search lists them (all views).
+pub(crate) fn automatic_rows(cfg: &Config) -> Vec<Map<String, Value>> {
+    automatic::non_mvc_rules()
+        .into_iter()
+        .map(|row| present_automatic(cfg, Version::V26_1, row))
+        .collect()
+}
+
+/// `search_rule`: searchRecordsetBase over the staged MVC rules and the automatic rules
+/// (26.1.10+; 26.1.9 only with `show_all`), optional `interface` and `category` filters.
 fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let params = SearchParams::recordset(req);
-    let interface_filter = req.get_any("interface").map(|v| match v {
+    let interface_param = req.get_any("interface").map(|v| match v {
         Value::String(s) => s,
         other => other.to_string(),
     });
-    let rows = st
-        .staged
-        .filter_rules
-        .iter()
-        .filter(|r| match &interface_filter {
-            None => true,
-            Some(f) if f.is_empty() => r.list("interface").len() != 1,
-            Some(f) => {
-                let wanted = split_list(f);
-                r.list("interface").iter().any(|i| wanted.contains(i))
-            }
+    let wanted: Option<Vec<&str>> = interface_param.as_deref().map(split_list);
+    let categories: Option<Vec<String>> = match req.get_any("category") {
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect(),
+        ),
+        Some(Value::String(s)) if !s.is_empty() && s != "0" => {
+            return Reply::unexpected(
+                "array_intersect(): Argument #2 must be of type array, string given",
+            );
+        }
+        _ => None,
+    };
+    let show_all = req.get_any("show_all").is_some_and(|v| {
+        !matches!(v, Value::Null | Value::Bool(false))
+            && v != json!("")
+            && v != json!("0")
+            && v != json!(0)
+    });
+    let mvc = AREA
+        .rows(&st.staged, req.version)
+        .into_iter()
+        .filter(|row| rule_in_view(req.version, show_all, wanted.as_deref(), row));
+    let automatic: Vec<Map<String, Value>> = if req.version >= Version::V26_1 || show_all {
+        automatic::non_mvc_rules()
+            .into_iter()
+            .filter(|row| rule_in_view(req.version, show_all, wanted.as_deref(), row))
+            .map(|row| present_automatic(&st.staged, req.version, row))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rows = mvc
+        .chain(automatic)
+        .filter(|row| {
+            categories.as_ref().is_none_or(|cats| {
+                cats.is_empty()
+                    || row
+                        .get("categories")
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| split_list(c).iter().any(|x| cats.iter().any(|w| w == x)))
+            })
         })
-        .collect::<Vec<_>>();
-    let rows = AREA.rows_of(&st.staged, rows);
+        .collect();
     Reply::ok(search::recordset(rows, &params, "sort_order"))
 }
 
+/// `toggleRuleLogBase()`: POST only, the rule must exist, `log` is stored as given.
 fn toggle_rule_log(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
-        return Reply::ok(json!({"status": "failed"}));
+        return Reply::ok(json!({"status": "error", "message": "Invalid request method"}));
     }
     let uuid = req.param(0).unwrap_or_default();
-    let log = if req.param(1) == Some("1") { "1" } else { "0" };
-    if let Some(r) = st.staged.filter_rules.iter_mut().find(|r| r.uuid == uuid) {
-        r.set("log", log);
+    let log = req.param(1).unwrap_or_default();
+    let Some(r) = st.staged[Collection::FilterRules]
+        .iter_mut()
+        .find(|r| r.uuid == uuid)
+    else {
+        return Reply::user_exception("Rule not found", "");
+    };
+    if log != "0" && log != "1" {
+        // save() validates the model: BooleanField refuses it (ValidationException).
+        return Reply::unexpected(format!(
+            "[OPNsense\\Firewall\\Filter:rules.rule.{uuid}.log] Value should be a boolean (0,1)."
+        ));
     }
+    r.set("log", log);
     Reply::ok(json!({"status": "ok"}))
 }
 
+/// `moveRuleBeforeBase()` (both releases): a new sequence between the target and its
+/// predecessor, or, when they are too close, predecessor + 50 with the target and the
+/// rules after it pushed up in steps of 50.
 fn move_rule_before(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
-        return Reply::ok(json!({"status": "failed"}));
+        return Reply::ok(json!({"status": "error", "message": "Invalid request method"}));
     }
     let (selected, target) = (
-        req.param(0).unwrap_or_default(),
-        req.param(1).unwrap_or_default(),
+        req.param(0).unwrap_or_default().to_owned(),
+        req.param(1).unwrap_or_default().to_owned(),
     );
-    let target_seq = st
-        .staged
-        .filter_rules
-        .iter()
-        .find(|r| r.uuid == target)
-        .and_then(|r| r.get("sequence").parse::<u64>().ok());
-    if let Some(seq) = target_seq {
-        // Shift the target and everything after it to make room.
-        for r in &mut st.staged.filter_rules {
-            let s: u64 = r.get("sequence").parse().unwrap_or(0);
-            if s >= seq && r.uuid != selected {
-                r.set("sequence", (s + 1).to_string());
-                update_sort_order(r);
+    let rules = &mut st.staged[Collection::FilterRules];
+    if !rules.iter().any(|r| r.uuid == target) || !rules.iter().any(|r| r.uuid == selected) {
+        return Reply::user_exception(
+            "Either source or destination is not a rule managed with this component",
+            "",
+        );
+    }
+    const STEP: f64 = 50.0;
+    let seq = |r: &Record| r.get("sequence").parse::<f64>().unwrap_or(0.0);
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by(|a, b| {
+        crate::search::natural_cmp(rules[*a].get("sequence"), rules[*b].get("sequence"))
+    });
+    let mut new_key: Option<f64> = None;
+    let mut prev: Option<usize> = None;
+    for idx in order {
+        if rules[idx].uuid == target {
+            let prev_seq = prev.map_or(1.0, |p| seq(&rules[p]));
+            let distance = seq(&rules[idx]) - prev_seq;
+            if distance > 2.0 {
+                new_key = Some((distance / 2.0).trunc() + prev_seq);
+                break;
             }
-        }
-        if let Some(r) = st
-            .staged
-            .filter_rules
-            .iter_mut()
-            .find(|r| r.uuid == selected)
+            let key = if prev.is_none() { 1.0 } else { prev_seq + STEP };
+            new_key = Some(key);
+            rules[idx].set("sequence", fmt_seq(key + STEP));
+        } else if new_key.is_some()
+            && let Some(p) = prev
+            && seq(&rules[idx]) < seq(&rules[p])
         {
-            r.set("sequence", seq.to_string());
-            update_sort_order(r);
+            let bumped = seq(&rules[p]) + STEP;
+            rules[idx].set("sequence", fmt_seq(bumped));
         }
+        prev = Some(idx);
+    }
+    if let Some(key) = new_key
+        && let Some(r) = rules.iter_mut().find(|r| r.uuid == selected)
+    {
+        r.set("sequence", fmt_seq(key));
+    }
+    for r in rules.iter_mut() {
+        update_sort_order(r);
     }
     Reply::ok(json!({"status": "ok"}))
 }
 
-/// `list_categories`: categories with usage counts.
-pub(crate) fn list_categories(_: &Arc<Shared>, st: &mut SimState, _: &Req) -> Reply {
-    let rows: Vec<Value> = st
+/// PHP's string form of a float sequence (`151`, not `151.0`).
+fn fmt_seq(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// `listCategoriesAction()`: every category with its raw colour and how many items of
+/// `collection` reference it, sorted by name.
+pub(crate) fn list_categories(st: &SimState, collection: Collection) -> Reply {
+    let mut rows: Vec<(String, Value)> = st
         .staged
         .categories
         .iter()
         .map(|c| {
-            let used = st
-                .staged
-                .filter_rules
+            let used = st.staged[collection]
                 .iter()
                 .filter(|r| r.list("categories").contains(&c.uuid.as_str()))
                 .count();
-            json!({"uuid": c.uuid, "name": c.name, "color": c.color, "used": used})
+            let color = c.color.trim_start_matches('#');
+            (
+                c.name.clone(),
+                json!({"uuid": c.uuid, "name": c.name, "color": color, "used": used}),
+            )
         })
         .collect();
-    Reply::ok(json!({"rows": rows}))
+    rows.sort_by(|a, b| crate::search::natural_cmp(&a.0, &b.0));
+    Reply::ok(json!({"rows": rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>()}))
 }
 
 /// Loads the staged filter rules into the running ruleset (`filter reload`).
 pub(crate) fn load_filter(shared: &Arc<Shared>, st: &mut SimState) {
-    let previous = std::mem::replace(&mut st.live.filter_rules, st.staged.filter_rules.clone());
+    let staged = st.staged[Collection::FilterRules].clone();
+    let previous = std::mem::replace(&mut st.live[Collection::FilterRules], staged);
     st.before_last_filter_apply = Some(previous);
     shared.recompute_lockout_with(st);
 }
@@ -693,8 +967,8 @@ fn restore_backup(shared: &Arc<Shared>, st: &mut SimState, revision: &str) -> bo
     let Some(rules) = st.backups.get(revision).cloned() else {
         return false;
     };
-    st.staged.filter_rules.clone_from(&rules);
-    st.live.filter_rules = rules;
+    st.staged[Collection::FilterRules].clone_from(&rules);
+    st.live[Collection::FilterRules] = rules;
     shared.recompute_lockout_with(st);
     true
 }
@@ -708,7 +982,7 @@ pub(crate) fn savepoint(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> R
     }
     let revision = format!("{:.2}", unix_now());
     let backup_name = format!("{:.4}", unix_now());
-    let rules = st.staged.filter_rules.clone();
+    let rules = st.staged[Collection::FilterRules].clone();
     if shared.config.rollback_restores {
         st.backups.insert(revision.clone(), rules.clone());
     }

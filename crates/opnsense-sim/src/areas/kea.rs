@@ -7,16 +7,20 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{IFACES, interface_options};
-use crate::crud::{AreaSpec, ToggleStyle, hooks};
-use crate::fields::{self, FieldSpec, Opt, boolean, description, multi, opts, select, text};
+use crate::Version;
+use crate::crud::{Actions, AreaSpec};
+use crate::fields::{
+    self, FieldSpec, Input, Opt, boolean, description, int, masked, multi, opt_boolean, opts,
+    select, text,
+};
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
 use crate::state::{Collection, Config, Record, SimState};
-use crate::validate::{self, Validations};
+use crate::validate::{self, Hostname, Validations};
 
 fn subnet_options(cfg: &Config) -> Vec<Opt> {
-    cfg.subnets
+    cfg[Collection::Subnets]
         .iter()
         .map(|s| Opt::new(s.uuid.clone(), s.get("subnet")))
         .collect()
@@ -31,12 +35,13 @@ pub(crate) static RESERVATION_FIELDS: &[FieldSpec] = &[
     select("subnet", subnet_options, None)
         .req()
         .msg("Related subnet not found."),
-    text("ip_address"),
-    text("hw_address"),
-    text("client_id"),
-    text("hostname"),
+    text("ip_address").input(Input::TrimLower),
+    text("hw_address").input(Input::Trim),
+    masked("client_id", is_client_id)
+        .msg("Value must be a colon-separated hexadecimal sequence (e.g., 01:02:f3)."),
+    text("hostname").input(Input::Trim),
     description("description"),
-    text("next_server"),
+    text("next_server").input(Input::TrimLower),
     text("option_data.domain_name_servers"),
     text("option_data.domain_search"),
     text("option_data.routers"),
@@ -52,98 +57,200 @@ pub(crate) static RESERVATION_FIELDS: &[FieldSpec] = &[
 
 fn allocator_options(_: &Config) -> Vec<Opt> {
     opts(&[
-        ("iterative", "iterative"),
-        ("random", "random"),
-        ("flq", "flq"),
+        ("iterative", "Iterative"),
+        ("random", "Random"),
+        ("flq", "Free Lease Queue"),
     ])
 }
 
-/// Subnet fields (the ones clients look at).
+fn key_algorithm_options(_: &Config) -> Vec<Opt> {
+    [
+        "hmac-md5",
+        "hmac-sha1",
+        "hmac-sha224",
+        "hmac-sha256",
+        "hmac-sha384",
+        "hmac-sha512",
+    ]
+    .iter()
+    .map(|k| Opt::new(*k, *k))
+    .collect()
+}
+
+fn conflict_mode_options(_: &Config) -> Vec<Opt> {
+    [
+        "no-check-with-dhcid",
+        "check-exists-with-dhcid",
+        "no-check-without-dhcid",
+    ]
+    .iter()
+    .map(|k| Opt::new(*k, *k))
+    .collect()
+}
+
+/// Subnet fields in model order (`KeaDhcpv4.xml` `subnets.subnet4`; 26.7 adds the
+/// AutoNumberField `subnet_id`). The endpoints served for subnets are read-only.
 pub(crate) static SUBNET_FIELDS: &[FieldSpec] = &[
-    text("subnet").req(),
-    text("valid_lifetime"),
-    text("next_server"),
+    text("subnet_id").req().since(Version::V26_7),
+    text("subnet").req().input(Input::TrimLower),
+    int("valid_lifetime", 0, i64::MAX),
+    text("next_server").input(Input::TrimLower),
     boolean("option_data_autocollect", "1"),
-    text("option_data.domain_name_servers"),
-    text("option_data.routers"),
-    text("option_data.ntp_servers"),
-    text("option_data.domain_name"),
+    text("option_data.domain_name_servers").input(Input::TrimLower),
+    text("option_data.domain_search").input(Input::Trim),
+    text("option_data.routers").input(Input::TrimLower),
+    text("option_data.static_routes"),
+    text("option_data.classless_static_route"),
+    text("option_data.domain_name").input(Input::Trim),
+    text("option_data.ntp_servers").input(Input::TrimLower),
+    text("option_data.time_servers").input(Input::TrimLower),
+    text("option_data.tftp_server_name"),
+    text("option_data.boot_file_name"),
+    int("option_data.v6_only_preferred", 300, i64::MAX),
+    text("option_data.v4_dnr"),
     multi("option", no_options),
     boolean("match-client-id", "1"),
     select("allocator", allocator_options, Some("Default")),
     text("pools"),
-    text("ddns_domain_key_algorithm"),
-    text("ddns_conflict_resolution_mode"),
+    text("ddns_forward_zone").input(Input::Trim),
+    text("ddns_reverse_zone").input(Input::Trim),
+    text("ddns_qualifying_suffix").input(Input::Trim),
+    text("ddns_dns_server").input(Input::TrimLower),
+    text("ddns_dns_port").input(Input::Port),
+    text("ddns_domain_key_name"),
+    text("ddns_domain_key_secret"),
+    select(
+        "ddns_domain_key_algorithm",
+        key_algorithm_options,
+        Some("None"),
+    ),
+    opt_boolean("ddns_override_no_update"),
+    opt_boolean("ddns_override_client_update"),
+    opt_boolean("ddns_update_on_renew"),
+    select(
+        "ddns_conflict_resolution_mode",
+        conflict_mode_options,
+        Some("check-with-dhcid (default)"),
+    ),
     description("description"),
 ];
 
+/// AutoNumberField `subnet_id` (26.7): the first number from 1 not used by a subnet.
+fn prepare_subnet(cfg: &Config, rec: &mut Record) {
+    let used: Vec<&str> = cfg[Collection::Subnets]
+        .iter()
+        .map(|s| s.get("subnet_id"))
+        .collect();
+    let free = (1..=u64::try_from(used.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1))
+        .find(|n| !used.contains(&n.to_string().as_str()));
+    if rec.fields.contains_key("subnet_id") {
+        rec.set("subnet_id", free.unwrap_or(1).to_string());
+    }
+}
+
+/// `client_id` mask `/^(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+)$/`: at least two hex pairs.
+fn is_client_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    parts.len() >= 2 && parts.iter().all(|p| validate::is_hex_pair(p))
+}
+
+/// `hostname`: HostnameField with `IsDNSName` (IP addresses allowed).
+const HOSTNAME: Hostname = Hostname {
+    ip_allowed: true,
+    host_wildcard: false,
+    dns_name: true,
+};
+
 fn subnet_of(cfg: &Config, uuid: &str) -> Option<(Ipv4Addr, u8)> {
-    let subnet = cfg.subnets.iter().find(|s| s.uuid == uuid)?;
+    let subnet = cfg[Collection::Subnets].iter().find(|s| s.uuid == uuid)?;
     match validate::parse_cidr(subnet.get("subnet"))? {
         (IpAddr::V4(net), bits) => Some((net, bits)),
         _ => None,
     }
 }
 
-fn validate_reservation(cfg: &Config, rec: &Record, v: &mut Validations) {
-    let subnet = subnet_of(cfg, rec.get("subnet"));
+/// Another reservation with the same values in `fields` (UniqueConstraint; an empty,
+/// non-required field is never a duplicate).
+fn duplicate(cfg: &Config, rec: &Record, fields: &[&str], case_insensitive: bool) -> bool {
+    let key = |r: &Record| {
+        let joined = fields
+            .iter()
+            .map(|f| r.get(f))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if case_insensitive {
+            joined.to_lowercase()
+        } else {
+            joined
+        }
+    };
+    let mine = key(rec);
+    cfg[Collection::Reservations]
+        .iter()
+        .any(|r| r.uuid != rec.uuid && key(r) == mine)
+}
+
+/// KeaDhcpv4.xml field validators and `KeaDhcpv4::performValidation()` (26.1.10 and
+/// 26.7.2 alike).
+fn validate_reservation(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
     let ip = rec.get("ip_address");
     if !ip.is_empty() {
-        match ip.parse::<Ipv4Addr>() {
-            Err(_) => v.add(
-                "ip_address",
-                "Please specify a valid network segment or IP address.",
-            ),
-            Ok(addr) => {
-                if let Some((net, bits)) = subnet
-                    && !validate::v4_in_subnet(addr, net, bits)
-                {
-                    v.add("ip_address", "Address not in specified subnet");
-                }
-                if cfg
-                    .reservations
-                    .iter()
-                    .any(|r| r.uuid != rec.uuid && r.get("ip_address") == ip)
-                {
-                    v.add("ip_address", "Duplicate entry exists.");
-                }
-            }
+        // NetworkField ipv4 without mask; `any` passes (WildcardEnabled).
+        if ip != "any" && !validate::is_network_value(ip, false, true) {
+            v.add("ip_address", validate::NETWORK);
+        }
+        if duplicate(cfg, rec, &["ip_address"], false) {
+            v.add("ip_address", "Duplicate entry exists.");
         }
     }
-    let (mac, client_id) = (rec.get("hw_address"), rec.get("client_id"));
-    match (mac.is_empty(), client_id.is_empty()) {
-        (true, true) => v.add(
-            "hw_address",
-            "Either a client ID or a MAC address should be specified.",
-        ),
-        (false, false) => v.add(
-            "hw_address",
-            "Either a client ID or a MAC address should be specified, but not both",
-        ),
-        _ => {}
-    }
+    let mac = rec.get("hw_address");
     if !mac.is_empty() {
         if !validate::is_mac(mac) {
             v.add("hw_address", "Invalid MAC address.");
-        } else if cfg.reservations.iter().any(|r| {
-            r.uuid != rec.uuid
-                && r.get("subnet") == rec.get("subnet")
-                && r.get("hw_address").eq_ignore_ascii_case(mac)
-        }) {
+        }
+        if duplicate(cfg, rec, &["hw_address", "subnet"], true) {
             v.add("hw_address", "Duplicate entry exists.");
         }
     }
-    if !client_id.is_empty() && !client_id.split(':').all(validate::is_hex_pair) {
-        v.add(
-            "client_id",
-            "Value must be a colon-separated hexadecimal sequence (e.g., 01:02:f3).",
-        );
+    let client_id = rec.get("client_id");
+    if !client_id.is_empty() && duplicate(cfg, rec, &["client_id", "subnet"], false) {
+        v.add("client_id", "Duplicate entry exists.");
     }
     let hostname = rec.get("hostname");
-    if !hostname.is_empty() && !validate::is_domain(hostname) {
+    if !hostname.is_empty() && !HOSTNAME.accepts(hostname) {
         v.add(
             "hostname",
             format!("[{hostname}] is not a valid IP address or hostname."),
+        );
+    }
+    let next_server = rec.get("next_server");
+    if !next_server.is_empty()
+        && next_server != "any"
+        && !validate::is_network_value(next_server, false, true)
+    {
+        v.add("next_server", validate::NETWORK);
+    }
+    // performValidation(): `Util::isIPInCIDR(ip, subnet)` is false for an empty or
+    // invalid address and for an unknown subnet.
+    let in_subnet = match (ip.parse::<Ipv4Addr>(), subnet_of(cfg, rec.get("subnet"))) {
+        (Ok(addr), Some((net, bits))) => validate::v4_in_subnet(addr, net, bits),
+        _ => false,
+    };
+    if !in_subnet {
+        v.add("ip_address", "Address not in specified subnet");
+    }
+    let (mac_empty, id_empty) = (validate::php_empty(mac), validate::php_empty(client_id));
+    if !id_empty && !mac_empty {
+        v.add(
+            "hw_address",
+            "Either a client ID or a MAC address should be specified, but not both",
+        );
+    } else if id_empty && mac_empty {
+        v.add(
+            "hw_address",
+            "Either a client ID or a MAC address should be specified.",
         );
     }
 }
@@ -153,15 +260,9 @@ pub(crate) static RESERVATIONS: AreaSpec = AreaSpec {
     collection: Collection::Reservations,
     wrapper: "reservation",
     fields: RESERVATION_FIELDS,
-    toggle: ToggleStyle::Enabled,
     default_sort: "hw_address",
-    transform: hooks::keep,
-    prepare_new: hooks::no_prepare,
-    before_save: hooks::no_before_save,
     validate: validate_reservation,
-    extra_row: hooks::no_extra,
-    check_delete: hooks::may_delete,
-    after_set: hooks::no_after_set,
+    ..AreaSpec::DEFAULT
 };
 
 /// The subnet area (read-only endpoints are served).
@@ -169,15 +270,27 @@ pub(crate) static SUBNETS: AreaSpec = AreaSpec {
     collection: Collection::Subnets,
     wrapper: "subnet4",
     fields: SUBNET_FIELDS,
-    toggle: ToggleStyle::Enabled,
     default_sort: "subnet",
-    transform: hooks::keep,
-    prepare_new: hooks::no_prepare,
-    before_save: hooks::no_before_save,
-    validate: hooks::no_validate,
-    extra_row: hooks::no_extra,
-    check_delete: hooks::may_delete,
-    after_set: hooks::no_after_set,
+    prepare_new: prepare_subnet,
+    ..AreaSpec::DEFAULT
+};
+
+const RESERVATION_ACTIONS: Actions = Actions {
+    search: Some("searchreservation"),
+    get: Some("getreservation"),
+    add: Some("addreservation"),
+    set: Some("setreservation"),
+    del: Some("delreservation"),
+    toggle: None,
+};
+
+const SUBNET_ACTIONS: Actions = Actions {
+    search: Some("searchsubnet"),
+    get: Some("getsubnet"),
+    add: None,
+    set: None,
+    del: None,
+    toggle: None,
 };
 
 /// Endpoints of `kea/leases4` and `kea/dhcpv4`.
@@ -185,17 +298,9 @@ pub(crate) fn route(controller: &str, action: &str) -> Option<Route> {
     match (controller, action) {
         ("Leases4", "search") => Route::new(search_leases),
         ("Dhcpv4", "get") => Route::new(get_settings),
-        ("Dhcpv4", "searchreservation") => Route::new(|_, st, req| RESERVATIONS.search(st, req)),
-        ("Dhcpv4", "getreservation") => Route::new(|_, st, req| RESERVATIONS.get(st, req)),
-        ("Dhcpv4", "addreservation") => Route::new(|_, st, req| RESERVATIONS.add(st, req)),
-        ("Dhcpv4", "setreservation") => {
-            Route::with_params(|_, st, req| RESERVATIONS.set(st, req), 1)
-        }
-        ("Dhcpv4", "delreservation") => {
-            Route::with_params(|_, st, req| RESERVATIONS.del(st, req), 1)
-        }
-        ("Dhcpv4", "searchsubnet") => Route::new(|_, st, req| SUBNETS.search(st, req)),
-        ("Dhcpv4", "getsubnet") => Route::new(|_, st, req| SUBNETS.get(st, req)),
+        ("Dhcpv4", _) => RESERVATIONS
+            .crud(action, &RESERVATION_ACTIONS)
+            .or_else(|| SUBNETS.crud(action, &SUBNET_ACTIONS)),
         _ => None,
     }
 }
@@ -211,9 +316,7 @@ fn search_leases(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         ),
         _ => None,
     };
-    let reserved: Vec<String> = st
-        .live
-        .reservations
+    let reserved: Vec<String> = st.live[Collection::Reservations]
         .iter()
         .map(|r| r.get("hw_address").to_ascii_lowercase())
         .collect();

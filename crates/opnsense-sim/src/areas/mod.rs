@@ -2,11 +2,13 @@
 //! (interfaces, gateways) they share.
 
 pub(crate) mod alias;
+pub(crate) mod automatic;
 pub(crate) mod dnat;
 pub(crate) mod filter;
 pub(crate) mod ids;
 pub(crate) mod interfaces;
 pub(crate) mod kea;
+pub(crate) mod names;
 pub(crate) mod routes;
 pub(crate) mod services;
 pub(crate) mod system;
@@ -250,19 +252,15 @@ pub(crate) enum NetCheck {
     Invalid,
 }
 
-/// NetworkAliasField: `any`/`(self)`/`<if>`/`<if>ip`/alias names (comma list), or one
-/// literal IP/CIDR. `any` can not be combined with other items.
+/// NetworkAliasField: `any`/`(self)`/`<if>`/`<if>ip`/non-port alias names (a comma list
+/// when `multiple`), or the whole value as one literal IP/CIDR. (Filter.php refuses `any`
+/// combined with other items separately.)
 pub(crate) fn check_network(cfg: &Config, value: &str, multiple: bool) -> NetCheck {
-    let items = split_list(value);
-    if items.len() == 1
-        && let Some(f) = validate::literal_family(items[0])
-    {
+    if let Some(f) = validate::literal_family(value) {
         return NetCheck::Literal(f);
     }
-    if items.is_empty()
-        || (!multiple && items.len() > 1)
-        || (items.len() > 1 && items.contains(&"any"))
-    {
+    let items: Vec<&str> = value.split(',').collect();
+    if !multiple && items.len() > 1 {
         return NetCheck::Invalid;
     }
     let named_ok = items

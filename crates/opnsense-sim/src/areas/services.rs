@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::reply::{Reply, Req};
 use crate::server::{Route, Shared};
-use crate::state::{ServiceState, SimState};
+use crate::state::{Collection, ServiceState, SimState};
 
 /// Modules with the generic service controller, and their seeded state
 /// (enabled, running).
@@ -64,12 +64,19 @@ fn status(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     }}))
 }
 
-/// start (`Some(true)`), stop (`Some(false)`), restart (`None`).
+/// start (`Some(true)`), stop (`Some(false)`), restart (`None`):
+/// `{"response": trim(configdRun("<svc> <action>"))}` (`ApiMutableServiceControllerBase`).
+/// configd answers `OK`, `Error (<exit status>)` when the rc script fails, or
+/// `Action not allowed or missing` (see [`crate::ServiceFailure`]).
 fn control(_: &Arc<Shared>, st: &mut SimState, req: &Req, run: Option<bool>) -> Reply {
     if !req.is_post {
         return Reply::ok(json!({"response": []}));
     }
-    if let Some(s) = st.services.get_mut(module_of(req)) {
+    let module = module_of(req);
+    if let Some(failure) = st.service_failures.get(module) {
+        return Reply::ok(json!({"response": failure.configd_output()}));
+    }
+    if let Some(s) = st.services.get_mut(module) {
         s.running = run.unwrap_or(true);
     }
     Reply::ok(json!({"response": "OK"}))
@@ -84,16 +91,20 @@ fn reconfigure(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
             Reply::ok(json!({"status": "failed"}))
         };
     }
-    match module {
-        "unbound" => st.live.host_overrides = st.staged.host_overrides.clone(),
-        "kea" => {
-            st.live.reservations = st.staged.reservations.clone();
-            st.live.subnets = st.staged.subnets.clone();
-        }
-        _ => {}
+    let applied: &[Collection] = match module {
+        "unbound" => &[Collection::HostOverrides],
+        "kea" => &[Collection::Reservations, Collection::Subnets],
+        _ => &[],
+    };
+    for c in applied {
+        st.live[*c] = st.staged[*c].clone();
     }
+    // reconfigure ignores the output of the `start` it runs: a failing rc script still
+    // answers "ok", but the service does not come up.
+    let failing = st.service_failures.contains_key(module);
     if let Some(s) = st.services.get_mut(module)
         && s.enabled
+        && !failing
     {
         s.running = true;
     }

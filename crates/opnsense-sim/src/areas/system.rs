@@ -10,7 +10,7 @@ use super::{IFACES, xml_escape};
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
-use crate::state::{Record, SimState};
+use crate::state::{Collection, Record, SimState};
 
 /// Endpoints of `core/<controller>`.
 pub(crate) fn route(controller: &str, action: &str) -> Option<Route> {
@@ -39,6 +39,10 @@ fn system_status(_: &Arc<Shared>, _: &mut SimState, _: &Req) -> Reply {
     }}))
 }
 
+/// `configctl firmware product` (`src/opnsense/scripts/firmware/product.php`): the
+/// package's version file (`src/opnsense/version/core.in`, filled from `Mk/version.mk`
+/// and the Makefile) plus the live `product_*` keys, sorted with `ksort()`. Build details
+/// (commit, hash, Python and syslog-ng versions) are illustrative.
 fn product(shared: &Shared, checked: bool) -> Value {
     let v = shared.config.version;
     let check = if checked {
@@ -46,21 +50,70 @@ fn product(shared: &Shared, checked: bool) -> Value {
     } else {
         Value::Null
     };
-    json!({
-        "CORE_ABI": v.series(), "CORE_ARCH": "amd64", "CORE_NAME": "opnsense",
-        "CORE_PKGVERSION": v.product_version(), "CORE_PRODUCT": "OPNsense", "CORE_SERIES": v.series(),
-        "CORE_VERSION": v.product_version(),
-        "product_abi": v.series(), "product_arch": "amd64", "product_check": check,
-        "product_conflicts": "", "product_copyright_owner": "Deciso B.V.",
-        "product_copyright_url": "https://www.deciso.com/", "product_copyright_years": "2014-2026",
-        "product_email": "project@opnsense.org", "product_hash": "0123456789",
-        "product_id": "opnsense", "product_latest": v.product_version(), "product_license": [],
-        "product_log": 0, "product_mirror": format!("https://pkg.opnsense.org/FreeBSD:14:amd64/{}", v.series()),
-        "product_name": "OPNsense", "product_nickname": if v.series() == "26.1" { "Witty Woodpecker" } else { "Xenial Xerus" },
-        "product_repos": "OPNsense", "product_series": v.series(), "product_tier": "1",
-        "product_time": "Thu Jan 8 12:00:00 UTC 2026", "product_version": v.product_version(),
-        "product_website": "https://opnsense.org/"
-    })
+    let next = if v.series() == "26.1" { "26.7" } else { "27.1" };
+    let conflicts = "firewall wireguard wireguard-go";
+    let entries: Vec<(&str, Value)> = vec![
+        ("CORE_ABI", json!(v.series())),
+        ("CORE_ARCH", json!("amd64")),
+        ("CORE_COMMIT", json!("0123456789")),
+        ("CORE_CONFLICTS", json!(conflicts)),
+        ("CORE_COPYRIGHT_HOLDER", json!("Deciso B.V.")),
+        ("CORE_COPYRIGHT_WWW", json!("https://www.deciso.com/")),
+        ("CORE_COPYRIGHT_YEARS", json!("2014-2026")),
+        ("CORE_GID", json!("789")),
+        ("CORE_GROUP", json!("wwwonly")),
+        ("CORE_HASH", json!("0123456789")),
+        ("CORE_MAINTAINER", json!("project@opnsense.org")),
+        ("CORE_NAME", json!("opnsense")),
+        ("CORE_NEXT", json!(next)),
+        ("CORE_NICKNAME", json!(v.nickname())),
+        ("CORE_PACKAGESITE", json!("https://pkg.opnsense.org")),
+        ("CORE_PKGVERSION", json!(v.product_version())),
+        ("CORE_PRODUCT", json!("OPNsense")),
+        ("CORE_PYTHON_DOT", json!("3.11")),
+        ("CORE_SERIES", json!(v.series())),
+        ("CORE_SERIES_FW", json!(v.series())),
+        ("CORE_SYSLOGNG", json!("4.8")),
+        ("CORE_UID", json!("789")),
+        ("CORE_USER", json!("wwwonly")),
+        ("CORE_VERSION", json!(v.product_version())),
+        ("CORE_WWW", json!("https://opnsense.org/")),
+        ("product_abi", json!(v.series())),
+        ("product_arch", json!("amd64")),
+        ("product_check", check),
+        ("product_conflicts", json!(conflicts)),
+        ("product_copyright_owner", json!("Deciso B.V.")),
+        ("product_copyright_url", json!("https://www.deciso.com/")),
+        ("product_copyright_years", json!("2014-2026")),
+        ("product_email", json!("project@opnsense.org")),
+        ("product_hash", json!("0123456789")),
+        ("product_id", json!("opnsense")),
+        ("product_latest", json!(v.product_version())),
+        ("product_license", json!([])),
+        ("product_log", json!(0)),
+        (
+            "product_mirror",
+            json!(format!(
+                "https://pkg.opnsense.org/FreeBSD:14:amd64/{}",
+                v.series()
+            )),
+        ),
+        ("product_name", json!("OPNsense")),
+        ("product_nickname", json!(v.nickname())),
+        ("product_repos", json!("OPNsense")),
+        ("product_series", json!(v.series())),
+        ("product_tier", json!("1")),
+        ("product_time", json!("Thu Jan 8 12:00:00 UTC 2026")),
+        ("product_version", json!(v.product_version())),
+        ("product_website", json!("https://opnsense.org/")),
+    ];
+    let sorted: std::collections::BTreeMap<&str, Value> = entries.into_iter().collect();
+    Value::Object(
+        sorted
+            .into_iter()
+            .map(|(k, val)| (k.to_owned(), val))
+            .collect(),
+    )
 }
 
 /// GET: cached state (unchecked until a check ran); POST: synchronous probe.
@@ -197,21 +250,21 @@ fn config_xml(st: &SimState) -> String {
         );
     }
     x.push_str("  </interfaces>\n  <nat>\n");
-    for r in &cfg.port_forwards {
+    for r in &cfg[Collection::PortForwards] {
         xml_record(&mut x, "rule", r, "    ");
     }
     x.push_str("  </nat>\n  <staticroutes version=\"1.0.1\">\n");
-    for r in &cfg.routes {
+    for r in &cfg[Collection::Routes] {
         xml_record(&mut x, "route", r, "    ");
     }
     x.push_str("  </staticroutes>\n  <OPNsense>\n    <Firewall>\n      <Alias version=\"1.0.1\">\n        <geoip>\n          <url/>\n        </geoip>\n        <aliases>\n");
-    for r in &cfg.aliases {
+    for r in &cfg[Collection::Aliases] {
         xml_record(&mut x, "alias", r, "          ");
     }
     x.push_str(
         "        </aliases>\n      </Alias>\n      <Filter version=\"1.0.4\">\n        <rules>\n",
     );
-    for r in &cfg.filter_rules {
+    for r in &cfg[Collection::FilterRules] {
         xml_record(&mut x, "rule", r, "          ");
     }
     x.push_str("        </rules>\n      </Filter>\n      <Category version=\"1.0.0\">\n        <categories>\n");
@@ -225,15 +278,15 @@ fn config_xml(st: &SimState) -> String {
         );
     }
     x.push_str("        </categories>\n      </Category>\n    </Firewall>\n    <unboundplus version=\"1.0.15\">\n      <hosts>\n");
-    for r in &cfg.host_overrides {
+    for r in &cfg[Collection::HostOverrides] {
         xml_record(&mut x, "host", r, "        ");
     }
     x.push_str("      </hosts>\n    </unboundplus>\n    <Kea>\n      <dhcp4 version=\"1.0.5\">\n        <subnets>\n");
-    for r in &cfg.subnets {
+    for r in &cfg[Collection::Subnets] {
         xml_record(&mut x, "subnet4", r, "          ");
     }
     x.push_str("        </subnets>\n        <reservations>\n");
-    for r in &cfg.reservations {
+    for r in &cfg[Collection::Reservations] {
         xml_record(&mut x, "reservation", r, "          ");
     }
     x.push_str("        </reservations>\n      </dhcp4>\n    </Kea>\n  </OPNsense>\n");

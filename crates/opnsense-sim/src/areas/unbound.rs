@@ -4,14 +4,15 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::crud::{AreaSpec, ToggleStyle, hooks};
+use crate::Version;
+use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    self, FieldSpec, Opt, boolean, description, int, opts, rendered, select, text,
+    self, FieldSpec, Input, Opt, boolean, description, int, masked, opts, rendered, select, text,
 };
 use crate::reply::{Reply, Req};
 use crate::server::{Route, Shared};
 use crate::state::{Collection, Config, Record, SimState};
-use crate::validate::{self, Family, Validations};
+use crate::validate::{self, Hostname, Validations};
 
 fn rr_options(_: &Config) -> Vec<Opt> {
     opts(&[
@@ -30,68 +31,76 @@ fn render_aliases(_: &Config, _: &Record) -> Value {
 /// Host override fields in model order (26.1.6+: `addptr`, `aliases`).
 pub(crate) static FIELDS: &[FieldSpec] = &[
     boolean("enabled", "1"),
-    text("hostname"),
-    text("domain").req(),
+    text("hostname").input(Input::Trim),
+    masked("domain", validate::is_mask_domain)
+        .req()
+        .msg("A valid domain must be specified."),
     select("rr", rr_options, None).req().def("A"),
-    int("mxprio", 0, 65_535),
-    text("mx"),
+    int("mxprio", i64::MIN, i64::MAX),
+    text("mx").input(Input::Trim),
     int("ttl", 0, 2_147_483_647),
-    text("server"),
-    text("txtdata"),
+    text("server").input(Input::TrimLower),
+    description("txtdata"),
     boolean("addptr", "1"),
     rendered("aliases", render_aliases),
     description("description"),
 ];
 
-fn validate_host(_: &Config, rec: &Record, v: &mut Validations) {
+/// `hostname`: HostnameField with `HostWildcardAllowed`, `IsDNSName`, `IpAllowed=N`.
+const HOSTNAME: Hostname = Hostname {
+    ip_allowed: false,
+    host_wildcard: true,
+    dns_name: true,
+};
+
+/// `mx`: a HostnameField with the defaults (IP addresses allowed, strict hostname labels).
+const MX: Hostname = Hostname {
+    ip_allowed: true,
+    host_wildcard: false,
+    dns_name: false,
+};
+
+/// Unbound.xml field validators, the `SetIfConstraint`s on `rr` and `Unbound.php`.
+fn validate_host(_: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     let hostname = rec.get("hostname");
-    if !hostname.is_empty() && hostname != "*" && !validate::is_label(hostname) {
+    // Unbound.php also refuses a trailing dot (which FILTER_VALIDATE_DOMAIN allows).
+    if !hostname.is_empty() && (!HOSTNAME.accepts(hostname) || hostname.ends_with('.')) {
         v.add("hostname", "A valid hostname must be specified.");
     }
-    let domain = rec.get("domain");
-    if !domain.is_empty() && !validate::is_domain(domain) {
-        v.add("domain", "A valid domain must be specified.");
+    let rr = rec.get("rr");
+    let mxprio = rec.get("mxprio");
+    if rr == "MX" && validate::php_empty(mxprio) {
+        v.add("mxprio", "The field MX Priority is required.");
     }
-    match rec.get("rr") {
-        rr @ ("A" | "AAAA") => {
-            let server = rec.get("server");
-            let want = if rr == "A" { Family::V4 } else { Family::V6 };
-            if server.is_empty() {
-                v.add("server", "The field IP address is required.");
-            } else if validate::parse_ip(server).map(Family::of) != Some(want) {
-                v.add(
-                    "server",
-                    "Please specify a valid network segment or IP address.",
-                );
-            }
-        }
-        "MX" => {
-            if rec.get("mxprio").is_empty() {
-                v.add("mxprio", "The field MX Priority is required.");
-            }
-            let mx = rec.get("mx");
-            if mx.is_empty() {
-                v.add("mx", "The field MX Host is required.");
-            } else if !validate::is_domain(mx) {
-                v.add(
-                    "mx",
-                    format!("[{mx}] is not a valid IP address or hostname."),
-                );
-            }
-        }
-        "TXT" => {
-            let txt = rec.get("txtdata");
-            if txt.is_empty() {
-                v.add("txtdata", "The field TXT Data is required.");
-            } else if !validate::is_description(txt) {
-                v.add("txtdata", validate::DESCRIPTION);
-            }
-        }
-        _ => {}
+    let mx = rec.get("mx");
+    if !mx.is_empty() && !MX.accepts(mx) {
+        v.add(
+            "mx",
+            format!("[{mx}] is not a valid IP address or hostname."),
+        );
+    }
+    if rr == "MX" && validate::php_empty(mx) {
+        v.add("mx", "The field MX Host is required.");
+    }
+    // NetworkField: any family, `any` accepted (WildcardEnabled), a netmask allowed up to
+    // 26.1 and refused from 26.7 on (`<NetMaskAllowed>N</NetMaskAllowed>`).
+    let server = rec.get("server");
+    let mask_allowed = req.version < Version::V26_7;
+    if !server.is_empty()
+        && server != "any"
+        && !validate::is_network_value(server, mask_allowed, false)
+    {
+        v.add("server", validate::NETWORK);
+    }
+    if matches!(rr, "A" | "AAAA") && validate::php_empty(server) {
+        v.add("server", "The field IP address is required.");
+    }
+    if rr == "TXT" && validate::php_empty(rec.get("txtdata")) {
+        v.add("txtdata", "The field TXT Data is required.");
     }
 }
 
-fn extra_row(_: &Config, _: &Record, row: &mut Map<String, Value>) {
+fn extra_row(_: &Config, _: &Record, _: Version, row: &mut Map<String, Value>) {
     row.insert("isAlias".into(), Value::Bool(false));
 }
 
@@ -100,29 +109,27 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     collection: Collection::HostOverrides,
     wrapper: "host",
     fields: FIELDS,
-    toggle: ToggleStyle::Enabled,
     default_sort: "hostname",
-    transform: hooks::keep,
-    prepare_new: hooks::no_prepare,
-    before_save: hooks::no_before_save,
     validate: validate_host,
     extra_row,
-    check_delete: hooks::may_delete,
-    after_set: hooks::no_after_set,
+    ..AreaSpec::DEFAULT
+};
+
+const ACTIONS: Actions = Actions {
+    search: Some("searchhostoverride"),
+    get: Some("gethostoverride"),
+    add: Some("addhostoverride"),
+    set: Some("sethostoverride"),
+    del: Some("delhostoverride"),
+    toggle: Some("togglehostoverride"),
 };
 
 /// Endpoints of `unbound/settings`.
 pub(crate) fn route(action: &str) -> Option<Route> {
-    match action {
+    AREA.crud(action, &ACTIONS).or_else(|| match action {
         "get" => Route::new(get_model),
-        "searchhostoverride" => Route::new(|_, st, req| AREA.search(st, req)),
-        "gethostoverride" => Route::new(|_, st, req| AREA.get(st, req)),
-        "addhostoverride" => Route::new(|_, st, req| AREA.add(st, req)),
-        "sethostoverride" => Route::with_params(|_, st, req| AREA.set(st, req), 1),
-        "delhostoverride" => Route::with_params(|_, st, req| AREA.del(st, req), 1),
-        "togglehostoverride" => Route::with_params(|_, st, req| AREA.toggle(st, req), 1),
         _ => None,
-    }
+    })
 }
 
 /// `settings/get`: whole model for GET, `[]` otherwise.
@@ -131,8 +138,9 @@ fn get_model(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         return Reply::empty_list();
     }
     let mut hosts = Map::new();
-    for h in &st.staged.host_overrides {
-        hosts.insert(h.uuid.clone(), fields::render_get(FIELDS, &st.staged, h));
+    let specs = AREA.specs(req.version);
+    for h in &st.staged[Collection::HostOverrides] {
+        hosts.insert(h.uuid.clone(), fields::render_get(&specs, &st.staged, h));
     }
     Reply::ok(json!({"unbound": {
         "general": {

@@ -17,7 +17,7 @@ struct Args {
     /// Seed for generated data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// OPNsense release to simulate: 26.1 or 26.7.
+    /// OPNsense release to simulate: 26.1 (26.1.10), 26.1.9 or 26.7 (26.7.2).
     #[arg(long = "version", default_value = "26.1")]
     opnsense_version: Version,
     /// Extra generated filter rules.
@@ -38,6 +38,9 @@ struct Args {
     /// Make the rollback timer and revert actually restore (a fixed firmware).
     #[arg(long)]
     rollback_restores: bool,
+    /// Answer like a firewall with deployment=development (PHP warnings become 500).
+    #[arg(long)]
+    development: bool,
     /// Rollback timer in seconds.
     #[arg(long, default_value_t = 60)]
     rollback_timeout: u64,
@@ -64,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         error_rate: args.error_rate,
         lockout: args.lockout,
         rollback_restores: args.rollback_restores,
+        development_mode: args.development,
         rollback_timeout: Duration::from_secs(args.rollback_timeout),
         ca_file: args.ca_file,
         api_key: args.api_key,
@@ -105,9 +109,13 @@ mod tests {
             "--rules",
             "10",
             "--lockout",
+            "--development",
         ])
         .expect("parses");
         assert_eq!(args.opnsense_version, opnsense_sim::Version::V26_7);
         assert!(args.lockout);
+        assert!(args.development);
+        let old = Args::try_parse_from(["opnsense-sim", "--version", "26.1.9"]).expect("parses");
+        assert_eq!(old.opnsense_version, opnsense_sim::Version::V26_1_9);
     }
 }
