@@ -349,53 +349,6 @@ impl<T: Serialize + RequiredFields> NewRecord<T> {
     }
 }
 
-/// The answer of add/update/delete tools: what was staged and how to make it live.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Staged {
-    /// `added`, `updated` or `deleted`.
-    pub result: &'static str,
-    /// The record's uuid.
-    pub uuid: String,
-    /// The change is staged, not live: call this tool to apply it.
-    pub apply_with: &'static str,
-}
-
-impl Staged {
-    /// An add OPNsense saved; it always names the new record, and a missing uuid is reported
-    /// rather than shown as an empty id.
-    pub fn added(
-        saved: opnsense_api::Saved,
-        apply_with: &'static str,
-        list_with: &str,
-    ) -> Result<Self, ToolError> {
-        match saved.uuid {
-            Some(uuid) if !uuid.is_empty() => Ok(Self::new("added", uuid, apply_with)),
-            _ => Err(ToolError::message(format!(
-                "OPNsense saved the record but did not return its uuid; find it with {list_with} \
-                 (the change is staged: {apply_with} makes it live)"
-            ))),
-        }
-    }
-
-    /// A staged change for `uuid`, applied by `apply_with`.
-    pub fn new(result: &'static str, uuid: impl Into<String>, apply_with: &'static str) -> Self {
-        Self {
-            result,
-            uuid: uuid.into(),
-            apply_with,
-        }
-    }
-}
-
-/// The answer of apply and service tools.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Applied {
-    /// What was applied or done.
-    pub action: &'static str,
-    /// OPNsense's status text (trimmed).
-    pub status: String,
-}
-
 /// Any JSON value as OPNsense sent it, in schemas: an object schema without a type (a bare
 /// `true` schema is refused by strict validators).
 #[derive(Debug, Clone)]

@@ -12,12 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RawParams, RequiredFields, Rows, Staged,
-    Strict, excerpt, single_line,
-};
+use crate::common::{ListParams, Listing, NewRecord, RawParams, RequiredFields, Rows, Strict, excerpt, single_line};
 use crate::error::ToolError;
-use crate::record::RecordSpec;
+use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
 
 /// A host override's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -122,6 +119,21 @@ impl RecordSpec for HostSpec {
             RecordType::Mx if self.mxprio.is_none() => Err(required_for("mxprio", &kind)),
             RecordType::Txt if self.txtdata.is_none() => Err(required_for("txtdata", &kind)),
             _ => Ok(()),
+        }
+    }
+
+    fn from_model(h: &HostOverride) -> Self {
+        Self {
+            hostname: h.hostname.clone(),
+            domain: h.domain.clone(),
+            rr: h.rr.clone().map(Strict),
+            server: h.server.clone(),
+            mx: h.mx.clone(),
+            mxprio: h.mxprio.as_deref().and_then(|p| p.trim().parse().ok()),
+            txtdata: h.txtdata.clone(),
+            ttl: h.ttl.as_deref().and_then(|t| t.trim().parse().ok()),
+            description: h.description.clone(),
+            enabled: h.enabled,
         }
     }
 
@@ -450,9 +462,9 @@ impl OpnsenseTools {
     ))]
     async fn dns_apply(
         &self,
-        Parameters(_): Parameters<NoParams>,
+        Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&HOST_OVERRIDES, "DNS changes applied (Unbound restarted)")
+        self.apply_grid(&HOST_OVERRIDES, "DNS changes applied (Unbound restarted)", p)
             .await
     }
 }

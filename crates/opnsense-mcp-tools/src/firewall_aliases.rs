@@ -11,12 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Rows, Staged, Strict,
-    is_false, keys, single_line,
-};
+use crate::common::{ListParams, Listing, NewRecord, RequiredFields, Rows, Strict, is_false, keys, single_line};
 use crate::error::ToolError;
-use crate::record::RecordSpec;
+use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
 
 /// Entries shown per alias in compact rows.
 const CONTENT_SHOWN: usize = 20;
@@ -167,6 +164,28 @@ impl RecordSpec for AliasSpec {
     const GRID: &'static opnsense_api::GridSpec<Alias> = &ALIASES;
     const APPLY: &'static str = "firewall_alias_apply";
     const LIST: &'static str = "firewall_alias_list";
+
+    fn from_model(a: &Alias) -> Self {
+        Self {
+            name: a.name.clone(),
+            alias_type: a.alias_type.clone().map(Strict),
+            content: a.content.as_ref().map(|c| c.0.clone()),
+            enabled: a.enabled,
+            description: a.description.clone(),
+            proto: a.proto.as_ref().map(|p| {
+                p.0.iter()
+                    .filter_map(|f| match f.as_str() {
+                        "IPv4" => Some(AliasFamily::IPv4),
+                        "IPv6" => Some(AliasFamily::IPv6),
+                        _ => None,
+                    })
+                    .collect()
+            }),
+            updatefreq: a.updatefreq.as_deref().and_then(|u| u.trim().parse().ok()),
+            counters: a.counters,
+            interface: a.interface.clone(),
+        }
+    }
 
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<Alias, ToolError> {
@@ -389,8 +408,8 @@ impl OpnsenseTools {
     ))]
     async fn firewall_alias_apply(
         &self,
-        Parameters(_): Parameters<NoParams>,
+        Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&ALIASES, "firewall aliases applied").await
+        self.apply_grid(&ALIASES, "firewall aliases applied", p).await
     }
 }

@@ -13,12 +13,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, ProtocolArg, RequiredFields, RowKind, Rows,
-    Staged, is_false, keys, negated, single_line,
-};
+use crate::common::{ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, is_false, keys, negated, single_line};
 use crate::error::ToolError;
-use crate::record::RecordSpec;
+use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
 
 /// How port-forward search rows are listed: OPNsense's automatic entries are counted.
 const NAT_ROWS: Rows<DNatRow, NatView> = Rows {
@@ -197,6 +194,40 @@ impl RecordSpec for NatRuleSpec {
     const GRID: &'static opnsense_api::GridSpec<DNatRule, DNatRow> = &DNAT_RULES;
     const APPLY: &'static str = "firewall_nat_apply";
     const LIST: &'static str = "firewall_nat_list";
+
+    fn from_model(r: &DNatRule) -> Self {
+        let f = &r.fields;
+        let endpoint = |e: &Option<NatEndpoint>| {
+            e.as_ref().map(|e| EndpointSpec {
+                network: e.network.clone(),
+                port: e.port.clone(),
+                not: e.invert,
+            })
+        };
+        Self {
+            enabled: Some(f.disabled != Some(true)),
+            interface: f.interface.as_ref().map(|i| i.0.clone()),
+            ipprotocol: Some(match &f.ipprotocol {
+                Some(p) if !p.as_str().is_empty() => AnyOr::Value(p.clone()),
+                _ => AnyOr::Any,
+            }),
+            protocol: Some(ProtocolArg(match &f.protocol {
+                Some(p) if !p.as_str().is_empty() => p.as_str().to_owned(),
+                _ => "any".to_owned(),
+            })),
+            source: endpoint(&r.source),
+            destination: endpoint(&r.destination),
+            target: f.target.clone(),
+            local_port: f.local_port.clone(),
+            pass: Some(match &f.pass {
+                Some(NatPass::Pass) => NatFilterRule::Pass,
+                Some(NatPass::RegisterRule) => NatFilterRule::Rule,
+                _ => NatFilterRule::Manual,
+            }),
+            log: f.log,
+            description: f.descr.clone(),
+        }
+    }
 
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<DNatRule, ToolError> {
@@ -392,8 +423,8 @@ impl OpnsenseTools {
     ))]
     async fn firewall_nat_apply(
         &self,
-        Parameters(_): Parameters<NoParams>,
+        Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&DNAT_RULES, "port forwards applied").await
+        self.apply_grid(&DNAT_RULES, "port forwards applied", p).await
     }
 }

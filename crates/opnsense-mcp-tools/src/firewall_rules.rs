@@ -10,12 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{
-    Applied, Item, ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows,
-    Staged, Strict, UuidParams, is_false, keys, negated, parse_uuid, single_line,
-};
+use crate::common::{Item, ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, Strict, UuidParams, is_false, keys, negated, parse_uuid, single_line};
 use crate::error::ToolError;
-use crate::record::RecordSpec;
+use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
 
 /// How filter-rule search rows are listed: API rules as records; rules made in the classic GUI
 /// and rules OPNsense generates are counted.
@@ -86,6 +83,28 @@ impl RecordSpec for RuleSpec {
     const GRID: &'static opnsense_api::GridSpec<FilterRule> = &FILTER_RULES;
     const APPLY: &'static str = "firewall_rule_apply";
     const LIST: &'static str = "firewall_rule_list";
+
+    fn from_model(r: &FilterRule) -> Self {
+        Self {
+            enabled: r.enabled,
+            action: r.action.clone().map(Strict),
+            interface: r.interface.as_ref().map(|i| i.0.clone()),
+            direction: r.direction.clone().map(Strict),
+            ipprotocol: r.ipprotocol.clone().map(Strict),
+            protocol: r.protocol.as_ref().map(|p| ProtocolArg(p.to_string())),
+            source_net: r.source_net.clone(),
+            source_not: r.source_not,
+            source_port: r.source_port.clone(),
+            destination_net: r.destination_net.clone(),
+            destination_not: r.destination_not,
+            destination_port: r.destination_port.clone(),
+            gateway: r.gateway.clone(),
+            log: r.log,
+            quick: r.quick,
+            sequence: r.sequence.and_then(|s| u32::try_from(s).ok()),
+            description: r.description.clone(),
+        }
+    }
 
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<FilterRule, ToolError> {
@@ -308,9 +327,8 @@ impl OpnsenseTools {
     ))]
     async fn firewall_rule_apply(
         &self,
-        Parameters(_): Parameters<crate::common::NoParams>,
+        Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&FILTER_RULES, "firewall rules applied")
-            .await
+        self.apply_grid(&FILTER_RULES, "firewall rules applied", p).await
     }
 }

@@ -5,8 +5,10 @@
 //! One module per area; each holds its parameter structs and a `#[tool_router]` impl block.
 //! The generic record tools (add/update/delete/apply of any grid) are in [`record`].
 
+pub mod changes;
 pub mod common;
 pub mod error;
+pub mod policy;
 pub mod record;
 pub mod redact;
 
@@ -21,10 +23,12 @@ mod routes;
 mod services;
 mod system;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opnsense_api::Client;
+use opnsense_change::engine::Engine;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
@@ -43,6 +47,30 @@ pub struct ToolOptions {
     pub allow_secrets: bool,
     /// Offer only read-only tools (no add/update/delete/apply/start/stop/restart).
     pub read_only: bool,
+    /// Offer only tools matching one of these globs (`firewall_*`); empty = every tool.
+    pub tools_allow: Vec<String>,
+    /// Never offer tools matching one of these globs (`service_stop`, `*_delete`).
+    pub tools_deny: Vec<String>,
+}
+
+tokio::task_local! {
+    /// The arguments every tool of a kind takes, taken out of the call before its own
+    /// arguments are checked (see [`OpnsenseTools::call_tool`]).
+    static CALL: CallContext;
+}
+
+/// What the server took out of a call's arguments for every tool alike.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallContext {
+    /// `dry_run: true` on a mutating tool: send no write, say what would be sent.
+    pub dry_run: bool,
+}
+
+impl CallContext {
+    /// The context of the call being served (the default outside one).
+    pub fn current() -> Self {
+        CALL.try_with(|c| *c).unwrap_or_default()
+    }
 }
 
 /// Counts tool calls in progress, so a shutdown can let them finish. Cheap to clone.
@@ -103,6 +131,9 @@ struct Inner {
     options: ToolOptions,
     router: ToolRouter<OpnsenseTools>,
     in_flight: InFlight,
+    engine: Option<Engine>,
+    /// Tools that change the firewall (they take `dry_run`).
+    mutating: HashSet<String>,
 }
 
 impl std::fmt::Debug for OpnsenseTools {
@@ -129,14 +160,21 @@ tools; list results are paged (row_count default 100) and say how to get the nex
 Pass raw: true to a read tool for OPNsense's full JSON.";
 
 impl OpnsenseTools {
-    /// Builds the catalogue around a client.
+    /// Builds the catalogue around a client, without a change engine: it lists every tool,
+    /// but a write answers that it needs one (see [`Self::build`]).
     pub fn new(client: Client, options: ToolOptions) -> Self {
-        Self::with_in_flight(client, options, InFlight::default())
+        Self::build(client, options, None, InFlight::default())
     }
 
-    /// [`Self::new`], counting calls in `in_flight` (for a graceful shutdown).
-    pub fn with_in_flight(client: Client, options: ToolOptions, in_flight: InFlight) -> Self {
-        let mut router = Self::system_router()
+    /// Builds the catalogue around a client and the firewall's change engine (which journals
+    /// every write and checks and reverts every apply), counting calls in `in_flight`.
+    pub fn build(
+        client: Client,
+        options: ToolOptions,
+        engine: Option<Engine>,
+        in_flight: InFlight,
+    ) -> Self {
+        let all = Self::system_router()
             + Self::firewall_rules_router()
             + Self::firewall_aliases_router()
             + Self::firewall_nat_router()
@@ -146,23 +184,15 @@ impl OpnsenseTools {
             + Self::dns_router()
             + Self::ids_router()
             + Self::services_router();
-        if options.read_only {
-            let mutating: Vec<String> = router
-                .list_all()
-                .into_iter()
-                .filter(|t| !is_read_only(t))
-                .map(|t| t.name.to_string())
-                .collect();
-            for name in mutating {
-                router.remove_route(&name);
-            }
-        }
+        let (router, mutating) = policy::select(all, Self::changes_router(), &options);
         Self {
             inner: Arc::new(Inner {
                 client,
                 options,
                 router,
                 in_flight,
+                engine,
+                mutating,
             }),
         }
     }
@@ -186,13 +216,11 @@ impl OpnsenseTools {
     pub fn in_flight(&self) -> &InFlight {
         &self.inner.in_flight
     }
-}
 
-fn is_read_only(t: &Tool) -> bool {
-    t.annotations
-        .as_ref()
-        .and_then(|a| a.read_only_hint)
-        .unwrap_or(false)
+    /// The change engine, when the server makes changes.
+    pub fn change_engine(&self) -> Option<&Engine> {
+        self.inner.engine.as_ref()
+    }
 }
 
 /// The MCP session id of an HTTP request (absent over stdio).
@@ -225,6 +253,24 @@ impl ServerHandler for OpnsenseTools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let _running = self.inner.in_flight.enter();
+        let mut request = request;
+        let mut call = CallContext::default();
+        if self.inner.mutating.contains(request.name.as_ref())
+            && let Some(args) = request.arguments.as_mut()
+            && let Some(v) = args.remove("dry_run")
+        {
+            match v {
+                serde_json::Value::Bool(b) => call.dry_run = b,
+                other => {
+                    return Ok(rmcp::model::CallToolResult::error(vec![
+                        rmcp::model::ContentBlock::text(format!(
+                            "invalid argument dry_run: must be true or false, got {other}. Nothing was sent to OPNsense."
+                        )),
+                    ])
+                    .into());
+                }
+            }
+        }
         let span = tracing::info_span!(
             "tool",
             tool = %request.name,
@@ -232,6 +278,7 @@ impl ServerHandler for OpnsenseTools {
             session = session_id(&context).as_deref().unwrap_or("-"),
         );
         let tcc = ToolCallContext::new(self, request, context);
-        self.inner.router.call(tcc).instrument(span).await
+        CALL.scope(call, self.inner.router.call(tcc).instrument(span))
+            .await
     }
 }

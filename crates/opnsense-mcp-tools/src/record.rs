@@ -1,17 +1,23 @@
 //! The record tools of every grid, written once: a tool's argument struct says how its fields
 //! map to the SDK model ([`RecordSpec`]), and add, update, delete and apply are these generic
-//! functions (so every write domain gets the same checks, answers and, later, the same change
-//! engine).
+//! functions. Every write goes through the change engine (journaled before it is sent, or only
+//! planned on `dry_run`), every apply starts a checked change that reverts itself unless
+//! confirmed.
+
+use std::time::Duration;
 
 use opnsense_api::GridSpec;
+use opnsense_api::grid::ErasedGrid;
+use opnsense_change::engine::{ApplyOptions, PlannedCall, Write, WriteOutcome};
 use rmcp::Json;
-use serde::Serialize;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use crate::OpnsenseTools;
-use crate::common::{Applied, NewRecord, RequiredFields, Staged, parse_uuid};
+use crate::common::{NewRecord, RawObject, RequiredFields, parse_uuid};
 use crate::error::ToolError;
+use crate::{CallContext, OpnsenseTools};
 
 /// A tool's record argument (`rule`, `alias`, `route`, ...): its fields in the tool's own names,
 /// and how they become the SDK model of one grid. On update only the fields given are sent.
@@ -34,59 +40,303 @@ pub trait RecordSpec: RequiredFields + Serialize + Sized {
 
     /// Checks the fields and builds the model (only the fields given).
     fn into_model(self) -> Result<Self::Model, ToolError>;
+
+    /// The record in the tool's own argument names (every field it has), for diffs.
+    fn from_model(model: &Self::Model) -> Self;
+}
+
+/// One field of a diff, in the tool's own argument names.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct FieldDiff {
+    /// The argument name (`description`, `destination_port`, ...).
+    pub field: String,
+    /// Its value before (update, delete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawValue>")]
+    pub before: Option<Value>,
+    /// Its value after (add, update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::common::RawValue>")]
+    pub after: Option<Value>,
+}
+
+/// The answer of add/update/delete tools: what was staged (or, on a dry run, would be) and how
+/// to make it live.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Staged {
+    /// `added`, `updated` or `deleted` (a dry run: `would_add`, `would_update`, `would_delete`).
+    pub result: &'static str,
+    /// The record's uuid (absent only for a dry-run add).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// The change is staged, not live: call this tool to apply it.
+    pub apply_with: &'static str,
+    /// Nothing was sent: `calls` and `diff` say what would be.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// The write requests (sent, or on a dry run, that would be sent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<RawObject>")]
+    pub calls: Vec<PlannedCall>,
+    /// What changes, field by field: an add gives every field, an update the changed fields
+    /// before and after, a delete the whole record.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<FieldDiff>,
+}
+
+/// The arguments of every apply tool.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyParams {
+    /// Seconds the change stays live before it is reverted unless change_confirm confirms it
+    /// (default: the server's OPNSENSE_CONFIRM_TIMEOUT, 60 unless set; 0 = confirm as soon as
+    /// the checks pass).
+    #[serde(default)]
+    #[schemars(range(max = 86_400))]
+    pub confirm_timeout_s: Option<u32>,
+    /// Apply even though the lockout pre-flight refuses (the change is still checked over a
+    /// new connection and reverted if it cuts this server off).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The answer of apply tools.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Applied {
+    /// What was applied.
+    pub action: &'static str,
+    /// `pending` (live, reverted unless confirmed), `confirmed`, `reverted`, `revert_failed`;
+    /// a dry run: `dry_run`.
+    pub status: String,
+    /// The change (use it with change_confirm, change_get, change_rollback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
+    /// When the change is reverted unless confirmed (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revert_at: Option<String>,
+    /// The tool that keeps a pending change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirm_with: Option<&'static str>,
+    /// What happened, in words.
+    pub message: String,
+    /// The writes this apply made live (on a dry run: would), with their states before and after.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<RawObject>")]
+    pub records: Vec<Value>,
+    /// Records changed outside this server since its last change (applied too, never undone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_elsewhere: Option<Vec<String>>,
+    /// The checks: the lockout pre-flight, the read-back, the probe over a new connection, the
+    /// safety nets armed, the revert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<RawObject>")]
+    pub checks: Option<Value>,
+    /// Nothing was sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// The requests the apply sends (on a dry run: would send).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<RawObject>")]
+    pub calls: Vec<PlannedCall>,
+}
+
+/// The fields a spec gives (`None` fields are left out by its serialisation).
+fn fields<S: Serialize>(spec: &S) -> Map<String, Value> {
+    match serde_json::to_value(spec) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A record in settable wire form, in the tool's argument names.
+fn spec_of<S: RecordSpec>(settable: Option<&Value>) -> Map<String, Value> {
+    settable
+        .and_then(|v| S::Model::deserialize(v).ok())
+        .map(|m| fields(&S::from_model(&m)))
+        .unwrap_or_default()
+}
+
+fn grid_of<S: RecordSpec>() -> &'static dyn ErasedGrid
+where
+    GridSpec<S::Model, S::Row>: ErasedGrid,
+{
+    S::GRID
 }
 
 impl OpnsenseTools {
-    /// `*_add`: checks the required fields, then adds the record (staged).
+    fn staged(
+        &self,
+        result: (&'static str, &'static str),
+        outcome: WriteOutcome,
+        apply_with: &'static str,
+        diff: Vec<FieldDiff>,
+    ) -> Json<Staged> {
+        Json(Staged {
+            result: if outcome.dry_run { result.1 } else { result.0 },
+            uuid: outcome.uuid,
+            apply_with,
+            dry_run: outcome.dry_run,
+            calls: outcome.calls,
+            diff,
+        })
+    }
+
+    /// `*_add`: checks the required fields, then adds the record (staged; journaled).
     pub(crate) async fn add_record<S: RecordSpec>(
         &self,
         record: NewRecord<S>,
-    ) -> Result<Json<Staged>, ToolError> {
+    ) -> Result<Json<Staged>, ToolError>
+    where
+        GridSpec<S::Model, S::Row>: ErasedGrid,
+    {
         let record = record.check()?;
         record.check_new()?;
+        let given = fields(&record);
         let model = record.into_model()?;
-        let saved = self.client().grid(S::GRID).add(&model).await?;
-        Ok(Json(Staged::added(saved, S::APPLY, S::LIST)?))
+        let body = encode::<S>(&model)?;
+        let dry_run = CallContext::current().dry_run;
+        let outcome = self
+            .engine()?
+            .write(grid_of::<S>(), Write::Add(body), dry_run)
+            .await?;
+        if !dry_run && outcome.uuid.as_deref().is_none_or(str::is_empty) {
+            return Err(ToolError::message(format!(
+                "OPNsense saved the record but did not return its uuid; find it with {} (the change is staged: {} makes it live)",
+                S::LIST,
+                S::APPLY
+            )));
+        }
+        let diff = given
+            .into_iter()
+            .map(|(field, after)| FieldDiff {
+                field,
+                before: None,
+                after: Some(after),
+            })
+            .collect();
+        Ok(self.staged(("added", "would_add"), outcome, S::APPLY, diff))
     }
 
-    /// `*_update`: changes the given fields of an existing record (staged). An unknown uuid is
-    /// refused (OPNsense's set would create a record); an update naming no field is refused.
+    /// `*_update`: changes the given fields of an existing record (staged; journaled). An
+    /// unknown uuid is refused (OPNsense's set would create a record); an update naming no field
+    /// is refused.
     pub(crate) async fn update_record<S: RecordSpec>(
         &self,
         uuid: &str,
         record: S,
-    ) -> Result<Json<Staged>, ToolError> {
+    ) -> Result<Json<Staged>, ToolError>
+    where
+        GridSpec<S::Model, S::Row>: ErasedGrid,
+    {
         let id = parse_uuid(uuid)?;
+        let given = fields(&record);
         let model = record.into_model()?;
-        let body = serde_json::to_value(&model)
-            .map_err(|e| ToolError::message(format!("cannot encode {}: {e}", S::ARGUMENT)))?;
-        if body.as_object().is_none_or(serde_json::Map::is_empty) {
+        let body = encode::<S>(&model)?;
+        if body.as_object().is_none_or(Map::is_empty) {
             return Err(ToolError::invalid(S::ARGUMENT, "names no field to change"));
         }
-        self.client().grid(S::GRID).set_raw(&id, body).await?;
-        Ok(Json(Staged::new("updated", id.to_string(), S::APPLY)))
+        let dry_run = CallContext::current().dry_run;
+        let outcome = self
+            .engine()?
+            .write(grid_of::<S>(), Write::Set(id, body), dry_run)
+            .await?;
+        let before = spec_of::<S>(outcome.before.as_ref());
+        let diff = given
+            .into_iter()
+            .filter(|(field, after)| before.get(field) != Some(after))
+            .map(|(field, after)| FieldDiff {
+                before: before.get(&field).cloned(),
+                field,
+                after: Some(after),
+            })
+            .collect();
+        Ok(self.staged(("updated", "would_update"), outcome, S::APPLY, diff))
     }
 
-    /// `*_delete`: deletes a record (staged).
+    /// `*_delete`: deletes a record (staged; journaled with its whole state, so a revert can
+    /// re-add it).
     pub(crate) async fn delete_record<S: RecordSpec>(
         &self,
         uuid: &str,
-    ) -> Result<Json<Staged>, ToolError> {
+    ) -> Result<Json<Staged>, ToolError>
+    where
+        GridSpec<S::Model, S::Row>: ErasedGrid,
+    {
         let id = parse_uuid(uuid)?;
-        self.client().grid(S::GRID).delete(&id).await?;
-        Ok(Json(Staged::new("deleted", id.to_string(), S::APPLY)))
+        let dry_run = CallContext::current().dry_run;
+        let outcome = self
+            .engine()?
+            .write(grid_of::<S>(), Write::Delete(id), dry_run)
+            .await?;
+        let diff = spec_of::<S>(outcome.before.as_ref())
+            .into_iter()
+            .map(|(field, before)| FieldDiff {
+                field,
+                before: Some(before),
+                after: None,
+            })
+            .collect();
+        Ok(self.staged(("deleted", "would_delete"), outcome, S::APPLY, diff))
     }
 
-    /// `*_apply`: makes a grid's staged changes live.
-    pub(crate) async fn apply_grid<M: 'static, R: 'static>(
+    /// `*_apply`: makes a grid's staged changes live as a checked change (pre-flight, apply,
+    /// read-back, probe over a new connection), pending until confirmed.
+    pub(crate) async fn apply_grid<M, R>(
         &self,
         grid: &'static GridSpec<M, R>,
         done: &'static str,
-    ) -> Result<Json<Applied>, ToolError> {
-        let status = self.client().grid(grid).apply().await?;
+        params: ApplyParams,
+    ) -> Result<Json<Applied>, ToolError>
+    where
+        M: 'static,
+        R: 'static,
+        GridSpec<M, R>: ErasedGrid,
+    {
+        let dry_run = CallContext::current().dry_run;
+        let outcome = self
+            .engine()?
+            .apply(
+                grid,
+                ApplyOptions {
+                    confirm_timeout: params
+                        .confirm_timeout_s
+                        .map(|s| Duration::from_secs(u64::from(s))),
+                    force: params.force,
+                    dry_run,
+                },
+            )
+            .await?;
+        let records = outcome
+            .staged
+            .iter()
+            .filter_map(|r| serde_json::to_value(r).ok())
+            .collect();
+        let (status, change_id, revert_at, checks) = match &outcome.change {
+            Some(c) => (
+                c.status.as_str(),
+                Some(c.change_id.clone()),
+                c.revert_at.clone(),
+                Some(c.detail.clone()),
+            ),
+            None => (
+                "dry_run".to_owned(),
+                None,
+                None,
+                outcome.preflight.clone().map(|p| serde_json::json!({"preflight": p})),
+            ),
+        };
         Ok(Json(Applied {
             action: done,
-            status: status.status,
+            confirm_with: (status == "pending").then_some("change_confirm"),
+            status,
+            change_id,
+            revert_at,
+            message: outcome.message,
+            records,
+            changed_elsewhere: outcome.changed_elsewhere,
+            checks,
+            dry_run: outcome.dry_run,
+            calls: outcome.calls,
         }))
     }
 
@@ -98,4 +348,9 @@ impl OpnsenseTools {
     ) -> Result<opnsense_api::SearchPage<Value>, ToolError> {
         Ok(self.client().grid(grid).search_raw(q).await?)
     }
+}
+
+fn encode<S: RecordSpec>(model: &S::Model) -> Result<Value, ToolError> {
+    serde_json::to_value(model)
+        .map_err(|e| ToolError::message(format!("cannot encode {}: {e}", S::ARGUMENT)))
 }

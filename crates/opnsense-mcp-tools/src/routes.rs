@@ -10,12 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{
-    Applied, ListParams, Listing, NewRecord, NoParams, RequiredFields, Rows, Staged, excerpt,
-    is_key, single_line,
-};
+use crate::common::{ListParams, Listing, NewRecord, RequiredFields, Rows, excerpt, is_key, single_line};
 use crate::error::ToolError;
-use crate::record::RecordSpec;
+use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
 
 /// A static route's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -84,6 +81,15 @@ impl RecordSpec for RouteSpec {
     const GRID: &'static opnsense_api::GridSpec<Route> = &ROUTES;
     const APPLY: &'static str = "route_apply";
     const LIST: &'static str = "route_list";
+
+    fn from_model(r: &Route) -> Self {
+        Self {
+            network: r.network.clone(),
+            gateway: r.gateway.clone(),
+            description: r.descr.clone(),
+            enabled: Some(r.is_enabled()),
+        }
+    }
 
     /// Checks the fields and builds the SDK model (only the fields given). The SDK sends the
     /// on/off flag as the firmware expects it (`enabled`, or `disabled` before 26.1.10), and
@@ -246,8 +252,8 @@ impl OpnsenseTools {
     ))]
     async fn route_apply(
         &self,
-        Parameters(_): Parameters<NoParams>,
+        Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&ROUTES, "static routes applied").await
+        self.apply_grid(&ROUTES, "static routes applied", p).await
     }
 }

@@ -26,6 +26,12 @@ pub fn config_request() -> Request {
     Request::get("diagnostics/interface/getInterfaceConfig")
 }
 
+/// `GET interfaces/overview/interfacesInfo`: every interface with its config key, device,
+/// addresses and status (the overview page's table).
+pub fn overview_request() -> Request {
+    Request::get("interfaces/overview/interfacesInfo")
+}
+
 /// `GET diagnostics/interface/getArp`: the IPv4 neighbour table.
 pub fn arp_request() -> Request {
     Request::get("diagnostics/interface/getArp")
