@@ -257,26 +257,9 @@ fn time_text(ms: i64) -> String {
     humantime_rfc3339(std::time::UNIX_EPOCH + d)
 }
 
-fn humantime_rfc3339(t: std::time::SystemTime) -> String {
+fn humantime_rfc3339(time: std::time::SystemTime) -> String {
     // Seconds precision is what a person reads.
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = i64::try_from(days).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if mo <= 2 { y + 1 } else { y };
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 /// `record` without the grid's secret fields (masked, so a diff still says they exist).
@@ -400,10 +383,12 @@ impl Engine {
         };
         let call = PlannedCall::from(&request);
         let mut call_shown = call.clone();
-        if let Some(body) = &mut call_shown.body {
-            if let Some(inner) = body.get_mut(desc.wrapper) {
-                *inner = mask_secrets(desc, inner);
-            }
+        if let Some(inner) = call_shown
+            .body
+            .as_mut()
+            .and_then(|body| body.get_mut(desc.wrapper))
+        {
+            *inner = mask_secrets(desc, inner);
         }
         if dry_run {
             return Ok(WriteOutcome {
@@ -1088,16 +1073,19 @@ impl Engine {
             .map_or(60.0, |s| s.max(60.0));
         let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(patience);
         let mut backoff = Duration::from_millis(500);
-        let mut path_used = "a new connection";
+        let mut path_used: String;
         let outcome = loop {
             let (client, path) = match self.inner.client.probe_new_connection().await {
-                Ok(()) => (self.inner.client.clone(), "a new connection"),
+                Ok(()) => (self.inner.client.clone(), "a new connection".to_owned()),
                 Err(_) => match &lifeline {
                     Some(l) => (
                         l.client.clone(),
-                        "the connection kept open across the apply",
+                        format!(
+                            "the connection kept open across the apply (OPNsense's web server allows it about {} more requests)",
+                            l.budget.load(std::sync::atomic::Ordering::Acquire)
+                        ),
                     ),
-                    None => (self.inner.client.clone(), "a new connection"),
+                    None => (self.inner.client.clone(), "a new connection".to_owned()),
                 },
             };
             path_used = path;
@@ -1115,7 +1103,7 @@ impl Engine {
             backoff = (backoff * 2).min(Duration::from_secs(10));
         };
         let mut revert = change.detail["revert"].clone();
-        revert["through"] = Value::from(path_used);
+        revert["through"] = Value::from(path_used.clone());
         match outcome {
             Ok(client) => {
                 let check = self.check_reverted(&client, grid, &entries).await;
@@ -1244,7 +1232,7 @@ impl Engine {
     /// Makes a pending change permanent.
     pub async fn confirm(&self, change_id: &str) -> Result<ChangeView> {
         let change = self.load(change_id).await?;
-        let grid = self.grid_of(&change)?;
+        let grid = Self::grid_of(&change)?;
         let guard = self.grid_lock(grid.desc_static());
         let _serialised = guard.lock().await;
         let mut change = self.load(change_id).await?;
@@ -1269,7 +1257,7 @@ impl Engine {
     /// Undoes a confirmed change, refusing when its records were edited since.
     pub async fn rollback(&self, change_id: &str) -> Result<ChangeView> {
         let change = self.load(change_id).await?;
-        let grid = self.grid_of(&change)?;
+        let grid = Self::grid_of(&change)?;
         let desc = grid.desc_static();
         let guard = self.grid_lock(desc);
         let _serialised = guard.lock().await;
@@ -1378,7 +1366,7 @@ impl Engine {
             .ok_or_else(|| ChangeError::UnknownChange(change_id.to_owned()))
     }
 
-    fn grid_of(&self, change: &Change) -> Result<&'static dyn ErasedGrid> {
+    fn grid_of(change: &Change) -> Result<&'static dyn ErasedGrid> {
         opnsense_api::api::grid_by_id(&change.grid).ok_or_else(|| {
             ChangeError::Invalid(format!(
                 "change {} is for a grid this server does not know ({})",

@@ -1,2 +1,159 @@
-//! Gathers what the lockout pre-flight needs from the firewall (the staged rules, aliases,
-//! interfaces, port forwards, this server's own path) and runs [`crate::preflight`].
+//! Gathers what the lockout pre-flight needs from the firewall (the staged filter rules and port
+//! forwards, the aliases, the interfaces, this server's own path, the rules the change touches
+//! with their before-state) and runs [`crate::preflight::preflight`].
+
+use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
+use opnsense_api::api::interfaces::overview_request;
+use opnsense_api::fields::decode_lenient;
+use opnsense_api::grid::GridDesc;
+use opnsense_api::models::firewall::{Alias, DNatRow, DNatRule, FilterRule, NatEndpoint};
+use opnsense_api::{SearchPage, SearchQuery};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::engine::{Engine, Result};
+use crate::journal::{Entry, Op};
+use crate::pf::{Aliases, Network};
+use crate::preflight::{ApiPath, Preflight, PreflightInput, RuleChange, preflight};
+
+/// The pre-flight's outcome, as the engine records it.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The whole result, for the change's detail and the tool's answer.
+    pub verdict: Value,
+    /// Why the apply must not go ahead (`None`: it may).
+    pub refusal: Option<String>,
+}
+
+/// Every row of a search, decoded leniently (a row that does not decode at all is left out and
+/// named in `skipped`).
+async fn all_rows<T: DeserializeOwned>(
+    engine: &Engine,
+    desc: &'static GridDesc,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<T>> {
+    let page: SearchPage<Value> = engine
+        .client()
+        .raw_grid(desc)
+        .search_raw(&SearchQuery::all())
+        .await?;
+    let mut out = Vec::with_capacity(page.rows.len());
+    for (i, row) in page.rows.iter().enumerate() {
+        match decode_lenient::<T>(row) {
+            Ok(l) => out.push(l.value),
+            Err(e) => skipped.push(format!("{} row {i}: {e}", desc.kind)),
+        }
+    }
+    Ok(out)
+}
+
+/// A port forward in get/set shape as the flat search-row shape the evaluator reads.
+fn as_row(uuid: &str, rule: &DNatRule) -> DNatRow {
+    let split = |e: &Option<NatEndpoint>| {
+        e.as_ref().map_or((None, None, None), |e| {
+            (e.network.clone(), e.port.clone(), e.invert)
+        })
+    };
+    let (sn, sp, snot) = split(&rule.source);
+    let (dn, dp, dnot) = split(&rule.destination);
+    DNatRow {
+        uuid: uuid.to_owned(),
+        is_automatic: None,
+        fields: rule.fields.clone(),
+        source_network: sn,
+        source_port: sp,
+        source_not: snot,
+        destination_network: dn,
+        destination_port: dp,
+        destination_not: dnot,
+        extra: opnsense_api::fields::Extra::default(),
+    }
+}
+
+/// The rules a change touches, with their before-state (`None` for an add), in the shape `T`
+/// the evaluator reads.
+fn changes<T>(staged: &[Entry], before: impl Fn(&str, &Value) -> Option<T>) -> Vec<RuleChange<T>> {
+    staged
+        .iter()
+        .filter_map(|e| {
+            let id = e.uuid.clone()?;
+            let prior = match e.op {
+                Op::Add => None,
+                Op::Set | Op::Delete => e.before.as_ref().and_then(|b| before(&id, b)),
+            };
+            Some(RuleChange { id, before: prior })
+        })
+        .collect()
+}
+
+/// Runs the pre-flight for an apply of `desc` (filter rules or port forwards) with the writes
+/// `staged` through this server.
+pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -> Result<Verdict> {
+    let client = engine.client();
+    let mut skipped = Vec::new();
+    let filter_rules: Vec<FilterRule> = all_rows(engine, &FILTER_RULES.desc, &mut skipped).await?;
+    let nat_rules: Vec<DNatRow> = all_rows(engine, &DNAT_RULES.desc, &mut skipped).await?;
+    let aliases: Vec<Alias> = all_rows(engine, &ALIASES.desc, &mut skipped).await?;
+    let overview: Value = client.send_json(overview_request()).await?;
+    let api = match client.connection_path().await {
+        Ok((local, remote)) => Some(ApiPath {
+            local: local.ip(),
+            firewall: remote.ip(),
+            port: remote.port(),
+            interface: None,
+        }),
+        Err(e) => {
+            skipped.push(format!(
+                "this server's own path to the API is unknown ({e})"
+            ));
+            None
+        }
+    };
+    let (filter_changes, nat_changes) = if desc.id == FILTER_RULES.id {
+        (
+            changes(staged, |_, b| {
+                serde_json::from_value::<FilterRule>(b.clone()).ok()
+            }),
+            Vec::new(),
+        )
+    } else {
+        (
+            Vec::new(),
+            changes(staged, |id, b| {
+                serde_json::from_value::<DNatRule>(b.clone())
+                    .ok()
+                    .map(|r| as_row(id, &r))
+            }),
+        )
+    };
+    let input = PreflightInput {
+        network: Network::from_overview(&overview),
+        aliases: Aliases::from_rows(&aliases),
+        api,
+        protect: engine.settings().protect.clone(),
+        filter_rules,
+        nat_rules,
+        filter_changes,
+        nat_changes,
+        antilockout: None,
+        nat_reflection_default: None,
+    };
+    let result: Preflight = preflight(&input);
+    let mut verdict = serde_json::to_value(&result).unwrap_or(Value::Null);
+    if !skipped.is_empty() {
+        verdict["unread"] = Value::from(skipped);
+    }
+    verdict["certain"] = Value::from(result.uncertain().next().is_none());
+    let refusal = result.refusal.as_ref().map(|r| {
+        let rule = r
+            .rule
+            .as_ref()
+            .map(|rule| match &rule.description {
+                Some(d) => format!(" (rule {} \"{d}\")", rule.id),
+                None => format!(" (rule {})", rule.id),
+            })
+            .unwrap_or_default();
+        format!("{}: {}{rule}", r.flow, r.why)
+    });
+    Ok(Verdict { verdict, refusal })
+}

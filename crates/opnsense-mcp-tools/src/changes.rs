@@ -89,7 +89,11 @@ pub struct ChangeAnswer {
 
 /// Whether a change's pre-flight marked it risky (forced past a refusal, or uncertain).
 fn risky(change: &ChangeView) -> bool {
-    change.detail.get("forced").and_then(serde_json::Value::as_bool) == Some(true)
+    change
+        .detail
+        .get("forced")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
         || change
             .detail
             .pointer("/preflight/certain")
@@ -116,7 +120,7 @@ impl From<ChangeError> for ToolError {
 }
 
 impl OpnsenseTools {
-    fn engine(&self) -> Result<&opnsense_change::engine::Engine, ToolError> {
+    pub(crate) fn engine(&self) -> Result<&opnsense_change::engine::Engine, ToolError> {
         self.inner.engine.as_ref().ok_or_else(|| {
             ToolError::message(
                 "this server runs without a change journal, so it makes no changes (read-only)",
@@ -134,7 +138,11 @@ impl OpnsenseTools {
         if !risky(change) {
             return Ok(true);
         }
-        let forced = change.detail.get("forced").and_then(serde_json::Value::as_bool) == Some(true);
+        let forced = change
+            .detail
+            .get("forced")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true);
         let message = format!(
             "Change {} ({}) was applied although the lockout pre-flight {}. Keep it (confirm), or let it be reverted at {}?",
             change.change_id,

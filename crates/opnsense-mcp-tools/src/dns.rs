@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, NewRecord, RawParams, RequiredFields, Rows, Strict, excerpt, single_line};
+use crate::common::{
+    ListParams, Listing, NewRecord, RawParams, RequiredFields, Rows, Strict, excerpt, single_line,
+};
 use crate::error::ToolError;
-use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
+use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
 
 /// A host override's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -464,7 +466,11 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&HOST_OVERRIDES, "DNS changes applied (Unbound restarted)", p)
-            .await
+        self.apply_grid(
+            &HOST_OVERRIDES,
+            "DNS changes applied (Unbound restarted)",
+            p,
+        )
+        .await
     }
 }

@@ -11,9 +11,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, NewRecord, RequiredFields, Rows, Strict, is_false, keys, single_line};
+use crate::common::{
+    ListParams, Listing, NewRecord, RequiredFields, Rows, Strict, is_false, keys, single_line,
+};
 use crate::error::ToolError;
-use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
+use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
 
 /// Entries shown per alias in compact rows.
 const CONTENT_SHOWN: usize = 20;
@@ -410,6 +412,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&ALIASES, "firewall aliases applied", p).await
+        self.apply_grid(&ALIASES, "firewall aliases applied", p)
+            .await
     }
 }

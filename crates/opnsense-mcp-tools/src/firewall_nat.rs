@@ -13,9 +13,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, is_false, keys, negated, single_line};
+use crate::common::{
+    ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, is_false, keys,
+    negated, single_line,
+};
 use crate::error::ToolError;
-use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
+use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
 
 /// How port-forward search rows are listed: OPNsense's automatic entries are counted.
 const NAT_ROWS: Rows<DNatRow, NatView> = Rows {
@@ -425,6 +428,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&DNAT_RULES, "port forwards applied", p).await
+        self.apply_grid(&DNAT_RULES, "port forwards applied", p)
+            .await
     }
 }

@@ -10,9 +10,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{Item, ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, Strict, UuidParams, is_false, keys, negated, parse_uuid, single_line};
+use crate::common::{
+    Item, ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, Strict,
+    UuidParams, is_false, keys, negated, parse_uuid, single_line,
+};
 use crate::error::ToolError;
-use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
+use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
 
 /// How filter-rule search rows are listed: API rules as records; rules made in the classic GUI
 /// and rules OPNsense generates are counted.
@@ -329,6 +332,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ApplyParams>,
     ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&FILTER_RULES, "firewall rules applied", p).await
+        self.apply_grid(&FILTER_RULES, "firewall rules applied", p)
+            .await
     }
 }

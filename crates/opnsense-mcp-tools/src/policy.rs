@@ -21,9 +21,8 @@ pub fn is_read_only(t: &Tool) -> bool {
 /// `*` matches any run of characters (also none); everything else matches itself.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
-    let (first, rest) = match parts.split_first() {
-        Some(p) => p,
-        None => return name.is_empty(),
+    let Some((first, rest)) = parts.split_first() else {
+        return name.is_empty();
     };
     let Some(mut tail) = name.strip_prefix(first) else {
         return false;
@@ -44,8 +43,8 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 
 /// Whether the options let `name` be offered.
 pub fn allowed(options: &ToolOptions, name: &str) -> bool {
-    let allow = options.tools_allow.is_empty()
-        || options.tools_allow.iter().any(|p| glob_match(p, name));
+    let allow =
+        options.tools_allow.is_empty() || options.tools_allow.iter().any(|p| glob_match(p, name));
     allow && !options.tools_deny.iter().any(|p| glob_match(p, name))
 }
 

@@ -163,24 +163,24 @@ where
     S::GRID
 }
 
-impl OpnsenseTools {
-    fn staged(
-        &self,
-        result: (&'static str, &'static str),
-        outcome: WriteOutcome,
-        apply_with: &'static str,
-        diff: Vec<FieldDiff>,
-    ) -> Json<Staged> {
-        Json(Staged {
-            result: if outcome.dry_run { result.1 } else { result.0 },
-            uuid: outcome.uuid,
-            apply_with,
-            dry_run: outcome.dry_run,
-            calls: outcome.calls,
-            diff,
-        })
-    }
+/// The answer of a write.
+fn staged(
+    result: (&'static str, &'static str),
+    outcome: WriteOutcome,
+    apply_with: &'static str,
+    diff: Vec<FieldDiff>,
+) -> Json<Staged> {
+    Json(Staged {
+        result: if outcome.dry_run { result.1 } else { result.0 },
+        uuid: outcome.uuid,
+        apply_with,
+        dry_run: outcome.dry_run,
+        calls: outcome.calls,
+        diff,
+    })
+}
 
+impl OpnsenseTools {
     /// `*_add`: checks the required fields, then adds the record (staged; journaled).
     pub(crate) async fn add_record<S: RecordSpec>(
         &self,
@@ -214,7 +214,7 @@ impl OpnsenseTools {
                 after: Some(after),
             })
             .collect();
-        Ok(self.staged(("added", "would_add"), outcome, S::APPLY, diff))
+        Ok(staged(("added", "would_add"), outcome, S::APPLY, diff))
     }
 
     /// `*_update`: changes the given fields of an existing record (staged; journaled). An
@@ -250,7 +250,7 @@ impl OpnsenseTools {
                 after: Some(after),
             })
             .collect();
-        Ok(self.staged(("updated", "would_update"), outcome, S::APPLY, diff))
+        Ok(staged(("updated", "would_update"), outcome, S::APPLY, diff))
     }
 
     /// `*_delete`: deletes a record (staged; journaled with its whole state, so a revert can
@@ -276,7 +276,7 @@ impl OpnsenseTools {
                 after: None,
             })
             .collect();
-        Ok(self.staged(("deleted", "would_delete"), outcome, S::APPLY, diff))
+        Ok(staged(("deleted", "would_delete"), outcome, S::APPLY, diff))
     }
 
     /// `*_apply`: makes a grid's staged changes live as a checked change (pre-flight, apply,
@@ -322,7 +322,10 @@ impl OpnsenseTools {
                 "dry_run".to_owned(),
                 None,
                 None,
-                outcome.preflight.clone().map(|p| serde_json::json!({"preflight": p})),
+                outcome
+                    .preflight
+                    .clone()
+                    .map(|p| serde_json::json!({"preflight": p})),
             ),
         };
         Ok(Json(Applied {

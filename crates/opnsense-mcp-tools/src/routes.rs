@@ -10,9 +10,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, NewRecord, RequiredFields, Rows, excerpt, is_key, single_line};
+use crate::common::{
+    ListParams, Listing, NewRecord, RequiredFields, Rows, excerpt, is_key, single_line,
+};
 use crate::error::ToolError;
-use crate::record::{ApplyParams, Applied, RecordSpec, Staged};
+use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
 
 /// A static route's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
