@@ -248,7 +248,13 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
         connect: Duration::from_millis(500),
         read: Duration::from_secs(1),
     };
-    let s = Session::tls(ToolOptions::from(case.options), &pki, timeouts).await;
+    let s = Session::tls(
+        ToolOptions::from(case.options),
+        case.firmware(),
+        &pki,
+        timeouts,
+    )
+    .await;
     let front = s.front.as_ref().expect("front");
     let mut cells = Vec::new();
     for fault in FAULTS {
@@ -285,7 +291,7 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
         mount(&s.upstream, &case.upstream).await;
         match s.call(&case.tool, &case.arguments).await {
             Ok(r) => {
-                for p in result_diff(&r, &case.expect) {
+                for p in result_diff(&r, &case.expect, case.first_reply()) {
                     problems.push(format!("follow-up call: {p}"));
                 }
                 for p in requests_diff(&s.received().await, &case.upstream) {
@@ -313,7 +319,10 @@ fn module_of(label: &str) -> Option<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_an_error_result_and_the_session_survives() {
     let contract = load_contract();
-    let pki = Arc::new(Pki::new("opnsense-mcp fault-matrix CA"));
+    let pki = Arc::new(Pki::named(
+        "opnsense-mcp fault-matrix CA",
+        &["127.0.0.1", "localhost"],
+    ));
     let limit = Arc::new(tokio::sync::Semaphore::new(6));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (label, tool, kind)) in TARGETS.iter().enumerate() {
