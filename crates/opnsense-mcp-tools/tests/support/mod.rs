@@ -265,13 +265,14 @@ impl Case {
         self.upstream.first().and_then(|x| x.response.json.as_ref())
     }
 
-    /// A successful call that reaches OPNsense with the default options (the valid call the
-    /// fault matrix, the fuzzer and the capture test start from).
+    /// A successful call that reaches OPNsense, with the default options and firmware (the
+    /// valid call the fault matrix, the fuzzer and the capture test start from).
     pub fn is_plain_success(&self) -> bool {
         !self.expect.is_error
             && !self.upstream.is_empty()
             && !self.options.read_only
             && !self.options.allow_secrets
+            && self.firmware.is_none()
     }
 }
 
