@@ -1,116 +1,240 @@
-//! The catalogue as a client sees it: the reference server's 43 names, typed schemas,
-//! annotations that match what each tool does, and read-only mode.
+//! The catalogue as a client sees it. The reference server's 43 tools must all be offered under
+//! their names, with their top-level argument names and the read-only/mutating split of the
+//! reference (the one hand-kept table here, and it is the reference server's). Every tool, the
+//! 43 and any added since, must follow the same rules: a title, `openWorldHint: false`, an
+//! explicit `readOnlyHint` (and `destructiveHint`/`idempotentHint` when it changes things) that
+//! matches what its contract cases send, a real description, an output schema, and closed, typed
+//! input schemas. Read-only mode offers exactly the tools annotated read-only. A new tool is
+//! checked by these rules without editing this file.
 
-use std::collections::BTreeSet;
+mod support;
 
-use opnsense_mcp_tools::{OpnsenseTools, ToolOptions};
+use std::collections::{BTreeMap, BTreeSet};
+
+use opnsense_mcp_tools::ToolOptions;
 use serde_json::Value;
+use support::{catalogue, load_contract};
 
 fn tools(options: ToolOptions) -> Vec<Value> {
-    let client = opnsense_api::Client::builder("https://127.0.0.1:9")
-        .credentials("k", "s")
-        .build()
-        .expect("client");
-    OpnsenseTools::new(client, options)
+    catalogue(options)
         .tools()
         .into_iter()
         .map(|t| serde_json::to_value(t).expect("json"))
         .collect()
 }
 
-/// The reference server's tool names (shared/reference-server/tools.json).
-const REFERENCE: &[&str] = &[
-    "system_status",
-    "system_firmware_status",
-    "system_config_backup",
-    "firewall_rule_list",
-    "firewall_rule_get",
-    "firewall_rule_add",
-    "firewall_rule_update",
-    "firewall_rule_delete",
-    "firewall_rule_apply",
-    "firewall_alias_list",
-    "firewall_alias_get_uuid",
-    "firewall_alias_add",
-    "firewall_alias_update",
-    "firewall_alias_delete",
-    "firewall_alias_apply",
-    "firewall_nat_list",
-    "firewall_nat_add",
-    "firewall_nat_update",
-    "firewall_nat_delete",
-    "firewall_nat_apply",
-    "interface_list",
-    "interface_config",
-    "interface_arp_table",
-    "interface_ndp_table",
-    "route_list",
-    "route_add",
-    "route_update",
-    "route_delete",
-    "route_apply",
-    "dhcp_lease_list",
-    "dhcp_settings_get",
-    "dhcp_static_list",
-    "dns_settings_get",
-    "dns_host_override_list",
-    "dns_host_override_add",
-    "dns_host_override_update",
-    "dns_host_override_delete",
-    "dns_apply",
-    "ids_ruleset_list",
-    "service_status",
-    "service_start",
-    "service_stop",
-    "service_restart",
+/// The reference server's tools (`shared/reference-server/tools.json`): name, top-level
+/// argument names, and whether it changes the firewall (`mutating`).
+const REFERENCE: &[(&str, &[&str], bool)] = &[
+    ("system_status", &[], false),
+    ("system_firmware_status", &[], false),
+    ("system_config_backup", &[], false),
+    (
+        "firewall_rule_list",
+        &["current", "row_count", "search_phrase"],
+        false,
+    ),
+    ("firewall_rule_get", &["uuid"], false),
+    ("firewall_rule_add", &["rule"], true),
+    ("firewall_rule_update", &["uuid", "rule"], true),
+    ("firewall_rule_delete", &["uuid"], true),
+    ("firewall_rule_apply", &[], true),
+    ("firewall_alias_list", &[], false),
+    ("firewall_alias_get_uuid", &["name"], false),
+    ("firewall_alias_add", &["alias"], true),
+    ("firewall_alias_update", &["uuid", "alias"], true),
+    ("firewall_alias_delete", &["uuid"], true),
+    ("firewall_alias_apply", &[], true),
+    (
+        "firewall_nat_list",
+        &["current", "row_count", "search_phrase"],
+        false,
+    ),
+    ("firewall_nat_add", &["rule"], true),
+    ("firewall_nat_update", &["uuid", "rule"], true),
+    ("firewall_nat_delete", &["uuid"], true),
+    ("firewall_nat_apply", &[], true),
+    ("interface_list", &[], false),
+    ("interface_config", &[], false),
+    ("interface_arp_table", &[], false),
+    ("interface_ndp_table", &[], false),
+    (
+        "route_list",
+        &["current", "row_count", "search_phrase"],
+        false,
+    ),
+    ("route_add", &["route"], true),
+    ("route_update", &["uuid", "route"], true),
+    ("route_delete", &["uuid"], true),
+    ("route_apply", &[], true),
+    (
+        "dhcp_lease_list",
+        &["current", "row_count", "search_phrase", "inactive"],
+        false,
+    ),
+    ("dhcp_settings_get", &[], false),
+    ("dhcp_static_list", &[], false),
+    ("dns_settings_get", &[], false),
+    ("dns_host_override_list", &[], false),
+    ("dns_host_override_add", &["host"], true),
+    ("dns_host_override_update", &["uuid", "host"], true),
+    ("dns_host_override_delete", &["uuid"], true),
+    ("dns_apply", &[], true),
+    ("ids_ruleset_list", &[], false),
+    ("service_status", &["module"], false),
+    ("service_start", &["module"], true),
+    ("service_stop", &["module"], true),
+    ("service_restart", &["module"], true),
 ];
 
-fn is_mutating(name: &str) -> bool {
-    [
-        "_add", "_update", "_delete", "_apply", "_start", "_stop", "_restart",
-    ]
-    .iter()
-    .any(|s| name.ends_with(s))
+/// Name endings that say what a tool does: (ending, mutating, destructive).
+const ENDINGS: &[(&str, bool, bool)] = &[
+    ("_list", false, false),
+    ("_get", false, false),
+    ("_status", false, false),
+    ("_add", true, false),
+    ("_update", true, false),
+    ("_start", true, false),
+    ("_delete", true, true),
+    ("_apply", true, true),
+    ("_stop", true, true),
+    ("_restart", true, true),
+];
+
+fn name_of(t: &Value) -> &str {
+    t["name"].as_str().expect("name")
+}
+
+fn read_only(t: &Value) -> bool {
+    t["annotations"]["readOnlyHint"] == true
 }
 
 #[test]
-fn same_43_names_as_the_reference() {
-    let names: BTreeSet<String> = tools(ToolOptions::default())
-        .iter()
-        .map(|t| t["name"].as_str().expect("name").to_owned())
-        .collect();
-    let reference: BTreeSet<String> = REFERENCE.iter().map(|s| (*s).to_owned()).collect();
+fn the_reference_tools_are_offered_with_their_names_and_argument_names() {
     assert_eq!(REFERENCE.len(), 43);
-    assert_eq!(names, reference);
+    let all = tools(ToolOptions::default());
+    let by_name: BTreeMap<&str, &Value> = all.iter().map(|t| (name_of(t), t)).collect();
+    let mut problems = Vec::new();
+    for (name, params, mutating) in REFERENCE {
+        let Some(t) = by_name.get(name) else {
+            problems.push(format!("{name}: missing"));
+            continue;
+        };
+        let props: BTreeSet<&str> = t["inputSchema"]["properties"]
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for p in *params {
+            if !props.contains(p) {
+                problems.push(format!("{name}: no argument {p} (has {props:?})"));
+            }
+        }
+        if read_only(t) == *mutating {
+            problems.push(format!(
+                "{name}: readOnlyHint {} but the reference's tool {} the firewall",
+                read_only(t),
+                if *mutating {
+                    "changes"
+                } else {
+                    "does not change"
+                }
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
-fn annotations_match_what_each_tool_does() {
+fn every_tool_has_annotations_a_description_and_an_output_schema() {
+    let mut problems = Vec::new();
     for t in tools(ToolOptions::default()) {
-        let name = t["name"].as_str().expect("name");
+        let name = name_of(&t);
         let a = &t["annotations"];
-        assert!(
-            a["title"].as_str().is_some_and(|s| !s.is_empty()),
-            "{name}: title"
-        );
-        assert_eq!(a["openWorldHint"], false, "{name}");
-        assert_eq!(
-            a["readOnlyHint"],
-            !is_mutating(name),
-            "{name}: readOnlyHint"
-        );
-        let destructive = ["_delete", "_apply", "_stop", "_restart"]
-            .iter()
-            .any(|s| name.ends_with(s));
-        if is_mutating(name) {
-            assert_eq!(a["destructiveHint"], destructive, "{name}: destructiveHint");
+        if a["title"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{name}: no title"));
         }
-        assert!(
-            t["description"].as_str().is_some_and(|d| d.len() > 20),
-            "{name}: description"
-        );
-        assert!(t["outputSchema"].is_object(), "{name}: outputSchema");
+        if a["openWorldHint"] != false {
+            problems.push(format!("{name}: openWorldHint must be false"));
+        }
+        if !a["readOnlyHint"].is_boolean() {
+            problems.push(format!("{name}: readOnlyHint must be given"));
+        }
+        if !read_only(&t) {
+            for hint in ["destructiveHint", "idempotentHint"] {
+                if !a[hint].is_boolean() {
+                    problems.push(format!("{name}: a mutating tool must give {hint}"));
+                }
+            }
+        }
+        if let Some((ending, mutating, destructive)) =
+            ENDINGS.iter().find(|(e, _, _)| name.ends_with(e))
+        {
+            if read_only(&t) == *mutating {
+                problems.push(format!(
+                    "{name}: readOnlyHint {} does not fit a {ending} tool",
+                    read_only(&t)
+                ));
+            }
+            if *mutating && a["destructiveHint"] != *destructive {
+                problems.push(format!(
+                    "{name}: destructiveHint {} does not fit a {ending} tool",
+                    a["destructiveHint"]
+                ));
+            }
+        }
+        if t["description"].as_str().is_none_or(|d| d.len() <= 20) {
+            problems.push(format!("{name}: description too short"));
+        }
+        if !t["outputSchema"].is_object() {
+            problems.push(format!("{name}: no outputSchema"));
+        }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A request path without the case's record uuid at its end.
+fn endpoint(path: &str, uuid: Option<&str>) -> String {
+    match uuid {
+        Some(u) => path
+            .strip_suffix(&format!("/{}", u.to_ascii_lowercase()))
+            .unwrap_or(path)
+            .to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+/// `readOnlyHint` matches what the contract shows a tool doing: a read-only tool never POSTs to
+/// an endpoint a mutating tool's cases POST to (add, set, delete, apply, service actions).
+#[test]
+fn read_only_tools_send_no_write_requests() {
+    let all = tools(ToolOptions::default());
+    let ro: BTreeMap<&str, bool> = all.iter().map(|t| (name_of(t), read_only(t))).collect();
+    let contract = load_contract();
+    let posts = |want_read_only: bool| -> BTreeMap<String, String> {
+        contract
+            .iter()
+            .filter(|(_, c)| ro.get(c.tool.as_str()) == Some(&want_read_only))
+            .flat_map(|(_, c)| {
+                let uuid = c.arguments["uuid"].as_str();
+                c.upstream
+                    .iter()
+                    .filter(|x| x.method.eq_ignore_ascii_case("POST"))
+                    .map(move |x| (endpoint(&x.path, uuid), c.tool.clone()))
+            })
+            .collect()
+    };
+    let writes = posts(false);
+    let reads = posts(true);
+    let clashes: Vec<String> = reads
+        .iter()
+        .filter_map(|(path, tool)| {
+            writes
+                .get(path)
+                .map(|w| format!("{tool} (read-only) POSTs {path}, which {w} writes to"))
+        })
+        .collect();
+    assert!(!writes.is_empty(), "no mutating tool has a contract case");
+    assert!(clashes.is_empty(), "{}", clashes.join("\n"));
 }
 
 #[test]
@@ -144,7 +268,7 @@ fn input_schemas_are_closed_typed_objects() {
         }
     }
     for t in tools(ToolOptions::default()) {
-        let name = t["name"].as_str().expect("name");
+        let name = name_of(&t);
         let schema = &t["inputSchema"];
         assert_eq!(schema["type"], "object", "{name}");
         assert!(schema["properties"].is_object(), "{name}: properties");
@@ -184,17 +308,19 @@ fn module_is_an_enum_and_add_tools_mark_required_fields() {
 }
 
 #[test]
-fn read_only_mode_offers_only_reads() {
-    let names: Vec<String> = tools(ToolOptions {
+fn read_only_mode_offers_exactly_the_read_only_tools() {
+    let offered: BTreeSet<String> = tools(ToolOptions {
         allow_secrets: false,
         read_only: true,
     })
     .iter()
-    .map(|t| t["name"].as_str().expect("name").to_owned())
+    .map(|t| name_of(t).to_owned())
     .collect();
-    assert_eq!(
-        names.len(),
-        REFERENCE.iter().filter(|n| !is_mutating(n)).count()
-    );
-    assert!(names.iter().all(|n| !is_mutating(n)), "{names:?}");
+    let annotated: BTreeSet<String> = tools(ToolOptions::default())
+        .iter()
+        .filter(|t| read_only(t))
+        .map(|t| name_of(t).to_owned())
+        .collect();
+    assert!(!annotated.is_empty());
+    assert_eq!(offered, annotated);
 }

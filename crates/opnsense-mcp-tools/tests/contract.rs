@@ -1,6 +1,10 @@
 //! The wire contract, table-driven: every tool of the catalogue has cases in
 //! `contract/<area>.json` giving its arguments, the exact upstream requests (method, path,
 //! body or no body and no Content-Type, in order), wiremock's answers and the tool result.
+//! A case may pin the firmware the SDK client believes it talks to (`"firmware": "26.7.2"`),
+//! take an answer from the SDK's fixtures (`"fixture": "routes/getroute.json"`), and require
+//! a result field to be exactly part of OPNsense's answer (`"same_as_reply": {"/raw": "/rows"}`).
+//! A case without `upstream` asserts that nothing at all is sent.
 //!
 //! Fails when a tool has no case, a case names an unknown tool, a request differs, or any
 //! request not in the case reaches wiremock (a catch-all answers 599 and every received
@@ -9,6 +13,8 @@
 mod support;
 
 use std::collections::BTreeMap;
+
+use opnsense_api::FirmwareVersion;
 
 use support::{Session, load_contract, print_table, run_case, tool_names};
 
@@ -22,12 +28,13 @@ async fn every_tool_honours_its_wire_contract() {
     let mut failures: Vec<String> = Vec::new();
     let (mut passed, mut failed) = (0usize, 0usize);
 
-    // One session per server-option set, reused across cases (the upstream is reset each time).
-    let mut sessions: Vec<((bool, bool), Session)> = Vec::new();
+    // One session per server-option set and firmware, reused across cases (the upstream is
+    // reset each time).
+    let mut sessions: Vec<((bool, bool, FirmwareVersion), Session)> = Vec::new();
     for (file, case) in &cases {
-        let key = (case.options.allow_secrets, case.options.read_only);
+        let key = case.session_key();
         if !sessions.iter().any(|(k, _)| *k == key) {
-            sessions.push((key, Session::plain(case.options.into()).await));
+            sessions.push((key, Session::on(case.options.into(), case.firmware()).await));
         }
         let session = &sessions.iter().find(|(k, _)| *k == key).expect("session").1;
         let problems = if per_tool.contains_key(&case.tool) {

@@ -1,8 +1,14 @@
-//! The fault matrix: a read and a mutating tool of each area against every way the upstream
-//! can fail (transport, TLS, HTTP status, OPNsense's HTTP-200 failures). Every fault must give
+//! The fault matrix: every tool of the catalogue against every way the upstream can fail
+//! (transport, TLS, HTTP status, OPNsense's HTTP-200 failures). Every fault must give
 //! `isError: true` with a message naming the fault, never a panic or a protocol error, and the
 //! same MCP session must then serve the tool's contract case correctly (exact requests and
 //! result). Faults that cannot happen to a tool are marked `n/a`.
+//!
+//! Nothing here names a tool: the columns are the catalogue's tools, each with its first
+//! successful contract case (the valid call, and the follow-up that must still work), and what
+//! a tool does upstream ([`Kind`], which decides the faults that apply) is read from that case's
+//! first request and answer and the tool's `readOnlyHint`. A new tool with a contract case is
+//! in the matrix without editing this file.
 //!
 //! Each tool gets its own HTTPS session through a switchable TLS front (trusted test CA), with
 //! short timeouts (connect 500 ms, read 1 s); the columns run concurrently.
@@ -15,7 +21,7 @@ use std::time::Duration;
 use opnsense_mcp_tools::ToolOptions;
 use serde_json::{Value, json};
 use support::{
-    Case, FrontMode, Pki, Session, Timeouts, closing, is_error, load_contract, mount,
+    Case, FrontMode, Pki, Session, Timeouts, catalogue, closing, is_error, load_contract, mount,
     mount_catch_all, print_table, requests_diff, result_diff, short, text,
 };
 use wiremock::{Mock, ResponseTemplate};
@@ -39,36 +45,45 @@ enum Kind {
     Action,
 }
 
-/// The tools under test: (column label, tool, kind). Arguments and the successful follow-up
-/// come from the tool's first successful contract case.
-const TARGETS: &[(&str, &str, Kind)] = &[
-    ("system_status", "system_status", Kind::Read),
-    ("system_config_backup", "system_config_backup", Kind::Text),
-    ("firewall_rule_list", "firewall_rule_list", Kind::Read),
-    ("firewall_rule_get", "firewall_rule_get", Kind::Get),
-    ("firewall_rule_add", "firewall_rule_add", Kind::Add),
-    ("firewall_rule_delete", "firewall_rule_delete", Kind::Delete),
-    ("firewall_rule_apply", "firewall_rule_apply", Kind::Apply),
-    ("firewall_alias_list", "firewall_alias_list", Kind::Read),
-    ("firewall_alias_add", "firewall_alias_add", Kind::Add),
-    ("firewall_nat_list", "firewall_nat_list", Kind::Read),
-    ("firewall_nat_add", "firewall_nat_add", Kind::Add),
-    ("route_list", "route_list", Kind::Read),
-    ("route_add", "route_add", Kind::Add),
-    (
-        "dns_host_override_list",
-        "dns_host_override_list",
-        Kind::Read,
-    ),
-    ("dns_host_override_add", "dns_host_override_add", Kind::Add),
-    ("dns_apply", "dns_apply", Kind::Apply),
-    ("dhcp_static_list", "dhcp_static_list", Kind::Read),
-    ("service_restart(kea)", "service_restart", Kind::Action),
-    ("interface_list", "interface_list", Kind::Read),
-    ("ids_ruleset_list", "ids_ruleset_list", Kind::Read),
-    ("service_status(unbound)", "service_status", Kind::Read),
-    ("service_start(ids)", "service_start", Kind::Action),
-];
+impl Kind {
+    /// What the contract case's first request does: a text answer is the config download, a GET
+    /// naming the case's uuid is a get (updates start with one), any other request of a
+    /// read-only tool is a read, and a mutating tool's first answer says what it did.
+    fn of(case: &Case, read_only: bool) -> Result<Self, String> {
+        let first = case
+            .upstream
+            .first()
+            .ok_or_else(|| format!("{}: the case sends nothing", case.tool))?;
+        let Some(answer) = &first.response.json else {
+            return Ok(Self::Text);
+        };
+        let uuid = case.arguments["uuid"].as_str().map(str::to_ascii_lowercase);
+        if first.method.eq_ignore_ascii_case("GET")
+            && uuid.is_some_and(|u| first.path.ends_with(&format!("/{u}")))
+        {
+            return Ok(Self::Get);
+        }
+        if read_only {
+            return Ok(Self::Read);
+        }
+        match (
+            answer.get("result"),
+            answer.get("status"),
+            answer.get("response"),
+        ) {
+            (Some(r), _, _) if r == "deleted" => Ok(Self::Delete),
+            (Some(_), _, _) => Ok(Self::Add),
+            (None, Some(_), _) => Ok(Self::Apply),
+            (None, None, Some(_)) => Ok(Self::Action),
+            _ => Err(format!(
+                "{} / {}: cannot tell what the first answer ({}) does",
+                case.tool,
+                case.name,
+                short(&answer.to_string(), 120)
+            )),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -248,7 +263,13 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
         connect: Duration::from_millis(500),
         read: Duration::from_secs(1),
     };
-    let s = Session::tls(ToolOptions::from(case.options), &pki, timeouts).await;
+    let s = Session::tls(
+        ToolOptions::from(case.options),
+        case.firmware(),
+        &pki,
+        timeouts,
+    )
+    .await;
     let front = s.front.as_ref().expect("front");
     let mut cells = Vec::new();
     for fault in FAULTS {
@@ -285,7 +306,7 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
         mount(&s.upstream, &case.upstream).await;
         match s.call(&case.tool, &case.arguments).await {
             Ok(r) => {
-                for p in result_diff(&r, &case.expect) {
+                for p in result_diff(&r, &case.expect, case.first_reply()) {
                     problems.push(format!("follow-up call: {p}"));
                 }
                 for p in requests_diff(&s.received().await, &case.upstream) {
@@ -303,32 +324,46 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
     cells
 }
 
-/// `kea` for a label such as `service_restart(kea)`.
-fn module_of(label: &str) -> Option<&str> {
-    label
-        .split_once('(')
-        .map(|(_, rest)| rest.trim_end_matches(')'))
+/// The columns: every tool with a successful contract case, its case and its kind.
+fn targets() -> Vec<(Case, Kind)> {
+    let contract = load_contract();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for tool in catalogue(ToolOptions::default()).tools() {
+        let read_only = tool
+            .annotations
+            .as_ref()
+            .and_then(|a| a.read_only_hint)
+            .unwrap_or(false);
+        let Some(case) = contract
+            .iter()
+            .map(|(_, c)| c)
+            .find(|c| c.tool == tool.name && c.is_plain_success())
+        else {
+            problems.push(format!("{}: no successful contract case", tool.name));
+            continue;
+        };
+        match Kind::of(case, read_only) {
+            Ok(kind) => out.push((case.clone(), kind)),
+            Err(e) => problems.push(e),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_an_error_result_and_the_session_survives() {
-    let contract = load_contract();
-    let pki = Arc::new(Pki::new("opnsense-mcp fault-matrix CA"));
-    let limit = Arc::new(tokio::sync::Semaphore::new(6));
+    let targets = targets();
+    let pki = Arc::new(Pki::named(
+        "opnsense-mcp fault-matrix CA",
+        &["127.0.0.1", "localhost"],
+    ));
+    let limit = Arc::new(tokio::sync::Semaphore::new(8));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, (label, tool, kind)) in TARGETS.iter().enumerate() {
-        let case = contract
-            .iter()
-            .map(|(_, c)| c)
-            .find(|c| {
-                c.tool == *tool
-                    && !c.expect.is_error
-                    && !c.upstream.is_empty()
-                    && module_of(label).is_none_or(|m| c.arguments["module"] == m)
-            })
-            .unwrap_or_else(|| panic!("no successful contract case for {label}"))
-            .clone();
-        let (pki, limit, kind) = (Arc::clone(&pki), Arc::clone(&limit), *kind);
+    for (i, (case, kind)) in targets.iter().enumerate() {
+        let (case, kind) = (case.clone(), *kind);
+        let (pki, limit) = (Arc::clone(&pki), Arc::clone(&limit));
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore");
             (i, column(case, kind, pki).await)
@@ -346,7 +381,7 @@ async fn every_fault_is_an_error_result_and_the_session_survives() {
     let (mut passed, mut failed, mut na) = (0usize, 0usize, 0usize);
     let mut failures = Vec::new();
     let mut header = vec!["fault \\ tool".to_owned()];
-    header.extend((1..=TARGETS.len()).map(|i| format!("T{i}")));
+    header.extend((1..=targets.len()).map(|i| format!("T{i}")));
     let mut rows = Vec::new();
     for (f, fault) in FAULTS.iter().enumerate() {
         let mut row = vec![fault.label().to_owned()];
@@ -362,7 +397,7 @@ async fn every_fault_is_an_error_result_and_the_session_survives() {
                 }
                 Cell::Fail(why) => {
                     failed += 1;
-                    failures.push(format!("{} × {}: {why}", fault.label(), TARGETS[*i].0));
+                    failures.push(format!("{} × {}: {why}", fault.label(), targets[*i].0.tool));
                     "FAIL".to_owned()
                 }
             });
@@ -372,12 +407,12 @@ async fn every_fault_is_an_error_result_and_the_session_survives() {
     println!(
         "\nfault matrix: {} faults × {} tools = {} cells ({} n/a)",
         FAULTS.len(),
-        TARGETS.len(),
-        FAULTS.len() * TARGETS.len(),
+        targets.len(),
+        FAULTS.len() * targets.len(),
         na
     );
-    for (i, (label, _, kind)) in TARGETS.iter().enumerate() {
-        println!("  T{:<2} {label} ({kind:?})", i + 1);
+    for (i, (case, kind)) in targets.iter().enumerate() {
+        println!("  T{:<2} {} ({kind:?}): {}", i + 1, case.tool, case.name);
     }
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     print_table(&header, &rows);

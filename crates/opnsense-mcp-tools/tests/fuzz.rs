@@ -8,6 +8,13 @@
 //! `isError: true` **before** any upstream request; valid variations of the tool's contract
 //! case (paging, uuid, alias name, service module, description text) must produce exactly the
 //! expected requests. No call may panic the session or be a protocol error.
+//!
+//! Nothing here names a tool: each tool of the catalogue starts from its first successful
+//! contract case, and what may vary is read from that case and the tool's input schema: the
+//! top-level arguments whose value is a segment of a request path (a uuid gets another uuid, an
+//! enumerated one another listed value, any other an identifier of letters, digits and
+//! underscores), and a `.../description` argument whose text the case's request body carries
+//! (it gets other text, expected at the same place in the body).
 
 mod support;
 
@@ -125,6 +132,8 @@ struct Field {
     ptr: String,
     types: BTreeSet<String>,
     enumerated: bool,
+    /// The listed values (`enum`, `const`).
+    values: Vec<Value>,
     minimum: Option<f64>,
     maximum: Option<f64>,
     format: Option<String>,
@@ -164,6 +173,7 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
     let alts = alternatives(root, node);
     let mut types = BTreeSet::new();
     let mut enumerated = false;
+    let mut values = Vec::new();
     let (mut minimum, mut maximum, mut format) = (None, None, None);
     for a in &alts {
         match a.get("type") {
@@ -175,8 +185,13 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
             }
             _ => {}
         }
-        if a.get("enum").is_some() || a.get("const").is_some() {
+        if let Some(listed) = a.get("enum").and_then(Value::as_array) {
             enumerated = true;
+            values.extend(listed.iter().cloned());
+        }
+        if let Some(c) = a.get("const") {
+            enumerated = true;
+            values.push(c.clone());
         }
         minimum = minimum.or_else(|| a.get("minimum").and_then(Value::as_f64));
         maximum = maximum.or_else(|| a.get("maximum").and_then(Value::as_f64));
@@ -212,6 +227,7 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
         ptr: ptr.to_owned(),
         types,
         enumerated,
+        values,
         minimum,
         maximum,
         format,
@@ -240,13 +256,113 @@ fn fields(schema: &Value) -> Vec<Field> {
     out
 }
 
-/// The argument names that end up in a request path (or in an OPNsense key list).
-fn path_bound(ptr: &str) -> bool {
-    matches!(ptr, "/uuid" | "/name" | "/module")
-        || ptr.ends_with("/interface/0")
-        || ptr.ends_with("/interfaces/0")
-        || ptr == "/alias/interface"
-        || ptr == "/route/gateway"
+// ---------------------------------------------------------------------------------------------
+// What a tool's contract case says may vary
+// ---------------------------------------------------------------------------------------------
+
+/// A top-level argument whose value is a segment of a request path of the case.
+#[derive(Debug, Clone)]
+struct PathArg {
+    /// The argument name.
+    name: String,
+    /// Its value in the case, as the path carries it (a uuid in lower case).
+    value: String,
+    /// The values the schema lists for it (empty: not enumerated).
+    listed: Vec<String>,
+}
+
+/// Where a record's description goes: (argument pointer, request index, body pointer).
+type DescriptionSlot = (String, usize, String);
+
+/// What the fuzzer reads off a tool's contract case and schema.
+#[derive(Debug, Clone, Default)]
+struct Derived {
+    path_args: Vec<PathArg>,
+    description: Option<DescriptionSlot>,
+}
+
+/// Every string leaf of `v`, with its JSON pointer.
+fn string_leaves(v: &Value, ptr: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::String(s) => out.push((ptr.to_owned(), s.clone())),
+        Value::Object(m) => {
+            for (k, child) in m {
+                string_leaves(child, &format!("{ptr}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                string_leaves(child, &format!("{ptr}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Derived {
+    fn of(case: &Case, fields: &[Field]) -> Self {
+        let mut path_args = Vec::new();
+        if let Some(args) = case.arguments.as_object() {
+            for (name, v) in args {
+                let Some(s) = v.as_str() else { continue };
+                let value = if name == "uuid" {
+                    s.to_ascii_lowercase()
+                } else {
+                    s.to_owned()
+                };
+                let in_path = case
+                    .upstream
+                    .iter()
+                    .any(|x| x.path.split('/').any(|seg| seg == value));
+                if !in_path {
+                    continue;
+                }
+                let listed = fields
+                    .iter()
+                    .find(|f| f.ptr == format!("/{name}"))
+                    .map(|f| {
+                        f.values
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                path_args.push(PathArg {
+                    name: name.clone(),
+                    value,
+                    listed,
+                });
+            }
+        }
+        let mut leaves = Vec::new();
+        string_leaves(&case.arguments, "", &mut leaves);
+        let description = leaves
+            .iter()
+            .filter(|(ptr, _)| ptr.ends_with("/description"))
+            .find_map(|(arg_ptr, text)| {
+                case.upstream.iter().enumerate().find_map(|(i, x)| {
+                    let mut sent = Vec::new();
+                    string_leaves(x.body.as_ref()?, "", &mut sent);
+                    sent.into_iter()
+                        .find(|(_, t)| t == text)
+                        .map(|(body_ptr, _)| (arg_ptr.clone(), i, body_ptr))
+                })
+            });
+        Self {
+            path_args,
+            description,
+        }
+    }
+
+    /// Whether the argument at `ptr` ends up in a request path (or in an OPNsense key list).
+    fn path_bound(&self, ptr: &str) -> bool {
+        self.path_args.iter().any(|a| ptr == format!("/{}", a.name))
+            || ptr.ends_with("/interface/0")
+            || ptr.ends_with("/interfaces/0")
+            || ptr == "/alias/interface"
+            || ptr == "/route/gateway"
+    }
 }
 
 /// Sets `ptr` in `v`, creating objects (or a one-element array for `0`) on the way.
@@ -389,7 +505,12 @@ fn out_of_range(rng: &mut Rng, f: &Field) -> Option<Value> {
 
 /// A string the field must refuse: huge, with a control character, or (path-bound and
 /// enumerated fields) one that would change a path or is not a listed value.
-fn poison(rng: &mut Rng, f: &Field, current: Option<&Value>) -> Option<(Value, &'static str)> {
+fn poison(
+    rng: &mut Rng,
+    f: &Field,
+    current: Option<&Value>,
+    derived: &Derived,
+) -> Option<(Value, &'static str)> {
     if !f.types.contains("string") {
         return None;
     }
@@ -413,7 +534,7 @@ fn poison(rng: &mut Rng, f: &Field, current: Option<&Value>) -> Option<(Value, &
             s.extend(base.chars().skip(at));
             (Value::String(s), "control character")
         }
-        _ if path_bound(&f.ptr) || f.enumerated => {
+        _ if derived.path_bound(&f.ptr) || f.enumerated => {
             let t = rng.pick(TRAVERSAL);
             let s = match rng.below(3) {
                 0 => (*t).to_owned(),
@@ -475,36 +596,49 @@ fn substitute(exchanges: &[Exchange], from: &str, to: &str) -> Vec<Exchange> {
         .collect()
 }
 
-/// Where a record tool's description goes: (argument pointer, request index, body pointer).
-fn description_slot(tool: &str) -> Option<(&'static str, usize, &'static str)> {
-    Some(match tool {
-        "firewall_rule_add" => ("/rule/description", 0, "/rule/description"),
-        "firewall_rule_update" => ("/rule/description", 1, "/rule/description"),
-        "firewall_alias_add" => ("/alias/description", 0, "/alias/description"),
-        "firewall_alias_update" => ("/alias/description", 1, "/alias/description"),
-        "firewall_nat_add" => ("/rule/description", 0, "/rule/descr"),
-        "firewall_nat_update" => ("/rule/description", 1, "/rule/descr"),
-        "route_add" => ("/route/description", 0, "/route/descr"),
-        "route_update" => ("/route/description", 1, "/route/descr"),
-        "dns_host_override_add" => ("/host/description", 0, "/host/description"),
-        "dns_host_override_update" => ("/host/description", 1, "/host/description"),
-        _ => return None,
-    })
+/// Replaces every path segment equal to `from` by `to`.
+fn substitute_segment(exchanges: &[Exchange], from: &str, to: &str) -> Vec<Exchange> {
+    exchanges
+        .iter()
+        .map(|x| {
+            let mut x = x.clone();
+            x.path = x
+                .path
+                .split('/')
+                .map(|seg| if seg == from { to } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            x
+        })
+        .collect()
 }
 
-const MODULES: &[&str] = &[
-    "captiveportal",
-    "dnsmasq",
-    "hostdiscovery",
-    "ids",
-    "ipsec",
-    "kea",
-    "monit",
-    "radvd",
-    "syslog",
-    "unbound",
-    "wireguard",
-];
+/// An identifier of 1 to 32 letters, digits and underscores (OPNsense's alias-name rule).
+fn identifier(rng: &mut Rng) -> String {
+    let len = 1 + rng.below(32);
+    (0..len)
+        .map(|_| {
+            char::from(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"[rng.below(63)],
+            )
+        })
+        .collect()
+}
+
+/// Sets a fresh description in `args` and where the case's request carries it.
+fn vary_description(
+    rng: &mut Rng,
+    slot: &DescriptionSlot,
+    args: &mut Value,
+    expect: &mut [Exchange],
+) {
+    let (arg_ptr, idx, body_ptr) = slot;
+    let d = text_value(rng, 255);
+    set_pointer(args, arg_ptr, json!(d));
+    if let Some(b) = expect.get_mut(*idx).and_then(|x| x.body.as_mut()) {
+        set_pointer(b, body_ptr, json!(d));
+    }
+}
 
 /// A valid variation of the contract case, with its exact requests, when the tool's
 /// arguments allow one.
@@ -512,6 +646,7 @@ fn valid(
     rng: &mut Rng,
     case: &Case,
     props: &BTreeSet<String>,
+    derived: &Derived,
     last_page: bool,
 ) -> Option<Generated> {
     let paging: BTreeSet<&str> = [
@@ -618,21 +753,16 @@ fn valid(
             expect: Some(exchanges),
         });
     }
-    if props.contains("uuid") {
-        let old = base["uuid"].as_str()?.to_ascii_lowercase();
+    if let Some(arg) = derived.path_args.iter().find(|a| a.name == "uuid") {
         let new = random_uuid(rng);
         let mut args = base.clone();
         args["uuid"] = json!(new);
-        let mut expect = substitute(&case.upstream, &old, &new.to_ascii_lowercase());
+        let mut expect = substitute(&case.upstream, &arg.value, &new.to_ascii_lowercase());
         let mut kind = "valid uuid".to_owned();
-        if let Some((arg_ptr, idx, body_ptr)) = description_slot(&case.tool)
+        if let Some(slot) = &derived.description
             && rng.coin()
         {
-            let d = text_value(rng, 255);
-            set_pointer(&mut args, arg_ptr, json!(d));
-            if let Some(b) = expect.get_mut(idx).and_then(|x| x.body.as_mut()) {
-                set_pointer(b, body_ptr, json!(d));
-            }
+            vary_description(rng, slot, &mut args, &mut expect);
             kind = "valid uuid + description".into();
         }
         return Some(Generated {
@@ -641,54 +771,24 @@ fn valid(
             expect: Some(expect),
         });
     }
-    if props.contains("name") && case.tool == "firewall_alias_get_uuid" {
-        let old = base["name"].as_str()?;
-        let len = 1 + rng.below(32);
-        let name: String = (0..len)
-            .map(|_| {
-                char::from(
-                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
-                        [rng.below(63)],
-                )
-            })
-            .collect();
+    if let Some(arg) = derived.path_args.first() {
+        let new = if arg.listed.is_empty() {
+            identifier(rng)
+        } else {
+            rng.pick(&arg.listed).clone()
+        };
         let mut args = base.clone();
-        args["name"] = json!(name);
-        let expect = substitute(
-            &case.upstream,
-            &format!("getAliasUUID/{old}"),
-            &format!("getAliasUUID/{name}"),
-        );
+        args[arg.name.as_str()] = json!(new);
         return Some(Generated {
             args,
-            kind: "valid alias name".into(),
-            expect: Some(expect),
+            kind: format!("valid {}", arg.name),
+            expect: Some(substitute_segment(&case.upstream, &arg.value, &new)),
         });
     }
-    if props.contains("module") {
-        let old = base["module"].as_str()?;
-        let new = *rng.pick(MODULES);
+    if let Some(slot) = &derived.description {
         let mut args = base.clone();
-        args["module"] = json!(new);
-        let expect = substitute(
-            &case.upstream,
-            &format!("/api/{old}/"),
-            &format!("/api/{new}/"),
-        );
-        return Some(Generated {
-            args,
-            kind: "valid module".into(),
-            expect: Some(expect),
-        });
-    }
-    if let Some((arg_ptr, idx, body_ptr)) = description_slot(&case.tool) {
-        let d = text_value(rng, 255);
-        let mut args = base.clone();
-        set_pointer(&mut args, arg_ptr, json!(d));
         let mut expect = case.upstream.clone();
-        if let Some(b) = expect.get_mut(idx).and_then(|x| x.body.as_mut()) {
-            set_pointer(b, body_ptr, json!(d));
-        }
+        vary_description(rng, slot, &mut args, &mut expect);
         return Some(Generated {
             args,
             kind: "valid description".into(),
@@ -711,7 +811,7 @@ fn valid(
 }
 
 /// An invalid mutation of `base` (a valid argument object).
-fn invalid(rng: &mut Rng, base: &Value, fields: &[Field]) -> Option<Generated> {
+fn invalid(rng: &mut Rng, base: &Value, fields: &[Field], derived: &Derived) -> Option<Generated> {
     let mut args = base.clone();
     let kind: String = match rng.below(6) {
         0 => {
@@ -790,7 +890,7 @@ fn invalid(rng: &mut Rng, base: &Value, fields: &[Field]) -> Option<Generated> {
                 return None;
             }
             let f = *rng.pick(&strings);
-            let (v, what) = poison(rng, f, base.pointer(&f.ptr))?;
+            let (v, what) = poison(rng, f, base.pointer(&f.ptr), derived)?;
             set_pointer(&mut args, &f.ptr, v);
             what.into()
         }
@@ -857,16 +957,15 @@ async fn generated_arguments_are_refused_or_sent_exactly() {
             .as_object()
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
-        let Some(case) = contract.iter().map(|(_, c)| c).find(|c| {
-            c.tool == name
-                && !c.expect.is_error
-                && !c.upstream.is_empty()
-                && !c.options.read_only
-                && !c.options.allow_secrets
-        }) else {
+        let Some(case) = contract
+            .iter()
+            .map(|(_, c)| c)
+            .find(|c| c.tool == name && c.is_plain_success())
+        else {
             failures.push(format!("{name}: no successful contract case to start from"));
             continue;
         };
+        let derived = Derived::of(case, &fields);
         let mut rng = Rng::seeded(&name);
         let tally = tallies.entry(name.clone()).or_default();
         let mut attempts = 0;
@@ -875,16 +974,16 @@ async fn generated_arguments_are_refused_or_sent_exactly() {
         while tally.generated < PER_TOOL && attempts < PER_TOOL * 20 {
             attempts += 1;
             let g = if tally.generated == 0 || rng.below(4) == 0 {
-                valid(&mut rng, case, &props, tally.generated == 0)
+                valid(&mut rng, case, &props, &derived, tally.generated == 0)
             } else {
                 // Mutate either the contract arguments or a fresh valid variation.
                 let base = if rng.coin() {
-                    valid(&mut rng, case, &props, false)
+                    valid(&mut rng, case, &props, &derived, false)
                         .map_or_else(|| case.arguments.clone(), |g| g.args)
                 } else {
                     case.arguments.clone()
                 };
-                invalid(&mut rng, &base, &fields)
+                invalid(&mut rng, &base, &fields, &derived)
             };
             let Some(g) = g else { continue };
             tally.generated += 1;

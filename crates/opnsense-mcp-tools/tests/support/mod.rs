@@ -1,34 +1,34 @@
-//! Shared machinery of the contract, fault-matrix, fuzz and snapshot targets: MCP sessions
-//! against a wiremock upstream (plain HTTP, or HTTPS through a switchable TLS front), the
-//! table-driven contract data (`contract/*.json`) and the checks that judge a call.
-#![allow(dead_code, unreachable_pub)]
+//! The one MCP test harness of the catalogue's tests: an rmcp client connected in memory to the
+//! catalogue, whose SDK client talks to a wiremock upstream (plain HTTP, or HTTPS through a
+//! switchable TLS front from `test-support`); the table-driven contract data (`contract/*.json`)
+//! and the checks that judge a call; the fixture loader; the NoBody matcher and the
+//! nothing-sent check.
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use opnsense_api::FirmwareVersion;
 use opnsense_mcp_tools::{OpnsenseTools, ToolOptions};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub use test_support::{Front, FrontMode, Pki};
 
 /// `Basic base64("test-key:test-secret")`: every upstream request must carry it.
 pub const AUTH: &str = "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=";
 
 /// Upper bound for one tools/call, so a hung session fails the run instead of blocking it.
 pub const CALL_LIMIT: Duration = Duration::from_secs(30);
+
+/// The firmware the SDK client is told it talks to unless a case says otherwise (no version
+/// lookup is ever sent).
+pub const DEFAULT_FIRMWARE: FirmwareVersion = FirmwareVersion::new(26, 1, 10);
 
 // ---------------------------------------------------------------------------------------------
 // Sessions
@@ -68,13 +68,18 @@ async fn connect(
 }
 
 impl Session {
-    /// Plain HTTP straight to wiremock (firmware 26.1.10 assumed, no version lookup).
+    /// Plain HTTP straight to wiremock, firmware [`DEFAULT_FIRMWARE`].
     pub async fn plain(options: ToolOptions) -> Self {
+        Self::on(options, DEFAULT_FIRMWARE).await
+    }
+
+    /// Plain HTTP straight to wiremock; the SDK client is told the firewall runs `firmware`.
+    pub async fn on(options: ToolOptions, firmware: FirmwareVersion) -> Self {
         let upstream = MockServer::start().await;
         let api = opnsense_api::Client::builder(upstream.uri())
             .credentials("test-key", "test-secret")
             .allow_insecure_http(true)
-            .firmware_version(opnsense_api::FirmwareVersion::new(26, 1, 10))
+            .firmware_version(firmware)
             .build()
             .expect("client");
         let client = connect(api, options).await;
@@ -86,7 +91,12 @@ impl Session {
     }
 
     /// HTTPS through a [`Front`] (trusting `pki`'s CA) to wiremock.
-    pub async fn tls(options: ToolOptions, pki: &Arc<Pki>, timeouts: Timeouts) -> Self {
+    pub async fn tls(
+        options: ToolOptions,
+        firmware: FirmwareVersion,
+        pki: &Arc<Pki>,
+        timeouts: Timeouts,
+    ) -> Self {
         let upstream = MockServer::start().await;
         let front = Front::start(Arc::clone(pki), *upstream.address());
         let api = opnsense_api::Client::builder(format!("https://{}", front.addr))
@@ -94,7 +104,7 @@ impl Session {
             .ca_pem(pki.ca_pem.clone().into_bytes())
             .connect_timeout(timeouts.connect)
             .read_timeout(timeouts.read)
-            .firmware_version(opnsense_api::FirmwareVersion::new(26, 1, 10))
+            .firmware_version(firmware)
             .build()
             .expect("client");
         let client = connect(api, options).await;
@@ -134,6 +144,37 @@ impl Session {
     pub async fn received(&self) -> Vec<Request> {
         self.upstream.received_requests().await.unwrap_or_default()
     }
+
+    /// True when the upstream received no request since the last reset.
+    pub async fn nothing_sent(&self) -> bool {
+        self.received().await.is_empty()
+    }
+}
+
+/// The result's structured content (`Null` when there is none).
+pub fn structured(r: &CallToolResult) -> Value {
+    r.structured_content.clone().unwrap_or(Value::Null)
+}
+
+/// Reads `crates/opnsense-api/tests/fixtures/<name>` (OPNsense's answers, e.g.
+/// `routes/getroute.json`) as JSON.
+pub fn fixture(name: &str) -> Value {
+    let file = format!(
+        "{}/../opnsense-api/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Matches a request with no body and no Content-Type (OPNsense answers 400 to an empty JSON
+/// body, so body-less POSTs must carry neither).
+pub struct NoBody;
+
+impl wiremock::Match for NoBody {
+    fn matches(&self, r: &Request) -> bool {
+        r.body.is_empty() && !r.headers.contains_key("content-type")
+    }
 }
 
 /// The concatenated text blocks of a result.
@@ -165,213 +206,6 @@ pub fn short(s: &str, n: usize) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// TLS: a test CA and a switchable front
-// ---------------------------------------------------------------------------------------------
-
-/// A CA and a leaf certificate for 127.0.0.1 / localhost that it signed.
-pub struct Pki {
-    /// The CA certificate, PEM.
-    pub ca_pem: String,
-    leaf_der: CertificateDer<'static>,
-    leaf_key: PrivatePkcs8KeyDer<'static>,
-}
-
-impl Pki {
-    /// A fresh CA named `ca_name` and its leaf.
-    pub fn new(ca_name: &str) -> Self {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, ca_name);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
-            .expect("ca cert");
-        let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
-        let mut leaf_params = CertificateParams::new(names).expect("leaf params");
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, "127.0.0.1");
-        leaf_params.use_authority_key_identifier_extension = true;
-        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf_key = KeyPair::generate().expect("leaf key");
-        let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf cert");
-        Self {
-            ca_pem: ca.pem(),
-            leaf_der: leaf.der().clone(),
-            leaf_key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
-        }
-    }
-
-    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![self.leaf_der.clone()],
-                PrivateKeyDer::Pkcs8(self.leaf_key.clone_key()),
-            )
-            .expect("server cert");
-        tokio_rustls::TlsAcceptor::from(Arc::new(config))
-    }
-}
-
-/// How the front treats connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrontMode {
-    /// TLS with the trusted certificate, bytes forwarded to wiremock.
-    Proxy,
-    /// Nothing listens on the port: connections are refused.
-    Refuse,
-    /// Accepts TCP and never answers the TLS handshake.
-    StallHandshake,
-    /// Completes TLS, reads the request, never answers.
-    StallResponse,
-    /// TLS with a certificate from a CA the client does not trust.
-    Untrusted,
-}
-
-/// A TLS front on a fixed 127.0.0.1 port whose behaviour can be switched. Switching closes
-/// every open connection, so pooled keep-alive connections never outlive a mode.
-pub struct Front {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    pki: Arc<Pki>,
-    untrusted: Arc<Pki>,
-    backend: SocketAddr,
-    task: Mutex<Option<JoinHandle<()>>>,
-    mode: Mutex<FrontMode>,
-}
-
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = TcpSocket::new_v4()?;
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(64)
-}
-
-impl Front {
-    fn start(pki: Arc<Pki>, backend: SocketAddr) -> Self {
-        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind front");
-        let addr = listener.local_addr().expect("addr");
-        let front = Self {
-            addr,
-            pki,
-            untrusted: Arc::new(Pki::new("untrusted test CA")),
-            backend,
-            task: Mutex::new(None),
-            mode: Mutex::new(FrontMode::Proxy),
-        };
-        front.run(listener, FrontMode::Proxy);
-        front
-    }
-
-    /// The current mode.
-    pub fn mode(&self) -> FrontMode {
-        *self.mode.lock().expect("lock")
-    }
-
-    /// Switches to `mode`, closing every connection (a no-op when already in it).
-    pub async fn set(&self, mode: FrontMode) {
-        if self.mode() == mode {
-            return;
-        }
-        let old = self.task.lock().expect("lock").take();
-        if let Some(task) = old {
-            task.abort();
-            let _ = task.await;
-        }
-        *self.mode.lock().expect("lock") = mode;
-        if mode != FrontMode::Refuse {
-            // The port was ours a moment ago; SO_REUSEADDR lets it be bound again at once.
-            let mut tries = 0;
-            let listener = loop {
-                match bind(self.addr) {
-                    Ok(l) => break l,
-                    Err(e) if tries < 50 => {
-                        tries += 1;
-                        let _ = e;
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    Err(e) => panic!("cannot bind the front again on {}: {e}", self.addr),
-                }
-            };
-            self.run(listener, mode);
-        }
-        // Give the client's pool a moment to see its connections closed.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-
-    fn run(&self, listener: TcpListener, mode: FrontMode) {
-        let acceptor = match mode {
-            FrontMode::Untrusted => self.untrusted.acceptor(),
-            _ => self.pki.acceptor(),
-        };
-        let backend = self.backend;
-        let task = tokio::spawn(async move {
-            let mut conns = JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => {
-                        if let Ok((stream, _)) = accepted {
-                            conns.spawn(handle(stream, mode, acceptor.clone(), backend));
-                        }
-                    }
-                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
-                }
-            }
-        });
-        *self.task.lock().expect("lock") = Some(task);
-    }
-}
-
-impl Drop for Front {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.lock().expect("lock").take() {
-            task.abort();
-        }
-    }
-}
-
-async fn drain<S: tokio::io::AsyncRead + Unpin>(mut s: S) {
-    let mut buf = [0u8; 4096];
-    while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
-}
-
-async fn handle(
-    stream: TcpStream,
-    mode: FrontMode,
-    acceptor: tokio_rustls::TlsAcceptor,
-    backend: SocketAddr,
-) {
-    match mode {
-        FrontMode::Refuse => {}
-        FrontMode::StallHandshake => drain(stream).await,
-        FrontMode::StallResponse => {
-            if let Ok(tls) = acceptor.accept(stream).await {
-                drain(tls).await;
-            }
-        }
-        FrontMode::Proxy | FrontMode::Untrusted => {
-            let Ok(mut tls) = acceptor.accept(stream).await else {
-                return;
-            };
-            let Ok(mut upstream) = TcpStream::connect(backend).await else {
-                return;
-            };
-            let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Contract data
 // ---------------------------------------------------------------------------------------------
 
@@ -398,11 +232,48 @@ pub struct Case {
     /// Server options (default: all off).
     #[serde(default)]
     pub options: CaseOptions,
+    /// The firmware the SDK client is told the firewall runs, e.g. `26.7.2` (default
+    /// [`DEFAULT_FIRMWARE`]); version-dependent behaviour is pinned per case with it.
+    #[serde(default)]
+    pub firmware: Option<String>,
     /// The upstream requests expected, in order, each with the answer wiremock gives.
     #[serde(default)]
     pub upstream: Vec<Exchange>,
     /// The tool result expected.
     pub expect: Expect,
+}
+
+impl Case {
+    /// The firmware the case runs against.
+    pub fn firmware(&self) -> FirmwareVersion {
+        self.firmware.as_deref().map_or(DEFAULT_FIRMWARE, |v| {
+            FirmwareVersion::parse(v).unwrap_or_else(|| panic!("{}: bad firmware {v:?}", self.name))
+        })
+    }
+
+    /// The session a case needs: its options and firmware.
+    pub fn session_key(&self) -> (bool, bool, FirmwareVersion) {
+        (
+            self.options.allow_secrets,
+            self.options.read_only,
+            self.firmware(),
+        )
+    }
+
+    /// The JSON of the first upstream answer, if any.
+    pub fn first_reply(&self) -> Option<&Value> {
+        self.upstream.first().and_then(|x| x.response.json.as_ref())
+    }
+
+    /// A successful call that reaches OPNsense, with the default options and firmware (the
+    /// valid call the fault matrix, the fuzzer and the capture test start from).
+    pub fn is_plain_success(&self) -> bool {
+        !self.expect.is_error
+            && !self.upstream.is_empty()
+            && !self.options.read_only
+            && !self.options.allow_secrets
+            && self.firmware.is_none()
+    }
 }
 
 /// [`ToolOptions`] as data.
@@ -452,6 +323,10 @@ pub struct Reply {
     /// A JSON body.
     #[serde(default)]
     pub json: Option<Value>,
+    /// A JSON body read from `crates/opnsense-api/tests/fixtures/<fixture>` (see [`fixture`]);
+    /// [`load_contract`] turns it into `json`.
+    #[serde(default)]
+    pub fixture: Option<String>,
     /// A text body (sent as-is).
     #[serde(default)]
     pub text: Option<String>,
@@ -509,6 +384,11 @@ pub struct Expect {
     /// Substrings the text content must not contain.
     #[serde(default)]
     pub text_excludes: Vec<String>,
+    /// JSON pointer into the structured content -> JSON pointer into the first upstream
+    /// answer: the two values must be equal (`raw` passed through as OPNsense sent it; `""`
+    /// is the whole answer).
+    #[serde(default)]
+    pub same_as_reply: BTreeMap<String, String>,
 }
 
 /// Every case of every `contract/*.json`, with the file it came from.
@@ -530,7 +410,19 @@ pub fn load_contract() -> Vec<(String, Case)> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        out.extend(file.cases.into_iter().map(|c| (name.clone(), c)));
+        for mut case in file.cases {
+            for x in &mut case.upstream {
+                if let Some(f) = x.response.fixture.take() {
+                    assert!(
+                        x.response.json.is_none(),
+                        "{name} / {}: json and fixture both given",
+                        case.name
+                    );
+                    x.response.json = Some(fixture(&f));
+                }
+            }
+            out.push((name.clone(), case));
+        }
     }
     out
 }
@@ -610,6 +502,7 @@ pub fn request_diff(r: &Request, x: &Exchange) -> Vec<String> {
     }
     let ctype = header(r, "content-type");
     match &x.body {
+        None if wiremock::Match::matches(&NoBody, r) => {}
         None => {
             if !r.body.is_empty() {
                 d.push(format!(
@@ -676,8 +569,9 @@ pub fn is_subset(expected: &Value, actual: &Value) -> bool {
     }
 }
 
-/// How a result differs from what a case expects (empty = as expected).
-pub fn result_diff(r: &CallToolResult, x: &Expect) -> Vec<String> {
+/// How a result differs from what a case expects (empty = as expected); `reply` is the first
+/// upstream answer (for [`Expect::same_as_reply`]).
+pub fn result_diff(r: &CallToolResult, x: &Expect, reply: Option<&Value>) -> Vec<String> {
     let mut d = Vec::new();
     let t = text(r);
     if is_error(r) != x.is_error {
@@ -692,7 +586,8 @@ pub fn result_diff(r: &CallToolResult, x: &Expect) -> Vec<String> {
     let wants_structure = x.structured.is_some()
         || x.subset.is_some()
         || !x.pointers.is_empty()
-        || !x.absent.is_empty();
+        || !x.absent.is_empty()
+        || !x.same_as_reply.is_empty();
     if wants_structure && sc.is_none() {
         d.push(format!("no structured content ({})", short(&t, 300)));
     }
@@ -730,6 +625,17 @@ pub fn result_diff(r: &CallToolResult, x: &Expect) -> Vec<String> {
             ));
         }
     }
+    for (ptr, reply_ptr) in &x.same_as_reply {
+        let want = reply.and_then(|v| v.pointer(reply_ptr));
+        match (sc.pointer(ptr), want) {
+            (Some(got), Some(want)) if got == want => {}
+            (got, want) => d.push(format!(
+                "{ptr}: {} != upstream answer at {reply_ptr:?}: {}",
+                got.map_or_else(|| "missing".to_owned(), |g| short(&g.to_string(), 300)),
+                want.map_or_else(|| "missing".to_owned(), |w| short(&w.to_string(), 300)),
+            )),
+        }
+    }
     for needle in &x.text_contains {
         if !t.contains(needle.as_str()) {
             d.push(format!("text lacks {needle:?}: {}", short(&t, 300)));
@@ -748,7 +654,7 @@ pub async fn run_case(s: &Session, case: &Case) -> Vec<String> {
     s.upstream.reset().await;
     mount(&s.upstream, &case.upstream).await;
     let mut d = match s.call(&case.tool, &case.arguments).await {
-        Ok(r) => result_diff(&r, &case.expect),
+        Ok(r) => result_diff(&r, &case.expect, case.first_reply()),
         Err(e) => vec![e],
     };
     d.extend(requests_diff(&s.received().await, &case.upstream));
