@@ -28,15 +28,10 @@ async fn every_tool_honours_its_wire_contract() {
     let mut failures: Vec<String> = Vec::new();
     let (mut passed, mut failed) = (0usize, 0usize);
 
-    // One session per server-option set and firmware, reused across cases (the upstream is
-    // reset each time).
-    let mut sessions: Vec<((bool, bool, FirmwareVersion), Session)> = Vec::new();
     for (file, case) in &cases {
-        let key = case.session_key();
-        if !sessions.iter().any(|(k, _)| *k == key) {
-            sessions.push((key, Session::on(case.options.into(), case.firmware()).await));
-        }
-        let session = &sessions.iter().find(|(k, _)| *k == key).expect("session").1;
+        // A fresh session (and change journal) per case: a write one case stages must not show
+        // up in another case's apply.
+        let session = &Session::on(case.options.into(), case.firmware()).await;
         let problems = if per_tool.contains_key(&case.tool) {
             run_case(session, case).await
         } else {

@@ -42,6 +42,8 @@ pub struct Session {
     pub client: RunningService<RoleClient, ()>,
     /// The TLS front between the SDK client and `upstream` (HTTPS sessions only).
     pub front: Option<Front>,
+    /// The change journal's directory (removed with the session).
+    _state: tempfile::TempDir,
 }
 
 /// Connect and read timeouts of an HTTPS session.
@@ -53,18 +55,38 @@ pub struct Timeouts {
     pub read: Duration,
 }
 
+/// A change engine for `api` journaling into a new temporary directory (kept by the session).
+async fn engine(api: &opnsense_api::Client) -> (opnsense_change::engine::Engine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("state dir");
+    let journal = opnsense_change::journal::Journal::open_in_dir(dir.path(), api.api_base())
+        .await
+        .expect("journal");
+    let engine = opnsense_change::engine::Engine::new(
+        api.clone(),
+        journal,
+        opnsense_change::engine::Settings::default(),
+    );
+    (engine, dir)
+}
+
 async fn connect(
     api: opnsense_api::Client,
     options: ToolOptions,
-) -> RunningService<RoleClient, ()> {
+) -> (RunningService<RoleClient, ()>, tempfile::TempDir) {
     let (server_io, client_io) = tokio::io::duplex(1 << 22);
-    let server = OpnsenseTools::new(api, options);
+    let (engine, state) = engine(&api).await;
+    let server = OpnsenseTools::build(
+        api,
+        options,
+        Some(engine),
+        opnsense_mcp_tools::InFlight::default(),
+    );
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {
             let _ = running.waiting().await;
         }
     });
-    ().serve(client_io).await.expect("mcp client")
+    (().serve(client_io).await.expect("mcp client"), state)
 }
 
 impl Session {
@@ -82,11 +104,12 @@ impl Session {
             .firmware_version(firmware)
             .build()
             .expect("client");
-        let client = connect(api, options).await;
+        let (client, state) = connect(api, options).await;
         Self {
             upstream,
             client,
             front: None,
+            _state: state,
         }
     }
 
@@ -107,11 +130,12 @@ impl Session {
             .firmware_version(firmware)
             .build()
             .expect("client");
-        let client = connect(api, options).await;
+        let (client, state) = connect(api, options).await;
         Self {
             upstream,
             client,
             front: Some(front),
+            _state: state,
         }
     }
 
@@ -293,6 +317,7 @@ impl From<CaseOptions> for ToolOptions {
         ToolOptions {
             allow_secrets: o.allow_secrets,
             read_only: o.read_only,
+            ..ToolOptions::default()
         }
     }
 }
