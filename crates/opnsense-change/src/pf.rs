@@ -712,13 +712,7 @@ impl Network {
         {
             return IfName::Key(i.key.clone());
         }
-        if self.complete {
-            IfName::Missing
-        } else {
-            IfName::Unknown(format!(
-                "interface {name:?} is not in the interface list (maybe a group or an interface this analysis was not told about)"
-            ))
-        }
+        IfName::NotFound(name.to_owned())
     }
 }
 
@@ -770,8 +764,8 @@ fn overview_addresses(v: Option<&Value>) -> Vec<IpNet> {
 enum IfName {
     Key(String),
     Group(String),
-    /// Not an interface of a complete context: OPNsense disables the rule.
-    Missing,
+    /// Not an interface or group this context knows.
+    NotFound(String),
     Unknown(String),
 }
 
@@ -1822,7 +1816,13 @@ fn effect_of(rule: &FilterRule) -> (Effect, Option<String>) {
     (Effect { verdict, quick }, note)
 }
 
-fn interface_matches(ctx: &Context<'_>, rule: &FilterRule, flow: &Flow) -> Tri {
+/// A rule's interfaces against the flow's. An interface name the context does not know: when
+/// the row's priority says it is an interface group (300000 + group sequence,
+/// FilterRuleField.php:137-152; filter.lib.inc:704-705 for legacy rows), its members are unknown
+/// unless declared; a single-interface rule (400000) or a rule OPNsense does not apply (600000,
+/// 26.7.2) on an interface that is not in a complete context cannot see the packet.
+fn interface_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow) -> Tri {
+    let rule = row.rule;
     let names: Vec<String> = rule
         .interface
         .as_ref()
@@ -1833,11 +1833,12 @@ fn interface_matches(ctx: &Context<'_>, rule: &FilterRule, flow: &Flow) -> Tri {
     }
     let inverted = rule.interfacenot == Some(true);
     let origin = rule.origin();
+    let prio = row.key.0;
     Tri::any(names.iter().map(|name| {
         let on = match ctx.network.resolve_interface(name, origin) {
-            IfName::Missing => return Tri::No, // disabled expansion (Rule.php:310-314)
             IfName::Key(k) => {
                 if ctx.network.interface(&k).is_some_and(|i| !i.enabled) {
+                    // Rules on an interface that is not enabled are not loaded (Rule.php:310-314).
                     return Tri::No;
                 }
                 match &flow.interface {
@@ -1853,10 +1854,33 @@ fn interface_matches(ctx: &Context<'_>, rule: &FilterRule, flow: &Flow) -> Tri {
                 ),
                 None => Tri::maybe("the interface the packet arrives on is not known"),
             },
+            IfName::NotFound(n) => {
+                let single = (400_000..500_000).contains(&prio) || prio >= 600_000;
+                if (300_000..400_000).contains(&prio) {
+                    Tri::maybe(format!(
+                        "{n:?} is an interface group whose members this analysis was not told"
+                    ))
+                } else if single && ctx.network.is_complete() {
+                    // Not a group and not an interface of the firewall: never the arrival one.
+                    return Tri::No;
+                } else {
+                    not_found(&n, flow)
+                }
+            }
             IfName::Unknown(r) => Tri::maybe(r),
         };
         if inverted { on.not() } else { on }
     }))
+}
+
+fn not_found(name: &str, flow: &Flow) -> Tri {
+    if flow.interface.as_deref() == Some(name) {
+        Tri::Yes
+    } else {
+        Tri::maybe(format!(
+            "interface {name:?} is not in the interface list (an interface group, or an interface this analysis was not told about)"
+        ))
+    }
 }
 
 fn family_of(rule_family: Option<&IpProtocol>, v6: bool) -> Tri {
@@ -1958,7 +1982,7 @@ fn row_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow, notes: &mut Vec<St
     let proto_name = rule.protocol.as_ref().map(|p| p.as_str().to_owned());
     dir.and(|| family_of(fam, v6))
         .and(|| proto_matches(proto_name.as_deref(), flow.proto, v6, icmp_v6_ok))
-        .and(|| interface_matches(ctx, rule, flow))
+        .and(|| interface_matches(ctx, row, flow))
         .and(|| field_contains(ctx, &src, flow.src, notes))
         .and(|| field_contains(ctx, &dst, flow.dst, notes))
         .and(|| {
@@ -2506,7 +2530,7 @@ fn nat_interface(ctx: &Context<'_>, r: &DNatRow, flow: &Flow) -> Tri {
                     ),
                     None => Tri::maybe("the interface the packet arrives on is not known"),
                 },
-                IfName::Missing => Tri::No,
+                IfName::NotFound(n) => not_found(&n, flow),
                 IfName::Unknown(why) => Tri::maybe(why),
             }
         }))

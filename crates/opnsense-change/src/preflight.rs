@@ -1004,6 +1004,9 @@ fn protect_verdicts(
     }
     // Group pieces with the same conclusion.
     let mut groups: Vec<(FlowVerdict, Vec<IpRange>)> = Vec::new();
+    // Pieces whose arrival interface is assumed or unknown, by (interface, basis).
+    type ArrivalKey = (Option<String>, ArrivalBasis);
+    let mut off_subnet: Vec<(ArrivalKey, Vec<IpRange>)> = Vec::new();
     for piece in pieces {
         let src = piece.first();
         let dst = if let Some(d) = p.destination {
@@ -1040,7 +1043,11 @@ fn protect_verdicts(
         };
         let (interface, arrival) = network.arrival_interface(src, dst);
         if arrival != ArrivalBasis::SourceSubnet {
-            note_arrival(blind, &p.raw, src, interface.as_deref(), arrival);
+            let k = (interface.clone(), arrival);
+            match off_subnet.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, v)) => v.push(piece),
+                None => off_subnet.push((k, vec![piece])),
+            }
         }
         let flow = Flow {
             interface,
@@ -1075,6 +1082,20 @@ fn protect_verdicts(
                 },
                 vec![piece],
             )),
+        }
+    }
+    for ((interface, basis), ranges) in off_subnet {
+        let who = format!("{} sources {}", p.raw, describe_ranges(&ranges));
+        let s = match (basis, interface) {
+            (ArrivalBasis::DestinationOwner, Some(i)) => format!(
+                "{who} are on no interface's subnet: their packets are assumed to arrive on {i}, the interface that owns the firewall address"
+            ),
+            _ => format!(
+                "the interface the packets of {who} arrive on is not known: interface-bound rules match them only maybe"
+            ),
+        };
+        if !blind.contains(&s) {
+            blind.push(s);
         }
     }
     groups
@@ -1126,6 +1147,7 @@ fn refusal_for(v: &FlowVerdict, changed: &BTreeSet<&str>) -> Refusal {
         )
     };
     let before_rule = v.before.rule.as_ref();
+    // The rule that let the flow through before, when this change removes or changes it.
     let removed_pass =
         before_rule.filter(|r| changed.contains(r.id.as_str()) && v.before.reach == Reach::Reaches);
     let today = match (v.before.reach, before_rule) {
@@ -1134,21 +1156,24 @@ fn refusal_for(v: &FlowVerdict, changed: &BTreeSet<&str>) -> Refusal {
         _ => "today its verdict is uncertain".to_owned(),
     };
     let mut why = format!("the apply would cut off {who}: {}; {today}", v.after.why);
-    let rule = match (&v.after.rule, removed_pass) {
-        (Some(r), _) => Some(r.clone()),
-        (None, Some(r)) => {
+    // When the flow now falls through to OPNsense's catch-all default deny (or matches nothing),
+    // the rule to blame is the pass rule the change took away.
+    let falls_through = v.after.rule.as_ref().is_none_or(is_default_deny);
+    let rule = match removed_pass {
+        Some(before) if falls_through => {
             why.push_str(
                 ", and this change removes or changes that rule, the only one that let it through",
             );
-            Some(r.clone())
+            Some(before.clone())
         }
-        (None, None) => None,
+        Some(before) => {
+            if v.after.rule.as_ref().is_some_and(|a| a.id != before.id) {
+                let _ = write!(why, " (this change also removes or changes {before})");
+            }
+            v.after.rule.clone()
+        }
+        None => v.after.rule.clone(),
     };
-    if let (Some(after), Some(before)) = (&v.after.rule, removed_pass)
-        && after.id != before.id
-    {
-        let _ = write!(why, " (this change removes or changes {before})");
-    }
     Refusal {
         flow: if v.name == "api" {
             "api".to_owned()
@@ -1158,6 +1183,13 @@ fn refusal_for(v: &FlowVerdict, changed: &BTreeSet<&str>) -> Refusal {
         rule,
         why,
     }
+}
+
+fn is_default_deny(r: &RuleRef) -> bool {
+    r.origin != RuleOrigin::Api
+        && r.description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Default deny"))
 }
 
 fn summarise(verdicts: &[FlowVerdict], refusal: Option<&Refusal>) -> String {
