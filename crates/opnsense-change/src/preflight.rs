@@ -620,30 +620,25 @@ fn build_set<'r>(
         if r.uuid.as_deref().is_some_and(|u| changed_f.contains(u)) {
             continue;
         }
-        filter.push(pf::Row {
-            rule: r,
-            index: i,
-            condition: None,
-            key: prev,
-        });
+        filter.push(pf::Row::new(r, i, None, prev));
     }
     for c in fc {
         if let Some(b) = &c.before {
-            filter.push(pf::Row {
-                rule: b,
-                index: usize::MAX,
-                condition: None,
-                key: pf::row_key(network, b, (0, 0, 0)),
-            });
+            filter.push(pf::Row::new(
+                b,
+                usize::MAX,
+                None,
+                pf::row_key(network, b, (0, 0, 0)),
+            ));
         }
     }
     for (r, cond) in extra_filter {
-        filter.push(pf::Row {
-            rule: r,
-            index: usize::MAX,
-            condition: cond.clone(),
-            key: pf::row_key(network, r, (0, 0, 0)),
-        });
+        filter.push(pf::Row::new(
+            r,
+            usize::MAX,
+            cond.clone(),
+            pf::row_key(network, r, (0, 0, 0)),
+        ));
     }
     pf::sort_rows(&mut filter);
     let mut nat = Vec::new();
@@ -651,30 +646,25 @@ fn build_set<'r>(
         if changed_n.contains(r.uuid.as_str()) {
             continue;
         }
-        nat.push(pf::NatRow {
-            rule: r,
-            index: i,
-            condition: None,
-            key: pf::nat_key(r, i),
-        });
+        nat.push(pf::NatRow::new(r, i, None, pf::nat_key(r, i)));
     }
     for c in nc {
         if let Some(b) = &c.before {
-            nat.push(pf::NatRow {
-                rule: b,
-                index: usize::MAX,
-                condition: None,
-                key: pf::nat_key(b, usize::MAX),
-            });
+            nat.push(pf::NatRow::new(
+                b,
+                usize::MAX,
+                None,
+                pf::nat_key(b, usize::MAX),
+            ));
         }
     }
     for (r, cond) in extra_nat {
-        nat.push(pf::NatRow {
-            rule: r,
-            index: usize::MAX,
-            condition: cond.clone(),
-            key: pf::nat_key(r, 0),
-        });
+        nat.push(pf::NatRow::new(
+            r,
+            usize::MAX,
+            cond.clone(),
+            pf::nat_key(r, 0),
+        ));
     }
     nat.sort_by_key(|r| r.key);
     RuleSet { filter, nat }
@@ -728,6 +718,18 @@ fn evaluate_path(ctx: &Context<'_>, set: &RuleSet<'_>, flow: &Flow) -> PathEvalu
                 .iter()
                 .find(|o| matches!(o.action, NatAction::Redirected { .. }))
                 .and_then(|o| o.rule.clone()),
+        )
+    } else if all_pass
+        && filter.reroute.is_some()
+        && ctx.network.is_firewall_address(flow.dst) != Some(false)
+    {
+        (
+            Reach::Unsure,
+            format!(
+                "{}: a packet for the firewall itself may then leave towards the gateway instead of being delivered",
+                filter.reroute.clone().unwrap_or_default()
+            ),
+            filter.deciding.clone(),
         )
     } else if all_pass {
         (
@@ -929,6 +931,10 @@ pub fn preflight(input: &PreflightInput) -> Preflight {
         .iter()
         .filter(|v| v.status == FlowStatus::Uncertain)
     {
+        let why = format!("{} ({}): {}", v.name, v.sources, v.after.why);
+        if !blind.contains(&why) {
+            blind.push(why);
+        }
         for s in v
             .after
             .filter

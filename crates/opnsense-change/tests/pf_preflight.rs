@@ -644,3 +644,34 @@ fn protect_errors_name_the_entry_and_the_syntax() {
     let e = Protect::parse_list("10.0.0.5 -> 443, nonsense").unwrap_err();
     assert_eq!(e.entry, "nonsense");
 }
+
+#[test]
+fn a_policy_routing_pass_rule_on_the_path_is_a_warning() {
+    // Policy routing catches traffic for the firewall itself too (route-to the gateway).
+    let pbr = mvc(
+        U2,
+        1,
+        json!({"gateway": "WAN2_DHCP", "description": "LAN via WAN2"}),
+    );
+    let mut i = input(&[default_deny(), pbr, allow_lan()]);
+    i.filter_changes = vec![RuleChange {
+        id: U2.into(),
+        before: None,
+    }];
+    let p = preflight(&i);
+    assert!(!p.refused());
+    let v = &p.verdicts[0];
+    assert_eq!(v.status, FlowStatus::Uncertain);
+    assert!(
+        v.after
+            .filter
+            .reroute
+            .as_deref()
+            .is_some_and(|r| r.contains("WAN2_DHCP"))
+    );
+    assert!(
+        p.blind_spots.iter().any(|b| b.contains("route-to")),
+        "{:?}",
+        p.blind_spots
+    );
+}
