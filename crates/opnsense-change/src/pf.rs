@@ -2099,7 +2099,7 @@ fn runtime_conditions(rule: &FilterRule, row: &Row<'_>) -> Tri {
     }
     if let Some(s) = rule.sched.as_deref().filter(|s| !s.is_empty()) {
         reasons.push(format!(
-            "the rule follows schedule {s:?} and is only loaded inside its time window (filter.inc:260-283)"
+            "the rule follows schedule {s:?} and is only loaded inside its time window (filter.inc:259-285 / 262-288)"
         ));
     }
     if let Some(t) = rule.tagged.as_deref().filter(|s| !s.is_empty()) {

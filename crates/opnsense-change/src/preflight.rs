@@ -35,7 +35,7 @@
 //! # What the analysis cannot see
 //!
 //! - **Rules outside the search.** Plugins that write their own pf anchors or rules outside the
-//!   plugin registry (`anchorToText`, filter.inc:405-412), the `antispoof` lines (non-quick blocks:
+//!   plugin registry (`anchorToText`, filter.inc:404-410 / 406-412), the `antispoof` lines (non-quick blocks:
 //!   they never decide), `set skip` interfaces other than lo0, and rules loaded by hand with
 //!   `pfctl`. One-to-one NAT (`firewall/one_to_one`, applied before port forwards at priority
 //!   500), NPt and outbound NAT are not read.
