@@ -1768,7 +1768,7 @@ fn row_keys(network: &Network, rows: &[FilterRule]) -> Vec<OrderKey> {
 }
 
 /// The evaluation order of filter rows, as indices into `rows`: by `sort_order` (parsed, so
-/// `000005.1000012` sorts before `200000.0000100`), stable; see [`row_keys`] for rows without one.
+/// `000005.1000012` sorts before `200000.0000100`), stable; a row without one gets the key OPNsense would give an MVC rule (priority from its interfaces, then `sequence`), a non-API row the key of the row before it.
 pub fn evaluation_order(network: &Network, rows: &[FilterRule]) -> Vec<usize> {
     let keys = row_keys(network, rows);
     let mut order: Vec<usize> = (0..rows.len()).collect();

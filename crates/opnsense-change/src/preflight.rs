@@ -1,7 +1,7 @@
 //! The lockout pre-flight: would the staged rules cut this server (or a protected flow) off?
 //!
 //! Before filter rules or port forwards are applied, [`preflight`] evaluates, with the
-//! [`pf`](crate::pf) model, two rule sets for every flow that must survive:
+//! [`crate::pf`] model, two rule sets for every flow that must survive:
 //!
 //! - **after**: the staged rows (what `search_rule` shows before `apply`);
 //! - **before**: the same rows with every changed rule put back to its before-state (rows the
@@ -11,7 +11,7 @@
 //! and API port, TCP, arriving on the interface whose subnet holds the server's address, else on
 //! the interface owning the firewall address) and each `OPNSENSE_PROTECT` entry ([`Protect`]).
 //! A protected source network is evaluated exactly: it is cut into the pieces no rule, alias or
-//! interface tells apart ([`pf::source_pieces`](crate::pf::source_pieces)) and one address of
+//! interface tells apart ([`crate::pf::source_pieces`]) and one address of
 //! each piece is evaluated.
 //!
 //! A flow first goes through the port forwards (pf applies `rdr` before filtering): a forward that
@@ -42,7 +42,7 @@
 //! - **Rules generated at run time.** Schedules (a scheduled rule is loaded only inside its time
 //!   window), gateway groups that are down (`skip_rules_gw_down`), URL/URL table/GeoIP/ASN/external
 //!   alias content, host names in aliases (DNS), dynamic IPv6 host aliases, MAC and OpenVPN group
-//!   aliases, interface group members not declared in the [`Network`](crate::pf::Network), and
+//!   aliases, interface group members not declared in the [`crate::pf::Network`], and
 //!   the run-time tables `sshlockout` and `virusprot` (assumed not to hold the flow's source:
 //!   noted, not a blind spot).
 //! - **Routing.** Which interface a packet really arrives on (derived, or assumed from the
