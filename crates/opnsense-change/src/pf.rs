@@ -76,6 +76,7 @@
 //! *maybe*. The evaluator then follows every possible world: [`Evaluation::certain`] is true only
 //! when all of them give the same verdict, and [`Evaluation::blind_spots`] says why not.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -712,13 +713,7 @@ impl Network {
         {
             return IfName::Key(i.key.clone());
         }
-        if self.complete {
-            IfName::Missing
-        } else {
-            IfName::Unknown(format!(
-                "interface {name:?} is not in the interface list (maybe a group or an interface this analysis was not told about)"
-            ))
-        }
+        IfName::NotFound(name.to_owned())
     }
 }
 
@@ -770,8 +765,8 @@ fn overview_addresses(v: Option<&Value>) -> Vec<IpNet> {
 enum IfName {
     Key(String),
     Group(String),
-    /// Not an interface of a complete context: OPNsense disables the rule.
-    Missing,
+    /// Not an interface or group this context knows.
+    NotFound(String),
     Unknown(String),
 }
 
@@ -974,6 +969,8 @@ enum Target {
     Range(IpRange),
     Alias(String),
     OffenderTable(String),
+    /// An alias resolved to its pf table (see [`compile`]).
+    Table(Table),
     Unknown(String),
 }
 
@@ -981,6 +978,9 @@ enum Target {
 struct Term {
     neg: bool,
     target: Target,
+    /// An interface network in a filter rule: its IPv6 expansion of an explicit `inet6`/`inet46`
+    /// rule also holds `fe80::/10` (Rule.php:90-93).
+    ll6: bool,
 }
 
 /// A parsed address field: its terms, or the reason OPNsense disables the rule.
@@ -994,47 +994,89 @@ fn is_if_ip_name(key: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Parses `source_net`/`destination_net` (a comma list). `v6_filter`: this is the IPv6 expansion
-/// of a filter rule with an explicit `inet6`/`inet46` family (interface networks then include
-/// `fe80::/10`, Rule.php:90-93).
+/// Parses `source_net`/`destination_net` (a comma list). `filter_rule`: interface networks get
+/// the `fe80::/10` sibling of filter rules (see [`Term::ll6`]).
 fn parse_addr_field(
     ctx: &Context<'_>,
     raw: Option<&str>,
     neg: bool,
     origin: RuleOrigin,
-    v6_filter: bool,
+    filter_rule: bool,
 ) -> AddrField {
+    let any = || Term {
+        neg: false,
+        target: Target::Any,
+        ll6: false,
+    };
     let raw = raw.map(str::trim).unwrap_or_default();
-    if raw.is_empty() {
-        return Ok(vec![Term {
-            neg: false,
-            target: Target::Any,
-        }]);
-    }
     let mut terms = Vec::new();
     for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let target = parse_addr_entry(ctx, entry, origin)?;
-        let is_ifnet = matches!(target, Target::IfNet(_));
+        let ll6 = filter_rule && matches!(target, Target::IfNet(_));
         // `any` is never inverted (Rule.php:99).
         let n = neg && !matches!(target, Target::Any);
-        terms.push(Term { neg: n, target });
-        if is_ifnet && v6_filter {
-            terms.push(Term {
-                neg: false,
-                target: Target::Net(IpNet {
-                    addr: IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0)),
-                    prefix: 10,
-                }),
-            });
-        }
-    }
-    if terms.is_empty() {
         terms.push(Term {
-            neg: false,
-            target: Target::Any,
+            neg: n,
+            target,
+            ll6,
         });
     }
+    if terms.is_empty() {
+        terms.push(any());
+    }
     Ok(terms)
+}
+
+/// Resolves the alias terms of a parsed field to their tables, once.
+fn resolve_terms(ctx: &Context<'_>, field: AddrField) -> AddrField {
+    field.map(|terms| {
+        terms
+            .into_iter()
+            .map(|t| match t.target {
+                Target::Alias(name) => {
+                    let mut table = Table::default();
+                    resolve_alias(ctx, &name, &mut BTreeSet::new(), &mut table);
+                    Term {
+                        target: Target::Table(table),
+                        ..t
+                    }
+                }
+                _ => t,
+            })
+            .collect()
+    })
+}
+
+/// A row's address and port fields, parsed and resolved once per rule set.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    src: AddrField,
+    dst: AddrField,
+    sport: Result<Ports, String>,
+    dport: Result<Ports, String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile(
+    ctx: &Context<'_>,
+    src: (Option<&str>, bool),
+    dst: (Option<&str>, bool),
+    ports: (Option<&str>, Option<&str>),
+    origin: RuleOrigin,
+    filter_rule: bool,
+) -> Compiled {
+    Compiled {
+        src: resolve_terms(
+            ctx,
+            parse_addr_field(ctx, src.0, src.1, origin, filter_rule),
+        ),
+        dst: resolve_terms(
+            ctx,
+            parse_addr_field(ctx, dst.0, dst.1, origin, filter_rule),
+        ),
+        sport: parse_ports(ctx, ports.0),
+        dport: parse_ports(ctx, ports.1),
+    }
 }
 
 fn parse_addr_entry(ctx: &Context<'_>, entry: &str, origin: RuleOrigin) -> Result<Target, String> {
@@ -1111,7 +1153,7 @@ fn parse_addr_entry(ctx: &Context<'_>, entry: &str, origin: RuleOrigin) -> Resul
 }
 
 /// An alias resolved to a pf table: entries (with `!` exclusions) and what could not be resolved.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Table {
     entries: Vec<(IpNet, bool)>,
     unknown: Vec<String>,
@@ -1250,6 +1292,7 @@ fn term_contains(ctx: &Context<'_>, target: &Target, ip: IpAddr, notes: &mut Vec
             resolve_alias(ctx, name, &mut BTreeSet::new(), &mut t);
             table_contains(&t, ip)
         }
+        Target::Table(t) => table_contains(t, ip),
         Target::OffenderTable(name) => {
             let note = format!(
                 "assumed {ip} is not in the run-time table <{name}> (addresses locked out after failed logins or connection-rate overloads)"
@@ -1271,14 +1314,32 @@ fn family_matches(target: &Target, v6: bool) -> bool {
     }
 }
 
-fn field_contains(ctx: &Context<'_>, terms: &[Term], ip: IpAddr, notes: &mut Vec<String>) -> Tri {
+/// Whether `ip` matches one expansion of the field. `ll6`: the IPv6 expansion of an explicit
+/// `inet6`/`inet46` filter rule, where interface networks bring `fe80::/10` along.
+fn field_contains(
+    ctx: &Context<'_>,
+    terms: &[Term],
+    ip: IpAddr,
+    ll6: bool,
+    notes: &mut Vec<String>,
+) -> Tri {
     let v6 = ip.is_ipv6();
+    let link_local = IpNet {
+        addr: IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0)),
+        prefix: 10,
+    };
     Tri::any(terms.iter().map(|t| {
         if !family_matches(&t.target, v6) {
             return Tri::No;
         }
         let m = term_contains(ctx, &t.target, ip, notes);
-        if t.neg { m.not() } else { m }
+        let m = if t.neg { m.not() } else { m };
+        // The sibling is not inverted: `{!(igb1:network),fe80::/10}` (Rule.php:90-100).
+        if ll6 && v6 && t.ll6 && link_local.contains(ip) {
+            Tri::Yes
+        } else {
+            m
+        }
     }))
 }
 
@@ -1317,6 +1378,7 @@ fn term_ranges(ctx: &Context<'_>, target: &Target, out: &mut Vec<IpRange>) {
             resolve_alias(ctx, name, &mut BTreeSet::new(), &mut t);
             out.extend(t.entries.iter().map(|(n, _)| n.range()));
         }
+        Target::Table(t) => out.extend(t.entries.iter().map(|(n, _)| n.range())),
     }
 }
 
@@ -1706,7 +1768,7 @@ fn row_keys(network: &Network, rows: &[FilterRule]) -> Vec<OrderKey> {
 }
 
 /// The evaluation order of filter rows, as indices into `rows`: by `sort_order` (parsed, so
-/// `000005.1000012` sorts before `200000.0000100`), stable; see [`row_keys`] for rows without one.
+/// `000005.1000012` sorts before `200000.0000100`), stable; a row without one gets the key OPNsense would give an MVC rule (priority from its interfaces, then `sequence`), a non-API row the key of the row before it.
 pub fn evaluation_order(network: &Network, rows: &[FilterRule]) -> Vec<usize> {
     let keys = row_keys(network, rows);
     let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -1762,18 +1824,49 @@ pub(crate) struct Row<'r> {
     /// An extra condition the evaluator cannot decide (an assumed rule).
     pub condition: Option<String>,
     pub key: OrderKey,
+    /// The parsed fields; valid for one [`Context`] (a row list is built per context).
+    compiled: OnceCell<Compiled>,
+}
+
+impl<'r> Row<'r> {
+    pub(crate) fn new(
+        rule: &'r FilterRule,
+        index: usize,
+        condition: Option<String>,
+        key: OrderKey,
+    ) -> Self {
+        Self {
+            rule,
+            index,
+            condition,
+            key,
+            compiled: OnceCell::new(),
+        }
+    }
+
+    fn compiled(&self, ctx: &Context<'_>) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            let r = self.rule;
+            compile(
+                ctx,
+                (r.source_net.as_deref(), r.source_not == Some(true)),
+                (
+                    r.destination_net.as_deref(),
+                    r.destination_not == Some(true),
+                ),
+                (r.source_port.as_deref(), r.destination_port.as_deref()),
+                r.origin(),
+                true,
+            )
+        })
+    }
 }
 
 pub(crate) fn rows_in_order<'r>(network: &Network, rows: &'r [FilterRule]) -> Vec<Row<'r>> {
     let keys = row_keys(network, rows);
     evaluation_order(network, rows)
         .into_iter()
-        .map(|i| Row {
-            rule: &rows[i],
-            index: i,
-            condition: None,
-            key: keys[i],
-        })
+        .map(|i| Row::new(&rows[i], i, None, keys[i]))
         .collect()
 }
 
@@ -1822,7 +1915,13 @@ fn effect_of(rule: &FilterRule) -> (Effect, Option<String>) {
     (Effect { verdict, quick }, note)
 }
 
-fn interface_matches(ctx: &Context<'_>, rule: &FilterRule, flow: &Flow) -> Tri {
+/// A rule's interfaces against the flow's. An interface name the context does not know: when
+/// the row's priority says it is an interface group (300000 + group sequence,
+/// FilterRuleField.php:137-152; filter.lib.inc:704-705 for legacy rows), its members are unknown
+/// unless declared; a single-interface rule (400000) or a rule OPNsense does not apply (600000,
+/// 26.7.2) on an interface that is not in a complete context cannot see the packet.
+fn interface_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow) -> Tri {
+    let rule = row.rule;
     let names: Vec<String> = rule
         .interface
         .as_ref()
@@ -1833,11 +1932,12 @@ fn interface_matches(ctx: &Context<'_>, rule: &FilterRule, flow: &Flow) -> Tri {
     }
     let inverted = rule.interfacenot == Some(true);
     let origin = rule.origin();
+    let prio = row.key.0;
     Tri::any(names.iter().map(|name| {
         let on = match ctx.network.resolve_interface(name, origin) {
-            IfName::Missing => return Tri::No, // disabled expansion (Rule.php:310-314)
             IfName::Key(k) => {
                 if ctx.network.interface(&k).is_some_and(|i| !i.enabled) {
+                    // Rules on an interface that is not enabled are not loaded (Rule.php:310-314).
                     return Tri::No;
                 }
                 match &flow.interface {
@@ -1853,10 +1953,33 @@ fn interface_matches(ctx: &Context<'_>, rule: &FilterRule, flow: &Flow) -> Tri {
                 ),
                 None => Tri::maybe("the interface the packet arrives on is not known"),
             },
+            IfName::NotFound(n) => {
+                let single = (400_000..500_000).contains(&prio) || prio >= 600_000;
+                if (300_000..400_000).contains(&prio) {
+                    Tri::maybe(format!(
+                        "{n:?} is an interface group whose members this analysis was not told"
+                    ))
+                } else if single && ctx.network.is_complete() {
+                    // Not a group and not an interface of the firewall: never the arrival one.
+                    return Tri::No;
+                } else {
+                    not_found(&n, flow)
+                }
+            }
             IfName::Unknown(r) => Tri::maybe(r),
         };
         if inverted { on.not() } else { on }
     }))
+}
+
+fn not_found(name: &str, flow: &Flow) -> Tri {
+    if flow.interface.as_deref() == Some(name) {
+        Tri::Yes
+    } else {
+        Tri::maybe(format!(
+            "interface {name:?} is not in the interface list (an interface group, or an interface this analysis was not told about)"
+        ))
+    }
 }
 
 fn family_of(rule_family: Option<&IpProtocol>, v6: bool) -> Tri {
@@ -1907,46 +2030,21 @@ fn tcp_flags_match(rule: &FilterRule, flow: &Flow) -> Tri {
 fn row_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow, notes: &mut Vec<String>) -> Tri {
     let rule = row.rule;
     let v6 = flow.dst.is_ipv6();
-    let origin = rule.origin();
     if flow.src.is_ipv6() != v6 {
         return Tri::No;
     }
     let fam = rule.ipprotocol.as_ref();
-    let v6_filter = v6 && matches!(fam, Some(IpProtocol::Inet6 | IpProtocol::Inet46));
+    let ll6 = v6 && matches!(fam, Some(IpProtocol::Inet6 | IpProtocol::Inet46));
     let icmp_v6_ok = matches!(fam, Some(IpProtocol::Inet6 | IpProtocol::Inet46));
-    let src = match parse_addr_field(
-        ctx,
-        rule.source_net.as_deref(),
-        rule.source_not == Some(true),
-        origin,
-        v6_filter,
-    ) {
-        Ok(t) => t,
-        Err(why) => {
-            notes.push(format!("{} does not apply: {why}", rule_ref(row)));
-            return Tri::No;
-        }
-    };
-    let dst = match parse_addr_field(
-        ctx,
-        rule.destination_net.as_deref(),
-        rule.destination_not == Some(true),
-        origin,
-        v6_filter,
-    ) {
-        Ok(t) => t,
-        Err(why) => {
-            notes.push(format!("{} does not apply: {why}", rule_ref(row)));
-            return Tri::No;
-        }
-    };
-    let (sp, dp) = match (
-        parse_ports(ctx, rule.source_port.as_deref()),
-        parse_ports(ctx, rule.destination_port.as_deref()),
-    ) {
-        (Ok(s), Ok(d)) => (s, d),
-        (Err(why), _) | (_, Err(why)) => {
-            notes.push(format!("{} does not apply: {why}", rule_ref(row)));
+    let c = row.compiled(ctx);
+    let fields = (&c.src, &c.dst, &c.sport, &c.dport);
+    let (src, dst, sp, dp) = match fields {
+        (Ok(s), Ok(d), Ok(sp), Ok(dp)) => (s, d, sp, dp),
+        (Err(why), _, _, _) | (_, Err(why), _, _) | (_, _, Err(why), _) | (_, _, _, Err(why)) => {
+            let n = format!("{} does not apply: {why}", rule_ref(row));
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
             return Tri::No;
         }
     };
@@ -1958,16 +2056,16 @@ fn row_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow, notes: &mut Vec<St
     let proto_name = rule.protocol.as_ref().map(|p| p.as_str().to_owned());
     dir.and(|| family_of(fam, v6))
         .and(|| proto_matches(proto_name.as_deref(), flow.proto, v6, icmp_v6_ok))
-        .and(|| interface_matches(ctx, rule, flow))
-        .and(|| field_contains(ctx, &src, flow.src, notes))
-        .and(|| field_contains(ctx, &dst, flow.dst, notes))
+        .and(|| interface_matches(ctx, row, flow))
+        .and(|| field_contains(ctx, src, flow.src, ll6, notes))
+        .and(|| field_contains(ctx, dst, flow.dst, ll6, notes))
         .and(|| {
             let constrained = !matches!(sp, Ports::Any) || !matches!(dp, Ports::Any);
             if constrained && !matches!(flow.proto, L4::Tcp | L4::Udp) {
                 return Tri::No;
             }
-            ports_contain(&sp, flow.src_port, "source")
-                .and(|| ports_contain(&dp, flow.dst_port, "destination"))
+            ports_contain(sp, flow.src_port, "source")
+                .and(|| ports_contain(dp, flow.dst_port, "destination"))
         })
         .and(|| tcp_flags_match(rule, flow))
         .and(|| icmp_types(rule, flow))
@@ -2001,7 +2099,7 @@ fn runtime_conditions(rule: &FilterRule, row: &Row<'_>) -> Tri {
     }
     if let Some(s) = rule.sched.as_deref().filter(|s| !s.is_empty()) {
         reasons.push(format!(
-            "the rule follows schedule {s:?} and is only loaded inside its time window (filter.inc:260-283)"
+            "the rule follows schedule {s:?} and is only loaded inside its time window (filter.inc:259-285 / 262-288)"
         ));
     }
     if let Some(t) = rule.tagged.as_deref().filter(|s| !s.is_empty()) {
@@ -2057,6 +2155,10 @@ pub struct Evaluation {
     pub maybe_matched: Vec<RuleRef>,
     /// Every distinct possible result (one when `certain` and the deciding rule is fixed).
     pub outcomes: Vec<Outcome>,
+    /// Set when the deciding rule passes the packet but sends it elsewhere: a gateway
+    /// (`route-to`, FilterRule.php:95-102) or `divert-to`. For a packet to the firewall itself
+    /// that means it may not be delivered locally.
+    pub reroute: Option<String>,
 }
 
 impl Evaluation {
@@ -2186,6 +2288,25 @@ pub(crate) fn evaluate_rows(ctx: &Context<'_>, rows: &[Row<'_>], flow: &Flow) ->
             "no rule matched and the rows hold none of OPNsense's automatic rules: pf passes an unmatched packet, but OPNsense always installs its \"Default deny / state violation rule\" (filter.lib.inc:223-228), which would block it".to_owned(),
         );
     }
+    let reroute = base.decided.and_then(|i| {
+        let r = rows[i].rule;
+        if effects[i].verdict != Verdict::Pass {
+            return None;
+        }
+        let gw = r.gateway.as_deref().filter(|g| !g.is_empty());
+        let divert = extra_str(r, "divert-to");
+        match (gw, divert) {
+            (Some(g), _) => Some(format!(
+                "{} policy-routes the packet to gateway {g:?} (route-to)",
+                rule_ref(&rows[i])
+            )),
+            (None, Some(d)) => Some(format!(
+                "{} diverts the packet to {d:?} (divert-to)",
+                rule_ref(&rows[i])
+            )),
+            (None, None) => None,
+        }
+    });
     Evaluation {
         verdict: base_o.verdict,
         deciding: base_o.deciding,
@@ -2195,6 +2316,7 @@ pub(crate) fn evaluate_rows(ctx: &Context<'_>, rows: &[Row<'_>], flow: &Flow) ->
         matched,
         maybe_matched,
         outcomes,
+        reroute,
     }
 }
 
@@ -2228,9 +2350,9 @@ pub fn source_pieces(
         .range(),
     );
     let mut fields: Vec<(Option<&str>, RuleOrigin)> = Vec::new();
+    // Only source fields tell sources apart (destinations and interfaces come from the network).
     for r in filter {
         fields.push((r.source_net.as_deref(), r.origin()));
-        fields.push((r.destination_net.as_deref(), r.origin()));
     }
     for r in nat {
         let o = if r.is_automatic() {
@@ -2239,10 +2361,9 @@ pub fn source_pieces(
             RuleOrigin::Api
         };
         fields.push((r.source_network.as_deref(), o));
-        fields.push((r.destination_network.as_deref(), o));
     }
     for (raw, origin) in fields {
-        if let Ok(terms) = parse_addr_field(ctx, raw, false, origin, false) {
+        if let Ok(terms) = parse_addr_field(ctx, raw, false, origin, true) {
             for t in terms {
                 term_ranges(ctx, &t.target, &mut bounds);
             }
@@ -2333,6 +2454,46 @@ pub(crate) struct NatRow<'r> {
     pub index: usize,
     pub condition: Option<String>,
     pub key: OrderKey,
+    compiled: OnceCell<Compiled>,
+}
+
+impl<'r> NatRow<'r> {
+    pub(crate) fn new(
+        rule: &'r DNatRow,
+        index: usize,
+        condition: Option<String>,
+        key: OrderKey,
+    ) -> Self {
+        Self {
+            rule,
+            index,
+            condition,
+            key,
+            compiled: OnceCell::new(),
+        }
+    }
+
+    fn compiled(&self, ctx: &Context<'_>) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            let r = self.rule;
+            let origin = if r.is_automatic() {
+                RuleOrigin::Automatic
+            } else {
+                RuleOrigin::Api
+            };
+            compile(
+                ctx,
+                (r.source_network.as_deref(), r.source_not == Some(true)),
+                (
+                    r.destination_network.as_deref(),
+                    r.destination_not == Some(true),
+                ),
+                (r.source_port.as_deref(), r.destination_port.as_deref()),
+                origin,
+                false,
+            )
+        })
+    }
 }
 
 fn nat_ref(row: &NatRow<'_>) -> RuleRef {
@@ -2377,12 +2538,7 @@ pub(crate) fn nat_rows_in_order(rows: &[DNatRow]) -> Vec<NatRow<'_>> {
     let mut v: Vec<NatRow<'_>> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| NatRow {
-            rule: r,
-            index: i,
-            condition: None,
-            key: nat_key(r, i),
-        })
+        .map(|(i, r)| NatRow::new(r, i, None, nat_key(r, i)))
         .collect();
     v.sort_by_key(|r| r.key);
     v
@@ -2398,48 +2554,23 @@ fn nat_matches(ctx: &Context<'_>, row: &NatRow<'_>, flow: &Flow, notes: &mut Vec
     let r = row.rule;
     let f = &r.fields;
     let v6 = flow.dst.is_ipv6();
-    let origin = if r.is_automatic() {
-        RuleOrigin::Automatic
-    } else {
-        RuleOrigin::Api
-    };
     if f.disabled == Some(true) {
         return Tri::No;
     }
     let proto = f.protocol.as_ref().map(|p| p.as_str().to_ascii_uppercase());
     let port_proto = matches!(proto.as_deref(), Some("TCP" | "UDP" | "TCP/UDP"));
-    let src = match parse_addr_field(
-        ctx,
-        r.source_network.as_deref(),
-        r.source_not == Some(true),
-        origin,
-        false,
-    ) {
-        Ok(t) => t,
-        Err(why) => {
-            notes.push(format!("{} does not apply: {why}", nat_ref(row)));
-            return Tri::No;
-        }
-    };
-    let dst = match parse_addr_field(
-        ctx,
-        r.destination_network.as_deref(),
-        r.destination_not == Some(true),
-        origin,
-        false,
-    ) {
-        Ok(t) => t,
-        Err(why) => {
+    let parsed = row.compiled(ctx);
+    let (src, dst) = match (&parsed.src, &parsed.dst) {
+        (Ok(s), Ok(d)) => (s, d),
+        (Err(why), _) | (_, Err(why)) => {
             notes.push(format!("{} does not apply: {why}", nat_ref(row)));
             return Tri::No;
         }
     };
     // Ports only count for tcp/udp (Rule.php:372-378).
+    let any = Ports::Any;
     let (sp, dp) = if port_proto {
-        match (
-            parse_ports(ctx, r.source_port.as_deref()),
-            parse_ports(ctx, r.destination_port.as_deref()),
-        ) {
+        match (&parsed.sport, &parsed.dport) {
             (Ok(s), Ok(d)) => (s, d),
             (Err(why), _) | (_, Err(why)) => {
                 notes.push(format!("{} does not apply: {why}", nat_ref(row)));
@@ -2447,7 +2578,7 @@ fn nat_matches(ctx: &Context<'_>, row: &NatRow<'_>, flow: &Flow, notes: &mut Vec
             }
         }
     } else {
-        (Ports::Any, Ports::Any)
+        (&any, &any)
     };
     if !f.nordr.unwrap_or(false) && f.target.as_deref().is_none_or(str::is_empty) {
         notes.push(format!(
@@ -2459,11 +2590,11 @@ fn nat_matches(ctx: &Context<'_>, row: &NatRow<'_>, flow: &Flow, notes: &mut Vec
     family_of(f.ipprotocol.as_ref(), v6)
         .and(|| proto_matches(proto.as_deref(), flow.proto, v6, true))
         .and(|| nat_interface(ctx, r, flow))
-        .and(|| field_contains(ctx, &src, flow.src, notes))
-        .and(|| field_contains(ctx, &dst, flow.dst, notes))
+        .and(|| field_contains(ctx, src, flow.src, false, notes))
+        .and(|| field_contains(ctx, dst, flow.dst, false, notes))
         .and(|| {
-            ports_contain(&sp, flow.src_port, "source")
-                .and(|| ports_contain(&dp, flow.dst_port, "destination"))
+            ports_contain(sp, flow.src_port, "source")
+                .and(|| ports_contain(dp, flow.dst_port, "destination"))
         })
         .and(|| match f.tagged.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => Tri::maybe(format!(
@@ -2506,7 +2637,7 @@ fn nat_interface(ctx: &Context<'_>, r: &DNatRow, flow: &Flow) -> Tri {
                     ),
                     None => Tri::maybe("the interface the packet arrives on is not known"),
                 },
-                IfName::Missing => Tri::No,
+                IfName::NotFound(n) => not_found(&n, flow),
                 IfName::Unknown(why) => Tri::maybe(why),
             }
         }))

@@ -1,7 +1,7 @@
 //! The lockout pre-flight: would the staged rules cut this server (or a protected flow) off?
 //!
 //! Before filter rules or port forwards are applied, [`preflight`] evaluates, with the
-//! [`pf`](crate::pf) model, two rule sets for every flow that must survive:
+//! [`crate::pf`] model, two rule sets for every flow that must survive:
 //!
 //! - **after**: the staged rows (what `search_rule` shows before `apply`);
 //! - **before**: the same rows with every changed rule put back to its before-state (rows the
@@ -11,7 +11,7 @@
 //! and API port, TCP, arriving on the interface whose subnet holds the server's address, else on
 //! the interface owning the firewall address) and each `OPNSENSE_PROTECT` entry ([`Protect`]).
 //! A protected source network is evaluated exactly: it is cut into the pieces no rule, alias or
-//! interface tells apart ([`pf::source_pieces`](crate::pf::source_pieces)) and one address of
+//! interface tells apart ([`crate::pf::source_pieces`]) and one address of
 //! each piece is evaluated.
 //!
 //! A flow first goes through the port forwards (pf applies `rdr` before filtering): a forward that
@@ -35,14 +35,14 @@
 //! # What the analysis cannot see
 //!
 //! - **Rules outside the search.** Plugins that write their own pf anchors or rules outside the
-//!   plugin registry (`anchorToText`, filter.inc:405-412), the `antispoof` lines (non-quick blocks:
+//!   plugin registry (`anchorToText`, filter.inc:404-410 / 406-412), the `antispoof` lines (non-quick blocks:
 //!   they never decide), `set skip` interfaces other than lo0, and rules loaded by hand with
 //!   `pfctl`. One-to-one NAT (`firewall/one_to_one`, applied before port forwards at priority
 //!   500), NPt and outbound NAT are not read.
 //! - **Rules generated at run time.** Schedules (a scheduled rule is loaded only inside its time
 //!   window), gateway groups that are down (`skip_rules_gw_down`), URL/URL table/GeoIP/ASN/external
 //!   alias content, host names in aliases (DNS), dynamic IPv6 host aliases, MAC and OpenVPN group
-//!   aliases, interface group members not declared in the [`Network`](crate::pf::Network), and
+//!   aliases, interface group members not declared in the [`crate::pf::Network`], and
 //!   the run-time tables `sshlockout` and `virusprot` (assumed not to hold the flow's source:
 //!   noted, not a blind spot).
 //! - **Routing.** Which interface a packet really arrives on (derived, or assumed from the
@@ -620,30 +620,25 @@ fn build_set<'r>(
         if r.uuid.as_deref().is_some_and(|u| changed_f.contains(u)) {
             continue;
         }
-        filter.push(pf::Row {
-            rule: r,
-            index: i,
-            condition: None,
-            key: prev,
-        });
+        filter.push(pf::Row::new(r, i, None, prev));
     }
     for c in fc {
         if let Some(b) = &c.before {
-            filter.push(pf::Row {
-                rule: b,
-                index: usize::MAX,
-                condition: None,
-                key: pf::row_key(network, b, (0, 0, 0)),
-            });
+            filter.push(pf::Row::new(
+                b,
+                usize::MAX,
+                None,
+                pf::row_key(network, b, (0, 0, 0)),
+            ));
         }
     }
     for (r, cond) in extra_filter {
-        filter.push(pf::Row {
-            rule: r,
-            index: usize::MAX,
-            condition: cond.clone(),
-            key: pf::row_key(network, r, (0, 0, 0)),
-        });
+        filter.push(pf::Row::new(
+            r,
+            usize::MAX,
+            cond.clone(),
+            pf::row_key(network, r, (0, 0, 0)),
+        ));
     }
     pf::sort_rows(&mut filter);
     let mut nat = Vec::new();
@@ -651,30 +646,25 @@ fn build_set<'r>(
         if changed_n.contains(r.uuid.as_str()) {
             continue;
         }
-        nat.push(pf::NatRow {
-            rule: r,
-            index: i,
-            condition: None,
-            key: pf::nat_key(r, i),
-        });
+        nat.push(pf::NatRow::new(r, i, None, pf::nat_key(r, i)));
     }
     for c in nc {
         if let Some(b) = &c.before {
-            nat.push(pf::NatRow {
-                rule: b,
-                index: usize::MAX,
-                condition: None,
-                key: pf::nat_key(b, usize::MAX),
-            });
+            nat.push(pf::NatRow::new(
+                b,
+                usize::MAX,
+                None,
+                pf::nat_key(b, usize::MAX),
+            ));
         }
     }
     for (r, cond) in extra_nat {
-        nat.push(pf::NatRow {
-            rule: r,
-            index: usize::MAX,
-            condition: cond.clone(),
-            key: pf::nat_key(r, 0),
-        });
+        nat.push(pf::NatRow::new(
+            r,
+            usize::MAX,
+            cond.clone(),
+            pf::nat_key(r, 0),
+        ));
     }
     nat.sort_by_key(|r| r.key);
     RuleSet { filter, nat }
@@ -728,6 +718,18 @@ fn evaluate_path(ctx: &Context<'_>, set: &RuleSet<'_>, flow: &Flow) -> PathEvalu
                 .iter()
                 .find(|o| matches!(o.action, NatAction::Redirected { .. }))
                 .and_then(|o| o.rule.clone()),
+        )
+    } else if all_pass
+        && filter.reroute.is_some()
+        && ctx.network.is_firewall_address(flow.dst) != Some(false)
+    {
+        (
+            Reach::Unsure,
+            format!(
+                "{}: a packet for the firewall itself may then leave towards the gateway instead of being delivered",
+                filter.reroute.clone().unwrap_or_default()
+            ),
+            filter.deciding.clone(),
         )
     } else if all_pass {
         (
@@ -929,6 +931,10 @@ pub fn preflight(input: &PreflightInput) -> Preflight {
         .iter()
         .filter(|v| v.status == FlowStatus::Uncertain)
     {
+        let why = format!("{} ({}): {}", v.name, v.sources, v.after.why);
+        if !blind.contains(&why) {
+            blind.push(why);
+        }
         for s in v
             .after
             .filter
@@ -1004,6 +1010,9 @@ fn protect_verdicts(
     }
     // Group pieces with the same conclusion.
     let mut groups: Vec<(FlowVerdict, Vec<IpRange>)> = Vec::new();
+    // Pieces whose arrival interface is assumed or unknown, by (interface, basis).
+    type ArrivalKey = (Option<String>, ArrivalBasis);
+    let mut off_subnet: Vec<(ArrivalKey, Vec<IpRange>)> = Vec::new();
     for piece in pieces {
         let src = piece.first();
         let dst = if let Some(d) = p.destination {
@@ -1040,7 +1049,11 @@ fn protect_verdicts(
         };
         let (interface, arrival) = network.arrival_interface(src, dst);
         if arrival != ArrivalBasis::SourceSubnet {
-            note_arrival(blind, &p.raw, src, interface.as_deref(), arrival);
+            let k = (interface.clone(), arrival);
+            match off_subnet.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, v)) => v.push(piece),
+                None => off_subnet.push((k, vec![piece])),
+            }
         }
         let flow = Flow {
             interface,
@@ -1075,6 +1088,20 @@ fn protect_verdicts(
                 },
                 vec![piece],
             )),
+        }
+    }
+    for ((interface, basis), ranges) in off_subnet {
+        let who = format!("{} sources {}", p.raw, describe_ranges(&ranges));
+        let s = match (basis, interface) {
+            (ArrivalBasis::DestinationOwner, Some(i)) => format!(
+                "{who} are on no interface's subnet: their packets are assumed to arrive on {i}, the interface that owns the firewall address"
+            ),
+            _ => format!(
+                "the interface the packets of {who} arrive on is not known: interface-bound rules match them only maybe"
+            ),
+        };
+        if !blind.contains(&s) {
+            blind.push(s);
         }
     }
     groups
@@ -1126,6 +1153,7 @@ fn refusal_for(v: &FlowVerdict, changed: &BTreeSet<&str>) -> Refusal {
         )
     };
     let before_rule = v.before.rule.as_ref();
+    // The rule that let the flow through before, when this change removes or changes it.
     let removed_pass =
         before_rule.filter(|r| changed.contains(r.id.as_str()) && v.before.reach == Reach::Reaches);
     let today = match (v.before.reach, before_rule) {
@@ -1134,21 +1162,24 @@ fn refusal_for(v: &FlowVerdict, changed: &BTreeSet<&str>) -> Refusal {
         _ => "today its verdict is uncertain".to_owned(),
     };
     let mut why = format!("the apply would cut off {who}: {}; {today}", v.after.why);
-    let rule = match (&v.after.rule, removed_pass) {
-        (Some(r), _) => Some(r.clone()),
-        (None, Some(r)) => {
+    // When the flow now falls through to OPNsense's catch-all default deny (or matches nothing),
+    // the rule to blame is the pass rule the change took away.
+    let falls_through = v.after.rule.as_ref().is_none_or(is_default_deny);
+    let rule = match removed_pass {
+        Some(before) if falls_through => {
             why.push_str(
                 ", and this change removes or changes that rule, the only one that let it through",
             );
-            Some(r.clone())
+            Some(before.clone())
         }
-        (None, None) => None,
+        Some(before) => {
+            if v.after.rule.as_ref().is_some_and(|a| a.id != before.id) {
+                let _ = write!(why, " (this change also removes or changes {before})");
+            }
+            v.after.rule.clone()
+        }
+        None => v.after.rule.clone(),
     };
-    if let (Some(after), Some(before)) = (&v.after.rule, removed_pass)
-        && after.id != before.id
-    {
-        let _ = write!(why, " (this change removes or changes {before})");
-    }
     Refusal {
         flow: if v.name == "api" {
             "api".to_owned()
@@ -1158,6 +1189,13 @@ fn refusal_for(v: &FlowVerdict, changed: &BTreeSet<&str>) -> Refusal {
         rule,
         why,
     }
+}
+
+fn is_default_deny(r: &RuleRef) -> bool {
+    r.origin != RuleOrigin::Api
+        && r.description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Default deny"))
 }
 
 fn summarise(verdicts: &[FlowVerdict], refusal: Option<&Refusal>) -> String {

@@ -36,9 +36,10 @@ fn mvc(uuid: &str, sequence: u64, fields: Value) -> Value {
         "tos": "", "shaper1": "", "shaper2": "", "description": "", "category_colors": []
     });
     let obj = row.as_object_mut().unwrap();
-    for (k, v) in fields.as_object().unwrap() {
-        obj.insert(k.clone(), v.clone());
-    }
+    let Value::Object(fields) = fields else {
+        panic!("fields must be an object")
+    };
+    obj.extend(fields);
     let ifs = obj["interface"].as_str().unwrap_or("").to_owned();
     let floating = ifs.split(',').filter(|s| !s.is_empty()).count() != 1
         || obj["interfacenot"].as_str() == Some("1");
@@ -683,4 +684,37 @@ fn evaluation_order_follows_sort_order() {
     ]);
     let order = pf::evaluation_order(&network(), &rows);
     assert_eq!(order, vec![3, 1, 2, 0]);
+}
+
+#[test]
+fn interface_group_rules_need_the_group_members() {
+    // A rule on an interface group has priority 300000 + the group's sequence.
+    let mut group_rule = mvc(U1, 10, json!({"interface": "trusted", "action": "block"}));
+    group_rule["prio_group"] = json!("300000");
+    group_rule["sort_order"] = json!("300000.0000010");
+    let rows = [default_deny(), group_rule, mvc(U2, 20, json!({}))];
+    let e = eval(&network(), &Aliases::new(), &rows, &lan_https());
+    assert!(!e.certain, "members unknown");
+    assert!(
+        e.blind_spots
+            .iter()
+            .any(|b| b.contains("\"trusted\" is an interface group")),
+        "{:?}",
+        e.blind_spots
+    );
+    let mut net = network();
+    net.add_group("trusted", &["lan", "opt1"]);
+    let e = eval(&net, &Aliases::new(), &rows, &lan_https());
+    assert!(e.certain);
+    assert_eq!((e.verdict, deciding(&e)), (Verdict::Block, Some(U1)));
+    // A single-interface rule (400000) on an interface the complete context does not have
+    // cannot see the packet.
+    let rows = [
+        default_deny(),
+        mvc(U1, 10, json!({"interface": "opt9", "action": "block"})),
+        mvc(U2, 20, json!({})),
+    ];
+    let e = eval(&network(), &Aliases::new(), &rows, &lan_https());
+    assert!(e.certain);
+    assert_eq!(deciding(&e), Some(U2));
 }
