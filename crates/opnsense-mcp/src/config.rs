@@ -57,6 +57,10 @@ struct Raw {
     connect_timeout: f64,
     #[serde(default = "read_timeout")]
     read_timeout: f64,
+    #[serde(default = "call_timeout")]
+    call_timeout: f64,
+    #[serde(default = "max_response_bytes")]
+    max_response_bytes: u64,
     #[serde(default)]
     allow_secrets: bool,
     #[serde(default)]
@@ -89,6 +93,12 @@ fn connect_timeout() -> f64 {
 }
 fn read_timeout() -> f64 {
     60.0
+}
+fn call_timeout() -> f64 {
+    opnsense_api::client::DEFAULT_CALL_TIMEOUT.as_secs_f64()
+}
+fn max_response_bytes() -> u64 {
+    opnsense_api::client::DEFAULT_MAX_RESPONSE_BYTES
 }
 
 /// Environment values are parsed by figment (`12345` becomes a number): take any scalar as text.
@@ -175,8 +185,12 @@ pub struct Config {
     pub http: HttpSettings,
     /// Connect timeout to OPNsense.
     pub connect_timeout: Duration,
-    /// Read timeout to OPNsense.
+    /// Read timeout to OPNsense (each read of a response).
     pub read_timeout: Duration,
+    /// Overall limit of one OPNsense call, connect to last byte.
+    pub call_timeout: Duration,
+    /// Largest OPNsense response body accepted.
+    pub max_response_bytes: u64,
     /// Allow `include_secrets` on the config backup.
     pub allow_secrets: bool,
     /// Offer read-only tools only.
@@ -334,6 +348,8 @@ const KNOWN_KEYS: &[&str] = &[
     "http_max_body",
     "connect_timeout",
     "read_timeout",
+    "call_timeout",
+    "max_response_bytes",
     "allow_secrets",
     "read_only",
 ];
@@ -397,6 +413,9 @@ fn seconds(key: &str, v: f64, from: &dyn Fn(&str) -> String) -> Result<Duration,
         )))
     }
 }
+
+/// The smallest `max_response_bytes` accepted: below it even a status answer would not fit.
+const MIN_RESPONSE_BYTES: u64 = 1024;
 
 /// Checks what serde cannot; `from(key)` says where a key's value came from.
 fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError> {
@@ -481,6 +500,13 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             from("http_max_body")
         )));
     }
+    if raw.max_response_bytes < MIN_RESPONSE_BYTES {
+        return Err(ConfigError(format!(
+            "max_response_bytes (from {}) must be at least {MIN_RESPONSE_BYTES} bytes, got {}",
+            from("max_response_bytes"),
+            raw.max_response_bytes
+        )));
+    }
     let allowed_hosts = raw
         .http_allowed_hosts
         .unwrap_or_default()
@@ -507,6 +533,8 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         },
         connect_timeout: seconds("connect_timeout", raw.connect_timeout, from)?,
         read_timeout: seconds("read_timeout", raw.read_timeout, from)?,
+        call_timeout: seconds("call_timeout", raw.call_timeout, from)?,
+        max_response_bytes: raw.max_response_bytes,
         allow_secrets: raw.allow_secrets,
         read_only: raw.read_only,
     })
@@ -549,7 +577,9 @@ impl Config {
             .credentials(key, secret)
             .verify_tls(self.verify_tls)
             .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout);
+            .read_timeout(self.read_timeout)
+            .call_timeout(self.call_timeout)
+            .max_response_bytes(self.max_response_bytes);
         if let Some(ca) = &self.ca_file {
             b = b.ca_file(ca);
         }
@@ -617,8 +647,78 @@ mod tests {
             assert_eq!(c.http.max_body, 1 << 20);
             assert_eq!(c.connect_timeout, Duration::from_secs(10));
             assert_eq!(c.read_timeout, Duration::from_secs(60));
+            assert_eq!(c.call_timeout, Duration::from_secs(300));
+            assert_eq!(c.max_response_bytes, 64 << 20);
             assert!(!c.allow_secrets);
             assert!(!c.read_only);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn call_timeout_and_max_response_bytes_from_file_and_environment() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(
+                jail,
+                "call_timeout = 42.5
+max_response_bytes = 2048
+",
+            );
+            let c = ok(None, &none())?;
+            assert_eq!(c.call_timeout, Duration::from_millis(42_500));
+            assert_eq!(c.max_response_bytes, 2048);
+            jail.set_env("OPNSENSE_CALL_TIMEOUT", "7");
+            jail.set_env("OPNSENSE_MAX_RESPONSE_BYTES", "1048576");
+            let c = ok(None, &none())?;
+            assert_eq!(c.call_timeout, Duration::from_secs(7), "env beats the file");
+            assert_eq!(c.max_response_bytes, 1 << 20);
+            // The client accepts them (url, key and secret set).
+            jail.set_env("OPNSENSE_URL", "https://fw.example");
+            jail.set_env("OPNSENSE_API_KEY", "k");
+            jail.set_env("OPNSENSE_API_SECRET", "s");
+            ok(None, &none())?.client().map_err(|e| e.to_string())?;
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_call_timeout_and_max_response_bytes_name_their_source() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            for (key, value, needle) in [
+                ("OPNSENSE_CALL_TIMEOUT", "0", "greater than 0"),
+                ("OPNSENSE_CALL_TIMEOUT", "forever", "OPNSENSE_CALL_TIMEOUT"),
+                ("OPNSENSE_CALL_TIMEOUT", "100000", "at most 86400"),
+                (
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                    "-1",
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                ),
+                (
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                    "64MiB",
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                ),
+                ("OPNSENSE_MAX_RESPONSE_BYTES", "100", "at least 1024"),
+            ] {
+                jail.set_env(key, value);
+                let e = err(None, &none());
+                assert!(e.contains(key) && e.contains(needle), "{key}={value}: {e}");
+                jail.set_env(key, "");
+            }
+            let path = default_file(jail, "max_response_bytes = \"1\"\n");
+            let e = err(None, &none());
+            assert!(
+                e.contains("max_response_bytes") && e.contains(&path.display().to_string()),
+                "{e}"
+            );
+            let path = default_file(jail, "call_timeout = -3\n");
+            let e = err(None, &none());
+            assert!(
+                e.contains("call_timeout") && e.contains(&path.display().to_string()),
+                "{e}"
+            );
             Ok(())
         });
     }

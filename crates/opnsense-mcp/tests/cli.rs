@@ -294,6 +294,47 @@ fn call_failing_tool_exits_1_with_the_error_printed() {
 }
 
 #[test]
+fn max_response_bytes_reaches_the_client() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    // The whole rule list is well over 1 KiB; the status answer fits.
+    let mut c = command(home.path());
+    c.args(["call", "firewall_rule_list", r#"{"row_count":-1}"#])
+        .envs(sim.env())
+        .env("OPNSENSE_MAX_RESPONSE_BYTES", "1024");
+    let out = run(c);
+    out.expect_code(1);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["isError"], true, "{v}");
+    assert!(v.to_string().contains("larger than 1024 bytes"), "{v}");
+    // The same call without the limit succeeds.
+    let mut c = command(home.path());
+    c.args(["call", "firewall_rule_list", r#"{"row_count":-1}"#])
+        .envs(sim.env());
+    run(c).expect_code(0);
+}
+
+#[test]
+fn call_timeout_reaches_the_client() {
+    let sim = Sim::start(|_| {});
+    // Every answer takes longer than the overall limit (the read limit stays at 60 s).
+    sim.sim.faults().set_latency(Duration::from_secs(5));
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["call", "system_status", "{}"])
+        .envs(sim.env())
+        .env("OPNSENSE_CALL_TIMEOUT", "1");
+    let out = run(c);
+    out.expect_code(1);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["isError"], true, "{v}");
+    assert!(
+        v.to_string().contains("the overall limit of one call"),
+        "{v}"
+    );
+}
+
+#[test]
 fn demo_runs_every_step() {
     let home = home();
     let mut c = command(home.path());
