@@ -334,6 +334,7 @@ fn call_timeout_reaches_the_client() {
     );
 }
 
+#[cfg(feature = "simulator")]
 #[test]
 fn demo_runs_every_step() {
     let home = home();
@@ -349,6 +350,21 @@ fn demo_runs_every_step() {
         );
     }
     assert!(out.stdout.contains("tools/list:"), "{}", out.stdout);
+}
+
+/// A build without the `simulator` feature (`cargo test -p opnsense-mcp --no-default-features`)
+/// refuses `demo` and `serve --simulator` with exit 2 and says why.
+#[cfg(not(feature = "simulator"))]
+#[test]
+fn without_the_simulator_feature_demo_and_serve_simulator_say_so() {
+    for args in [&["demo"][..], &["serve", "--simulator"][..]] {
+        let home = home();
+        let mut c = command(home.path());
+        c.args(args);
+        run(c)
+            .expect_code(2)
+            .one_line(&["built without", "simulator", &args.join(" ")]);
+    }
 }
 
 // ---- exit 4: bind ---------------------------------------------------------------------------
@@ -473,6 +489,7 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
 
 // ---- serve --simulator, driven by rmcp's own client over stdio -----------------------------
 
+#[cfg(feature = "simulator")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_simulator_over_stdio_with_the_rmcp_client() {
     use rmcp::ServiceExt;
