@@ -262,3 +262,26 @@ fn bench() -> Result<(), String> {
         "bench",
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CONTRACT_SUITES, integration_tests, metadata};
+
+    /// `ci`'s test step and its contract step together run every integration test once.
+    #[test]
+    fn ci_splits_the_integration_tests_without_losing_one() {
+        let all = integration_tests(&metadata().expect("cargo metadata"));
+        for suite in CONTRACT_SUITES {
+            assert!(
+                all.iter().any(|t| t == suite),
+                "{suite} missing from {all:?}"
+            );
+        }
+        for name in ["cli", "http", "e2e", "dockerfile", "catalogue", "corpus"] {
+            assert!(all.iter().any(|t| t == name), "{name} missing from {all:?}");
+        }
+        let mut sorted = all.clone();
+        sorted.dedup();
+        assert_eq!(sorted, all, "each name once");
+    }
+}
