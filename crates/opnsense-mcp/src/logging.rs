@@ -13,7 +13,7 @@ use tracing_subscriber::{Layer, fmt};
 
 /// Name of the span `opnsense-mcp-tools` opens around every tool call.
 const TOOL_SPAN: &str = "tool";
-/// Target of that span (the catalogue crate).
+/// Target (module path) prefix of that span: the catalogue crate.
 const TOOL_SPAN_TARGET: &str = "opnsense_mcp_tools";
 
 /// What the audit layer sees: the SDK's audit events and the catalogue's `tool` spans (so the
@@ -21,7 +21,7 @@ const TOOL_SPAN_TARGET: &str = "opnsense_mcp_tools";
 fn audit_sees(meta: &Metadata<'_>) -> bool {
     let at_info = *meta.level() <= tracing::Level::INFO;
     if meta.is_span() {
-        at_info && meta.name() == TOOL_SPAN && meta.target() == TOOL_SPAN_TARGET
+        at_info && meta.name() == TOOL_SPAN && meta.target().starts_with(TOOL_SPAN_TARGET)
     } else {
         at_info && meta.target() == opnsense_api::AUDIT_TARGET
     }
