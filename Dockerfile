@@ -2,6 +2,8 @@
 # Multi-stage build: a cached dependency layer, then a small non-root runtime image serving MCP over HTTP.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
+# The production binary: `--no-default-features` leaves out the simulator (`demo`,
+# `serve --simulator`) with its own HTTPS server, rcgen and seeded state (see README).
 # Dependency layer: manifests only, with stub sources, so `cargo build` caches the dependency tree.
 COPY Cargo.toml Cargo.lock ./
 COPY .cargo .cargo
@@ -10,17 +12,16 @@ COPY crates/opnsense-mcp-tools/Cargo.toml crates/opnsense-mcp-tools/
 COPY crates/opnsense-mcp/Cargo.toml crates/opnsense-mcp/
 COPY crates/opnsense-sim/Cargo.toml crates/opnsense-sim/
 COPY xtask/Cargo.toml xtask/
-COPY tests/Cargo.toml tests/
-RUN for c in crates/opnsense-api crates/opnsense-mcp-tools crates/opnsense-sim tests; do \
+RUN for c in crates/opnsense-api crates/opnsense-mcp-tools crates/opnsense-sim; do \
       mkdir -p $c/src && echo "" > $c/src/lib.rs; done \
- && mkdir -p crates/opnsense-mcp/src crates/opnsense-sim/src/bin xtask/src tests/src/bin \
+ && mkdir -p crates/opnsense-mcp/src crates/opnsense-sim/src/bin xtask/src \
  && echo "fn main() {}" > crates/opnsense-mcp/src/main.rs \
  && echo "fn main() {}" > crates/opnsense-sim/src/bin/opnsense-sim.rs \
  && echo "fn main() {}" > xtask/src/main.rs \
- && echo "fn main() {}" > tests/src/bin/bench.rs \
- && cargo build --release -p opnsense-mcp || true
+ && cargo build --release --locked -p opnsense-mcp --no-default-features || true
 COPY . .
-RUN touch crates/*/src/*.rs && cargo build --release -p opnsense-mcp
+RUN touch crates/*/src/*.rs \
+ && cargo build --release --locked -p opnsense-mcp --no-default-features
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \

@@ -235,6 +235,8 @@ struct Inner {
     settings: Settings,
     locks: Mutex<HashMap<&'static str, Arc<tokio::sync::Mutex<()>>>>,
     timers: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// Every change this process gave a timer (whose revert it owns at shutdown).
+    armed: Mutex<std::collections::BTreeSet<String>>,
     /// Per pending change: the connection kept open across its apply.
     lifelines: Mutex<HashMap<String, Lifeline>>,
 }
@@ -304,6 +306,7 @@ impl Engine {
                 settings,
                 locks: Mutex::new(HashMap::new()),
                 timers: Mutex::new(HashMap::new()),
+                armed: Mutex::new(std::collections::BTreeSet::new()),
                 lifelines: Mutex::new(HashMap::new()),
             }),
         }
@@ -961,6 +964,43 @@ impl FirewallTimer {
     }
 }
 
+impl RecordChange {
+    /// The record's name or description (after the change, else before), to tell records apart
+    /// in a short listing.
+    pub fn label(&self) -> Option<String> {
+        [&self.after, &self.before].into_iter().flatten().find_map(|v| {
+            ["description", "descr", "name", "hostname", "network", "hw_address"]
+                .iter()
+                .find_map(|k| v[*k].as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+        })
+    }
+
+    /// One line per record: op, uuid, label, status, note (no field values).
+    pub fn brief(&self) -> Value {
+        let mut line = serde_json::json!({"op": self.op, "status": self.status});
+        for (key, value) in [
+            ("uuid", self.uuid.clone()),
+            ("readded_uuid", self.readded_uuid.clone()),
+            ("label", self.label()),
+            ("note", self.note.clone()),
+        ] {
+            if let Some(v) = value {
+                line[key] = Value::from(v);
+            }
+        }
+        line
+    }
+}
+
+impl ChangeView {
+    /// The change without its records' field values (change_get has them).
+    pub fn brief(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        v["records"] = self.records.iter().map(RecordChange::brief).collect();
+        v
+    }
+}
+
 fn record_view(e: &Entry) -> RecordChange {
     RecordChange {
         op: e.op,
@@ -1002,8 +1042,14 @@ impl Engine {
         let wait = Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0));
         let engine = self.clone();
         let id = change.id.clone();
+        lock(&self.inner.armed).insert(change.id.clone());
+        // Held while spawning, so the task cannot take itself out of the map before it is in.
+        let mut timers = lock(&self.inner.timers);
         let task = tokio::spawn(async move {
             tokio::time::sleep(wait).await;
+            // Out of the map before reverting: the revert disarms the change's timer, which
+            // would otherwise abort this very task half-way through the revert.
+            drop(lock(&engine.inner.timers).remove(&id));
             if let Err(e) = engine
                 .revert_if_pending(&id, "it was not confirmed in time")
                 .await
@@ -1011,7 +1057,7 @@ impl Engine {
                 tracing::error!("automatic revert of change {id} failed: {e}");
             }
         });
-        if let Some(old) = lock(&self.inner.timers).insert(change.id.clone(), task) {
+        if let Some(old) = timers.insert(change.id.clone(), task) {
             old.abort();
         }
     }
@@ -1345,7 +1391,9 @@ impl Engine {
     /// Before the process exits: reverts every pending change (an unconfirmed change must not
     /// outlive the server that watches it).
     pub async fn shutdown(&self) -> Result<Vec<ChangeView>> {
-        let ids: Vec<String> = lock(&self.inner.timers).keys().cloned().collect();
+        // Every change this process armed: one whose timer already fired may be reverting right
+        // now; waiting for its grid lock lets that revert finish before the process exits.
+        let ids: Vec<String> = lock(&self.inner.armed).iter().cloned().collect();
         let mut out = Vec::new();
         for id in ids {
             if let Some(view) = self

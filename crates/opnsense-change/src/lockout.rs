@@ -86,6 +86,67 @@ fn changes<T>(staged: &[Entry], before: impl Fn(&str, &Value) -> Option<T>) -> V
         .collect()
 }
 
+/// Blind spots shown at most; the rest are counted.
+const BLIND_SPOTS_SHOWN: usize = 10;
+
+/// ` (rule <id> "<description>")`, or nothing.
+fn rule_label(rule: Option<&crate::pf::RuleRef>) -> String {
+    rule.map(|rule| match &rule.description {
+        Some(d) => format!(" (rule {} \"{d}\")", rule.id),
+        None => format!(" (rule {})", rule.id),
+    })
+    .unwrap_or_default()
+}
+
+/// The verdict as an AI reads it: per flow its status and why, before and after; the first
+/// blind spots and how many more; what could not be read.
+fn compact(result: &Preflight, unread: &[String]) -> Value {
+    let flows: Vec<Value> = result
+        .verdicts
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "flow": v.name,
+                "sources": v.sources,
+                "status": v.status,
+                "before": v.before.why,
+                "after": format!("{}{}", v.after.why, rule_label(v.after.rule.as_ref())),
+            })
+        })
+        .collect();
+    let mut out = serde_json::json!({
+        "summary": result.summary,
+        "certain": result.uncertain().next().is_none(),
+        "flows": flows,
+    });
+    if let Some(r) = &result.refusal {
+        out["refusal"] = serde_json::json!({
+            "flow": r.flow,
+            "why": r.why,
+            "rule": r.rule.as_ref().map(|rule| serde_json::json!({
+                "id": rule.id,
+                "description": rule.description,
+            })),
+        });
+    }
+    if !result.blind_spots.is_empty() {
+        out["blind_spots"] = result
+            .blind_spots
+            .iter()
+            .take(BLIND_SPOTS_SHOWN)
+            .cloned()
+            .collect();
+        let more = result.blind_spots.len().saturating_sub(BLIND_SPOTS_SHOWN);
+        if more > 0 {
+            out["blind_spots_not_shown"] = Value::from(more);
+        }
+    }
+    if !unread.is_empty() {
+        out["unread"] = Value::from(unread.to_vec());
+    }
+    out
+}
+
 /// Runs the pre-flight for an apply of `desc` (filter rules or port forwards) with the writes
 /// `staged` through this server.
 pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -> Result<Verdict> {
@@ -94,7 +155,17 @@ pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -
     let filter_rules: Vec<FilterRule> = all_rows(engine, &FILTER_RULES.desc, &mut skipped).await?;
     let nat_rules: Vec<DNatRow> = all_rows(engine, &DNAT_RULES.desc, &mut skipped).await?;
     let aliases: Vec<Alias> = all_rows(engine, &ALIASES.desc, &mut skipped).await?;
-    let overview: Value = client.send_json(overview_request()).await?;
+    // Without the interface overview (no privilege for it, or a release without it) the
+    // firewall's own addresses are unknown: the verdict says so instead of blocking the apply.
+    let overview: Value = match client.send_json(overview_request()).await {
+        Ok(v) => v,
+        Err(e) => {
+            skipped.push(format!(
+                "the interfaces and their addresses are unknown (interfaces/overview/interfacesInfo: {e})"
+            ));
+            Value::Null
+        }
+    };
     let api = match client.connection_path().await {
         Ok((local, remote)) => Some(ApiPath {
             local: local.ip(),
@@ -139,21 +210,10 @@ pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -
         nat_reflection_default: None,
     };
     let result: Preflight = preflight(&input);
-    let mut verdict = serde_json::to_value(&result).unwrap_or(Value::Null);
-    if !skipped.is_empty() {
-        verdict["unread"] = Value::from(skipped);
-    }
-    verdict["certain"] = Value::from(result.uncertain().next().is_none());
-    let refusal = result.refusal.as_ref().map(|r| {
-        let rule = r
-            .rule
-            .as_ref()
-            .map(|rule| match &rule.description {
-                Some(d) => format!(" (rule {} \"{d}\")", rule.id),
-                None => format!(" (rule {})", rule.id),
-            })
-            .unwrap_or_default();
-        format!("{}: {}{rule}", r.flow, r.why)
-    });
+    let verdict = compact(&result, &skipped);
+    let refusal = result
+        .refusal
+        .as_ref()
+        .map(|r| format!("{}: {}{}", r.flow, r.why, rule_label(r.rule.as_ref())));
     Ok(Verdict { verdict, refusal })
 }

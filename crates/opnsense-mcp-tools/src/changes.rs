@@ -72,9 +72,9 @@ pub struct ChangeListParams {
 pub struct ChangeList {
     /// Changes returned.
     pub returned: usize,
-    /// The changes, newest first.
+    /// The changes, newest first, one line per record (change_get has the fields).
     #[schemars(with = "Vec<crate::common::RawObject>")]
-    pub changes: Vec<ChangeView>,
+    pub changes: Vec<serde_json::Value>,
 }
 
 /// A change, as the change tools answer.
@@ -248,7 +248,7 @@ impl OpnsenseTools {
         let changes = self.engine()?.list(&statuses, limit).await?;
         Ok(Json(ChangeList {
             returned: changes.len(),
-            changes,
+            changes: changes.iter().map(ChangeView::brief).collect(),
         }))
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use opnsense_api::GridSpec;
 use opnsense_api::grid::ErasedGrid;
-use opnsense_change::engine::{ApplyOptions, PlannedCall, Write, WriteOutcome};
+use opnsense_change::engine::{ApplyOptions, PlannedCall, RecordChange, Write, WriteOutcome};
 use rmcp::Json;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -119,7 +119,8 @@ pub struct Applied {
     pub confirm_with: Option<&'static str>,
     /// What happened, in words.
     pub message: String,
-    /// The writes this apply made live (on a dry run: would), with their states before and after.
+    /// The writes this apply made live (on a dry run: would): op, uuid, label, status (their
+    /// fields before and after: change_get).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<RawObject>")]
     pub records: Vec<Value>,
@@ -306,11 +307,7 @@ impl OpnsenseTools {
                 },
             )
             .await?;
-        let records = outcome
-            .staged
-            .iter()
-            .filter_map(|r| serde_json::to_value(r).ok())
-            .collect();
+        let records = outcome.staged.iter().map(RecordChange::brief).collect();
         let (status, change_id, revert_at, checks) = match &outcome.change {
             Some(c) => (
                 c.status.as_str(),

@@ -310,8 +310,8 @@ fn module_is_an_enum_and_add_tools_mark_required_fields() {
 #[test]
 fn read_only_mode_offers_exactly_the_read_only_tools() {
     let offered: BTreeSet<String> = tools(ToolOptions {
-        allow_secrets: false,
         read_only: true,
+        ..ToolOptions::default()
     })
     .iter()
     .map(|t| name_of(t).to_owned())

@@ -69,7 +69,7 @@ async fn every_secret_kind_is_redacted_and_counted() {
 async fn include_secrets_returns_every_secret_when_allowed() {
     let s = Session::plain(ToolOptions {
         allow_secrets: true,
-        read_only: false,
+        ..ToolOptions::default()
     })
     .await;
     serve_config(&s).await;

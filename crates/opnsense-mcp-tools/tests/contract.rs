@@ -14,7 +14,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use opnsense_api::FirmwareVersion;
 
 use support::{Session, load_contract, print_table, run_case, tool_names};
 

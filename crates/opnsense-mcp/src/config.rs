@@ -57,10 +57,26 @@ struct Raw {
     connect_timeout: f64,
     #[serde(default = "read_timeout")]
     read_timeout: f64,
+    #[serde(default = "call_timeout")]
+    call_timeout: f64,
+    #[serde(default = "max_response_bytes")]
+    max_response_bytes: u64,
     #[serde(default)]
     allow_secrets: bool,
     #[serde(default)]
     read_only: bool,
+    #[serde(default, deserialize_with = "string_list")]
+    tools_allow: Vec<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    tools_deny: Vec<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    state_dir: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    state_url: Option<String>,
+    #[serde(default = "confirm_timeout")]
+    confirm_timeout: f64,
+    #[serde(default, deserialize_with = "string_list")]
+    protect: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -89,6 +105,35 @@ fn connect_timeout() -> f64 {
 }
 fn read_timeout() -> f64 {
     60.0
+}
+fn call_timeout() -> f64 {
+    opnsense_api::client::DEFAULT_CALL_TIMEOUT.as_secs_f64()
+}
+fn max_response_bytes() -> u64 {
+    opnsense_api::client::DEFAULT_MAX_RESPONSE_BYTES
+}
+fn confirm_timeout() -> f64 {
+    opnsense_change::engine::DEFAULT_CONFIRM_TIMEOUT.as_secs_f64()
+}
+
+/// A list: a TOML array of strings, or one comma-separated string (how the environment gives it).
+fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match Option::<List>::deserialize(d)? {
+        None => Vec::new(),
+        Some(List::One(s)) => s.split(',').map(str::to_owned).collect(),
+        Some(List::Many(v)) => v,
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// Environment values are parsed by figment (`12345` becomes a number): take any scalar as text.
@@ -175,12 +220,47 @@ pub struct Config {
     pub http: HttpSettings,
     /// Connect timeout to OPNsense.
     pub connect_timeout: Duration,
-    /// Read timeout to OPNsense.
+    /// Read timeout to OPNsense (each read of a response).
     pub read_timeout: Duration,
+    /// Overall limit of one OPNsense call, connect to last byte.
+    pub call_timeout: Duration,
+    /// Largest OPNsense response body accepted.
+    pub max_response_bytes: u64,
     /// Allow `include_secrets` on the config backup.
     pub allow_secrets: bool,
     /// Offer read-only tools only.
     pub read_only: bool,
+    /// Offer only the tools matching one of these globs (empty: all).
+    pub tools_allow: Vec<String>,
+    /// Never offer the tools matching one of these globs.
+    pub tools_deny: Vec<String>,
+    /// Where the change journal lives.
+    pub state: StateStore,
+    /// How long an applied change stays live unconfirmed before it is reverted.
+    pub confirm_timeout: Duration,
+    /// Flows the lockout pre-flight keeps working besides this server's own.
+    pub protect: Vec<opnsense_change::preflight::Protect>,
+}
+
+/// Where the change journal is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StateStore {
+    /// One SQLite file per firewall in this directory.
+    Dir(PathBuf),
+    /// A database (`postgres://…`, `sqlite://…`) shared by every firewall and replica.
+    Url(String),
+    /// No state directory could be found (no `HOME`, no `state_dir`): changes cannot be made.
+    Unavailable,
+}
+
+impl std::fmt::Debug for StateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dir(d) => write!(f, "Dir({})", d.display()),
+            Self::Url(u) => write!(f, "Url({})", opnsense_api::redact_userinfo(u)),
+            Self::Unavailable => f.write_str("Unavailable"),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -190,6 +270,7 @@ impl std::fmt::Debug for Config {
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("api_secret", &self.api_secret.as_ref().map(|_| "<set>"))
             .field("transport", &self.transport)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -214,6 +295,8 @@ const TEXT_KEYS: &[&str] = &[
     "http_host",
     "http_token",
     "http_allowed_hosts",
+    "state_dir",
+    "state_url",
 ];
 
 /// One `OPNSENSE_*` variable, its own provider so that an error names the exact variable.
@@ -334,8 +417,16 @@ const KNOWN_KEYS: &[&str] = &[
     "http_max_body",
     "connect_timeout",
     "read_timeout",
+    "call_timeout",
+    "max_response_bytes",
     "allow_secrets",
     "read_only",
+    "tools_allow",
+    "tools_deny",
+    "state_dir",
+    "state_url",
+    "confirm_timeout",
+    "protect",
 ];
 
 /// The default config file: `$XDG_CONFIG_HOME/opnsense-mcp/config.toml`, else
@@ -397,6 +488,12 @@ fn seconds(key: &str, v: f64, from: &dyn Fn(&str) -> String) -> Result<Duration,
         )))
     }
 }
+
+/// The shortest `confirm_timeout` accepted.
+const MIN_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The smallest `max_response_bytes` accepted: below it even a status answer would not fit.
+const MIN_RESPONSE_BYTES: u64 = 1024;
 
 /// Checks what serde cannot; `from(key)` says where a key's value came from.
 fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError> {
@@ -481,6 +578,65 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             from("http_max_body")
         )));
     }
+    if raw.max_response_bytes < MIN_RESPONSE_BYTES {
+        return Err(ConfigError(format!(
+            "max_response_bytes (from {}) must be at least {MIN_RESPONSE_BYTES} bytes, got {}",
+            from("max_response_bytes"),
+            raw.max_response_bytes
+        )));
+    }
+    let state = match (
+        raw.state_dir.filter(|d| !d.trim().is_empty()),
+        raw.state_url.filter(|u| !u.trim().is_empty()),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError(format!(
+                "set state_dir (from {}) or state_url (from {}), not both",
+                from("state_dir"),
+                from("state_url")
+            )));
+        }
+        (Some(dir), None) => StateStore::Dir(PathBuf::from(dir.trim())),
+        (None, Some(url)) => {
+            let url = url.trim().to_owned();
+            let lower = url.to_ascii_lowercase();
+            if !["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|p| lower.starts_with(p))
+            {
+                return Err(ConfigError(format!(
+                    "state_url (from {}) must be a postgres:// or sqlite: URL, got {:?}",
+                    from("state_url"),
+                    opnsense_api::redact_userinfo(&url)
+                )));
+            }
+            StateStore::Url(url)
+        }
+        (None, None) => opnsense_change::journal::default_state_dir()
+            .map_or(StateStore::Unavailable, StateStore::Dir),
+    };
+    let confirm_timeout = seconds("confirm_timeout", raw.confirm_timeout, from)?;
+    if confirm_timeout < MIN_CONFIRM_TIMEOUT {
+        return Err(ConfigError(format!(
+            "confirm_timeout (from {}) must be at least {} seconds: less leaves no time to check and confirm a change, got {}",
+            from("confirm_timeout"),
+            MIN_CONFIRM_TIMEOUT.as_secs(),
+            raw.confirm_timeout
+        )));
+    }
+    let protect = opnsense_change::preflight::Protect::parse_list(&raw.protect.join(","))
+        .map_err(|e| ConfigError(format!("protect (from {}): {e}", from("protect"))))?;
+    for (key, globs) in [("tools_allow", &raw.tools_allow), ("tools_deny", &raw.tools_deny)] {
+        if let Some(bad) = globs
+            .iter()
+            .find(|g| !g.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '*'))
+        {
+            return Err(ConfigError(format!(
+                "{key} (from {}): {bad:?} is not a tool name pattern (lower-case letters, digits, _ and the wildcard *)",
+                from(key)
+            )));
+        }
+    }
     let allowed_hosts = raw
         .http_allowed_hosts
         .unwrap_or_default()
@@ -507,8 +663,15 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         },
         connect_timeout: seconds("connect_timeout", raw.connect_timeout, from)?,
         read_timeout: seconds("read_timeout", raw.read_timeout, from)?,
+        call_timeout: seconds("call_timeout", raw.call_timeout, from)?,
+        max_response_bytes: raw.max_response_bytes,
         allow_secrets: raw.allow_secrets,
         read_only: raw.read_only,
+        tools_allow: raw.tools_allow,
+        tools_deny: raw.tools_deny,
+        state,
+        confirm_timeout,
+        protect,
     })
 }
 
@@ -549,7 +712,9 @@ impl Config {
             .credentials(key, secret)
             .verify_tls(self.verify_tls)
             .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout);
+            .read_timeout(self.read_timeout)
+            .call_timeout(self.call_timeout)
+            .max_response_bytes(self.max_response_bytes);
         if let Some(ca) = &self.ca_file {
             b = b.ca_file(ca);
         }
@@ -617,8 +782,78 @@ mod tests {
             assert_eq!(c.http.max_body, 1 << 20);
             assert_eq!(c.connect_timeout, Duration::from_secs(10));
             assert_eq!(c.read_timeout, Duration::from_secs(60));
+            assert_eq!(c.call_timeout, Duration::from_secs(300));
+            assert_eq!(c.max_response_bytes, 64 << 20);
             assert!(!c.allow_secrets);
             assert!(!c.read_only);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn call_timeout_and_max_response_bytes_from_file_and_environment() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            default_file(
+                jail,
+                "call_timeout = 42.5
+max_response_bytes = 2048
+",
+            );
+            let c = ok(None, &none())?;
+            assert_eq!(c.call_timeout, Duration::from_millis(42_500));
+            assert_eq!(c.max_response_bytes, 2048);
+            jail.set_env("OPNSENSE_CALL_TIMEOUT", "7");
+            jail.set_env("OPNSENSE_MAX_RESPONSE_BYTES", "1048576");
+            let c = ok(None, &none())?;
+            assert_eq!(c.call_timeout, Duration::from_secs(7), "env beats the file");
+            assert_eq!(c.max_response_bytes, 1 << 20);
+            // The client accepts them (url, key and secret set).
+            jail.set_env("OPNSENSE_URL", "https://fw.example");
+            jail.set_env("OPNSENSE_API_KEY", "k");
+            jail.set_env("OPNSENSE_API_SECRET", "s");
+            ok(None, &none())?.client().map_err(|e| e.to_string())?;
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_call_timeout_and_max_response_bytes_name_their_source() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            for (key, value, needle) in [
+                ("OPNSENSE_CALL_TIMEOUT", "0", "greater than 0"),
+                ("OPNSENSE_CALL_TIMEOUT", "forever", "OPNSENSE_CALL_TIMEOUT"),
+                ("OPNSENSE_CALL_TIMEOUT", "100000", "at most 86400"),
+                (
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                    "-1",
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                ),
+                (
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                    "64MiB",
+                    "OPNSENSE_MAX_RESPONSE_BYTES",
+                ),
+                ("OPNSENSE_MAX_RESPONSE_BYTES", "100", "at least 1024"),
+            ] {
+                jail.set_env(key, value);
+                let e = err(None, &none());
+                assert!(e.contains(key) && e.contains(needle), "{key}={value}: {e}");
+                jail.set_env(key, "");
+            }
+            let path = default_file(jail, "max_response_bytes = \"1\"\n");
+            let e = err(None, &none());
+            assert!(
+                e.contains("max_response_bytes") && e.contains(&path.display().to_string()),
+                "{e}"
+            );
+            let path = default_file(jail, "call_timeout = -3\n");
+            let e = err(None, &none());
+            assert!(
+                e.contains("call_timeout") && e.contains(&path.display().to_string()),
+                "{e}"
+            );
             Ok(())
         });
     }

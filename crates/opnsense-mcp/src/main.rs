@@ -2,8 +2,13 @@
 //!
 //! Exit codes: 0 ok, 2 configuration error, 3 cannot reach or authenticate to OPNsense at
 //! startup, 4 cannot bind the HTTP address. Each failure is one line on stderr.
+//!
+//! The cargo feature `simulator` (on by default) builds in the simulated firewall behind `demo`
+//! and `serve --simulator`; a production build leaves it out (`--no-default-features`), and
+//! then both commands fail with exit 2 saying so.
 
 mod config;
+#[cfg(feature = "simulator")]
 mod demo;
 mod http;
 mod logging;
@@ -54,11 +59,13 @@ enum Command {
         /// Skip the startup check that OPNsense answers.
         #[arg(long)]
         no_probe: bool,
-        /// Serve against a built-in simulated firewall (no OPNsense needed).
+        /// Serve against a built-in simulated firewall (no OPNsense needed; needs a build with
+        /// the `simulator` feature, the default).
         #[arg(long)]
         simulator: bool,
     },
-    /// A guided tour against a built-in simulated firewall: no OPNsense needed.
+    /// A guided tour against a built-in simulated firewall: no OPNsense needed (needs a build
+    /// with the `simulator` feature, the default).
     Demo,
     /// Check the configuration and that OPNsense answers; print the firmware version.
     Check,
@@ -71,6 +78,10 @@ enum Command {
         /// Arguments as a JSON object.
         #[arg(default_value = "{}")]
         args: String,
+        /// Keep a change the call applies once its checks passed (it is confirmed right away).
+        /// Without it, a change that waits for confirmation is reverted when the process exits.
+        #[arg(long)]
+        confirm: bool,
     },
 }
 
@@ -161,27 +172,62 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         } => serve::serve(load()?, !no_probe).await,
         Command::Serve {
             simulator: true, ..
-        } => {
-            let mut config = load()?;
-            let sim = demo::start_simulator(&mut config).await?;
-            let served = serve::serve(config, true).await;
-            sim.shutdown().await;
-            served
-        }
-        Command::Demo => demo::demo(load()?).await,
+        } => serve_simulator(load()?).await,
+        Command::Demo => demo(load()?).await,
         Command::Check => {
             let config = load()?;
             serve::check(&config).await
         }
         Command::Tools => {
-            let tools = serve::catalogue(cli.read_only);
+            let tools = serve::catalogue(&load()?)?;
             print_json(&serde_json::json!({ "tools": tools }))
         }
-        Command::Call { tool, args } => {
+        Command::Call {
+            tool,
+            args,
+            confirm,
+        } => {
             let config = load()?;
-            serve::call(&config, &tool, &args).await
+            serve::call(&config, &tool, &args, confirm).await
         }
     }
+}
+
+/// `serve --simulator`: the server against a simulated firewall on loopback.
+#[cfg(feature = "simulator")]
+async fn serve_simulator(mut config: config::Config) -> Result<(), Failure> {
+    let simulated = demo::start_simulator(&mut config).await?;
+    let served = serve::serve(config, true).await;
+    simulated.sim.shutdown().await;
+    served
+}
+
+#[cfg(feature = "simulator")]
+async fn demo(config: config::Config) -> Result<(), Failure> {
+    demo::demo(config).await
+}
+
+/// Why `demo` and `serve --simulator` cannot run in a build without the simulator.
+#[cfg(not(feature = "simulator"))]
+fn without_simulator(command: &str) -> Failure {
+    Failure::Config(format!(
+        "`{command}` needs the built-in simulator, but this binary was built without it \
+         (cargo feature `simulator`, e.g. a production build with --no-default-features); \
+         use a default build (`cargo install --path crates/opnsense-mcp`) or point it at a real \
+         firewall with OPNSENSE_URL"
+    ))
+}
+
+#[cfg(not(feature = "simulator"))]
+#[allow(clippy::unused_async)]
+async fn serve_simulator(_config: config::Config) -> Result<(), Failure> {
+    Err(without_simulator("serve --simulator"))
+}
+
+#[cfg(not(feature = "simulator"))]
+#[allow(clippy::unused_async)]
+async fn demo(_config: config::Config) -> Result<(), Failure> {
+    Err(without_simulator("demo"))
 }
 
 /// Writes JSON to stdout (for `tools` and `call`; never used in stdio server mode).

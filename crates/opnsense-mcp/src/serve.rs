@@ -2,18 +2,132 @@
 
 use std::time::Duration;
 
+use opnsense_change::engine::{ChangeView, Engine, Settings};
+use opnsense_change::journal::Journal;
 use opnsense_mcp_tools::{InFlight, OpnsenseTools, ToolOptions};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::Value;
 
 use crate::Failure;
-use crate::config::{Config, Transport};
+use crate::config::{Config, StateStore, Transport};
 
 fn options(config: &Config) -> ToolOptions {
     ToolOptions {
         allow_secrets: config.allow_secrets,
         read_only: config.read_only,
+        tools_allow: config.tools_allow.clone(),
+        tools_deny: config.tools_deny.clone(),
+    }
+}
+
+/// Every `tools_allow`/`tools_deny` pattern must name at least one tool: a typo in a deny list
+/// would otherwise leave the tool it meant to hide on offer.
+fn check_patterns(config: &Config) -> Result<(), Failure> {
+    let names: Vec<String> = catalogue_with(ToolOptions::default())
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    for (key, patterns) in [
+        ("tools_allow", &config.tools_allow),
+        ("tools_deny", &config.tools_deny),
+    ] {
+        for p in patterns {
+            if !names
+                .iter()
+                .any(|n| opnsense_mcp_tools::policy::glob_match(p, n))
+            {
+                return Err(Failure::Config(format!(
+                    "configuration error: {key} pattern {p:?} matches no tool (see `opnsense-mcp tools` for the names)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the change journal of the firewall `client` talks to and builds its change engine.
+pub async fn open_engine(config: &Config, client: &opnsense_api::Client) -> Result<Engine, Failure> {
+    let firewall = client.api_base();
+    let journal = match &config.state {
+        StateStore::Dir(dir) => Journal::open_in_dir(dir, firewall).await,
+        StateStore::Url(url) => Journal::open_url(url, firewall).await,
+        StateStore::Unavailable => {
+            return Err(Failure::Config(
+                "configuration error: no place for the change journal (no HOME or XDG_STATE_HOME): \
+                 set OPNSENSE_STATE_DIR, or OPNSENSE_READ_ONLY=true to serve without changes"
+                    .into(),
+            ));
+        }
+    }
+    .map_err(|e| Failure::Config(format!("cannot open the change journal: {e}")))?;
+    tracing::info!(journal = journal.location(), "change journal open");
+    Ok(Engine::new(
+        client.clone(),
+        journal,
+        Settings {
+            confirm_timeout: config.confirm_timeout,
+            protect: config.protect.clone(),
+        },
+    ))
+}
+
+/// The catalogue for `config`: with a change engine unless read-only.
+pub async fn build_tools(
+    config: &Config,
+    client: opnsense_api::Client,
+    in_flight: InFlight,
+) -> Result<OpnsenseTools, Failure> {
+    check_patterns(config)?;
+    let engine = if config.read_only {
+        None
+    } else {
+        Some(open_engine(config, &client).await?)
+    };
+    Ok(OpnsenseTools::build(client, options(config), engine, in_flight))
+}
+
+fn log_settled(when: &str, views: &[ChangeView]) {
+    for v in views {
+        tracing::warn!(
+            change_id = %v.change_id,
+            grid = %v.grid,
+            status = ?v.status,
+            "{when}: change {} on {} is now {:?}",
+            v.change_id,
+            v.grid,
+            v.status
+        );
+    }
+}
+
+/// At start: reverts the changes a previous run left unconfirmed and past their time, and
+/// re-arms the timers of the others.
+pub async fn recover(tools: &OpnsenseTools) -> Result<(), Failure> {
+    if let Some(engine) = tools.change_engine() {
+        let views = engine
+            .recover()
+            .await
+            .map_err(|e| Failure::Other(format!("recovering unconfirmed changes failed: {e}")))?;
+        log_settled("after a restart", &views);
+    }
+    Ok(())
+}
+
+/// Before exit: reverts every change still waiting for confirmation.
+pub async fn settle(tools: &OpnsenseTools) -> Vec<ChangeView> {
+    let Some(engine) = tools.change_engine() else {
+        return Vec::new();
+    };
+    match engine.shutdown().await {
+        Ok(views) => {
+            log_settled("at shutdown", &views);
+            views
+        }
+        Err(e) => {
+            tracing::error!("reverting unconfirmed changes at shutdown failed: {e}");
+            Vec::new()
+        }
     }
 }
 
@@ -71,11 +185,14 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     if probe_first {
         probe(&client).await?;
     }
-    let server = OpnsenseTools::with_in_flight(client, options(&config), InFlight::default());
-    match config.transport {
-        Transport::Stdio => serve_stdio(server).await,
-        Transport::Http => crate::http::serve_http(server, &config.http).await,
-    }
+    let server = build_tools(&config, client, InFlight::default()).await?;
+    recover(&server).await?;
+    let served = match config.transport {
+        Transport::Stdio => serve_stdio(server.clone()).await,
+        Transport::Http => crate::http::serve_http(server.clone(), &config.http).await,
+    };
+    settle(&server).await;
+    served
 }
 
 async fn serve_stdio(server: OpnsenseTools) -> Result<(), Failure> {
@@ -140,20 +257,19 @@ pub async fn check(config: &Config) -> Result<(), Failure> {
 }
 
 /// `tools`: the catalogue, without contacting any firewall.
-pub fn catalogue(read_only: bool) -> Vec<rmcp::model::Tool> {
+pub fn catalogue(config: &Config) -> Result<Vec<rmcp::model::Tool>, Failure> {
+    check_patterns(config)?;
+    Ok(catalogue_with(options(config)))
+}
+
+/// The tools `options` offer (a server that makes changes also offers the `change_*` tools).
+fn catalogue_with(options: ToolOptions) -> Vec<rmcp::model::Tool> {
     // The client is never used to list tools; it points at a reserved, unresolvable name.
     let client = opnsense_api::Client::builder("https://opnsense.invalid")
         .credentials("unused", "unused")
         .build();
     match client {
-        Ok(client) => OpnsenseTools::new(
-            client,
-            ToolOptions {
-                allow_secrets: false,
-                read_only,
-            },
-        )
-        .tools(),
+        Ok(client) => OpnsenseTools::new(client, options).tools(),
         Err(_) => Vec::new(),
     }
 }
@@ -182,26 +298,74 @@ pub async fn in_memory_session(
     Ok((client, server))
 }
 
-/// `call`: runs one tool through a real MCP session in memory and prints the result.
-pub async fn call(config: &Config, tool: &str, args: &str) -> Result<(), Failure> {
+/// `call`: runs one tool through a real MCP session in memory and prints the result. An apply
+/// that leaves a change waiting for confirmation is confirmed when `confirm` is set (after its
+/// checks passed), else reverted before the process exits: no unconfirmed change outlives the
+/// process that watches it.
+pub async fn call(config: &Config, tool: &str, args: &str, confirm: bool) -> Result<(), Failure> {
     let args: Value = serde_json::from_str(args)
         .map_err(|e| Failure::Config(format!("arguments are not valid JSON: {e}")))?;
     let Value::Object(args) = args else {
         return Err(Failure::Config("arguments must be a JSON object".into()));
     };
-    let (client, server) =
-        in_memory_session(OpnsenseTools::new(config.client()?, options(config))).await?;
-    let result = client
-        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
-        .await
-        .map_err(|e| Failure::Other(format!("{tool}: {e}")))?;
+    let tools = build_tools(config, config.client()?, InFlight::default()).await?;
+    recover(&tools).await?;
+    let (client, server) = in_memory_session(tools.clone()).await?;
+    let outcome = call_and_confirm(&client, tool, args, confirm).await;
     let _ = client.cancel().await;
     server.abort();
+    let reverted = settle(&tools).await;
+    let (result, confirmed) = outcome?;
     let failed = result.is_error == Some(true);
-    crate::print_json(&serde_json::to_value(&result).unwrap_or(Value::Null))?;
+    let mut shown = serde_json::to_value(&result).unwrap_or(Value::Null);
+    if let Some(c) = confirmed {
+        shown["confirmed"] = c;
+    }
+    if !reverted.is_empty() {
+        shown["reverted_at_exit"] = serde_json::to_value(&reverted).unwrap_or(Value::Null);
+        eprintln!(
+            "opnsense-mcp: the change was reverted because this process exits unconfirmed; \
+             pass --confirm to keep a change whose checks passed"
+        );
+    }
+    crate::print_json(&shown)?;
     if failed {
         Err(Failure::Other(format!("{tool} returned an error")))
     } else {
         Ok(())
     }
+}
+
+/// Calls `tool`; when it leaves a change to confirm and `confirm` is set, confirms it.
+async fn call_and_confirm(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tool: &str,
+    args: serde_json::Map<String, Value>,
+    confirm: bool,
+) -> Result<(rmcp::model::CallToolResult, Option<Value>), Failure> {
+    let result = client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+        .await
+        .map_err(|e| Failure::Other(format!("{tool}: {e}")))?;
+    let pending = result
+        .structured_content
+        .as_ref()
+        .filter(|s| s["confirm_with"] == "change_confirm")
+        .and_then(|s| s["change_id"].as_str().map(str::to_owned));
+    let (Some(change_id), true) = (pending, confirm) else {
+        return Ok((result, None));
+    };
+    let mut args = serde_json::Map::new();
+    args.insert("change_id".into(), Value::from(change_id));
+    let confirmed = client
+        .call_tool(CallToolRequestParams::new("change_confirm").with_arguments(args))
+        .await
+        .map_err(|e| Failure::Other(format!("change_confirm: {e}")))?;
+    if confirmed.is_error == Some(true) {
+        return Err(Failure::Other(format!(
+            "change_confirm failed: {}",
+            serde_json::to_value(&confirmed).unwrap_or(Value::Null)
+        )));
+    }
+    Ok((result, confirmed.structured_content))
 }

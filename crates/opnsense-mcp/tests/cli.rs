@@ -294,6 +294,48 @@ fn call_failing_tool_exits_1_with_the_error_printed() {
 }
 
 #[test]
+fn max_response_bytes_reaches_the_client() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    // The whole rule list is well over 1 KiB; the status answer fits.
+    let mut c = command(home.path());
+    c.args(["call", "firewall_rule_list", r#"{"row_count":-1}"#])
+        .envs(sim.env())
+        .env("OPNSENSE_MAX_RESPONSE_BYTES", "1024");
+    let out = run(c);
+    out.expect_code(1);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["isError"], true, "{v}");
+    assert!(v.to_string().contains("larger than 1024 bytes"), "{v}");
+    // The same call without the limit succeeds.
+    let mut c = command(home.path());
+    c.args(["call", "firewall_rule_list", r#"{"row_count":-1}"#])
+        .envs(sim.env());
+    run(c).expect_code(0);
+}
+
+#[test]
+fn call_timeout_reaches_the_client() {
+    let sim = Sim::start(|_| {});
+    // Every answer takes longer than the overall limit (the read limit stays at 60 s).
+    sim.sim.faults().set_latency(Duration::from_secs(5));
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["call", "system_status", "{}"])
+        .envs(sim.env())
+        .env("OPNSENSE_CALL_TIMEOUT", "1");
+    let out = run(c);
+    out.expect_code(1);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["isError"], true, "{v}");
+    assert!(
+        v.to_string().contains("the overall limit of one call"),
+        "{v}"
+    );
+}
+
+#[cfg(feature = "simulator")]
+#[test]
 fn demo_runs_every_step() {
     let home = home();
     let mut c = command(home.path());
@@ -308,6 +350,21 @@ fn demo_runs_every_step() {
         );
     }
     assert!(out.stdout.contains("tools/list:"), "{}", out.stdout);
+}
+
+/// A build without the `simulator` feature (`cargo test -p opnsense-mcp --no-default-features`)
+/// refuses `demo` and `serve --simulator` with exit 2 and says why.
+#[cfg(not(feature = "simulator"))]
+#[test]
+fn without_the_simulator_feature_demo_and_serve_simulator_say_so() {
+    for args in [&["demo"][..], &["serve", "--simulator"][..]] {
+        let home = home();
+        let mut c = command(home.path());
+        c.args(args);
+        run(c)
+            .expect_code(2)
+            .one_line(&["built without", "simulator", &args.join(" ")]);
+    }
 }
 
 // ---- exit 4: bind ---------------------------------------------------------------------------
@@ -432,6 +489,7 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
 
 // ---- serve --simulator, driven by rmcp's own client over stdio -----------------------------
 
+#[cfg(feature = "simulator")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_simulator_over_stdio_with_the_rmcp_client() {
     use rmcp::ServiceExt;
@@ -488,4 +546,107 @@ async fn serve_simulator_over_stdio_with_the_rmcp_client() {
         .expect("stderr closes when the server exits")
         .expect("task");
     assert!(stderr.contains("opnsense_api::audit"), "{stderr}");
+}
+
+// ---- audit lines name the tool call -----------------------------------------------------
+
+/// The audit JSON lines of `stderr`.
+fn audit_lines(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["target"] == "opnsense_api::audit")
+        .collect()
+}
+
+#[test]
+fn stdio_audit_lines_name_the_tool_and_the_request_id() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    // No startup probe: every OPNsense call below is made by a tool call.
+    c.args(["serve", "--no-probe"])
+        .envs(sim.env())
+        .stdin(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<Value>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let v: Value = serde_json::from_str(&line).expect("stdout is JSON-RPC");
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    // Owns stdin: dropping it is the EOF that ends the session.
+    let mut send = move |v: Value| {
+        writeln!(stdin, "{v}").expect("write stdin");
+        stdin.flush().expect("flush");
+    };
+    let wait_for = |id: &Value| loop {
+        let v = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("no answer to request {id}: {e}"));
+        if &v["id"] == id {
+            return v;
+        }
+    };
+    send(
+        serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-06-18","capabilities":{},
+        "clientInfo":{"name":"audit-test","version":"0"}}}),
+    );
+    wait_for(&Value::from(1));
+    send(serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
+    // Two calls with distinctive ids (a number and a string), one after the other.
+    let calls = [
+        (Value::from(41), "system_status", serde_json::json!({})),
+        (
+            Value::from("call-fw-7"),
+            "firewall_rule_list",
+            serde_json::json!({"row_count": 3}),
+        ),
+    ];
+    for (id, tool, args) in &calls {
+        send(
+            serde_json::json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+            "params":{"name":tool,"arguments":args}}),
+        );
+        let answer = wait_for(id);
+        assert!(
+            answer["result"]["structuredContent"].is_object(),
+            "{answer}"
+        );
+    }
+    drop(send);
+    let out = wait(child, Duration::from_secs(20));
+    reader.join().expect("reader");
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    out.no_secret(SECRET);
+    let audits = audit_lines(&out.stderr);
+    assert!(!audits.is_empty(), "{}", out.stderr);
+    for a in &audits {
+        let span = &a["span"];
+        assert_eq!(
+            span["name"], "tool",
+            "audit line without its tool span: {a}"
+        );
+        assert_eq!(span["session"], "-", "no session over stdio: {a}");
+        let known = calls.iter().any(|(id, tool, _)| {
+            span["tool"] == *tool && span["mcp_request_id"] == id.to_string().trim_matches('"')
+        });
+        assert!(known, "audit line names no call that was made: {a}");
+    }
+    for (id, tool, _) in &calls {
+        let id = id.to_string().trim_matches('"').to_owned();
+        assert!(
+            audits
+                .iter()
+                .any(|a| a["span"]["tool"] == *tool && a["span"]["mcp_request_id"] == id.as_str()),
+            "no audit line for {tool} (request {id}): {}",
+            out.stderr
+        );
+    }
 }

@@ -28,6 +28,8 @@ struct Server {
     child: Child,
     addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
+    /// The task copying stderr into `stderr`; it ends at EOF, once the child has exited.
+    reader: tokio::task::JoinHandle<()>,
     sim: Simulator,
     _home: tempfile::TempDir,
 }
@@ -62,7 +64,7 @@ impl Server {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let buf = stderr.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut tx = Some(tx);
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://")
@@ -86,6 +88,7 @@ impl Server {
             child,
             addr,
             stderr,
+            reader,
             sim,
             _home: home,
         }
@@ -111,8 +114,15 @@ impl Server {
             panic!("no exit after SIGTERM; stderr: {}", self.stderr())
         };
         let code = status.expect("wait").code();
-        // Let the reader task take the last lines.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The child is gone, so its stderr reaches EOF: the reader has taken every line once
+        // it ends.
+        let Ok(read) = timeout(WAIT, &mut self.reader).await else {
+            panic!(
+                "stderr did not close after the exit; stderr: {}",
+                self.stderr()
+            )
+        };
+        read.expect("stderr reader");
         let stderr = self.stderr();
         assert!(!stderr.contains(SECRET), "secret in stderr: {stderr}");
         (code, stderr)
@@ -210,6 +220,77 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
         stderr.contains("opnsense_api::audit"),
         "audit lines on stderr: {stderr}"
     );
+}
+
+/// A raw MCP POST within `session`, returning the body (JSON or server-sent events).
+async fn session_post(server: &Server, session: &str, body: &Value) -> (u16, String) {
+    let resp = mcp_post(server, Some(TOKEN))
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(body)
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_audit_lines_name_the_tool_the_request_id_and_the_session() {
+    let server = Server::start(&[]).await;
+    let resp = mcp_post(&server, Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let session = resp
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("session id")
+        .to_owned();
+    let init = resp.text().await.expect("initialize answer");
+    assert!(init.contains("opnsense-mcp"), "{init}");
+    let (status, _) = session_post(
+        &server,
+        &session,
+        &json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let before = audit_lines(&server.stderr()).len();
+    let (status, answer) = session_post(
+        &server,
+        &session,
+        &json!({"jsonrpc":"2.0","id":"http-call-5","method":"tools/call",
+            "params":{"name":"firewall_alias_list","arguments":{"row_count":2}}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("structuredContent"), "{answer}");
+
+    let (code, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    // The startup probe's lines come first and belong to no call; every later one does.
+    let calls = &audit_lines(&stderr)[before..];
+    assert!(!calls.is_empty(), "no audit line for the call: {stderr}");
+    for a in calls {
+        let span = &a["span"];
+        assert_eq!(span["name"], "tool", "{a}");
+        assert_eq!(span["tool"], "firewall_alias_list", "{a}");
+        assert_eq!(span["mcp_request_id"], "http-call-5", "{a}");
+        assert_eq!(span["session"], session.as_str(), "{a}");
+    }
+}
+
+/// The audit JSON lines of `stderr`.
+fn audit_lines(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["target"] == "opnsense_api::audit")
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,13 @@
 //! Issue 5's end-to-end workflow through the MCP server over stdio against the simulator:
 //! every change is checked where it lands, in the simulator's staged and live configuration.
 
-use e2e::{
-    Client, call, close, connect_stdio, expect_error, expect_ok, opnsense_mcp_binary, random_uuid,
-    start_simulator,
+use crate::support::{
+    Client, call, close, connect_stdio, expect_error, expect_ok, random_uuid, start_simulator,
 };
 use opnsense_sim::Simulator;
 use serde_json::{Value, json};
 
 async fn setup() -> (Simulator, Client) {
-    opnsense_mcp_binary();
     let sim = start_simulator().await;
     let (client, _log) = connect_stdio(&sim).await;
     (sim, client)
@@ -227,7 +225,8 @@ async fn update_of_an_unknown_uuid_creates_nothing() {
         "rule count changed"
     );
     assert!(
-        e2e::find_by(staged.filter_rules(), "description", "e2e must not exist").is_none(),
+        crate::support::find_by(staged.filter_rules(), "description", "e2e must not exist")
+            .is_none(),
         "a rule was created under another uuid"
     );
     let upserts: Vec<_> = sim

@@ -1,14 +1,15 @@
 //! The MCP Inspector CLI (npm `@modelcontextprotocol/inspector`, pinned) drives the built
-//! binary over stdio and over streamable HTTP with the bearer token. Without `npx` the test
-//! fails (it never skips).
+//! binary over stdio and over streamable HTTP with the bearer token. Opt-in (`OPNSENSE_E2E=1`,
+//! as `cargo xtask ci` runs it): it needs Node with `npx` and the npm registry; once on,
+//! without `npx` the test fails.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use e2e::{
+use crate::support::{
     HTTP_TOKEN, HttpServer, assert_catalogue, assert_names_destination, assert_rule_listing,
-    empty_config_home, last_json, opnsense_mcp_binary, require_program, run_bounded, server_env,
-    start_simulator,
+    empty_config_home, external_clients_enabled, last_json, opnsense_mcp_binary, require_program,
+    run_bounded, server_env, start_simulator,
 };
 use opnsense_sim::Simulator;
 use serde_json::{Value, json};
@@ -194,8 +195,13 @@ fn check_rule_list(client_name: &str, code: i32, out: &Value, stderr: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspector_cli_over_stdio_and_http() {
+    if !external_clients_enabled(
+        "inspector_cli_over_stdio_and_http",
+        "Node.js with npx and the npm registry",
+    ) {
+        return;
+    }
     let mut inspector = Inspector::new();
-    opnsense_mcp_binary();
     let sim = start_simulator().await;
     let stdio = Target::Stdio(&sim);
 
@@ -261,7 +267,7 @@ async fn inspector_cli_over_stdio_and_http() {
     assert_eq!(code, 0, "firewall_alias_apply: {out}\n{err}");
     assert!(sim.live().find(&uuid).is_some(), "alias live after apply");
 
-    let invalid = e2e::invalid_rule_args().to_string();
+    let invalid = crate::support::invalid_rule_args().to_string();
     let (code, out, err) = inspector
         .run(
             &stdio,

@@ -1,15 +1,16 @@
-//! The official Python MCP SDK (`mcp`, pinned in `tests/python/requirements.txt`) drives the
-//! built binary over stdio and over streamable HTTP, each with `mode="auto"` and
+//! The official Python MCP SDK (`mcp`, pinned in `crates/opnsense-mcp/tests/python/requirements.txt`)
+//! drives the built binary over stdio and over streamable HTTP, each with `mode="auto"` and
 //! `mode="legacy"`. The venv is created once under the target directory and reused while the
-//! requirements file is unchanged. Without `python3` the test fails (it never skips).
+//! requirements file is unchanged. Opt-in (`OPNSENSE_E2E=1`, as `cargo xtask ci` runs it): it
+//! needs `python3` and the Python package index; once on, without `python3` the test fails.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use e2e::{
+use crate::support::{
     HTTP_TOKEN, HttpServer, assert_catalogue, assert_names_destination, assert_not_found,
-    assert_rule_listing, empty_config_home, last_json, opnsense_mcp_binary, require_program,
-    run_bounded, server_env, start_simulator, target_dir,
+    assert_rule_listing, empty_config_home, external_clients_enabled, last_json,
+    opnsense_mcp_binary, require_program, run_bounded, server_env, start_simulator, target_dir,
 };
 use serde_json::{Value, json};
 use tokio::process::Command;
@@ -20,7 +21,9 @@ const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("python")
 }
 
 /// Creates (or reuses) the venv; returns its python.
@@ -30,7 +33,8 @@ async fn venv_python() -> PathBuf {
         "the Python client test needs Python 3.10+ with the venv module (apt-get install python3-venv)",
     );
     let requirements = python_dir().join("requirements.txt");
-    let pins = std::fs::read_to_string(&requirements).expect("read tests/python/requirements.txt");
+    let pins = std::fs::read_to_string(&requirements)
+        .expect("read crates/opnsense-mcp/tests/python/requirements.txt");
     let venv = target_dir().join("e2e-python").join("venv");
     let marker = venv.join(".e2e-requirements");
     let python = venv.join("bin").join("python");
@@ -96,6 +100,12 @@ fn error_text(run: &Value, step: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_over_stdio_and_http() {
+    if !external_clients_enabled(
+        "python_sdk_over_stdio_and_http",
+        "python3 (with venv) and the Python package index",
+    ) {
+        return;
+    }
     let binary = opnsense_mcp_binary();
     let python = venv_python().await;
     let sim = start_simulator().await;
@@ -123,7 +133,12 @@ async fn python_sdk_over_stdio_and_http() {
 
     let mut cmd = Command::new(&python);
     cmd.arg(python_dir().join("client.py")).arg(&config_file);
-    let (code, stdout, stderr) = run_bounded(cmd, SCRIPT_TIMEOUT, "tests/python/client.py").await;
+    let (code, stdout, stderr) = run_bounded(
+        cmd,
+        SCRIPT_TIMEOUT,
+        "crates/opnsense-mcp/tests/python/client.py",
+    )
+    .await;
     assert_eq!(
         code, 0,
         "client.py exited with {code}\nstdout:\n{stdout}\nstderr:\n{stderr}"

@@ -1,5 +1,5 @@
-//! Shared helpers of the end-to-end tests: find (and if needed build) the `opnsense-mcp`
-//! binary, start the simulator, spawn the server over stdio or streamable HTTP, call tools
+//! Shared helpers of the end-to-end tests: the `opnsense-mcp` binary cargo built for this
+//! test target, the opt-in switch for the tests that need Python or Node, start the simulator, spawn the server over stdio or streamable HTTP, call tools
 //! through rmcp's own client with a timeout on every step, and check the tool catalogue and
 //! call results in their wire (JSON) form so the same checks serve the rmcp, Python and
 //! Inspector clients.
@@ -7,10 +7,11 @@
 //! Everything talks to 127.0.0.1 only: the simulator serves HTTPS with its own CA, which the
 //! server trusts through `OPNSENSE_CA_FILE` (TLS verification stays on).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use opnsense_sim::{SimConfig, Simulator};
 use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
@@ -23,8 +24,6 @@ use tokio::process::{Child, Command};
 
 /// Bound on one MCP request (tool call, list) or one server start.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(60);
-/// Bound on building the server binary when it is missing or stale.
-pub const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// The bearer token the HTTP tests use (the server wants at least 16 characters).
 pub const HTTP_TOKEN: &str = "e2e-token-0123456789abcdef";
 /// Number of tools of the reference server; the catalogue must offer at least these.
@@ -33,147 +32,53 @@ pub const MIN_TOOLS: usize = 43;
 /// A connected rmcp client.
 pub type Client = RunningService<RoleClient, ClientConfig>;
 
-/// The workspace root (the parent of this crate).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the e2e crate lives inside the workspace")
-        .to_path_buf()
-}
+/// The binary under test, built by cargo for this test target.
+pub const BIN: &str = env!("CARGO_BIN_EXE_opnsense-mcp");
 
-/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<workspace>/target`.
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                workspace_root().join(dir)
-            }
-        }
-        _ => workspace_root().join("target"),
-    }
-}
-
-/// Newest modification time of the files the binary is built from.
-fn newest_source(dir: &Path, newest: &mut SystemTime) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            newest_source(&path, newest);
-        } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
-            *newest = (*newest).max(modified);
-        }
-    }
-}
-
-fn binary_is_fresh(binary: &Path) -> bool {
-    let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else {
-        return false;
-    };
-    let root = workspace_root();
-    let mut newest = SystemTime::UNIX_EPOCH;
-    for krate in [
-        "opnsense-mcp",
-        "opnsense-mcp-tools",
-        "opnsense-api",
-        "opnsense-sim",
-    ] {
-        newest_source(&root.join("crates").join(krate).join("src"), &mut newest);
-        if let Ok(m) = std::fs::metadata(root.join("crates").join(krate).join("Cargo.toml"))
-            .and_then(|m| m.modified())
-        {
-            newest = newest.max(m);
-        }
-    }
-    for file in ["Cargo.toml", "Cargo.lock"] {
-        if let Ok(m) = std::fs::metadata(root.join(file)).and_then(|m| m.modified()) {
-            newest = newest.max(m);
-        }
-    }
-    built >= newest
-}
-
-/// Runs `cargo build -p opnsense-mcp`, bounded by [`BUILD_TIMEOUT`]. Cargo's own lock on the
-/// target directory serialises concurrent builds from several test processes.
-fn build_binary() -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = std::process::Command::new(&cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "opnsense-mcp",
-            "--bin",
-            "opnsense-mcp",
-        ])
-        .arg("--target-dir")
-        .arg(target_dir())
-        .current_dir(workspace_root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
-    let stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut s) = stderr {
-            let _ = std::io::Read::read_to_string(&mut s, &mut text);
-        }
-        text
-    });
-    let deadline = Instant::now() + BUILD_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "cargo build -p opnsense-mcp did not finish within {BUILD_TIMEOUT:?}"
-                ));
-            }
-            Err(e) => return Err(format!("waiting for cargo build failed: {e}")),
-        }
-    };
-    let log = reader.join().unwrap_or_default();
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo build -p opnsense-mcp failed ({status}):\n{log}"
-        ))
-    }
-}
-
-/// `<target dir>/debug/opnsense-mcp`, built first (once per test process) when it is missing
-/// or older than its sources.
+/// The `opnsense-mcp` binary cargo built for this test run (no search, no nested build).
 pub fn opnsense_mcp_binary() -> &'static Path {
-    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let result = BINARY.get_or_init(|| {
-        let binary = target_dir()
-            .join("debug")
-            .join(format!("opnsense-mcp{}", std::env::consts::EXE_SUFFIX));
-        if !binary_is_fresh(&binary) {
-            build_binary()?;
+    Path::new(BIN)
+}
+
+/// Cargo's target directory (`<target>/debug/opnsense-mcp` is [`BIN`]): where the Python venv
+/// and the skip log live.
+pub fn target_dir() -> PathBuf {
+    Path::new(BIN)
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
+}
+
+/// The variable that turns on the tests that need more than Rust (Python, Node, the network).
+pub const OPT_IN: &str = "OPNSENSE_E2E";
+
+/// Whether the tests that need Python, Node or the network run: `OPNSENSE_E2E=1` (what
+/// `cargo xtask ci` sets). Otherwise the test says it was skipped and how to run it, and
+/// records its name in `<target>/e2e-skipped.txt` (so `cargo xtask ci` can prove nothing was
+/// skipped). Any other value than `1` or unset fails the test: a typo must not skip silently.
+pub fn external_clients_enabled(test: &str, needs: &str) -> bool {
+    match std::env::var(OPT_IN).as_deref() {
+        Ok("1") => true,
+        Err(std::env::VarError::NotPresent) => {
+            // Straight to stderr, past the test harness's capture, so it shows without
+            // `--nocapture`.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: it needs {needs}; run it with `{OPT_IN}=1 cargo test -p opnsense-mcp --test e2e` \
+                 (`cargo xtask ci` always does)"
+            );
+            let log = target_dir().join("e2e-skipped.txt");
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+            {
+                let _ = writeln!(f, "{test}");
+            }
+            false
         }
-        if binary.is_file() {
-            Ok(binary)
-        } else {
-            Err(format!("{} is missing after cargo build", binary.display()))
-        }
-    });
-    match result {
-        Ok(path) => path,
-        Err(e) => panic!("cannot provide the opnsense-mcp binary: {e}"),
+        Ok(other) => panic!("{OPT_IN} must be 1 or unset, got {other:?}"),
+        Err(e) => panic!("{OPT_IN} is not valid text: {e}"),
     }
 }
 

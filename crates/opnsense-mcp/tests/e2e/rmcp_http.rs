@@ -1,7 +1,7 @@
 //! The built `opnsense-mcp` binary over streamable HTTP (bearer token on loopback), driven by
 //! rmcp's own client, against the simulator over HTTPS with its CA trusted.
 
-use e2e::{HttpServer, close, opnsense_mcp_binary, rmcp_scenario, start_simulator};
+use crate::support::{HttpServer, close, rmcp_scenario, start_simulator};
 use rmcp::ServiceExt;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -9,7 +9,6 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rmcp_client_over_http() {
-    opnsense_mcp_binary();
     let sim = start_simulator().await;
     let server = HttpServer::start(&sim).await;
     let client = server.connect().await;
@@ -21,7 +20,6 @@ async fn rmcp_client_over_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_refuses_a_wrong_token() {
-    opnsense_mcp_binary();
     let sim = start_simulator().await;
     let server = HttpServer::start(&sim).await;
     let config = StreamableHttpClientTransportConfig::with_uri(server.url.clone())
@@ -31,7 +29,7 @@ async fn http_refuses_a_wrong_token() {
         ClientCapabilities::default(),
         Implementation::new("opnsense-mcp-e2e", "0"),
     );
-    let outcome = tokio::time::timeout(e2e::STEP_TIMEOUT, info.serve(transport))
+    let outcome = tokio::time::timeout(crate::support::STEP_TIMEOUT, info.serve(transport))
         .await
         .expect("initialize with a wrong token timed out");
     assert!(outcome.is_err(), "initialize with a wrong token must fail");

@@ -8,7 +8,7 @@ handshake). Reads its configuration as JSON from argv[1]:
      "token": "...", "timeout": 60}
 
 and prints one JSON summary line on stdout (diagnostics go to stderr). The Rust test
-`tests/tests/python_client.rs` asserts on the summary.
+`crates/opnsense-mcp/tests/e2e/python_client.rs` asserts on the summary.
 """
 
 from __future__ import annotations
