@@ -91,11 +91,11 @@ impl ListParams {
 pub enum RowKind {
     /// A record of the user's: listed.
     Record,
-    /// A row OPNsense generates itself (anti-lockout rule, automatic NAT entry, ...): not a
-    /// record one can act on, counted in `automatic`.
+    /// A row OPNsense generates itself (anti-lockout rule, automatic NAT entry, ...): listed
+    /// with `origin: automatic` (not a record one can edit), counted in `automatic`.
     Automatic,
-    /// A rule made in the classic GUI: active, but not editable through the API; counted in
-    /// `legacy`.
+    /// A rule made in the classic GUI: active, but not editable through the API; listed with
+    /// `origin: legacy`, counted in `legacy`.
     Legacy,
 }
 
@@ -103,6 +103,10 @@ pub enum RowKind {
 /// expect, kept as it was sent (so nothing is hidden).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Compact<T> {
+    /// `automatic` (OPNsense generates it) or `legacy` (made in the classic GUI): in force,
+    /// but not editable with these tools. Absent for records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<&'static str>,
     /// The row's columns.
     #[serde(flatten)]
     pub view: T,
@@ -118,8 +122,7 @@ pub struct Compact<T> {
 pub struct Listing<T> {
     /// Rows matching the search, over all pages (as OPNsense counts them).
     pub total: u64,
-    /// Rows in this answer: the rows OPNsense sent minus those counted in `automatic` and
-    /// `legacy`.
+    /// Rows in this answer (`rows` plus `undecoded`, or `raw`).
     pub returned: usize,
     /// This page's number.
     pub page: u32,
@@ -129,13 +132,13 @@ pub struct Listing<T> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Option<Vec<RawValue>>")]
     pub undecoded: Vec<Value>,
-    /// Rows on this page that OPNsense generates itself (left out of `rows`; see `note`).
+    /// Rows on this page that OPNsense generates itself (`origin: automatic`; see `note`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<usize>,
-    /// Rules on this page made in the classic GUI (left out of `rows`; see `note`).
+    /// Rules on this page made in the classic GUI (`origin: legacy`; see `note`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy: Option<usize>,
-    /// What the rows left out are, and where to see them.
+    /// What the rows with an `origin` are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// How to get the next page, when there is one.
@@ -153,7 +156,7 @@ pub struct Rows<M, T> {
     pub kind: fn(&M) -> RowKind,
     /// The compact view of a record.
     pub view: fn(M) -> T,
-    /// What the automatic and legacy rows are, said when some were left out.
+    /// What the automatic and legacy rows are, said when a page has some.
     pub note: &'static str,
 }
 
@@ -170,8 +173,9 @@ impl<M, T> Rows<M, T> {
 
 impl<T> Listing<T> {
     /// Builds a listing from one search page: every row OPNsense sent is decoded leniently
-    /// (a field of an unexpected shape stays in the row's `unparsed`), then kept as a record,
-    /// or counted as automatic or legacy; nothing is dropped silently.
+    /// (a field of an unexpected shape stays in the row's `unparsed`) and listed in OPNsense's
+    /// order, automatic and legacy rows marked with their `origin` and counted; nothing is
+    /// dropped.
     pub fn from_page<M: serde::de::DeserializeOwned>(
         q: &SearchQuery,
         raw: bool,
@@ -199,14 +203,24 @@ impl<T> Listing<T> {
         let (mut automatic, mut legacy) = (0, 0);
         for row in page.rows {
             match decode_lenient::<M>(&row) {
-                Ok(Lenient { value, unparsed }) => match (rows.kind)(&value) {
-                    RowKind::Record => out.rows.push(Compact {
+                Ok(Lenient { value, unparsed }) => {
+                    let origin = match (rows.kind)(&value) {
+                        RowKind::Record => None,
+                        RowKind::Automatic => {
+                            automatic += 1;
+                            Some("automatic")
+                        }
+                        RowKind::Legacy => {
+                            legacy += 1;
+                            Some("legacy")
+                        }
+                    };
+                    out.rows.push(Compact {
+                        origin,
                         view: (rows.view)(value),
                         unparsed,
-                    }),
-                    RowKind::Automatic => automatic += 1,
-                    RowKind::Legacy => legacy += 1,
-                },
+                    });
+                }
                 Err(_) => out.undecoded.push(row),
             }
         }
@@ -419,6 +433,7 @@ impl<T> Item<T> {
         Ok(Self {
             uuid: uuid.to_string(),
             item: Some(Compact {
+                origin: None,
                 view: view(value),
                 unparsed,
             }),

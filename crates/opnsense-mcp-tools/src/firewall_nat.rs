@@ -20,7 +20,7 @@ use crate::common::{
 use crate::error::ToolError;
 use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
 
-/// How port-forward search rows are listed: OPNsense's automatic entries are counted.
+/// How port-forward search rows are listed: OPNsense's automatic entries are marked.
 const NAT_ROWS: Rows<DNatRow, NatView> = Rows {
     kind: |r| {
         if r.is_automatic() {
@@ -30,7 +30,7 @@ const NAT_ROWS: Rows<DNatRow, NatView> = Rows {
         }
     },
     view: NatView::from,
-    note: "`automatic` counts entries OPNsense generates itself (the anti-lockout redirects: `lockout_N` on 26.1, `automatic_pf_N` on 26.7); they cannot be edited here, and raw: true shows them.",
+    note: "Rows with `origin: automatic` are entries OPNsense generates itself (the anti-lockout exclusions: `lockout_N` on 26.1, `automatic_pf_N` on 26.7); they are in force but cannot be edited here.",
 };
 
 /// An OPNsense option where "any" is stored as an empty value: accepts `any` or one of the
@@ -353,7 +353,7 @@ pub struct NatDeleteParams {
 impl OpnsenseTools {
     /// List port forwards (destination NAT; compact: uuid, enabled, interface, protocol,
     /// source, destination and port, target and local port, description), paged.
-    /// OPNsense's automatic entries are counted, not listed (raw: true shows them).
+    /// OPNsense's automatic entries are listed with `origin: automatic`.
     #[tool(annotations(
         title = "List port forwards",
         read_only_hint = true,

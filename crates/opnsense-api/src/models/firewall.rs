@@ -239,7 +239,7 @@ pub enum ProtocolCase {
 /// `any`; `TCP/UDP` and every name of [`PROTOCOL_NAMES`] are accepted in any case and spelled in
 /// `case`. `None` for anything OPNsense would refuse.
 pub fn normalise_protocol(s: &str, case: ProtocolCase) -> Option<String> {
-    let upper = s.trim().to_ascii_uppercase();
+    let upper = s.to_ascii_uppercase();
     if upper == "ANY" {
         return Some("any".to_owned());
     }
