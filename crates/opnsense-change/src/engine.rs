@@ -968,11 +968,21 @@ impl RecordChange {
     /// The record's name or description (after the change, else before), to tell records apart
     /// in a short listing.
     pub fn label(&self) -> Option<String> {
-        [&self.after, &self.before].into_iter().flatten().find_map(|v| {
-            ["description", "descr", "name", "hostname", "network", "hw_address"]
+        [&self.after, &self.before]
+            .into_iter()
+            .flatten()
+            .find_map(|v| {
+                [
+                    "description",
+                    "descr",
+                    "name",
+                    "hostname",
+                    "network",
+                    "hw_address",
+                ]
                 .iter()
                 .find_map(|k| v[*k].as_str().filter(|s| !s.is_empty()).map(str::to_owned))
-        })
+            })
     }
 
     /// One line per record: op, uuid, label, status, note (no field values).

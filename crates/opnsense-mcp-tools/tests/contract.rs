@@ -14,7 +14,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-
 use support::{Session, load_contract, print_table, run_case, tool_names};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -626,11 +626,14 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
     }
     let protect = opnsense_change::preflight::Protect::parse_list(&raw.protect.join(","))
         .map_err(|e| ConfigError(format!("protect (from {}): {e}", from("protect"))))?;
-    for (key, globs) in [("tools_allow", &raw.tools_allow), ("tools_deny", &raw.tools_deny)] {
-        if let Some(bad) = globs
-            .iter()
-            .find(|g| !g.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '*'))
-        {
+    for (key, globs) in [
+        ("tools_allow", &raw.tools_allow),
+        ("tools_deny", &raw.tools_deny),
+    ] {
+        if let Some(bad) = globs.iter().find(|g| {
+            !g.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '*')
+        }) {
             return Err(ConfigError(format!(
                 "{key} (from {}): {bad:?} is not a tool name pattern (lower-case letters, digits, _ and the wildcard *)",
                 from(key)

@@ -62,7 +62,11 @@ const fn call(title: &'static str, tool: &'static str, args: &'static str) -> St
 /// change left unconfirmed that reverts itself.
 const TOUR: &[Step] = &[
     call("Is the firewall healthy?", "system_status", "{}"),
-    call("What firmware is it running?", "system_firmware_status", "{}"),
+    call(
+        "What firmware is it running?",
+        "system_firmware_status",
+        "{}",
+    ),
     call(
         "The first rules, compact",
         "firewall_rule_list",

@@ -47,7 +47,10 @@ fn check_patterns(config: &Config) -> Result<(), Failure> {
 }
 
 /// Opens the change journal of the firewall `client` talks to and builds its change engine.
-pub async fn open_engine(config: &Config, client: &opnsense_api::Client) -> Result<Engine, Failure> {
+pub async fn open_engine(
+    config: &Config,
+    client: &opnsense_api::Client,
+) -> Result<Engine, Failure> {
     let firewall = client.api_base();
     let journal = match &config.state {
         StateStore::Dir(dir) => Journal::open_in_dir(dir, firewall).await,
@@ -84,7 +87,12 @@ pub async fn build_tools(
     } else {
         Some(open_engine(config, &client).await?)
     };
-    Ok(OpnsenseTools::build(client, options(config), engine, in_flight))
+    Ok(OpnsenseTools::build(
+        client,
+        options(config),
+        engine,
+        in_flight,
+    ))
 }
 
 fn log_settled(when: &str, views: &[ChangeView]) {

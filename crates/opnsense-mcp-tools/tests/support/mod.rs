@@ -56,7 +56,9 @@ pub struct Timeouts {
 }
 
 /// A change engine for `api` journaling into a new temporary directory (kept by the session).
-async fn engine(api: &opnsense_api::Client) -> (opnsense_change::engine::Engine, tempfile::TempDir) {
+async fn engine(
+    api: &opnsense_api::Client,
+) -> (opnsense_change::engine::Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("state dir");
     let journal = opnsense_change::journal::Journal::open_in_dir(dir.path(), api.api_base())
         .await

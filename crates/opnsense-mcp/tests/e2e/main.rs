@@ -5,6 +5,7 @@
 //!
 //! One test target (`cargo test -p opnsense-mcp --test e2e`), one module per client.
 
+mod changes;
 mod inspector;
 mod python_client;
 mod rmcp_http;

@@ -126,6 +126,8 @@ pub fn server_command(args: &[&str], env: &[(String, String)]) -> Command {
         }
     }
     cmd.env("XDG_CONFIG_HOME", empty_config_home());
+    // The change journal of a test never lands in the user's state directory.
+    cmd.env("XDG_STATE_HOME", empty_config_home().join("state"));
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -1,0 +1,538 @@
+//! Safe changes end to end: the real binary over stdio against the simulator, on every write
+//! domain and on 26.1.9, 26.1.10 and 26.7. An unconfirmed change reverts itself and leaves the
+//! firewall exactly as before (staged and live, record for record); a confirmed one stays; a
+//! rollback undoes a confirmed change and is refused when the records were edited since; a dry
+//! run sends no write; a server killed with SIGKILL reverts the change it left unconfirmed when
+//! it starts again, and one that exits normally reverts it before exiting.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use opnsense_sim::{Collection, SimConfig, Simulator, Version};
+use rmcp::ServiceExt;
+use rmcp::model::{ClientCapabilities, ClientInfo, Implementation};
+use serde_json::{Value, json};
+use tokio::process::Child;
+
+use crate::support::{
+    Client, Log, call, close, expect_error, expect_ok, server_command, server_env,
+};
+
+/// How long a test waits for a change to reach a status before it fails.
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// The versions every scenario runs on.
+const VERSIONS: [Version; 3] = [Version::V26_1_9, Version::V26_1, Version::V26_7];
+
+/// One write domain: its tools, a record to add, a change to make to it, and where the
+/// simulator keeps it.
+struct Domain {
+    name: &'static str,
+    collection: Collection,
+    add: &'static str,
+    update: &'static str,
+    delete: &'static str,
+    apply: &'static str,
+    /// The argument holding the record (`alias`, `rule`, ...).
+    key: &'static str,
+    record: fn() -> Value,
+    change: fn() -> Value,
+}
+
+const DOMAINS: [Domain; 5] = [
+    Domain {
+        name: "aliases",
+        collection: Collection::Aliases,
+        add: "firewall_alias_add",
+        update: "firewall_alias_update",
+        delete: "firewall_alias_delete",
+        apply: "firewall_alias_apply",
+        key: "alias",
+        record: || json!({"name": "e2e_safe", "type": "host", "content": ["10.9.0.1"], "description": "e2e safe change"}),
+        change: || json!({"content": ["10.9.0.2", "10.9.0.3"]}),
+    },
+    Domain {
+        name: "filter rules",
+        collection: Collection::FilterRules,
+        add: "firewall_rule_add",
+        update: "firewall_rule_update",
+        delete: "firewall_rule_delete",
+        apply: "firewall_rule_apply",
+        key: "rule",
+        record: || json!({"action": "pass", "interface": ["opt1"], "protocol": "TCP", "source_net": "10.9.0.0/24", "destination_port": "8080", "description": "e2e safe change"}),
+        change: || json!({"destination_port": "8081"}),
+    },
+    Domain {
+        name: "port forwards",
+        collection: Collection::PortForwards,
+        add: "firewall_nat_add",
+        update: "firewall_nat_update",
+        delete: "firewall_nat_delete",
+        apply: "firewall_nat_apply",
+        key: "rule",
+        record: || json!({"interface": ["wan"], "protocol": "tcp", "destination": {"network": "wanip", "port": "8443"}, "target": "192.168.1.10", "local_port": "443", "description": "e2e safe change"}),
+        change: || json!({"local_port": "8443"}),
+    },
+    Domain {
+        name: "routes",
+        collection: Collection::Routes,
+        add: "route_add",
+        update: "route_update",
+        delete: "route_delete",
+        apply: "route_apply",
+        key: "route",
+        record: || json!({"network": "10.99.0.0/16", "gateway": "WAN_GW", "description": "e2e safe change"}),
+        change: || json!({"description": "e2e safe change, edited"}),
+    },
+    Domain {
+        name: "host overrides",
+        collection: Collection::HostOverrides,
+        add: "dns_host_override_add",
+        update: "dns_host_override_update",
+        delete: "dns_host_override_delete",
+        apply: "dns_apply",
+        key: "host",
+        record: || json!({"hostname": "e2e-safe", "domain": "example.lan", "rr": "A", "server": "192.168.1.77", "description": "e2e safe change"}),
+        change: || json!({"server": "192.168.1.78"}),
+    },
+];
+
+/// A server process over stdio with its own state directory; kept so a test can kill it.
+struct Server {
+    client: Client,
+    child: Child,
+    log: Log,
+}
+
+impl Server {
+    async fn start(sim: &Simulator, state: &Path) -> Self {
+        let mut env = server_env(sim);
+        env.push(("OPNSENSE_STATE_DIR".into(), state.display().to_string()));
+        let mut cmd = server_command(&["serve", "--transport", "stdio"], &env);
+        cmd.stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn opnsense-mcp serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let stdin = child.stdin.take().expect("stdin");
+        let log = child.stderr.take().map(Log::drain).unwrap_or_default();
+        let info = ClientInfo::new(
+            ClientCapabilities::default(),
+            Implementation::new("opnsense-mcp-e2e-changes", env!("CARGO_PKG_VERSION")),
+        );
+        let client = match tokio::time::timeout(SETTLE, info.serve((stdout, stdin))).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!("initialize failed: {e}\nstderr:\n{}", log.text()),
+            Err(_) => panic!("initialize timed out\nstderr:\n{}", log.text()),
+        };
+        Self { client, child, log }
+    }
+
+    /// Ends the session (EOF on stdin) and waits for the process to exit.
+    async fn stop(mut self) -> String {
+        close(self.client).await;
+        let status = tokio::time::timeout(SETTLE, self.child.wait())
+            .await
+            .expect("the server exits after EOF")
+            .expect("wait");
+        assert!(
+            status.success(),
+            "exit {status}\nstderr:\n{}",
+            self.log.text()
+        );
+        self.log.text()
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    async fn kill(mut self) {
+        self.child.start_kill().expect("kill");
+        let _ = self.child.wait().await;
+        drop(self.client);
+    }
+}
+
+async fn simulator(version: Version) -> Simulator {
+    Simulator::start(SimConfig {
+        version,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+/// The collection's records, staged and live, without OPNsense's write bookkeeping (`created`,
+/// `updated`: who wrote a record when, which every write, a revert too, sets anew).
+fn state(sim: &Simulator, c: Collection) -> (Vec<Value>, Vec<Value>) {
+    let clean = |records: &[Value]| -> Vec<Value> {
+        records
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("created");
+                    o.remove("updated");
+                }
+                r
+            })
+            .collect()
+    };
+    (clean(sim.staged().records(c)), clean(sim.live().records(c)))
+}
+
+/// Records without their uuid, sorted: a deleted record put back by a revert gets a new uuid
+/// (OPNsense's API cannot add a record under a given one), everything else must be identical.
+fn without_uuids(records: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(o) = r.as_object_mut() {
+                o.remove("uuid");
+            }
+            r.to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn uuid_of(tool: &str, result: &Value) -> String {
+    expect_ok(tool, result)["uuid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tool} answered no uuid: {result}"))
+        .to_owned()
+}
+
+/// Applies and returns the change id (the change is pending).
+async fn apply(client: &Client, d: &Domain, confirm_timeout_s: u32) -> String {
+    let r = call(
+        client,
+        d.apply,
+        json!({"confirm_timeout_s": confirm_timeout_s}),
+    )
+    .await;
+    let s = expect_ok(d.apply, &r);
+    assert_eq!(s["status"], "pending", "{}: {s}", d.name);
+    assert_eq!(s["confirm_with"], "change_confirm", "{}: {s}", d.name);
+    s["change_id"].as_str().expect("change_id").to_owned()
+}
+
+/// Polls `change_get` until the change has `status`.
+async fn wait_for(client: &Client, change_id: &str, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let r = call(client, "change_get", json!({"change_id": change_id})).await;
+        let change = expect_ok("change_get", &r)["change"].clone();
+        if change["status"] == status {
+            return change;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "change {change_id} never reached {status}: {change}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn confirm(client: &Client, change_id: &str) {
+    let r = call(client, "change_confirm", json!({"change_id": change_id})).await;
+    assert_eq!(
+        expect_ok("change_confirm", &r)["change"]["status"],
+        "confirmed"
+    );
+}
+
+/// Every step of a domain's life through the change engine, checked on the simulator.
+async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
+    let c = d.collection;
+    let original = state(sim, c);
+
+    // Added, applied, not confirmed: reverted, and the firewall is exactly as before.
+    let added = call(client, d.add, json!({d.key: (d.record)()})).await;
+    let uuid = uuid_of(d.add, &added);
+    let change = apply(client, d, 1).await;
+    assert!(
+        sim.live().find(&uuid).is_some(),
+        "{}: the added record is live while pending",
+        d.name
+    );
+    let reverted = wait_for(client, &change, "reverted").await;
+    assert_eq!(
+        state(sim, c),
+        original,
+        "{}: an unconfirmed add must leave staged and live exactly as before: {reverted}",
+        d.name
+    );
+
+    // Added, applied, confirmed: it stays.
+    let added = call(client, d.add, json!({d.key: (d.record)()})).await;
+    let uuid = uuid_of(d.add, &added);
+    let add_change = apply(client, d, 30).await;
+    confirm(client, &add_change).await;
+    let kept = state(sim, c);
+    assert!(
+        sim.live().find(&uuid).is_some(),
+        "{}: confirmed add",
+        d.name
+    );
+    assert_ne!(
+        kept, original,
+        "{}: the confirmed add changed nothing",
+        d.name
+    );
+
+    // Updated, not confirmed: back to the confirmed record.
+    let updated = call(client, d.update, json!({"uuid": uuid, d.key: (d.change)()})).await;
+    expect_ok(d.update, &updated);
+    let change = apply(client, d, 1).await;
+    assert_ne!(state(sim, c).1, kept.1, "{}: the update is live", d.name);
+    wait_for(client, &change, "reverted").await;
+    assert_eq!(state(sim, c), kept, "{}: an unconfirmed update", d.name);
+
+    // Deleted, not confirmed: put back (under a new uuid), every field as it was.
+    let deleted = call(client, d.delete, json!({"uuid": uuid})).await;
+    expect_ok(d.delete, &deleted);
+    let change = apply(client, d, 1).await;
+    assert!(
+        sim.live().find(&uuid).is_none(),
+        "{}: deleted while pending",
+        d.name
+    );
+    let back = wait_for(client, &change, "reverted").await;
+    let now = state(sim, c);
+    assert_eq!(
+        without_uuids(&now.0),
+        without_uuids(&kept.0),
+        "{}: staged after an unconfirmed delete: {back}",
+        d.name
+    );
+    assert_eq!(
+        without_uuids(&now.1),
+        without_uuids(&kept.1),
+        "{}: live after an unconfirmed delete",
+        d.name
+    );
+    let readded = back["records"][0]["readded_uuid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}: the revert names the new uuid: {back}", d.name))
+        .to_owned();
+
+    // The re-added record was edited since the confirmed add: its rollback is refused, naming
+    // the record, and changes nothing.
+    let edited = call(
+        client,
+        d.update,
+        json!({"uuid": readded, d.key: (d.change)()}),
+    )
+    .await;
+    expect_ok(d.update, &edited);
+    let edit_change = apply(client, d, 30).await;
+    confirm(client, &edit_change).await;
+    let before_rollback = state(sim, c);
+    let refused = call(client, "change_rollback", json!({"change_id": add_change})).await;
+    let text = expect_error("change_rollback", &refused);
+    assert!(
+        text.contains(&uuid) || text.contains(&readded),
+        "{}: the conflict names the record: {text}",
+        d.name
+    );
+    assert_eq!(
+        state(sim, c),
+        before_rollback,
+        "{}: a refused rollback changes nothing",
+        d.name
+    );
+
+    // The last change rolled back: the record is as the revert left it.
+    let r = call(client, "change_rollback", json!({"change_id": edit_change})).await;
+    assert_eq!(
+        expect_ok("change_rollback", &r)["change"]["status"],
+        "reverted",
+        "{}",
+        d.name
+    );
+    assert_eq!(
+        without_uuids(&state(sim, c).1),
+        without_uuids(&kept.1),
+        "{}: rolled back",
+        d.name
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_domain_reverts_unconfirmed_keeps_confirmed_and_rolls_back() {
+    for version in VERSIONS {
+        let sim = simulator(version).await;
+        let state_dir = tempfile::tempdir().expect("state dir");
+        let server = Server::start(&sim, state_dir.path()).await;
+        // The domains run concurrently: the engine serialises per grid, not globally.
+        let runs = DOMAINS.iter().map(|d| lifecycle(&sim, &server.client, d));
+        futures_join_all(runs).await;
+        let log = server.stop().await;
+        assert!(
+            !log.contains(sim.api_secret()),
+            "the secret reached the log"
+        );
+        sim.shutdown().await;
+    }
+}
+
+/// `join_all` without another dependency: the futures run concurrently on this task.
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    std::future::poll_fn(move |cx| {
+        set.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if set.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Paths that write: every POST but the searches (OPNsense's reads by POST).
+fn writes(sim: &Simulator, from: usize) -> Vec<String> {
+    sim.requests()
+        .into_iter()
+        .skip(from)
+        .filter(|r| {
+            r.method == "POST"
+                && !r
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .starts_with("search")
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_sends_no_write_and_says_what_it_would_send() {
+    let sim = simulator(Version::V26_1).await;
+    let state_dir = tempfile::tempdir().expect("state dir");
+    let server = Server::start(&sim, state_dir.path()).await;
+    let client = &server.client;
+    for d in &DOMAINS {
+        let before = (sim.staged(), sim.live());
+        let existing = sim.staged().records(d.collection)[0]["uuid"]
+            .as_str()
+            .expect("a seeded record")
+            .to_owned();
+        let from = sim.requests().len();
+        for (tool, args) in [
+            (d.add, json!({"dry_run": true, d.key: (d.record)()})),
+            (
+                d.update,
+                json!({"dry_run": true, "uuid": existing, d.key: (d.change)()}),
+            ),
+            (d.delete, json!({"dry_run": true, "uuid": existing})),
+            (d.apply, json!({"dry_run": true})),
+        ] {
+            let r = call(client, tool, args).await;
+            let s = expect_ok(tool, &r);
+            assert_eq!(s["dry_run"], true, "{tool}: {s}");
+            let planned = s["calls"].as_array().map_or(0, Vec::len);
+            assert!(
+                planned > 0,
+                "{tool}: a dry run lists the calls it would make: {s}"
+            );
+        }
+        assert_eq!(
+            writes(&sim, from),
+            Vec::<String>::new(),
+            "{}: a dry run wrote",
+            d.name
+        );
+        assert_eq!(
+            (sim.staged(), sim.live()),
+            before,
+            "{}: a dry run changed the firewall",
+            d.name
+        );
+    }
+    server.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_reverts_its_unconfirmed_change_when_it_starts_again() {
+    for version in VERSIONS {
+        let sim = simulator(version).await;
+        let state_dir = tempfile::tempdir().expect("state dir");
+        let original = (sim.staged(), sim.live());
+        let d = &DOMAINS[1];
+        let server = Server::start(&sim, state_dir.path()).await;
+        let added = call(&server.client, d.add, json!({d.key: (d.record)()})).await;
+        let uuid = uuid_of(d.add, &added);
+        let change = apply(&server.client, d, 1).await;
+        server.kill().await;
+        // Nothing watches the change now: it is still live.
+        assert!(
+            sim.live().find(&uuid).is_some(),
+            "{version:?}: live after SIGKILL"
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Its time is up: the next start reverts it before serving.
+        let server = Server::start(&sim, state_dir.path()).await;
+        let reverted = wait_for(&server.client, &change, "reverted").await;
+        assert!(
+            reverted["detail"]["revert"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("restart")),
+            "{version:?}: {reverted}"
+        );
+        assert_eq!(
+            (sim.staged(), sim.live()),
+            original,
+            "{version:?}: after the restart"
+        );
+        server.stop().await;
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_before_the_deadline_keeps_the_timer() {
+    let sim = simulator(Version::V26_7).await;
+    let state_dir = tempfile::tempdir().expect("state dir");
+    let original = (sim.staged(), sim.live());
+    let d = &DOMAINS[0];
+    let server = Server::start(&sim, state_dir.path()).await;
+    let added = call(&server.client, d.add, json!({d.key: (d.record)()})).await;
+    let uuid = uuid_of(d.add, &added);
+    let change = apply(&server.client, d, 8).await;
+    server.kill().await;
+    let server = Server::start(&sim, state_dir.path()).await;
+    // Still pending after the restart: confirming it is still possible...
+    let r = call(&server.client, "change_get", json!({"change_id": change})).await;
+    assert_eq!(expect_ok("change_get", &r)["change"]["status"], "pending");
+    assert!(sim.live().find(&uuid).is_some());
+    // ...and left alone, the re-armed timer reverts it.
+    wait_for(&server.client, &change, "reverted").await;
+    assert_eq!((sim.staged(), sim.live()), original);
+    server.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_exits_reverts_what_is_still_pending() {
+    let sim = simulator(Version::V26_1).await;
+    let state_dir = tempfile::tempdir().expect("state dir");
+    let original = (sim.staged(), sim.live());
+    let d = &DOMAINS[3];
+    let server = Server::start(&sim, state_dir.path()).await;
+    let added = call(&server.client, d.add, json!({d.key: (d.record)()})).await;
+    let uuid = uuid_of(d.add, &added);
+    apply(&server.client, d, 600).await;
+    assert!(sim.live().find(&uuid).is_some());
+    let log = server.stop().await;
+    assert_eq!(
+        (sim.staged(), sim.live()),
+        original,
+        "reverted at exit; log:\n{log}"
+    );
+    assert!(log.contains("at shutdown"), "the log says why: {log}");
+    sim.shutdown().await;
+}
