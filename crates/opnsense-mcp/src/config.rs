@@ -1299,4 +1299,99 @@ max_response_bytes = 2048
             Ok(())
         });
     }
+
+    #[test]
+    fn change_settings_from_file_and_environment() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let c = ok(None, &none())?;
+            let default_dir = jail.directory().join(".local/state/opnsense-mcp");
+            assert_eq!(
+                c.state,
+                StateStore::Dir(default_dir),
+                "the XDG default under HOME"
+            );
+            assert_eq!(c.confirm_timeout, Duration::from_secs(60));
+            assert!(c.protect.is_empty() && c.tools_allow.is_empty() && c.tools_deny.is_empty());
+            default_file(
+                jail,
+                "state_dir = \"/var/lib/opnsense-mcp\"
+confirm_timeout = 120
+protect = [\"10.0.0.0/24 -> 22/tcp\", \"any -> 443\"]
+tools_allow = [\"firewall_*\", \"change_*\"]
+tools_deny = \"*_delete, service_stop\"
+",
+            );
+            let c = ok(None, &none())?;
+            assert_eq!(c.state, StateStore::Dir("/var/lib/opnsense-mcp".into()));
+            assert_eq!(c.confirm_timeout, Duration::from_secs(120));
+            assert_eq!(c.protect.len(), 2);
+            assert_eq!(c.tools_allow, ["firewall_*", "change_*"]);
+            assert_eq!(c.tools_deny, ["*_delete", "service_stop"]);
+            jail.set_env("OPNSENSE_PROTECT", "192.168.1.5 -> https");
+            jail.set_env("OPNSENSE_TOOLS_DENY", "service_*");
+            let c = ok(None, &none())?;
+            assert_eq!(
+                c.protect.len(),
+                1,
+                "the environment replaces the file's list"
+            );
+            assert_eq!(c.tools_deny, ["service_*"]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn state_url_is_checked_and_never_shown_with_its_password() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env(
+                "OPNSENSE_STATE_URL",
+                "postgres://mcp:hunter2-pw@127.0.0.1/mcp",
+            );
+            let c = ok(None, &none())?;
+            assert_eq!(
+                c.state,
+                StateStore::Url("postgres://mcp:hunter2-pw@127.0.0.1/mcp".into())
+            );
+            assert!(!format!("{c:?}").contains("hunter2-pw"), "{c:?}");
+            jail.set_env("OPNSENSE_STATE_URL", "mysql://u:hunter2-pw@db/x");
+            let e = err(None, &none());
+            assert!(
+                e.contains("OPNSENSE_STATE_URL") && e.contains("postgres://"),
+                "{e}"
+            );
+            assert!(!e.contains("hunter2-pw"), "{e}");
+            jail.set_env("OPNSENSE_STATE_URL", "sqlite:///tmp/x.sqlite");
+            jail.set_env("OPNSENSE_STATE_DIR", "/tmp/state");
+            let e = err(None, &none());
+            assert!(e.contains("state_dir") && e.contains("not both"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_change_settings_name_key_source_and_rule() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            for (key, value, needle) in [
+                ("OPNSENSE_CONFIRM_TIMEOUT", "5", "at least 10 seconds"),
+                ("OPNSENSE_CONFIRM_TIMEOUT", "0", "greater than 0"),
+                ("OPNSENSE_PROTECT", "10.0.0.0/24 22", "expected <source> ->"),
+                ("OPNSENSE_PROTECT", "any -> 70000", "OPNSENSE_PROTECT"),
+                (
+                    "OPNSENSE_TOOLS_ALLOW",
+                    "firewall_[a-z]",
+                    "tool name pattern",
+                ),
+                ("OPNSENSE_TOOLS_DENY", "Service_Stop", "lower-case"),
+            ] {
+                jail.set_env(key, value);
+                let e = err(None, &none());
+                assert!(e.contains(key) && e.contains(needle), "{key}={value}: {e}");
+                jail.set_env(key, "");
+            }
+            Ok(())
+        });
+    }
 }

@@ -650,3 +650,111 @@ fn stdio_audit_lines_name_the_tool_and_the_request_id() {
         );
     }
 }
+
+// ---- call: changes -----------------------------------------------------------------------
+
+/// Stages an alias with one `call` (a process of its own), returns its uuid.
+fn stage_alias(sim: &Sim, home: &std::path::Path, name: &str) -> String {
+    let mut c = command(home);
+    c.args([
+        "call",
+        "firewall_alias_add",
+        &format!(r#"{{"alias":{{"name":"{name}","type":"host","content":["10.1.2.3"]}}}}"#),
+    ])
+    .envs(sim.env());
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    v["structuredContent"]["uuid"]
+        .as_str()
+        .expect("uuid")
+        .to_owned()
+}
+
+#[test]
+fn call_apply_without_confirm_is_reverted_when_the_process_exits() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let uuid = stage_alias(&sim, home.path(), "cli_unconfirmed");
+    let mut c = command(home.path());
+    c.args(["call", "firewall_alias_apply", "{}"])
+        .envs(sim.env());
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["structuredContent"]["status"], "pending", "{v}");
+    assert_eq!(v["reverted_at_exit"][0]["status"], "reverted", "{v}");
+    assert!(out.stderr.contains("--confirm"), "{out:#?}");
+    assert!(
+        sim.sim.live().find(&uuid).is_none(),
+        "the alias must not stay live"
+    );
+    assert!(sim.sim.staged().find(&uuid).is_none(), "nor staged");
+}
+
+#[test]
+fn call_apply_with_confirm_keeps_the_change() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let uuid = stage_alias(&sim, home.path(), "cli_confirmed");
+    let mut c = command(home.path());
+    c.args(["call", "firewall_alias_apply", "{}", "--confirm"])
+        .envs(sim.env());
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["confirmed"]["change"]["status"], "confirmed", "{v}");
+    assert!(v.get("reverted_at_exit").is_none(), "{v}");
+    assert!(sim.sim.live().find(&uuid).is_some(), "the alias is live");
+    // The journal in the temporary HOME remembers it for the next process.
+    let mut c = command(home.path());
+    c.args(["call", "change_list", "{}"]).envs(sim.env());
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(
+        v["structuredContent"]["changes"][0]["status"], "confirmed",
+        "{v}"
+    );
+}
+
+#[test]
+fn read_only_call_refuses_writes_and_needs_no_journal() {
+    let sim = Sim::start(|_| {});
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["--read-only", "call", "firewall_alias_apply", "{}"])
+        .envs(sim.env());
+    let out = run(c);
+    out.expect_code(1);
+    assert!(
+        !home.path().join(".local/state/opnsense-mcp").exists(),
+        "a read-only server opens no journal"
+    );
+}
+
+#[test]
+fn tools_honours_allow_and_deny_and_refuses_a_pattern_matching_nothing() {
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("tools")
+        .env("OPNSENSE_TOOLS_ALLOW", "firewall_alias_*")
+        .env("OPNSENSE_TOOLS_DENY", "*_delete");
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let names: Vec<&str> = v["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"firewall_alias_add"), "{names:?}");
+    assert!(!names.contains(&"firewall_alias_delete"), "{names:?}");
+    assert!(!names.contains(&"firewall_rule_add"), "{names:?}");
+    let mut c = command(home.path());
+    c.arg("tools").env("OPNSENSE_TOOLS_DENY", "servce_stop");
+    run(c)
+        .expect_code(2)
+        .one_line(&["tools_deny", "servce_stop", "matches no tool"]);
+}
