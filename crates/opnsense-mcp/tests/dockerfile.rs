@@ -237,3 +237,52 @@ fn the_healthcheck_path_is_served_without_a_token() {
         "GET {path} on {addr}: {answer}"
     );
 }
+
+#[test]
+fn the_change_journal_is_on_a_volume_the_user_owns() {
+    let all = parse(&dockerfile());
+    let stage = final_stage(&all);
+    let env = env_of(stage);
+    let dir = env
+        .iter()
+        .find(|(k, _)| k == "OPNSENSE_STATE_DIR")
+        .map(|(_, v)| v.clone())
+        .expect("OPNSENSE_STATE_DIR is set (the user has no home to default to)");
+    let volume = last(stage, "VOLUME");
+    assert!(
+        volume
+            .split_whitespace()
+            .any(|v| v.trim_matches(['[', ']', '"', ',']) == dir),
+        "VOLUME {volume:?} must hold {dir}"
+    );
+    let user = last(stage, "USER");
+    assert!(
+        stage.iter().any(|i| i.keyword == "RUN"
+            && i.args.contains(&format!("mkdir -p {dir}"))
+            && i.args.contains(&format!("chown {user} {dir}"))),
+        "{dir} must exist and belong to USER {user}"
+    );
+}
+
+#[test]
+fn the_dependency_layer_copies_every_workspace_member() {
+    let text = dockerfile();
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml"))
+            .expect("workspace Cargo.toml");
+    let members = manifest
+        .split("members = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("workspace members");
+    for member in members
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+    {
+        assert!(
+            text.contains(&format!("COPY {member}/Cargo.toml {member}/")),
+            "the Dockerfile's dependency layer misses {member}/Cargo.toml (its cached build would fail)"
+        );
+    }
+}
