@@ -132,7 +132,12 @@ pub async fn demo(mut config: Config) -> Result<(), Failure> {
         sim.base_url(),
         sim.ca_file().display()
     ));
-    let tools = crate::serve::build_tools(&config, config.client()?, Default::default()).await?;
+    let tools = crate::serve::build_tools(
+        &config,
+        config.client()?,
+        opnsense_mcp_tools::InFlight::default(),
+    )
+    .await?;
     let (client, server) = crate::serve::in_memory_session(tools.clone()).await?;
     let listed = client
         .list_all_tools()

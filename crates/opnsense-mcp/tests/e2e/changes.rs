@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use opnsense_sim::{Collection, SimConfig, Simulator, Version};
 use rmcp::ServiceExt;
-use rmcp::model::{ClientCapabilities, ClientInfo, Implementation};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use serde_json::{Value, json};
 use tokio::process::Child;
 
@@ -115,14 +115,14 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take().expect("stdin");
         let log = child.stderr.take().map(Log::drain).unwrap_or_default();
-        let info = ClientInfo::new(
+        let info = ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("opnsense-mcp-e2e-changes", env!("CARGO_PKG_VERSION")),
         );
         let client = match tokio::time::timeout(SETTLE, info.serve((stdout, stdin))).await {
             Ok(Ok(client)) => client,
             Ok(Err(e)) => panic!("initialize failed: {e}\nstderr:\n{}", log.text()),
-            Err(_) => panic!("initialize timed out\nstderr:\n{}", log.text()),
+            Err(elapsed) => panic!("initialize: {elapsed}\nstderr:\n{}", log.text()),
         };
         Self { client, child, log }
     }
