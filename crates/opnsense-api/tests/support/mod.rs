@@ -4,19 +4,15 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
-use wiremock::MockServer;
+use tokio::net::{TcpListener, TcpStream};
+
+/// Loopback servers and the throwaway PKI, shared with the other crates' tests.
+#[allow(unused_imports)] // each test binary uses a part
+pub use test_support::{Pki, Server, bind, serve, tls_front};
 
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 pub async fn closed_port() -> u16 {
@@ -24,70 +20,6 @@ pub async fn closed_port() -> u16 {
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
     port
-}
-
-/// Binds 127.0.0.1:`port` (0 = any) with SO_REUSEADDR, so a stopped server can come back on
-/// the same port.
-pub fn bind(port: u16) -> TcpListener {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket.set_reuseaddr(true).expect("reuseaddr");
-    socket
-        .bind(SocketAddr::from(([127, 0, 0, 1], port)))
-        .expect("bind");
-    socket.listen(64).expect("listen")
-}
-
-/// A server task; aborting it (or dropping this) closes the listener and every connection.
-pub struct Server {
-    pub addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    /// `http://127.0.0.1:port`.
-    pub fn http_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `https://127.0.0.1:port`.
-    pub fn https_url(&self) -> String {
-        format!("https://{}", self.addr)
-    }
-
-    /// Stops accepting and closes every open connection.
-    pub async fn stop(mut self) {
-        self.task.abort();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Runs `handle` for every accepted connection until the server is stopped.
-pub fn serve<F, Fut>(listener: TcpListener, handle: F) -> Server
-where
-    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let addr = listener.local_addr().expect("addr");
-    let task = tokio::spawn(async move {
-        let mut conns = JoinSet::new();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    if let Ok((stream, _)) = accepted {
-                        conns.spawn(handle(stream));
-                    }
-                }
-                Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            }
-        }
-    });
-    Server { addr, task }
 }
 
 /// Accepts connections and holds them open without ever sending a byte.
@@ -227,90 +159,6 @@ pub fn drip_server(head: Vec<u8>, drip: Vec<u8>, every: std::time::Duration) -> 
                     return;
                 }
             }
-        }
-    })
-}
-
-/// A test CA and a leaf certificate it signed.
-pub struct Pki {
-    /// The CA certificate, PEM.
-    pub ca_pem: String,
-    /// The leaf chain (leaf only) and key.
-    pub leaf_der: CertificateDer<'static>,
-    pub leaf_key: PrivatePkcs8KeyDer<'static>,
-}
-
-impl Pki {
-    /// A CA and a leaf for `names` (e.g. `["127.0.0.1", "localhost"]`).
-    pub fn new(names: &[&str]) -> Self {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "opnsense-api test CA");
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
-            .expect("ca cert");
-
-        let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
-        let mut leaf_params = CertificateParams::new(names.clone()).expect("leaf params");
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, names[0].clone());
-        leaf_params.use_authority_key_identifier_extension = true;
-        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf_key = KeyPair::generate().expect("leaf key");
-        let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf cert");
-        Self {
-            ca_pem: ca.pem(),
-            leaf_der: leaf.der().clone(),
-            leaf_key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
-        }
-    }
-
-    /// The CA certificate written to a temporary PEM file.
-    pub fn ca_file(&self) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().expect("tempfile");
-        f.write_all(self.ca_pem.as_bytes()).expect("write CA");
-        f.flush().expect("flush");
-        f
-    }
-
-    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![self.leaf_der.clone()],
-                PrivateKeyDer::Pkcs8(self.leaf_key.clone_key()),
-            )
-            .expect("server cert");
-        tokio_rustls::TlsAcceptor::from(Arc::new(config))
-    }
-}
-
-/// A TLS terminator on 127.0.0.1 that forwards the decrypted bytes to `backend`
-/// (a wiremock server). Failed handshakes just close the connection.
-pub fn tls_front(pki: &Pki, backend: &MockServer) -> Server {
-    let acceptor = pki.acceptor();
-    let backend = *backend.address();
-    serve(bind(0), move |stream| {
-        let acceptor = acceptor.clone();
-        async move {
-            let Ok(mut tls) = acceptor.accept(stream).await else {
-                return;
-            };
-            let Ok(mut upstream) = TcpStream::connect(backend).await else {
-                return;
-            };
-            let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
         }
     })
 }
