@@ -643,6 +643,22 @@ impl Simulator {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Connections open right now (accepted, not yet closed by either side; one waiting
+    /// out a `block` lockout counts).
+    pub fn open_connections(&self) -> u64 {
+        self.shared.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The backup file names of `/conf/backup` (`config-<stamp>.xml`), newest first.
+    pub fn backup_ids(&self) -> Vec<String> {
+        self.shared
+            .state()
+            .backups
+            .newest_first()
+            .map(backups::Backup::id)
+            .collect()
+    }
+
     /// The nftables table of [`SimConfig::nft_lockout`] (`inet opnsense_sim_<port>`).
     pub fn nft_table(&self) -> Option<String> {
         self.shared.nft_table_name()

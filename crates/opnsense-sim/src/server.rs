@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     pub received: AtomicU64,
     /// TCP connections accepted.
     pub accepted: AtomicU64,
+    /// Connections currently open (accepted and not yet closed).
+    pub open: AtomicU64,
     /// The nftables table of `SimConfig::nft_lockout`.
     nft: Mutex<Option<NftTable>>,
     /// The kernel enforces the current lockout (nft loaded it), so the accept loop lets
@@ -130,6 +132,7 @@ impl Shared {
             locked_out: watch::Sender::new(None),
             received: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
+            open: AtomicU64::new(0),
             nft: Mutex::new(nft),
             kernel_enforced: AtomicBool::new(kernel),
         })
@@ -355,6 +358,15 @@ impl Drop for InFlight {
     }
 }
 
+/// Counts a connection as open while it lives.
+struct OpenGuard(Arc<Shared>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn serve_connection(
     tcp: TcpStream,
     peer: SocketAddr,
@@ -362,6 +374,8 @@ async fn serve_connection(
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
 ) {
+    shared.open.fetch_add(1, Ordering::SeqCst);
+    let _open = OpenGuard(Arc::clone(&shared));
     match gate(&shared, verdict).await {
         Gate::Serve => {}
         Gate::Reset => {
