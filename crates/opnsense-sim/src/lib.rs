@@ -9,6 +9,14 @@
 //! failing service scripts) so a client can be tested, demonstrated and benchmarked
 //! without a firewall.
 //!
+//! Transport details a client depends on are modelled too: like pf, a lockout only stops
+//! *new* connections (`block`: unanswered, `reject`: reset; [`Faults::set_lockout`]),
+//! optionally enforced by the kernel with nftables ([`SimConfig::nft_lockout`],
+//! [`netns::Namespace`]); lighttpd's keep-alive limits of the OPNsense web GUI
+//! ([`SimConfig::max_keep_alive_requests`], [`SimConfig::max_keep_alive_idle`]); and
+//! `/conf/backup`, one backup per configuration save (`core/backup/*`, the savepoint
+//! revision of [`SimConfig::rollback_restores`]).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), opnsense_sim::SimError> {
 //! use opnsense_sim::{SimConfig, Simulator};

@@ -8,21 +8,9 @@ mod common;
 use std::error::Error as _;
 use std::time::Duration;
 
-use common::{Harness, client_for};
+use common::{Harness, OneConnection, client_for};
 use opnsense_sim::{LockoutAction, SimConfig, Simulator};
-use serde_json::{Value, json};
-
-/// A client that opens at most one connection and keeps it (HTTP/1.1 keep-alive).
-fn keep_alive_client(sim: &Simulator) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(sim.ca_pem().as_bytes()).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .http1_only()
-        .pool_max_idle_per_host(1)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
+use serde_json::json;
 
 /// A fresh client (new connection) that gives up connecting after a short while.
 fn impatient_client(sim: &Simulator) -> reqwest::Client {
@@ -33,48 +21,6 @@ fn impatient_client(sim: &Simulator) -> reqwest::Client {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap()
-}
-
-async fn call(
-    sim: &Simulator,
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<(u16, Value, Option<String>), reqwest::Error> {
-    let mut req = client
-        .request(method, format!("{}/api/{path}", sim.base_url()))
-        .basic_auth(sim.api_key(), Some(sim.api_secret()));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await?;
-    let status = resp.status().as_u16();
-    let connection = resp
-        .headers()
-        .get("connection")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let text = resp.text().await?;
-    Ok((
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        connection,
-    ))
-}
-
-async fn get(sim: &Simulator, client: &reqwest::Client, path: &str) -> u16 {
-    call(sim, client, reqwest::Method::GET, path, None)
-        .await
-        .expect("answered")
-        .0
-}
-
-async fn post(sim: &Simulator, client: &reqwest::Client, path: &str, body: Value) -> Value {
-    let (status, body, _) = call(sim, client, reqwest::Method::POST, path, Some(body))
-        .await
-        .expect("answered");
-    assert_eq!(status, 200, "{path}: {body}");
-    body
 }
 
 async fn wait_until(mut cond: impl FnMut() -> bool) {
@@ -112,26 +58,27 @@ async fn a_lockout_spares_established_connections_and_lifts_through_them() {
     })
     .await;
     let sim = &h.sim;
-    let kept = keep_alive_client(sim);
-    assert_eq!(get(sim, &kept, "core/system/status").await, 200);
+    let mut kept = OneConnection::open(sim).await.unwrap();
+    kept.ok("core/system/status", None).await;
     assert_eq!(sim.accepted_connections(), 1);
 
     // Through the kept connection: a rule blocking the API, applied.
-    let added = post(
-        sim,
-        &kept,
-        "firewall/filter/add_rule",
-        json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
-            "destination_net": "(self)", "destination_port": "443", "description": "bad"}}),
-    )
-    .await;
+    let added = kept
+        .ok(
+            "firewall/filter/add_rule",
+            Some(
+                json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
+                "destination_net": "(self)", "destination_port": "443", "description": "bad"}}),
+            ),
+        )
+        .await;
     let uuid = added["uuid"].as_str().unwrap().to_owned();
-    post(sim, &kept, "firewall/filter/apply", json!({})).await;
+    kept.ok("firewall/filter/apply", Some(json!({}))).await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Block));
 
     // The established connection keeps being served ...
     for _ in 0..3 {
-        assert_eq!(get(sim, &kept, "firewall/filter/search_rule").await, 200);
+        kept.ok("firewall/filter/search_rule", None).await;
     }
     assert_eq!(
         sim.accepted_connections(),
@@ -143,14 +90,12 @@ async fn a_lockout_spares_established_connections_and_lifts_through_them() {
     assert!(err.is_timeout() && err.is_connect(), "{err:?}");
 
     // reject: new connections are reset.
-    post(
-        sim,
-        &kept,
+    kept.ok(
         &format!("firewall/filter/set_rule/{uuid}"),
-        json!({"rule": {"action": "reject"}}),
+        Some(json!({"rule": {"action": "reject"}})),
     )
     .await;
-    post(sim, &kept, "firewall/filter/apply", json!({})).await;
+    kept.ok("firewall/filter/apply", Some(json!({}))).await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Reject));
     let err = get_err(sim, &impatient_client(sim)).await;
     assert!(err.is_connect() && !err.is_timeout(), "{err:?}");
@@ -161,32 +106,28 @@ async fn a_lockout_spares_established_connections_and_lifts_through_them() {
     );
 
     // Reverting through the kept connection lifts the lockout for new connections.
-    post(
-        sim,
-        &kept,
-        &format!("firewall/filter/del_rule/{uuid}"),
-        json!({}),
+    kept.ok(&format!("firewall/filter/del_rule/{uuid}"), Some(json!({})))
+        .await;
+    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    assert_eq!(sim.lockout(), None);
+    let (status, _) = common::send(
+        impatient_client(sim)
+            .get(h.url("core/system/status"))
+            .basic_auth(sim.api_key(), Some(sim.api_secret())),
     )
     .await;
-    post(sim, &kept, "firewall/filter/apply", json!({})).await;
-    assert_eq!(sim.lockout(), None);
-    assert_eq!(
-        get(sim, &impatient_client(sim), "core/system/status").await,
-        200
-    );
+    assert_eq!(status, 200);
+    assert!(!kept.is_closed());
     h.sim.shutdown().await;
 }
 
 async fn get_err(sim: &Simulator, client: &reqwest::Client) -> reqwest::Error {
-    call(
-        sim,
-        client,
-        reqwest::Method::GET,
-        "core/system/status",
-        None,
-    )
-    .await
-    .expect_err("locked out")
+    client
+        .get(format!("{}/api/core/system/status", sim.base_url()))
+        .basic_auth(sim.api_key(), Some(sim.api_secret()))
+        .send()
+        .await
+        .expect_err("locked out")
 }
 
 #[tokio::test]
@@ -230,34 +171,18 @@ async fn the_connection_closes_after_lighttpds_request_limit() {
     assert_eq!(defaults.max_keep_alive_requests, 15);
     assert_eq!(defaults.max_keep_alive_idle, Duration::from_secs(30));
     let h = Harness::start().await;
-    let sim = &h.sim;
-    let client = keep_alive_client(sim);
+    let mut conn = OneConnection::open(&h.sim).await.unwrap();
     // lighttpd: keep-alive ends once the request count exceeds 15: the 16th answer
-    // carries `Connection: close`.
+    // carries `Connection: close` and the server closes the connection.
     for n in 1..=16 {
-        let (status, _, connection) = call(
-            sim,
-            &client,
-            reqwest::Method::GET,
-            "core/system/status",
-            None,
-        )
-        .await
-        .unwrap();
-        assert_eq!(status, 200);
-        if n < 16 {
-            assert_eq!(connection, None, "request {n}");
-        } else {
-            assert_eq!(connection.as_deref(), Some("close"), "request {n}");
-        }
-        assert_eq!(sim.accepted_connections(), 1, "request {n}");
+        let a = conn.call("core/system/status", None).await.unwrap();
+        assert_eq!(a.status, 200);
+        let expected = (n == 16).then_some("close");
+        assert_eq!(a.connection.as_deref(), expected, "request {n}");
     }
-    get(sim, &client, "core/system/status").await;
-    assert_eq!(
-        sim.accepted_connections(),
-        2,
-        "the 17th needs a new connection"
-    );
+    wait_until(|| conn.is_closed()).await;
+    assert!(conn.call("core/system/status", None).await.is_err());
+    assert_eq!(h.sim.accepted_connections(), 1);
     h.sim.shutdown().await;
 }
 
@@ -270,28 +195,21 @@ async fn lowered_limits_close_busy_and_idle_connections() {
     })
     .await;
     let sim = &h.sim;
-    let client = keep_alive_client(sim);
+    let mut busy = OneConnection::open(sim).await.unwrap();
     let mut closes = Vec::new();
-    for _ in 0..6 {
-        let (_, _, connection) = call(
-            sim,
-            &client,
-            reqwest::Method::GET,
-            "core/system/status",
-            None,
-        )
-        .await
-        .unwrap();
-        closes.push(connection.is_some());
+    for _ in 0..3 {
+        let a = busy.call("core/system/status", None).await.unwrap();
+        closes.push(a.connection.is_some());
     }
-    assert_eq!(closes, [false, false, true, false, false, true]);
-    assert_eq!(sim.accepted_connections(), 2);
+    assert_eq!(closes, [false, false, true]);
+    wait_until(|| busy.is_closed()).await;
+
     // An idle connection is closed by the server (no timing asserted: we wait for it).
-    get(sim, &client, "core/system/status").await;
-    assert_eq!(sim.accepted_connections(), 3);
-    wait_until(|| sim.open_connections() == 0).await;
-    get(sim, &client, "core/system/status").await;
-    assert_eq!(sim.accepted_connections(), 4, "the idle one was gone");
+    let mut idle = OneConnection::open(sim).await.unwrap();
+    let a = idle.call("core/system/status", None).await.unwrap();
+    assert_eq!(a.connection, None);
+    wait_until(|| idle.is_closed() && sim.open_connections() == 0).await;
+    assert_eq!(sim.accepted_connections(), 2);
 
     // max-keep-alive-idle = 0 disables keep-alive.
     let h0 = Harness::with(SimConfig {
@@ -299,17 +217,10 @@ async fn lowered_limits_close_busy_and_idle_connections() {
         ..SimConfig::default()
     })
     .await;
-    let client = keep_alive_client(&h0.sim);
-    let (_, _, connection) = call(
-        &h0.sim,
-        &client,
-        reqwest::Method::GET,
-        "core/system/status",
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(connection.as_deref(), Some("close"));
+    let mut once = OneConnection::open(&h0.sim).await.unwrap();
+    let a = once.call("core/system/status", None).await.unwrap();
+    assert_eq!(a.connection.as_deref(), Some("close"));
+    wait_until(|| once.is_closed()).await;
     h0.sim.shutdown().await;
     h.sim.shutdown().await;
 }
