@@ -247,8 +247,13 @@ pub struct SimConfig {
     pub nft_lockout: Option<NftLockout>,
     /// Delay of the `apply/{rev}` rollback timer (OPNsense: 60 s).
     pub rollback_timeout: Duration,
-    /// `false` (default) reproduces the stock 26.1 defect: the timer and `revert` restore
-    /// nothing. `true` simulates a fixed firmware where they restore the filter rules.
+    /// `false` (default) reproduces the stock 26.1 defect (opnsense/core#10721): the
+    /// savepoint's `revision` has two decimals (`sprintf('%0.2f')`) while its backup file
+    /// is `config-<microtime, 4 decimals>.xml`, so no `core/backup/backups/this` item is
+    /// `config-<revision>.xml` and the timer and `revert` restore nothing. `true`
+    /// simulates a fixed firmware: revision and file name share one four-decimal stamp
+    /// (`1767361234.5712` / `config-1767361234.5712.xml`) and both restore the filter
+    /// rules.
     pub rollback_restores: bool,
     /// Answer like a firewall with System > Settings > Miscellaneous > deployment =
     /// development: PHP warnings become HTTP 500 (toggling an unknown uuid, `setroute`
@@ -675,7 +680,8 @@ impl Simulator {
     /// Simulates the owner at the console restoring the previous configuration: the
     /// filter rules (staged and live) go back to what was live before the most recent
     /// filter `apply`. Returns `false` when no apply happened yet. Lifts the lockout when
-    /// the restored rules no longer block the management interface.
+    /// the restored rules no longer block the management interface. Like the console's
+    /// restore (a copy over `config.xml`), it writes no backup.
     pub fn console_revert(&self) -> bool {
         let restored = {
             let mut st = self.shared.state();
