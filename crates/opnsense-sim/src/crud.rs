@@ -248,6 +248,7 @@ impl AreaSpec {
             Ok(rec) => {
                 st.staged[self.collection].push(rec);
                 (self.after_write)(&mut st.staged);
+                st.save(req.revision());
                 Reply::ok(json!({"result": "saved", "uuid": uuid}))
             }
             Err(reply) => reply,
@@ -284,6 +285,7 @@ impl AreaSpec {
                     (self.after_set)(&mut st.staged, &old, &rec);
                 }
                 (self.after_write)(&mut st.staged);
+                st.save(req.revision());
                 Reply::ok(json!({"result": "saved"}))
             }
             Err(reply) => reply,
@@ -312,6 +314,7 @@ impl AreaSpec {
             }
         }
         let mut result = "failed";
+        let mut changed = false;
         for uuid in list {
             if self.find(&st.staged, uuid).is_none() {
                 result = "not found";
@@ -319,8 +322,13 @@ impl AreaSpec {
             }
             st.staged[self.collection].retain(|r| r.uuid != uuid);
             result = "deleted";
+            changed = true;
         }
         (self.after_write)(&mut st.staged);
+        // delBase(): `if ($changed) $this->save(...)`.
+        if changed {
+            st.save(req.revision());
+        }
         Reply::ok(json!({"result": result}))
     }
 
@@ -397,6 +405,7 @@ impl AreaSpec {
             Some(changed) => {
                 if changed {
                     st.staged[self.collection] = records;
+                    st.save(req.revision());
                 }
                 Reply::ok(json!({"result": result, "changed": changed}))
             }
@@ -422,6 +431,7 @@ impl AreaSpec {
             "Disabled"
         };
         (self.after_write)(&mut st.staged);
+        st.save(req.revision());
         Reply::ok(json!({"result": result}))
     }
 

@@ -9,6 +9,14 @@
 //! failing service scripts) so a client can be tested, demonstrated and benchmarked
 //! without a firewall.
 //!
+//! Transport details a client depends on are modelled too: like pf, a lockout only stops
+//! *new* connections (`block`: unanswered, `reject`: reset; [`Faults::set_lockout`]),
+//! optionally enforced by the kernel with nftables ([`SimConfig::nft_lockout`],
+//! [`netns::Namespace`]); lighttpd's keep-alive limits of the OPNsense web GUI
+//! ([`SimConfig::max_keep_alive_requests`], [`SimConfig::max_keep_alive_idle`]); and
+//! `/conf/backup`, one backup per configuration save (`core/backup/*`, the savepoint
+//! revision of [`SimConfig::rollback_restores`]).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), opnsense_sim::SimError> {
 //! use opnsense_sim::{SimConfig, Simulator};
@@ -23,8 +31,12 @@
 //! ```
 
 mod areas;
+mod backups;
 mod crud;
 mod fields;
+mod lockout;
+pub mod netns;
+mod nft;
 mod reply;
 mod search;
 mod seed;
@@ -150,6 +162,36 @@ pub struct LimitedKey {
     pub allowed_prefixes: Vec<String>,
 }
 
+/// The pf verdict of the live rule that locks the API out (see [`Faults::set_lockout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockoutAction {
+    /// `block` (pf `block drop`): new connections get no answer and time out.
+    Block,
+    /// `reject` (pf `block return`): new connections are reset (TCP RST: refused).
+    Reject,
+}
+
+/// Enforce a lockout in the kernel with nftables, as pf would (see
+/// [`SimConfig::nft_lockout`]). Only meaningful inside a network namespace of the test's
+/// own ([`netns::Namespace`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NftLockout {
+    /// The `nft` program (default `nft`, looked up in `PATH`).
+    pub nft: PathBuf,
+    /// Allow the table in the initial network namespace. `false` (default) makes
+    /// [`Simulator::start`] fail there, so a test never firewalls its host.
+    pub allow_initial_namespace: bool,
+}
+
+impl Default for NftLockout {
+    fn default() -> Self {
+        NftLockout {
+            nft: PathBuf::from("nft"),
+            allow_initial_namespace: false,
+        }
+    }
+}
+
 /// Start-up configuration of a [`Simulator`].
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -169,15 +211,49 @@ pub struct SimConfig {
     pub stall: bool,
     /// Answer every request with an HTML 502 page (a broken reverse proxy).
     pub html_502: bool,
-    /// Stop answering after a filter `apply` loads a rule that blocks the management
-    /// interface (see [`Faults::set_lockout`]).
+    /// Lock new connections out after a filter `apply` loads a rule that blocks the
+    /// management flow (see [`Faults::set_lockout`]).
     pub lockout: bool,
     /// Management interface used by the lockout check (default `lan`).
     pub management_interface: String,
+    /// The firewall address the API client connects to, shown as an extra (virtual) IPv4
+    /// address of the management interface in `interfaces/overview/interfacesInfo` and
+    /// `diagnostics/interface/getInterfaceConfig` (default `127.0.0.1/8`, so a client on
+    /// loopback arrives on `lan`; `lo0` then lists no IPv4 address of that network). The
+    /// lockout check evaluates the flow from this address to the API port on the
+    /// management interface.
+    pub management_address: String,
+    /// lighttpd `server.max-keep-alive-requests` (OPNsense `webgui.inc`: 15). lighttpd
+    /// closes a connection when its request count exceeds this, so a connection carries
+    /// at most `max_keep_alive_requests + 1` requests (16) and that last answer has
+    /// `Connection: close`.
+    pub max_keep_alive_requests: u32,
+    /// lighttpd `server.max-keep-alive-idle` (OPNsense: 30 s): an idle connection is
+    /// closed this long after its last answer. Zero disables keep-alive.
+    pub max_keep_alive_idle: Duration,
+    /// lighttpd `server.max-read-idle` (default 60 s; OPNsense does not set it): how long a
+    /// new connection may take to send its first request (TLS handshake included).
+    pub max_read_idle: Duration,
+    /// Backups kept in `/conf/backup` (`Config::backupCount()`: `system/backupcount`,
+    /// default 100); also the `retention` of `firewall/filter/savepoint`.
+    pub backup_count: usize,
+    /// Also enforce a lockout in the kernel: a filter apply that locks the API out
+    /// installs an nftables rule dropping (block) or resetting (reject) new connections to
+    /// the simulator's port, established ones keep going; lifting the lockout removes it.
+    /// Without it the simulator emulates that itself (it accepts the TCP connection, then
+    /// never answers the TLS handshake, or resets it). [`Simulator::start`] loads the
+    /// table `inet opnsense_sim_<port>` (and fails when it cannot); it is deleted at
+    /// shutdown.
+    pub nft_lockout: Option<NftLockout>,
     /// Delay of the `apply/{rev}` rollback timer (OPNsense: 60 s).
     pub rollback_timeout: Duration,
-    /// `false` (default) reproduces the stock 26.1 defect: the timer and `revert` restore
-    /// nothing. `true` simulates a fixed firmware where they restore the filter rules.
+    /// `false` (default) reproduces the stock 26.1 defect (opnsense/core#10721): the
+    /// savepoint's `revision` has two decimals (`sprintf('%0.2f')`) while its backup file
+    /// is `config-<microtime, 4 decimals>.xml`, so no `core/backup/backups/this` item is
+    /// `config-<revision>.xml` and the timer and `revert` restore nothing. `true`
+    /// simulates a fixed firmware: revision and file name share one four-decimal stamp
+    /// (`1767361234.5712` / `config-1767361234.5712.xml`) and both restore the filter
+    /// rules.
     pub rollback_restores: bool,
     /// Answer like a firewall with System > Settings > Miscellaneous > deployment =
     /// development: PHP warnings become HTTP 500 (toggling an unknown uuid, `setroute`
@@ -210,6 +286,12 @@ impl Default for SimConfig {
             html_502: false,
             lockout: false,
             management_interface: "lan".to_owned(),
+            management_address: "127.0.0.1/8".to_owned(),
+            max_keep_alive_requests: 15,
+            max_keep_alive_idle: Duration::from_secs(30),
+            max_read_idle: Duration::from_secs(60),
+            backup_count: 100,
+            nft_lockout: None,
             rollback_timeout: Duration::from_secs(60),
             rollback_restores: false,
             development_mode: false,
@@ -234,6 +316,9 @@ pub enum SimError {
     /// Binding the socket or writing the CA file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// Loading the nftables table of [`SimConfig::nft_lockout`] failed.
+    #[error("nftables: {0}")]
+    Nft(String),
 }
 
 /// Current values of the fault-injection knobs.
@@ -313,10 +398,17 @@ impl Faults {
     }
 
     /// Arms (or disarms) the lockout simulation: after a filter `apply` whose live rules
-    /// block the management interface (enabled block/reject, direction in/any, protocol
-    /// any/TCP, destination any/(self)/`<mgmt>ip`, port empty/443/https, on the management
-    /// interface or floating) the API stops answering until the rule is gone again.
-    /// Disarming also lifts an active lockout.
+    /// block the management flow (IPv4 TCP from [`SimConfig::management_address`] to
+    /// port 443 of that address, inbound on [`SimConfig::management_interface`]: an
+    /// enabled block/reject rule on that interface or floating, direction in/any,
+    /// protocol any/TCP/TCP-UDP, source and destination covering the address
+    /// (`any`, `(self)`, `lan`, `lanip`, literals, host/network aliases), destination
+    /// port empty/any/443/https or a range holding 443; pass rules are not considered)
+    /// new connections are locked out until the rule is gone again: `block` leaves them
+    /// unanswered (the client's connect or TLS handshake times out), `reject` resets
+    /// them. Connections accepted before the lockout keep being served, as pf keeps
+    /// their state. The first matching rule in pf order decides. Disarming also lifts an
+    /// active lockout.
     pub fn set_lockout(&self, on: bool) {
         self.shared.faults().lockout = on;
         self.shared.recompute_lockout();
@@ -324,7 +416,7 @@ impl Faults {
 
     /// Whether the API is currently locked out.
     pub fn is_locked_out(&self) -> bool {
-        *self.shared.locked_out.borrow()
+        self.shared.locked_out.borrow().is_some()
     }
 
     /// Makes `{module}/service/start|stop|restart` of `module` (`unbound`, `kea` ...)
@@ -434,12 +526,18 @@ impl Simulator {
                 "error_rate must be within 0.0..=1.0".into(),
             ));
         }
+        let flow = lockout::MgmtFlow::new(&config.management_interface, &config.management_address)
+            .map_err(SimError::Config)?;
         let certs = tls::generate()?;
         let (ca_file, ca_dir) = write_ca(&certs.ca_pem, config.ca_file.as_deref())?;
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
         let addr = listener.local_addr()?;
-        let shared = server::Shared::new(config);
+        let nft = match &config.nft_lockout {
+            Some(cfg) => Some(nft::NftTable::install(cfg, addr.port())?),
+            None => None,
+        };
+        let shared = server::Shared::new(config, flow, nft);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(
             listener,
@@ -541,13 +639,49 @@ impl Simulator {
 
     /// Whether the API is currently locked out (see [`Faults::set_lockout`]).
     pub fn is_locked_out(&self) -> bool {
+        self.shared.locked_out.borrow().is_some()
+    }
+
+    /// How new connections are locked out right now (`None`: they are not).
+    pub fn lockout(&self) -> Option<LockoutAction> {
         *self.shared.locked_out.borrow()
+    }
+
+    /// TCP connections accepted so far (a client reusing a kept-alive connection does
+    /// not add to it; with [`SimConfig::nft_lockout`] connections the kernel dropped or
+    /// reset never reach the simulator).
+    pub fn accepted_connections(&self) -> u64 {
+        self.shared
+            .accepted
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections open right now (accepted, not yet closed by either side; one waiting
+    /// out a `block` lockout counts).
+    pub fn open_connections(&self) -> u64 {
+        self.shared.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The backup file names of `/conf/backup` (`config-<stamp>.xml`), newest first.
+    pub fn backup_ids(&self) -> Vec<String> {
+        self.shared
+            .state()
+            .backups
+            .newest_first()
+            .map(backups::Backup::id)
+            .collect()
+    }
+
+    /// The nftables table of [`SimConfig::nft_lockout`] (`inet opnsense_sim_<port>`).
+    pub fn nft_table(&self) -> Option<String> {
+        self.shared.nft_table_name()
     }
 
     /// Simulates the owner at the console restoring the previous configuration: the
     /// filter rules (staged and live) go back to what was live before the most recent
     /// filter `apply`. Returns `false` when no apply happened yet. Lifts the lockout when
-    /// the restored rules no longer block the management interface.
+    /// the restored rules no longer block the management interface. Like the console's
+    /// restore (a copy over `config.xml`), it writes no backup.
     pub fn console_revert(&self) -> bool {
         let restored = {
             let mut st = self.shared.state();
@@ -580,6 +714,7 @@ impl Simulator {
     fn stop_signal(&self) {
         let _ = self.shutdown_tx.send(true);
         self.shared.abort_rollback_timer();
+        self.shared.remove_nft();
     }
 }
 

@@ -27,9 +27,20 @@ pub(crate) struct Req {
     pub version: Version,
     /// `deployment=development` (PHP warnings become HTTP 500).
     pub development: bool,
+    /// `$_SERVER['REQUEST_URI']`: path and query string.
+    pub uri: String,
+    /// `$_SERVER['REMOTE_ADDR']`.
+    pub remote_addr: String,
+    /// The API key the request authenticated with.
+    pub api_key: String,
 }
 
 impl Req {
+    /// The revision context `Config::save()` records for a change made by this request.
+    pub fn revision(&self) -> crate::backups::Revision {
+        crate::backups::Revision::api(&self.user, &self.remote_addr, &self.api_key, &self.uri)
+    }
+
     /// Positional parameter `i`, if present and non-empty.
     pub fn param(&self, i: usize) -> Option<&str> {
         self.params.get(i).map(String::as_str)

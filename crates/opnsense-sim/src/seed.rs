@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use crate::areas::{alias, dnat, filter, kea, routes, services, unbound};
+use crate::backups::{Backups, Revision};
 use crate::crud::AreaSpec;
 use crate::state::{Category, Collection, Config, Record, RequestLog, ServiceState, SimState};
 use crate::{SimConfig, Version};
@@ -565,20 +566,24 @@ pub(crate) fn build(config: &SimConfig) -> SimState {
             )
         })
         .collect();
-    SimState {
+    let mut st = SimState {
         live: cfg.clone(),
         staged: cfg,
         leases,
         rulesets: seed_rulesets(),
         services,
-        backups: HashMap::new(),
+        backups: Backups::new(config.rollback_restores, config.backup_count),
         service_failures: HashMap::new(),
         rollback: None,
         before_last_filter_apply: None,
         firmware_checked: false,
         log: RequestLog::default(),
         rng,
-    }
+    };
+    // The box was set up before the simulator started: one backup of the seeded config
+    // (the revision of this first save is illustrative).
+    st.save(Revision::script("/usr/local/etc/rc.bootup"));
+    st
 }
 
 #[cfg(test)]
@@ -617,10 +622,12 @@ mod tests {
                 );
             }
         }
-        assert!(!crate::areas::blocks_management(
-            &cfg[Collection::FilterRules],
-            "lan"
-        ));
+        let flow = crate::lockout::MgmtFlow::new("lan", "127.0.0.1/8").unwrap();
+        assert_eq!(
+            crate::lockout::verdict(cfg, &flow),
+            None,
+            "the seeded rules do not lock the API out"
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! body decoding and response encoding.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use base64::Engine as _;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
@@ -15,14 +17,17 @@ use serde_json::{Map, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use crate::areas;
 use crate::crud::{AreaSpec, CrudOp};
+use crate::lockout::{self, MgmtFlow};
+use crate::nft::NftTable;
 use crate::reply::{Reply, Req};
 use crate::seed::Rng;
-use crate::state::{Collection, SimState};
-use crate::{FaultSettings, SimConfig, Version};
+use crate::state::SimState;
+use crate::{FaultSettings, LockoutAction, SimConfig, Version};
 
 /// One answered request, for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,16 +92,28 @@ impl Route {
 /// State shared by the server, the rollback timer and the public handles.
 pub(crate) struct Shared {
     pub config: SimConfig,
+    /// The management flow the lockout check evaluates.
+    pub flow: MgmtFlow,
     state: Mutex<SimState>,
     faults: Mutex<FaultSettings>,
     fault_rng: Mutex<Rng>,
-    pub locked_out: watch::Sender<bool>,
+    /// The current lockout verdict for new connections.
+    pub locked_out: watch::Sender<Option<LockoutAction>>,
     pub received: AtomicU64,
+    /// TCP connections accepted.
+    pub accepted: AtomicU64,
+    /// Connections currently open (accepted and not yet closed).
+    pub open: AtomicU64,
+    /// The nftables table of `SimConfig::nft_lockout`.
+    nft: Mutex<Option<NftTable>>,
+    /// The kernel enforces the current lockout (nft loaded it), so the accept loop lets
+    /// every connection that reached it through.
+    kernel_enforced: AtomicBool,
 }
 
 impl Shared {
     /// Seeds the state from the configuration.
-    pub fn new(config: SimConfig) -> Arc<Shared> {
+    pub fn new(config: SimConfig, flow: MgmtFlow, nft: Option<NftTable>) -> Arc<Shared> {
         let state = crate::seed::build(&config);
         let faults = FaultSettings {
             latency: config.latency,
@@ -105,13 +122,19 @@ impl Shared {
             html_502: config.html_502,
             lockout: config.lockout,
         };
+        let kernel = nft.is_some();
         Arc::new(Shared {
             fault_rng: Mutex::new(Rng::new(config.seed ^ 0x5EED_FA17)),
             config,
+            flow,
             state: Mutex::new(state),
             faults: Mutex::new(faults),
-            locked_out: watch::Sender::new(false),
+            locked_out: watch::Sender::new(None),
             received: AtomicU64::new(0),
+            accepted: AtomicU64::new(0),
+            open: AtomicU64::new(0),
+            nft: Mutex::new(nft),
+            kernel_enforced: AtomicBool::new(kernel),
         })
     }
 
@@ -125,15 +148,47 @@ impl Shared {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Re-evaluates the lockout from the live filter rules (state already locked).
+    fn nft(&self) -> MutexGuard<'_, Option<NftTable>> {
+        self.nft.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `inet opnsense_sim_<port>` while the nftables table is loaded.
+    pub fn nft_table_name(&self) -> Option<String> {
+        self.nft().as_ref().map(NftTable::name)
+    }
+
+    /// Deletes the nftables table (at shutdown).
+    pub fn remove_nft(&self) {
+        let table = self.nft().take();
+        drop(table);
+        self.kernel_enforced.store(false, Ordering::SeqCst);
+    }
+
+    /// Re-evaluates the lockout from the live filter rules (state already locked); with
+    /// `nft_lockout`, loads the matching nftables rule before returning, so the answer to
+    /// the apply that caused it leaves after the kernel enforces it.
     pub fn recompute_lockout_with(&self, st: &SimState) {
         let armed = self.faults().lockout;
-        let locked = armed
-            && areas::blocks_management(
-                &st.live[Collection::FilterRules],
-                &self.config.management_interface,
-            );
-        self.locked_out.send_replace(locked);
+        let verdict = if armed {
+            lockout::verdict(&st.live, &self.flow)
+        } else {
+            None
+        };
+        let changed = self.locked_out.send_if_modified(|current| {
+            let changed = *current != verdict;
+            *current = verdict;
+            changed
+        });
+        if changed && let Some(table) = self.nft().as_ref() {
+            match table.set(verdict) {
+                Ok(()) => self.kernel_enforced.store(true, Ordering::SeqCst),
+                Err(e) => {
+                    // Fall back to the in-process emulation for this lockout.
+                    tracing::error!(error = %e, "nft lockout rule not loaded");
+                    self.kernel_enforced.store(false, Ordering::SeqCst);
+                }
+            }
+        }
     }
 
     /// Re-evaluates the lockout from the live filter rules.
@@ -146,6 +201,16 @@ impl Shared {
     pub fn abort_rollback_timer(&self) {
         if let Some(p) = self.state().rollback.take() {
             p.task.abort();
+        }
+    }
+
+    /// The verdict a connection accepted now gets from the simulator itself (`None` when
+    /// the kernel enforces the lockout: what reaches `accept()` passed it).
+    fn accept_verdict(&self) -> Option<LockoutAction> {
+        if self.kernel_enforced.load(Ordering::SeqCst) {
+            None
+        } else {
+            *self.locked_out.borrow()
         }
     }
 }
@@ -168,8 +233,17 @@ pub(crate) async fn serve(
                 }
             }
             accepted = listener.accept() => {
-                let Ok((tcp, _peer)) = accepted else { continue };
-                connections.spawn(serve_connection(tcp, acceptor.clone(), Arc::clone(&shared)));
+                let Ok((tcp, peer)) = accepted else { continue };
+                shared.accepted.fetch_add(1, Ordering::Relaxed);
+                // pf decides on the first packet: the lockout state at accept time counts.
+                let verdict = shared.accept_verdict();
+                connections.spawn(serve_connection(
+                    tcp,
+                    peer,
+                    verdict,
+                    acceptor.clone(),
+                    Arc::clone(&shared),
+                ));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
@@ -177,21 +251,168 @@ pub(crate) async fn serve(
     connections.shutdown().await;
 }
 
-async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
-    // A locked-out firewall drops the packets: the TCP connection opens (the kernel
-    // accepted it) but the TLS handshake never completes while the lockout lasts.
-    let mut lock = shared.locked_out.subscribe();
-    if lock.wait_for(|locked| !*locked).await.is_err() {
-        return;
+/// What happens to a connection accepted during a lockout.
+enum Gate {
+    Serve,
+    Reset,
+    Gone,
+}
+
+/// A connection accepted during a `block` lockout waits (its packets are dropped; the
+/// client's retransmissions get through once the lockout lifts, unless it gave up); one
+/// accepted during (or caught by) a `reject` lockout is reset.
+async fn gate(shared: &Shared, at_accept: Option<LockoutAction>) -> Gate {
+    if at_accept.is_none() {
+        return Gate::Serve;
     }
-    let Ok(tls) = acceptor.accept(tcp).await else {
-        return;
+    let mut rx = shared.locked_out.subscribe();
+    loop {
+        let verdict = *rx.borrow_and_update();
+        match verdict {
+            None => return Gate::Serve,
+            Some(LockoutAction::Reject) => return Gate::Reset,
+            Some(LockoutAction::Block) => {}
+        }
+        if rx.changed().await.is_err() {
+            return Gate::Gone;
+        }
+    }
+}
+
+/// Per-connection bookkeeping: lighttpd's request count and idle timers.
+struct Conn {
+    peer: SocketAddr,
+    /// Requests started on this connection (lighttpd `con->request_count`).
+    requests: AtomicU32,
+    activity: watch::Sender<Activity>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Activity {
+    in_flight: u32,
+    /// Accept time, or when the last answer left.
+    since: Instant,
+    answered: u32,
+}
+
+impl Conn {
+    fn new(peer: SocketAddr) -> Conn {
+        Conn {
+            peer,
+            requests: AtomicU32::new(0),
+            activity: watch::Sender::new(Activity {
+                in_flight: 0,
+                since: Instant::now(),
+                answered: 0,
+            }),
+        }
+    }
+
+    /// A request started: its number on this connection, and a guard ending it.
+    fn begin(self: &Arc<Conn>) -> (u32, InFlight) {
+        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        self.activity.send_modify(|a| a.in_flight += 1);
+        (n, InFlight(Arc::clone(self)))
+    }
+
+    /// Resolves when the connection has been idle too long: `read_idle` before the first
+    /// answer, `keep_alive_idle` after one (lighttpd `server.max-read-idle` /
+    /// `server.max-keep-alive-idle`).
+    async fn idle_expired(&self, read_idle: Duration, keep_alive_idle: Duration) {
+        let mut rx = self.activity.subscribe();
+        loop {
+            let a = *rx.borrow_and_update();
+            if a.in_flight > 0 {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                continue;
+            }
+            let limit = if a.answered == 0 {
+                read_idle
+            } else {
+                keep_alive_idle
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(a.since + limit) => return,
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Marks the end of a request (also when its future is dropped).
+struct InFlight(Arc<Conn>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.activity.send_modify(|a| {
+            a.in_flight = a.in_flight.saturating_sub(1);
+            a.answered += 1;
+            a.since = Instant::now();
+        });
+    }
+}
+
+/// Counts a connection as open while it lives.
+struct OpenGuard(Arc<Shared>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    verdict: Option<LockoutAction>,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+) {
+    shared.open.fetch_add(1, Ordering::SeqCst);
+    let _open = OpenGuard(Arc::clone(&shared));
+    match gate(&shared, verdict).await {
+        Gate::Serve => {}
+        Gate::Reset => {
+            // SO_LINGER 0: closing sends a TCP RST, as pf's `block return` does.
+            let _ = tcp.set_zero_linger();
+            return;
+        }
+        Gate::Gone => return,
+    }
+    let conn = Arc::new(Conn::new(peer));
+    let idle = conn.idle_expired(
+        shared.config.max_read_idle,
+        shared.config.max_keep_alive_idle,
+    );
+    tokio::pin!(idle);
+    let tls = tokio::select! {
+        tls = acceptor.accept(tcp) => match tls {
+            Ok(tls) => tls,
+            Err(_) => return,
+        },
+        () = &mut idle => return,
     };
-    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
-    let _ = hyper::server::conn::http1::Builder::new()
+    let service_conn = Arc::clone(&conn);
+    let service_shared = Arc::clone(&shared);
+    let service =
+        service_fn(move |req| handle(Arc::clone(&service_shared), Arc::clone(&service_conn), req));
+    let http = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(tls), service)
-        .await;
+        .serve_connection(TokioIo::new(tls), service);
+    tokio::pin!(http);
+    tokio::select! {
+        _ = http.as_mut() => return,
+        () = &mut idle => {}
+    }
+    // Idle too long: close (hyper finishes a request that is being read).
+    http.as_mut().graceful_shutdown();
+    let _ = http.await;
 }
 
 const HTML_502: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>";
@@ -199,13 +420,11 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 async fn handle(
     shared: Arc<Shared>,
+    conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     shared.received.fetch_add(1, Ordering::Relaxed);
-    // Requests on an already open connection are stuck as well during a lockout.
-    let mut lock = shared.locked_out.subscribe();
-    let _ = lock.wait_for(|locked| !*locked).await;
-
+    let (number, _in_flight) = conn.begin();
     let faults = shared.faults().clone();
     if faults.stall {
         std::future::pending::<()>().await;
@@ -238,7 +457,15 @@ async fn handle(
             Ok(collected) => collected.to_bytes(),
             Err(_) => Bytes::new(),
         };
-        process(&shared, &method, &path, &query, &parts.headers, &body)
+        let raw = RawRequest {
+            method: &method,
+            path: &path,
+            query: &query,
+            headers: &parts.headers,
+            body: &body,
+            peer: conn.peer,
+        };
+        process(&shared, &raw)
     };
     let reply = reply.resolve(shared.config.development_mode);
     let status = reply.status();
@@ -247,11 +474,16 @@ async fn handle(
         path,
         status,
     });
-    Ok(encode(
-        reply,
-        shared.config.version,
-        shared.config.development_mode,
-    ))
+    let mut response = encode(reply, shared.config.version, shared.config.development_mode);
+    // lighttpd `h1_send_headers()`: keep-alive ends once the connection's request count
+    // exceeds server.max-keep-alive-requests, or when server.max-keep-alive-idle is 0.
+    if number > shared.config.max_keep_alive_requests || shared.config.max_keep_alive_idle.is_zero()
+    {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    Ok(response)
 }
 
 /// Normalises an action name: `search_rule`, `searchRule`, `SEARCHRULE` => `searchrule`.
@@ -284,6 +516,7 @@ fn resolve(version: Version, module: &str, controller: &str, action: &str) -> Op
         ("firewall", "Alias") => areas::alias::route(&action),
         ("firewall", "DNat") => areas::dnat::route(version, &action),
         ("diagnostics", "Interface") => areas::interfaces::route(&action),
+        ("interfaces", "Overview") => areas::interfaces::overview_route(&action),
         ("routes", "Routes") => areas::routes::route(&action),
         ("kea", _) => areas::kea::route(&controller, &action),
         ("unbound", "Settings") => areas::unbound::route(&action),
@@ -378,14 +611,25 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn process(
-    shared: &Arc<Shared>,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Reply {
+/// A received request, decoded as far as the transport goes.
+struct RawRequest<'a> {
+    method: &'a Method,
+    path: &'a str,
+    query: &'a str,
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
+    peer: SocketAddr,
+}
+
+fn process(shared: &Arc<Shared>, raw: &RawRequest<'_>) -> Reply {
+    let RawRequest {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        peer,
+    } = *raw;
     let Some(rest) = path.strip_prefix("/api/") else {
         return Reply::endpoint_not_found();
     };
@@ -409,9 +653,16 @@ fn process(
     if params.len() < route.required_params {
         return Reply::endpoint_not_found();
     }
-    let user = match authenticate(shared, headers, path) {
-        Ok(Auth::Full) => "root",
-        Ok(Auth::Limited) => "limited",
+    let (user, api_key) = match authenticate(shared, headers, path) {
+        Ok(Auth::Full) => ("root", shared.config.api_key.as_str()),
+        Ok(Auth::Limited) => (
+            "limited",
+            shared
+                .config
+                .limited_key
+                .as_ref()
+                .map_or("", |k| k.key.as_str()),
+        ),
         Err(reply) => return reply,
     };
     let json_content = headers
@@ -448,6 +699,13 @@ fn process(
         user: user.to_owned(),
         version: shared.config.version,
         development: shared.config.development_mode,
+        uri: if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        },
+        remote_addr: peer.ip().to_string(),
+        api_key: api_key.to_owned(),
     };
     let mut st = shared.state();
     route.call(shared, &mut st, &req)

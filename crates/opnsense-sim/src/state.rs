@@ -1,6 +1,8 @@
 //! Staged and live configuration, volatile runtime data, savepoints and the rollback timer.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::backups::{Backups, Revision};
 use std::ops::{Index, IndexMut};
 
 use serde_json::{Map, Value};
@@ -224,8 +226,8 @@ pub(crate) struct SimState {
     pub services: BTreeMap<&'static str, ServiceState>,
     /// Injected configd failures of `{module}/service/start|stop|restart`.
     pub service_failures: HashMap<String, crate::ServiceFailure>,
-    /// Savepoint backups of the filter rules keyed by backup file revision.
-    pub backups: HashMap<String, Vec<Record>>,
+    /// `/conf/backup`: one backup per save of the staged configuration.
+    pub backups: Backups,
     /// Armed rollback timer (only one at a time).
     pub rollback: Option<PendingRollback>,
     /// Live filter rules before the most recent filter apply (for `console_revert`).
@@ -242,6 +244,12 @@ impl SimState {
     /// A fresh random v4 uuid from the seeded RNG.
     pub fn new_uuid(&mut self) -> String {
         self.rng.uuid()
+    }
+
+    /// `Config::save()`: writes the staged configuration and a backup of it. Returns the
+    /// `revision/time` of the save.
+    pub fn save(&mut self, revision: Revision) -> String {
+        self.backups.save(&self.staged, revision)
     }
 }
 

@@ -114,6 +114,17 @@ pub(crate) fn literal_family(s: &str) -> Option<Family> {
         .map(Family::of)
 }
 
+/// The network address of `addr/bits` (`192.168.1.1/24` => `192.168.1.0`).
+pub(crate) fn v4_network(addr: &str, bits: u8) -> Ipv4Addr {
+    let ip: Ipv4Addr = addr.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(bits.min(32)))
+    };
+    Ipv4Addr::from(u32::from(ip) & mask)
+}
+
 /// Whether an IPv4 address lies in `net/bits`.
 pub(crate) fn v4_in_subnet(ip: Ipv4Addr, net: Ipv4Addr, bits: u8) -> bool {
     if bits == 0 {

@@ -27,14 +27,16 @@ async fn wait_until(mut cond: impl FnMut() -> bool) {
     panic!("condition not reached");
 }
 
-async fn savepoint(h: &Harness) -> String {
+/// A savepoint's revision: two decimals on stock 26.1 (`sprintf('%0.2f')`), four on the
+/// simulated fixed firmware (the backup file's stamp).
+async fn savepoint(h: &Harness, decimals: usize) -> String {
     let sp = h.post_ok("firewall/filter/savepoint", json!({})).await;
     assert_eq!(sp["status"], "ok");
     assert_eq!(sp["retention"], "100");
     let rev = sp["revision"].as_str().unwrap().to_owned();
     let (secs, frac) = rev.split_once('.').expect("fractional revision");
     assert!(secs.parse::<u64>().is_ok());
-    assert_eq!(frac.len(), 2, "two decimals: {rev}");
+    assert_eq!(frac.len(), decimals, "{decimals} decimals: {rev}");
     rev
 }
 
@@ -51,7 +53,7 @@ async fn add_rule(h: &Harness, descr: &str) -> String {
 #[tokio::test]
 async fn stock_timer_fires_but_restores_nothing() {
     let h = Harness::with(fast(false)).await;
-    let rev = savepoint(&h).await;
+    let rev = savepoint(&h, 2).await;
     let id = add_rule(&h, "risky").await;
     let r = h
         .post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
@@ -86,7 +88,7 @@ async fn cancel_only_matches_the_pending_revision_and_one_timer_at_a_time() {
         ..SimConfig::default()
     })
     .await;
-    let rev = savepoint(&h).await;
+    let rev = savepoint(&h, 2).await;
     h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
         .await;
     // A second timer is not armed while one is pending.
@@ -119,7 +121,7 @@ async fn cancel_only_matches_the_pending_revision_and_one_timer_at_a_time() {
 async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
     let h = Harness::with(fast(true)).await;
     let before: Vec<Value> = h.sim.live().filter_rules().to_vec();
-    let rev = savepoint(&h).await;
+    let rev = savepoint(&h, 4).await;
     let id = add_rule(&h, "risky").await;
     h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
         .await;

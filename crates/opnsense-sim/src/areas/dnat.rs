@@ -401,7 +401,7 @@ fn revert(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '.')
         .collect();
-    if st.backups.contains_key(&rev) {
+    if st.backups.by_revision(&rev).is_some() {
         Reply::unexpected("Call to undefined method OPNsense\\Firewall\\DNat::rollback()")
     } else {
         Reply::ok(json!({"status": "unknown (or removed) savepoint"}))

@@ -8,9 +8,10 @@ use serde_json::{Map, Value, json};
 
 use super::{
     NetCheck, alias_meta, automatic, category_colors, category_uuid_options, check_network,
-    interface_options, names, network_display, no_options, unix_now,
+    interface_options, names, network_display, no_options,
 };
 use crate::Version;
+use crate::backups::{Backup, Revision};
 use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
     FieldSpec, Input, Opt, boolean, description, int, multi, opt_boolean, opts, select,
@@ -795,6 +796,7 @@ fn toggle_rule_log(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         ));
     }
     r.set("log", log);
+    st.save(req.revision());
     Reply::ok(json!({"status": "ok"}))
 }
 
@@ -852,6 +854,7 @@ fn move_rule_before(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     for r in rules.iter_mut() {
         update_sort_order(r);
     }
+    st.save(req.revision());
     Reply::ok(json!({"status": "ok"}))
 }
 
@@ -948,13 +951,14 @@ fn arm_rollback(shared: &Arc<Shared>, st: &mut SimState, revision: String) {
     });
 }
 
-/// Timer expiry: `Filter::rollback(revision)` + reload.
+/// Timer expiry (`rollback_timer.php`): `Filter::rollback(revision)` + reload.
 fn fire_rollback(shared: &Arc<Shared>, revision: &str) {
     let mut st = shared.state();
     if st.rollback.as_ref().is_some_and(|p| p.revision == revision) {
         st.rollback = None;
     }
-    if !restore_backup(shared, &mut st, revision) {
+    let script = Revision::script("/usr/local/opnsense/scripts/filter/rollback_timer.php");
+    if !rollback(shared, &mut st, revision, script) {
         tracing::warn!(
             revision,
             "filter rollback: unable to revert to unexisting revision"
@@ -962,32 +966,33 @@ fn fire_rollback(shared: &Arc<Shared>, revision: &str) {
     }
 }
 
-/// Copies the filter subtree of a backup into the config and reloads it.
-fn restore_backup(shared: &Arc<Shared>, st: &mut SimState, revision: &str) -> bool {
-    let Some(rules) = st.backups.get(revision).cloned() else {
+/// `Filter::rollback($revision)` and `filter reload`: when `config-<revision>.xml`
+/// exists, its filter rules replace the staged ones (a save, so a new backup) and are
+/// loaded.
+fn rollback(shared: &Arc<Shared>, st: &mut SimState, revision: &str, by: Revision) -> bool {
+    let Some(rules) = st.backups.by_revision(revision).map(Backup::filter_rules) else {
         return false;
     };
     st.staged[Collection::FilterRules].clone_from(&rules);
+    st.save(by);
     st.live[Collection::FilterRules] = rules;
     shared.recompute_lockout_with(st);
     true
 }
 
-/// `savepoint`: writes a backup and returns the config revision. Stock 26.1 stores the
-/// backup under a 4-decimal timestamp but returns a 2-decimal revision, so the two never
-/// match (the known defect); `rollback_restores` stores it under both names.
+/// `savepoint`: `Config::save()` (a backup) and the config's `revision/time`. Stock 26.1
+/// names the backup with a four-decimal time and returns a two-decimal revision, so the
+/// two never match (opnsense/core#10721); with `rollback_restores` they do.
 pub(crate) fn savepoint(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
         return Reply::ok(json!({"status": "error"}));
     }
-    let revision = format!("{:.2}", unix_now());
-    let backup_name = format!("{:.4}", unix_now());
-    let rules = st.staged[Collection::FilterRules].clone();
-    if shared.config.rollback_restores {
-        st.backups.insert(revision.clone(), rules.clone());
-    }
-    st.backups.insert(backup_name, rules);
-    Reply::ok(json!({"status": "ok", "retention": "100", "revision": revision}))
+    let revision = st.save(req.revision());
+    Reply::ok(json!({
+        "status": "ok",
+        "retention": shared.config.backup_count.to_string(),
+        "revision": revision,
+    }))
 }
 
 /// `cancelRollback/{rev}`: `"\n\n"` when that revision's timer was pending, else `""`.
@@ -1010,7 +1015,7 @@ fn revert(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         return Reply::ok(json!({"status": "error"}));
     }
     let rev = sanitize_revision(req.param(0).unwrap_or_default());
-    if restore_backup(shared, st, &rev) {
+    if rollback(shared, st, &rev, req.revision()) {
         Reply::ok(json!({"status": "ok"}))
     } else {
         Reply::ok(json!({"status": "unknown (or removed) savepoint"}))

@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::fields::Opt;
-use crate::state::{Config, Record, split_list};
+use crate::state::{Config, split_list};
 use crate::validate::{self, Family};
 
 /// A configured interface of the simulated firewall.
@@ -283,26 +283,6 @@ pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// Whether any enabled block/reject rule among `rules` locks the admin out of the web
-/// GUI/API on `mgmt` (see `Faults::set_lockout`).
-pub(crate) fn blocks_management(rules: &[Record], mgmt: &str) -> bool {
-    let mgmt_ip = format!("{mgmt}ip");
-    rules.iter().any(|r| {
-        let interfaces = r.list("interface");
-        r.get("enabled") == "1"
-            && matches!(r.get("action"), "block" | "reject")
-            && r.get("interfacenot") != "1"
-            && (interfaces.is_empty() || interfaces.contains(&mgmt))
-            && matches!(r.get("direction"), "in" | "any")
-            && matches!(r.get("protocol"), "any" | "TCP" | "TCP/UDP")
-            && r.get("destination_not") != "1"
-            && split_list(r.get("destination_net"))
-                .iter()
-                .any(|d| *d == "any" || *d == "(self)" || *d == mgmt_ip)
-            && matches!(r.get("destination_port"), "" | "443" | "https" | "any")
-    })
 }
 
 /// Escapes XML text.

@@ -1,16 +1,15 @@
-//! `core/*`: system status, firmware status/check, config backup download and the
-//! generic service manager.
+//! `core/*`: system status, firmware status/check, the configuration backups
+//! (`core/backup/*`) and the generic service manager.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::{IFACES, xml_escape};
+use crate::backups::Backup;
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
-use crate::state::{Collection, Record, SimState};
+use crate::state::SimState;
 
 /// Endpoints of `core/<controller>`.
 pub(crate) fn route(controller: &str, action: &str) -> Option<Route> {
@@ -24,7 +23,12 @@ pub(crate) fn route(controller: &str, action: &str) -> Option<Route> {
             )
         }),
         ("Firmware", "running") => Route::new(|_, _, _| Reply::ok(json!({"status": "ready"}))),
+        ("Backup", "providers") => Route::new(providers),
+        ("Backup", "backups") => Route::with_params(backups, 1),
+        ("Backup", "diff") => Route::with_params(diff, 3),
         ("Backup", "download") => Route::with_params(backup_download, 1),
+        ("Backup", "revertbackup") => Route::with_params(revert_backup, 1),
+        ("Backup", "deletebackup") => Route::with_params(delete_backup, 1),
         ("Service", "search") => Route::new(service_search),
         ("Service", "start" | "stop" | "restart") => Route::with_params(service_control, 1),
         _ => None,
@@ -183,115 +187,106 @@ fn service_control(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     Reply::ok(json!({"result": "ok"}))
 }
 
-/// `backup/download/this`: config.xml generated from the saved (staged) configuration.
+/// `BackupController::providers()` without OPNcentral: this firewall only.
+fn providers(_: &Arc<Shared>, _: &mut SimState, _: &Req) -> Reply {
+    Reply::ok(
+        json!({"items": {"this": {"description": "This Firewall", "dirname": "/conf/backup"}}}),
+    )
+}
+
+/// `backupsAction($host)`: every backup with a revision, newest first.
+fn backups(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+    let items: Vec<Value> = if req.param(0) == Some("this") {
+        st.backups.newest_first().map(Backup::item).collect()
+    } else {
+        Vec::new()
+    };
+    Reply::ok(json!({ "items": items }))
+}
+
+/// `diffAction($host, $backup1, $backup2)`: `diff -u <backup2> <backup1>`, line by line.
+fn diff(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+    let items = if req.param(0) == Some("this") {
+        st.backups.diff(
+            req.param(1).unwrap_or_default(),
+            req.param(2).unwrap_or_default(),
+        )
+    } else {
+        Vec::new()
+    };
+    Reply::ok(json!({ "items": items }))
+}
+
+/// `deleteBackupAction($backup)`: POST only; `deleted` or `not_found`.
+fn delete_backup(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+    if !req.is_post {
+        return Reply::ok(json!({"status": "failed"}));
+    }
+    let status = if st.backups.delete(req.param(0).unwrap_or_default()) {
+        "deleted"
+    } else {
+        "not_found"
+    };
+    Reply::ok(json!({ "status": status }))
+}
+
+/// `revertBackupAction($backup)`: POST only; `restoreBackup()` then `save()` (a new
+/// backup). Only the configuration changes: nothing is reconfigured, the running services
+/// (the simulator's live side) keep what they loaded.
+fn revert_backup(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+    if !req.is_post {
+        return Reply::ok(json!({"status": "failed"}));
+    }
+    let Some(cfg) = st
+        .backups
+        .by_id(req.param(0).unwrap_or_default())
+        .map(Backup::config)
+    else {
+        return Reply::ok(json!({"status": "not_found"}));
+    };
+    st.staged = cfg;
+    st.save(req.revision());
+    Reply::ok(json!({"status": "reverted"}))
+}
+
+/// PHP `urlencode()`.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `downloadAction($host, $backup = null)`: the named backup, or the newest; nothing
+/// (an empty answer) when there is none.
 fn backup_download(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if req.param(0) != Some("this") {
         return Reply::ok(json!([]));
     }
-    let ts = "1767225600.1234";
-    let xml = config_xml(st);
+    let found = match req.param(1) {
+        Some(id) => st.backups.by_id(id),
+        None => st.backups.newest_first().next(),
+    };
+    let Some(backup) = found else {
+        return Reply::ok(json!([]));
+    };
+    let filename = urlencode(&format!("config-OPNsense.localdomain-{}.xml", backup.stamp));
     Reply::Raw {
         status: 200,
         content_type: "application/octet-stream",
-        headers: vec![(
-            "content-disposition",
-            format!("attachment; filename=config-OPNsense.localdomain-{ts}.xml"),
-        )],
-        body: xml.into_bytes(),
+        headers: vec![
+            (
+                "content-disposition",
+                format!("attachment; filename={filename}"),
+            ),
+            ("pragma", "no-cache".to_owned()),
+            ("expires", "0".to_owned()),
+        ],
+        body: backup.xml().into_bytes(),
     }
-}
-
-fn xml_record(out: &mut String, tag: &str, rec: &Record, indent: &str) {
-    let _ = writeln!(out, "{indent}<{tag} uuid=\"{}\">", rec.uuid);
-    write_fields(out, &rec.fields, &format!("{indent}  "));
-    let _ = writeln!(out, "{indent}</{tag}>");
-}
-
-fn write_fields(out: &mut String, fields: &Map<String, Value>, indent: &str) {
-    for (k, v) in fields {
-        match v {
-            Value::Object(inner) => {
-                let _ = writeln!(out, "{indent}<{k}>");
-                write_fields(out, inner, &format!("{indent}  "));
-                let _ = writeln!(out, "{indent}</{k}>");
-            }
-            Value::String(s) if s.is_empty() => {
-                let _ = writeln!(out, "{indent}<{k}/>");
-            }
-            other => {
-                let text = other
-                    .as_str()
-                    .map_or_else(|| other.to_string(), str::to_owned);
-                let _ = writeln!(out, "{indent}<{k}>{}</{k}>", xml_escape(&text));
-            }
-        }
-    }
-}
-
-/// A realistic config.xml, including the secrets a real one holds (fake values).
-fn config_xml(st: &SimState) -> String {
-    let cfg = &st.staged;
-    let mut x = String::from("<?xml version=\"1.0\"?>\n<opnsense>\n  <version>26.1</version>\n");
-    x.push_str("  <theme>opnsense</theme>\n  <system>\n    <hostname>OPNsense</hostname>\n    <domain>localdomain</domain>\n");
-    x.push_str("    <timezone>Etc/UTC</timezone>\n    <webgui>\n      <protocol>https</protocol>\n      <ssl-certref>65a0f0e0c1d2e</ssl-certref>\n    </webgui>\n");
-    x.push_str("    <user uuid=\"1d5e0a3c-7b2f-4c8e-9a61-3f0b2d4e6a17\">\n      <name>root</name>\n      <descr>System Administrator</descr>\n      <scope>system</scope>\n      <groupname>admins</groupname>\n");
-    x.push_str("      <password>$2y$11$Qm9ndXNIYXNoRm9yU2ltdWxhdG9yT25seS4uLi4uLi4uLi4uLi4u</password>\n      <uid>0</uid>\n");
-    x.push_str("      <otp_seed>JBSWY3DPEHPK3PXP</otp_seed>\n      <apikeys>sim-key|$6$simsalt$ZmFrZWhhc2hmb3J0aGVzaW11bGF0b3Jvbmx5</apikeys>\n    </user>\n  </system>\n");
-    x.push_str("  <interfaces>\n");
-    for i in IFACES {
-        let _ = writeln!(
-            x,
-            "    <{key}>\n      <if>{dev}</if>\n      <descr>{descr}</descr>\n      <enable>1</enable>\n      <ipaddr>{ip}</ipaddr>\n      <subnet>{bits}</subnet>\n    </{key}>",
-            key = i.key,
-            dev = i.device,
-            descr = i.descr,
-            ip = i.ipv4,
-            bits = i.bits
-        );
-    }
-    x.push_str("  </interfaces>\n  <nat>\n");
-    for r in &cfg[Collection::PortForwards] {
-        xml_record(&mut x, "rule", r, "    ");
-    }
-    x.push_str("  </nat>\n  <staticroutes version=\"1.0.1\">\n");
-    for r in &cfg[Collection::Routes] {
-        xml_record(&mut x, "route", r, "    ");
-    }
-    x.push_str("  </staticroutes>\n  <OPNsense>\n    <Firewall>\n      <Alias version=\"1.0.1\">\n        <geoip>\n          <url/>\n        </geoip>\n        <aliases>\n");
-    for r in &cfg[Collection::Aliases] {
-        xml_record(&mut x, "alias", r, "          ");
-    }
-    x.push_str(
-        "        </aliases>\n      </Alias>\n      <Filter version=\"1.0.4\">\n        <rules>\n",
-    );
-    for r in &cfg[Collection::FilterRules] {
-        xml_record(&mut x, "rule", r, "          ");
-    }
-    x.push_str("        </rules>\n      </Filter>\n      <Category version=\"1.0.0\">\n        <categories>\n");
-    for c in &cfg.categories {
-        let _ = writeln!(
-            x,
-            "          <category uuid=\"{}\">\n            <name>{}</name>\n            <auto>0</auto>\n            <color>{}</color>\n          </category>",
-            c.uuid,
-            xml_escape(&c.name),
-            c.color.trim_start_matches('#')
-        );
-    }
-    x.push_str("        </categories>\n      </Category>\n    </Firewall>\n    <unboundplus version=\"1.0.15\">\n      <hosts>\n");
-    for r in &cfg[Collection::HostOverrides] {
-        xml_record(&mut x, "host", r, "        ");
-    }
-    x.push_str("      </hosts>\n    </unboundplus>\n    <Kea>\n      <dhcp4 version=\"1.0.5\">\n        <subnets>\n");
-    for r in &cfg[Collection::Subnets] {
-        xml_record(&mut x, "subnet4", r, "          ");
-    }
-    x.push_str("        </subnets>\n        <reservations>\n");
-    for r in &cfg[Collection::Reservations] {
-        xml_record(&mut x, "reservation", r, "          ");
-    }
-    x.push_str("        </reservations>\n      </dhcp4>\n    </Kea>\n  </OPNsense>\n");
-    x.push_str("  <cert>\n    <refid>65a0f0e0c1d2e</refid>\n    <descr>Web GUI TLS certificate</descr>\n    <crt>LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmYWtlY2VydGlmaWNhdGUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=</crt>\n");
-    x.push_str("    <prv>LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUVmYWtlcHJpdmF0ZWtleWZvcnNpbXVsYXRvcm9ubHkKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=</prv>\n  </cert>\n");
-    x.push_str("</opnsense>\n");
-    x
 }

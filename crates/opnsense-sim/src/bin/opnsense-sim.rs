@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use opnsense_sim::{SimConfig, Simulator, Version};
+use opnsense_sim::{NftLockout, SimConfig, Simulator, Version};
 
 /// Runs a stateful OPNsense 26.x API simulator on https://127.0.0.1.
 #[derive(Debug, Parser)]
@@ -32,9 +32,30 @@ struct Args {
     /// Fraction of requests answered with HTTP 500 (0.0..=1.0).
     #[arg(long, default_value_t = 0.0)]
     error_rate: f64,
-    /// Stop answering after a filter apply that blocks the management interface.
+    /// Lock new connections out after a filter apply that blocks the management flow
+    /// (established connections keep working).
     #[arg(long)]
     lockout: bool,
+    /// Enforce the lockout in the kernel with an nftables table of its own
+    /// (`inet opnsense_sim_<port>`); implies --lockout. Run it inside a network namespace
+    /// of its own: `ip netns exec <ns> opnsense-sim --nft-lockout ...`.
+    #[arg(long)]
+    nft_lockout: bool,
+    /// The nft program for --nft-lockout.
+    #[arg(long, default_value = "nft")]
+    nft: PathBuf,
+    /// Management address shown on the management interface (lan).
+    #[arg(long, default_value = "127.0.0.1/8")]
+    management_address: String,
+    /// lighttpd server.max-keep-alive-requests (a connection carries this + 1 requests).
+    #[arg(long, default_value_t = 15)]
+    max_keep_alive_requests: u32,
+    /// lighttpd server.max-keep-alive-idle in seconds.
+    #[arg(long, default_value_t = 30)]
+    max_keep_alive_idle: u64,
+    /// Configuration backups kept (system/backupcount).
+    #[arg(long, default_value_t = 100)]
+    backup_count: usize,
     /// Make the rollback timer and revert actually restore (a fixed firmware).
     #[arg(long)]
     rollback_restores: bool,
@@ -65,7 +86,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         extra_leases: args.leases,
         latency: Duration::from_millis(args.latency_ms),
         error_rate: args.error_rate,
-        lockout: args.lockout,
+        lockout: args.lockout || args.nft_lockout,
+        nft_lockout: args.nft_lockout.then(|| NftLockout {
+            nft: args.nft.clone(),
+            ..NftLockout::default()
+        }),
+        management_address: args.management_address.clone(),
+        max_keep_alive_requests: args.max_keep_alive_requests,
+        max_keep_alive_idle: Duration::from_secs(args.max_keep_alive_idle),
+        backup_count: args.backup_count,
         rollback_restores: args.rollback_restores,
         development_mode: args.development,
         rollback_timeout: Duration::from_secs(args.rollback_timeout),
@@ -81,6 +110,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("api key:    {}", sim.api_key());
     println!("api secret: {}", sim.api_secret());
     println!("version:    OPNsense {}", sim.version().product_version());
+    if let Some(table) = sim.nft_table() {
+        println!("nft table:  {table}");
+    }
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
@@ -110,8 +142,13 @@ mod tests {
             "10",
             "--lockout",
             "--development",
+            "--nft-lockout",
+            "--max-keep-alive-requests",
+            "3",
         ])
         .expect("parses");
+        assert!(args.nft_lockout);
+        assert_eq!(args.max_keep_alive_requests, 3);
         assert_eq!(args.opnsense_version, opnsense_sim::Version::V26_7);
         assert!(args.lockout);
         assert!(args.development);

@@ -3,9 +3,15 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
 use opnsense_sim::{SimConfig, Simulator};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 
 /// A running simulator plus a client that trusts it.
@@ -101,4 +107,100 @@ pub fn uuids(answer: &Value) -> Vec<String> {
         .iter()
         .map(|r| r["uuid"].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// Exactly one HTTP/1.1-over-TLS connection to the simulator, kept open (reqwest's pool
+/// races a new connection against an idle one, so it cannot promise a single connection).
+pub struct OneConnection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    authorization: String,
+    host: String,
+}
+
+/// An answer on a [`OneConnection`].
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    /// The `Connection` response header, if any.
+    pub connection: Option<String>,
+}
+
+impl OneConnection {
+    /// TCP connect, TLS handshake (trusting the simulator's CA), HTTP/1.1 handshake.
+    pub async fn open(sim: &Simulator) -> std::io::Result<OneConnection> {
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = CertificateDer::from_pem_slice(sim.ca_pem().as_bytes()).expect("CA PEM");
+        roots.add(ca).expect("CA");
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(sim.addr()).await?;
+        let name = ServerName::try_from("127.0.0.1").expect("server name");
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
+            .connect(name, tcp)
+            .await?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(std::io::Error::other)?;
+        tokio::spawn(conn);
+        let credentials = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", sim.api_key(), sim.api_secret()),
+        );
+        Ok(OneConnection {
+            sender,
+            authorization: format!("Basic {credentials}"),
+            host: sim.addr().to_string(),
+        })
+    }
+
+    /// Whether the connection is gone (closed by the server, or failed).
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
+    /// One request; `body` makes it a JSON POST.
+    pub async fn call(&mut self, path: &str, body: Option<Value>) -> Result<Answer, hyper::Error> {
+        let builder = http::Request::builder()
+            .uri(format!("/api/{}", path.trim_start_matches('/')))
+            .header(http::header::HOST, &self.host)
+            .header(http::header::AUTHORIZATION, &self.authorization);
+        let request = match body {
+            Some(b) => builder
+                .method(http::Method::POST)
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(b.to_string()))),
+            None => builder
+                .method(http::Method::GET)
+                .body(Full::new(Bytes::new())),
+        }
+        .expect("request");
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(request).await?;
+        let status = resp.status().as_u16();
+        let connection = resp
+            .headers()
+            .get(http::header::CONNECTION)
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok(Answer {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            connection,
+        })
+    }
+
+    /// GET or POST expecting 200; returns the body.
+    pub async fn ok(&mut self, path: &str, body: Option<Value>) -> Value {
+        let a = self
+            .call(path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+        a.body
+    }
 }

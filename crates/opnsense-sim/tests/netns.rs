@@ -1,0 +1,192 @@
+//! A lockout enforced by the kernel (`SimConfig::nft_lockout`) inside a network namespace
+//! of the test's own: a connection opened before the lockout keeps getting answers, a new
+//! one times out (`block`) or is refused (`reject`) without ever reaching the simulator,
+//! and after the lockout lifts new connections work again.
+//!
+//! The test re-runs itself inside `ip netns exec <ns>` (a fresh namespace with only `lo`,
+//! deleted afterwards), so everything stays on 127.0.0.1 of that namespace. It needs root,
+//! `ip` and `nft` (`apt-get install -y nftables`); without them it is skipped with the
+//! reason printed. `OPNSENSE_SIM_NETNS=0` skips it, `OPNSENSE_SIM_NETNS=1` makes missing
+//! prerequisites a failure (for CI machines that must run it).
+
+mod common;
+
+use std::io::ErrorKind;
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::OneConnection;
+use opnsense_sim::netns::Namespace;
+use opnsense_sim::{LockoutAction, NftLockout, SimConfig, Simulator};
+use serde_json::json;
+
+const TEST_NAME: &str = "nft_lockout_in_a_network_namespace";
+/// Set in the re-run inside the namespace.
+const CHILD: &str = "OPNSENSE_SIM_NETNS_CHILD";
+/// `0`: skip, `1`: require, unset: run when possible.
+const SWITCH: &str = "OPNSENSE_SIM_NETNS";
+
+#[test]
+fn nft_lockout_in_a_network_namespace() {
+    if std::env::var_os(CHILD).is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(in_namespace());
+        return;
+    }
+    let switch = std::env::var(SWITCH).unwrap_or_default();
+    if switch == "0" {
+        eprintln!("{TEST_NAME}: skipped ({SWITCH}=0)");
+        return;
+    }
+    if let Err(why) = Namespace::prerequisites() {
+        assert_ne!(switch, "1", "{SWITCH}=1 but {why}");
+        eprintln!("{TEST_NAME}: skipped: {why}");
+        return;
+    }
+    let ns = Namespace::create("opnsense-sim-test").expect("network namespace");
+    let out = ns
+        .command(std::env::current_exe().unwrap())
+        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .expect("re-run inside the namespace");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("--- inside namespace {} ---\n{stdout}{stderr}", ns.name());
+    assert!(out.status.success(), "the namespace run failed");
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "the test ran inside the namespace"
+    );
+}
+
+/// A new connection through reqwest: 200 or the error.
+async fn fresh_get(sim: &Simulator, connect_timeout: Duration) -> Result<u16, reqwest::Error> {
+    let ca = reqwest::Certificate::from_pem(sim.ca_pem().as_bytes()).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .connect_timeout(connect_timeout)
+        .build()
+        .unwrap();
+    let resp = client
+        .get(format!("{}/api/core/system/status", sim.base_url()))
+        .basic_auth(sim.api_key(), Some(sim.api_secret()))
+        .send()
+        .await?;
+    Ok(resp.status().as_u16())
+}
+
+/// `nft list table <name>`: the table's text, or `None` when it does not exist.
+fn nft_list(table: &str) -> Option<String> {
+    let mut args = vec!["list", "table"];
+    args.extend(table.split(' '));
+    let out = Command::new("nft").args(&args).output().unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A plain TCP connect with a timeout: what the kernel answers a new connection.
+fn tcp_connect(sim: &Simulator) -> (Result<(), ErrorKind>, Duration) {
+    let t = Instant::now();
+    let r = TcpStream::connect_timeout(&sim.addr(), Duration::from_secs(1))
+        .map(drop)
+        .map_err(|e| e.kind());
+    (r, t.elapsed())
+}
+
+async fn in_namespace() {
+    let sim = Simulator::start(SimConfig {
+        lockout: true,
+        nft_lockout: Some(NftLockout::default()),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator with its nftables table");
+    let table = sim.nft_table().expect("table name");
+    assert_eq!(table, format!("inet opnsense_sim_{}", sim.addr().port()));
+    let listed = nft_list(&table).expect("table loaded at start");
+    assert!(
+        listed.contains("ct state established,related accept"),
+        "{listed}"
+    );
+    assert!(!listed.contains("ct state new"), "{listed}");
+
+    // One connection, opened before the lockout and kept.
+    let mut kept = OneConnection::open(&sim).await.unwrap();
+    kept.ok("core/system/status", None).await;
+    assert_eq!(sim.accepted_connections(), 1);
+
+    let added = kept
+        .ok(
+            "firewall/filter/add_rule",
+            Some(
+                json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
+                "destination_net": "(self)", "destination_port": "443", "description": "bad"}}),
+            ),
+        )
+        .await;
+    let uuid = added["uuid"].as_str().unwrap().to_owned();
+    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    assert_eq!(sim.lockout(), Some(LockoutAction::Block));
+    assert!(nft_list(&table).unwrap().contains(" drop"));
+
+    // block: the established connection is served; a new one gets no SYN-ACK.
+    for _ in 0..3 {
+        kept.ok("firewall/filter/search_rule", None).await;
+    }
+    let (r, took) = tcp_connect(&sim);
+    assert_eq!(r, Err(ErrorKind::TimedOut));
+    println!("block: new TCP connection failed after {took:?} (connect timeout 1 s)");
+    let t = Instant::now();
+    let err = fresh_get(&sim, Duration::from_secs(1))
+        .await
+        .expect_err("blocked");
+    assert!(err.is_connect() && err.is_timeout(), "{err:?}");
+    println!(
+        "block: reqwest (connect_timeout 1 s) failed after {:?}",
+        t.elapsed()
+    );
+    kept.ok("core/system/status", None).await;
+    assert_eq!(
+        sim.accepted_connections(),
+        1,
+        "the kernel dropped the new connections before they reached the simulator"
+    );
+
+    // reject: new connections are refused (TCP RST to the SYN).
+    kept.ok(
+        &format!("firewall/filter/set_rule/{uuid}"),
+        Some(json!({"rule": {"action": "reject"}})),
+    )
+    .await;
+    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    assert_eq!(sim.lockout(), Some(LockoutAction::Reject));
+    assert!(nft_list(&table).unwrap().contains("reject with tcp reset"));
+    let (r, took) = tcp_connect(&sim);
+    assert_eq!(r, Err(ErrorKind::ConnectionRefused));
+    println!("reject: new TCP connection refused after {took:?}");
+    let err = fresh_get(&sim, Duration::from_secs(1))
+        .await
+        .expect_err("rejected");
+    assert!(err.is_connect() && !err.is_timeout(), "{err:?}");
+    assert_eq!(sim.accepted_connections(), 1);
+
+    // Lifted through the kept connection: new connections work again.
+    kept.ok(&format!("firewall/filter/del_rule/{uuid}"), Some(json!({})))
+        .await;
+    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    assert_eq!(sim.lockout(), None);
+    assert!(!nft_list(&table).unwrap().contains("ct state new"));
+    let (r, _) = tcp_connect(&sim);
+    assert_eq!(r, Ok(()));
+    assert_eq!(fresh_get(&sim, Duration::from_secs(1)).await.unwrap(), 200);
+    assert!(!kept.is_closed());
+
+    sim.shutdown().await;
+    assert_eq!(nft_list(&table), None, "the table is deleted at shutdown");
+}
