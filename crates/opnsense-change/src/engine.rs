@@ -245,7 +245,6 @@ struct Inner {
 #[derive(Clone)]
 struct Lifeline {
     client: Client,
-    budget: Arc<std::sync::atomic::AtomicU32>,
     keepalive: Arc<tokio::task::JoinHandle<()>>,
 }
 
@@ -868,18 +867,18 @@ impl Engine {
             .send_json::<Value>(opnsense_api::api::system::status_request())
             .await
             .ok()?;
-        let budget = Arc::new(std::sync::atomic::AtomicU32::new(LIFELINE_REQUESTS - 1));
         let keepalive = {
-            let (client, budget) = (client.clone(), budget.clone());
+            let client = client.clone();
             tokio::spawn(async move {
+                // The opening request used one of the web server's requests per connection.
+                let mut left = LIFELINE_REQUESTS - 1;
                 loop {
                     tokio::time::sleep(LIFELINE_PING).await;
-                    // Keep a few requests for a revert: ping only while the budget is large.
-                    let left = budget.load(std::sync::atomic::Ordering::Acquire);
+                    // Keep half the requests for a revert: ping only while many are left.
                     if left <= LIFELINE_REQUESTS / 2 {
                         return;
                     }
-                    budget.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                    left -= 1;
                     let _ = client
                         .send_json::<Value>(opnsense_api::api::system::status_request())
                         .await;
@@ -888,7 +887,6 @@ impl Engine {
         };
         Some(Lifeline {
             client,
-            budget,
             keepalive: Arc::new(keepalive),
         })
     }
@@ -1130,19 +1128,21 @@ impl Engine {
         let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(patience);
         let mut backoff = Duration::from_millis(500);
         let mut path_used: String;
+        // The kept connection first: when new connections are blocked it is the only way in,
+        // and probing for a new one first would cost a connect timeout. From now on the revert
+        // carries requests on it, so the keep-alive pings stop (two requests at once could make
+        // the pool open a second, blocked connection).
+        if let Some(l) = &lifeline {
+            l.keepalive.abort();
+        }
+        let mut use_lifeline = lifeline.is_some();
         let outcome = loop {
-            let (client, path) = match self.inner.client.probe_new_connection().await {
-                Ok(()) => (self.inner.client.clone(), "a new connection".to_owned()),
-                Err(_) => match &lifeline {
-                    Some(l) => (
-                        l.client.clone(),
-                        format!(
-                            "the connection kept open across the apply (OPNsense's web server allows it about {} more requests)",
-                            l.budget.load(std::sync::atomic::Ordering::Acquire)
-                        ),
-                    ),
-                    None => (self.inner.client.clone(), "a new connection".to_owned()),
-                },
+            let (client, path) = match (&lifeline, use_lifeline) {
+                (Some(l), true) => (
+                    l.client.clone(),
+                    "the connection kept open across the apply".to_owned(),
+                ),
+                _ => (self.inner.client.clone(), "a new connection".to_owned()),
             };
             path_used = path;
             match self.undo(&client, grid, &mut entries).await {
@@ -1154,6 +1154,12 @@ impl Engine {
                 Err(ChangeError::Api(e))
                     if unreachable(&e) && tokio::time::Instant::now() < deadline => {}
                 Err(e) => break Err(e.to_string()),
+            }
+            if use_lifeline {
+                // The kept connection is gone (closed by the web server, or cut): alternate with
+                // new connections from now on.
+                use_lifeline = false;
+                continue;
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(10));

@@ -673,7 +673,7 @@ fn build_set<'r>(
 fn evaluate_path(ctx: &Context<'_>, set: &RuleSet<'_>, flow: &Flow) -> PathEvaluation {
     let nat = pf::evaluate_nat_rows(ctx, &set.nat, flow);
     let filter = pf::evaluate_rows(ctx, &set.filter, flow);
-    if is_loopback(flow.dst) {
+    if is_loopback(flow.dst) && !on_a_filtered_interface(ctx.network, flow.dst) {
         return PathEvaluation {
             nat,
             filter,
@@ -777,6 +777,20 @@ fn evaluate_path(ctx: &Context<'_>, set: &RuleSet<'_>, flow: &Flow) -> PathEvalu
         why,
         rule,
     }
+}
+
+/// A loopback address the interface list puts on an interface other than a loopback device
+/// (a test bed that gives the LAN 127.0.0.1): its traffic is filtered like that interface's.
+/// On a real firewall 127.0.0.1 belongs to `lo0`, which pf skips.
+fn on_a_filtered_interface(network: &Network, ip: IpAddr) -> bool {
+    network
+        .interface_owning(ip)
+        .and_then(|key| network.interface(key))
+        .is_some_and(|i| {
+            i.device
+                .as_deref()
+                .is_some_and(|d| !d.is_empty() && !d.starts_with("lo"))
+        })
 }
 
 fn is_loopback(ip: IpAddr) -> bool {

@@ -9,6 +9,8 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolError {
     message: String,
+    /// What the call found, as JSON (a second text block), when there is more than words.
+    details: Option<String>,
 }
 
 impl ToolError {
@@ -16,6 +18,7 @@ impl ToolError {
     pub fn invalid(field: impl std::fmt::Display, reason: impl std::fmt::Display) -> Self {
         Self {
             message: format!("invalid argument {field}: {reason}. Nothing was sent to OPNsense."),
+            details: None,
         }
     }
 
@@ -23,6 +26,15 @@ impl ToolError {
     pub fn message(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            details: None,
+        }
+    }
+
+    /// A message with the call's findings as JSON (shown as a second text block).
+    pub fn with_details(message: impl Into<String>, details: &impl serde::Serialize) -> Self {
+        Self {
+            message: message.into(),
+            details: serde_json::to_string_pretty(details).ok(),
         }
     }
 
@@ -72,12 +84,15 @@ impl From<ApiError> for ToolError {
         let stop = if text.ends_with('.') { "" } else { "." };
         Self {
             message: format!("{text}{stop}{hint}"),
+            details: None,
         }
     }
 }
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())
+        let mut content = vec![ContentBlock::text(self.message)];
+        content.extend(self.details.map(ContentBlock::text));
+        Ok(CallToolResult::error(content).into())
     }
 }

@@ -325,7 +325,7 @@ impl OpnsenseTools {
                     .map(|p| serde_json::json!({"preflight": p})),
             ),
         };
-        Ok(Json(Applied {
+        let applied = Applied {
             action: done,
             confirm_with: (status == "pending").then_some("change_confirm"),
             status,
@@ -337,7 +337,13 @@ impl OpnsenseTools {
             checks,
             dry_run: outcome.dry_run,
             calls: outcome.calls,
-        }))
+        };
+        // A change its checks undid is not a success: the firewall is as before (or, when the
+        // revert failed, in an unknown state the message explains).
+        if matches!(applied.status.as_str(), "reverted" | "revert_failed") {
+            return Err(ToolError::with_details(applied.message.clone(), &applied));
+        }
+        Ok(Json(applied))
     }
 
     /// One page of a grid's rows as OPNsense sent them.

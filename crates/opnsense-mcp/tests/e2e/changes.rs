@@ -536,3 +536,66 @@ async fn a_server_that_exits_reverts_what_is_still_pending() {
     assert!(log.contains("at shutdown"), "the log says why: {log}");
     sim.shutdown().await;
 }
+
+/// A rule that blocks every new TCP connection to the firewall's LAN address: the server's own
+/// path to the simulator (127.0.0.1 is the LAN address there).
+fn lockout_rule() -> Value {
+    json!({"rule": {"action": "block", "interface": ["lan"], "protocol": "TCP", "source_net": "any", "destination_net": "lanip", "sequence": 1, "description": "e2e lockout"}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_that_cuts_this_server_off_is_refused_and_forced_it_is_reverted() {
+    for version in [Version::V26_1, Version::V26_7] {
+        let sim = Simulator::start(SimConfig {
+            version,
+            lockout: true,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let state_dir = tempfile::tempdir().expect("state dir");
+        let server = Server::start(&sim, state_dir.path()).await;
+        let client = &server.client;
+        let live_before = sim.live().records(Collection::FilterRules).to_vec();
+        let added = call(client, "firewall_rule_add", lockout_rule()).await;
+        let uuid = uuid_of("firewall_rule_add", &added);
+
+        // The pre-flight sees it: refused, the rule named, nothing applied.
+        let refused = call(client, "firewall_rule_apply", json!({})).await;
+        let text = expect_error("firewall_rule_apply", &refused);
+        assert!(
+            text.contains(&uuid) || text.contains("e2e lockout"),
+            "{version:?}: the refusal names the rule: {text}"
+        );
+        assert!(
+            text.contains("force"),
+            "{version:?}: says how to override: {text}"
+        );
+        assert!(!sim.is_locked_out(), "{version:?}: nothing was applied");
+        assert_eq!(
+            sim.live().records(Collection::FilterRules),
+            live_before.as_slice()
+        );
+
+        // Forced: applied, the probe over a new connection fails, and the change is reverted
+        // through the connection kept open across the apply.
+        let started = std::time::Instant::now();
+        let forced = call(client, "firewall_rule_apply", json!({"force": true})).await;
+        let elapsed = started.elapsed();
+        let text = expect_error("firewall_rule_apply", &forced);
+        assert!(text.contains("REVERTED"), "{version:?}: {text}");
+        assert!(
+            text.contains("new connection"),
+            "{version:?}: says the probe failed: {text}"
+        );
+        assert!(!sim.is_locked_out(), "{version:?}: the lockout is lifted");
+        assert_eq!(
+            sim.live().records(Collection::FilterRules),
+            live_before.as_slice(),
+            "{version:?}: live rules as before"
+        );
+        eprintln!("{version:?}: forced lockout apply to reverted: {elapsed:?}");
+        server.stop().await;
+        sim.shutdown().await;
+    }
+}
