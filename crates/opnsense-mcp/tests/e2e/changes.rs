@@ -99,14 +99,14 @@ const DOMAINS: [Domain; 5] = [
 ];
 
 /// A server process over stdio with its own state directory; kept so a test can kill it.
-struct Server {
-    client: Client,
+pub struct Server {
+    pub client: Client,
     child: Child,
     log: Log,
 }
 
 impl Server {
-    async fn start(sim: &Simulator, state: &Path) -> Self {
+    pub async fn start(sim: &Simulator, state: &Path) -> Self {
         let mut env = server_env(sim);
         env.push(("OPNSENSE_STATE_DIR".into(), state.display().to_string()));
         let mut cmd = server_command(&["serve", "--transport", "stdio"], &env);
@@ -128,7 +128,7 @@ impl Server {
     }
 
     /// Ends the session (EOF on stdin) and waits for the process to exit.
-    async fn stop(mut self) -> String {
+    pub async fn stop(mut self) -> String {
         close(self.client).await;
         let status = tokio::time::timeout(SETTLE, self.child.wait())
             .await
@@ -195,7 +195,7 @@ fn without_uuids(records: &[Value]) -> Vec<String> {
     out
 }
 
-fn uuid_of(tool: &str, result: &Value) -> String {
+pub fn uuid_of(tool: &str, result: &Value) -> String {
     expect_ok(tool, result)["uuid"]
         .as_str()
         .unwrap_or_else(|| panic!("{tool} answered no uuid: {result}"))
@@ -540,7 +540,12 @@ async fn a_server_that_exits_reverts_what_is_still_pending() {
 /// A rule that blocks every new TCP connection to the firewall's LAN address: the server's own
 /// path to the simulator (127.0.0.1 is the LAN address there).
 fn lockout_rule() -> Value {
-    json!({"rule": {"action": "block", "interface": ["lan"], "protocol": "TCP", "source_net": "any", "destination_net": "lanip", "sequence": 1, "description": "e2e lockout"}})
+    lockout_rule_with("block")
+}
+
+/// [`lockout_rule`] with `action` (`block` or `reject`).
+pub fn lockout_rule_with(action: &str) -> Value {
+    json!({"rule": {"action": action, "interface": ["lan"], "protocol": "TCP", "source_net": "any", "destination_net": "lanip", "sequence": 1, "description": "e2e lockout"}})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

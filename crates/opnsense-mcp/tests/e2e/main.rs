@@ -7,6 +7,7 @@
 
 mod changes;
 mod inspector;
+mod netns;
 mod python_client;
 mod rmcp_http;
 mod rmcp_stdio;

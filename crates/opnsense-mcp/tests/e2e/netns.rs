@@ -1,0 +1,102 @@
+//! The lockout for real: the server binary and the simulator run in a network namespace of
+//! their own, and a filter apply that blocks the API makes the simulator load an nftables rule
+//! that drops (or resets) new connections to it while conntrack keeps established ones, as pf
+//! does. A forced apply of such a rule is caught by the server's probe over a new connection
+//! and reverted through the connection it kept open, on `block` and on `reject`.
+//!
+//! The test re-runs itself inside `ip netns exec <ns>` (a fresh namespace with only `lo`, on
+//! 127.0.0.1, deleted afterwards). It needs root, `ip` and `nft`; without them it is skipped,
+//! saying why. `OPNSENSE_SIM_NETNS=0` skips it, `=1` makes missing prerequisites a failure.
+
+use std::time::Instant;
+
+use opnsense_sim::netns::Namespace;
+use opnsense_sim::{Collection, NftLockout, SimConfig, Simulator, Version};
+use serde_json::json;
+
+use crate::changes::{Server, lockout_rule_with, uuid_of};
+use crate::support::{call, expect_error};
+
+const TEST: &str = "netns::a_kernel_lockout_is_reverted_through_the_kept_connection";
+const CHILD: &str = "OPNSENSE_E2E_NETNS_CHILD";
+const SWITCH: &str = "OPNSENSE_SIM_NETNS";
+
+#[test]
+fn a_kernel_lockout_is_reverted_through_the_kept_connection() {
+    if std::env::var_os(CHILD).is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(in_namespace());
+        return;
+    }
+    let switch = std::env::var(SWITCH).unwrap_or_default();
+    if switch == "0" {
+        eprintln!("{TEST}: skipped ({SWITCH}=0)");
+        return;
+    }
+    if let Err(why) = Namespace::prerequisites() {
+        assert_ne!(switch, "1", "{SWITCH}=1 but {why}");
+        eprintln!("{TEST}: SKIPPED: {why}");
+        return;
+    }
+    let ns = Namespace::create("opnsense-mcp-e2e").expect("network namespace");
+    let out = ns
+        .command(std::env::current_exe().expect("test binary"))
+        .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .expect("re-run inside the namespace");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("--- inside namespace {} ---\n{stdout}{stderr}", ns.name());
+    assert!(out.status.success(), "the namespace run failed");
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "the test ran inside the namespace"
+    );
+}
+
+async fn in_namespace() {
+    for action in ["block", "reject"] {
+        let sim = Simulator::start(SimConfig {
+            version: Version::V26_7,
+            lockout: true,
+            nft_lockout: Some(NftLockout::default()),
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator with its nftables table");
+        assert!(sim.nft_table().is_some(), "the table is loaded");
+        let state_dir = tempfile::tempdir().expect("state dir");
+        let server = Server::start(&sim, state_dir.path()).await;
+        let client = &server.client;
+        let live_before = sim.live().records(Collection::FilterRules).to_vec();
+        let added = call(client, "firewall_rule_add", lockout_rule_with(action)).await;
+        uuid_of("firewall_rule_add", &added);
+        let accepted_before = sim.accepted_connections();
+        let started = Instant::now();
+        let forced = call(client, "firewall_rule_apply", json!({"force": true})).await;
+        let elapsed = started.elapsed();
+        let text = expect_error("firewall_rule_apply", &forced);
+        assert!(text.contains("REVERTED"), "{action}: {text}");
+        assert!(
+            text.contains("the connection kept open across the apply"),
+            "{action}: reverted through the kept connection: {text}"
+        );
+        assert!(!sim.is_locked_out(), "{action}: lifted");
+        assert_eq!(
+            sim.live().records(Collection::FilterRules),
+            live_before.as_slice(),
+            "{action}: live rules as before"
+        );
+        println!(
+            "{action}: forced lockout apply to reverted in {elapsed:?}; {} new connections reached the simulator meanwhile",
+            sim.accepted_connections() - accepted_before
+        );
+        server.stop().await;
+        sim.shutdown().await;
+    }
+}
