@@ -14,7 +14,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-
 use support::{Session, load_contract, print_table, run_case, tool_names};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,7 +29,7 @@ async fn every_tool_honours_its_wire_contract() {
     for (file, case) in &cases {
         // A fresh session (and change journal) per case: a write one case stages must not show
         // up in another case's apply.
-        let session = &Session::on(case.options.into(), case.firmware()).await;
+        let session = &Session::for_case(case).await;
         let problems = if per_tool.contains_key(&case.tool) {
             run_case(session, case).await
         } else {

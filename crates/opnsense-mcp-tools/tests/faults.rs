@@ -264,7 +264,7 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
         read: Duration::from_secs(1),
     };
     let s = Session::tls(
-        ToolOptions::from(case.options),
+        ToolOptions::from(&case.options),
         case.firmware(),
         &pki,
         timeouts,
