@@ -74,7 +74,13 @@ async fn engine(
     api: &opnsense_api::Client,
     protect: &[String],
 ) -> (opnsense_change::engine::Engine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("state dir");
+    // In memory where the system has a tmpfs: a journal commit syncs to disk, and the tests
+    // make thousands of them.
+    let dir = tempfile::Builder::new()
+        .prefix("opnsense-mcp-tools-journal-")
+        .tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .expect("state dir");
     let journal = opnsense_change::journal::Journal::open_in_dir(dir.path(), api.api_base())
         .await
         .expect("journal");
@@ -610,6 +616,12 @@ impl wiremock::Match for Expected {
 /// Mounts the case's exchanges (each answering once, in order of priority) and a catch-all
 /// 599 with the lowest priority for anything unexpected.
 pub async fn mount(server: &MockServer, exchanges: &[Exchange]) {
+    mount_exchanges(server, exchanges).await;
+    mount_catch_all(server).await;
+}
+
+/// Mounts exchanges, each answering once, in order of priority (no catch-all).
+pub async fn mount_exchanges(server: &MockServer, exchanges: &[Exchange]) {
     for (i, x) in exchanges.iter().enumerate() {
         Mock::given(Expected(x.clone()))
             .respond_with(Fixed(x.response.template()))
@@ -618,7 +630,6 @@ pub async fn mount(server: &MockServer, exchanges: &[Exchange]) {
             .mount(server)
             .await;
     }
-    mount_catch_all(server).await;
 }
 
 /// The lowest-priority catch-all: 599 for anything not expected.
