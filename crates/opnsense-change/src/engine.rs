@@ -136,6 +136,9 @@ pub struct WriteOutcome {
     pub uuid: Option<String>,
     /// The journal entry (not on a dry run).
     pub entry_id: Option<String>,
+    /// Anything worth knowing (the record could not be read back after the write, a secret
+    /// field was changed).
+    pub note: Option<String>,
 }
 
 /// Options of an apply.
@@ -400,6 +403,7 @@ impl Engine {
                 after: None,
                 uuid,
                 entry_id: None,
+                note: None,
             });
         }
         let mut entry = Entry {
@@ -433,9 +437,25 @@ impl Engine {
             }
         };
         entry.uuid = new_uuid.clone();
+        // OPNsense took the write: from here on a failure must not read as if it had not (a
+        // caller would repeat an add), and the uuid must reach the journal.
+        let mut notes = Vec::new();
         entry.after = match (op, new_uuid.as_deref().and_then(|u| Uuid::parse(u).ok())) {
             (Op::Delete, _) | (_, None) => None,
-            (_, Some(id)) => self.settable(client, grid, &id).await?,
+            (_, Some(id)) => match self.settable(client, grid, &id).await {
+                Ok(Some(after)) => Some(after),
+                Ok(None) => {
+                    notes
+                        .push("the record was not found when read back after the write".to_owned());
+                    None
+                }
+                Err(e) => {
+                    notes.push(format!(
+                        "OPNsense took the write, but reading the record back failed ({e}): its state after the write is unknown"
+                    ));
+                    None
+                }
+            },
         };
         if op == Op::Set
             && desc.secret_fields.iter().any(|f| {
@@ -446,11 +466,12 @@ impl Engine {
                     .is_some()
             })
         {
-            entry.note = Some(format!(
+            notes.push(format!(
                 "a secret field ({}) was changed: it is not journaled, so a revert cannot restore its old value",
                 desc.secret_fields.join(", ")
             ));
         }
+        entry.note = (!notes.is_empty()).then(|| notes.join("; "));
         entry.status = EntryStatus::Staged;
         self.inner.journal.update_entry(&entry).await?;
         Ok(WriteOutcome {
@@ -460,6 +481,7 @@ impl Engine {
             after: entry.after.clone(),
             uuid: new_uuid,
             entry_id: Some(entry.id),
+            note: entry.note,
         })
     }
 }
@@ -489,7 +511,8 @@ pub struct ApplyOutcome {
     /// The change (not on a dry run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeView>,
-    /// The writes through this server the apply makes live (on a dry run: would).
+    /// The writes through this server the apply makes live (on a dry run: would), with their
+    /// status after the apply (reverted, when the checks failed).
     pub staged: Vec<RecordChange>,
     /// Records that differ from the grid's state when the last change through this server
     /// settled and that this server did not write: changed elsewhere (GUI, another client). They
@@ -816,8 +839,9 @@ impl Engine {
         };
         Ok(ApplyOutcome {
             dry_run: false,
+            // As they stand now (a revert has put them back), not as they were staged.
+            staged: view.records.clone(),
             change: Some(view),
-            staged: records,
             changed_elsewhere,
             preflight: preflight.map(|p| p.verdict),
             calls: vec![apply_call],
@@ -845,7 +869,9 @@ impl Engine {
                 (Op::Delete, Ok(None)) => {}
                 (Op::Delete, Ok(Some(_))) => problems.push(format!("{id} still exists")),
                 (_, Ok(None)) => problems.push(format!("{id} is gone")),
-                (_, Ok(Some(now))) if Some(&now) != e.after.as_ref() => {
+                // Compared only when the state after the write was read back (else it exists,
+                // which is all that can be checked).
+                (_, Ok(Some(now))) if e.after.as_ref().is_some_and(|after| &now != after) => {
                     let before = e.after.clone().unwrap_or(Value::Null);
                     problems.push(format!("{id}: {}", differences(&before, &now).join("; ")));
                 }
@@ -1323,7 +1349,62 @@ impl Engine {
         let desc = grid.desc_static();
         let guard = self.grid_lock(desc);
         let _serialised = guard.lock().await;
-        let mut change = self.load(change_id).await?;
+        let mut change = self.rollback_checked(grid, change_id).await?;
+        self.revert_locked(grid, &mut change, "rolled back on request")
+            .await?;
+        self.view(&change).await
+    }
+
+    /// What [`Self::rollback`] would send, after the same checks (only reads): the requests that
+    /// put every record back (newest write first) and the apply.
+    pub async fn rollback_plan(&self, change_id: &str) -> Result<(ChangeView, Vec<PlannedCall>)> {
+        let change = self.load(change_id).await?;
+        let grid = Self::grid_of(&change)?;
+        let desc = grid.desc_static();
+        let guard = self.grid_lock(desc);
+        let _serialised = guard.lock().await;
+        let change = self.rollback_checked(grid, change_id).await?;
+        let raw = self.inner.client.raw_grid(desc);
+        let mut calls = Vec::new();
+        for e in self
+            .inner
+            .journal
+            .entries_of(&change.id)
+            .await?
+            .iter()
+            .rev()
+        {
+            if e.status == EntryStatus::Reverted {
+                continue;
+            }
+            let id = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok());
+            let request = match (e.op, id, &e.before) {
+                (Op::Set, Some(id), Some(before)) => raw.plan_set(&id, before.clone()).await?.0,
+                (Op::Add, Some(id), _) => desc.del_request(&id),
+                (Op::Delete, _, Some(before)) if e.readded_uuid.is_none() => {
+                    raw.plan_add(before.clone()).await?
+                }
+                _ => continue,
+            };
+            let mut call = PlannedCall::from(&request);
+            if let Some(inner) = call.body.as_mut().and_then(|b| b.get_mut(desc.wrapper)) {
+                *inner = mask_secrets(desc, inner);
+            }
+            calls.push(call);
+        }
+        calls.push(PlannedCall::from(&desc.apply_request()));
+        Ok((self.view(&change).await?, calls))
+    }
+
+    /// The change, when it can be rolled back: confirmed, and none of its records edited since
+    /// (reads each record). The grid lock is held.
+    async fn rollback_checked(
+        &self,
+        grid: &'static dyn ErasedGrid,
+        change_id: &str,
+    ) -> Result<Change> {
+        let desc = grid.desc_static();
+        let change = self.load(change_id).await?;
         if change.status != ChangeStatus::Confirmed {
             return Err(ChangeError::WrongState {
                 id: change.id,
@@ -1356,9 +1437,7 @@ impl Engine {
                 records: edited,
             });
         }
-        self.revert_locked(grid, &mut change, "rolled back on request")
-            .await?;
-        self.view(&change).await
+        Ok(change)
     }
 
     /// One change.

@@ -182,8 +182,15 @@ pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -
     };
     let (filter_changes, nat_changes) = if desc.id == FILTER_RULES.id {
         (
-            changes(staged, |_, b| {
-                serde_json::from_value::<FilterRule>(b.clone()).ok()
+            // The journaled before-state is in settable form, which has no uuid: without it the
+            // rule would read as an automatic row ("row 18446744073709551615").
+            changes(staged, |id, b| {
+                serde_json::from_value::<FilterRule>(b.clone())
+                    .ok()
+                    .map(|mut rule| {
+                        rule.uuid = Some(id.to_owned());
+                        rule
+                    })
             }),
             Vec::new(),
         )

@@ -1,7 +1,7 @@
 //! The change tools: confirm a pending change (or it is reverted), roll back a confirmed one,
 //! list and inspect changes. Every apply tool starts a change (see [`crate::record`]).
 
-use opnsense_change::engine::{ChangeError, ChangeView};
+use opnsense_change::engine::{ChangeError, ChangeView, PlannedCall};
 use opnsense_change::journal::ChangeStatus;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::{ElicitationError, RequestContext};
@@ -9,8 +9,8 @@ use rmcp::{Json, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::OpnsenseTools;
 use crate::error::ToolError;
+use crate::{CallContext, OpnsenseTools};
 
 /// Arguments of the tools that act on one change.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -85,6 +85,24 @@ pub struct ChangeAnswer {
     /// The change.
     #[schemars(with = "crate::common::RawObject")]
     pub change: ChangeView,
+    /// Nothing was sent (change_rollback with `dry_run: true`): `calls` is what would be.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// The requests a rollback with `dry_run: true` would send.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<crate::common::RawObject>")]
+    pub calls: Vec<PlannedCall>,
+}
+
+impl ChangeAnswer {
+    fn of(message: String, change: ChangeView) -> Json<Self> {
+        Json(Self {
+            message,
+            change,
+            dry_run: false,
+            calls: Vec::new(),
+        })
+    }
 }
 
 /// Whether a change's pre-flight marked it risky (forced past a refusal, or uncertain).
@@ -201,14 +219,15 @@ impl OpnsenseTools {
             )));
         }
         let change = engine.confirm(&p.change_id).await?;
-        Ok(Json(ChangeAnswer {
-            message: format!("change {} is confirmed and stays", change.change_id),
+        Ok(ChangeAnswer::of(
+            format!("change {} is confirmed and stays", change.change_id),
             change,
-        }))
+        ))
     }
 
     /// Undo a confirmed change: put every record it changed back as it was and apply. Refused
-    /// when the records were edited since (the conflict names them).
+    /// when the records were edited since (the conflict names them). A rollback that does not
+    /// complete is an error (change_get shows where it stopped).
     #[tool(annotations(
         title = "Roll back a change",
         read_only_hint = false,
@@ -220,20 +239,38 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ChangeIdParams>,
     ) -> Result<Json<ChangeAnswer>, ToolError> {
-        let change = self.engine()?.rollback(&p.change_id).await?;
-        let message = match change.status {
-            ChangeStatus::Reverted => format!("change {} is rolled back", change.change_id),
-            _ => format!(
-                "the rollback of change {} did not complete: {}",
+        let engine = self.engine()?;
+        if CallContext::current().dry_run {
+            let (change, calls) = engine.rollback_plan(&p.change_id).await?;
+            return Ok(Json(ChangeAnswer {
+                message: format!(
+                    "a rollback of change {} would send {} request(s) (calls); nothing was sent",
+                    change.change_id,
+                    calls.len()
+                ),
+                change,
+                dry_run: true,
+                calls,
+            }));
+        }
+        let change = engine.rollback(&p.change_id).await?;
+        if change.status != ChangeStatus::Reverted {
+            return Err(ToolError::message(format!(
+                "the rollback of change {} did not complete (it is {}): {}. change_get {} shows what was put back",
                 change.change_id,
+                change.status.as_str(),
                 change
                     .detail
                     .pointer("/revert/error")
                     .and_then(serde_json::Value::as_str)
-                    .unwrap_or("see detail.revert")
-            ),
-        };
-        Ok(Json(ChangeAnswer { message, change }))
+                    .unwrap_or("see detail.revert"),
+                change.change_id
+            )));
+        }
+        Ok(ChangeAnswer::of(
+            format!("change {} is rolled back", change.change_id),
+            change,
+        ))
     }
 
     /// List the changes made through this server (newest first): pending (reverted unless
@@ -243,7 +280,15 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ChangeListParams>,
     ) -> Result<Json<ChangeList>, ToolError> {
-        let limit = i64::from(p.limit.unwrap_or(20).clamp(1, 200));
+        let limit = match p.limit.unwrap_or(20) {
+            n @ 1..=200 => i64::from(n),
+            n => {
+                return Err(ToolError::invalid(
+                    "limit",
+                    format!("{n} is out of range: use 1 to 200"),
+                ));
+            }
+        };
         let statuses: Vec<ChangeStatus> = p.status.into_iter().map(ChangeStatus::from).collect();
         let changes = self.engine()?.list(&statuses, limit).await?;
         Ok(Json(ChangeList {
@@ -259,9 +304,9 @@ impl OpnsenseTools {
         Parameters(p): Parameters<ChangeIdParams>,
     ) -> Result<Json<ChangeAnswer>, ToolError> {
         let change = self.engine()?.get(&p.change_id).await?;
-        Ok(Json(ChangeAnswer {
-            message: format!("change {} is {}", change.change_id, change.status.as_str()),
+        Ok(ChangeAnswer::of(
+            format!("change {} is {}", change.change_id, change.status.as_str()),
             change,
-        }))
+        ))
     }
 }

@@ -132,8 +132,8 @@ struct Inner {
     router: ToolRouter<OpnsenseTools>,
     in_flight: InFlight,
     engine: Option<Engine>,
-    /// Tools that change the firewall (they take `dry_run`).
-    mutating: HashSet<String>,
+    /// Tools that take `dry_run` (taken out of their arguments before they are checked).
+    dry_run: HashSet<String>,
 }
 
 impl std::fmt::Debug for OpnsenseTools {
@@ -184,7 +184,7 @@ impl OpnsenseTools {
             + Self::dns_router()
             + Self::ids_router()
             + Self::services_router();
-        let (router, mutating) = policy::select(all, Self::changes_router(), &options);
+        let (router, dry_run) = policy::select(all, Self::changes_router(), &options);
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -192,7 +192,7 @@ impl OpnsenseTools {
                 router,
                 in_flight,
                 engine,
-                mutating,
+                dry_run,
             }),
         }
     }
@@ -255,7 +255,7 @@ impl ServerHandler for OpnsenseTools {
         let _running = self.inner.in_flight.enter();
         let mut request = request;
         let mut call = CallContext::default();
-        if self.inner.mutating.contains(request.name.as_ref())
+        if self.inner.dry_run.contains(request.name.as_ref())
             && let Some(args) = request.arguments.as_mut()
             && let Some(v) = args.remove("dry_run")
         {

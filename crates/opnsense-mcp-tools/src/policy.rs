@@ -48,37 +48,37 @@ pub fn allowed(options: &ToolOptions, name: &str) -> bool {
     allow && !options.tools_deny.iter().any(|p| glob_match(p, name))
 }
 
-/// The router the server offers, and the names of its mutating tools: `all` filtered by the
-/// options; the change tools (`changes`) are added whenever a mutating tool remains (a change
-/// must be confirmable wherever one can be made), whatever the globs say.
+/// The router the server offers, and the names of the tools that take `dry_run`: `all` filtered
+/// by the options; the change tools (`changes`) are added whenever a mutating tool remains (a
+/// change must be confirmable wherever one can be made), whatever the globs say.
 pub fn select(
     all: ToolRouter<OpnsenseTools>,
     changes: ToolRouter<OpnsenseTools>,
     options: &ToolOptions,
 ) -> (ToolRouter<OpnsenseTools>, HashSet<String>) {
     let mut router = ToolRouter::new();
-    let mut mutating = HashSet::new();
+    let mut dry_run = HashSet::new();
     for mut route in all {
         let read_only = is_read_only(&route.attr);
         if (options.read_only && !read_only) || !allowed(options, &route.attr.name) {
             continue;
         }
         if !read_only {
-            mutating.insert(route.attr.name.to_string());
+            dry_run.insert(route.attr.name.to_string());
             add_dry_run(&mut route.attr);
         }
         router.add_route(route);
     }
-    if !mutating.is_empty() {
+    if !dry_run.is_empty() {
         for mut route in changes {
-            if !is_read_only(&route.attr) {
-                mutating.insert(route.attr.name.to_string());
-                add_dry_run_if_meaningful(&mut route.attr);
+            if !is_read_only(&route.attr) && takes_dry_run(&route.attr) {
+                dry_run.insert(route.attr.name.to_string());
+                add_dry_run(&mut route.attr);
             }
             router.add_route(route);
         }
     }
-    (router, mutating)
+    (router, dry_run)
 }
 
 /// Adds the `dry_run` property to a mutating tool's input schema.
@@ -100,11 +100,10 @@ fn add_dry_run(tool: &mut Tool) {
 }
 
 /// The change tools act on the journal; `change_rollback` writes to OPNsense and takes
-/// `dry_run` too, `change_confirm` only ends a timer.
-fn add_dry_run_if_meaningful(tool: &mut Tool) {
-    if tool.name == "change_rollback" {
-        add_dry_run(tool);
-    }
+/// `dry_run` too, `change_confirm` only ends a timer (and refuses a `dry_run` like any unknown
+/// argument).
+fn takes_dry_run(tool: &Tool) -> bool {
+    tool.name == "change_rollback"
 }
 
 #[cfg(test)]

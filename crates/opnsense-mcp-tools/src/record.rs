@@ -82,7 +82,14 @@ pub struct Staged {
     /// before and after, a delete the whole record.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diff: Vec<FieldDiff>,
+    /// Anything worth knowing about the write (it was made, but the record could not be read
+    /// back; a secret field is not journaled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
+
+/// The longest `confirm_timeout_s` (a day).
+const MAX_CONFIRM_TIMEOUT_S: u32 = 86_400;
 
 /// The arguments of every apply tool.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -92,7 +99,7 @@ pub struct ApplyParams {
     /// (default: the server's OPNSENSE_CONFIRM_TIMEOUT, 60 unless set; 0 = confirm as soon as
     /// the checks pass).
     #[serde(default)]
-    #[schemars(range(max = 86_400))]
+    #[schemars(range(max = MAX_CONFIRM_TIMEOUT_S))]
     pub confirm_timeout_s: Option<u32>,
     /// Apply even though the lockout pre-flight refuses (the change is still checked over a
     /// new connection and reverted if it cuts this server off).
@@ -141,10 +148,11 @@ pub struct Applied {
     pub calls: Vec<PlannedCall>,
 }
 
-/// The fields a spec gives (`None` fields are left out by its serialisation).
+/// The fields a spec gives (`None` fields, serialised as `null` or left out, are not given: a
+/// diff must not show an update clearing the fields it leaves alone).
 fn fields<S: Serialize>(spec: &S) -> Map<String, Value> {
     match serde_json::to_value(spec) {
-        Ok(Value::Object(m)) => m,
+        Ok(Value::Object(m)) => m.into_iter().filter(|(_, v)| !v.is_null()).collect(),
         _ => Map::new(),
     }
 }
@@ -178,6 +186,7 @@ fn staged(
         dry_run: outcome.dry_run,
         calls: outcome.calls,
         diff,
+        note: outcome.note,
     })
 }
 
@@ -293,6 +302,15 @@ impl OpnsenseTools {
         R: 'static,
         GridSpec<M, R>: ErasedGrid,
     {
+        if let Some(s) = params
+            .confirm_timeout_s
+            .filter(|s| *s > MAX_CONFIRM_TIMEOUT_S)
+        {
+            return Err(ToolError::invalid(
+                "confirm_timeout_s",
+                format!("{s} is out of range: use 0 to {MAX_CONFIRM_TIMEOUT_S} seconds"),
+            ));
+        }
         let dry_run = CallContext::current().dry_run;
         let outcome = self
             .engine()?

@@ -1,15 +1,16 @@
 //! Core service control: status, start, stop, restart. Acts at once (nothing is staged).
 
-use opnsense_api::api::services::{ServiceAction, ServiceModule, status_request};
+use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
 use opnsense_api::models::services::ServiceStatus;
+use opnsense_change::engine::PlannedCall;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::OpnsenseTools;
 use crate::error::ToolError;
+use crate::{CallContext, OpnsenseTools};
 
 /// Arguments of `service_status`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -40,12 +41,19 @@ pub struct ServiceView {
     /// The service.
     pub module: ServiceModule,
     /// For service_status: `running`, `stopped` (enabled but not running), `disabled` or
-    /// `unknown`. For actions: OPNsense's output (`OK`, or empty).
+    /// `unknown`. For actions: OPNsense's output (`OK`, or empty); a dry run: `dry_run`.
     pub status: String,
     /// OPNsense's full answer (service_status with `raw: true` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
+    /// Nothing was sent (an action with `dry_run: true`): `calls` is what would be.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// The request an action with `dry_run: true` would send.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<crate::common::RawObject>")]
+    pub calls: Vec<PlannedCall>,
 }
 
 impl OpnsenseTools {
@@ -54,11 +62,22 @@ impl OpnsenseTools {
         module: ServiceModule,
         action: ServiceAction,
     ) -> Result<Json<ServiceView>, ToolError> {
+        if CallContext::current().dry_run {
+            return Ok(Json(ServiceView {
+                module,
+                status: "dry_run".to_owned(),
+                raw: None,
+                dry_run: true,
+                calls: vec![PlannedCall::from(&action_request(module, action))],
+            }));
+        }
         let done = self.client().service(module).run(action).await?;
         Ok(Json(ServiceView {
             module,
             status: done.status,
             raw: None,
+            dry_run: false,
+            calls: Vec::new(),
         }))
     }
 }
@@ -86,6 +105,8 @@ impl OpnsenseTools {
                 .status
                 .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
             raw: p.raw.then_some(v),
+            dry_run: false,
+            calls: Vec::new(),
         }))
     }
 

@@ -4,8 +4,10 @@
 //! 43 and any added since, must follow the same rules: a title, `openWorldHint: false`, an
 //! explicit `readOnlyHint` (and `destructiveHint`/`idempotentHint` when it changes things) that
 //! matches what its contract cases send, a real description, an output schema, and closed, typed
-//! input schemas. Read-only mode offers exactly the tools annotated read-only. A new tool is
-//! checked by these rules without editing this file.
+//! input schemas. Read-only mode offers only tools annotated read-only, exactly those left when
+//! every mutating tool is denied; the read-only tools it leaves out need the change journal a
+//! read-only server does not have. A new tool is checked by these rules without editing this
+//! file.
 
 mod support;
 
@@ -203,28 +205,72 @@ fn endpoint(path: &str, uuid: Option<&str>) -> String {
     }
 }
 
+/// Whether an exchange writes: a POST that is not a search (a search's body pages: `current`,
+/// `rowCount`; mutating tools search too, for the pre-flight and to record a grid's state).
+fn is_write(x: &support::Exchange) -> bool {
+    x.method.eq_ignore_ascii_case("POST")
+        && !x
+            .body
+            .as_ref()
+            .is_some_and(|b| b.get("rowCount").is_some() && b.get("current").is_some())
+}
+
 /// `readOnlyHint` matches what the contract shows a tool doing: a read-only tool never POSTs to
-/// an endpoint a mutating tool's cases POST to (add, set, delete, apply, service actions).
+/// an endpoint a mutating tool's cases (or their setup calls) write to (add, set, delete, apply,
+/// service actions).
 #[test]
 fn read_only_tools_send_no_write_requests() {
     let all = tools(ToolOptions::default());
     let ro: BTreeMap<&str, bool> = all.iter().map(|t| (name_of(t), read_only(t))).collect();
     let contract = load_contract();
+    // Every call of the contract: (tool, its uuid argument, its exchanges).
+    let calls: Vec<(&str, Option<&str>, &[support::Exchange])> = contract
+        .iter()
+        .flat_map(|(_, c)| {
+            std::iter::once((
+                c.tool.as_str(),
+                c.arguments["uuid"].as_str(),
+                &c.upstream[..],
+            ))
+            .chain(c.setup.iter().map(|s| {
+                (
+                    s.tool.as_str(),
+                    s.arguments["uuid"].as_str(),
+                    &s.upstream[..],
+                )
+            }))
+        })
+        .collect();
     let posts = |want_read_only: bool| -> BTreeMap<String, String> {
-        contract
+        calls
             .iter()
-            .filter(|(_, c)| ro.get(c.tool.as_str()) == Some(&want_read_only))
-            .flat_map(|(_, c)| {
-                let uuid = c.arguments["uuid"].as_str();
-                c.upstream
+            .filter(|(tool, _, _)| ro.get(tool) == Some(&want_read_only))
+            .flat_map(|(tool, uuid, exchanges)| {
+                exchanges
                     .iter()
                     .filter(|x| x.method.eq_ignore_ascii_case("POST"))
-                    .map(move |x| (endpoint(&x.path, uuid), c.tool.clone()))
+                    .filter(|x| want_read_only || is_write(x))
+                    .map(move |x| (endpoint(&x.path, *uuid), (*tool).to_owned()))
             })
             .collect()
     };
     let writes = posts(false);
     let reads = posts(true);
+    let read_only_writes: Vec<String> = calls
+        .iter()
+        .filter(|(tool, _, _)| ro.get(tool) == Some(&true))
+        .flat_map(|(tool, _, exchanges)| {
+            exchanges
+                .iter()
+                .filter(|x| is_write(x))
+                .map(move |x| format!("{tool} (read-only) POSTs {} without a search body", x.path))
+        })
+        .collect();
+    assert!(
+        read_only_writes.is_empty(),
+        "{}",
+        read_only_writes.join("\n")
+    );
     let clashes: Vec<String> = reads
         .iter()
         .filter_map(|(path, tool)| {
@@ -307,20 +353,65 @@ fn module_is_an_enum_and_add_tools_mark_required_fields() {
     );
 }
 
-#[test]
-fn read_only_mode_offers_exactly_the_read_only_tools() {
-    let offered: BTreeSet<String> = tools(ToolOptions {
-        read_only: true,
-        ..ToolOptions::default()
-    })
-    .iter()
-    .map(|t| name_of(t).to_owned())
-    .collect();
-    let annotated: BTreeSet<String> = tools(ToolOptions::default())
+/// Read-only mode offers read-only tools only, and exactly what denying every mutating tool
+/// offers. The read-only tools it leaves out are those that read this server's change journal,
+/// which a read-only server does not have: on a catalogue without one, each answers that it
+/// needs it, sending nothing.
+#[tokio::test]
+async fn read_only_mode_offers_exactly_the_read_only_tools() {
+    let names = |options: ToolOptions| -> BTreeSet<String> {
+        tools(options)
+            .iter()
+            .map(|t| name_of(t).to_owned())
+            .collect()
+    };
+    let all = tools(ToolOptions::default());
+    let annotated: BTreeSet<String> = all
         .iter()
         .filter(|t| read_only(t))
         .map(|t| name_of(t).to_owned())
         .collect();
-    assert!(!annotated.is_empty());
-    assert_eq!(offered, annotated);
+    let mutating: Vec<String> = all
+        .iter()
+        .filter(|t| !read_only(t))
+        .map(|t| name_of(t).to_owned())
+        .collect();
+    let offered = names(ToolOptions {
+        read_only: true,
+        ..ToolOptions::default()
+    });
+    assert!(!annotated.is_empty() && !mutating.is_empty());
+    assert!(
+        offered.is_subset(&annotated),
+        "not read-only: {:?}",
+        offered.difference(&annotated).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        offered,
+        names(ToolOptions {
+            tools_deny: mutating,
+            ..ToolOptions::default()
+        }),
+        "read-only mode differs from denying every mutating tool"
+    );
+    let contract = load_contract();
+    let s = support::Session::without_engine(ToolOptions::default()).await;
+    support::mount_catch_all(&s.upstream).await;
+    for name in annotated.difference(&offered) {
+        let args = contract
+            .iter()
+            .map(|(_, c)| c)
+            .find(|c| c.tool == *name && c.is_plain_success())
+            .map_or_else(
+                || Value::Object(serde_json::Map::new()),
+                |c| c.arguments.clone(),
+            );
+        let r = s.call(name, &args).await.expect("call");
+        let t = support::text(&r);
+        assert!(
+            support::is_error(&r) && t.contains("without a change journal"),
+            "{name} is left out of read-only mode but does not need the change journal: {t}"
+        );
+    }
+    assert!(s.nothing_sent().await, "a journal tool sent a request");
 }

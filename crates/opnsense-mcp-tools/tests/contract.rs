@@ -3,8 +3,14 @@
 //! body or no body and no Content-Type, in order), wiremock's answers and the tool result.
 //! A case may pin the firmware the SDK client believes it talks to (`"firmware": "26.7.2"`),
 //! take an answer from the SDK's fixtures (`"fixture": "routes/getroute.json"`), and require
-//! a result field to be exactly part of OPNsense's answer (`"same_as_reply": {"/raw": "/rows"}`).
-//! A case without `upstream` asserts that nothing at all is sent.
+//! a result field to be exactly part of OPNsense's answer (`"same_as_reply": {"/raw": "/rows"}`),
+//! give the change engine protected flows (`"options": {"protect": ["192.168.1.50 -> 8443"]}`),
+//! and make calls first on the same session (`"setup"`: the add an apply makes live, the apply
+//! whose change `change_confirm` confirms), each with its own requests and expected result; a
+//! string argument `"$setup[N]/pointer"` is the value at that pointer of setup call N's result
+//! (`"$setup[0]/change_id"`). A case without `upstream` asserts that its call sends nothing at
+//! all. Each case runs on a session of its own (a fresh change journal), and whatever change it
+//! leaves pending is settled before the next.
 //!
 //! Fails when a tool has no case, a case names an unknown tool, a request differs, or any
 //! request not in the case reaches wiremock (a catch-all answers 599 and every received
@@ -29,7 +35,7 @@ async fn every_tool_honours_its_wire_contract() {
     for (file, case) in &cases {
         // A fresh session (and change journal) per case: a write one case stages must not show
         // up in another case's apply.
-        let session = &Session::on(case.options.into(), case.firmware()).await;
+        let session = &Session::for_case(case).await;
         let problems = if per_tool.contains_key(&case.tool) {
             run_case(session, case).await
         } else {

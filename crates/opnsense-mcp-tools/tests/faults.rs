@@ -7,11 +7,22 @@
 //! Nothing here names a tool: the columns are the catalogue's tools, each with its first
 //! successful contract case (the valid call, and the follow-up that must still work), and what
 //! a tool does upstream ([`Kind`], which decides the faults that apply) is read from that case's
-//! first request and answer and the tool's `readOnlyHint`. A new tool with a contract case is
-//! in the matrix without editing this file.
+//! requests and answers and the tool's `readOnlyHint`. A new tool with a contract case is in the
+//! matrix without editing this file.
+//!
+//! Where the fault strikes: a transport or TLS fault hits every request, so the first one fails.
+//! An HTTP fault of a mutating tool strikes its first write (the first POST that is not a search:
+//! the add, set or delete after the record was read, the apply after the kept connection was
+//! opened and the pre-flight read); the requests before it are answered as in the contract. A
+//! case with a setup is struck at its first request (see [`column`]). A tool whose case sends nothing, or only reads a write does not need (the
+//! state a confirm records), acts on the change journal: every fault must leave its answer as the
+//! contract gives it ([`Kind::Journal`]).
 //!
 //! Each tool gets its own HTTPS session through a switchable TLS front (trusted test CA), with
-//! short timeouts (connect 500 ms, read 1 s); the columns run concurrently.
+//! short timeouts (connect 500 ms, read 1 s); the columns run concurrently. A case with a
+//! `setup` (the change a change tool acts on) gets a fresh session per fault, its setup made
+//! before the fault and again before the follow-up. Every change a call leaves pending is settled
+//! ([`Session::settle`]) before the next fault.
 
 mod support;
 
@@ -22,7 +33,8 @@ use opnsense_mcp_tools::ToolOptions;
 use serde_json::{Value, json};
 use support::{
     Case, FrontMode, Pki, Session, Timeouts, catalogue, closing, is_error, load_contract, mount,
-    mount_catch_all, print_table, requests_diff, result_diff, short, text,
+    mount_catch_all, mount_exchanges, print_table, requests_diff, resolve, result_diff, run_setup,
+    short, text,
 };
 use wiremock::{Mock, ResponseTemplate};
 
@@ -43,45 +55,66 @@ enum Kind {
     Apply,
     /// A service start/stop/restart (`{"response": ...}`).
     Action,
+    /// Acts on the change journal: sends nothing, or only reads whose failure it tolerates.
+    Journal,
+}
+
+/// Whether an exchange writes: a POST that is not a search (a search's body pages: `current`,
+/// `rowCount`; mutating tools search too, for the pre-flight and to record a grid's state).
+fn is_write(x: &support::Exchange) -> bool {
+    x.method.eq_ignore_ascii_case("POST")
+        && !x
+            .body
+            .as_ref()
+            .is_some_and(|b| b.get("rowCount").is_some() && b.get("current").is_some())
 }
 
 impl Kind {
-    /// What the contract case's first request does: a text answer is the config download, a GET
-    /// naming the case's uuid is a get (updates start with one), any other request of a
-    /// read-only tool is a read, and a mutating tool's first answer says what it did.
-    fn of(case: &Case, read_only: bool) -> Result<Self, String> {
-        let first = case
-            .upstream
-            .first()
-            .ok_or_else(|| format!("{}: the case sends nothing", case.tool))?;
-        let Some(answer) = &first.response.json else {
-            return Ok(Self::Text);
+    /// What the contract case does, and the index of the request an HTTP fault strikes first.
+    /// A case that sends nothing acts on the journal. A read-only tool's first request decides:
+    /// a text answer is the config download, a GET naming the case's uuid is a get, anything
+    /// else a read. A mutating tool's first write decides, by its answer; a mutating tool that
+    /// writes nothing acts on the journal.
+    fn of(case: &Case, read_only: bool) -> Result<(Self, usize), String> {
+        let Some(first) = case.upstream.first() else {
+            return Ok((Self::Journal, 0));
         };
-        let uuid = case.arguments["uuid"].as_str().map(str::to_ascii_lowercase);
-        if first.method.eq_ignore_ascii_case("GET")
-            && uuid.is_some_and(|u| first.path.ends_with(&format!("/{u}")))
-        {
-            return Ok(Self::Get);
-        }
         if read_only {
-            return Ok(Self::Read);
+            let Some(answer) = &first.response.json else {
+                return Ok((Self::Text, 0));
+            };
+            let uuid = case.arguments["uuid"].as_str().map(str::to_ascii_lowercase);
+            if first.method.eq_ignore_ascii_case("GET")
+                && uuid.is_some_and(|u| first.path.ends_with(&format!("/{u}")))
+            {
+                return Ok((Self::Get, 0));
+            }
+            let _ = answer;
+            return Ok((Self::Read, 0));
         }
-        match (
+        let Some(at) = case.upstream.iter().position(is_write) else {
+            return Ok((Self::Journal, 0));
+        };
+        let answer = case.upstream[at].response.json.clone().unwrap_or_default();
+        let kind = match (
             answer.get("result"),
             answer.get("status"),
             answer.get("response"),
         ) {
-            (Some(r), _, _) if r == "deleted" => Ok(Self::Delete),
-            (Some(_), _, _) => Ok(Self::Add),
-            (None, Some(_), _) => Ok(Self::Apply),
-            (None, None, Some(_)) => Ok(Self::Action),
-            _ => Err(format!(
-                "{} / {}: cannot tell what the first answer ({}) does",
-                case.tool,
-                case.name,
-                short(&answer.to_string(), 120)
-            )),
-        }
+            (Some(r), _, _) if r == "deleted" => Self::Delete,
+            (Some(_), _, _) => Self::Add,
+            (None, Some(_), _) => Self::Apply,
+            (None, None, Some(_)) => Self::Action,
+            _ => {
+                return Err(format!(
+                    "{} / {}: cannot tell what the first write ({}) does",
+                    case.tool,
+                    case.name,
+                    short(&answer.to_string(), 120)
+                ));
+            }
+        };
+        Ok((kind, at))
     }
 }
 
@@ -257,40 +290,89 @@ enum Cell {
     Fail(String),
 }
 
-/// Runs every fault against one tool on one session.
-async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
+/// What a column tests: the tool's case, what it does, and the request an HTTP fault strikes
+/// first.
+#[derive(Debug, Clone)]
+struct Target {
+    case: Case,
+    kind: Kind,
+    at: usize,
+}
+
+/// Mounts the fault: the case's requests before `at` answered as in the contract, everything
+/// else with `template`.
+async fn mount_fault(s: &Session, case: &Case, at: usize, template: Option<ResponseTemplate>) {
+    s.upstream.reset().await;
+    match template {
+        Some(t) => {
+            mount_exchanges(&s.upstream, &case.upstream[..at]).await;
+            Mock::given(wiremock::matchers::any())
+                .respond_with(closing(t))
+                .with_priority(u8::MAX - 1)
+                .mount(&s.upstream)
+                .await;
+        }
+        None => mount_catch_all(&s.upstream).await,
+    }
+}
+
+/// Runs every fault against one tool: on one session, or (a case with a setup) on a fresh
+/// session per fault with the setup made first.
+async fn column(target: Target, pki: Arc<Pki>) -> Vec<Cell> {
+    let Target { case, kind, at } = target;
     let timeouts = Timeouts {
         connect: Duration::from_millis(500),
         read: Duration::from_secs(1),
     };
-    let s = Session::tls(
-        ToolOptions::from(case.options),
-        case.firmware(),
-        &pki,
-        timeouts,
-    )
-    .await;
-    let front = s.front.as_ref().expect("front");
+    let session = || {
+        Session::tls(
+            ToolOptions::from(&case.options),
+            case.firmware(),
+            &pki,
+            timeouts,
+        )
+    };
+    let shared = if case.setup.is_empty() {
+        Some(session().await)
+    } else {
+        None
+    };
     let mut cells = Vec::new();
     for fault in FAULTS {
-        let Some(needle) = fault.expected(kind) else {
+        let needle = if kind == Kind::Journal {
+            Some("")
+        } else {
+            fault.expected(kind)
+        };
+        let Some(needle) = needle else {
             cells.push(Cell::NotApplicable);
             continue;
         };
+        let fresh;
+        let s = if let Some(s) = &shared {
+            s
+        } else {
+            fresh = session().await;
+            &fresh
+        };
+        let front = s.front.as_ref().expect("front");
         let mut problems = Vec::new();
+        let mut args = case.arguments.clone();
+        match run_setup(s, &case).await {
+            Ok(results) => args = resolve(&case.arguments, &results),
+            Err(d) => problems.extend(d),
+        }
         // The fault.
         let (mode, template) = fault.setup();
-        s.upstream.reset().await;
-        if let Some(t) = template {
-            Mock::given(wiremock::matchers::any())
-                .respond_with(closing(t))
-                .mount(&s.upstream)
-                .await;
-        } else {
-            mount_catch_all(&s.upstream).await;
-        }
+        mount_fault(s, &case, at, template).await;
         front.set(mode).await;
-        match s.call(&case.tool, &case.arguments).await {
+        match s.call(&case.tool, &args).await {
+            // The journal is this server's: the firewall failing must not change the answer.
+            Ok(r) if kind == Kind::Journal => {
+                for p in result_diff(&r, &case.expect, None) {
+                    problems.push(format!("under the fault: {p}"));
+                }
+            }
             Ok(r) if !is_error(&r) => {
                 problems.push(format!("not an error: {}", short(&text(&r), 200)));
             }
@@ -300,21 +382,25 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
             Ok(_) => {}
             Err(e) => problems.push(e),
         }
-        // The same session keeps working: the contract case, exactly.
         front.set(FrontMode::Proxy).await;
-        s.upstream.reset().await;
-        mount(&s.upstream, &case.upstream).await;
-        match s.call(&case.tool, &case.arguments).await {
-            Ok(r) => {
-                for p in result_diff(&r, &case.expect, case.first_reply()) {
-                    problems.push(format!("follow-up call: {p}"));
+        // The same session keeps working: the contract case, exactly (a journal tool's answer
+        // under the fault was that already).
+        if kind != Kind::Journal {
+            s.upstream.reset().await;
+            mount(&s.upstream, &case.upstream).await;
+            match s.call(&case.tool, &args).await {
+                Ok(r) => {
+                    for p in result_diff(&r, &case.expect, case.first_reply()) {
+                        problems.push(format!("follow-up call: {p}"));
+                    }
+                    for p in requests_diff(&s.received().await, &case.upstream) {
+                        problems.push(format!("follow-up call: {p}"));
+                    }
                 }
-                for p in requests_diff(&s.received().await, &case.upstream) {
-                    problems.push(format!("follow-up call: {p}"));
-                }
+                Err(e) => problems.push(format!("follow-up call: {e}")),
             }
-            Err(e) => problems.push(format!("follow-up call: {e}")),
         }
+        s.settle().await;
         cells.push(if problems.is_empty() {
             Cell::Pass
         } else {
@@ -325,7 +411,7 @@ async fn column(case: Case, kind: Kind, pki: Arc<Pki>) -> Vec<Cell> {
 }
 
 /// The columns: every tool with a successful contract case, its case and its kind.
-fn targets() -> Vec<(Case, Kind)> {
+fn targets() -> Vec<Target> {
     let contract = load_contract();
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -344,7 +430,13 @@ fn targets() -> Vec<(Case, Kind)> {
             continue;
         };
         match Kind::of(case, read_only) {
-            Ok(kind) => out.push((case.clone(), kind)),
+            Ok((kind, at)) => out.push(Target {
+                case: case.clone(),
+                kind,
+                // With a setup, the fault hits the whole call: the follow-up repeats it on the
+                // state the setup made, which a fault at a later write would have changed.
+                at: if case.setup.is_empty() { at } else { 0 },
+            }),
             Err(e) => problems.push(e),
         }
     }
@@ -361,12 +453,12 @@ async fn every_fault_is_an_error_result_and_the_session_survives() {
     ));
     let limit = Arc::new(tokio::sync::Semaphore::new(8));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, (case, kind)) in targets.iter().enumerate() {
-        let (case, kind) = (case.clone(), *kind);
+    for (i, target) in targets.iter().enumerate() {
+        let target = target.clone();
         let (pki, limit) = (Arc::clone(&pki), Arc::clone(&limit));
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore");
-            (i, column(case, kind, pki).await)
+            (i, column(target, pki).await)
         });
     }
     let mut columns: Vec<(usize, Vec<Cell>)> = Vec::new();
@@ -397,7 +489,11 @@ async fn every_fault_is_an_error_result_and_the_session_survives() {
                 }
                 Cell::Fail(why) => {
                     failed += 1;
-                    failures.push(format!("{} × {}: {why}", fault.label(), targets[*i].0.tool));
+                    failures.push(format!(
+                        "{} × {}: {why}",
+                        fault.label(),
+                        targets[*i].case.tool
+                    ));
                     "FAIL".to_owned()
                 }
             });
@@ -411,8 +507,15 @@ async fn every_fault_is_an_error_result_and_the_session_survives() {
         FAULTS.len() * targets.len(),
         na
     );
-    for (i, (case, kind)) in targets.iter().enumerate() {
-        println!("  T{:<2} {} ({kind:?}): {}", i + 1, case.tool, case.name);
+    for (i, t) in targets.iter().enumerate() {
+        println!(
+            "  T{:<2} {} ({:?}, HTTP faults from request {}): {}",
+            i + 1,
+            t.case.tool,
+            t.kind,
+            t.at + 1,
+            t.case.name
+        );
     }
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     print_table(&header, &rows);

@@ -7,7 +7,14 @@
 //! 100 kB string or a path-changing string where it does not belong must be refused with
 //! `isError: true` **before** any upstream request; valid variations of the tool's contract
 //! case (paging, uuid, alias name, service module, description text) must produce exactly the
-//! expected requests. No call may panic the session or be a protocol error.
+//! expected requests. Every tool that takes `dry_run` also gets it: `true` must be answered as a
+//! dry run with no request but reads (GETs and searches) reaching OPNsense, `false` must send
+//! exactly the case's requests, and a value that is not a boolean must be refused before any
+//! request, naming `dry_run`. No call may panic the session or be a protocol error.
+//!
+//! Each tool runs on a session of its own. A case with a `setup` (a change tool and the change
+//! it acts on) has its setup made once for the calls that must be refused, and again, on a fresh
+//! session, for every call that must succeed; every change a call leaves pending is settled.
 //!
 //! Nothing here names a tool: each tool of the catalogue starts from its first successful
 //! contract case, and what may vary is read from that case and the tool's input schema: the
@@ -23,8 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use opnsense_mcp_tools::ToolOptions;
 use serde_json::{Map, Value, json};
 use support::{
-    Case, Exchange, Session, catalogue, is_error, load_contract, mount, mount_catch_all,
-    print_table, requests_diff, short, text,
+    Case, Exchange, Session, catalogue, describe, is_error, load_contract, mount, mount_catch_all,
+    print_table, requests_diff, resolve as placeholders, run_setup, short, structured, text,
 };
 
 /// Time limit of one generated call (a healthy one takes milliseconds).
@@ -421,6 +428,11 @@ struct Generated {
     args: Value,
     kind: String,
     expect: Option<Vec<Exchange>>,
+    /// A dry run: the case's requests are answered, only reads may be sent, and the answer
+    /// must say `dry_run: true`.
+    dry: bool,
+    /// A refusal must name this argument.
+    names: Option<&'static str>,
 }
 
 /// A value of a JSON type the field does not accept.
@@ -648,7 +660,7 @@ fn valid(
     props: &BTreeSet<String>,
     derived: &Derived,
     last_page: bool,
-) -> Option<Generated> {
+) -> Generated {
     let paging: BTreeSet<&str> = [
         "current",
         "row_count",
@@ -659,8 +671,8 @@ fn valid(
     ]
     .into();
     let base = &case.arguments;
-    let x0 = case.upstream.first()?;
-    if !props.is_empty()
+    if let Some(x0) = case.upstream.first()
+        && !props.is_empty()
         && props.iter().all(|p| paging.contains(p.as_str()))
         && props.contains("current")
     {
@@ -747,11 +759,13 @@ fn valid(
         if phrase.as_ref().is_some_and(|p| p.len() > 256) {
             kind = MULTIBYTE_PHRASE;
         }
-        return Some(Generated {
+        return Generated {
             args: Value::Object(args),
             kind: kind.into(),
+            dry: false,
+            names: None,
             expect: Some(exchanges),
-        });
+        };
     }
     if let Some(arg) = derived.path_args.iter().find(|a| a.name == "uuid") {
         let new = random_uuid(rng);
@@ -765,11 +779,13 @@ fn valid(
             vary_description(rng, slot, &mut args, &mut expect);
             kind = "valid uuid + description".into();
         }
-        return Some(Generated {
+        return Generated {
             args,
             kind,
+            dry: false,
+            names: None,
             expect: Some(expect),
-        });
+        };
     }
     if let Some(arg) = derived.path_args.first() {
         let new = if arg.listed.is_empty() {
@@ -779,21 +795,25 @@ fn valid(
         };
         let mut args = base.clone();
         args[arg.name.as_str()] = json!(new);
-        return Some(Generated {
+        return Generated {
             args,
             kind: format!("valid {}", arg.name),
+            dry: false,
+            names: None,
             expect: Some(substitute_segment(&case.upstream, &arg.value, &new)),
-        });
+        };
     }
     if let Some(slot) = &derived.description {
         let mut args = base.clone();
         let mut expect = case.upstream.clone();
         vary_description(rng, slot, &mut args, &mut expect);
-        return Some(Generated {
+        return Generated {
             args,
             kind: "valid description".into(),
+            dry: false,
+            names: None,
             expect: Some(expect),
-        });
+        };
     }
     // raw / include_secrets / no arguments: only the case's own request is predictable.
     let mut args = base.clone();
@@ -803,11 +823,13 @@ fn valid(
     if props.contains("include_secrets") && base.get("include_secrets").is_none() && rng.coin() {
         args["include_secrets"] = json!(false);
     }
-    Some(Generated {
+    Generated {
         args,
         kind: "valid (contract arguments)".into(),
+        dry: false,
+        names: None,
         expect: Some(case.upstream.clone()),
-    })
+    }
 }
 
 /// An invalid mutation of `base` (a valid argument object).
@@ -911,8 +933,67 @@ fn invalid(rng: &mut Rng, base: &Value, fields: &[Field], derived: &Derived) -> 
     Some(Generated {
         args,
         kind,
+        dry: false,
+        names: None,
         expect: None,
     })
+}
+
+/// Values of `dry_run` that are not a boolean.
+const NOT_BOOLEAN: &[&str] = &["true", "yes", "1", "", "false"];
+
+/// A valid call varied on `dry_run`: `true` (the call's requests are answered, only reads may
+/// be sent, and the answer must say it was a dry run), `false` (exactly the call's requests),
+/// or a value that is not a boolean (refused before any request, naming `dry_run`).
+fn dry_run_variation(rng: &mut Rng, valid: Generated) -> Generated {
+    let Generated {
+        mut args, expect, ..
+    } = valid;
+    match rng.below(3) {
+        0 => {
+            args["dry_run"] = json!(true);
+            Generated {
+                args,
+                kind: "valid dry run".into(),
+                dry: true,
+                names: None,
+                expect,
+            }
+        }
+        1 => {
+            args["dry_run"] = json!(false);
+            Generated {
+                args,
+                kind: "valid, dry_run false".into(),
+                dry: false,
+                names: None,
+                expect,
+            }
+        }
+        _ => {
+            args["dry_run"] = match rng.below(4) {
+                0 => json!(rng.pick(NOT_BOOLEAN)),
+                1 => json!(rng.range(0, 1)),
+                2 => Value::Null,
+                _ => json!([true]),
+            };
+            Generated {
+                args,
+                kind: "dry_run not a boolean".into(),
+                dry: false,
+                names: Some("dry_run"),
+                expect: None,
+            }
+        }
+    }
+}
+
+/// Whether a received request only reads: a GET, or a search (a POST whose JSON body pages).
+fn is_read(r: &wiremock::Request) -> bool {
+    r.method.as_str().eq_ignore_ascii_case("GET")
+        || (r.method.as_str().eq_ignore_ascii_case("POST")
+            && serde_json::from_slice::<Value>(&r.body)
+                .is_ok_and(|b| b.get("rowCount").is_some() && b.get("current").is_some()))
 }
 
 /// Deviations known and reported, not yet fixed: (tool, kind of input, substring of the
@@ -945,7 +1026,6 @@ struct Tally {
 async fn generated_arguments_are_refused_or_sent_exactly() {
     let contract = load_contract();
     let tools = catalogue(ToolOptions::default()).tools();
-    let session = Session::plain(ToolOptions::default()).await;
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
     let mut known_seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -969,39 +1049,71 @@ async fn generated_arguments_are_refused_or_sent_exactly() {
         let mut rng = Rng::seeded(&name);
         let tally = tallies.entry(name.clone()).or_default();
         let mut attempts = 0;
+        let mut run = BTreeSet::new();
+        // A session per tool (what one tool stages must not show up in another's apply), with
+        // the case's setup made once for the calls that must be refused. A call that must
+        // succeed gets a session of its own when the case has a setup (a confirm or rollback
+        // acts on its change once).
+        let session = Session::plain(ToolOptions::default()).await;
+        let base_results = match run_setup(&session, case).await {
+            Ok(r) => r,
+            Err(d) => {
+                failures.push(format!("{name}: setup failed: {}", d.join("; ")));
+                continue;
+            }
+        };
         session.upstream.reset().await;
         mount_catch_all(&session.upstream).await;
         while tally.generated < PER_TOOL && attempts < PER_TOOL * 20 {
             attempts += 1;
-            let g = if tally.generated == 0 || rng.below(4) == 0 {
-                valid(&mut rng, case, &props, &derived, tally.generated == 0)
+            let g = if props.contains("dry_run") && tally.generated > 0 && rng.below(8) == 0 {
+                let v = valid(&mut rng, case, &props, &derived, false);
+                Some(dry_run_variation(&mut rng, v))
+            } else if tally.generated == 0 || rng.below(4) == 0 {
+                Some(valid(
+                    &mut rng,
+                    case,
+                    &props,
+                    &derived,
+                    tally.generated == 0,
+                ))
             } else {
                 // Mutate either the contract arguments or a fresh valid variation.
                 let base = if rng.coin() {
-                    valid(&mut rng, case, &props, &derived, false)
-                        .map_or_else(|| case.arguments.clone(), |g| g.args)
+                    valid(&mut rng, case, &props, &derived, false).args
                 } else {
                     case.arguments.clone()
                 };
                 invalid(&mut rng, &base, &fields, &derived)
             };
             let Some(g) = g else { continue };
+            // A call that must succeed is made once: the same arguments send the same requests
+            // (a tool whose valid calls cannot vary spends its budget on calls to refuse).
+            if g.expect.is_some() && !run.insert(g.args.to_string()) {
+                continue;
+            }
             tally.generated += 1;
             *tally.by_kind.entry(g.kind.clone()).or_default() += 1;
             let problem = match &g.expect {
                 None => {
+                    let args = placeholders(&g.args, &base_results);
                     let before = session.received().await.len();
-                    match session.call_within(&name, &g.args, LIMIT).await {
+                    match session.call_within(&name, &args, LIMIT).await {
                         Ok(r) if is_error(&r) => {
                             let after = session.received().await;
-                            if after.len() == before {
-                                tally.refused += 1;
-                                None
-                            } else {
+                            if after.len() != before {
                                 Some(format!(
                                     "refused only after a request: {}",
                                     support::describe(&after[after.len() - 1])
                                 ))
+                            } else if let Some(field) = g.names.filter(|f| !text(&r).contains(f)) {
+                                Some(format!(
+                                    "refused without naming {field}: {}",
+                                    short(&text(&r), 200)
+                                ))
+                            } else {
+                                tally.refused += 1;
+                                None
                             }
                         }
                         Ok(r) => Some(format!(
@@ -1013,17 +1125,46 @@ async fn generated_arguments_are_refused_or_sent_exactly() {
                     }
                 }
                 Some(expect) => {
-                    session.upstream.reset().await;
-                    mount(&session.upstream, expect).await;
-                    let r = session.call_within(&name, &g.args, LIMIT).await;
+                    let own;
+                    let (s, results) = if case.setup.is_empty() {
+                        (&session, base_results.clone())
+                    } else {
+                        own = Session::plain(ToolOptions::default()).await;
+                        match run_setup(&own, case).await {
+                            Ok(r) => (&own, r),
+                            Err(d) => {
+                                failures.push(format!("{name}: setup failed: {}", d.join("; ")));
+                                continue;
+                            }
+                        }
+                    };
+                    let args = placeholders(&g.args, &results);
+                    s.upstream.reset().await;
+                    mount(&s.upstream, expect).await;
+                    let r = s.call_within(&name, &args, LIMIT).await;
                     let mut d = match &r {
                         Ok(r) if is_error(r) => vec![format!("refused: {}", short(&text(r), 300))],
+                        Ok(r) if g.dry && structured(r).get("dry_run") != Some(&json!(true)) => {
+                            vec![format!(
+                                "not answered as a dry run: {}",
+                                short(&text(r), 300)
+                            )]
+                        }
                         Ok(_) => Vec::new(),
                         Err(e) => vec![e.clone()],
                     };
-                    d.extend(requests_diff(&session.received().await, expect));
-                    session.upstream.reset().await;
-                    mount_catch_all(&session.upstream).await;
+                    let received = s.received().await;
+                    if g.dry {
+                        d.extend(
+                            received
+                                .iter()
+                                .filter(|q| !is_read(q))
+                                .map(|q| format!("a dry run sent a write: {}", describe(q))),
+                        );
+                    } else {
+                        d.extend(requests_diff(&received, expect));
+                    }
+                    s.settle().await;
                     if d.is_empty() {
                         tally.valid += 1;
                         None
@@ -1053,6 +1194,7 @@ async fn generated_arguments_are_refused_or_sent_exactly() {
             failures.push(format!("{name}: the session stopped answering"));
             tally.failed += 1;
         }
+        session.settle().await;
     }
 
     let mut rows = Vec::new();

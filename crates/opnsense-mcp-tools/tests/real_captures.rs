@@ -6,11 +6,13 @@
 //! The call is the tool's first successful contract case, adapted to the endpoint: list tools
 //! ask for everything (`row_count: -1`, no phrase), a uuid argument is replaced by a fixed one
 //! (which the item endpoint then carries), a `module` argument is the endpoint's first segment;
-//! the case's other requests (an update's set, the names lookup of interface_config) are
-//! answered as in the contract. The firmware is the one the capture states, when it states one.
+//! the case's other requests (the reads before and after a write, the names lookup of
+//! interface_config) are answered as in the contract, the read after an add asking for the uuid
+//! the capture returned. The firmware is the one the capture states, when it states one.
 //!
-//! Oracles: no call is an error; a paged listing accounts for every row sent
-//! (`returned + automatic + legacy` = rows in the body) and its `raw` is the body's rows exactly;
+//! Oracles: no call is an error; a paged listing accounts for every row sent (`returned` = rows
+//! in the body, each listed or undecoded, and `automatic`/`legacy` count the rows marked with that
+//! `origin`) and its `raw` is the body's rows exactly;
 //! a listing built from a map has one row per entry and `raw` is the map; a single record's `raw`
 //! is the record (the body's wrapper value); other reads' `raw` is the body; compact rows carry
 //! the uuid of the row they come from; an add names the uuid OPNsense returned; an update sends
@@ -98,14 +100,25 @@ fn plan(e: &Entry, case: &Case, props: &BTreeSet<String>, body: &Value) -> Plan 
     }
     let mut answers = vec![(e.method.clone(), capture_path, body.clone())];
     let own = format!("/api/{}", e.endpoint);
+    // The uuid the case's own answer returned (an add), and the one the capture returned: the
+    // read after the add asks for the latter.
+    let returned = case
+        .upstream
+        .iter()
+        .find(|x| x.path.starts_with(&own))
+        .and_then(|x| x.response.json.as_ref()?.get("uuid")?.as_str())
+        .zip(body.get("uuid").and_then(Value::as_str));
     for x in &case.upstream {
         if x.path.starts_with(&own) {
             continue;
         }
-        let path = match &case_uuid {
+        let mut path = match &case_uuid {
             Some(u) => x.path.replace(u.as_str(), ID),
             None => x.path.clone(),
         };
+        if let Some((theirs, captured)) = returned {
+            path = path.replace(theirs, captured);
+        }
         answers.push((
             x.method.clone(),
             path,
@@ -141,19 +154,31 @@ fn judge(body: &Value, compact: &Value, raw: Option<&Value>, problems: &mut Vec<
             problems.push("a paged listing from a body without rows".into());
             return;
         };
-        let accounted =
-            count(compact, "returned") + count(compact, "automatic") + count(compact, "legacy");
-        if accounted != sent.len() {
+        if count(compact, "returned") != sent.len() {
             problems.push(format!(
-                "returned {} + automatic {} + legacy {} != {} rows sent",
+                "returned {} != {} rows sent",
                 count(compact, "returned"),
-                count(compact, "automatic"),
-                count(compact, "legacy"),
                 sent.len()
             ));
         }
         let sent_uuids: BTreeSet<&str> = sent.iter().filter_map(|r| r["uuid"].as_str()).collect();
         let rows = compact["rows"].as_array().cloned().unwrap_or_default();
+        let listed = rows.len() + compact["undecoded"].as_array().map_or(0, Vec::len);
+        if listed != sent.len() {
+            problems.push(format!(
+                "{listed} rows listed or undecoded != {} rows sent",
+                sent.len()
+            ));
+        }
+        for origin in ["automatic", "legacy"] {
+            let marked = rows.iter().filter(|r| r["origin"] == origin).count();
+            if marked != count(compact, origin) {
+                problems.push(format!(
+                    "{marked} rows marked {origin} != {origin} {}",
+                    count(compact, origin)
+                ));
+            }
+        }
         for (i, row) in rows.iter().enumerate() {
             if row.as_object().is_none_or(serde_json::Map::is_empty) {
                 problems.push(format!("compact row {i} is empty"));

@@ -1,8 +1,19 @@
 //! The one MCP test harness of the catalogue's tests: an rmcp client connected in memory to the
 //! catalogue, whose SDK client talks to a wiremock upstream (plain HTTP, or HTTPS through a
-//! switchable TLS front from `test-support`); the table-driven contract data (`contract/*.json`)
-//! and the checks that judge a call; the fixture loader; the NoBody matcher and the
-//! nothing-sent check.
+//! switchable TLS front from `test-support`), with a change engine journaling into a temporary
+//! directory of its own; the table-driven contract data (`contract/*.json`) and the checks that
+//! judge a call; the fixture loader; the NoBody matcher and the nothing-sent check.
+//!
+//! Every session has its own mock server (never one from wiremock's pool) and its own journal.
+//! An apply leaves its change pending, with a revert timer and a kept connection that is pinged
+//! every 20 s; [`Session::settle`] reverts such changes at the end of a case (against a mock that
+//! answers 599 to everything, so the revert writes nothing anywhere and leaves no baseline), so
+//! no timer or ping of one case ever reaches another case's mock.
+//!
+//! A contract case is one tool call; `setup` lists calls made first on the same session (each
+//! with its own `upstream` and `expect`), and a string argument `"$setup[N]/pointer"` is replaced
+//! by the value at that JSON pointer of setup call N's structured result (the change id an apply
+//! returned, for `change_confirm`).
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::collections::BTreeMap;
@@ -42,8 +53,10 @@ pub struct Session {
     pub client: RunningService<RoleClient, ()>,
     /// The TLS front between the SDK client and `upstream` (HTTPS sessions only).
     pub front: Option<Front>,
+    /// The change engine the catalogue writes through (`None`: a catalogue without one).
+    pub engine: Option<opnsense_change::engine::Engine>,
     /// The change journal's directory (removed with the session).
-    _state: tempfile::TempDir,
+    _state: Option<tempfile::TempDir>,
 }
 
 /// Connect and read timeouts of an HTTPS session.
@@ -55,32 +68,55 @@ pub struct Timeouts {
     pub read: Duration,
 }
 
-/// A change engine for `api` journaling into a new temporary directory (kept by the session).
+/// A change engine for `api` journaling into a new temporary directory (kept by the session),
+/// with the default settings and the protected flows `protect` (`OPNSENSE_PROTECT` entries).
 async fn engine(
     api: &opnsense_api::Client,
+    protect: &[String],
 ) -> (opnsense_change::engine::Engine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("state dir");
+    // In memory where the system has a tmpfs: a journal commit syncs to disk, and the tests
+    // make thousands of them.
+    let dir = tempfile::Builder::new()
+        .prefix("opnsense-mcp-tools-journal-")
+        .tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .expect("state dir");
     let journal = opnsense_change::journal::Journal::open_in_dir(dir.path(), api.api_base())
         .await
         .expect("journal");
-    let engine = opnsense_change::engine::Engine::new(
-        api.clone(),
-        journal,
-        opnsense_change::engine::Settings::default(),
-    );
+    let settings = opnsense_change::engine::Settings {
+        protect: protect
+            .iter()
+            .map(|p| opnsense_change::preflight::Protect::parse(p).expect("protect entry"))
+            .collect(),
+        ..opnsense_change::engine::Settings::default()
+    };
+    let engine = opnsense_change::engine::Engine::new(api.clone(), journal, settings);
     (engine, dir)
 }
 
+/// A catalogue over `api` (with a change engine when `with_engine`), served in memory to a new
+/// MCP client.
 async fn connect(
     api: opnsense_api::Client,
     options: ToolOptions,
-) -> (RunningService<RoleClient, ()>, tempfile::TempDir) {
+    engine_with: Option<&[String]>,
+) -> (
+    RunningService<RoleClient, ()>,
+    Option<opnsense_change::engine::Engine>,
+    Option<tempfile::TempDir>,
+) {
     let (server_io, client_io) = tokio::io::duplex(1 << 22);
-    let (engine, state) = engine(&api).await;
+    let (engine, state) = if let Some(protect) = engine_with {
+        let (engine, state) = engine(&api, protect).await;
+        (Some(engine), Some(state))
+    } else {
+        (None, None)
+    };
     let server = OpnsenseTools::build(
         api,
         options,
-        Some(engine),
+        engine.clone(),
         opnsense_mcp_tools::InFlight::default(),
     );
     tokio::spawn(async move {
@@ -88,7 +124,17 @@ async fn connect(
             let _ = running.waiting().await;
         }
     });
-    (().serve(client_io).await.expect("mcp client"), state)
+    (
+        ().serve(client_io).await.expect("mcp client"),
+        engine,
+        state,
+    )
+}
+
+/// A mock server of the session's own (wiremock's pooled servers are handed to the next test
+/// that starts one, and with it whatever a timer of this session sends later).
+async fn own_mock_server() -> MockServer {
+    MockServer::builder().start().await
 }
 
 impl Session {
@@ -99,19 +145,56 @@ impl Session {
 
     /// Plain HTTP straight to wiremock; the SDK client is told the firewall runs `firmware`.
     pub async fn on(options: ToolOptions, firmware: FirmwareVersion) -> Self {
-        let upstream = MockServer::start().await;
+        Self::plain_with(options, firmware, Some(&[])).await
+    }
+
+    /// The session a contract case runs on: its options, firmware and protected flows.
+    pub async fn for_case(case: &Case) -> Self {
+        Self::plain_with(
+            (&case.options).into(),
+            case.firmware(),
+            Some(&case.options.protect),
+        )
+        .await
+    }
+
+    /// Plain HTTP straight to wiremock, firmware [`DEFAULT_FIRMWARE`], and no change engine
+    /// (as the binary runs in read-only mode).
+    pub async fn without_engine(options: ToolOptions) -> Self {
+        Self::plain_with(options, DEFAULT_FIRMWARE, None).await
+    }
+
+    async fn plain_with(
+        options: ToolOptions,
+        firmware: FirmwareVersion,
+        engine_with: Option<&[String]>,
+    ) -> Self {
+        let upstream = own_mock_server().await;
         let api = opnsense_api::Client::builder(upstream.uri())
             .credentials("test-key", "test-secret")
             .allow_insecure_http(true)
             .firmware_version(firmware)
             .build()
             .expect("client");
-        let (client, state) = connect(api, options).await;
+        let (client, engine, state) = connect(api, options, engine_with).await;
         Self {
             upstream,
             client,
             front: None,
+            engine,
             _state: state,
+        }
+    }
+
+    /// Ends every change this session's engine left pending (reverted against a mock that
+    /// answers 599 to every request, so nothing is written anywhere and no baseline is
+    /// recorded), so none of its timers or kept connections outlives the case. The mock is left
+    /// answering 599 to everything.
+    pub async fn settle(&self) {
+        self.upstream.reset().await;
+        mount_catch_all(&self.upstream).await;
+        if let Some(engine) = &self.engine {
+            let _ = engine.shutdown().await;
         }
     }
 
@@ -122,7 +205,7 @@ impl Session {
         pki: &Arc<Pki>,
         timeouts: Timeouts,
     ) -> Self {
-        let upstream = MockServer::start().await;
+        let upstream = own_mock_server().await;
         let front = Front::start(Arc::clone(pki), *upstream.address());
         let api = opnsense_api::Client::builder(format!("https://{}", front.addr))
             .credentials("test-key", "test-secret")
@@ -132,11 +215,12 @@ impl Session {
             .firmware_version(firmware)
             .build()
             .expect("client");
-        let (client, state) = connect(api, options).await;
+        let (client, engine, state) = connect(api, options, Some(&[])).await;
         Self {
             upstream,
             client,
             front: Some(front),
+            engine,
             _state: state,
         }
     }
@@ -262,11 +346,51 @@ pub struct Case {
     /// [`DEFAULT_FIRMWARE`]); version-dependent behaviour is pinned per case with it.
     #[serde(default)]
     pub firmware: Option<String>,
+    /// Calls made first, in order, on the same session (each judged like a case): what the
+    /// tool acts on (the apply whose change `change_confirm` confirms).
+    #[serde(default)]
+    pub setup: Vec<Step>,
     /// The upstream requests expected, in order, each with the answer wiremock gives.
     #[serde(default)]
     pub upstream: Vec<Exchange>,
     /// The tool result expected.
     pub expect: Expect,
+}
+
+/// A call made before a case's own call (see [`Case::setup`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The tool.
+    pub tool: String,
+    /// Its arguments (placeholders refer to earlier setup calls).
+    pub arguments: Value,
+    /// The upstream requests expected, in order.
+    #[serde(default)]
+    pub upstream: Vec<Exchange>,
+    /// The result expected.
+    pub expect: Expect,
+}
+
+/// `arguments` with every string `"$setup[N]/pointer"` replaced by the value at `pointer` of
+/// `results[N]` (left as it is when there is no such value, so a mangled placeholder stays a
+/// string the tool must cope with).
+pub fn resolve(arguments: &Value, results: &[Value]) -> Value {
+    match arguments {
+        Value::String(s) => s
+            .strip_prefix("$setup[")
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(n, ptr)| results.get(n.parse::<usize>().ok()?)?.pointer(ptr))
+            .cloned()
+            .unwrap_or_else(|| arguments.clone()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| resolve(v, results)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, results)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 impl Case {
@@ -291,19 +415,27 @@ impl Case {
         self.upstream.first().and_then(|x| x.response.json.as_ref())
     }
 
-    /// A successful call that reaches OPNsense, with the default options and firmware (the
-    /// valid call the fault matrix, the fuzzer and the capture test start from).
+    /// A successful call with the default options and firmware that reaches OPNsense (itself, or
+    /// through its setup) and is not a dry run: the valid call the fault matrix, the fuzzer and
+    /// the capture test start from.
     pub fn is_plain_success(&self) -> bool {
         !self.expect.is_error
-            && !self.upstream.is_empty()
+            && (!self.upstream.is_empty() || !self.setup.is_empty())
             && !self.options.read_only
             && !self.options.allow_secrets
+            && self.options.protect.is_empty()
             && self.firmware.is_none()
+            && !self.is_dry_run()
+    }
+
+    /// Whether the case's call is a dry run (`dry_run: true`).
+    pub fn is_dry_run(&self) -> bool {
+        self.arguments.get("dry_run") == Some(&Value::Bool(true))
     }
 }
 
-/// [`ToolOptions`] as data.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+/// [`ToolOptions`] and the change engine's settings as data.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseOptions {
     /// `allow_secrets`.
@@ -312,10 +444,14 @@ pub struct CaseOptions {
     /// `read_only`.
     #[serde(default)]
     pub read_only: bool,
+    /// Flows the lockout pre-flight protects (`OPNSENSE_PROTECT` entries, e.g.
+    /// `"192.168.1.50 -> 8443"`).
+    #[serde(default)]
+    pub protect: Vec<String>,
 }
 
-impl From<CaseOptions> for ToolOptions {
-    fn from(o: CaseOptions) -> Self {
+impl From<&CaseOptions> for ToolOptions {
+    fn from(o: &CaseOptions) -> Self {
         ToolOptions {
             allow_secrets: o.allow_secrets,
             read_only: o.read_only,
@@ -438,7 +574,12 @@ pub fn load_contract() -> Vec<(String, Case)> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for mut case in file.cases {
-            for x in &mut case.upstream {
+            let exchanges = case
+                .setup
+                .iter_mut()
+                .flat_map(|step| step.upstream.iter_mut())
+                .chain(case.upstream.iter_mut());
+            for x in exchanges {
                 if let Some(f) = x.response.fixture.take() {
                     assert!(
                         x.response.json.is_none(),
@@ -475,6 +616,12 @@ impl wiremock::Match for Expected {
 /// Mounts the case's exchanges (each answering once, in order of priority) and a catch-all
 /// 599 with the lowest priority for anything unexpected.
 pub async fn mount(server: &MockServer, exchanges: &[Exchange]) {
+    mount_exchanges(server, exchanges).await;
+    mount_catch_all(server).await;
+}
+
+/// Mounts exchanges, each answering once, in order of priority (no catch-all).
+pub async fn mount_exchanges(server: &MockServer, exchanges: &[Exchange]) {
     for (i, x) in exchanges.iter().enumerate() {
         Mock::given(Expected(x.clone()))
             .respond_with(Fixed(x.response.template()))
@@ -483,7 +630,6 @@ pub async fn mount(server: &MockServer, exchanges: &[Exchange]) {
             .mount(server)
             .await;
     }
-    mount_catch_all(server).await;
 }
 
 /// The lowest-priority catch-all: 599 for anything not expected.
@@ -676,15 +822,52 @@ pub fn result_diff(r: &CallToolResult, x: &Expect, reply: Option<&Value>) -> Vec
     d
 }
 
-/// Runs one case on a session whose upstream has been reset: mounts, calls, judges.
+/// Makes a case's setup calls on `s`, each judged like a case: their structured results (for
+/// [`resolve`]), or what went wrong.
+pub async fn run_setup(s: &Session, case: &Case) -> Result<Vec<Value>, Vec<String>> {
+    let mut results = Vec::new();
+    for (i, step) in case.setup.iter().enumerate() {
+        s.upstream.reset().await;
+        mount(&s.upstream, &step.upstream).await;
+        let reply = step.upstream.first().and_then(|x| x.response.json.as_ref());
+        let args = resolve(&step.arguments, &results);
+        let mut d = match s.call(&step.tool, &args).await {
+            Ok(r) => {
+                let d = result_diff(&r, &step.expect, reply);
+                results.push(structured(&r));
+                d
+            }
+            Err(e) => vec![e],
+        };
+        d.extend(requests_diff(&s.received().await, &step.upstream));
+        if !d.is_empty() {
+            return Err(d
+                .into_iter()
+                .map(|p| format!("setup #{} ({}): {p}", i + 1, step.tool))
+                .collect());
+        }
+    }
+    Ok(results)
+}
+
+/// Runs one case on a session: its setup, then its call (mounted, called, judged), then
+/// [`Session::settle`].
 pub async fn run_case(s: &Session, case: &Case) -> Vec<String> {
-    s.upstream.reset().await;
-    mount(&s.upstream, &case.upstream).await;
-    let mut d = match s.call(&case.tool, &case.arguments).await {
-        Ok(r) => result_diff(&r, &case.expect, case.first_reply()),
-        Err(e) => vec![e],
+    let d = match run_setup(s, case).await {
+        Ok(results) => {
+            s.upstream.reset().await;
+            mount(&s.upstream, &case.upstream).await;
+            let args = resolve(&case.arguments, &results);
+            let mut d = match s.call(&case.tool, &args).await {
+                Ok(r) => result_diff(&r, &case.expect, case.first_reply()),
+                Err(e) => vec![e],
+            };
+            d.extend(requests_diff(&s.received().await, &case.upstream));
+            d
+        }
+        Err(d) => d,
     };
-    d.extend(requests_diff(&s.received().await, &case.upstream));
+    s.settle().await;
     d
 }
 
