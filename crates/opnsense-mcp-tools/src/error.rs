@@ -6,11 +6,12 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 
 /// A failed tool call. Its text says what went wrong and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolError {
     message: String,
-    /// What the call found, as JSON (a second text block), when there is more than words.
-    details: Option<String>,
+    /// What the call found, in the tool's own output shape, when there is more than words
+    /// (sent as `structuredContent` and as a second text block).
+    details: Option<serde_json::Value>,
 }
 
 impl ToolError {
@@ -30,11 +31,12 @@ impl ToolError {
         }
     }
 
-    /// A message with the call's findings as JSON (shown as a second text block).
+    /// A message with the call's findings in the tool's output shape (`structuredContent` of
+    /// the error result, and a second text block).
     pub fn with_details(message: impl Into<String>, details: &impl serde::Serialize) -> Self {
         Self {
             message: message.into(),
-            details: serde_json::to_string_pretty(details).ok(),
+            details: serde_json::to_value(details).ok(),
         }
     }
 
@@ -92,7 +94,9 @@ impl From<ApiError> for ToolError {
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
         let mut content = vec![ContentBlock::text(self.message)];
-        content.extend(self.details.map(ContentBlock::text));
-        Ok(CallToolResult::error(content).into())
+        content.extend(self.details.as_ref().map(|d| ContentBlock::text(d.to_string())));
+        let mut result = CallToolResult::error(content);
+        result.structured_content = self.details;
+        Ok(result.into())
     }
 }
