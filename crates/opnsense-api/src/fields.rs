@@ -576,6 +576,22 @@ macro_rules! wire_enum {
     };
 }
 
+/// A count PHP may send as a number or a numeric string (`2`, `"2"`, `2.0`).
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = Value::deserialize(d)?;
+    <u64 as FromWire>::from_wire(selected_string(&v)).map_err(de::Error::custom)
+}
+
+/// A signed count PHP may send as a number or a numeric string; `null` or empty is 0.
+pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = Value::deserialize(d)?;
+    let s = selected_string(&v);
+    if s.is_empty() {
+        return Ok(0);
+    }
+    <i64 as FromWire>::from_wire(s).map_err(de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,20 +669,4 @@ mod tests {
         assert_eq!(l.0, vec!["a,b", "c"]);
         assert_eq!(serde_json::to_value(&l).expect("ser"), json!("a,b\nc"));
     }
-}
-
-/// A count PHP may send as a number or a numeric string (`2`, `"2"`, `2.0`).
-pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let v = Value::deserialize(d)?;
-    <u64 as FromWire>::from_wire(selected_string(&v)).map_err(de::Error::custom)
-}
-
-/// A signed count PHP may send as a number or a numeric string; `null` or empty is 0.
-pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = Value::deserialize(d)?;
-    let s = selected_string(&v);
-    if s.is_empty() {
-        return Ok(0);
-    }
-    <i64 as FromWire>::from_wire(s).map_err(de::Error::custom)
 }
