@@ -254,10 +254,10 @@ fn rows_of(v: Value, what: &str) -> Result<Vec<Value>, ToolError> {
 // firewall_log
 // ---------------------------------------------------------------------------------------------
 
-/// The actions a filter-log entry can carry (for the schema).
+/// An action of a filter-log entry (`reject` matches the `block` entries).
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
-#[allow(dead_code, reason = "schema only")]
+#[allow(dead_code, reason = "only its schema is used")]
 enum LogAction {
     Pass,
     Block,
@@ -678,10 +678,10 @@ pub struct GatewayList {
 // route_table
 // ---------------------------------------------------------------------------------------------
 
-/// Address families of the routing table (for the schema).
+/// An address family of the routing table.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
-#[allow(dead_code, reason = "schema only")]
+#[allow(dead_code, reason = "only its schema is used")]
 enum RouteFamily {
     Ipv4,
     Ipv6,

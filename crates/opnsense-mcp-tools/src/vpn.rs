@@ -27,10 +27,10 @@ use crate::error::ToolError;
 /// Most phase-1 connections whose phase 2 is read in one call.
 pub const IPSEC_PHASE2_MAX: usize = 32;
 
-/// The kinds (for the schema).
+/// A VPN kind, or `all` of them.
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
-#[allow(dead_code, reason = "schema only")]
+#[allow(dead_code, reason = "only its schema is used")]
 enum VpnKind {
     Wireguard,
     Openvpn,
