@@ -487,6 +487,26 @@ pub struct FirewallLog {
     pub raw: Option<Vec<Value>>,
 }
 
+/// What to say about a log answer: `reject` read as `block`; a filtered search that found fewer
+/// than `limit` in all the `scanned` lines it asked for (older matches may exist).
+fn log_note(
+    reject: bool,
+    filtered: bool,
+    returned: usize,
+    limit: u32,
+    scanned: usize,
+    asked: u32,
+) -> Option<String> {
+    let mut notes = Vec::new();
+    if reject {
+        notes.push("pf logs the packets of reject rules with action block: these are the block entries, of block and reject rules alike.".to_owned());
+    }
+    if filtered && returned < limit as usize && scanned >= asked as usize {
+        notes.push(format!("Only the newest {scanned} log lines were searched; older matching entries may exist (Firewall > Log Files > Live View, or the log files on the firewall)."));
+    }
+    (!notes.is_empty()).then(|| notes.join(" "))
+}
+
 // ---------------------------------------------------------------------------------------------
 // firewall_states
 // ---------------------------------------------------------------------------------------------
@@ -813,14 +833,8 @@ impl OpnsenseTools {
                 Err(_) => undecoded.push(line),
             }
         }
-        let mut notes = Vec::new();
-        if reject {
-            notes.push("pf logs the packets of reject rules with action block: these are the block entries, of block and reject rules alike.".to_owned());
-        }
-        if !filter.is_empty() && picked.len() < limit as usize && scanned >= ask as usize {
-            notes.push(format!("Only the newest {scanned} log lines were searched; older matching entries may exist (Firewall > Log Files > Live View, or the log files on the firewall)."));
-        }
         let returned = picked.len();
+        let note = log_note(reject, !filter.is_empty(), returned, limit, scanned, ask);
         let (rows, raw) = if p.raw {
             (
                 Vec::new(),
@@ -842,7 +856,7 @@ impl OpnsenseTools {
             scanned,
             rows,
             undecoded,
-            note: (!notes.is_empty()).then(|| notes.join(" ")),
+            note,
             raw,
         }))
     }
@@ -1024,6 +1038,23 @@ mod tests {
             let e = Net::parse("source", bad).expect_err(bad);
             assert!(e.text().contains("invalid argument source"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_filtered_search_that_read_every_line_it_asked_for_says_so() {
+        assert_eq!(log_note(false, false, 50, 50, 50, 50), None);
+        assert_eq!(log_note(false, true, 3, 50, 120, LOG_SCAN), None);
+        let older = log_note(false, true, 3, 50, 5000, LOG_SCAN).expect("note");
+        assert!(
+            older.starts_with("Only the newest 5000 log lines"),
+            "{older}"
+        );
+        assert_eq!(log_note(false, true, 50, 50, 5000, LOG_SCAN), None);
+        let both = log_note(true, true, 0, 10, 5000, LOG_SCAN).expect("note");
+        assert!(
+            both.contains("reject rules") && both.contains("older matching"),
+            "{both}"
+        );
     }
 
     #[test]

@@ -11,10 +11,13 @@
 //!   with `rid` (the pf label: a filter rule's uuid, `FilterRuleField.php:55`; or the hash
 //!   `Util::calcRuleHash` gives rules OPNsense generates, `Firewall/Plugin.php:268-271`) and
 //!   `label` (that rule's description, read from `/tmp/rules.debug`, `read_log.py:75-92,142-157`).
-//!   The GUI links `rid` to `/firewall_rule_lookup.php?rid=` (`fw_log.volt:762-772`), a page
-//!   (not an API) that redirects to the rule; the API has no lookup of its own beyond
-//!   `diagnostics/firewall/list_rule_ids` (`FirewallController.php:326-335`). The log endpoint
-//!   has no filters: the GUI filters in the browser (`fw_log.volt:1195-1212`).
+//!   The GUI links `rid` to `/firewall_rule_lookup.php?rid=` (`views/OPNsense/Diagnostics/
+//!   fw_log.volt:762-772` at 26.1.11, `:758-768` at 26.7.2), a page (not an API:
+//!   `src/www/firewall_rule_lookup.php:38-61`) that redirects to the rule whose label is `rid`;
+//!   the API has no lookup of its own beyond `diagnostics/firewall/list_rule_ids`
+//!   (`FirewallController.php:326-335`: ids and descriptions of the loaded rules). The log
+//!   endpoint has no filters: the GUI filters in the browser (`fw_log.volt:894-916` at 26.1.11,
+//!   `:890-912` at 26.7.2).
 //! - `POST diagnostics/firewall/query_states`: `FirewallController.php:162-218` (POST only; body
 //!   `current`, `rowCount`, `searchPhrase`, `ruleid`, `sort`) -> configd `filter list states`
 //!   (`actions_filter.conf:45-49`) -> `scripts/filter/list_states.py` and `lib/states.py:115-248`:
@@ -27,7 +30,11 @@
 //!   (`GatewayController.php:47`), so the API answer is a list at both tags.
 //! - `GET diagnostics/interface/get_routes`: `Diagnostics/Api/InterfaceController.php:160-180`
 //!   (`resolve` unset: numeric) -> configd `interface routes list -n json`
-//!   (`actions_interface.conf:125-129`) -> `scripts/routes/show_routes.py` (both families).
+//!   (`actions_interface.conf:125-129` at 26.1.11, `:140-144` at 26.7.2) ->
+//!   `scripts/routes/show_routes.py` (both families).
+//!
+//! None of these differs between the two tags in a way a caller sees, so no [`crate::Quirk`]
+//! is involved.
 
 use serde_json::Value;
 

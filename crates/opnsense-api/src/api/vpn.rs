@@ -4,7 +4,8 @@
 //! in core at both tags, no plugin needed):
 //!
 //! - `GET wireguard/service/show`: `Wireguard/Api/ServiceController.php:69-127` -> configd
-//!   `wireguard show` (`service/conf/actions.d/actions_wireguard.conf:46-50`) ->
+//!   `wireguard show` (`service/conf/actions.d/actions_wireguard.conf:46-50` at 26.1.11,
+//!   `:47-51` at 26.7.2) ->
 //!   `scripts/wireguard/wg_show.py` (`wg show all dump`); answered as a bootgrid page
 //!   (`searchRecordsetBase`, `Base/ApiControllerBase.php:85-181`: GET reads no paging, so every
 //!   record comes back). No WireGuard instance running: no records.
