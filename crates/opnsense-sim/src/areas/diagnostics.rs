@@ -571,7 +571,9 @@ fn clause(word: &str) -> Clause {
         && rest.matches(']').count() == 1
     {
         let (a, after) = rest.split_once(']').unwrap_or((rest, ""));
-        let port = (after.matches(':').count() == 1).then(|| after[1..].to_owned());
+        let port = (after.matches(':').count() == 1)
+            .then(|| after.split_once(':').map(|(_, p)| p.to_owned()))
+            .flatten();
         (a.to_owned(), port)
     } else if word.matches(':').count() == 1 {
         let (a, p) = word.split_once(':').unwrap_or((word, ""));
@@ -638,7 +640,13 @@ fn query_states(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         .filter(|r| state_matches(r, &clauses))
         .collect();
     let total = rows.len();
-    let offset = usize::try_from((current - 1).max(0) * per_page.max(0)).unwrap_or(usize::MAX);
+    let offset = usize::try_from(
+        current
+            .saturating_sub(1)
+            .max(0)
+            .saturating_mul(per_page.max(0)),
+    )
+    .unwrap_or(usize::MAX);
     rows = rows.into_iter().skip(offset).collect();
     if let Ok(n) = usize::try_from(per_page) {
         rows.truncate(n);
@@ -831,6 +839,7 @@ mod tests {
         assert!(matches!(clause("10.0.0.0/24:443"), Clause::Net(_, 24, Some(p)) if p == "443"));
         assert!(matches!(clause("[2001:db8::/32]:443"), Clause::Net(_, 32, Some(p)) if p == "443"));
         assert!(matches!(clause("2001:db8::1"), Clause::Net(_, 128, None)));
+        assert!(matches!(clause("[10.0.0.1]é:80"), Clause::Net(_, 32, Some(p)) if p == "80"));
         assert!(matches!(clause("ESTABLISHED"), Clause::Text(_)));
         assert!(in_net("10.0.0.9", "10.0.0.0".parse().expect("ip"), 24));
         assert!(!in_net("10.0.1.9", "10.0.0.0".parse().expect("ip"), 24));

@@ -97,7 +97,8 @@ fn recordset(records: Vec<Value>, req: &Req) -> Reply {
         })
         .collect();
     let total = matching.len();
-    let offset = usize::try_from((current - 1) * per_page).unwrap_or(0);
+    let offset =
+        usize::try_from(current.saturating_sub(1).saturating_mul(per_page)).unwrap_or(usize::MAX);
     let rows: Vec<Value> = matching
         .into_iter()
         .skip(offset)
