@@ -94,6 +94,19 @@ impl Request {
         self
     }
 
+    /// Appends the query parameter `name=value` (the name fixed by this crate, the value
+    /// percent-encoded), for the GET endpoints that read `$request->get()` (the filter log's
+    /// `limit`). Call it after the last [`Self::segment`].
+    #[must_use]
+    pub fn query(mut self, name: &'static str, value: &str) -> Self {
+        self.path
+            .push(if self.path.contains('?') { '&' } else { '?' });
+        self.path.push_str(name);
+        self.path.push('=');
+        self.path.push_str(&encode_segment(value));
+        self
+    }
+
     /// Sets the JSON body.
     #[must_use]
     pub fn json(mut self, body: Value) -> Self {
@@ -250,6 +263,17 @@ mod tests {
         assert_eq!(
             Value::Object(q.to_body()),
             json!({"current": 2, "rowCount": 50, "searchPhrase": "web", "sort": {"description": "desc"}})
+        );
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        let r = Request::get("diagnostics/firewall/log")
+            .query("limit", "50")
+            .query("digest", "a&b=c#d");
+        assert_eq!(
+            r.path,
+            "diagnostics/firewall/log?limit=50&digest=a%26b%3Dc%23d"
         );
     }
 

@@ -514,11 +514,10 @@ fn readers() -> Vec<Reader> {
             item: false,
             shape: GATEWAYS,
             run: |c| {
-                Box::pin(generic_value(
-                    c,
-                    Request::get("routes/gateway/status"),
-                    GATEWAYS,
-                ))
+                Box::pin(async move {
+                    let gateways = c.diagnostics().gateways().await?;
+                    Ok(list(&gateways.items, |g| g.name.clone()))
+                })
             },
         },
         Reader {
@@ -709,11 +708,10 @@ fn readers() -> Vec<Reader> {
             item: false,
             shape: Shape::Rows("rows", "name"),
             run: |c| {
-                Box::pin(generic_page(
-                    c,
-                    Request::get("wireguard/service/show"),
-                    "name",
-                ))
+                Box::pin(async move {
+                    let page = c.vpn().wireguard().await?;
+                    Ok(rows(&page, |r| r.name.clone()))
+                })
             },
         },
         Reader {
@@ -722,11 +720,10 @@ fn readers() -> Vec<Reader> {
             item: false,
             shape: Shape::Rows("rows", "id"),
             run: |c| {
-                Box::pin(generic_page(
-                    c,
-                    Request::get("openvpn/service/search_sessions"),
-                    "id",
-                ))
+                Box::pin(async move {
+                    let page = c.vpn().openvpn_sessions().await?;
+                    Ok(rows(&page, |r| r.id.clone()))
+                })
             },
         },
         Reader {
@@ -735,11 +732,10 @@ fn readers() -> Vec<Reader> {
             item: false,
             shape: Shape::Rows("rows", "id"),
             run: |c| {
-                Box::pin(generic_page(
-                    c,
-                    Request::post("diagnostics/firewall/query_states").json(search_body()),
-                    "id",
-                ))
+                Box::pin(async move {
+                    let page = c.diagnostics().states(&SearchQuery::all()).await?;
+                    Ok(rows(&page, |r| r.id.clone()))
+                })
             },
         },
         Reader {
@@ -749,10 +745,8 @@ fn readers() -> Vec<Reader> {
             shape: Shape::List("__digest__"),
             run: |c| {
                 Box::pin(async move {
-                    let lines: Vec<Value> = c
-                        .send_json(Request::get("diagnostics/firewall/log"))
-                        .await?;
-                    Ok(list(&lines, |l| selected(&l["__digest__"])))
+                    let lines = c.diagnostics().firewall_log(1000).await?;
+                    Ok(list(&lines, |l| l.digest.clone()))
                 })
             },
         },

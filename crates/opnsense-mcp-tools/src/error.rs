@@ -94,7 +94,11 @@ impl From<ApiError> for ToolError {
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
         let mut content = vec![ContentBlock::text(self.message)];
-        content.extend(self.details.as_ref().map(|d| ContentBlock::text(d.to_string())));
+        content.extend(
+            self.details
+                .as_ref()
+                .map(|d| ContentBlock::text(d.to_string())),
+        );
         let mut result = CallToolResult::error(content);
         result.structured_content = self.details;
         Ok(result.into())

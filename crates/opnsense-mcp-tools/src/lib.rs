@@ -1,6 +1,7 @@
 //! The OPNsense MCP tool catalogue: the reference server's 43 tools under the same names and
 //! argument names, with typed schemas, annotations, compact structured results and errors an AI
-//! can act on. OPNsense itself is reached only through the `opnsense-api` SDK.
+//! can act on, plus troubleshooting reads (filter log, states, gateways, kernel routes, VPN
+//! status). OPNsense itself is reached only through the `opnsense-api` SDK.
 //!
 //! One module per area; each holds its parameter structs and a `#[tool_router]` impl block.
 //! The generic record tools (add/update/delete/apply of any grid) are in [`record`].
@@ -13,6 +14,7 @@ pub mod record;
 pub mod redact;
 
 mod dhcp;
+mod diagnostics;
 mod dns;
 mod firewall_aliases;
 mod firewall_nat;
@@ -22,6 +24,7 @@ mod interfaces;
 mod routes;
 mod services;
 mod system;
+mod vpn;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -183,7 +186,9 @@ impl OpnsenseTools {
             + Self::dhcp_router()
             + Self::dns_router()
             + Self::ids_router()
-            + Self::services_router();
+            + Self::services_router()
+            + Self::diagnostics_router()
+            + Self::vpn_router();
         let (router, dry_run) = policy::select(all, Self::changes_router(), &options);
         Self {
             inner: Arc::new(Inner {

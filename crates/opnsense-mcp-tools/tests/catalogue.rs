@@ -7,7 +7,8 @@
 //! input schemas. Read-only mode offers only tools annotated read-only, exactly those left when
 //! every mutating tool is denied; the read-only tools it leaves out need the change journal a
 //! read-only server does not have. A new tool is checked by these rules without editing this
-//! file.
+//! file; the troubleshooting reads added to the reference (issue 12) are also pinned by name
+//! and arguments.
 
 mod support;
 
@@ -89,6 +90,35 @@ const REFERENCE: &[(&str, &[&str], bool)] = &[
     ("service_restart", &["module"], true),
 ];
 
+/// The troubleshooting reads added to the reference's 43 (issue 12): name and top-level
+/// argument names; all read-only.
+const TROUBLESHOOTING: &[(&str, &[&str])] = &[
+    (
+        "firewall_log",
+        &[
+            "limit",
+            "interface",
+            "action",
+            "source",
+            "destination",
+            "port",
+            "protocol",
+            "rule",
+            "raw",
+        ],
+    ),
+    (
+        "firewall_states",
+        &["address", "port", "rule", "current", "row_count", "raw"],
+    ),
+    ("gateway_status", &["raw"]),
+    (
+        "route_table",
+        &["family", "current", "row_count", "search_phrase", "raw"],
+    ),
+    ("vpn_status", &["kind", "raw"]),
+];
+
 /// Name endings that say what a tool does: (ending, mutating, destructive).
 const ENDINGS: &[(&str, bool, bool)] = &[
     ("_list", false, false),
@@ -143,6 +173,39 @@ fn the_reference_tools_are_offered_with_their_names_and_argument_names() {
             ));
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The reference's 43 plus the troubleshooting reads, each with exactly its arguments, and
+/// read-only.
+#[test]
+fn the_troubleshooting_reads_are_offered_read_only_with_their_arguments() {
+    let all = tools(ToolOptions::default());
+    let by_name: BTreeMap<&str, &Value> = all.iter().map(|t| (name_of(t), t)).collect();
+    let mut problems = Vec::new();
+    for (name, params) in TROUBLESHOOTING {
+        let Some(t) = by_name.get(name) else {
+            problems.push(format!("{name}: missing"));
+            continue;
+        };
+        let props: BTreeSet<&str> = t["inputSchema"]["properties"]
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let want: BTreeSet<&str> = params.iter().copied().collect();
+        if props != want {
+            problems.push(format!("{name}: arguments {props:?}, expected {want:?}"));
+        }
+        if !read_only(t) {
+            problems.push(format!("{name}: must be read-only"));
+        }
+    }
+    let named: BTreeSet<&str> = REFERENCE
+        .iter()
+        .map(|(n, _, _)| *n)
+        .chain(TROUBLESHOOTING.iter().map(|(n, _)| *n))
+        .collect();
+    assert_eq!(named.len(), 43 + TROUBLESHOOTING.len());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -511,12 +511,20 @@ fn resolve(version: Version, module: &str, controller: &str, action: &str) -> Op
     let action = normalize_action(action);
     match (module.as_str(), controller.as_str()) {
         ("core", _) => areas::system::route(&controller, &action),
+        ("wireguard", "Service") if action == "show" => areas::vpn::wireguard_route(&action),
+        ("openvpn", "Service") => areas::vpn::openvpn_route(&action),
+        ("ipsec", "Sessions") => areas::vpn::ipsec_route(&action),
         (_, "Service") => areas::services::route(&module, &action),
         ("firewall", "Filter") => areas::filter::route(version, &action),
         ("firewall", "Alias") => areas::alias::route(&action),
         ("firewall", "DNat") => areas::dnat::route(version, &action),
+        ("diagnostics", "Interface") if areas::diagnostics::is_routes_action(&action) => {
+            areas::diagnostics::routes_route()
+        }
         ("diagnostics", "Interface") => areas::interfaces::route(&action),
         ("interfaces", "Overview") => areas::interfaces::overview_route(&action),
+        ("diagnostics", "Firewall") => areas::diagnostics::firewall_route(&action),
+        ("routes", "Gateway") => areas::diagnostics::gateway_route(&action),
         ("routes", "Routes") => areas::routes::route(&action),
         ("kea", _) => areas::kea::route(&controller, &action),
         ("unbound", "Settings") => areas::unbound::route(&action),

@@ -2,6 +2,7 @@
 //! generic [`Grid`](crate::grid::Grid) handler) and handlers for the endpoints that are not
 //! grids (status, firmware, diagnostics, services).
 
+pub mod diagnostics;
 pub mod firewall;
 pub mod ids;
 pub mod interfaces;
@@ -10,6 +11,7 @@ pub mod routes;
 pub mod services;
 pub mod system;
 pub mod unbound;
+pub mod vpn;
 
 use crate::client::Client;
 use crate::grid::ErasedGrid;
@@ -46,6 +48,18 @@ impl Client {
     /// `diagnostics/interface`.
     pub fn interfaces(&self) -> interfaces::InterfacesHandler<'_> {
         interfaces::InterfacesHandler::new(self)
+    }
+
+    /// The troubleshooting reads: `diagnostics/firewall/{log,query_states}`,
+    /// `routes/gateway/status`, `diagnostics/interface/get_routes`.
+    pub fn diagnostics(&self) -> diagnostics::DiagnosticsHandler<'_> {
+        diagnostics::DiagnosticsHandler::new(self)
+    }
+
+    /// VPN status: `wireguard/service/show`, `openvpn/service/search_sessions`,
+    /// `ipsec/sessions/search_phase{1,2}`.
+    pub fn vpn(&self) -> vpn::VpnHandler<'_> {
+        vpn::VpnHandler::new(self)
     }
 
     /// `routes/routes` (static routes): the [`routes::ROUTES`] grid.

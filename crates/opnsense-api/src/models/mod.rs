@@ -6,6 +6,7 @@
 //! `"0"`/`"1"` are `bool`, and every field is optional so the same struct serves reads, adds and
 //! partial updates (unset fields are not sent).
 
+pub mod diagnostics;
 pub mod firewall;
 pub mod ids;
 pub mod interfaces;
@@ -14,3 +15,4 @@ pub mod routes;
 pub mod services;
 pub mod system;
 pub mod unbound;
+pub mod vpn;

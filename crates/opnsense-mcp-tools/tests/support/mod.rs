@@ -466,7 +466,9 @@ impl From<&CaseOptions> for ToolOptions {
 pub struct Exchange {
     /// `GET` or `POST`.
     pub method: String,
-    /// Full path, e.g. `/api/firewall/filter/search_rule` (no query string may be sent).
+    /// Full path, e.g. `/api/firewall/filter/search_rule`, with the query string when the
+    /// request must carry one (`/api/diagnostics/firewall/log?limit=50`); no other query string
+    /// may be sent.
     pub path: String,
     /// The JSON body (then `Content-Type: application/json`); absent = no body and no
     /// Content-Type.
@@ -664,11 +666,21 @@ pub fn request_diff(r: &Request, x: &Exchange) -> Vec<String> {
     if !r.method.as_str().eq_ignore_ascii_case(&x.method) {
         d.push(format!("method {} != {}", r.method, x.method));
     }
-    if r.url.path() != x.path {
-        d.push(format!("path {} != {}", r.url.path(), x.path));
+    let (want_path, want_query) = match x.path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (x.path.as_str(), None),
+    };
+    if r.url.path() != want_path {
+        d.push(format!("path {} != {want_path}", r.url.path()));
     }
-    if let Some(q) = r.url.query() {
-        d.push(format!("unexpected query string ?{q}"));
+    match (r.url.query(), want_query) {
+        (got, want) if got == want => {}
+        (Some(q), None) => d.push(format!("unexpected query string ?{q}")),
+        (got, want) => d.push(format!(
+            "query string {} != ?{}",
+            got.map_or_else(|| "(none)".to_owned(), |q| format!("?{q}")),
+            want.unwrap_or_default()
+        )),
     }
     if header(r, "authorization") != Some(AUTH) {
         d.push("missing or wrong Basic authorization".into());

@@ -6,6 +6,7 @@
 //! One test target (`cargo test -p opnsense-mcp --test e2e`), one module per client.
 
 mod changes;
+mod diagnostics;
 mod inspector;
 mod netns;
 mod python_client;

@@ -3,6 +3,7 @@
 
 pub(crate) mod alias;
 pub(crate) mod automatic;
+pub(crate) mod diagnostics;
 pub(crate) mod dnat;
 pub(crate) mod filter;
 pub(crate) mod ids;
@@ -13,6 +14,7 @@ pub(crate) mod routes;
 pub(crate) mod services;
 pub(crate) mod system;
 pub(crate) mod unbound;
+pub(crate) mod vpn;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
