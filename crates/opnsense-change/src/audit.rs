@@ -2232,8 +2232,11 @@ impl Run<'_, '_> {
                 }
                 _ => {}
             }
+            if nat_not_loaded(&self.ctx, r, ni).is_some() {
+                continue; // rule_not_loaded reports it
+            }
             let Some(target) = f.target.as_deref().filter(|t| !t.trim().is_empty()) else {
-                continue; // not loaded (rule_not_loaded)
+                continue;
             };
             let dst = match first_address(aliases, target.trim(), &mut BTreeSet::new()) {
                 Ok(a) => a,
@@ -2650,29 +2653,7 @@ impl Run<'_, '_> {
             if r.is_automatic() || f.disabled == Some(true) {
                 continue;
             }
-            let row = NatRow::new(r, ni, None, (0, 0, 0));
-            let c = row.compiled(&self.ctx);
-            let port_proto = matches!(
-                f.protocol,
-                Some(NatProtocol::Tcp | NatProtocol::Udp | NatProtocol::TcpUdp)
-            );
-            let mut why = match (&c.src, &c.dst) {
-                (Err(w), _) | (_, Err(w)) => Some(w.clone()),
-                _ => None,
-            };
-            if why.is_none() && port_proto {
-                why = match (&c.sport, &c.dport) {
-                    (Err(w), _) | (_, Err(w)) => Some(w.clone()),
-                    _ => None,
-                };
-            }
-            if why.is_none()
-                && f.nordr != Some(true)
-                && f.target.as_deref().is_none_or(|t| t.trim().is_empty())
-            {
-                why = Some("it has no target (ForwardRule.php:107-111)".to_owned());
-            }
-            if let Some(why) = why {
+            if let Some(why) = nat_not_loaded(&self.ctx, r, ni) {
                 found.push(Finding {
                     severity: Severity::Medium,
                     check: Check::RuleNotLoaded,
@@ -2690,6 +2671,26 @@ impl Run<'_, '_> {
         }
         self.findings.extend(found);
     }
+}
+
+/// Why OPNsense does not load a port forward, if it does not: an unmappable address or port
+/// (ports only count for tcp/udp, Rule.php:372-378), or no target.
+fn nat_not_loaded(ctx: &Context<'_>, r: &DNatRow, index: usize) -> Option<String> {
+    let f = &r.fields;
+    let row = NatRow::new(r, index, None, (0, 0, 0));
+    let c = row.compiled(ctx);
+    let port_proto = matches!(
+        f.protocol,
+        Some(NatProtocol::Tcp | NatProtocol::Udp | NatProtocol::TcpUdp)
+    );
+    if let (Err(w), _) | (_, Err(w)) = (&c.src, &c.dst) {
+        return Some(w.clone());
+    }
+    if port_proto && let (Err(w), _) | (_, Err(w)) = (&c.sport, &c.dport) {
+        return Some(w.clone());
+    }
+    (f.nordr != Some(true) && f.target.as_deref().is_none_or(|t| t.trim().is_empty()))
+        .then(|| "it has no target (ForwardRule.php:107-111)".to_owned())
 }
 
 /// The first address a port forward's target stands for: an address, a range's first address, or
