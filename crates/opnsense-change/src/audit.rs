@@ -205,6 +205,9 @@ pub struct AuditInput {
     /// Alias names config.xml refers to outside the alias definitions and descriptions (outbound
     /// and one-to-one NAT, scrub rules, disabled classic-GUI rules, plugins); `None` = not read.
     pub alias_references: Option<BTreeSet<String>>,
+    /// The interface keys config.xml configures (`opnsense.interfaces.*`, groups and VPN
+    /// interfaces included); `None` = not read.
+    pub config_interfaces: Option<BTreeSet<String>>,
     /// What could not be read (reported as blind spots).
     pub unread: Vec<String>,
     /// Only these checks (`None` = all).
@@ -793,7 +796,7 @@ fn if_surely_includes(spec: &IfSpec, key: &str) -> bool {
     match spec {
         IfSpec::All => true,
         IfSpec::Unknown(_) => false,
-        IfSpec::Only(s) => s.contains(&k),
+        IfSpec::Only(s) => s.contains(&k) || s.contains(&Sym::Opaque(key.to_owned())),
         IfSpec::AllBut(s) => !s.contains(&k) && !has_opaque(s),
     }
 }
@@ -1171,9 +1174,11 @@ fn if_spec(net: &Network, row: &Row<'_>) -> IfSpec {
                     .map(|m| Sym::Key(m.clone()))
                     .collect(),
             ),
+            // An interface the overview does not show may be configured with its device absent
+            // (a stopped VPN): only OPNsense's own verdict (26.7.2: priority 600000 when none
+            // of the rule's interfaces is configured) says it is not applied.
             IfName::NotFound(n) => {
-                let single = (400_000..500_000).contains(&prio) || prio >= 600_000;
-                if !(300_000..400_000).contains(&prio) && single && net.is_complete() {
+                if prio >= 600_000 {
                     None
                 } else {
                     Some(BTreeSet::from([Sym::Opaque(n)]))
@@ -1216,9 +1221,15 @@ fn not_loaded(ctx: &Context<'_>, row: &Row<'_>, ifaces: &IfSpec) -> Option<Strin
         .map(|i| i.0.join(", "))
         .unwrap_or_default();
     if matches!(ifaces, IfSpec::Only(s) if s.is_empty()) && !names.is_empty() {
-        return Some(format!(
-            "its interfaces ({names}) are disabled or do not exist, so no ruleset carries it (Rule.php:310-314; on 26.7 priority 600000, FilterRuleField.php:123-170)"
-        ));
+        return Some(if row.key.0 >= 600_000 {
+            format!(
+                "none of its interfaces ({names}) is configured, so OPNsense gives it priority 600000 and pf never sees it (FilterRuleField.php:123-137 at 26.7.2)"
+            )
+        } else {
+            format!(
+                "its interfaces ({names}) are disabled, and rules on a disabled interface are not loaded (Rule.php:310-314)"
+            )
+        });
     }
     None
 }
@@ -2014,6 +2025,7 @@ impl Run<'_, '_> {
     fn wan_pass_any(&mut self) {
         let wans = self.wan_like();
         let mut found = Vec::new();
+        let mut undecided = Vec::new();
         for (i, info) in self.infos.iter().enumerate() {
             if !info.active || info.effect.map(|(v, _)| v) != Some(Verdict::Pass) {
                 continue;
@@ -2026,9 +2038,6 @@ impl Run<'_, '_> {
                 .iter()
                 .filter(|w| if_surely_includes(&s.ifaces, w))
                 .collect();
-            if on.is_empty() {
-                continue;
-            }
             let mut worst: Option<(bool, bool)> = None; // (from anywhere, v6)
             for v6 in [false, true] {
                 let Some(f) = s.fam(v6, Sel::Under) else {
@@ -2048,6 +2057,14 @@ impl Run<'_, '_> {
                     worst = Some((anywhere, v6));
                 }
             }
+            if worst.is_some() && on.is_empty() {
+                if let IfSpec::Only(x) | IfSpec::AllBut(x) = &s.ifaces
+                    && has_opaque(x)
+                {
+                    undecided.push(rule_name(info.row.rule));
+                }
+                continue;
+            }
             if let Some((anywhere, v6)) = worst {
                 found.push((
                     i,
@@ -2056,6 +2073,12 @@ impl Run<'_, '_> {
                     v6,
                 ));
             }
+        }
+        if !undecided.is_empty() {
+            self.blind.push(format!(
+                "wan_pass_any: {} pass any-to-any on an interface group or an interface this audit was not told about; whether that includes WAN is not known",
+                undecided.join(", ")
+            ));
         }
         for (i, on, anywhere, v6) in found {
             let rule = self.infos[i].row.rule;
@@ -2624,6 +2647,53 @@ impl Run<'_, '_> {
         });
     }
 
+    /// Address entries that are no address, alias or interface of the overview. OPNsense maps
+    /// every *configured* interface (Rule.php:48-97), and an interface whose device is absent
+    /// is not in the overview, so such a name proves the row unloadable only when config.xml's
+    /// interface list does not hold it either; otherwise the doubt is returned.
+    fn unmapped_doubt(&self, fields: &[Option<&str>]) -> Option<String> {
+        let net = &self.input.network;
+        let names: Vec<String> = fields
+            .iter()
+            .flat_map(|f| f.unwrap_or_default().split(','))
+            .map(|e| {
+                e.trim()
+                    .trim_matches(|c| matches!(c, '(' | ')' | '<' | '>' | '{' | '}'))
+                    .to_owned()
+            })
+            .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("any") && e != "self")
+            .filter(|e| IpNet::parse(e).is_none() && !e.contains('-'))
+            .filter(|e| self.ctx.aliases.get(e).is_none())
+            .filter(|e| {
+                net.interface(e).is_none()
+                    && e.strip_suffix("ip")
+                        .is_none_or(|k| net.interface(k).is_none())
+            })
+            .collect();
+        if names.is_empty() {
+            return None;
+        }
+        let configured = |n: &str| {
+            self.input.config_interfaces.as_ref().is_none_or(|keys| {
+                keys.contains(n) || n.strip_suffix("ip").is_some_and(|k| keys.contains(k))
+            })
+        };
+        let doubtful: Vec<&String> = names.iter().filter(|n| configured(n)).collect();
+        if doubtful.is_empty() {
+            return None;
+        }
+        let list: Vec<&str> = doubtful.iter().map(|s| s.as_str()).collect();
+        Some(format!(
+            "it refers to {}, which is no alias and no interface of the overview; if it is an interface whose device is absent, OPNsense still loads the rule, otherwise it does not{}",
+            list.join(", "),
+            if self.input.config_interfaces.is_none() {
+                " (config.xml, which lists the configured interfaces, was not read)"
+            } else {
+                ""
+            }
+        ))
+    }
+
     fn not_loaded(&mut self) {
         let mut found = Vec::new();
         for info in &self.infos {
@@ -2632,6 +2702,11 @@ impl Run<'_, '_> {
                 continue;
             }
             if let Some(why) = &info.not_loaded {
+                let fields = [rule.source_net.as_deref(), rule.destination_net.as_deref()];
+                if let Some(doubt) = self.unmapped_doubt(&fields) {
+                    self.blind.push(format!("{}: {doubt}", rule_name(rule)));
+                    continue;
+                }
                 found.push(Finding {
                     severity: Severity::Medium,
                     check: Check::RuleNotLoaded,
@@ -2654,6 +2729,14 @@ impl Run<'_, '_> {
                 continue;
             }
             if let Some(why) = nat_not_loaded(&self.ctx, r, ni) {
+                let fields = [
+                    r.source_network.as_deref(),
+                    r.destination_network.as_deref(),
+                ];
+                if let Some(doubt) = self.unmapped_doubt(&fields) {
+                    self.blind.push(format!("{}: {doubt}", nat_name(r)));
+                    continue;
+                }
                 found.push(Finding {
                     severity: Severity::Medium,
                     check: Check::RuleNotLoaded,

@@ -3,6 +3,7 @@
 //! summary, and the rule that every finding names records of the input.
 
 #![recursion_limit = "256"]
+#![allow(clippy::many_single_char_names)]
 
 use std::collections::BTreeSet;
 
@@ -154,6 +155,12 @@ fn input(filter: &[Value], nat: &[Value], aliases: &[Value]) -> AuditInput {
         network: network(),
         settings: Some(settings()),
         alias_references: Some(BTreeSet::new()),
+        config_interfaces: Some(
+            ["lan", "wan", "opt1", "opt2"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        ),
         ..AuditInput::default()
     }
 }
@@ -988,6 +995,43 @@ fn a_rule_with_an_unknown_alias_is_not_loaded() {
     let got: Vec<Vec<&str>> = f.iter().map(|f| ids(f)).collect();
     assert_eq!(got, [vec![U1], vec![N1]], "{a:#?}");
     assert!(f[0].explanation.contains("ghost"));
+    // Without config.xml's interface list, "ghost" may be an interface whose device is absent:
+    // a blind spot, not a finding.
+    let mut i = input(&rows, &nat, &aliases);
+    i.config_interfaces = None;
+    let b = run(&i);
+    let got: Vec<Vec<&str>> = of(&b, Check::RuleNotLoaded)
+        .iter()
+        .map(|f| ids(f))
+        .collect();
+    assert_eq!(got, [vec![N1]], "{b:#?}");
+    assert!(b.blind_spots.iter().any(|s| s.contains("ghost")));
+    // A configured interface (its device absent from the overview) is no finding either.
+    let mut j = input(&rows, &nat, &aliases);
+    j.config_interfaces
+        .as_mut()
+        .unwrap()
+        .insert("ghost".to_owned());
+    assert_eq!(of(&run(&j), Check::RuleNotLoaded).len(), 1);
+}
+
+#[test]
+fn a_rule_on_an_interface_opnsense_does_not_apply_is_not_loaded() {
+    // 26.7.2 gives a rule none of whose interfaces is configured priority 600000.
+    let mut gone = mvc(U1, 1, json!({"interface": "opt9"}));
+    gone["sort_order"] = json!("600000.0000001");
+    gone["prio_group"] = json!("600000");
+    let a = run(&input(&[default_deny(), gone], &[], &[]));
+    let f = of(&a, Check::RuleNotLoaded);
+    assert_eq!(f.len(), 1, "{a:#?}");
+    assert!(f[0].explanation.contains("600000"));
+    // On 26.1 (priority 400000) an interface missing from the overview is not proof.
+    let b = run(&input(
+        &[default_deny(), mvc(U1, 1, json!({"interface": "opt9"}))],
+        &[],
+        &[],
+    ));
+    assert!(of(&b, Check::RuleNotLoaded).is_empty(), "{b:#?}");
 }
 
 #[test]
@@ -1165,4 +1209,31 @@ fn a_large_rule_set_is_audited_and_its_time_printed() {
         a.blind_spots.len()
     );
     assert_eq!(a.summary.total, a.findings.len());
+}
+
+#[test]
+fn without_the_overview_wan_is_still_wan_and_groups_are_a_blind_spot() {
+    let rows = [default_deny(), mvc(U1, 1, json!({"interface": "wan"}))];
+    let mut i = input(&rows, &[], &[]);
+    i.network = Network::new();
+    let a = run(&i);
+    assert_eq!(of(&a, Check::WanPassAny).len(), 1, "{a:#?}");
+    assert!(
+        a.blind_spots
+            .iter()
+            .any(|b| b.contains("interfaces are not known"))
+    );
+    // A group rule (priority 300000): its members are not known.
+    let mut group = mvc(U2, 2, json!({"interface": "internet"}));
+    group["sort_order"] = json!("300000.0000002");
+    group["prio_group"] = json!("300000");
+    let b = run(&input(&[default_deny(), group], &[], &[]));
+    assert!(of(&b, Check::WanPassAny).is_empty());
+    assert!(
+        b.blind_spots
+            .iter()
+            .any(|s| s.starts_with("wan_pass_any") && s.contains(U2)),
+        "{:#?}",
+        b.blind_spots
+    );
 }

@@ -286,17 +286,26 @@ fn kind_id(k: RecordKind) -> &'static str {
     }
 }
 
-/// The settings and alias references config.xml holds (see the module doc). Elements are
-/// named by their dotted path (`opnsense.system.webgui.port`).
-pub fn config_facts(
-    xml: &str,
-    alias_names: &BTreeSet<String>,
-) -> Result<(Settings, BTreeSet<String>), String> {
+/// What the audit keeps of config.xml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFacts {
+    /// Web GUI, SSH, anti-lockout and NAT reflection settings.
+    pub settings: Settings,
+    /// Alias names referenced outside the alias definitions and descriptions.
+    pub alias_references: BTreeSet<String>,
+    /// The configured interface keys (`opnsense.interfaces.*`).
+    pub interfaces: BTreeSet<String>,
+}
+
+/// The settings, alias references and interface keys config.xml holds (see the module doc).
+/// Elements are named by their dotted path (`opnsense.system.webgui.port`).
+pub fn config_facts(xml: &str, alias_names: &BTreeSet<String>) -> Result<ConfigFacts, String> {
     let mut reader = Reader::from_str(xml);
     let mut path: Vec<String> = Vec::new();
     let mut present: BTreeSet<String> = BTreeSet::new();
     let mut values: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     let mut refs: BTreeSet<String> = BTreeSet::new();
+    let mut interfaces: BTreeSet<String> = BTreeSet::new();
     const WANTED: &[&str] = &[
         "opnsense.system.webgui.protocol",
         "opnsense.system.webgui.port",
@@ -312,13 +321,21 @@ pub fn config_facts(
         match event {
             Event::Eof => break,
             Event::Start(s) => {
-                path.push(String::from_utf8_lossy(s.local_name().as_ref()).into_owned());
+                let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
+                if path.len() == 2 && path[0] == "opnsense" && path[1] == "interfaces" {
+                    interfaces.insert(name.clone());
+                }
+                path.push(name);
                 present.insert(path.join("."));
             }
             Event::Empty(s) => {
+                let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
+                if path.len() == 2 && path[0] == "opnsense" && path[1] == "interfaces" {
+                    interfaces.insert(name.clone());
+                }
                 let mut p = path.join(".");
                 p.push('.');
-                p.push_str(&String::from_utf8_lossy(s.local_name().as_ref()));
+                p.push_str(&name);
                 present.insert(p);
             }
             Event::End(_) => {
@@ -369,7 +386,11 @@ pub fn config_facts(
         antilockout: Some(!has("opnsense.system.webgui.noantilockout")),
         nat_reflection: Some(!has("opnsense.system.disablenatreflection")),
     };
-    Ok((settings, refs))
+    Ok(ConfigFacts {
+        settings,
+        alias_references: refs,
+        interfaces,
+    })
 }
 
 impl OpnsenseTools {
@@ -456,14 +477,14 @@ impl OpnsenseTools {
             .iter()
             .filter(|c| checks.as_ref().is_none_or(|s| s.contains(c)))
             .any(|c| c.uses_settings());
-        let (settings, alias_references) = if needs_settings {
+        let facts = if needs_settings {
             let names: BTreeSet<String> = aliases.iter().filter_map(|a| a.name.clone()).collect();
             match self.client().system().config_backup().await {
                 Ok(xml) => match config_facts(&xml, &names) {
-                    Ok((s, refs)) => (Some(s), Some(refs)),
+                    Ok(f) => Some(f),
                     Err(e) => {
                         unread.push(format!("the system settings: {e}"));
-                        (None, None)
+                        None
                     }
                 },
                 Err(e) => {
@@ -471,18 +492,26 @@ impl OpnsenseTools {
                         "the system settings (web GUI and SSH ports, anti-lockout) and the alias references outside the rules, from config.xml: {} (that needs the \"Diagnostics: Configuration History\" privilege)",
                         ToolError::from(e).text()
                     ));
-                    (None, None)
+                    None
                 }
             }
         } else {
-            (None, None)
+            None
         };
         let read = ReadView {
             filter_rules: filter_rules.len(),
             port_forwards: nat_rules.len(),
             aliases: aliases.len(),
             interfaces: network.interfaces().count(),
-            settings: settings.is_some(),
+            settings: facts.is_some(),
+        };
+        let (settings, alias_references, config_interfaces) = match facts {
+            Some(f) => (
+                Some(f.settings),
+                Some(f.alias_references),
+                Some(f.interfaces),
+            ),
+            None => (None, None, None),
         };
         let input = AuditInput {
             filter_rules,
@@ -491,6 +520,7 @@ impl OpnsenseTools {
             network,
             settings,
             alias_references,
+            config_interfaces,
             unread,
             checks,
             min_severity,
@@ -512,6 +542,7 @@ mod tests {
     <ssh><enabled>enabled</enabled><port>2222</port></ssh>
     <disablenatreflection>yes</disablenatreflection>
   </system>
+  <interfaces><wan><if>igb0</if></wan><lan><if>igb1</if></lan><openvpn><type>group</type></openvpn></interfaces>
   <nat><outbound><rule><source><network>office_net</network></source><descr>unused_one</descr></rule></outbound></nat>
   <OPNsense><Firewall><Alias><aliases><alias><name>unused_one</name><content>office_net</content></alias></aliases></Alias></Firewall></OPNsense>
 </opnsense>"#;
@@ -519,7 +550,15 @@ mod tests {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        let (s, refs) = config_facts(xml, &names).expect("parses");
+        let ConfigFacts {
+            settings: s,
+            alias_references: refs,
+            interfaces,
+        } = config_facts(xml, &names).expect("parses");
+        assert_eq!(
+            interfaces,
+            BTreeSet::from(["lan".to_owned(), "openvpn".to_owned(), "wan".to_owned()])
+        );
         assert_eq!(s.webgui_https, Some(true));
         assert_eq!(s.webgui_port, Some(8443));
         assert_eq!(s.http_redirect, Some(true));
@@ -534,7 +573,9 @@ mod tests {
     #[test]
     fn config_facts_defaults_and_errors() {
         let xml = "<opnsense><system><webgui><protocol>http</protocol><disablehttpredirect/></webgui></system></opnsense>";
-        let (s, _) = config_facts(xml, &BTreeSet::new()).expect("parses");
+        let s = config_facts(xml, &BTreeSet::new())
+            .expect("parses")
+            .settings;
         assert_eq!(s.webgui_https, Some(false));
         assert_eq!(s.webgui_port, None);
         assert_eq!(s.http_redirect, Some(false));
