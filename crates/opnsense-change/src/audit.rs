@@ -161,11 +161,15 @@ impl Check {
         Self::ALL.into_iter().find(|c| c.id() == s)
     }
 
-    /// Whether the check needs the system settings (config.xml) to be exact.
+    /// Whether the check reads config.xml (settings, alias references, configured interfaces)
+    /// to be exact.
     pub fn uses_settings(self) -> bool {
         matches!(
             self,
-            Self::WanManagementAccess | Self::AntilockoutDisabled | Self::UnusedAlias
+            Self::WanManagementAccess
+                | Self::AntilockoutDisabled
+                | Self::UnusedAlias
+                | Self::RuleNotLoaded
         )
     }
 }
@@ -1484,6 +1488,17 @@ fn record_of_ref(input: &AuditInput, r: &RuleRef, nat: bool) -> Option<Record> {
 // Reachability (with the evaluator)
 // ---------------------------------------------------------------------------------------------
 
+/// What [`Run::gui_reach`] found.
+#[derive(Default)]
+struct GuiReach {
+    /// Some source certainly gets through.
+    pass: bool,
+    /// The interface had an address to test.
+    tried: bool,
+    undecided: Vec<String>,
+    blocked_by: Vec<RuleRef>,
+}
+
 /// Which sources of a flow template certainly get through, and which cannot be decided.
 struct Reach {
     pass: Set,
@@ -1833,14 +1848,8 @@ pub fn audit(input: &AuditInput) -> Audit {
         .into_iter()
         .filter(|f| f.severity >= input.min_severity)
         .collect();
-    findings.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then(
-            Check::ALL
-                .iter()
-                .position(|c| *c == a.check)
-                .cmp(&Check::ALL.iter().position(|c| *c == b.check)),
-        )
-    });
+    // `Check` orders as `Check::ALL`; the sort is stable within a check.
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.check.cmp(&b.check)));
     let mut summary = Summary::default();
     for f in &findings {
         match f.severity {
@@ -1962,14 +1971,31 @@ impl Run<'_, '_> {
             } else {
                 "; it is redundant".to_owned()
             };
-            let fix = if differ {
+            let same_group = self.infos[ei].row.key.0 == self.infos[li].row.key.0;
+            let fix = if !differ {
+                rule_fix(l, "{enabled: false}", "Remove it (or disable it)")
+            } else if later {
                 rule_fix(
                     l,
-                    "{sequence: <a number before the covering rule's>}",
+                    "{quick: true}",
+                    "Make it quick so it decides at once (or narrow the later rule)",
+                )
+            } else if same_group {
+                rule_fix(
+                    l,
+                    "{sequence: <a number below the covering rule's>}",
                     "Move it before the covering rule (or narrow the covering rule)",
                 )
             } else {
-                rule_fix(l, "{enabled: false}", "Remove it (or disable it)")
+                format!(
+                    "It cannot be moved before {}: that rule belongs to an earlier priority group (automatic, floating and group rules come before interface rules). Narrow the covering rule, or put this one in the same group. {}",
+                    rule_name(e),
+                    rule_fix(
+                        e,
+                        "{...narrower source/destination/port...}",
+                        "To narrow the covering rule"
+                    )
+                )
             };
             self.findings.push(Finding {
                 severity,
@@ -2125,7 +2151,7 @@ impl Run<'_, '_> {
     fn wan_management(&mut self, ports: &[ManagementPort]) {
         let wans = self.wan_like();
         if ports.iter().any(|p| p.source == "assumed") {
-            self.blind.push("the web GUI and SSH ports are not known (config.xml could not be read and the anti-lockout rule is off): 443 and 22 were assumed".to_owned());
+            self.blind.push("the web GUI and SSH ports are not known (config.xml was not read and no anti-lockout row names them): 443 and 22 were assumed".to_owned());
         }
         let input = self.input;
         let nat_rows = pf::nat_rows_in_order(&input.nat_rules);
@@ -2391,30 +2417,15 @@ impl Run<'_, '_> {
         }
     }
 
-    fn antilockout_disabled(&mut self, state: AntiLockout) {
-        match state {
-            AntiLockout::On => return,
-            AntiLockout::Unknown => {
-                self.blind.push("whether the anti-lockout rule is on is not known (config.xml could not be read and the filter rows hold no automatic rules)".to_owned());
-                return;
-            }
-            AntiLockout::Off => {}
-        }
-        let net = &self.input.network;
-        let Some(primary) = net.primary_interface().map(str::to_owned) else {
-            self.blind.push("the anti-lockout rule is off, but the interfaces are not known: whether the LAN can reach the web GUI was not evaluated".to_owned());
-            return;
-        };
-        let Some(info) = net.interface(&primary) else {
-            return;
-        };
-        let (port, assumed) = gui_port(self.input);
+    /// Whether some host of interface `key`'s networks reaches the web GUI on `port` there.
+    fn gui_reach(&self, key: &str, port: u16) -> GuiReach {
         let input = self.input;
+        let net = &input.network;
         let nat_rows = pf::nat_rows_in_order(&input.nat_rules);
-        let mut any_pass = false;
-        let mut undecided = Vec::new();
-        let mut blocked_by: Vec<RuleRef> = Vec::new();
-        let mut tried = false;
+        let mut out = GuiReach::default();
+        let Some(info) = net.interface(key) else {
+            return out;
+        };
         for a in info
             .addresses
             .iter()
@@ -2434,8 +2445,8 @@ impl Run<'_, '_> {
             if sources.is_empty() {
                 continue;
             }
-            tried = true;
-            let t = Flow::tcp(a.addr, a.addr, port).on(primary.clone());
+            out.tried = true;
+            let t = Flow::tcp(a.addr, a.addr, port).on(key.to_owned());
             let r = reach(
                 &self.ctx,
                 &self.infos,
@@ -2443,47 +2454,91 @@ impl Run<'_, '_> {
                 &t,
                 &sources,
             );
-            if !r.pass.is_empty() {
-                any_pass = true;
-            }
+            out.pass |= !r.pass.is_empty();
             if !r.uncertain.is_empty() {
-                undecided.extend(r.why);
+                out.undecided.extend(r.why);
             }
             for b in r.blocked_by {
-                push_ref(&mut blocked_by, Some(b));
+                push_ref(&mut out.blocked_by, Some(b));
             }
         }
-        let name = info.shown_name();
-        if any_pass {
+        out
+    }
+
+    fn antilockout_disabled(&mut self, state: AntiLockout) {
+        match state {
+            AntiLockout::On => return,
+            AntiLockout::Unknown => {
+                self.blind.push("whether the anti-lockout rule is on is not known (config.xml was not read and the filter rows hold no automatic rules)".to_owned());
+                return;
+            }
+            AntiLockout::Off => {}
+        }
+        let net = &self.input.network;
+        let Some(primary) = net.primary_interface().map(str::to_owned) else {
+            self.blind.push("the anti-lockout rule is off, but the interfaces are not known: whether the LAN can reach the web GUI was not evaluated".to_owned());
+            return;
+        };
+        let name = net.interface(&primary).map_or_else(
+            || primary.to_ascii_uppercase(),
+            pf::InterfaceInfo::shown_name,
+        );
+        let (port, assumed) = gui_port(self.input);
+        let lan = self.gui_reach(&primary, port);
+        if lan.pass {
             return;
         }
-        if !tried {
+        if !lan.tried {
             self.blind.push(format!("the anti-lockout rule is off and {name} ({primary}) has no address in the overview: whether it can reach the web GUI was not evaluated"));
             return;
         }
-        if !undecided.is_empty() {
+        if !lan.undecided.is_empty() {
             self.blind.push(format!(
                 "the anti-lockout rule is off; whether {name} can reach the web GUI could not be decided ({})",
-                undecided.into_iter().take(3).collect::<Vec<_>>().join("; ")
+                lan.undecided.into_iter().take(3).collect::<Vec<_>>().join("; ")
             ));
             return;
         }
-        let records: Vec<Record> = blocked_by
+        // Another internal interface (a management network) may be where the GUI is reached.
+        let wans = self.wan_like();
+        let others: Vec<String> = net
+            .interfaces()
+            .filter(|i| i.enabled && i.key != primary && !wans.contains(&i.key))
+            .map(|i| i.key.clone())
+            .filter(|k| self.gui_reach(k, port).pass)
+            .collect();
+        let records: Vec<Record> = lan
+            .blocked_by
             .iter()
             .filter_map(|b| record_of_ref(self.input, b, false))
             .filter(|r| r.origin != Some("automatic"))
             .collect();
         let assumed = if assumed { " (port assumed)" } else { "" };
+        let fix = format!(
+            "Add a pass rule for your administration hosts: firewall_rule_add {{rule: {{action: \"pass\", interface: [\"{primary}\"], protocol: \"TCP\", source_net: \"{primary}\", destination_net: \"(self)\", destination_port: \"{port}\", description: \"Allow LAN to the web GUI\"}}}}, then firewall_rule_apply; or turn the anti-lockout rule back on in the GUI (System > Settings > Administration)."
+        );
+        let (severity, explanation) = if others.is_empty() {
+            (
+                Severity::High,
+                format!(
+                    "The anti-lockout rule is off and no filter rule lets {name} ({primary}) or any other internal interface reach the web GUI on port {port}{assumed}: the GUI is blocked from the inside, and one more mistake locks everyone out."
+                ),
+            )
+        } else {
+            (
+                Severity::Low,
+                format!(
+                    "The anti-lockout rule is off and {name} ({primary}) cannot reach the web GUI on port {port}{assumed}; only {} can. Fine if that is your management network, but nothing protects that access from a rule change.",
+                    others.join(", ")
+                ),
+            )
+        };
         self.findings.push(Finding {
-            severity: Severity::High,
+            severity,
             check: Check::AntilockoutDisabled,
             records,
-            explanation: format!(
-                "The anti-lockout rule is off (System > Settings > Administration) and no filter rule lets {name} ({primary}) reach the web GUI on port {port}{assumed}: from the LAN the GUI is blocked, and a mistake elsewhere can lock everyone out."
-            ),
-            fix: format!(
-                "Add a pass rule for your administration hosts: firewall_rule_add {{rule: {{action: \"pass\", interface: [\"{primary}\"], protocol: \"TCP\", source_net: \"{primary}\", destination_net: \"(self)\", destination_port: \"{port}\", description: \"Allow LAN to the web GUI\"}}}}, then firewall_rule_apply; or turn the anti-lockout rule back on in the GUI."
-            ),
+            explanation,
+            fix,
         });
     }
 

@@ -1237,3 +1237,22 @@ fn without_the_overview_wan_is_still_wan_and_groups_are_a_blind_spot() {
         b.blind_spots
     );
 }
+
+#[test]
+fn anti_lockout_off_with_the_gui_reached_from_a_management_network_is_low() {
+    let rows = [
+        default_deny(),
+        mvc(
+            U1,
+            1,
+            json!({"interface": "opt1", "protocol": "TCP", "source_net": "opt1", "destination_net": "(self)", "destination_port": "443"}),
+        ),
+    ];
+    let mut i = input(&rows, &[], &[]);
+    i.settings.as_mut().unwrap().antilockout = Some(false);
+    let a = run(&i);
+    let f = of(&a, Check::AntilockoutDisabled);
+    assert_eq!(f.len(), 1, "{a:#?}");
+    assert_eq!(f[0].severity, Severity::Low);
+    assert!(f[0].explanation.contains("opt1"), "{}", f[0].explanation);
+}
