@@ -35,6 +35,15 @@
 //!   (list_non_mvc_rules.php:67), so a disabled classic-GUI rule, outbound/one-to-one NAT and
 //!   scrub rules are only seen when config.xml could be read ([`AuditInput::alias_references`]).
 //! - **Logging.** A rule logs its matches only with `log` set (FilterRule.php:45).
+//! - **Rows OPNsense does not load.** An address or port it cannot map disables the rule
+//!   (Rule.php:94-97, 115-129, the evaluator's reasons); a rule on a disabled interface is not
+//!   loaded (Rule.php:310-314); on 26.7.2 a rule none of whose interfaces is configured gets
+//!   priority 600000 and is not applied (FilterRuleField.php:123-138). Interface keys are mapped
+//!   from the *configured* interfaces (Rule.php:48-97), while the overview lists only interfaces
+//!   whose device exists (OverviewController.php:140-149), so a name that is neither an alias nor
+//!   in the overview proves nothing unless config.xml's `interfaces` lacks it too.
+//! - **The default deny** (priority 1, not quick, filter.lib.inc:223-228) blocks what no rule
+//!   passes, so a flow no row decides is taken as blocked.
 //!
 //! **Shadowing** is decided by exact set containment, not by sampling: a rule is a product of its
 //! interface set (floating = every interface, groups by members, inversion per expansion as
@@ -1227,7 +1236,7 @@ fn not_loaded(ctx: &Context<'_>, row: &Row<'_>, ifaces: &IfSpec) -> Option<Strin
     if matches!(ifaces, IfSpec::Only(s) if s.is_empty()) && !names.is_empty() {
         return Some(if row.key.0 >= 600_000 {
             format!(
-                "none of its interfaces ({names}) is configured, so OPNsense gives it priority 600000 and pf never sees it (FilterRuleField.php:123-137 at 26.7.2)"
+                "none of its interfaces ({names}) is configured, so OPNsense gives it priority 600000 and pf never sees it (FilterRuleField.php:123-138 at 26.7.2)"
             )
         } else {
             format!(
