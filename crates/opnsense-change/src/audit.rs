@@ -1253,12 +1253,17 @@ fn shape_of(ctx: &Context<'_>, row: &Row<'_>, ifaces: IfSpec) -> RuleShape {
     if let IfSpec::Unknown(why) = &ifaces {
         vague.push(why.clone());
     }
-    if let IfSpec::Only(s) | IfSpec::AllBut(s) = &ifaces {
+    // (When no interface is known at all, the audit says so once.)
+    if let IfSpec::Only(s) | IfSpec::AllBut(s) = &ifaces
+        && ctx.network.interfaces().next().is_some()
+    {
         for x in s {
             if let Sym::Opaque(n) = x {
                 push_unique(
                     &mut vague,
-                    format!("the members of interface (group) {n:?} are not known"),
+                    format!(
+                        "interface {n:?} is not in the overview (an interface group whose members are not known, or an interface whose device is absent)"
+                    ),
                 );
             }
         }
@@ -2377,7 +2382,7 @@ impl Run<'_, '_> {
                 self.blind.push(format!(
                     "{}: whether a filter rule passes its traffic could not be decided ({})",
                     nat_name(r),
-                    uncertain.into_iter().take(3).collect::<Vec<_>>().join("; ")
+                    uncertain.into_iter().take(2).collect::<Vec<_>>().join("; ")
                 ));
                 continue;
             }
