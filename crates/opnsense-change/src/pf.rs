@@ -1881,7 +1881,7 @@ pub(crate) fn sort_rows(rows: &mut [Row<'_>]) {
     rows.sort_by_key(|r| r.key);
 }
 
-pub(crate) fn rule_ref(row: &Row<'_>) -> RuleRef {
+fn rule_ref(row: &Row<'_>) -> RuleRef {
     let r = row.rule;
     RuleRef {
         id: r
@@ -2508,7 +2508,7 @@ impl<'r> NatRow<'r> {
     }
 }
 
-pub(crate) fn nat_ref(row: &NatRow<'_>) -> RuleRef {
+fn nat_ref(row: &NatRow<'_>) -> RuleRef {
     let r = row.rule;
     RuleRef {
         id: if r.uuid.is_empty() {
