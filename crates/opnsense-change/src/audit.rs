@@ -1958,8 +1958,12 @@ impl Run<'_, '_> {
             let ev = self.infos[ei].effect.map(|(v, _)| v);
             let blocks = |v: Option<Verdict>| v.is_some_and(Verdict::is_blocked);
             let differ = blocks(lv) != blocks(ev);
+            // A rule doing what the anti-lockout rule does is a deliberate backup of it.
+            let backup = !differ && is_antilockout_filter_row(e);
             let severity = if differ {
                 Severity::Medium
+            } else if backup {
+                Severity::Info
             } else {
                 Severity::Low
             };
@@ -1982,11 +1986,15 @@ impl Run<'_, '_> {
                     lv.map_or_else(|| "act on".to_owned(), |v| v.to_string()),
                     if blocks(ev) { "blocked" } else { "passed" }
                 )
+            } else if backup {
+                "; it is redundant while the anti-lockout rule is on".to_owned()
             } else {
                 "; it is redundant".to_owned()
             };
             let same_group = self.infos[ei].row.key.0 == self.infos[li].row.key.0;
-            let fix = if !differ {
+            let fix = if backup {
+                "Nothing to do while the anti-lockout rule is on; keep this rule if you mean to turn the anti-lockout rule off (it then takes over).".to_owned()
+            } else if !differ {
                 rule_fix(l, "{enabled: false}", "Remove it (or disable it)")
             } else if later {
                 rule_fix(

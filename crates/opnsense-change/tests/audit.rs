@@ -1256,3 +1256,23 @@ fn anti_lockout_off_with_the_gui_reached_from_a_management_network_is_low() {
     assert_eq!(f[0].severity, Severity::Low);
     assert!(f[0].explanation.contains("opt1"), "{}", f[0].explanation);
 }
+
+#[test]
+fn a_lan_pass_to_the_gui_behind_the_anti_lockout_rule_is_info() {
+    let rows = [
+        default_deny(),
+        anti_lockout(443, 1),
+        mvc(
+            U1,
+            1,
+            json!({"protocol": "TCP", "source_net": "lan", "destination_net": "(self)", "destination_port": "443"}),
+        ),
+    ];
+    let mut i = input(&rows, &[], &[]);
+    i.checks = only(Check::ShadowedRule);
+    let a = run(&i);
+    let f = of(&a, Check::ShadowedRule);
+    assert_eq!(f.len(), 1, "{a:#?}");
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(f[0].fix.contains("anti-lockout"));
+}
