@@ -682,7 +682,7 @@ impl Network {
     /// Resolves an interface name as a rule row spells it: a key for API rows; for legacy and
     /// automatic rows the search shows descriptions instead (FilterController.php:155-165), so a
     /// description (or the upper-cased key) is read too.
-    fn resolve_interface(&self, name: &str, origin: RuleOrigin) -> IfName {
+    pub(crate) fn resolve_interface(&self, name: &str, origin: RuleOrigin) -> IfName {
         if self.groups.contains_key(name) {
             return IfName::Group(name.to_owned());
         }
@@ -762,7 +762,7 @@ fn overview_addresses(v: Option<&Value>) -> Vec<IpNet> {
 }
 
 #[derive(Debug, Clone)]
-enum IfName {
+pub(crate) enum IfName {
     Key(String),
     Group(String),
     /// Not an interface or group this context knows.
@@ -958,7 +958,7 @@ impl<'a> Context<'a> {
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
-enum Target {
+pub(crate) enum Target {
     Any,
     SelfAddrs,
     IfNet(String),
@@ -975,16 +975,16 @@ enum Target {
 }
 
 #[derive(Debug, Clone)]
-struct Term {
-    neg: bool,
-    target: Target,
+pub(crate) struct Term {
+    pub(crate) neg: bool,
+    pub(crate) target: Target,
     /// An interface network in a filter rule: its IPv6 expansion of an explicit `inet6`/`inet46`
     /// rule also holds `fe80::/10` (Rule.php:90-93).
-    ll6: bool,
+    pub(crate) ll6: bool,
 }
 
 /// A parsed address field: its terms, or the reason OPNsense disables the rule.
-type AddrField = Result<Vec<Term>, String>;
+pub(crate) type AddrField = Result<Vec<Term>, String>;
 
 fn is_if_ip_name(key: &str) -> bool {
     key == "wan"
@@ -1050,10 +1050,10 @@ fn resolve_terms(ctx: &Context<'_>, field: AddrField) -> AddrField {
 /// A row's address and port fields, parsed and resolved once per rule set.
 #[derive(Debug, Clone)]
 pub(crate) struct Compiled {
-    src: AddrField,
-    dst: AddrField,
-    sport: Result<Ports, String>,
-    dport: Result<Ports, String>,
+    pub(crate) src: AddrField,
+    pub(crate) dst: AddrField,
+    pub(crate) sport: Result<Ports, String>,
+    pub(crate) dport: Result<Ports, String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1154,9 +1154,12 @@ fn parse_addr_entry(ctx: &Context<'_>, entry: &str, origin: RuleOrigin) -> Resul
 
 /// An alias resolved to a pf table: entries (with `!` exclusions) and what could not be resolved.
 #[derive(Debug, Default, Clone)]
-struct Table {
-    entries: Vec<(IpNet, bool)>,
-    unknown: Vec<String>,
+pub(crate) struct Table {
+    pub(crate) entries: Vec<(IpNet, bool)>,
+    pub(crate) unknown: Vec<String>,
+    /// An entry that could not be resolved was an exclusion (`!`), so the resolved entries may
+    /// hold more than the table does (read by the audit; the evaluator does not use it).
+    pub(crate) unknown_negated: bool,
 }
 
 fn resolve_alias(ctx: &Context<'_>, name: &str, seen: &mut BTreeSet<String>, table: &mut Table) {
@@ -1196,12 +1199,15 @@ fn resolve_alias(ctx: &Context<'_>, name: &str, seen: &mut BTreeSet<String>, tab
                         .entries
                         .extend(r.to_nets().into_iter().map(|n| (n, neg)));
                 } else if ctx.aliases.get(e).is_some() {
+                    table.unknown_negated |= neg;
                     resolve_alias(ctx, e, seen, table);
                 } else if e.contains('/') {
+                    table.unknown_negated |= neg;
                     table.unknown.push(format!(
                         "alias {name:?} holds {e:?} (a wildcard mask or an unreadable network)"
                     ));
                 } else {
+                    table.unknown_negated |= neg;
                     table.unknown.push(format!(
                         "alias {name:?} holds {e:?}, a host name resolved by DNS at run time"
                     ));
@@ -1442,7 +1448,7 @@ pub fn service_port(name: &str) -> Option<u16> {
 }
 
 #[derive(Debug, Clone)]
-enum Ports {
+pub(crate) enum Ports {
     Any,
     Ranges(Vec<(u16, u16)>),
     /// Some ranges are known, the rest is not (`why`).
@@ -1588,7 +1594,7 @@ fn ports_contain(ports: &Ports, port: Option<u16>, what: &str) -> Tri {
 
 /// IP protocol numbers of the names OPNsense's protocol lists use most (IANA numbers, as in
 /// FreeBSD's /etc/protocols).
-fn protocol_number(name: &str) -> Option<u8> {
+pub(crate) fn protocol_number(name: &str) -> Option<u8> {
     const NUMBERS: &[(&str, u8)] = &[
         ("ICMP", 1),
         ("IGMP", 2),
@@ -1710,7 +1716,7 @@ fn parse_sort_order(s: &str) -> Option<OrderKey> {
     Some((prio, class, seq))
 }
 
-fn extra_str(rule: &FilterRule, key: &str) -> Option<String> {
+pub(crate) fn extra_str(rule: &FilterRule, key: &str) -> Option<String> {
     match rule.extra.get(key)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
@@ -1719,7 +1725,7 @@ fn extra_str(rule: &FilterRule, key: &str) -> Option<String> {
     }
 }
 
-fn extra_true(rule: &FilterRule, key: &str) -> bool {
+pub(crate) fn extra_true(rule: &FilterRule, key: &str) -> bool {
     rule.extra.get(key).is_some_and(truthy)
 }
 
@@ -1844,7 +1850,7 @@ impl<'r> Row<'r> {
         }
     }
 
-    fn compiled(&self, ctx: &Context<'_>) -> &Compiled {
+    pub(crate) fn compiled(&self, ctx: &Context<'_>) -> &Compiled {
         self.compiled.get_or_init(|| {
             let r = self.rule;
             compile(
@@ -1891,12 +1897,12 @@ fn rule_ref(row: &Row<'_>) -> RuleRef {
 
 /// How a matching row acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Effect {
-    verdict: Verdict,
-    quick: bool,
+pub(crate) struct Effect {
+    pub(crate) verdict: Verdict,
+    pub(crate) quick: bool,
 }
 
-fn effect_of(rule: &FilterRule) -> (Effect, Option<String>) {
+pub(crate) fn effect_of(rule: &FilterRule) -> (Effect, Option<String>) {
     let (verdict, note) = match &rule.action {
         None | Some(Action::Pass) => (Verdict::Pass, None),
         Some(Action::Block) => (Verdict::Block, None),
@@ -1989,6 +1995,12 @@ fn family_of(rule_family: Option<&IpProtocol>, v6: bool) -> Tri {
         Some(IpProtocol::Inet6) => Tri::of(v6),
         Some(IpProtocol::Other(o)) => Tri::maybe(format!("address family {o:?} is not known")),
     }
+}
+
+/// Whether the rule's TCP flags let the first packet of a new connection (a SYN) match.
+pub(crate) fn matches_syn(rule: &FilterRule) -> bool {
+    let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    tcp_flags_match(rule, &Flow::tcp(any, any, 1)) == Tri::Yes
 }
 
 /// TCP flags of a SYN against the rule's `flags` (default `S/SA` for stateful rules matches).
@@ -2473,7 +2485,7 @@ impl<'r> NatRow<'r> {
         }
     }
 
-    fn compiled(&self, ctx: &Context<'_>) -> &Compiled {
+    pub(crate) fn compiled(&self, ctx: &Context<'_>) -> &Compiled {
         self.compiled.get_or_init(|| {
             let r = self.rule;
             let origin = if r.is_automatic() {

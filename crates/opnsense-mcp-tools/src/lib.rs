@@ -13,6 +13,7 @@ pub mod policy;
 pub mod record;
 pub mod redact;
 
+mod audit;
 mod dhcp;
 mod diagnostics;
 mod dns;
@@ -178,6 +179,7 @@ impl OpnsenseTools {
         in_flight: InFlight,
     ) -> Self {
         let all = Self::system_router()
+            + Self::audit_router()
             + Self::firewall_rules_router()
             + Self::firewall_aliases_router()
             + Self::firewall_nat_router()
