@@ -261,10 +261,18 @@ async fn inspector_cli_over_stdio_and_http() {
                 "tools/call",
                 "--tool-name",
                 "firewall_alias_apply",
+                // One process per call: the change must be confirmed within the call, or the
+                // server's exit reverts it.
+                "--tool-args-json",
+                r#"{"confirm_timeout_s": 0}"#,
             ],
         )
         .await;
     assert_eq!(code, 0, "firewall_alias_apply: {out}\n{err}");
+    assert_eq!(
+        out["result"]["structuredContent"]["status"], "confirmed",
+        "{out}"
+    );
     assert!(sim.live().find(&uuid).is_some(), "alias live after apply");
 
     let invalid = crate::support::invalid_rule_args().to_string();

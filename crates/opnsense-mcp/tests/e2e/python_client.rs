@@ -182,7 +182,16 @@ async fn python_sdk_over_stdio_and_http() {
 
         let staged = structured(run, "alias_add");
         let uuid = staged["uuid"].as_str().expect("uuid");
-        structured(run, "alias_apply");
+        assert_eq!(
+            structured(run, "alias_apply")["status"],
+            "pending",
+            "{client_name}: an apply waits for confirmation"
+        );
+        assert_eq!(
+            structured(run, "alias_confirm")["change"]["status"],
+            "confirmed",
+            "{client_name}: change_confirm keeps it"
+        );
         let record = live
             .find(uuid)
             .unwrap_or_else(|| panic!("{client_name}: alias {uuid} is not live after apply"));

@@ -61,6 +61,11 @@ async def scenario(client: Client, tag: str) -> dict[str, Any]:
         )
     )
     out["alias_apply"] = result_summary(await client.call_tool("firewall_alias_apply", {}))
+    # The apply leaves the change pending: keep it (else it is reverted when the server exits).
+    change_id = (out["alias_apply"]["structured"] or {}).get("change_id")
+    out["alias_confirm"] = result_summary(
+        await client.call_tool("change_confirm", {"change_id": change_id})
+    )
     out["invalid_rule"] = result_summary(
         await client.call_tool(
             "firewall_rule_add",
