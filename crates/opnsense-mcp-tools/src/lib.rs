@@ -55,6 +55,8 @@ pub struct ToolOptions {
     pub tools_allow: Vec<String>,
     /// Never offer tools matching one of these globs (`service_stop`, `*_delete`).
     pub tools_deny: Vec<String>,
+    /// Offer only the tools of these toolsets (empty: every toolset).
+    pub toolsets: Vec<policy::Toolset>,
 }
 
 tokio::task_local! {

@@ -1,6 +1,6 @@
-//! Which tools the server offers: read-only mode, the allow and deny globs
-//! (`OPNSENSE_TOOLS_ALLOW` / `OPNSENSE_TOOLS_DENY`), and the arguments every mutating tool takes
-//! (`dry_run`), added to their schemas here once for all.
+//! Which tools the server offers: the toolsets (`OPNSENSE_TOOLSETS`), read-only mode, the allow
+//! and deny globs (`OPNSENSE_TOOLS_ALLOW` / `OPNSENSE_TOOLS_DENY`), and the arguments every
+//! mutating tool takes (`dry_run`), added to their schemas here once for all.
 
 use std::collections::HashSet;
 
@@ -41,8 +41,150 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// A group of tools a user can offer or leave out as a whole (`OPNSENSE_TOOLSETS`), like the
+/// toolsets of GitHub's MCP server. Every tool but the change tools belongs to exactly one; the
+/// change tools (`change_*`) come with any toolset that can make a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Toolset {
+    /// Status, firmware, the running configuration.
+    System,
+    /// Filter rules and aliases.
+    Firewall,
+    /// Port forwards and outbound (source) NAT.
+    Nat,
+    /// Interfaces, ARP and NDP tables.
+    Interfaces,
+    /// Configured static routes.
+    Routes,
+    /// DHCP leases, reservations and settings (Kea, Dnsmasq).
+    Dhcp,
+    /// Unbound: host overrides, forwards, settings.
+    Dns,
+    /// Intrusion detection.
+    Ids,
+    /// Services: status, start, stop, restart.
+    Services,
+    /// Troubleshooting reads: filter log, states, gateways, kernel routes.
+    Diagnostics,
+    /// VPN status.
+    Vpn,
+    /// Configuration backups: list, diff, restore, download.
+    Backup,
+    /// The security audit.
+    Audit,
+}
+
+impl Toolset {
+    /// Every toolset, in the order the documentation lists them.
+    pub const ALL: [Toolset; 13] = [
+        Toolset::System,
+        Toolset::Firewall,
+        Toolset::Nat,
+        Toolset::Interfaces,
+        Toolset::Routes,
+        Toolset::Dhcp,
+        Toolset::Dns,
+        Toolset::Ids,
+        Toolset::Services,
+        Toolset::Diagnostics,
+        Toolset::Vpn,
+        Toolset::Backup,
+        Toolset::Audit,
+    ];
+
+    /// The name used in `OPNSENSE_TOOLSETS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Toolset::System => "system",
+            Toolset::Firewall => "firewall",
+            Toolset::Nat => "nat",
+            Toolset::Interfaces => "interfaces",
+            Toolset::Routes => "routes",
+            Toolset::Dhcp => "dhcp",
+            Toolset::Dns => "dns",
+            Toolset::Ids => "ids",
+            Toolset::Services => "services",
+            Toolset::Diagnostics => "diagnostics",
+            Toolset::Vpn => "vpn",
+            Toolset::Backup => "backup",
+            Toolset::Audit => "audit",
+        }
+    }
+
+    /// The toolset of the tool `name`; `None` for the change tools (offered with any write) and
+    /// for a name no rule covers (a test checks that every tool of the catalogue has one).
+    pub fn of(name: &str) -> Option<Toolset> {
+        // Exact names first: tools whose prefix names another area.
+        let exact = match name {
+            "system_config_backup" => Some(Toolset::Backup),
+            "firewall_audit" => Some(Toolset::Audit),
+            "firewall_log" | "firewall_states" | "gateway_status" | "route_table" => {
+                Some(Toolset::Diagnostics)
+            }
+            _ => None,
+        };
+        if exact.is_some() {
+            return exact;
+        }
+        const PREFIXES: [(&str, Toolset); 13] = [
+            ("system_backup_", Toolset::Backup),
+            ("system_", Toolset::System),
+            ("firewall_nat_", Toolset::Nat),
+            ("firewall_snat_", Toolset::Nat),
+            ("firewall_", Toolset::Firewall),
+            ("interface_", Toolset::Interfaces),
+            ("route_", Toolset::Routes),
+            ("dhcp_", Toolset::Dhcp),
+            ("dns_", Toolset::Dns),
+            ("ids_", Toolset::Ids),
+            ("service_", Toolset::Services),
+            ("vpn_", Toolset::Vpn),
+            ("gateway_", Toolset::Diagnostics),
+        ];
+        PREFIXES
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix))
+            .map(|(_, set)| *set)
+    }
+
+    /// Parses a comma-separated list (`all` or empty: every toolset); the error names the
+    /// unknown entry and the valid names.
+    pub fn parse_list(list: &[String]) -> Result<Vec<Toolset>, String> {
+        let mut out = Vec::new();
+        for entry in list.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            if entry.is_empty() {
+                continue;
+            }
+            if entry.eq_ignore_ascii_case("all") {
+                return Ok(Vec::new());
+            }
+            let Some(set) = Toolset::ALL
+                .into_iter()
+                .find(|t| t.name().eq_ignore_ascii_case(entry))
+            else {
+                let names: Vec<&str> = Toolset::ALL.iter().map(|t| t.name()).collect();
+                return Err(format!(
+                    "{entry:?} is not a toolset (one of: all, {})",
+                    names.join(", ")
+                ));
+            };
+            if !out.contains(&set) {
+                out.push(set);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Whether the options let `name` be offered.
 pub fn allowed(options: &ToolOptions, name: &str) -> bool {
+    let in_toolset = options.toolsets.is_empty()
+        || Toolset::of(name).is_some_and(|t| options.toolsets.contains(&t));
+    in_toolset && allowed_by_globs(options, name)
+}
+
+/// Whether the allow and deny globs let `name` be offered.
+fn allowed_by_globs(options: &ToolOptions, name: &str) -> bool {
     let allow =
         options.tools_allow.is_empty() || options.tools_allow.iter().any(|p| glob_match(p, name));
     allow && !options.tools_deny.iter().any(|p| glob_match(p, name))
@@ -134,5 +276,32 @@ mod tests {
         assert!(!allowed(&o, "firewall_rule_delete"));
         assert!(!allowed(&o, "route_add"));
         assert!(allowed(&ToolOptions::default(), "route_add"));
+    }
+
+    #[test]
+    fn toolsets_parse_and_select() {
+        let sets = Toolset::parse_list(&["dns, nat".into(), "nat".into()]).unwrap();
+        assert_eq!(sets, [Toolset::Dns, Toolset::Nat]);
+        assert!(Toolset::parse_list(&["all".into()]).unwrap().is_empty());
+        assert!(Toolset::parse_list(&[String::new()]).unwrap().is_empty());
+        let err = Toolset::parse_list(&["dns,firewal".into()]).unwrap_err();
+        assert!(err.contains("\"firewal\" is not a toolset") && err.contains("diagnostics"));
+        let o = ToolOptions {
+            toolsets: sets,
+            tools_deny: vec!["dns_apply".into()],
+            ..ToolOptions::default()
+        };
+        assert!(allowed(&o, "firewall_nat_add"));
+        assert!(allowed(&o, "firewall_snat_list"));
+        assert!(allowed(&o, "dns_host_override_list"));
+        assert!(!allowed(&o, "dns_apply"));
+        assert!(!allowed(&o, "firewall_rule_add"));
+        assert!(!allowed(&o, "firewall_audit"));
+        assert_eq!(Toolset::of("system_config_backup"), Some(Toolset::Backup));
+        assert_eq!(Toolset::of("system_backup_diff"), Some(Toolset::Backup));
+        assert_eq!(Toolset::of("system_status"), Some(Toolset::System));
+        assert_eq!(Toolset::of("route_table"), Some(Toolset::Diagnostics));
+        assert_eq!(Toolset::of("route_add"), Some(Toolset::Routes));
+        assert_eq!(Toolset::of("change_confirm"), None);
     }
 }

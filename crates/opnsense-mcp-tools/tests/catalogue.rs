@@ -478,3 +478,83 @@ async fn read_only_mode_offers_exactly_the_read_only_tools() {
     }
     assert!(s.nothing_sent().await, "a journal tool sent a request");
 }
+
+/// Every tool but the change tools belongs to exactly one toolset (`Toolset::of` names it; the
+/// change tools come with any write); every toolset offers at least one tool; offering one
+/// toolset offers exactly its tools (plus the change tools when it can write), and composes
+/// with read-only mode and the deny globs.
+#[test]
+fn toolsets_partition_the_catalogue() {
+    use opnsense_mcp_tools::policy::Toolset;
+    let all = tools(ToolOptions::default());
+    let mut by_set: BTreeMap<Toolset, BTreeSet<String>> = BTreeMap::new();
+    for t in &all {
+        let name = t["name"].as_str().expect("name");
+        match Toolset::of(name) {
+            Some(set) => {
+                by_set.entry(set).or_default().insert(name.to_owned());
+            }
+            None => assert!(name.starts_with("change_"), "{name} is in no toolset"),
+        }
+    }
+    for set in Toolset::ALL {
+        let expected = by_set
+            .get(&set)
+            .unwrap_or_else(|| panic!("toolset {} offers no tool", set.name()));
+        let offered: BTreeSet<String> = tools(ToolOptions {
+            toolsets: vec![set],
+            ..ToolOptions::default()
+        })
+        .iter()
+        .map(|t| t["name"].as_str().expect("name").to_owned())
+        .filter(|n| !n.starts_with("change_"))
+        .collect();
+        assert_eq!(&offered, expected, "toolset {}", set.name());
+    }
+    let dns_read = tools(ToolOptions {
+        toolsets: vec![Toolset::Dns],
+        read_only: true,
+        ..ToolOptions::default()
+    });
+    let names: BTreeSet<&str> = dns_read.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains("dns_host_override_list"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("dns_") && !n.ends_with("_add")),
+        "{names:?}"
+    );
+}
+
+/// README's "Tools by toolset" table lists exactly the catalogue, each tool under its toolset.
+#[test]
+fn readme_lists_every_tool_under_its_toolset() {
+    use opnsense_mcp_tools::policy::Toolset;
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("\n## Tools by toolset\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a `## Tools by toolset` section");
+    let mut listed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let set = cells[1].trim_matches('`').to_owned();
+        let names = cells[2]
+            .split(',')
+            .map(|n| n.trim().trim_matches('`').to_owned())
+            .filter(|n| !n.is_empty());
+        listed.entry(set).or_default().extend(names);
+    }
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for t in tools(ToolOptions::default()) {
+        let name = t["name"].as_str().expect("name").to_owned();
+        if let Some(set) = Toolset::of(&name) {
+            expected
+                .entry(set.name().to_owned())
+                .or_default()
+                .insert(name);
+        }
+    }
+    assert_eq!(listed, expected, "README's Tools by toolset table");
+}

@@ -69,6 +69,8 @@ struct Raw {
     tools_allow: Vec<String>,
     #[serde(default, deserialize_with = "string_list")]
     tools_deny: Vec<String>,
+    #[serde(default, deserialize_with = "string_list")]
+    toolsets: Vec<String>,
     #[serde(default, deserialize_with = "scalar_string")]
     state_dir: Option<String>,
     #[serde(default, deserialize_with = "scalar_string")]
@@ -234,6 +236,8 @@ pub struct Config {
     pub tools_allow: Vec<String>,
     /// Never offer the tools matching one of these globs.
     pub tools_deny: Vec<String>,
+    /// Offer only the tools of these toolsets (empty: all).
+    pub toolsets: Vec<opnsense_mcp_tools::policy::Toolset>,
     /// Where the change journal lives.
     pub state: StateStore,
     /// How long an applied change stays live unconfirmed before it is reverted.
@@ -423,6 +427,7 @@ const KNOWN_KEYS: &[&str] = &[
     "read_only",
     "tools_allow",
     "tools_deny",
+    "toolsets",
     "state_dir",
     "state_url",
     "confirm_timeout",
@@ -640,6 +645,8 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             )));
         }
     }
+    let toolsets = opnsense_mcp_tools::policy::Toolset::parse_list(&raw.toolsets)
+        .map_err(|e| ConfigError(format!("toolsets (from {}): {e}", from("toolsets"))))?;
     let allowed_hosts = raw
         .http_allowed_hosts
         .unwrap_or_default()
@@ -672,6 +679,7 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         read_only: raw.read_only,
         tools_allow: raw.tools_allow,
         tools_deny: raw.tools_deny,
+        toolsets,
         state,
         confirm_timeout,
         protect,
@@ -732,6 +740,7 @@ mod tests {
     use figment::Jail;
 
     use super::*;
+    use opnsense_mcp_tools::policy::Toolset;
 
     type R = figment::error::Result<()>;
 
@@ -1337,6 +1346,12 @@ tools_deny = \"*_delete, service_stop\"
                 "the environment replaces the file's list"
             );
             assert_eq!(c.tools_deny, ["service_*"]);
+            assert!(c.toolsets.is_empty(), "every toolset by default");
+            jail.set_env("OPNSENSE_TOOLSETS", "dns, nat,DNS");
+            let c = ok(None, &none())?;
+            assert_eq!(c.toolsets, [Toolset::Dns, Toolset::Nat]);
+            jail.set_env("OPNSENSE_TOOLSETS", "all");
+            assert!(ok(None, &none())?.toolsets.is_empty());
             Ok(())
         });
     }
@@ -1385,6 +1400,11 @@ tools_deny = \"*_delete, service_stop\"
                     "tool name pattern",
                 ),
                 ("OPNSENSE_TOOLS_DENY", "Service_Stop", "lower-case"),
+                (
+                    "OPNSENSE_TOOLSETS",
+                    "dns,firewal",
+                    "\"firewal\" is not a toolset",
+                ),
             ] {
                 jail.set_env(key, value);
                 let e = err(None, &none());

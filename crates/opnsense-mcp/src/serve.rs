@@ -18,6 +18,7 @@ fn options(config: &Config) -> ToolOptions {
         read_only: config.read_only,
         tools_allow: config.tools_allow.clone(),
         tools_deny: config.tools_deny.clone(),
+        toolsets: config.toolsets.clone(),
     }
 }
 

@@ -757,4 +757,26 @@ fn tools_honours_allow_and_deny_and_refuses_a_pattern_matching_nothing() {
     run(c)
         .expect_code(2)
         .one_line(&["tools_deny", "servce_stop", "matches no tool"]);
+    let mut c = command(home.path());
+    c.arg("tools")
+        .env("OPNSENSE_TOOLSETS", "dns,diagnostics")
+        .env("OPNSENSE_READ_ONLY", "true");
+    let out = run(c);
+    out.expect_code(0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let names: Vec<&str> = v["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"dns_host_override_list"), "{names:?}");
+    assert!(names.contains(&"firewall_log"), "{names:?}");
+    assert!(!names.contains(&"dns_apply"), "read-only: {names:?}");
+    assert!(!names.contains(&"firewall_rule_list"), "{names:?}");
+    let mut c = command(home.path());
+    c.arg("tools").env("OPNSENSE_TOOLSETS", "dns,firewal");
+    run(c)
+        .expect_code(2)
+        .one_line(&["toolsets", "\"firewal\" is not a toolset"]);
 }
