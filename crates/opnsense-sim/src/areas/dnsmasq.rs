@@ -327,8 +327,15 @@ fn search_leases(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         if !text("hwaddr").is_empty() && macs.contains(&text("hwaddr")) {
             reserved.push(Value::from("hwaddr"));
         }
+        // `interface list macdb`: the vendor of the MAC's OUI (a few known to the simulator).
+        let oui: String = text("hwaddr").replace(':', "").chars().take(6).collect();
+        let vendor = MAC_VENDORS
+            .iter()
+            .find(|(o, _)| *o == oui)
+            .map_or("", |(_, v)| v);
         let name = text("if_name");
         let address = text("address");
+        row.insert("mac_info".into(), Value::from(vendor));
         row.insert("is_reserved".into(), Value::Array(reserved));
         let iface_ok = selected.is_empty() || selected.contains(&name);
         let proto_ok = match protocol.as_str() {
@@ -348,6 +355,12 @@ fn search_leases(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     };
     Reply::ok(answer)
 }
+
+/// OUI prefixes (lower-case hex) and vendors the simulated MAC database knows.
+const MAC_VENDORS: &[(&str, &str)] = &[
+    ("000db9", "PC Engines GmbH"),
+    ("001ba9", "Brother Industries, Ltd."),
+];
 
 fn domain_type_options(_: &Config) -> Vec<Opt> {
     opts(&[("interface", "Interface"), ("range", "Range")])
