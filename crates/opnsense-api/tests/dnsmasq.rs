@@ -35,7 +35,9 @@ fn request_builders() {
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into()]);
     assert_eq!(
         r.body,
-        Some(j!({"current": 2, "rowCount": 10, "searchPhrase": "", "selected_interfaces": ["lan"]}))
+        Some(
+            j!({"current": 2, "rowCount": 10, "searchPhrase": "", "selected_interfaces": ["lan"]})
+        )
     );
     let r = settings_request();
     assert_eq!(
@@ -130,7 +132,8 @@ fn dhcp_interfaces_follow_get_dhcp_interfaces() {
             .as_object_mut()
             .and_then(|m| m.values_mut().next())
             .expect("a range");
-        r["interface"] = j!({"": {"value": "Any", "selected": 1}, "lan": {"value": "LAN", "selected": 0}});
+        r["interface"] =
+            j!({"": {"value": "Any", "selected": 1}, "lan": {"value": "LAN", "selected": 0}});
     });
     assert_eq!(any.dhcp_interfaces(), [""]);
     // The system domain stands in for an empty DHCP domain; a set one wins.
@@ -148,7 +151,10 @@ fn kea_serves_dhcp_only_enabled_with_an_interface() {
         .expect("kea")
     };
     assert!(kea("1", 1).serves_dhcp());
-    assert!(!kea("1", 0).serves_dhcp(), "no interface: isEnabled() is false");
+    assert!(
+        !kea("1", 0).serves_dhcp(),
+        "no interface: isEnabled() is false"
+    );
     assert!(!kea("0", 1).serves_dhcp());
     let odd: KeaSettings = serde_json::from_value(j!({"dhcpv4": []})).expect("kea");
     assert!(!odd.serves_dhcp());
@@ -202,8 +208,10 @@ async fn host_rows_and_gets_read_every_field() {
 
 #[test]
 fn a_host_without_mac_or_client_id_is_a_dns_override() {
-    let dns: Host = serde_json::from_value(j!({"host": "wiki", "ip": "192.168.1.20", "hwaddr": "", "client_id": ""}))
-        .expect("host");
+    let dns: Host = serde_json::from_value(
+        j!({"host": "wiki", "ip": "192.168.1.20", "hwaddr": "", "client_id": ""}),
+    )
+    .expect("host");
     assert!(!dns.is_dhcp());
     let by_id: Host =
         serde_json::from_value(j!({"host": "voip", "client_id": "01:02:f3"})).expect("host");

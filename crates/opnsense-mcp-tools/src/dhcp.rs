@@ -93,13 +93,27 @@ impl JsonSchema for CompatFlag {
 }
 
 /// A DHCP server of OPNsense 26.x.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Kea DHCPv4 (Services > Kea DHCP).
     Kea,
     /// Dnsmasq's DHCP (Services > Dnsmasq DNS & DHCP).
     Dnsmasq,
+}
+
+impl<'de> Deserialize<'de> for Backend {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "kea" => Ok(Backend::Kea),
+            "dnsmasq" => Ok(Backend::Dnsmasq),
+            _ => Err(serde::de::Error::custom(format!(
+                "{:?} is not a DHCP backend: expected \"kea\" or \"dnsmasq\" (ISC DHCP, a plugin, is not read by this server)",
+                excerpt(&s)
+            ))),
+        }
+    }
 }
 
 impl Backend {
@@ -155,11 +169,7 @@ impl Detection {
 }
 
 /// The lease search of one backend.
-fn lease_request(
-    b: Backend,
-    q: &SearchQuery,
-    interfaces: &[String],
-) -> opnsense_api::Request {
+fn lease_request(b: Backend, q: &SearchQuery, interfaces: &[String]) -> opnsense_api::Request {
     match b {
         Backend::Kea => kea::leases_request(q, interfaces),
         Backend::Dnsmasq => dnsmasq::leases_request(q, interfaces),
@@ -462,13 +472,13 @@ impl From<Host> for ReservationView {
 }
 
 /// A tagged static row (Kea reservation or Dnsmasq host) as its compact view.
-fn static_view(row: Value) -> ReservationView {
+fn static_view(row: &Value) -> ReservationView {
     if row.get("backend").and_then(Value::as_str) == Some(Backend::Dnsmasq.name()) {
-        decode_lenient::<Host>(&row)
+        decode_lenient::<Host>(row)
             .map(|l| ReservationView::from(l.value))
             .unwrap_or_default()
     } else {
-        decode_lenient::<Reservation>(&row)
+        decode_lenient::<Reservation>(row)
             .map(|l| ReservationView::from(l.value))
             .unwrap_or_default()
     }
@@ -509,8 +519,7 @@ impl RequiredFields for ReservationSpec {
 fn is_dnsmasq_label(l: &str) -> bool {
     (1..=63).contains(&l.len())
         && !l.starts_with(['_', '-'])
-        && l
-            .bytes()
+        && l.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -666,14 +675,31 @@ impl ReservationSpec {
         Ok(())
     }
 
+    /// The checks made before the backend is known (nothing is read before them): for the
+    /// backend given, else for either (the one its fields point to when both refuse).
+    fn check_before_detection(&self, backend: Option<Backend>) -> Result<(), ToolError> {
+        if let Some(b) = backend {
+            return self.check(b);
+        }
+        let likely = if self.domain.is_some() {
+            Backend::Dnsmasq
+        } else {
+            Backend::Kea
+        };
+        let other = match likely {
+            Backend::Kea => Backend::Dnsmasq,
+            Backend::Dnsmasq => Backend::Kea,
+        };
+        match self.check(likely) {
+            Ok(()) => Ok(()),
+            Err(e) => self.check(other).map_err(|_| e),
+        }
+    }
+
     /// What a new reservation needs beyond `ip_address`.
     fn check_new_for(&self, backend: Backend) -> Result<(), ToolError> {
         let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
-        match (
-            backend,
-            given(&self.hw_address),
-            given(&self.client_id),
-        ) {
+        match (backend, given(&self.hw_address), given(&self.client_id)) {
             (_, false, false) => Err(ToolError::invalid(
                 field("hw_address"),
                 "a reservation needs the client's MAC address (hw_address) or its client_id",
@@ -796,7 +822,8 @@ impl RecordSpec for DnsmasqReservation {
     fn into_model(self) -> Result<Host, ToolError> {
         self.0.check(Backend::Dnsmasq)?;
         let s = self.0;
-        let list = |v: Option<String>| v.map(|v| CsvList(empty_to_none(Some(v)).into_iter().collect()));
+        let list =
+            |v: Option<String>| v.map(|v| CsvList(empty_to_none(Some(v)).into_iter().collect()));
         Ok(Host {
             host: s.hostname,
             domain: s.domain,
@@ -1128,7 +1155,7 @@ impl OpnsenseTools {
         }
         .query()?;
         let (sources, note) = self.read_sources(p.backend).await?;
-        let rows = Rows::<Value, _>::all(static_view);
+        let rows = Rows::<Value, _>::all(|r: Value| static_view(&r));
         let mut listing = if sources == [Backend::Kea] {
             let mut page = self.search_raw(&RESERVATIONS, &q).await?;
             tag(&mut page.rows, Backend::Kea);
@@ -1171,10 +1198,9 @@ impl OpnsenseTools {
         Parameters(p): Parameters<StaticAddParams>,
     ) -> Result<Json<Staged>, ToolError> {
         let spec = p.reservation.check()?;
-        if let Some(b) = p.backend {
-            spec.check(b)?;
-            spec.check_new_for(b)?;
-        }
+        spec.check_before_detection(p.backend)?;
+        // Without a backend, what either needs (Dnsmasq's rule is the weaker one).
+        spec.check_new_for(p.backend.unwrap_or(Backend::Dnsmasq))?;
         let backend = self.write_target(p.backend).await?;
         spec.check(backend)?;
         spec.check_new_for(backend)?;
@@ -1206,9 +1232,18 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<StaticUpdateParams>,
     ) -> Result<Json<Staged>, ToolError> {
-        if let Some(b) = p.backend {
-            p.reservation.check(b)?;
+        crate::common::parse_uuid(&p.uuid)?;
+        if serde_json::to_value(&p.reservation)
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.values().all(Value::is_null)))
+            .unwrap_or(false)
+        {
+            return Err(ToolError::invalid(
+                "reservation",
+                "names no field to change",
+            ));
         }
+        p.reservation.check_before_detection(p.backend)?;
         let backend = self.write_target(p.backend).await?;
         let mut spec = p.reservation;
         spec.check(backend)?;
@@ -1220,10 +1255,7 @@ impl OpnsenseTools {
                 }
                 self.update_record(&p.uuid, KeaReservation(spec)).await
             }
-            Backend::Dnsmasq => {
-                self.update_record(&p.uuid, DnsmasqReservation(spec))
-                    .await
-            }
+            Backend::Dnsmasq => self.update_record(&p.uuid, DnsmasqReservation(spec)).await,
         }
     }
 
@@ -1265,6 +1297,7 @@ impl OpnsenseTools {
             confirm_timeout_s: p.confirm_timeout_s,
             force: p.force,
         };
+        params.check()?;
         match self.write_target(p.backend).await? {
             Backend::Kea => {
                 self.apply_grid(

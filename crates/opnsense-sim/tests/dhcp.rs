@@ -46,7 +46,11 @@ async fn the_config_picks_the_servers_that_run() {
         assert_eq!(k["total"].as_u64().unwrap() > 0, kea_leases, "{dhcp:?}");
         assert_eq!(d["total"].as_u64().unwrap() > 0, dnsmasq_leases, "{dhcp:?}");
         let status = h.get_ok("dnsmasq/service/status").await;
-        let want = if dnsmasq_leases { "running" } else { "disabled" };
+        let want = if dnsmasq_leases {
+            "running"
+        } else {
+            "disabled"
+        };
         assert_eq!(status["status"], want, "{dhcp:?}");
         // The reservations are configured either way.
         assert_eq!(
@@ -104,7 +108,10 @@ async fn leases_are_marked_reserved_by_mac_or_client_id_and_filtered() {
         .await;
     assert_eq!(none["total"], 0);
     let v6 = h
-        .post_ok("dnsmasq/leases/search", json!({"selected_protocol": "ipv6"}))
+        .post_ok(
+            "dnsmasq/leases/search",
+            json!({"selected_protocol": "ipv6"}),
+        )
         .await;
     assert_eq!(v6["total"], 0);
 }
@@ -152,7 +159,11 @@ async fn host_rules_and_messages_are_opnsense_s() {
         let msg = "At least a hostname or IP address must be provided for DHCP reservations.";
         assert_eq!(r["validations"]["host.host"], msg);
         assert_eq!(r["validations"]["host.ip"], msg);
-        let r = add(&h, json!({"host": "*", "ip": "192.168.1.242", "hwaddr": "00:11:22:33:44:96"})).await;
+        let r = add(
+            &h,
+            json!({"host": "*", "ip": "192.168.1.242", "hwaddr": "00:11:22:33:44:96"}),
+        )
+        .await;
         assert_eq!(
             r["validations"]["host.host"],
             "Wildcard entries are not allowed for DHCP reservations."
@@ -175,7 +186,11 @@ async fn host_rules_and_messages_are_opnsense_s() {
             v["host.client_id"],
             "Value must be a colon-separated hexadecimal sequence (e.g., 01:02:f3) or \"*\"."
         );
-        let r = add(&h, json!({"host": "x", "ip": "300.1.1.1", "hwaddr": "00:11:22:33:44:95"})).await;
+        let r = add(
+            &h,
+            json!({"host": "x", "ip": "300.1.1.1", "hwaddr": "00:11:22:33:44:95"}),
+        )
+        .await;
         assert_eq!(
             r["validations"]["host.ip"],
             "Please specify a valid network segment or IP address."
@@ -230,18 +245,22 @@ async fn kea_reservation_rules_are_opnsense_s() {
                 .await
         }
     };
-    let r = add(json!({"subnet": subnet, "ip_address": "10.9.9.9", "hw_address": "00:11:22:33:44:90"})).await;
+    let r =
+        add(json!({"subnet": subnet, "ip_address": "10.9.9.9", "hw_address": "00:11:22:33:44:90"}))
+            .await;
     assert_eq!(
         r["validations"]["reservation.ip_address"],
         "Address not in specified subnet"
     );
     let r = add(json!({"subnet": subnet, "hw_address": "00:11:22:33:44:91"})).await;
     assert_eq!(
-        r["validations"]["reservation.ip_address"],
-        "Address not in specified subnet",
+        r["validations"]["reservation.ip_address"], "Address not in specified subnet",
         "an empty address is not in the subnet either"
     );
-    let r = add(json!({"subnet": subnet, "ip_address": "192.168.1.50", "hw_address": "00:11:22:33:44:92"})).await;
+    let r = add(
+        json!({"subnet": subnet, "ip_address": "192.168.1.50", "hw_address": "00:11:22:33:44:92"}),
+    )
+    .await;
     assert_eq!(
         r["validations"]["reservation.ip_address"],
         "Duplicate entry exists."
@@ -251,10 +270,12 @@ async fn kea_reservation_rules_are_opnsense_s() {
         r["validations"]["reservation.hw_address"],
         "Either a client ID or a MAC address should be specified, but not both"
     );
-    let r = add(json!({"subnet": subnet, "ip_address": "192.168.1.91", "hw_address": "00:0D:B9:4A:12:34"})).await;
+    let r = add(
+        json!({"subnet": subnet, "ip_address": "192.168.1.91", "hw_address": "00:0D:B9:4A:12:34"}),
+    )
+    .await;
     assert_eq!(
-        r["validations"]["reservation.hw_address"],
-        "Duplicate entry exists.",
+        r["validations"]["reservation.hw_address"], "Duplicate entry exists.",
         "MAC addresses are unique per subnet, case-insensitive"
     );
     let r = add(json!({"subnet": "9a8b7c6d-5e4f-4321-8765-43210fedcba9", "ip_address": "192.168.1.92", "hw_address": "00:11:22:33:44:94"})).await;

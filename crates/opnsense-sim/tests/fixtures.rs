@@ -364,12 +364,10 @@ fn cases() -> Vec<Case> {
 }
 
 /// Fixtures the comparison does not cover, with the reason.
-const NOT_COMPARED: &[(&str, &str)] = &[
-    (
-        "system/core_backup_download_this.xml",
-        "not JSON (raw config.xml, checked in areas.rs)",
-    ),
-];
+const NOT_COMPARED: &[(&str, &str)] = &[(
+    "system/core_backup_download_this.xml",
+    "not JSON (raw config.xml, checked in areas.rs)",
+)];
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../opnsense-api/tests/fixtures")

@@ -326,7 +326,12 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     );
 
     // Updated, not confirmed: back to the confirmed record.
-    let updated = call(client, d.update, with_args(d, json!({"uuid": uuid, d.key: (d.change)()}))).await;
+    let updated = call(
+        client,
+        d.update,
+        with_args(d, json!({"uuid": uuid, d.key: (d.change)()})),
+    )
+    .await;
     expect_ok(d.update, &updated);
     let change = apply(client, d, 1).await;
     assert_ne!(state(sim, c).1, kept.1, "{}: the update is live", d.name);
@@ -509,7 +514,12 @@ async fn a_killed_server_reverts_its_unconfirmed_change_when_it_starts_again() {
         let original = (sim.staged(), sim.live());
         let d = &DOMAINS[1];
         let server = Server::start(&sim, state_dir.path()).await;
-        let added = call(&server.client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
+        let added = call(
+            &server.client,
+            d.add,
+            with_args(d, json!({d.key: (d.record)()})),
+        )
+        .await;
         let uuid = uuid_of(d.add, &added);
         let change = apply(&server.client, d, 1).await;
         server.kill().await;
@@ -545,7 +555,12 @@ async fn a_restart_before_the_deadline_keeps_the_timer() {
     let original = (sim.staged(), sim.live());
     let d = &DOMAINS[0];
     let server = Server::start(&sim, state_dir.path()).await;
-    let added = call(&server.client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
+    let added = call(
+        &server.client,
+        d.add,
+        with_args(d, json!({d.key: (d.record)()})),
+    )
+    .await;
     let uuid = uuid_of(d.add, &added);
     let change = apply(&server.client, d, 8).await;
     server.kill().await;
@@ -568,7 +583,12 @@ async fn a_server_that_exits_reverts_what_is_still_pending() {
     let original = (sim.staged(), sim.live());
     let d = &DOMAINS[3];
     let server = Server::start(&sim, state_dir.path()).await;
-    let added = call(&server.client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
+    let added = call(
+        &server.client,
+        d.add,
+        with_args(d, json!({d.key: (d.record)()})),
+    )
+    .await;
     let uuid = uuid_of(d.add, &added);
     apply(&server.client, d, 600).await;
     assert!(sim.live().find(&uuid).is_some());

@@ -63,9 +63,8 @@ pub(crate) static HOST_FIELDS: &[FieldSpec] = &[
     opt_boolean("local"),
     rendered("ip", render_ip),
     rendered("cnames", render_cnames),
-    masked("client_id", is_client_id).msg(
-        "Value must be a colon-separated hexadecimal sequence (e.g., 01:02:f3) or \"*\".",
-    ),
+    masked("client_id", is_client_id)
+        .msg("Value must be a colon-separated hexadecimal sequence (e.g., 01:02:f3) or \"*\"."),
     rendered("hwaddr", render_hwaddr),
     int("lease_time", i64::MIN, i64::MAX),
     opt_boolean("ignore"),
@@ -82,8 +81,7 @@ const HOSTNAME_MSG: &str = "Labels must be 1–63 characters, start with a lette
 fn is_label(l: &str) -> bool {
     (1..=63).contains(&l.len())
         && !l.starts_with(['_', '-'])
-        && l
-            .bytes()
+        && l.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -230,7 +228,9 @@ fn validate_host(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
         if fqdns.iter().any(|f| f == c) {
             v.add(
                 "cnames",
-                format!("CNAME '{c}' overlaps with a host and domain combination in a host override."),
+                format!(
+                    "CNAME '{c}' overlaps with a host and domain combination in a host override."
+                ),
             );
         }
     }
