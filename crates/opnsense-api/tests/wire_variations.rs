@@ -980,7 +980,10 @@ fn table() -> Vec<Entry> {
             "dnsmasq_settings_searchHost.json",
             "dnsmasq/settings/searchHost",
             call!(|c| c.dnsmasq().hosts().search(&all()), |p| json!(
-                p.rows.iter().map(|h| h.is_dhcp()).collect::<Vec<_>>()
+                p.rows
+                    .iter()
+                    .map(opnsense_api::models::dnsmasq::Host::is_dhcp)
+                    .collect::<Vec<_>>()
             )),
         ),
         e(

@@ -729,6 +729,32 @@ fn v4_in(ip: Ipv4Addr, (net, bits): (Ipv4Addr, u8)) -> bool {
     u32::from(ip) & mask == u32::from(net) & mask
 }
 
+/// OPNsense's names of Dnsmasq's host fields and this tool's (Kea's are the tool's own).
+const DNSMASQ_NAMES: &[(&str, &str)] = &[
+    ("host.ip", "reservation.ip_address"),
+    ("host.hwaddr", "reservation.hw_address"),
+    ("host.host", "reservation.hostname"),
+    ("host.descr", "reservation.description"),
+    ("host.client_id", "reservation.client_id"),
+    ("host.domain", "reservation.domain"),
+];
+
+/// Dnsmasq's validation messages with the fields in this tool's names (`host.ip:` becomes
+/// `reservation.ip_address:`), so the fields to correct are the ones the tool takes.
+fn in_tool_names(e: ToolError) -> ToolError {
+    let text = e.text();
+    if !text.contains("dnsmasq/settings/") {
+        return e;
+    }
+    let mut t = text.to_owned();
+    for (theirs, ours) in DNSMASQ_NAMES {
+        for sep in [": ", "; "] {
+            t = t.replace(&format!("{sep}{theirs}: "), &format!("{sep}{ours}: "));
+        }
+    }
+    ToolError::message(t)
+}
+
 /// A reservation written to Kea (`kea/dhcpv4/*Reservation`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
@@ -1214,7 +1240,10 @@ impl OpnsenseTools {
                 };
                 self.add_record(NewRecord(KeaReservation(spec))).await
             }
-            Backend::Dnsmasq => self.add_record(NewRecord(DnsmasqReservation(spec))).await,
+            Backend::Dnsmasq => self
+                .add_record(NewRecord(DnsmasqReservation(spec)))
+                .await
+                .map_err(in_tool_names),
         }
     }
 
@@ -1255,7 +1284,10 @@ impl OpnsenseTools {
                 }
                 self.update_record(&p.uuid, KeaReservation(spec)).await
             }
-            Backend::Dnsmasq => self.update_record(&p.uuid, DnsmasqReservation(spec)).await,
+            Backend::Dnsmasq => self
+                .update_record(&p.uuid, DnsmasqReservation(spec))
+                .await
+                .map_err(in_tool_names),
         }
     }
 
