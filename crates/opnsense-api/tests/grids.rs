@@ -14,11 +14,13 @@ use common::{
     SECRET, client, expect_bodyless, expect_get, expect_never, expect_no_request, expect_post_json,
     expect_post_nobody, fixture, json, status_json, validations_of,
 };
+use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::kea::{RESERVATIONS, SUBNETS};
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::api::unbound::HOST_OVERRIDES;
 use opnsense_api::fields::{CsvList, LineList};
+use opnsense_api::models::dnsmasq::Host;
 use opnsense_api::models::firewall::{
     Action, Alias, AliasType, DNatFields, DNatRow, DNatRule, Direction, FilterRule, IpProtocol,
     NatEndpoint, NatProtocol, NatReflection, Protocol, StatePolicy,
@@ -116,6 +118,7 @@ const ROUTE: &str = "5b1f0e6a-8c3d-4f3e-9a51-0d2c7e4b9a10";
 const RESERVATION: &str = "0c7b1a2e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
 const SUBNET: &str = "9a8b7c6d-5e4f-4321-8765-43210fedcba9";
 const HOST: &str = "3f2e1d0c-9b8a-4766-8554-433221100fed";
+const DNSMASQ_HOST: &str = "7d6e5f4a-3b2c-4d1e-9f0a-1b2c3d4e5f60";
 
 /// OPNsense's documented answers where no grid-specific recording exists (generic.md: every
 /// `ApiMutableModelControllerBase` answers these the same way).
@@ -145,6 +148,10 @@ fn subnet_handler(c: &Client) -> Grid<'_, Subnet> {
 
 fn host_handler(c: &Client) -> Grid<'_, HostOverride> {
     c.unbound().host_overrides()
+}
+
+fn dnsmasq_host_handler(c: &Client) -> Grid<'_, Host> {
+    c.dnsmasq().hosts()
 }
 
 fn filter_rules() -> Case<FilterRule> {
@@ -596,6 +603,60 @@ fn host_overrides() -> Case<HostOverride> {
     }
 }
 
+/// No Dnsmasq write was recorded; these answers have the documented shapes (generic.md, the
+/// `ApiMutableModelControllerBase` answers every grid shares) and Dnsmasq's own messages
+/// (`Dnsmasq.php`, 26.1.11).
+fn dnsmasq_hosts() -> Case<Host> {
+    let f = |n| fx("dhcp", n);
+    Case {
+        name: "HOSTS",
+        spec: &HOSTS,
+        handler: dnsmasq_host_handler,
+        kind: "Dnsmasq host",
+        wrapper: "host",
+        paths: Paths {
+            search: "dnsmasq/settings/searchHost",
+            get: "dnsmasq/settings/getHost",
+            add: "dnsmasq/settings/addHost",
+            set: "dnsmasq/settings/setHost",
+            del: "dnsmasq/settings/delHost",
+            toggle: None,
+            apply: "dnsmasq/service/reconfigure",
+        },
+        id: DNSMASQ_HOST,
+        search: f("dnsmasq_settings_searchHost.json"),
+        get: f("dnsmasq_settings_getHost.json"),
+        add_saved: json!({"result": "saved", "uuid": DNSMASQ_HOST}),
+        add_failed: f("dnsmasq_settings_addHost_failed.json"),
+        set_saved: json!({"result": "saved"}),
+        set_failed: json!({"result": "failed", "validations": {"host.host": ["Wildcard entries are not allowed for DHCP reservations."]}}),
+        deleted: json!({"result": "deleted"}),
+        del_not_found: not_found(),
+        toggle: None,
+        apply_ok: (json!({"status": "ok"}), "ok"),
+        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_action: "apply Dnsmasq changes",
+        new_record: || Host {
+            host: Some("nas2".into()),
+            domain: Some("lan.example".into()),
+            ip: Some(CsvList(vec!["192.168.1.210".into()])),
+            hwaddr: Some(CsvList(vec!["00:0d:b9:4a:12:35".into()])),
+            descr: Some("Second NAS".into()),
+            ..Host::default()
+        },
+        new_wire: json!({
+            "host": "nas2", "domain": "lan.example", "ip": "192.168.1.210",
+            "hwaddr": "00:0d:b9:4a:12:35", "descr": "Second NAS"
+        }),
+        change: || Host {
+            ip: Some(CsvList(vec!["192.168.1.212".into()])),
+            ..Host::default()
+        },
+        change_wire: json!({"ip": "192.168.1.212"}),
+        numeric: &[],
+    }
+}
+
 /// Runs `$check` over every row of the table.
 macro_rules! every_grid {
     ($check:ident) => {{
@@ -606,11 +667,12 @@ macro_rules! every_grid {
         $check(&reservations()).await;
         $check(&subnets()).await;
         $check(&host_overrides()).await;
+        $check(&dnsmasq_hosts()).await;
     }};
 }
 
 /// The names of the table's rows.
-const ROWS: [&str; 7] = [
+const ROWS: [&str; 8] = [
     "FILTER_RULES",
     "ALIASES",
     "DNAT_RULES",
@@ -618,6 +680,7 @@ const ROWS: [&str; 7] = [
     "RESERVATIONS",
     "SUBNETS",
     "HOST_OVERRIDES",
+    "HOSTS",
 ];
 
 #[test]
@@ -651,6 +714,7 @@ fn every_grid_spec_has_a_row() {
         reservations().name,
         subnets().name,
         host_overrides().name,
+        dnsmasq_hosts().name,
     ];
     assert_eq!(names, ROWS);
 }

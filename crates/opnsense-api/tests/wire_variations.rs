@@ -343,6 +343,7 @@ const WEBSERVERS: &str = "c2e7b0a4-3f1d-4e8a-9b6c-7d5e4f3a2b10";
 const NAT: &str = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
 const ROUTE: &str = "5b1f0e6a-8c3d-4f3e-9a51-0d2c7e4b9a10";
 const RESERVATION: &str = "0c7b1a2e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
+const DNSMASQ_HOST: &str = "7d6e5f4a-3b2c-4d1e-9f0a-1b2c3d4e5f60";
 const HOST: &str = "3f2e1d0c-9b8a-4766-8554-433221100fed";
 const SUBNET: &str = "9a8b7c6d-5e4f-4321-8765-43210fedcba9";
 const REV: &str = "1767361234.57";
@@ -418,8 +419,6 @@ impl Entry {
 
 /// Fixtures no SDK method decodes (their endpoints are not wrapped by the SDK).
 const NOT_DECODED: &[(&str, &str)] = &[
-    ("dhcp", "dnsmasq_leases_search.json"),
-    ("dhcp", "dnsmasq_settings_searchHost.json"),
     ("firewall", "move_rule_before.json"),
     ("firewall", "toggle_rule_log.json"),
     ("services", "core_service_restart.json"),
@@ -956,6 +955,48 @@ fn table() -> Vec<Entry> {
             "kea_service_reconfigure.json",
             "kea/service/reconfigure",
             call!(|c| c.kea().reservations().apply()),
+        ),
+        // --- dnsmasq
+        e(
+            "dhcp",
+            "dnsmasq_leases_search.json",
+            "dnsmasq/leases/search",
+            call!(|c| c.dnsmasq().leases(&all(), &[]), |p| json!(
+                p.rows.iter().map(Lease::is_reserved).collect::<Vec<_>>()
+            )),
+        ),
+        e(
+            "dhcp",
+            "dnsmasq_settings_get.json",
+            "dnsmasq/settings/get",
+            call!(|c| c.dnsmasq().settings(), |s| json!([
+                s.serves_dhcp(),
+                s.dhcp_interfaces(),
+                s.dhcp_domain()
+            ])),
+        ),
+        e(
+            "dhcp",
+            "dnsmasq_settings_searchHost.json",
+            "dnsmasq/settings/searchHost",
+            call!(|c| c.dnsmasq().hosts().search(&all()), |p| json!(
+                p.rows
+                    .iter()
+                    .map(opnsense_api::models::dnsmasq::Host::is_dhcp)
+                    .collect::<Vec<_>>()
+            )),
+        ),
+        e(
+            "dhcp",
+            "dnsmasq_settings_getHost.json",
+            format!("dnsmasq/settings/getHost/{DNSMASQ_HOST}"),
+            call!(|c| c.dnsmasq().hosts().get(&id(DNSMASQ_HOST))),
+        ),
+        e(
+            "dhcp",
+            "dnsmasq_settings_addHost_failed.json",
+            "dnsmasq/settings/addHost",
+            call!(|c| c.dnsmasq().hosts().add_raw(json!({"host": "x"}))),
         ),
         // --- unbound
         e(

@@ -107,6 +107,19 @@ pub struct ApplyParams {
     pub force: bool,
 }
 
+impl ApplyParams {
+    /// Refuses a `confirm_timeout_s` over a day (before anything is sent).
+    pub(crate) fn check(&self) -> Result<(), ToolError> {
+        match self.confirm_timeout_s {
+            Some(s) if s > MAX_CONFIRM_TIMEOUT_S => Err(ToolError::invalid(
+                "confirm_timeout_s",
+                format!("{s} is out of range: use 0 to {MAX_CONFIRM_TIMEOUT_S} seconds"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The answer of apply tools.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Applied {
@@ -302,15 +315,7 @@ impl OpnsenseTools {
         R: 'static,
         GridSpec<M, R>: ErasedGrid,
     {
-        if let Some(s) = params
-            .confirm_timeout_s
-            .filter(|s| *s > MAX_CONFIRM_TIMEOUT_S)
-        {
-            return Err(ToolError::invalid(
-                "confirm_timeout_s",
-                format!("{s} is out of range: use 0 to {MAX_CONFIRM_TIMEOUT_S} seconds"),
-            ));
-        }
+        params.check()?;
         let dry_run = CallContext::current().dry_run;
         let outcome = self
             .engine()?

@@ -568,7 +568,11 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
     for r in &cfg[Collection::Reservations] {
         xml_record(&mut x, "reservation", r, "          ");
     }
-    x.push_str("        </reservations>\n      </dhcp4>\n    </Kea>\n  </OPNsense>\n");
+    x.push_str("        </reservations>\n      </dhcp4>\n    </Kea>\n  </OPNsense>\n  <dnsmasq version=\"1.0.9\">\n");
+    for r in &cfg[Collection::DnsmasqHosts] {
+        xml_record(&mut x, "hosts", r, "    ");
+    }
+    x.push_str("  </dnsmasq>\n");
     x.push_str("  <cert>\n    <refid>65a0f0e0c1d2e</refid>\n    <descr>Web GUI TLS certificate</descr>\n    <crt>LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmYWtlY2VydGlmaWNhdGUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=</crt>\n");
     x.push_str("    <prv>LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUVmYWtlcHJpdmF0ZWtleWZvcnNpbXVsYXRvcm9ubHkKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=</prv>\n  </cert>\n");
     if let Some((rev, time)) = revision {

@@ -192,6 +192,49 @@ impl Default for NftLockout {
     }
 }
 
+/// The DHCP servers a simulated firewall runs. Kea: `general.enabled` on with `lan` selected
+/// in `kea/dhcpv4/get`, its leases served, its service running. Dnsmasq: `enable` on in
+/// `dnsmasq/settings/get` (its DHCP range is always configured), its leases served, its
+/// service running. Off: the switch is off, no leases, the service disabled. The
+/// reservations of both are seeded either way (a configuration can hold them while the
+/// server is off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DhcpBackends {
+    /// Kea DHCPv4 serves DHCP.
+    pub kea: bool,
+    /// Dnsmasq serves DHCP.
+    pub dnsmasq: bool,
+}
+
+impl DhcpBackends {
+    /// Kea only (the default).
+    pub const KEA: DhcpBackends = DhcpBackends {
+        kea: true,
+        dnsmasq: false,
+    };
+    /// Dnsmasq only (a fresh 26.x install).
+    pub const DNSMASQ: DhcpBackends = DhcpBackends {
+        kea: false,
+        dnsmasq: true,
+    };
+    /// Both.
+    pub const BOTH: DhcpBackends = DhcpBackends {
+        kea: true,
+        dnsmasq: true,
+    };
+    /// Neither.
+    pub const NONE: DhcpBackends = DhcpBackends {
+        kea: false,
+        dnsmasq: false,
+    };
+}
+
+impl Default for DhcpBackends {
+    fn default() -> Self {
+        DhcpBackends::KEA
+    }
+}
+
 /// Start-up configuration of a [`Simulator`].
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -203,6 +246,8 @@ pub struct SimConfig {
     pub extra_rules: usize,
     /// Extra generated Kea leases on top of the seeded ones (for benchmarks).
     pub extra_leases: usize,
+    /// Which DHCP servers the firewall runs (default: Kea only).
+    pub dhcp: DhcpBackends,
     /// Added latency before every answer.
     pub latency: Duration,
     /// Probability (0.0..=1.0) that a request answers HTTP 500 "Unexpected error".
@@ -280,6 +325,7 @@ impl Default for SimConfig {
             seed: 1,
             extra_rules: 0,
             extra_leases: 0,
+            dhcp: DhcpBackends::default(),
             latency: Duration::ZERO,
             error_rate: 0.0,
             stall: false,
@@ -486,6 +532,11 @@ impl Snapshot {
     /// Kea DHCPv4 subnets.
     pub fn subnets(&self) -> &[Value] {
         self.records(Collection::Subnets)
+    }
+
+    /// Dnsmasq hosts (DHCP reservations and DNS overrides).
+    pub fn dnsmasq_hosts(&self) -> &[Value] {
+        self.records(Collection::DnsmasqHosts)
     }
 
     /// Finds a record by uuid in any collection.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::areas::{alias, dnat, filter, kea, routes, services, unbound};
+use crate::areas::{alias, dnat, dnsmasq, filter, kea, routes, services, unbound};
 use crate::backups::{Backups, Revision};
 use crate::crud::AreaSpec;
 use crate::state::{Category, Collection, Config, Record, RequestLog, ServiceState, SimState};
@@ -420,6 +420,70 @@ fn seed_routes_dns_dhcp(cfg: &mut Config, version: Version, rng: &mut Rng) {
     }
 }
 
+/// Dnsmasq hosts: two DHCP reservations (one by MAC, one by client id) and one DNS-only
+/// host override (which dhcp_static_list leaves out).
+fn seed_dnsmasq_hosts(cfg: &mut Config, version: crate::Version, rng: &mut Rng) {
+    let hosts: [&[(&str, &str)]; 3] = [
+        &[
+            ("host", "nas2"),
+            ("domain", "lan.example"),
+            ("ip", "192.168.1.210"),
+            ("hwaddr", "00:0d:b9:4a:12:35"),
+            ("descr", "Second NAS"),
+        ],
+        &[
+            ("host", "voip"),
+            ("ip", "192.168.1.211"),
+            ("client_id", "01:00:1b:a9:33:21:10"),
+            ("descr", "VoIP phone"),
+        ],
+        &[
+            ("host", "wiki"),
+            ("domain", "lan.example"),
+            ("ip", "192.168.1.20"),
+            ("descr", "Wiki (DNS only)"),
+        ],
+    ];
+    for values in hosts {
+        let rec = record(&dnsmasq::HOSTS, cfg, version, rng, values);
+        cfg[Collection::DnsmasqHosts].push(rec);
+    }
+}
+
+/// Dnsmasq's lease file: rows as `get_dnsmasq_leases.py` writes them (the captured shape of
+/// `dnsmasq/leases/search` without the columns the controller adds).
+fn seed_dnsmasq_leases() -> Vec<Value> {
+    let base: i64 = 1_767_229_200;
+    [
+        (
+            "192.168.1.210",
+            "00:0d:b9:4a:12:35",
+            "nas2",
+            "01:00:0d:b9:4a:12:35",
+        ),
+        (
+            "192.168.1.211",
+            "00:1b:a9:33:21:10",
+            "voip",
+            "01:00:1b:a9:33:21:10",
+        ),
+        ("192.168.1.230", "00:1b:a9:77:00:01", "*", "*"),
+        (
+            "192.168.1.231",
+            "00:1b:a9:77:00:02",
+            "tablet-7",
+            "01:00:1b:a9:77:00:02",
+        ),
+    ]
+    .iter()
+    .zip(0i64..)
+    .map(|((address, mac, host, id), i)| {
+        json!({"expire": base + i * 60, "hwaddr": mac, "iaid": "", "address": address,
+               "hostname": host, "client_id": id, "if": "igb1"})
+    })
+    .collect()
+}
+
 fn lease(address: &str, mac: &str, hostname: &str, expire: i64, vendor: &str) -> Value {
     json!({
         "address": address, "prefix_len": 128, "type": "", "hwaddr": mac, "duid": "",
@@ -554,22 +618,24 @@ pub(crate) fn build(config: &SimConfig) -> SimState {
     seed_port_forwards(&mut cfg, version, &mut rng);
     seed_routes_dns_dhcp(&mut cfg, version, &mut rng);
     let leases = seed_leases(&mut rng, config.extra_leases);
+    // After the leases, so the records seeded before keep their uuids and MACs.
+    seed_dnsmasq_hosts(&mut cfg, version, &mut rng);
     let services: BTreeMap<&'static str, ServiceState> = services::MODULES
         .iter()
         .map(|(m, enabled, running)| {
-            (
-                *m,
-                ServiceState {
-                    enabled: *enabled,
-                    running: *running,
-                },
-            )
+            let (enabled, running) = match *m {
+                "kea" => (config.dhcp.kea, config.dhcp.kea),
+                "dnsmasq" => (config.dhcp.dnsmasq, config.dhcp.dnsmasq),
+                _ => (*enabled, *running),
+            };
+            (*m, ServiceState { enabled, running })
         })
         .collect();
     let mut st = SimState {
         live: cfg.clone(),
         staged: cfg,
-        leases,
+        leases: if config.dhcp.kea { leases } else { Vec::new() },
+        dnsmasq_leases: seed_dnsmasq_leases(),
         rulesets: seed_rulesets(),
         services,
         backups: Backups::new(config.rollback_restores, config.backup_count),
@@ -606,6 +672,7 @@ mod tests {
             &unbound::AREA,
             &kea::RESERVATIONS,
             &kea::SUBNETS,
+            &dnsmasq::HOSTS,
         ];
         let req = crate::reply::Req::default();
         for (area, collection) in areas.iter().zip(Collection::ALL) {

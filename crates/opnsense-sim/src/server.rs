@@ -527,6 +527,7 @@ fn resolve(version: Version, module: &str, controller: &str, action: &str) -> Op
         ("routes", "Gateway") => areas::diagnostics::gateway_route(&action),
         ("routes", "Routes") => areas::routes::route(&action),
         ("kea", _) => areas::kea::route(&controller, &action),
+        ("dnsmasq", _) => areas::dnsmasq::route(&controller, &action),
         ("unbound", "Settings") => areas::unbound::route(&action),
         ("ids", "Settings") => areas::ids::route(&action),
         _ => None,

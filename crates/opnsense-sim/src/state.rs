@@ -107,11 +107,14 @@ pub enum Collection {
     Reservations,
     /// Kea DHCPv4 subnets, applied by `kea/service/reconfigure`.
     Subnets,
+    /// Dnsmasq hosts (DHCP reservations and DNS overrides), applied by
+    /// `dnsmasq/service/reconfigure`.
+    DnsmasqHosts,
 }
 
 impl Collection {
     /// Number of collections.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
 
     /// Every collection, in index order.
     pub const ALL: [Collection; Collection::COUNT] = [
@@ -122,6 +125,7 @@ impl Collection {
         Collection::HostOverrides,
         Collection::Reservations,
         Collection::Subnets,
+        Collection::DnsmasqHosts,
     ];
 
     /// Position in per-collection arrays.
@@ -220,6 +224,9 @@ pub(crate) struct SimState {
     pub live: Config,
     /// Kea DHCPv4 leases (rows as served by `kea/leases4/search`).
     pub leases: Vec<Value>,
+    /// Dnsmasq's lease file (rows as `dnsmasq list leases` gives them, before
+    /// `dnsmasq/leases/search` adds the interface and reservation columns).
+    pub dnsmasq_leases: Vec<Value>,
     /// IDS rulesets (rows as served by `ids/settings/listRulesets`).
     pub rulesets: Vec<Value>,
     /// Service run states keyed by URL module name.

@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::Harness;
-use opnsense_sim::{LimitedKey, SimConfig};
+use opnsense_sim::{DhcpBackends, LimitedKey, SimConfig};
 use serde_json::{Map, Value, json};
 
 const UNKNOWN: &str = "00000000-0000-4000-8000-000000000000";
@@ -30,7 +30,8 @@ struct Case {
     fixture: &'static str,
     method: &'static str,
     /// API path; `{rule}`, `{rule2}`, `{alias}`, `{unused_alias}`, `{dnat}`, `{route}`,
-    /// `{host}`, `{reservation}`, `{subnet}`, `{created}` and `{unknown}` are replaced.
+    /// `{host}`, `{reservation}`, `{subnet}`, `{dnsmasq_host}`, `{created}` and `{unknown}` are
+    /// replaced.
     path: &'static str,
     body: Option<&'static str>,
     /// POSTs sent first; the uuid the last one answers becomes `{created}`.
@@ -292,6 +293,16 @@ fn cases() -> Vec<Case> {
             .body("{}")
             .maps(&["interfaces"]),
         case("dhcp/kea_service_reconfigure.json", "POST", "kea/service/reconfigure").body("{}"),
+        // dnsmasq
+        case("dhcp/dnsmasq_leases_search.json", "POST", "dnsmasq/leases/search")
+            .body("{}")
+            .maps(&["interfaces"]),
+        case("dhcp/dnsmasq_settings_searchHost.json", "POST", "dnsmasq/settings/searchHost")
+            .body("{}"),
+        case("dhcp/dnsmasq_settings_get.json", "GET", "dnsmasq/settings/get"),
+        case("dhcp/dnsmasq_settings_getHost.json", "GET", "dnsmasq/settings/getHost/{dnsmasq_host}"),
+        case("dhcp/dnsmasq_settings_addHost_failed.json", "POST", "dnsmasq/settings/addHost")
+            .body(r#"{"host": {"host": "dup", "ip": "192.168.1.210", "hwaddr": "00:11:22:33:44:99"}}"#),
         // ids, interfaces
         case("ids/listRulesets.json", "POST", "ids/settings/listRulesets").body("{}"),
         case("interfaces/getInterfaceNames.json", "GET", "diagnostics/interface/getInterfaceNames")
@@ -353,20 +364,10 @@ fn cases() -> Vec<Case> {
 }
 
 /// Fixtures the comparison does not cover, with the reason.
-const NOT_COMPARED: &[(&str, &str)] = &[
-    (
-        "dhcp/dnsmasq_leases_search.json",
-        "the simulator has no Dnsmasq DHCP",
-    ),
-    (
-        "dhcp/dnsmasq_settings_searchHost.json",
-        "the simulator has no Dnsmasq DHCP",
-    ),
-    (
-        "system/core_backup_download_this.xml",
-        "not JSON (raw config.xml, checked in areas.rs)",
-    ),
-];
+const NOT_COMPARED: &[(&str, &str)] = &[(
+    "system/core_backup_download_this.xml",
+    "not JSON (raw config.xml, checked in areas.rs)",
+)];
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../opnsense-api/tests/fixtures")
@@ -618,6 +619,10 @@ async fn placeholders(h: &Harness) -> Vec<(&'static str, String)> {
             "subnet",
             first_uuid(h, "kea/dhcpv4/searchSubnet", |_| true).await,
         ),
+        (
+            "dnsmasq_host",
+            first_uuid(h, "dnsmasq/settings/searchHost", |r| r["host"] == "nas2").await,
+        ),
         ("unknown", UNKNOWN.to_owned()),
     ]
 }
@@ -629,6 +634,8 @@ async fn run(case: &Case) -> Result<Vec<String>, String> {
             secret: "limited-secret".into(),
             allowed_prefixes: vec!["/api/core/system/".into()],
         }),
+        // Both DHCP servers, so Dnsmasq's leases are served too.
+        dhcp: DhcpBackends::BOTH,
         ..SimConfig::default()
     })
     .await;

@@ -3,6 +3,7 @@
 //! grids (status, firmware, diagnostics, services).
 
 pub mod diagnostics;
+pub mod dnsmasq;
 pub mod firewall;
 pub mod ids;
 pub mod interfaces;
@@ -25,6 +26,7 @@ pub static GRIDS: &[&dyn ErasedGrid] = &[
     &routes::ROUTES,
     &kea::RESERVATIONS,
     &kea::SUBNETS,
+    &dnsmasq::HOSTS,
     &unbound::HOST_OVERRIDES,
 ];
 
@@ -70,6 +72,11 @@ impl Client {
     /// `kea/*` (Kea DHCPv4).
     pub fn kea(&self) -> kea::KeaHandler<'_> {
         kea::KeaHandler::new(self)
+    }
+
+    /// `dnsmasq/*` (Dnsmasq DNS/DHCP).
+    pub fn dnsmasq(&self) -> dnsmasq::DnsmasqHandler<'_> {
+        dnsmasq::DnsmasqHandler::new(self)
     }
 
     /// `unbound/*` (Unbound DNS).

@@ -363,6 +363,15 @@ impl KeaSettings {
     pub fn ha(&self) -> Option<KeaHa> {
         serde_json::from_value(self.dhcpv4.get("ha")?.clone()).ok()
     }
+
+    /// Kea hands out IPv4 addresses: `general.enabled` is on and at least one interface is
+    /// selected (`KeaDhcpv4.php::isEnabled()`, 26.1.11 and 26.7.2 lines 101-104; `kea.inc`
+    /// `kea_services()` line 41 and `kea_configure_do()` start the daemon only then).
+    pub fn serves_dhcp(&self) -> bool {
+        self.general().is_some_and(|g| {
+            g.enabled == Some(true) && g.interfaces.is_some_and(|i| !i.0.is_empty())
+        })
+    }
 }
 
 /// The sections of [`KeaSettings`], typed.

@@ -7,6 +7,7 @@
 //! partial updates (unset fields are not sent).
 
 pub mod diagnostics;
+pub mod dnsmasq;
 pub mod firewall;
 pub mod ids;
 pub mod interfaces;

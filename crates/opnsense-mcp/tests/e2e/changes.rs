@@ -1,5 +1,5 @@
 //! Safe changes end to end: the real binary over stdio against the simulator, on every write
-//! domain and on 26.1.9, 26.1.10 and 26.7. An unconfirmed change reverts itself and leaves the
+//! domain (Kea reservations and Dnsmasq hosts included) and on 26.1.9, 26.1.10 and 26.7. An unconfirmed change reverts itself and leaves the
 //! firewall exactly as before (staged and live, record for record); a confirmed one stays; a
 //! rollback undoes a confirmed change and is refused when the records were edited since; a dry
 //! run sends no write; a server killed with SIGKILL reverts the change it left unconfirmed when
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use opnsense_sim::{Collection, SimConfig, Simulator, Version};
+use opnsense_sim::{Collection, DhcpBackends, SimConfig, Simulator, Version};
 use rmcp::ServiceExt;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use serde_json::{Value, json};
@@ -38,9 +38,23 @@ struct Domain {
     key: &'static str,
     record: fn() -> Value,
     change: fn() -> Value,
+    /// Further arguments every tool call of the domain takes (`backend` for DHCP).
+    args: fn() -> Value,
 }
 
-const DOMAINS: [Domain; 5] = [
+fn no_args() -> Value {
+    json!({})
+}
+
+/// `v` with the domain's own arguments added.
+fn with_args(d: &Domain, mut v: Value) -> Value {
+    if let (Some(o), Value::Object(extra)) = (v.as_object_mut(), (d.args)()) {
+        o.extend(extra);
+    }
+    v
+}
+
+const DOMAINS: [Domain; 7] = [
     Domain {
         name: "aliases",
         collection: Collection::Aliases,
@@ -51,6 +65,7 @@ const DOMAINS: [Domain; 5] = [
         key: "alias",
         record: || json!({"name": "e2e_safe", "type": "host", "content": ["10.9.0.1"], "description": "e2e safe change"}),
         change: || json!({"content": ["10.9.0.2", "10.9.0.3"]}),
+        args: no_args,
     },
     Domain {
         name: "filter rules",
@@ -62,6 +77,7 @@ const DOMAINS: [Domain; 5] = [
         key: "rule",
         record: || json!({"action": "pass", "interface": ["opt1"], "protocol": "TCP", "source_net": "10.9.0.0/24", "destination_port": "8080", "description": "e2e safe change"}),
         change: || json!({"destination_port": "8081"}),
+        args: no_args,
     },
     Domain {
         name: "port forwards",
@@ -73,6 +89,7 @@ const DOMAINS: [Domain; 5] = [
         key: "rule",
         record: || json!({"interface": ["wan"], "protocol": "tcp", "destination": {"network": "wanip", "port": "8443"}, "target": "192.168.1.10", "local_port": "443", "description": "e2e safe change"}),
         change: || json!({"local_port": "8443"}),
+        args: no_args,
     },
     Domain {
         name: "routes",
@@ -84,6 +101,7 @@ const DOMAINS: [Domain; 5] = [
         key: "route",
         record: || json!({"network": "10.99.0.0/16", "gateway": "WAN_GW", "description": "e2e safe change"}),
         change: || json!({"description": "e2e safe change, edited"}),
+        args: no_args,
     },
     Domain {
         name: "host overrides",
@@ -95,6 +113,31 @@ const DOMAINS: [Domain; 5] = [
         key: "host",
         record: || json!({"hostname": "e2e-safe", "domain": "example.lan", "rr": "A", "server": "192.168.1.77", "description": "e2e safe change"}),
         change: || json!({"server": "192.168.1.78"}),
+        args: no_args,
+    },
+    Domain {
+        name: "Kea reservations",
+        collection: Collection::Reservations,
+        add: "dhcp_static_add",
+        update: "dhcp_static_update",
+        delete: "dhcp_static_delete",
+        apply: "dhcp_apply",
+        key: "reservation",
+        record: || json!({"ip_address": "192.168.1.80", "hw_address": "00:0d:b9:4a:99:01", "hostname": "e2e-safe", "description": "e2e safe change"}),
+        change: || json!({"ip_address": "192.168.1.81"}),
+        args: || json!({"backend": "kea"}),
+    },
+    Domain {
+        name: "Dnsmasq hosts",
+        collection: Collection::DnsmasqHosts,
+        add: "dhcp_static_add",
+        update: "dhcp_static_update",
+        delete: "dhcp_static_delete",
+        apply: "dhcp_apply",
+        key: "reservation",
+        record: || json!({"ip_address": "192.168.1.220", "hw_address": "00:0d:b9:4a:99:02", "hostname": "e2e-safe", "domain": "lan.example", "description": "e2e safe change"}),
+        change: || json!({"ip_address": "192.168.1.221"}),
+        args: || json!({"backend": "dnsmasq"}),
     },
 ];
 
@@ -153,6 +196,8 @@ impl Server {
 async fn simulator(version: Version) -> Simulator {
     Simulator::start(SimConfig {
         version,
+        // Both DHCP servers on: every DHCP call must then name its backend.
+        dhcp: DhcpBackends::BOTH,
         ..SimConfig::default()
     })
     .await
@@ -207,7 +252,7 @@ async fn apply(client: &Client, d: &Domain, confirm_timeout_s: u32) -> String {
     let r = call(
         client,
         d.apply,
-        json!({"confirm_timeout_s": confirm_timeout_s}),
+        with_args(d, json!({"confirm_timeout_s": confirm_timeout_s})),
     )
     .await;
     let s = expect_ok(d.apply, &r);
@@ -247,7 +292,7 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     let original = state(sim, c);
 
     // Added, applied, not confirmed: reverted, and the firewall is exactly as before.
-    let added = call(client, d.add, json!({d.key: (d.record)()})).await;
+    let added = call(client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
     let uuid = uuid_of(d.add, &added);
     let change = apply(client, d, 1).await;
     assert!(
@@ -264,7 +309,7 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     );
 
     // Added, applied, confirmed: it stays.
-    let added = call(client, d.add, json!({d.key: (d.record)()})).await;
+    let added = call(client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
     let uuid = uuid_of(d.add, &added);
     let add_change = apply(client, d, 30).await;
     confirm(client, &add_change).await;
@@ -281,7 +326,12 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     );
 
     // Updated, not confirmed: back to the confirmed record.
-    let updated = call(client, d.update, json!({"uuid": uuid, d.key: (d.change)()})).await;
+    let updated = call(
+        client,
+        d.update,
+        with_args(d, json!({"uuid": uuid, d.key: (d.change)()})),
+    )
+    .await;
     expect_ok(d.update, &updated);
     let change = apply(client, d, 1).await;
     assert_ne!(state(sim, c).1, kept.1, "{}: the update is live", d.name);
@@ -289,7 +339,7 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     assert_eq!(state(sim, c), kept, "{}: an unconfirmed update", d.name);
 
     // Deleted, not confirmed: put back (under a new uuid), every field as it was.
-    let deleted = call(client, d.delete, json!({"uuid": uuid})).await;
+    let deleted = call(client, d.delete, with_args(d, json!({"uuid": uuid}))).await;
     expect_ok(d.delete, &deleted);
     let change = apply(client, d, 1).await;
     assert!(
@@ -321,7 +371,7 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     let edited = call(
         client,
         d.update,
-        json!({"uuid": readded, d.key: (d.change)()}),
+        with_args(d, json!({"uuid": readded, d.key: (d.change)()})),
     )
     .await;
     expect_ok(d.update, &edited);
@@ -430,7 +480,7 @@ async fn a_dry_run_sends_no_write_and_says_what_it_would_send() {
             (d.delete, json!({"dry_run": true, "uuid": existing})),
             (d.apply, json!({"dry_run": true})),
         ] {
-            let r = call(client, tool, args).await;
+            let r = call(client, tool, with_args(d, args)).await;
             let s = expect_ok(tool, &r);
             assert_eq!(s["dry_run"], true, "{tool}: {s}");
             let planned = s["calls"].as_array().map_or(0, Vec::len);
@@ -464,7 +514,12 @@ async fn a_killed_server_reverts_its_unconfirmed_change_when_it_starts_again() {
         let original = (sim.staged(), sim.live());
         let d = &DOMAINS[1];
         let server = Server::start(&sim, state_dir.path()).await;
-        let added = call(&server.client, d.add, json!({d.key: (d.record)()})).await;
+        let added = call(
+            &server.client,
+            d.add,
+            with_args(d, json!({d.key: (d.record)()})),
+        )
+        .await;
         let uuid = uuid_of(d.add, &added);
         let change = apply(&server.client, d, 1).await;
         server.kill().await;
@@ -500,7 +555,12 @@ async fn a_restart_before_the_deadline_keeps_the_timer() {
     let original = (sim.staged(), sim.live());
     let d = &DOMAINS[0];
     let server = Server::start(&sim, state_dir.path()).await;
-    let added = call(&server.client, d.add, json!({d.key: (d.record)()})).await;
+    let added = call(
+        &server.client,
+        d.add,
+        with_args(d, json!({d.key: (d.record)()})),
+    )
+    .await;
     let uuid = uuid_of(d.add, &added);
     let change = apply(&server.client, d, 8).await;
     server.kill().await;
@@ -523,7 +583,12 @@ async fn a_server_that_exits_reverts_what_is_still_pending() {
     let original = (sim.staged(), sim.live());
     let d = &DOMAINS[3];
     let server = Server::start(&sim, state_dir.path()).await;
-    let added = call(&server.client, d.add, json!({d.key: (d.record)()})).await;
+    let added = call(
+        &server.client,
+        d.add,
+        with_args(d, json!({d.key: (d.record)()})),
+    )
+    .await;
     let uuid = uuid_of(d.add, &added);
     apply(&server.client, d, 600).await;
     assert!(sim.live().find(&uuid).is_some());

@@ -370,17 +370,23 @@ fn compatibility_options(_: &Config) -> Vec<Opt> {
     .collect()
 }
 
-/// `dhcpv4/get`: only `general`, `lexpire` and `ha` (GET only).
-fn get_settings(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
+/// `dhcpv4/get`: only `general`, `lexpire` and `ha` (GET only). `enabled` and the `lan`
+/// interface as the simulated firewall runs Kea ([`crate::DhcpBackends`]).
+fn get_settings(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_get {
         return Reply::empty_list();
     }
     let cfg = &st.staged;
+    let (enabled, interfaces) = if shared.config.dhcp.kea {
+        ("1", "lan")
+    } else {
+        ("0", "")
+    };
     Reply::ok(json!({"dhcpv4": {
         "general": {
-            "enabled": "1",
+            "enabled": enabled,
             "manual_config": "0",
-            "interfaces": fields::option_map(&interface_options(cfg), "lan", true, None),
+            "interfaces": fields::option_map(&interface_options(cfg), interfaces, true, None),
             "service_sockets_max_retries": "",
             "service_sockets_retry_wait_time": "",
             "valid_lifetime": "4000",

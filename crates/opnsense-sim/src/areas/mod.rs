@@ -5,6 +5,7 @@ pub(crate) mod alias;
 pub(crate) mod automatic;
 pub(crate) mod diagnostics;
 pub(crate) mod dnat;
+pub(crate) mod dnsmasq;
 pub(crate) mod filter;
 pub(crate) mod ids;
 pub(crate) mod interfaces;

@@ -1,5 +1,5 @@
 //! `{module}/service/*`: status/start/stop/restart/reconfigure of the core services;
-//! `unbound` and `kea` reconfigure apply their staged records.
+//! `unbound`, `kea` and `dnsmasq` reconfigure apply their staged records.
 
 use std::sync::Arc;
 
@@ -94,6 +94,7 @@ fn reconfigure(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let applied: &[Collection] = match module {
         "unbound" => &[Collection::HostOverrides],
         "kea" => &[Collection::Reservations, Collection::Subnets],
+        "dnsmasq" => &[Collection::DnsmasqHosts],
         _ => &[],
     };
     for c in applied {
