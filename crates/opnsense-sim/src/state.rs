@@ -107,11 +107,16 @@ pub enum Collection {
     Reservations,
     /// Kea DHCPv4 subnets, applied by `kea/service/reconfigure`.
     Subnets,
+    /// Outbound NAT rules (`firewall/source_nat`), applied by `firewall/source_nat/apply`.
+    SourceNat,
+    /// Unbound `dots.dot` entries (query forwards and DNS-over-TLS servers), applied by
+    /// `unbound/service/reconfigure`.
+    Forwards,
 }
 
 impl Collection {
     /// Number of collections.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 9;
 
     /// Every collection, in index order.
     pub const ALL: [Collection; Collection::COUNT] = [
@@ -122,6 +127,8 @@ impl Collection {
         Collection::HostOverrides,
         Collection::Reservations,
         Collection::Subnets,
+        Collection::SourceNat,
+        Collection::Forwards,
     ];
 
     /// Position in per-collection arrays.
@@ -143,6 +150,8 @@ pub(crate) struct Category {
 pub(crate) struct Config {
     collections: [Vec<Record>; Collection::COUNT],
     pub categories: Vec<Category>,
+    /// `nat/outbound/mode` (`automatic`, `hybrid`, `advanced`, `disabled`; empty = automatic).
+    pub snat_mode: String,
 }
 
 impl Index<Collection> for Config {
