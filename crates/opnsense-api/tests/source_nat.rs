@@ -70,7 +70,9 @@ async fn the_mode_is_read_from_26_1_11_on() {
     }
     assert!(SNatMode::Hybrid.loads_manual_rules() && SNatMode::Hybrid.adds_automatic_rules());
     assert!(SNatMode::Advanced.loads_manual_rules() && !SNatMode::Advanced.adds_automatic_rules());
-    assert!(!SNatMode::Automatic.loads_manual_rules() && SNatMode::Automatic.adds_automatic_rules());
+    assert!(
+        !SNatMode::Automatic.loads_manual_rules() && SNatMode::Automatic.adds_automatic_rules()
+    );
     assert!(!SNatMode::Disabled.loads_manual_rules() && !SNatMode::Disabled.adds_automatic_rules());
 }
 

@@ -370,7 +370,11 @@ fn backup_request_builders_take_checked_ids_only() {
     let r = system::backup_download_request(&id(OLD));
     assert_eq!(
         (r.method, r.path.as_str(), r.body.is_none()),
-        (Method::Get, "core/backup/download/this/config-1767361234.5712.xml", true)
+        (
+            Method::Get,
+            "core/backup/download/this/config-1767361234.5712.xml",
+            true
+        )
     );
     assert_eq!(r.accept, opnsense_api::request::Accept::Text);
     // `diffAction($host, $backup1, $backup2)` runs `diff -u backup2 backup1`: the newer first.
@@ -385,7 +389,11 @@ fn backup_request_builders_take_checked_ids_only() {
     let r = system::revert_backup_request(&id(OLD));
     assert_eq!(
         (r.method, r.path.as_str(), r.body.is_none()),
-        (Method::Post, "core/backup/revert_backup/config-1767361234.5712.xml", true)
+        (
+            Method::Post,
+            "core/backup/revert_backup/config-1767361234.5712.xml",
+            true
+        )
     );
     for bad in ["../../conf/config.xml", "config-1.xml/x", "config.xml", ""] {
         assert!(opnsense_api::BackupId::parse(bad).is_err(), "{bad}");

@@ -441,10 +441,13 @@ fn seed_snat_and_forwards(cfg: &mut Config, version: Version, rng: &mut Rng) {
         ],
     ] {
         let mut rec = record(&snat::AREA, cfg, version, rng, &values);
-        (snat::AREA.before_save)(&mut rec, &crate::reply::Req {
-            version,
-            ..crate::reply::Req::default()
-        });
+        (snat::AREA.before_save)(
+            &mut rec,
+            &crate::reply::Req {
+                version,
+                ..crate::reply::Req::default()
+            },
+        );
         cfg[Collection::SourceNat].push(rec);
     }
     for values in [

@@ -77,7 +77,9 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
         .msg("Sequence shall be between 1 and 999999."),
     volatile("sort_order").since(Version::V26_7),
     volatile("prio_group").since(Version::V26_7),
-    select("interface", interface_options, None).req().def("lan"),
+    select("interface", interface_options, None)
+        .req()
+        .def("lan"),
     select("ipprotocol", ipprotocol_options, None)
         .req()
         .def("inet"),

@@ -16,8 +16,8 @@ use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
     self, FieldSpec, Input, Opt, boolean, description, int, masked, opts, rendered, select, text,
 };
-use crate::search::{self, SearchParams};
 use crate::reply::{Reply, Req};
+use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
 use crate::state::{Collection, Config, Record, SimState};
 use crate::validate::{self, Hostname, Validations};
@@ -276,7 +276,10 @@ fn get_model(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let mut dots = Map::new();
     let dot_specs = DOTS.specs(req.version);
     for d in &st.staged[Collection::Forwards] {
-        dots.insert(d.uuid.clone(), fields::render_get(&dot_specs, &st.staged, d));
+        dots.insert(
+            d.uuid.clone(),
+            fields::render_get(&dot_specs, &st.staged, d),
+        );
     }
     Reply::ok(json!({"unbound": {
         "general": {
