@@ -104,7 +104,7 @@ pub struct BackupListParams {
     /// Page number, from 1 (default 1).
     #[serde(default)]
     #[schemars(range(min = 1))]
-    pub page: Option<u32>,
+    pub current: Option<u32>,
 }
 
 /// One local configuration backup.
@@ -406,9 +406,9 @@ impl OpnsenseTools {
         if !(1..=1000).contains(&rows) {
             return Err(ToolError::invalid("row_count", "must be 1 to 1000"));
         }
-        let page = p.page.unwrap_or(1);
+        let page = p.current.unwrap_or(1);
         if page == 0 {
-            return Err(ToolError::invalid("page", "must be at least 1"));
+            return Err(ToolError::invalid("current", "pages are numbered from 1"));
         }
         let all = self.client().system().backups().await?.items;
         let total = all.len();
@@ -421,7 +421,7 @@ impl OpnsenseTools {
             .map(BackupView::from)
             .collect();
         let next = (skip.saturating_add(rows_out.len()) < total)
-            .then(|| format!("call again with page {}", page + 1));
+            .then(|| format!("call again with current = {}", page + 1));
         Ok(Json(BackupListing {
             total,
             returned: rows_out.len(),
