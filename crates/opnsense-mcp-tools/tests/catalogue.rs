@@ -146,11 +146,7 @@ const HISTORY_AND_NAT: &[(&str, &[&str], bool)] = &[
     ("firewall_snat_add", &["rule"], true),
     ("firewall_snat_update", &["uuid", "rule"], true),
     ("firewall_snat_delete", &["uuid"], true),
-    (
-        "firewall_snat_apply",
-        &["confirm_timeout_s", "force"],
-        true,
-    ),
+    ("firewall_snat_apply", &["confirm_timeout_s", "force"], true),
     (
         "dns_forward_list",
         &["current", "row_count", "search_phrase", "raw"],
