@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::common::RawParams;
+use crate::common::{ListParams, Listing, RawParams, Rows};
 use crate::error::ToolError;
 use crate::redact::{MARKER, redact_config};
 use crate::{CallContext, OpnsenseTools};
@@ -93,20 +93,6 @@ pub struct BackupSummary {
     pub marker: &'static str,
 }
 
-/// Arguments of `system_backup_list`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BackupListParams {
-    /// Backups per page, newest first (default 100, at most 1000).
-    #[serde(default)]
-    #[schemars(range(min = 1, max = 1000))]
-    pub row_count: Option<u32>,
-    /// Page number, from 1 (default 1).
-    #[serde(default)]
-    #[schemars(range(min = 1))]
-    pub current: Option<u32>,
-}
-
 /// One local configuration backup.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BackupView {
@@ -138,30 +124,19 @@ impl From<Backup> for BackupView {
     }
 }
 
-/// The answer of `system_backup_list`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct BackupListing {
-    /// Backups OPNsense keeps (System > Configuration > History; one per saved change).
-    pub total: usize,
-    /// Backups in this answer.
-    pub returned: usize,
-    /// This page's number.
-    pub page: u32,
-    /// The backups, newest first (the newest is the running configuration).
-    pub rows: Vec<BackupView>,
-    /// How to get the next page, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-}
+/// What [`BackupId`] accepts (`config-<unix time>.xml`), for the input schemas.
+const BACKUP_ID_PATTERN: &str = r"^config-[0-9]{1,20}(\.[0-9]{1,6})?\.xml$";
 
 /// Arguments of `system_backup_diff`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupDiffParams {
     /// The older side: a backup id from system_backup_list (`config-1767361234.5712.xml`).
+    #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
     pub from: String,
     /// The newer side: another backup id; omitted, the running configuration.
     #[serde(default)]
+    #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
     pub to: Option<String>,
     /// Unchanged lines shown around each change (default 3, at most 20).
     #[serde(default)]
@@ -174,6 +149,7 @@ pub struct BackupDiffParams {
 #[serde(deny_unknown_fields)]
 pub struct BackupRestoreParams {
     /// The backup to restore, from system_backup_list (`config-1767361234.5712.xml`).
+    #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
     pub backup_id: String,
 }
 
@@ -400,35 +376,20 @@ impl OpnsenseTools {
     ))]
     async fn system_backup_list(
         &self,
-        Parameters(p): Parameters<BackupListParams>,
-    ) -> Result<Json<BackupListing>, ToolError> {
-        let rows = p.row_count.unwrap_or(100);
-        if !(1..=1000).contains(&rows) {
-            return Err(ToolError::invalid("row_count", "must be 1 to 1000"));
-        }
-        let page = p.current.unwrap_or(1);
-        if page == 0 {
-            return Err(ToolError::invalid("current", "pages are numbered from 1"));
-        }
-        let all = self.client().system().backups().await?.items;
-        let total = all.len();
-        let skip = usize::try_from(u64::from(page - 1) * u64::from(rows)).unwrap_or(usize::MAX);
-        let take = usize::try_from(rows).unwrap_or(usize::MAX);
-        let rows_out: Vec<BackupView> = all
-            .into_iter()
-            .skip(skip)
-            .take(take)
-            .map(BackupView::from)
-            .collect();
-        let next = (skip.saturating_add(rows_out.len()) < total)
-            .then(|| format!("call again with current = {}", page + 1));
-        Ok(Json(BackupListing {
-            total,
-            returned: rows_out.len(),
-            page,
-            rows: rows_out,
-            next,
-        }))
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<BackupView>>, ToolError> {
+        let q = p.query()?;
+        let v: Value = self.client().send_json(system::backups_request()).await?;
+        let items = match v.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        Ok(Json(Listing::from_all(
+            &q,
+            p.raw,
+            items,
+            &Rows::<Backup, _>::all(BackupView::from),
+        )))
     }
 
     /// Unified diff of two configuration backups, or of a backup and the running

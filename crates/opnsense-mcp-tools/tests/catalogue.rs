@@ -155,7 +155,11 @@ const HISTORY_AND_NAT: &[(&str, &[&str], bool)] = &[
     ("dns_forward_add", &["forward"], true),
     ("dns_forward_update", &["uuid", "forward"], true),
     ("dns_forward_delete", &["uuid"], true),
-    ("system_backup_list", &["row_count", "current"], false),
+    (
+        "system_backup_list",
+        &["current", "row_count", "search_phrase", "raw"],
+        false,
+    ),
     ("system_backup_diff", &["from", "to", "context"], false),
     ("system_backup_restore", &["backup_id"], true),
 ];
