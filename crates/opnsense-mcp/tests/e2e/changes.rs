@@ -40,7 +40,7 @@ struct Domain {
     change: fn() -> Value,
 }
 
-const DOMAINS: [Domain; 5] = [
+const DOMAINS: [Domain; 7] = [
     Domain {
         name: "aliases",
         collection: Collection::Aliases,
@@ -95,6 +95,28 @@ const DOMAINS: [Domain; 5] = [
         key: "host",
         record: || json!({"hostname": "e2e-safe", "domain": "example.lan", "rr": "A", "server": "192.168.1.77", "description": "e2e safe change"}),
         change: || json!({"server": "192.168.1.78"}),
+    },
+    Domain {
+        name: "dns forwards",
+        collection: Collection::Forwards,
+        add: "dns_forward_add",
+        update: "dns_forward_update",
+        delete: "dns_forward_delete",
+        apply: "dns_apply",
+        key: "forward",
+        record: || json!({"domain": "e2e.example", "server": "10.9.0.53", "port": 53, "description": "e2e safe change"}),
+        change: || json!({"server": "10.9.0.54", "forward_first": true}),
+    },
+    Domain {
+        name: "outbound NAT",
+        collection: Collection::SourceNat,
+        add: "firewall_snat_add",
+        update: "firewall_snat_update",
+        delete: "firewall_snat_delete",
+        apply: "firewall_snat_apply",
+        key: "rule",
+        record: || json!({"interface": "wan", "source_net": "10.9.0.0/24", "target": "wanip", "description": "e2e safe change"}),
+        change: || json!({"no_nat": true, "destination_net": "10.8.0.0/24"}),
     },
 ];
 
@@ -364,8 +386,21 @@ async fn every_domain_reverts_unconfirmed_keeps_confirmed_and_rolls_back() {
         let sim = simulator(version).await;
         let state_dir = tempfile::tempdir().expect("state dir");
         let server = Server::start(&sim, state_dir.path()).await;
-        // The domains run concurrently: the engine serialises per grid, not globally.
-        let runs = DOMAINS.iter().map(|d| lifecycle(&sim, &server.client, d));
+        // The domains run concurrently: the engine serialises per apply, not globally. Domains
+        // whose grids share an apply (host overrides and forwards: `dns_apply`) run one after
+        // the other, since that apply makes both grids' staged writes live as one change.
+        let mut applies: Vec<&str> = Vec::new();
+        for d in &DOMAINS {
+            if !applies.contains(&d.apply) {
+                applies.push(d.apply);
+            }
+        }
+        let (sim_ref, client) = (&sim, &server.client);
+        let runs = applies.into_iter().map(|apply| async move {
+            for d in DOMAINS.iter().filter(|d| d.apply == apply) {
+                lifecycle(sim_ref, client, d).await;
+            }
+        });
         futures_join_all(runs).await;
         let log = server.stop().await;
         assert!(
