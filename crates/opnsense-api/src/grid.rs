@@ -86,6 +86,11 @@ pub enum Lookup {
     /// The get answers an empty template for an unknown uuid, recognisable by the absence of
     /// this field (the alias `get_item` fills in only `content`).
     GetWithField(&'static str),
+    /// The get answers every item of an array that holds several kinds of record, whatever its
+    /// kind: an item whose `field` (`.0`) does not select `value` (`.1`) is another grid's
+    /// record and counts as not found here (Unbound's `getForward` answers DNS-over-TLS entries
+    /// too, and `setForward` would turn one into a forward).
+    GetOfKind(&'static str, &'static str),
 }
 
 /// An OPNsense model grid: its endpoints, wrapper key and quirks. Pure data.
@@ -224,6 +229,9 @@ impl GridDesc {
         match self.lookup {
             Lookup::Get => true,
             Lookup::GetWithField(field) => record.get(field).is_some(),
+            Lookup::GetOfKind(field, value) => {
+                record.get(field).map(selected_string).as_deref() == Some(value)
+            }
         }
     }
 

@@ -36,6 +36,6 @@ pub use client::{AUDIT_TARGET, Client, ClientBuilder, redact_userinfo};
 pub use error::{Error, Result, TimeoutPhase};
 pub use grid::{Grid, GridDesc, GridSpec};
 pub use outcome::{ActionStatus, Saved, Toggled};
-pub use path::{AliasName, Revision, Uuid};
+pub use path::{AliasName, BackupId, Revision, Uuid};
 pub use request::{Method, Request, SearchPage, SearchQuery, SortDirection};
 pub use version::{FirmwareVersion, Quirk};

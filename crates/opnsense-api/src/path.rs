@@ -135,6 +135,65 @@ impl fmt::Display for Revision {
     }
 }
 
+/// A configuration backup's id as `core/backup/backups/this` lists it: the file name
+/// `config-<unix time>.xml` of `/conf/backup` (`Config::backup()` writes
+/// `"config-" . microtime(true) . ".xml"`: digits with an optional fraction of up to four
+/// digits). Nothing else is accepted, so an id can never name another file or path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BackupId(String);
+
+impl BackupId {
+    /// Checks `s`: `config-`, 1 to 20 digits, optionally `.` and 1 to 6 digits, `.xml`.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::parse_field("backup_id", s)
+    }
+
+    /// Like [`BackupId::parse`] but names `field` in the error.
+    pub fn parse_field(field: &str, s: &str) -> Result<Self> {
+        let digits = |t: &str, max: usize| {
+            (1..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+        };
+        let ok = s
+            .strip_prefix("config-")
+            .and_then(|rest| rest.strip_suffix(".xml"))
+            .is_some_and(|stamp| match stamp.split_once('.') {
+                Some((secs, frac)) => digits(secs, 20) && digits(frac, 6),
+                None => digits(stamp, 20),
+            });
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Error::invalid(
+                field,
+                format!(
+                    "{:?} is not a backup id (config-<unix time>.xml as system_backup_list shows it, e.g. config-1767361234.5712.xml)",
+                    crate::error::excerpt(s)
+                ),
+            ))
+        }
+    }
+
+    /// The id (the file name).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Unix time in its name, in seconds.
+    pub fn unix_time(&self) -> f64 {
+        self.0
+            .strip_prefix("config-")
+            .and_then(|r| r.strip_suffix(".xml"))
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+impl fmt::Display for BackupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Percent-encodes one path segment so it can never add a segment, a query or a fragment.
 /// Used as a second line of defence; the typed values above are already safe.
 pub fn encode_segment(s: &str) -> String {
@@ -195,6 +254,41 @@ mod tests {
         Revision::parse("1767361234").expect("valid");
         for bad in ["", ".5", "1.2.3", "1/2", "12a", "1\n"] {
             Revision::parse(bad).expect_err(bad);
+        }
+    }
+
+    #[test]
+    fn backup_ids_are_checked_strictly() {
+        for good in [
+            "config-1767361234.5712.xml",
+            "config-1767361234.57.xml",
+            "config-1767361234.xml",
+        ] {
+            assert_eq!(BackupId::parse(good).expect(good).as_str(), good);
+        }
+        let id = BackupId::parse("config-1767361234.5712.xml").expect("valid");
+        assert!((id.unix_time() - 1_767_361_234.5712).abs() < 1e-6);
+        for bad in [
+            "",
+            "config-.xml",
+            "config-1.xml/../../etc/passwd",
+            "../config-1767361234.xml",
+            "config-1767361234.5712.xml\n",
+            "config-1767361234.5712.xml ",
+            " config-1767361234.xml",
+            "config-1767361234..xml",
+            "config-1767361234.1.2.xml",
+            "config-17673612a4.xml",
+            "config-1767361234.xml.gz",
+            "CONFIG-1767361234.xml",
+            "config-1767361234.1234567.xml",
+            "config-123456789012345678901.xml",
+            "config-1767361234%2f.xml",
+            "config-١٢٣.xml",
+            "config.xml",
+        ] {
+            let err = BackupId::parse(bad).expect_err(bad);
+            assert!(err.to_string().starts_with("invalid backup_id"), "{err}");
         }
     }
 

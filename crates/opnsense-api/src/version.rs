@@ -37,6 +37,15 @@ pub enum Quirk {
     AutomaticNatRowsFlagged,
     /// 26.1.8 added the Kea reservation `client_id` field.
     KeaReservationClientId,
+    /// 26.1.11 moved the outbound NAT mode into the API (`firewall/source_nat/get`,
+    /// `filter.general.snat_mode`; `FieldTypes/SNatModeField.php`), made the rule search and pf
+    /// follow it (outbound NAT rules are loaded only in hybrid and manual mode, `pf.inc`), and
+    /// gave the rules `nosync`, `tag` and an optional `target` (`Filter.xml` model 1.0.5).
+    /// Before it, every enabled rule is loaded whatever the mode.
+    SourceNatMode,
+    /// 26.7.2 added the outbound NAT rule field `endpoint-independent` (UDP only; `Filter.xml`,
+    /// `Filter.php:172`).
+    SourceNatEndpointIndependent,
 }
 
 impl Quirk {
@@ -47,6 +56,8 @@ impl Quirk {
         Quirk::EscapedErrorReplies,
         Quirk::AutomaticNatRowsFlagged,
         Quirk::KeaReservationClientId,
+        Quirk::SourceNatMode,
+        Quirk::SourceNatEndpointIndependent,
     ];
 
     /// The first release with this behaviour.
@@ -57,6 +68,8 @@ impl Quirk {
             | Quirk::AutomaticNatRowsFlagged => FirmwareVersion::new(26, 7, 0),
             Quirk::RouteEnabledField => FirmwareVersion::new(26, 1, 10),
             Quirk::KeaReservationClientId => FirmwareVersion::new(26, 1, 8),
+            Quirk::SourceNatMode => FirmwareVersion::new(26, 1, 11),
+            Quirk::SourceNatEndpointIndependent => FirmwareVersion::new(26, 7, 2),
         }
     }
 }
@@ -174,6 +187,11 @@ mod tests {
         assert!(FirmwareVersion::new(26, 1, 8).has(Quirk::KeaReservationClientId));
         assert!(!FirmwareVersion::new(26, 1, 11).has(Quirk::EscapedErrorReplies));
         assert!(FirmwareVersion::new(26, 7, 2).has(Quirk::AutomaticNatRowsFlagged));
+        assert!(!FirmwareVersion::new(26, 1, 10).has(Quirk::SourceNatMode));
+        assert!(FirmwareVersion::new(26, 1, 11).has(Quirk::SourceNatMode));
+        assert!(FirmwareVersion::new(26, 7, 0).has(Quirk::SourceNatMode));
+        assert!(!FirmwareVersion::new(26, 7, 1).has(Quirk::SourceNatEndpointIndependent));
+        assert!(FirmwareVersion::new(26, 7, 2).has(Quirk::SourceNatEndpointIndependent));
     }
 
     #[test]

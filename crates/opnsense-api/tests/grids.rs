@@ -18,7 +18,8 @@ use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::kea::{RESERVATIONS, SUBNETS};
 use opnsense_api::api::routes::ROUTES;
-use opnsense_api::api::unbound::HOST_OVERRIDES;
+use opnsense_api::api::source_nat::SNAT_RULES;
+use opnsense_api::api::unbound::{FORWARDS, HOST_OVERRIDES};
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::dnsmasq::Host;
 use opnsense_api::models::firewall::{
@@ -27,7 +28,8 @@ use opnsense_api::models::firewall::{
 };
 use opnsense_api::models::kea::{Reservation, Subnet};
 use opnsense_api::models::routes::Route;
-use opnsense_api::models::unbound::{HostOverride, RecordType};
+use opnsense_api::models::source_nat::SNatRule;
+use opnsense_api::models::unbound::{Forward, HostOverride, RecordType};
 use opnsense_api::{Client, Error, Grid, GridSpec, Method, SearchQuery, SortDirection, Uuid};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -152,6 +154,14 @@ fn host_handler(c: &Client) -> Grid<'_, HostOverride> {
 
 fn dnsmasq_host_handler(c: &Client) -> Grid<'_, Host> {
     c.dnsmasq().hosts()
+}
+
+fn forward_handler(c: &Client) -> Grid<'_, Forward> {
+    c.unbound().forwards()
+}
+
+fn snat_handler(c: &Client) -> Grid<'_, SNatRule> {
+    c.source_nat().rules()
 }
 
 fn filter_rules() -> Case<FilterRule> {
@@ -657,6 +667,194 @@ fn dnsmasq_hosts() -> Case<Host> {
     }
 }
 
+/// Outbound NAT rules. No capture of a record exists: the get and search answers are built
+/// from `SourceNatController.php` / `getBase()` / `searchRecordsetBase()` of 26.7.2 (a hybrid-mode
+/// search: one record and one of OPNsense's automatic rows) and the field shapes of the real
+/// `get_rule` template capture (`tests/corpus/firewall__source_nat__get_rule`).
+fn snat_rules() -> Case<SNatRule> {
+    let f = |n| fx("firewall", n);
+    Case {
+        name: "SNAT_RULES",
+        spec: &SNAT_RULES,
+        handler: snat_handler,
+        kind: "outbound NAT rule",
+        wrapper: "rule",
+        paths: Paths {
+            search: "firewall/source_nat/search_rule",
+            get: "firewall/source_nat/get_rule",
+            add: "firewall/source_nat/add_rule",
+            set: "firewall/source_nat/set_rule",
+            del: "firewall/source_nat/del_rule",
+            toggle: Some("firewall/source_nat/toggle_rule"),
+            apply: "firewall/source_nat/apply",
+        },
+        id: RULE,
+        search: json!({
+            "total": 2, "rowCount": 2, "current": 1,
+            "rows": [
+                {"uuid": RULE, "enabled": "1", "nonat": "0", "nosync": "0", "sequence": "100",
+                 "sort_order": "400000.0000100", "prio_group": "400000", "interface": "wan",
+                 "%interface": "WAN", "ipprotocol": "inet", "%ipprotocol": "IPv4",
+                 "protocol": "any", "source_net": "opt1", "source_not": "0", "source_port": "",
+                 "destination_net": "any", "destination_not": "0", "destination_port": "",
+                 "target": "203.0.113.10", "target_port": "", "staticnatport": "0", "log": "0",
+                 "categories": "", "tag": "", "tagged": "", "endpoint-independent": "0",
+                 "description": "DMZ out", "category_colors": []},
+                {"uuid": "automatic_wan", "enabled": "1", "nonat": "0", "nosync": "0",
+                 "sequence": "2", "interface": "wan", "%interface": "WAN", "ipprotocol": "inet",
+                 "%ipprotocol": "IPv4", "protocol": "any", "%protocol": "*",
+                 "source_net": "lan,opt1", "source_not": "0", "source_port": "",
+                 "destination_net": "any", "destination_not": "0", "destination_port": "",
+                 "target": "wanip", "target_port": "", "staticnatport": "0", "log": "0",
+                 "categories": "", "tag": "", "tagged": "", "description": "Auto created rule",
+                 "is_automatic": true, "sort_order": "500000.0000002", "prio_group": "500000",
+                 "category_colors": []}
+            ]
+        }),
+        get: json!({"rule": {
+            "enabled": "1", "nonat": "0", "nosync": "0", "sequence": "100",
+            "sort_order": "400000.0000100", "prio_group": "400000",
+            "interface": {"lan": {"value": "LAN", "selected": 0},
+                          "wan": {"value": "WAN", "selected": 1}},
+            "ipprotocol": {"inet": {"value": "IPv4", "selected": 1},
+                           "inet6": {"value": "IPv6", "selected": 0}},
+            "protocol": {"any": {"value": "any", "selected": 1},
+                         "TCP": {"value": "TCP", "selected": 0},
+                         "UDP": {"value": "UDP", "selected": 0}},
+            "source_net": "opt1", "source_not": "0", "source_port": "",
+            "destination_net": "any", "destination_not": "0", "destination_port": "",
+            "target": "203.0.113.10", "target_port": "", "staticnatport": "0", "log": "0",
+            "categories": [], "tag": "", "tagged": "", "endpoint-independent": "0",
+            "description": "DMZ out"
+        }}),
+        add_saved: f("add_rule_saved.json"),
+        add_failed: json!({"result": "failed", "validations": {
+            "rule.target": "Target address cannot be any.",
+            "rule.target_port": "Target ports are only valid for tcp or udp type rules."
+        }}),
+        set_saved: f("set_rule_saved.json"),
+        set_failed: json!({"result": "failed", "validations": {
+            "rule.endpoint-independent": "Endpoint Independent NAT is only available for UDP."
+        }}),
+        deleted: f("del_rule.json"),
+        del_not_found: f("del_rule_not_found.json"),
+        toggle: Some(Toggle {
+            flip: f("toggle_rule.json"),
+            flipped: (false, Some(true)),
+            on: "1",
+            off: "0",
+        }),
+        apply_ok: (f("apply.json"), "OK"),
+        apply_failed: (f("apply_denied_or_get.json"), "error"),
+        apply_action: "apply outbound NAT rules",
+        new_record: || SNatRule {
+            interface: Some("wan".into()),
+            ipprotocol: Some(IpProtocol::Inet),
+            protocol: Some(Protocol::Udp),
+            source_net: Some("opt1".into()),
+            target: Some("203.0.113.10".into()),
+            staticnatport: Some(true),
+            endpoint_independent: Some(true),
+            sequence: Some(100),
+            description: Some("DMZ out".into()),
+            ..SNatRule::default()
+        },
+        new_wire: json!({
+            "sequence": "100",
+            "interface": "wan",
+            "ipprotocol": "inet",
+            "protocol": "UDP",
+            "source_net": "opt1",
+            "target": "203.0.113.10",
+            "staticnatport": "1",
+            "endpoint-independent": "1",
+            "description": "DMZ out"
+        }),
+        change: || SNatRule {
+            enabled: Some(false),
+            target: Some("wanip".into()),
+            ..SNatRule::default()
+        },
+        change_wire: json!({"enabled": "0", "target": "wanip"}),
+        numeric: &[],
+    }
+}
+
+/// Query forwards: the search row is the real 26.1.5 capture
+/// (`tests/corpus/unbound__settings__searchForward`), the get answer `getBase()`'s shape of the
+/// same record (`type` as an option map).
+fn forwards() -> Case<Forward> {
+    let f = |n| fx("dns", n);
+    Case {
+        name: "FORWARDS",
+        spec: &FORWARDS,
+        handler: forward_handler,
+        kind: "DNS query forward",
+        wrapper: "dot",
+        paths: Paths {
+            search: "unbound/settings/searchForward",
+            get: "unbound/settings/getForward",
+            add: "unbound/settings/addForward",
+            set: "unbound/settings/setForward",
+            del: "unbound/settings/delForward",
+            toggle: Some("unbound/settings/toggleForward"),
+            apply: "unbound/service/reconfigure",
+        },
+        id: HOST,
+        search: json!({"rows": [{"uuid": HOST, "enabled": "1", "type": "forward",
+            "%type": "Forward", "domain": "internal", "server": "127.0.0.1", "port": "53053",
+            "verify": "", "forward_tcp_upstream": "0", "forward_first": "0",
+            "description": "Forward default domain to Dnsmasq DHCP"}],
+            "rowCount": 1, "total": 1, "current": 1}),
+        get: json!({"dot": {"enabled": "1",
+            "type": {"dot": {"value": "DNS over TLS", "selected": 0},
+                     "forward": {"value": "Forward", "selected": 1}},
+            "domain": "internal", "server": "127.0.0.1", "port": "53053", "verify": "",
+            "forward_tcp_upstream": "0", "forward_first": "0",
+            "description": "Forward default domain to Dnsmasq DHCP"}}),
+        add_saved: f("addHostOverride.json"),
+        add_failed: json!({"result": "failed", "validations": {
+            "dot.domain": "A valid domain must be specified.",
+            "dot.server": "Please specify a valid network segment or IP address."
+        }}),
+        set_saved: f("setHostOverride.json"),
+        set_failed: json!({"result": "failed", "validations": {
+            "dot.port": "Please specify a valid port number (1-65535)."
+        }}),
+        deleted: f("delHostOverride.json"),
+        del_not_found: not_found(),
+        toggle: Some(Toggle {
+            flip: json!({"result": "Enabled", "changed": false}),
+            flipped: (true, Some(false)),
+            on: "1",
+            off: "0",
+        }),
+        apply_ok: (f("service_reconfigure.json"), "ok"),
+        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_action: "apply Unbound DNS changes",
+        new_record: || Forward {
+            enabled: Some(true),
+            domain: Some("corp.example.com".into()),
+            server: Some("10.0.10.53".into()),
+            port: Some("53".into()),
+            forward_first: Some(true),
+            description: Some("Corporate DNS".into()),
+            ..Forward::default()
+        },
+        new_wire: json!({
+            "enabled": "1", "domain": "corp.example.com", "server": "10.0.10.53",
+            "port": "53", "forward_first": "1", "description": "Corporate DNS"
+        }),
+        change: || Forward {
+            server: Some("10.0.10.54".into()),
+            forward_tcp_upstream: Some(true),
+            ..Forward::default()
+        },
+        change_wire: json!({"server": "10.0.10.54", "forward_tcp_upstream": "1"}),
+        numeric: &[],
+    }
+}
+
 /// Runs `$check` over every row of the table.
 macro_rules! every_grid {
     ($check:ident) => {{
@@ -668,11 +866,13 @@ macro_rules! every_grid {
         $check(&subnets()).await;
         $check(&host_overrides()).await;
         $check(&dnsmasq_hosts()).await;
+        $check(&forwards()).await;
+        $check(&snat_rules()).await;
     }};
 }
 
 /// The names of the table's rows.
-const ROWS: [&str; 8] = [
+const ROWS: [&str; 10] = [
     "FILTER_RULES",
     "ALIASES",
     "DNAT_RULES",
@@ -681,6 +881,8 @@ const ROWS: [&str; 8] = [
     "SUBNETS",
     "HOST_OVERRIDES",
     "HOSTS",
+    "FORWARDS",
+    "SNAT_RULES",
 ];
 
 #[test]
@@ -715,6 +917,8 @@ fn every_grid_spec_has_a_row() {
         subnets().name,
         host_overrides().name,
         dnsmasq_hosts().name,
+        forwards().name,
+        snat_rules().name,
     ];
     assert_eq!(names, ROWS);
 }

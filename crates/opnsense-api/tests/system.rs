@@ -357,3 +357,128 @@ async fn config_backup_non_xml_is_invalid_response() {
         );
     }
 }
+
+const OLD: &str = "config-1767361234.5712.xml";
+const NEW: &str = "config-1767361299.81.xml";
+
+fn id(s: &str) -> opnsense_api::BackupId {
+    opnsense_api::BackupId::parse(s).expect("backup id")
+}
+
+#[test]
+fn backup_request_builders_take_checked_ids_only() {
+    let r = system::backup_download_request(&id(OLD));
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body.is_none()),
+        (
+            Method::Get,
+            "core/backup/download/this/config-1767361234.5712.xml",
+            true
+        )
+    );
+    assert_eq!(r.accept, opnsense_api::request::Accept::Text);
+    // `diffAction($host, $backup1, $backup2)` runs `diff -u backup2 backup1`: the newer first.
+    let r = system::backup_diff_request(&id(OLD), &id(NEW));
+    assert_eq!(
+        (r.method, r.path.as_str()),
+        (
+            Method::Get,
+            "core/backup/diff/this/config-1767361299.81.xml/config-1767361234.5712.xml"
+        )
+    );
+    let r = system::revert_backup_request(&id(OLD));
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body.is_none()),
+        (
+            Method::Post,
+            "core/backup/revert_backup/config-1767361234.5712.xml",
+            true
+        )
+    );
+    for bad in ["../../conf/config.xml", "config-1.xml/x", "config.xml", ""] {
+        assert!(opnsense_api::BackupId::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_backup_downloads_verbatim_and_a_missing_one_is_not_found() {
+    let server = MockServer::start().await;
+    let xml = fixture_text("system", "core_backup_download_this.xml");
+    Mock::given(method("GET"))
+        .and(path(format!("/api/core/backup/download/this/{OLD}")))
+        .and(basic_auth())
+        .and(NoBody)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(xml.clone(), "application/octet-stream"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/core/backup/download/this/{NEW}")))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("", "text/html"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server).await;
+    assert_eq!(c.system().backup_xml(&id(OLD)).await.expect("xml"), xml);
+    let e = c.system().backup_xml(&id(NEW)).await.expect_err("missing");
+    assert!(
+        matches!(&e, Error::NotFound { kind, id } if *kind == "configuration backup" && id == NEW),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_diff_is_read_and_unescaped() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/core/backup/diff/this/{NEW}/{OLD}")))
+        .and(NoBody)
+        .respond_with(json(serde_json::json!({"items": [
+            "--- /conf/backup/config-1767361234.5712.xml\t2026-01-02 13:40:34.571200000 +0000",
+            "+++ /conf/backup/config-1767361299.81.xml\t2026-01-02 13:41:39.810000000 +0000",
+            "@@ -1 +1 @@",
+            "-  &lt;descr&gt;a &amp;amp; b&lt;/descr&gt;",
+            "+  &lt;descr&gt;&quot;it&#039;s&quot;&lt;/descr&gt;"
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let d = client(&server)
+        .await
+        .system()
+        .backup_diff(&id(OLD), &id(NEW))
+        .await
+        .expect("diff");
+    assert_eq!(d.items.len(), 5);
+    let lines = d.lines();
+    assert_eq!(lines[3], "-  <descr>a &amp; b</descr>");
+    assert_eq!(lines[4], "+  <descr>\"it's\"</descr>");
+}
+
+#[tokio::test]
+async fn revert_backup_reads_its_status() {
+    for (answer, outcome) in [
+        (serde_json::json!({"status": "reverted"}), "ok"),
+        (serde_json::json!({"status": "not_found"}), "not found"),
+        (serde_json::json!({"status": "failed"}), "failed"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("/api/core/backup/revert_backup/{OLD}")))
+            .and(basic_auth())
+            .and(NoBody)
+            .respond_with(json(answer.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let r = client(&server).await.system().revert_backup(&id(OLD)).await;
+        match (outcome, r) {
+            ("ok", Ok(())) => {}
+            ("not found", Err(Error::NotFound { id, .. })) => assert_eq!(id, OLD),
+            ("failed", Err(Error::ActionFailed { status, .. })) => assert_eq!(status, "failed"),
+            (want, got) => panic!("{answer}: wanted {want}, got {got:?}"),
+        }
+    }
+}

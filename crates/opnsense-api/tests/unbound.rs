@@ -187,3 +187,71 @@ async fn get_reads_the_record_type_option_map() {
         .expect("get");
     assert_eq!(h, expected_nas());
 }
+
+/// `getForward` answers any `dots.dot` item: a DNS-over-TLS entry is not a forward, so the
+/// forward grid reads it as not found, and a `set` (which would turn it into a forward) is never
+/// sent.
+#[tokio::test]
+async fn a_dns_over_tls_entry_is_not_a_forward() {
+    use opnsense_api::api::unbound::FORWARDS;
+    use opnsense_api::models::unbound::{Forward, ForwardType};
+    let server = MockServer::start().await;
+    let dot = j!({"dot": {"enabled": "1",
+        "type": {"dot": {"value": "DNS over TLS", "selected": 1},
+                 "forward": {"value": "Forward", "selected": 0}},
+        "domain": "", "server": "9.9.9.9", "port": "853", "verify": "dns.quad9.net",
+        "forward_tcp_upstream": "0", "forward_first": "0", "description": "Quad9"}});
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(format!(
+            "/api/unbound/settings/getForward/{ID}"
+        )))
+        .respond_with(json(dot))
+        .expect(2)
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(json(j!({"result": "saved"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let c = client(&server).await;
+    let grid = c.grid(&FORWARDS);
+    let id = Uuid::parse(ID).expect("uuid");
+    let e = grid.get_raw(&id).await.expect_err("not a forward");
+    assert!(
+        matches!(&e, Error::NotFound { kind, .. } if *kind == "DNS query forward"),
+        "{e:?}"
+    );
+    let e = grid
+        .set(
+            &id,
+            &Forward {
+                server: Some("9.9.9.10".into()),
+                ..Forward::default()
+            },
+        )
+        .await
+        .expect_err("no set");
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+    // A forward reads, its type is never sent back.
+    let server = MockServer::start().await;
+    expect_get(
+        &server,
+        &format!("unbound/settings/getForward/{ID}"),
+        j!({"dot": {"enabled": "1", "type": {"dot": {"value": "DNS over TLS", "selected": 0},
+            "forward": {"value": "Forward", "selected": 1}}, "domain": "corp.example.com",
+            "server": "10.0.10.53"}}),
+    )
+    .await;
+    let f: Forward = client(&server)
+        .await
+        .unbound()
+        .forwards()
+        .get(&id)
+        .await
+        .expect("forward");
+    assert_eq!(f.forward_type, Some(ForwardType::Forward));
+    let sent = serde_json::to_value(&f).expect("encode");
+    assert!(sent.get("type").is_none(), "{sent}");
+    assert_eq!(sent["domain"], "corp.example.com");
+}

@@ -11,9 +11,15 @@
 //!                                             reverting ──▶ reverted | revert_failed ◀─────┘
 //! ```
 //!
-//! Writes in one grid are serialised (one lock per grid). Records are journaled in the form
-//! add/set take (see [`opnsense_api::grid::ErasedGrid::settable`]) without their secret
-//! fields.
+//! Writes in one grid are serialised (one lock per apply action: grids that share one, such as
+//! Unbound's host overrides and query forwards behind `unbound/service/reconfigure`, share the
+//! lock). Records are journaled in the form add/set take (see
+//! [`opnsense_api::grid::ErasedGrid::settable`]) without their secret fields.
+//!
+//! Grids that share an apply action form one apply group ([`apply_group`]): that action makes
+//! the staged writes of every grid of the group live at once, so an apply through any of them
+//! is one change holding all of those writes, and its revert undoes each write in its own grid
+//! and applies once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -179,6 +185,9 @@ pub struct ChangeView {
 /// One record of a change.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordChange {
+    /// The grid the record is in (`unbound.forward`, ...): one change can hold the writes of
+    /// every grid of an apply group.
+    pub grid: String,
     /// add, set or delete.
     pub op: Op,
     /// The record's uuid.
@@ -329,8 +338,12 @@ impl Engine {
         &self.inner.settings
     }
 
+    /// The lock of the grid's apply group (one per apply action).
     fn grid_lock(&self, desc: &'static GridDesc) -> Arc<tokio::sync::Mutex<()>> {
-        lock(&self.inner.locks).entry(desc.id).or_default().clone()
+        lock(&self.inner.locks)
+            .entry(desc.apply.path)
+            .or_default()
+            .clone()
     }
 
     /// The record in settable form with secrets masked (`None` when it does not exist).
@@ -503,6 +516,28 @@ pub fn is_lockout_relevant(desc: &GridDesc) -> bool {
     desc.id == FILTER_RULES.id || desc.id == DNAT_RULES.id
 }
 
+/// The grids whose staged writes the grid's apply action makes live: every grid of
+/// [`opnsense_api::api::GRIDS`] with the same apply path (Unbound's host overrides and query
+/// forwards share `unbound/service/reconfigure`, Kea's reservations and subnets
+/// `kea/service/reconfigure`), `grid` first.
+pub fn apply_group(grid: &'static dyn ErasedGrid) -> Vec<&'static dyn ErasedGrid> {
+    let path = grid.desc_static().apply.path;
+    let mut group = vec![grid];
+    group.extend(
+        opnsense_api::api::GRIDS
+            .iter()
+            .copied()
+            .filter(|g| g.desc().apply.path == path && g.desc().id != grid.desc().id),
+    );
+    group
+}
+
+/// The grid a journal entry was written in (the change's own grid when the entry names one this
+/// server does not know).
+fn entry_grid(e: &Entry, fallback: &'static dyn ErasedGrid) -> &'static dyn ErasedGrid {
+    opnsense_api::api::grid_by_id(&e.grid).unwrap_or(fallback)
+}
+
 /// What an apply did (or, on a dry run, would do).
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplyOutcome {
@@ -583,6 +618,22 @@ impl Engine {
             .collect())
     }
 
+    /// Records of the group's grids changed since their baselines that `ours` does not explain
+    /// (`None` when no grid of the group has a baseline yet).
+    async fn changed_elsewhere_in(
+        &self,
+        group: &[&'static dyn ErasedGrid],
+        ours: &[Entry],
+    ) -> Result<Option<Vec<String>>> {
+        let mut all: Option<Vec<String>> = None;
+        for g in group {
+            if let Some(found) = self.changed_elsewhere(g.desc_static(), ours).await? {
+                all.get_or_insert_with(Vec::new).extend(found);
+            }
+        }
+        Ok(all)
+    }
+
     /// Records changed since the baseline that `ours` does not explain.
     async fn changed_elsewhere(
         &self,
@@ -613,6 +664,13 @@ impl Engine {
         Ok(Some(out))
     }
 
+    /// Records the state of every grid of `grid`'s apply group as the new baseline.
+    async fn settle_group(&self, grid: &'static dyn ErasedGrid) {
+        for g in apply_group(grid) {
+            self.settle_baseline(g.desc_static()).await;
+        }
+    }
+
     async fn settle_baseline(&self, desc: &'static GridDesc) {
         match self.snapshot(desc).await {
             Ok(hashes) => {
@@ -636,8 +694,14 @@ impl Engine {
         let desc = grid.desc_static();
         let guard = self.grid_lock(desc);
         let _serialised = guard.lock().await;
-        let staged = self.inner.journal.staged(desc.id).await?;
-        let changed_elsewhere = self.changed_elsewhere(desc, &staged).await?;
+        let group = apply_group(grid);
+        // Every staged write the apply action makes live, in write order.
+        let mut staged = Vec::new();
+        for g in &group {
+            staged.extend(self.inner.journal.staged(g.desc().id).await?);
+        }
+        staged.sort_by_key(|e| e.seq);
+        let changed_elsewhere = self.changed_elsewhere_in(&group, &staged).await?;
         let preflight = if is_lockout_relevant(desc) {
             Some(crate::lockout::check(self, desc, &staged).await?)
         } else {
@@ -795,7 +859,7 @@ impl Engine {
                 change.revert_at_ms = None;
                 self.inner.journal.update_change(&change).await?;
                 self.drop_lifeline(&change.id);
-                self.settle_baseline(desc).await;
+                self.settle_group(grid).await;
             } else {
                 change.status = ChangeStatus::Pending;
                 change.revert_at_ms = Some(now_ms().saturating_add(timeout_ms));
@@ -865,7 +929,8 @@ impl Engine {
                 ));
                 continue;
             };
-            match (e.op, self.settable(&self.inner.client, grid, &id).await) {
+            let g = entry_grid(e, grid);
+            match (e.op, self.settable(&self.inner.client, g, &id).await) {
                 (Op::Delete, Ok(None)) => {}
                 (Op::Delete, Ok(Some(_))) => problems.push(format!("{id} still exists")),
                 (_, Ok(None)) => problems.push(format!("{id} is gone")),
@@ -1003,6 +1068,7 @@ impl RecordChange {
                     "hostname",
                     "network",
                     "hw_address",
+                    "domain",
                 ]
                 .iter()
                 .find_map(|k| v[*k].as_str().filter(|s| !s.is_empty()).map(str::to_owned))
@@ -1011,7 +1077,7 @@ impl RecordChange {
 
     /// One line per record: op, uuid, label, status, note (no field values).
     pub fn brief(&self) -> Value {
-        let mut line = serde_json::json!({"op": self.op, "status": self.status});
+        let mut line = serde_json::json!({"grid": self.grid, "op": self.op, "status": self.status});
         for (key, value) in [
             ("uuid", self.uuid.clone()),
             ("readded_uuid", self.readded_uuid.clone()),
@@ -1037,6 +1103,7 @@ impl ChangeView {
 
 fn record_view(e: &Entry) -> RecordChange {
     RecordChange {
+        grid: e.grid.clone(),
         op: e.op,
         uuid: e.uuid.clone(),
         readded_uuid: e.readded_uuid.clone(),
@@ -1236,7 +1303,7 @@ impl Engine {
         self.inner.journal.update_change(change).await?;
         self.drop_lifeline(&change.id);
         if change.status == ChangeStatus::Reverted {
-            self.settle_baseline(desc).await;
+            self.settle_group(grid).await;
         }
         Ok(())
     }
@@ -1249,12 +1316,11 @@ impl Engine {
         grid: &'static dyn ErasedGrid,
         entries: &mut [Entry],
     ) -> Result<()> {
-        let desc = grid.desc_static();
-        let raw = client.raw_grid(desc);
         for e in entries.iter_mut().rev() {
             if e.status == EntryStatus::Reverted {
                 continue;
             }
+            let raw = client.raw_grid(entry_grid(e, grid).desc_static());
             let id = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok());
             match (e.op, id, &e.before) {
                 (Op::Set, Some(id), Some(before)) => {
@@ -1297,7 +1363,7 @@ impl Engine {
                 continue;
             };
             let now = self
-                .settable(client, grid, &id)
+                .settable(client, entry_grid(e, grid), &id)
                 .await
                 .map_err(|x| x.to_string())?;
             match (e.op, now, &e.before) {
@@ -1338,7 +1404,7 @@ impl Engine {
         change.detail["confirmed"] = Value::from(time_text(now_ms()));
         self.inner.journal.update_change(&change).await?;
         self.drop_lifeline(&change.id);
-        self.settle_baseline(grid.desc_static()).await;
+        self.settle_group(grid).await;
         self.view(&change).await
     }
 
@@ -1364,7 +1430,6 @@ impl Engine {
         let guard = self.grid_lock(desc);
         let _serialised = guard.lock().await;
         let change = self.rollback_checked(grid, change_id).await?;
-        let raw = self.inner.client.raw_grid(desc);
         let mut calls = Vec::new();
         for e in self
             .inner
@@ -1377,18 +1442,24 @@ impl Engine {
             if e.status == EntryStatus::Reverted {
                 continue;
             }
+            let entry_desc = entry_grid(e, grid).desc_static();
+            let raw = self.inner.client.raw_grid(entry_desc);
             let id = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok());
             let request = match (e.op, id, &e.before) {
                 (Op::Set, Some(id), Some(before)) => raw.plan_set(&id, before.clone()).await?.0,
-                (Op::Add, Some(id), _) => desc.del_request(&id),
+                (Op::Add, Some(id), _) => entry_desc.del_request(&id),
                 (Op::Delete, _, Some(before)) if e.readded_uuid.is_none() => {
                     raw.plan_add(before.clone()).await?
                 }
                 _ => continue,
             };
             let mut call = PlannedCall::from(&request);
-            if let Some(inner) = call.body.as_mut().and_then(|b| b.get_mut(desc.wrapper)) {
-                *inner = mask_secrets(desc, inner);
+            if let Some(inner) = call
+                .body
+                .as_mut()
+                .and_then(|b| b.get_mut(entry_desc.wrapper))
+            {
+                *inner = mask_secrets(entry_desc, inner);
             }
             calls.push(call);
         }
@@ -1403,7 +1474,6 @@ impl Engine {
         grid: &'static dyn ErasedGrid,
         change_id: &str,
     ) -> Result<Change> {
-        let desc = grid.desc_static();
         let change = self.load(change_id).await?;
         if change.status != ChangeStatus::Confirmed {
             return Err(ChangeError::WrongState {
@@ -1418,7 +1488,9 @@ impl Engine {
             let Some(id) = e.uuid.as_deref().and_then(|u| Uuid::parse(u).ok()) else {
                 continue;
             };
-            let now = self.settable(&self.inner.client, grid, &id).await?;
+            let g = entry_grid(e, grid);
+            let desc = g.desc_static();
+            let now = self.settable(&self.inner.client, g, &id).await?;
             match (e.op, now) {
                 (Op::Delete, None) => {}
                 (Op::Delete, Some(_)) => edited.push(format!("{} {id} (exists again)", desc.kind)),

@@ -1,10 +1,11 @@
-//! Unbound DNS: resolver settings, host overrides (list, add, update, delete), apply.
+//! Unbound DNS: resolver settings, host overrides and query forwards (list, add, update,
+//! delete), apply (one apply for both: `unbound/service/reconfigure`).
 
 use std::net::IpAddr;
 
-use opnsense_api::api::unbound::{HOST_OVERRIDES, settings_request};
+use opnsense_api::api::unbound::{FORWARDS, HOST_OVERRIDES, settings_request};
 use opnsense_api::fields::selected_string;
-use opnsense_api::models::unbound::{HostOverride, RecordType};
+use opnsense_api::models::unbound::{Forward, HostOverride, RecordType};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
@@ -214,6 +215,135 @@ impl RecordSpec for HostSpec {
     }
 }
 
+/// A query forward's fields ("Query Forwarding" in the GUI: queries for `domain` go to
+/// `server`). On update, only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardSpec {
+    /// The domain whose queries are forwarded (`corp.example.com`), without a trailing dot;
+    /// empty forwards every query.
+    pub domain: Option<String>,
+    /// The IP address of the DNS server the queries go to. Required when adding.
+    pub server: Option<String>,
+    /// The server's port (default 53).
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u16>,
+    /// Send the forwarded queries over TCP.
+    pub forward_tcp_upstream: Option<bool>,
+    /// When the server fails, resolve through the root servers instead.
+    pub forward_first: Option<bool>,
+    /// What the forward is for (at most 255 characters, one line).
+    pub description: Option<String>,
+    /// Whether the forward is active (default true).
+    pub enabled: Option<bool>,
+}
+
+impl RequiredFields for ForwardSpec {
+    const ARGUMENT: &'static str = "forward";
+    const REQUIRED: &'static [&'static str] = &["server"];
+}
+
+impl RecordSpec for ForwardSpec {
+    type Model = Forward;
+    type Row = Forward;
+    const GRID: &'static opnsense_api::GridSpec<Forward> = &FORWARDS;
+    const APPLY: &'static str = "dns_apply";
+    const LIST: &'static str = "dns_forward_list";
+
+    fn from_model(f: &Forward) -> Self {
+        Self {
+            domain: f.domain.clone(),
+            server: f.server.clone(),
+            port: f.port.as_deref().and_then(|p| p.trim().parse().ok()),
+            forward_tcp_upstream: f.forward_tcp_upstream,
+            forward_first: f.forward_first,
+            description: f.description.clone(),
+            enabled: f.enabled,
+        }
+    }
+
+    /// Checks the fields and builds the SDK model (only the fields given; the endpoint makes
+    /// the entry a forward, never a DNS-over-TLS server).
+    fn into_model(self) -> Result<Forward, ToolError> {
+        let domain = single_line("forward.domain", self.domain, 253)?;
+        if let Some(d) = domain.as_deref().filter(|d| !d.is_empty()) {
+            if d.parse::<IpAddr>().is_ok() {
+                return Err(ToolError::invalid(
+                    "forward.domain",
+                    "must be a domain, not an IP address (put the address in server)",
+                ));
+            }
+            check_name("forward.domain", d, false)?;
+        }
+        let server = single_line("forward.server", self.server, 64)?;
+        if let Some(s) = &server
+            && s.parse::<IpAddr>().is_err()
+        {
+            return Err(ToolError::invalid(
+                "forward.server",
+                format!("{:?} is not an IP address", excerpt(s)),
+            ));
+        }
+        if self.port == Some(0) {
+            return Err(ToolError::invalid("forward.port", "must be 1 to 65535"));
+        }
+        let description = single_line("forward.description", self.description, 255)?;
+        Ok(Forward {
+            enabled: self.enabled,
+            domain,
+            server,
+            port: self.port.map(|p| p.to_string()),
+            forward_tcp_upstream: self.forward_tcp_upstream,
+            forward_first: self.forward_first,
+            description,
+            ..Forward::default()
+        })
+    }
+}
+
+/// A query forward in compact form.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ForwardView {
+    /// Forward id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Active.
+    pub enabled: bool,
+    /// The domain forwarded (`*` = every query).
+    pub domain: String,
+    /// The DNS server queries go to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Its port (absent: 53).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// Over TCP.
+    #[serde(skip_serializing_if = "crate::common::is_false")]
+    pub forward_tcp_upstream: bool,
+    /// Falls back to the root servers.
+    #[serde(skip_serializing_if = "crate::common::is_false")]
+    pub forward_first: bool,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl From<Forward> for ForwardView {
+    fn from(f: Forward) -> Self {
+        let some = |o: Option<String>| o.filter(|s| !s.is_empty());
+        Self {
+            uuid: f.uuid,
+            enabled: f.enabled != Some(false),
+            domain: some(f.domain).unwrap_or_else(|| "*".into()),
+            server: some(f.server),
+            port: some(f.port),
+            forward_tcp_upstream: f.forward_tcp_upstream == Some(true),
+            forward_first: f.forward_first == Some(true),
+            description: some(f.description),
+        }
+    }
+}
+
 /// A host override in compact form.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HostView {
@@ -364,6 +494,32 @@ pub struct HostDeleteParams {
     pub uuid: String,
 }
 
+/// Arguments of `dns_forward_add`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardAddParams {
+    /// The new query forward.
+    pub forward: NewRecord<ForwardSpec>,
+}
+
+/// Arguments of `dns_forward_update`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardUpdateParams {
+    /// The forward's uuid (from dns_forward_list).
+    pub uuid: String,
+    /// The fields to change; the others keep their values.
+    pub forward: ForwardSpec,
+}
+
+/// Arguments of `dns_forward_delete`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardDeleteParams {
+    /// The forward's uuid (from dns_forward_list).
+    pub uuid: String,
+}
+
 #[tool_router(router = dns_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// Unbound DNS resolver settings: enabled, port, DNSSEC, listening interfaces, DHCP
@@ -453,8 +609,77 @@ impl OpnsenseTools {
         self.delete_record::<HostSpec>(&p.uuid).await
     }
 
-    /// Apply all staged Unbound DNS changes. This restarts Unbound: DNS resolution through
-    /// the firewall stops for a moment.
+    /// List Unbound query forwards (domain overrides: queries for a domain sent to another DNS
+    /// server; compact: uuid, enabled, domain, server, port, description), paged. DNS-over-TLS
+    /// servers are not listed here.
+    #[tool(annotations(
+        title = "List DNS query forwards",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_forward_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<ForwardView>>, ToolError> {
+        let q = p.query()?;
+        let page = self.search_raw(&FORWARDS, &q).await?;
+        Ok(Json(Listing::from_page(
+            &q,
+            p.raw,
+            page,
+            &Rows::<Forward, _>::all(ForwardView::from),
+        )))
+    }
+
+    /// Add an Unbound query forward: queries for `domain` (every query when empty) go to
+    /// `server`. Staged: it takes effect after dns_apply.
+    #[tool(annotations(
+        title = "Add a DNS query forward",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
+    async fn dns_forward_add(
+        &self,
+        Parameters(p): Parameters<ForwardAddParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        self.add_record(p.forward).await
+    }
+
+    /// Change fields of an Unbound query forward (only those given). Staged: it takes effect
+    /// after dns_apply. An unknown uuid, or one of a DNS-over-TLS server, is refused.
+    #[tool(annotations(
+        title = "Update a DNS query forward",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_forward_update(
+        &self,
+        Parameters(p): Parameters<ForwardUpdateParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        self.update_record(&p.uuid, p.forward).await
+    }
+
+    /// Delete an Unbound query forward. Staged: it takes effect after dns_apply.
+    #[tool(annotations(
+        title = "Delete a DNS query forward",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn dns_forward_delete(
+        &self,
+        Parameters(p): Parameters<ForwardDeleteParams>,
+    ) -> Result<Json<Staged>, ToolError> {
+        self.delete_record::<ForwardSpec>(&p.uuid).await
+    }
+
+    /// Apply all staged Unbound DNS changes (host overrides and query forwards alike). This
+    /// restarts Unbound: DNS resolution through the firewall stops for a moment.
     #[tool(annotations(
         title = "Apply DNS changes",
         read_only_hint = false,

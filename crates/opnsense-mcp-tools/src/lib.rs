@@ -20,6 +20,7 @@ mod dns;
 mod firewall_aliases;
 mod firewall_nat;
 mod firewall_rules;
+mod firewall_snat;
 mod ids;
 mod interfaces;
 mod routes;
@@ -158,8 +159,9 @@ _delete tools and take effect only when the matching apply tool runs:
 - firewall_rule_* -> firewall_rule_apply
 - firewall_alias_* -> firewall_alias_apply
 - firewall_nat_* -> firewall_nat_apply
+- firewall_snat_* -> firewall_snat_apply
 - route_* -> route_apply
-- dns_host_override_* -> dns_apply (restarts Unbound briefly)
+- dns_host_override_*, dns_forward_* -> dns_apply (restarts Unbound briefly)
 service_start/stop/restart act at once. Before changing firewall rules, list them and make sure \
 the change cannot block your own access to the firewall's web GUI/API. Uuids come from the list \
 tools; list results are paged (row_count default 100) and say how to get the next page. \
@@ -185,6 +187,7 @@ impl OpnsenseTools {
             + Self::firewall_rules_router()
             + Self::firewall_aliases_router()
             + Self::firewall_nat_router()
+            + Self::firewall_snat_router()
             + Self::interfaces_router()
             + Self::routes_router()
             + Self::dhcp_router()

@@ -1,7 +1,10 @@
-//! System tools: status, firmware status, configuration backup.
+//! System tools: status, firmware status, configuration backup, and the configuration history
+//! (the local backups OPNsense keeps: list, diff, restore).
 
+use opnsense_api::BackupId;
 use opnsense_api::api::system;
-use opnsense_api::models::system::{FirmwareStatus, SystemStatus};
+use opnsense_api::models::system::{Backup, FirmwareStatus, SystemStatus};
+use opnsense_change::journal::ChangeStatus;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{Json, tool, tool_router};
@@ -9,10 +12,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::OpnsenseTools;
-use crate::common::RawParams;
+use crate::common::{ListParams, Listing, RawParams, Rows};
 use crate::error::ToolError;
 use crate::redact::{MARKER, redact_config};
+use crate::{CallContext, OpnsenseTools};
 
 /// Compact system health.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -88,6 +91,167 @@ pub struct BackupSummary {
     pub redacted_elements: usize,
     /// The marker secrets were replaced with.
     pub marker: &'static str,
+}
+
+/// One local configuration backup.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BackupView {
+    /// Its id, for system_backup_diff and system_backup_restore.
+    pub id: String,
+    /// When it was saved (ISO 8601).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// What saved it (`/api/firewall/filter/apply made changes`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Who saved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Size in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl From<Backup> for BackupView {
+    fn from(b: Backup) -> Self {
+        Self {
+            id: b.id,
+            time: b.time_iso,
+            description: b.description.filter(|d| !d.is_empty()),
+            username: b.username.filter(|u| !u.is_empty()),
+            size: b.filesize,
+        }
+    }
+}
+
+/// What [`BackupId`] accepts (`config-<unix time>.xml`), for the input schemas.
+const BACKUP_ID_PATTERN: &str = r"^config-[0-9]{1,20}(\.[0-9]{1,6})?\.xml$";
+
+/// Arguments of `system_backup_diff`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupDiffParams {
+    /// The older side: a backup id from system_backup_list (`config-1767361234.5712.xml`).
+    #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
+    pub from: String,
+    /// The newer side: another backup id; omitted, the running configuration.
+    #[serde(default)]
+    #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
+    pub to: Option<String>,
+    /// Unchanged lines shown around each change (default 3, at most 20).
+    #[serde(default)]
+    #[schemars(range(max = 20))]
+    pub context: Option<u8>,
+}
+
+/// Arguments of `system_backup_restore`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRestoreParams {
+    /// The backup to restore, from system_backup_list (`config-1767361234.5712.xml`).
+    #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
+    pub backup_id: String,
+}
+
+/// A unified diff of two configurations, secrets redacted.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BackupDiffView {
+    /// The older side (a backup id).
+    pub from: String,
+    /// The newer side (a backup id, or `running` for the running configuration).
+    pub to: String,
+    /// Both sides are the same once secrets are redacted.
+    pub identical: bool,
+    /// Lines removed and added.
+    pub removed: usize,
+    /// Lines added.
+    pub added: usize,
+    /// Secret values (password hashes, keys) differ too; they are never shown, only counted.
+    #[serde(skip_serializing_if = "crate::common::is_false")]
+    pub secrets_differ: bool,
+    /// The diff was cut at this many lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_at: Option<usize>,
+    /// The unified diff (`-` from, `+` to), secrets replaced by the marker.
+    pub diff: String,
+}
+
+/// The answer of `system_backup_restore`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RestoreView {
+    /// `restored`, or on a dry run `would_restore`.
+    pub result: &'static str,
+    /// The backup restored.
+    pub backup_id: String,
+    /// Nothing was written.
+    #[serde(skip_serializing_if = "crate::common::is_false")]
+    pub dry_run: bool,
+    /// What restoring changes: the running configuration against the backup.
+    pub changes: BackupDiffView,
+    /// What OPNsense did and did not do, and what to apply next.
+    pub next: String,
+}
+
+/// Lines of a diff shown at most.
+const MAX_DIFF_LINES: usize = 4000;
+
+/// What restoring leaves to do (OPNsense's `revertBackup` saves config.xml and reloads nothing).
+const RESTORE_NEXT: &str = "OPNsense restores config.xml (and saves it, which adds a backup) but reloads no service: the firewall keeps running the old settings until they are applied. Apply what the diff touches: firewall_rule_apply, firewall_nat_apply, firewall_snat_apply and firewall_alias_apply (packet filter), route_apply, dns_apply (Unbound), the DHCP service (service_restart), other services with service_restart; or reboot the firewall to load all of it. Changes applied this way are reported as made elsewhere by the next apply of this server.";
+
+/// Redacts both sides and diffs them.
+fn diff_configs(
+    from: (&str, &str),
+    to: (&str, &str),
+    context: usize,
+) -> Result<BackupDiffView, ToolError> {
+    use similar::{ChangeTag, TextDiff};
+    let a = redact_config(from.1).map_err(ToolError::message)?.xml;
+    let b = redact_config(to.1).map_err(ToolError::message)?.xml;
+    let diff = TextDiff::from_lines(a.as_str(), b.as_str());
+    let (mut removed, mut added) = (0, 0);
+    for c in diff.iter_all_changes() {
+        match c.tag() {
+            ChangeTag::Delete => removed += 1,
+            ChangeTag::Insert => added += 1,
+            ChangeTag::Equal => {}
+        }
+    }
+    let raw_changed = TextDiff::from_lines(from.1, to.1)
+        .iter_all_changes()
+        .filter(|c| c.tag() != ChangeTag::Equal)
+        .count();
+    let secrets_differ = raw_changed > removed + added;
+    let text = diff
+        .unified_diff()
+        .context_radius(context)
+        .header(from.0, to.0)
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let truncated_at = (lines.len() > MAX_DIFF_LINES).then_some(MAX_DIFF_LINES);
+    let text = if truncated_at.is_some() {
+        lines[..MAX_DIFF_LINES].join("\n")
+    } else {
+        text
+    };
+    Ok(BackupDiffView {
+        from: from.0.to_owned(),
+        to: to.0.to_owned(),
+        identical: removed + added == 0,
+        removed,
+        added,
+        secrets_differ,
+        truncated_at,
+        diff: text,
+    })
+}
+
+impl OpnsenseTools {
+    /// A backup's config.xml.
+    async fn backup_xml(&self, field: &str, id: &str) -> Result<(BackupId, String), ToolError> {
+        let id = BackupId::parse_field(field, id)?;
+        let xml = self.client().system().backup_xml(&id).await?;
+        Ok((id, xml))
+    }
 }
 
 #[tool_router(router = system_router, vis = "pub(crate)")]
@@ -201,5 +365,123 @@ impl OpnsenseTools {
             CallToolResult::success(vec![ContentBlock::text(note), ContentBlock::text(xml)]);
         result.structured_content = Some(json!(summary));
         Ok(result)
+    }
+
+    /// The local configuration backups OPNsense keeps (System > Configuration > History: one
+    /// per saved change, newest first; the newest is the running configuration), paged.
+    #[tool(annotations(
+        title = "List configuration backups",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn system_backup_list(
+        &self,
+        Parameters(p): Parameters<ListParams>,
+    ) -> Result<Json<Listing<BackupView>>, ToolError> {
+        let q = p.query()?;
+        let v: Value = self.client().send_json(system::backups_request()).await?;
+        let items = match v.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        Ok(Json(Listing::from_all(
+            &q,
+            p.raw,
+            items,
+            &Rows::<Backup, _>::all(BackupView::from),
+        )))
+    }
+
+    /// Unified diff of two configuration backups, or of a backup and the running
+    /// configuration (`to` omitted), with passwords, keys and other secrets redacted as in
+    /// system_config_backup (a changed secret is only reported, never shown).
+    #[tool(annotations(
+        title = "Diff configuration backups",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn system_backup_diff(
+        &self,
+        Parameters(p): Parameters<BackupDiffParams>,
+    ) -> Result<Json<BackupDiffView>, ToolError> {
+        let context = p.context.unwrap_or(3);
+        if context > 20 {
+            return Err(ToolError::invalid("context", "must be 0 to 20"));
+        }
+        let to_id =
+            p.to.as_deref()
+                .map(|t| BackupId::parse_field("to", t))
+                .transpose()?;
+        let (from, a) = self.backup_xml("from", &p.from).await?;
+        let (to_name, b) = match to_id {
+            Some(id) => {
+                let xml = self.client().system().backup_xml(&id).await?;
+                (id.to_string(), xml)
+            }
+            None => (
+                "running".to_owned(),
+                self.client().system().config_backup().await?,
+            ),
+        };
+        Ok(Json(diff_configs(
+            (from.as_str(), &a),
+            (&to_name, &b),
+            usize::from(context),
+        )?))
+    }
+
+    /// Restore config.xml from a local backup (OPNsense's revert, System > Configuration >
+    /// History). It replaces the whole configuration; OPNsense reloads no service, so apply
+    /// afterwards what changed (the answer says what). `dry_run: true` returns the diff and
+    /// writes nothing. Refused while a change of this server is pending.
+    #[tool(annotations(
+        title = "Restore a configuration backup",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn system_backup_restore(
+        &self,
+        Parameters(p): Parameters<BackupRestoreParams>,
+    ) -> Result<Json<RestoreView>, ToolError> {
+        let (id, backup) = self.backup_xml("backup_id", &p.backup_id).await?;
+        let dry_run = CallContext::current().dry_run;
+        if let Some(engine) = self.change_engine() {
+            let open = engine
+                .list(
+                    &[
+                        ChangeStatus::Pending,
+                        ChangeStatus::Applying,
+                        ChangeStatus::Reverting,
+                    ],
+                    20,
+                )
+                .await
+                .map_err(|e| ToolError::message(e.to_string()))?;
+            if !open.is_empty() {
+                let ids: Vec<&str> = open.iter().map(|c| c.change_id.as_str()).collect();
+                return Err(ToolError::message(format!(
+                    "refused: change {} is not settled yet (its revert would fight the restore); confirm it with change_confirm or let it revert, then restore. Nothing was sent to OPNsense.",
+                    ids.join(", ")
+                )));
+            }
+        }
+        let running = self.client().system().config_backup().await?;
+        let changes = diff_configs(("running", &running), (id.as_str(), &backup), 3)?;
+        if !dry_run {
+            self.client().system().revert_backup(&id).await?;
+        }
+        Ok(Json(RestoreView {
+            result: if dry_run { "would_restore" } else { "restored" },
+            backup_id: id.to_string(),
+            dry_run,
+            changes,
+            next: if dry_run {
+                format!("Nothing was written. {RESTORE_NEXT}")
+            } else {
+                RESTORE_NEXT.to_owned()
+            },
+        }))
     }
 }

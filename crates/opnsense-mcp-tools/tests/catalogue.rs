@@ -131,7 +131,70 @@ const ENDINGS: &[(&str, bool, bool)] = &[
     ("_apply", true, true),
     ("_stop", true, true),
     ("_restart", true, true),
+    ("_diff", false, false),
+    ("_restore", true, true),
 ];
+
+/// Outbound NAT, DNS query forwards and the configuration history (issue 12): name, top-level
+/// argument names (without the `dry_run` every mutating tool gets), mutating.
+const HISTORY_AND_NAT: &[(&str, &[&str], bool)] = &[
+    (
+        "firewall_snat_list",
+        &["current", "row_count", "search_phrase", "raw"],
+        false,
+    ),
+    ("firewall_snat_add", &["rule"], true),
+    ("firewall_snat_update", &["uuid", "rule"], true),
+    ("firewall_snat_delete", &["uuid"], true),
+    ("firewall_snat_apply", &["confirm_timeout_s", "force"], true),
+    (
+        "dns_forward_list",
+        &["current", "row_count", "search_phrase", "raw"],
+        false,
+    ),
+    ("dns_forward_add", &["forward"], true),
+    ("dns_forward_update", &["uuid", "forward"], true),
+    ("dns_forward_delete", &["uuid"], true),
+    (
+        "system_backup_list",
+        &["current", "row_count", "search_phrase", "raw"],
+        false,
+    ),
+    ("system_backup_diff", &["from", "to", "context"], false),
+    ("system_backup_restore", &["backup_id"], true),
+];
+
+#[test]
+fn outbound_nat_dns_forwards_and_backups_are_offered_with_their_arguments() {
+    let all = tools(ToolOptions::default());
+    let by_name: BTreeMap<&str, &Value> = all.iter().map(|t| (name_of(t), t)).collect();
+    let mut problems = Vec::new();
+    for (name, params, mutating) in HISTORY_AND_NAT {
+        let Some(t) = by_name.get(name) else {
+            problems.push(format!("{name}: missing"));
+            continue;
+        };
+        let props: BTreeSet<&str> = t["inputSchema"]["properties"]
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut want: BTreeSet<&str> = params.iter().copied().collect();
+        if *mutating {
+            want.insert("dry_run");
+        }
+        if props != want {
+            problems.push(format!("{name}: arguments {props:?}, expected {want:?}"));
+        }
+        if read_only(t) == *mutating {
+            problems.push(format!("{name}: readOnlyHint {}", read_only(t)));
+        }
+    }
+    assert_eq!(
+        by_name["system_backup_restore"]["annotations"]["destructiveHint"],
+        true
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
 
 fn name_of(t: &Value) -> &str {
     t["name"].as_str().expect("name")

@@ -144,6 +144,8 @@ struct Field {
     minimum: Option<f64>,
     maximum: Option<f64>,
     format: Option<String>,
+    /// `pattern`: the value has a fixed shape.
+    patterned: bool,
     /// `additionalProperties: false` and its property names (objects only).
     closed: Option<BTreeSet<String>>,
     required: Vec<String>,
@@ -182,7 +184,9 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
     let mut enumerated = false;
     let mut values = Vec::new();
     let (mut minimum, mut maximum, mut format) = (None, None, None);
+    let mut patterned = false;
     for a in &alts {
+        patterned |= a.get("pattern").is_some();
         match a.get("type") {
             Some(Value::String(t)) => {
                 types.insert(t.clone());
@@ -238,6 +242,7 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
         minimum,
         maximum,
         format,
+        patterned,
         closed,
         required,
     });
@@ -276,6 +281,9 @@ struct PathArg {
     value: String,
     /// The values the schema lists for it (empty: not enumerated).
     listed: Vec<String>,
+    /// The schema gives it a `pattern`: a variation keeps the case value's shape (its digits
+    /// change, nothing else).
+    patterned: bool,
 }
 
 /// Where a record's description goes: (argument pointer, request index, body pointer).
@@ -324,9 +332,9 @@ impl Derived {
                 if !in_path {
                     continue;
                 }
-                let listed = fields
-                    .iter()
-                    .find(|f| f.ptr == format!("/{name}"))
+                let field = fields.iter().find(|f| f.ptr == format!("/{name}"));
+                let patterned = field.is_some_and(|f| f.patterned);
+                let listed = field
                     .map(|f| {
                         f.values
                             .iter()
@@ -339,6 +347,7 @@ impl Derived {
                     name: name.clone(),
                     value,
                     listed,
+                    patterned,
                 });
             }
         }
@@ -637,6 +646,21 @@ fn identifier(rng: &mut Rng) -> String {
         .collect()
 }
 
+/// `value` with every digit replaced by a random one (a value of the same shape, for
+/// arguments whose schema gives a `pattern`).
+fn same_shape(rng: &mut Rng, value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                char::from(b"0123456789"[rng.below(10)])
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Sets a fresh description in `args` and where the case's request carries it.
 fn vary_description(
     rng: &mut Rng,
@@ -788,7 +812,9 @@ fn valid(
         };
     }
     if let Some(arg) = derived.path_args.first() {
-        let new = if arg.listed.is_empty() {
+        let new = if arg.patterned {
+            same_shape(rng, &arg.value)
+        } else if arg.listed.is_empty() {
             identifier(rng)
         } else {
             rng.pick(&arg.listed).clone()

@@ -65,6 +65,7 @@ impl Revision {
 struct Frozen {
     collections: [Vec<Arc<Record>>; Collection::COUNT],
     categories: Arc<Vec<Category>>,
+    snat_mode: String,
 }
 
 impl Frozen {
@@ -95,6 +96,7 @@ impl Frozen {
         Frozen {
             collections,
             categories,
+            snat_mode: cfg.snat_mode.clone(),
         }
     }
 
@@ -107,6 +109,7 @@ impl Frozen {
                 .collect();
         }
         cfg.categories.clone_from(&self.categories);
+        cfg.snat_mode.clone_from(&self.snat_mode);
         cfg
     }
 }
@@ -520,6 +523,9 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
             ip = i.ipv4,
             bits = i.bits
         );
+        if i.key == "wan" {
+            x.push_str("      <gateway>WAN_GW</gateway>\n");
+        }
         if let Some((v6, bits6)) = i.ipv6 {
             let _ = writeln!(
                 x,
@@ -531,6 +537,15 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
     x.push_str("  </interfaces>\n  <nat>\n");
     for r in &cfg[Collection::PortForwards] {
         xml_record(&mut x, "rule", r, "    ");
+    }
+    if cfg.snat_mode.is_empty() {
+        x.push_str("    <outbound/>\n");
+    } else {
+        let _ = writeln!(
+            x,
+            "    <outbound>\n      <mode>{}</mode>\n    </outbound>",
+            xml_escape(&cfg.snat_mode)
+        );
     }
     x.push_str("  </nat>\n  <staticroutes version=\"1.0.1\">\n");
     for r in &cfg[Collection::Routes] {
@@ -546,7 +561,11 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
     for r in &cfg[Collection::FilterRules] {
         xml_record(&mut x, "rule", r, "          ");
     }
-    x.push_str("        </rules>\n      </Filter>\n      <Category version=\"1.0.0\">\n        <categories>\n");
+    x.push_str("        </rules>\n        <snatrules>\n");
+    for r in &cfg[Collection::SourceNat] {
+        xml_record(&mut x, "rule", r, "          ");
+    }
+    x.push_str("        </snatrules>\n      </Filter>\n      <Category version=\"1.0.0\">\n        <categories>\n");
     for c in &cfg.categories {
         let _ = writeln!(
             x,
@@ -560,7 +579,11 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
     for r in &cfg[Collection::HostOverrides] {
         xml_record(&mut x, "host", r, "        ");
     }
-    x.push_str("      </hosts>\n    </unboundplus>\n    <Kea>\n      <dhcp4 version=\"1.0.5\">\n        <subnets>\n");
+    x.push_str("      </hosts>\n      <dots>\n");
+    for r in &cfg[Collection::Forwards] {
+        xml_record(&mut x, "dot", r, "        ");
+    }
+    x.push_str("      </dots>\n    </unboundplus>\n    <Kea>\n      <dhcp4 version=\"1.0.5\">\n        <subnets>\n");
     for r in &cfg[Collection::Subnets] {
         xml_record(&mut x, "subnet4", r, "          ");
     }

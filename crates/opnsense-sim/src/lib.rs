@@ -539,6 +539,16 @@ impl Snapshot {
         self.records(Collection::DnsmasqHosts)
     }
 
+    /// Outbound NAT rules (`firewall/source_nat`).
+    pub fn source_nat(&self) -> &[Value] {
+        self.records(Collection::SourceNat)
+    }
+
+    /// Unbound query forwards and DNS-over-TLS servers (`dots.dot`).
+    pub fn forwards(&self) -> &[Value] {
+        self.records(Collection::Forwards)
+    }
+
     /// Finds a record by uuid in any collection.
     pub fn find(&self, uuid: &str) -> Option<&Value> {
         self.collections
@@ -711,6 +721,12 @@ impl Simulator {
     /// out a `block` lockout counts).
     pub fn open_connections(&self) -> u64 {
         self.shared.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The outbound NAT mode of the saved configuration (`nat/outbound/mode`; empty means
+    /// automatic).
+    pub fn snat_mode(&self) -> String {
+        self.shared.state().staged.snat_mode.clone()
     }
 
     /// The backup file names of `/conf/backup` (`config-<stamp>.xml`), newest first.

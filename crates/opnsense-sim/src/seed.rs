@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::areas::{alias, dnat, dnsmasq, filter, kea, routes, services, unbound};
+use crate::areas::{alias, dnat, dnsmasq, filter, kea, routes, services, snat, unbound};
 use crate::backups::{Backups, Revision};
 use crate::crud::AreaSpec;
 use crate::state::{Category, Collection, Config, Record, RequestLog, ServiceState, SimState};
@@ -484,6 +484,57 @@ fn seed_dnsmasq_leases() -> Vec<Value> {
     .collect()
 }
 
+/// Outbound NAT in hybrid mode with two manual rules, and Unbound's query forwards (one forward
+/// and one DNS-over-TLS server). Seeded after everything else, so the uuids of the older seed
+/// records stay as they were.
+fn seed_snat_and_forwards(cfg: &mut Config, version: Version, rng: &mut Rng) {
+    cfg.snat_mode = "hybrid".into();
+    for values in [
+        vec![
+            ("interface", "wan"),
+            ("source_net", "opt1"),
+            ("target", "203.0.113.10"),
+            ("description", "DMZ out through its own public address"),
+        ],
+        vec![
+            ("interface", "wan"),
+            ("nonat", "1"),
+            ("source_net", "lan"),
+            ("destination_net", "10.8.0.0/24"),
+            ("description", "No NAT to the VPN"),
+        ],
+    ] {
+        let mut rec = record(&snat::AREA, cfg, version, rng, &values);
+        (snat::AREA.before_save)(
+            &mut rec,
+            &crate::reply::Req {
+                version,
+                ..crate::reply::Req::default()
+            },
+        );
+        cfg[Collection::SourceNat].push(rec);
+    }
+    for values in [
+        vec![
+            ("type", "forward"),
+            ("domain", "corp.example.com"),
+            ("server", "10.0.10.53"),
+            ("port", "53"),
+            ("description", "Corporate DNS"),
+        ],
+        vec![
+            ("type", "dot"),
+            ("server", "9.9.9.9"),
+            ("port", "853"),
+            ("verify", "dns.quad9.net"),
+            ("description", "Quad9 over TLS"),
+        ],
+    ] {
+        let rec = record(&unbound::DOTS, cfg, version, rng, &values);
+        cfg[Collection::Forwards].push(rec);
+    }
+}
+
 fn lease(address: &str, mac: &str, hostname: &str, expire: i64, vendor: &str) -> Value {
     json!({
         "address": address, "prefix_len": 128, "type": "", "hwaddr": mac, "duid": "",
@@ -620,6 +671,7 @@ pub(crate) fn build(config: &SimConfig) -> SimState {
     let leases = seed_leases(&mut rng, config.extra_leases);
     // After the leases, so the records seeded before keep their uuids and MACs.
     seed_dnsmasq_hosts(&mut cfg, version, &mut rng);
+    seed_snat_and_forwards(&mut cfg, version, &mut rng);
     let services: BTreeMap<&'static str, ServiceState> = services::MODULES
         .iter()
         .map(|(m, enabled, running)| {
@@ -673,6 +725,8 @@ mod tests {
             &kea::RESERVATIONS,
             &kea::SUBNETS,
             &dnsmasq::HOSTS,
+            &snat::AREA,
+            &unbound::DOTS,
         ];
         let req = crate::reply::Req::default();
         for (area, collection) in areas.iter().zip(Collection::ALL) {

@@ -518,6 +518,7 @@ fn resolve(version: Version, module: &str, controller: &str, action: &str) -> Op
         ("firewall", "Filter") => areas::filter::route(version, &action),
         ("firewall", "Alias") => areas::alias::route(&action),
         ("firewall", "DNat") => areas::dnat::route(version, &action),
+        ("firewall", "SourceNat") => areas::snat::route(version, &action),
         ("diagnostics", "Interface") if areas::diagnostics::is_routes_action(&action) => {
             areas::diagnostics::routes_route()
         }

@@ -110,11 +110,16 @@ pub enum Collection {
     /// Dnsmasq hosts (DHCP reservations and DNS overrides), applied by
     /// `dnsmasq/service/reconfigure`.
     DnsmasqHosts,
+    /// Outbound NAT rules (`firewall/source_nat`), applied by `firewall/source_nat/apply`.
+    SourceNat,
+    /// Unbound `dots.dot` entries (query forwards and DNS-over-TLS servers), applied by
+    /// `unbound/service/reconfigure`.
+    Forwards,
 }
 
 impl Collection {
     /// Number of collections.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 10;
 
     /// Every collection, in index order.
     pub const ALL: [Collection; Collection::COUNT] = [
@@ -126,6 +131,8 @@ impl Collection {
         Collection::Reservations,
         Collection::Subnets,
         Collection::DnsmasqHosts,
+        Collection::SourceNat,
+        Collection::Forwards,
     ];
 
     /// Position in per-collection arrays.
@@ -147,6 +154,8 @@ pub(crate) struct Category {
 pub(crate) struct Config {
     collections: [Vec<Record>; Collection::COUNT],
     pub categories: Vec<Category>,
+    /// `nat/outbound/mode` (`automatic`, `hybrid`, `advanced`, `disabled`; empty = automatic).
+    pub snat_mode: String,
 }
 
 impl Index<Collection> for Config {

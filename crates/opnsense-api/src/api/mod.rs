@@ -10,6 +10,7 @@ pub mod interfaces;
 pub mod kea;
 pub mod routes;
 pub mod services;
+pub mod source_nat;
 pub mod system;
 pub mod unbound;
 pub mod vpn;
@@ -28,6 +29,8 @@ pub static GRIDS: &[&dyn ErasedGrid] = &[
     &kea::SUBNETS,
     &dnsmasq::HOSTS,
     &unbound::HOST_OVERRIDES,
+    &unbound::FORWARDS,
+    &source_nat::SNAT_RULES,
 ];
 
 /// The grid with this id.
@@ -45,6 +48,11 @@ impl Client {
     /// `firewall/filter`, `firewall/alias`, `firewall/d_nat`.
     pub fn firewall(&self) -> firewall::FirewallHandler<'_> {
         firewall::FirewallHandler::new(self)
+    }
+
+    /// `firewall/source_nat` (outbound NAT rules and mode).
+    pub fn source_nat(&self) -> source_nat::SourceNatHandler<'_> {
+        source_nat::SourceNatHandler::new(self)
     }
 
     /// `diagnostics/interface`.

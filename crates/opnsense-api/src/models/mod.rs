@@ -14,6 +14,7 @@ pub mod interfaces;
 pub mod kea;
 pub mod routes;
 pub mod services;
+pub mod source_nat;
 pub mod system;
 pub mod unbound;
 pub mod vpn;

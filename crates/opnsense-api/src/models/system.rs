@@ -411,6 +411,35 @@ pub struct Backup {
     pub extra: Extra,
 }
 
+/// `core/backup/diff/{host}/{a}/{b}`: `{"items": [...]}`, the lines of `diff -u`, each
+/// HTML-escaped (`htmlspecialchars(ENT_QUOTES | ENT_HTML401)`); empty when there is nothing to
+/// compare.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackupDiff {
+    /// The lines, as OPNsense sent them (escaped).
+    #[serde(default, deserialize_with = "list_or_empty")]
+    pub items: Vec<String>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl BackupDiff {
+    /// The lines with OPNsense's HTML escaping undone.
+    pub fn lines(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .map(|l| {
+                l.replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&#039;", "'")
+                    .replace("&amp;", "&")
+            })
+            .collect()
+    }
+}
+
 /// `core/backup/backups/{host}`: `{"items": [...]}`, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Backups {

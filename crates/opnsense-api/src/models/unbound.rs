@@ -111,3 +111,57 @@ pub struct UnboundSettings {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+crate::wire_enum! {
+    /// What kind of upstream a `dots.dot` entry is (`Unbound.xml`, 26.1.11 and 26.7.2: an
+    /// OptionField, default `dot`). The `*Forward` endpoints force `forward` on every add and
+    /// set; the `*Dot` ones (routed to the same code by `SettingsController::__call`) force `dot`.
+    pub enum ForwardType {
+        /// DNS over TLS (`forward-tls-upstream`).
+        Dot = "dot",
+        /// Plain query forwarding.
+        Forward = "forward",
+    }
+}
+
+/// An Unbound query-forwarding entry (`dots.dot` with `type` `forward`, wrapper `dot`): queries
+/// for `domain` (all queries when it is empty) go to `server`. Fields as in `Unbound.xml`
+/// (`<dots>`, identical at 26.1.9, 26.1.11 and 26.7.2).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Forward {
+    /// Record id (search rows only).
+    #[serde(deserialize_with = "opt")]
+    pub uuid: Option<String>,
+    /// Whether the entry is active (default on).
+    #[serde(with = "opt_bool")]
+    pub enabled: Option<bool>,
+    /// `forward` or `dot`: read, never sent (the endpoint decides it).
+    #[serde(rename = "type", deserialize_with = "opt", skip_serializing)]
+    pub forward_type: Option<ForwardType>,
+    /// The domain whose queries are forwarded (a DNS name, no IP address); empty = every query.
+    #[serde(deserialize_with = "opt")]
+    pub domain: Option<String>,
+    /// The upstream server's IP address (required).
+    #[serde(deserialize_with = "opt")]
+    pub server: Option<String>,
+    /// The upstream server's port (empty = 53).
+    #[serde(deserialize_with = "opt")]
+    pub port: Option<String>,
+    /// The name the server's TLS certificate must carry (DNS over TLS only).
+    #[serde(deserialize_with = "opt")]
+    pub verify: Option<String>,
+    /// Send the forwarded queries over TCP (`forward-tcp-upstream`).
+    #[serde(with = "opt_bool")]
+    pub forward_tcp_upstream: Option<bool>,
+    /// Resolve through the roots when the forwarder fails (`forward-first`).
+    #[serde(with = "opt_bool")]
+    pub forward_first: Option<bool>,
+    /// Description.
+    #[serde(deserialize_with = "opt")]
+    pub description: Option<String>,
+    /// Everything else (`%type` display text, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}

@@ -54,7 +54,7 @@ fn with_args(d: &Domain, mut v: Value) -> Value {
     v
 }
 
-const DOMAINS: [Domain; 7] = [
+const DOMAINS: [Domain; 9] = [
     Domain {
         name: "aliases",
         collection: Collection::Aliases,
@@ -138,6 +138,30 @@ const DOMAINS: [Domain; 7] = [
         record: || json!({"ip_address": "192.168.1.220", "hw_address": "00:0d:b9:4a:99:02", "hostname": "e2e-safe", "domain": "lan.example", "description": "e2e safe change"}),
         change: || json!({"ip_address": "192.168.1.221"}),
         args: || json!({"backend": "dnsmasq"}),
+    },
+    Domain {
+        name: "dns forwards",
+        collection: Collection::Forwards,
+        add: "dns_forward_add",
+        update: "dns_forward_update",
+        delete: "dns_forward_delete",
+        apply: "dns_apply",
+        key: "forward",
+        record: || json!({"domain": "e2e.example", "server": "10.9.0.53", "port": 53, "description": "e2e safe change"}),
+        change: || json!({"server": "10.9.0.54", "forward_first": true}),
+        args: no_args,
+    },
+    Domain {
+        name: "outbound NAT",
+        collection: Collection::SourceNat,
+        add: "firewall_snat_add",
+        update: "firewall_snat_update",
+        delete: "firewall_snat_delete",
+        apply: "firewall_snat_apply",
+        key: "rule",
+        record: || json!({"interface": "wan", "source_net": "10.9.0.0/24", "target": "wanip", "description": "e2e safe change"}),
+        change: || json!({"no_nat": true, "destination_net": "10.8.0.0/24"}),
+        args: no_args,
     },
 ];
 
@@ -414,8 +438,21 @@ async fn every_domain_reverts_unconfirmed_keeps_confirmed_and_rolls_back() {
         let sim = simulator(version).await;
         let state_dir = tempfile::tempdir().expect("state dir");
         let server = Server::start(&sim, state_dir.path()).await;
-        // The domains run concurrently: the engine serialises per grid, not globally.
-        let runs = DOMAINS.iter().map(|d| lifecycle(&sim, &server.client, d));
+        // The domains run concurrently: the engine serialises per apply, not globally. Domains
+        // whose grids share an apply (host overrides and forwards: `dns_apply`) run one after
+        // the other, since that apply makes both grids' staged writes live as one change.
+        let mut applies: Vec<&str> = Vec::new();
+        for d in &DOMAINS {
+            if !applies.contains(&d.apply) {
+                applies.push(d.apply);
+            }
+        }
+        let (sim_ref, client) = (&sim, &server.client);
+        let runs = applies.into_iter().map(|apply| async move {
+            for d in DOMAINS.iter().filter(|d| d.apply == apply) {
+                lifecycle(sim_ref, client, d).await;
+            }
+        });
         futures_join_all(runs).await;
         let log = server.stop().await;
         assert!(

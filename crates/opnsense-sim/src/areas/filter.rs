@@ -79,7 +79,7 @@ pub(crate) fn protocol_list() -> Vec<String> {
     out
 }
 
-fn protocol_options(_: &Config) -> Vec<Opt> {
+pub(crate) fn protocol_options(_: &Config) -> Vec<Opt> {
     let mut v = vec![Opt::new("any", "any")];
     v.extend(protocol_list().into_iter().map(|p| Opt::new(p.clone(), p)));
     v
@@ -293,7 +293,7 @@ pub(crate) static FIELDS: &[FieldSpec] = &[
 ];
 
 /// `tag`/`tagged` mask `/^([0-9a-zA-Z.,_\-]){0,512}$/u`.
-fn is_tag(s: &str) -> bool {
+pub(crate) fn is_tag(s: &str) -> bool {
     s.chars().count() <= 512
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ',' | '_' | '-'))

@@ -13,6 +13,7 @@ pub(crate) mod kea;
 pub(crate) mod names;
 pub(crate) mod routes;
 pub(crate) mod services;
+pub(crate) mod snat;
 pub(crate) mod system;
 pub(crate) mod unbound;
 pub(crate) mod vpn;

@@ -92,7 +92,7 @@ fn reconfigure(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         };
     }
     let applied: &[Collection] = match module {
-        "unbound" => &[Collection::HostOverrides],
+        "unbound" => &[Collection::HostOverrides, Collection::Forwards],
         "kea" => &[Collection::Reservations, Collection::Subnets],
         "dnsmasq" => &[Collection::DnsmasqHosts],
         _ => &[],

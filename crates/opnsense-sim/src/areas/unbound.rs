@@ -1,4 +1,11 @@
-//! `unbound/settings`: host overrides (A/AAAA/MX/TXT) and the model `get`.
+//! `unbound/settings`: host overrides (A/AAAA/MX/TXT), query forwards and DNS-over-TLS servers
+//! (`dots.dot`), and the model `get`.
+//!
+//! Forwards (opnsense/core 26.1.10 and 26.7.2, identical): `SettingsController.php` lines
+//! 126-183 (`searchForward` lists only `type == forward`; `addForward`/`setForward` overlay
+//! `type` = `forward` after the posted fields; `getForward`, `delForward` and `toggleForward`
+//! take any `dots.dot` item; `__call` serves the `*Dot*` spellings with `type` = `dot`), and
+//! `Unbound.xml` `<dots>` (lines 279-313 at 26.1.11).
 
 use std::sync::Arc;
 
@@ -10,6 +17,7 @@ use crate::fields::{
     self, FieldSpec, Input, Opt, boolean, description, int, masked, opts, rendered, select, text,
 };
 use crate::reply::{Reply, Req};
+use crate::search::{self, SearchParams};
 use crate::server::{Route, Shared};
 use crate::state::{Collection, Config, Record, SimState};
 use crate::validate::{self, Hostname, Validations};
@@ -124,12 +132,135 @@ const ACTIONS: Actions = Actions {
     toggle: Some("togglehostoverride"),
 };
 
+fn dot_type_options(_: &Config) -> Vec<Opt> {
+    opts(&[("dot", "DNS over TLS"), ("forward", "Forward")])
+}
+
+/// `dots.dot` fields in model order (the same at every simulated release).
+pub(crate) static DOT_FIELDS: &[FieldSpec] = &[
+    boolean("enabled", "1"),
+    select("type", dot_type_options, None).req().def("dot"),
+    text("domain").input(Input::Trim),
+    text("server").req().input(Input::TrimLower),
+    text("port"),
+    text("verify").input(Input::Trim),
+    boolean("forward_tcp_upstream", "0"),
+    boolean("forward_first", "0"),
+    description("description"),
+];
+
+/// `domain`: HostnameField with `IsDNSName`, `IpAllowed=N`.
+const DOT_DOMAIN: Hostname = Hostname {
+    ip_allowed: false,
+    host_wildcard: false,
+    dns_name: true,
+};
+
+/// `verify`: a HostnameField with the defaults.
+const DOT_VERIFY: Hostname = Hostname {
+    ip_allowed: true,
+    host_wildcard: false,
+    dns_name: false,
+};
+
+/// The field types of `dots.dot` (Unbound.php adds nothing for them).
+fn validate_dot(_: &Config, rec: &Record, _: &Req, v: &mut Validations) {
+    let domain = rec.get("domain");
+    if !domain.is_empty() && !DOT_DOMAIN.accepts(domain) {
+        v.add("domain", "A valid domain must be specified.");
+    }
+    // NetworkField defaults: any family, a netmask allowed, `any` accepted.
+    let server = rec.get("server");
+    if !server.is_empty() && server != "any" && !validate::is_network_value(server, true, false) {
+        v.add("server", validate::NETWORK);
+    }
+    // PortField without well-known names or ranges: 1 to 65535 only.
+    let port = rec.get("port");
+    if !port.is_empty() && !validate::is_port_number(port) {
+        v.add("port", "Please specify a valid port number (1-65535).");
+    }
+    let verify = rec.get("verify");
+    if !verify.is_empty() && !DOT_VERIFY.accepts(verify) {
+        v.add(
+            "verify",
+            format!("[{verify}] is not a valid IP address or hostname."),
+        );
+    }
+}
+
+/// The `dots.dot` area (query forwards and DNS-over-TLS servers) for the generic engine.
+pub(crate) static DOTS: AreaSpec = AreaSpec {
+    collection: Collection::Forwards,
+    wrapper: "dot",
+    fields: DOT_FIELDS,
+    default_sort: "",
+    validate: validate_dot,
+    ..AreaSpec::DEFAULT
+};
+
+const DOT_ACTIONS: Actions = Actions {
+    search: None,
+    get: Some("getforward"),
+    add: None,
+    set: None,
+    del: Some("delforward"),
+    toggle: Some("toggleforward"),
+};
+
+/// The `*Dot*` spellings `__call` maps onto the forward actions with `type` = `dot`.
+const DOT_ALIASES: Actions = Actions {
+    search: None,
+    get: Some("getdot"),
+    add: None,
+    set: None,
+    del: Some("deldot"),
+    toggle: Some("toggledot"),
+};
+
 /// Endpoints of `unbound/settings`.
 pub(crate) fn route(action: &str) -> Option<Route> {
-    AREA.crud(action, &ACTIONS).or_else(|| match action {
-        "get" => Route::new(get_model),
-        _ => None,
-    })
+    AREA.crud(action, &ACTIONS)
+        .or_else(|| DOTS.crud(action, &DOT_ACTIONS))
+        .or_else(|| DOTS.crud(action, &DOT_ALIASES))
+        .or_else(|| match action {
+            "get" => Route::new(get_model),
+            "searchforward" => Route::new(|_, st, req| search_dots(st, req, "forward")),
+            "searchdot" => Route::new(|_, st, req| search_dots(st, req, "dot")),
+            "addforward" => Route::new(|_, st, req| write_dot(st, req, "forward", false)),
+            "adddot" => Route::new(|_, st, req| write_dot(st, req, "dot", false)),
+            "setforward" => Route::with_params(|_, st, req| write_dot(st, req, "forward", true), 1),
+            "setdot" => Route::with_params(|_, st, req| write_dot(st, req, "dot", true), 1),
+            _ => None,
+        })
+}
+
+/// `searchForwardAction()`: `searchBase('dots.dot', null, null, type == <kind>)`.
+fn search_dots(st: &mut SimState, req: &Req, kind: &str) -> Reply {
+    let params = SearchParams::grid(req);
+    let records = st.staged[Collection::Forwards]
+        .iter()
+        .filter(|r| r.get("type") == kind);
+    let rows = DOTS.rows_of(&st.staged, req.version, records);
+    let fields = DOTS.search_fields(req.version);
+    Reply::ok(search::grid(rows, &params, "", &fields))
+}
+
+/// `addBase`/`setBase('dot', 'dots.dot', ..., ["type" => <kind>])`: the overlay is set after
+/// the posted fields, so whatever `type` was posted, the record is of `kind`.
+fn write_dot(st: &mut SimState, req: &Req, kind: &str, set: bool) -> Reply {
+    let mut req = req.clone();
+    match req.body.get_mut("dot") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(obj)) => {
+            obj.insert("type".into(), Value::String(kind.to_owned()));
+        }
+        Some(other) => *other = json!({ "type": kind }),
+    }
+    if set {
+        DOTS.set(st, &req)
+    } else {
+        DOTS.add(st, &req)
+    }
 }
 
 /// `settings/get`: whole model for GET, `[]` otherwise.
@@ -141,6 +272,14 @@ fn get_model(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let specs = AREA.specs(req.version);
     for h in &st.staged[Collection::HostOverrides] {
         hosts.insert(h.uuid.clone(), fields::render_get(&specs, &st.staged, h));
+    }
+    let mut dots = Map::new();
+    let dot_specs = DOTS.specs(req.version);
+    for d in &st.staged[Collection::Forwards] {
+        dots.insert(
+            d.uuid.clone(),
+            fields::render_get(&dot_specs, &st.staged, d),
+        );
     }
     Reply::ok(json!({"unbound": {
         "general": {
@@ -156,7 +295,7 @@ fn get_model(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
         "acls": {"default_action": {"allow": {"value": "Allow", "selected": 1}, "deny": {"value": "Deny", "selected": 0}, "refuse": {"value": "Refuse", "selected": 0}}, "acl": {}},
         "dnsbl": {"enabled": "0", "safesearch": "0", "type": {}, "lists": "", "whitelists": "", "blocklists": "", "wildcards": "", "address": "", "nxdomain": "0"},
         "forwarding": {"enabled": "0"},
-        "dots": {"dot": {}},
+        "dots": {"dot": dots},
         "hosts": {"host": hosts},
         "aliases": {"alias": {}}
     }}))
