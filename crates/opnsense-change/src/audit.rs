@@ -243,25 +243,21 @@ pub enum RecordKind {
 
 /// A record a finding names: an API record by uuid, or a legacy/automatic row by OPNsense's
 /// label.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {
     /// Kind.
     #[serde(rename = "type")]
     pub kind: RecordKind,
     /// The uuid of an API record (usable with the get/update/delete tools).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// OPNsense's label of a legacy or automatic row (not editable through the API).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// An alias's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `legacy` or `automatic` (absent for API records).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<&'static str>,
 }
 

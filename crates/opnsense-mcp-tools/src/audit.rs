@@ -144,25 +144,21 @@ pub struct SummaryView {
 }
 
 /// A record a finding names.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RecordView {
     /// `filter_rule`, `port_forward` or `alias`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The uuid of an API record (for the get/update/delete tools).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// OPNsense's label of a classic-GUI or automatic row (not editable through the API).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// An alias's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `legacy` or `automatic` (absent for API records).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
 }
 

@@ -215,26 +215,22 @@ impl RecordSpec for HostSpec {
 }
 
 /// A host override in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HostView {
     /// Override id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// Active.
     pub enabled: bool,
     /// Host label (`*` = wildcard; absent = the domain itself).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Domain.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Record type (A, AAAA, MX, TXT).
     pub rr: String,
     /// The answer: the IP address (A/AAAA), `<priority> <mail host>` (MX) or the text (TXT).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Extra names answering the same (`host.domain`), when any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -266,12 +262,12 @@ impl From<HostOverride> for HostView {
 }
 
 /// Unbound's main settings in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DnsSettingsView {
     /// Unbound is enabled.
     pub enabled: bool,
     /// Listening port (53 unless changed).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
     /// DNSSEC validation is on.
     pub dnssec: bool,
@@ -294,7 +290,6 @@ pub struct DnsSettingsView {
     /// Number of query forwarding / DNS-over-TLS server entries.
     pub forwards: usize,
     /// OPNsense's full answer (only with `raw: true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
