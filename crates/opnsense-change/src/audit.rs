@@ -66,12 +66,12 @@ use opnsense_api::models::firewall::{
     Alias, AliasType, DNatRow, Direction, FilterRule, IpProtocol, NatPass, NatProtocol, RuleOrigin,
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::pf::{
     self, Aliases, Context, Flow, IfName, IpNet, IpRange, L4, NatAction, NatRow, Network, Ports,
     Row, RuleRef, Target, Term, Verdict,
 };
+use crate::preflight::{is_antilockout_filter_row, is_antilockout_nat_row};
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -1636,25 +1636,6 @@ fn reach(
 // ---------------------------------------------------------------------------------------------
 // Anti-lockout and management ports
 // ---------------------------------------------------------------------------------------------
-
-fn is_antilockout_filter_row(r: &FilterRule) -> bool {
-    r.origin() != RuleOrigin::Api
-        && (pf::extra_str(r, "ref").is_some_and(|s| s.ends_with("#noantilockout"))
-            || r.description
-                .as_deref()
-                .is_some_and(|d| d.eq_ignore_ascii_case("anti-lockout rule")))
-}
-
-fn is_antilockout_nat_row(r: &DNatRow) -> bool {
-    r.is_automatic()
-        && r.fields.nordr == Some(true)
-        && (r.uuid.starts_with("lockout_")
-            || r.uuid.starts_with("automatic_pf_")
-            || r.extra
-                .get("ref")
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.ends_with("#noantilockout")))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AntiLockout {
