@@ -308,12 +308,7 @@ pub fn config_facts(xml: &str, alias_names: &BTreeSet<String>) -> Result<ConfigF
         "opnsense.system.ssh.port",
     ];
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "config.xml is not well-formed at byte {}: {e}",
-                reader.buffer_position()
-            )
-        })?;
+        let event = crate::redact::next_event(&mut reader)?;
         match event {
             Event::Eof => break,
             Event::Start(s) => {

@@ -62,17 +62,12 @@ fn check_name(field: &str, s: &str, wildcard: bool) -> Result<(), ToolError> {
                 && !l.starts_with('-')
                 && !l.ends_with('-'))
     };
-    if s.len() <= 253 && s.split('.').all(label_ok) {
-        Ok(())
-    } else {
-        Err(ToolError::invalid(
-            field,
-            format!(
-                "{:?} is not a valid DNS name (labels of letters, digits and -, separated by dots, no trailing dot)",
-                excerpt(s)
-            ),
-        ))
-    }
+    check_labels(
+        field,
+        s,
+        label_ok,
+        "is not a valid DNS name (labels of letters, digits and -, separated by dots, no trailing dot)",
+    )
 }
 
 /// Checks a domain against OPNsense's mask for Unbound host overrides
@@ -86,15 +81,28 @@ fn check_domain(field: &str, s: &str) -> Result<(), ToolError> {
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
+    check_labels(
+        field,
+        s,
+        label_ok,
+        "is not a domain OPNsense accepts: labels of letters, digits and inner hyphens separated by dots (no underscore, no wildcard, no trailing dot)",
+    )
+}
+
+/// Accepts `s` when it is at most 253 characters of dot-separated labels that each pass
+/// `label_ok`; else refuses `field` with `s` (excerpted) and `refusal`.
+fn check_labels(
+    field: &str,
+    s: &str,
+    label_ok: impl Fn(&str) -> bool,
+    refusal: &str,
+) -> Result<(), ToolError> {
     if s.len() <= 253 && s.split('.').all(label_ok) {
         Ok(())
     } else {
         Err(ToolError::invalid(
             field,
-            format!(
-                "{:?} is not a domain OPNsense accepts: labels of letters, digits and inner hyphens separated by dots (no underscore, no wildcard, no trailing dot)",
-                excerpt(s)
-            ),
+            format!("{:?} {refusal}", excerpt(s)),
         ))
     }
 }
