@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{decode, mvc_over, overlay};
+use common::{decode, lan_wan_dmz, mvc_over, overlay};
 use std::collections::BTreeSet;
 
 use opnsense_api::models::firewall::{Alias, DNatRow, FilterRule};
@@ -92,29 +92,15 @@ fn alias(uuid: &str, name: &str, kind: &str, content: &[&str]) -> Value {
 }
 
 fn network() -> Network {
-    let mut n = Network::new()
-        .with(
-            InterfaceInfo::new("lan", &["192.168.1.1/24"])
-                .device("igb1")
-                .description("LAN"),
-        )
-        .with(InterfaceInfo {
-            has_gateway: Some(true),
-            ..InterfaceInfo::new("wan", &["203.0.113.2/24"])
-                .device("igb0")
-                .description("WAN")
-        })
-        .with(
-            InterfaceInfo::new("opt1", &["10.10.0.1/24"])
-                .device("igb2")
-                .description("DMZ"),
-        )
-        .with(InterfaceInfo {
-            has_gateway: Some(true),
-            ..InterfaceInfo::new("opt2", &["198.18.5.2/30"])
-                .device("igb3")
-                .description("WAN2")
-        });
+    let mut n = lan_wan_dmz(&["192.168.1.1/24"]);
+    let mut wan = n.interface("wan").unwrap().clone();
+    wan.has_gateway = Some(true);
+    n = n.with(wan).with(InterfaceInfo {
+        has_gateway: Some(true),
+        ..InterfaceInfo::new("opt2", &["198.18.5.2/30"])
+            .device("igb3")
+            .description("WAN2")
+    });
     n.set_complete(true);
     n
 }

@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{anti_lockout, decode, default_deny, ip, mvc, overlay};
+use common::{anti_lockout, decode, default_deny, ip, lan_wan_dmz, mvc, overlay};
 
 use opnsense_api::models::firewall::{AliasType, DNatRow, FilterRule, RuleOrigin};
-use opnsense_change::pf::{Aliases, ArrivalBasis, InterfaceInfo, IpNet, L4, NatAction, Network};
+use opnsense_change::pf::{Aliases, ArrivalBasis, IpNet, L4, NatAction, Network};
 use opnsense_change::preflight::{
     ApiPath, FlowStatus, PreflightInput, Protect, ProtectSource, Reach, RuleChange, preflight,
 };
@@ -63,22 +63,7 @@ fn one(row: Value) -> FilterRule {
 }
 
 fn network() -> Network {
-    let mut n = Network::new()
-        .with(
-            InterfaceInfo::new("lan", &["192.168.1.1/24"])
-                .device("igb1")
-                .description("LAN"),
-        )
-        .with(
-            InterfaceInfo::new("wan", &["203.0.113.2/24"])
-                .device("igb0")
-                .description("WAN"),
-        )
-        .with(
-            InterfaceInfo::new("opt1", &["10.10.0.1/24"])
-                .device("igb2")
-                .description("DMZ"),
-        );
+    let mut n = lan_wan_dmz(&["192.168.1.1/24"]);
     for i in ["lan", "opt1"] {
         let mut x = n.interface(i).unwrap().clone();
         x.has_gateway = Some(false);

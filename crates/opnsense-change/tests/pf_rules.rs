@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::{anti_lockout, decode, default_deny, ip, mvc};
+use common::{anti_lockout, decode, default_deny, ip, lan_wan_dmz, mvc};
 
 use opnsense_api::models::firewall::{AliasType, FilterRule, RuleOrigin};
-use opnsense_change::pf::{
-    self, Aliases, Context, Evaluation, Flow, InterfaceInfo, L4, Network, Verdict,
-};
+use opnsense_change::pf::{self, Aliases, Context, Evaluation, Flow, L4, Network, Verdict};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -22,22 +20,7 @@ fn rules(rows: &[Value]) -> Vec<FilterRule> {
 }
 
 fn network() -> Network {
-    let mut n = Network::new()
-        .with(
-            InterfaceInfo::new("lan", &["192.168.1.1/24", "fd00:1::1/64"])
-                .device("igb1")
-                .description("LAN"),
-        )
-        .with(
-            InterfaceInfo::new("wan", &["203.0.113.2/24"])
-                .device("igb0")
-                .description("WAN"),
-        )
-        .with(
-            InterfaceInfo::new("opt1", &["10.10.0.1/24"])
-                .device("igb2")
-                .description("DMZ"),
-        );
+    let mut n = lan_wan_dmz(&["192.168.1.1/24", "fd00:1::1/64"]);
     n.set_complete(true);
     n
 }

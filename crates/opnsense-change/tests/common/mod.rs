@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use opnsense_change::pf::{InterfaceInfo, Network};
 use serde_json::{Value, json};
 
 /// `fields` laid over `defaults` (both JSON objects).
@@ -95,4 +96,25 @@ pub fn decode<T: serde::de::DeserializeOwned>(rows: &[Value]) -> Vec<T> {
 /// An IP address literal.
 pub fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
+}
+
+/// The test box: `lan` (`igb1`, `LAN`, at `lan`'s addresses), `wan` (`igb0`, `WAN`,
+/// 203.0.113.2/24) and `opt1` (`igb2`, `DMZ`, 10.10.0.1/24); not yet complete.
+pub fn lan_wan_dmz(lan: &[&str]) -> Network {
+    Network::new()
+        .with(
+            InterfaceInfo::new("lan", lan)
+                .device("igb1")
+                .description("LAN"),
+        )
+        .with(
+            InterfaceInfo::new("wan", &["203.0.113.2/24"])
+                .device("igb0")
+                .description("WAN"),
+        )
+        .with(
+            InterfaceInfo::new("opt1", &["10.10.0.1/24"])
+                .device("igb2")
+                .description("DMZ"),
+        )
 }
