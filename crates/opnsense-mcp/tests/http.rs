@@ -198,21 +198,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
     let info = client.peer_info().expect("server info");
     let name = info.server_info.as_ref().map(|i| i.name.as_str());
     assert_eq!(name, Some("opnsense-mcp"));
-    let tools = timeout(WAIT, client.list_all_tools())
-        .await
-        .expect("in time")
-        .expect("tools/list");
-    assert!(tools.len() >= 43, "{} tools", tools.len());
-    let result = timeout(
-        WAIT,
-        client.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("tools/call");
-    assert_ne!(result.is_error, Some(true), "{result:?}");
-    assert!(result.structured_content.is_some(), "{result:?}");
-    let _ = timeout(WAIT, client.cancel()).await;
+    common::list_tools_and_call_status(client, WAIT).await;
 
     let (code, stderr) = server.terminate().await;
     assert_eq!(code, Some(0), "{stderr}");
