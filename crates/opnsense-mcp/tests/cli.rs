@@ -535,15 +535,6 @@ async fn serve_simulator_over_stdio_with_the_rmcp_client() {
 
 // ---- audit lines name the tool call -----------------------------------------------------
 
-/// The audit JSON lines of `stderr`.
-fn audit_lines(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["target"] == "opnsense_api::audit")
-        .collect()
-}
-
 #[test]
 fn stdio_audit_lines_name_the_tool_and_the_request_id() {
     let sim = Sim::start(|_| {});
@@ -610,7 +601,7 @@ fn stdio_audit_lines_name_the_tool_and_the_request_id() {
     reader.join().expect("reader");
     assert_eq!(out.code, Some(0), "{out:#?}");
     out.no_secret(SECRET);
-    let audits = audit_lines(&out.stderr);
+    let audits = common::audit_lines(&out.stderr);
     assert!(!audits.is_empty(), "{}", out.stderr);
     for a in &audits {
         let span = &a["span"];

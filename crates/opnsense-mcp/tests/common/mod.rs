@@ -208,3 +208,12 @@ pub async fn list_tools_and_call_status(
     assert!(result.structured_content.is_some(), "{result:?}");
     let _ = timeout(wait, client.cancel()).await;
 }
+
+/// The audit JSON lines of `stderr`.
+pub fn audit_lines(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "opnsense_api::audit")
+        .collect()
+}
