@@ -2,12 +2,11 @@
 
 mod common;
 
-use common::{basic_auth, client, fixture, json, json_body};
+use common::{client, expect_post_json, fixture, json};
 use opnsense_api::api::ids::rulesets_request;
 use opnsense_api::{Method, SearchQuery, SortDirection};
 use serde_json::json as j;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 #[test]
 fn request_builder() {
@@ -30,16 +29,14 @@ fn request_builder() {
 #[tokio::test]
 async fn rulesets_with_paging_body() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/ids/settings/listRulesets"))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"current": 1, "rowCount": 50, "searchPhrase": "ET open"}),
-        ))
-        .respond_with(json(fixture("ids", "listRulesets.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_post_json(
+        &server,
+        "ids/settings/listRulesets",
+        j!({"current": 1, "rowCount": 50, "searchPhrase": "ET open"}),
+        json(fixture("ids", "listRulesets.json")),
+        1,
+    )
+    .await;
     let page = client(&server)
         .await
         .ids()
@@ -71,18 +68,14 @@ async fn rulesets_with_paging_body() {
 #[tokio::test]
 async fn rulesets_all() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/ids/settings/listRulesets"))
-        .and(basic_auth())
-        .and(json_body(
-            j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        ))
-        .respond_with(json(
-            j!({"total": 0, "rowCount": 0, "current": 1, "rows": []}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_post_json(
+        &server,
+        "ids/settings/listRulesets",
+        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        json(j!({"total": 0, "rowCount": 0, "current": 1, "rows": []})),
+        1,
+    )
+    .await;
     let page = client(&server)
         .await
         .ids()

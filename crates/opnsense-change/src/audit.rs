@@ -66,12 +66,12 @@ use opnsense_api::models::firewall::{
     Alias, AliasType, DNatRow, Direction, FilterRule, IpProtocol, NatPass, NatProtocol, RuleOrigin,
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::pf::{
     self, Aliases, Context, Flow, IfName, IpNet, IpRange, L4, NatAction, NatRow, Network, Ports,
     Row, RuleRef, Target, Term, Verdict,
 };
+use crate::preflight::{is_antilockout_filter_row, is_antilockout_nat_row};
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -243,25 +243,21 @@ pub enum RecordKind {
 
 /// A record a finding names: an API record by uuid, or a legacy/automatic row by OPNsense's
 /// label.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {
     /// Kind.
     #[serde(rename = "type")]
     pub kind: RecordKind,
     /// The uuid of an API record (usable with the get/update/delete tools).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// OPNsense's label of a legacy or automatic row (not editable through the API).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// An alias's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `legacy` or `automatic` (absent for API records).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<&'static str>,
 }
 
@@ -1640,25 +1636,6 @@ fn reach(
 // ---------------------------------------------------------------------------------------------
 // Anti-lockout and management ports
 // ---------------------------------------------------------------------------------------------
-
-fn is_antilockout_filter_row(r: &FilterRule) -> bool {
-    r.origin() != RuleOrigin::Api
-        && (pf::extra_str(r, "ref").is_some_and(|s| s.ends_with("#noantilockout"))
-            || r.description
-                .as_deref()
-                .is_some_and(|d| d.eq_ignore_ascii_case("anti-lockout rule")))
-}
-
-fn is_antilockout_nat_row(r: &DNatRow) -> bool {
-    r.is_automatic()
-        && r.fields.nordr == Some(true)
-        && (r.uuid.starts_with("lockout_")
-            || r.uuid.starts_with("automatic_pf_")
-            || r.extra
-                .get("ref")
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.ends_with("#noantilockout")))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AntiLockout {

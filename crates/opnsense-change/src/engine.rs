@@ -160,6 +160,7 @@ pub struct ApplyOptions {
 }
 
 /// A change as the tools show it.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeView {
     /// Its id.
@@ -171,10 +172,8 @@ pub struct ChangeView {
     /// When it was applied (RFC 3339).
     pub applied: String,
     /// When it is reverted unless confirmed (RFC 3339; pending only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revert_at: Option<String>,
     /// When it reached its final status (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub finished: Option<String>,
     /// The records it changed.
     pub records: Vec<RecordChange>,
@@ -183,6 +182,7 @@ pub struct ChangeView {
 }
 
 /// One record of a change.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordChange {
     /// The grid the record is in (`unbound.forward`, ...): one change can hold the writes of
@@ -191,21 +191,16 @@ pub struct RecordChange {
     /// add, set or delete.
     pub op: Op,
     /// The record's uuid.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// After a revert re-added a deleted record: its new uuid.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub readded_uuid: Option<String>,
     /// Before (set, delete).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<Value>,
     /// After (add, set).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
     /// Where the write stands.
     pub status: EntryStatus,
     /// Anything worth knowing.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -539,12 +534,12 @@ fn entry_grid(e: &Entry, fallback: &'static dyn ErasedGrid) -> &'static dyn Eras
 }
 
 /// What an apply did (or, on a dry run, would do).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplyOutcome {
     /// Nothing was applied.
     pub dry_run: bool,
     /// The change (not on a dry run).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeView>,
     /// The writes through this server the apply makes live (on a dry run: would), with their
     /// status after the apply (reverted, when the checks failed).
@@ -552,10 +547,8 @@ pub struct ApplyOutcome {
     /// Records that differ from the grid's state when the last change through this server
     /// settled and that this server did not write: changed elsewhere (GUI, another client). They
     /// are applied too, and never undone by a revert. `None` when there is no such state yet.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_elsewhere: Option<Vec<String>>,
     /// The lockout pre-flight's verdict (filter rules and port forwards).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preflight: Option<Value>,
     /// The requests the apply sends (on a dry run: would send).
     pub calls: Vec<PlannedCall>,

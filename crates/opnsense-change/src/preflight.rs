@@ -411,19 +411,18 @@ type Assumed<T> = Vec<(T, Option<String>)>;
 /// The changes of one apply: filter rules and port forwards.
 type Changes<'r> = (&'r [RuleChange<FilterRule>], &'r [RuleChange<DNatRow>]);
 
-fn is_antilockout_filter_row(r: &FilterRule) -> bool {
+/// An automatic or legacy filter row that is OPNsense's anti-lockout rule (its `ref` ends in
+/// `#noantilockout`, or it carries the rule's description).
+pub(crate) fn is_antilockout_filter_row(r: &FilterRule) -> bool {
     r.origin() != RuleOrigin::Api
-        && (r
-            .extra
-            .get("ref")
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.ends_with("#noantilockout"))
+        && (crate::pf::extra_str(r, "ref").is_some_and(|s| s.ends_with("#noantilockout"))
             || r.description
                 .as_deref()
                 .is_some_and(|d| d.eq_ignore_ascii_case("anti-lockout rule")))
 }
 
-fn is_antilockout_nat_row(r: &DNatRow) -> bool {
+/// An automatic no-redirect port forward that is the anti-lockout rule's NAT half.
+pub(crate) fn is_antilockout_nat_row(r: &DNatRow) -> bool {
     r.is_automatic()
         && r.fields.nordr == Some(true)
         && (r.uuid.starts_with("lockout_")

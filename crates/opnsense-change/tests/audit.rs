@@ -5,6 +5,9 @@
 #![recursion_limit = "256"]
 #![allow(clippy::many_single_char_names)]
 
+mod common;
+
+use common::{decode, lan_wan_dmz, mvc_over, overlay};
 use std::collections::BTreeSet;
 
 use opnsense_api::models::firewall::{Alias, DNatRow, FilterRule};
@@ -21,27 +24,19 @@ use serde_json::{Value, json};
 /// An MVC filter row with OPNsense 26.1's defaults and its `sort_order`/`prio_group`
 /// (FilterRuleField.php: 200000 floating, 400000 one interface).
 fn mvc(uuid: &str, sequence: u64, fields: Value) -> Value {
-    let mut row = json!({
-        "uuid": uuid, "enabled": "1", "statetype": "keep", "sequence": sequence.to_string(),
-        "action": "pass", "quick": "1", "interfacenot": "0", "interface": "lan",
-        "direction": "in", "ipprotocol": "inet", "protocol": "any", "icmptype": "",
-        "icmp6type": "", "source_net": "any", "source_not": "0", "source_port": "",
-        "destination_net": "any", "destination_not": "0", "destination_port": "", "gateway": "",
-        "log": "0", "tagged": "", "tcpflags1": "", "tcpflags2": "", "tcpflags_any": "0",
-        "sched": "", "tos": "", "description": "a rule"
-    });
-    let obj = row.as_object_mut().unwrap();
-    let Value::Object(fields) = fields else {
-        panic!("fields must be an object")
-    };
-    obj.extend(fields);
-    let ifs = obj["interface"].as_str().unwrap_or("").to_owned();
-    let floating = ifs.split(',').filter(|s| !s.is_empty()).count() != 1
-        || obj["interfacenot"].as_str() == Some("1");
-    let prio = if floating { 200_000 } else { 400_000 };
-    obj.insert("prio_group".into(), json!(prio.to_string()));
-    obj.insert("sort_order".into(), json!(format!("{prio}.0{sequence:06}")));
-    row
+    mvc_over(
+        json!({
+            "uuid": uuid, "enabled": "1", "statetype": "keep", "sequence": sequence.to_string(),
+            "action": "pass", "quick": "1", "interfacenot": "0", "interface": "lan",
+            "direction": "in", "ipprotocol": "inet", "protocol": "any", "icmptype": "",
+            "icmp6type": "", "source_net": "any", "source_not": "0", "source_port": "",
+            "destination_net": "any", "destination_not": "0", "destination_port": "", "gateway": "",
+            "log": "0", "tagged": "", "tcpflags1": "", "tcpflags2": "", "tcpflags_any": "0",
+            "sched": "", "tos": "", "description": "a rule"
+        }),
+        sequence,
+        fields,
+    )
 }
 
 /// OPNsense's default deny (26.7 capture).
@@ -68,18 +63,15 @@ fn anti_lockout(port: u16, seq: u32) -> Value {
 
 /// A port forward as `firewall/d_nat/search_rule` lists it.
 fn forward(uuid: &str, sequence: u64, fields: Value) -> Value {
-    let mut row = json!({
-        "uuid": uuid, "sequence": sequence.to_string(), "disabled": "0", "nordr": "0",
-        "interface": "wan", "ipprotocol": "inet", "protocol": "tcp",
-        "source.network": "any", "destination.network": "wanip", "destination.port": "8080",
-        "target": "192.168.1.10", "local-port": "80", "descr": "web server", "pass": ""
-    });
-    let obj = row.as_object_mut().unwrap();
-    let Value::Object(fields) = fields else {
-        panic!("fields must be an object")
-    };
-    obj.extend(fields);
-    row
+    overlay(
+        json!({
+            "uuid": uuid, "sequence": sequence.to_string(), "disabled": "0", "nordr": "0",
+            "interface": "wan", "ipprotocol": "inet", "protocol": "tcp",
+            "source.network": "any", "destination.network": "wanip", "destination.port": "8080",
+            "target": "192.168.1.10", "local-port": "80", "descr": "web server", "pass": ""
+        }),
+        fields,
+    )
 }
 
 /// The anti-lockout `no rdr` row of the d_nat search (DNatController.php:86-109).
@@ -99,36 +91,16 @@ fn alias(uuid: &str, name: &str, kind: &str, content: &[&str]) -> Value {
     })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(rows: &[Value]) -> Vec<T> {
-    rows.iter()
-        .map(|r| serde_json::from_value(r.clone()).expect("row decodes"))
-        .collect()
-}
-
 fn network() -> Network {
-    let mut n = Network::new()
-        .with(
-            InterfaceInfo::new("lan", &["192.168.1.1/24"])
-                .device("igb1")
-                .description("LAN"),
-        )
-        .with(InterfaceInfo {
-            has_gateway: Some(true),
-            ..InterfaceInfo::new("wan", &["203.0.113.2/24"])
-                .device("igb0")
-                .description("WAN")
-        })
-        .with(
-            InterfaceInfo::new("opt1", &["10.10.0.1/24"])
-                .device("igb2")
-                .description("DMZ"),
-        )
-        .with(InterfaceInfo {
-            has_gateway: Some(true),
-            ..InterfaceInfo::new("opt2", &["198.18.5.2/30"])
-                .device("igb3")
-                .description("WAN2")
-        });
+    let mut n = lan_wan_dmz(&["192.168.1.1/24"]);
+    let mut wan = n.interface("wan").unwrap().clone();
+    wan.has_gateway = Some(true);
+    n = n.with(wan).with(InterfaceInfo {
+        has_gateway: Some(true),
+        ..InterfaceInfo::new("opt2", &["198.18.5.2/30"])
+            .device("igb3")
+            .description("WAN2")
+    });
     n.set_complete(true);
     n
 }

@@ -3,10 +3,12 @@
 
 #![recursion_limit = "256"]
 
-use std::net::IpAddr;
+mod common;
+
+use common::{anti_lockout, decode, default_deny, ip, lan_wan_dmz, mvc, overlay};
 
 use opnsense_api::models::firewall::{AliasType, DNatRow, FilterRule, RuleOrigin};
-use opnsense_change::pf::{Aliases, ArrivalBasis, InterfaceInfo, IpNet, L4, NatAction, Network};
+use opnsense_change::pf::{Aliases, ArrivalBasis, IpNet, L4, NatAction, Network};
 use opnsense_change::preflight::{
     ApiPath, FlowStatus, PreflightInput, Protect, ProtectSource, Reach, RuleChange, preflight,
 };
@@ -16,79 +18,21 @@ use serde_json::{Value, json};
 // Fixtures (rows shaped like OPNsense 26.x search answers)
 // ---------------------------------------------------------------------------------------------
 
-fn mvc(uuid: &str, sequence: u64, fields: Value) -> Value {
-    let mut row = json!({
-        "uuid": uuid, "enabled": "1", "statetype": "keep", "%statetype": "keep state",
-        "state-policy": "", "sequence": sequence.to_string(), "action": "pass", "%action": "Pass",
-        "quick": "1", "interfacenot": "0", "interface": "lan", "%interface": "LAN",
-        "direction": "in", "%direction": "In", "ipprotocol": "inet", "%ipprotocol": "IPv4",
-        "protocol": "any", "icmptype": "", "icmp6type": "", "source_net": "any", "source_not": "0",
-        "source_port": "", "destination_net": "any", "destination_not": "0",
-        "destination_port": "", "divert-to": "", "gateway": "", "replyto": "",
-        "disablereplyto": "0", "log": "0", "allowopts": "0", "nosync": "0", "nopfsync": "0",
-        "statetimeout": "", "udp-first": "", "udp-multiple": "", "udp-single": "",
-        "max-src-nodes": "", "max-src-states": "", "max-src-conn": "", "max": "",
-        "max-src-conn-rate": "", "max-src-conn-rates": "", "overload": "", "adaptivestart": "",
-        "adaptiveend": "", "prio": "", "set-prio": "", "set-prio-low": "", "tag": "", "tagged": "",
-        "tcpflags1": "", "tcpflags2": "", "tcpflags_any": "0", "categories": "", "sched": "",
-        "tos": "", "shaper1": "", "shaper2": "", "description": "", "category_colors": []
-    });
-    let obj = row.as_object_mut().unwrap();
-    let Value::Object(fields) = fields else {
-        panic!("fields must be an object")
-    };
-    obj.extend(fields);
-    let ifs = obj["interface"].as_str().unwrap_or("").to_owned();
-    let floating = ifs.split(',').filter(|s| !s.is_empty()).count() != 1
-        || obj["interfacenot"].as_str() == Some("1");
-    let prio = if floating { 200_000 } else { 400_000 };
-    obj.insert("prio_group".into(), json!(prio.to_string()));
-    obj.insert("sort_order".into(), json!(format!("{prio}.0{sequence:06}")));
-    row
-}
-
-fn default_deny() -> Value {
-    json!({
-        "log": true, "disablereplyto": 1, "ipprotocol": "inet46", "quick": false, "#priority": 1,
-        "enabled": "1", "action": "block", "replyto": "",
-        "description": "Default deny / state violation rule", "source_net": "", "source_port": "",
-        "destination_net": "", "destination_port": "", "ref": "",
-        "uuid": "02f4bab031b57d1e30553ce08e0ec131", "direction": "in", "%direction": "In",
-        "%action": "Block", "%ipprotocol": "", "protocol": "", "%protocol": "",
-        "sort_order": "000001.1000001", "legacy": true, "is_automatic": true, "category_colors": []
-    })
-}
-
-fn anti_lockout(port: u16, seq: u32) -> Value {
-    json!({
-        "direction": "in", "interface": "LAN", "statetype": "keep", "protocol": "tcp",
-        "source_net": "", "source_port": "", "destination_net": "(self)",
-        "destination_port": port.to_string(), "description": "anti-lockout rule",
-        "ref": "system_advanced_firewall.php#noantilockout", "log": true, "disablereplyto": 1,
-        "#priority": 5, "enabled": "1", "action": "pass", "replyto": "",
-        "uuid": format!("5f0c1e2d3b4a59687766554433221{seq:03}"), "%direction": "In",
-        "%action": "Pass", "ipprotocol": "", "%ipprotocol": "", "%protocol": "TCP",
-        "sort_order": format!("000005.1{seq:06}"), "legacy": true, "is_automatic": true,
-        "category_colors": []
-    })
-}
-
 /// A d_nat search row for a user port forward (26.1 shape).
 fn port_forward(uuid: &str, sequence: u64, fields: Value) -> Value {
-    let mut row = json!({
-        "uuid": uuid, "sequence": sequence.to_string(), "disabled": "0", "nordr": "0",
-        "interface": "wan", "%interface": "WAN", "ipprotocol": "inet", "%ipprotocol": "IPv4",
-        "protocol": "tcp", "%protocol": "TCP", "source.network": "any", "source.port": "",
-        "source.not": "0", "destination.network": "wanip", "destination.port": "443",
-        "destination.not": "0", "target": "192.168.1.50", "local-port": "443", "poolopts": "",
-        "log": "0", "category": "", "categories": "", "descr": "", "tag": "", "tagged": "",
-        "nosync": "0", "natreflection": "", "pass": "", "category_colors": []
-    });
+    let mut row = overlay(
+        json!({
+            "uuid": uuid, "sequence": sequence.to_string(), "disabled": "0", "nordr": "0",
+            "interface": "wan", "%interface": "WAN", "ipprotocol": "inet", "%ipprotocol": "IPv4",
+            "protocol": "tcp", "%protocol": "TCP", "source.network": "any", "source.port": "",
+            "source.not": "0", "destination.network": "wanip", "destination.port": "443",
+            "destination.not": "0", "target": "192.168.1.50", "local-port": "443", "poolopts": "",
+            "log": "0", "category": "", "categories": "", "descr": "", "tag": "", "tagged": "",
+            "nosync": "0", "natreflection": "", "pass": "", "category_colors": []
+        }),
+        fields,
+    );
     let obj = row.as_object_mut().unwrap();
-    let Value::Object(fields) = fields else {
-        panic!("fields must be an object")
-    };
-    obj.extend(fields);
     obj.insert("sort_order".into(), json!(format!("400000.0{sequence:06}")));
     obj.insert("prio_group".into(), json!("400000"));
     row
@@ -107,15 +51,11 @@ fn lockout_nat(idx: u32, port: u16) -> Value {
 }
 
 fn filter(rows: &[Value]) -> Vec<FilterRule> {
-    rows.iter()
-        .map(|r| serde_json::from_value(r.clone()).expect("filter row decodes"))
-        .collect()
+    decode(rows)
 }
 
 fn nat(rows: &[Value]) -> Vec<DNatRow> {
-    rows.iter()
-        .map(|r| serde_json::from_value(r.clone()).expect("d_nat row decodes"))
-        .collect()
+    decode(rows)
 }
 
 fn one(row: Value) -> FilterRule {
@@ -123,22 +63,7 @@ fn one(row: Value) -> FilterRule {
 }
 
 fn network() -> Network {
-    let mut n = Network::new()
-        .with(
-            InterfaceInfo::new("lan", &["192.168.1.1/24"])
-                .device("igb1")
-                .description("LAN"),
-        )
-        .with(
-            InterfaceInfo::new("wan", &["203.0.113.2/24"])
-                .device("igb0")
-                .description("WAN"),
-        )
-        .with(
-            InterfaceInfo::new("opt1", &["10.10.0.1/24"])
-                .device("igb2")
-                .description("DMZ"),
-        );
+    let mut n = lan_wan_dmz(&["192.168.1.1/24"]);
     for i in ["lan", "opt1"] {
         let mut x = n.interface(i).unwrap().clone();
         x.has_gateway = Some(false);
@@ -149,10 +74,6 @@ fn network() -> Network {
     n.add_interface(w);
     n.set_complete(true);
     n
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
 }
 
 fn api() -> ApiPath {

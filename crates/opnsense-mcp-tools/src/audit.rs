@@ -144,25 +144,21 @@ pub struct SummaryView {
 }
 
 /// A record a finding names.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RecordView {
     /// `filter_rule`, `port_forward` or `alias`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The uuid of an API record (for the get/update/delete tools).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// OPNsense's label of a classic-GUI or automatic row (not editable through the API).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// An alias's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `legacy` or `automatic` (absent for API records).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
 }
 
@@ -312,12 +308,7 @@ pub fn config_facts(xml: &str, alias_names: &BTreeSet<String>) -> Result<ConfigF
         "opnsense.system.ssh.port",
     ];
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "config.xml is not well-formed at byte {}: {e}",
-                reader.buffer_position()
-            )
-        })?;
+        let event = crate::redact::next_event(&mut reader)?;
         match event {
             Event::Eof => break,
             Event::Start(s) => {

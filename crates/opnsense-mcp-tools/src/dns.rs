@@ -63,17 +63,12 @@ fn check_name(field: &str, s: &str, wildcard: bool) -> Result<(), ToolError> {
                 && !l.starts_with('-')
                 && !l.ends_with('-'))
     };
-    if s.len() <= 253 && s.split('.').all(label_ok) {
-        Ok(())
-    } else {
-        Err(ToolError::invalid(
-            field,
-            format!(
-                "{:?} is not a valid DNS name (labels of letters, digits and -, separated by dots, no trailing dot)",
-                excerpt(s)
-            ),
-        ))
-    }
+    check_labels(
+        field,
+        s,
+        label_ok,
+        "is not a valid DNS name (labels of letters, digits and -, separated by dots, no trailing dot)",
+    )
 }
 
 /// Checks a domain against OPNsense's mask for Unbound host overrides
@@ -87,15 +82,28 @@ fn check_domain(field: &str, s: &str) -> Result<(), ToolError> {
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
+    check_labels(
+        field,
+        s,
+        label_ok,
+        "is not a domain OPNsense accepts: labels of letters, digits and inner hyphens separated by dots (no underscore, no wildcard, no trailing dot)",
+    )
+}
+
+/// Accepts `s` when it is at most 253 characters of dot-separated labels that each pass
+/// `label_ok`; else refuses `field` with `s` (excerpted) and `refusal`.
+fn check_labels(
+    field: &str,
+    s: &str,
+    label_ok: impl Fn(&str) -> bool,
+    refusal: &str,
+) -> Result<(), ToolError> {
     if s.len() <= 253 && s.split('.').all(label_ok) {
         Ok(())
     } else {
         Err(ToolError::invalid(
             field,
-            format!(
-                "{:?} is not a domain OPNsense accepts: labels of letters, digits and inner hyphens separated by dots (no underscore, no wildcard, no trailing dot)",
-                excerpt(s)
-            ),
+            format!("{:?} {refusal}", excerpt(s)),
         ))
     }
 }
@@ -345,26 +353,22 @@ impl From<Forward> for ForwardView {
 }
 
 /// A host override in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HostView {
     /// Override id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// Active.
     pub enabled: bool,
     /// Host label (`*` = wildcard; absent = the domain itself).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Domain.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Record type (A, AAAA, MX, TXT).
     pub rr: String,
     /// The answer: the IP address (A/AAAA), `<priority> <mail host>` (MX) or the text (TXT).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Extra names answering the same (`host.domain`), when any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -396,12 +400,12 @@ impl From<HostOverride> for HostView {
 }
 
 /// Unbound's main settings in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DnsSettingsView {
     /// Unbound is enabled.
     pub enabled: bool,
     /// Listening port (53 unless changed).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
     /// DNSSEC validation is on.
     pub dnssec: bool,
@@ -424,7 +428,6 @@ pub struct DnsSettingsView {
     /// Number of query forwarding / DNS-over-TLS server entries.
     pub forwards: usize,
     /// OPNsense's full answer (only with `raw: true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }

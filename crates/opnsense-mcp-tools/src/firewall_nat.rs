@@ -268,6 +268,7 @@ impl RecordSpec for NatRuleSpec {
 }
 
 /// A port forward in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct NatView {
     /// Rule id.
@@ -281,20 +282,16 @@ pub struct NatView {
     /// Source (`!` = inverted).
     pub source: String,
     /// Source port.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_port: Option<String>,
     /// Destination (`!` = inverted).
     pub destination: String,
     /// Destination port.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_port: Option<String>,
     /// Redirect target.
     pub target: String,
     /// Port on the target.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub local_port: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Logs matches.
     #[serde(skip_serializing_if = "is_false")]

@@ -147,10 +147,10 @@ impl RecordSpec for RuleSpec {
 }
 
 /// A rule in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RuleView {
     /// Rule id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// Active.
     pub enabled: bool,
@@ -161,28 +161,23 @@ pub struct RuleView {
     /// in / out / any.
     pub direction: String,
     /// inet / inet6 / inet46.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipprotocol: Option<String>,
     /// Protocol.
     pub protocol: String,
     /// Source (`!` = inverted).
     pub source: String,
     /// Source port.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_port: Option<String>,
     /// Destination (`!` = inverted).
     pub destination: String,
     /// Destination port.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_port: Option<String>,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Logs matches.
     #[serde(skip_serializing_if = "is_false")]
     pub log: bool,
     /// Evaluation order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
 }
 

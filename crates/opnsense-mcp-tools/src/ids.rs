@@ -14,18 +14,16 @@ use crate::common::{ListParams, Listing, Rows};
 use crate::error::ToolError;
 
 /// A ruleset in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RulesetView {
     /// File name, which identifies the ruleset (`emerging-scan.rules`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
     /// `<source>/<name>` (`ET open/emerging-scan`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Enabled for Suricata.
     pub enabled: bool,
     /// Date of the downloaded copy (`YYYY/MM/DD H:MM`); absent when never downloaded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
 }
 

@@ -53,27 +53,23 @@ pub struct InterfaceConfigs {
 }
 
 /// One device in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct InterfaceView {
     /// Operating-system device (`igb1`).
     pub device: String,
     /// Its description in OPNsense (`LAN`); absent for devices not assigned to an interface
     /// (`lo0`, `enc0`, `pflog0`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Link status (`active`, `no carrier`, ...), when the device reports one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Administratively up.
     pub up: bool,
     /// MAC address (absent when the device has none).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
     /// MTU in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<u64>,
     /// Media (`1000baseT <full-duplex>`), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<String>,
     /// IPv4 addresses as `a.b.c.d/nn`.
     pub ipv4: Vec<String>,
@@ -104,6 +100,7 @@ impl InterfaceView {
 }
 
 /// An ARP or NDP entry in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct NeighbourView {
     /// IP address (IPv6 link-local ones carry `%device`).
@@ -113,13 +110,10 @@ pub struct NeighbourView {
     /// Device the neighbour was seen on (`igb1`).
     pub interface: String,
     /// The interface's description (`LAN`), when assigned.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Host name, when known (ARP only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Vendor from the MAC address, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<String>,
     /// A permanent (static) entry, such as the firewall's own address (ARP only).
     #[serde(skip_serializing_if = "is_false")]

@@ -52,6 +52,16 @@ pub struct Redacted {
     pub count: usize,
 }
 
+/// The next event of a config.xml reader, or where it stops being well-formed.
+pub(crate) fn next_event<'x>(reader: &mut Reader<&'x [u8]>) -> Result<Event<'x>, String> {
+    reader.read_event().map_err(|e| {
+        format!(
+            "config.xml is not well-formed at byte {}: {e}",
+            reader.buffer_position()
+        )
+    })
+}
+
 /// Redacts `xml`. Fails only on XML that cannot be parsed (then nothing is returned at all).
 pub fn redact_config(xml: &str) -> Result<Redacted, String> {
     let mut reader = Reader::from_str(xml);
@@ -61,12 +71,7 @@ pub fn redact_config(xml: &str) -> Result<Redacted, String> {
     let mut replaced_here = false;
     let mut count = 0usize;
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "config.xml is not well-formed at byte {}: {e}",
-                reader.buffer_position()
-            )
-        })?;
+        let event = next_event(&mut reader)?;
         let out = match event {
             Event::Eof => break,
             Event::Start(start) => {

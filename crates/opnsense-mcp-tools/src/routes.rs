@@ -119,21 +119,18 @@ impl RecordSpec for RouteSpec {
 }
 
 /// A static route in compact form.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RouteView {
     /// Route id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// Destination network (CIDR).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
     /// Gateway name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     /// Active (read from `enabled` or, before 26.1.10, `disabled`).
     pub enabled: bool,
     /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 

@@ -18,17 +18,16 @@ use crate::redact::{MARKER, redact_config};
 use crate::{CallContext, OpnsenseTools};
 
 /// Compact system health.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StatusView {
     /// OK, NOTICE, WARNING or ERROR.
     pub level: String,
     /// Overall message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Subsystems reporting something, most severe first.
     pub subsystems: Vec<SubsystemView>,
     /// OPNsense's full answer (only with `raw: true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }
@@ -45,27 +44,22 @@ pub struct SubsystemView {
 }
 
 /// Compact firmware status.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FirmwareView {
     /// Installed version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub installed: Option<String>,
     /// Newest version known from the last check.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest: Option<String>,
     /// `none` (up to date, or never checked), `update`, `upgrade` or `error`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// OPNsense's summary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When updates were last checked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_check: Option<String>,
     /// Number of packages with an update.
     pub updates: usize,
     /// OPNsense's full answer (only with `raw: true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
 }

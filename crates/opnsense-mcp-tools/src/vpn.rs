@@ -87,58 +87,46 @@ impl Availability {
 // ---------------------------------------------------------------------------------------------
 
 /// A WireGuard interface (instance).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct WireguardInterfaceView {
     /// Device (`wg0`).
     pub device: String,
     /// Instance name in OPNsense.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `up` or `down`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// UDP port it listens on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen_port: Option<String>,
     /// Its public key.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }
 
 /// A WireGuard peer.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct WireguardPeerView {
     /// Device of the instance it belongs to (`wg0`).
     pub device: String,
     /// That instance's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// Peer name in OPNsense.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Its public key.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     /// Its current `address:port` (absent until it has connected).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Allowed IPs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_ips: Option<String>,
     /// `online` (handshake within 300 s), `stale` (older) or `offline` (never).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Seconds since the last handshake (absent: never).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handshake_age_s: Option<i64>,
     /// The last handshake, in the firewall's time zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_handshake: Option<String>,
     /// Bytes received from the peer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rx_bytes: Option<u64>,
     /// Bytes sent to the peer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tx_bytes: Option<u64>,
 }
 
@@ -245,6 +233,7 @@ async fn wireguard(c: &Client, raw: bool) -> Result<WireguardStatus, opnsense_ap
 
 /// An OpenVPN session: a client connected to a server instance, a client instance's own
 /// connection, or an enabled instance that is not running.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OpenVpnSessionView {
     /// Instance id (uuid), with `_<address:port>` for a server's client.
@@ -252,36 +241,26 @@ pub struct OpenVpnSessionView {
     /// `server` or `client` (the instance's role).
     pub role: String,
     /// The instance's description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The instance is running (false: enabled but not started).
     pub running: bool,
     /// `ok` (server), the client's state (`connected`, `reconnecting`, ...) or `failed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// The connected client's certificate common name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub common_name: Option<String>,
     /// Its login, when the server authenticates users.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The far end's `address:port`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub real_address: Option<String>,
     /// The tunnel address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub virtual_address: Option<String>,
     /// The tunnel IPv6 address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub virtual_ipv6_address: Option<String>,
     /// Bytes received.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_received: Option<u64>,
     /// Bytes sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_sent: Option<u64>,
     /// Connected since.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub connected_since: Option<String>,
 }
 
@@ -353,39 +332,30 @@ async fn openvpn(c: &Client, raw: bool) -> Result<OpenVpnStatus, opnsense_api::E
 // ---------------------------------------------------------------------------------------------
 
 /// An IPsec child SA (phase 2).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct IpsecChildView {
     /// Child SA name.
     pub name: String,
     /// Its description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `INSTALLED`, `REKEYING`, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// `TUNNEL` or `TRANSPORT`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// `ESP` or `AH`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     /// Local networks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub local: Option<String>,
     /// Remote networks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
     /// Bytes in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_in: Option<u64>,
     /// Bytes out.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_out: Option<u64>,
     /// Seconds since it was installed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub installed_s: Option<u64>,
     /// Seconds until it is rekeyed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rekey_in_s: Option<u64>,
 }
 
@@ -408,40 +378,32 @@ impl From<IpsecPhase2> for IpsecChildView {
 }
 
 /// An IPsec connection (phase 1) with its child SAs.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct IpsecTunnelView {
     /// Connection name (swanctl).
     pub name: String,
     /// Its description.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// An IKE SA is up.
     pub connected: bool,
     /// IKE version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Local addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub local: Option<String>,
     /// Remote addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
     /// Local identity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub local_id: Option<String>,
     /// Remote identity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
     /// Bytes in, over its child SAs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_in: Option<u64>,
     /// Bytes out, over its child SAs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_out: Option<u64>,
     /// Its child SAs (phase 2), read for connected tunnels.
     pub children: Vec<Compact<IpsecChildView>>,
     /// Why its child SAs could not be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub children_error: Option<String>,
 }
 
@@ -465,6 +427,7 @@ impl From<IpsecPhase1> for IpsecTunnelView {
 }
 
 /// IPsec: its connections and child SAs.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct IpsecStatus {
     /// Whether it could be read and is configured.
@@ -477,14 +440,11 @@ pub struct IpsecStatus {
     #[schemars(with = "Option<Vec<RawValue>>")]
     pub undecoded: Vec<Value>,
     /// When not every connected tunnel's child SAs were read.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// OPNsense's phase-1 answer as sent (only with `raw: true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::common::RawObject>")]
     pub raw: Option<Value>,
     /// OPNsense's phase-2 answers as sent, by connection name (only with `raw: true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<BTreeMap<String, crate::common::RawObject>>")]
     pub raw_phase2: Option<BTreeMap<String, Value>>,
 }
@@ -572,16 +532,14 @@ fn compact<M: serde::de::DeserializeOwned, T>(
 }
 
 /// The status of each kind asked for.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct VpnStatus {
     /// WireGuard (when asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub wireguard: Option<WireguardStatus>,
     /// OpenVPN (when asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub openvpn: Option<OpenVpnStatus>,
     /// IPsec (when asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipsec: Option<IpsecStatus>,
 }
 

@@ -331,16 +331,6 @@ fn endpoint(path: &str, uuid: Option<&str>) -> String {
     }
 }
 
-/// Whether an exchange writes: a POST that is not a search (a search's body pages: `current`,
-/// `rowCount`; mutating tools search too, for the pre-flight and to record a grid's state).
-fn is_write(x: &support::Exchange) -> bool {
-    x.method.eq_ignore_ascii_case("POST")
-        && !x
-            .body
-            .as_ref()
-            .is_some_and(|b| b.get("rowCount").is_some() && b.get("current").is_some())
-}
-
 /// `readOnlyHint` matches what the contract shows a tool doing: a read-only tool never POSTs to
 /// an endpoint a mutating tool's cases (or their setup calls) write to (add, set, delete, apply,
 /// service actions).
@@ -375,7 +365,7 @@ fn read_only_tools_send_no_write_requests() {
                 exchanges
                     .iter()
                     .filter(|x| x.method.eq_ignore_ascii_case("POST"))
-                    .filter(|x| want_read_only || is_write(x))
+                    .filter(|x| want_read_only || x.is_write())
                     .map(move |x| (endpoint(&x.path, *uuid), (*tool).to_owned()))
             })
             .collect()
@@ -388,7 +378,7 @@ fn read_only_tools_send_no_write_requests() {
         .flat_map(|(tool, _, exchanges)| {
             exchanges
                 .iter()
-                .filter(|x| is_write(x))
+                .filter(|x| x.is_write())
                 .map(move |x| format!("{tool} (read-only) POSTs {} without a search body", x.path))
         })
         .collect();

@@ -59,16 +59,6 @@ enum Kind {
     Journal,
 }
 
-/// Whether an exchange writes: a POST that is not a search (a search's body pages: `current`,
-/// `rowCount`; mutating tools search too, for the pre-flight and to record a grid's state).
-fn is_write(x: &support::Exchange) -> bool {
-    x.method.eq_ignore_ascii_case("POST")
-        && !x
-            .body
-            .as_ref()
-            .is_some_and(|b| b.get("rowCount").is_some() && b.get("current").is_some())
-}
-
 impl Kind {
     /// What the contract case does, and the index of the request an HTTP fault strikes first.
     /// A case that sends nothing acts on the journal. A read-only tool's first request decides:
@@ -92,7 +82,7 @@ impl Kind {
             let _ = answer;
             return Ok((Self::Read, 0));
         }
-        let Some(at) = case.upstream.iter().position(is_write) else {
+        let Some(at) = case.upstream.iter().position(support::Exchange::is_write) else {
             return Ok((Self::Journal, 0));
         };
         let answer = case.upstream[at].response.json.clone().unwrap_or_default();

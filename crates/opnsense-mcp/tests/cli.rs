@@ -493,7 +493,6 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_simulator_over_stdio_with_the_rmcp_client() {
     use rmcp::ServiceExt;
-    use rmcp::model::CallToolRequestParams;
     use rmcp::transport::TokioChildProcess;
     use tokio::io::AsyncReadExt;
     use tokio::time::timeout;
@@ -526,21 +525,7 @@ async fn serve_simulator_over_stdio_with_the_rmcp_client() {
         "serve --simulator: initialize answered {:?} after spawn",
         started.elapsed()
     );
-    let tools = timeout(WAIT, client.list_all_tools())
-        .await
-        .expect("in time")
-        .expect("tools/list");
-    assert!(tools.len() >= 43, "{} tools", tools.len());
-    let result = timeout(
-        WAIT,
-        client.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("tools/call");
-    assert_ne!(result.is_error, Some(true), "{result:?}");
-    assert!(result.structured_content.is_some(), "{result:?}");
-    let _ = timeout(WAIT, client.cancel()).await;
+    common::list_tools_and_call_status(client, WAIT).await;
     let stderr = timeout(WAIT, collect)
         .await
         .expect("stderr closes when the server exits")
@@ -549,15 +534,6 @@ async fn serve_simulator_over_stdio_with_the_rmcp_client() {
 }
 
 // ---- audit lines name the tool call -----------------------------------------------------
-
-/// The audit JSON lines of `stderr`.
-fn audit_lines(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["target"] == "opnsense_api::audit")
-        .collect()
-}
 
 #[test]
 fn stdio_audit_lines_name_the_tool_and_the_request_id() {
@@ -625,7 +601,7 @@ fn stdio_audit_lines_name_the_tool_and_the_request_id() {
     reader.join().expect("reader");
     assert_eq!(out.code, Some(0), "{out:#?}");
     out.no_secret(SECRET);
-    let audits = audit_lines(&out.stderr);
+    let audits = common::audit_lines(&out.stderr);
     assert!(!audits.is_empty(), "{}", out.stderr);
     for a in &audits {
         let span = &a["span"];

@@ -8,11 +8,9 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
-
-use common::BIN;
 
 /// One instruction: keyword (upper case) and its arguments, continuation lines joined.
 #[derive(Debug)]
@@ -186,12 +184,8 @@ fn the_healthcheck_path_is_served_without_a_token() {
     // The real binary, configured as the image configures it (but on loopback and a free port,
     // with the token the image requires), answers that path without the token.
     let home = tempfile::tempdir().expect("temp dir");
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let mut c = common::command(home.path());
+    c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("OPNSENSE_HTTP_HOST", "127.0.0.1")
         .env("OPNSENSE_HTTP_PORT", "0")
         .env("OPNSENSE_HTTP_TOKEN", "docker-test-token-0123456789")

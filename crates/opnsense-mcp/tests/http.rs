@@ -43,12 +43,8 @@ impl Server {
         .await
         .expect("simulator");
         let home = tempfile::tempdir().expect("temp dir");
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("RUST_LOG", "warn")
-            .env("OPNSENSE_URL", sim.base_url())
+        let mut c = Command::from(common::command(home.path()));
+        c.env("OPNSENSE_URL", sim.base_url())
             .env("OPNSENSE_API_KEY", sim.api_key())
             .env("OPNSENSE_API_SECRET", sim.api_secret())
             .env("OPNSENSE_CA_FILE", sim.ca_file())
@@ -198,21 +194,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
     let info = client.peer_info().expect("server info");
     let name = info.server_info.as_ref().map(|i| i.name.as_str());
     assert_eq!(name, Some("opnsense-mcp"));
-    let tools = timeout(WAIT, client.list_all_tools())
-        .await
-        .expect("in time")
-        .expect("tools/list");
-    assert!(tools.len() >= 43, "{} tools", tools.len());
-    let result = timeout(
-        WAIT,
-        client.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("tools/call");
-    assert_ne!(result.is_error, Some(true), "{result:?}");
-    assert!(result.structured_content.is_some(), "{result:?}");
-    let _ = timeout(WAIT, client.cancel()).await;
+    common::list_tools_and_call_status(client, WAIT).await;
 
     let (code, stderr) = server.terminate().await;
     assert_eq!(code, Some(0), "{stderr}");
@@ -259,7 +241,7 @@ async fn http_audit_lines_name_the_tool_the_request_id_and_the_session() {
     )
     .await;
     assert_eq!(status, 202);
-    let before = audit_lines(&server.stderr()).len();
+    let before = common::audit_lines(&server.stderr()).len();
     let (status, answer) = session_post(
         &server,
         &session,
@@ -273,7 +255,7 @@ async fn http_audit_lines_name_the_tool_the_request_id_and_the_session() {
     let (code, stderr) = server.terminate().await;
     assert_eq!(code, Some(0), "{stderr}");
     // The startup probe's lines come first and belong to no call; every later one does.
-    let calls = &audit_lines(&stderr)[before..];
+    let calls = &common::audit_lines(&stderr)[before..];
     assert!(!calls.is_empty(), "no audit line for the call: {stderr}");
     for a in calls {
         let span = &a["span"];
@@ -282,15 +264,6 @@ async fn http_audit_lines_name_the_tool_the_request_id_and_the_session() {
         assert_eq!(span["mcp_request_id"], "http-call-5", "{a}");
         assert_eq!(span["session"], session.as_str(), "{a}");
     }
-}
-
-/// The audit JSON lines of `stderr`.
-fn audit_lines(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["target"] == "opnsense_api::audit")
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

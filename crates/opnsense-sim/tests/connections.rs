@@ -63,17 +63,7 @@ async fn a_lockout_spares_established_connections_and_lifts_through_them() {
     assert_eq!(sim.accepted_connections(), 1);
 
     // Through the kept connection: a rule blocking the API, applied.
-    let added = kept
-        .ok(
-            "firewall/filter/add_rule",
-            Some(
-                json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
-                "destination_net": "(self)", "destination_port": "443", "description": "bad"}}),
-            ),
-        )
-        .await;
-    let uuid = added["uuid"].as_str().unwrap().to_owned();
-    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    let uuid = kept.block_the_api().await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Block));
 
     // The established connection keeps being served ...

@@ -121,17 +121,7 @@ async fn in_namespace() {
     kept.ok("core/system/status", None).await;
     assert_eq!(sim.accepted_connections(), 1);
 
-    let added = kept
-        .ok(
-            "firewall/filter/add_rule",
-            Some(
-                json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
-                "destination_net": "(self)", "destination_port": "443", "description": "bad"}}),
-            ),
-        )
-        .await;
-    let uuid = added["uuid"].as_str().unwrap().to_owned();
-    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    let uuid = kept.block_the_api().await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Block));
     assert!(nft_list(&table).unwrap().contains(" drop"));
 

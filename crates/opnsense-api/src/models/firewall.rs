@@ -7,6 +7,7 @@
 //! Read-only (volatile) fields are read but never sent.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -86,144 +87,42 @@ crate::wire_enum! {
     }
 }
 
-/// Every protocol OPNsense's `ProtocolField` offers besides `any` and `TCP/UDP`, upper-cased:
-/// the names of FreeBSD's `/etc/protocols` with a protocol number above 0 and at least a name,
-/// number and alias on their line, less the IPv6 extension headers pf cannot police
-/// (`ProtocolField::actionPostLoadingEvent`, opnsense/core 26.1.11 and 26.7.2; the list read from
-/// freebsd-src `lib/libc/net/protocols` at 9110719c82d3).
-pub const PROTOCOL_NAMES: &[&str] = &[
-    "ICMP",
-    "IGMP",
-    "GGP",
-    "IPENCAP",
-    "ST2",
-    "TCP",
-    "CBT",
-    "EGP",
-    "IGP",
-    "BBN-RCC",
-    "NVP",
-    "PUP",
-    "ARGUS",
-    "EMCON",
-    "XNET",
-    "CHAOS",
-    "UDP",
-    "MUX",
-    "DCN",
-    "HMP",
-    "PRM",
-    "XNS-IDP",
-    "TRUNK-1",
-    "TRUNK-2",
-    "LEAF-1",
-    "LEAF-2",
-    "RDP",
-    "IRTP",
-    "ISO-TP4",
-    "NETBLT",
-    "MFE-NSP",
-    "MERIT-INP",
-    "DCCP",
-    "3PC",
-    "IDPR",
-    "XTP",
-    "DDP",
-    "IDPR-CMTP",
-    "TP++",
-    "IL",
-    "IPV6",
-    "SDRP",
-    "IDRP",
-    "RSVP",
-    "GRE",
-    "DSR",
-    "BNA",
-    "ESP",
-    "AH",
-    "I-NLSP",
-    "SWIPE",
-    "NARP",
-    "MOBILE",
-    "TLSP",
-    "SKIP",
-    "IPV6-ICMP",
-    "CFTP",
-    "SAT-EXPAK",
-    "KRYPTOLAN",
-    "RVD",
-    "IPPC",
-    "SAT-MON",
-    "VISA",
-    "IPCV",
-    "CPNX",
-    "CPHB",
-    "WSN",
-    "PVP",
-    "BR-SAT-MON",
-    "SUN-ND",
-    "WB-MON",
-    "WB-EXPAK",
-    "ISO-IP",
-    "VMTP",
-    "SECURE-VMTP",
-    "VINES",
-    "TTP",
-    "NSFNET-IGP",
-    "DGP",
-    "TCF",
-    "EIGRP",
-    "OSPF",
-    "SPRITE-RPC",
-    "LARP",
-    "MTP",
-    "AX.25",
-    "IPIP",
-    "MICP",
-    "SCC-SP",
-    "ETHERIP",
-    "ENCAP",
-    "GMTP",
-    "IFMP",
-    "PNNI",
-    "PIM",
-    "ARIS",
-    "SCPS",
-    "QNX",
-    "A/N",
-    "IPCOMP",
-    "SNP",
-    "COMPAQ-PEER",
-    "IPX-IN-IP",
-    "CARP",
-    "PGM",
-    "L2TP",
-    "DDX",
-    "IATP",
-    "STP",
-    "SRP",
-    "UTI",
-    "SMP",
-    "SM",
-    "PTP",
-    "ISIS",
-    "CRTP",
-    "CRUDP",
-    "SPS",
-    "PIPE",
-    "SCTP",
-    "FC",
-    "RSVP-E2E-IGNORE",
-    "UDPLITE",
-    "MPLS-IN-IP",
-    "MANET",
-    "HIP",
-    "SHIM6",
-    "WESP",
-    "ROHC",
-    "PFSYNC",
-    "DIVERT",
+/// The protocol table of FreeBSD's `/etc/protocols` (freebsd-src `lib/libc/net/protocols` at
+/// 9110719c82d3, comment text left out), the one copy the simulator reads too.
+const ETC_PROTOCOLS: &str = include_str!("../../../../data/protocols");
+
+/// The IPv6 extension headers `ProtocolField` leaves out: pf skips them, so cannot police them.
+const IPV6_EXTENSION_HEADERS: &[&str] = &[
+    "IPV6-ROUTE",
+    "IPV6-FRAG",
+    "IPV6-OPTS",
+    "IPV6-NONXT",
+    "MOBILITY-HEADER",
 ];
+
+/// Every protocol OPNsense's `ProtocolField` offers besides `any` and `TCP/UDP`, upper-cased,
+/// in `/etc/protocols` order: the names of FreeBSD's `/etc/protocols` with a protocol number
+/// above 0 and at least four parts on their line (name, number, alias and comment), less the
+/// IPv6 extension headers pf cannot police (`ProtocolField::actionPostLoadingEvent`,
+/// opnsense/core 26.1.11 and 26.7.2). Read from `data/protocols` at first use.
+pub static PROTOCOL_NAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| protocol_field_names(ETC_PROTOCOLS));
+
+/// `ProtocolField`'s reading of an `/etc/protocols` text (each name upper-cased once and kept
+/// for the life of the process).
+fn protocol_field_names(etc_protocols: &str) -> Vec<&'static str> {
+    etc_protocols
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let number: u32 = parts.get(1)?.parse().ok()?;
+            (parts.len() >= 4 && number > 0).then(|| parts[0].to_ascii_uppercase())
+        })
+        .filter(|name| !IPV6_EXTENSION_HEADERS.contains(&name.as_str()))
+        .map(|name| &*name.leak())
+        .collect()
+}
 
 /// How a model spells protocols: filter rules upper-case, destination NAT lower-case (the
 /// field's `ChangeCase`).
@@ -1015,5 +914,51 @@ impl Savepoint {
     /// The revision as a path-safe [`Revision`].
     pub fn checked_revision(&self) -> crate::Result<Revision> {
         Revision::parse(&self.revision)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reading of `data/protocols` holds what OPNsense 26.1's `ProtocolField` lists: 131
+    /// names in file order, without `ip` (number 0), the lines without a comment (`FIRE`,
+    /// `SSCOPMCE`, `IPLT`) and the IPv6 extension headers, with the name (not the alias)
+    /// upper-cased.
+    #[test]
+    fn protocol_names_follow_protocol_field() {
+        assert_eq!(PROTOCOL_NAMES.len(), 131);
+        assert_eq!(PROTOCOL_NAMES[..3], ["ICMP", "IGMP", "GGP"]);
+        assert_eq!(PROTOCOL_NAMES.last(), Some(&"DIVERT"));
+        for kept in [
+            "TCP",
+            "UDP",
+            "IPENCAP",
+            "IPV6",
+            "IPV6-ICMP",
+            "OSPF",
+            "CARP",
+            "PFSYNC",
+        ] {
+            assert!(PROTOCOL_NAMES.contains(&kept), "{kept}");
+        }
+        for left_out in [
+            "IP",
+            "HOPOPT",
+            "FIRE",
+            "SSCOPMCE",
+            "IPLT",
+            "IPV6-ROUTE",
+            "IPV6-FRAG",
+            "IPV6-OPTS",
+            "IPV6-NONXT",
+            "MOBILITY-HEADER",
+            "IP-ENCAP",
+            "OSPFIGP",
+            "VRRP",
+            "ICMP6",
+        ] {
+            assert!(!PROTOCOL_NAMES.contains(&left_out), "{left_out}");
+        }
     }
 }

@@ -478,6 +478,18 @@ pub struct Exchange {
     pub response: Reply,
 }
 
+impl Exchange {
+    /// Whether it writes: a POST that is not a search (a search's body pages: `current`,
+    /// `rowCount`; mutating tools search too, for the pre-flight and to record a grid's state).
+    pub fn is_write(&self) -> bool {
+        self.method.eq_ignore_ascii_case("POST")
+            && !self
+                .body
+                .as_ref()
+                .is_some_and(|b| b.get("rowCount").is_some() && b.get("current").is_some())
+    }
+}
+
 /// A canned answer.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

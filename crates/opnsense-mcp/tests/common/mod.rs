@@ -181,3 +181,39 @@ pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
+
+/// Through an initialised rmcp client: `tools/list` answers the catalogue (at least 43 tools)
+/// and `system_status` answers with structured content; then the client closes. Each step
+/// within `wait`.
+pub async fn list_tools_and_call_status(
+    client: rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    wait: Duration,
+) {
+    use rmcp::model::CallToolRequestParams;
+    use tokio::time::timeout;
+
+    let tools = timeout(wait, client.list_all_tools())
+        .await
+        .expect("in time")
+        .expect("tools/list");
+    assert!(tools.len() >= 43, "{} tools", tools.len());
+    let result = timeout(
+        wait,
+        client.call_tool(CallToolRequestParams::new("system_status")),
+    )
+    .await
+    .expect("in time")
+    .expect("tools/call");
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    assert!(result.structured_content.is_some(), "{result:?}");
+    let _ = timeout(wait, client.cancel()).await;
+}
+
+/// The audit JSON lines of `stderr`.
+pub fn audit_lines(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "opnsense_api::audit")
+        .collect()
+}

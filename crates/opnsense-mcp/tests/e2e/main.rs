@@ -9,6 +9,7 @@ mod changes;
 mod diagnostics;
 mod inspector;
 mod netns;
+mod protocols;
 mod python_client;
 mod rmcp_http;
 mod rmcp_stdio;

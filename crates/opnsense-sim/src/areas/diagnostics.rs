@@ -72,24 +72,7 @@ fn digest(s: &str) -> String {
 /// `YYYY-MM-DDTHH:MM:SS` (UTC) of a Unix time: what `read_log.py` keeps of an RFC 5424
 /// timestamp with a `+00:00` offset.
 fn timestamp(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    super::utc_datetime(secs, 'T')
 }
 
 /// A request value as PHP's string cast sees it (lists joined with spaces).
@@ -204,7 +187,9 @@ fn entry(n: usize, rulenr: usize, p: &Packet<'_>, when: i64) -> Value {
         };
         values.insert((*key).to_owned(), Value::String(v));
     }
-    let line = format!("{n} {when} {} {} {}", p.rid, p.src, p.dst);
+    // Not `when`: the log's times follow the clock, and a line must keep its digest from one
+    // read to the next (a `digest` read a second later still finds it).
+    let line = format!("{n} {} {} {}", p.rid, p.src, p.dst);
     values.insert("__timestamp__".into(), Value::String(timestamp(when)));
     values.insert("__host__".into(), json!("OPNsense.localdomain"));
     values.insert("__digest__".into(), Value::String(digest(&line)));

@@ -63,7 +63,7 @@ const PRIO_PROTOCOLS: &[&str] = &[
 pub(crate) fn protocol_list() -> Vec<String> {
     let mut all: Vec<String> = names::PROTOCOL_FIELD
         .iter()
-        .map(|p| (*p).to_owned())
+        .cloned()
         .chain(std::iter::once("TCP/UDP".to_owned()))
         .collect();
     all.sort_by(|a, b| crate::search::natural_cmp(a, b));

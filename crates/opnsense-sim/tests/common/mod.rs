@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use opnsense_sim::{SimConfig, Simulator};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A running simulator plus a client that trusts it.
 pub struct Harness {
@@ -202,5 +202,22 @@ impl OneConnection {
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(a.status, 200, "{path}: {}", a.body);
         a.body
+    }
+
+    /// Adds and applies, through this connection, a LAN rule that blocks the API (TCP to
+    /// `(self)` port 443); returns its uuid.
+    pub async fn block_the_api(&mut self) -> String {
+        let added = self
+            .ok(
+                "firewall/filter/add_rule",
+                Some(
+                    json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
+                    "destination_net": "(self)", "destination_port": "443", "description": "bad"}}),
+                ),
+            )
+            .await;
+        let uuid = added["uuid"].as_str().unwrap().to_owned();
+        self.ok("firewall/filter/apply", Some(json!({}))).await;
+        uuid
     }
 }
