@@ -244,7 +244,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn firewall_rule_list(
+    pub(crate) async fn firewall_rule_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RuleView>>, ToolError> {
@@ -259,7 +259,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn firewall_rule_get(
+    pub(crate) async fn firewall_rule_get(
         &self,
         Parameters(p): Parameters<UuidParams>,
     ) -> Result<Json<Item<RuleView>>, ToolError> {
