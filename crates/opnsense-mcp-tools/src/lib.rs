@@ -398,6 +398,17 @@ impl ServerHandler for OpnsenseTools {
         Ok(())
     }
 
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        notify::Notifier::accept(requested, |uri| resources::parse(uri).is_some())
+    }
+
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        self.inner.notifier.listen(context).await
+    }
+
     async fn unsubscribe(
         &self,
         request: UnsubscribeRequestParams,

@@ -19,9 +19,9 @@ use opnsense_change::engine::{ApplyProgress, ApplyStep, ChangeEvent};
 use opnsense_change::journal::ChangeStatus;
 use rmcp::model::{
     LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
-    ResourceUpdatedNotificationParam,
+    ResourceUpdatedNotificationParam, SubscriptionFilter,
 };
-use rmcp::service::{Peer, RequestContext};
+use rmcp::service::{Peer, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer};
 use serde_json::json;
 
@@ -58,10 +58,18 @@ impl Session {
     }
 }
 
+/// One `subscriptions/listen` stream (protocol 2026-07-28): the URIs it accepted, and where its
+/// updates go.
+struct Listener {
+    uris: BTreeSet<String>,
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
 /// The sessions of a server and what each asked to be told. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Notifier {
     sessions: Arc<Mutex<HashMap<usize, Session>>>,
+    listeners: Arc<Mutex<Vec<Listener>>>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -165,6 +173,59 @@ impl Notifier {
                 .await
             {
                 tracing::debug!("cannot send a resource update: {e}");
+            }
+        }
+        let mut listeners = self
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        listeners.retain(|l| !l.tx.is_closed());
+        for l in listeners.iter() {
+            for uri in l.uris.iter().filter(|u| affected(u)) {
+                let _ = l.tx.send(uri.clone());
+            }
+        }
+    }
+
+    /// `subscriptions/listen` (protocol 2026-07-28): the resource subscriptions of `requested`
+    /// that name this server's resources (`known`), and nothing else.
+    pub fn accept(
+        requested: &SubscriptionFilter,
+        known: impl Fn(&str) -> bool,
+    ) -> Option<SubscriptionFilter> {
+        let mut accepted = SubscriptionFilter::new();
+        accepted.resource_subscriptions = requested
+            .resource_subscriptions
+            .as_ref()
+            .map(|uris| uris.iter().filter(|u| known(u)).cloned().collect());
+        Some(accepted)
+    }
+
+    /// Serves one `subscriptions/listen` stream until the client cancels it or goes away: each
+    /// update of an accepted resource is sent on it.
+    pub async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        let uris: BTreeSet<String> = context
+            .accepted()
+            .resource_subscriptions
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Listener { uris, tx });
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                uri = rx.recv() => {
+                    let Some(uri) = uri else { return Ok(()) };
+                    if let Err(e) = context.sink().notify_resource_updated(uri).await {
+                        tracing::debug!("subscription stream closed: {e}");
+                        return Ok(());
+                    }
+                }
             }
         }
     }

@@ -635,3 +635,69 @@ async fn subscribers_hear_of_changes_at_the_level_they_chose_with_progress() {
     let _ = client.cancel().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_07_28_client_listens_for_resource_updates() {
+    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
+
+    let sim = start_simulator().await;
+    let state = tempfile::tempdir().expect("state dir");
+    let mut env = server_env(&sim);
+    env.push((
+        "OPNSENSE_STATE_DIR".to_owned(),
+        state.path().display().to_string(),
+    ));
+    let cmd = server_command(&["serve", "--transport", "stdio"], &env);
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn opnsense-mcp serve");
+    let log = stderr.map(crate::support::Log::drain).unwrap_or_default();
+    let client = match tokio::time::timeout(
+        STEP_TIMEOUT,
+        rmcp::service::serve_client_with_lifecycle(
+            Recorder::default(),
+            transport,
+            rmcp::ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        ),
+    )
+    .await
+    {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!("discover failed: {e}\nstderr:\n{}", log.text()),
+        Err(e) => panic!("discover: {e}\nstderr:\n{}", log.text()),
+    };
+    const ALIASES: &str = "opnsense://default/aliases";
+    let mut subscription = step(
+        "subscriptions/listen",
+        client.listen(
+            SubscriptionFilter::builder()
+                .resource_subscription(ALIASES)
+                .resource_subscription("opnsense://default/nothing")
+                .build(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        subscription.acknowledged().resource_subscriptions,
+        Some(vec![ALIASES.to_owned()]),
+        "only this server's resources are accepted"
+    );
+    call(
+        &client,
+        "firewall_alias_add",
+        json!({"alias": {"name": "e2e_listen", "type": "host", "content": ["10.9.0.9"], "description": "e2e listen"}}),
+    )
+    .await;
+    let next = step("the update", subscription.next()).await;
+    match next {
+        Some(ServerNotification::ResourceUpdatedNotification(n)) => {
+            assert_eq!(n.params.uri, ALIASES);
+        }
+        other => panic!("expected a resource update, got {other:?}"),
+    }
+    let _ = client.cancel().await;
+    sim.shutdown().await;
+}
