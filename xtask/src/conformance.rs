@@ -1,6 +1,12 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`, pinned) against the
 //! streamable HTTP server on loopback (backed by the simulator), gated by a reviewed baseline of
-//! expected failures (`xtask/conformance/baseline.yaml`, each with its reason).
+//! expected failures (`xtask/conformance/baseline.yaml`, each with its reason: only scenarios that
+//! call the suite's own fixture tools, resources and prompts by name). The suite itself fails the
+//! run on an unlisted failure and on a listed scenario that passes (stale baseline).
+//!
+//! It needs the npm registry on the first run (Node 22 into `target/conformance/node22`, the suite
+//! into npm's cache via `npx`); later runs reuse both. `cargo xtask ci` runs it as its
+//! `conformance` step.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -113,5 +119,28 @@ pub fn run(root: &Path) -> Result<(), String> {
         Err(format!(
             "conformance suite failed ({status}); see the table above"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every expected failure names its scenario once and says why (a trailing `# reason`).
+    #[test]
+    fn every_baseline_entry_has_a_reason() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("conformance")
+            .join("baseline.yaml");
+        let text = std::fs::read_to_string(&path).expect("baseline");
+        let mut seen = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let Some(entry) = line.trim_start().strip_prefix("- ") else {
+                continue;
+            };
+            let (name, reason) = entry.split_once('#').unwrap_or((entry, ""));
+            let name = name.trim();
+            assert!(!reason.trim().is_empty(), "{name} has no reason");
+            assert!(seen.insert(name.to_owned()), "{name} is listed twice");
+        }
+        assert!(!seen.is_empty(), "the baseline lists nothing");
     }
 }

@@ -360,6 +360,12 @@ impl Client {
         self.inner.api_base.as_str()
     }
 
+    /// Whether the firewall's certificate is verified (false when built with
+    /// `verify_tls(false)`).
+    pub fn verifies_tls(&self) -> bool {
+        self.inner.builder.verify_tls
+    }
+
     /// Sends `req` and decodes a JSON answer as `T` (the answer is audited as rejected when it
     /// does not fit).
     pub async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<T> {

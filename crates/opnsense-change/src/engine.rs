@@ -147,6 +147,124 @@ pub struct WriteOutcome {
     pub note: Option<String>,
 }
 
+/// A step of an apply, reported to [`ApplyOptions::progress`] as it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyStep {
+    /// The lockout pre-flight and the check for records changed elsewhere.
+    Preflight,
+    /// OPNsense applies the staged changes.
+    Apply,
+    /// Every record written through this server is read back.
+    ReadBack,
+    /// A new connection to the API is opened and used.
+    Probe,
+    /// The checks are done: the change is pending, confirmed or reverted.
+    Done,
+}
+
+impl ApplyStep {
+    /// Steps of an apply in all.
+    pub const TOTAL: u32 = 5;
+
+    /// This step's number, from 1.
+    pub fn number(self) -> u32 {
+        match self {
+            Self::Preflight => 1,
+            Self::Apply => 2,
+            Self::ReadBack => 3,
+            Self::Probe => 4,
+            Self::Done => 5,
+        }
+    }
+
+    /// What happens in this step, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Preflight => "checking the staged changes (lockout pre-flight)",
+            Self::Apply => "applying on the firewall",
+            Self::ReadBack => "reading every record back",
+            Self::Probe => "probing the API over a new connection",
+            Self::Done => "checks done",
+        }
+    }
+}
+
+/// Told each [`ApplyStep`] as it starts. Cheap to clone.
+#[derive(Clone)]
+pub struct ApplyProgress(Arc<dyn Fn(ApplyStep) + Send + Sync>);
+
+impl ApplyProgress {
+    /// Calls `f` for each step.
+    pub fn new(f: impl Fn(ApplyStep) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    fn step(&self, step: ApplyStep) {
+        (self.0)(step);
+    }
+}
+
+impl std::fmt::Debug for ApplyProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApplyProgress")
+    }
+}
+
+/// What the engine did that changes what the firewall's records show, for observers (MCP
+/// resource subscriptions, log messages): see [`Engine::events`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeEvent {
+    /// A write was staged in the grid (`firewall.filter`, ...).
+    Written {
+        /// The grid's id.
+        grid: String,
+    },
+    /// An apply ended: its change is `pending`, `confirmed`, `reverted` or `revert_failed`.
+    Applied {
+        /// The grid's id.
+        grid: String,
+        /// The change.
+        change_id: String,
+        /// Its status after the apply.
+        status: ChangeStatus,
+    },
+    /// A change is about to be reverted.
+    Reverting {
+        /// The grid's id.
+        grid: String,
+        /// The change.
+        change_id: String,
+        /// Why (not confirmed in time, checks failed, rolled back on request, shutdown).
+        reason: String,
+    },
+    /// A revert ended: `reverted`, or `revert_failed` with the error.
+    Reverted {
+        /// The grid's id.
+        grid: String,
+        /// The change.
+        change_id: String,
+        /// `reverted` or `revert_failed`.
+        status: ChangeStatus,
+        /// What went wrong (`revert_failed`).
+        error: Option<String>,
+    },
+}
+
+impl ChangeEvent {
+    /// The grid the event is about.
+    pub fn grid(&self) -> &str {
+        match self {
+            Self::Written { grid }
+            | Self::Applied { grid, .. }
+            | Self::Reverting { grid, .. }
+            | Self::Reverted { grid, .. } => grid,
+        }
+    }
+}
+
+/// Events buffered per observer before the oldest are dropped.
+const EVENT_BUFFER: usize = 256;
+
 /// Options of an apply.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
@@ -157,6 +275,8 @@ pub struct ApplyOptions {
     pub force: bool,
     /// Only say what the apply would do.
     pub dry_run: bool,
+    /// Told each step as it starts (not on a dry run).
+    pub progress: Option<ApplyProgress>,
 }
 
 /// A change as the tools show it.
@@ -246,6 +366,8 @@ struct Inner {
     armed: Mutex<std::collections::BTreeSet<String>>,
     /// Per pending change: the connection kept open across its apply.
     lifelines: Mutex<HashMap<String, Lifeline>>,
+    /// What the engine did, for observers.
+    events: tokio::sync::broadcast::Sender<ChangeEvent>,
 }
 
 /// A connection kept open across an apply, and how many more requests it may carry.
@@ -314,8 +436,20 @@ impl Engine {
                 timers: Mutex::new(HashMap::new()),
                 armed: Mutex::new(std::collections::BTreeSet::new()),
                 lifelines: Mutex::new(HashMap::new()),
+                events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
             }),
         }
+    }
+
+    /// Every [`ChangeEvent`] from now on (writes, applies, reverts, the timers' reverts too).
+    /// A receiver that falls more than 256 events behind loses the oldest.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<ChangeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    fn emit(&self, event: ChangeEvent) {
+        // No receiver is not an error.
+        let _ = self.inner.events.send(event);
     }
 
     /// The journal.
@@ -482,6 +616,9 @@ impl Engine {
         entry.note = (!notes.is_empty()).then(|| notes.join("; "));
         entry.status = EntryStatus::Staged;
         self.inner.journal.update_entry(&entry).await?;
+        self.emit(ChangeEvent::Written {
+            grid: desc.id.to_owned(),
+        });
         Ok(WriteOutcome {
             dry_run: false,
             calls: vec![call_shown],
@@ -685,8 +822,16 @@ impl Engine {
         opts: ApplyOptions,
     ) -> Result<ApplyOutcome> {
         let desc = grid.desc_static();
+        let step = |s: ApplyStep| {
+            if !opts.dry_run
+                && let Some(p) = &opts.progress
+            {
+                p.step(s);
+            }
+        };
         let guard = self.grid_lock(desc);
         let _serialised = guard.lock().await;
+        step(ApplyStep::Preflight);
         let group = apply_group(grid);
         // Every staged write the apply action makes live, in write order.
         let mut staged = Vec::new();
@@ -784,6 +929,7 @@ impl Engine {
         if let Some(t) = &firewall_timer {
             nets.push(t.describe());
         }
+        step(ApplyStep::Apply);
         let applied = match &firewall_timer {
             Some(FirewallTimer::Armed(rev)) => self
                 .inner
@@ -816,7 +962,9 @@ impl Engine {
             }
             return Err(e.into());
         }
+        step(ApplyStep::ReadBack);
         let readback = self.read_back(grid, &staged).await;
+        step(ApplyStep::Probe);
         let probe = self.inner.client.probe_new_connection().await;
         change.detail["readback"] = match &readback {
             Ok(()) => Value::from("every record reads back as written"),
@@ -870,6 +1018,12 @@ impl Engine {
             self.revert_locked(grid, &mut change, &why).await?;
         }
         let view = self.view(&change).await?;
+        step(ApplyStep::Done);
+        self.emit(ChangeEvent::Applied {
+            grid: desc.id.to_owned(),
+            change_id: change.id.clone(),
+            status: change.status,
+        });
         let message = match change.status {
             ChangeStatus::Pending => format!(
                 "applied and checked; change {} is PENDING and will be reverted automatically at {} unless confirmed with change_confirm",
@@ -1199,6 +1353,11 @@ impl Engine {
     ) -> Result<()> {
         let desc = grid.desc_static();
         self.disarm_timer(&change.id);
+        self.emit(ChangeEvent::Reverting {
+            grid: desc.id.to_owned(),
+            change_id: change.id.clone(),
+            reason: reason.to_owned(),
+        });
         change.status = ChangeStatus::Reverting;
         change.detail["revert"] = json!({"reason": reason, "started": time_text(now_ms())});
         self.inner.journal.update_change(change).await?;
@@ -1290,10 +1449,20 @@ impl Engine {
             }
         }
         revert["finished"] = Value::from(time_text(now_ms()));
+        let error = revert
+            .get("error")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         change.detail["revert"] = revert;
         change.finished_ms = Some(now_ms());
         change.revert_at_ms = None;
         self.inner.journal.update_change(change).await?;
+        self.emit(ChangeEvent::Reverted {
+            grid: desc.id.to_owned(),
+            change_id: change.id.clone(),
+            status: change.status,
+            error,
+        });
         self.drop_lifeline(&change.id);
         if change.status == ChangeStatus::Reverted {
             self.settle_group(grid).await;

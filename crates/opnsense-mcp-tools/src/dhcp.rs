@@ -1075,7 +1075,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn dhcp_lease_list(
+    pub(crate) async fn dhcp_lease_list(
         &self,
         Parameters(p): Parameters<LeaseListParams>,
     ) -> Result<Json<Listing<LeaseView>>, ToolError> {

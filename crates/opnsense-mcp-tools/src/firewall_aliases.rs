@@ -320,7 +320,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn firewall_alias_list(
+    pub(crate) async fn firewall_alias_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<AliasView>>, ToolError> {

@@ -356,7 +356,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn firewall_nat_list(
+    pub(crate) async fn firewall_nat_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NatView>>, ToolError> {

@@ -239,7 +239,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn firewall_rule_list(
+    pub(crate) async fn firewall_rule_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RuleView>>, ToolError> {
@@ -254,7 +254,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn firewall_rule_get(
+    pub(crate) async fn firewall_rule_get(
         &self,
         Parameters(p): Parameters<UuidParams>,
     ) -> Result<Json<Item<RuleView>>, ToolError> {

@@ -177,7 +177,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn interface_list(
+    pub(crate) async fn interface_list(
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<InterfaceList>, ToolError> {
@@ -206,7 +206,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn interface_config(
+    pub(crate) async fn interface_config(
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<InterfaceConfigs>, ToolError> {
@@ -240,7 +240,7 @@ impl OpnsenseTools {
     /// The ARP table (IPv4 neighbours): IP, MAC, interface, host name and vendor when known.
     /// Paged; `search_phrase` matches any column.
     #[tool(annotations(title = "ARP table", read_only_hint = true, open_world_hint = false))]
-    async fn interface_arp_table(
+    pub(crate) async fn interface_arp_table(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NeighbourView>>, ToolError> {

@@ -5,13 +5,21 @@
 //!
 //! One module per area; each holds its parameter structs and a `#[tool_router]` impl block.
 //! The generic record tools (add/update/delete/apply of any grid) are in [`record`].
+//!
+//! Besides tools: resources ([`resources`], with subscriptions), prompts ([`prompts`]),
+//! completions ([`completion`]), and logging, progress and cancellation ([`notify`]); the
+//! `impl ServerHandler` below only delegates to them.
 
 pub mod changes;
 pub mod common;
+pub mod completion;
 pub mod error;
+pub mod notify;
 pub mod policy;
+pub mod prompts;
 pub mod record;
 pub mod redact;
+pub mod resources;
 
 mod audit;
 mod dhcp;
@@ -37,8 +45,13 @@ use opnsense_change::engine::Engine;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
+use rmcp::service::NotificationContext;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
 use tracing::Instrument;
@@ -141,6 +154,8 @@ struct Inner {
     engine: Option<Engine>,
     /// Tools that take `dry_run` (taken out of their arguments before they are checked).
     dry_run: HashSet<String>,
+    /// The sessions, their log levels and subscriptions.
+    notifier: notify::Notifier,
 }
 
 impl std::fmt::Debug for OpnsenseTools {
@@ -197,6 +212,10 @@ impl OpnsenseTools {
             + Self::diagnostics_router()
             + Self::vpn_router();
         let (router, dry_run) = policy::select(all, Self::changes_router(), &options);
+        let notifier = notify::Notifier::default();
+        if let Some(engine) = &engine {
+            notifier.follow(engine.events(), resources::affected);
+        }
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -205,6 +224,7 @@ impl OpnsenseTools {
                 in_flight,
                 engine,
                 dry_run,
+                notifier,
             }),
         }
     }
@@ -233,6 +253,22 @@ impl OpnsenseTools {
     pub fn change_engine(&self) -> Option<&Engine> {
         self.inner.engine.as_ref()
     }
+
+    /// The sessions, their log levels and resource subscriptions.
+    pub fn notifier(&self) -> &notify::Notifier {
+        &self.inner.notifier
+    }
+
+    /// Whether a tool only reads (its calls are dropped when cancelled; a write or an apply
+    /// runs to its end, so the journal and the firewall never disagree).
+    fn reads_only(&self, tool: &str) -> bool {
+        self.inner
+            .router
+            .get(tool)
+            .and_then(|t| t.annotations.as_ref())
+            .and_then(|a| a.read_only_hint)
+            == Some(true)
+    }
 }
 
 /// The MCP session id of an HTTP request (absent over stdio).
@@ -247,8 +283,17 @@ fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
 
 #[tool_handler(router = self.inner.router)]
 impl ServerHandler for OpnsenseTools {
+    #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_logging()
+            .enable_completions()
+            .enable_prompts()
+            .enable_resources()
+            .enable_tools()
+            .enable_resources_subscribe()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(
                 "opnsense-mcp",
                 env!("CARGO_PKG_VERSION"),
@@ -289,8 +334,116 @@ impl ServerHandler for OpnsenseTools {
             mcp_request_id = %context.id,
             session = session_id(&context).as_deref().unwrap_or("-"),
         );
+        let progress = notify::Progress::of(&context);
+        let cancel = context.ct.clone();
+        let reads_only = self.reads_only(request.name.as_ref());
         let tcc = ToolCallContext::new(self, request, context);
-        CALL.scope(call, self.inner.router.call(tcc).instrument(span))
+        let call = notify::Progress::scope(
+            progress,
+            CALL.scope(call, self.inner.router.call(tcc).instrument(span)),
+        );
+        if reads_only {
+            notify::cancellable(cancel.cancelled(), call).await
+        } else {
+            call.await
+        }
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.session_started(&context.peer).await;
+    }
+
+    #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.inner.notifier.set_level(&context.peer, request.level);
+        Ok(())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        notify::cancellable(context.ct.cancelled(), async {
+            Ok(self.list_resources_now().await)
+        })
+        .await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let read = self.read_resource_uri(&request.uri, notify::Progress::of(&context));
+        notify::cancellable(context.ct.cancelled(), read)
             .await
+            .map(Into::into)
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Self::known_resource(&request.uri)?;
+        self.inner.notifier.subscribe(&context.peer, &request.uri);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        notify::Notifier::accept(requested, |uri| resources::parse(uri).is_some())
+    }
+
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        self.inner.notifier.listen(context).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.inner.notifier.unsubscribe(&context.peer, &request.uri);
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(prompts::list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        notify::cancellable(context.ct.cancelled(), self.complete_argument(&request)).await
     }
 }

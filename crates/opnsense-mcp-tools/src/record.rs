@@ -317,6 +317,14 @@ impl OpnsenseTools {
     {
         params.check()?;
         let dry_run = CallContext::current().dry_run;
+        // With a progress token: each step of the apply as it starts, all sent before the answer.
+        let (progress, progress_sent) = match crate::notify::Progress::current() {
+            Some(p) if !dry_run => {
+                let (hook, sent) = p.apply_hook();
+                (Some(hook), Some(sent))
+            }
+            _ => (None, None),
+        };
         let outcome = self
             .engine()?
             .apply(
@@ -327,9 +335,15 @@ impl OpnsenseTools {
                         .map(|s| Duration::from_secs(u64::from(s))),
                     force: params.force,
                     dry_run,
+                    progress,
                 },
             )
-            .await?;
+            .await;
+        if let Some(sent) = progress_sent {
+            // The hook went with the options: the sender ends once the last step is out.
+            let _ = sent.await;
+        }
+        let outcome = outcome?;
         let records = outcome.staged.iter().map(RecordChange::brief).collect();
         let (status, change_id, revert_at, checks) = match &outcome.change {
             Some(c) => (

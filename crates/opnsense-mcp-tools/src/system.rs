@@ -246,6 +246,22 @@ impl OpnsenseTools {
         let xml = self.client().system().backup_xml(&id).await?;
         Ok((id, xml))
     }
+
+    /// The running configuration (config.xml): with its secrets replaced by [`MARKER`] unless
+    /// `include_secrets` (the caller checks that it is allowed). Answers the XML, how many
+    /// elements were redacted, and whether it was redacted. `system_config_backup` and the
+    /// `config` resource both read it here.
+    pub(crate) async fn config_xml(
+        &self,
+        include_secrets: bool,
+    ) -> Result<(String, usize, bool), ToolError> {
+        let xml = self.client().system().config_backup().await?;
+        if include_secrets {
+            return Ok((xml, 0, false));
+        }
+        let r = redact_config(&xml).map_err(ToolError::message)?;
+        Ok((r.xml, r.count, true))
+    }
 }
 
 #[tool_router(router = system_router, vis = "pub(crate)")]
@@ -331,13 +347,7 @@ impl OpnsenseTools {
                 "include_secrets is refused: this server runs without OPNSENSE_ALLOW_SECRETS=true, so secrets are always redacted",
             ));
         }
-        let xml = self.client().system().config_backup().await?;
-        let (xml, count, redacted) = if p.include_secrets {
-            (xml, 0, false)
-        } else {
-            let r = redact_config(&xml).map_err(ToolError::message)?;
-            (r.xml, r.count, true)
-        };
+        let (xml, count, redacted) = self.config_xml(p.include_secrets).await?;
         let summary = BackupSummary {
             bytes: xml.len(),
             redacted,

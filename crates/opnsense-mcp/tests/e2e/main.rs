@@ -14,4 +14,5 @@ mod python_client;
 mod rmcp_http;
 mod rmcp_stdio;
 mod support;
+mod surface;
 mod workflow;

@@ -1,0 +1,424 @@
+//! Server-to-client notifications: the sessions this server talks to (each with its
+//! `logging/setLevel` level and its `resources/subscribe` subscriptions), log messages
+//! (`notifications/message`), resource updates (`notifications/resources/updated`) when the
+//! change engine writes, applies or reverts, progress (`notifications/progress`) for a request
+//! that carries a progress token, and cancellation (`notifications/cancelled`) of read work.
+//!
+//! One [`Notifier`] serves every session of the server (HTTP sessions share the catalogue); a
+//! session is known by its peer (the identity of its `initialize` parameters) and forgotten once
+//! its transport closes.
+// MCP logging (`logging/setLevel`, `notifications/message`) is deprecated by SEP-2577 in rmcp, but
+// it is part of protocol 2025-11-25, which the clients in use speak.
+#![allow(deprecated)]
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use opnsense_change::engine::{ApplyProgress, ApplyStep, ChangeEvent};
+use opnsense_change::journal::ChangeStatus;
+use rmcp::model::{
+    LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+    ResourceUpdatedNotificationParam, SubscriptionFilter,
+};
+use rmcp::service::{Peer, RequestContext, SubscriptionContext};
+use rmcp::{ErrorData, RoleServer};
+use serde_json::json;
+
+/// The logger name of every message this server sends.
+pub const LOGGER: &str = "opnsense-mcp";
+
+/// The level a session gets messages from until it sets one (`logging/setLevel`).
+pub const DEFAULT_LEVEL: LoggingLevel = LoggingLevel::Warning;
+
+/// The order of MCP's levels (RFC 5424's severities, least severe first).
+pub fn rank(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
+}
+
+/// One connected session.
+struct Session {
+    peer: Peer<RoleServer>,
+    level: Option<LoggingLevel>,
+    subscriptions: BTreeSet<String>,
+}
+
+impl Session {
+    fn wants(&self, level: LoggingLevel) -> bool {
+        rank(level) >= rank(self.level.unwrap_or(DEFAULT_LEVEL))
+    }
+}
+
+/// One `subscriptions/listen` stream (protocol 2026-07-28): the URIs it accepted, and where its
+/// updates go.
+struct Listener {
+    uris: BTreeSet<String>,
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+/// The sessions of a server and what each asked to be told. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Notifier {
+    sessions: Arc<Mutex<HashMap<usize, Session>>>,
+    listeners: Arc<Mutex<Vec<Listener>>>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("sessions", &self.lock().len())
+            .finish()
+    }
+}
+
+/// A session's identity: its `initialize` parameters, which the peer keeps for the session's
+/// life (`None` before `initialize`, or on a 2026-07-28 request without one).
+fn key(peer: &Peer<RoleServer>) -> Option<usize> {
+    peer.peer_info().map(|info| Arc::as_ptr(&info).addr())
+}
+
+impl Notifier {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Session>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers a session (idempotent) and forgets the closed ones.
+    pub fn register(&self, peer: &Peer<RoleServer>) {
+        let Some(k) = key(peer) else {
+            return;
+        };
+        let mut sessions = self.lock();
+        sessions.retain(|_, s| !s.peer.is_transport_closed());
+        sessions.entry(k).or_insert_with(|| Session {
+            peer: peer.clone(),
+            level: None,
+            subscriptions: BTreeSet::new(),
+        });
+    }
+
+    fn with_session<T>(&self, peer: &Peer<RoleServer>, f: impl FnOnce(&mut Session) -> T) -> T {
+        self.register(peer);
+        let mut sessions = self.lock();
+        match key(peer).and_then(|k| sessions.get_mut(&k)) {
+            Some(s) => f(s),
+            // No identity: a throwaway session, so the call still answers.
+            None => f(&mut Session {
+                peer: peer.clone(),
+                level: None,
+                subscriptions: BTreeSet::new(),
+            }),
+        }
+    }
+
+    /// `logging/setLevel`: the session gets messages of `level` and above from now on.
+    pub fn set_level(&self, peer: &Peer<RoleServer>, level: LoggingLevel) {
+        self.with_session(peer, |s| s.level = Some(level));
+    }
+
+    /// `resources/subscribe`.
+    pub fn subscribe(&self, peer: &Peer<RoleServer>, uri: &str) {
+        self.with_session(peer, |s| s.subscriptions.insert(uri.to_owned()));
+    }
+
+    /// `resources/unsubscribe`.
+    pub fn unsubscribe(&self, peer: &Peer<RoleServer>, uri: &str) {
+        self.with_session(peer, |s| s.subscriptions.remove(uri));
+    }
+
+    /// Sends `message` at `level` to `peer` if its level lets it through.
+    pub async fn log_to(&self, peer: &Peer<RoleServer>, level: LoggingLevel, message: &str) {
+        if self.with_session(peer, |s| s.wants(level)) {
+            send_log(peer, level, message).await;
+        }
+    }
+
+    /// Sends `message` at `level` to every session whose level lets it through.
+    pub async fn log(&self, level: LoggingLevel, message: &str) {
+        let peers: Vec<Peer<RoleServer>> = self
+            .lock()
+            .values()
+            .filter(|s| s.wants(level) && !s.peer.is_transport_closed())
+            .map(|s| s.peer.clone())
+            .collect();
+        for peer in peers {
+            send_log(&peer, level, message).await;
+        }
+    }
+
+    /// Tells every session subscribed to a URI for which `affected` holds that it changed.
+    pub async fn resources_updated(&self, affected: impl Fn(&str) -> bool) {
+        let targets: Vec<(Peer<RoleServer>, String)> = self
+            .lock()
+            .values()
+            .filter(|s| !s.peer.is_transport_closed())
+            .flat_map(|s| {
+                s.subscriptions
+                    .iter()
+                    .filter(|uri| affected(uri))
+                    .map(|uri| (s.peer.clone(), uri.clone()))
+            })
+            .collect();
+        for (peer, uri) in targets {
+            if let Err(e) = peer
+                .notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                .await
+            {
+                tracing::debug!("cannot send a resource update: {e}");
+            }
+        }
+        let mut listeners = self
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        listeners.retain(|l| !l.tx.is_closed());
+        for l in listeners.iter() {
+            for uri in l.uris.iter().filter(|u| affected(u)) {
+                let _ = l.tx.send(uri.clone());
+            }
+        }
+    }
+
+    /// `subscriptions/listen` (protocol 2026-07-28): the resource subscriptions of `requested`
+    /// that name this server's resources (`known`), and nothing else.
+    pub fn accept(
+        requested: &SubscriptionFilter,
+        known: impl Fn(&str) -> bool,
+    ) -> Option<SubscriptionFilter> {
+        let mut accepted = SubscriptionFilter::new();
+        accepted.resource_subscriptions = requested
+            .resource_subscriptions
+            .as_ref()
+            .map(|uris| uris.iter().filter(|u| known(u)).cloned().collect());
+        Some(accepted)
+    }
+
+    /// Serves one `subscriptions/listen` stream until the client cancels it or goes away: each
+    /// update of an accepted resource is sent on it.
+    pub async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        let uris: BTreeSet<String> = context
+            .accepted()
+            .resource_subscriptions
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Listener { uris, tx });
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                uri = rx.recv() => {
+                    let Some(uri) = uri else { return Ok(()) };
+                    if let Err(e) = context.sink().notify_resource_updated(uri).await {
+                        tracing::debug!("subscription stream closed: {e}");
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Follows the change engine's events until it is gone: subscribers of the resources a
+    /// grid shows are told when it is written, applied or reverted (`affected(grid, uri)`); a
+    /// change about to be reverted is a warning, a failed revert an error, to every session.
+    pub fn follow(
+        &self,
+        mut events: tokio::sync::broadcast::Receiver<ChangeEvent>,
+        affected: fn(&str, &str) -> bool,
+    ) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!("no runtime: change events are not forwarded to MCP clients");
+            return;
+        };
+        let notifier = self.clone();
+        runtime.spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match events.recv().await {
+                    Ok(event) => notifier.on_change(&event, affected).await,
+                    // Events were lost: every subscription may be stale.
+                    Err(RecvError::Lagged(_)) => notifier.resources_updated(|_| true).await,
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    async fn on_change(&self, event: &ChangeEvent, affected: fn(&str, &str) -> bool) {
+        match event {
+            ChangeEvent::Reverting {
+                grid,
+                change_id,
+                reason,
+            } => {
+                self.log(
+                    LoggingLevel::Warning,
+                    &format!("change {change_id} ({grid}) is about to be reverted: {reason}"),
+                )
+                .await;
+            }
+            ChangeEvent::Reverted {
+                grid,
+                change_id,
+                status: ChangeStatus::RevertFailed,
+                error,
+            } => {
+                self.log(
+                    LoggingLevel::Error,
+                    &format!(
+                        "the revert of change {change_id} ({grid}) FAILED: {}",
+                        error.as_deref().unwrap_or("see change_get")
+                    ),
+                )
+                .await;
+            }
+            ChangeEvent::Reverted {
+                grid, change_id, ..
+            } => {
+                self.log(
+                    LoggingLevel::Notice,
+                    &format!("change {change_id} ({grid}) was reverted"),
+                )
+                .await;
+            }
+            ChangeEvent::Applied {
+                grid,
+                change_id,
+                status,
+            } => {
+                self.log(
+                    LoggingLevel::Info,
+                    &format!(
+                        "change {change_id} ({grid}) was applied and is {}",
+                        status.as_str()
+                    ),
+                )
+                .await;
+            }
+            ChangeEvent::Written { .. } => {}
+        }
+        if !matches!(event, ChangeEvent::Reverting { .. }) {
+            let grid = event.grid().to_owned();
+            self.resources_updated(|uri| affected(&grid, uri)).await;
+        }
+    }
+}
+
+async fn send_log(peer: &Peer<RoleServer>, level: LoggingLevel, message: &str) {
+    let mut param = LoggingMessageNotificationParam::new(level, json!(message));
+    param.logger = Some(LOGGER.to_owned());
+    if let Err(e) = peer.notify_logging_message(param).await {
+        tracing::debug!("cannot send a log message: {e}");
+    }
+}
+
+impl crate::OpnsenseTools {
+    /// A session started (`notifications/initialized`): it is remembered, and warned when this
+    /// server does not verify the firewall's certificate.
+    pub async fn session_started(&self, peer: &Peer<RoleServer>) {
+        self.notifier().register(peer);
+        if !self.client().verifies_tls() {
+            self.notifier()
+                .log_to(
+                    peer,
+                    LoggingLevel::Warning,
+                    "TLS certificate verification of the firewall is OFF (OPNSENSE_VERIFY_TLS=false): anyone on the path can read and change what this server sends; use OPNSENSE_CA_FILE instead",
+                )
+                .await;
+        }
+    }
+}
+
+/// Progress of one request that carried a progress token.
+#[derive(Clone)]
+pub struct Progress {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+}
+
+tokio::task_local! {
+    /// The progress of the request being served (set around each tool call).
+    static PROGRESS: Option<Progress>;
+}
+
+impl Progress {
+    /// The progress of a request: `None` when it carries no progress token.
+    pub fn of(context: &RequestContext<RoleServer>) -> Option<Self> {
+        context.meta.get_progress_token().map(|token| Self {
+            peer: context.peer.clone(),
+            token,
+        })
+    }
+
+    /// The progress of the tool call being served.
+    pub fn current() -> Option<Self> {
+        PROGRESS.try_with(Clone::clone).ok().flatten()
+    }
+
+    /// Runs `f` with `progress` as [`Self::current`].
+    pub async fn scope<F: Future>(progress: Option<Self>, f: F) -> F::Output {
+        PROGRESS.scope(progress, f).await
+    }
+
+    /// Sends one progress notification.
+    pub async fn report(&self, progress: u64, total: Option<u64>, message: impl Into<String>) {
+        #[allow(clippy::cast_precision_loss)] // counts of steps and rows, far below 2^52
+        let mut param = ProgressNotificationParam::new(self.token.clone(), progress as f64)
+            .with_message(message.into());
+        #[allow(clippy::cast_precision_loss)]
+        if let Some(t) = total {
+            param = param.with_total(t as f64);
+        }
+        if let Err(e) = self.peer.notify_progress(param).await {
+            tracing::debug!("cannot send progress: {e}");
+        }
+    }
+
+    /// An engine progress hook that reports each apply step in order, and a handle that
+    /// resolves once every step reported so far is sent (await it before answering: no
+    /// progress may follow the answer).
+    pub fn apply_hook(&self) -> (ApplyProgress, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ApplyStep>();
+        let me = self.clone();
+        let sender = tokio::spawn(async move {
+            while let Some(step) = rx.recv().await {
+                me.report(
+                    u64::from(step.number()),
+                    Some(u64::from(ApplyStep::TOTAL)),
+                    step.describe(),
+                )
+                .await;
+            }
+        });
+        let hook = ApplyProgress::new(move |step| {
+            let _ = tx.send(step);
+        });
+        (hook, sender)
+    }
+}
+
+/// Runs `work` unless `cancelled` resolves first (the request's cancellation token, which
+/// `notifications/cancelled` for it trips): then `work` is dropped at once, and with it every
+/// OPNsense request it has in flight.
+pub async fn cancellable<T>(
+    cancelled: impl Future<Output = ()>,
+    work: impl Future<Output = Result<T, ErrorData>>,
+) -> Result<T, ErrorData> {
+    tokio::select! {
+        biased;
+        () = cancelled => Err(ErrorData::internal_error("the request was cancelled", None)),
+        result = work => result,
+    }
+}
