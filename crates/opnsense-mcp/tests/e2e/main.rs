@@ -8,9 +8,11 @@
 mod changes;
 mod diagnostics;
 mod inspector;
+mod kubernetes;
 mod netns;
 mod python_client;
 mod rmcp_http;
 mod rmcp_stdio;
+mod scale;
 mod support;
 mod workflow;
