@@ -734,9 +734,10 @@ impl Engine {
             }),
         };
         let ids: Vec<String> = staged.iter().map(|e| e.id.clone()).collect();
-        self.inner.journal.insert_change(&change, &ids).await?;
-        // Leased before anything goes out, so no other replica adopts the change meanwhile.
+        // Leased before the change is even journaled, so no other replica sharing the journal
+        // ever sees it unheld and adopts it.
         self.hold(&change.id).await?;
+        self.inner.journal.insert_change(&change, &ids).await?;
         // The connection kept open across the apply (opened now, before any rule changes).
         let lifeline = self.open_lifeline().await;
         let mut nets: Vec<String> = vec![format!(

@@ -815,6 +815,59 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[tokio::test]
+    async fn one_holder_per_lease_until_it_runs_out_and_one_transition_wins() {
+        let dir = std::env::temp_dir().join(new_id("journal-lease"));
+        let j = Journal::open_in_dir(&dir, "https://192.0.2.1")
+            .await
+            .expect("open");
+        let later = now_ms() + 60_000;
+        assert!(j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+        assert!(!j.take_lease("chg-1", "replica-b", later).await.expect("b"));
+        // The holder renews its own lease.
+        assert!(
+            j.take_lease("chg-1", "replica-a", later + 1)
+                .await
+                .expect("a")
+        );
+        j.renew_leases("replica-a", later + 2).await.expect("renew");
+        assert_eq!(j.other_replicas("replica-b", 0).await.expect("count"), 1);
+        assert_eq!(j.other_replicas("replica-a", 0).await.expect("count"), 0);
+        // A lease that ran out goes to whoever asks next.
+        j.leave("replica-a").await.expect("leave");
+        assert!(j.take_lease("chg-1", "replica-b", later).await.expect("b"));
+        assert!(!j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+        assert_eq!(j.other_replicas("replica-b", 0).await.expect("count"), 0);
+        j.release_lease("chg-1", Some("replica-a"))
+            .await
+            .expect("not a's");
+        assert!(!j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+        j.release_lease("chg-1", None).await.expect("any");
+        assert!(j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+
+        let c = Change {
+            id: new_id("chg"),
+            grid: "routes.route".to_owned(),
+            status: ChangeStatus::Pending,
+            created_ms: now_ms(),
+            revert_at_ms: Some(later),
+            finished_ms: None,
+            detail: serde_json::json!({}),
+        };
+        j.insert_change(&c, &[]).await.expect("change");
+        assert!(
+            j.transition(&c.id, ChangeStatus::Pending, ChangeStatus::Confirmed)
+                .await
+                .expect("confirm")
+        );
+        assert!(
+            !j.transition(&c.id, ChangeStatus::Pending, ChangeStatus::Reverting)
+                .await
+                .expect("revert")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn one_file_per_firewall_url() {
         let a = file_name("https://fw.example/");

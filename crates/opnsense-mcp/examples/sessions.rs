@@ -8,6 +8,9 @@
 //! `cargo build --release -p opnsense-mcp --example sessions --bin opnsense-mcp` then
 //! `target/release/examples/sessions [SESSIONS] [IDLE_SECONDS]` (defaults 1000 and 20).
 
+// Figures printed with one decimal: a float's precision is plenty.
+#![allow(clippy::cast_precision_loss)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 //!
 //! Everything listens on 127.0.0.1 only.
 
+use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -123,10 +124,10 @@ impl Nginx {
             .expect("temporary directory");
         let port = free_port();
         let prefix = dir.path().display().to_string();
-        let servers: String = upstreams
-            .iter()
-            .map(|u| format!("        server {u};\n"))
-            .collect();
+        let servers: String = upstreams.iter().fold(String::new(), |mut s, u| {
+            let _ = writeln!(s, "        server {u};");
+            s
+        });
         let conf = format!(
             "daemon off;\nmaster_process on;\nworker_processes 1;\npid {prefix}/nginx.pid;\n\
              error_log {prefix}/error.log warn;\n\
