@@ -1,12 +1,14 @@
 //! Stateful streamable HTTP under load (prints figures, never asserts them): the real binary
-//! (`serve --transport http`, built next to this example) against the simulator on loopback,
-//! holding N concurrent MCP sessions of rmcp's client (default 1,000), each of which makes a
-//! call; the server's RSS idle, with every session open, and after the idle sessions expired;
-//! the session over the cap refused; an expired session's call failing and a new session
-//! opening again.
+//! (`serve --transport http`, built next to this example) against the simulator on loopback.
+//! First, with the session cap at N (default 1,000) and a long idle timeout: N concurrent MCP
+//! sessions of rmcp's client, each making a call; the server's RSS idle and with every session
+//! open (total and per session); a second call on every session at once; session N+1 refused.
+//! Then, on a server with a short idle timeout (IDLE seconds, default 10) and a cap of 100: 100
+//! sessions opened, the 101st refused, and after the idle timeout a new one accepted again (the
+//! idle sessions expired and freed their slots), with the RSS before and after.
 //!
 //! `cargo build --release -p opnsense-mcp --example sessions --bin opnsense-mcp` then
-//! `target/release/examples/sessions [SESSIONS] [IDLE_SECONDS]` (defaults 1000 and 20).
+//! `target/release/examples/sessions [SESSIONS] [IDLE_SECONDS]`.
 
 // Figures printed with one decimal: a float's precision is plenty.
 #![allow(clippy::cast_precision_loss)]
@@ -78,15 +80,13 @@ async fn status_call(c: &Client) -> Result<(), String> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() {
-    let mut argv = std::env::args().skip(1);
-    let sessions: usize = argv.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let idle: u64 = argv.next().and_then(|a| a.parse().ok()).unwrap_or(20);
-    let sim = Simulator::start(SimConfig::default())
-        .await
-        .expect("simulator");
-    let state = tempfile::tempdir().expect("temp dir");
+/// A server on a free loopback port: the process, its URL.
+fn start_server(
+    sim: &Simulator,
+    state: &std::path::Path,
+    cap: usize,
+    idle: u64,
+) -> (std::process::Child, String) {
     let mut child = Command::new(binary())
         .args(["serve", "--transport", "http", "--http-port", "0"])
         .env("OPNSENSE_URL", sim.base_url())
@@ -94,18 +94,17 @@ async fn main() {
         .env("OPNSENSE_API_SECRET", sim.api_secret())
         .env("OPNSENSE_CA_FILE", sim.ca_file())
         .env("OPNSENSE_HTTP_TOKEN", TOKEN)
-        .env("OPNSENSE_HTTP_MAX_SESSIONS", sessions.to_string())
+        .env("OPNSENSE_HTTP_MAX_SESSIONS", cap.to_string())
         .env("OPNSENSE_HTTP_IDLE_TIMEOUT", idle.to_string())
         .env("OPNSENSE_READ_ONLY", "true")
-        .env("XDG_CONFIG_HOME", state.path())
-        .env("XDG_STATE_HOME", state.path())
+        .env("XDG_CONFIG_HOME", state)
+        .env("XDG_STATE_HOME", state)
         .env("RUST_LOG", "error")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn opnsense-mcp (build it first: --bin opnsense-mcp)");
-    let pid = child.id();
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut url = String::new();
     let mut line = String::new();
@@ -124,23 +123,18 @@ async fn main() {
             sink.clear();
         }
     });
+    (child, url)
+}
 
-    // One session first, so the figures below are sessions, not the first call's warm-up.
-    let warm = connect(&url).await.expect("first session");
-    status_call(&warm).await.expect("first call");
-    warm.cancel().await.ok();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle_rss = rss_kib(pid);
-    println!("server RSS idle (after one session): {idle_rss} KiB");
-
-    let started = Instant::now();
-    let mut clients: Vec<Arc<Client>> = Vec::with_capacity(sessions);
+/// Opens `n` sessions, [`BATCH`] at a time, each making one call; the open ones and the failures.
+async fn open_sessions(url: &str, n: usize) -> (Vec<Arc<Client>>, usize) {
+    let mut clients: Vec<Arc<Client>> = Vec::with_capacity(n);
     let mut failed = 0usize;
-    while clients.len() + failed < sessions {
-        let n = BATCH.min(sessions - clients.len() - failed);
+    while clients.len() + failed < n {
+        let k = BATCH.min(n - clients.len() - failed);
         let mut batch = Vec::new();
-        for _ in 0..n {
-            let url = url.clone();
+        for _ in 0..k {
+            let url = url.to_owned();
             batch.push(tokio::spawn(async move {
                 let c = connect(&url).await?;
                 status_call(&c).await?;
@@ -163,6 +157,42 @@ async fn main() {
             }
         }
     }
+    (clients, failed)
+}
+
+/// Whether one more session is refused (the cap is reached).
+async fn refused(url: &str) -> String {
+    match connect(url).await {
+        Ok(c) => {
+            c.cancel().await.ok();
+            "ACCEPTED".to_owned()
+        }
+        Err(e) => format!("refused ({})", e.chars().take(100).collect::<String>()),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut argv = std::env::args().skip(1);
+    let sessions: usize = argv.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let idle: u64 = argv.next().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let state = tempfile::tempdir().expect("temp dir");
+
+    // Phase 1: hold `sessions` sessions (idle timeout far beyond the ramp).
+    let (mut child, url) = start_server(&sim, state.path(), sessions, 3600);
+    let pid = child.id();
+    // One session first, so the figures below are sessions, not the first call's warm-up.
+    let warm = connect(&url).await.expect("first session");
+    status_call(&warm).await.expect("first call");
+    warm.cancel().await.ok();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = rss_kib(pid);
+    println!("server RSS idle (after one session): {idle_rss} KiB");
+    let started = Instant::now();
+    let (clients, failed) = open_sessions(&url, sessions).await;
     let ramp = started.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let full_rss = rss_kib(pid);
@@ -171,10 +201,8 @@ async fn main() {
         "{open} sessions open (each made one system_status call), {failed} failed, in {:.1} s",
         ramp.as_secs_f64()
     );
-    let per = (full_rss.saturating_sub(idle_rss)) as f64 / open.max(1) as f64;
+    let per = full_rss.saturating_sub(idle_rss) as f64 / open.max(1) as f64;
     println!("server RSS with {open} sessions: {full_rss} KiB ({per:.1} KiB per session)");
-
-    // Every session calls again at once: they all still work.
     let again = Instant::now();
     let tasks: Vec<_> = clients
         .iter()
@@ -194,46 +222,43 @@ async fn main() {
         again.elapsed().as_secs_f64(),
         ok as f64 / again.elapsed().as_secs_f64()
     );
-    let peak_rss = rss_kib(pid);
-    println!("server RSS after that burst: {peak_rss} KiB");
-
-    // One more than the cap is refused.
-    match connect(&url).await {
-        Ok(_) => println!("session {} over the cap: ACCEPTED (unexpected)", open + 1),
-        Err(e) => println!(
-            "session {} over the cap: refused ({})",
-            open + 1,
-            e.chars().take(120).collect::<String>()
-        ),
-    }
-
-    // Idle sessions expire: wait the idle timeout (and a margin), then an old session's call
-    // fails and a new session opens.
-    println!("waiting {idle} s + 5 s for the idle sessions to expire ...");
-    tokio::time::sleep(Duration::from_secs(idle + 5)).await;
-    let expired_rss = rss_kib(pid);
-    match status_call(&clients[0]).await {
-        Ok(()) => println!("a call on an idle session after the timeout: ok (not expired!)"),
-        Err(e) => println!(
-            "a call on an idle session after the timeout fails: {}",
-            e.chars().take(120).collect::<String>()
-        ),
-    }
-    match connect(&url).await {
-        Ok(c) => {
-            println!(
-                "a new session after the expiry: {}",
-                if status_call(&c).await.is_ok() {
-                    "opens and calls"
-                } else {
-                    "opens, call fails"
-                }
-            );
+    println!("server RSS after that burst: {} KiB", rss_kib(pid));
+    println!("session {} over the cap: {}", open + 1, refused(&url).await);
+    for c in clients {
+        if let Ok(c) = Arc::try_unwrap(c) {
             c.cancel().await.ok();
         }
-        Err(e) => println!("a new session after the expiry: refused ({e})"),
     }
-    println!("server RSS after the sessions expired: {expired_rss} KiB");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "server RSS after every session closed: {} KiB",
+        rss_kib(pid)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Phase 2: idle sessions expire and free their slots.
+    let cap = 100;
+    let (mut child, url) = start_server(&sim, state.path(), cap, idle);
+    let pid = child.id();
+    let (clients, _) = open_sessions(&url, cap).await;
+    println!(
+        "expiry: {} sessions open at the cap of {cap}, RSS {} KiB; one more: {}",
+        clients.len(),
+        rss_kib(pid),
+        refused(&url).await
+    );
+    println!("waiting {idle} s + 5 s for the idle sessions to expire ...");
+    tokio::time::sleep(Duration::from_secs(idle + 5)).await;
+    println!(
+        "after the idle timeout: a new session is {} (RSS {} KiB)",
+        if refused(&url).await == "ACCEPTED" {
+            "accepted: the idle sessions expired"
+        } else {
+            "still refused"
+        },
+        rss_kib(pid)
+    );
     drop(clients);
     let _ = child.kill();
     let _ = child.wait();
