@@ -95,8 +95,9 @@ fn loopback() -> String {
 fn port() -> u16 {
     8000
 }
+/// Held on loopback by `examples/sessions.rs`: about 100 KiB and two sockets per session.
 fn max_sessions() -> usize {
-    32
+    1000
 }
 fn idle_timeout() -> f64 {
     300.0
@@ -796,7 +797,7 @@ mod tests {
             assert_eq!(c.http.port, 8000);
             assert_eq!(c.http.token, None);
             assert!(c.http.allowed_hosts.is_empty());
-            assert_eq!(c.http.max_sessions, 32);
+            assert_eq!(c.http.max_sessions, 1000);
             assert_eq!(c.http.idle_timeout, Duration::from_secs(300));
             assert_eq!(c.http.max_body, 1 << 20);
             assert_eq!(c.connect_timeout, Duration::from_secs(10));
