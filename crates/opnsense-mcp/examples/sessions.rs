@@ -3,12 +3,12 @@
 //! First, with the session cap at N (default 1,000) and a long idle timeout: N concurrent MCP
 //! sessions of rmcp's client, each making a call; the server's RSS idle and with every session
 //! open (total and per session); a second call on every session at once; session N+1 refused.
-//! Then, on a server with a short idle timeout (IDLE seconds, default 10) and a cap of 100: 100
+//! Then, on a server with a short idle timeout (IDLE seconds, default 30) and a cap of 100: 100
 //! sessions opened, the 101st refused, and after the idle timeout a new one accepted again (the
 //! idle sessions expired and freed their slots), with the RSS before and after.
 //!
 //! `cargo build --release -p opnsense-mcp --example sessions --bin opnsense-mcp` then
-//! `target/release/examples/sessions [SESSIONS] [IDLE_SECONDS]`.
+//! `target/release/examples/sessions [SESSIONS] [IDLE_SECONDS]` (SESSIONS 0: the expiry phase only).
 
 // Figures printed with one decimal: a float's precision is plenty.
 #![allow(clippy::cast_precision_loss)]
@@ -175,14 +175,22 @@ async fn refused(url: &str) -> String {
 async fn main() {
     let mut argv = std::env::args().skip(1);
     let sessions: usize = argv.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let idle: u64 = argv.next().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let idle: u64 = argv.next().and_then(|a| a.parse().ok()).unwrap_or(30);
     let sim = Simulator::start(SimConfig::default())
         .await
         .expect("simulator");
     let state = tempfile::tempdir().expect("temp dir");
 
-    // Phase 1: hold `sessions` sessions (idle timeout far beyond the ramp).
-    let (mut child, url) = start_server(&sim, state.path(), sessions, 3600);
+    if sessions > 0 {
+        hold(&sim, state.path(), sessions).await;
+    }
+    expire(&sim, state.path(), idle).await;
+    sim.shutdown().await;
+}
+
+/// Phase 1: holds `sessions` sessions (idle timeout far beyond the ramp).
+async fn hold(sim: &Simulator, state: &std::path::Path, sessions: usize) {
+    let (mut child, url) = start_server(sim, state, sessions, 3600);
     let pid = child.id();
     // One session first, so the figures below are sessions, not the first call's warm-up.
     let warm = connect(&url).await.expect("first session");
@@ -236,10 +244,13 @@ async fn main() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
 
-    // Phase 2: idle sessions expire and free their slots.
+/// Phase 2: idle sessions expire and free their slots (`idle` must exceed the time to open
+/// the 100 sessions, or the first ones expire before the cap is reached).
+async fn expire(sim: &Simulator, state: &std::path::Path, idle: u64) {
     let cap = 100;
-    let (mut child, url) = start_server(&sim, state.path(), cap, idle);
+    let (mut child, url) = start_server(sim, state, cap, idle);
     let pid = child.id();
     // One at a time: the cap is reached exactly (concurrent opens near the cap can be refused
     // early, see the note on `OPNSENSE_HTTP_MAX_SESSIONS`).
@@ -264,5 +275,4 @@ async fn main() {
     drop(clients);
     let _ = child.kill();
     let _ = child.wait();
-    sim.shutdown().await;
 }
