@@ -46,6 +46,13 @@ const LIFELINE_PING: Duration = Duration::from_secs(20);
 /// Requests the kept connection can carry in all (OPNsense's limit).
 const LIFELINE_REQUESTS: u32 = 15;
 
+/// How long a replica's lease on a pending change's revert timer lasts without renewal (shared
+/// journals only): when the holder dies, another replica takes the timer over at most this long
+/// after the holder's last renewal.
+pub const LEASE: Duration = Duration::from_secs(10);
+/// How often a replica renews its leases and looks for changes whose holder died.
+const LEASE_TICK: Duration = Duration::from_millis(2500);
+
 /// A change engine failure. Its `Display` says what happened and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
@@ -368,6 +375,12 @@ struct Inner {
     lifelines: Mutex<HashMap<String, Lifeline>>,
     /// What the engine did, for observers.
     events: tokio::sync::broadcast::Sender<ChangeEvent>,
+    /// This process's name among the replicas sharing the journal.
+    replica: String,
+    /// Changes whose lease this process holds (shared journals).
+    held: Mutex<std::collections::BTreeSet<String>>,
+    /// The task renewing the leases and adopting the changes of dead replicas.
+    keeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// A connection kept open across an apply, and how many more requests it may carry.
@@ -379,6 +392,11 @@ struct Lifeline {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// When a lease taken or renewed now ends (Unix ms).
+fn lease_end() -> i64 {
+    now_ms().saturating_add(i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// RFC 3339 of Unix milliseconds.
@@ -437,6 +455,9 @@ impl Engine {
                 armed: Mutex::new(std::collections::BTreeSet::new()),
                 lifelines: Mutex::new(HashMap::new()),
                 events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
+                replica: new_id("replica"),
+                held: Mutex::new(std::collections::BTreeSet::new()),
+                keeper: Mutex::new(None),
             }),
         }
     }
@@ -465,6 +486,11 @@ impl Engine {
     /// The engine's settings.
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// This process's name among the replicas sharing a journal (in each change's detail).
+    pub fn replica(&self) -> &str {
+        &self.inner.replica
     }
 
     /// The lock of the grid's apply group (one per apply action).
@@ -906,9 +932,13 @@ impl Engine {
                 "forced": opts.force && preflight.as_ref().is_some_and(|p| p.refusal.is_some()),
                 "changed_elsewhere": changed_elsewhere,
                 "confirm_timeout_s": timeout.as_secs_f64(),
+                "replica": self.inner.replica,
             }),
         };
         let ids: Vec<String> = staged.iter().map(|e| e.id.clone()).collect();
+        // Leased before the change is even journaled, so no other replica sharing the journal
+        // ever sees it unheld and adopts it.
+        self.hold(&change.id).await?;
         self.inner.journal.insert_change(&change, &ids).await?;
         // The connection kept open across the apply (opened now, before any rule changes).
         let lifeline = self.open_lifeline().await;
@@ -1298,6 +1328,9 @@ impl Engine {
             // Out of the map before reverting: the revert disarms the change's timer, which
             // would otherwise abort this very task half-way through the revert.
             drop(lock(&engine.inner.timers).remove(&id));
+            if !engine.still_holds(&id).await {
+                return;
+            }
             if let Err(e) = engine
                 .revert_if_pending(&id, "it was not confirmed in time")
                 .await
@@ -1338,6 +1371,16 @@ impl Engine {
             change.status,
             ChangeStatus::Pending | ChangeStatus::Applying | ChangeStatus::Reverting
         ) {
+            return Ok(None);
+        }
+        // Another replica sharing the journal may confirm it at this very moment: one wins.
+        if change.status == ChangeStatus::Pending
+            && !self
+                .inner
+                .journal
+                .transition(&change.id, ChangeStatus::Pending, ChangeStatus::Reverting)
+                .await?
+        {
             return Ok(None);
         }
         self.revert_locked(grid, &mut change, reason).await?;
@@ -1453,6 +1496,7 @@ impl Engine {
             .get("error")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        revert["by"] = Value::from(self.inner.replica.clone());
         change.detail["revert"] = revert;
         change.finished_ms = Some(now_ms());
         change.revert_at_ms = None;
@@ -1552,7 +1596,15 @@ impl Engine {
         let guard = self.grid_lock(grid.desc_static());
         let _serialised = guard.lock().await;
         let mut change = self.load(change_id).await?;
-        if change.status != ChangeStatus::Pending {
+        let moved = change.status == ChangeStatus::Pending
+            && self
+                .inner
+                .journal
+                .transition(&change.id, ChangeStatus::Pending, ChangeStatus::Confirmed)
+                .await?;
+        if !moved {
+            // A revert on another replica sharing the journal may have won the race.
+            let change = self.load(change_id).await?;
             return Err(ChangeError::WrongState {
                 id: change.id,
                 status: change.status.as_str(),
@@ -1567,6 +1619,9 @@ impl Engine {
         self.inner.journal.update_change(&change).await?;
         self.drop_lifeline(&change.id);
         self.settle_group(grid).await;
+        if self.inner.journal.is_shared() {
+            self.inner.journal.release_lease(&change.id, None).await?;
+        }
         self.view(&change).await
     }
 
@@ -1691,10 +1746,80 @@ impl Engine {
 
     /// At start: reverts every unsettled change whose time is up, and gives the others their
     /// timer back. Call it before serving anything.
+    ///
+    /// With a shared journal (several replicas), it only takes the changes no live replica
+    /// holds, and from then on renews its leases and adopts, every [`LEASE_TICK`], the changes of
+    /// replicas that stopped renewing theirs (they died): exactly one replica runs each timer.
     pub async fn recover(&self) -> Result<Vec<ChangeView>> {
+        let out = self.adopt(true).await?;
+        if self.inner.journal.is_shared() {
+            self.start_keeper();
+        }
+        Ok(out)
+    }
+
+    /// Takes care of the unsettled changes nobody else holds: at start (`first`) it reverts the
+    /// due ones before returning; later the reverts run in their own tasks (the leases must
+    /// keep being renewed meanwhile).
+    async fn adopt(&self, first: bool) -> Result<Vec<ChangeView>> {
+        let shared = self.inner.journal.is_shared();
+        let unsettled = self.inner.journal.unsettled().await?;
+        if shared {
+            // Leases of changes that settled (here or on another replica) are given up.
+            let live: std::collections::BTreeSet<&str> =
+                unsettled.iter().map(|c| c.id.as_str()).collect();
+            let settled: Vec<String> = lock(&self.inner.held)
+                .iter()
+                .filter(|id| !live.contains(id.as_str()))
+                .cloned()
+                .collect();
+            for id in settled {
+                self.inner
+                    .journal
+                    .release_lease(&id, Some(&self.inner.replica))
+                    .await?;
+                lock(&self.inner.held).remove(&id);
+            }
+        }
         let mut out = Vec::new();
-        for mut change in self.inner.journal.unsettled().await? {
+        for mut change in unsettled {
+            if shared {
+                if lock(&self.inner.held).contains(&change.id) {
+                    continue;
+                }
+                if !self
+                    .inner
+                    .journal
+                    .take_lease(&change.id, &self.inner.replica, lease_end())
+                    .await?
+                {
+                    continue;
+                }
+                lock(&self.inner.held).insert(change.id.clone());
+                if !first {
+                    tracing::warn!(
+                        change_id = %change.id,
+                        "took over change {} ({:?}) from a replica that stopped renewing its lease",
+                        change.id,
+                        change.status
+                    );
+                }
+            }
             let due = change.revert_at_ms.is_none_or(|at| at <= now_ms());
+            if !first && (due || change.status == ChangeStatus::Reverting) {
+                let engine = self.clone();
+                let id = change.id.clone();
+                lock(&self.inner.armed).insert(id.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = engine
+                        .revert_if_pending(&id, "it was not confirmed in time (its replica died)")
+                        .await
+                    {
+                        tracing::error!("automatic revert of change {id} failed: {e}");
+                    }
+                });
+                continue;
+            }
             if due || change.status == ChangeStatus::Reverting {
                 if let Some(view) = self
                     .revert_if_pending(&change.id, "it was found unconfirmed after a restart")
@@ -1720,6 +1845,9 @@ impl Engine {
     /// Before the process exits: reverts every pending change (an unconfirmed change must not
     /// outlive the server that watches it).
     pub async fn shutdown(&self) -> Result<Vec<ChangeView>> {
+        if let Some(handed) = self.hand_over().await? {
+            return Ok(handed);
+        }
         // Every change this process armed: one whose timer already fired may be reverting right
         // now; waiting for its grid lock lets that revert finish before the process exits.
         let ids: Vec<String> = lock(&self.inner.armed).iter().cloned().collect();
@@ -1733,6 +1861,113 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// Leases a change's timer to this process (shared journals; a no-op otherwise).
+    async fn hold(&self, change_id: &str) -> Result<()> {
+        if !self.inner.journal.is_shared() {
+            return Ok(());
+        }
+        if self
+            .inner
+            .journal
+            .take_lease(change_id, &self.inner.replica, lease_end())
+            .await?
+        {
+            lock(&self.inner.held).insert(change_id.to_owned());
+            Ok(())
+        } else {
+            Err(ChangeError::Invalid(format!(
+                "change {change_id} is held by another replica"
+            )))
+        }
+    }
+
+    /// Whether this process (still) holds a change's lease, renewing it; always with a journal
+    /// of its own. A journal that cannot be read counts as held: reverting is the safe side.
+    async fn still_holds(&self, change_id: &str) -> bool {
+        if !self.inner.journal.is_shared() {
+            return true;
+        }
+        match self
+            .inner
+            .journal
+            .take_lease(change_id, &self.inner.replica, lease_end())
+            .await
+        {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(
+                    change_id,
+                    "another replica took over the timer of change {change_id}"
+                );
+                lock(&self.inner.held).remove(change_id);
+                false
+            }
+            Err(e) => {
+                tracing::error!("cannot check the lease of change {change_id}: {e}");
+                true
+            }
+        }
+    }
+
+    fn start_keeper(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LEASE_TICK).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let engine = Engine { inner };
+                let renewed = engine
+                    .inner
+                    .journal
+                    .renew_leases(&engine.inner.replica, lease_end())
+                    .await;
+                if let Err(e) = renewed.map_err(ChangeError::from) {
+                    tracing::error!("cannot renew the leases of the pending changes: {e}");
+                    continue;
+                }
+                if let Err(e) = engine.adopt(false).await {
+                    tracing::error!("cannot look for changes of stopped replicas: {e}");
+                }
+            }
+        });
+        if let Some(old) = lock(&self.inner.keeper).replace(task) {
+            old.abort();
+        }
+    }
+
+    /// At shutdown with a shared journal and another live replica: stops renewing, ends this
+    /// process's leases so that replica takes the timers over (the changes keep their time),
+    /// and reverts nothing. `None` when this process must revert them itself.
+    async fn hand_over(&self) -> Result<Option<Vec<ChangeView>>> {
+        if !self.inner.journal.is_shared() {
+            return Ok(None);
+        }
+        if let Some(k) = lock(&self.inner.keeper).take() {
+            k.abort();
+        }
+        let since = now_ms().saturating_sub(i64::try_from(LEASE.as_millis()).unwrap_or(0));
+        let others = self
+            .inner
+            .journal
+            .other_replicas(&self.inner.replica, since)
+            .await?;
+        if others == 0 {
+            return Ok(None);
+        }
+        let held: Vec<String> = lock(&self.inner.held).iter().cloned().collect();
+        for id in &held {
+            self.disarm_timer(id);
+        }
+        self.inner.journal.leave(&self.inner.replica).await?;
+        if !held.is_empty() {
+            tracing::warn!(
+                "at shutdown: {} pending change(s) handed over to the {others} other replica(s) sharing the journal",
+                held.len()
+            );
+        }
+        Ok(Some(Vec::new()))
     }
 
     async fn load(&self, change_id: &str) -> Result<Change> {

@@ -166,6 +166,7 @@ pub struct Journal {
     pool: AnyPool,
     target: String,
     location: String,
+    shared: bool,
 }
 
 const SCHEMA: &[&str] = &[
@@ -200,6 +201,19 @@ const SCHEMA: &[&str] = &[
         taken_ms BIGINT NOT NULL,
         hashes TEXT NOT NULL,
         PRIMARY KEY (target, grid)
+    )",
+    // Which replica runs a pending change's revert timer, until when (see `take_lease`).
+    "CREATE TABLE IF NOT EXISTS opnsense_mcp_leases (
+        change_id TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        expires_ms BIGINT NOT NULL
+    )",
+    // The replicas sharing the journal and when each was last seen.
+    "CREATE TABLE IF NOT EXISTS opnsense_mcp_replicas (
+        holder TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        seen_ms BIGINT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS opnsense_mcp_entries_change ON opnsense_mcp_entries (target, change_id)",
     "CREATE INDEX IF NOT EXISTS opnsense_mcp_changes_status ON opnsense_mcp_changes (target, status)",
@@ -263,7 +277,14 @@ impl Journal {
             pool,
             target: target.to_owned(),
             location,
+            shared: !sqlite,
         })
+    }
+
+    /// Whether several processes may share this journal (a database server, not a SQLite
+    /// file): then each pending change's timer runs in the one replica holding its lease.
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// Where the journal is (file path, or database URL without a password).
@@ -455,6 +476,118 @@ impl Journal {
         .await
         .map_err(|x| self.err(&x))?;
         rows.iter().map(|r| self.change_row(r)).collect()
+    }
+
+    /// Takes or renews the lease on a change's revert timer for `holder` until `expires_ms`:
+    /// granted when nobody holds it, `holder` already does, or the lease ran out (its holder
+    /// stopped renewing it: it died). One statement, so two replicas never both win.
+    pub async fn take_lease(&self, change_id: &str, holder: &str, expires_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO opnsense_mcp_leases (change_id, target, holder, expires_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (change_id) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
+             WHERE opnsense_mcp_leases.holder = excluded.holder OR opnsense_mcp_leases.expires_ms < $5",
+        )
+        .bind(change_id)
+        .bind(&self.target)
+        .bind(holder)
+        .bind(expires_ms)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Extends every lease `holder` holds to `expires_ms`, and records that it is alive.
+    pub async fn renew_leases(&self, holder: &str, expires_ms: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE opnsense_mcp_leases SET expires_ms = $1 WHERE holder = $2 AND target = $3",
+        )
+        .bind(expires_ms)
+        .bind(holder)
+        .bind(&self.target)
+        .execute(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        sqlx::query(
+            "INSERT INTO opnsense_mcp_replicas (holder, target, seen_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (holder) DO UPDATE SET seen_ms = excluded.seen_ms",
+        )
+        .bind(holder)
+        .bind(&self.target)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        Ok(())
+    }
+
+    /// Gives up a change's lease (any holder's when `holder` is `None`: the change settled).
+    pub async fn release_lease(&self, change_id: &str, holder: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM opnsense_mcp_leases WHERE change_id = $1 AND target = $2 AND ($3 = '' OR holder = $3)",
+        )
+        .bind(change_id)
+        .bind(&self.target)
+        .bind(holder.unwrap_or_default())
+        .execute(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        Ok(())
+    }
+
+    /// A replica leaves: its leases end now (another replica takes them over at its next
+    /// look) and it is no longer listed.
+    pub async fn leave(&self, holder: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE opnsense_mcp_leases SET expires_ms = 0 WHERE holder = $1 AND target = $2",
+        )
+        .bind(holder)
+        .bind(&self.target)
+        .execute(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        sqlx::query("DELETE FROM opnsense_mcp_replicas WHERE holder = $1")
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(|x| self.err(&x))?;
+        Ok(())
+    }
+
+    /// How many replicas other than `holder` were seen since `since_ms`.
+    pub async fn other_replicas(&self, holder: &str, since_ms: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM opnsense_mcp_replicas WHERE target = $1 AND holder <> $2 AND seen_ms >= $3",
+        )
+        .bind(&self.target)
+        .bind(holder)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        row.try_get("n").map_err(|x| self.err(&x))
+    }
+
+    /// Moves a change from `from` to `to` only if it still has status `from` (so a confirm on
+    /// one replica and a revert on another cannot both win); whether it moved.
+    pub async fn transition(
+        &self,
+        change_id: &str,
+        from: ChangeStatus,
+        to: ChangeStatus,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE opnsense_mcp_changes SET status = $1 WHERE id = $2 AND target = $3 AND status = $4",
+        )
+        .bind(to.as_str())
+        .bind(change_id)
+        .bind(&self.target)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(|x| self.err(&x))?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Stores a grid's baseline: a hash of every record as it was when the last change through
@@ -679,6 +812,59 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].change_id.as_deref(), Some(c.id.as_str()));
         assert_eq!(entries[0].after, e.after);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn one_holder_per_lease_until_it_runs_out_and_one_transition_wins() {
+        let dir = std::env::temp_dir().join(new_id("journal-lease"));
+        let j = Journal::open_in_dir(&dir, "https://192.0.2.1")
+            .await
+            .expect("open");
+        let later = now_ms() + 60_000;
+        assert!(j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+        assert!(!j.take_lease("chg-1", "replica-b", later).await.expect("b"));
+        // The holder renews its own lease.
+        assert!(
+            j.take_lease("chg-1", "replica-a", later + 1)
+                .await
+                .expect("a")
+        );
+        j.renew_leases("replica-a", later + 2).await.expect("renew");
+        assert_eq!(j.other_replicas("replica-b", 0).await.expect("count"), 1);
+        assert_eq!(j.other_replicas("replica-a", 0).await.expect("count"), 0);
+        // A lease that ran out goes to whoever asks next.
+        j.leave("replica-a").await.expect("leave");
+        assert!(j.take_lease("chg-1", "replica-b", later).await.expect("b"));
+        assert!(!j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+        assert_eq!(j.other_replicas("replica-b", 0).await.expect("count"), 0);
+        j.release_lease("chg-1", Some("replica-a"))
+            .await
+            .expect("not a's");
+        assert!(!j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+        j.release_lease("chg-1", None).await.expect("any");
+        assert!(j.take_lease("chg-1", "replica-a", later).await.expect("a"));
+
+        let c = Change {
+            id: new_id("chg"),
+            grid: "routes.route".to_owned(),
+            status: ChangeStatus::Pending,
+            created_ms: now_ms(),
+            revert_at_ms: Some(later),
+            finished_ms: None,
+            detail: serde_json::json!({}),
+        };
+        j.insert_change(&c, &[]).await.expect("change");
+        assert!(
+            j.transition(&c.id, ChangeStatus::Pending, ChangeStatus::Confirmed)
+                .await
+                .expect("confirm")
+        );
+        assert!(
+            !j.transition(&c.id, ChangeStatus::Pending, ChangeStatus::Reverting)
+                .await
+                .expect("revert")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -53,6 +53,8 @@ struct Raw {
     http_idle_timeout: f64,
     #[serde(default = "max_body")]
     http_max_body: usize,
+    #[serde(default)]
+    http_stateless: bool,
     #[serde(default = "connect_timeout")]
     connect_timeout: f64,
     #[serde(default = "read_timeout")]
@@ -93,8 +95,9 @@ fn loopback() -> String {
 fn port() -> u16 {
     8000
 }
+/// Held on loopback by `examples/sessions.rs`: about 100 KiB and two sockets per session.
 fn max_sessions() -> usize {
-    32
+    1000
 }
 fn idle_timeout() -> f64 {
     300.0
@@ -201,6 +204,9 @@ pub struct HttpSettings {
     pub idle_timeout: Duration,
     /// Largest request body accepted.
     pub max_body: usize,
+    /// Stateless streamable HTTP (no MCP sessions, plain JSON answers): for replicas behind a
+    /// load balancer without sticky sessions.
+    pub stateless: bool,
 }
 
 /// A checked configuration.
@@ -419,6 +425,7 @@ const KNOWN_KEYS: &[&str] = &[
     "http_max_sessions",
     "http_idle_timeout",
     "http_max_body",
+    "http_stateless",
     "connect_timeout",
     "read_timeout",
     "call_timeout",
@@ -670,6 +677,7 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             max_sessions: raw.http_max_sessions,
             idle_timeout: seconds("http_idle_timeout", raw.http_idle_timeout, from)?,
             max_body: raw.http_max_body,
+            stateless: raw.http_stateless,
         },
         connect_timeout: seconds("connect_timeout", raw.connect_timeout, from)?,
         read_timeout: seconds("read_timeout", raw.read_timeout, from)?,
@@ -789,7 +797,7 @@ mod tests {
             assert_eq!(c.http.port, 8000);
             assert_eq!(c.http.token, None);
             assert!(c.http.allowed_hosts.is_empty());
-            assert_eq!(c.http.max_sessions, 32);
+            assert_eq!(c.http.max_sessions, 1000);
             assert_eq!(c.http.idle_timeout, Duration::from_secs(300));
             assert_eq!(c.http.max_body, 1 << 20);
             assert_eq!(c.connect_timeout, Duration::from_secs(10));

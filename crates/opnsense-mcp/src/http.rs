@@ -33,6 +33,8 @@ struct Guard {
     max_sessions: usize,
     /// Session-opening requests being handled (their session may not be registered yet).
     opening: Arc<AtomicUsize>,
+    /// Stateless mode: no sessions, so no session cap.
+    stateless: bool,
 }
 
 /// Serves until SIGINT/SIGTERM: then stops accepting connections, lets the tool calls in
@@ -137,23 +139,44 @@ pub fn router(server: OpnsenseTools, settings: &HttpSettings, cancel: Cancellati
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(settings.idle_timeout);
     let sessions = Arc::new(sessions);
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_allowed_origins(origins)
-        .with_max_request_body_bytes(settings.max_body)
-        .with_cancellation_token(cancel);
+    let config = stateless_mode(
+        StreamableHttpServerConfig::default()
+            .with_allowed_hosts(hosts)
+            .with_allowed_origins(origins)
+            .with_max_request_body_bytes(settings.max_body)
+            .with_cancellation_token(cancel),
+        settings.stateless,
+    );
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let guard = Guard {
         token: settings.token.as_deref().map(Arc::from),
         sessions,
         max_sessions: settings.max_sessions,
         opening: Arc::new(AtomicUsize::new(0)),
+        stateless: settings.stateless,
     };
     Router::new()
         .nest_service("/mcp", service)
         .layer(middleware::from_fn_with_state(guard, guard_layer))
         .layer(DefaultBodyLimit::max(settings.max_body))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+}
+
+/// Stateless streamable HTTP when `stateless`: every request stands alone (no `Mcp-Session-Id`,
+/// nothing kept between requests) and a plain `application/json` answer replaces the event
+/// stream, so any replica behind a load balancer can answer any request.
+fn stateless_mode(
+    config: StreamableHttpServerConfig,
+    stateless: bool,
+) -> StreamableHttpServerConfig {
+    if stateless {
+        config
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None)
+    } else {
+        config
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
@@ -188,8 +211,9 @@ async fn guard_layer(State(guard): State<Guard>, req: Request, next: Next) -> Re
             return resp;
         }
     }
-    let opens_session =
-        req.method() == http::Method::POST && !req.headers().contains_key("mcp-session-id");
+    let opens_session = !guard.stateless
+        && req.method() == http::Method::POST
+        && !req.headers().contains_key("mcp-session-id");
     if !opens_session {
         return next.run(req).await;
     }

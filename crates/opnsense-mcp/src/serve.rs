@@ -194,6 +194,7 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     if probe_first {
         probe(&client).await?;
     }
+    warn_unshared_journal(&config);
     let server = build_tools(&config, client, InFlight::default()).await?;
     recover(&server).await?;
     let served = match config.transport {
@@ -202,6 +203,22 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     };
     settle(&server).await;
     served
+}
+
+/// Stateless replicas behind a load balancer need one journal: with a journal file each, a
+/// change applied through one replica is unknown to the others (`change_confirm` would fail
+/// there).
+fn warn_unshared_journal(config: &Config) {
+    if matches!(config.transport, Transport::Http)
+        && config.http.stateless
+        && !config.read_only
+        && matches!(config.state, StateStore::Dir(_))
+    {
+        tracing::warn!(
+            "stateless HTTP with a journal file: replicas behind a load balancer must share one \
+             journal (OPNSENSE_STATE_URL=postgres://...), or a change is known to one replica only"
+        );
+    }
 }
 
 async fn serve_stdio(server: OpnsenseTools) -> Result<(), Failure> {

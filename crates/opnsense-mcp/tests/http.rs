@@ -478,3 +478,69 @@ async fn non_loopback_bind_without_token_exits_2_before_binding() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_closed_mid_call_fails_only_its_own_calls() {
+    let server = Server::start(&[]).await;
+    let a = rmcp_client(&server).await;
+    let b = rmcp_client(&server).await;
+    // Every OPNsense answer takes a while, so both calls are in flight when A closes.
+    server.sim.faults().set_latency(Duration::from_millis(1500));
+    let before = server.sim.request_count();
+    let (pa, pb) = (a.peer().clone(), b.peer().clone());
+    let call_a = tokio::spawn(async move {
+        pa.call_tool(CallToolRequestParams::new("system_status"))
+            .await
+    });
+    let call_b = tokio::spawn(async move {
+        pb.call_tool(CallToolRequestParams::new("system_status"))
+            .await
+    });
+    timeout(WAIT, async {
+        while server.sim.request_count() < before + 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("both calls reached the simulator");
+    // A closes its session (DELETE) while its call is in flight.
+    let _ = timeout(WAIT, a.cancel()).await.expect("A closes in time");
+    let a_result = timeout(WAIT, call_a)
+        .await
+        .expect("A's call ends in time")
+        .expect("task");
+    assert!(
+        a_result.as_ref().map_or(true, |r| r.is_error == Some(true)),
+        "the closed session's call must fail: {a_result:?}"
+    );
+    let b_result = timeout(WAIT, call_b)
+        .await
+        .expect("B's call ends in time")
+        .expect("task")
+        .expect("B's call is answered");
+    assert_ne!(b_result.is_error, Some(true), "{b_result:?}");
+    assert!(b_result.structured_content.is_some(), "{b_result:?}");
+    // B goes on working, and new sessions open.
+    server.sim.faults().set_latency(Duration::ZERO);
+    let again = timeout(
+        WAIT,
+        b.call_tool(CallToolRequestParams::new("system_status")),
+    )
+    .await
+    .expect("in time")
+    .expect("B's next call");
+    assert_ne!(again.is_error, Some(true), "{again:?}");
+    let c = rmcp_client(&server).await;
+    let c_result = timeout(
+        WAIT,
+        c.call_tool(CallToolRequestParams::new("system_status")),
+    )
+    .await
+    .expect("in time")
+    .expect("a new session's call");
+    assert_ne!(c_result.is_error, Some(true), "{c_result:?}");
+    let _ = timeout(WAIT, b.cancel()).await;
+    let _ = timeout(WAIT, c.cancel()).await;
+    let (code, stderr) = server.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -8,11 +8,13 @@
 mod changes;
 mod diagnostics;
 mod inspector;
+mod kubernetes;
 mod netns;
 mod protocols;
 mod python_client;
 mod rmcp_http;
 mod rmcp_stdio;
+mod scale;
 mod support;
 mod surface;
 mod workflow;

@@ -156,7 +156,8 @@ impl Log {
         log
     }
 
-    fn push(&self, line: &str) {
+    /// Adds one line.
+    pub fn push(&self, line: &str) {
         let mut text = self.0.lock().expect("log lock");
         text.push_str(line);
         text.push('\n');
@@ -212,9 +213,15 @@ impl HttpServer {
     /// Starts the server on a free loopback port with [`HTTP_TOKEN`] and waits for its
     /// `listening on` line.
     pub async fn start(sim: &Simulator) -> Self {
+        Self::start_with(sim, &[]).await
+    }
+
+    /// [`Self::start`] with more environment (`OPNSENSE_HTTP_STATELESS`, a state URL, ...).
+    pub async fn start_with(sim: &Simulator, extra: &[(String, String)]) -> Self {
         let mut env = server_env(sim);
         env.push(("OPNSENSE_HTTP_TOKEN".into(), HTTP_TOKEN.into()));
         env.push(("OPNSENSE_HTTP_HOST".into(), "127.0.0.1".into()));
+        env.extend(extra.iter().cloned());
         let mut child = server_command(&["serve", "--transport", "http", "--http-port", "0"], &env)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -259,8 +266,14 @@ impl HttpServer {
 
     /// Connects rmcp's streamable HTTP client with the bearer token.
     pub async fn connect(&self) -> Client {
+        self.connect_to(&self.url).await
+    }
+
+    /// Connects rmcp's streamable HTTP client with the bearer token to `url` (a proxy in front
+    /// of this server); failures show this server's stderr.
+    pub async fn connect_to(&self, url: &str) -> Client {
         let config =
-            StreamableHttpClientTransportConfig::with_uri(self.url.clone()).auth_header(HTTP_TOKEN);
+            StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(HTTP_TOKEN);
         let transport = StreamableHttpClientTransport::from_config(config);
         match tokio::time::timeout(STEP_TIMEOUT, client_info().serve(transport)).await {
             Ok(Ok(client)) => client,
