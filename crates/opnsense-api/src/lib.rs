@@ -30,6 +30,7 @@ pub mod models;
 pub mod outcome;
 pub mod path;
 pub mod request;
+pub mod tls;
 pub mod version;
 
 pub use client::{AUDIT_TARGET, Client, ClientBuilder, redact_userinfo};
@@ -38,4 +39,5 @@ pub use grid::{Grid, GridDesc, GridSpec};
 pub use outcome::{ActionStatus, Saved, Toggled};
 pub use path::{AliasName, Revision, Uuid};
 pub use request::{Method, Request, SearchPage, SearchQuery, SortDirection};
+pub use tls::CertFingerprint;
 pub use version::{FirmwareVersion, Quirk};
