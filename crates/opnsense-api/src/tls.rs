@@ -25,8 +25,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// The SHA-256 fingerprint of a certificate's DER encoding. Parsed from `sha256:` followed by
-/// 64 hex digits, with or without colons between the bytes (`sha256:AB:CD:...`, as
-/// `openssl x509 -fingerprint -sha256` prints them); shown as `sha256:` and lower-case hex.
+/// 64 hex digits, with or without colons or spaces between the bytes: `sha256:AB:CD:...`,
+/// what `openssl x509 -noout -fingerprint -sha256` prints (`sha256 Fingerprint=AB:CD:...`) and
+/// what OPNsense's console banner shows under `HTTPS:` (`SHA256 AB CD ...`, on two lines) all
+/// parse. Shown as `sha256:` and lower-case hex without separators.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CertFingerprint([u8; 32]);
 
@@ -70,16 +72,25 @@ impl FromStr for CertFingerprint {
 
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         let s = s.trim();
-        let Some(hex) = s
-            .get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("sha256:"))
-            .map(|_| &s[7..])
+        let Some(rest) = s
+            .get(..6)
+            .filter(|p| p.eq_ignore_ascii_case("sha256"))
+            .map(|_| s[6..].trim_start())
         else {
             return Err(FingerprintParseError(
                 "it does not start with `sha256:`".into(),
             ));
         };
-        let digits: Vec<u8> = hex.bytes().filter(|b| *b != b':').collect();
+        let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+        // `openssl x509 -noout -fingerprint -sha256` prints `sha256 Fingerprint=AB:CD:...`.
+        let rest = rest
+            .get(..12)
+            .filter(|p| p.eq_ignore_ascii_case("fingerprint="))
+            .map_or(rest, |_| &rest[12..]);
+        let digits: Vec<u8> = rest
+            .bytes()
+            .filter(|b| *b != b':' && !b.is_ascii_whitespace())
+            .collect();
         if digits.len() != 64 {
             return Err(FingerprintParseError(format!(
                 "it has {} hex digits, not 64",
@@ -371,6 +382,20 @@ mod tests {
         assert_eq!(plain, colons);
         assert_eq!(plain.to_string(), format!("sha256:{}", hex.to_lowercase()));
         assert_eq!(plain.as_bytes()[31], 0xa0);
+        // openssl's output, and the console banner's (spaces, a line break).
+        let spaced = hex
+            .as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>();
+        let openssl = format!("sha256 Fingerprint={}", spaced.join(":"));
+        assert_eq!(openssl.parse::<CertFingerprint>().expect("openssl"), plain);
+        let banner = format!(
+            "SHA256 {}\n   {}",
+            spaced[..16].join(" "),
+            spaced[16..].join(" ")
+        );
+        assert_eq!(banner.parse::<CertFingerprint>().expect("banner"), plain);
     }
 
     #[test]
