@@ -18,7 +18,7 @@ pub const MASK: &str = "\"********\"";
 /// One key's line: `key = value  # source`.
 fn line(key: &str, value: &serde_json::Value, source: &str) -> String {
     let shown = match value {
-        serde_json::Value::Null => "# (not set)".to_owned(),
+        serde_json::Value::Null => "(not set)".to_owned(),
         _ if SECRET_KEYS.contains(&key) => MASK.to_owned(),
         serde_json::Value::String(s) if key == "state_url" => {
             toml_string(&opnsense_api::redact_userinfo(s))
@@ -35,7 +35,7 @@ fn line(key: &str, value: &serde_json::Value, source: &str) -> String {
         other => other.to_string(),
     };
     if value.is_null() {
-        format!("# {key} {shown}  # {source}")
+        format!("# {key} = {shown}  # {source}")
     } else {
         format!("{key} = {shown}  # {source}")
     }
@@ -87,7 +87,7 @@ mod tests {
         let l = line("state_url", &"postgres://u:pw-secret@db/x".into(), "x");
         assert!(!l.contains("pw-secret"), "{l}");
         let l = line("api_secret", &serde_json::Value::Null, "default");
-        assert_eq!(l, "# api_secret # (not set)  # default");
+        assert_eq!(l, "# api_secret = (not set)  # default");
         assert_eq!(
             line("protect", &serde_json::json!(["a -> 22"]), "f"),
             "protect = [\"a -> 22\"]  # f"
