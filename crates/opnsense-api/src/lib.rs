@@ -20,6 +20,11 @@
 //! in [`models`] by area; every request is first built as a plain [`Request`] value (no I/O)
 //! and then sent; every version quirk is a [`version::Quirk`].
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod api;
 pub mod client;
 pub mod error;
