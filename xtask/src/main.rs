@@ -5,6 +5,9 @@
 //! - `contract`: the wire contract, fault matrix and fuzzing (tables printed).
 //! - `conformance`: the official MCP conformance suite against the HTTP server.
 //! - `bench`: speed and memory figures against the simulator.
+//! - `wheel`: the PyPI wheel built, installed into a fresh venv and run (see `package.rs`).
+//! - `install`: `cargo install --locked --path crates/opnsense-mcp` into a temporary root
+//!   with a fresh target directory, and the installed binary run.
 //! - `inventory --core <git dir> --tag <TAG>...`: the endpoint inventory of opnsense/core at
 //!   each tag, written to `xtask/inventory/<TAG>.json` (see `inventory.rs`).
 
@@ -17,6 +20,7 @@ mod conformance;
 #[cfg(test)]
 mod endpoints;
 mod inventory;
+mod package;
 #[cfg(test)]
 mod tidy;
 
@@ -29,9 +33,11 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(&root()),
         "bench" => bench(),
         "inventory" => inventory::run(&root(), &args[1..]),
+        "wheel" => package::wheel(),
+        "install" => package::install(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|contract|conformance|bench|inventory>\n       \
+                "usage: cargo xtask <ci|contract|conformance|bench|inventory|wheel|install>\n       \
                  cargo xtask inventory --core <opnsense/core git dir> --tag <TAG> [--tag <TAG>...]"
             );
             return ExitCode::from(2);
@@ -222,6 +228,8 @@ fn ci() -> Result<(), String> {
     step("test", &workspace_tests)?;
     step("contract", &contract)?;
     step("conformance", &|| conformance::run(&root()))?;
+    step("wheel", &package::wheel)?;
+    step("install", &package::install)?;
     // Last: it leaves the lean build in target/debug (any later cargo build links the default
     // one back).
     step("lean", &lean)?;

@@ -246,3 +246,55 @@ fn completions_for_bash_zsh_and_fish_name_the_commands() {
     c.args(["completions", "tcsh"]);
     assert_eq!(run(c).code, Some(2), "an unknown shell is a usage error");
 }
+
+#[test]
+fn server_json_describes_this_server() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("server.json")).expect("server.json");
+    let v: Value = serde_json::from_str(&text).expect("server.json is JSON");
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(v["version"], version);
+    // Every variable it names is a configuration key (`config` lists them all).
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("config");
+    let out = run(c);
+    out.expect_code(0);
+    let keys: Vec<String> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim_start_matches("# ").split_once(" = "))
+        .map(|(k, _)| format!("OPNSENSE_{}", k.to_ascii_uppercase()))
+        .collect();
+    let pyproject = std::fs::read_to_string(root.join("crates/opnsense-mcp/pyproject.toml"))
+        .expect("pyproject");
+    let packages = v["packages"].as_array().expect("packages");
+    assert!(!packages.is_empty());
+    for p in packages {
+        assert_eq!(p["version"], version, "{p}");
+        for var in p["environmentVariables"].as_array().expect("variables") {
+            let name = var["name"].as_str().expect("name");
+            assert!(
+                keys.iter().any(|k| k == name),
+                "{name} is no configuration key"
+            );
+        }
+        match p["registryType"].as_str() {
+            Some("pypi") => {
+                let id = p["identifier"].as_str().expect("identifier");
+                assert!(pyproject.contains(&format!("name = \"{id}\"")), "{id}");
+                assert_eq!(p["transport"]["type"], "stdio");
+                assert_eq!(p["packageArguments"][0]["value"], "serve");
+            }
+            Some("oci") => {
+                assert_eq!(p["transport"]["type"], "streamable-http");
+                let url = p["transport"]["url"].as_str().expect("url");
+                assert!(
+                    url.ends_with(":8000/mcp"),
+                    "the image's port and path: {url}"
+                );
+            }
+            other => panic!("unexpected registry type {other:?}"),
+        }
+    }
+}
