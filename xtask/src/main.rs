@@ -8,6 +8,8 @@
 //! - `wheel`: the PyPI wheel built, installed into a fresh venv and run (see `package.rs`).
 //! - `install`: `cargo install --locked --path crates/opnsense-mcp` into a temporary root
 //!   with a fresh target directory, and the installed binary run.
+//! - `container`: the image built and run in podman/docker the way compose.yaml runs it
+//!   (see `container.rs`; not part of `ci`).
 //! - `inventory --core <git dir> --tag <TAG>...`: the endpoint inventory of opnsense/core at
 //!   each tag, written to `xtask/inventory/<TAG>.json` (see `inventory.rs`).
 
@@ -16,6 +18,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod conformance;
+mod container;
 // Only tests use the scanner (the inventory check and `tidy`).
 #[cfg(test)]
 mod endpoints;
@@ -35,9 +38,10 @@ fn main() -> ExitCode {
         "inventory" => inventory::run(&root(), &args[1..]),
         "wheel" => package::wheel(),
         "install" => package::install(),
+        "container" => container::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|contract|conformance|bench|inventory|wheel|install>\n       \
+                "usage: cargo xtask <ci|contract|conformance|bench|inventory|wheel|install|container>\n       \
                  cargo xtask inventory --core <opnsense/core git dir> --tag <TAG> [--tag <TAG>...]"
             );
             return ExitCode::from(2);

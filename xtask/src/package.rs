@@ -1,8 +1,9 @@
 //! Installing the server the ways users do, each checked end to end:
 //!
 //! - `wheel`: the PyPI wheel (maturin `bin` bindings, `crates/opnsense-mcp/pyproject.toml`) is
-//!   built, installed into a fresh venv and its `opnsense-mcp` run (`--version`, `tools`);
-//!   with `uv` also `uvx --from <wheel>`. maturin comes from PyPI into a build venv.
+//!   built, installed into a fresh venv and its `opnsense-mcp` run (`--version`, `tools`), and
+//!   run once more through `uvx --from <wheel>` (offline). maturin and uv come from PyPI into a
+//!   build venv.
 //! - `install`: `cargo install --locked --path crates/opnsense-mcp` into a temporary root with
 //!   its own target directory (nothing reused from this checkout's target or `CARGO_HOME` bin),
 //!   and the installed binary run.
@@ -17,6 +18,9 @@ use crate::{root, run_env, target_dir};
 
 /// The maturin release the wheel is built with.
 const MATURIN: &str = "maturin>=1.7,<2";
+
+/// The uv release `uvx` is tried with.
+const UV: &str = "uv>=0.5,<1";
 
 fn release() -> bool {
     std::env::var_os("XTASK_RELEASE").is_some_and(|v| v == "1")
@@ -85,7 +89,7 @@ pub fn wheel() -> Result<(), String> {
     let work = work_dir("wheel")?;
     let build_bin = venv(&work.join("build-venv"))?;
     let pip = build_bin.join("pip");
-    run_env(path_str(&pip)?, &["install", "--quiet", MATURIN], &[])?;
+    run_env(path_str(&pip)?, &["install", "--quiet", MATURIN, UV], &[])?;
     let dist = work.join("dist");
     let mut args = vec![
         "build",
@@ -114,33 +118,35 @@ pub fn wheel() -> Result<(), String> {
         &[],
     )?;
     smoke(&fresh.join("opnsense-mcp"))?;
-    // uvx, the way MCP clients start Python servers, when uv is at hand.
-    if let Ok(uv) = which("uvx") {
-        let out = output(
-            &uv,
-            &[
-                "--offline",
-                "--from",
-                path_str(&wheel)?,
-                "opnsense-mcp",
-                "--version",
-            ],
-        )?;
-        eprintln!("  uvx: {}", out.trim());
-    } else {
-        eprintln!("  (uvx not installed: `uvx --from <wheel>` not tried)");
+    // uvx, the way MCP clients start Python servers (its cache kept in the work dir).
+    let uvx = build_bin.join("uvx");
+    eprintln!(
+        "$ {} --offline --from {} opnsense-mcp --version",
+        uvx.display(),
+        wheel.display()
+    );
+    let out = Command::new(&uvx)
+        .args([
+            "--offline",
+            "--from",
+            path_str(&wheel)?,
+            "opnsense-mcp",
+            "--version",
+        ])
+        .env("UV_CACHE_DIR", work.join("uv-cache"))
+        .env("UV_TOOL_DIR", work.join("uv-tools"))
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", uvx.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !text.starts_with("opnsense-mcp ") {
+        return Err(format!(
+            "uvx --from <wheel> opnsense-mcp --version failed ({}): {text} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
+    eprintln!("  uvx: {}", text.trim());
     Ok(())
-}
-
-fn which(name: &str) -> Result<PathBuf, String> {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join(name))
-                .find(|p| p.is_file())
-        })
-        .ok_or_else(|| format!("{name} not on PATH"))
 }
 
 /// `cargo xtask install`.
