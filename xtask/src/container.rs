@@ -266,12 +266,13 @@ pub fn run() -> Result<(), String> {
         "--no-probe",
     ]);
     let args = with(&["run", "-d"], &tail);
-    let id = engine
-        .ok(&args.iter().map(String::as_str).collect::<Vec<_>>())?
+    // The container id is the line of 64 hex digits (the engine may log on stderr too).
+    let started = engine.ok(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let id = started
         .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
+        .map(str::trim)
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| format!("no container id in {started:?}"))?
         .to_owned();
     let checks = (|| -> Result<(), String> {
         // The server needs a moment to bind: retry the health check a bounded number of times.
