@@ -22,6 +22,9 @@ RUN for c in crates/opnsense-api crates/opnsense-mcp-tools crates/opnsense-sim c
  && echo "fn main() {}" > xtask/src/main.rs \
  && cargo build --release --locked -p opnsense-mcp --no-default-features || true
 COPY . .
+# The commit for `--version` (.git is not in the build context): `--build-arg GIT_COMMIT=$(git rev-parse --short=12 HEAD)`.
+ARG GIT_COMMIT=unknown
+ENV OPNSENSE_MCP_GIT_COMMIT=$GIT_COMMIT
 RUN touch crates/*/src/*.rs \
  && cargo build --release --locked -p opnsense-mcp --no-default-features
 
@@ -32,6 +35,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
  && mkdir -p /var/lib/opnsense-mcp && chown 10001 /var/lib/opnsense-mcp
 COPY --from=build /src/target/release/opnsense-mcp /usr/local/bin/opnsense-mcp
 USER 10001
+# Nothing but the state volume is written: the image runs with a read-only root filesystem
+# (`--read-only`, compose.yaml's `read_only: true`).
 # Binding 0.0.0.0 inside the container: the server refuses to start without OPNSENSE_HTTP_TOKEN.
 ENV OPNSENSE_TRANSPORT=http OPNSENSE_HTTP_HOST=0.0.0.0 OPNSENSE_HTTP_PORT=8000
 # The change journal: keep it on a volume so a restarted container reverts what it left pending.

@@ -5,6 +5,11 @@
 //! - `contract`: the wire contract, fault matrix and fuzzing (tables printed).
 //! - `conformance`: the official MCP conformance suite against the HTTP server.
 //! - `bench`: speed and memory figures against the simulator.
+//! - `wheel`: the PyPI wheel built, installed into a fresh venv and run (see `package.rs`).
+//! - `install`: `cargo install --locked --path crates/opnsense-mcp` into a temporary root
+//!   with a fresh target directory, and the installed binary run.
+//! - `container`: the image built and run in podman/docker the way compose.yaml runs it
+//!   (see `container.rs`; not part of `ci`).
 //! - `inventory --core <git dir> --tag <TAG>...`: the endpoint inventory of opnsense/core at
 //!   each tag, written to `xtask/inventory/<TAG>.json` (see `inventory.rs`).
 
@@ -13,10 +18,12 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod conformance;
+mod container;
 // Only tests use the scanner (the inventory check and `tidy`).
 #[cfg(test)]
 mod endpoints;
 mod inventory;
+mod package;
 #[cfg(test)]
 mod tidy;
 
@@ -29,9 +36,12 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(&root()),
         "bench" => bench(),
         "inventory" => inventory::run(&root(), &args[1..]),
+        "wheel" => package::wheel(),
+        "install" => package::install(),
+        "container" => container::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|contract|conformance|bench|inventory>\n       \
+                "usage: cargo xtask <ci|contract|conformance|bench|inventory|wheel|install|container>\n       \
                  cargo xtask inventory --core <opnsense/core git dir> --tag <TAG> [--tag <TAG>...]"
             );
             return ExitCode::from(2);
@@ -222,6 +232,8 @@ fn ci() -> Result<(), String> {
     step("test", &workspace_tests)?;
     step("contract", &contract)?;
     step("conformance", &|| conformance::run(&root()))?;
+    step("wheel", &package::wheel)?;
+    step("install", &package::install)?;
     // Last: it leaves the lean build in target/debug (any later cargo build links the default
     // one back).
     step("lean", &lean)?;

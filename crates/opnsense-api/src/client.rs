@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result, TimeoutPhase, excerpt};
 use crate::request::{Accept, Method, Request};
+use crate::tls::CertFingerprint;
 use crate::version::FirmwareVersion;
 
 /// Target of the audit events: one `INFO` event per HTTP attempt, with the fields `ts`
@@ -35,6 +36,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     allow_insecure_http: bool,
     firmware_version: Option<FirmwareVersion>,
+    tls_fingerprint: Option<CertFingerprint>,
 }
 
 /// Default cap on one response body: 64 MiB (a 10,000-lease search is about 5 MiB).
@@ -52,6 +54,7 @@ impl fmt::Debug for ClientBuilder {
             .field("api_secret", &"<redacted>")
             .field("verify_tls", &self.verify_tls)
             .field("ca_file", &self.ca_file)
+            .field("tls_fingerprint", &self.tls_fingerprint)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("call_timeout", &self.call_timeout)
@@ -77,6 +80,7 @@ impl ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             allow_insecure_http: false,
             firmware_version: None,
+            tls_fingerprint: None,
         }
     }
 
@@ -107,6 +111,17 @@ impl ClientBuilder {
     #[must_use]
     pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Accept exactly the certificate with this fingerprint, and nothing else: names, issuer and
+    /// dates are not checked (OPNsense's self-signed GUI certificate names only
+    /// `hostname.domain`), the handshake signature is. Replaces [`Self::ca_file`],
+    /// [`Self::ca_pem`] and [`Self::verify_tls`]. A different certificate fails the call with
+    /// [`Error::CertificateMismatch`]; see [`crate::tls::peer_fingerprint`] to read one.
+    #[must_use]
+    pub fn tls_fingerprint(mut self, pin: CertFingerprint) -> Self {
+        self.tls_fingerprint = Some(pin);
         self
     }
 
@@ -197,14 +212,26 @@ impl ClientBuilder {
             // A new TCP + TLS connection for every request.
             Pool::None => http.pool_max_idle_per_host(0),
         };
+        if let Some(pin) = self.tls_fingerprint {
+            http = http.tls_backend_preconfigured(crate::tls::pinned_config(
+                pin,
+                matches!(pool, Pool::Dedicated),
+            )?);
+        }
         let mut pems = Vec::new();
-        if let Some(path) = &self.ca_file {
+        if self.tls_fingerprint.is_some() {
+            // The pin decides alone; CA files are not read.
+        } else if let Some(path) = &self.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
                 Error::Config(format!("cannot read CA file {}: {e}", path.display()))
             })?;
             pems.push((path.display().to_string(), pem));
         }
-        if let Some(pem) = &self.ca_pem {
+        if let Some(pem) = self
+            .ca_pem
+            .as_ref()
+            .filter(|_| self.tls_fingerprint.is_none())
+        {
             pems.push(("CA PEM".to_owned(), pem.clone()));
         }
         for (origin, pem) in pems {
@@ -569,6 +596,13 @@ impl Client {
         // Without the URL: the host is already named, and the URL's path must not take part in
         // the keyword matching below (a path may well contain "tls" or "certificate").
         let e = e.without_url();
+        if let Some(m) = crate::tls::find_pin_mismatch(&e) {
+            return Error::CertificateMismatch {
+                host,
+                seen: m.seen,
+                expected: m.expected,
+            };
+        }
         let chain = error_chain(&e);
         if e.is_timeout() {
             let phase = if e.is_connect() {

@@ -67,7 +67,7 @@ pub enum Error {
 
     /// The TLS handshake failed, most often because the firewall's certificate is not trusted.
     #[error(
-        "TLS handshake with {host} failed: {detail}; if the firewall uses a self-signed certificate, trust its CA certificate (PEM) with the CA file option (ca_file / OPNSENSE_CA_FILE) rather than turning verification off (verify_tls = false)"
+        "TLS handshake with {host} failed: {detail}; if the firewall uses a self-signed certificate, trust its CA certificate (PEM) with the CA file option (ca_file / OPNSENSE_CA_FILE) or pin the certificate itself by its fingerprint (tls_fingerprint / OPNSENSE_TLS_FINGERPRINT) rather than turning verification off (verify_tls = false)"
     )]
     Tls {
         /// host:port that was dialled.
@@ -77,6 +77,20 @@ pub enum Error {
         /// The cause itself.
         #[source]
         source: Option<Cause>,
+    },
+
+    /// The firewall presented a certificate other than the pinned one
+    /// ([`crate::ClientBuilder::tls_fingerprint`]).
+    #[error(
+        "the certificate of {host} does not match the pin: it presented {seen}, the pin (tls_fingerprint / OPNSENSE_TLS_FINGERPRINT) expects {expected}; if the firewall's certificate was replaced, check the new fingerprint on the firewall itself before pinning it, otherwise something between here and the firewall is answering in its place"
+    )]
+    CertificateMismatch {
+        /// host:port that was dialled.
+        host: String,
+        /// The fingerprint of the certificate presented.
+        seen: crate::tls::CertFingerprint,
+        /// The pinned fingerprint.
+        expected: crate::tls::CertFingerprint,
     },
 
     /// No answer in time.

@@ -563,7 +563,7 @@ impl<'c> RawGrid<'c> {
 
 impl<T: 'static, R: DeserializeOwned + 'static> Grid<'_, T, R> {
     /// One page of typed rows. A row that does not fit `R` fails the page; use
-    /// [`Self::search_raw`] with [`crate::fields::decode_lenient`] to keep every row.
+    /// [`RawGrid::search_raw`] with [`crate::fields::decode_lenient`] to keep every row.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage<R>> {
         let path = self.spec.search;
         let page = self.search_raw(q).await?;
@@ -598,13 +598,13 @@ impl<T: DeserializeOwned + 'static, R: 'static> Grid<'_, T, R> {
 }
 
 impl<T: Serialize + 'static, R: 'static> Grid<'_, T, R> {
-    /// Adds a record (staged until [`Self::apply`]).
+    /// Adds a record (staged until [`RawGrid::apply`]).
     pub async fn add(&self, record: &T) -> Result<Saved> {
         self.add_raw(encode(self.spec, record)?).await
     }
 
-    /// Changes the fields of a record that are set in `record` (staged until [`Self::apply`]).
-    /// An unknown uuid is [`Error::NotFound`] (see [`Self::set_raw`]).
+    /// Changes the fields of a record that are set in `record` (staged until [`RawGrid::apply`]).
+    /// An unknown uuid is [`Error::NotFound`] (see [`RawGrid::set_raw`]).
     pub async fn set(&self, id: &Uuid, record: &T) -> Result<()> {
         self.set_raw(id, encode(self.spec, record)?)
             .await

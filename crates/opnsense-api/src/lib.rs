@@ -20,6 +20,11 @@
 //! in [`models`] by area; every request is first built as a plain [`Request`] value (no I/O)
 //! and then sent; every version quirk is a [`version::Quirk`].
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod api;
 pub mod client;
 pub mod error;
@@ -30,6 +35,7 @@ pub mod models;
 pub mod outcome;
 pub mod path;
 pub mod request;
+pub mod tls;
 pub mod version;
 
 pub use client::{AUDIT_TARGET, Client, ClientBuilder, redact_userinfo};
@@ -38,4 +44,5 @@ pub use grid::{Grid, GridDesc, GridSpec};
 pub use outcome::{ActionStatus, Saved, Toggled};
 pub use path::{AliasName, BackupId, Revision, Uuid};
 pub use request::{Method, Request, SearchPage, SearchQuery, SortDirection};
+pub use tls::CertFingerprint;
 pub use version::{FirmwareVersion, Quirk};

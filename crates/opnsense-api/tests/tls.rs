@@ -164,3 +164,92 @@ async fn certificate_from_another_ca_is_tls_error() {
     let err = status(&client).await.expect_err("other CA");
     assert!(matches!(err, Error::Tls { .. }), "{err:?}");
 }
+
+fn fingerprint_of(pki: &Pki) -> opnsense_api::CertFingerprint {
+    opnsense_api::CertFingerprint::of_der(pki.leaf_der.as_ref())
+}
+
+#[tokio::test]
+async fn pinned_certificate_is_accepted_without_a_ca() {
+    let (pki, _backend, front) = https_server(&["127.0.0.1", "localhost"]).await;
+    let client = builder(&front.https_url())
+        .tls_fingerprint(fingerprint_of(&pki))
+        .build()
+        .expect("client");
+    let v = status(&client).await.expect("pinned certificate accepted");
+    assert_eq!(v["metadata"]["system"]["status"], 2);
+}
+
+#[tokio::test]
+async fn pinned_certificate_is_accepted_whatever_names_it_carries() {
+    // OPNsense's self-signed certificate names hostname.domain; the URL uses the address.
+    let (pki, _backend, front) = https_server(&["opnsense.localdomain"]).await;
+    let unpinned = builder(&front.https_url())
+        .ca_pem(pki.ca_pem.clone())
+        .build()
+        .expect("client");
+    let err = status(&unpinned).await.expect_err("name mismatch");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    let pinned = builder(&front.https_url())
+        .tls_fingerprint(fingerprint_of(&pki))
+        .build()
+        .expect("client");
+    status(&pinned).await.expect("the pin ignores names");
+}
+
+#[tokio::test]
+async fn wrong_pin_is_refused_naming_seen_and_expected_fingerprints() {
+    let (pki, backend, front) = https_server(&["127.0.0.1"]).await;
+    let other = Pki::new(&["127.0.0.1"]);
+    let expected = fingerprint_of(&other);
+    let seen = fingerprint_of(&pki);
+    assert_ne!(seen, expected);
+    // Even with the server's CA trusted, the pin alone decides.
+    let client = builder(&front.https_url())
+        .ca_pem(pki.ca_pem.clone())
+        .tls_fingerprint(expected)
+        .build()
+        .expect("client");
+    let err = status(&client).await.expect_err("wrong pin");
+    match &err {
+        Error::CertificateMismatch {
+            host,
+            seen: s,
+            expected: e,
+        } => {
+            assert_eq!(host, &front.addr.to_string());
+            assert_eq!(*s, seen);
+            assert_eq!(*e, expected);
+        }
+        other => panic!("expected CertificateMismatch, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains(&seen.to_string()), "{text}");
+    assert!(text.contains(&expected.to_string()), "{text}");
+    assert!(text.contains("OPNSENSE_TLS_FINGERPRINT"), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    // No request reached the server: the credentials never left.
+    let received = backend.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "{received:?}");
+}
+
+#[tokio::test]
+async fn peer_fingerprint_reads_the_presented_certificate_without_credentials() {
+    let (pki, backend, front) = https_server(&["opnsense.localdomain"]).await;
+    let seen =
+        opnsense_api::tls::peer_fingerprint(&front.https_url(), std::time::Duration::from_secs(10))
+            .await
+            .expect("fingerprint");
+    assert_eq!(seen, fingerprint_of(&pki));
+    for r in backend.received_requests().await.unwrap_or_default() {
+        assert!(!r.headers.contains_key("authorization"), "{r:?}");
+    }
+    let closed = support::closed_port().await;
+    let err = opnsense_api::tls::peer_fingerprint(
+        &format!("https://127.0.0.1:{closed}"),
+        std::time::Duration::from_secs(5),
+    )
+    .await
+    .expect_err("nothing listens");
+    assert!(err.to_string().contains("no certificate"), "{err}");
+}

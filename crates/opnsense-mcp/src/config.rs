@@ -22,9 +22,9 @@ pub enum Transport {
 
 /// Keys as they appear in the file (and, upper-cased with `OPNSENSE_`, in the environment).
 /// Unknown keys are an error.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct Raw {
+pub(crate) struct Raw {
     #[serde(default, deserialize_with = "scalar_string")]
     url: Option<String>,
     #[serde(default, deserialize_with = "scalar_string")]
@@ -33,6 +33,10 @@ struct Raw {
     api_secret: Option<String>,
     #[serde(default, deserialize_with = "scalar_string")]
     api_secret_file: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_key_file: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    tls_fingerprint: Option<String>,
     #[serde(default = "yes")]
     verify_tls: bool,
     #[serde(default, deserialize_with = "scalar_string")]
@@ -182,6 +186,9 @@ pub struct Overrides {
     /// `--ca-file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
+    /// `--tls-fingerprint`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_fingerprint: Option<String>,
     /// `--read-only`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -222,6 +229,8 @@ pub struct Config {
     pub verify_tls: bool,
     /// Extra CA certificate to trust.
     pub ca_file: Option<PathBuf>,
+    /// The one certificate to accept (replaces `verify_tls` and `ca_file`).
+    pub tls_fingerprint: Option<opnsense_api::CertFingerprint>,
     /// MCP transport.
     pub transport: Transport,
     /// HTTP transport settings.
@@ -300,6 +309,8 @@ const TEXT_KEYS: &[&str] = &[
     "api_key",
     "api_secret",
     "api_secret_file",
+    "api_key_file",
+    "tls_fingerprint",
     "ca_file",
     "transport",
     "http_host",
@@ -363,7 +374,7 @@ fn env_vars() -> Vec<EnvVar> {
 }
 
 /// Where the value of `key` came from, for error messages.
-fn origin(figment: &Figment, key: &str) -> String {
+pub(crate) fn origin(figment: &Figment, key: &str) -> String {
     figment
         .find_metadata(key)
         .map_or_else(|| "default".to_owned(), describe_source)
@@ -410,11 +421,13 @@ fn describe_error(figment: &Figment, e: &figment::Error) -> String {
 }
 
 /// Every key, as written in the file.
-const KNOWN_KEYS: &[&str] = &[
+pub(crate) const KNOWN_KEYS: &[&str] = &[
     "url",
     "api_key",
     "api_secret",
     "api_secret_file",
+    "api_key_file",
+    "tls_fingerprint",
     "verify_tls",
     "ca_file",
     "transport",
@@ -457,6 +470,16 @@ pub fn default_config_path() -> Option<PathBuf> {
 
 /// Loads the configuration. `explicit` is `--config`/`OPNSENSE_CONFIG`: then the file must exist.
 pub fn load(explicit: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let figment = figment(explicit, overrides)?;
+    let raw = extract(&figment)?;
+    check(raw, &|key| origin(&figment, key))
+}
+
+/// The merged providers (defaults are serde's, not in the figment): for `load` and `config`.
+pub(crate) fn figment(
+    explicit: Option<&Path>,
+    overrides: &Overrides,
+) -> Result<Figment, ConfigError> {
     let mut figment = Figment::new();
     match explicit {
         Some(path) => {
@@ -479,15 +502,19 @@ pub fn load(explicit: Option<&Path>, overrides: &Overrides) -> Result<Config, Co
         figment = figment.merge(var);
     }
     figment = figment.merge(overrides.clone());
-    let raw: Raw = figment.extract().map_err(|e| {
+    Ok(figment)
+}
+
+/// The keys with their values (defaults filled in), each error naming its key and source.
+pub(crate) fn extract(figment: &Figment) -> Result<Raw, ConfigError> {
+    figment.extract().map_err(|e| {
         ConfigError(
             e.into_iter()
-                .map(|e| describe_error(&figment, &e))
+                .map(|e| describe_error(figment, &e))
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    })?;
-    check(raw, &|key| origin(&figment, key))
+    })
 }
 
 fn seconds(key: &str, v: f64, from: &dyn Fn(&str) -> String) -> Result<Duration, ConfigError> {
@@ -546,6 +573,13 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         }
         (None, None) => None,
     };
+    let (api_key, api_secret) = crate::credentials::with_key_file(
+        raw.api_key,
+        raw.api_key_file.as_deref(),
+        api_secret,
+        from,
+    )?;
+    let tls_fingerprint = crate::credentials::fingerprint(raw.tls_fingerprint.as_deref(), from)?;
     let ca_file = raw.ca_file.filter(|c| !c.is_empty()).map(PathBuf::from);
     if let Some(ca) = &ca_file
         && !ca.is_file()
@@ -664,10 +698,11 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         .collect();
     Ok(Config {
         url: raw.url.map(|u| u.trim().to_owned()),
-        api_key: raw.api_key.filter(|k| !k.is_empty()),
+        api_key: api_key.filter(|k| !k.is_empty()),
         api_secret,
         verify_tls: raw.verify_tls,
         ca_file,
+        tls_fingerprint,
         transport: raw.transport,
         http: HttpSettings {
             host,
@@ -736,6 +771,9 @@ impl Config {
             .max_response_bytes(self.max_response_bytes);
         if let Some(ca) = &self.ca_file {
             b = b.ca_file(ca);
+        }
+        if let Some(pin) = self.tls_fingerprint {
+            b = b.tls_fingerprint(pin);
         }
         b.build().map_err(|e| ConfigError(e.to_string()))
     }

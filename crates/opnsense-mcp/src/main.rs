@@ -7,12 +7,16 @@
 //! and `serve --simulator`; a production build leaves it out (`--no-default-features`), and
 //! then both commands fail with exit 2 saying so.
 
+mod build_info;
 mod config;
+mod credentials;
 #[cfg(feature = "simulator")]
 mod demo;
 mod http;
+mod init;
 mod logging;
 mod serve;
+mod show_config;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +27,7 @@ use crate::config::{Overrides, Transport};
 
 /// MCP server for the OPNsense firewall API.
 #[derive(Debug, Parser)]
-#[command(name = "opnsense-mcp", version, about)]
+#[command(name = "opnsense-mcp", version = build_info::VERSION, about)]
 struct Cli {
     /// Config file (default: $XDG_CONFIG_HOME/opnsense-mcp/config.toml or
     /// ~/.config/opnsense-mcp/config.toml) [env: OPNSENSE_CONFIG=]
@@ -36,6 +40,10 @@ struct Cli {
     /// CA certificate (PEM) to trust for the firewall (overrides OPNSENSE_CA_FILE).
     #[arg(long, global = true)]
     ca_file: Option<String>,
+    /// Accept exactly the firewall certificate with this fingerprint (`sha256:` and 64 hex
+    /// digits; overrides OPNSENSE_TLS_FINGERPRINT). `check` prints the one it sees.
+    #[arg(long, global = true)]
+    tls_fingerprint: Option<String>,
     /// Offer only read-only tools.
     #[arg(long, global = true)]
     read_only: bool,
@@ -71,6 +79,16 @@ enum Command {
     Check,
     /// Print the tool catalogue (names, descriptions, schemas, annotations) as JSON.
     Tools,
+    /// Print the effective configuration, each value with where it came from (secrets masked).
+    Config,
+    /// Set up a firewall: ask for (or take) its URL and API key, check the connection and the
+    /// certificate, write config.toml and print the MCP client snippets.
+    Init(init::InitArgs),
+    /// Print a shell completion script, e.g. `opnsense-mcp completions bash > ~/.local/share/bash-completion/completions/opnsense-mcp`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Run one tool and print its result as JSON, e.g. `call system_status '{}'`.
     Call {
         /// Tool name.
@@ -137,6 +155,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let mut overrides = Overrides {
         url: cli.url,
         ca_file: cli.ca_file,
+        tls_fingerprint: cli.tls_fingerprint,
         read_only: cli.read_only.then_some(true),
         ..Overrides::default()
     };
@@ -177,6 +196,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check => {
             let config = load()?;
             serve::check(&config).await
+        }
+        Command::Config => show_config::show(config_path.as_deref(), &overrides),
+        Command::Init(args) => init::run(args, config_path.as_deref(), &overrides).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "opnsense-mcp", &mut std::io::stdout());
+            Ok(())
         }
         Command::Tools => {
             let tools = serve::catalogue(&load()?)?;

@@ -186,9 +186,9 @@ pub async fn probe(client: &opnsense_api::Client) -> Result<(), Failure> {
 /// `serve`: builds the client, probes, then runs the configured transport until EOF or a signal.
 pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     let client = config.client()?;
-    if !config.verify_tls {
+    if !config.verify_tls && config.tls_fingerprint.is_none() {
         tracing::warn!(
-            "TLS certificate verification is OFF: use OPNSENSE_CA_FILE instead where possible"
+            "TLS certificate verification is OFF: use OPNSENSE_TLS_FINGERPRINT or OPNSENSE_CA_FILE instead"
         );
     }
     if probe_first {
@@ -270,7 +270,10 @@ pub async fn shutdown_signal() {
 /// `check`: configuration and OPNsense reachability; prints the firmware version.
 pub async fn check(config: &Config) -> Result<(), Failure> {
     let client = config.client()?;
-    probe(&client).await?;
+    let seen = crate::init::seen_fingerprint(config).await;
+    probe(&client)
+        .await
+        .map_err(|f| crate::init::with_fingerprint_hint(f, seen.as_ref()))?;
     let version = client.firmware_version().await.map_or_else(
         || "unknown version (no firmware privilege?)".to_owned(),
         |v| v.to_string(),
@@ -279,6 +282,8 @@ pub async fn check(config: &Config) -> Result<(), Failure> {
         "ok": true,
         "url": client.api_base(),
         "firmware": version,
+        "tls_fingerprint": seen.map(|f| f.to_string()),
+        "tls_verification": crate::init::verification(config),
     }))
 }
 

@@ -280,3 +280,124 @@ fn the_dependency_layer_copies_every_workspace_member() {
         );
     }
 }
+
+// ---- compose.yaml ---------------------------------------------------------------------------
+
+fn compose() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../compose.yaml");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The lines of the `opnsense-mcp` service (indented under it), comments dropped.
+fn service_lines(text: &str) -> Vec<String> {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| l.trim() != "opnsense-mcp:")
+        .skip(1);
+    let mut out = Vec::new();
+    for l in lines.by_ref() {
+        if !l.trim().is_empty() && !l.starts_with("    ") {
+            break;
+        }
+        let l = l.split(" #").next().unwrap_or_default();
+        if !l.trim().is_empty() && !l.trim_start().starts_with('#') {
+            out.push(l.to_owned());
+        }
+    }
+    assert!(!out.is_empty(), "no opnsense-mcp service in compose.yaml");
+    out
+}
+
+/// The scalar of `key:` in the service.
+fn scalar(lines: &[String], key: &str) -> Option<String> {
+    lines.iter().find_map(|l| {
+        l.strip_prefix(&format!("    {key}:"))
+            .map(|v| v.trim().trim_matches('"').to_owned())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The `- item` entries of the list `key:` in the service.
+fn list(lines: &[String], key: &str) -> Vec<String> {
+    lines
+        .iter()
+        .skip_while(|l| l.as_str() != format!("    {key}:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .collect()
+}
+
+#[test]
+fn compose_runs_read_only_without_capabilities_as_the_image_user() {
+    let lines = service_lines(&compose());
+    assert_eq!(scalar(&lines, "read_only").as_deref(), Some("true"));
+    assert_eq!(list(&lines, "cap_drop"), ["ALL"]);
+    assert!(
+        list(&lines, "security_opt").contains(&"no-new-privileges:true".to_owned()),
+        "{lines:?}"
+    );
+    let all = parse(&dockerfile());
+    let image_user = last(final_stage(&all), "USER").to_owned();
+    assert_eq!(scalar(&lines, "user"), Some(image_user));
+    assert_eq!(
+        scalar(&lines, "build").as_deref(),
+        Some("."),
+        "built from this Dockerfile"
+    );
+    // Writable places on a read-only root: the state volume and a /tmp tmpfs.
+    assert!(list(&lines, "tmpfs").iter().any(|t| t.starts_with("/tmp")));
+}
+
+#[test]
+fn compose_publishes_the_port_on_loopback_only() {
+    let lines = service_lines(&compose());
+    let ports = list(&lines, "ports");
+    assert!(!ports.is_empty(), "{lines:?}");
+    let all = parse(&dockerfile());
+    let env = env_of(final_stage(&all));
+    let port = env
+        .iter()
+        .find(|(k, _)| k == "OPNSENSE_HTTP_PORT")
+        .map(|(_, v)| v.clone())
+        .expect("the image sets OPNSENSE_HTTP_PORT");
+    for p in &ports {
+        assert!(
+            p.starts_with("127.0.0.1:"),
+            "published beyond loopback: {p}"
+        );
+        assert!(
+            p.ends_with(&format!(":{port}")),
+            "{p} is not the image's port {port}"
+        );
+    }
+}
+
+#[test]
+fn compose_keeps_the_journal_on_the_image_state_volume_and_the_secret_in_a_file() {
+    let lines = service_lines(&compose());
+    let all = parse(&dockerfile());
+    let env = env_of(final_stage(&all));
+    let dir = env
+        .iter()
+        .find(|(k, _)| k == "OPNSENSE_STATE_DIR")
+        .map(|(_, v)| v.clone())
+        .expect("OPNSENSE_STATE_DIR");
+    assert!(
+        list(&lines, "volumes")
+            .iter()
+            .any(|v| v.ends_with(&format!(":{dir}"))),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == "OPNSENSE_API_SECRET_FILE: /run/secrets/opnsense-api-secret"),
+        "the secret comes from a compose secret, not the environment: {lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("OPNSENSE_API_SECRET:")),
+        "{lines:?}"
+    );
+}

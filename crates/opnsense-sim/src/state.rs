@@ -88,7 +88,7 @@ pub(crate) fn split_list(value: &str) -> Vec<&str> {
 }
 
 /// The model collections that are staged by `add_*`/`set_*`/`del_*` and made live by an
-/// apply. Every per-collection table ([`Config`], [`Snapshot`]) is an array indexed by this
+/// apply. Every per-collection table (`Config`, [`Snapshot`]) is an array indexed by this
 /// enum, so adding an area means adding a variant here (and to [`Collection::ALL`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

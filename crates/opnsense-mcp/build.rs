@@ -1,0 +1,94 @@
+//! Build script: records the git commit and the build date for `opnsense-mcp --version`.
+//!
+//! Both fall back to `unknown` when they cannot be known: a build from a source tarball (no
+//! `.git`, or a `.git` of some other project around the unpacked directory) has no commit.
+//! `SOURCE_DATE_EPOCH` (reproducible builds) sets the date and `OPNSENSE_MCP_GIT_COMMIT` the
+//! commit when given.
+
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+/// The commit, when this crate's own manifest is tracked by the repository around it (so a
+/// tarball unpacked inside another checkout does not report that checkout's commit).
+fn commit(dir: &Path) -> Option<String> {
+    git(dir, &["ls-files", "--error-unmatch", "Cargo.toml"])?;
+    let commit = git(dir, &["rev-parse", "--short=12", "HEAD"])?;
+    if let Some(git_dir) = git(dir, &["rev-parse", "--absolute-git-dir"]) {
+        let git_dir = Path::new(&git_dir);
+        println!("cargo:rerun-if-changed={}", git_dir.join("HEAD").display());
+        if let Some(common) = git(
+            dir,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        ) {
+            println!(
+                "cargo:rerun-if-changed={}",
+                Path::new(&common).join("refs").display()
+            );
+            println!(
+                "cargo:rerun-if-changed={}",
+                Path::new(&common).join("packed-refs").display()
+            );
+        }
+    }
+    Some(commit)
+}
+
+/// `days` since 1970-01-01 as `YYYY-MM-DD` (the proleptic Gregorian calendar).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn build_date() -> String {
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+        });
+    secs.map_or_else(
+        || "unknown".to_owned(),
+        |s| civil_date(s.div_euclid(86_400)),
+    )
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| ".".into(), std::path::PathBuf::from);
+    // A build without git (a container build, a packager) may say which commit it is.
+    println!("cargo:rerun-if-env-changed=OPNSENSE_MCP_GIT_COMMIT");
+    let given = std::env::var("OPNSENSE_MCP_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty() && c.trim() != "unknown");
+    let commit = given
+        .or_else(|| commit(&dir))
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo:rustc-env=OPNSENSE_MCP_GIT_COMMIT={commit}");
+    println!("cargo:rustc-env=OPNSENSE_MCP_BUILD_DATE={}", build_date());
+}
