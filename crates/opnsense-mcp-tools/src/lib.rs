@@ -9,6 +9,7 @@
 pub mod changes;
 pub mod common;
 pub mod error;
+pub mod fleet;
 pub mod policy;
 pub mod record;
 pub mod redact;
@@ -131,6 +132,8 @@ pub struct OpnsenseTools {
 }
 
 struct Inner {
+    /// The target's name (`default` for the firewall of the top-level configuration).
+    target: String,
     client: Client,
     options: ToolOptions,
     router: ToolRouter<OpnsenseTools>,
@@ -143,6 +146,7 @@ struct Inner {
 impl std::fmt::Debug for OpnsenseTools {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpnsenseTools")
+            .field("target", &self.inner.target)
             .field("client", &self.inner.client)
             .field("options", &self.inner.options)
             .finish_non_exhaustive()
@@ -178,6 +182,17 @@ impl OpnsenseTools {
         engine: Option<Engine>,
         in_flight: InFlight,
     ) -> Self {
+        Self::build_named(fleet::DEFAULT_TARGET, client, options, engine, in_flight)
+    }
+
+    /// [`Self::build`] for the target `name` (written on every audit line of its calls).
+    pub fn build_named(
+        name: &str,
+        client: Client,
+        options: ToolOptions,
+        engine: Option<Engine>,
+        in_flight: InFlight,
+    ) -> Self {
         let all = Self::system_router()
             + Self::audit_router()
             + Self::firewall_rules_router()
@@ -194,6 +209,7 @@ impl OpnsenseTools {
         let (router, dry_run) = policy::select(all, Self::changes_router(), &options);
         Self {
             inner: Arc::new(Inner {
+                target: name.to_owned(),
                 client,
                 options,
                 router,
@@ -207,6 +223,11 @@ impl OpnsenseTools {
     /// Every tool offered, sorted by name.
     pub fn tools(&self) -> Vec<Tool> {
         self.inner.router.list_all()
+    }
+
+    /// The name of the target (firewall) this catalogue serves.
+    pub fn target(&self) -> &str {
+        &self.inner.target
     }
 
     /// The SDK client.
@@ -251,9 +272,9 @@ impl ServerHandler for OpnsenseTools {
             .with_instructions(INSTRUCTIONS.to_string())
     }
 
-    /// Every call runs in a `tool` span naming the tool, the MCP request id and (over HTTP) the
-    /// session, so each OPNsense audit line can be tied to the call that caused it; and it is
-    /// counted while it runs.
+    /// Every call runs in a `tool` span naming the tool, the target, the MCP request id, (over
+    /// HTTP) the session and the client's token name, so each OPNsense audit line can be tied
+    /// to the call that caused it; and it is counted while it runs.
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -281,8 +302,10 @@ impl ServerHandler for OpnsenseTools {
         let span = tracing::info_span!(
             "tool",
             tool = %request.name,
+            target = %self.inner.target,
             mcp_request_id = %context.id,
             session = session_id(&context).as_deref().unwrap_or("-"),
+            client = fleet::Caller::of(&context).map_or("-", |c| c.name()),
         );
         let tcc = ToolCallContext::new(self, request, context);
         CALL.scope(call, self.inner.router.call(tcc).instrument(span))

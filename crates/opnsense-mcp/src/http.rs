@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
 use crate::config::HttpSettings;
-use opnsense_mcp_tools::OpnsenseTools;
+use opnsense_mcp_tools::fleet::Fleet;
 
 const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
@@ -37,7 +37,7 @@ struct Guard {
 
 /// Serves until SIGINT/SIGTERM: then stops accepting connections, lets the tool calls in
 /// progress finish (see [`crate::serve::drain`]), closes the sessions and returns.
-pub async fn serve_http(server: OpnsenseTools, settings: &HttpSettings) -> Result<(), Failure> {
+pub async fn serve_http(server: Fleet, settings: &HttpSettings) -> Result<(), Failure> {
     let in_flight = server.in_flight().clone();
     let listener = tokio::net::TcpListener::bind((settings.host, settings.port))
         .await
@@ -127,7 +127,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 }
 
 /// The axum app.
-pub fn router(server: OpnsenseTools, settings: &HttpSettings, cancel: CancellationToken) -> Router {
+pub fn router(server: Fleet, settings: &HttpSettings, cancel: CancellationToken) -> Router {
     let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
     hosts.extend(settings.allowed_hosts.iter().cloned());
     if !settings.host.is_unspecified() && !settings.host.is_loopback() {

@@ -70,7 +70,12 @@ enum Command {
     /// Check the configuration and that OPNsense answers; print the firmware version.
     Check,
     /// Print the tool catalogue (names, descriptions, schemas, annotations) as JSON.
-    Tools,
+    Tools {
+        /// Only this target's own catalogue (default: what the server lists, every target's
+        /// tools with `target`).
+        #[arg(long)]
+        target: Option<String>,
+    },
     /// Run one tool and print its result as JSON, e.g. `call system_status '{}'`.
     Call {
         /// Tool name.
@@ -82,6 +87,9 @@ enum Command {
         /// Without it, a change that waits for confirmation is reverted when the process exits.
         #[arg(long)]
         confirm: bool,
+        /// The target (firewall) to call (default: `default_target`).
+        #[arg(long)]
+        target: Option<String>,
     },
 }
 
@@ -178,17 +186,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let config = load()?;
             serve::check(&config).await
         }
-        Command::Tools => {
-            let tools = serve::catalogue(&load()?)?;
+        Command::Tools { target } => {
+            let tools = serve::catalogue(&load()?, target.as_deref())?;
             print_json(&serde_json::json!({ "tools": tools }))
         }
         Command::Call {
             tool,
             args,
             confirm,
+            target,
         } => {
             let config = load()?;
-            serve::call(&config, &tool, &args, confirm).await
+            serve::call(&config, &tool, &args, confirm, target.as_deref()).await
         }
     }
 }
@@ -228,6 +237,14 @@ async fn serve_simulator(_config: config::Config) -> Result<(), Failure> {
 #[allow(clippy::unused_async)]
 async fn demo(_config: config::Config) -> Result<(), Failure> {
     Err(without_simulator("demo"))
+}
+
+/// Writes text to stdout as it is (for `check`; never used in stdio server mode).
+fn print_text(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| Failure::Other(format!("cannot write to stdout: {e}")))
 }
 
 /// Writes JSON to stdout (for `tools` and `call`; never used in stdio server mode).
