@@ -10,6 +10,7 @@ use opnsense_mcp_tools::{InFlight, OpnsenseTools, ToolOptions};
 use rmcp::model::CallToolRequestParams;
 use rmcp::{ServerHandler, ServiceExt};
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use crate::Failure;
 use crate::config::{Config, StateStore, Transport};
@@ -192,10 +193,18 @@ pub async fn recover(tools: &OpnsenseTools) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The span of what is done for target `name` outside a tool call: its audit lines name it.
+fn target_span(name: &str, phase: &'static str) -> tracing::Span {
+    tracing::info_span!(crate::logging::TARGET_SPAN, target = %name, phase)
+}
+
 /// [`recover`] for every target.
 pub async fn recover_fleet(fleet: &Fleet) -> Result<(), Failure> {
     for tools in fleet.targets() {
-        recover(tools).await.map_err(|f| named(tools.target(), f))?;
+        recover(tools)
+            .instrument(target_span(tools.target(), "recover"))
+            .await
+            .map_err(|f| named(tools.target(), f))?;
     }
     Ok(())
 }
@@ -204,7 +213,11 @@ pub async fn recover_fleet(fleet: &Fleet) -> Result<(), Failure> {
 pub async fn settle_fleet(fleet: &Fleet) -> Vec<ChangeView> {
     let mut views = Vec::new();
     for tools in fleet.targets() {
-        views.extend(settle(tools).await);
+        views.extend(
+            settle(tools)
+                .instrument(target_span(tools.target(), "shutdown"))
+                .await,
+        );
     }
     views
 }
@@ -300,27 +313,37 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     served
 }
 
+/// With several targets, how long the startup check waits for each one.
+const STARTUP_PROBE_DEADLINE: Duration = Duration::from_secs(10);
+
 /// Probes every target concurrently: each outcome by name. One target: its failure is the
 /// error. Several: failures are warnings, unless every target failed.
 async fn probe_all(
     targets: &[(String, Config, opnsense_api::Client)],
 ) -> Result<Vec<(String, Result<(), String>)>, Failure> {
     if let [(name, _, client)] = targets {
-        probe(client).await.map_err(|f| named(name, f))?;
+        probe(client)
+            .instrument(target_span(name, "startup"))
+            .await
+            .map_err(|f| named(name, f))?;
         return Ok(vec![(name.clone(), Ok(()))]);
     }
     let mut set = tokio::task::JoinSet::new();
     for (name, _, client) in targets {
+        let span = target_span(name, "startup");
         let (name, client) = (name.clone(), client.clone());
-        set.spawn(async move {
-            let outcome = probe(&client).await.map_err(|f| match f {
-                Failure::Config(m)
-                | Failure::Upstream(m)
-                | Failure::Bind(m)
-                | Failure::Other(m) => m,
-            });
-            (name, outcome)
-        });
+        set.spawn(
+            async move {
+                let outcome = probe(&client).await.map_err(|f| match f {
+                    Failure::Config(m)
+                    | Failure::Upstream(m)
+                    | Failure::Bind(m)
+                    | Failure::Other(m) => m,
+                });
+                (name, outcome)
+            }
+            .instrument(span),
+        );
     }
     let mut outcomes = Vec::new();
     while let Some(done) = set.join_next().await {
@@ -393,17 +416,34 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// `check`: configuration and OPNsense reachability of every target, one line each (name,
-/// host, firmware version or why it failed). Any target failing is exit 3.
+/// `check`: configuration and OPNsense reachability of every target, one JSON line each
+/// (target, ok, url, firmware version or why it failed). Any target failing is exit 3.
 pub async fn check(config: &Config) -> Result<(), Failure> {
     let targets = clients(config)?;
+    let several = targets.len() > 1;
     let mut set = tokio::task::JoinSet::new();
     for (name, _, client) in targets {
-        set.spawn(async move {
-            let outcome = probe(&client).await;
-            let version = client.firmware_version().await;
-            (name, client.api_base().to_owned(), outcome, version)
-        });
+        let span = target_span(&name, "check");
+        set.spawn(
+            async move {
+                let outcome = if several {
+                    tokio::time::timeout(STARTUP_PROBE_DEADLINE, probe(&client))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Failure::Upstream(format!(
+                                "no answer within {} s",
+                                STARTUP_PROBE_DEADLINE.as_secs()
+                            )))
+                        })
+                } else {
+                    probe(&client).await
+                };
+                // The probe read it (when the key may).
+                let version = client.known_firmware_version();
+                (name, client.api_base().to_owned(), outcome, version)
+            }
+            .instrument(span),
+        );
     }
     let mut rows = Vec::new();
     while let Some(done) = set.join_next().await {
@@ -415,15 +455,16 @@ pub async fn check(config: &Config) -> Result<(), Failure> {
     let mut failed = Vec::new();
     let mut out = String::new();
     for (name, url, outcome, version) in rows {
-        let host = opnsense_mcp_tools::fleet::url_host(&url);
-        match outcome {
-            Ok(()) => {
-                let version = version.map_or_else(
+        let line = match outcome {
+            Ok(()) => serde_json::json!({
+                "target": name,
+                "ok": true,
+                "url": url,
+                "firmware": version.map_or_else(
                     || "unknown version (no firmware privilege?)".to_owned(),
                     |v| v.to_string(),
-                );
-                let _ = writeln!(out, "{name}: ok {host} firmware {version}");
-            }
+                ),
+            }),
             Err(f) => {
                 let why = match f {
                     Failure::Config(m)
@@ -431,10 +472,13 @@ pub async fn check(config: &Config) -> Result<(), Failure> {
                     | Failure::Bind(m)
                     | Failure::Other(m) => m,
                 };
-                let _ = writeln!(out, "{name}: FAILED {host}: {why}");
+                let line =
+                    serde_json::json!({"target": name, "ok": false, "url": url, "error": why});
                 failed.push((name, why));
+                line
             }
-        }
+        };
+        let _ = writeln!(out, "{line}");
     }
     crate::print_text(&out)?;
     match failed.as_slice() {
