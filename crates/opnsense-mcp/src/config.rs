@@ -49,6 +49,8 @@ struct Raw {
     http_token: Option<String>,
     #[serde(default, deserialize_with = "scalar_string")]
     http_allowed_hosts: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    http_tokens_file: Option<String>,
     #[serde(default = "max_sessions")]
     http_max_sessions: usize,
     #[serde(default = "idle_timeout")]
@@ -262,6 +264,8 @@ pub struct HttpSettings {
     pub token: Option<String>,
     /// Host header values accepted besides the loopback names.
     pub allowed_hosts: Vec<String>,
+    /// Client tokens (`http_tokens_file`): name, SHA-256, scope.
+    pub tokens: Vec<crate::tokens::ClientToken>,
     /// Concurrent MCP sessions at most.
     pub max_sessions: usize,
     /// Sessions idle this long are closed.
@@ -371,6 +375,7 @@ const TEXT_KEYS: &[&str] = &[
     "http_host",
     "http_token",
     "http_allowed_hosts",
+    "http_tokens_file",
     "state_dir",
     "state_url",
     "default_target",
@@ -505,6 +510,7 @@ const KNOWN_KEYS: &[&str] = &[
     "http_port",
     "http_token",
     "http_allowed_hosts",
+    "http_tokens_file",
     "http_max_sessions",
     "http_idle_timeout",
     "http_max_body",
@@ -802,9 +808,19 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             from("http_token")
         )));
     }
-    if raw.transport == Transport::Http && !host.is_loopback() && token.is_none() {
+    let tokens = match raw.http_tokens_file.as_deref().map(str::trim) {
+        Some(path) if !path.is_empty() => {
+            crate::tokens::load(Path::new(path), &from("http_tokens_file")).map_err(ConfigError)?
+        }
+        _ => Vec::new(),
+    };
+    if raw.transport == Transport::Http
+        && !host.is_loopback()
+        && token.is_none()
+        && tokens.is_empty()
+    {
         return Err(ConfigError(format!(
-            "http_host {host} (from {}) is not a loopback address: set OPNSENSE_HTTP_TOKEN so clients must authenticate",
+            "http_host {host} (from {}) is not a loopback address: set OPNSENSE_HTTP_TOKEN or OPNSENSE_HTTP_TOKENS_FILE so clients must authenticate",
             from("http_host")
         )));
     }
@@ -902,6 +918,7 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             port: raw.http_port,
             token,
             allowed_hosts,
+            tokens,
             max_sessions: raw.http_max_sessions,
             idle_timeout: seconds("http_idle_timeout", raw.http_idle_timeout, from)?,
             max_body: raw.http_max_body,

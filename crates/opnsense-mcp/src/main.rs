@@ -13,6 +13,7 @@ mod demo;
 mod http;
 mod logging;
 mod serve;
+mod tokens;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,34 @@ enum Command {
         #[arg(long)]
         target: Option<String>,
     },
+    /// HTTP client tokens (for OPNSENSE_HTTP_TOKENS_FILE).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Print a new random token once, and the line to add to the tokens file (which holds
+    /// only the token's SHA-256).
+    New {
+        /// The client's name (written on every audit line of its calls).
+        #[arg(long)]
+        name: String,
+        /// `read`: read-only tools only; `write`: every tool.
+        #[arg(long, value_enum)]
+        scope: TokenScope,
+    },
+}
+
+/// The scope of a client token.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TokenScope {
+    /// Read-only tools only.
+    Read,
+    /// Every tool.
+    Write,
 }
 
 /// How the process ends.
@@ -173,6 +202,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     });
     let load = || config::load(config_path.as_deref(), &overrides);
     match command {
+        Command::Token {
+            command: TokenCommand::New { name, scope },
+        } => {
+            let scope = match scope {
+                TokenScope::Read => opnsense_mcp_tools::fleet::Scope::Read,
+                TokenScope::Write => opnsense_mcp_tools::fleet::Scope::Write,
+            };
+            let (token, line) = tokens::new_token(&name, scope).map_err(Failure::Config)?;
+            print_text(&format!(
+                "# The token of {name}, shown once: the client sends it as `Authorization: Bearer <token>`\n\
+                 {token}\n\
+                 # The line for OPNSENSE_HTTP_TOKENS_FILE (it holds only the token's SHA-256):\n\
+                 {line}\n"
+            ))
+        }
         Command::Serve {
             no_probe,
             simulator: false,
