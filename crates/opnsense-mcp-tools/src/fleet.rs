@@ -252,8 +252,8 @@ impl Fleet {
             .filter(|(_, m)| offers(m, name))
             .map(|(n, _)| n.as_str())
             .collect();
-        let why = if options.read_only && !is_read_only(tool) {
-            "that target is read-only (read_only = true): it refuses every change".to_owned()
+        let why = if options.read_only && (!is_read_only(tool) || name.starts_with("change_")) {
+            "that target is read-only (read_only = true): it refuses every change and keeps no change journal".to_owned()
         } else if !crate::policy::allowed(options, name) {
             "that target's tools_allow/tools_deny exclude it".to_owned()
         } else {
