@@ -104,7 +104,7 @@ fn construction_errors_name_the_problem() {
     assert!(e.contains("`a` is defined twice"), "{e}");
     let e = Fleet::new(vec![target("a", ToolOptions::default(), &in_flight)], "b")
         .expect_err("default");
-    assert!(e.contains("`b`") && e.contains("a"), "{e}");
+    assert!(e.contains("`b`") && e.contains("targets (a)"), "{e}");
     assert!(Fleet::new(Vec::new(), "a").is_err());
 }
 
