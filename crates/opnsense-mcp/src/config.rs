@@ -1879,4 +1879,36 @@ tools_deny = [\"*_delete\"]
             Ok(())
         });
     }
+
+    #[test]
+    fn http_tokens_file_is_read_and_checked() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let hash = "a".repeat(64);
+            jail.create_file("tokens", &format!("# clients\nci {hash} read\n"))?;
+            jail.set_env(
+                "OPNSENSE_HTTP_TOKENS_FILE",
+                jail.directory().join("tokens").display(),
+            );
+            jail.set_env("OPNSENSE_TRANSPORT", "http");
+            jail.set_env("OPNSENSE_HTTP_HOST", "0.0.0.0");
+            let c = ok(None, &none())?;
+            assert_eq!(
+                c.http.tokens.len(),
+                1,
+                "a tokens file satisfies the non-loopback rule"
+            );
+            assert_eq!(c.http.tokens[0].name, "ci");
+            jail.create_file("tokens", &format!("ci {hash} admin\n"))?;
+            let e = err(None, &none());
+            assert!(
+                e.contains("OPNSENSE_HTTP_TOKENS_FILE")
+                    && e.contains("line 1")
+                    && e.contains("scope"),
+                "{e}"
+            );
+            assert!(!e.contains(&hash), "{e}");
+            Ok(())
+        });
+    }
 }
