@@ -267,7 +267,7 @@ mod tests {
             assert_eq!(BackupId::parse(good).expect(good).as_str(), good);
         }
         let id = BackupId::parse("config-1767361234.5712.xml").expect("valid");
-        assert!((id.unix_time() - 1_767_361_234.5712).abs() < 1e-6);
+        assert!((id.unix_time() - 1_767_361_234.571_2).abs() < 1e-6);
         for bad in [
             "",
             "config-.xml",

@@ -30,6 +30,7 @@ use opnsense_api::grid::{ErasedGrid, GridDesc};
 use opnsense_api::{Client, Error as ApiError, Request, Uuid};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use tracing::Instrument as _;
 
 use crate::journal::{
     Change, ChangeStatus, Entry, EntryStatus, Journal, JournalError, Op, new_id, now_ms,
@@ -1137,21 +1138,24 @@ impl Engine {
             .ok()?;
         let keepalive = {
             let client = client.clone();
-            tokio::spawn(async move {
-                // The opening request used one of the web server's requests per connection.
-                let mut left = LIFELINE_REQUESTS - 1;
-                loop {
-                    tokio::time::sleep(LIFELINE_PING).await;
-                    // Keep half the requests for a revert: ping only while many are left.
-                    if left <= LIFELINE_REQUESTS / 2 {
-                        return;
+            tokio::spawn(
+                async move {
+                    // The opening request used one of the web server's requests per connection.
+                    let mut left = LIFELINE_REQUESTS - 1;
+                    loop {
+                        tokio::time::sleep(LIFELINE_PING).await;
+                        // Keep half the requests for a revert: ping only while many are left.
+                        if left <= LIFELINE_REQUESTS / 2 {
+                            return;
+                        }
+                        left -= 1;
+                        let _ = client
+                            .send_json::<Value>(opnsense_api::api::system::status_request())
+                            .await;
                     }
-                    left -= 1;
-                    let _ = client
-                        .send_json::<Value>(opnsense_api::api::system::status_request())
-                        .await;
                 }
-            })
+                .in_current_span(),
+            )
         };
         Some(Lifeline {
             client,
@@ -1323,21 +1327,24 @@ impl Engine {
         lock(&self.inner.armed).insert(change.id.clone());
         // Held while spawning, so the task cannot take itself out of the map before it is in.
         let mut timers = lock(&self.inner.timers);
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            // Out of the map before reverting: the revert disarms the change's timer, which
-            // would otherwise abort this very task half-way through the revert.
-            drop(lock(&engine.inner.timers).remove(&id));
-            if !engine.still_holds(&id).await {
-                return;
+        let task = tokio::spawn(
+            async move {
+                tokio::time::sleep(wait).await;
+                // Out of the map before reverting: the revert disarms the change's timer, which
+                // would otherwise abort this very task half-way through the revert.
+                drop(lock(&engine.inner.timers).remove(&id));
+                if !engine.still_holds(&id).await {
+                    return;
+                }
+                if let Err(e) = engine
+                    .revert_if_pending(&id, "it was not confirmed in time")
+                    .await
+                {
+                    tracing::error!("automatic revert of change {id} failed: {e}");
+                }
             }
-            if let Err(e) = engine
-                .revert_if_pending(&id, "it was not confirmed in time")
-                .await
-            {
-                tracing::error!("automatic revert of change {id} failed: {e}");
-            }
-        });
+            .in_current_span(),
+        );
         if let Some(old) = timers.insert(change.id.clone(), task) {
             old.abort();
         }

@@ -906,7 +906,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn gateway_status(
+    pub(crate) async fn gateway_status(
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<GatewayList>, ToolError> {

@@ -14,6 +14,7 @@ pub mod changes;
 pub mod common;
 pub mod completion;
 pub mod error;
+pub mod fleet;
 pub mod notify;
 pub mod policy;
 pub mod prompts;
@@ -147,6 +148,8 @@ pub struct OpnsenseTools {
 }
 
 struct Inner {
+    /// The target's name (`default` for the firewall of the top-level configuration).
+    target: String,
     client: Client,
     options: ToolOptions,
     router: ToolRouter<OpnsenseTools>,
@@ -161,6 +164,7 @@ struct Inner {
 impl std::fmt::Debug for OpnsenseTools {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpnsenseTools")
+            .field("target", &self.inner.target)
             .field("client", &self.inner.client)
             .field("options", &self.inner.options)
             .finish_non_exhaustive()
@@ -197,6 +201,17 @@ impl OpnsenseTools {
         engine: Option<Engine>,
         in_flight: InFlight,
     ) -> Self {
+        Self::build_named(fleet::DEFAULT_TARGET, client, options, engine, in_flight)
+    }
+
+    /// [`Self::build`] for the target `name` (written on every audit line of its calls).
+    pub fn build_named(
+        name: &str,
+        client: Client,
+        options: ToolOptions,
+        engine: Option<Engine>,
+        in_flight: InFlight,
+    ) -> Self {
         let all = Self::system_router()
             + Self::audit_router()
             + Self::firewall_rules_router()
@@ -218,6 +233,7 @@ impl OpnsenseTools {
         }
         Self {
             inner: Arc::new(Inner {
+                target: name.to_owned(),
                 client,
                 options,
                 router,
@@ -232,6 +248,11 @@ impl OpnsenseTools {
     /// Every tool offered, sorted by name.
     pub fn tools(&self) -> Vec<Tool> {
         self.inner.router.list_all()
+    }
+
+    /// The name of the target (firewall) this catalogue serves.
+    pub fn target(&self) -> &str {
+        &self.inner.target
     }
 
     /// The SDK client.
@@ -301,9 +322,9 @@ impl ServerHandler for OpnsenseTools {
             .with_instructions(INSTRUCTIONS.to_string())
     }
 
-    /// Every call runs in a `tool` span naming the tool, the MCP request id and (over HTTP) the
-    /// session, so each OPNsense audit line can be tied to the call that caused it; and it is
-    /// counted while it runs.
+    /// Every call runs in a `tool` span naming the tool, the target, the MCP request id, (over
+    /// HTTP) the session and the client's token name, so each OPNsense audit line can be tied
+    /// to the call that caused it; and it is counted while it runs.
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -331,8 +352,10 @@ impl ServerHandler for OpnsenseTools {
         let span = tracing::info_span!(
             "tool",
             tool = %request.name,
+            target = %self.inner.target,
             mcp_request_id = %context.id,
             session = session_id(&context).as_deref().unwrap_or("-"),
+            client = fleet::Caller::of(&context).map_or("-", |c| c.name()),
         );
         let progress = notify::Progress::of(&context);
         let cancel = context.ct.clone();

@@ -273,7 +273,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn system_status(
+    pub(crate) async fn system_status(
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<StatusView>, ToolError> {
@@ -311,7 +311,7 @@ impl OpnsenseTools {
         read_only_hint = true,
         open_world_hint = false
     ))]
-    async fn system_firmware_status(
+    pub(crate) async fn system_firmware_status(
         &self,
         Parameters(p): Parameters<RawParams>,
     ) -> Result<Json<FirmwareView>, ToolError> {

@@ -1,6 +1,7 @@
 //! Configuration: defaults < config file < `OPNSENSE_*` environment < command-line flags,
 //! merged with figment and then checked strictly. Every error names its key and source.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
+use opnsense_mcp_tools::fleet::DEFAULT_TARGET;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The transport the MCP server speaks.
@@ -51,6 +53,8 @@ pub(crate) struct Raw {
     http_token: Option<String>,
     #[serde(default, deserialize_with = "scalar_string")]
     http_allowed_hosts: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    http_tokens_file: Option<String>,
     #[serde(default = "max_sessions")]
     http_max_sessions: usize,
     #[serde(default = "idle_timeout")]
@@ -85,7 +89,73 @@ pub(crate) struct Raw {
     confirm_timeout: f64,
     #[serde(default, deserialize_with = "string_list")]
     protect: Vec<String>,
+    #[serde(default)]
+    targets: BTreeMap<String, RawTarget>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    default_target: Option<String>,
 }
+
+/// One `[targets.NAME]` table: the keys of one firewall. Unset keys other than the firewall's
+/// identity (`url`, `api_key`, the secret, `ca_file`) take the top-level value.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTarget {
+    #[serde(default, deserialize_with = "scalar_string")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_key: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_secret: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_secret_file: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    api_key_file: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    ca_file: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    tls_fingerprint: Option<String>,
+    #[serde(default)]
+    verify_tls: Option<bool>,
+    #[serde(default)]
+    connect_timeout: Option<f64>,
+    #[serde(default)]
+    read_timeout: Option<f64>,
+    #[serde(default)]
+    call_timeout: Option<f64>,
+    #[serde(default)]
+    max_response_bytes: Option<u64>,
+    #[serde(default)]
+    read_only: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string_list")]
+    tools_allow: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "opt_string_list")]
+    tools_deny: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "opt_string_list")]
+    protect: Option<Vec<String>>,
+    #[serde(default)]
+    confirm_timeout: Option<f64>,
+}
+
+/// The keys of a `[targets.NAME]` table.
+const TARGET_KEYS: &[&str] = &[
+    "url",
+    "api_key",
+    "api_secret",
+    "api_secret_file",
+    "api_key_file",
+    "ca_file",
+    "tls_fingerprint",
+    "verify_tls",
+    "connect_timeout",
+    "read_timeout",
+    "call_timeout",
+    "max_response_bytes",
+    "read_only",
+    "tools_allow",
+    "tools_deny",
+    "protect",
+    "confirm_timeout",
+];
 
 fn yes() -> bool {
     true
@@ -127,6 +197,11 @@ fn confirm_timeout() -> f64 {
 
 /// A list: a TOML array of strings, or one comma-separated string (how the environment gives it).
 fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(opt_string_list(d)?.unwrap_or_default())
+}
+
+/// [`string_list`], telling an absent list from an empty one.
+fn opt_string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum List {
@@ -134,15 +209,17 @@ fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
         Many(Vec<String>),
     }
     let items = match Option::<List>::deserialize(d)? {
-        None => Vec::new(),
-        Some(List::One(s)) => s.split(',').map(str::to_owned).collect(),
+        None => return Ok(None),
+        Some(List::One(s)) => s.split(',').map(str::to_owned).collect::<Vec<_>>(),
         Some(List::Many(v)) => v,
     };
-    Ok(items
-        .into_iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect())
+    Ok(Some(
+        items
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    ))
 }
 
 /// Environment values are parsed by figment (`12345` becomes a number): take any scalar as text.
@@ -205,6 +282,8 @@ pub struct HttpSettings {
     pub token: Option<String>,
     /// Host header values accepted besides the loopback names.
     pub allowed_hosts: Vec<String>,
+    /// Client tokens (`http_tokens_file`): name, SHA-256, scope.
+    pub tokens: Vec<crate::tokens::ClientToken>,
     /// Concurrent MCP sessions at most.
     pub max_sessions: usize,
     /// Sessions idle this long are closed.
@@ -259,6 +338,11 @@ pub struct Config {
     pub confirm_timeout: Duration,
     /// Flows the lockout pre-flight keeps working besides this server's own.
     pub protect: Vec<opnsense_change::preflight::Protect>,
+    /// The named targets (`[targets.NAME]`), by name: each a complete configuration of one
+    /// firewall (the top-level values where the table sets none). See [`Config::fleet`].
+    pub targets: Vec<(String, Config)>,
+    /// The target a call without `target` goes to.
+    pub default_target: String,
 }
 
 /// Where the change journal is kept.
@@ -290,6 +374,8 @@ impl std::fmt::Debug for Config {
             .field("api_secret", &self.api_secret.as_ref().map(|_| "<set>"))
             .field("transport", &self.transport)
             .field("state", &self.state)
+            .field("targets", &self.targets)
+            .field("default_target", &self.default_target)
             .finish_non_exhaustive()
     }
 }
@@ -316,8 +402,10 @@ const TEXT_KEYS: &[&str] = &[
     "http_host",
     "http_token",
     "http_allowed_hosts",
+    "http_tokens_file",
     "state_dir",
     "state_url",
+    "default_target",
 ];
 
 /// One `OPNSENSE_*` variable, its own provider so that an error names the exact variable.
@@ -389,6 +477,19 @@ fn describe_source(md: &Metadata) -> String {
 
 /// One figment error as one line: the key, where its value came from, what is wrong.
 fn describe_error(figment: &Figment, e: &figment::Error) -> String {
+    if let figment::error::Kind::UnknownField(field, _) = &e.kind
+        && let [first, name, ..] = e.path.as_slice()
+        && first == "targets"
+    {
+        let source = e.metadata.as_ref().map_or_else(
+            || origin(figment, &format!("targets.{name}")),
+            describe_source,
+        );
+        return format!(
+            "target `{name}`: unknown key `{field}` in [targets.{name}] of {source} (known target keys: {})",
+            TARGET_KEYS.join(", ")
+        );
+    }
     if let figment::error::Kind::UnknownField(field, _) = &e.kind {
         let source = e
             .metadata
@@ -399,7 +500,10 @@ fn describe_error(figment: &Figment, e: &figment::Error) -> String {
             KNOWN_KEYS.join(", ")
         );
     }
-    let key = e.path.last().cloned().unwrap_or_default();
+    let key = match e.path.as_slice() {
+        [first, name, key, ..] if first == "targets" => format!("target `{name}`: {key}"),
+        path => path.last().cloned().unwrap_or_default(),
+    };
     let problem = match &e.kind {
         figment::error::Kind::UnknownVariant(found, expected) => {
             format!(
@@ -435,6 +539,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "http_port",
     "http_token",
     "http_allowed_hosts",
+    "http_tokens_file",
     "http_max_sessions",
     "http_idle_timeout",
     "http_max_body",
@@ -452,6 +557,8 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "state_url",
     "confirm_timeout",
     "protect",
+    "targets",
+    "default_target",
 ];
 
 /// The default config file: `$XDG_CONFIG_HOME/opnsense-mcp/config.toml`, else
@@ -472,7 +579,18 @@ pub fn default_config_path() -> Option<PathBuf> {
 pub fn load(explicit: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
     let figment = figment(explicit, overrides)?;
     let raw = extract(&figment)?;
-    check(raw, &|key| origin(&figment, key))
+    let mut top = raw.clone();
+    top.targets.clear();
+    let mut config = check(top, &|key| origin(&figment, key))?;
+    config.targets = raw
+        .targets
+        .iter()
+        .map(|(name, t)| target(name, t, &raw, &config, &figment))
+        .collect::<Result<_, _>>()?;
+    config.default_target = default_target(&config, raw.default_target.as_deref(), &|key| {
+        origin(&figment, key)
+    })?;
+    Ok(config)
 }
 
 /// The merged providers (defaults are serde's, not in the figment): for `load` and `config`.
@@ -515,6 +633,145 @@ pub(crate) fn extract(figment: &Figment) -> Result<Raw, ConfigError> {
                 .join("; "),
         )
     })
+}
+
+/// A target name: it is the value of `target` and a directory name.
+fn valid_target_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && !name.starts_with(['-', '_'])
+}
+
+/// `[targets.NAME]` checked as one firewall's configuration: the top-level `raw` with the
+/// table's keys in (identity keys never inherited), checked like the top level; every error
+/// names the target and the key.
+fn target(
+    name: &str,
+    t: &RawTarget,
+    raw: &Raw,
+    top: &Config,
+    figment: &Figment,
+) -> Result<(String, Config), ConfigError> {
+    let table = format!("[targets.{name}]");
+    let from = |key: &str| {
+        let source = figment
+            .find_metadata(&format!("targets.{name}.{key}"))
+            .or_else(|| figment.find_metadata(&format!("targets.{name}")))
+            .map_or_else(|| "default".to_owned(), describe_source);
+        format!("{table} in {source}")
+    };
+    if !valid_target_name(name) {
+        return Err(ConfigError(format!(
+            "target `{name}` ({}): a target name is 1 to 63 lower-case letters, digits, - and _, starting with a letter or digit",
+            from("url")
+        )));
+    }
+    if name == DEFAULT_TARGET && top.url.is_some() {
+        return Err(ConfigError(format!(
+            "target `{name}` ({}) and the top-level url (from {}) both define the target `{name}`: rename the table or drop the top-level url",
+            from("url"),
+            origin(figment, "url")
+        )));
+    }
+    let mut r = raw.clone();
+    r.targets.clear();
+    r.url.clone_from(&t.url);
+    r.api_key.clone_from(&t.api_key);
+    r.api_secret.clone_from(&t.api_secret);
+    r.api_secret_file.clone_from(&t.api_secret_file);
+    r.ca_file.clone_from(&t.ca_file);
+    // The key file and the certificate pin name one firewall: never inherited either.
+    r.api_key_file.clone_from(&t.api_key_file);
+    r.tls_fingerprint.clone_from(&t.tls_fingerprint);
+    r.verify_tls = t.verify_tls.unwrap_or(raw.verify_tls);
+    r.connect_timeout = t.connect_timeout.unwrap_or(raw.connect_timeout);
+    r.read_timeout = t.read_timeout.unwrap_or(raw.read_timeout);
+    r.call_timeout = t.call_timeout.unwrap_or(raw.call_timeout);
+    r.max_response_bytes = t.max_response_bytes.unwrap_or(raw.max_response_bytes);
+    // The top level (and --read-only) makes every target read-only; a target can only add it.
+    r.read_only = raw.read_only || t.read_only.unwrap_or(false);
+    if let Some(allow) = &t.tools_allow {
+        r.tools_allow.clone_from(allow);
+    }
+    // A target adds to the top-level deny list, never lifts it.
+    r.tools_deny.extend(t.tools_deny.iter().flatten().cloned());
+    if let Some(protect) = &t.protect {
+        r.protect.clone_from(protect);
+    }
+    r.confirm_timeout = t.confirm_timeout.unwrap_or(raw.confirm_timeout);
+    let set_here = |key: &str| match key {
+        "verify_tls" => t.verify_tls.is_some(),
+        "connect_timeout" => t.connect_timeout.is_some(),
+        "read_timeout" => t.read_timeout.is_some(),
+        "call_timeout" => t.call_timeout.is_some(),
+        "max_response_bytes" => t.max_response_bytes.is_some(),
+        "tools_allow" => t.tools_allow.is_some(),
+        "tools_deny" => t.tools_deny.is_some(),
+        "protect" => t.protect.is_some(),
+        "confirm_timeout" => t.confirm_timeout.is_some(),
+        _ => true,
+    };
+    let inherited = |key: &str| {
+        if set_here(key) {
+            from(key)
+        } else {
+            format!("the top level, {}", origin(figment, key))
+        }
+    };
+    let named = |e: ConfigError| ConfigError(format!("target `{name}`: {}", e.0));
+    let mut config = check(r, &inherited).map_err(named)?;
+    let missing = |key: &str, what: &str| {
+        ConfigError(format!(
+            "target `{name}`: {key} is not set: {what} in {table} ({})",
+            from("url")
+        ))
+    };
+    if config.url.is_none() {
+        return Err(missing("url", "set url = \"https://...\""));
+    }
+    if config.api_key.is_none() {
+        return Err(missing("api_key", "set api_key"));
+    }
+    if config.api_secret.is_none() {
+        return Err(missing(
+            "api_secret",
+            "set api_secret_file (a file holding the secret) or api_secret",
+        ));
+    }
+    if name != DEFAULT_TARGET
+        && let StateStore::Dir(dir) = &config.state
+    {
+        config.state = StateStore::Dir(dir.join(name));
+    }
+    name.clone_into(&mut config.default_target);
+    Ok((name.to_owned(), config))
+}
+
+/// The default target: `default_target`, else `default` when there is one, else the only
+/// target; several targets and none called `default` need `default_target`.
+fn default_target(
+    config: &Config,
+    chosen: Option<&str>,
+    from: &dyn Fn(&str) -> String,
+) -> Result<String, ConfigError> {
+    let names: Vec<&str> = config.fleet_names();
+    match chosen.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if names.contains(&c) => Ok(c.to_owned()),
+        Some(c) => Err(ConfigError(format!(
+            "default_target (from {}): there is no target `{c}`; the targets are {}",
+            from("default_target"),
+            names.join(", ")
+        ))),
+        None if names.contains(&DEFAULT_TARGET) => Ok(DEFAULT_TARGET.to_owned()),
+        None if names.len() == 1 => Ok(names[0].to_owned()),
+        None => Err(ConfigError(format!(
+            "default_target is not set: with several targets ({}) and none called `default`, set default_target to the one a call without `target` goes to",
+            names.join(", ")
+        ))),
+    }
 }
 
 fn seconds(key: &str, v: f64, from: &dyn Fn(&str) -> String) -> Result<Duration, ConfigError> {
@@ -606,9 +863,19 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             from("http_token")
         )));
     }
-    if raw.transport == Transport::Http && !host.is_loopback() && token.is_none() {
+    let tokens = match raw.http_tokens_file.as_deref().map(str::trim) {
+        Some(path) if !path.is_empty() => {
+            crate::tokens::load(Path::new(path), &from("http_tokens_file")).map_err(ConfigError)?
+        }
+        _ => Vec::new(),
+    };
+    if raw.transport == Transport::Http
+        && !host.is_loopback()
+        && token.is_none()
+        && tokens.is_empty()
+    {
         return Err(ConfigError(format!(
-            "http_host {host} (from {}) is not a loopback address: set OPNSENSE_HTTP_TOKEN so clients must authenticate",
+            "http_host {host} (from {}) is not a loopback address: set OPNSENSE_HTTP_TOKEN or OPNSENSE_HTTP_TOKENS_FILE so clients must authenticate",
             from("http_host")
         )));
     }
@@ -709,6 +976,7 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
             port: raw.http_port,
             token,
             allowed_hosts,
+            tokens,
             max_sessions: raw.http_max_sessions,
             idle_timeout: seconds("http_idle_timeout", raw.http_idle_timeout, from)?,
             max_body: raw.http_max_body,
@@ -726,6 +994,8 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         state,
         confirm_timeout,
         protect,
+        targets: Vec::new(),
+        default_target: DEFAULT_TARGET.to_owned(),
     })
 }
 
@@ -742,6 +1012,32 @@ fn redact_userinfo(raw: &str) -> String {
 }
 
 impl Config {
+    /// The names of the targets [`Config::fleet`] gives.
+    fn fleet_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        if self.targets.is_empty() || self.url.is_some() {
+            names.push(DEFAULT_TARGET);
+        }
+        names.extend(self.targets.iter().map(|(n, _)| n.as_str()));
+        names.sort_unstable();
+        names
+    }
+
+    /// Every target, by name: `default` (the top-level keys: the environment-only setup of
+    /// old) unless only `[targets.NAME]` tables define firewalls, then each table.
+    pub fn fleet(&self) -> Vec<(String, Config)> {
+        let mut fleet = Vec::new();
+        if self.targets.is_empty() || self.url.is_some() {
+            let mut top = self.clone();
+            top.targets.clear();
+            DEFAULT_TARGET.clone_into(&mut top.default_target);
+            fleet.push((DEFAULT_TARGET.to_owned(), top));
+        }
+        fleet.extend(self.targets.iter().cloned());
+        fleet.sort_by(|a, b| a.0.cmp(&b.0));
+        fleet
+    }
+
     /// Builds the SDK client; url, key and secret must be set.
     pub fn client(&self) -> Result<opnsense_api::Client, ConfigError> {
         let missing = |what: &str, env: &str| {
@@ -1457,6 +1753,236 @@ tools_deny = \"*_delete, service_stop\"
                 assert!(e.contains(key) && e.contains(needle), "{key}={value}: {e}");
                 jail.set_env(key, "");
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn targets_from_the_file_with_the_environment_setup_as_default() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.create_file("office-secret", "office-s3cret\n")?;
+            let secret_file = jail.directory().join("office-secret");
+            default_file(
+                jail,
+                &format!(
+                    "confirm_timeout = 90
+tools_deny = [\"service_stop\"]
+state_dir = \"/var/lib/mcp\"
+default_target = \"office\"
+
+[targets.office]
+url = \"https://office.example\"
+api_key = \"ok\"
+api_secret_file = \"{}\"
+read_timeout = 5
+
+[targets.branch-2]
+url = \"https://10.2.0.1:8443\"
+api_key = \"bk\"
+api_secret = \"bs\"
+read_only = true
+tools_deny = [\"*_delete\"]
+",
+                    secret_file.display()
+                ),
+            );
+            jail.set_env("OPNSENSE_URL", "https://home.example");
+            jail.set_env("OPNSENSE_API_KEY", "hk");
+            jail.set_env("OPNSENSE_API_SECRET", "hs");
+            let c = ok(None, &none())?;
+            assert_eq!(c.default_target, "office");
+            let fleet = c.fleet();
+            let names: Vec<&str> = fleet.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, ["branch-2", "default", "office"]);
+            let (_, office) = &fleet[2];
+            assert_eq!(office.url.as_deref(), Some("https://office.example"));
+            assert_eq!(office.api_secret.as_deref(), Some("office-s3cret"));
+            assert_eq!(office.read_timeout, Duration::from_secs(5));
+            assert_eq!(office.confirm_timeout, Duration::from_secs(90), "inherited");
+            assert!(!office.read_only);
+            assert_eq!(office.state, StateStore::Dir("/var/lib/mcp/office".into()));
+            let (_, branch) = &fleet[0];
+            assert!(branch.read_only);
+            assert_eq!(branch.tools_deny, ["service_stop", "*_delete"], "added to");
+            let (_, home) = &fleet[1];
+            assert_eq!(home.url.as_deref(), Some("https://home.example"));
+            assert_eq!(
+                home.state,
+                StateStore::Dir("/var/lib/mcp".into()),
+                "the default target keeps today's journal location"
+            );
+            // --read-only makes every target read-only.
+            let flags = Overrides {
+                read_only: Some(true),
+                ..Overrides::default()
+            };
+            assert!(ok(None, &flags)?.fleet().iter().all(|(_, t)| t.read_only));
+            // The secret is in no Debug output.
+            let shown = format!("{c:?}");
+            assert!(
+                !shown.contains("office-s3cret") && !shown.contains("\"bs\""),
+                "{shown}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_environment_only_setup_is_the_target_default() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            jail.set_env("OPNSENSE_URL", "https://fw.example");
+            let c = ok(None, &none())?;
+            assert_eq!(c.default_target, "default");
+            let fleet = c.fleet();
+            assert_eq!(fleet.len(), 1);
+            assert_eq!(fleet[0].0, "default");
+            assert_eq!(fleet[0].1.url.as_deref(), Some("https://fw.example"));
+            jail.set_env("OPNSENSE_DEFAULT_TARGET", "office");
+            let e = err(None, &none());
+            assert!(
+                e.contains("default_target")
+                    && e.contains("OPNSENSE_DEFAULT_TARGET")
+                    && e.contains("`office`"),
+                "{e}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn several_named_targets_need_an_existing_default() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let two = "[targets.a]\nurl = \"https://a.example\"\napi_key = \"k\"\napi_secret = \"s\"\n\
+                       [targets.b]\nurl = \"https://b.example\"\napi_key = \"k\"\napi_secret = \"s\"\n";
+            default_file(jail, two);
+            let e = err(None, &none());
+            assert!(
+                e.contains("default_target is not set") && e.contains("a, b"),
+                "{e}"
+            );
+            let path = default_file(jail, &format!("default_target = \"c\"\n{two}"));
+            let e = err(None, &none());
+            assert!(
+                e.contains("default_target")
+                    && e.contains("`c`")
+                    && e.contains(&path.display().to_string())
+                    && e.contains("a, b"),
+                "{e}"
+            );
+            default_file(jail, &format!("default_target = \"b\"\n{two}"));
+            let c = ok(None, &none())?;
+            assert_eq!(c.default_target, "b");
+            assert_eq!(c.fleet().len(), 2, "no `default` without a top-level url");
+            // One named target is its own default.
+            default_file(
+                jail,
+                "[targets.a]\nurl = \"https://a.example\"\napi_key = \"k\"\napi_secret = \"s\"\n",
+            );
+            assert_eq!(ok(None, &none())?.default_target, "a");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn target_errors_name_the_target_and_the_key() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let path = default_file(
+                jail,
+                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nverfy_tls = false\n",
+            );
+            let e = err(None, &none());
+            assert!(
+                e.contains("target `office`")
+                    && e.contains("unknown key `verfy_tls`")
+                    && e.contains(&path.display().to_string()),
+                "{e}"
+            );
+            default_file(
+                jail,
+                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\n",
+            );
+            let e = err(None, &none());
+            assert!(
+                e.contains("target `office`") && e.contains("api_secret is not set"),
+                "{e}"
+            );
+            default_file(
+                jail,
+                "[targets.office]\nurl = \"http://o\"\napi_key = \"k\"\napi_secret = \"hidden-secret-1\"\n",
+            );
+            let e = err(None, &none());
+            assert!(
+                e.contains("target `office`") && e.contains("url") && e.contains("https://"),
+                "{e}"
+            );
+            assert!(!e.contains("hidden-secret-1"), "{e}");
+            default_file(
+                jail,
+                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nconfirm_timeout = 3\n",
+            );
+            let e = err(None, &none());
+            assert!(
+                e.contains("target `office`")
+                    && e.contains("confirm_timeout")
+                    && e.contains("[targets.office]"),
+                "{e}"
+            );
+            default_file(
+                jail,
+                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nread_only = \"yes\"\n",
+            );
+            let e = err(None, &none());
+            assert!(
+                e.contains("target `office`") && e.contains("read_only"),
+                "{e}"
+            );
+            default_file(
+                jail,
+                "[targets.Office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\n",
+            );
+            assert!(err(None, &none()).contains("target `Office`"));
+            default_file(
+                jail,
+                "url = \"https://top\"\n[targets.default]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\n",
+            );
+            let e = err(None, &none());
+            assert!(e.contains("both define the target `default`"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn http_tokens_file_is_read_and_checked() {
+        Jail::expect_with(|jail| -> R {
+            home(jail);
+            let hash = "a".repeat(64);
+            jail.create_file("tokens", &format!("# clients\nci {hash} read\n"))?;
+            jail.set_env(
+                "OPNSENSE_HTTP_TOKENS_FILE",
+                jail.directory().join("tokens").display(),
+            );
+            jail.set_env("OPNSENSE_TRANSPORT", "http");
+            jail.set_env("OPNSENSE_HTTP_HOST", "0.0.0.0");
+            let c = ok(None, &none())?;
+            assert_eq!(
+                c.http.tokens.len(),
+                1,
+                "a tokens file satisfies the non-loopback rule"
+            );
+            assert_eq!(c.http.tokens[0].name, "ci");
+            jail.create_file("tokens", &format!("ci {hash} admin\n"))?;
+            let e = err(None, &none());
+            assert!(
+                e.contains("OPNSENSE_HTTP_TOKENS_FILE")
+                    && e.contains("line 1")
+                    && e.contains("scope"),
+                "{e}"
+            );
+            assert!(!e.contains(&hash), "{e}");
             Ok(())
         });
     }

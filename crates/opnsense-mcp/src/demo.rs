@@ -138,7 +138,9 @@ pub async fn demo(mut config: Config) -> Result<(), Failure> {
         opnsense_mcp_tools::InFlight::default(),
     )
     .await?;
-    let (client, server) = crate::serve::in_memory_session(tools.clone()).await?;
+    let (client, server) =
+        crate::serve::in_memory_session(opnsense_mcp_tools::fleet::Fleet::single(tools.clone()))
+            .await?;
     let listed = client
         .list_all_tools()
         .await

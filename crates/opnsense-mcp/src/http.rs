@@ -1,5 +1,7 @@
 //! Streamable HTTP transport at `/mcp`, hardened: loopback bind by default, Host and Origin
-//! allow-lists (DNS rebinding), bearer token (constant-time, required off loopback), request
+//! allow-lists (DNS rebinding), bearer tokens (the single `OPNSENSE_HTTP_TOKEN` or the clients
+//! of `OPNSENSE_HTTP_TOKENS_FILE`, each `read` or `write`; constant-time; required off
+//! loopback; failures throttled per source address with 429 and Retry-After), request
 //! body limit, session cap and idle timeout, and an unauthenticated `/healthz` that reveals
 //! nothing.
 
@@ -19,7 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
 use crate::config::HttpSettings;
-use opnsense_mcp_tools::OpnsenseTools;
+use crate::tokens::{ClientToken, Throttle};
+use opnsense_mcp_tools::fleet::{Caller, Fleet, Scope};
 
 const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
@@ -29,6 +32,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 struct Guard {
     token: Option<Arc<str>>,
+    /// The clients of the tokens file.
+    tokens: Arc<[ClientToken]>,
+    /// Failed authentication per source address.
+    throttle: Arc<Throttle>,
     sessions: Arc<LocalSessionManager>,
     max_sessions: usize,
     /// Session-opening requests being handled (their session may not be registered yet).
@@ -39,7 +46,7 @@ struct Guard {
 
 /// Serves until SIGINT/SIGTERM: then stops accepting connections, lets the tool calls in
 /// progress finish (see [`crate::serve::drain`]), closes the sessions and returns.
-pub async fn serve_http(server: OpnsenseTools, settings: &HttpSettings) -> Result<(), Failure> {
+pub async fn serve_http(server: Fleet, settings: &HttpSettings) -> Result<(), Failure> {
     let in_flight = server.in_flight().clone();
     let listener = tokio::net::TcpListener::bind((settings.host, settings.port))
         .await
@@ -81,9 +88,12 @@ pub async fn serve_http(server: OpnsenseTools, settings: &HttpSettings) -> Resul
             tracing::debug!("cannot set TCP_NODELAY on an accepted connection: {e}");
         }
     });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop_accepting.cancelled_owned())
-        .into_future();
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop_accepting.cancelled_owned())
+    .into_future();
     let result = tokio::select! {
         r = served => r.map_err(|e| Failure::Other(format!("HTTP server failed: {e}"))),
         () = async {
@@ -129,7 +139,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 }
 
 /// The axum app.
-pub fn router(server: OpnsenseTools, settings: &HttpSettings, cancel: CancellationToken) -> Router {
+pub fn router(server: Fleet, settings: &HttpSettings, cancel: CancellationToken) -> Router {
     let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
     hosts.extend(settings.allowed_hosts.iter().cloned());
     if !settings.host.is_unspecified() && !settings.host.is_loopback() {
@@ -150,6 +160,8 @@ pub fn router(server: OpnsenseTools, settings: &HttpSettings, cancel: Cancellati
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let guard = Guard {
         token: settings.token.as_deref().map(Arc::from),
+        tokens: settings.tokens.clone().into(),
+        throttle: Arc::new(Throttle::default()),
         sessions,
         max_sessions: settings.max_sessions,
         opening: Arc::new(AtomicUsize::new(0)),
@@ -198,10 +210,47 @@ impl Drop for Opening {
     }
 }
 
-async fn guard_layer(State(guard): State<Guard>, req: Request, next: Next) -> Response {
-    if let Some(token) = &guard.token {
-        let ok: bool = bearer(&req).as_bytes().ct_eq(token.as_bytes()).into();
-        if !ok {
+/// The caller `presented` authenticates as: the single `OPNSENSE_HTTP_TOKEN` (client `token`,
+/// write scope) or a client of the tokens file.
+fn authenticate(guard: &Guard, presented: &str) -> Option<Caller> {
+    if let Some(token) = &guard.token
+        && bool::from(presented.as_bytes().ct_eq(token.as_bytes()))
+    {
+        return Some(Caller::new("token", Scope::Write));
+    }
+    crate::tokens::find(&guard.tokens, presented).map(ClientToken::caller)
+}
+
+async fn guard_layer(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
+    if guard.token.is_some() || !guard.tokens.is_empty() {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        if let Some(wait) = guard.throttle.blocked(peer) {
+            tracing::warn!(
+                peer = %peer,
+                "refused an HTTP request from {peer}: too many failed authentications, retry in {wait} s"
+            );
+            let mut resp = (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed authentications from this address; retry later",
+            )
+                .into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return resp;
+        }
+        let presented = bearer(&req);
+        let Some(caller) = authenticate(&guard, presented) else {
+            guard.throttle.failed(peer);
+            // Never the token itself.
+            let why = if presented.is_empty() {
+                "no bearer token"
+            } else {
+                "an unknown bearer token"
+            };
+            tracing::warn!(peer = %peer, "refused an HTTP request from {peer}: {why}");
             let mut resp =
                 (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
             resp.headers_mut().insert(
@@ -209,7 +258,9 @@ async fn guard_layer(State(guard): State<Guard>, req: Request, next: Next) -> Re
                 HeaderValue::from_static("Bearer realm=\"opnsense-mcp\""),
             );
             return resp;
-        }
+        };
+        guard.throttle.succeeded(peer);
+        req.extensions_mut().insert(caller);
     }
     let opens_session = !guard.stateless
         && req.method() == http::Method::POST

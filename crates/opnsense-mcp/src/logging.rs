@@ -3,7 +3,9 @@
 //!
 //! An audit line written during a tool call carries the call's `tool` span (opened by the
 //! catalogue around every call) as `"span": {"name": "tool", "tool": ..., "mcp_request_id": ...,
-//! "session": ...}`, so each OPNsense request can be traced to the MCP request that caused it.
+//! "session": ..., "target": ...}`, so each OPNsense request can be traced to the MCP request
+//! that caused it and the firewall it went to; outside tool calls, the binary's `target` span
+//! names the firewall.
 
 use tracing::Metadata;
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
@@ -15,13 +17,21 @@ use tracing_subscriber::{Layer, fmt};
 const TOOL_SPAN: &str = "tool";
 /// Target (module path) prefix of that span: the catalogue crate.
 const TOOL_SPAN_TARGET: &str = "opnsense_mcp_tools";
+/// Name of the span this binary opens around what it does for one target outside a tool call
+/// (startup check, `check`, recovery, shutdown), so those audit lines name the target too.
+pub const TARGET_SPAN: &str = "target";
+/// Target (module path) prefix of that span: this binary.
+const TARGET_SPAN_TARGET: &str = "opnsense_mcp::";
 
-/// What the audit layer sees: the SDK's audit events and the catalogue's `tool` spans (so the
-/// span's fields can be written on each audit line). Nothing else.
+/// What the audit layer sees: the SDK's audit events, the catalogue's `tool` spans and this
+/// binary's `target` spans (so the span's fields can be written on each audit line). Nothing
+/// else.
 fn audit_sees(meta: &Metadata<'_>) -> bool {
     let at_info = *meta.level() <= tracing::Level::INFO;
     if meta.is_span() {
-        at_info && meta.name() == TOOL_SPAN && meta.target().starts_with(TOOL_SPAN_TARGET)
+        at_info
+            && ((meta.name() == TOOL_SPAN && meta.target().starts_with(TOOL_SPAN_TARGET))
+                || (meta.name() == TARGET_SPAN && meta.target().starts_with(TARGET_SPAN_TARGET)))
     } else {
         at_info && meta.target() == opnsense_api::AUDIT_TARGET
     }

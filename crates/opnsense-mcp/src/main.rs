@@ -17,6 +17,7 @@ mod init;
 mod logging;
 mod serve;
 mod show_config;
+mod tokens;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,7 +79,12 @@ enum Command {
     /// Check the configuration and that OPNsense answers; print the firmware version.
     Check,
     /// Print the tool catalogue (names, descriptions, schemas, annotations) as JSON.
-    Tools,
+    Tools {
+        /// Only this target's own catalogue (default: what the server lists, every target's
+        /// tools with `target`).
+        #[arg(long)]
+        target: Option<String>,
+    },
     /// Print the effective configuration, each value with where it came from (secrets masked).
     Config,
     /// Set up a firewall: ask for (or take) its URL and API key, check the connection and the
@@ -100,7 +106,38 @@ enum Command {
         /// Without it, a change that waits for confirmation is reverted when the process exits.
         #[arg(long)]
         confirm: bool,
+        /// The target (firewall) to call (default: `default_target`).
+        #[arg(long)]
+        target: Option<String>,
     },
+    /// HTTP client tokens (for OPNSENSE_HTTP_TOKENS_FILE).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Print a new random token once, and the line to add to the tokens file (which holds
+    /// only the token's SHA-256).
+    New {
+        /// The client's name (written on every audit line of its calls).
+        #[arg(long)]
+        name: String,
+        /// `read`: read-only tools only; `write`: every tool.
+        #[arg(long, value_enum)]
+        scope: TokenScope,
+    },
+}
+
+/// The scope of a client token.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TokenScope {
+    /// Read-only tools only.
+    Read,
+    /// Every tool.
+    Write,
 }
 
 /// How the process ends.
@@ -184,6 +221,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     });
     let load = || config::load(config_path.as_deref(), &overrides);
     match command {
+        Command::Token {
+            command: TokenCommand::New { name, scope },
+        } => {
+            let scope = match scope {
+                TokenScope::Read => opnsense_mcp_tools::fleet::Scope::Read,
+                TokenScope::Write => opnsense_mcp_tools::fleet::Scope::Write,
+            };
+            let (token, line) = tokens::new_token(&name, scope).map_err(Failure::Config)?;
+            print_text(&format!(
+                "# The token of {name}, shown once: the client sends it as `Authorization: Bearer <token>`\n\
+                 {token}\n\
+                 # The line for OPNSENSE_HTTP_TOKENS_FILE (it holds only the token's SHA-256):\n\
+                 {line}\n"
+            ))
+        }
         Command::Serve {
             no_probe,
             simulator: false,
@@ -204,17 +256,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             clap_complete::generate(shell, &mut command, "opnsense-mcp", &mut std::io::stdout());
             Ok(())
         }
-        Command::Tools => {
-            let tools = serve::catalogue(&load()?)?;
+        Command::Tools { target } => {
+            let tools = serve::catalogue(&load()?, target.as_deref())?;
             print_json(&serde_json::json!({ "tools": tools }))
         }
         Command::Call {
             tool,
             args,
             confirm,
+            target,
         } => {
             let config = load()?;
-            serve::call(&config, &tool, &args, confirm).await
+            serve::call(&config, &tool, &args, confirm, target.as_deref()).await
         }
     }
 }
@@ -254,6 +307,14 @@ async fn serve_simulator(_config: config::Config) -> Result<(), Failure> {
 #[allow(clippy::unused_async)]
 async fn demo(_config: config::Config) -> Result<(), Failure> {
     Err(without_simulator("demo"))
+}
+
+/// Writes text to stdout as it is (for `check`; never used in stdio server mode).
+fn print_text(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| Failure::Other(format!("cannot write to stdout: {e}")))
 }
 
 /// Writes JSON to stdout (for `tools` and `call`; never used in stdio server mode).

@@ -1,13 +1,16 @@
 //! Running the server (stdio or HTTP) and the one-shot commands `check`, `tools` and `call`.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use opnsense_change::engine::{ChangeView, Engine, Settings};
 use opnsense_change::journal::Journal;
+use opnsense_mcp_tools::fleet::{DEFAULT_TARGET, Fleet, TARGET_ARG};
 use opnsense_mcp_tools::{InFlight, OpnsenseTools, ToolOptions};
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
+use rmcp::{ServerHandler, ServiceExt};
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use crate::Failure;
 use crate::config::{Config, StateStore, Transport};
@@ -82,18 +85,86 @@ pub async fn build_tools(
     client: opnsense_api::Client,
     in_flight: InFlight,
 ) -> Result<OpnsenseTools, Failure> {
+    build_target(DEFAULT_TARGET, config, client, in_flight).await
+}
+
+/// The catalogue of the target `name` (its own client, policy, engine and journal).
+async fn build_target(
+    name: &str,
+    config: &Config,
+    client: opnsense_api::Client,
+    in_flight: InFlight,
+) -> Result<OpnsenseTools, Failure> {
     check_patterns(config)?;
     let engine = if config.read_only {
         None
     } else {
-        Some(open_engine(config, &client).await?)
+        Some(
+            open_engine(config, &client)
+                .await
+                .map_err(|f| named(name, f))?,
+        )
     };
-    Ok(OpnsenseTools::build(
+    Ok(OpnsenseTools::build_named(
+        name,
         client,
         options(config),
         engine,
         in_flight,
     ))
+}
+
+/// `f` with the target named, when the server has named targets (the `default` target of
+/// the environment-only setup speaks as before).
+fn named(name: &str, f: Failure) -> Failure {
+    if name == DEFAULT_TARGET {
+        return f;
+    }
+    let prefix = |m: String| {
+        let m = m
+            .strip_prefix("configuration error: ")
+            .map_or(m.clone(), |rest| {
+                format!("configuration error: target `{name}`: {rest}")
+            });
+        if m.contains(&format!("target `{name}`")) {
+            m
+        } else {
+            format!("target `{name}`: {m}")
+        }
+    };
+    match f {
+        Failure::Config(m) => Failure::Config(prefix(m)),
+        Failure::Upstream(m) => Failure::Upstream(prefix(m)),
+        Failure::Bind(m) => Failure::Bind(m),
+        Failure::Other(m) => Failure::Other(prefix(m)),
+    }
+}
+
+/// The SDK client of each target, by name.
+fn clients(config: &Config) -> Result<Vec<(String, Config, opnsense_api::Client)>, Failure> {
+    config
+        .fleet()
+        .into_iter()
+        .map(|(name, c)| {
+            let client = c
+                .client()
+                .map_err(|e| named(&name, Failure::Config(e.to_string())))?;
+            Ok((name, c, client))
+        })
+        .collect()
+}
+
+/// Every target's catalogue (each with its change engine unless read-only), as one fleet.
+pub async fn build_fleet(
+    targets: Vec<(String, Config, opnsense_api::Client)>,
+    default: &str,
+) -> Result<Fleet, Failure> {
+    let in_flight = InFlight::default();
+    let mut built = Vec::with_capacity(targets.len());
+    for (name, c, client) in targets {
+        built.push(build_target(&name, &c, client, in_flight.clone()).await?);
+    }
+    Fleet::new(built, default).map_err(|e| Failure::Config(format!("configuration error: {e}")))
 }
 
 fn log_settled(when: &str, views: &[ChangeView]) {
@@ -121,6 +192,35 @@ pub async fn recover(tools: &OpnsenseTools) -> Result<(), Failure> {
         log_settled("after a restart", &views);
     }
     Ok(())
+}
+
+/// The span of what is done for target `name` outside a tool call: its audit lines name it.
+fn target_span(name: &str, phase: &'static str) -> tracing::Span {
+    tracing::info_span!(crate::logging::TARGET_SPAN, target = %name, phase)
+}
+
+/// [`recover`] for every target.
+pub async fn recover_fleet(fleet: &Fleet) -> Result<(), Failure> {
+    for tools in fleet.targets() {
+        recover(tools)
+            .instrument(target_span(tools.target(), "recover"))
+            .await
+            .map_err(|f| named(tools.target(), f))?;
+    }
+    Ok(())
+}
+
+/// [`settle`] for every target.
+pub async fn settle_fleet(fleet: &Fleet) -> Vec<ChangeView> {
+    let mut views = Vec::new();
+    for tools in fleet.targets() {
+        views.extend(
+            settle(tools)
+                .instrument(target_span(tools.target(), "shutdown"))
+                .await,
+        );
+    }
+    views
 }
 
 /// Before exit: reverts every change still waiting for confirmation.
@@ -183,25 +283,35 @@ pub async fn probe(client: &opnsense_api::Client) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `serve`: builds the client, probes, then runs the configured transport until EOF or a signal.
+/// `serve`: builds each target's client, probes, then runs the configured transport until EOF
+/// or a signal. With one target, a failed probe stops the server (exit 3); with several, a
+/// target that fails it is served anyway and shown unreachable, unless every one fails.
 pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
-    let client = config.client()?;
-    if !config.verify_tls && config.tls_fingerprint.is_none() {
-        tracing::warn!(
-            "TLS certificate verification is OFF: use OPNSENSE_TLS_FINGERPRINT or OPNSENSE_CA_FILE instead"
-        );
+    let targets = clients(&config)?;
+    for (name, c, _) in &targets {
+        if !c.verify_tls && c.tls_fingerprint.is_none() {
+            tracing::warn!(
+                target_name = %name,
+                "TLS certificate verification is OFF for target {name}: pin it with tls_fingerprint or trust it with ca_file instead"
+            );
+        }
     }
-    if probe_first {
-        probe(&client).await?;
+    let probed = if probe_first {
+        Some(probe_all(&targets).await?)
+    } else {
+        None
+    };
+    let server = build_fleet(targets, &config.default_target).await?;
+    for (name, outcome) in probed.into_iter().flatten() {
+        server.record_reach(&name, outcome);
     }
     warn_unshared_journal(&config);
-    let server = build_tools(&config, client, InFlight::default()).await?;
-    recover(&server).await?;
+    recover_fleet(&server).await?;
     let served = match config.transport {
         Transport::Stdio => serve_stdio(server.clone()).await,
         Transport::Http => crate::http::serve_http(server.clone(), &config.http).await,
     };
-    settle(&server).await;
+    settle_fleet(&server).await;
     served
 }
 
@@ -221,7 +331,64 @@ fn warn_unshared_journal(config: &Config) {
     }
 }
 
-async fn serve_stdio(server: OpnsenseTools) -> Result<(), Failure> {
+/// With several targets, how long the startup check waits for each one.
+const STARTUP_PROBE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Probes every target concurrently: each outcome by name. One target: its failure is the
+/// error. Several: failures are warnings, unless every target failed.
+async fn probe_all(
+    targets: &[(String, Config, opnsense_api::Client)],
+) -> Result<Vec<(String, Result<(), String>)>, Failure> {
+    if let [(name, _, client)] = targets {
+        probe(client)
+            .instrument(target_span(name, "startup"))
+            .await
+            .map_err(|f| named(name, f))?;
+        return Ok(vec![(name.clone(), Ok(()))]);
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for (name, _, client) in targets {
+        let span = target_span(name, "startup");
+        let (name, client) = (name.clone(), client.clone());
+        set.spawn(
+            async move {
+                let outcome = probe(&client).await.map_err(|f| match f {
+                    Failure::Config(m)
+                    | Failure::Upstream(m)
+                    | Failure::Bind(m)
+                    | Failure::Other(m) => m,
+                });
+                (name, outcome)
+            }
+            .instrument(span),
+        );
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = set.join_next().await {
+        if let Ok(o) = done {
+            outcomes.push(o);
+        }
+    }
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, outcome) in &outcomes {
+        if let Err(e) = outcome {
+            tracing::warn!(target_name = %name, "target {name} is served but failed the startup check: {e}");
+        }
+    }
+    if outcomes.iter().all(|(_, o)| o.is_err()) {
+        return Err(Failure::Upstream(format!(
+            "every target failed the startup check: {}",
+            outcomes
+                .iter()
+                .map(|(n, o)| format!("{n}: {}", o.as_ref().err().map_or("", String::as_str)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    Ok(outcomes)
+}
+
+async fn serve_stdio(server: Fleet) -> Result<(), Failure> {
     let in_flight = server.in_flight().clone();
     let starting = server.serve(rmcp::transport::stdio());
     let running = tokio::select! {
@@ -267,48 +434,148 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// `check`: configuration and OPNsense reachability; prints the firmware version.
+/// `check`: configuration and OPNsense reachability of every target, one JSON line each
+/// (target, ok, url, firmware version or why it failed). Any target failing is exit 3.
 pub async fn check(config: &Config) -> Result<(), Failure> {
-    let client = config.client()?;
-    let seen = crate::init::seen_fingerprint(config).await;
-    probe(&client)
-        .await
-        .map_err(|f| crate::init::with_fingerprint_hint(f, seen.as_ref()))?;
-    let version = client.firmware_version().await.map_or_else(
-        || "unknown version (no firmware privilege?)".to_owned(),
-        |v| v.to_string(),
-    );
-    crate::print_json(&serde_json::json!({
-        "ok": true,
-        "url": client.api_base(),
-        "firmware": version,
-        "tls_fingerprint": seen.map(|f| f.to_string()),
-        "tls_verification": crate::init::verification(config),
-    }))
+    let targets = clients(config)?;
+    let several = targets.len() > 1;
+    let mut set = tokio::task::JoinSet::new();
+    for (name, cfg, client) in targets {
+        let span = target_span(&name, "check");
+        set.spawn(
+            async move {
+                let seen = crate::init::seen_fingerprint(&cfg).await;
+                let outcome = if several {
+                    tokio::time::timeout(STARTUP_PROBE_DEADLINE, probe(&client))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Failure::Upstream(format!(
+                                "no answer within {} s",
+                                STARTUP_PROBE_DEADLINE.as_secs()
+                            )))
+                        })
+                } else {
+                    probe(&client).await
+                };
+                let outcome =
+                    outcome.map_err(|f| crate::init::with_fingerprint_hint(f, seen.as_ref()));
+                // The probe read it (when the key may).
+                let version = client.known_firmware_version();
+                let tls = (seen.map(|f| f.to_string()), crate::init::verification(&cfg));
+                (name, client.api_base().to_owned(), outcome, version, tls)
+            }
+            .instrument(span),
+        );
+    }
+    let mut rows = Vec::new();
+    while let Some(done) = set.join_next().await {
+        if let Ok(row) = done {
+            rows.push(row);
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut failed = Vec::new();
+    let mut out = String::new();
+    for (name, url, outcome, version, (fingerprint, verification)) in rows {
+        let line = match outcome {
+            Ok(()) => serde_json::json!({
+                "target": name,
+                "ok": true,
+                "url": url,
+                "firmware": version.map_or_else(
+                    || "unknown version (no firmware privilege?)".to_owned(),
+                    |v| v.to_string(),
+                ),
+                "tls_fingerprint": fingerprint,
+                "tls_verification": verification,
+            }),
+            Err(f) => {
+                let why = match f {
+                    Failure::Config(m)
+                    | Failure::Upstream(m)
+                    | Failure::Bind(m)
+                    | Failure::Other(m) => m,
+                };
+                let line =
+                    serde_json::json!({"target": name, "ok": false, "url": url, "error": why});
+                failed.push((name, why));
+                line
+            }
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    crate::print_text(&out)?;
+    match failed.as_slice() {
+        [] => Ok(()),
+        [(name, why)] if config.fleet().len() == 1 && name == DEFAULT_TARGET => {
+            Err(Failure::Upstream(why.clone()))
+        }
+        _ => Err(Failure::Upstream(format!(
+            "{} target(s) failed the check: {}",
+            failed.len(),
+            failed
+                .iter()
+                .map(|(n, w)| format!("{n}: {w}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+    }
 }
 
-/// `tools`: the catalogue, without contacting any firewall.
-pub fn catalogue(config: &Config) -> Result<Vec<rmcp::model::Tool>, Failure> {
-    check_patterns(config)?;
-    Ok(catalogue_with(options(config)))
+/// `tools`: the catalogue, without contacting any firewall: what the server lists (every
+/// target's tools with `target`, and the fleet tools), or with `target` that target's own.
+pub fn catalogue(config: &Config, target: Option<&str>) -> Result<Vec<rmcp::model::Tool>, Failure> {
+    let fleet = config.fleet();
+    let mut built = Vec::new();
+    for (name, c) in &fleet {
+        check_patterns(c).map_err(|f| named(name, f))?;
+        if target.is_none_or(|t| t == name) {
+            built.push(catalogue_of(name, options(c)));
+        }
+    }
+    if let Some(t) = target {
+        return match built.pop() {
+            Some(Some(tools)) => Ok(tools.tools()),
+            _ => Err(Failure::Config(format!(
+                "configuration error: there is no target `{t}`; the targets are {}",
+                fleet
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        };
+    }
+    let built: Vec<OpnsenseTools> = built.into_iter().flatten().collect();
+    Fleet::new(built, &config.default_target)
+        .map(|f| f.tools())
+        .map_err(|e| Failure::Config(format!("configuration error: {e}")))
 }
 
 /// The tools `options` offer (a server that makes changes also offers the `change_*` tools).
 fn catalogue_with(options: ToolOptions) -> Vec<rmcp::model::Tool> {
-    // The client is never used to list tools; it points at a reserved, unresolvable name.
+    catalogue_of(DEFAULT_TARGET, options).map_or_else(Vec::new, |t| t.tools())
+}
+
+/// A catalogue that lists tools only: its client points at a reserved, unresolvable name.
+fn catalogue_of(name: &str, options: ToolOptions) -> Option<OpnsenseTools> {
     let client = opnsense_api::Client::builder("https://opnsense.invalid")
         .credentials("unused", "unused")
-        .build();
-    match client {
-        Ok(client) => OpnsenseTools::new(client, options).tools(),
-        Err(_) => Vec::new(),
-    }
+        .build()
+        .ok()?;
+    Some(OpnsenseTools::build_named(
+        name,
+        client,
+        options,
+        None,
+        InFlight::default(),
+    ))
 }
 
 /// A real MCP session to `tools` over an in-memory pipe (for `call` and `demo`): the client,
 /// and the server task to abort when done.
-pub async fn in_memory_session(
-    tools: OpnsenseTools,
+pub async fn in_memory_session<S: ServerHandler>(
+    tools: S,
 ) -> Result<
     (
         rmcp::service::RunningService<rmcp::RoleClient, ()>,
@@ -333,19 +600,52 @@ pub async fn in_memory_session(
 /// that leaves a change waiting for confirmation is confirmed when `confirm` is set (after its
 /// checks passed), else reverted before the process exits: no unconfirmed change outlives the
 /// process that watches it.
-pub async fn call(config: &Config, tool: &str, args: &str, confirm: bool) -> Result<(), Failure> {
+pub async fn call(
+    config: &Config,
+    tool: &str,
+    args: &str,
+    confirm: bool,
+    target: Option<&str>,
+) -> Result<(), Failure> {
     let args: Value = serde_json::from_str(args)
         .map_err(|e| Failure::Config(format!("arguments are not valid JSON: {e}")))?;
-    let Value::Object(args) = args else {
+    let Value::Object(mut args) = args else {
         return Err(Failure::Config("arguments must be a JSON object".into()));
     };
-    let tools = build_tools(config, config.client()?, InFlight::default()).await?;
-    recover(&tools).await?;
+    let mut targets = clients(config)?;
+    if let Some(t) = target {
+        if !targets.iter().any(|(n, _, _)| n == t) {
+            return Err(Failure::Config(format!(
+                "configuration error: there is no target `{t}`; the targets are {}",
+                targets
+                    .iter()
+                    .map(|(n, _, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        // Only the target called opens its journal (and recovers its changes).
+        targets.retain(|(n, _, _)| n == t);
+        args.insert(TARGET_ARG.to_owned(), Value::from(t));
+    } else if let Some(t) = args
+        .get(TARGET_ARG)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    {
+        targets.retain(|(n, _, _)| *n == t);
+    } else {
+        targets.retain(|(n, _, _)| *n == config.default_target);
+    }
+    let default = targets
+        .first()
+        .map_or_else(|| config.default_target.clone(), |(n, _, _)| n.clone());
+    let tools = build_fleet(targets, &default).await?;
+    recover_fleet(&tools).await?;
     let (client, server) = in_memory_session(tools.clone()).await?;
     let outcome = call_and_confirm(&client, tool, args, confirm).await;
     let _ = client.cancel().await;
     server.abort();
-    let reverted = settle(&tools).await;
+    let reverted = settle_fleet(&tools).await;
     let (result, confirmed) = outcome?;
     let failed = result.is_error == Some(true);
     let mut shown = serde_json::to_value(&result).unwrap_or(Value::Null);
@@ -375,7 +675,7 @@ async fn call_and_confirm(
     confirm: bool,
 ) -> Result<(rmcp::model::CallToolResult, Option<Value>), Failure> {
     let result = client
-        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args.clone()))
         .await
         .map_err(|e| Failure::Other(format!("{tool}: {e}")))?;
     let pending = result
@@ -386,10 +686,14 @@ async fn call_and_confirm(
     let (Some(change_id), true) = (pending, confirm) else {
         return Ok((result, None));
     };
-    let mut args = serde_json::Map::new();
-    args.insert("change_id".into(), Value::from(change_id));
+    let mut confirm_args = serde_json::Map::new();
+    confirm_args.insert("change_id".into(), Value::from(change_id));
+    // The change belongs to the target that made it.
+    if let Some(t) = args.get(TARGET_ARG) {
+        confirm_args.insert(TARGET_ARG.into(), t.clone());
+    }
     let confirmed = client
-        .call_tool(CallToolRequestParams::new("change_confirm").with_arguments(args))
+        .call_tool(CallToolRequestParams::new("change_confirm").with_arguments(confirm_args))
         .await
         .map_err(|e| Failure::Other(format!("change_confirm: {e}")))?;
     if confirmed.is_error == Some(true) {

@@ -61,10 +61,23 @@ pub fn show(explicit: Option<&Path>, overrides: &Overrides) -> Result<(), Failur
     out.push_str("# config file: ");
     out.push_str(&file.map_or_else(|| "none".to_owned(), |p| p.display().to_string()));
     out.push('\n');
-    for key in config::KNOWN_KEYS {
+    for key in config::KNOWN_KEYS.iter().filter(|k| **k != "targets") {
         let value = values.get(*key).cloned().unwrap_or_default();
         out.push_str(&line(key, &value, &config::origin(&figment, key)));
         out.push('\n');
+    }
+    // Each `[targets.NAME]` table, key by key, masked the same way.
+    if let Some(targets) = values.get("targets").and_then(serde_json::Value::as_object) {
+        for (name, table) in targets {
+            out.push_str("\n[targets.");
+            out.push_str(name);
+            out.push_str("]\n");
+            for (key, value) in table.as_object().into_iter().flatten() {
+                let source = config::origin(&figment, &format!("targets.{name}.{key}"));
+                out.push_str(&line(key, value, &source));
+                out.push('\n');
+            }
+        }
     }
     std::io::stdout()
         .lock()
