@@ -12,6 +12,7 @@ pub mod error;
 pub mod policy;
 pub mod record;
 pub mod redact;
+pub mod slim;
 
 mod audit;
 mod dhcp;
@@ -160,8 +161,11 @@ _delete tools and take effect only when the matching apply tool runs:
 - dns_host_override_* -> dns_apply (restarts Unbound briefly)
 service_start/stop/restart act at once. Before changing firewall rules, list them and make sure \
 the change cannot block your own access to the firewall's web GUI/API. Uuids come from the list \
-tools; list results are paged (row_count default 100) and say how to get the next page. \
-Pass raw: true to a read tool for OPNsense's full JSON.";
+tools; list results are paged (row_count default 100) and say how to get the next page. A \
+page of more than 10 rows is a table: `columns` names the fields, each row is an array of \
+their values in that order (absent trailing values left out), `common` holds the fields equal \
+on every row. Pass raw: true to a read tool for OPNsense's full JSON; dry_run: true to a \
+mutating tool to see what it would send.";
 
 impl OpnsenseTools {
     /// Builds the catalogue around a client, without a change engine: it lists every tool,
