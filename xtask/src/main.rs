@@ -4,7 +4,8 @@
 //!   build's tests), each suite once, with timings.
 //! - `contract`: the wire contract, fault matrix and fuzzing (tables printed).
 //! - `conformance`: the official MCP conformance suite against the HTTP server.
-//! - `bench`: speed and memory figures against the simulator.
+//! - `bench`: speed, memory and context-cost figures against a static HTTPS upstream of recorded
+//!   OPNsense JSON, with the upstream alone as the floor (`crates/opnsense-mcp/examples/bench/`).
 //! - `inventory --core <git dir> --tag <TAG>...`: the endpoint inventory of opnsense/core at
 //!   each tag, written to `xtask/inventory/<TAG>.json` (see `inventory.rs`).
 

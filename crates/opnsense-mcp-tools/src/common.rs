@@ -800,6 +800,16 @@ mod tests {
     }
 
     #[test]
+    fn the_instructions_say_when_a_page_is_a_table() {
+        assert!(
+            crate::INSTRUCTIONS
+                .contains(&format!("page of more than {TABLE_AFTER} rows is a table")),
+            "{}",
+            crate::INSTRUCTIONS
+        );
+    }
+
+    #[test]
     fn short_pages_are_objects() {
         let v = serde_json::to_value(listing(2)).expect("json");
         assert_eq!(

@@ -78,14 +78,26 @@ impl CallContext {
     }
 }
 
-/// Counts tool calls in progress, so a shutdown can let them finish. Cheap to clone.
+/// Counts tool calls in progress, so a shutdown can let them finish; and holds tool calls until
+/// the server's start is done (see [`InFlight::starting`]). Cheap to clone.
 #[derive(Clone, Default)]
 pub struct InFlight(Arc<InFlightInner>);
 
-#[derive(Default)]
 struct InFlightInner {
     count: AtomicUsize,
     idle: tokio::sync::Notify,
+    /// Whether tool calls may run (false while the start's checks run).
+    started: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for InFlightInner {
+    fn default() -> Self {
+        Self {
+            count: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+            started: tokio::sync::watch::Sender::new(true),
+        }
+    }
 }
 
 /// Held while a call runs.
@@ -103,6 +115,26 @@ impl InFlight {
     fn enter(&self) -> InFlightGuard {
         self.0.count.fetch_add(1, Ordering::AcqRel);
         InFlightGuard(self.0.clone())
+    }
+
+    /// A counter whose tool calls wait until [`Self::started`]: a server answers `initialize`
+    /// and `tools/list` while its start (probe, journal recovery) is still running, and serves
+    /// no tool call before that start has succeeded.
+    pub fn starting() -> Self {
+        let me = Self::default();
+        me.0.started.send_replace(false);
+        me
+    }
+
+    /// The start is done: tool calls run from now on.
+    pub fn started(&self) {
+        self.0.started.send_replace(true);
+    }
+
+    /// Resolves once the start is done.
+    async fn wait_started(&self) {
+        let mut rx = self.0.started.subscribe();
+        let _ = rx.wait_for(|started| *started).await;
     }
 
     /// Calls in progress now.
@@ -263,6 +295,7 @@ impl ServerHandler for OpnsenseTools {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        self.inner.in_flight.wait_started().await;
         let _running = self.inner.in_flight.enter();
         let mut request = request;
         let mut call = CallContext::default();

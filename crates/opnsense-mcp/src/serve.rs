@@ -182,7 +182,10 @@ pub async fn probe(client: &opnsense_api::Client) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `serve`: builds the client, probes, then runs the configured transport until EOF or a signal.
+/// `serve`: builds the client and the catalogue, then runs the configured transport until EOF
+/// or a signal. The start's checks (the probe, the journal's recovery) run while the transport
+/// already answers `initialize` and `tools/list`; tool calls wait for them. A failed check ends
+/// the process with its exit code and message before any tool call is served.
 pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     let client = config.client()?;
     if !config.verify_tls {
@@ -190,14 +193,42 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
             "TLS certificate verification is OFF: use OPNSENSE_CA_FILE instead where possible"
         );
     }
-    if probe_first {
-        probe(&client).await?;
-    }
-    let server = build_tools(&config, client, InFlight::default()).await?;
-    recover(&server).await?;
-    let served = match config.transport {
-        Transport::Stdio => serve_stdio(server.clone()).await,
-        Transport::Http => crate::http::serve_http(server.clone(), &config.http).await,
+    let in_flight = InFlight::starting();
+    let server = build_tools(&config, client.clone(), in_flight.clone()).await?;
+    let mut start = {
+        let server = server.clone();
+        Box::pin(async move {
+            if probe_first {
+                probe(&client).await?;
+            }
+            recover(&server).await?;
+            in_flight.started();
+            Ok::<(), Failure>(())
+        })
+    };
+    let mut transport = Box::pin(async {
+        match config.transport {
+            Transport::Stdio => serve_stdio(server.clone()).await,
+            Transport::Http => crate::http::serve_http(server.clone(), &config.http).await,
+        }
+    });
+    let mut start_done = false;
+    let served = loop {
+        tokio::select! {
+            served = &mut transport => break served,
+            checked = &mut start, if !start_done => {
+                start_done = true;
+                if let Err(failed) = checked {
+                    break Err(failed);
+                }
+            }
+        }
+    };
+    // A session that ended before the checks did still ends as they do (exit 3 when the probe
+    // fails), as when they ran first.
+    let served = match served {
+        Ok(()) if !start_done => start.await,
+        other => other,
     };
     settle(&server).await;
     served
