@@ -14,9 +14,10 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-fn rows(v: &Value) -> Vec<Value> {
+/// The rows as objects (a page of more than ten rows is a table); leaked, tests only.
+fn rows(v: &Value) -> &'static Vec<Value> {
     assert!(v["rows"].is_array(), "rows: {v}");
-    listed_rows(v)
+    Box::leak(Box::new(listed_rows(v)))
 }
 
 /// (uuid, description) of the simulator's live filter rules.
