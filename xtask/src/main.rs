@@ -4,7 +4,8 @@
 //!   build's tests), each suite once, with timings.
 //! - `contract`: the wire contract, fault matrix and fuzzing (tables printed).
 //! - `conformance`: the official MCP conformance suite against the HTTP server.
-//! - `bench`: speed and memory figures against the simulator.
+//! - `bench`: speed, memory and context-cost figures against a static HTTPS upstream of recorded
+//!   OPNsense JSON, with the upstream alone as the floor (`crates/opnsense-mcp/examples/bench/`).
 //! - `wheel`: the PyPI wheel built, installed into a fresh venv and run (see `package.rs`).
 //! - `install`: `cargo install --locked --path crates/opnsense-mcp` into a temporary root
 //!   with a fresh target directory, and the installed binary run.

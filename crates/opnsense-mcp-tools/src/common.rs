@@ -37,18 +37,18 @@ pub fn parse_uuid(s: &str) -> Result<Uuid, ToolError> {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Page number, from 1 (default 1).
+    /// Page, from 1 (default 1).
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub current: Option<u32>,
-    /// Rows per page, 1 to 1000 (default 100). -1 asks for everything and is capped at 1000 rows.
+    /// Rows per page, 1 to 1000 or -1 for all (at most 1000); default 100.
     #[serde(default)]
     #[schemars(range(min = -1, max = 1000))]
     pub row_count: Option<i64>,
-    /// Words that must all appear in a row (case-insensitive substring match on every column).
+    /// Words every row must contain (case-insensitive, any column).
     #[serde(default)]
     pub search_phrase: Option<String>,
-    /// Return OPNsense's full JSON rows instead of the compact columns.
+    /// OPNsense's full JSON rows instead of compact ones.
     #[serde(default)]
     pub raw: bool,
 }
@@ -117,8 +117,14 @@ pub struct Compact<T> {
     pub unparsed: BTreeMap<String, Value>,
 }
 
-/// A compact page of rows: `{total, returned, page, rows, next?}`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+/// Pages with more rows than this are written as a table ([`Listing`]'s `columns` + `rows`).
+pub const TABLE_AFTER: usize = 10;
+
+/// A compact page of rows: `{total, returned, page, rows, next?}`. A page of more than
+/// [`TABLE_AFTER`] rows is written as a table: `columns` names the fields, each row is an
+/// array of its values in that order (trailing absent values left out), and `common` holds the
+/// fields that have the same value on every row of the page (written once, not in `columns`).
+#[derive(Debug, Clone)]
 pub struct Listing<T> {
     /// Rows matching the search, over all pages (as OPNsense counts them).
     pub total: u64,
@@ -129,25 +135,226 @@ pub struct Listing<T> {
     /// The rows (compact columns; empty when `raw` is returned instead).
     pub rows: Vec<Compact<T>>,
     /// Rows OPNsense sent that could not be read as records at all, as sent.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schemars(with = "Option<Vec<RawValue>>")]
     pub undecoded: Vec<Value>,
     /// Rows on this page that OPNsense generates itself (`origin: automatic`; see `note`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<usize>,
     /// Rules on this page made in the classic GUI (`origin: legacy`; see `note`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy: Option<usize>,
     /// What the rows with an `origin` are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// How to get the next page, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// OPNsense's full rows (only with `raw: true`), every row as sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<Vec<RawObject>>")]
     pub raw: Option<Vec<Value>>,
+}
+
+/// What a [`Listing`] is written as: its schema (the `tools/list` output schema of list tools).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ListingShape<T> {
+    /// Rows matching the search, over all pages (as OPNsense counts them).
+    total: u64,
+    /// Rows in this answer (`rows` plus `undecoded`, or `raw`).
+    returned: usize,
+    /// This page's number.
+    page: u32,
+    /// Table form only: the fields of each row's array, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    columns: Option<Vec<String>>,
+    /// Table form only: fields with the same value on every row of the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    common: Option<RawObject>,
+    /// The rows: objects, or (table form) arrays of values in `columns` order.
+    rows: TableRows<T>,
+    /// Rows OPNsense sent that could not be read as records at all, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undecoded: Option<Vec<RawValue>>,
+    /// Rows on this page that OPNsense generates itself (`origin: automatic`; see `note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automatic: Option<usize>,
+    /// Rules on this page made in the classic GUI (`origin: legacy`; see `note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    legacy: Option<usize>,
+    /// What the rows with an `origin` are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    /// How to get the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    /// OPNsense's full rows (only with `raw: true`), every row as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<Vec<RawObject>>,
+}
+
+impl<T: JsonSchema> JsonSchema for Listing<T> {
+    fn schema_name() -> Cow<'static, str> {
+        ListingShape::<T>::schema_name()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        ListingShape::<T>::json_schema(g)
+    }
+}
+
+/// The `rows` of a listing in schemas: each row an object of `T`'s columns, or an array of
+/// values of those columns' types.
+struct TableRows<T>(std::marker::PhantomData<T>);
+
+impl<T: JsonSchema> JsonSchema for TableRows<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Rows_{}", T::schema_name()).into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let row = g.subschema_for::<Compact<T>>();
+        let cells = cell_types(g, &row);
+        schemars::json_schema!({
+            "type": "array",
+            "items": {"anyOf": [row, {"type": "array", "items": {"type": cells}}]}
+        })
+    }
+}
+
+/// The JSON types a row's values can have: the union of its properties' types (every type when
+/// one of them is not a plain typed schema).
+fn cell_types(g: &SchemaGenerator, row: &Schema) -> Vec<&'static str> {
+    const ALL: [&str; 7] = [
+        "string", "integer", "number", "boolean", "object", "array", "null",
+    ];
+    let def = row
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|name| g.definitions().get(name))
+        .or_else(|| row.as_object().map(|_| row.as_value()));
+    let Some(props) = def
+        .and_then(|d| d.get("properties"))
+        .and_then(Value::as_object)
+    else {
+        return ALL.to_vec();
+    };
+    let mut seen = vec!["null"];
+    for p in props.values() {
+        let types: Vec<&str> = match p.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => return ALL.to_vec(),
+        };
+        for t in types {
+            if let Some(known) = ALL.iter().find(|a| **a == t)
+                && !seen.contains(known)
+            {
+                seen.push(known);
+            }
+        }
+    }
+    ALL.iter().copied().filter(|t| seen.contains(t)).collect()
+}
+
+/// A page of compact rows as a table: the columns (most filled first), the fields equal on
+/// every row, and each row's values in column order without its trailing absent ones.
+struct Table {
+    columns: Vec<String>,
+    common: serde_json::Map<String, Value>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    fn of<T: Serialize>(rows: &[Compact<T>]) -> Result<Self, serde_json::Error> {
+        let mut maps = Vec::with_capacity(rows.len());
+        for r in rows {
+            match serde_json::to_value(r)? {
+                Value::Object(m) => maps.push(m),
+                other => {
+                    return Err(serde::ser::Error::custom(format!(
+                        "a compact row is not an object: {other}"
+                    )));
+                }
+            }
+        }
+        // Columns in first-seen order, with how many rows have them.
+        let mut columns: Vec<(String, usize)> = Vec::new();
+        for m in &maps {
+            for k in m.keys() {
+                match columns.iter_mut().find(|(c, _)| c == k) {
+                    Some((_, n)) => *n += 1,
+                    None => columns.push((k.clone(), 1)),
+                }
+            }
+        }
+        let mut common = serde_json::Map::new();
+        if let Some((first, others)) = maps.split_first() {
+            columns.retain(|(c, n)| {
+                let same = *n == maps.len()
+                    && c != "uuid"
+                    && !others.is_empty()
+                    && others.iter().all(|m| m.get(c) == first.get(c));
+                if same && let Some(v) = first.get(c) {
+                    common.insert(c.clone(), v.clone());
+                }
+                !same
+            });
+        }
+        columns.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        let rows = maps
+            .into_iter()
+            .map(|mut m| {
+                let mut row: Vec<Value> = columns
+                    .iter()
+                    .map(|(c, _)| m.remove(c).unwrap_or(Value::Null))
+                    .collect();
+                while row.last().is_some_and(Value::is_null) {
+                    row.pop();
+                }
+                row
+            })
+            .collect();
+        Ok(Self {
+            columns: columns.into_iter().map(|(c, _)| c).collect(),
+            common,
+            rows,
+        })
+    }
+}
+
+impl<T: Serialize> Serialize for Listing<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("total", &self.total)?;
+        m.serialize_entry("returned", &self.returned)?;
+        m.serialize_entry("page", &self.page)?;
+        if self.rows.len() > TABLE_AFTER {
+            let table = Table::of(&self.rows).map_err(serde::ser::Error::custom)?;
+            m.serialize_entry("columns", &table.columns)?;
+            if !table.common.is_empty() {
+                m.serialize_entry("common", &table.common)?;
+            }
+            m.serialize_entry("rows", &table.rows)?;
+        } else {
+            m.serialize_entry("rows", &self.rows)?;
+        }
+        if !self.undecoded.is_empty() {
+            m.serialize_entry("undecoded", &self.undecoded)?;
+        }
+        if let Some(n) = self.automatic {
+            m.serialize_entry("automatic", &n)?;
+        }
+        if let Some(n) = self.legacy {
+            m.serialize_entry("legacy", &n)?;
+        }
+        if let Some(note) = &self.note {
+            m.serialize_entry("note", note)?;
+        }
+        if let Some(next) = &self.next {
+            m.serialize_entry("next", next)?;
+        }
+        if let Some(raw) = &self.raw {
+            m.serialize_entry("raw", raw)?;
+        }
+        m.end()
+    }
 }
 
 /// How a list tool turns OPNsense's rows of model `M` into compact views `T`.
@@ -363,8 +570,8 @@ impl<T: Serialize + RequiredFields> NewRecord<T> {
     }
 }
 
-/// Any JSON value as OPNsense sent it, in schemas: an object schema without a type (a bare
-/// `true` schema is refused by strict validators).
+/// Any JSON value as OPNsense sent it, in schemas: every JSON type, named (a bare `true`
+/// schema is refused by strict validators, and `{}` would say nothing of its type).
 #[derive(Debug, Clone)]
 pub struct RawValue;
 
@@ -373,7 +580,10 @@ impl JsonSchema for RawValue {
         "RawValue".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        schemars::json_schema!({"description": "Any JSON value, as OPNsense sent it."})
+        schemars::json_schema!({
+            "description": "Any JSON value, as OPNsense sent it.",
+            "type": ["string", "number", "boolean", "object", "array", "null"]
+        })
     }
 }
 
@@ -544,5 +754,104 @@ impl<const UPPER: bool> JsonSchema for ProtocolArg<UPPER> {
             "type": "string",
             "examples": ["any", "TCP", "UDP", "TCP/UDP", "ICMP", "IPV6-ICMP", "ESP", "GRE"]
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Serialize, JsonSchema)]
+    struct View {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uuid: Option<String>,
+        enabled: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        port: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    }
+
+    fn listing(n: usize) -> Listing<View> {
+        Listing {
+            total: 100,
+            returned: n,
+            page: 1,
+            rows: (0..n)
+                .map(|i| Compact {
+                    origin: None,
+                    view: View {
+                        uuid: Some(format!("u{i}")),
+                        enabled: true,
+                        port: (i % 2 == 0).then(|| "443".to_owned()),
+                        note: (i == 0).then(|| "first".to_owned()),
+                    },
+                    unparsed: BTreeMap::new(),
+                })
+                .collect(),
+            undecoded: Vec::new(),
+            automatic: None,
+            legacy: None,
+            note: None,
+            next: Some("more".to_owned()),
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn the_instructions_say_when_a_page_is_a_table() {
+        assert!(
+            crate::INSTRUCTIONS
+                .contains(&format!("page of more than {TABLE_AFTER} rows is a table")),
+            "{}",
+            crate::INSTRUCTIONS
+        );
+    }
+
+    #[test]
+    fn short_pages_are_objects() {
+        let v = serde_json::to_value(listing(2)).expect("json");
+        assert_eq!(
+            v,
+            json!({"total": 100, "returned": 2, "page": 1, "rows": [
+                {"uuid": "u0", "enabled": true, "port": "443", "note": "first"},
+                {"uuid": "u1", "enabled": true}
+            ], "next": "more"})
+        );
+    }
+
+    #[test]
+    fn long_pages_are_tables_with_common_fields_and_no_trailing_absent_values() {
+        let n = TABLE_AFTER + 1;
+        let v = serde_json::to_value(listing(n)).expect("json");
+        assert_eq!(v["columns"], json!(["uuid", "port", "note"]));
+        assert_eq!(v["common"], json!({"enabled": true}));
+        assert_eq!(v["rows"][0], json!(["u0", "443", "first"]));
+        assert_eq!(v["rows"][1], json!(["u1"]));
+        assert_eq!(v["rows"][2], json!(["u2", "443"]));
+        assert_eq!(v["rows"].as_array().map(Vec::len), Some(n));
+        assert_eq!(v["next"], "more");
+    }
+
+    #[test]
+    fn the_listing_schema_allows_both_forms_with_typed_cells() {
+        let schema = schemars::schema_for!(Listing<View>);
+        let v = schema.as_value();
+        let required = v["required"].as_array().expect("required");
+        assert_eq!(
+            required,
+            &vec![
+                json!("total"),
+                json!("returned"),
+                json!("page"),
+                json!("rows")
+            ]
+        );
+        let any = &v["properties"]["rows"]["items"]["anyOf"];
+        assert_eq!(
+            any[1],
+            json!({"type": "array", "items": {"type": ["string", "boolean", "object", "null"]}})
+        );
     }
 }

@@ -21,6 +21,7 @@ pub mod prompts;
 pub mod record;
 pub mod redact;
 pub mod resources;
+pub mod slim;
 
 mod audit;
 mod dhcp;
@@ -94,14 +95,26 @@ impl CallContext {
     }
 }
 
-/// Counts tool calls in progress, so a shutdown can let them finish. Cheap to clone.
+/// Counts tool calls in progress, so a shutdown can let them finish; and holds tool calls until
+/// the server's start is done (see [`InFlight::starting`]). Cheap to clone.
 #[derive(Clone, Default)]
 pub struct InFlight(Arc<InFlightInner>);
 
-#[derive(Default)]
 struct InFlightInner {
     count: AtomicUsize,
     idle: tokio::sync::Notify,
+    /// Whether tool calls may run (false while the start's checks run).
+    started: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for InFlightInner {
+    fn default() -> Self {
+        Self {
+            count: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+            started: tokio::sync::watch::Sender::new(true),
+        }
+    }
 }
 
 /// Held while a call runs.
@@ -119,6 +132,26 @@ impl InFlight {
     fn enter(&self) -> InFlightGuard {
         self.0.count.fetch_add(1, Ordering::AcqRel);
         InFlightGuard(self.0.clone())
+    }
+
+    /// A counter whose tool calls wait until [`Self::started`]: a server answers `initialize`
+    /// and `tools/list` while its start (probe, journal recovery) is still running, and serves
+    /// no tool call before that start has succeeded.
+    pub fn starting() -> Self {
+        let me = Self::default();
+        me.0.started.send_replace(false);
+        me
+    }
+
+    /// The start is done: tool calls run from now on.
+    pub fn started(&self) {
+        self.0.started.send_replace(true);
+    }
+
+    /// Resolves once the start is done.
+    async fn wait_started(&self) {
+        let mut rx = self.0.started.subscribe();
+        let _ = rx.wait_for(|started| *started).await;
     }
 
     /// Calls in progress now.
@@ -183,8 +216,11 @@ _delete tools and take effect only when the matching apply tool runs:
 - dns_host_override_*, dns_forward_* -> dns_apply (restarts Unbound briefly)
 service_start/stop/restart act at once. Before changing firewall rules, list them and make sure \
 the change cannot block your own access to the firewall's web GUI/API. Uuids come from the list \
-tools; list results are paged (row_count default 100) and say how to get the next page. \
-Pass raw: true to a read tool for OPNsense's full JSON.";
+tools; list results are paged (row_count default 100) and say how to get the next page. A \
+page of more than 10 rows is a table: `columns` names the fields, each row is an array of \
+their values in that order (absent trailing values left out), `common` holds the fields equal \
+on every row. Pass raw: true to a read tool for OPNsense's full JSON; dry_run: true to a \
+mutating tool to see what it would send.";
 
 impl OpnsenseTools {
     /// Builds the catalogue around a client, without a change engine: it lists every tool,
@@ -330,6 +366,7 @@ impl ServerHandler for OpnsenseTools {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        self.inner.in_flight.wait_started().await;
         let _running = self.inner.in_flight.enter();
         let mut request = request;
         let mut call = CallContext::default();

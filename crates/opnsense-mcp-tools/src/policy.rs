@@ -1,6 +1,7 @@
 //! Which tools the server offers: the toolsets (`OPNSENSE_TOOLSETS`), read-only mode, the allow
 //! and deny globs (`OPNSENSE_TOOLS_ALLOW` / `OPNSENSE_TOOLS_DENY`), and the arguments every
-//! mutating tool takes (`dry_run`), added to their schemas here once for all.
+//! mutating tool takes (`dry_run`), added to their schemas here once for all; and every offered
+//! tool's schemas slimmed ([`crate::slim`]).
 
 use std::collections::HashSet;
 
@@ -209,6 +210,7 @@ pub fn select(
             dry_run.insert(route.attr.name.to_string());
             add_dry_run(&mut route.attr);
         }
+        slim_tool(&mut route.attr);
         router.add_route(route);
     }
     if !dry_run.is_empty() {
@@ -217,10 +219,45 @@ pub fn select(
                 dry_run.insert(route.attr.name.to_string());
                 add_dry_run(&mut route.attr);
             }
+            slim_tool(&mut route.attr);
             router.add_route(route);
         }
     }
+    share_update_fields(&mut router);
     (router, dry_run)
+}
+
+/// Each `X_update` offered next to its `X_add` leaves its record's field descriptions to it.
+fn share_update_fields(router: &mut ToolRouter<OpnsenseTools>) {
+    let updates: Vec<String> = router
+        .map
+        .keys()
+        .filter(|n| n.ends_with("_update"))
+        .map(ToString::to_string)
+        .collect();
+    for name in updates {
+        let add = format!("{}_add", name.trim_end_matches("_update"));
+        if !router.map.contains_key(add.as_str()) {
+            continue;
+        }
+        if let Some(route) = router.map.get_mut(name.as_str()) {
+            crate::slim::share_fields_with(
+                std::sync::Arc::make_mut(&mut route.attr.input_schema),
+                &add,
+            );
+        }
+    }
+}
+
+/// Slims a tool's input and output schemas (see [`crate::slim`]).
+fn slim_tool(tool: &mut Tool) {
+    crate::slim::slim(
+        std::sync::Arc::make_mut(&mut tool.input_schema),
+        crate::slim::Side::Input,
+    );
+    if let Some(out) = tool.output_schema.as_mut() {
+        crate::slim::slim(std::sync::Arc::make_mut(out), crate::slim::Side::Output);
+    }
 }
 
 /// Adds the `dry_run` property to a mutating tool's input schema.
@@ -233,7 +270,7 @@ fn add_dry_run(tool: &mut Tool) {
         props.insert(
             "dry_run".to_owned(),
             json!({
-                "description": "Send no change to OPNsense: answer with the exact requests that would be sent and a field-level diff (default false).",
+                "description": "Send nothing; answer with the requests that would be sent and a field diff.",
                 "type": "boolean",
                 "default": false
             }),

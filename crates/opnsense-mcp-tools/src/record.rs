@@ -95,14 +95,12 @@ const MAX_CONFIRM_TIMEOUT_S: u32 = 86_400;
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyParams {
-    /// Seconds the change stays live before it is reverted unless change_confirm confirms it
-    /// (default: the server's OPNSENSE_CONFIRM_TIMEOUT, 60 unless set; 0 = confirm as soon as
-    /// the checks pass).
+    /// Seconds until the change is reverted unless change_confirm confirms it (default: the
+    /// server's, 60 unless set; 0 = keep it once the checks pass).
     #[serde(default)]
     #[schemars(range(max = MAX_CONFIRM_TIMEOUT_S))]
     pub confirm_timeout_s: Option<u32>,
-    /// Apply even though the lockout pre-flight refuses (the change is still checked over a
-    /// new connection and reverted if it cuts this server off).
+    /// Apply even if the lockout pre-flight refuses (still reverted if it cuts this server off).
     #[serde(default)]
     pub force: bool,
 }

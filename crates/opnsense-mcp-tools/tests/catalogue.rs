@@ -449,14 +449,8 @@ fn module_is_an_enum_and_add_tools_mark_required_fields() {
         "{text}"
     );
     let add = find("firewall_rule_add");
-    let defs = &add["inputSchema"]["$defs"];
-    let new_rule = defs
-        .as_object()
-        .expect("defs")
-        .iter()
-        .find(|(k, _)| k.starts_with("New"))
-        .expect("New*")
-        .1;
+    // The new record's schema, used once, is written in place (`slim.rs`).
+    let new_rule = &add["inputSchema"]["properties"]["rule"];
     let required: Vec<&str> = new_rule["required"]
         .as_array()
         .expect("required")

@@ -182,7 +182,11 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return Failure::Other(format!("cannot start the async runtime: {e}")).exit(),
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // A stdin read still blocked (the start failed while the client keeps stdin open) must
+    // not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.exit(),
     }

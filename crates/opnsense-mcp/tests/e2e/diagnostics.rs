@@ -4,7 +4,7 @@
 //! gateway, the static routes in the kernel table, the WireGuard peer, the IPsec tunnel once
 //! the service is started).
 
-use crate::support::{Client, call, close, connect_stdio, expect_error, expect_ok};
+use crate::support::{Client, call, close, connect_stdio, expect_error, expect_ok, listed_rows};
 use opnsense_sim::{SimConfig, Simulator, Version};
 use serde_json::{Value, json};
 
@@ -14,8 +14,10 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-fn rows(v: &Value) -> &Vec<Value> {
-    v["rows"].as_array().expect("rows")
+/// The rows as objects (a page of more than ten rows is a table); leaked, tests only.
+fn rows(v: &Value) -> &'static Vec<Value> {
+    assert!(v["rows"].is_array(), "rows: {v}");
+    Box::leak(Box::new(listed_rows(v)))
 }
 
 /// (uuid, description) of the simulator's live filter rules.

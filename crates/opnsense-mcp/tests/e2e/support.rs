@@ -351,6 +351,31 @@ pub fn expect_ok<'a>(tool: &str, result: &'a Value) -> &'a Value {
         .unwrap_or_else(|| panic!("{tool} returned no structured object: {result}"))
 }
 
+/// A list result's rows as objects, whichever form the page has: objects, or (a page of more
+/// than ten rows) a table of `columns`, `common` and rows of values.
+pub fn listed_rows(structured: &Value) -> Vec<Value> {
+    let rows = structured["rows"].as_array().cloned().unwrap_or_default();
+    let Some(columns) = structured["columns"].as_array() else {
+        return rows;
+    };
+    rows.iter()
+        .map(|row| {
+            let mut obj = structured["common"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (c, v) in columns.iter().zip(row.as_array().into_iter().flatten()) {
+                if let Some(c) = c.as_str()
+                    && !v.is_null()
+                {
+                    obj.insert(c.to_owned(), v.clone());
+                }
+            }
+            Value::Object(obj)
+        })
+        .collect()
+}
+
 /// The text of a failed call, or a panic when the call succeeded.
 pub fn expect_error(tool: &str, result: &Value) -> String {
     assert!(

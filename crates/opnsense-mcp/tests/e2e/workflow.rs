@@ -2,7 +2,8 @@
 //! every change is checked where it lands, in the simulator's staged and live configuration.
 
 use crate::support::{
-    Client, call, close, connect_stdio, expect_error, expect_ok, random_uuid, start_simulator,
+    Client, call, close, connect_stdio, expect_error, expect_ok, listed_rows, random_uuid,
+    start_simulator,
 };
 use opnsense_sim::Simulator;
 use serde_json::{Value, json};
@@ -23,10 +24,8 @@ fn field<'a>(record: &'a Value, name: &str) -> &'a str {
 }
 
 fn listed_uuids(structured: &Value) -> Vec<String> {
-    structured["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    listed_rows(structured)
+        .iter()
         .filter_map(|r| r["uuid"].as_str().map(str::to_owned))
         .collect()
 }
