@@ -6,7 +6,6 @@
 //! nothing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -38,8 +37,9 @@ struct Guard {
     throttle: Arc<Throttle>,
     sessions: Arc<LocalSessionManager>,
     max_sessions: usize,
-    /// Session-opening requests being handled (their session may not be registered yet).
-    opening: Arc<AtomicUsize>,
+    /// Held while a session-opening request is checked against the cap and its session is
+    /// created, so concurrent initializes neither overshoot the cap nor count one session twice.
+    opening: Arc<tokio::sync::Mutex<()>>,
     /// Stateless mode: no sessions, so no session cap.
     stateless: bool,
 }
@@ -164,7 +164,7 @@ pub fn router(server: Fleet, settings: &HttpSettings, cancel: CancellationToken)
         throttle: Arc::new(Throttle::default()),
         sessions,
         max_sessions: settings.max_sessions,
-        opening: Arc::new(AtomicUsize::new(0)),
+        opening: Arc::new(tokio::sync::Mutex::new(())),
         stateless: settings.stateless,
     };
     Router::new()
@@ -202,14 +202,6 @@ fn bearer(req: &Request) -> &str {
 }
 
 /// Releases a reserved session slot.
-struct Opening(Arc<AtomicUsize>);
-
-impl Drop for Opening {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 /// The caller `presented` authenticates as: the single `OPNSENSE_HTTP_TOKEN` (client `token`,
 /// write scope) or a client of the tokens file.
 fn authenticate(guard: &Guard, presented: &str) -> Option<Caller> {
@@ -268,12 +260,12 @@ async fn guard_layer(State(guard): State<Guard>, mut req: Request, next: Next) -
     if !opens_session {
         return next.run(req).await;
     }
-    // Reserve a slot first, so concurrent initializes cannot overshoot the cap.
-    let reserved = guard.opening.fetch_add(1, Ordering::AcqRel) + 1;
-    let slot = Opening(guard.opening.clone());
+    // One session opens at a time: the count read here is exact (the session this request
+    // creates is registered before the lock is released), so the cap holds exactly.
+    let opening = guard.opening.lock().await;
     let open = guard.sessions.sessions.read().await.len();
-    if open + reserved > guard.max_sessions {
-        drop(slot);
+    if open >= guard.max_sessions {
+        drop(opening);
         let mut resp = (
             StatusCode::SERVICE_UNAVAILABLE,
             "too many MCP sessions; close one or wait for idle sessions to expire",
@@ -284,7 +276,7 @@ async fn guard_layer(State(guard): State<Guard>, mut req: Request, next: Next) -
         return resp;
     }
     let resp = next.run(req).await;
-    drop(slot);
+    drop(opening);
     resp
 }
 
