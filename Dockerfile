@@ -24,7 +24,7 @@ RUN for c in crates/opnsense-api crates/opnsense-mcp-tools crates/opnsense-sim c
 COPY . .
 # The commit for `--version` (.git is not in the build context): `--build-arg GIT_COMMIT=$(git rev-parse --short=12 HEAD)`.
 ARG GIT_COMMIT=unknown
-ENV OPNSENSE_MCP_GIT_COMMIT=$GIT_COMMIT
+ENV BUILD_GIT_COMMIT_OPNSENSE_MCP=$GIT_COMMIT
 RUN touch crates/*/src/*.rs \
  && cargo build --release --locked -p opnsense-mcp --no-default-features
 

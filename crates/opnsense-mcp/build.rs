@@ -2,7 +2,7 @@
 //!
 //! Both fall back to `unknown` when they cannot be known: a build from a source tarball (no
 //! `.git`, or a `.git` of some other project around the unpacked directory) has no commit.
-//! `SOURCE_DATE_EPOCH` (reproducible builds) sets the date and `OPNSENSE_MCP_GIT_COMMIT` the
+//! `SOURCE_DATE_EPOCH` (reproducible builds) sets the date and `BUILD_GIT_COMMIT_OPNSENSE_MCP` the
 //! commit when given.
 
 use std::path::Path;
@@ -82,13 +82,13 @@ fn main() {
     let dir =
         std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| ".".into(), std::path::PathBuf::from);
     // A build without git (a container build, a packager) may say which commit it is.
-    println!("cargo:rerun-if-env-changed=OPNSENSE_MCP_GIT_COMMIT");
-    let given = std::env::var("OPNSENSE_MCP_GIT_COMMIT")
+    println!("cargo:rerun-if-env-changed=BUILD_GIT_COMMIT_OPNSENSE_MCP");
+    let given = std::env::var("BUILD_GIT_COMMIT_OPNSENSE_MCP")
         .ok()
         .filter(|c| !c.trim().is_empty() && c.trim() != "unknown");
     let commit = given
         .or_else(|| commit(&dir))
         .unwrap_or_else(|| "unknown".to_owned());
-    println!("cargo:rustc-env=OPNSENSE_MCP_GIT_COMMIT={commit}");
-    println!("cargo:rustc-env=OPNSENSE_MCP_BUILD_DATE={}", build_date());
+    println!("cargo:rustc-env=BUILD_GIT_COMMIT_OPNSENSE_MCP={commit}");
+    println!("cargo:rustc-env=BUILD_DATE_OPNSENSE_MCP={}", build_date());
 }

@@ -126,11 +126,38 @@ fn matching(candidates: Vec<Candidate>, typed: &str) -> CompletionInfo {
     info
 }
 
+/// A listing's rows as objects, whichever form it was written in (a long page is a table of
+/// `columns`, `common` and rows of values).
 fn rows_of(listing: &impl Serialize) -> Vec<Value> {
-    serde_json::to_value(listing)
-        .ok()
-        .and_then(|v| v.get("rows").and_then(Value::as_array).cloned())
-        .unwrap_or_default()
+    let Ok(v) = serde_json::to_value(listing) else {
+        return Vec::new();
+    };
+    let rows = v
+        .get("rows")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let Some(columns) = v.get("columns").and_then(Value::as_array) else {
+        return rows;
+    };
+    let common = v
+        .get("common")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    rows.iter()
+        .map(|row| {
+            let mut obj = common.clone();
+            for (c, cell) in columns.iter().zip(row.as_array().into_iter().flatten()) {
+                if let Some(c) = c.as_str()
+                    && !cell.is_null()
+                {
+                    obj.insert(c.to_owned(), cell.clone());
+                }
+            }
+            Value::Object(obj)
+        })
+        .collect()
 }
 
 fn text(row: &Value, key: &str) -> Option<String> {

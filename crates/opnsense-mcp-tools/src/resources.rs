@@ -345,8 +345,16 @@ impl OpnsenseTools {
             else {
                 return Err(ToolError::message("a page is not an object"));
             };
-            if let Some(Value::Array(r)) = v.remove("rows") {
-                rows.extend(r);
+            // Rows one by one as objects: a long page is a table (`columns`, `common`, rows of
+            // values) whose columns differ from page to page, so pages cannot be joined as sent.
+            for key in ["rows", "columns", "common"] {
+                v.remove(key);
+            }
+            for row in &listing.rows {
+                rows.push(
+                    serde_json::to_value(row)
+                        .map_err(|e| ToolError::message(format!("cannot encode a row: {e}")))?,
+                );
             }
             if let Some(Value::Array(u)) = v.remove("undecoded") {
                 let undecoded = out

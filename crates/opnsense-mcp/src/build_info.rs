@@ -5,8 +5,22 @@
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
-    env!("OPNSENSE_MCP_GIT_COMMIT"),
+    env!("BUILD_GIT_COMMIT_OPNSENSE_MCP"),
     ", built ",
-    env!("OPNSENSE_MCP_BUILD_DATE"),
+    env!("BUILD_DATE_OPNSENSE_MCP"),
     ")"
 );
+
+#[cfg(test)]
+mod tests {
+    /// `cargo run` and `cargo test` hand the binary the build script's `rustc-env` variables;
+    /// the configuration refuses unknown `OPNSENSE_*` variables, so none of them may be named
+    /// so (else `cargo run -- demo` stops with a configuration error).
+    #[test]
+    fn build_variables_are_not_configuration() {
+        let build = include_str!("../build.rs");
+        for line in build.lines().filter(|l| l.contains("cargo:rustc-env=")) {
+            assert!(!line.contains("rustc-env=OPNSENSE_"), "{line}");
+        }
+    }
+}

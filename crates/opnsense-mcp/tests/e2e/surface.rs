@@ -25,7 +25,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-use crate::support::{STEP_TIMEOUT, server_command, server_env, start_simulator};
+use crate::support::{STEP_TIMEOUT, listed_rows, server_command, server_env, start_simulator};
 
 /// Every notification the server sent, in arrival order, as `{kind, ...}`.
 #[derive(Clone, Default)]
@@ -228,9 +228,7 @@ async fn resources_prompts_and_completions_of_the_binary() {
         .and_then(|r| r.size);
     assert_eq!(rules_size, Some(rules_text.len() as u64));
     let rules: Value = serde_json::from_str(&rules_text).expect("json");
-    let uuids: BTreeSet<String> = rules["rows"]
-        .as_array()
-        .expect("rows")
+    let uuids: BTreeSet<String> = listed_rows(&rules)
         .iter()
         .map(|r| text(r, "uuid"))
         .collect();
@@ -246,12 +244,7 @@ async fn resources_prompts_and_completions_of_the_binary() {
         ("opnsense://default/nat", staged.port_forwards(), "uuid"),
     ] {
         let v = read_json(&client, uri).await;
-        let shown: BTreeSet<String> = v["rows"]
-            .as_array()
-            .expect("rows")
-            .iter()
-            .map(|r| text(r, key))
-            .collect();
+        let shown: BTreeSet<String> = listed_rows(&v).iter().map(|r| text(r, key)).collect();
         for r in records {
             assert!(
                 shown.contains(&text(r, key)),
@@ -390,7 +383,7 @@ async fn resources_prompts_and_completions_of_the_binary() {
         "{interfaces:?}"
     );
     let arp = call(&client, "interface_arp_table", json!({})).await;
-    let neighbour = arp["rows"][0].clone();
+    let neighbour = listed_rows(&arp).first().cloned().unwrap_or_default();
     let ip = text(&neighbour, "ip");
     assert!(!ip.is_empty(), "the simulator has ARP entries: {arp}");
     let hosts = step(
@@ -553,7 +546,7 @@ async fn subscribers_hear_of_changes_at_the_level_they_chose_with_progress() {
                 >= 5
         })
         .await;
-    let steps: Vec<(f64, f64)> = all
+    let mut steps: Vec<(f64, f64)> = all
         .iter()
         .filter(|v| v["kind"] == "progress" && v["progressToken"] == token)
         .map(|v| {
@@ -563,6 +556,10 @@ async fn subscribers_hear_of_changes_at_the_level_they_chose_with_progress() {
             )
         })
         .collect();
+    // The server sends them in order on one stream; rmcp's client runs each notification's
+    // handler in a task of its own, so they may reach `seen` out of order: compare as a set of
+    // exactly these five steps.
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
     assert_eq!(
         steps,
         [(1.0, 5.0), (2.0, 5.0), (3.0, 5.0), (4.0, 5.0), (5.0, 5.0)]
