@@ -132,15 +132,26 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// Accepts exactly the pinned leaf certificate; names, issuer and validity dates are not looked
-/// at (the pin names the certificate itself). Handshake signatures are verified as usual.
+/// What a [`LeafVerifier`] does with the leaf certificate the server presents.
 #[derive(Debug)]
-struct PinVerifier {
-    expected: CertFingerprint,
+enum Leaf {
+    /// Accept exactly the pinned certificate; names, issuer and validity dates are not looked
+    /// at (the pin names the certificate itself).
+    Pinned(CertFingerprint),
+    /// Record it and accept it: for [`peer_fingerprint`] only, whose request carries no
+    /// credentials.
+    Recorded(Arc<Mutex<Option<CertFingerprint>>>),
+}
+
+/// A verifier that judges the leaf certificate by its fingerprint ([`Leaf`]); handshake
+/// signatures are verified as usual with the provider's algorithms.
+#[derive(Debug)]
+struct LeafVerifier {
+    leaf: Leaf,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for PinVerifier {
+impl ServerCertVerifier for LeafVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -150,74 +161,21 @@ impl ServerCertVerifier for PinVerifier {
         _now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         let seen = CertFingerprint::of_der(end_entity);
-        if seen == self.expected {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
+        match &self.leaf {
+            Leaf::Pinned(expected) if seen == *expected => Ok(ServerCertVerified::assertion()),
+            Leaf::Pinned(expected) => Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::Other(rustls::OtherError(Arc::new(PinMismatch {
                     seen,
-                    expected: self.expected,
+                    expected: *expected,
                 }))),
-            ))
+            )),
+            Leaf::Recorded(slot) => {
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(seen);
+                }
+                Ok(ServerCertVerified::assertion())
+            }
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Records the leaf certificate presented and accepts it (signatures still verified): for
-/// [`peer_fingerprint`] only, whose request carries no credentials.
-#[derive(Debug)]
-struct RecordingVerifier {
-    seen: Mutex<Option<CertFingerprint>>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut slot) = self.seen.lock() {
-            *slot = Some(CertFingerprint::of_der(end_entity));
-        }
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -281,8 +239,8 @@ pub(crate) fn pinned_config(
     http1_only: bool,
 ) -> Result<rustls::ClientConfig> {
     let provider = provider();
-    let verifier = Arc::new(PinVerifier {
-        expected,
+    let verifier = Arc::new(LeafVerifier {
+        leaf: Leaf::Pinned(expected),
         provider: provider.clone(),
     });
     config_with(verifier, provider, http1_only)
@@ -332,11 +290,12 @@ pub async fn peer_fingerprint(url: &str, timeout: Duration) -> Result<CertFinger
         })
         .unwrap_or_default();
     let provider = provider();
-    let verifier = Arc::new(RecordingVerifier {
-        seen: Mutex::new(None),
+    let recorded = Arc::new(Mutex::new(None));
+    let verifier = Arc::new(LeafVerifier {
+        leaf: Leaf::Recorded(recorded.clone()),
         provider: provider.clone(),
     });
-    let config = config_with(verifier.clone(), provider, true)?;
+    let config = config_with(verifier, provider, true)?;
     let http = reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .connect_timeout(timeout)
@@ -345,7 +304,7 @@ pub async fn peer_fingerprint(url: &str, timeout: Duration) -> Result<CertFinger
         .build()
         .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
     let sent = http.get(parsed).send().await;
-    let seen = verifier.seen.lock().ok().and_then(|s| *s);
+    let seen = recorded.lock().ok().and_then(|s| *s);
     match (seen, sent) {
         (Some(fp), _) => Ok(fp),
         (None, Err(e)) => Err(Error::Tls {
