@@ -907,7 +907,7 @@ fn load_ruleset(shared: &Arc<Shared>, st: &mut SimState) {
         Collection::PortForwards,
         Collection::SourceNat,
     ] {
-        st.live[c] = st.staged[c].clone();
+        st.live[c].clone_from(&st.staged[c]);
     }
     st.live.snat_mode.clone_from(&st.staged.snat_mode);
     shared.recompute_lockout_with(st);
