@@ -11,21 +11,26 @@
 //!                                             reverting ──▶ reverted | revert_failed ◀─────┘
 //! ```
 //!
-//! Writes in one grid are serialised (one lock per apply action: grids that share one, such as
-//! Unbound's host overrides and query forwards behind `unbound/service/reconfigure`, share the
-//! lock). Records are journaled in the form add/set take (see
-//! [`opnsense_api::grid::ErasedGrid::settable`]) without their secret fields.
+//! Writes in one grid are serialised (one lock per apply group, see below). Records are
+//! journaled in the form add/set take (see [`opnsense_api::grid::ErasedGrid::settable`]) without
+//! their secret fields.
 //!
-//! Grids that share an apply action form one apply group ([`apply_group`]): that action makes
-//! the staged writes of every grid of the group live at once, so an apply through any of them
-//! is one change holding all of those writes, and its revert undoes each write in its own grid
-//! and applies once.
+//! Grids whose apply runs the same reload on the firewall form one apply group ([`apply_group`],
+//! keyed by [`apply_key`]): the apply action itself when it is the grid's own (Unbound's host
+//! overrides and query forwards share `unbound/service/reconfigure`, Kea's reservations and
+//! subnets `kea/service/reconfigure`), and configd's `filter reload` for the filter rules, port
+//! forwards and outbound NAT rules, whose three apply actions run that one reload of the whole pf
+//! ruleset. An apply through any grid of a group makes the staged writes of every grid of it
+//! live at once, so it is one change holding all of those writes, under one lock, checked by one
+//! pre-flight (the filter reload group: [`is_lockout_relevant`]), and its revert undoes each
+//! write in its own grid and applies once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use opnsense_api::api::firewall::{DNAT_RULES, FILTER_RULES};
+use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::grid::{ErasedGrid, GridDesc};
 use opnsense_api::{Client, Error as ApiError, Request, Uuid};
 use serde::Serialize;
@@ -494,10 +499,10 @@ impl Engine {
         &self.inner.replica
     }
 
-    /// The lock of the grid's apply group (one per apply action).
+    /// The lock of the grid's apply group (one per [`apply_key`]).
     fn grid_lock(&self, desc: &'static GridDesc) -> Arc<tokio::sync::Mutex<()>> {
         lock(&self.inner.locks)
-            .entry(desc.apply.path)
+            .entry(apply_key(desc))
             .or_default()
             .clone()
     }
@@ -670,23 +675,56 @@ impl StaticDesc for &'static dyn ErasedGrid {
     }
 }
 
-/// Whether the grid's apply is checked by the lockout pre-flight.
-pub fn is_lockout_relevant(desc: &GridDesc) -> bool {
-    desc.id == FILTER_RULES.id || desc.id == DNAT_RULES.id
+/// The key of configd's `filter reload` apply group ([`apply_key`]).
+pub const FILTER_RELOAD: &str = "configd filter reload";
+
+/// Grids whose apply actions run one reload on the firewall although their paths differ, with
+/// that reload's key. `firewall/filter/apply`, `firewall/d_nat/apply` and
+/// `firewall/source_nat/apply` are one PHP method, `FilterBaseController::applyAction`
+/// (`DNatController` and `SourceNatController` extend `FilterBaseController`), which runs configd
+/// `filter reload skip_alias`: `rc.filter_configure` loads the whole pf ruleset, filter rules,
+/// port forwards and outbound NAT alike (opnsense/core
+/// `src/opnsense/mvc/app/controllers/OPNsense/Firewall/Api/FilterBaseController.php`, 26.1.11
+/// line 303, 26.7.2 line 302; `src/opnsense/service/conf/actions.d/actions_filter.conf`
+/// `[reload]`).
+fn shared_reloads() -> [(&'static str, [&'static str; 3]); 1] {
+    [(
+        FILTER_RELOAD,
+        [FILTER_RULES.id, DNAT_RULES.id, SNAT_RULES.id],
+    )]
 }
 
-/// The grids whose staged writes the grid's apply action makes live: every grid of
-/// [`opnsense_api::api::GRIDS`] with the same apply path (Unbound's host overrides and query
+/// What the grid's apply runs on the firewall, as the key of its apply group: a shared reload
+/// ([`FILTER_RELOAD`] for the filter rules, port forwards and outbound NAT rules), else the apply
+/// action's path.
+pub fn apply_key(desc: &GridDesc) -> &'static str {
+    shared_reloads()
+        .into_iter()
+        .find(|(_, ids)| ids.contains(&desc.id))
+        .map_or(desc.apply.path, |(key, _)| key)
+}
+
+/// Whether an apply of the grid is checked by the lockout pre-flight: its apply group holds the
+/// filter rules or the port forwards (an outbound NAT apply reloads the filter rules and port
+/// forwards too).
+pub fn is_lockout_relevant(desc: &GridDesc) -> bool {
+    let key = apply_key(desc);
+    key == apply_key(&FILTER_RULES) || key == apply_key(&DNAT_RULES)
+}
+
+/// The grids whose staged writes the grid's apply makes live: every grid of
+/// [`opnsense_api::api::GRIDS`] with the same [`apply_key`] (Unbound's host overrides and query
 /// forwards share `unbound/service/reconfigure`, Kea's reservations and subnets
-/// `kea/service/reconfigure`), `grid` first.
+/// `kea/service/reconfigure`; the filter rules, port forwards and outbound NAT rules configd's
+/// `filter reload`), `grid` first.
 pub fn apply_group(grid: &'static dyn ErasedGrid) -> Vec<&'static dyn ErasedGrid> {
-    let path = grid.desc_static().apply.path;
+    let key = apply_key(grid.desc_static());
     let mut group = vec![grid];
     group.extend(
         opnsense_api::api::GRIDS
             .iter()
             .copied()
-            .filter(|g| g.desc().apply.path == path && g.desc().id != grid.desc().id),
+            .filter(|g| apply_key(g.desc()) == key && g.desc().id != grid.desc().id),
     );
     group
 }
@@ -712,7 +750,8 @@ pub struct ApplyOutcome {
     /// settled and that this server did not write: changed elsewhere (GUI, another client). They
     /// are applied too, and never undone by a revert. `None` when there is no such state yet.
     pub changed_elsewhere: Option<Vec<String>>,
-    /// The lockout pre-flight's verdict (filter rules and port forwards).
+    /// The lockout pre-flight's verdict (an apply of the filter reload group: filter rules,
+    /// port forwards and outbound NAT rules).
     pub preflight: Option<Value>,
     /// The requests the apply sends (on a dry run: would send).
     pub calls: Vec<PlannedCall>,
@@ -839,10 +878,11 @@ impl Engine {
         }
     }
 
-    /// Makes a grid's staged changes live, checked: the lockout pre-flight (filter rules and
-    /// port forwards), the apply, a read-back of every record written through this server, and
-    /// a probe over a new connection. When all pass the change is pending (reverted unless
-    /// confirmed in time); when one fails it is reverted at once.
+    /// Makes the staged changes of the grid's apply group ([`apply_group`]) live, checked: the
+    /// lockout pre-flight (the filter reload group: filter rules, port forwards, outbound NAT),
+    /// the apply, a read-back of every record written through this server, and a probe over a
+    /// new connection. When all pass the change is pending (reverted unless confirmed in time);
+    /// when one fails it is reverted at once.
     pub async fn apply(
         &self,
         grid: &'static dyn ErasedGrid,
@@ -868,7 +908,7 @@ impl Engine {
         staged.sort_by_key(|e| e.seq);
         let changed_elsewhere = self.changed_elsewhere_in(&group, &staged).await?;
         let preflight = if is_lockout_relevant(desc) {
-            Some(crate::lockout::check(self, desc, &staged).await?)
+            Some(crate::lockout::check(self, &staged).await?)
         } else {
             None
         };
@@ -952,7 +992,15 @@ impl Engine {
                 "a connection to the API opened before the apply is kept open to revert through if new connections are blocked".to_owned(),
             );
         }
-        let firewall_timer = if desc.id == FILTER_RULES.id {
+        // Every apply of the filter reload group goes the filter's way where the firmware has
+        // OPNsense's own timed rollback (26.1): savepoint, `firewall/filter/apply/{revision}`,
+        // `cancelRollback`. The three apply actions are one PHP method, so the filter's runs the
+        // same reload an outbound NAT or port forward apply would, and arms the timer. The timer
+        // restores `Filter::rollback()`'s scope only, the `OPNsense/Firewall/Filter` subtree
+        // (filter rules and outbound NAT rules; port forwards live in `<nat><rule>`, another
+        // model): `src/opnsense/scripts/filter/rollback_timer.php` and
+        // `src/opnsense/mvc/app/models/OPNsense/Firewall/Filter.php` `rollback()` (26.1.11).
+        let firewall_timer = if apply_key(desc) == apply_key(&FILTER_RULES) {
             self.arm_firewall_timer().await
         } else {
             None
@@ -1223,7 +1271,7 @@ impl FirewallTimer {
     fn describe(&self) -> String {
         match self {
             Self::Armed(rev) => format!(
-                "OPNsense's own 60 s filter rollback is armed (savepoint {}): it restores the rules even if this server is cut off",
+                "OPNsense's own 60 s filter rollback is armed (savepoint {}): it restores the rules even if this server is cut off (the filter and outbound NAT rules; not port forwards, which OPNsense's rollback does not cover)",
                 rev.as_str()
             ),
             Self::Absent(v) => format!("OPNsense {v} has no timed filter rollback of its own"),

@@ -1,6 +1,7 @@
 //! Gathers what the lockout pre-flight needs from the firewall (the staged filter rules and port
 //! forwards, the aliases, the interfaces, this server's own path, the rules the change touches
-//! with their before-state) and runs [`crate::preflight::preflight`].
+//! with their before-state, each by the grid it was written in) and runs
+//! [`crate::preflight::preflight`].
 
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::interfaces::overview_request;
@@ -147,9 +148,11 @@ fn compact(result: &Preflight, unread: &[String]) -> Value {
     out
 }
 
-/// Runs the pre-flight for an apply of `desc` (filter rules or port forwards) with the writes
-/// `staged` through this server.
-pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -> Result<Verdict> {
+/// Runs the pre-flight for an apply of the filter reload group with the writes `staged` through
+/// this server, each taken by its own grid: filter rules and port forwards are the rules the
+/// change touches; outbound NAT rules (and any other grid) cannot cut a flow to the firewall off
+/// by themselves and are left out of the evaluation (they are applied and journaled all the same).
+pub async fn check(engine: &Engine, staged: &[Entry]) -> Result<Verdict> {
     let client = engine.client();
     let mut skipped = Vec::new();
     let filter_rules: Vec<FilterRule> = all_rows(engine, &FILTER_RULES.desc, &mut skipped).await?;
@@ -180,30 +183,23 @@ pub async fn check(engine: &Engine, desc: &'static GridDesc, staged: &[Entry]) -
             None
         }
     };
-    let (filter_changes, nat_changes) = if desc.id == FILTER_RULES.id {
-        (
-            // The journaled before-state is in settable form, which has no uuid: without it the
-            // rule would read as an automatic row ("row 18446744073709551615").
-            changes(staged, |id, b| {
-                serde_json::from_value::<FilterRule>(b.clone())
-                    .ok()
-                    .map(|mut rule| {
-                        rule.uuid = Some(id.to_owned());
-                        rule
-                    })
-            }),
-            Vec::new(),
-        )
-    } else {
-        (
-            Vec::new(),
-            changes(staged, |id, b| {
-                serde_json::from_value::<DNatRule>(b.clone())
-                    .ok()
-                    .map(|r| as_row(id, &r))
-            }),
-        )
-    };
+    let in_grid =
+        |id: &str| -> Vec<Entry> { staged.iter().filter(|e| e.grid == id).cloned().collect() };
+    // The journaled before-state is in settable form, which has no uuid: without it the rule
+    // would read as an automatic row ("row 18446744073709551615").
+    let filter_changes = changes(&in_grid(FILTER_RULES.id), |id, b| {
+        serde_json::from_value::<FilterRule>(b.clone())
+            .ok()
+            .map(|mut rule| {
+                rule.uuid = Some(id.to_owned());
+                rule
+            })
+    });
+    let nat_changes = changes(&in_grid(DNAT_RULES.id), |id, b| {
+        serde_json::from_value::<DNatRule>(b.clone())
+            .ok()
+            .map(|r| as_row(id, &r))
+    });
     let input = PreflightInput {
         network: Network::from_overview(&overview),
         aliases: Aliases::from_rows(&aliases),

@@ -140,14 +140,6 @@ impl Backup {
         self.content.thaw()
     }
 
-    /// The filter rules it holds.
-    pub fn filter_rules(&self) -> Vec<Record> {
-        self.content.collections[Collection::FilterRules.index()]
-            .iter()
-            .map(|r| (**r).clone())
-            .collect()
-    }
-
     /// The file's text.
     pub fn xml(&self) -> String {
         config_xml(&self.config(), Some((&self.revision, &self.revision_time)))

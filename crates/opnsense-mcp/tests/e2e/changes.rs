@@ -432,24 +432,34 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     );
 }
 
+/// The apply group of an apply tool: the grids one apply makes live together (host overrides
+/// and forwards share `dns_apply`; the filter rules, port forwards and outbound NAT rules are
+/// all configd `filter reload`, whichever of their three tools applies them).
+fn apply_group(apply: &'static str) -> &'static str {
+    match apply {
+        "firewall_rule_apply" | "firewall_nat_apply" | "firewall_snat_apply" => "filter reload",
+        other => other,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_domain_reverts_unconfirmed_keeps_confirmed_and_rolls_back() {
     for version in VERSIONS {
         let sim = simulator(version).await;
         let state_dir = tempfile::tempdir().expect("state dir");
         let server = Server::start(&sim, state_dir.path()).await;
-        // The domains run concurrently: the engine serialises per apply, not globally. Domains
-        // whose grids share an apply (host overrides and forwards: `dns_apply`) run one after
-        // the other, since that apply makes both grids' staged writes live as one change.
-        let mut applies: Vec<&str> = Vec::new();
+        // The domains run concurrently: the engine serialises per apply group, not globally.
+        // Domains of one apply group run one after the other, since any apply of the group
+        // makes every grid's staged writes live as one change.
+        let mut groups: Vec<&str> = Vec::new();
         for d in &DOMAINS {
-            if !applies.contains(&d.apply) {
-                applies.push(d.apply);
+            if !groups.contains(&apply_group(d.apply)) {
+                groups.push(apply_group(d.apply));
             }
         }
         let (sim_ref, client) = (&sim, &server.client);
-        let runs = applies.into_iter().map(|apply| async move {
-            for d in DOMAINS.iter().filter(|d| d.apply == apply) {
+        let runs = groups.into_iter().map(|group| async move {
+            for d in DOMAINS.iter().filter(|d| apply_group(d.apply) == group) {
                 lifecycle(sim_ref, client, d).await;
             }
         });
@@ -702,6 +712,85 @@ async fn a_rule_that_cuts_this_server_off_is_refused_and_forced_it_is_reverted()
             "{version:?}: live rules as before"
         );
         eprintln!("{version:?}: forced lockout apply to reverted: {elapsed:?}");
+        server.stop().await;
+        sim.shutdown().await;
+    }
+}
+
+/// An outbound NAT apply runs configd `filter reload` like a filter apply (one PHP method,
+/// `FilterBaseController::applyAction`), so it makes a staged filter rule live: the lockout
+/// pre-flight refuses it, naming the filter rule; forced, the one change (the filter rule and
+/// the outbound NAT rule) is applied, the probe over a new connection fails, and both are
+/// reverted, staged and live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_nat_apply_making_a_lockout_rule_live_is_refused_and_forced_it_is_reverted() {
+    let snat = DOMAINS
+        .iter()
+        .find(|d| d.apply == "firewall_snat_apply")
+        .expect("the outbound NAT domain");
+    for version in [Version::V26_1, Version::V26_7] {
+        let sim = Simulator::start(SimConfig {
+            version,
+            lockout: true,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let state_dir = tempfile::tempdir().expect("state dir");
+        let server = Server::start(&sim, state_dir.path()).await;
+        let client = &server.client;
+        let before = [Collection::FilterRules, Collection::SourceNat].map(|c| (c, state(&sim, c)));
+        let rule = uuid_of(
+            "firewall_rule_add",
+            &call(client, "firewall_rule_add", lockout_rule()).await,
+        );
+        let nat = uuid_of(
+            "firewall_snat_add",
+            &call(
+                client,
+                "firewall_snat_add",
+                json!({"rule": (snat.record)()}),
+            )
+            .await,
+        );
+
+        // The outbound NAT apply would load the filter rule too: refused, the rule named.
+        let refused = call(client, "firewall_snat_apply", json!({})).await;
+        let text = expect_error("firewall_snat_apply", &refused);
+        assert!(
+            text.contains(&rule) || text.contains("e2e lockout"),
+            "{version:?}: the refusal names the filter rule: {text}"
+        );
+        assert!(text.contains("force"), "{version:?}: {text}");
+        assert!(!sim.is_locked_out(), "{version:?}: nothing was applied");
+        for (c, (_, live)) in &before {
+            assert_eq!(
+                &state(&sim, *c).1,
+                live,
+                "{version:?}: {c:?} live as before"
+            );
+        }
+
+        // Forced: applied (the simulator loads the filter rule with the outbound NAT rule), the
+        // probe fails, and the one change is reverted in both grids.
+        let forced = call(client, "firewall_snat_apply", json!({"force": true})).await;
+        let text = expect_error("firewall_snat_apply", &forced);
+        assert!(text.contains("REVERTED"), "{version:?}: {text}");
+        assert!(text.contains("new connection"), "{version:?}: {text}");
+        assert!(!sim.is_locked_out(), "{version:?}: the lockout is lifted");
+        for (c, was) in &before {
+            assert_eq!(
+                &state(&sim, *c),
+                was,
+                "{version:?}: {c:?} staged and live as before"
+            );
+        }
+        let changes = call(client, "change_list", json!({})).await;
+        let listed = expect_ok("change_list", &changes).to_string();
+        assert!(
+            listed.contains(&rule) && listed.contains(&nat),
+            "{version:?}: the change holds both writes: {listed}"
+        );
         server.stop().await;
         sim.shutdown().await;
     }

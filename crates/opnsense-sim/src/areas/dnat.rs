@@ -303,7 +303,7 @@ pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
         "searchrule" => Route::new(search_rule),
         "addrule" => Route::new(|_, st, req| write_rule(st, req, true)),
         "setrule" => Route::with_params(|_, st, req| write_rule(st, req, false), 1),
-        "apply" => Route::new(apply),
+        "apply" => Route::new(super::filter::apply),
         "savepoint" if version.has_rollback() => Route::new(super::filter::savepoint),
         "cancelrollback" if version.has_rollback() => {
             Route::with_params(super::filter::cancel_rollback, 1)
@@ -379,15 +379,6 @@ fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let mut all = lockout_rows(req.version);
     all.extend(page);
     Reply::ok(json!({"rows": all, "rowCount": count, "total": total, "current": params.current}))
-}
-
-/// `apply[/{rev}]`: reloads NAT (port forwards); the revision arms the shared timer.
-fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
-    if !super::filter::apply_with_timer(shared, st, req) {
-        return Reply::ok(json!({"status": "error"}));
-    }
-    st.live[Collection::PortForwards] = st.staged[Collection::PortForwards].clone();
-    Reply::ok(json!({"status": "OK\n\n"}))
 }
 
 /// `revert/{rev}`: DNat has no `rollback()`: 500 when the backup exists, else unknown.

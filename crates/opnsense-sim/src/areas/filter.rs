@@ -890,15 +890,33 @@ pub(crate) fn list_categories(st: &SimState, collection: Collection) -> Reply {
     Reply::ok(json!({"rows": rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>()}))
 }
 
-/// Loads the staged filter rules into the running ruleset (`filter reload`).
-pub(crate) fn load_filter(shared: &Arc<Shared>, st: &mut SimState) {
-    let staged = st.staged[Collection::FilterRules].clone();
-    let previous = std::mem::replace(&mut st.live[Collection::FilterRules], staged);
+/// configd `filter reload` (`rc.filter_configure`): the whole pf ruleset is loaded from the
+/// configuration, so the staged filter rules, port forwards, outbound NAT rules and outbound NAT
+/// mode all become live, whichever of the three apply actions ran it. Remembers the filter
+/// rules live before (for [`crate::Simulator::console_revert`]).
+pub(crate) fn filter_reload(shared: &Arc<Shared>, st: &mut SimState) {
+    let previous = st.live[Collection::FilterRules].clone();
     st.before_last_filter_apply = Some(previous);
+    load_ruleset(shared, st);
+}
+
+/// Loads the configured ruleset (`rc.filter_configure`) and re-evaluates the lockout.
+fn load_ruleset(shared: &Arc<Shared>, st: &mut SimState) {
+    for c in [
+        Collection::FilterRules,
+        Collection::PortForwards,
+        Collection::SourceNat,
+    ] {
+        st.live[c].clone_from(&st.staged[c]);
+    }
+    st.live.snat_mode.clone_from(&st.staged.snat_mode);
     shared.recompute_lockout_with(st);
 }
 
-/// `apply[/{rev}]`: arms the rollback timer first (26.1 only), then reloads.
+/// `apply[/{rev}]` of `firewall/filter`, `firewall/d_nat` and `firewall/source_nat`: one PHP
+/// method, `FilterBaseController::applyAction()` (26.1.11 line 303, 26.7.2 line 302), inherited by
+/// `DNatController` and `SourceNatController`. On 26.1 a revision first arms the rollback timer
+/// (one for all three); then `filter reload skip_alias` loads the whole ruleset.
 pub(crate) fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
         return Reply::ok(json!({"status": "error"}));
@@ -908,21 +926,8 @@ pub(crate) fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply
     {
         arm_rollback(shared, st, sanitize_revision(rev));
     }
-    load_filter(shared, st);
+    filter_reload(shared, st);
     Reply::ok(json!({"status": "OK\n\n"}))
-}
-
-/// Apply for d_nat (inherited FilterBaseController::apply): same timer, NAT reload.
-pub(crate) fn apply_with_timer(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> bool {
-    if !req.is_post {
-        return false;
-    }
-    if shared.config.version.has_rollback()
-        && let Some(rev) = req.param(0)
-    {
-        arm_rollback(shared, st, sanitize_revision(rev));
-    }
-    true
 }
 
 /// Revision parameters are sanitised to digits and dots.
@@ -966,17 +971,20 @@ fn fire_rollback(shared: &Arc<Shared>, revision: &str) {
     }
 }
 
-/// `Filter::rollback($revision)` and `filter reload`: when `config-<revision>.xml`
-/// exists, its filter rules replace the staged ones (a save, so a new backup) and are
-/// loaded.
+/// `Filter::rollback($revision)` and `filter reload`: when `config-<revision>.xml` exists, the
+/// `OPNsense/Firewall/Filter` subtree of it (the filter rules and the outbound NAT rules; port
+/// forwards live in `<nat><rule>`, the outbound NAT mode in `nat/outbound/mode`) replaces the
+/// staged one (a save, so a new backup), and the whole ruleset is loaded (`Filter.php`
+/// `rollback()`, `scripts/filter/rollback_timer.php`, 26.1.11).
 fn rollback(shared: &Arc<Shared>, st: &mut SimState, revision: &str, by: Revision) -> bool {
-    let Some(rules) = st.backups.by_revision(revision).map(Backup::filter_rules) else {
+    let Some(saved) = st.backups.by_revision(revision).map(Backup::config) else {
         return false;
     };
-    st.staged[Collection::FilterRules].clone_from(&rules);
+    for c in [Collection::FilterRules, Collection::SourceNat] {
+        st.staged[c].clone_from(&saved[c]);
+    }
     st.save(by);
-    st.live[Collection::FilterRules] = rules;
-    shared.recompute_lockout_with(st);
+    load_ruleset(shared, st);
     true
 }
 

@@ -17,7 +17,9 @@
 //! - Mode: `FieldTypes/SNatModeField.php` reads `nat/outbound/mode` (invalid or empty:
 //!   `automatic`); 26.7.2 `get`/`set` of `general` (`SourceNatController.php:40,55`); 26.1.10
 //!   has no mode in the model: its `get` is the base one (the whole model, GET only).
-//! - Apply: `FilterBaseController::applyAction()` (`filter reload skip_alias`, "OK\n\n").
+//! - Apply: `FilterBaseController::applyAction()` (`filter reload skip_alias`, "OK\n\n"), the
+//!   filter's own (`super::filter::apply`): it loads the whole ruleset, filter rules and port
+//!   forwards too.
 
 use std::sync::Arc;
 
@@ -298,7 +300,7 @@ const ACTIONS: Actions = Actions {
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
     AREA.crud(action, &ACTIONS).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
-        "apply" => Route::new(apply),
+        "apply" => Route::new(super::filter::apply),
         "get" => Route::new(get_model),
         "set" if version >= Version::V26_7 => Route::new(set_general),
         "listcategories" => {
@@ -467,17 +469,6 @@ fn set_general(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     }
     st.save(req.revision());
     Reply::ok(json!({"result": "saved"}))
-}
-
-/// `apply[/{rev}]`: `filter reload` loads the outbound NAT rules and mode (the revision arms
-/// the 26.1 rollback timer shared with the filter).
-fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
-    if !super::filter::apply_with_timer(shared, st, req) {
-        return Reply::ok(json!({"status": "error"}));
-    }
-    st.live[Collection::SourceNat] = st.staged[Collection::SourceNat].clone();
-    st.live.snat_mode.clone_from(&st.staged.snat_mode);
-    Reply::ok(json!({"status": "OK\n\n"}))
 }
 
 #[cfg(test)]

@@ -1,0 +1,318 @@
+//! The filter reload apply group against the simulator: `firewall/filter/apply`,
+//! `firewall/d_nat/apply` and `firewall/source_nat/apply` all run configd `filter reload`
+//! (opnsense/core `FilterBaseController.php` `applyAction`, 26.1.11 line 303, 26.7.2 line 302),
+//! so an apply through any of the three makes the staged writes of all three live: the engine
+//! holds them in one change, runs the lockout pre-flight for each (every entry by its own grid),
+//! and reverts them all together.
+
+use std::time::Duration;
+
+use opnsense_api::api::firewall::{DNAT_RULES, FILTER_RULES};
+use opnsense_api::api::source_nat::SNAT_RULES;
+use opnsense_api::grid::ErasedGrid;
+use opnsense_api::{Client, Uuid};
+use opnsense_change::engine::{
+    ApplyOptions, ChangeError, Engine, FILTER_RELOAD, Settings, Write, apply_group, apply_key,
+    is_lockout_relevant,
+};
+use opnsense_change::journal::{ChangeStatus, EntryStatus, Journal};
+use opnsense_sim::{Collection, SimConfig, Simulator, Version};
+use serde_json::{Value, json};
+
+/// A simulator (with the lockout emulation on) and an engine talking to it, journaling into a
+/// directory of its own.
+struct Rig {
+    sim: Simulator,
+    engine: Engine,
+    _state: tempfile::TempDir,
+}
+
+async fn rig(version: Version) -> Rig {
+    let sim = Simulator::start(SimConfig {
+        version,
+        lockout: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let client = Client::builder(sim.base_url())
+        .credentials(sim.api_key(), sim.api_secret())
+        .ca_file(sim.ca_file())
+        // A locked-out simulator never answers a new connection's handshake: the probe gives
+        // up after this.
+        .connect_timeout(Duration::from_secs(2))
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let state = tempfile::tempdir().expect("state dir");
+    let journal = Journal::open_in_dir(state.path(), client.api_base())
+        .await
+        .expect("journal");
+    let engine = Engine::new(client, journal, Settings::default());
+    Rig {
+        sim,
+        engine,
+        _state: state,
+    }
+}
+
+/// A filter rule (wire form) blocking every new TCP connection to the firewall's LAN address:
+/// this engine's own path to the simulator (127.0.0.1 is on `lan` there).
+fn lockout_rule() -> Value {
+    json!({"action": "block", "interface": "lan", "protocol": "TCP", "source_net": "any", "destination_net": "lanip", "sequence": "1", "description": "cuts the API off"})
+}
+
+/// A harmless filter rule (wire form).
+fn harmless_rule() -> Value {
+    json!({"action": "pass", "interface": "opt1", "protocol": "TCP", "source_net": "10.9.0.0/24", "destination_port": "8080", "description": "harmless"})
+}
+
+/// An outbound NAT rule (wire form).
+fn snat_rule() -> Value {
+    json!({"interface": "wan", "source_net": "10.9.0.0/24", "target": "wanip", "description": "outbound"})
+}
+
+/// A port forward (wire form).
+fn port_forward() -> Value {
+    json!({"interface": "wan", "protocol": "tcp", "destination": {"network": "wanip", "port": "8443"}, "target": "192.168.1.10", "local-port": "443", "descr": "forward"})
+}
+
+async fn add(engine: &Engine, grid: &'static dyn ErasedGrid, body: Value) -> String {
+    engine
+        .write(grid, Write::Add(body), false)
+        .await
+        .expect("staged")
+        .uuid
+        .expect("uuid")
+}
+
+fn has(records: &[Value], uuid: &str) -> bool {
+    records.iter().any(|r| r["uuid"] == uuid)
+}
+
+fn ids(group: &[&'static dyn ErasedGrid]) -> Vec<&'static str> {
+    let mut ids: Vec<&str> = group.iter().map(|g| g.desc().id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn the_three_filter_reload_grids_are_one_group_whichever_is_applied() {
+    let three = vec!["firewall.d_nat", "firewall.filter", "firewall.source_nat"];
+    for grid in [
+        &FILTER_RULES as &'static dyn ErasedGrid,
+        &DNAT_RULES,
+        &SNAT_RULES,
+    ] {
+        let group = apply_group(grid);
+        assert_eq!(group[0].desc().id, grid.desc().id, "the applied grid first");
+        assert_eq!(ids(&group), three, "{}", grid.desc().id);
+        assert_eq!(apply_key(grid.desc()), FILTER_RELOAD);
+        assert!(is_lockout_relevant(grid.desc()), "{}", grid.desc().id);
+    }
+    // Grids of their own keep their apply path as key and are no part of it.
+    let aliases: &'static dyn ErasedGrid = &opnsense_api::api::firewall::ALIASES;
+    assert_eq!(ids(&apply_group(aliases)), vec!["firewall.alias"]);
+    assert_eq!(apply_key(aliases.desc()), aliases.desc().apply.path);
+    assert!(!is_lockout_relevant(aliases.desc()));
+    let routes: &'static dyn ErasedGrid = &opnsense_api::api::routes::ROUTES;
+    assert!(!is_lockout_relevant(routes.desc()));
+}
+
+/// An outbound NAT apply makes a staged filter rule live: the pre-flight refuses it, naming
+/// the filter rule, and nothing is applied or journaled as a change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_nat_apply_runs_the_preflight_on_staged_filter_rules() {
+    for version in [Version::V26_1, Version::V26_7] {
+        let r = rig(version).await;
+        let rule = add(&r.engine, &FILTER_RULES, lockout_rule()).await;
+        let snat = add(&r.engine, &SNAT_RULES, snat_rule()).await;
+
+        let dry = r
+            .engine
+            .apply(
+                &SNAT_RULES,
+                ApplyOptions {
+                    dry_run: true,
+                    ..ApplyOptions::default()
+                },
+            )
+            .await
+            .expect("a dry run answers");
+        assert!(
+            dry.message.contains("REFUSED"),
+            "{version:?}: {}",
+            dry.message
+        );
+        let grids: Vec<&str> = dry.staged.iter().map(|s| s.grid.as_str()).collect();
+        assert_eq!(
+            grids,
+            ["firewall.filter", "firewall.source_nat"],
+            "{version:?}: both staged writes, in write order"
+        );
+
+        let refused = r
+            .engine
+            .apply(&SNAT_RULES, ApplyOptions::default())
+            .await
+            .expect_err("refused");
+        let ChangeError::Refused { why, verdict } = &refused else {
+            panic!("{version:?}: not a refusal: {refused}");
+        };
+        assert_eq!(
+            verdict["refusal"]["rule"]["id"], rule,
+            "{version:?}: names the filter rule: {why}"
+        );
+        assert!(!r.sim.is_locked_out(), "{version:?}: nothing was applied");
+        assert!(!has(r.sim.live().records(Collection::FilterRules), &rule));
+        assert!(!has(r.sim.live().records(Collection::SourceNat), &snat));
+        assert!(
+            r.engine.list(&[], 10).await.expect("changes").is_empty(),
+            "{version:?}: a refused pre-flight journals no change"
+        );
+        r.sim.shutdown().await;
+    }
+}
+
+/// Forced, the outbound NAT apply makes the filter rule live (the simulator does what
+/// `filter reload` does), the probe over a new connection fails, and the one change reverts
+/// both writes: the filter rule and the outbound NAT rule are gone, staged and live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_the_outbound_nat_apply_is_one_change_reverted_in_every_grid() {
+    for version in [Version::V26_1, Version::V26_7] {
+        let r = rig(version).await;
+        let rule = add(&r.engine, &FILTER_RULES, lockout_rule()).await;
+        let snat = add(&r.engine, &SNAT_RULES, snat_rule()).await;
+        let outcome = r
+            .engine
+            .apply(
+                &SNAT_RULES,
+                ApplyOptions {
+                    force: true,
+                    ..ApplyOptions::default()
+                },
+            )
+            .await
+            .expect("applied");
+        let change = outcome.change.expect("a change");
+        assert_eq!(
+            change.status,
+            ChangeStatus::Reverted,
+            "{version:?}: {}",
+            outcome.message
+        );
+        assert_eq!(change.detail["forced"], true);
+        assert!(
+            change.detail["probe"]
+                .as_str()
+                .is_some_and(|p| p.contains("fails")),
+            "{version:?}: the probe saw the lockout: {}",
+            change.detail
+        );
+        let grids: Vec<&str> = change.records.iter().map(|e| e.grid.as_str()).collect();
+        assert_eq!(grids, ["firewall.filter", "firewall.source_nat"]);
+        assert!(
+            change
+                .records
+                .iter()
+                .all(|e| e.status == EntryStatus::Reverted),
+            "{version:?}: every write reverted"
+        );
+        assert!(!r.sim.is_locked_out(), "{version:?}: the lockout is lifted");
+        for (c, id) in [
+            (Collection::FilterRules, &rule),
+            (Collection::SourceNat, &snat),
+        ] {
+            assert!(!has(r.sim.staged().records(c), id), "{version:?} {c:?}");
+            assert!(!has(r.sim.live().records(c), id), "{version:?} {c:?}");
+        }
+        r.sim.shutdown().await;
+    }
+}
+
+/// A port forward apply with a harmless filter rule and an outbound NAT rule staged: one
+/// pending change holding all three writes (all live on the simulator); the pre-flight takes
+/// each by its own grid (certain, nothing refused); at shutdown the pending change is reverted
+/// in all three grids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_forward_apply_holds_and_reverts_the_writes_of_all_three_grids() {
+    let r = rig(Version::V26_7).await;
+    let filter = add(&r.engine, &FILTER_RULES, harmless_rule()).await;
+    let snat = add(&r.engine, &SNAT_RULES, snat_rule()).await;
+    let forward = add(&r.engine, &DNAT_RULES, port_forward()).await;
+    let outcome = r
+        .engine
+        .apply(&DNAT_RULES, ApplyOptions::default())
+        .await
+        .expect("applied");
+    let change = outcome.change.expect("a change");
+    assert_eq!(change.status, ChangeStatus::Pending, "{}", outcome.message);
+    let preflight = outcome.preflight.expect("the pre-flight ran");
+    assert!(preflight.get("refusal").is_none(), "{preflight}");
+    let grids: Vec<&str> = change.records.iter().map(|e| e.grid.as_str()).collect();
+    assert_eq!(
+        grids,
+        ["firewall.filter", "firewall.source_nat", "firewall.d_nat"]
+    );
+    for (c, id) in [
+        (Collection::FilterRules, &filter),
+        (Collection::SourceNat, &snat),
+        (Collection::PortForwards, &forward),
+    ] {
+        assert!(has(r.sim.live().records(c), id), "{c:?} is live");
+    }
+    // Nothing is left staged outside the change: a filter apply now has nothing to apply.
+    let dry = r
+        .engine
+        .apply(
+            &FILTER_RULES,
+            ApplyOptions {
+                dry_run: true,
+                ..ApplyOptions::default()
+            },
+        )
+        .await
+        .expect("dry run");
+    assert!(dry.staged.is_empty(), "{:?}", dry.staged);
+
+    let reverted = r.engine.shutdown().await.expect("shutdown");
+    assert_eq!(reverted.len(), 1);
+    assert_eq!(
+        reverted[0].status,
+        ChangeStatus::Reverted,
+        "{:?}",
+        reverted[0].detail
+    );
+    for (c, id) in [
+        (Collection::FilterRules, &filter),
+        (Collection::SourceNat, &snat),
+        (Collection::PortForwards, &forward),
+    ] {
+        assert!(!has(r.sim.staged().records(c), id), "{c:?} staged");
+        assert!(!has(r.sim.live().records(c), id), "{c:?} live");
+    }
+    r.sim.shutdown().await;
+}
+
+/// The pre-flight of a port forward apply takes a staged filter rule as a filter rule (before
+/// the fix it read every entry as a port forward): the lockout rule is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_forward_apply_refuses_a_staged_filter_rule_that_cuts_the_api_off() {
+    let r = rig(Version::V26_7).await;
+    let rule = add(&r.engine, &FILTER_RULES, lockout_rule()).await;
+    add(&r.engine, &DNAT_RULES, port_forward()).await;
+    let refused = r
+        .engine
+        .apply(&DNAT_RULES, ApplyOptions::default())
+        .await
+        .expect_err("refused");
+    let ChangeError::Refused { verdict, .. } = &refused else {
+        panic!("not a refusal: {refused}");
+    };
+    assert_eq!(verdict["refusal"]["rule"]["id"], rule, "{verdict}");
+    assert!(!r.sim.is_locked_out());
+    // The uuid is a real one (the SDK's check), and still staged only.
+    assert!(Uuid::parse(&rule).is_ok());
+    assert!(has(r.sim.staged().records(Collection::FilterRules), &rule));
+    r.sim.shutdown().await;
+}
