@@ -8,7 +8,7 @@ mod common;
 use std::error::Error as _;
 use std::time::Duration;
 
-use common::{Harness, OneConnection, client_for};
+use common::{Harness, OneConnection, client_for, wait_until};
 use opnsense_sim::{LockoutAction, SimConfig, Simulator};
 use serde_json::json;
 
@@ -21,16 +21,6 @@ fn impatient_client(sim: &Simulator) -> reqwest::Client {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap()
-}
-
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached within 10 s");
 }
 
 /// The innermost I/O error kind (rustls and hyper wrap the socket's error).

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NetCheck, alias_meta, automatic, category_colors, category_uuid_options, check_network,
-    interface_options, names, network_display, no_options,
+    NetCheck, add_alias_meta, automatic, category_colors, category_uuid_options, check_network,
+    in_categories, interface_options, names, network_display, no_options,
 };
 use crate::Version;
 use crate::backups::{Backup, Revision};
@@ -546,6 +546,14 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
 /// the indentation are part of the text.
 const ADAPTIVE_MSG: &str = "Disabling adaptive timeouts is only supported in \".\n                                    \"combination with a configured maximum number of states for the same rule.";
 
+/// The network and port columns the search describes with `alias_meta_*`.
+const META_FIELDS: [&str; 4] = [
+    "source_net",
+    "source_port",
+    "destination_net",
+    "destination_port",
+];
+
 /// Computed search columns: `%source_net`, `category_colors`, `alias_meta_*`.
 fn extra_row(cfg: &Config, rec: &Record, _: Version, row: &mut Map<String, Value>) {
     for field in ["source_net", "destination_net"] {
@@ -563,24 +571,7 @@ fn extra_row(cfg: &Config, rec: &Record, _: Version, row: &mut Map<String, Value
         "category_colors".into(),
         category_colors(cfg, &rec.list("categories")),
     );
-    add_alias_meta(cfg, row);
-}
-
-/// `alias_meta_<field>` for the non-empty network and port fields of a search row.
-fn add_alias_meta(cfg: &Config, row: &mut Map<String, Value>) {
-    for field in [
-        "source_net",
-        "source_port",
-        "destination_net",
-        "destination_port",
-    ] {
-        if let Some(value) = row.get(field).and_then(Value::as_str)
-            && !value.is_empty()
-        {
-            let meta = alias_meta(cfg, value);
-            row.insert(format!("alias_meta_{field}"), meta);
-        }
-    }
+    add_alias_meta(cfg, row, &META_FIELDS);
 }
 
 /// The filter area for the generic engine.
@@ -596,18 +587,9 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     ..AreaSpec::DEFAULT
 };
 
-const ACTIONS: Actions = Actions {
-    search: None,
-    get: Some("getrule"),
-    add: Some("addrule"),
-    set: Some("setrule"),
-    del: Some("delrule"),
-    toggle: Some("togglerule"),
-};
-
 /// Endpoints of `firewall/filter`.
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
-    AREA.crud(action, &ACTIONS).or_else(|| match action {
+    AREA.crud(action, &Actions::RULES).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
         "togglerulelog" => Route::with_params(toggle_rule_log, 2),
         "moverulebefore" => Route::with_params(move_rule_before, 2),
@@ -708,7 +690,7 @@ fn present_automatic(
     } else {
         row.insert("category_colors".into(), Value::Array(Vec::new()));
     }
-    add_alias_meta(cfg, &mut row);
+    add_alias_meta(cfg, &mut row, &META_FIELDS);
     row
 }
 
@@ -764,13 +746,9 @@ fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let rows = mvc
         .chain(automatic)
         .filter(|row| {
-            categories.as_ref().is_none_or(|cats| {
-                cats.is_empty()
-                    || row
-                        .get("categories")
-                        .and_then(Value::as_str)
-                        .is_some_and(|c| split_list(c).iter().any(|x| cats.iter().any(|w| w == x)))
-            })
+            categories
+                .as_ref()
+                .is_none_or(|cats| in_categories(row, cats))
         })
         .collect();
     Reply::ok(search::recordset(rows, &params, "sort_order"))
@@ -900,19 +878,15 @@ pub(crate) fn load_filter(shared: &Arc<Shared>, st: &mut SimState) {
 
 /// `apply[/{rev}]`: arms the rollback timer first (26.1 only), then reloads.
 pub(crate) fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
-    if !req.is_post {
+    if !apply_with_timer(shared, st, req) {
         return Reply::ok(json!({"status": "error"}));
-    }
-    if shared.config.version.has_rollback()
-        && let Some(rev) = req.param(0)
-    {
-        arm_rollback(shared, st, sanitize_revision(rev));
     }
     load_filter(shared, st);
     Reply::ok(json!({"status": "OK\n\n"}))
 }
 
-/// Apply for d_nat (inherited FilterBaseController::apply): same timer, NAT reload.
+/// The start of `FilterBaseController::applyAction()`, shared by the filter, d_nat and source
+/// NAT: POST only (`false` otherwise), and a revision arms the rollback timer (26.1).
 pub(crate) fn apply_with_timer(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> bool {
     if !req.is_post {
         return false;
@@ -926,7 +900,7 @@ pub(crate) fn apply_with_timer(shared: &Arc<Shared>, st: &mut SimState, req: &Re
 }
 
 /// Revision parameters are sanitised to digits and dots.
-fn sanitize_revision(rev: &str) -> String {
+pub(crate) fn sanitize_revision(rev: &str) -> String {
     rev.chars()
         .filter(|c| c.is_ascii_digit() || *c == '.')
         .collect()

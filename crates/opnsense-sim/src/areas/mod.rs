@@ -20,9 +20,10 @@ pub(crate) mod vpn;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::fields::Opt;
+use crate::reply::Req;
 use crate::state::{Config, split_list};
 use crate::validate::{self, Family};
 
@@ -244,6 +245,39 @@ pub(crate) fn alias_meta(cfg: &Config, value: &str) -> Value {
             })
             .collect(),
     )
+}
+
+/// `alias_meta_<field>` columns for those of `fields` that are non-empty in a search row.
+pub(crate) fn add_alias_meta(cfg: &Config, row: &mut Map<String, Value>, fields: &[&str]) {
+    for field in fields {
+        if let Some(value) = row.get(*field).and_then(Value::as_str)
+            && !value.is_empty()
+        {
+            let meta = alias_meta(cfg, value);
+            row.insert(format!("alias_meta_{field}"), meta);
+        }
+    }
+}
+
+/// The category uuids a search asks for (`(array)$this->request->get('category')`).
+pub(crate) fn categories_param(req: &Req) -> Vec<String> {
+    match req.get_any("category") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![s],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a search row is in one of the `wanted` categories (any row when none is wanted).
+pub(crate) fn in_categories(row: &Map<String, Value>, wanted: &[String]) -> bool {
+    wanted.is_empty()
+        || row
+            .get("categories")
+            .and_then(Value::as_str)
+            .is_some_and(|c| split_list(c).iter().any(|x| wanted.iter().any(|w| w == x)))
 }
 
 /// Literal address family check result of one network value.

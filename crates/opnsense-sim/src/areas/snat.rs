@@ -24,8 +24,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{
-    IFACES, NetCheck, alias_meta, category_colors, category_uuid_options, check_network,
-    interface_options, is_port_alias,
+    IFACES, NetCheck, add_alias_meta, categories_param, category_colors, category_uuid_options,
+    check_network, in_categories, interface_options, is_port_alias,
 };
 use crate::Version;
 use crate::crud::{Actions, AreaSpec};
@@ -263,14 +263,7 @@ fn decorate(cfg: &Config, row: &mut Map<String, Value>) {
         .unwrap_or_default();
     let cats: Vec<&str> = cats.iter().map(String::as_str).collect();
     row.insert("category_colors".into(), category_colors(cfg, &cats));
-    for field in META_FIELDS {
-        if let Some(value) = row.get(field).and_then(Value::as_str)
-            && !value.is_empty()
-        {
-            let meta = alias_meta(cfg, value);
-            row.insert(format!("alias_meta_{field}"), meta);
-        }
-    }
+    add_alias_meta(cfg, row, &META_FIELDS);
 }
 
 /// The outbound NAT area for the generic engine.
@@ -285,18 +278,9 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     ..AreaSpec::DEFAULT
 };
 
-const ACTIONS: Actions = Actions {
-    search: None,
-    get: Some("getrule"),
-    add: Some("addrule"),
-    set: Some("setrule"),
-    del: Some("delrule"),
-    toggle: Some("togglerule"),
-};
-
 /// Endpoints of `firewall/source_nat`.
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
-    AREA.crud(action, &ACTIONS).or_else(|| match action {
+    AREA.crud(action, &Actions::RULES).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
         "apply" => Route::new(apply),
         "get" => Route::new(get_model),
@@ -354,26 +338,6 @@ pub(crate) fn automatic_rows() -> Vec<Map<String, Value>> {
         }
     }
     rows
-}
-
-/// The category uuids a search asks for (`(array)$this->request->get('category')`).
-fn categories_param(req: &Req) -> Vec<String> {
-    match req.get_any("category") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|c| c.as_str().map(str::to_owned))
-            .collect(),
-        Some(Value::String(s)) if !s.is_empty() => vec![s],
-        _ => Vec::new(),
-    }
-}
-
-fn in_categories(row: &Map<String, Value>, wanted: &[String]) -> bool {
-    wanted.is_empty()
-        || row
-            .get("categories")
-            .and_then(Value::as_str)
-            .is_some_and(|c| split_list(c).iter().any(|x| wanted.iter().any(|w| w == x)))
 }
 
 /// `search_rule`: 26.1.10 every record (UIModelGrid); 26.7.2 by mode, records and automatic
