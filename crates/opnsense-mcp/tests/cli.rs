@@ -9,13 +9,9 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{SECRET, Sim, command, free_port, run, wait, write_default_config};
+use common::{SECRET, Sim, command, free_port, home, run, wait, write_default_config};
 use opnsense_sim::LimitedKey;
 use serde_json::Value;
-
-fn home() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
 
 // ---- exit 2: configuration -------------------------------------------------------------
 
