@@ -132,13 +132,7 @@ impl Report {
         unit: &'static str,
         target: &'static str,
     ) {
-        self.figures.push(Figure {
-            name: name.into(),
-            value,
-            unit,
-            floor: None,
-            target,
-        });
+        self.push(name.into(), value, unit, None, target);
     }
 
     fn vs(
@@ -149,11 +143,22 @@ impl Report {
         unit: &'static str,
         target: &'static str,
     ) {
+        self.push(name.into(), value, unit, Some(floor), target);
+    }
+
+    fn push(
+        &mut self,
+        name: String,
+        value: f64,
+        unit: &'static str,
+        floor: Option<f64>,
+        target: &'static str,
+    ) {
         self.figures.push(Figure {
-            name: name.into(),
+            name,
             value,
             unit,
-            floor: Some(floor),
+            floor,
             target,
         });
     }
