@@ -327,7 +327,7 @@ fn before_save(rec: &mut Record, _: &Req) {
     update_sort_order(rec);
 }
 
-fn is_tcp_udp(proto: &str) -> bool {
+pub(crate) fn is_tcp_udp(proto: &str) -> bool {
     matches!(proto, "TCP" | "UDP" | "TCP/UDP")
 }
 
@@ -339,6 +339,57 @@ fn is_literal(value: &str) -> bool {
 /// `strpos($v, ':') === false ? "inet" : "inet6"`.
 fn literal_proto(value: &str) -> &'static str {
     if value.contains(':') { "inet6" } else { "inet" }
+}
+
+/// The checks of `Filter::performValidation()` that filter and source NAT rules share, in its
+/// order: ports only for TCP/UDP, literal addresses of the rule's family, `any` alone.
+pub(crate) fn check_ports_families_any(rec: &Record, v: &mut Validations) {
+    let get = |f: &str| rec.get(f);
+    let (proto, ipproto) = (get("protocol"), get("ipprotocol"));
+    if !get("source_port").is_empty() && !is_tcp_udp(proto) {
+        v.add(
+            "source_port",
+            "Source ports are only valid for tcp or udp type rules.",
+        );
+    }
+    if !get("destination_port").is_empty() && !is_tcp_udp(proto) {
+        v.add(
+            "destination_port",
+            "Destination ports are only valid for tcp or udp type rules.",
+        );
+    }
+    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
+        let value = get(field);
+        if is_literal(value) && literal_proto(value) != ipproto {
+            v.add(
+                field,
+                format!("{label} address type should match selected TCP/IP protocol version."),
+            );
+        }
+    }
+    for field in ["source_net", "destination_net"] {
+        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
+            v.add(field, "Any can not be combined with other aliases");
+        }
+    }
+}
+
+/// The inversion checks of `Filter::performValidation()` that filter and source NAT rules
+/// share: an inverted source or destination is a single value.
+pub(crate) fn check_inversions(rec: &Record, v: &mut Validations) {
+    let get = |f: &str| rec.get(f);
+    if get("source_net").contains(',') && get("source_not") == "1" {
+        v.add(
+            "source_not",
+            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
+        );
+    }
+    if get("destination_net").contains(',') && get("destination_not") == "1" {
+        v.add(
+            "destination_net",
+            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
+        );
+    }
 }
 
 /// The `rules.rule` part of `Filter::performValidation()` (26.1.10 and 26.7.2 are
@@ -384,51 +435,14 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     }
     // Filter::performValidation().
     let proto = get("protocol");
-    let ipproto = get("ipprotocol");
-    if !get("source_port").is_empty() && !is_tcp_udp(proto) {
-        v.add(
-            "source_port",
-            "Source ports are only valid for tcp or udp type rules.",
-        );
-    }
-    if !get("destination_port").is_empty() && !is_tcp_udp(proto) {
-        v.add(
-            "destination_port",
-            "Destination ports are only valid for tcp or udp type rules.",
-        );
-    }
-    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
-        let value = get(field);
-        if is_literal(value) && literal_proto(value) != ipproto {
-            v.add(
-                field,
-                format!("{label} address type should match selected TCP/IP protocol version."),
-            );
-        }
-    }
-    for field in ["source_net", "destination_net"] {
-        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
-            v.add(field, "Any can not be combined with other aliases");
-        }
-    }
+    check_ports_families_any(rec, v);
     if !get("icmptype").is_empty() && proto != "ICMP" {
         v.add("icmptype", "Option only applies to ICMP packets");
     }
     if !get("icmp6type").is_empty() && proto != "IPV6-ICMP" {
         v.add("icmp6type", "Option only applies to IPV6-ICMP packets");
     }
-    if get("source_net").contains(',') && get("source_not") == "1" {
-        v.add(
-            "source_not",
-            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
-    if get("destination_net").contains(',') && get("destination_not") == "1" {
-        v.add(
-            "destination_net",
-            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
+    check_inversions(rec, v);
     if set("interfacenot")
         && (get("interface").split(',').count() != 1 || get("interface").is_empty())
     {

@@ -144,10 +144,6 @@ fn target_port_msg() -> String {
     )
 }
 
-fn is_port_proto(proto: &str) -> bool {
-    matches!(proto, "TCP" | "UDP" | "TCP/UDP")
-}
-
 /// `Util::isSubnet($v) || Util::isIpAddress($v)` and its family, `strpos($v, ':')`.
 fn literal_proto(value: &str) -> Option<&'static str> {
     validate::literal_family(value).map(|_| if value.contains(':') { "inet6" } else { "inet" })
@@ -179,43 +175,8 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     // Filter.php, shared with filter rules.
     let proto = get("protocol");
     let ipproto = get("ipprotocol");
-    if !get("source_port").is_empty() && !is_port_proto(proto) {
-        v.add(
-            "source_port",
-            "Source ports are only valid for tcp or udp type rules.",
-        );
-    }
-    if !get("destination_port").is_empty() && !is_port_proto(proto) {
-        v.add(
-            "destination_port",
-            "Destination ports are only valid for tcp or udp type rules.",
-        );
-    }
-    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
-        if literal_proto(get(field)).is_some_and(|p| p != ipproto) {
-            v.add(
-                field,
-                format!("{label} address type should match selected TCP/IP protocol version."),
-            );
-        }
-    }
-    for field in ["source_net", "destination_net"] {
-        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
-            v.add(field, "Any can not be combined with other aliases");
-        }
-    }
-    if get("source_net").contains(',') && get("source_not") == "1" {
-        v.add(
-            "source_not",
-            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
-    if get("destination_net").contains(',') && get("destination_not") == "1" {
-        v.add(
-            "destination_net",
-            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
+    super::filter::check_ports_families_any(rec, v);
+    super::filter::check_inversions(rec, v);
     // Source NAT only.
     let target = get("target");
     if req.version >= Version::V26_7 && target == "any" {
@@ -227,7 +188,7 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
             "Target address type should match selected TCP/IP protocol version.",
         );
     }
-    if !target_port.is_empty() && !is_port_proto(proto) {
+    if !target_port.is_empty() && !super::filter::is_tcp_udp(proto) {
         v.add(
             "target_port",
             "Target ports are only valid for tcp or udp type rules.",
