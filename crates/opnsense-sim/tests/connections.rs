@@ -70,12 +70,7 @@ async fn a_lockout_spares_established_connections_and_lifts_through_them() {
     assert!(err.is_timeout() && err.is_connect(), "{err:?}");
 
     // reject: new connections are reset.
-    kept.ok(
-        &format!("firewall/filter/set_rule/{uuid}"),
-        Some(json!({"rule": {"action": "reject"}})),
-    )
-    .await;
-    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    kept.set_action_and_apply(&uuid, "reject").await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Reject));
     let err = get_err(sim, &impatient_client(sim)).await;
     assert!(err.is_connect() && !err.is_timeout(), "{err:?}");

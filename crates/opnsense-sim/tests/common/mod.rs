@@ -238,6 +238,16 @@ impl OneConnection {
         a.body
     }
 
+    /// Sets the `action` of filter rule `uuid` and applies, through this connection.
+    pub async fn set_action_and_apply(&mut self, uuid: &str, action: &str) {
+        self.ok(
+            &format!("firewall/filter/set_rule/{uuid}"),
+            Some(json!({"rule": {"action": action}})),
+        )
+        .await;
+        self.ok("firewall/filter/apply", Some(json!({}))).await;
+    }
+
     /// Adds and applies, through this connection, a LAN rule that blocks the API (TCP to
     /// `(self)` port 443); returns its uuid.
     pub async fn block_the_api(&mut self) -> String {
