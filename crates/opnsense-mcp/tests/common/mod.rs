@@ -193,6 +193,21 @@ impl Output {
             .collect()
     }
 
+    /// stdout as one JSON document.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).expect("JSON on stdout")
+    }
+
+    /// The tool names of a `tools` listing printed on stdout.
+    pub fn tool_names(&self) -> std::collections::BTreeSet<String> {
+        self.json()["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Asserts the exit code and that the secret appears nowhere.
     pub fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(self.code, Some(code), "exit code; output: {self:#?}");

@@ -32,8 +32,7 @@ pub const MIN_TOOLS: usize = 43;
 /// A connected rmcp client.
 pub type Client = RunningService<RoleClient, ClientConfig>;
 
-/// The binary under test, built by cargo for this test target.
-pub const BIN: &str = env!("CARGO_BIN_EXE_opnsense-mcp");
+pub use crate::common::BIN;
 
 /// The `opnsense-mcp` binary cargo built for this test run (no search, no nested build).
 pub fn opnsense_mcp_binary() -> &'static Path {
@@ -92,16 +91,9 @@ pub async fn start_simulator() -> Simulator {
 
 /// The environment that points the server at the simulator (TLS verified against its CA).
 pub fn server_env(sim: &Simulator) -> Vec<(String, String)> {
-    vec![
-        ("OPNSENSE_URL".into(), sim.base_url()),
-        ("OPNSENSE_API_KEY".into(), sim.api_key().into()),
-        ("OPNSENSE_API_SECRET".into(), sim.api_secret().into()),
-        (
-            "OPNSENSE_CA_FILE".into(),
-            sim.ca_file().display().to_string(),
-        ),
-        ("RUST_LOG".into(), "warn".into()),
-    ]
+    let mut env = crate::common::sim_env(sim);
+    env.push(("RUST_LOG".into(), "warn".into()));
+    env
 }
 
 /// A directory for `XDG_CONFIG_HOME` so no user config file leaks into a test.
@@ -813,11 +805,7 @@ pub async fn pinned_venv(name: &str, requirements: &Path, needs: &str) -> PathBu
     bin
 }
 
-/// A free port on 127.0.0.1 (released at once; the server binding it next is the caller's).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
+pub use crate::common::free_port;
 
 /// Parses the last line of `stdout` that is a JSON document (tools print logs before it).
 pub fn last_json(stdout: &str) -> Option<Value> {
