@@ -46,20 +46,6 @@ fn commit(dir: &Path) -> Option<String> {
     Some(commit)
 }
 
-/// `days` since 1970-01-01 as `YYYY-MM-DD` (the proleptic Gregorian calendar).
-fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 fn build_date() -> String {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let secs = std::env::var("SOURCE_DATE_EPOCH")
@@ -71,10 +57,14 @@ fn build_date() -> String {
                 .ok()
                 .and_then(|d| i64::try_from(d.as_secs()).ok())
         });
-    secs.map_or_else(
-        || "unknown".to_owned(),
-        |s| civil_date(s.div_euclid(86_400)),
-    )
+    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |t| {
+                let month = u8::from(t.month());
+                format!("{:04}-{month:02}-{:02}", t.year(), t.day())
+            },
+        )
 }
 
 fn main() {

@@ -122,22 +122,7 @@ fn lex(src: &str) -> Vec<Token> {
                 i += 1;
             }
         } else if b == b'/' && at(i + 1) == b'*' {
-            // Block comments nest in Rust.
-            let mut depth = 0usize;
-            while i < len {
-                if bytes[i] == b'/' && at(i + 1) == b'*' {
-                    depth += 1;
-                    i += 2;
-                } else if bytes[i] == b'*' && at(i + 1) == b'/' {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i = block_comment_end(bytes, i);
         } else if b == b'"' {
             let (content_end, end) = quoted(bytes, i + 1);
             toks.push(Token {
@@ -201,6 +186,28 @@ fn lex(src: &str) -> Vec<Token> {
         }
     }
     toks
+}
+
+/// The index just past the block comment that opens at `start` (`/*`): block comments nest
+/// in Rust; an unclosed one runs to the end.
+pub(crate) fn block_comment_end(bytes: &[u8], start: usize) -> usize {
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let (mut depth, mut i) = (0usize, start);
+    while i < bytes.len() {
+        if bytes[i] == b'/' && at(i + 1) == b'*' {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && at(i + 1) == b'/' {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                break;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
 }
 
 /// From just after an opening `"`: (offset of the closing quote, offset just past it).

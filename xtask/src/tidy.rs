@@ -169,21 +169,7 @@ fn code_only(src: &str) -> String {
             blank(&mut out, i, end);
             i = end;
         } else if c == b'/' && at(i + 1) == b'*' {
-            let (mut depth, mut j) = (0usize, i);
-            while j < b.len() {
-                if b[j] == b'/' && at(j + 1) == b'*' {
-                    depth += 1;
-                    j += 2;
-                } else if b[j] == b'*' && at(j + 1) == b'/' {
-                    depth -= 1;
-                    j += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    j += 1;
-                }
-            }
+            let j = endpoints::block_comment_end(b, i);
             blank(&mut out, i, j);
             i = j;
         } else if c == b'r'
@@ -333,18 +319,25 @@ fn no_unwrap_or_expect_in_product_code() {
 
 // ---- crate layering ---------------------------------------------------------------------
 
-fn metadata() -> Value {
+/// What `cargo <args>` prints at the workspace root (the test fails when it fails).
+fn cargo_stdout(args: &[&str]) -> String {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .args(args)
         .current_dir(root())
         .output()
-        .expect("run cargo metadata");
+        .unwrap_or_else(|e| panic!("run cargo {}: {e}", args[0]));
     assert!(
         out.status.success(),
-        "cargo metadata: {}",
+        "cargo {}: {}",
+        args[0],
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("cargo metadata JSON")
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn metadata() -> Value {
+    let out = cargo_stdout(&["metadata", "--format-version", "1", "--no-deps"]);
+    serde_json::from_str(&out).expect("cargo metadata JSON")
 }
 
 fn packages(meta: &Value) -> &[Value] {
@@ -480,28 +473,18 @@ const NOT_IN_THE_LEAN_BINARY: &[&str] = &["opnsense-sim", "rcgen"];
 
 #[test]
 fn the_lean_binary_has_no_simulator_in_its_tree() {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "tree",
-            "-p",
-            "opnsense-mcp",
-            "--no-default-features",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ])
-        .current_dir(root())
-        .output()
-        .expect("run cargo tree");
-    assert!(
-        out.status.success(),
-        "cargo tree: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tree = String::from_utf8_lossy(&out.stdout);
+    let tree = cargo_stdout(&[
+        "tree",
+        "-p",
+        "opnsense-mcp",
+        "--no-default-features",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]);
     let names: Vec<&str> = tree
         .lines()
         .filter_map(|l| l.split_whitespace().next())

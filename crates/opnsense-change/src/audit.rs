@@ -69,7 +69,7 @@ use serde::Serialize;
 
 use crate::pf::{
     self, Aliases, Context, Flow, IfName, IpNet, IpRange, L4, NatAction, NatRow, Network, Ports,
-    Row, RuleRef, Target, Term, Verdict,
+    Row, RuleRef, Target, Term, Verdict, push_unique,
 };
 use crate::preflight::{is_antilockout_filter_row, is_antilockout_nat_row};
 
@@ -896,12 +896,6 @@ fn covers(l: &RuleShape, e: &RuleShape) -> Tri3 {
         }
     }
     t
-}
-
-fn push_unique(v: &mut Vec<String>, s: String) {
-    if !v.contains(&s) {
-        v.push(s);
-    }
 }
 
 /// The addresses of one term in one family.

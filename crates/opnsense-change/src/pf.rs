@@ -894,9 +894,7 @@ impl Tri {
                 Self::Yes => Self::Maybe(r),
                 Self::Maybe(r2) => {
                     for x in r2 {
-                        if !r.contains(&x) {
-                            r.push(x);
-                        }
+                        push_unique(&mut r, x);
                     }
                     Self::Maybe(r)
                 }
@@ -915,9 +913,7 @@ impl Tri {
                 Self::Maybe(r) => {
                     maybe = true;
                     for x in r {
-                        if !reasons.contains(&x) {
-                            reasons.push(x);
-                        }
+                        push_unique(&mut reasons, x);
                     }
                 }
             }
@@ -1303,9 +1299,7 @@ fn term_contains(ctx: &Context<'_>, target: &Target, ip: IpAddr, notes: &mut Vec
             let note = format!(
                 "assumed {ip} is not in the run-time table <{name}> (addresses locked out after failed logins or connection-rate overloads)"
             );
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
+            push_unique(notes, note);
             Tri::No
         }
         Target::Unknown(r) => Tri::maybe(r.clone()),
@@ -2054,9 +2048,7 @@ fn row_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow, notes: &mut Vec<St
         (Ok(s), Ok(d), Ok(sp), Ok(dp)) => (s, d, sp, dp),
         (Err(why), _, _, _) | (_, Err(why), _, _) | (_, _, Err(why), _) | (_, _, _, Err(why)) => {
             let n = format!("{} does not apply: {why}", rule_ref(row));
-            if !notes.contains(&n) {
-                notes.push(n);
-            }
+            push_unique(notes, n);
             return Tri::No;
         }
     };
@@ -2135,6 +2127,21 @@ fn runtime_conditions(rule: &FilterRule, row: &Row<'_>) -> Tri {
 // ---------------------------------------------------------------------------------------------
 // Filter evaluation
 // ---------------------------------------------------------------------------------------------
+
+/// Appends `item` unless `v` already holds it (reasons, notes and outcomes are kept in the order
+/// first seen, each once).
+pub(crate) fn push_unique<T: PartialEq>(v: &mut Vec<T>, item: T) {
+    if !v.contains(&item) {
+        v.push(item);
+    }
+}
+
+/// Adds what a rule's match depended on (`reasons`) to the blind spots, each as `rule: reason`.
+fn add_blind_spots(blind: &mut Vec<String>, rule: &RuleRef, reasons: Vec<String>) {
+    for why in reasons {
+        push_unique(blind, format!("{rule}: {why}"));
+    }
+}
 
 /// One possible result of an evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -2255,12 +2262,7 @@ pub(crate) fn evaluate_rows(ctx: &Context<'_>, rows: &[Row<'_>], flow: &Flow) ->
                 if !base.done {
                     maybe_matched.push(r.clone());
                 }
-                for why in reasons {
-                    let s = format!("{r}: {why}");
-                    if !blind.contains(&s) {
-                        blind.push(s);
-                    }
-                }
+                add_blind_spots(&mut blind, &r, reasons);
                 let mut next = BTreeSet::new();
                 for w in worlds {
                     next.insert(w);
@@ -2282,9 +2284,7 @@ pub(crate) fn evaluate_rows(ctx: &Context<'_>, rows: &[Row<'_>], flow: &Flow) ->
     let mut outcomes: Vec<Outcome> = Vec::new();
     for w in &worlds {
         let o = outcome(w.decided);
-        if !outcomes.contains(&o) {
-            outcomes.push(o);
-        }
+        push_unique(&mut outcomes, o);
     }
     let base_o = outcome(base.decided);
     let verdicts: BTreeSet<Verdict> = outcomes.iter().map(|o| o.verdict).collect();
@@ -2718,9 +2718,7 @@ pub(crate) fn evaluate_nat_rows(
                     action: action_of(row),
                     rule: Some(nat_ref(row)),
                 };
-                if !outcomes.contains(&o) {
-                    outcomes.push(o);
-                }
+                push_unique(&mut outcomes, o);
                 if base.is_none() {
                     base = Some(i);
                 }
@@ -2729,19 +2727,12 @@ pub(crate) fn evaluate_nat_rows(
             }
             Tri::Maybe(reasons) => {
                 let r = nat_ref(row);
-                for why in reasons {
-                    let s = format!("{r}: {why}");
-                    if !blind.contains(&s) {
-                        blind.push(s);
-                    }
-                }
+                add_blind_spots(&mut blind, &r, reasons);
                 let o = NatOutcome {
                     action: action_of(row),
                     rule: Some(r),
                 };
-                if !outcomes.contains(&o) {
-                    outcomes.push(o);
-                }
+                push_unique(&mut outcomes, o);
             }
         }
     }

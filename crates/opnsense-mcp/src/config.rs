@@ -1117,6 +1117,163 @@ mod tests {
         Overrides::default()
     }
 
+    /// A setting the loader must refuse, and what its one-line error must say.
+    struct Refusal {
+        /// What the row checks: named when it fails.
+        name: &'static str,
+        /// The default config file, if the row writes one.
+        file: Option<&'static str>,
+        /// Environment variables; `{dir}` in a value stands for the jail's directory.
+        env: &'static [(&'static str, &'static str)],
+        /// What the error must contain; `{file}` stands for the config file's path.
+        says: &'static [&'static str],
+        /// What it must not contain (secrets, credentials, line breaks).
+        hides: &'static [&'static str],
+    }
+
+    /// A row refusing what the environment sets.
+    fn env(
+        name: &'static str,
+        env: &'static [(&'static str, &'static str)],
+        says: &'static [&'static str],
+    ) -> Refusal {
+        Refusal {
+            name,
+            file: None,
+            env,
+            says,
+            hides: &[],
+        }
+    }
+
+    /// A row refusing what the default config file says.
+    fn file(name: &'static str, toml: &'static str, says: &'static [&'static str]) -> Refusal {
+        Refusal {
+            file: Some(toml),
+            ..env(name, &[], says)
+        }
+    }
+
+    impl Refusal {
+        /// The same row, whose error must also not contain any of `hides`.
+        fn hiding(self, hides: &'static [&'static str]) -> Self {
+            Self { hides, ..self }
+        }
+
+        /// Loads the row's setup in a jail of its own; `Err` says what went wrong, with the row's name.
+        fn check(&self) -> Result<(), String> {
+            Jail::try_with(|jail| -> R {
+                home(jail);
+                let path = self.file.map(|toml| default_file(jail, toml));
+                let dir = jail.directory().display().to_string();
+                for (key, value) in self.env {
+                    jail.set_env(key, value.replace("{dir}", &dir));
+                }
+                let shown = path.map(|p| p.display().to_string()).unwrap_or_default();
+                let e = match load(None, &none()) {
+                    Ok(_) => return Err("accepted".into()),
+                    Err(e) => e.to_string(),
+                };
+                let missing: Vec<String> = self
+                    .says
+                    .iter()
+                    .map(|s| s.replace("{file}", &shown))
+                    .filter(|s| !e.contains(s.as_str()))
+                    .collect();
+                let shows: Vec<&&str> = self.hides.iter().filter(|h| e.contains(**h)).collect();
+                if missing.is_empty() && shows.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("lacks {missing:?}, shows {shows:?}: {e}").into())
+                }
+            })
+            .map_err(|e| format!("{}: {e}", self.name))
+        }
+    }
+
+    /// Every refused setting, each row on its own.
+    fn refusals() -> Vec<Refusal> {
+        vec![
+            env("call timeout zero", &[("OPNSENSE_CALL_TIMEOUT", "0")], &["OPNSENSE_CALL_TIMEOUT", "greater than 0"]),
+            env("call timeout not a number", &[("OPNSENSE_CALL_TIMEOUT", "forever")], &["OPNSENSE_CALL_TIMEOUT"]),
+            env("call timeout over a day", &[("OPNSENSE_CALL_TIMEOUT", "100000")], &["OPNSENSE_CALL_TIMEOUT", "at most 86400"]),
+            env("response cap negative", &[("OPNSENSE_MAX_RESPONSE_BYTES", "-1")], &["OPNSENSE_MAX_RESPONSE_BYTES"]),
+            env("response cap with a unit", &[("OPNSENSE_MAX_RESPONSE_BYTES", "64MiB")], &["OPNSENSE_MAX_RESPONSE_BYTES"]),
+            env("response cap too small", &[("OPNSENSE_MAX_RESPONSE_BYTES", "100")], &["OPNSENSE_MAX_RESPONSE_BYTES", "at least 1024"]),
+            file("response cap as a string", "max_response_bytes = \"1\"\n", &["max_response_bytes", "{file}"]),
+            file("call timeout negative in the file", "call_timeout = -3\n", &["call_timeout", "{file}"]),
+            env("read timeout zero", &[("OPNSENSE_READ_TIMEOUT", "0")], &["OPNSENSE_READ_TIMEOUT"]),
+            env("read timeout negative", &[("OPNSENSE_READ_TIMEOUT", "-1")], &["OPNSENSE_READ_TIMEOUT"]),
+            env("read timeout NaN", &[("OPNSENSE_READ_TIMEOUT", "NaN")], &["OPNSENSE_READ_TIMEOUT"]),
+            env("connect timeout infinite", &[("OPNSENSE_CONNECT_TIMEOUT", "inf")], &["OPNSENSE_CONNECT_TIMEOUT"]),
+            env("connect timeout a word", &[("OPNSENSE_CONNECT_TIMEOUT", "soon")], &["OPNSENSE_CONNECT_TIMEOUT"]),
+            env("idle timeout zero", &[("OPNSENSE_HTTP_IDLE_TIMEOUT", "0")], &["OPNSENSE_HTTP_IDLE_TIMEOUT"]),
+            file("read timeout nan in the file", "read_timeout = nan\n", &["read_timeout", "{file}"]),
+            file("connect timeout negative in the file", "connect_timeout = -2.0\n", &["greater than 0"]),
+            env("no sessions", &[("OPNSENSE_HTTP_MAX_SESSIONS", "0")], &["http_max_sessions"]),
+            env("body cap too small", &[("OPNSENSE_HTTP_MAX_BODY", "10")], &["http_max_body"]),
+            env("port out of range", &[("OPNSENSE_HTTP_PORT", "70000")], &["OPNSENSE_HTTP_PORT"]),
+            env("missing CA file", &[("OPNSENSE_CA_FILE", "{dir}/no-ca.pem")], &["no-ca.pem", "OPNSENSE_CA_FILE"]),
+            file("unknown key in the file", "url = \"https://fw\"\nverify_tsl = false\n", &["unknown key `verify_tsl`", "{file}"]).hiding(&["\n"]),
+            env("unknown environment variable", &[("OPNSENSE_API_SCRET", "x")], &["api_scret", "OPNSENSE_API_SCRET"]),
+            file("verify_tls as a string", "verify_tls = \"false\"\n", &["verify_tls", "expected a boolean", "{file}"]),
+            env("verify_tls not a boolean", &[("OPNSENSE_VERIFY_TLS", "nope")], &["verify_tls", "OPNSENSE_VERIFY_TLS"]),
+            file("unknown transport in the file", "transport = \"sse\"\n", &["transport", "sse", "{file}"]),
+            env("unknown transport in the environment", &[("OPNSENSE_TRANSPORT", "sse")], &["OPNSENSE_TRANSPORT"]),
+            file("plain http url", "url = \"http://user:pw@fw.example\"\n", &["https://", "{file}"]).hiding(&["pw@"]),
+            env("ftp url", &[("OPNSENSE_URL", "ftp://fw")], &["OPNSENSE_URL"]),
+            env("non-loopback http without a token", &[("OPNSENSE_TRANSPORT", "http"), ("OPNSENSE_HTTP_HOST", "0.0.0.0")], &["0.0.0.0", "OPNSENSE_HTTP_TOKEN"]),
+            env("short token", &[("OPNSENSE_TRANSPORT", "http"), ("OPNSENSE_HTTP_HOST", "0.0.0.0"), ("OPNSENSE_HTTP_TOKEN", "short")], &["at least 16"]),
+            env("http host a name", &[("OPNSENSE_TRANSPORT", "http"), ("OPNSENSE_HTTP_HOST", "fw.example")], &["must be an IP address"]),
+            env("confirm timeout too short", &[("OPNSENSE_CONFIRM_TIMEOUT", "5")], &["OPNSENSE_CONFIRM_TIMEOUT", "at least 10 seconds"]),
+            env("confirm timeout zero", &[("OPNSENSE_CONFIRM_TIMEOUT", "0")], &["OPNSENSE_CONFIRM_TIMEOUT", "greater than 0"]),
+            env("protect without an arrow", &[("OPNSENSE_PROTECT", "10.0.0.0/24 22")], &["OPNSENSE_PROTECT", "expected <source> ->"]),
+            env("protect port out of range", &[("OPNSENSE_PROTECT", "any -> 70000")], &["OPNSENSE_PROTECT"]),
+            env("allow pattern with a class", &[("OPNSENSE_TOOLS_ALLOW", "firewall_[a-z]")], &["OPNSENSE_TOOLS_ALLOW", "tool name pattern"]),
+            env("deny pattern in capitals", &[("OPNSENSE_TOOLS_DENY", "Service_Stop")], &["OPNSENSE_TOOLS_DENY", "lower-case"]),
+            env("unknown toolset", &[("OPNSENSE_TOOLSETS", "dns,firewal")], &["OPNSENSE_TOOLSETS", "\"firewal\" is not a toolset"]),
+            env("state url of another database", &[("OPNSENSE_STATE_URL", "mysql://u:hunter2-pw@db/x")], &["OPNSENSE_STATE_URL", "postgres://"]).hiding(&["hunter2-pw"]),
+            env("state url and state dir", &[("OPNSENSE_STATE_URL", "sqlite:///tmp/x.sqlite"), ("OPNSENSE_STATE_DIR", "/tmp/state")], &["state_dir", "not both"]),
+            env("default target that is not there", &[("OPNSENSE_URL", "https://fw.example"), ("OPNSENSE_DEFAULT_TARGET", "office")], &["default_target", "OPNSENSE_DEFAULT_TARGET", "`office`"]),
+            file("unknown key in a target", "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nverfy_tls = false\n", &["target `office`", "unknown key `verfy_tls`", "{file}"]),
+            file("target without a secret", "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\n", &["target `office`", "api_secret is not set"]),
+            file("target with a plain http url", "[targets.office]\nurl = \"http://o\"\napi_key = \"k\"\napi_secret = \"hidden-secret-1\"\n", &["target `office`", "url", "https://"]).hiding(&["hidden-secret-1"]),
+            file("target confirm timeout too short", "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nconfirm_timeout = 3\n", &["target `office`", "confirm_timeout", "[targets.office]"]),
+            file("target read_only as a string", "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nread_only = \"yes\"\n", &["target `office`", "read_only"]),
+            file("target name in capitals", "[targets.Office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\n", &["target `Office`"]),
+            file("two default targets", "url = \"https://top\"\n[targets.default]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\n", &["both define the target `default`"]),
+        ]
+    }
+
+    #[test]
+    fn refused_settings_name_their_key_and_source() {
+        let rows = refusals();
+        let failures: Vec<String> = rows.iter().filter_map(|r| r.check().err()).collect();
+        assert!(
+            failures.is_empty(),
+            "{} of {} rows failed:\n{}",
+            failures.len(),
+            rows.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_refusal_row_can_fail() {
+        let wrong = env("accepted", &[("OPNSENSE_HTTP_PORT", "8001")], &["anything"]);
+        let e = wrong.check().expect_err("a valid setting is no refusal");
+        assert!(e.starts_with("accepted: "), "{e}");
+        let says_too_little = env(
+            "says",
+            &[("OPNSENSE_HTTP_PORT", "70000")],
+            &["no such text"],
+        );
+        assert!(says_too_little.check().is_err());
+        let shows =
+            env("shows", &[("OPNSENSE_HTTP_PORT", "70000")], &[]).hiding(&["OPNSENSE_HTTP_PORT"]);
+        assert!(shows.check().is_err());
+    }
+
     #[test]
     fn defaults_without_file_or_environment() {
         Jail::expect_with(|jail| -> R {
@@ -1167,47 +1324,6 @@ max_response_bytes = 2048
             jail.set_env("OPNSENSE_API_KEY", "k");
             jail.set_env("OPNSENSE_API_SECRET", "s");
             ok(None, &none())?.client().map_err(|e| e.to_string())?;
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn bad_call_timeout_and_max_response_bytes_name_their_source() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            for (key, value, needle) in [
-                ("OPNSENSE_CALL_TIMEOUT", "0", "greater than 0"),
-                ("OPNSENSE_CALL_TIMEOUT", "forever", "OPNSENSE_CALL_TIMEOUT"),
-                ("OPNSENSE_CALL_TIMEOUT", "100000", "at most 86400"),
-                (
-                    "OPNSENSE_MAX_RESPONSE_BYTES",
-                    "-1",
-                    "OPNSENSE_MAX_RESPONSE_BYTES",
-                ),
-                (
-                    "OPNSENSE_MAX_RESPONSE_BYTES",
-                    "64MiB",
-                    "OPNSENSE_MAX_RESPONSE_BYTES",
-                ),
-                ("OPNSENSE_MAX_RESPONSE_BYTES", "100", "at least 1024"),
-            ] {
-                jail.set_env(key, value);
-                let e = err(None, &none());
-                assert!(e.contains(key) && e.contains(needle), "{key}={value}: {e}");
-                jail.set_env(key, "");
-            }
-            let path = default_file(jail, "max_response_bytes = \"1\"\n");
-            let e = err(None, &none());
-            assert!(
-                e.contains("max_response_bytes") && e.contains(&path.display().to_string()),
-                "{e}"
-            );
-            let path = default_file(jail, "call_timeout = -3\n");
-            let e = err(None, &none());
-            assert!(
-                e.contains("call_timeout") && e.contains(&path.display().to_string()),
-                "{e}"
-            );
             Ok(())
         });
     }
@@ -1342,33 +1458,6 @@ max_response_bytes = 2048
     }
 
     #[test]
-    fn unknown_file_key_is_named_with_its_file() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            let path = default_file(jail, "url = \"https://fw\"\nverify_tsl = false\n");
-            let e = err(None, &none());
-            assert!(e.contains("unknown key `verify_tsl`"), "{e}");
-            assert!(e.contains(&path.display().to_string()), "{e}");
-            assert!(!e.contains('\n'), "one line: {e}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn unknown_environment_variable_is_named() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            jail.set_env("OPNSENSE_API_SCRET", "x");
-            let e = err(None, &none());
-            assert!(
-                e.contains("api_scret") && e.contains("OPNSENSE_API_SCRET"),
-                "{e}"
-            );
-            Ok(())
-        });
-    }
-
-    #[test]
     fn opnsense_config_is_not_a_key() {
         Jail::expect_with(|jail| -> R {
             home(jail);
@@ -1379,46 +1468,19 @@ max_response_bytes = 2048
     }
 
     #[test]
-    fn verify_tls_as_a_string_is_refused() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            let path = default_file(jail, "verify_tls = \"false\"\n");
-            let e = err(None, &none());
-            assert!(e.contains("verify_tls"), "{e}");
-            assert!(e.contains("expected a boolean"), "{e}");
-            assert!(e.contains(&path.display().to_string()), "{e}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn verify_tls_from_environment_is_a_strict_boolean() {
+    fn verify_tls_from_environment_is_a_boolean() {
         Jail::expect_with(|jail| -> R {
             home(jail);
             jail.set_env("OPNSENSE_VERIFY_TLS", "false");
             assert!(!ok(None, &none())?.verify_tls);
-            jail.set_env("OPNSENSE_VERIFY_TLS", "nope");
-            let e = err(None, &none());
-            assert!(
-                e.contains("verify_tls") && e.contains("OPNSENSE_VERIFY_TLS"),
-                "{e}"
-            );
             Ok(())
         });
     }
 
     #[test]
-    fn unknown_transport_is_refused_not_stdio() {
+    fn http_transport_from_environment() {
         Jail::expect_with(|jail| -> R {
             home(jail);
-            let path = default_file(jail, "transport = \"sse\"\n");
-            let e = err(None, &none());
-            assert!(e.contains("transport") && e.contains("sse"), "{e}");
-            assert!(e.contains(&path.display().to_string()), "{e}");
-            std::fs::remove_file(path).map_err(|e| e.to_string())?;
-            jail.set_env("OPNSENSE_TRANSPORT", "sse");
-            let e = err(None, &none());
-            assert!(e.contains("OPNSENSE_TRANSPORT"), "{e}");
             jail.set_env("OPNSENSE_TRANSPORT", "http");
             assert_eq!(ok(None, &none())?.transport, Transport::Http);
             Ok(())
@@ -1509,18 +1571,11 @@ max_response_bytes = 2048
     }
 
     #[test]
-    fn non_loopback_http_needs_a_token() {
+    fn non_loopback_http_with_a_token() {
         Jail::expect_with(|jail| -> R {
             home(jail);
             jail.set_env("OPNSENSE_TRANSPORT", "http");
             jail.set_env("OPNSENSE_HTTP_HOST", "0.0.0.0");
-            let e = err(None, &none());
-            assert!(
-                e.contains("0.0.0.0") && e.contains("OPNSENSE_HTTP_TOKEN"),
-                "{e}"
-            );
-            jail.set_env("OPNSENSE_HTTP_TOKEN", "short");
-            assert!(err(None, &none()).contains("at least 16"));
             jail.set_env("OPNSENSE_HTTP_TOKEN", "0123456789abcdef0123");
             let c = ok(None, &none())?;
             assert_eq!(c.http.token.as_deref(), Some("0123456789abcdef0123"));
@@ -1531,54 +1586,14 @@ max_response_bytes = 2048
                 ..Overrides::default()
             };
             assert!(ok(None, &flags)?.http.host.is_loopback());
-            jail.set_env("OPNSENSE_HTTP_HOST", "fw.example");
-            assert!(err(None, &none()).contains("must be an IP address"));
             Ok(())
         });
     }
 
     #[test]
-    fn bad_timeouts_are_refused_with_their_source() {
+    fn url_is_trimmed_and_flags_are_checked_too() {
         Jail::expect_with(|jail| -> R {
             home(jail);
-            for (value, key) in [
-                ("0", "OPNSENSE_READ_TIMEOUT"),
-                ("-1", "OPNSENSE_READ_TIMEOUT"),
-                ("NaN", "OPNSENSE_READ_TIMEOUT"),
-                ("inf", "OPNSENSE_CONNECT_TIMEOUT"),
-                ("0", "OPNSENSE_HTTP_IDLE_TIMEOUT"),
-                ("soon", "OPNSENSE_CONNECT_TIMEOUT"),
-            ] {
-                jail.set_env(key, value);
-                let e = err(None, &none());
-                assert!(e.contains(key), "{value}: {e}");
-                jail.set_env(key, "");
-            }
-            let path = default_file(jail, "read_timeout = nan\n");
-            let e = err(None, &none());
-            assert!(
-                e.contains("read_timeout") && e.contains(&path.display().to_string()),
-                "{e}"
-            );
-            default_file(jail, "connect_timeout = -2.0\n");
-            assert!(err(None, &none()).contains("greater than 0"));
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn url_must_be_https() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            let path = default_file(jail, "url = \"http://user:pw@fw.example\"\n");
-            let e = err(None, &none());
-            assert!(
-                e.contains("https://") && e.contains(&path.display().to_string()),
-                "{e}"
-            );
-            assert!(!e.contains("pw@"), "credentials masked: {e}");
-            jail.set_env("OPNSENSE_URL", "ftp://fw");
-            assert!(err(None, &none()).contains("OPNSENSE_URL"));
             jail.set_env("OPNSENSE_URL", " HTTPS://fw.example/ ");
             assert_eq!(
                 ok(None, &none())?.url.as_deref(),
@@ -1589,32 +1604,6 @@ max_response_bytes = 2048
                 ..Overrides::default()
             };
             assert!(err(None, &flags).contains("command-line flag"));
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn other_limits() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            jail.set_env("OPNSENSE_HTTP_MAX_SESSIONS", "0");
-            assert!(err(None, &none()).contains("http_max_sessions"));
-            jail.set_env("OPNSENSE_HTTP_MAX_SESSIONS", "");
-            jail.set_env("OPNSENSE_HTTP_MAX_BODY", "10");
-            assert!(err(None, &none()).contains("http_max_body"));
-            jail.set_env("OPNSENSE_HTTP_MAX_BODY", "");
-            jail.set_env("OPNSENSE_HTTP_PORT", "70000");
-            assert!(err(None, &none()).contains("OPNSENSE_HTTP_PORT"));
-            jail.set_env("OPNSENSE_HTTP_PORT", "");
-            jail.set_env(
-                "OPNSENSE_CA_FILE",
-                jail.directory().join("no-ca.pem").display(),
-            );
-            let e = err(None, &none());
-            assert!(
-                e.contains("no-ca.pem") && e.contains("OPNSENSE_CA_FILE"),
-                "{e}"
-            );
             Ok(())
         });
     }
@@ -1699,7 +1688,7 @@ tools_deny = \"*_delete, service_stop\"
     }
 
     #[test]
-    fn state_url_is_checked_and_never_shown_with_its_password() {
+    fn state_url_is_never_shown_with_its_password() {
         Jail::expect_with(|jail| -> R {
             home(jail);
             jail.set_env(
@@ -1712,47 +1701,6 @@ tools_deny = \"*_delete, service_stop\"
                 StateStore::Url("postgres://mcp:hunter2-pw@127.0.0.1/mcp".into())
             );
             assert!(!format!("{c:?}").contains("hunter2-pw"), "{c:?}");
-            jail.set_env("OPNSENSE_STATE_URL", "mysql://u:hunter2-pw@db/x");
-            let e = err(None, &none());
-            assert!(
-                e.contains("OPNSENSE_STATE_URL") && e.contains("postgres://"),
-                "{e}"
-            );
-            assert!(!e.contains("hunter2-pw"), "{e}");
-            jail.set_env("OPNSENSE_STATE_URL", "sqlite:///tmp/x.sqlite");
-            jail.set_env("OPNSENSE_STATE_DIR", "/tmp/state");
-            let e = err(None, &none());
-            assert!(e.contains("state_dir") && e.contains("not both"), "{e}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn bad_change_settings_name_key_source_and_rule() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            for (key, value, needle) in [
-                ("OPNSENSE_CONFIRM_TIMEOUT", "5", "at least 10 seconds"),
-                ("OPNSENSE_CONFIRM_TIMEOUT", "0", "greater than 0"),
-                ("OPNSENSE_PROTECT", "10.0.0.0/24 22", "expected <source> ->"),
-                ("OPNSENSE_PROTECT", "any -> 70000", "OPNSENSE_PROTECT"),
-                (
-                    "OPNSENSE_TOOLS_ALLOW",
-                    "firewall_[a-z]",
-                    "tool name pattern",
-                ),
-                ("OPNSENSE_TOOLS_DENY", "Service_Stop", "lower-case"),
-                (
-                    "OPNSENSE_TOOLSETS",
-                    "dns,firewal",
-                    "\"firewal\" is not a toolset",
-                ),
-            ] {
-                jail.set_env(key, value);
-                let e = err(None, &none());
-                assert!(e.contains(key) && e.contains(needle), "{key}={value}: {e}");
-                jail.set_env(key, "");
-            }
             Ok(())
         });
     }
@@ -1839,14 +1787,6 @@ tools_deny = [\"*_delete\"]
             assert_eq!(fleet.len(), 1);
             assert_eq!(fleet[0].0, "default");
             assert_eq!(fleet[0].1.url.as_deref(), Some("https://fw.example"));
-            jail.set_env("OPNSENSE_DEFAULT_TARGET", "office");
-            let e = err(None, &none());
-            assert!(
-                e.contains("default_target")
-                    && e.contains("OPNSENSE_DEFAULT_TARGET")
-                    && e.contains("`office`"),
-                "{e}"
-            );
             Ok(())
         });
     }
@@ -1882,75 +1822,6 @@ tools_deny = [\"*_delete\"]
                 "[targets.a]\nurl = \"https://a.example\"\napi_key = \"k\"\napi_secret = \"s\"\n",
             );
             assert_eq!(ok(None, &none())?.default_target, "a");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn target_errors_name_the_target_and_the_key() {
-        Jail::expect_with(|jail| -> R {
-            home(jail);
-            let path = default_file(
-                jail,
-                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nverfy_tls = false\n",
-            );
-            let e = err(None, &none());
-            assert!(
-                e.contains("target `office`")
-                    && e.contains("unknown key `verfy_tls`")
-                    && e.contains(&path.display().to_string()),
-                "{e}"
-            );
-            default_file(
-                jail,
-                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\n",
-            );
-            let e = err(None, &none());
-            assert!(
-                e.contains("target `office`") && e.contains("api_secret is not set"),
-                "{e}"
-            );
-            default_file(
-                jail,
-                "[targets.office]\nurl = \"http://o\"\napi_key = \"k\"\napi_secret = \"hidden-secret-1\"\n",
-            );
-            let e = err(None, &none());
-            assert!(
-                e.contains("target `office`") && e.contains("url") && e.contains("https://"),
-                "{e}"
-            );
-            assert!(!e.contains("hidden-secret-1"), "{e}");
-            default_file(
-                jail,
-                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nconfirm_timeout = 3\n",
-            );
-            let e = err(None, &none());
-            assert!(
-                e.contains("target `office`")
-                    && e.contains("confirm_timeout")
-                    && e.contains("[targets.office]"),
-                "{e}"
-            );
-            default_file(
-                jail,
-                "[targets.office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\nread_only = \"yes\"\n",
-            );
-            let e = err(None, &none());
-            assert!(
-                e.contains("target `office`") && e.contains("read_only"),
-                "{e}"
-            );
-            default_file(
-                jail,
-                "[targets.Office]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\n",
-            );
-            assert!(err(None, &none()).contains("target `Office`"));
-            default_file(
-                jail,
-                "url = \"https://top\"\n[targets.default]\nurl = \"https://o\"\napi_key = \"k\"\napi_secret = \"s\"\n",
-            );
-            let e = err(None, &none());
-            assert!(e.contains("both define the target `default`"), "{e}");
             Ok(())
         });
     }

@@ -9,13 +9,9 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{SECRET, Sim, command, free_port, run, wait, write_default_config};
+use common::{SECRET, Sim, command, free_port, home, run, wait, write_default_config};
 use opnsense_sim::LimitedKey;
 use serde_json::Value;
-
-fn home() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
 
 // ---- exit 2: configuration -------------------------------------------------------------
 
@@ -243,7 +239,7 @@ fn tools_prints_the_catalogue_without_network() {
     c.arg("tools");
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     let tools = v["tools"].as_array().expect("tools array");
     assert!(tools.len() >= 43, "{} tools", tools.len());
     for t in tools {
@@ -255,7 +251,7 @@ fn tools_prints_the_catalogue_without_network() {
     c.args(["--read-only", "tools"]);
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     let read_only = v["tools"].as_array().expect("tools array");
     assert!(!read_only.is_empty() && read_only.len() < tools.len());
     for t in read_only {
@@ -271,7 +267,7 @@ fn call_system_status_prints_structured_content() {
     c.args(["call", "system_status", "{}"]).envs(sim.env());
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert!(v["structuredContent"].is_object(), "{v}");
     assert_ne!(v["isError"], true, "{v}");
     assert!(
@@ -289,7 +285,7 @@ fn call_failing_tool_exits_1_with_the_error_printed() {
         .envs(sim.env());
     let out = run(c);
     out.expect_code(1);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert_eq!(v["isError"], true, "{v}");
 }
 
@@ -304,7 +300,7 @@ fn max_response_bytes_reaches_the_client() {
         .env("OPNSENSE_MAX_RESPONSE_BYTES", "1024");
     let out = run(c);
     out.expect_code(1);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert_eq!(v["isError"], true, "{v}");
     assert!(v.to_string().contains("larger than 1024 bytes"), "{v}");
     // The same call without the limit succeeds.
@@ -326,7 +322,7 @@ fn call_timeout_reaches_the_client() {
         .env("OPNSENSE_CALL_TIMEOUT", "1");
     let out = run(c);
     out.expect_code(1);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert_eq!(v["isError"], true, "{v}");
     assert!(
         v.to_string().contains("the overall limit of one call"),
@@ -640,7 +636,7 @@ fn stage_alias(sim: &Sim, home: &std::path::Path, name: &str) -> String {
     .envs(sim.env());
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     v["structuredContent"]["uuid"]
         .as_str()
         .expect("uuid")
@@ -657,7 +653,7 @@ fn call_apply_without_confirm_is_reverted_when_the_process_exits() {
         .envs(sim.env());
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert_eq!(v["structuredContent"]["status"], "pending", "{v}");
     assert_eq!(v["reverted_at_exit"][0]["status"], "reverted", "{v}");
     assert!(out.stderr.contains("--confirm"), "{out:#?}");
@@ -678,7 +674,7 @@ fn call_apply_with_confirm_keeps_the_change() {
         .envs(sim.env());
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert_eq!(v["confirmed"]["change"]["status"], "confirmed", "{v}");
     assert!(v.get("reverted_at_exit").is_none(), "{v}");
     assert!(sim.sim.live().find(&uuid).is_some(), "the alias is live");
@@ -687,7 +683,7 @@ fn call_apply_with_confirm_keeps_the_change() {
     c.args(["call", "change_list", "{}"]).envs(sim.env());
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = out.json();
     assert_eq!(
         v["structuredContent"]["changes"][0]["status"], "confirmed",
         "{v}"
@@ -718,16 +714,10 @@ fn tools_honours_allow_and_deny_and_refuses_a_pattern_matching_nothing() {
         .env("OPNSENSE_TOOLS_DENY", "*_delete");
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
-    let names: Vec<&str> = v["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    assert!(names.contains(&"firewall_alias_add"), "{names:?}");
-    assert!(!names.contains(&"firewall_alias_delete"), "{names:?}");
-    assert!(!names.contains(&"firewall_rule_add"), "{names:?}");
+    let names = out.tool_names();
+    assert!(names.contains("firewall_alias_add"), "{names:?}");
+    assert!(!names.contains("firewall_alias_delete"), "{names:?}");
+    assert!(!names.contains("firewall_rule_add"), "{names:?}");
     let mut c = command(home.path());
     c.arg("tools").env("OPNSENSE_TOOLS_DENY", "servce_stop");
     run(c)
@@ -739,17 +729,11 @@ fn tools_honours_allow_and_deny_and_refuses_a_pattern_matching_nothing() {
         .env("OPNSENSE_READ_ONLY", "true");
     let out = run(c);
     out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
-    let names: Vec<&str> = v["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    assert!(names.contains(&"dns_host_override_list"), "{names:?}");
-    assert!(names.contains(&"firewall_log"), "{names:?}");
-    assert!(!names.contains(&"dns_apply"), "read-only: {names:?}");
-    assert!(!names.contains(&"firewall_rule_list"), "{names:?}");
+    let names = out.tool_names();
+    assert!(names.contains("dns_host_override_list"), "{names:?}");
+    assert!(names.contains("firewall_log"), "{names:?}");
+    assert!(!names.contains("dns_apply"), "read-only: {names:?}");
+    assert!(!names.contains("firewall_rule_list"), "{names:?}");
     let mut c = command(home.path());
     c.arg("tools").env("OPNSENSE_TOOLSETS", "dns,firewal");
     run(c)

@@ -4,20 +4,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{BIN, SECRET};
-use opnsense_sim::{SimConfig, Simulator};
-use rmcp::ServiceExt;
+use common::{BIN, Listening, SECRET};
+use opnsense_sim::Simulator;
 use rmcp::model::CallToolRequestParams;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio::time::timeout;
 
 const TOKEN: &str = "test-token-0123456789abcdef";
@@ -25,94 +19,52 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// The binary serving HTTP on an ephemeral loopback port, plus its simulator.
 struct Server {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<String>>,
-    /// The task copying stderr into `stderr`; it ends at EOF, once the child has exited.
-    reader: tokio::task::JoinHandle<()>,
+    http: Listening,
     sim: Simulator,
     _home: tempfile::TempDir,
 }
 
 impl Server {
     async fn start(extra_env: &[(&str, &str)]) -> Self {
-        let sim = Simulator::start(SimConfig {
-            api_secret: SECRET.to_owned(),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("simulator");
-        let home = tempfile::tempdir().expect("temp dir");
+        let sim = Simulator::start(common::sim_config())
+            .await
+            .expect("simulator");
+        let home = common::home();
         let mut c = Command::from(common::command(home.path()));
-        c.env("OPNSENSE_URL", sim.base_url())
-            .env("OPNSENSE_API_KEY", sim.api_key())
-            .env("OPNSENSE_API_SECRET", sim.api_secret())
-            .env("OPNSENSE_CA_FILE", sim.ca_file())
+        c.envs(common::sim_env(&sim))
             .env("OPNSENSE_HTTP_TOKEN", TOKEN)
             .envs(extra_env.iter().copied())
-            .args(["serve", "--transport", "http", "--http-port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = c.spawn().expect("spawn");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let buf = stderr.clone();
-        let reader = tokio::spawn(async move {
-            let mut tx = Some(tx);
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://")
-                    && let Some(addr) = rest.strip_suffix("/mcp")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
-                }
-                let mut b = buf.lock().expect("stderr buffer");
-                b.push_str(&line);
-                b.push('\n');
-            }
-        });
-        let Ok(Ok(addr)) = timeout(WAIT, rx).await else {
-            panic!(
-                "no `listening on` line; stderr: {}",
-                stderr.lock().expect("stderr buffer")
-            )
-        };
+            .args(["serve", "--transport", "http", "--http-port", "0"]);
         Self {
-            child,
-            addr,
-            stderr,
-            reader,
+            http: Listening::spawn(c, WAIT).await,
             sim,
             _home: home,
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("http://{}{path}", self.http.addr)
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().expect("stderr buffer").clone()
+        self.http.stderr()
     }
 
     /// Sends SIGTERM and returns the exit code (within the limit).
     async fn terminate(mut self) -> (Option<i32>, String) {
-        let pid = self.child.id().expect("pid").to_string();
+        let pid = self.http.child.id().expect("pid").to_string();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("kill");
         assert!(status.success());
-        let Ok(status) = timeout(WAIT, self.child.wait()).await else {
+        let Ok(status) = timeout(WAIT, self.http.child.wait()).await else {
             panic!("no exit after SIGTERM; stderr: {}", self.stderr())
         };
         let code = status.expect("wait").code();
         // The child is gone, so its stderr reaches EOF: the reader has taken every line once
         // it ends.
-        let Ok(read) = timeout(WAIT, &mut self.reader).await else {
+        let Ok(read) = timeout(WAIT, &mut self.http.reader).await else {
             panic!(
                 "stderr did not close after the exit; stderr: {}",
                 self.stderr()
@@ -151,13 +103,7 @@ fn mcp_post(server: &Server, token: Option<&str>) -> reqwest::RequestBuilder {
 }
 
 async fn rmcp_client(server: &Server) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
-    let transport = StreamableHttpClientTransport::from_config(
-        StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")).auth_header(TOKEN),
-    );
-    timeout(WAIT, ().serve(transport))
-        .await
-        .expect("initialize in time")
-        .expect("initialize")
+    server.http.rmcp_client(TOKEN, WAIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,6 +150,23 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
     );
 }
 
+/// A raw `initialize` that opens a session: its id and the answer's body.
+async fn open_session(server: &Server) -> (String, String) {
+    let resp = mcp_post(server, Some(TOKEN))
+        .json(&initialize_body())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let session = resp
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("session id")
+        .to_owned();
+    (session, resp.text().await.expect("initialize answer"))
+}
+
 /// A raw MCP POST within `session`, returning the body (JSON or server-sent events).
 async fn session_post(server: &Server, session: &str, body: &Value) -> (u16, String) {
     let resp = mcp_post(server, Some(TOKEN))
@@ -220,19 +183,7 @@ async fn session_post(server: &Server, session: &str, body: &Value) -> (u16, Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_audit_lines_name_the_tool_the_request_id_and_the_session() {
     let server = Server::start(&[]).await;
-    let resp = mcp_post(&server, Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 200);
-    let session = resp
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("session id")
-        .to_owned();
-    let init = resp.text().await.expect("initialize answer");
+    let (session, init) = open_session(&server).await;
     assert!(init.contains("opnsense-mcp"), "{init}");
     let (status, _) = session_post(
         &server,
@@ -329,19 +280,7 @@ async fn session_cap_answers_503() {
     let server = Server::start(&[("OPNSENSE_HTTP_MAX_SESSIONS", "2")]).await;
     let mut sessions = Vec::new();
     for _ in 0..2 {
-        let resp = mcp_post(&server, Some(TOKEN))
-            .json(&initialize_body())
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(resp.status(), 200);
-        let id = resp
-            .headers()
-            .get("mcp-session-id")
-            .and_then(|v| v.to_str().ok())
-            .expect("session id")
-            .to_owned();
-        sessions.push(id);
+        sessions.push(open_session(&server).await.0);
     }
     let resp = mcp_post(&server, Some(TOKEN))
         .json(&initialize_body())

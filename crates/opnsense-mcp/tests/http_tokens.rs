@@ -5,20 +5,14 @@
 
 mod common;
 
-use std::net::{IpAddr, SocketAddr};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
 use std::time::Duration;
 
-use common::{BIN, SECRET};
-use opnsense_sim::{SimConfig, Simulator};
-use rmcp::ServiceExt;
+use common::{Listening, SECRET};
+use opnsense_sim::Simulator;
 use rmcp::model::CallToolRequestParams;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio::time::timeout;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -42,81 +36,35 @@ fn new_token(home: &std::path::Path, name: &str, scope: &str) -> (String, String
 }
 
 struct Server {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<String>>,
+    http: Listening,
     _sim: Simulator,
 }
 
 impl Server {
     async fn start(home: &std::path::Path, tokens_file: &std::path::Path) -> Self {
-        let sim = Simulator::start(SimConfig {
-            api_secret: SECRET.to_owned(),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("simulator");
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("RUST_LOG", "warn")
-            .env("OPNSENSE_URL", sim.base_url())
-            .env("OPNSENSE_API_KEY", sim.api_key())
-            .env("OPNSENSE_API_SECRET", sim.api_secret())
-            .env("OPNSENSE_CA_FILE", sim.ca_file())
+        let sim = Simulator::start(common::sim_config())
+            .await
+            .expect("simulator");
+        let mut c = Command::from(common::command(home));
+        c.envs(common::sim_env(&sim))
             .env("OPNSENSE_HTTP_TOKENS_FILE", tokens_file)
-            .args(["serve", "--transport", "http", "--http-port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = c.spawn().expect("spawn");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let buf = stderr.clone();
-        tokio::spawn(async move {
-            let mut tx = Some(tx);
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://")
-                    && let Some(addr) = rest.strip_suffix("/mcp")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
-                }
-                let mut b = buf.lock().expect("stderr");
-                b.push_str(&line);
-                b.push('\n');
-            }
-        });
-        let Ok(Ok(addr)) = timeout(WAIT, rx).await else {
-            panic!("no `listening on` line: {}", stderr.lock().expect("stderr"))
-        };
+            .args(["serve", "--transport", "http", "--http-port", "0"]);
         Self {
-            child,
-            addr,
-            stderr,
+            http: Listening::spawn(c, WAIT).await,
             _sim: sim,
         }
     }
 
     fn url(&self) -> String {
-        format!("http://{}/mcp", self.addr)
+        format!("http://{}/mcp", self.http.addr)
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().expect("stderr").clone()
+        self.http.stderr()
     }
 
     async fn client(&self, token: &str) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
-        let transport = StreamableHttpClientTransport::from_config(
-            StreamableHttpClientTransportConfig::with_uri(self.url()).auth_header(token),
-        );
-        timeout(WAIT, ().serve(transport))
-            .await
-            .expect("initialize in time")
-            .expect("initialize")
+        self.http.rmcp_client(token, WAIT).await
     }
 }
 
@@ -227,7 +175,7 @@ async fn a_read_token_sees_and_calls_only_read_tools_and_audit_lines_name_the_cl
     for secret in [reader.as_str(), admin.as_str(), SECRET] {
         assert!(!stderr.contains(secret), "secret in stderr");
     }
-    drop(server.child);
+    drop(server.http.child);
 }
 
 fn http_from(local: IpAddr) -> reqwest::Client {
@@ -294,5 +242,5 @@ async fn failed_authentication_is_throttled_per_address_and_logged_without_the_t
         !stderr.contains(WRONG) && !stderr.contains(&good),
         "{stderr}"
     );
-    drop(server.child);
+    drop(server.http.child);
 }

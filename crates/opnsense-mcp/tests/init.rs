@@ -13,19 +13,6 @@ use serde_json::Value;
 /// Each expectation may wait this long (the binary connects to the simulator meanwhile).
 const EXPECT_MS: u64 = 30_000;
 
-fn sim_fingerprint(sim: &Sim) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(opnsense_api::tls::peer_fingerprint(
-        &sim.sim.base_url(),
-        std::time::Duration::from_secs(10),
-    ))
-    .expect("fingerprint")
-    .to_string()
-}
-
 /// `init` in a pseudo-terminal, with an empty environment and `HOME` at `home`.
 fn spawn_init(home: &Path, args: &[&str]) -> rexpect::session::PtySession {
     let mut c = Command::new(BIN);
@@ -87,7 +74,7 @@ fn interactive_init_reads_apikey_txt_offers_the_pin_and_prints_the_snippets() {
         ),
     )
     .expect("write");
-    let fp = sim_fingerprint(&sim);
+    let fp = sim.fingerprint();
     let mut p = spawn_init(home.path(), &[]);
     let mut seen = String::new();
     seen += &p.exp_string("Firewall URL").expect("asks for the URL");
@@ -167,7 +154,7 @@ fn interactive_init_asks_for_the_secret_without_echo_and_refusing_the_pin_writes
 fn non_interactive_init_with_flags_and_an_existing_config() {
     let sim = Sim::start(|_| {});
     let home = tempfile::tempdir().expect("home");
-    let fp = sim_fingerprint(&sim);
+    let fp = sim.fingerprint();
     let secret_file = home.path().join("secret");
     std::fs::write(&secret_file, format!("{SECRET}\n")).expect("write");
     let base = |extra: &[&str]| {

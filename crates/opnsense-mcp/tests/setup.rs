@@ -5,26 +5,8 @@
 
 mod common;
 
-use common::{SECRET, Sim, command, run, write_default_config};
+use common::{SECRET, Sim, command, home, run, write_default_config};
 use serde_json::Value;
-
-fn home() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
-
-/// The fingerprint of the certificate the simulator presents, read in-process.
-fn sim_fingerprint(sim: &Sim) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(opnsense_api::tls::peer_fingerprint(
-        &sim.sim.base_url(),
-        std::time::Duration::from_secs(10),
-    ))
-    .expect("fingerprint")
-    .to_string()
-}
 
 fn apikey_txt(dir: &std::path::Path, sim: &Sim) -> std::path::PathBuf {
     let path = dir.join("apikey.txt");
@@ -45,7 +27,7 @@ fn api_key_file_in_apikey_txt_format_and_a_pin_pass_check() {
     let sim = Sim::start(|_| {});
     let home = home();
     let keys = apikey_txt(home.path(), &sim);
-    let fp = sim_fingerprint(&sim);
+    let fp = sim.fingerprint();
     let mut c = command(home.path());
     c.arg("check")
         .env("OPNSENSE_URL", sim.sim.base_url())
@@ -85,7 +67,7 @@ fn api_key_file_with_the_key_alone_takes_the_secret_from_elsewhere() {
 fn untrusted_certificate_check_fails_naming_the_fingerprint_to_pin() {
     let sim = Sim::start(|_| {});
     let home = home();
-    let fp = sim_fingerprint(&sim);
+    let fp = sim.fingerprint();
     let mut c = command(home.path());
     c.arg("check")
         .env("OPNSENSE_URL", sim.sim.base_url())
@@ -100,7 +82,7 @@ fn untrusted_certificate_check_fails_naming_the_fingerprint_to_pin() {
 fn wrong_pin_exits_3_naming_seen_and_expected() {
     let sim = Sim::start(|_| {});
     let home = home();
-    let fp = sim_fingerprint(&sim);
+    let fp = sim.fingerprint();
     let wrong = format!("sha256:{}", "00".repeat(32));
     let mut c = command(home.path());
     c.arg("check")

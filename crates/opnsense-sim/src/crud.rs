@@ -60,6 +60,19 @@ pub(crate) struct Actions {
     pub toggle: Option<&'static str>,
 }
 
+impl Actions {
+    /// The rule actions of a `FilterBaseController` grid (`getRule`, `addRule`, `setRule`,
+    /// `delRule`, `toggleRule`), whose `searchRule` is the area's own.
+    pub(crate) const RULES: Self = Self {
+        search: None,
+        get: Some("getrule"),
+        add: Some("addrule"),
+        set: Some("setrule"),
+        del: Some("delrule"),
+        toggle: Some("togglerule"),
+    };
+}
+
 /// One generic CRUD operation of an area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CrudOp {

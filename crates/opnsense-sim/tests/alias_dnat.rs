@@ -94,13 +94,14 @@ async fn alias_validation_and_reconfigure() {
             ]
         }})
     );
-    let r = h
-        .post_ok(
+    assert_eq!(
+        h.refused(
             "firewall/alias/add_item",
-            json!({"alias": {"name": "ok_name"}}),
+            json!({"alias": {"name": "ok_name"}})
         )
-        .await;
-    assert_eq!(r["validations"]["alias.type"], "Option [] not in list.");
+        .await["alias.type"],
+        "Option [] not in list."
+    );
     let r = h
         .post_ok(
             "firewall/alias/add_item",
@@ -117,24 +118,20 @@ async fn alias_validation_and_reconfigure() {
         r["validations"]["alias.content"],
         "Entry \"80-90\" is not a valid port number."
     );
-    let r = h
-        .post_ok(
-            "firewall/alias/add_item",
-            json!({"alias": {"name": "pass", "type": "host"}}),
-        )
-        .await;
     assert_eq!(
-        r["validations"]["alias.name"],
+        h.refused(
+            "firewall/alias/add_item",
+            json!({"alias": {"name": "pass", "type": "host"}})
+        )
+        .await["alias.name"],
         "The name cannot be the internally reserved keyword \"%s\"."
     );
-    let r = h
-        .post_ok(
-            "firewall/alias/add_item",
-            json!({"alias": {"name": "net1", "type": "network", "content": "10.1.0.0/16\nfoo"}}),
-        )
-        .await;
     assert_eq!(
-        r["validations"]["alias.content"],
+        h.refused(
+            "firewall/alias/add_item",
+            json!({"alias": {"name": "net1", "type": "network", "content": "10.1.0.0/16\nfoo"}})
+        )
+        .await["alias.content"],
         "Entry \"foo\" is not a network."
     );
 
@@ -154,10 +151,11 @@ async fn alias_validation_and_reconfigure() {
         json!({"status": "ok"})
     );
     assert!(h.sim.live().find(&id).is_some());
-    let t = h
-        .post_ok(&format!("firewall/alias/toggle_item/{id}"), json!({}))
-        .await;
-    assert_eq!(t, json!({"result": "Disabled", "changed": true}));
+    h.post_expect(
+        &format!("firewall/alias/toggle_item/{id}"),
+        json!({"result": "Disabled", "changed": true}),
+    )
+    .await;
     h.sim.shutdown().await;
 }
 
@@ -306,14 +304,16 @@ async fn dnat_crud_validation_toggle_and_apply() {
     assert!(h.sim.live().find(&id).is_none());
 
     // Inverted toggle: the parameter means "disabled"; no `changed` key.
-    let t = h
-        .post_ok(&format!("firewall/d_nat/toggle_rule/{id}/1"), json!({}))
-        .await;
-    assert_eq!(t, json!({"result": "Disabled"}));
-    let t = h
-        .post_ok(&format!("firewall/d_nat/toggle_rule/{id}"), json!({}))
-        .await;
-    assert_eq!(t, json!({"result": "Enabled"}));
+    h.post_expect(
+        &format!("firewall/d_nat/toggle_rule/{id}/1"),
+        json!({"result": "Disabled"}),
+    )
+    .await;
+    h.post_expect(
+        &format!("firewall/d_nat/toggle_rule/{id}"),
+        json!({"result": "Enabled"}),
+    )
+    .await;
     let t = h
         .post_ok(
             "firewall/d_nat/toggle_rule/00000000-0000-4000-8000-000000000000",
@@ -327,9 +327,10 @@ async fn dnat_crud_validation_toggle_and_apply() {
         json!({"status": "OK\n\n"})
     );
     assert!(h.sim.live().find(&id).is_some());
-    let r = h
-        .post_ok(&format!("firewall/d_nat/del_rule/{id}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"result": "deleted"}));
+    h.post_expect(
+        &format!("firewall/d_nat/del_rule/{id}"),
+        json!({"result": "deleted"}),
+    )
+    .await;
     h.sim.shutdown().await;
 }

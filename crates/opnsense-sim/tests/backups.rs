@@ -13,17 +13,6 @@ async fn items(h: &Harness) -> Vec<Value> {
     list["items"].as_array().expect("items").clone()
 }
 
-async fn add_rule(h: &Harness, descr: &str) -> String {
-    let r = h
-        .post_ok(
-            "firewall/filter/add_rule",
-            json!({"rule": {"description": descr}}),
-        )
-        .await;
-    assert_eq!(r["result"], "saved");
-    r["uuid"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn every_save_writes_a_backup_listed_newest_first() {
     let h = Harness::start().await;
@@ -64,7 +53,7 @@ async fn every_save_writes_a_backup_listed_newest_first() {
     assert!(b["filesize"].as_u64().unwrap() > 1000);
     assert!(b["time_iso"].as_str().unwrap().ends_with("+00:00"));
 
-    let uuid = add_rule(&h, "one").await;
+    let uuid = h.add_rule(json!({"description": "one"})).await;
     let after = items(&h).await;
     assert_eq!(after.len(), 2);
     assert_eq!(
@@ -179,7 +168,7 @@ async fn retention_follows_backup_count() {
     let sp = h.post_ok("firewall/filter/savepoint", json!({})).await;
     assert_eq!(sp["retention"], "3");
     for i in 0..5 {
-        add_rule(&h, &format!("r{i}")).await;
+        h.add_rule(json!({"description": format!("r{i}")})).await;
     }
     let list = items(&h).await;
     assert_eq!(list.len(), 3);
@@ -202,7 +191,8 @@ async fn providers_download_and_diff() {
         json!({"items": []})
     );
     let old = items(&h).await[0]["id"].as_str().unwrap().to_owned();
-    add_rule(&h, "Allow <b>'quoted'</b> & more").await;
+    h.add_rule(json!({"description": "Allow <b>'quoted'</b> & more"}))
+        .await;
     let new = items(&h).await[0]["id"].as_str().unwrap().to_owned();
 
     // Without a name: the newest, with its revision block.
@@ -283,19 +273,21 @@ async fn revert_restores_the_staged_config_only_and_delete_removes() {
     let h = Harness::start().await;
     let seeded = h.sim.staged();
     let initial = items(&h).await[0]["id"].as_str().unwrap().to_owned();
-    let uuid = add_rule(&h, "to be reverted").await;
+    let uuid = h.add_rule(json!({"description": "to be reverted"})).await;
     h.post_ok("firewall/filter/apply", json!({})).await;
 
     let (s, body) = h.get(&format!("core/backup/revertBackup/{initial}")).await;
     assert_eq!((s, body), (200, json!({"status": "failed"})));
-    let r = h
-        .post_ok("core/backup/revertBackup/config-1.xml", json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "not_found"}));
-    let r = h
-        .post_ok(&format!("core/backup/revertBackup/{initial}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "reverted"}));
+    h.post_expect(
+        "core/backup/revertBackup/config-1.xml",
+        json!({"status": "not_found"}),
+    )
+    .await;
+    h.post_expect(
+        &format!("core/backup/revertBackup/{initial}"),
+        json!({"status": "reverted"}),
+    )
+    .await;
     assert_eq!(h.sim.staged(), seeded, "the whole config is the backup's");
     assert!(
         h.sim.live().find(&uuid).is_some(),
@@ -309,14 +301,16 @@ async fn revert_restores_the_staged_config_only_and_delete_removes() {
 
     let (s, body) = h.get(&format!("core/backup/deleteBackup/{initial}")).await;
     assert_eq!((s, body), (200, json!({"status": "failed"})));
-    let r = h
-        .post_ok(&format!("core/backup/deleteBackup/{initial}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "deleted"}));
-    let r = h
-        .post_ok(&format!("core/backup/deleteBackup/{initial}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "not_found"}));
+    h.post_expect(
+        &format!("core/backup/deleteBackup/{initial}"),
+        json!({"status": "deleted"}),
+    )
+    .await;
+    h.post_expect(
+        &format!("core/backup/deleteBackup/{initial}"),
+        json!({"status": "not_found"}),
+    )
+    .await;
     assert!(items(&h).await.iter().all(|i| i["id"] != initial.as_str()));
     h.sim.shutdown().await;
 }
@@ -332,12 +326,13 @@ async fn rollback_saves_and_names_its_script() {
         .as_str()
         .unwrap()
         .to_owned();
-    let uuid = add_rule(&h, "risky").await;
+    let uuid = h.add_rule(json!({"description": "risky"})).await;
     h.post_ok("firewall/filter/apply", json!({})).await;
-    let r = h
-        .post_ok(&format!("firewall/filter/revert/{rev}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "ok"}));
+    h.post_expect(
+        &format!("firewall/filter/revert/{rev}"),
+        json!({"status": "ok"}),
+    )
+    .await;
     assert!(h.sim.live().find(&uuid).is_none());
     let list = items(&h).await;
     assert_eq!(

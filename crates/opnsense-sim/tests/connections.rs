@@ -8,7 +8,7 @@ mod common;
 use std::error::Error as _;
 use std::time::Duration;
 
-use common::{Harness, OneConnection, client_for};
+use common::{Harness, OneConnection, client_for, wait_until};
 use opnsense_sim::{LockoutAction, SimConfig, Simulator};
 use serde_json::json;
 
@@ -21,16 +21,6 @@ fn impatient_client(sim: &Simulator) -> reqwest::Client {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap()
-}
-
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached within 10 s");
 }
 
 /// The innermost I/O error kind (rustls and hyper wrap the socket's error).
@@ -80,12 +70,7 @@ async fn a_lockout_spares_established_connections_and_lifts_through_them() {
     assert!(err.is_timeout() && err.is_connect(), "{err:?}");
 
     // reject: new connections are reset.
-    kept.ok(
-        &format!("firewall/filter/set_rule/{uuid}"),
-        Some(json!({"rule": {"action": "reject"}})),
-    )
-    .await;
-    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    kept.set_action_and_apply(&uuid, "reject").await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Reject));
     let err = get_err(sim, &impatient_client(sim)).await;
     assert!(err.is_connect() && !err.is_timeout(), "{err:?}");

@@ -221,10 +221,11 @@ async fn reconfigure_makes_the_hosts_live() {
     );
     assert!(h.sim.live().find(&uuid).is_some());
     assert_eq!(h.sim.live().dnsmasq_hosts().len(), 4);
-    let del = h
-        .post_ok(&format!("dnsmasq/settings/delHost/{uuid}"), json!({}))
-        .await;
-    assert_eq!(del, json!({"result": "deleted"}));
+    h.post_expect(
+        &format!("dnsmasq/settings/delHost/{uuid}"),
+        json!({"result": "deleted"}),
+    )
+    .await;
     assert_eq!(
         h.get_ok(&format!("dnsmasq/settings/getHost/{uuid}")).await,
         json!([])

@@ -78,17 +78,14 @@ async fn stall_makes_the_client_time_out() {
     h.sim.shutdown().await;
 }
 
+/// Adds a LAN rule that blocks the GUI (TCP to `(self)` port 443); returns its uuid.
 async fn add_lockout_rule(h: &Harness) -> String {
-    let r = h
-        .post_ok(
-            "firewall/filter/add_rule",
-            json!({"rule": {"action": "block", "interface": "lan", "protocol": "TCP",
-                "destination_net": "(self)", "destination_port": "443",
-                "description": "Oops: block the GUI"}}),
-        )
-        .await;
-    assert_eq!(r["result"], "saved");
-    r["uuid"].as_str().unwrap().to_owned()
+    h.add_rule(
+        json!({"action": "block", "interface": "lan", "protocol": "TCP",
+        "destination_net": "(self)", "destination_port": "443",
+        "description": "Oops: block the GUI"}),
+    )
+    .await
 }
 
 #[tokio::test]

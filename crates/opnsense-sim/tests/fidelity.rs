@@ -214,14 +214,12 @@ async fn filter_gateway_has_no_family_check() {
             .await;
         assert_eq!(r["result"], "saved", "{ipprotocol} via {gateway}: {r}");
     }
-    let r = h
-        .post_ok(
-            "firewall/filter/add_rule",
-            json!({"rule": {"gateway": "NOPE"}}),
-        )
-        .await;
     assert_eq!(
-        r["validations"]["rule.gateway"],
+        h.refused(
+            "firewall/filter/add_rule",
+            json!({"rule": {"gateway": "NOPE"}})
+        )
+        .await["rule.gateway"],
         "Specify a valid gateway from the list matching the networks ip protocol."
     );
     h.sim.shutdown().await;
@@ -544,19 +542,21 @@ async fn route_toggle_before_and_after_26_1_10() {
     let row = h.post_ok("routes/routes/searchroute", json!({})).await["rows"][0].clone();
     assert_eq!(row["disabled"], "0");
     assert!(row.get("enabled").is_none());
-    let r = h
-        .post_ok(&format!("routes/routes/toggleroute/{id}/1"), json!({}))
-        .await;
-    assert_eq!(r, json!({"result": "Disabled"}));
+    h.post_expect(
+        &format!("routes/routes/toggleroute/{id}/1"),
+        json!({"result": "Disabled"}),
+    )
+    .await;
     assert_eq!(h.sim.staged().find(&id).unwrap()["disabled"], "1");
     h.sim.shutdown().await;
 
     let h = start(Version::V26_1, false).await;
     let id = uuid_of(&h, "routes/routes/searchroute", "descr", "Branch office").await;
-    let r = h
-        .post_ok(&format!("routes/routes/toggleroute/{id}/1"), json!({}))
-        .await;
-    assert_eq!(r, json!({"result": "Enabled", "changed": false}));
+    h.post_expect(
+        &format!("routes/routes/toggleroute/{id}/1"),
+        json!({"result": "Enabled", "changed": false}),
+    )
+    .await;
     h.sim.shutdown().await;
 }
 

@@ -219,8 +219,8 @@ async fn add_is_staged_until_apply() {
     assert_eq!(rec["protocol"], "TCP", "protocol input is upper-cased");
     assert!(h.sim.live().find(&uuid).is_none(), "not live before apply");
 
-    let applied = h.post_ok("firewall/filter/apply", json!({})).await;
-    assert_eq!(applied, json!({"status": "OK\n\n"}));
+    h.post_expect("firewall/filter/apply", json!({"status": "OK\n\n"}))
+        .await;
     assert!(h.sim.live().find(&uuid).is_some());
 
     // set is partial; toggle flips; del removes.
@@ -240,14 +240,16 @@ async fn add_is_staged_until_apply() {
         "DMZ to web"
     );
 
-    let t = h
-        .post_ok(&format!("firewall/filter/toggle_rule/{uuid}"), json!({}))
-        .await;
-    assert_eq!(t, json!({"result": "Disabled", "changed": true}));
-    let t = h
-        .post_ok(&format!("firewall/filter/toggle_rule/{uuid}/0"), json!({}))
-        .await;
-    assert_eq!(t, json!({"result": "Disabled", "changed": false}));
+    h.post_expect(
+        &format!("firewall/filter/toggle_rule/{uuid}"),
+        json!({"result": "Disabled", "changed": true}),
+    )
+    .await;
+    h.post_expect(
+        &format!("firewall/filter/toggle_rule/{uuid}/0"),
+        json!({"result": "Disabled", "changed": false}),
+    )
+    .await;
     h.sim.shutdown().await;
 }
 
@@ -364,14 +366,12 @@ async fn validation_messages_are_exact() {
             "rule.source_net": "Any can not be combined with other aliases"
         }})
     );
-    let r = h
-        .post_ok(
-            "firewall/filter/add_rule",
-            json!({"rule": {"source_net": "lan,nope"}}),
-        )
-        .await;
     assert_eq!(
-        r["validations"]["rule.source_net"],
+        h.refused(
+            "firewall/filter/add_rule",
+            json!({"rule": {"source_net": "lan,nope"}})
+        )
+        .await["rule.source_net"],
         "lan,nope is not a valid source IP address or alias."
     );
     let r = h

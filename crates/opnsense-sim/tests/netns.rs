@@ -149,12 +149,7 @@ async fn in_namespace() {
     );
 
     // reject: new connections are refused (TCP RST to the SYN).
-    kept.ok(
-        &format!("firewall/filter/set_rule/{uuid}"),
-        Some(json!({"rule": {"action": "reject"}})),
-    )
-    .await;
-    kept.ok("firewall/filter/apply", Some(json!({}))).await;
+    kept.set_action_and_apply(&uuid, "reject").await;
     assert_eq!(sim.lockout(), Some(LockoutAction::Reject));
     assert!(nft_list(&table).unwrap().contains("reject with tcp reset"));
     let (r, took) = tcp_connect(&sim);

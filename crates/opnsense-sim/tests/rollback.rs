@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Harness;
+use common::{Harness, wait_until};
 use opnsense_sim::{SimConfig, Version};
 use serde_json::{Value, json};
 
@@ -15,16 +15,6 @@ fn fast(restores: bool) -> SimConfig {
         rollback_restores: restores,
         ..SimConfig::default()
     }
-}
-
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached");
 }
 
 /// A savepoint's revision: two decimals on stock 26.1 (`sprintf('%0.2f')`), four on the
@@ -40,25 +30,16 @@ async fn savepoint(h: &Harness, decimals: usize) -> String {
     rev
 }
 
-async fn add_rule(h: &Harness, descr: &str) -> String {
-    let r = h
-        .post_ok(
-            "firewall/filter/add_rule",
-            json!({"rule": {"description": descr}}),
-        )
-        .await;
-    r["uuid"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn stock_timer_fires_but_restores_nothing() {
     let h = Harness::with(fast(false)).await;
     let rev = savepoint(&h, 2).await;
-    let id = add_rule(&h, "risky").await;
-    let r = h
-        .post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "OK\n\n"}));
+    let id = h.add_rule(json!({"description": "risky"})).await;
+    h.post_expect(
+        &format!("firewall/filter/apply/{rev}"),
+        json!({"status": "OK\n\n"}),
+    )
+    .await;
     assert!(h.sim.rollback_pending());
     assert!(h.sim.live().find(&id).is_some());
     wait_until(|| !h.sim.rollback_pending()).await;
@@ -66,18 +47,21 @@ async fn stock_timer_fires_but_restores_nothing() {
     assert!(h.sim.live().find(&id).is_some());
     assert!(h.sim.staged().find(&id).is_some());
     // Cancelling after expiry: "".
-    let c = h
-        .post_ok(&format!("firewall/filter/cancelRollback/{rev}"), json!({}))
-        .await;
-    assert_eq!(c, json!({"status": ""}));
-    let r = h
-        .post_ok(&format!("firewall/filter/revert/{rev}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "unknown (or removed) savepoint"}));
-    let r = h
-        .post_ok(&format!("firewall/d_nat/revert/{rev}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "unknown (or removed) savepoint"}));
+    h.post_expect(
+        &format!("firewall/filter/cancelRollback/{rev}"),
+        json!({"status": ""}),
+    )
+    .await;
+    h.post_expect(
+        &format!("firewall/filter/revert/{rev}"),
+        json!({"status": "unknown (or removed) savepoint"}),
+    )
+    .await;
+    h.post_expect(
+        &format!("firewall/d_nat/revert/{rev}"),
+        json!({"status": "unknown (or removed) savepoint"}),
+    )
+    .await;
     h.sim.shutdown().await;
 }
 
@@ -93,19 +77,22 @@ async fn cancel_only_matches_the_pending_revision_and_one_timer_at_a_time() {
         .await;
     // A second timer is not armed while one is pending.
     h.post_ok("firewall/filter/apply/1.00", json!({})).await;
-    let c = h
-        .post_ok("firewall/filter/cancel_rollback/1.00", json!({}))
-        .await;
-    assert_eq!(c, json!({"status": ""}));
-    let c = h
-        .post_ok(&format!("firewall/filter/cancelRollback/{rev}"), json!({}))
-        .await;
-    assert_eq!(c, json!({"status": "\n\n"}));
+    h.post_expect(
+        "firewall/filter/cancel_rollback/1.00",
+        json!({"status": ""}),
+    )
+    .await;
+    h.post_expect(
+        &format!("firewall/filter/cancelRollback/{rev}"),
+        json!({"status": "\n\n"}),
+    )
+    .await;
     assert!(!h.sim.rollback_pending());
-    let c = h
-        .post_ok(&format!("firewall/filter/cancelRollback/{rev}"), json!({}))
-        .await;
-    assert_eq!(c, json!({"status": ""}));
+    h.post_expect(
+        &format!("firewall/filter/cancelRollback/{rev}"),
+        json!({"status": ""}),
+    )
+    .await;
     // Non-POST answers "error".
     let (s, body) = h.get("firewall/filter/savepoint").await;
     assert_eq!((s, body), (200, json!({"status": "error"})));
@@ -122,7 +109,7 @@ async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
     let h = Harness::with(fast(true)).await;
     let before: Vec<Value> = h.sim.live().filter_rules().to_vec();
     let rev = savepoint(&h, 4).await;
-    let id = add_rule(&h, "risky").await;
+    let id = h.add_rule(json!({"description": "risky"})).await;
     h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
         .await;
     assert!(h.sim.live().find(&id).is_some());
@@ -130,12 +117,13 @@ async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
     assert_eq!(h.sim.live().filter_rules(), before.as_slice());
     assert!(h.sim.staged().find(&id).is_none());
 
-    let id = add_rule(&h, "again").await;
+    let id = h.add_rule(json!({"description": "again"})).await;
     h.post_ok("firewall/filter/apply", json!({})).await;
-    let r = h
-        .post_ok(&format!("firewall/filter/revert/{rev}"), json!({}))
-        .await;
-    assert_eq!(r, json!({"status": "ok"}));
+    h.post_expect(
+        &format!("firewall/filter/revert/{rev}"),
+        json!({"status": "ok"}),
+    )
+    .await;
     assert!(h.sim.live().find(&id).is_none());
     // d_nat cannot roll back: the backup exists => 500.
     let (s, _) = h
@@ -165,8 +153,8 @@ async fn version_26_7_removes_rollback_actions() {
             "{path}"
         );
     }
-    let r = h.post_ok("firewall/filter/apply/123.45", json!({})).await;
-    assert_eq!(r, json!({"status": "OK\n\n"}));
+    h.post_expect("firewall/filter/apply/123.45", json!({"status": "OK\n\n"}))
+        .await;
     assert!(!h.sim.rollback_pending(), "26.7 apply takes no argument");
     let fw = h.get_ok("core/firmware/status").await;
     assert_eq!(fw["product"]["product_version"], "26.7.2");

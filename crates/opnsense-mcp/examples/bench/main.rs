@@ -100,6 +100,24 @@ struct Figure {
     target: &'static str,
 }
 
+/// The targets of a latency series: its median, and the server's CPU per call.
+#[derive(Clone, Copy, Default)]
+struct Targets {
+    p50: &'static str,
+    cpu: &'static str,
+}
+
+/// `n` calls of `call`, each timed.
+fn timed(n: usize, mut call: impl FnMut()) -> Vec<Duration> {
+    (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            call();
+            t.elapsed()
+        })
+        .collect()
+}
+
 #[derive(Default)]
 struct Report {
     figures: Vec<Figure>,
@@ -114,13 +132,7 @@ impl Report {
         unit: &'static str,
         target: &'static str,
     ) {
-        self.figures.push(Figure {
-            name: name.into(),
-            value,
-            unit,
-            floor: None,
-            target,
-        });
+        self.push(name.into(), value, unit, None, target);
     }
 
     fn vs(
@@ -131,13 +143,65 @@ impl Report {
         unit: &'static str,
         target: &'static str,
     ) {
+        self.push(name.into(), value, unit, Some(floor), target);
+    }
+
+    fn push(
+        &mut self,
+        name: String,
+        value: f64,
+        unit: &'static str,
+        floor: Option<f64>,
+        target: &'static str,
+    ) {
         self.figures.push(Figure {
-            name: name.into(),
+            name,
             value,
             unit,
-            floor: Some(floor),
+            floor,
             target,
         });
+    }
+
+    /// The median and the 99th percentile of `lat`, each beside the floor's, and `cpu` (the
+    /// server's CPU per call) when measured.
+    fn latencies(
+        &mut self,
+        name: &str,
+        lat: &[Duration],
+        floor: &[Duration],
+        cpu: Option<Duration>,
+        targets: Targets,
+    ) {
+        for (q, label, target) in [(0.5, "p50", targets.p50), (0.99, "p99", "")] {
+            self.vs(
+                format!("{name} {label}"),
+                ms(quantile(&mut lat.to_vec(), q)),
+                ms(quantile(&mut floor.to_vec(), q)),
+                "ms",
+                target,
+            );
+        }
+        if let Some(cpu) = cpu {
+            self.add(
+                format!("{name}: server CPU per call"),
+                ms(cpu),
+                "ms",
+                targets.cpu,
+            );
+        }
+    }
+
+    /// The median and the maximum of `lat`, with no floor.
+    fn spread(&mut self, name: &str, lat: &[Duration], median_target: &'static str) {
+        for (q, label, target) in [(0.5, "median", median_target), (1.0, "max", "")] {
+            self.add(
+                format!("{name}, {label}"),
+                ms(quantile(&mut lat.to_vec(), q)),
+                "ms",
+                target,
+            );
+        }
     }
 
     fn print(&self) {
@@ -323,28 +387,14 @@ fn cold_start(report: &mut Report, bin: &Path, env: &stdio::Env) {
         }
         s.close();
     }
-    report.add(
-        format!("cold start: spawn to initialize answered, median of {COLD_STARTS}"),
-        ms(quantile(&mut init, 0.5)),
-        "ms",
+    report.spread(
+        &format!("cold start ({COLD_STARTS} spawns): spawn to initialize answered"),
+        &init,
         "<= 20 ms",
     );
-    report.add(
-        "cold start: spawn to initialize answered, max",
-        ms(quantile(&mut init, 1.0)),
-        "ms",
-        "",
-    );
-    report.add(
-        "cold start: spawn to first tools/list answered, median",
-        ms(quantile(&mut list, 0.5)),
-        "ms",
-        "",
-    );
-    report.add(
-        "cold start: spawn to first tools/list answered, max",
-        ms(quantile(&mut list, 1.0)),
-        "ms",
+    report.spread(
+        &format!("cold start ({COLD_STARTS} spawns): spawn to first tools/list answered"),
+        &list,
         "",
     );
     // Sizes: the JSON of `{"tools": [...]}` as the client receives it.
@@ -427,24 +477,21 @@ async fn stdio_figures(report: &mut Report, bin: &Path, env: &stdio::Env, up: &U
 
     let floor_client = floor_client(&up.ca_pem);
     let series = |s: &mut stdio::Server, tool: &str, args: Value, n: usize| {
-        let mut lat = Vec::with_capacity(n);
         let cpu0 = cpu_ns(pid);
-        let mut last = String::new();
-        for _ in 0..n {
-            let t = Instant::now();
+        let mut first = String::new();
+        let lat = timed(n, || {
             let line = s.call(tool, &args);
-            lat.push(t.elapsed());
-            if last.is_empty() {
-                line.clone_into(&mut last);
+            if first.is_empty() {
+                line.clone_into(&mut first);
             }
-        }
+        });
         let cpu = Duration::from_nanos(cpu_ns(pid).saturating_sub(cpu0));
         #[allow(clippy::cast_possible_truncation)]
         let per_call = cpu / n as u32;
-        (lat, per_call, last)
+        (lat, per_call, first)
     };
-    let (mut status_lat, status_cpu, _) = series(&mut s, "system_status", json!({}), 150);
-    let (mut list_lat, list_cpu, list_line) =
+    let (status_lat, status_cpu, _) = series(&mut s, "system_status", json!({}), 150);
+    let (list_lat, list_cpu, list_line) =
         series(&mut s, "firewall_rule_list", json!({"row_count": 1000}), 50);
     report.add(
         "RSS after 200 calls (stdio)",
@@ -452,7 +499,7 @@ async fn stdio_figures(report: &mut Report, bin: &Path, env: &stdio::Env, up: &U
         "MiB",
         "<= 16 MiB",
     );
-    let (mut raw_lat, raw_cpu, raw_line) = series(
+    let (raw_lat, raw_cpu, raw_line) = series(
         &mut s,
         "firewall_rule_list",
         json!({"row_count": 1000, "raw": true}),
@@ -467,8 +514,8 @@ async fn stdio_figures(report: &mut Report, bin: &Path, env: &stdio::Env, up: &U
     s.close();
 
     // The floor: the same requests, sequential, straight to the upstream.
-    let mut f_status = floor_series(&floor_client, &up.url, "GET", "core/system/status", 150).await;
-    let mut f_list = floor_series(
+    let f_status = floor_series(&floor_client, &up.url, "GET", "core/system/status", 150).await;
+    let f_list = floor_series(
         &floor_client,
         &up.url,
         "POST",
@@ -476,66 +523,35 @@ async fn stdio_figures(report: &mut Report, bin: &Path, env: &stdio::Env, up: &U
         50,
     )
     .await;
-    report.vs(
-        "stdio system_status p50",
-        ms(quantile(&mut status_lat, 0.5)),
-        ms(quantile(&mut f_status, 0.5)),
-        "ms",
-        "",
-    );
-    report.vs(
-        "stdio system_status p99",
-        ms(quantile(&mut status_lat, 0.99)),
-        ms(quantile(&mut f_status, 0.99)),
-        "ms",
-        "",
-    );
-    report.add(
-        "stdio system_status: server CPU per call",
-        ms(status_cpu),
-        "ms",
-        "",
-    );
-    report.vs(
-        "stdio firewall_rule_list 1,000 rules (compact) p50",
-        ms(quantile(&mut list_lat, 0.5)),
-        ms(quantile(&mut f_list, 0.5)),
-        "ms",
-        "<= 2x upstream",
-    );
-    report.vs(
-        "stdio firewall_rule_list 1,000 rules (compact) p99",
-        ms(quantile(&mut list_lat, 0.99)),
-        ms(quantile(&mut f_list, 0.99)),
-        "ms",
-        "",
-    );
-    report.add(
-        "stdio firewall_rule_list 1,000 rules (compact): server CPU per call",
-        ms(list_cpu),
-        "ms",
-        "<= 5 ms",
-    );
-    report.vs(
-        "stdio firewall_rule_list 1,000 rules (raw) p50",
-        ms(quantile(&mut raw_lat, 0.5)),
-        ms(quantile(&mut f_list, 0.5)),
-        "ms",
-        "",
-    );
-    report.vs(
-        "stdio firewall_rule_list 1,000 rules (raw) p99",
-        ms(quantile(&mut raw_lat, 0.99)),
-        ms(quantile(&mut f_list, 0.99)),
-        "ms",
-        "",
-    );
-    report.add(
-        "stdio firewall_rule_list 1,000 rules (raw): server CPU per call",
-        ms(raw_cpu),
-        "ms",
-        "",
-    );
+    let list = "stdio firewall_rule_list 1,000 rules";
+    for (name, lat, floor, cpu, targets) in [
+        (
+            "stdio system_status",
+            &status_lat,
+            &f_status,
+            status_cpu,
+            Targets::default(),
+        ),
+        (
+            &format!("{list} (compact)"),
+            &list_lat,
+            &f_list,
+            list_cpu,
+            Targets {
+                p50: "<= 2x upstream",
+                cpu: "<= 5 ms",
+            },
+        ),
+        (
+            &format!("{list} (raw)"),
+            &raw_lat,
+            &f_list,
+            raw_cpu,
+            Targets::default(),
+        ),
+    ] {
+        report.latencies(name, lat, floor, Some(cpu), targets);
+    }
     for (what, line, target) in [("compact", &list_line, "<= 130 KB"), ("raw", &raw_line, "")] {
         let msg: Value = serde_json::from_str(line).expect("result");
         let result = &msg["result"];

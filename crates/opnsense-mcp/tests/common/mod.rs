@@ -4,8 +4,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::Read;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use opnsense_sim::{SimConfig, Simulator};
@@ -33,10 +35,7 @@ impl Sim {
             .enable_all()
             .build()
             .expect("runtime");
-        let mut config = SimConfig {
-            api_secret: SECRET.to_owned(),
-            ..SimConfig::default()
-        };
+        let mut config = sim_config();
         tweak(&mut config);
         let sim = rt.block_on(Simulator::start(config)).expect("simulator");
         Self { sim, rt }
@@ -44,15 +43,122 @@ impl Sim {
 
     /// `OPNSENSE_*` variables for the full-access key, CA trusted.
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("OPNSENSE_URL".into(), self.sim.base_url()),
-            ("OPNSENSE_API_KEY".into(), self.sim.api_key().into()),
-            ("OPNSENSE_API_SECRET".into(), self.sim.api_secret().into()),
-            (
-                "OPNSENSE_CA_FILE".into(),
-                self.sim.ca_file().display().to_string(),
-            ),
-        ]
+        sim_env(&self.sim)
+    }
+
+    /// The fingerprint of the certificate the simulator presents, read in-process.
+    pub fn fingerprint(&self) -> String {
+        self.rt
+            .block_on(opnsense_api::tls::peer_fingerprint(
+                &self.sim.base_url(),
+                Duration::from_secs(10),
+            ))
+            .expect("fingerprint")
+            .to_string()
+    }
+}
+
+/// The simulator configuration of these tests: the default one with [`SECRET`].
+pub fn sim_config() -> SimConfig {
+    SimConfig {
+        api_secret: SECRET.to_owned(),
+        ..SimConfig::default()
+    }
+}
+
+/// `OPNSENSE_*` variables for `sim`'s full-access key, its CA trusted.
+pub fn sim_env(sim: &Simulator) -> Vec<(String, String)> {
+    vec![
+        ("OPNSENSE_URL".into(), sim.base_url()),
+        ("OPNSENSE_API_KEY".into(), sim.api_key().into()),
+        ("OPNSENSE_API_SECRET".into(), sim.api_secret().into()),
+        (
+            "OPNSENSE_CA_FILE".into(),
+            sim.ca_file().display().to_string(),
+        ),
+    ]
+}
+
+/// A fresh temporary directory (a `HOME`).
+pub fn home() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The binary serving streamable HTTP, known by its `listening on` line; its stderr is kept.
+pub struct Listening {
+    pub child: tokio::process::Child,
+    pub addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+    /// The task copying stderr into `stderr`; it ends at EOF, once the child has exited.
+    pub reader: tokio::task::JoinHandle<()>,
+}
+
+impl Listening {
+    /// Spawns `c` (stdin and stdout null, stderr piped, killed on drop) and waits at most
+    /// `wait` for its `opnsense-mcp: listening on http://ADDR/mcp` line.
+    pub async fn spawn(mut c: tokio::process::Command, wait: Duration) -> Self {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = c.spawn().expect("spawn");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let buf = stderr.clone();
+        let reader = tokio::spawn(async move {
+            let mut tx = Some(tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://")
+                    && let Some(addr) = rest.strip_suffix("/mcp")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
+                }
+                let mut b = buf.lock().expect("stderr buffer");
+                b.push_str(&line);
+                b.push('\n');
+            }
+        });
+        let Ok(Ok(addr)) = tokio::time::timeout(wait, rx).await else {
+            panic!(
+                "no `listening on` line; stderr: {}",
+                stderr.lock().expect("stderr buffer")
+            )
+        };
+        Self {
+            child,
+            addr,
+            stderr,
+            reader,
+        }
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr buffer").clone()
+    }
+
+    /// An initialised rmcp client over streamable HTTP at `/mcp` with the bearer `token`.
+    pub async fn rmcp_client(
+        &self,
+        token: &str,
+        wait: Duration,
+    ) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+        use rmcp::ServiceExt;
+        use rmcp::transport::StreamableHttpClientTransport;
+        use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+        let transport = StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(format!("http://{}/mcp", self.addr))
+                .auth_header(token),
+        );
+        tokio::time::timeout(wait, ().serve(transport))
+            .await
+            .expect("initialize in time")
+            .expect("initialize")
     }
 }
 
@@ -84,6 +190,21 @@ impl Output {
         self.stderr
             .lines()
             .filter(|l| l.starts_with("opnsense-mcp: "))
+            .collect()
+    }
+
+    /// stdout as one JSON document.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).expect("JSON on stdout")
+    }
+
+    /// The tool names of a `tools` listing printed on stdout.
+    pub fn tool_names(&self) -> std::collections::BTreeSet<String> {
+        self.json()["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
             .collect()
     }
 

@@ -58,6 +58,18 @@ impl Inspector {
     }
 
     /// Runs the Inspector CLI; returns its exit code and the JSON it printed on stdout.
+    /// `tools/call` of `tool`; `args` are its `--tool-arg k=v` or `--tool-args-json {...}`.
+    async fn call(
+        &mut self,
+        target: &Target<'_>,
+        tool: &str,
+        args: &[&str],
+    ) -> (i32, Value, String) {
+        let mut method_args = vec!["--method", "tools/call", "--tool-name", tool];
+        method_args.extend_from_slice(args);
+        self.run(target, &method_args).await
+    }
+
     async fn run(&mut self, target: &Target<'_>, method_args: &[&str]) -> (i32, Value, String) {
         let mut cmd = Command::new(&self.npx);
         cmd.args([
@@ -212,17 +224,7 @@ async fn inspector_cli_over_stdio_and_http() {
     check_tools_list("inspector stdio", code, &out, &err);
 
     let (code, out, err) = inspector
-        .run(
-            &stdio,
-            &[
-                "--method",
-                "tools/call",
-                "--tool-name",
-                "firewall_rule_list",
-                "--tool-arg",
-                "row_count=5",
-            ],
-        )
+        .call(&stdio, "firewall_rule_list", &["--tool-arg", "row_count=5"])
         .await;
     check_rule_list("inspector stdio", code, &out, &err);
 
@@ -234,17 +236,7 @@ async fn inspector_cli_over_stdio_and_http() {
     }})
     .to_string();
     let (code, out, err) = inspector
-        .run(
-            &stdio,
-            &[
-                "--method",
-                "tools/call",
-                "--tool-name",
-                "firewall_alias_add",
-                "--tool-args-json",
-                &alias,
-            ],
-        )
+        .call(&stdio, "firewall_alias_add", &["--tool-args-json", &alias])
         .await;
     assert_eq!(code, 0, "firewall_alias_add: {out}\n{err}");
     let uuid = out["result"]["structuredContent"]["uuid"]
@@ -254,13 +246,10 @@ async fn inspector_cli_over_stdio_and_http() {
     assert!(sim.staged().find(&uuid).is_some(), "alias staged");
     assert!(sim.live().find(&uuid).is_none(), "alias not yet live");
     let (code, out, err) = inspector
-        .run(
+        .call(
             &stdio,
+            "firewall_alias_apply",
             &[
-                "--method",
-                "tools/call",
-                "--tool-name",
-                "firewall_alias_apply",
                 // One process per call: the change must be confirmed within the call, or the
                 // server's exit reverts it.
                 "--tool-args-json",
@@ -277,17 +266,7 @@ async fn inspector_cli_over_stdio_and_http() {
 
     let invalid = crate::support::invalid_rule_args().to_string();
     let (code, out, err) = inspector
-        .run(
-            &stdio,
-            &[
-                "--method",
-                "tools/call",
-                "--tool-name",
-                "firewall_rule_add",
-                "--tool-args-json",
-                &invalid,
-            ],
-        )
+        .call(&stdio, "firewall_rule_add", &["--tool-args-json", &invalid])
         .await;
     assert_eq!(
         code, EXIT_TOOL_IS_ERROR,
@@ -307,17 +286,7 @@ async fn inspector_cli_over_stdio_and_http() {
         .await;
     check_tools_list("inspector http", code, &out, &err);
     let (code, out, err) = inspector
-        .run(
-            &http,
-            &[
-                "--method",
-                "tools/call",
-                "--tool-name",
-                "firewall_rule_list",
-                "--tool-arg",
-                "row_count=5",
-            ],
-        )
+        .call(&http, "firewall_rule_list", &["--tool-arg", "row_count=5"])
         .await;
     check_rule_list("inspector http", code, &out, &err);
 

@@ -12,9 +12,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::process::Command;
 
-use crate::support::{external_clients_enabled, require_program, run_bounded, target_dir};
+use crate::support::{external_clients_enabled, pinned_venv, run_bounded};
 
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn manifests() -> Vec<PathBuf> {
@@ -29,50 +28,6 @@ fn assets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("kubernetes")
-}
-
-/// A venv with the pinned `kubernetes-validate` (created once under the target directory).
-async fn venv() -> PathBuf {
-    let python3 = require_program(
-        "python3",
-        "the manifest check needs Python 3 with the venv module (apt-get install python3-venv)",
-    );
-    let requirements = assets().join("requirements.txt");
-    let pins = std::fs::read_to_string(&requirements).expect("read the requirements");
-    let venv = target_dir().join("e2e-kubernetes").join("venv");
-    let marker = venv.join(".e2e-requirements");
-    let bin = venv.join("bin");
-    if bin.join("python").is_file()
-        && std::fs::read_to_string(&marker).ok().as_deref() == Some(pins.as_str())
-    {
-        return bin;
-    }
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv).expect("remove the stale venv");
-    }
-    std::fs::create_dir_all(venv.parent().expect("parent")).expect("venv parent");
-    let mut cmd = Command::new(&python3);
-    cmd.args(["-m", "venv"]).arg(&venv);
-    let (code, out, err) = run_bounded(cmd, INSTALL_TIMEOUT, "python3 -m venv").await;
-    assert_eq!(code, 0, "python3 -m venv failed:\n{out}\n{err}");
-    let mut cmd = Command::new(bin.join("python"));
-    cmd.args([
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "-q",
-        "-r",
-    ])
-    .arg(&requirements);
-    let (code, out, err) = run_bounded(cmd, INSTALL_TIMEOUT, "pip install").await;
-    assert_eq!(
-        code, 0,
-        "pip install kubernetes-validate failed:\n{out}\n{err}"
-    );
-    std::fs::write(&marker, &pins).expect("write the venv marker");
-    bin
 }
 
 fn by_kind<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
@@ -96,7 +51,12 @@ async fn kubernetes_manifests_validate_and_keep_their_promises() {
     ) {
         return;
     }
-    let bin = venv().await;
+    let bin = pinned_venv(
+        "e2e-kubernetes",
+        &assets().join("requirements.txt"),
+        "the manifest check needs Python 3 with the venv module (apt-get install python3-venv)",
+    )
+    .await;
     let mut cmd = Command::new(bin.join("kubernetes-validate"));
     cmd.arg("--strict").args(manifests());
     let (code, out, err) = run_bounded(cmd, RUN_TIMEOUT, "kubernetes-validate").await;

@@ -5,6 +5,10 @@
 //!
 //! One test target (`cargo test -p opnsense-mcp --test e2e`), one module per client.
 
+/// The test support the binary's other integration tests share.
+#[path = "../common/mod.rs"]
+mod common;
+
 mod changes;
 mod diagnostics;
 mod inspector;

@@ -10,13 +10,11 @@ use std::time::Duration;
 use crate::support::{
     HTTP_TOKEN, HttpServer, assert_catalogue, assert_names_destination, assert_not_found,
     assert_rule_listing, empty_config_home, external_clients_enabled, last_json,
-    opnsense_mcp_binary, require_program, run_bounded, server_env, start_simulator, target_dir,
+    opnsense_mcp_binary, pinned_venv, run_bounded, server_env, start_simulator,
 };
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-/// Bound on creating the venv and installing the pinned packages (first run downloads).
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 /// Bound on the whole client script (four sessions).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -24,52 +22,6 @@ fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("python")
-}
-
-/// Creates (or reuses) the venv; returns its python.
-async fn venv_python() -> PathBuf {
-    let python3 = require_program(
-        "python3",
-        "the Python client test needs Python 3.10+ with the venv module (apt-get install python3-venv)",
-    );
-    let requirements = python_dir().join("requirements.txt");
-    let pins = std::fs::read_to_string(&requirements)
-        .expect("read crates/opnsense-mcp/tests/python/requirements.txt");
-    let venv = target_dir().join("e2e-python").join("venv");
-    let marker = venv.join(".e2e-requirements");
-    let python = venv.join("bin").join("python");
-    if python.is_file() && std::fs::read_to_string(&marker).ok().as_deref() == Some(pins.as_str()) {
-        return python;
-    }
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv).expect("remove the stale venv");
-    }
-    std::fs::create_dir_all(venv.parent().expect("parent")).expect("create the venv parent");
-    let mut cmd = Command::new(&python3);
-    cmd.args(["-m", "venv"]).arg(&venv);
-    let (code, out, err) = run_bounded(cmd, INSTALL_TIMEOUT, "python3 -m venv").await;
-    assert_eq!(code, 0, "python3 -m venv failed:\n{out}\n{err}");
-    let mut cmd = Command::new(&python);
-    cmd.args([
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "-q",
-        "-r",
-    ])
-    .arg(&requirements);
-    let (code, out, err) =
-        run_bounded(cmd, INSTALL_TIMEOUT, "pip install -r requirements.txt").await;
-    assert_eq!(
-        code,
-        0,
-        "pip install -r {} failed:\n{out}\n{err}",
-        requirements.display()
-    );
-    std::fs::write(&marker, &pins).expect("write the venv marker");
-    python
 }
 
 fn structured<'a>(run: &'a Value, step: &str) -> &'a Value {
@@ -107,7 +59,13 @@ async fn python_sdk_over_stdio_and_http() {
         return;
     }
     let binary = opnsense_mcp_binary();
-    let python = venv_python().await;
+    let python = pinned_venv(
+        "e2e-python",
+        &python_dir().join("requirements.txt"),
+        "the Python client test needs Python 3.10+ with the venv module (apt-get install python3-venv)",
+    )
+    .await
+    .join("python");
     let sim = start_simulator().await;
     let server = HttpServer::start(&sim).await;
 

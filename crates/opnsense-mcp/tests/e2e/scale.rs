@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -19,63 +19,11 @@ use tokio::process::{Child, Command};
 
 use crate::support::{
     Client, HTTP_TOKEN, HttpServer, Log, call, close, expect_ok, external_clients_enabled,
-    run_bounded, start_simulator,
+    free_port, program_or_install, run_bounded, start_simulator,
 };
 
-/// Bound on installing a Debian package.
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
 /// Bound on a helper server (nginx, Postgres) becoming ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A free port on 127.0.0.1 (released at once; the server binding it next is the caller's).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-/// The first of `candidates` (absolute paths or names on `PATH`) that exists.
-fn find_program(candidates: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    candidates.iter().find_map(|c| {
-        let p = Path::new(c);
-        if p.is_absolute() {
-            p.is_file().then(|| p.to_path_buf())
-        } else {
-            std::env::split_paths(&path)
-                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-                .map(|d| d.join(c))
-                .find(|p| p.is_file())
-        }
-    })
-}
-
-/// Finds a program, installing Debian's `package` with apt-get when it is missing; panics
-/// (the test fails, never skips) when neither works.
-async fn program_or_install(candidates: &[&str], package: &str) -> PathBuf {
-    if let Some(p) = find_program(candidates) {
-        return p;
-    }
-    let mut cmd = Command::new("apt-get");
-    cmd.args(["install", "-y", "--no-install-recommends", package])
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    let (code, out, err) = run_bounded(cmd, INSTALL_TIMEOUT, "apt-get install").await;
-    if code != 0 {
-        // The package lists may be missing (a fresh container): fetch them once and retry.
-        let mut update = Command::new("apt-get");
-        update.arg("update");
-        let _ = run_bounded(update, INSTALL_TIMEOUT, "apt-get update").await;
-        let mut cmd = Command::new("apt-get");
-        cmd.args(["install", "-y", "--no-install-recommends", package])
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        let (code2, out2, err2) = run_bounded(cmd, INSTALL_TIMEOUT, "apt-get install").await;
-        assert_eq!(
-            code2, 0,
-            "apt-get install {package} failed:\n{out}\n{err}\n{out2}\n{err2}"
-        );
-    }
-    find_program(candidates)
-        .unwrap_or_else(|| panic!("{package} was installed but none of {candidates:?} exists"))
-}
 
 /// Waits until something accepts TCP connections on `127.0.0.1:port`.
 async fn wait_for_port(port: u16, what: &str, log: impl Fn() -> String) {

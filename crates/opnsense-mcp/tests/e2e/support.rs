@@ -32,8 +32,7 @@ pub const MIN_TOOLS: usize = 43;
 /// A connected rmcp client.
 pub type Client = RunningService<RoleClient, ClientConfig>;
 
-/// The binary under test, built by cargo for this test target.
-pub const BIN: &str = env!("CARGO_BIN_EXE_opnsense-mcp");
+pub use crate::common::BIN;
 
 /// The `opnsense-mcp` binary cargo built for this test run (no search, no nested build).
 pub fn opnsense_mcp_binary() -> &'static Path {
@@ -92,16 +91,9 @@ pub async fn start_simulator() -> Simulator {
 
 /// The environment that points the server at the simulator (TLS verified against its CA).
 pub fn server_env(sim: &Simulator) -> Vec<(String, String)> {
-    vec![
-        ("OPNSENSE_URL".into(), sim.base_url()),
-        ("OPNSENSE_API_KEY".into(), sim.api_key().into()),
-        ("OPNSENSE_API_SECRET".into(), sim.api_secret().into()),
-        (
-            "OPNSENSE_CA_FILE".into(),
-            sim.ca_file().display().to_string(),
-        ),
-        ("RUST_LOG".into(), "warn".into()),
-    ]
+    let mut env = crate::common::sim_env(sim);
+    env.push(("RUST_LOG".into(), "warn".into()));
+    env
 }
 
 /// A directory for `XDG_CONFIG_HOME` so no user config file leaks into a test.
@@ -717,12 +709,103 @@ pub async fn run_bounded(mut cmd: Command, timeout: Duration, what: &str) -> (i3
 
 /// Finds a program on `PATH`, or panics with a clear message (the test must fail, not skip).
 pub fn require_program(program: &str, hint: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{program}` is not on PATH: {hint}"))
+    find_program(&[program]).unwrap_or_else(|| panic!("`{program}` is not on PATH: {hint}"))
 }
+
+/// The first of `candidates` (absolute paths, or names on `PATH`, `/usr/sbin` or `/sbin`)
+/// that exists.
+pub fn find_program(candidates: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    candidates.iter().find_map(|c| {
+        let p = Path::new(c);
+        if p.is_absolute() {
+            p.is_file().then(|| p.to_path_buf())
+        } else {
+            std::env::split_paths(&path)
+                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+                .map(|d| d.join(c))
+                .find(|p| p.is_file())
+        }
+    })
+}
+
+/// Bound on installing a Debian package or a venv's pinned packages (a first run downloads).
+pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// Finds a program, installing Debian's `package` with apt-get when it is missing (after
+/// `apt-get update` when the first install fails: a fresh container has no package lists);
+/// panics (the test fails, never skips) when neither works.
+pub async fn program_or_install(candidates: &[&str], package: &str) -> PathBuf {
+    if let Some(p) = find_program(candidates) {
+        return p;
+    }
+    let install = || {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(["install", "-y", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run_bounded(cmd, INSTALL_TIMEOUT, "apt-get install")
+    };
+    let (code, out, err) = install().await;
+    if code != 0 {
+        let mut update = Command::new("apt-get");
+        update.arg("update");
+        let _ = run_bounded(update, INSTALL_TIMEOUT, "apt-get update").await;
+        let (code2, out2, err2) = install().await;
+        assert_eq!(
+            code2, 0,
+            "apt-get install {package} failed:\n{out}\n{err}\n{out2}\n{err2}"
+        );
+    }
+    find_program(candidates)
+        .unwrap_or_else(|| panic!("{package} was installed but none of {candidates:?} exists"))
+}
+
+/// A venv under the target directory (`target/<name>/venv`) holding the pins of
+/// `requirements`; made once and reused while that file is unchanged. Returns its `bin`
+/// directory. `needs` says what the test needs when `python3` is missing.
+pub async fn pinned_venv(name: &str, requirements: &Path, needs: &str) -> PathBuf {
+    let python3 = require_program("python3", needs);
+    let pins = std::fs::read_to_string(requirements)
+        .unwrap_or_else(|e| panic!("read {}: {e}", requirements.display()));
+    let venv = target_dir().join(name).join("venv");
+    let marker = venv.join(".e2e-requirements");
+    let bin = venv.join("bin");
+    if bin.join("python").is_file()
+        && std::fs::read_to_string(&marker).ok().as_deref() == Some(pins.as_str())
+    {
+        return bin;
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).expect("remove the stale venv");
+    }
+    std::fs::create_dir_all(venv.parent().expect("parent")).expect("create the venv parent");
+    let mut cmd = Command::new(&python3);
+    cmd.args(["-m", "venv"]).arg(&venv);
+    let (code, out, err) = run_bounded(cmd, INSTALL_TIMEOUT, "python3 -m venv").await;
+    assert_eq!(code, 0, "python3 -m venv failed:\n{out}\n{err}");
+    let mut cmd = Command::new(bin.join("python"));
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-q",
+        "-r",
+    ])
+    .arg(requirements);
+    let (code, out, err) = run_bounded(cmd, INSTALL_TIMEOUT, "pip install -r").await;
+    assert_eq!(
+        code,
+        0,
+        "pip install -r {} failed:\n{out}\n{err}",
+        requirements.display()
+    );
+    std::fs::write(&marker, &pins).expect("write the venv marker");
+    bin
+}
+
+pub use crate::common::free_port;
 
 /// Parses the last line of `stdout` that is a JSON document (tools print logs before it).
 pub fn last_json(stdout: &str) -> Option<Value> {

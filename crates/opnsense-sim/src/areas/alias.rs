@@ -272,6 +272,24 @@ fn validate_alias(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
     }
 }
 
+/// The port forward fields that may name an alias (`getAliasSource()`, in its order).
+const PORT_FORWARD_FIELDS: [&str; 6] = [
+    "source.network",
+    "source.port",
+    "destination.network",
+    "destination.port",
+    "target",
+    "local-port",
+];
+
+/// The filter rule fields that may name an alias (`getAliasSource()`, in its order).
+const FILTER_RULE_FIELDS: [&str; 4] = [
+    "source_net",
+    "source_port",
+    "destination_net",
+    "destination_port",
+];
+
 /// `Alias::whereUsed()`: `[reference] description` lines, in the order of
 /// `getAliasSource()` (config sections field by field: port forwards before filter rules),
 /// then the nesting aliases. Legacy references print the node's `descr`, which MVC filter
@@ -280,26 +298,14 @@ fn validate_alias(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
 fn references(cfg: &Config, name: &str) -> Vec<String> {
     let mut refs = Vec::new();
     let mentions = |value: &str| value.split(',').any(|i| i == name);
-    for field in [
-        "source.network",
-        "source.port",
-        "destination.network",
-        "destination.port",
-        "target",
-        "local-port",
-    ] {
+    for field in PORT_FORWARD_FIELDS {
         for (idx, r) in cfg[Collection::PortForwards].iter().enumerate() {
             if mentions(r.get(field)) {
                 refs.push(format!("[nat.rule.{idx}/{field}] {}", r.get("descr")));
             }
         }
     }
-    for field in [
-        "source_net",
-        "source_port",
-        "destination_net",
-        "destination_port",
-    ] {
+    for field in FILTER_RULE_FIELDS {
         for (idx, r) in cfg[Collection::FilterRules].iter().enumerate() {
             if mentions(r.get(field)) {
                 refs.push(format!(
@@ -351,12 +357,7 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
             .join(",")
     };
     for r in &mut cfg[Collection::FilterRules] {
-        for field in [
-            "source_net",
-            "source_port",
-            "destination_net",
-            "destination_port",
-        ] {
+        for field in FILTER_RULE_FIELDS {
             let swapped = swap_list(r.get(field));
             if swapped != r.get(field) {
                 r.set(field, swapped);
@@ -364,14 +365,7 @@ fn after_set(cfg: &mut Config, old: &Record, new: &Record) {
         }
     }
     for r in &mut cfg[Collection::PortForwards] {
-        for field in [
-            "source.network",
-            "source.port",
-            "destination.network",
-            "destination.port",
-            "target",
-            "local-port",
-        ] {
+        for field in PORT_FORWARD_FIELDS {
             if r.get(field) == from {
                 r.set(field, to.clone());
             }

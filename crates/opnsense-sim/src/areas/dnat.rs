@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NetCheck, alias_meta, category_colors, category_name_options, check_network, interface_options,
-    is_port_alias, network_display,
+    NetCheck, alias_meta, categories_param, category_colors, category_name_options, check_network,
+    interface_options, is_port_alias, network_display,
 };
 use crate::Version;
 use crate::crud::{Actions, AreaSpec, ToggleStyle};
@@ -358,14 +358,7 @@ fn lockout_rows(version: Version) -> Vec<Value> {
 /// prepended after paging (not counted in `total`/`rowCount`).
 fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let params = SearchParams::grid(req);
-    let category: Vec<String> = match req.get_any("category") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|c| c.as_str().map(str::to_owned))
-            .collect(),
-        Some(Value::String(s)) if !s.is_empty() => vec![s],
-        _ => Vec::new(),
-    };
+    let category = categories_param(req);
     let records = st.staged[Collection::PortForwards].iter().filter(|r| {
         category.is_empty()
             || r.list("categories")
@@ -386,12 +379,7 @@ fn revert(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     if !req.is_post {
         return Reply::ok(json!({"status": "error"}));
     }
-    let rev: String = req
-        .param(0)
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let rev = super::filter::sanitize_revision(req.param(0).unwrap_or_default());
     if st.backups.by_revision(&rev).is_some() {
         Reply::unexpected("Call to undefined method OPNsense\\Firewall\\DNat::rollback()")
     } else {

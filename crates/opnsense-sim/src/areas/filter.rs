@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NetCheck, alias_meta, automatic, category_colors, category_uuid_options, check_network,
-    interface_options, names, network_display, no_options,
+    NetCheck, add_alias_meta, automatic, category_colors, category_uuid_options, check_network,
+    in_categories, interface_options, names, network_display, no_options,
 };
 use crate::Version;
 use crate::backups::{Backup, Revision};
@@ -327,7 +327,7 @@ fn before_save(rec: &mut Record, _: &Req) {
     update_sort_order(rec);
 }
 
-fn is_tcp_udp(proto: &str) -> bool {
+pub(crate) fn is_tcp_udp(proto: &str) -> bool {
     matches!(proto, "TCP" | "UDP" | "TCP/UDP")
 }
 
@@ -339,6 +339,57 @@ fn is_literal(value: &str) -> bool {
 /// `strpos($v, ':') === false ? "inet" : "inet6"`.
 fn literal_proto(value: &str) -> &'static str {
     if value.contains(':') { "inet6" } else { "inet" }
+}
+
+/// The checks of `Filter::performValidation()` that filter and source NAT rules share, in its
+/// order: ports only for TCP/UDP, literal addresses of the rule's family, `any` alone.
+pub(crate) fn check_ports_families_any(rec: &Record, v: &mut Validations) {
+    let get = |f: &str| rec.get(f);
+    let (proto, ipproto) = (get("protocol"), get("ipprotocol"));
+    if !get("source_port").is_empty() && !is_tcp_udp(proto) {
+        v.add(
+            "source_port",
+            "Source ports are only valid for tcp or udp type rules.",
+        );
+    }
+    if !get("destination_port").is_empty() && !is_tcp_udp(proto) {
+        v.add(
+            "destination_port",
+            "Destination ports are only valid for tcp or udp type rules.",
+        );
+    }
+    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
+        let value = get(field);
+        if is_literal(value) && literal_proto(value) != ipproto {
+            v.add(
+                field,
+                format!("{label} address type should match selected TCP/IP protocol version."),
+            );
+        }
+    }
+    for field in ["source_net", "destination_net"] {
+        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
+            v.add(field, "Any can not be combined with other aliases");
+        }
+    }
+}
+
+/// The inversion checks of `Filter::performValidation()` that filter and source NAT rules
+/// share: an inverted source or destination is a single value.
+pub(crate) fn check_inversions(rec: &Record, v: &mut Validations) {
+    let get = |f: &str| rec.get(f);
+    if get("source_net").contains(',') && get("source_not") == "1" {
+        v.add(
+            "source_not",
+            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
+        );
+    }
+    if get("destination_net").contains(',') && get("destination_not") == "1" {
+        v.add(
+            "destination_net",
+            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
+        );
+    }
 }
 
 /// The `rules.rule` part of `Filter::performValidation()` (26.1.10 and 26.7.2 are
@@ -384,51 +435,14 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     }
     // Filter::performValidation().
     let proto = get("protocol");
-    let ipproto = get("ipprotocol");
-    if !get("source_port").is_empty() && !is_tcp_udp(proto) {
-        v.add(
-            "source_port",
-            "Source ports are only valid for tcp or udp type rules.",
-        );
-    }
-    if !get("destination_port").is_empty() && !is_tcp_udp(proto) {
-        v.add(
-            "destination_port",
-            "Destination ports are only valid for tcp or udp type rules.",
-        );
-    }
-    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
-        let value = get(field);
-        if is_literal(value) && literal_proto(value) != ipproto {
-            v.add(
-                field,
-                format!("{label} address type should match selected TCP/IP protocol version."),
-            );
-        }
-    }
-    for field in ["source_net", "destination_net"] {
-        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
-            v.add(field, "Any can not be combined with other aliases");
-        }
-    }
+    check_ports_families_any(rec, v);
     if !get("icmptype").is_empty() && proto != "ICMP" {
         v.add("icmptype", "Option only applies to ICMP packets");
     }
     if !get("icmp6type").is_empty() && proto != "IPV6-ICMP" {
         v.add("icmp6type", "Option only applies to IPV6-ICMP packets");
     }
-    if get("source_net").contains(',') && get("source_not") == "1" {
-        v.add(
-            "source_not",
-            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
-    if get("destination_net").contains(',') && get("destination_not") == "1" {
-        v.add(
-            "destination_net",
-            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
+    check_inversions(rec, v);
     if set("interfacenot")
         && (get("interface").split(',').count() != 1 || get("interface").is_empty())
     {
@@ -546,6 +560,14 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
 /// the indentation are part of the text.
 const ADAPTIVE_MSG: &str = "Disabling adaptive timeouts is only supported in \".\n                                    \"combination with a configured maximum number of states for the same rule.";
 
+/// The network and port columns the search describes with `alias_meta_*`.
+const META_FIELDS: [&str; 4] = [
+    "source_net",
+    "source_port",
+    "destination_net",
+    "destination_port",
+];
+
 /// Computed search columns: `%source_net`, `category_colors`, `alias_meta_*`.
 fn extra_row(cfg: &Config, rec: &Record, _: Version, row: &mut Map<String, Value>) {
     for field in ["source_net", "destination_net"] {
@@ -563,24 +585,7 @@ fn extra_row(cfg: &Config, rec: &Record, _: Version, row: &mut Map<String, Value
         "category_colors".into(),
         category_colors(cfg, &rec.list("categories")),
     );
-    add_alias_meta(cfg, row);
-}
-
-/// `alias_meta_<field>` for the non-empty network and port fields of a search row.
-fn add_alias_meta(cfg: &Config, row: &mut Map<String, Value>) {
-    for field in [
-        "source_net",
-        "source_port",
-        "destination_net",
-        "destination_port",
-    ] {
-        if let Some(value) = row.get(field).and_then(Value::as_str)
-            && !value.is_empty()
-        {
-            let meta = alias_meta(cfg, value);
-            row.insert(format!("alias_meta_{field}"), meta);
-        }
-    }
+    add_alias_meta(cfg, row, &META_FIELDS);
 }
 
 /// The filter area for the generic engine.
@@ -596,18 +601,9 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     ..AreaSpec::DEFAULT
 };
 
-const ACTIONS: Actions = Actions {
-    search: None,
-    get: Some("getrule"),
-    add: Some("addrule"),
-    set: Some("setrule"),
-    del: Some("delrule"),
-    toggle: Some("togglerule"),
-};
-
 /// Endpoints of `firewall/filter`.
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
-    AREA.crud(action, &ACTIONS).or_else(|| match action {
+    AREA.crud(action, &Actions::RULES).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
         "togglerulelog" => Route::with_params(toggle_rule_log, 2),
         "moverulebefore" => Route::with_params(move_rule_before, 2),
@@ -708,7 +704,7 @@ fn present_automatic(
     } else {
         row.insert("category_colors".into(), Value::Array(Vec::new()));
     }
-    add_alias_meta(cfg, &mut row);
+    add_alias_meta(cfg, &mut row, &META_FIELDS);
     row
 }
 
@@ -764,13 +760,9 @@ fn search_rule(_: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
     let rows = mvc
         .chain(automatic)
         .filter(|row| {
-            categories.as_ref().is_none_or(|cats| {
-                cats.is_empty()
-                    || row
-                        .get("categories")
-                        .and_then(Value::as_str)
-                        .is_some_and(|c| split_list(c).iter().any(|x| cats.iter().any(|w| w == x)))
-            })
+            categories
+                .as_ref()
+                .is_none_or(|cats| in_categories(row, cats))
         })
         .collect();
     Reply::ok(search::recordset(rows, &params, "sort_order"))
@@ -918,20 +910,29 @@ fn load_ruleset(shared: &Arc<Shared>, st: &mut SimState) {
 /// `DNatController` and `SourceNatController`. On 26.1 a revision first arms the rollback timer
 /// (one for all three); then `filter reload skip_alias` loads the whole ruleset.
 pub(crate) fn apply(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> Reply {
-    if !req.is_post {
+    if !apply_with_timer(shared, st, req) {
         return Reply::ok(json!({"status": "error"}));
+    }
+    filter_reload(shared, st);
+    Reply::ok(json!({"status": "OK\n\n"}))
+}
+
+/// The start of `FilterBaseController::applyAction()`, shared by the filter, d_nat and source
+/// NAT: POST only (`false` otherwise), and a revision arms the rollback timer (26.1).
+pub(crate) fn apply_with_timer(shared: &Arc<Shared>, st: &mut SimState, req: &Req) -> bool {
+    if !req.is_post {
+        return false;
     }
     if shared.config.version.has_rollback()
         && let Some(rev) = req.param(0)
     {
         arm_rollback(shared, st, sanitize_revision(rev));
     }
-    filter_reload(shared, st);
-    Reply::ok(json!({"status": "OK\n\n"}))
+    true
 }
 
 /// Revision parameters are sanitised to digits and dots.
-fn sanitize_revision(rev: &str) -> String {
+pub(crate) fn sanitize_revision(rev: &str) -> String {
     rev.chars()
         .filter(|c| c.is_ascii_digit() || *c == '.')
         .collect()

@@ -20,9 +20,10 @@ pub(crate) mod vpn;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::fields::Opt;
+use crate::reply::Req;
 use crate::state::{Config, split_list};
 use crate::validate::{self, Family};
 
@@ -246,6 +247,39 @@ pub(crate) fn alias_meta(cfg: &Config, value: &str) -> Value {
     )
 }
 
+/// `alias_meta_<field>` columns for those of `fields` that are non-empty in a search row.
+pub(crate) fn add_alias_meta(cfg: &Config, row: &mut Map<String, Value>, fields: &[&str]) {
+    for field in fields {
+        if let Some(value) = row.get(*field).and_then(Value::as_str)
+            && !value.is_empty()
+        {
+            let meta = alias_meta(cfg, value);
+            row.insert(format!("alias_meta_{field}"), meta);
+        }
+    }
+}
+
+/// The category uuids a search asks for (`(array)$this->request->get('category')`).
+pub(crate) fn categories_param(req: &Req) -> Vec<String> {
+    match req.get_any("category") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![s],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a search row is in one of the `wanted` categories (any row when none is wanted).
+pub(crate) fn in_categories(row: &Map<String, Value>, wanted: &[String]) -> bool {
+    wanted.is_empty()
+        || row
+            .get("categories")
+            .and_then(Value::as_str)
+            .is_some_and(|c| split_list(c).iter().any(|x| wanted.iter().any(|w| w == x)))
+}
+
 /// Literal address family check result of one network value.
 pub(crate) enum NetCheck {
     /// Named items only (keywords, interfaces, aliases).
@@ -292,23 +326,16 @@ pub(crate) fn unix_now() -> f64 {
 /// `YYYY-MM-DD<separator>HH:MM:SS` (UTC, proleptic Gregorian) of a Unix time: `T` for RFC 3339
 /// as `read_log.py` keeps it, a space for PHP's `Y-m-d H:i:s` (the firewall's zone is UTC).
 pub(crate) fn utc_datetime(secs: i64, separator: char) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let month = u8::from(t.month());
     format!(
-        "{year:04}-{month:02}-{day:02}{separator}{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+        "{:04}-{month:02}-{:02}{separator}{:02}:{:02}:{:02}",
+        t.year(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 
@@ -318,4 +345,19 @@ pub(crate) fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_datetime_of_known_instants() {
+        for (secs, sep, expected) in [
+            (0, 'T', "1970-01-01T00:00:00"),
+            (-1, ' ', "1969-12-31 23:59:59"),
+            (951_782_400, ' ', "2000-02-29 00:00:00"),
+            (1_700_000_000, 'T', "2023-11-14T22:13:20"),
+        ] {
+            assert_eq!(super::utc_datetime(secs, sep), expected, "{secs}");
+        }
+    }
 }

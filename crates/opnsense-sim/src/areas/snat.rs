@@ -26,8 +26,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{
-    IFACES, NetCheck, alias_meta, category_colors, category_uuid_options, check_network,
-    interface_options, is_port_alias,
+    IFACES, NetCheck, add_alias_meta, categories_param, category_colors, category_uuid_options,
+    check_network, in_categories, interface_options, is_port_alias,
 };
 use crate::Version;
 use crate::crud::{Actions, AreaSpec};
@@ -146,10 +146,6 @@ fn target_port_msg() -> String {
     )
 }
 
-fn is_port_proto(proto: &str) -> bool {
-    matches!(proto, "TCP" | "UDP" | "TCP/UDP")
-}
-
 /// `Util::isSubnet($v) || Util::isIpAddress($v)` and its family, `strpos($v, ':')`.
 fn literal_proto(value: &str) -> Option<&'static str> {
     validate::literal_family(value).map(|_| if value.contains(':') { "inet6" } else { "inet" })
@@ -181,43 +177,8 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     // Filter.php, shared with filter rules.
     let proto = get("protocol");
     let ipproto = get("ipprotocol");
-    if !get("source_port").is_empty() && !is_port_proto(proto) {
-        v.add(
-            "source_port",
-            "Source ports are only valid for tcp or udp type rules.",
-        );
-    }
-    if !get("destination_port").is_empty() && !is_port_proto(proto) {
-        v.add(
-            "destination_port",
-            "Destination ports are only valid for tcp or udp type rules.",
-        );
-    }
-    for (field, label) in [("destination_net", "Destination"), ("source_net", "Source")] {
-        if literal_proto(get(field)).is_some_and(|p| p != ipproto) {
-            v.add(
-                field,
-                format!("{label} address type should match selected TCP/IP protocol version."),
-            );
-        }
-    }
-    for field in ["source_net", "destination_net"] {
-        if get(field).contains(',') && get(field).split(',').any(|i| i == "any") {
-            v.add(field, "Any can not be combined with other aliases");
-        }
-    }
-    if get("source_net").contains(',') && get("source_not") == "1" {
-        v.add(
-            "source_not",
-            "Inverting sources is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
-    if get("destination_net").contains(',') && get("destination_not") == "1" {
-        v.add(
-            "destination_net",
-            "Inverting destinations is only allowed for single targets to avoid mis-interpretations",
-        );
-    }
+    super::filter::check_ports_families_any(rec, v);
+    super::filter::check_inversions(rec, v);
     // Source NAT only.
     let target = get("target");
     if req.version >= Version::V26_7 && target == "any" {
@@ -229,7 +190,7 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
             "Target address type should match selected TCP/IP protocol version.",
         );
     }
-    if !target_port.is_empty() && !is_port_proto(proto) {
+    if !target_port.is_empty() && !super::filter::is_tcp_udp(proto) {
         v.add(
             "target_port",
             "Target ports are only valid for tcp or udp type rules.",
@@ -265,14 +226,7 @@ fn decorate(cfg: &Config, row: &mut Map<String, Value>) {
         .unwrap_or_default();
     let cats: Vec<&str> = cats.iter().map(String::as_str).collect();
     row.insert("category_colors".into(), category_colors(cfg, &cats));
-    for field in META_FIELDS {
-        if let Some(value) = row.get(field).and_then(Value::as_str)
-            && !value.is_empty()
-        {
-            let meta = alias_meta(cfg, value);
-            row.insert(format!("alias_meta_{field}"), meta);
-        }
-    }
+    add_alias_meta(cfg, row, &META_FIELDS);
 }
 
 /// The outbound NAT area for the generic engine.
@@ -287,18 +241,9 @@ pub(crate) static AREA: AreaSpec = AreaSpec {
     ..AreaSpec::DEFAULT
 };
 
-const ACTIONS: Actions = Actions {
-    search: None,
-    get: Some("getrule"),
-    add: Some("addrule"),
-    set: Some("setrule"),
-    del: Some("delrule"),
-    toggle: Some("togglerule"),
-};
-
 /// Endpoints of `firewall/source_nat`.
 pub(crate) fn route(version: Version, action: &str) -> Option<Route> {
-    AREA.crud(action, &ACTIONS).or_else(|| match action {
+    AREA.crud(action, &Actions::RULES).or_else(|| match action {
         "searchrule" => Route::new(search_rule),
         "apply" => Route::new(super::filter::apply),
         "get" => Route::new(get_model),
@@ -356,26 +301,6 @@ pub(crate) fn automatic_rows() -> Vec<Map<String, Value>> {
         }
     }
     rows
-}
-
-/// The category uuids a search asks for (`(array)$this->request->get('category')`).
-fn categories_param(req: &Req) -> Vec<String> {
-    match req.get_any("category") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|c| c.as_str().map(str::to_owned))
-            .collect(),
-        Some(Value::String(s)) if !s.is_empty() => vec![s],
-        _ => Vec::new(),
-    }
-}
-
-fn in_categories(row: &Map<String, Value>, wanted: &[String]) -> bool {
-    wanted.is_empty()
-        || row
-            .get("categories")
-            .and_then(Value::as_str)
-            .is_some_and(|c| split_list(c).iter().any(|x| wanted.iter().any(|w| w == x)))
 }
 
 /// `search_rule`: 26.1.10 every record (UIModelGrid); 26.7.2 by mode, records and automatic

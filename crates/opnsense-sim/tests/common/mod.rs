@@ -89,6 +89,40 @@ impl Harness {
         assert_eq!(status, 200, "POST {path}: {answer}");
         answer
     }
+
+    /// POSTs `{}` to `path` and asserts that the answer (HTTP 200) is `expected`.
+    pub async fn post_expect(&self, path: &str, expected: Value) {
+        let answer = self.post_ok(path, json!({})).await;
+        assert_eq!(answer, expected, "POST {path}");
+    }
+
+    /// POSTs `body` to `path`, asserts that OPNsense refuses it (`"result": "failed"`) and
+    /// returns the `validations` (field -> message).
+    pub async fn refused(&self, path: &str, body: Value) -> Value {
+        let answer = self.post_ok(path, body.clone()).await;
+        assert_eq!(answer["result"], "failed", "POST {path} {body}: {answer}");
+        answer["validations"].clone()
+    }
+
+    /// Adds a filter rule (`rule`: the fields of `{"rule": ...}`); returns its uuid.
+    pub async fn add_rule(&self, rule: Value) -> String {
+        let answer = self
+            .post_ok("firewall/filter/add_rule", json!({ "rule": rule }))
+            .await;
+        assert_eq!(answer["result"], "saved", "{answer}");
+        answer["uuid"].as_str().expect("uuid").to_owned()
+    }
+}
+
+/// Waits (at most about 10 s, in steps of 20 ms) until `cond` holds; panics if it never does.
+pub async fn wait_until(mut cond: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached within 10 s");
 }
 
 /// Sends and decodes the answer (`Null` when the body is empty or not JSON).
@@ -202,6 +236,16 @@ impl OneConnection {
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(a.status, 200, "{path}: {}", a.body);
         a.body
+    }
+
+    /// Sets the `action` of filter rule `uuid` and applies, through this connection.
+    pub async fn set_action_and_apply(&mut self, uuid: &str, action: &str) {
+        self.ok(
+            &format!("firewall/filter/set_rule/{uuid}"),
+            Some(json!({"rule": {"action": action}})),
+        )
+        .await;
+        self.ok("firewall/filter/apply", Some(json!({}))).await;
     }
 
     /// Adds and applies, through this connection, a LAN rule that blocks the API (TCP to
