@@ -1070,11 +1070,7 @@ impl OpnsenseTools {
     /// Dnsmasq; `backend` picks one), compact: backend, address, mac, hostname, interface,
     /// expires, reserved; paged. When no DHCP server is enabled it says so (an error) rather
     /// than listing nothing.
-    #[tool(annotations(
-        title = "List DHCP leases",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DHCP leases"))]
     pub(crate) async fn dhcp_lease_list(
         &self,
         Parameters(p): Parameters<LeaseListParams>,
@@ -1122,11 +1118,7 @@ impl OpnsenseTools {
     /// which one serves DHCP, enabled, interfaces served; Kea's default lease time and HA;
     /// Dnsmasq's DHCP ranges, reservations and domain. `serving` lists the backends that hand
     /// out addresses (empty: none). Subnets and reservations: see dhcp_static_list.
-    #[tool(annotations(
-        title = "DHCP settings",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "DHCP settings"))]
     async fn dhcp_settings_get(
         &self,
         Parameters(p): Parameters<SettingsParams>,
@@ -1164,11 +1156,7 @@ impl OpnsenseTools {
     /// DHCP servers that are enabled (Kea reservations, Dnsmasq hosts with a MAC address or
     /// client id; `backend` picks one), compact: backend, uuid, subnet, ip_address,
     /// hw_address, client_id, hostname, domain, description; paged.
-    #[tool(annotations(
-        title = "List DHCP reservations",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DHCP reservations"))]
     async fn dhcp_static_list(
         &self,
         Parameters(p): Parameters<StaticListParams>,
@@ -1212,13 +1200,7 @@ impl OpnsenseTools {
     /// Add a static DHCP reservation: a fixed address for a client's MAC address (or client
     /// id), in Kea (default subnet: the one containing the address) or Dnsmasq. `backend`
     /// defaults to the DHCP server that is enabled. Staged: it takes effect after dhcp_apply.
-    #[tool(annotations(
-        title = "Add a DHCP reservation",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a DHCP reservation"))]
     async fn dhcp_static_add(
         &self,
         Parameters(p): Parameters<StaticAddParams>,
@@ -1250,13 +1232,7 @@ impl OpnsenseTools {
     /// Change fields of a static DHCP reservation (only those given) in Kea or Dnsmasq.
     /// Staged: it takes effect after dhcp_apply. An unknown uuid is refused (OPNsense would
     /// create a record).
-    #[tool(annotations(
-        title = "Update a DHCP reservation",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a DHCP reservation"))]
     async fn dhcp_static_update(
         &self,
         Parameters(p): Parameters<StaticUpdateParams>,
@@ -1293,13 +1269,7 @@ impl OpnsenseTools {
 
     /// Delete a static DHCP reservation from Kea or Dnsmasq. Staged: it takes effect after
     /// dhcp_apply.
-    #[tool(annotations(
-        title = "Delete a DHCP reservation",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a DHCP reservation"))]
     async fn dhcp_static_delete(
         &self,
         Parameters(p): Parameters<StaticDeleteParams>,
@@ -1314,13 +1284,7 @@ impl OpnsenseTools {
     /// Apply the staged reservation changes of one DHCP server (Kea or Dnsmasq). This
     /// restarts it: Kea stops answering DHCP for a moment; Dnsmasq also stops answering DNS
     /// for a moment.
-    #[tool(annotations(
-        title = "Apply DHCP changes",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply DHCP changes"))]
     async fn dhcp_apply(
         &self,
         Parameters(p): Parameters<DhcpApplyParams>,

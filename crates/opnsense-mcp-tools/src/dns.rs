@@ -528,11 +528,7 @@ impl OpnsenseTools {
     /// Unbound DNS resolver settings: enabled, port, DNSSEC, listening interfaces, DHCP
     /// registration, forwarding, blocklists, and how many host overrides and forwards exist.
     /// `raw: true` gives the whole Unbound configuration.
-    #[tool(annotations(
-        title = "DNS resolver settings",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "DNS resolver settings"))]
     async fn dns_settings_get(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -545,11 +541,7 @@ impl OpnsenseTools {
 
     /// List Unbound DNS host overrides (compact: uuid, enabled, hostname, domain, rr, value,
     /// description), paged.
-    #[tool(annotations(
-        title = "List DNS host overrides",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DNS host overrides"))]
     async fn dns_host_override_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -566,13 +558,7 @@ impl OpnsenseTools {
 
     /// Add an Unbound DNS host override (A, AAAA, MX or TXT record). Staged: it takes effect
     /// after dns_apply.
-    #[tool(annotations(
-        title = "Add a DNS host override",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a DNS host override"))]
     async fn dns_host_override_add(
         &self,
         Parameters(p): Parameters<HostAddParams>,
@@ -582,13 +568,7 @@ impl OpnsenseTools {
 
     /// Change fields of an Unbound DNS host override (only those given). Staged: it takes
     /// effect after dns_apply. An unknown uuid is refused (OPNsense would create a record).
-    #[tool(annotations(
-        title = "Update a DNS host override",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a DNS host override"))]
     async fn dns_host_override_update(
         &self,
         Parameters(p): Parameters<HostUpdateParams>,
@@ -598,13 +578,7 @@ impl OpnsenseTools {
 
     /// Delete an Unbound DNS host override (and its host aliases). Staged: it takes effect
     /// after dns_apply.
-    #[tool(annotations(
-        title = "Delete a DNS host override",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a DNS host override"))]
     async fn dns_host_override_delete(
         &self,
         Parameters(p): Parameters<HostDeleteParams>,
@@ -615,11 +589,7 @@ impl OpnsenseTools {
     /// List Unbound query forwards (domain overrides: queries for a domain sent to another DNS
     /// server; compact: uuid, enabled, domain, server, port, description), paged. DNS-over-TLS
     /// servers are not listed here.
-    #[tool(annotations(
-        title = "List DNS query forwards",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DNS query forwards"))]
     async fn dns_forward_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -636,13 +606,7 @@ impl OpnsenseTools {
 
     /// Add an Unbound query forward: queries for `domain` (every query when empty) go to
     /// `server`. Staged: it takes effect after dns_apply.
-    #[tool(annotations(
-        title = "Add a DNS query forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a DNS query forward"))]
     async fn dns_forward_add(
         &self,
         Parameters(p): Parameters<ForwardAddParams>,
@@ -652,13 +616,7 @@ impl OpnsenseTools {
 
     /// Change fields of an Unbound query forward (only those given). Staged: it takes effect
     /// after dns_apply. An unknown uuid, or one of a DNS-over-TLS server, is refused.
-    #[tool(annotations(
-        title = "Update a DNS query forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a DNS query forward"))]
     async fn dns_forward_update(
         &self,
         Parameters(p): Parameters<ForwardUpdateParams>,
@@ -667,13 +625,7 @@ impl OpnsenseTools {
     }
 
     /// Delete an Unbound query forward. Staged: it takes effect after dns_apply.
-    #[tool(annotations(
-        title = "Delete a DNS query forward",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a DNS query forward"))]
     async fn dns_forward_delete(
         &self,
         Parameters(p): Parameters<ForwardDeleteParams>,
@@ -683,13 +635,7 @@ impl OpnsenseTools {
 
     /// Apply all staged Unbound DNS changes (host overrides and query forwards alike). This
     /// restarts Unbound: DNS resolution through the firewall stops for a moment.
-    #[tool(annotations(
-        title = "Apply DNS changes",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply DNS changes"))]
     async fn dns_apply(
         &self,
         Parameters(p): Parameters<ApplyParams>,

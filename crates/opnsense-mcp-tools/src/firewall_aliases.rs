@@ -315,11 +315,7 @@ pub struct AliasDeleteParams {
 impl OpnsenseTools {
     /// List firewall aliases (compact: uuid, name, type, enabled, the first 20 entries,
     /// description; built-in aliases are marked), paged.
-    #[tool(annotations(
-        title = "List firewall aliases",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List firewall aliases"))]
     pub(crate) async fn firewall_alias_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -335,11 +331,7 @@ impl OpnsenseTools {
     }
 
     /// Look up the uuid of a firewall alias by its exact name.
-    #[tool(annotations(
-        title = "Find an alias's uuid",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Find an alias's uuid"))]
     async fn firewall_alias_get_uuid(
         &self,
         Parameters(p): Parameters<AliasNameParams>,
@@ -354,13 +346,7 @@ impl OpnsenseTools {
 
     /// Add a firewall alias (a named list of hosts, networks, ports, ... for use in rules).
     /// Staged: it takes effect after firewall_alias_apply.
-    #[tool(annotations(
-        title = "Add a firewall alias",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a firewall alias"))]
     async fn firewall_alias_add(
         &self,
         Parameters(p): Parameters<AliasAddParams>,
@@ -370,13 +356,7 @@ impl OpnsenseTools {
 
     /// Change fields of a firewall alias (only those given; `content` replaces the whole
     /// list). Staged: it takes effect after firewall_alias_apply. An unknown uuid is refused.
-    #[tool(annotations(
-        title = "Update a firewall alias",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a firewall alias"))]
     async fn firewall_alias_update(
         &self,
         Parameters(p): Parameters<AliasUpdateParams>,
@@ -386,13 +366,7 @@ impl OpnsenseTools {
 
     /// Delete a firewall alias. OPNsense refuses while a rule or another alias uses it.
     /// Staged: it takes effect after firewall_alias_apply.
-    #[tool(annotations(
-        title = "Delete a firewall alias",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a firewall alias"))]
     async fn firewall_alias_delete(
         &self,
         Parameters(p): Parameters<AliasDeleteParams>,
@@ -401,13 +375,7 @@ impl OpnsenseTools {
     }
 
     /// Apply all staged alias changes (reloads the aliases into the packet filter).
-    #[tool(annotations(
-        title = "Apply firewall aliases",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply firewall aliases"))]
     async fn firewall_alias_apply(
         &self,
         Parameters(p): Parameters<ApplyParams>,

@@ -351,11 +351,7 @@ impl OpnsenseTools {
     /// List port forwards (destination NAT; compact: uuid, enabled, interface, protocol,
     /// source, destination and port, target and local port, description), paged.
     /// OPNsense's automatic entries are listed with `origin: automatic`.
-    #[tool(annotations(
-        title = "List port forwards",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List port forwards"))]
     pub(crate) async fn firewall_nat_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -368,13 +364,7 @@ impl OpnsenseTools {
     /// Add a port forward (destination NAT). With pass = manual (the default) the forwarded
     /// traffic also needs a filter rule allowing it. Staged: it takes effect after
     /// firewall_nat_apply.
-    #[tool(annotations(
-        title = "Add a port forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a port forward"))]
     async fn firewall_nat_add(
         &self,
         Parameters(p): Parameters<NatAddParams>,
@@ -384,13 +374,7 @@ impl OpnsenseTools {
 
     /// Change fields of a port forward (only those given). Staged: it takes effect after
     /// firewall_nat_apply. An unknown uuid is refused (OPNsense would create a rule).
-    #[tool(annotations(
-        title = "Update a port forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a port forward"))]
     async fn firewall_nat_update(
         &self,
         Parameters(p): Parameters<NatUpdateParams>,
@@ -399,13 +383,7 @@ impl OpnsenseTools {
     }
 
     /// Delete a port forward. Staged: it takes effect after firewall_nat_apply.
-    #[tool(annotations(
-        title = "Delete a port forward",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a port forward"))]
     async fn firewall_nat_delete(
         &self,
         Parameters(p): Parameters<NatDeleteParams>,
@@ -414,13 +392,7 @@ impl OpnsenseTools {
     }
 
     /// Apply all staged port forward changes (reloads the packet filter).
-    #[tool(annotations(
-        title = "Apply port forwards",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply port forwards"))]
     async fn firewall_nat_apply(
         &self,
         Parameters(p): Parameters<ApplyParams>,

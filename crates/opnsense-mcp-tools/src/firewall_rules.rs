@@ -234,11 +234,7 @@ impl OpnsenseTools {
     /// List firewall filter rules (compact: uuid, enabled, action, interface, direction,
     /// protocol, source, destination, ports, description), paged, in evaluation order. Rules
     /// the API cannot edit (automatic, classic-GUI) are listed with their `origin`.
-    #[tool(annotations(
-        title = "List firewall rules",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List firewall rules"))]
     pub(crate) async fn firewall_rule_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -249,11 +245,7 @@ impl OpnsenseTools {
     }
 
     /// Get one firewall filter rule by uuid.
-    #[tool(annotations(
-        title = "Get a firewall rule",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Get a firewall rule"))]
     pub(crate) async fn firewall_rule_get(
         &self,
         Parameters(p): Parameters<UuidParams>,
@@ -269,13 +261,7 @@ impl OpnsenseTools {
     }
 
     /// Add a firewall filter rule. Staged: it takes effect after firewall_rule_apply.
-    #[tool(annotations(
-        title = "Add a firewall rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a firewall rule"))]
     async fn firewall_rule_add(
         &self,
         Parameters(p): Parameters<RuleAddParams>,
@@ -285,13 +271,7 @@ impl OpnsenseTools {
 
     /// Change fields of a firewall filter rule (only those given). Staged: it takes effect
     /// after firewall_rule_apply. An unknown uuid is refused (OPNsense would create a rule).
-    #[tool(annotations(
-        title = "Update a firewall rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a firewall rule"))]
     async fn firewall_rule_update(
         &self,
         Parameters(p): Parameters<RuleUpdateParams>,
@@ -300,13 +280,7 @@ impl OpnsenseTools {
     }
 
     /// Delete a firewall filter rule. Staged: it takes effect after firewall_rule_apply.
-    #[tool(annotations(
-        title = "Delete a firewall rule",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a firewall rule"))]
     async fn firewall_rule_delete(
         &self,
         Parameters(p): Parameters<RuleDeleteParams>,
@@ -316,13 +290,7 @@ impl OpnsenseTools {
 
     /// Apply all staged filter rule changes (reloads the packet filter). Check first that
     /// the staged rules keep your own access to the firewall open.
-    #[tool(annotations(
-        title = "Apply firewall rules",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply firewall rules"))]
     async fn firewall_rule_apply(
         &self,
         Parameters(p): Parameters<ApplyParams>,

@@ -432,11 +432,7 @@ impl OpnsenseTools {
     /// source, destination, target, description), paged, with the outbound NAT mode, which
     /// decides whether they are loaded (26.1.11+). OPNsense's automatic rules are listed with
     /// `origin: automatic`.
-    #[tool(annotations(
-        title = "List outbound NAT rules",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List outbound NAT rules"))]
     async fn firewall_snat_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -453,13 +449,7 @@ impl OpnsenseTools {
     /// Add an outbound (source) NAT rule: traffic leaving `interface` from `source_net` is
     /// translated to `target` (or not at all with no_nat). Staged: it takes effect after
     /// firewall_snat_apply, and only in hybrid or manual outbound NAT mode (26.1.11+).
-    #[tool(annotations(
-        title = "Add an outbound NAT rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add an outbound NAT rule"))]
     async fn firewall_snat_add(
         &self,
         Parameters(p): Parameters<SNatAddParams>,
@@ -470,13 +460,7 @@ impl OpnsenseTools {
 
     /// Change fields of an outbound NAT rule (only those given). Staged: it takes effect after
     /// firewall_snat_apply. An unknown uuid is refused (OPNsense would create a rule).
-    #[tool(annotations(
-        title = "Update an outbound NAT rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update an outbound NAT rule"))]
     async fn firewall_snat_update(
         &self,
         Parameters(p): Parameters<SNatUpdateParams>,
@@ -486,13 +470,7 @@ impl OpnsenseTools {
     }
 
     /// Delete an outbound NAT rule. Staged: it takes effect after firewall_snat_apply.
-    #[tool(annotations(
-        title = "Delete an outbound NAT rule",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete an outbound NAT rule"))]
     async fn firewall_snat_delete(
         &self,
         Parameters(p): Parameters<SNatDeleteParams>,
@@ -502,13 +480,7 @@ impl OpnsenseTools {
 
     /// Apply all staged outbound NAT changes (reloads the packet filter, which loads filter
     /// rules and port forwards too).
-    #[tool(annotations(
-        title = "Apply outbound NAT rules",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply outbound NAT rules"))]
     async fn firewall_snat_apply(
         &self,
         Parameters(p): Parameters<ApplyParams>,

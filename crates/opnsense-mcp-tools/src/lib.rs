@@ -22,6 +22,7 @@ pub mod record;
 pub mod redact;
 pub mod resources;
 pub mod slim;
+pub mod verb;
 
 mod audit;
 mod dhcp;

@@ -175,11 +175,7 @@ pub struct RouteDeleteParams {
 #[tool_router(router = routes_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List static routes (compact: uuid, network, gateway, enabled, description), paged.
-    #[tool(annotations(
-        title = "List static routes",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List static routes"))]
     async fn route_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -195,13 +191,7 @@ impl OpnsenseTools {
     }
 
     /// Add a static route. Staged: it takes effect after route_apply.
-    #[tool(annotations(
-        title = "Add a static route",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a static route"))]
     async fn route_add(
         &self,
         Parameters(p): Parameters<RouteAddParams>,
@@ -211,13 +201,7 @@ impl OpnsenseTools {
 
     /// Change fields of a static route (only those given). Staged: it takes effect after
     /// route_apply. An unknown uuid is refused (OPNsense would create a route).
-    #[tool(annotations(
-        title = "Update a static route",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a static route"))]
     async fn route_update(
         &self,
         Parameters(p): Parameters<RouteUpdateParams>,
@@ -226,13 +210,7 @@ impl OpnsenseTools {
     }
 
     /// Delete a static route. Staged: it takes effect after route_apply.
-    #[tool(annotations(
-        title = "Delete a static route",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a static route"))]
     async fn route_delete(
         &self,
         Parameters(p): Parameters<RouteDeleteParams>,
@@ -242,13 +220,7 @@ impl OpnsenseTools {
 
     /// Apply all staged static route changes to the routing table. A route through the
     /// gateway you reach the firewall by can cut your own access.
-    #[tool(annotations(
-        title = "Apply static routes",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply static routes"))]
     async fn route_apply(
         &self,
         Parameters(p): Parameters<ApplyParams>,

@@ -15,6 +15,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use opnsense_mcp_tools::ToolOptions;
+use opnsense_mcp_tools::verb::Verb;
 use serde_json::Value;
 use support::{catalogue, load_contract};
 
@@ -317,6 +318,110 @@ fn every_tool_has_annotations_a_description_and_an_output_schema() {
             problems.push(format!("{name}: no outputSchema"));
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every tool that changes something, by the hints it gives (`destructiveHint`,
+/// `idempotentHint`); every other tool is a read. Kept by hand, apart from the verb table in
+/// `src/verb.rs` that fills the hints in, so that a changed rule there shows up here.
+const WRITES: &[(bool, bool, &[&str])] = &[
+    (
+        false,
+        false,
+        &[
+            "dhcp_static_add",
+            "dns_forward_add",
+            "dns_host_override_add",
+            "firewall_alias_add",
+            "firewall_nat_add",
+            "firewall_rule_add",
+            "firewall_snat_add",
+            "route_add",
+        ],
+    ),
+    (
+        false,
+        true,
+        &[
+            "change_confirm",
+            "dhcp_static_update",
+            "dns_forward_update",
+            "dns_host_override_update",
+            "firewall_alias_update",
+            "firewall_nat_update",
+            "firewall_rule_update",
+            "firewall_snat_update",
+            "route_update",
+            "service_start",
+        ],
+    ),
+    (
+        true,
+        true,
+        &[
+            "dhcp_apply",
+            "dhcp_static_delete",
+            "dns_apply",
+            "dns_forward_delete",
+            "dns_host_override_delete",
+            "firewall_alias_apply",
+            "firewall_alias_delete",
+            "firewall_nat_apply",
+            "firewall_nat_delete",
+            "firewall_rule_apply",
+            "firewall_rule_delete",
+            "firewall_snat_apply",
+            "firewall_snat_delete",
+            "route_apply",
+            "route_delete",
+            "service_stop",
+            "system_backup_restore",
+        ],
+    ),
+    (true, false, &["change_rollback", "service_restart"]),
+];
+
+/// The annotations every tool ends up with (its title from its `#[tool]` attribute, its hints
+/// from its verb): exactly `readOnlyHint: true` and `openWorldHint: false` for a read, all four
+/// hints for a write, as [`WRITES`] says.
+#[test]
+fn every_tool_has_the_effective_annotations_of_its_verb() {
+    let writes: BTreeMap<&str, (bool, bool)> = WRITES
+        .iter()
+        .flat_map(|(d, i, names)| names.iter().map(move |n| (*n, (*d, *i))))
+        .collect();
+    let all = tools(ToolOptions::default());
+    let mut problems = Vec::new();
+    for t in &all {
+        let name = name_of(t);
+        if Verb::of(name).is_none() {
+            problems.push(format!(
+                "{name}: no verb (src/verb.rs takes it for an action)"
+            ));
+        }
+        let mut hints = t["annotations"].clone();
+        let title = hints.as_object_mut().and_then(|a| a.remove("title"));
+        if !title.as_ref().is_some_and(Value::is_string) {
+            problems.push(format!("{name}: no title"));
+        }
+        let want = match writes.get(name) {
+            Some((destructive, idempotent)) => serde_json::json!({
+                "readOnlyHint": false,
+                "destructiveHint": destructive,
+                "idempotentHint": idempotent,
+                "openWorldHint": false,
+            }),
+            None => serde_json::json!({"readOnlyHint": true, "openWorldHint": false}),
+        };
+        if hints != want {
+            problems.push(format!("{name}: hints {hints}, expected {want}"));
+        }
+    }
+    let names: BTreeSet<&str> = all.iter().map(name_of).collect();
+    for name in writes.keys().filter(|n| !names.contains(*n)) {
+        problems.push(format!("{name}: listed as a write but not offered"));
+    }
+    assert!(all.len() > writes.len() + 20, "{} tools", all.len());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
