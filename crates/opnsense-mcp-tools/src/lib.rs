@@ -3,7 +3,9 @@
 //! can act on, plus troubleshooting reads (filter log, states, gateways, kernel routes, VPN
 //! status). OPNsense itself is reached only through the `opnsense-api` SDK.
 //!
-//! One module per area; each holds its parameter structs and a `#[tool_router]` impl block.
+//! One module per area; each holds its parameter structs and a `#[tool_router]` impl block (a
+//! grid's record tools: one `record_tools!` invocation). Annotation hints follow from
+//! each tool's verb ([`verb`]).
 //! The generic record tools (add/update/delete/apply of any grid) are in [`record`].
 //!
 //! Besides tools: resources ([`resources`], with subscriptions), prompts ([`prompts`]),
