@@ -494,14 +494,13 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<HostView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&HOST_OVERRIDES, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
+        self.list_grid(
+            &HOST_OVERRIDES,
+            &p,
             &Rows::<HostOverride, _>::all(HostView::from),
-        )))
+        )
+        .await
+        .map(Json)
     }
 
     /// List Unbound query forwards (domain overrides: queries for a domain sent to another DNS
@@ -512,14 +511,9 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<ForwardView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&FORWARDS, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
-            &Rows::<Forward, _>::all(ForwardView::from),
-        )))
+        self.list_grid(&FORWARDS, &p, &Rows::<Forward, _>::all(ForwardView::from))
+            .await
+            .map(Json)
     }
 }
 

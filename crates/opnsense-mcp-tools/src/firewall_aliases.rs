@@ -294,14 +294,9 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<AliasView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&ALIASES, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
-            &Rows::<Alias, _>::all(AliasView::from),
-        )))
+        self.list_grid(&ALIASES, &p, &Rows::<Alias, _>::all(AliasView::from))
+            .await
+            .map(Json)
     }
 
     /// Look up the uuid of a firewall alias by its exact name.

@@ -329,9 +329,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NatView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&DNAT_RULES, &q).await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, &NAT_ROWS)))
+        self.list_grid(&DNAT_RULES, &p, &NAT_ROWS).await.map(Json)
     }
 }
 

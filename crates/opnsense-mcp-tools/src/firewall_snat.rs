@@ -411,9 +411,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<SNatListing>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&SNAT_RULES, &q).await?;
-        let listing = Listing::from_page(&q, p.raw, page, &SNAT_ROWS);
+        let listing = self.list_grid(&SNAT_RULES, &p, &SNAT_ROWS).await?;
         Ok(Json(SNatListing {
             listing,
             mode: self.snat_mode().await?,

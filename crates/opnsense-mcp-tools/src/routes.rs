@@ -152,14 +152,9 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RouteView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&ROUTES, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
-            &Rows::<Route, _>::all(RouteView::from),
-        )))
+        self.list_grid(&ROUTES, &p, &Rows::<Route, _>::all(RouteView::from))
+            .await
+            .map(Json)
     }
 }
 
