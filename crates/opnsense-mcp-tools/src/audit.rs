@@ -434,11 +434,7 @@ impl OpnsenseTools {
     /// description (rule_without_description), and rules OPNsense silently does not load
     /// (rule_not_loaded). Each finding names the records, why it matters and the tool call that
     /// fixes it; blind_spots says what could not be seen or decided.
-    #[tool(annotations(
-        title = "Firewall security audit",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Firewall security audit"))]
     async fn firewall_audit(
         &self,
         Parameters(p): Parameters<AuditParams>,

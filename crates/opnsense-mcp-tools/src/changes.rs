@@ -197,13 +197,7 @@ impl OpnsenseTools {
     /// Confirm a pending change so it stays: every apply starts a change that is reverted
     /// automatically unless confirmed in time. Confirm only after checking that the firewall
     /// still works as intended (and that you can still reach what you need).
-    #[tool(annotations(
-        title = "Confirm a change",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Confirm a change"))]
     async fn change_confirm(
         &self,
         Parameters(p): Parameters<ChangeIdParams>,
@@ -228,13 +222,7 @@ impl OpnsenseTools {
     /// Undo a confirmed change: put every record it changed back as it was and apply. Refused
     /// when the records were edited since (the conflict names them). A rollback that does not
     /// complete is an error (change_get shows where it stopped).
-    #[tool(annotations(
-        title = "Roll back a change",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Roll back a change"))]
     async fn change_rollback(
         &self,
         Parameters(p): Parameters<ChangeIdParams>,
@@ -275,7 +263,7 @@ impl OpnsenseTools {
 
     /// List the changes made through this server (newest first): pending (reverted unless
     /// confirmed), confirmed, reverted, revert_failed, with their records and times.
-    #[tool(annotations(title = "List changes", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "List changes"))]
     async fn change_list(
         &self,
         Parameters(p): Parameters<ChangeListParams>,
@@ -298,7 +286,7 @@ impl OpnsenseTools {
     }
 
     /// One change with its records (before and after) and its checks.
-    #[tool(annotations(title = "Get a change", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "Get a change"))]
     async fn change_get(
         &self,
         Parameters(p): Parameters<ChangeIdParams>,

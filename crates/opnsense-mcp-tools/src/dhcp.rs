@@ -185,6 +185,36 @@ fn tag(rows: &mut [Value], b: Backend) {
     }
 }
 
+/// One listing of the rows of the DHCP servers `sources`, each row tagged with its backend:
+/// OPNsense's own page of the one server when `upstream_pages`, else every row of each server
+/// (read with the search phrase), merged and paged here.
+async fn backend_listing<M, T, F>(
+    sources: &[Backend],
+    q: &SearchQuery,
+    raw: bool,
+    rows: &Rows<M, T>,
+    upstream_pages: bool,
+    read: impl Fn(Backend, SearchQuery) -> F,
+) -> Result<Listing<T>, ToolError>
+where
+    M: serde::de::DeserializeOwned,
+    F: Future<Output = Result<SearchPage<Value>, ToolError>>,
+{
+    if upstream_pages && let [one] = sources {
+        let mut page = read(*one, q.clone()).await?;
+        tag(&mut page.rows, *one);
+        return Ok(Listing::from_page(q, raw, page, rows));
+    }
+    let all = SearchQuery::all().phrase(q.search_phrase.clone());
+    let mut merged = Vec::new();
+    for b in sources {
+        let mut page = read(*b, all.clone()).await?;
+        tag(&mut page.rows, *b);
+        merged.extend(page.rows);
+    }
+    Ok(Listing::from_all(&q.clone().phrase(""), raw, merged, rows))
+}
+
 fn backend_of(extra: &opnsense_api::fields::Extra) -> String {
     extra
         .get("backend")
@@ -1070,11 +1100,7 @@ impl OpnsenseTools {
     /// Dnsmasq; `backend` picks one), compact: backend, address, mac, hostname, interface,
     /// expires, reserved; paged. When no DHCP server is enabled it says so (an error) rather
     /// than listing nothing.
-    #[tool(annotations(
-        title = "List DHCP leases",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DHCP leases"))]
     pub(crate) async fn dhcp_lease_list(
         &self,
         Parameters(p): Parameters<LeaseListParams>,
@@ -1094,39 +1120,23 @@ impl OpnsenseTools {
             .unwrap_or_default();
         let (sources, note) = self.read_sources(p.backend).await?;
         let rows = Rows::<Lease, _>::all(LeaseView::from);
-        let mut listing = if let [one] = sources.as_slice() {
-            let mut page: SearchPage<Value> = self
+        let one_server = sources.len() == 1;
+        let (this, interfaces) = (self, &interfaces);
+        let read = move |b, q: SearchQuery| async move {
+            Ok(this
                 .client()
-                .send_json(lease_request(*one, &q, &interfaces))
-                .await?;
-            tag(&mut page.rows, *one);
-            Listing::from_page(&q, p.raw, page, &rows)
-        } else {
-            let all = SearchQuery::all().phrase(q.search_phrase.clone());
-            let mut merged = Vec::new();
-            for b in &sources {
-                let mut page: SearchPage<Value> = self
-                    .client()
-                    .send_json(lease_request(*b, &all, &interfaces))
-                    .await?;
-                tag(&mut page.rows, *b);
-                merged.extend(page.rows);
-            }
-            Listing::from_all(&q.clone().phrase(""), p.raw, merged, &rows)
+                .send_json(lease_request(b, &q, interfaces))
+                .await?)
         };
-        listing.note = note;
-        Ok(Json(listing))
+        let listing = backend_listing(&sources, &q, p.raw, &rows, one_server, read).await?;
+        Ok(Json(Listing { note, ..listing }))
     }
 
     /// DHCP server settings, per backend (Kea DHCPv4 and Dnsmasq; `backend` picks one):
     /// which one serves DHCP, enabled, interfaces served; Kea's default lease time and HA;
     /// Dnsmasq's DHCP ranges, reservations and domain. `serving` lists the backends that hand
     /// out addresses (empty: none). Subnets and reservations: see dhcp_static_list.
-    #[tool(annotations(
-        title = "DHCP settings",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "DHCP settings"))]
     async fn dhcp_settings_get(
         &self,
         Parameters(p): Parameters<SettingsParams>,
@@ -1164,11 +1174,7 @@ impl OpnsenseTools {
     /// DHCP servers that are enabled (Kea reservations, Dnsmasq hosts with a MAC address or
     /// client id; `backend` picks one), compact: backend, uuid, subnet, ip_address,
     /// hw_address, client_id, hostname, domain, description; paged.
-    #[tool(annotations(
-        title = "List DHCP reservations",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DHCP reservations"))]
     async fn dhcp_static_list(
         &self,
         Parameters(p): Parameters<StaticListParams>,
@@ -1182,43 +1188,29 @@ impl OpnsenseTools {
         .query()?;
         let (sources, note) = self.read_sources(p.backend).await?;
         let rows = Rows::<Value, _>::all(|r: Value| static_view(&r));
-        let mut listing = if sources == [Backend::Kea] {
-            let mut page = self.search_raw(&RESERVATIONS, &q).await?;
-            tag(&mut page.rows, Backend::Kea);
-            Listing::from_page(&q, p.raw, page, &rows)
-        } else {
-            // Dnsmasq's hosts are DHCP reservations and DNS overrides in one list: read them
-            // all and keep the reservations, then page.
-            let all = SearchQuery::all().phrase(q.search_phrase.clone());
-            let mut merged = Vec::new();
-            for b in &sources {
-                let mut page = match b {
-                    Backend::Kea => self.search_raw(&RESERVATIONS, &all).await?,
-                    Backend::Dnsmasq => self.search_raw(&HOSTS, &all).await?,
-                };
-                if *b == Backend::Dnsmasq {
+        // Dnsmasq's hosts are DHCP reservations and DNS overrides in one list: read them all
+        // and keep the reservations, then page.
+        let kea_only = sources == [Backend::Kea];
+        let this = self;
+        let read = move |b, q: SearchQuery| async move {
+            Ok(match b {
+                Backend::Kea => this.search_raw(&RESERVATIONS, &q).await?,
+                Backend::Dnsmasq => {
+                    let mut page = this.search_raw(&HOSTS, &q).await?;
                     page.rows
                         .retain(|row| decode_lenient::<Host>(row).is_ok_and(|h| h.value.is_dhcp()));
+                    page
                 }
-                tag(&mut page.rows, *b);
-                merged.extend(page.rows);
-            }
-            Listing::from_all(&q.clone().phrase(""), p.raw, merged, &rows)
+            })
         };
-        listing.note = note;
-        Ok(Json(listing))
+        let listing = backend_listing(&sources, &q, p.raw, &rows, kea_only, read).await?;
+        Ok(Json(Listing { note, ..listing }))
     }
 
     /// Add a static DHCP reservation: a fixed address for a client's MAC address (or client
     /// id), in Kea (default subnet: the one containing the address) or Dnsmasq. `backend`
     /// defaults to the DHCP server that is enabled. Staged: it takes effect after dhcp_apply.
-    #[tool(annotations(
-        title = "Add a DHCP reservation",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Add a DHCP reservation"))]
     async fn dhcp_static_add(
         &self,
         Parameters(p): Parameters<StaticAddParams>,
@@ -1250,13 +1242,7 @@ impl OpnsenseTools {
     /// Change fields of a static DHCP reservation (only those given) in Kea or Dnsmasq.
     /// Staged: it takes effect after dhcp_apply. An unknown uuid is refused (OPNsense would
     /// create a record).
-    #[tool(annotations(
-        title = "Update a DHCP reservation",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Update a DHCP reservation"))]
     async fn dhcp_static_update(
         &self,
         Parameters(p): Parameters<StaticUpdateParams>,
@@ -1293,13 +1279,7 @@ impl OpnsenseTools {
 
     /// Delete a static DHCP reservation from Kea or Dnsmasq. Staged: it takes effect after
     /// dhcp_apply.
-    #[tool(annotations(
-        title = "Delete a DHCP reservation",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Delete a DHCP reservation"))]
     async fn dhcp_static_delete(
         &self,
         Parameters(p): Parameters<StaticDeleteParams>,
@@ -1314,13 +1294,7 @@ impl OpnsenseTools {
     /// Apply the staged reservation changes of one DHCP server (Kea or Dnsmasq). This
     /// restarts it: Kea stops answering DHCP for a moment; Dnsmasq also stops answering DNS
     /// for a moment.
-    #[tool(annotations(
-        title = "Apply DHCP changes",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Apply DHCP changes"))]
     async fn dhcp_apply(
         &self,
         Parameters(p): Parameters<DhcpApplyParams>,

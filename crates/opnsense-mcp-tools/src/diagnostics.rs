@@ -780,7 +780,7 @@ impl OpnsenseTools {
     /// Filters: `interface` (device or description), `action` (pass/block/reject/rdr/nat/binat),
     /// `source`/`destination` (address or CIDR), `port`, `protocol`, `rule` (uuid, id or
     /// description words). With a filter the newest 5000 lines are searched.
-    #[tool(annotations(title = "Firewall log", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "Firewall log"))]
     async fn firewall_log(
         &self,
         Parameters(p): Parameters<FirewallLogParams>,
@@ -842,11 +842,7 @@ impl OpnsenseTools {
     /// The pf state table (the connections the firewall tracks), paged (default 100 a page):
     /// interface, protocol, both ends with their ports, NAT, pf state, age, packets and bytes,
     /// and the rule that created each state. Search by `address` (IP or CIDR), `port`, `rule`.
-    #[tool(annotations(
-        title = "Firewall states",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Firewall states"))]
     async fn firewall_states(
         &self,
         Parameters(p): Parameters<FirewallStatesParams>,
@@ -901,11 +897,7 @@ impl OpnsenseTools {
 
     /// Every gateway with its status (online, down, latency, loss), round-trip delay and
     /// standard deviation in ms, packet loss in %, and whether dpinger monitors it.
-    #[tool(annotations(
-        title = "Gateway status",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Gateway status"))]
     pub(crate) async fn gateway_status(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -941,11 +933,7 @@ impl OpnsenseTools {
     /// The kernel routing table as the firewall uses it now (both IPv4 and IPv6; not the
     /// configured static routes, see `route_list`): destination, gateway, flags, interface, MTU.
     /// Paged; `family` and `search_phrase` filter it.
-    #[tool(annotations(
-        title = "Kernel routing table",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Kernel routing table"))]
     async fn route_table(
         &self,
         Parameters(p): Parameters<RouteTableParams>,

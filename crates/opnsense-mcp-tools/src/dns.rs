@@ -14,10 +14,10 @@ use serde_json::Value;
 
 use crate::OpnsenseTools;
 use crate::common::{
-    ListParams, Listing, NewRecord, RawParams, RequiredFields, Rows, Strict, excerpt, single_line,
+    ListParams, Listing, RawParams, RequiredFields, Rows, Strict, excerpt, single_line,
 };
 use crate::error::ToolError;
-use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
+use crate::record::{RecordSpec, record_tools};
 
 /// A host override's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -471,68 +471,12 @@ impl DnsSettingsView {
     }
 }
 
-/// Arguments of `dns_host_override_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HostAddParams {
-    /// The new host override.
-    pub host: NewRecord<HostSpec>,
-}
-
-/// Arguments of `dns_host_override_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HostUpdateParams {
-    /// The host override's uuid.
-    pub uuid: String,
-    /// The fields to change; the others keep their values.
-    pub host: HostSpec,
-}
-
-/// Arguments of `dns_host_override_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HostDeleteParams {
-    /// The host override's uuid.
-    pub uuid: String,
-}
-
-/// Arguments of `dns_forward_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardAddParams {
-    /// The new query forward.
-    pub forward: NewRecord<ForwardSpec>,
-}
-
-/// Arguments of `dns_forward_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardUpdateParams {
-    /// The forward's uuid (from dns_forward_list).
-    pub uuid: String,
-    /// The fields to change; the others keep their values.
-    pub forward: ForwardSpec,
-}
-
-/// Arguments of `dns_forward_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardDeleteParams {
-    /// The forward's uuid (from dns_forward_list).
-    pub uuid: String,
-}
-
 #[tool_router(router = dns_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// Unbound DNS resolver settings: enabled, port, DNSSEC, listening interfaces, DHCP
     /// registration, forwarding, blocklists, and how many host overrides and forwards exist.
     /// `raw: true` gives the whole Unbound configuration.
-    #[tool(annotations(
-        title = "DNS resolver settings",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "DNS resolver settings"))]
     async fn dns_settings_get(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -545,160 +489,94 @@ impl OpnsenseTools {
 
     /// List Unbound DNS host overrides (compact: uuid, enabled, hostname, domain, rr, value,
     /// description), paged.
-    #[tool(annotations(
-        title = "List DNS host overrides",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DNS host overrides"))]
     async fn dns_host_override_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<HostView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&HOST_OVERRIDES, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
+        self.list_grid(
+            &HOST_OVERRIDES,
+            &p,
             &Rows::<HostOverride, _>::all(HostView::from),
-        )))
-    }
-
-    /// Add an Unbound DNS host override (A, AAAA, MX or TXT record). Staged: it takes effect
-    /// after dns_apply.
-    #[tool(annotations(
-        title = "Add a DNS host override",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn dns_host_override_add(
-        &self,
-        Parameters(p): Parameters<HostAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.add_record(p.host).await
-    }
-
-    /// Change fields of an Unbound DNS host override (only those given). Staged: it takes
-    /// effect after dns_apply. An unknown uuid is refused (OPNsense would create a record).
-    #[tool(annotations(
-        title = "Update a DNS host override",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn dns_host_override_update(
-        &self,
-        Parameters(p): Parameters<HostUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.update_record(&p.uuid, p.host).await
-    }
-
-    /// Delete an Unbound DNS host override (and its host aliases). Staged: it takes effect
-    /// after dns_apply.
-    #[tool(annotations(
-        title = "Delete a DNS host override",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn dns_host_override_delete(
-        &self,
-        Parameters(p): Parameters<HostDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<HostSpec>(&p.uuid).await
+        )
+        .await
+        .map(Json)
     }
 
     /// List Unbound query forwards (domain overrides: queries for a domain sent to another DNS
     /// server; compact: uuid, enabled, domain, server, port, description), paged. DNS-over-TLS
     /// servers are not listed here.
-    #[tool(annotations(
-        title = "List DNS query forwards",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List DNS query forwards"))]
     async fn dns_forward_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<ForwardView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&FORWARDS, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
-            &Rows::<Forward, _>::all(ForwardView::from),
-        )))
+        self.list_grid(&FORWARDS, &p, &Rows::<Forward, _>::all(ForwardView::from))
+            .await
+            .map(Json)
     }
+}
 
-    /// Add an Unbound query forward: queries for `domain` (every query when empty) go to
-    /// `server`. Staged: it takes effect after dns_apply.
-    #[tool(annotations(
-        title = "Add a DNS query forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn dns_forward_add(
-        &self,
-        Parameters(p): Parameters<ForwardAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.add_record(p.forward).await
-    }
+record_tools! {
+    router = dns_host_records_router;
 
-    /// Change fields of an Unbound query forward (only those given). Staged: it takes effect
-    /// after dns_apply. An unknown uuid, or one of a DNS-over-TLS server, is refused.
-    #[tool(annotations(
-        title = "Update a DNS query forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn dns_forward_update(
-        &self,
-        Parameters(p): Parameters<ForwardUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.update_record(&p.uuid, p.forward).await
-    }
+    /// Add an Unbound DNS host override (A, AAAA, MX or TXT record). Staged: it takes effect
+    /// after dns_apply.
+    #[title = "Add a DNS host override"]
+    fn dns_host_override_add(HostAddParams {
+        /// The new host override.
+        host: NewRecord<HostSpec>,
+    });
 
-    /// Delete an Unbound query forward. Staged: it takes effect after dns_apply.
-    #[tool(annotations(
-        title = "Delete a DNS query forward",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn dns_forward_delete(
-        &self,
-        Parameters(p): Parameters<ForwardDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<ForwardSpec>(&p.uuid).await
-    }
+    /// Change fields of an Unbound DNS host override (only those given). Staged: it takes
+    /// effect after dns_apply. An unknown uuid is refused (OPNsense would create a record).
+    #[title = "Update a DNS host override"]
+    fn dns_host_override_update(HostUpdateParams {
+        /// The host override's uuid.
+        uuid: String,
+        /// The fields to change; the others keep their values.
+        host: HostSpec,
+    });
+
+    /// Delete an Unbound DNS host override (and its host aliases). Staged: it takes effect
+    /// after dns_apply.
+    #[title = "Delete a DNS host override"]
+    fn dns_host_override_delete(HostDeleteParams {
+        /// The host override's uuid.
+        uuid: String,
+    });
 
     /// Apply all staged Unbound DNS changes (host overrides and query forwards alike). This
     /// restarts Unbound: DNS resolution through the firewall stops for a moment.
-    #[tool(annotations(
-        title = "Apply DNS changes",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn dns_apply(
-        &self,
-        Parameters(p): Parameters<ApplyParams>,
-    ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(
-            &HOST_OVERRIDES,
-            "DNS changes applied (Unbound restarted)",
-            p,
-        )
-        .await
-    }
+    #[title = "Apply DNS changes"]
+    fn dns_apply(&HOST_OVERRIDES, "DNS changes applied (Unbound restarted)");
+}
+
+record_tools! {
+    router = dns_forward_records_router;
+
+    /// Add an Unbound query forward: queries for `domain` (every query when empty) go to
+    /// `server`. Staged: it takes effect after dns_apply.
+    #[title = "Add a DNS query forward"]
+    fn dns_forward_add(ForwardAddParams {
+        /// The new query forward.
+        forward: NewRecord<ForwardSpec>,
+    });
+
+    /// Change fields of an Unbound query forward (only those given). Staged: it takes effect
+    /// after dns_apply. An unknown uuid, or one of a DNS-over-TLS server, is refused.
+    #[title = "Update a DNS query forward"]
+    fn dns_forward_update(ForwardUpdateParams {
+        /// The forward's uuid (from dns_forward_list).
+        uuid: String,
+        /// The fields to change; the others keep their values.
+        forward: ForwardSpec,
+    });
+
+    /// Delete an Unbound query forward. Staged: it takes effect after dns_apply.
+    #[title = "Delete a DNS query forward"]
+    fn dns_forward_delete(ForwardDeleteParams {
+        /// The forward's uuid (from dns_forward_list).
+        uuid: String,
+    });
 }

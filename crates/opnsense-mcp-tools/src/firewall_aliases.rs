@@ -12,10 +12,10 @@ use serde_json::Value;
 
 use crate::OpnsenseTools;
 use crate::common::{
-    ListParams, Listing, NewRecord, RequiredFields, Rows, Strict, is_false, keys, single_line,
+    ListParams, Listing, RequiredFields, Rows, Strict, is_false, keys, single_line,
 };
 use crate::error::ToolError;
-use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
+use crate::record::{RecordSpec, record_tools};
 
 /// Entries shown per alias in compact rows.
 const CONTENT_SHOWN: usize = 20;
@@ -285,61 +285,22 @@ pub struct AliasUuid {
     pub uuid: String,
 }
 
-/// Arguments of `firewall_alias_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AliasAddParams {
-    /// The new alias.
-    pub alias: NewRecord<AliasSpec>,
-}
-
-/// Arguments of `firewall_alias_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AliasUpdateParams {
-    /// The alias's uuid (from firewall_alias_list or firewall_alias_get_uuid).
-    pub uuid: String,
-    /// The fields to change; the others keep their values.
-    pub alias: AliasSpec,
-}
-
-/// Arguments of `firewall_alias_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AliasDeleteParams {
-    /// The alias's uuid (from firewall_alias_list or firewall_alias_get_uuid).
-    pub uuid: String,
-}
-
 #[tool_router(router = firewall_aliases_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List firewall aliases (compact: uuid, name, type, enabled, the first 20 entries,
     /// description; built-in aliases are marked), paged.
-    #[tool(annotations(
-        title = "List firewall aliases",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List firewall aliases"))]
     pub(crate) async fn firewall_alias_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<AliasView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&ALIASES, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
-            &Rows::<Alias, _>::all(AliasView::from),
-        )))
+        self.list_grid(&ALIASES, &p, &Rows::<Alias, _>::all(AliasView::from))
+            .await
+            .map(Json)
     }
 
     /// Look up the uuid of a firewall alias by its exact name.
-    #[tool(annotations(
-        title = "Find an alias's uuid",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Find an alias's uuid"))]
     async fn firewall_alias_get_uuid(
         &self,
         Parameters(p): Parameters<AliasNameParams>,
@@ -351,68 +312,38 @@ impl OpnsenseTools {
             uuid: uuid.to_string(),
         }))
     }
+}
+
+record_tools! {
+    router = firewall_alias_records_router;
 
     /// Add a firewall alias (a named list of hosts, networks, ports, ... for use in rules).
     /// Staged: it takes effect after firewall_alias_apply.
-    #[tool(annotations(
-        title = "Add a firewall alias",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn firewall_alias_add(
-        &self,
-        Parameters(p): Parameters<AliasAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.add_record(p.alias).await
-    }
+    #[title = "Add a firewall alias"]
+    fn firewall_alias_add(AliasAddParams {
+        /// The new alias.
+        alias: NewRecord<AliasSpec>,
+    });
 
     /// Change fields of a firewall alias (only those given; `content` replaces the whole
     /// list). Staged: it takes effect after firewall_alias_apply. An unknown uuid is refused.
-    #[tool(annotations(
-        title = "Update a firewall alias",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_alias_update(
-        &self,
-        Parameters(p): Parameters<AliasUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.update_record(&p.uuid, p.alias).await
-    }
+    #[title = "Update a firewall alias"]
+    fn firewall_alias_update(AliasUpdateParams {
+        /// The alias's uuid (from firewall_alias_list or firewall_alias_get_uuid).
+        uuid: String,
+        /// The fields to change; the others keep their values.
+        alias: AliasSpec,
+    });
 
     /// Delete a firewall alias. OPNsense refuses while a rule or another alias uses it.
     /// Staged: it takes effect after firewall_alias_apply.
-    #[tool(annotations(
-        title = "Delete a firewall alias",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_alias_delete(
-        &self,
-        Parameters(p): Parameters<AliasDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<AliasSpec>(&p.uuid).await
-    }
+    #[title = "Delete a firewall alias"]
+    fn firewall_alias_delete(AliasDeleteParams {
+        /// The alias's uuid (from firewall_alias_list or firewall_alias_get_uuid).
+        uuid: String,
+    });
 
     /// Apply all staged alias changes (reloads the aliases into the packet filter).
-    #[tool(annotations(
-        title = "Apply firewall aliases",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_alias_apply(
-        &self,
-        Parameters(p): Parameters<ApplyParams>,
-    ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&ALIASES, "firewall aliases applied", p)
-            .await
-    }
+    #[title = "Apply firewall aliases"]
+    fn firewall_alias_apply(&ALIASES, "firewall aliases applied");
 }

@@ -14,11 +14,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, is_false, keys,
-    negated, single_line,
+    ListParams, Listing, ProtocolArg, RequiredFields, RowKind, Rows, is_false, keys, negated,
+    single_line,
 };
 use crate::error::ToolError;
-use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
+use crate::record::{RecordSpec, record_tools};
 
 /// How port-forward search rows are listed: OPNsense's automatic entries are marked.
 const NAT_ROWS: Rows<DNatRow, NatView> = Rows {
@@ -319,113 +319,51 @@ impl From<DNatRow> for NatView {
     }
 }
 
-/// Arguments of `firewall_nat_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NatAddParams {
-    /// The new port forward.
-    pub rule: NewRecord<NatRuleSpec>,
-}
-
-/// Arguments of `firewall_nat_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NatUpdateParams {
-    /// The port forward's uuid (from firewall_nat_list).
-    pub uuid: String,
-    /// The fields to change; the others keep their values (inside `source` and
-    /// `destination` too).
-    pub rule: NatRuleSpec,
-}
-
-/// Arguments of `firewall_nat_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NatDeleteParams {
-    /// The port forward's uuid (from firewall_nat_list).
-    pub uuid: String,
-}
-
 #[tool_router(router = firewall_nat_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List port forwards (destination NAT; compact: uuid, enabled, interface, protocol,
     /// source, destination and port, target and local port, description), paged.
     /// OPNsense's automatic entries are listed with `origin: automatic`.
-    #[tool(annotations(
-        title = "List port forwards",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List port forwards"))]
     pub(crate) async fn firewall_nat_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<NatView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&DNAT_RULES, &q).await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, &NAT_ROWS)))
+        self.list_grid(&DNAT_RULES, &p, &NAT_ROWS).await.map(Json)
     }
+}
+
+record_tools! {
+    router = firewall_nat_records_router;
 
     /// Add a port forward (destination NAT). With pass = manual (the default) the forwarded
     /// traffic also needs a filter rule allowing it. Staged: it takes effect after
     /// firewall_nat_apply.
-    #[tool(annotations(
-        title = "Add a port forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn firewall_nat_add(
-        &self,
-        Parameters(p): Parameters<NatAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.add_record(p.rule).await
-    }
+    #[title = "Add a port forward"]
+    fn firewall_nat_add(NatAddParams {
+        /// The new port forward.
+        rule: NewRecord<NatRuleSpec>,
+    });
 
     /// Change fields of a port forward (only those given). Staged: it takes effect after
     /// firewall_nat_apply. An unknown uuid is refused (OPNsense would create a rule).
-    #[tool(annotations(
-        title = "Update a port forward",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_nat_update(
-        &self,
-        Parameters(p): Parameters<NatUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.update_record(&p.uuid, p.rule).await
-    }
+    #[title = "Update a port forward"]
+    fn firewall_nat_update(NatUpdateParams {
+        /// The port forward's uuid (from firewall_nat_list).
+        uuid: String,
+        /// The fields to change; the others keep their values (inside `source` and
+        /// `destination` too).
+        rule: NatRuleSpec,
+    });
 
     /// Delete a port forward. Staged: it takes effect after firewall_nat_apply.
-    #[tool(annotations(
-        title = "Delete a port forward",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_nat_delete(
-        &self,
-        Parameters(p): Parameters<NatDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<NatRuleSpec>(&p.uuid).await
-    }
+    #[title = "Delete a port forward"]
+    fn firewall_nat_delete(NatDeleteParams {
+        /// The port forward's uuid (from firewall_nat_list).
+        uuid: String,
+    });
 
     /// Apply all staged port forward changes (reloads the packet filter).
-    #[tool(annotations(
-        title = "Apply port forwards",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_nat_apply(
-        &self,
-        Parameters(p): Parameters<ApplyParams>,
-    ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&DNAT_RULES, "port forwards applied", p)
-            .await
-    }
+    #[title = "Apply port forwards"]
+    fn firewall_nat_apply(&DNAT_RULES, "port forwards applied");
 }

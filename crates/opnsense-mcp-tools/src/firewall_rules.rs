@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    Item, ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, Strict,
-    UuidParams, is_false, keys, negated, parse_uuid, single_line,
+    Item, ListParams, Listing, ProtocolArg, RequiredFields, RowKind, Rows, Strict, UuidParams,
+    is_false, keys, negated, parse_uuid, single_line,
 };
 use crate::error::ToolError;
-use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
+use crate::record::{RecordSpec, record_tools};
 
 /// How filter-rule search rows are listed: API rules as records; rules made in the classic GUI
 /// and rules OPNsense generates are counted.
@@ -203,57 +203,23 @@ impl From<FilterRule> for RuleView {
     }
 }
 
-/// Arguments of `firewall_rule_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleAddParams {
-    /// The new rule.
-    pub rule: NewRecord<RuleSpec>,
-}
-
-/// Arguments of `firewall_rule_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleUpdateParams {
-    /// The rule's uuid.
-    pub uuid: String,
-    /// The fields to change; the others keep their values.
-    pub rule: RuleSpec,
-}
-
-/// Arguments of `firewall_rule_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleDeleteParams {
-    /// The rule's uuid.
-    pub uuid: String,
-}
-
 #[tool_router(router = firewall_rules_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List firewall filter rules (compact: uuid, enabled, action, interface, direction,
     /// protocol, source, destination, ports, description), paged, in evaluation order. Rules
     /// the API cannot edit (automatic, classic-GUI) are listed with their `origin`.
-    #[tool(annotations(
-        title = "List firewall rules",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List firewall rules"))]
     pub(crate) async fn firewall_rule_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RuleView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&FILTER_RULES, &q).await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, &RULE_ROWS)))
+        self.list_grid(&FILTER_RULES, &p, &RULE_ROWS)
+            .await
+            .map(Json)
     }
 
     /// Get one firewall filter rule by uuid.
-    #[tool(annotations(
-        title = "Get a firewall rule",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Get a firewall rule"))]
     pub(crate) async fn firewall_rule_get(
         &self,
         Parameters(p): Parameters<UuidParams>,
@@ -267,67 +233,37 @@ impl OpnsenseTools {
             RuleView::from,
         )?))
     }
+}
+
+record_tools! {
+    router = firewall_rule_records_router;
 
     /// Add a firewall filter rule. Staged: it takes effect after firewall_rule_apply.
-    #[tool(annotations(
-        title = "Add a firewall rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn firewall_rule_add(
-        &self,
-        Parameters(p): Parameters<RuleAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.add_record(p.rule).await
-    }
+    #[title = "Add a firewall rule"]
+    fn firewall_rule_add(RuleAddParams {
+        /// The new rule.
+        rule: NewRecord<RuleSpec>,
+    });
 
     /// Change fields of a firewall filter rule (only those given). Staged: it takes effect
     /// after firewall_rule_apply. An unknown uuid is refused (OPNsense would create a rule).
-    #[tool(annotations(
-        title = "Update a firewall rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_rule_update(
-        &self,
-        Parameters(p): Parameters<RuleUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.update_record(&p.uuid, p.rule).await
-    }
+    #[title = "Update a firewall rule"]
+    fn firewall_rule_update(RuleUpdateParams {
+        /// The rule's uuid.
+        uuid: String,
+        /// The fields to change; the others keep their values.
+        rule: RuleSpec,
+    });
 
     /// Delete a firewall filter rule. Staged: it takes effect after firewall_rule_apply.
-    #[tool(annotations(
-        title = "Delete a firewall rule",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_rule_delete(
-        &self,
-        Parameters(p): Parameters<RuleDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<RuleSpec>(&p.uuid).await
-    }
+    #[title = "Delete a firewall rule"]
+    fn firewall_rule_delete(RuleDeleteParams {
+        /// The rule's uuid.
+        uuid: String,
+    });
 
     /// Apply all staged filter rule changes (reloads the packet filter). Check first that
     /// the staged rules keep your own access to the firewall open.
-    #[tool(annotations(
-        title = "Apply firewall rules",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_rule_apply(
-        &self,
-        Parameters(p): Parameters<ApplyParams>,
-    ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&FILTER_RULES, "firewall rules applied", p)
-            .await
-    }
+    #[title = "Apply firewall rules"]
+    fn firewall_rule_apply(&FILTER_RULES, "firewall rules applied");
 }

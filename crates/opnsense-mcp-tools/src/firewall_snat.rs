@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
 use crate::common::{
-    ListParams, Listing, NewRecord, ProtocolArg, RequiredFields, RowKind, Rows, excerpt, is_false,
-    is_key, negated, single_line,
+    ListParams, Listing, ProtocolArg, RequiredFields, RowKind, Rows, excerpt, is_false, is_key,
+    negated, single_line,
 };
 use crate::error::ToolError;
-use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
+use crate::record::{RecordSpec, record_tools};
 
 /// How outbound NAT search rows are listed: OPNsense's automatic rules are marked.
 const SNAT_ROWS: Rows<SNatRule, SNatView> = Rows {
@@ -355,32 +355,6 @@ pub struct SNatListing {
     pub mode: SNatModeView,
 }
 
-/// Arguments of `firewall_snat_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SNatAddParams {
-    /// The new outbound NAT rule.
-    pub rule: NewRecord<SNatSpec>,
-}
-
-/// Arguments of `firewall_snat_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SNatUpdateParams {
-    /// The rule's uuid (from firewall_snat_list).
-    pub uuid: String,
-    /// The fields to change; the others keep their values.
-    pub rule: SNatSpec,
-}
-
-/// Arguments of `firewall_snat_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SNatDeleteParams {
-    /// The rule's uuid (from firewall_snat_list).
-    pub uuid: String,
-}
-
 impl OpnsenseTools {
     /// Refuses fields the firewall's release does not have.
     async fn snat_fields_exist(&self, spec: &SNatSpec) -> Result<(), ToolError> {
@@ -432,90 +406,53 @@ impl OpnsenseTools {
     /// source, destination, target, description), paged, with the outbound NAT mode, which
     /// decides whether they are loaded (26.1.11+). OPNsense's automatic rules are listed with
     /// `origin: automatic`.
-    #[tool(annotations(
-        title = "List outbound NAT rules",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List outbound NAT rules"))]
     async fn firewall_snat_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<SNatListing>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&SNAT_RULES, &q).await?;
-        let listing = Listing::from_page(&q, p.raw, page, &SNAT_ROWS);
+        let listing = self.list_grid(&SNAT_RULES, &p, &SNAT_ROWS).await?;
         Ok(Json(SNatListing {
             listing,
             mode: self.snat_mode().await?,
         }))
     }
+}
+
+record_tools! {
+    router = firewall_snat_records_router;
+    check = snat_fields_exist;
 
     /// Add an outbound (source) NAT rule: traffic leaving `interface` from `source_net` is
     /// translated to `target` (or not at all with no_nat). Staged: it takes effect after
     /// firewall_snat_apply, and only in hybrid or manual outbound NAT mode (26.1.11+).
-    #[tool(annotations(
-        title = "Add an outbound NAT rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn firewall_snat_add(
-        &self,
-        Parameters(p): Parameters<SNatAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.snat_fields_exist(&p.rule.0).await?;
-        self.add_record(p.rule).await
-    }
+    #[title = "Add an outbound NAT rule"]
+    fn firewall_snat_add(SNatAddParams {
+        /// The new outbound NAT rule.
+        rule: NewRecord<SNatSpec>,
+    });
 
     /// Change fields of an outbound NAT rule (only those given). Staged: it takes effect after
     /// firewall_snat_apply. An unknown uuid is refused (OPNsense would create a rule).
-    #[tool(annotations(
-        title = "Update an outbound NAT rule",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_snat_update(
-        &self,
-        Parameters(p): Parameters<SNatUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.snat_fields_exist(&p.rule).await?;
-        self.update_record(&p.uuid, p.rule).await
-    }
+    #[title = "Update an outbound NAT rule"]
+    fn firewall_snat_update(SNatUpdateParams {
+        /// The rule's uuid (from firewall_snat_list).
+        uuid: String,
+        /// The fields to change; the others keep their values.
+        rule: SNatSpec,
+    });
 
     /// Delete an outbound NAT rule. Staged: it takes effect after firewall_snat_apply.
-    #[tool(annotations(
-        title = "Delete an outbound NAT rule",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_snat_delete(
-        &self,
-        Parameters(p): Parameters<SNatDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<SNatSpec>(&p.uuid).await
-    }
+    #[title = "Delete an outbound NAT rule"]
+    fn firewall_snat_delete(SNatDeleteParams {
+        /// The rule's uuid (from firewall_snat_list).
+        uuid: String,
+    });
 
     /// Apply all staged outbound NAT changes (reloads the packet filter, which loads filter
     /// rules and port forwards too).
-    #[tool(annotations(
-        title = "Apply outbound NAT rules",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn firewall_snat_apply(
-        &self,
-        Parameters(p): Parameters<ApplyParams>,
-    ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&SNAT_RULES, "outbound NAT rules applied", p)
-            .await
-    }
+    #[title = "Apply outbound NAT rules"]
+    fn firewall_snat_apply(&SNAT_RULES, "outbound NAT rules applied");
 }
 
 #[cfg(test)]

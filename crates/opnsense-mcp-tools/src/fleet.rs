@@ -170,7 +170,10 @@ impl Fleet {
     }
 
     fn assemble(members: BTreeMap<String, Member>, default: &str, in_flight: InFlight) -> Self {
-        let router = Self::fleet_router();
+        let mut router = Self::fleet_router();
+        for route in router.map.values_mut() {
+            crate::verb::annotate(&mut route.attr);
+        }
         let listed = union(&members, default, router.list_all());
         let by_name = listed
             .iter()
@@ -593,7 +596,7 @@ pub struct TargetList {
 impl Fleet {
     /// The firewalls (targets) this server manages: name, host, read-only, firmware version
     /// once known, and whether the last check reached it. Never a credential.
-    #[tool(annotations(title = "Targets", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "Targets"))]
     async fn target_list(&self, Parameters(_): Parameters<NoParams>) -> Json<TargetList> {
         let targets = self
             .inner
@@ -627,7 +630,7 @@ impl Fleet {
     /// system status, firmware (installed, latest, update available) and gateways. Each
     /// firewall has its own deadline (`timeout_s`); a slow or unreachable one is reported as
     /// such and never delays the others.
-    #[tool(annotations(title = "Fleet status", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "Fleet status"))]
     async fn fleet_status(
         &self,
         Parameters(p): Parameters<FleetStatusParams>,

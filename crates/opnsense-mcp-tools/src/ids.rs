@@ -42,11 +42,7 @@ impl From<Ruleset> for RulesetView {
 impl OpnsenseTools {
     /// List the IDS/IPS (Suricata) rulesets that can be installed, and whether each is enabled
     /// and downloaded (compact: filename, description, enabled, modified), paged.
-    #[tool(annotations(
-        title = "List IDS rulesets",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List IDS rulesets"))]
     async fn ids_ruleset_list(
         &self,
         Parameters(p): Parameters<ListParams>,

@@ -172,11 +172,7 @@ fn rows_of(v: Value) -> Result<Vec<Value>, ToolError> {
 impl OpnsenseTools {
     /// List the assigned network interfaces: device name (`igb1`) and description (`LAN`,
     /// `WAN`, `OPT1`, ...).
-    #[tool(annotations(
-        title = "List interfaces",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List interfaces"))]
     pub(crate) async fn interface_list(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -201,11 +197,7 @@ impl OpnsenseTools {
     /// Addresses and link state of every network device (assigned or not): description,
     /// status, up, MAC, MTU, media, IPv4 and IPv6 addresses in CIDR form. `raw: true` gives
     /// OPNsense's full per-device details (flags, capabilities, VLAN, CARP, ...).
-    #[tool(annotations(
-        title = "Interface configuration",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Interface configuration"))]
     pub(crate) async fn interface_config(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -239,7 +231,7 @@ impl OpnsenseTools {
 
     /// The ARP table (IPv4 neighbours): IP, MAC, interface, host name and vendor when known.
     /// Paged; `search_phrase` matches any column.
-    #[tool(annotations(title = "ARP table", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "ARP table"))]
     pub(crate) async fn interface_arp_table(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -256,7 +248,7 @@ impl OpnsenseTools {
 
     /// The NDP table (IPv6 neighbours, the IPv6 counterpart of ARP): IP, MAC, interface,
     /// vendor. Paged; `search_phrase` matches any column.
-    #[tool(annotations(title = "NDP table", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "NDP table"))]
     async fn interface_ndp_table(
         &self,
         Parameters(p): Parameters<ListParams>,

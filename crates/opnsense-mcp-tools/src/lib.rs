@@ -3,7 +3,9 @@
 //! can act on, plus troubleshooting reads (filter log, states, gateways, kernel routes, VPN
 //! status). OPNsense itself is reached only through the `opnsense-api` SDK.
 //!
-//! One module per area; each holds its parameter structs and a `#[tool_router]` impl block.
+//! One module per area; each holds its parameter structs and a `#[tool_router]` impl block (a
+//! grid's record tools: one `record_tools!` invocation). Annotation hints follow from
+//! each tool's verb ([`verb`]).
 //! The generic record tools (add/update/delete/apply of any grid) are in [`record`].
 //!
 //! Besides tools: resources ([`resources`], with subscriptions), prompts ([`prompts`]),
@@ -22,6 +24,7 @@ pub mod record;
 pub mod redact;
 pub mod resources;
 pub mod slim;
+pub mod verb;
 
 mod audit;
 mod dhcp;
@@ -251,13 +254,20 @@ impl OpnsenseTools {
         let all = Self::system_router()
             + Self::audit_router()
             + Self::firewall_rules_router()
+            + Self::firewall_rule_records_router()
             + Self::firewall_aliases_router()
+            + Self::firewall_alias_records_router()
             + Self::firewall_nat_router()
+            + Self::firewall_nat_records_router()
             + Self::firewall_snat_router()
+            + Self::firewall_snat_records_router()
             + Self::interfaces_router()
             + Self::routes_router()
+            + Self::route_records_router()
             + Self::dhcp_router()
             + Self::dns_router()
+            + Self::dns_host_records_router()
+            + Self::dns_forward_records_router()
             + Self::ids_router()
             + Self::services_router()
             + Self::diagnostics_router()

@@ -1,4 +1,4 @@
-//! Which tools the server offers: the toolsets (`OPNSENSE_TOOLSETS`), read-only mode, the allow
+//! Which tools the server offers (each with the hints of its verb, [`crate::verb`]): the toolsets (`OPNSENSE_TOOLSETS`), read-only mode, the allow
 //! and deny globs (`OPNSENSE_TOOLS_ALLOW` / `OPNSENSE_TOOLS_DENY`), and the arguments every
 //! mutating tool takes (`dry_run`), added to their schemas here once for all; and every offered
 //! tool's schemas slimmed ([`crate::slim`]).
@@ -202,6 +202,7 @@ pub fn select(
     let mut router = ToolRouter::new();
     let mut dry_run = HashSet::new();
     for mut route in all {
+        crate::verb::annotate(&mut route.attr);
         let read_only = is_read_only(&route.attr);
         if (options.read_only && !read_only) || !allowed(options, &route.attr.name) {
             continue;
@@ -215,6 +216,7 @@ pub fn select(
     }
     if !dry_run.is_empty() {
         for mut route in changes {
+            crate::verb::annotate(&mut route.attr);
             if !is_read_only(&route.attr) && takes_dry_run(&route.attr) {
                 dry_run.insert(route.attr.name.to_string());
                 add_dry_run(&mut route.attr);

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::common::{NewRecord, RawObject, RequiredFields, parse_uuid};
+use crate::common::{ListParams, Listing, NewRecord, RawObject, RequiredFields, Rows, parse_uuid};
 use crate::error::ToolError;
 use crate::{CallContext, OpnsenseTools};
 
@@ -381,6 +381,18 @@ impl OpnsenseTools {
         Ok(Json(applied))
     }
 
+    /// `*_list`: one page of a grid's records, as compact `rows` (or OPNsense's own with `raw`).
+    pub(crate) async fn list_grid<M: 'static, R: 'static, Row: DeserializeOwned, T>(
+        &self,
+        grid: &'static GridSpec<M, R>,
+        p: &ListParams,
+        rows: &Rows<Row, T>,
+    ) -> Result<Listing<T>, ToolError> {
+        let q = p.query()?;
+        let page = self.search_raw(grid, &q).await?;
+        Ok(Listing::from_page(&q, p.raw, page, rows))
+    }
+
     /// One page of a grid's rows as OPNsense sent them.
     pub(crate) async fn search_raw<M: 'static, R: 'static>(
         &self,
@@ -395,3 +407,133 @@ fn encode<S: RecordSpec>(model: &S::Model) -> Result<Value, ToolError> {
     serde_json::to_value(model)
         .map_err(|e| ToolError::message(format!("cannot encode {}: {e}", S::ARGUMENT)))
 }
+
+/// Writes a grid's record tools, `<x>_add`, `<x>_update`, `<x>_delete` and (optionally)
+/// `<x>_apply`, with their argument structs, as one `#[tool_router]` block named `router`. Each
+/// tool is given as its doc comment (its description), its `#[title]` (annotation title; the
+/// hints follow from its verb, see [`crate::verb`]) and its arguments as they are declared;
+/// the functions call [`OpnsenseTools::add_record`], `update_record`, `delete_record` and
+/// `apply_grid`. `check = method;` runs `self.method(&record).await?` before an add or update
+/// (an area's check that needs the firewall, such as its release).
+///
+/// ```ignore
+/// record_tools! {
+///     router = route_records_router;
+///
+///     /// Add a static route. Staged: it takes effect after route_apply.
+///     #[title = "Add a static route"]
+///     fn route_add(RouteAddParams {
+///         /// The new route.
+///         route: NewRecord<RouteSpec>,
+///     });
+///     /// ... (update: `uuid: String` and `route: RouteSpec`; delete: `uuid: String`)
+///     #[title = "Apply static routes"]
+///     fn route_apply(&ROUTES, "static routes applied");
+/// }
+/// ```
+macro_rules! record_tools {
+    (
+        router = $router:ident;
+        $(check = $check:ident;)?
+
+        $(#[doc = $add_doc:tt])*
+        #[title = $add_title:tt]
+        fn $add:ident($add_params:ident {
+            $(#[doc = $new_doc:tt])*
+            $add_field:ident: NewRecord<$spec:ident> $(,)?
+        });
+
+        $(#[doc = $update_doc:tt])*
+        #[title = $update_title:tt]
+        fn $update:ident($update_params:ident {
+            $(#[doc = $update_uuid_doc:tt])*
+            uuid: String,
+            $(#[doc = $fields_doc:tt])*
+            $update_field:ident: $update_spec:ident $(,)?
+        });
+
+        $(#[doc = $delete_doc:tt])*
+        #[title = $delete_title:tt]
+        fn $delete:ident($delete_params:ident {
+            $(#[doc = $delete_uuid_doc:tt])*
+            uuid: String $(,)?
+        });
+
+        $(
+            $(#[doc = $apply_doc:tt])*
+            #[title = $apply_title:tt]
+            fn $apply:ident($grid:expr, $applied:expr);
+        )?
+    ) => {
+        #[doc = concat!("Arguments of `", stringify!($add), "`.")]
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $add_params {
+            $(#[doc = $new_doc])*
+            pub $add_field: crate::common::NewRecord<$spec>,
+        }
+
+        #[doc = concat!("Arguments of `", stringify!($update), "`.")]
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $update_params {
+            $(#[doc = $update_uuid_doc])*
+            pub uuid: String,
+            $(#[doc = $fields_doc])*
+            pub $update_field: $update_spec,
+        }
+
+        #[doc = concat!("Arguments of `", stringify!($delete), "`.")]
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $delete_params {
+            $(#[doc = $delete_uuid_doc])*
+            pub uuid: String,
+        }
+
+        #[rmcp::tool_router(router = $router, vis = "pub(crate)")]
+        impl crate::OpnsenseTools {
+            $(#[doc = $add_doc])*
+            #[rmcp::tool(annotations(title = $add_title))]
+            async fn $add(
+                &self,
+                rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<$add_params>,
+            ) -> Result<rmcp::Json<crate::record::Staged>, crate::error::ToolError> {
+                $(self.$check(&p.$add_field.0).await?;)?
+                self.add_record(p.$add_field).await
+            }
+
+            $(#[doc = $update_doc])*
+            #[rmcp::tool(annotations(title = $update_title))]
+            async fn $update(
+                &self,
+                rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<$update_params>,
+            ) -> Result<rmcp::Json<crate::record::Staged>, crate::error::ToolError> {
+                $(self.$check(&p.$update_field).await?;)?
+                self.update_record(&p.uuid, p.$update_field).await
+            }
+
+            $(#[doc = $delete_doc])*
+            #[rmcp::tool(annotations(title = $delete_title))]
+            async fn $delete(
+                &self,
+                rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<$delete_params>,
+            ) -> Result<rmcp::Json<crate::record::Staged>, crate::error::ToolError> {
+                self.delete_record::<$update_spec>(&p.uuid).await
+            }
+
+            $(
+                $(#[doc = $apply_doc])*
+                #[rmcp::tool(annotations(title = $apply_title))]
+                async fn $apply(
+                    &self,
+                    rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<crate::record::ApplyParams>,
+                ) -> Result<rmcp::Json<crate::record::Applied>, crate::error::ToolError> {
+                    self.apply_grid($grid, $applied, p).await
+                }
+            )?
+        }
+    };
+}
+
+pub(crate) use record_tools;

@@ -10,11 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{
-    ListParams, Listing, NewRecord, RequiredFields, Rows, excerpt, is_key, single_line,
-};
+use crate::common::{ListParams, Listing, RequiredFields, Rows, excerpt, is_key, single_line};
 use crate::error::ToolError;
-use crate::record::{Applied, ApplyParams, RecordSpec, Staged};
+use crate::record::{RecordSpec, record_tools};
 
 /// A static route's fields. On update, only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -146,113 +144,49 @@ impl From<Route> for RouteView {
     }
 }
 
-/// Arguments of `route_add`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RouteAddParams {
-    /// The new route.
-    pub route: NewRecord<RouteSpec>,
-}
-
-/// Arguments of `route_update`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RouteUpdateParams {
-    /// The route's uuid.
-    pub uuid: String,
-    /// The fields to change; the others keep their values.
-    pub route: RouteSpec,
-}
-
-/// Arguments of `route_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RouteDeleteParams {
-    /// The route's uuid.
-    pub uuid: String,
-}
-
 #[tool_router(router = routes_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List static routes (compact: uuid, network, gateway, enabled, description), paged.
-    #[tool(annotations(
-        title = "List static routes",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List static routes"))]
     async fn route_list(
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RouteView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&ROUTES, &q).await?;
-        Ok(Json(Listing::from_page(
-            &q,
-            p.raw,
-            page,
-            &Rows::<Route, _>::all(RouteView::from),
-        )))
+        self.list_grid(&ROUTES, &p, &Rows::<Route, _>::all(RouteView::from))
+            .await
+            .map(Json)
     }
+}
+
+record_tools! {
+    router = route_records_router;
 
     /// Add a static route. Staged: it takes effect after route_apply.
-    #[tool(annotations(
-        title = "Add a static route",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn route_add(
-        &self,
-        Parameters(p): Parameters<RouteAddParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.add_record(p.route).await
-    }
+    #[title = "Add a static route"]
+    fn route_add(RouteAddParams {
+        /// The new route.
+        route: NewRecord<RouteSpec>,
+    });
 
     /// Change fields of a static route (only those given). Staged: it takes effect after
     /// route_apply. An unknown uuid is refused (OPNsense would create a route).
-    #[tool(annotations(
-        title = "Update a static route",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn route_update(
-        &self,
-        Parameters(p): Parameters<RouteUpdateParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.update_record(&p.uuid, p.route).await
-    }
+    #[title = "Update a static route"]
+    fn route_update(RouteUpdateParams {
+        /// The route's uuid.
+        uuid: String,
+        /// The fields to change; the others keep their values.
+        route: RouteSpec,
+    });
 
     /// Delete a static route. Staged: it takes effect after route_apply.
-    #[tool(annotations(
-        title = "Delete a static route",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn route_delete(
-        &self,
-        Parameters(p): Parameters<RouteDeleteParams>,
-    ) -> Result<Json<Staged>, ToolError> {
-        self.delete_record::<RouteSpec>(&p.uuid).await
-    }
+    #[title = "Delete a static route"]
+    fn route_delete(RouteDeleteParams {
+        /// The route's uuid.
+        uuid: String,
+    });
 
     /// Apply all staged static route changes to the routing table. A route through the
     /// gateway you reach the firewall by can cut your own access.
-    #[tool(annotations(
-        title = "Apply static routes",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn route_apply(
-        &self,
-        Parameters(p): Parameters<ApplyParams>,
-    ) -> Result<Json<Applied>, ToolError> {
-        self.apply_grid(&ROUTES, "static routes applied", p).await
-    }
+    #[title = "Apply static routes"]
+    fn route_apply(&ROUTES, "static routes applied");
 }

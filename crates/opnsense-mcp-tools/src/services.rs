@@ -86,11 +86,7 @@ impl OpnsenseTools {
 impl OpnsenseTools {
     /// Whether a core OPNsense service is running: `running`, `stopped` (enabled but not
     /// running), `disabled` or `unknown`.
-    #[tool(annotations(
-        title = "Service status",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Service status"))]
     async fn service_status(
         &self,
         Parameters(p): Parameters<ServiceStatusParams>,
@@ -111,13 +107,7 @@ impl OpnsenseTools {
     }
 
     /// Start a core OPNsense service. No effect if it is already running.
-    #[tool(annotations(
-        title = "Start a service",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Start a service"))]
     async fn service_start(
         &self,
         Parameters(p): Parameters<ServiceParams>,
@@ -128,13 +118,7 @@ impl OpnsenseTools {
     /// Stop a core OPNsense service. No effect if it is already stopped. Stopping `unbound`
     /// stops DNS resolution for the whole network (and for this server, if it resolves the
     /// firewall's name through it); stopping `kea` or `dnsmasq` stops handing out DHCP leases.
-    #[tool(annotations(
-        title = "Stop a service",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Stop a service"))]
     async fn service_stop(
         &self,
         Parameters(p): Parameters<ServiceParams>,
@@ -144,13 +128,7 @@ impl OpnsenseTools {
 
     /// Restart a core OPNsense service, which also loads its saved configuration. The service
     /// is briefly unavailable (for `unbound`: DNS resolution).
-    #[tool(annotations(
-        title = "Restart a service",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Restart a service"))]
     async fn service_restart(
         &self,
         Parameters(p): Parameters<ServiceParams>,

@@ -268,11 +268,7 @@ impl OpnsenseTools {
 impl OpnsenseTools {
     /// System health: overall status and any subsystem alerts (disk space, pending reboot,
     /// unapplied changes, ...).
-    #[tool(annotations(
-        title = "System status",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "System status"))]
     pub(crate) async fn system_status(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -306,11 +302,7 @@ impl OpnsenseTools {
 
     /// Installed firmware version and the result of the last update check (cached by
     /// OPNsense; it does not contact the update mirror).
-    #[tool(annotations(
-        title = "Firmware status",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Firmware status"))]
     pub(crate) async fn system_firmware_status(
         &self,
         Parameters(p): Parameters<RawParams>,
@@ -335,7 +327,7 @@ impl OpnsenseTools {
     /// Download the current configuration (config.xml) as XML text, with passwords, keys and
     /// other secrets redacted. Use it to keep a copy before changes.
     #[tool(
-        annotations(title = "Configuration backup", read_only_hint = true, open_world_hint = false),
+        annotations(title = "Configuration backup"),
         output_schema = rmcp::handler::server::common::schema_for_output::<BackupSummary>()
     )]
     async fn system_config_backup(
@@ -373,11 +365,7 @@ impl OpnsenseTools {
 
     /// The local configuration backups OPNsense keeps (System > Configuration > History: one
     /// per saved change, newest first; the newest is the running configuration), paged.
-    #[tool(annotations(
-        title = "List configuration backups",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "List configuration backups"))]
     async fn system_backup_list(
         &self,
         Parameters(p): Parameters<ListParams>,
@@ -399,11 +387,7 @@ impl OpnsenseTools {
     /// Unified diff of two configuration backups, or of a backup and the running
     /// configuration (`to` omitted), with passwords, keys and other secrets redacted as in
     /// system_config_backup (a changed secret is only reported, never shown).
-    #[tool(annotations(
-        title = "Diff configuration backups",
-        read_only_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Diff configuration backups"))]
     async fn system_backup_diff(
         &self,
         Parameters(p): Parameters<BackupDiffParams>,
@@ -438,13 +422,7 @@ impl OpnsenseTools {
     /// History). It replaces the whole configuration; OPNsense reloads no service, so apply
     /// afterwards what changed (the answer says what). `dry_run: true` returns the diff and
     /// writes nothing. Refused while a change of this server is pending.
-    #[tool(annotations(
-        title = "Restore a configuration backup",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(annotations(title = "Restore a configuration backup"))]
     async fn system_backup_restore(
         &self,
         Parameters(p): Parameters<BackupRestoreParams>,

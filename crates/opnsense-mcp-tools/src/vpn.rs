@@ -581,7 +581,7 @@ impl OpnsenseTools {
     /// child SAs (phase 2). `kind` picks one (`wireguard`, `openvpn`, `ipsec`; default all).
     /// A VPN that is not set up says `configured: false`, one that cannot be read says
     /// `available: false`, each with `why`.
-    #[tool(annotations(title = "VPN status", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(title = "VPN status"))]
     async fn vpn_status(
         &self,
         Parameters(p): Parameters<VpnStatusParams>,
