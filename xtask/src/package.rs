@@ -107,7 +107,11 @@ pub fn wheel(args: &[String]) -> Result<(), String> {
     let for_pypi = match args {
         [] => false,
         [flag] if flag == "--release" => true,
-        other => return Err(format!("unknown arguments {other:?} (wheel takes --release)")),
+        other => {
+            return Err(format!(
+                "unknown arguments {other:?} (wheel takes --release)"
+            ));
+        }
     };
     let work = work_dir("wheel")?;
     let build_bin = venv(&work.join("build-venv"))?;
@@ -217,13 +221,19 @@ mod tests {
 
     #[test]
     fn only_manylinux_and_musllinux_tags_are_for_pypi() {
-        assert!(pypi_tag("opnsense_mcp-0.1.0-py3-none-manylinux_2_34_x86_64.whl"));
+        assert!(pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-manylinux_2_34_x86_64.whl"
+        ));
         assert!(pypi_tag(
             "opnsense_mcp-0.1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
         ));
-        assert!(pypi_tag("opnsense_mcp-0.1.0-py3-none-musllinux_1_2_x86_64.whl"));
+        assert!(pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-musllinux_1_2_x86_64.whl"
+        ));
         assert!(!pypi_tag("opnsense_mcp-0.1.0-py3-none-linux_x86_64.whl"));
-        assert!(!pypi_tag("opnsense_mcp-0.1.0-py3-none-manylinux_2_34_x86_64.linux_x86_64.whl"));
+        assert!(!pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-manylinux_2_34_x86_64.linux_x86_64.whl"
+        ));
         assert!(!pypi_tag("opnsense_mcp-0.1.0.tar.gz"));
     }
 }

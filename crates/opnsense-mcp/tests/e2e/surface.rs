@@ -482,19 +482,25 @@ async fn each_target_has_its_own_resources() {
     let config = config.display().to_string();
     let cmd = server_command(
         &["--config", &config, "serve", "--transport", "stdio"],
-        &[("RUST_LOG".to_owned(), "warn".to_owned())],
+        &[
+            ("RUST_LOG".to_owned(), "warn".to_owned()),
+            (
+                "XDG_STATE_HOME".to_owned(),
+                home.path().display().to_string(),
+            ),
+        ],
     );
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn opnsense-mcp serve");
     let log = stderr.map(crate::support::Log::drain).unwrap_or_default();
-    let client =
-        match tokio::time::timeout(STEP_TIMEOUT, Recorder::default().serve(transport)).await {
-            Ok(Ok(client)) => client,
-            Ok(Err(e)) => panic!("initialize failed: {e}\nstderr:\n{}", log.text()),
-            Err(e) => panic!("initialize: {e}\nstderr:\n{}", log.text()),
-        };
+    let seen = Recorder::default();
+    let client = match tokio::time::timeout(STEP_TIMEOUT, seen.clone().serve(transport)).await {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!("initialize failed: {e}\nstderr:\n{}", log.text()),
+        Err(e) => panic!("initialize: {e}\nstderr:\n{}", log.text()),
+    };
 
     // Both targets are listed, each as its policy offers (branch denies the rule tools).
     let listed = step("resources/list", client.list_all_resources()).await;
@@ -567,6 +573,45 @@ async fn each_target_has_its_own_resources() {
         let e = r.expect_err(uri).to_string();
         assert!(e.contains(needle), "{uri}: {e}");
     }
+
+    // A subscription is per target: a write on branch updates branch's aliases, not office's.
+    const OFFICE_ALIASES: &str = "opnsense://office/aliases";
+    const BRANCH_ALIASES: &str = "opnsense://branch/aliases";
+    for uri in [OFFICE_ALIASES, BRANCH_ALIASES] {
+        step(
+            "subscribe",
+            client.subscribe(SubscribeRequestParams::new(uri)),
+        )
+        .await;
+    }
+    call(
+        &client,
+        "firewall_alias_add",
+        json!({"target": "branch", "alias": {"name": "e2e_branch_only", "type": "host", "content": ["10.9.0.7"], "description": "e2e per target"}}),
+    )
+    .await;
+    seen.wait("branch's update", |all| updates(all, BRANCH_ALIASES) >= 1)
+        .await;
+    assert_eq!(
+        updates(&seen.all(), OFFICE_ALIASES),
+        0,
+        "office did not change: {:#?}",
+        seen.of("updated")
+    );
+    assert!(
+        branch
+            .staged()
+            .aliases()
+            .iter()
+            .any(|a| a["name"] == "e2e_branch_only")
+    );
+    assert!(
+        !office
+            .staged()
+            .aliases()
+            .iter()
+            .any(|a| a["name"] == "e2e_branch_only")
+    );
 
     let _ = client.cancel().await;
     office.shutdown().await;
