@@ -6,7 +6,8 @@
 //! - `conformance`: the official MCP conformance suite against the HTTP server.
 //! - `bench`: speed, memory and context-cost figures against a static HTTPS upstream of recorded
 //!   OPNsense JSON, with the upstream alone as the floor (`crates/opnsense-mcp/examples/bench/`).
-//! - `wheel`: the PyPI wheel built, installed into a fresh venv and run (see `package.rs`).
+//! - `wheel [--release]`: the PyPI wheel built, installed into a fresh venv and run; with
+//!   `--release`, the optimised wheel with a tag PyPI accepts (`manylinux_*`; see `package.rs`).
 //! - `install`: `cargo install --locked --path crates/opnsense-mcp` into a temporary root
 //!   with a fresh target directory, and the installed binary run.
 //! - `container`: the image built and run in podman/docker the way compose.yaml runs it
@@ -37,12 +38,12 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(&root()),
         "bench" => bench(),
         "inventory" => inventory::run(&root(), &args[1..]),
-        "wheel" => package::wheel(),
+        "wheel" => package::wheel(&args[1..]),
         "install" => package::install(),
         "container" => container::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|contract|conformance|bench|inventory|wheel|install|container>\n       \
+                "usage: cargo xtask <ci|contract|conformance|bench|inventory|wheel [--release]|install|container>\n       \
                  cargo xtask inventory --core <opnsense/core git dir> --tag <TAG> [--tag <TAG>...]"
             );
             return ExitCode::from(2);
@@ -233,7 +234,7 @@ fn ci() -> Result<(), String> {
     step("test", &workspace_tests)?;
     step("contract", &contract)?;
     step("conformance", &|| conformance::run(&root()))?;
-    step("wheel", &package::wheel)?;
+    step("wheel", &|| package::wheel(&[]))?;
     step("install", &package::install)?;
     // Last: it leaves the lean build in target/debug (any later cargo build links the default
     // one back).

@@ -8,8 +8,14 @@
 //!   its own target directory (nothing reused from this checkout's target or `CARGO_HOME` bin),
 //!   and the installed binary run.
 //!
-//! `XTASK_RELEASE=1` builds both in release mode (what users get; much slower here). Everything
-//! lives under `<target>/xtask-package/` and is recreated on each run.
+//! `XTASK_RELEASE=1` builds both in release mode (what users get; much slower here); so does
+//! `cargo xtask wheel --release`, whose wheel is the one to upload: maturin is asked for a tag
+//! PyPI accepts (`--compatibility pypi`: its built-in auditwheel check picks the lowest
+//! `manylinux_X_Y` the binary's glibc symbols allow, and fails rather than fall back to the
+//! plain `linux` tag PyPI rejects), and the wheel's name is checked for it. Built on this
+//! machine (Debian 12, glibc 2.36) the tag is `manylinux_2_34_x86_64`: the binary needs glibc
+//! 2.34 or later (Debian 12, Ubuntu 22.04, RHEL 9 and newer). Everything lives under
+//! `<target>/xtask-package/` and is recreated on each run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,8 +90,29 @@ fn venv(dir: &Path) -> Result<PathBuf, String> {
     Ok(dir.join("bin"))
 }
 
-/// `cargo xtask wheel`.
-pub fn wheel() -> Result<(), String> {
+/// Whether a wheel's file name carries a platform tag PyPI accepts for Linux.
+fn pypi_tag(file_name: &str) -> bool {
+    file_name
+        .strip_suffix(".whl")
+        .and_then(|n| n.rsplit('-').next())
+        .is_some_and(|platform| {
+            platform
+                .split('.')
+                .all(|t| t.starts_with("manylinux") || t.starts_with("musllinux"))
+        })
+}
+
+/// `cargo xtask wheel [--release]`.
+pub fn wheel(args: &[String]) -> Result<(), String> {
+    let for_pypi = match args {
+        [] => false,
+        [flag] if flag == "--release" => true,
+        other => {
+            return Err(format!(
+                "unknown arguments {other:?} (wheel takes --release)"
+            ));
+        }
+    };
     let work = work_dir("wheel")?;
     let build_bin = venv(&work.join("build-venv"))?;
     let pip = build_bin.join("pip");
@@ -99,8 +126,11 @@ pub fn wheel() -> Result<(), String> {
         "--out",
         path_str(&dist)?,
     ];
-    if release() {
+    if release() || for_pypi {
         args.push("--release");
+    }
+    if for_pypi {
+        args.extend(["--compatibility", "pypi"]);
     }
     run_env(path_str(&build_bin.join("maturin"))?, &args, &[])?;
     let wheel = std::fs::read_dir(&dist)
@@ -110,6 +140,15 @@ pub fn wheel() -> Result<(), String> {
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
         .ok_or("maturin wrote no wheel")?;
     eprintln!("  wheel: {}", wheel.display());
+    let name = wheel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if for_pypi && !pypi_tag(name) {
+        return Err(format!(
+            "{name}: not a platform tag PyPI accepts (manylinux_* or musllinux_*)"
+        ));
+    }
     // A fresh venv with nothing but the wheel (no index: it must need nothing else).
     let fresh = venv(&work.join("fresh-venv"))?;
     run_env(
@@ -174,4 +213,27 @@ pub fn install() -> Result<(), String> {
     smoke(&install_root.join("bin").join("opnsense-mcp"))?;
     // The fresh target dir is large: keep only the installed binary.
     std::fs::remove_dir_all(&target).map_err(|e| format!("cannot remove {}: {e}", target.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pypi_tag;
+
+    #[test]
+    fn only_manylinux_and_musllinux_tags_are_for_pypi() {
+        assert!(pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-manylinux_2_34_x86_64.whl"
+        ));
+        assert!(pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        ));
+        assert!(pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-musllinux_1_2_x86_64.whl"
+        ));
+        assert!(!pypi_tag("opnsense_mcp-0.1.0-py3-none-linux_x86_64.whl"));
+        assert!(!pypi_tag(
+            "opnsense_mcp-0.1.0-py3-none-manylinux_2_34_x86_64.linux_x86_64.whl"
+        ));
+        assert!(!pypi_tag("opnsense_mcp-0.1.0.tar.gz"));
+    }
 }

@@ -4,6 +4,11 @@
 //! (matched by uuid prefix or by their description, since a completion value carries no text of
 //! its own), and hosts from the ARP table and the DHCP leases (IP addresses, and MAC addresses
 //! where a device is asked for).
+//!
+//! Each value comes from one target: the one the client already chose (`target` in the
+//! request's `context.arguments`, or the `{target}` segment of a template URI filled in), else
+//! the default; the fleet completes `target` itself to the target names. A source a target's
+//! policy does not offer (the tool behind it left out) gives nothing.
 
 use rmcp::ErrorData;
 use rmcp::handler::server::wrapper::Parameters;
@@ -17,7 +22,7 @@ use opnsense_api::api::interfaces::overview_request;
 use crate::common::{ListParams, MAX_ROW_COUNT};
 use crate::dhcp::LeaseListParams;
 use crate::error::ToolError;
-use crate::resources::{Target, parse};
+use crate::resources::{Kind, TARGET_VAR, parse};
 
 /// What a value is drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +65,42 @@ pub fn template_source(uri_template: &str, variable: &str) -> Option<Source> {
     if variable != "uuid" {
         return None;
     }
-    match parse(uri_template) {
-        Some(Target::Record("rules", _)) => Some(Source::Rules),
-        Some(Target::Record("aliases", _)) => Some(Source::Aliases),
-        Some(Target::Record("nat", _)) => Some(Source::Nat),
+    match parse(uri_template).map(|p| p.kind) {
+        Some(Kind::Record("rules", _)) => Some(Source::Rules),
+        Some(Kind::Record("aliases", _)) => Some(Source::Aliases),
+        Some(Kind::Record("nat", _)) => Some(Source::Nat),
         _ => None,
     }
+}
+
+/// The target a completion request already names: `target` among its context arguments, or
+/// the `{target}` segment of the template URI when it is filled in (not `{target}` itself).
+/// Unchecked: the fleet looks it up.
+pub fn chosen_target(request: &CompleteRequestParams) -> Option<&str> {
+    if let Some(t) = request
+        .context
+        .as_ref()
+        .and_then(|c| c.get_argument(TARGET_VAR))
+        .filter(|t| !t.is_empty())
+    {
+        return Some(t);
+    }
+    match &request.r#ref {
+        Reference::Resource(r) => crate::resources::target_of(&r.uri)
+            .filter(|t| !(t.starts_with('{') && t.ends_with('}'))),
+        _ => None,
+    }
+}
+
+/// The resource tool a template's records come from (`None`: not one of our templates).
+pub fn template_tool(uri_template: &str) -> Option<&'static str> {
+    parse(uri_template).map(|p| p.kind.tool())
+}
+
+/// The completion of a `target` argument or variable: the names given that start with what
+/// was typed.
+pub fn target_names<'a>(names: impl Iterator<Item = &'a str>, typed: &str) -> CompleteResult {
+    CompleteResult::new(matching(names.map(Candidate::of).collect(), typed))
 }
 
 /// Service names people open ports for.
@@ -190,7 +225,15 @@ impl OpnsenseTools {
                 }
                 prompt_source(&p.name, &request.argument.name)
             }
-            Reference::Resource(r) => template_source(&r.uri, &request.argument.name),
+            Reference::Resource(r) => {
+                if request.argument.name == TARGET_VAR && template_tool(&r.uri).is_some() {
+                    return Ok(target_names(
+                        std::iter::once(self.target()),
+                        &request.argument.value,
+                    ));
+                }
+                template_source(&r.uri, &request.argument.name)
+            }
             _ => None,
         };
         let Some(source) = source else {
@@ -205,7 +248,22 @@ impl OpnsenseTools {
         )))
     }
 
+    /// Whether this target's policy offers `tool` (a completion reads only what it offers).
+    fn reads(&self, tool: &str) -> bool {
+        self.inner.router.has_route(tool)
+    }
+
     async fn candidates(&self, source: Source) -> Result<Vec<Candidate>, ToolError> {
+        let tool = match source {
+            Source::Interfaces => Some("interface_list"),
+            Source::Rules => Some("firewall_rule_list"),
+            Source::Aliases => Some("firewall_alias_list"),
+            Source::Nat => Some("firewall_nat_list"),
+            _ => None,
+        };
+        if tool.is_some_and(|t| !self.reads(t)) {
+            return Ok(Vec::new());
+        }
         Ok(match source {
             Source::Fixed(values) => values.iter().map(|v| Candidate::of(*v)).collect(),
             Source::Services => SERVICES.iter().map(|v| Candidate::of(*v)).collect(),
@@ -231,7 +289,9 @@ impl OpnsenseTools {
             Source::Devices => self.hosts(true).await?,
             Source::Endpoints => {
                 let mut c = self.hosts(false).await?;
-                c.extend(self.records(Source::Aliases, "name").await?);
+                if self.reads("firewall_alias_list") {
+                    c.extend(self.records(Source::Aliases, "name").await?);
+                }
                 c
             }
             Source::Rules | Source::Aliases | Source::Nat => self.records(source, "uuid").await?,
@@ -263,19 +323,27 @@ impl OpnsenseTools {
     /// matched on their host names too. A source that cannot be read (no Kea) adds nothing.
     async fn hosts(&self, macs: bool) -> Result<Vec<Candidate>, ToolError> {
         let mut out = Vec::new();
-        let arp = rows_of(&self.interface_arp_table(Parameters(all())).await?.0);
-        let leases = match self
-            .dhcp_lease_list(Parameters(LeaseListParams {
-                row_count: Some(i64::from(MAX_ROW_COUNT)),
-                ..LeaseListParams::default()
-            }))
-            .await
-        {
-            Ok(l) => rows_of(&l.0),
-            Err(e) => {
-                tracing::debug!("completion without DHCP leases: {e}");
-                Vec::new()
+        let arp = if self.reads("interface_arp_table") {
+            rows_of(&self.interface_arp_table(Parameters(all())).await?.0)
+        } else {
+            Vec::new()
+        };
+        let leases = if self.reads("dhcp_lease_list") {
+            match self
+                .dhcp_lease_list(Parameters(LeaseListParams {
+                    row_count: Some(i64::from(MAX_ROW_COUNT)),
+                    ..LeaseListParams::default()
+                }))
+                .await
+            {
+                Ok(l) => rows_of(&l.0),
+                Err(e) => {
+                    tracing::debug!("completion without DHCP leases: {e}");
+                    Vec::new()
+                }
             }
+        } else {
+            Vec::new()
         };
         for (rows, ip_key) in [(&arp, "ip"), (&leases, "address")] {
             for r in rows {
@@ -354,8 +422,17 @@ mod tests {
             Some(Source::Nat)
         );
         assert_eq!(
-            template_source("opnsense://default/rules/{uuid}", "x"),
+            template_source("opnsense://{target}/rules/{uuid}", "x"),
             None
         );
+        assert_eq!(
+            template_source("opnsense://{target}/aliases/{uuid}", "uuid"),
+            Some(Source::Aliases)
+        );
+        assert_eq!(
+            template_tool("opnsense://{target}/nat/{uuid}"),
+            Some("firewall_nat_list")
+        );
+        assert_eq!(template_tool("opnsense://{target}/nothing/{uuid}"), None);
     }
 }

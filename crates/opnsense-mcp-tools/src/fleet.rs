@@ -9,8 +9,9 @@
 //! Over HTTP, the client's token (see [`Caller`]) may be `read`-only: then it sees and calls
 //! only read-only tools.
 //!
-//! The `ServerHandler` impl at the end is thin on purpose: protocol features beyond tools are
-//! delegations added there.
+//! The `ServerHandler` impl at the end routes the protocol features beyond tools to the
+//! target they concern: resources by the `{target}` of their URI, prompts and completions by
+//! their `target` argument.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -724,15 +725,49 @@ impl Fleet {
 }
 
 impl Fleet {
-    /// The default target's catalogue: it answers the protocol features beyond tools (its
-    /// resources are `opnsense://default/...`).
+    /// The default target's catalogue: its capabilities are the server's.
     fn surface(&self) -> &OpnsenseTools {
         self.target(self.default_target())
             .or_else(|| self.targets().next())
             .unwrap_or_else(|| unreachable!("a fleet has at least one target"))
     }
+
+    /// The target names, joined for a message.
+    fn names(&self) -> String {
+        self.inner
+            .members
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The catalogue of the target a resource URI names (`opnsense://{target}/...`): the
+    /// segment is only looked up among the targets, never used otherwise.
+    fn resource_target(&self, uri: &str) -> Result<&OpnsenseTools, ErrorData> {
+        let Some(name) = crate::resources::target_of(uri) else {
+            return Err(crate::resources::not_found(
+                uri,
+                "no such resource on this server (opnsense://{target}/...)",
+            ));
+        };
+        self.target(name).ok_or_else(|| {
+            crate::resources::not_found(
+                uri,
+                &format!(
+                    "there is no target {name:?}; the targets are {}",
+                    self.names()
+                ),
+            )
+        })
+    }
 }
 
+/// Protocol features beyond tools, per target: resources are listed for every target (as its
+/// policy offers them) and routed by the `{target}` of their URI, subscriptions go to the
+/// target's notifier, prompts and completions take the target from their arguments (default:
+/// the default target), and every session is known to every target's notifier (log level,
+/// change warnings, the TLS warning).
 impl ServerHandler for Fleet {
     fn get_info(&self) -> ServerConfig {
         let info = self.surface().get_info();
@@ -745,7 +780,9 @@ impl ServerHandler for Fleet {
     }
 
     async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
-        self.surface().on_initialized(context).await;
+        for tools in self.targets() {
+            tools.session_started(&context.peer).await;
+        }
     }
 
     #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
@@ -754,25 +791,32 @@ impl ServerHandler for Fleet {
         request: rmcp::model::SetLevelRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.surface().set_level(request, context).await
+        for tools in self.targets() {
+            tools.notifier().set_level(&context.peer, request.level);
+        }
+        Ok(())
     }
 
+    /// Every target's resources its policy offers; nothing is read from a firewall.
     async fn list_resources(
         &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourcesResult, ErrorData> {
-        self.surface().list_resources(request, context).await
+        let several = self.inner.members.len() > 1;
+        Ok(rmcp::model::ListResourcesResult::with_all_items(
+            self.targets()
+                .flat_map(|t| t.resource_list(several))
+                .collect(),
+        ))
     }
 
     async fn list_resource_templates(
         &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourceTemplatesResult, ErrorData> {
-        self.surface()
-            .list_resource_templates(request, context)
-            .await
+        Ok(crate::resources::templates())
     }
 
     async fn read_resource(
@@ -780,7 +824,9 @@ impl ServerHandler for Fleet {
         request: rmcp::model::ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
-        self.surface().read_resource(request, context).await
+        self.resource_target(&request.uri)?
+            .read_resource(request, context)
+            .await
     }
 
     #[allow(deprecated)] // resources/subscribe: legacy protocol versions
@@ -789,18 +835,26 @@ impl ServerHandler for Fleet {
         request: rmcp::model::SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.surface().subscribe(request, context).await
+        self.resource_target(&request.uri)?
+            .subscribe(request, context)
+            .await
     }
 
     fn accepted_subscription_filter(
         &self,
         requested: &rmcp::model::SubscriptionFilter,
     ) -> Option<rmcp::model::SubscriptionFilter> {
-        self.surface().accepted_subscription_filter(requested)
+        crate::notify::Notifier::accept(requested, |uri| {
+            self.resource_target(uri)
+                .is_ok_and(|t| t.resource_check(uri).is_ok())
+        })
     }
 
     async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
-        self.surface().listen(context).await
+        crate::notify::Notifier::listen_routed(context, |uri| {
+            self.resource_target(uri).ok().map(|t| t.notifier().clone())
+        })
+        .await
     }
 
     #[allow(deprecated)] // resources/unsubscribe: legacy protocol versions
@@ -809,31 +863,83 @@ impl ServerHandler for Fleet {
         request: rmcp::model::UnsubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.surface().unsubscribe(request, context).await
+        self.resource_target(&request.uri)?
+            .unsubscribe(request, context)
+            .await
     }
 
     async fn list_prompts(
         &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListPromptsResult, ErrorData> {
-        self.surface().list_prompts(request, context).await
+        let names: Vec<&str> = self.inner.members.keys().map(String::as_str).collect();
+        Ok(crate::prompts::list_for(&names, &self.inner.default))
     }
 
     async fn get_prompt(
         &self,
         request: rmcp::model::GetPromptRequestParams,
-        context: RequestContext<RoleServer>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetPromptResponse, ErrorData> {
-        self.surface().get_prompt(request, context).await
+        let targets: Vec<crate::prompts::TargetInfo<'_>> = self
+            .inner
+            .members
+            .iter()
+            .map(|(name, m)| crate::prompts::TargetInfo {
+                name,
+                read_only: m.tools.options().read_only,
+            })
+            .collect();
+        crate::prompts::get_on(
+            &request.name,
+            request.arguments.as_ref(),
+            &targets,
+            &self.inner.default,
+        )
+        .map(Into::into)
     }
 
+    /// `target` completes to the target names (for a template, those that offer it); any
+    /// other argument is completed by the target already chosen, or the default.
     async fn complete(
         &self,
         request: rmcp::model::CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CompleteResult, ErrorData> {
-        self.surface().complete(request, context).await
+        use rmcp::model::Reference;
+        if request.argument.name == TARGET_ARG {
+            let tool = match &request.r#ref {
+                Reference::Resource(r) => crate::completion::template_tool(&r.uri),
+                Reference::Prompt(p) if crate::prompts::find(&p.name).is_some() => Some(""),
+                _ => None,
+            };
+            if let Some(tool) = tool {
+                let names = self
+                    .inner
+                    .members
+                    .iter()
+                    .filter(|(_, m)| tool.is_empty() || offers(m, tool))
+                    .map(|(n, _)| n.as_str());
+                return Ok(crate::completion::target_names(
+                    names,
+                    &request.argument.value,
+                ));
+            }
+        }
+        let tools = match crate::completion::chosen_target(&request) {
+            None => self.surface(),
+            Some(name) => self.target(name).ok_or_else(|| {
+                ErrorData::invalid_params(
+                    format!(
+                        "there is no target {name:?}; the targets are {}",
+                        self.names()
+                    ),
+                    None,
+                )
+            })?,
+        };
+        tools.complete(request, context).await
     }
 
     async fn list_tools(

@@ -273,7 +273,7 @@ impl OpnsenseTools {
             + Self::diagnostics_router()
             + Self::vpn_router();
         let (router, dry_run) = policy::select(all, Self::changes_router(), &options);
-        let notifier = notify::Notifier::default();
+        let notifier = notify::Notifier::for_target(name);
         if let Some(engine) = &engine {
             notifier.follow(engine.events(), resources::affected);
         }
@@ -436,12 +436,9 @@ impl ServerHandler for OpnsenseTools {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        notify::cancellable(context.ct.cancelled(), async {
-            Ok(self.list_resources_now().await)
-        })
-        .await
+        Ok(self.list_resources_now())
     }
 
     async fn list_resource_templates(
@@ -468,7 +465,7 @@ impl ServerHandler for OpnsenseTools {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        Self::known_resource(&request.uri)?;
+        self.resource_check(&request.uri)?;
         self.inner.notifier.subscribe(&context.peer, &request.uri);
         Ok(())
     }
@@ -477,7 +474,7 @@ impl ServerHandler for OpnsenseTools {
         &self,
         requested: &rmcp::model::SubscriptionFilter,
     ) -> Option<rmcp::model::SubscriptionFilter> {
-        notify::Notifier::accept(requested, |uri| resources::parse(uri).is_some())
+        notify::Notifier::accept(requested, |uri| self.resource_check(uri).is_ok())
     }
 
     async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {

@@ -4,8 +4,9 @@
 //! change engine writes, applies or reverts, progress (`notifications/progress`) for a request
 //! that carries a progress token, and cancellation (`notifications/cancelled`) of read work.
 //!
-//! One [`Notifier`] serves every session of the server (HTTP sessions share the catalogue); a
-//! session is known by its peer (the identity of its `initialize` parameters) and forgotten once
+//! One [`Notifier`] per target serves every session of the server (HTTP sessions share the
+//! catalogue; the fleet registers each session with every target's notifier and routes each
+//! subscription to its target's); a session is known by its peer (the identity of its `initialize` parameters) and forgotten once
 //! its transport closes.
 // MCP logging (`logging/setLevel`, `notifications/message`) is deprecated by SEP-2577 in rmcp, but
 // it is part of protocol 2025-11-25, which the clients in use speak.
@@ -65,9 +66,11 @@ struct Listener {
     tx: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
-/// The sessions of a server and what each asked to be told. Cheap to clone.
-#[derive(Clone, Default)]
+/// The sessions of a server and what each asked to be told about one target (firewall): its
+/// resources' updates and its change engine's warnings. Cheap to clone.
+#[derive(Clone)]
 pub struct Notifier {
+    target: Arc<str>,
     sessions: Arc<Mutex<HashMap<usize, Session>>>,
     listeners: Arc<Mutex<Vec<Listener>>>,
 }
@@ -75,8 +78,9 @@ pub struct Notifier {
 impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
+            .field("target", &self.target)
             .field("sessions", &self.lock().len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,6 +91,20 @@ fn key(peer: &Peer<RoleServer>) -> Option<usize> {
 }
 
 impl Notifier {
+    /// The notifier of the target `name` (its messages name it).
+    pub fn for_target(name: &str) -> Self {
+        Self {
+            target: Arc::from(name),
+            sessions: Arc::default(),
+            listeners: Arc::default(),
+        }
+    }
+
+    /// The target it tells about.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Session>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -204,18 +222,43 @@ impl Notifier {
     /// Serves one `subscriptions/listen` stream until the client cancels it or goes away: each
     /// update of an accepted resource is sent on it.
     pub async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        let uris: BTreeSet<String> = context
-            .accepted()
-            .resource_subscriptions
-            .iter()
-            .flatten()
-            .cloned()
-            .collect();
+        Self::listen_routed(context, |_| Some(self.clone())).await
+    }
+
+    /// [`Self::listen`] over several targets: each accepted URI is followed on the notifier
+    /// `route` gives for it (its target's), all on the one stream.
+    pub async fn listen_routed(
+        context: SubscriptionContext,
+        route: impl Fn(&str) -> Option<Notifier>,
+    ) -> Result<(), ErrorData> {
+        let mut by_notifier: Vec<(Notifier, BTreeSet<String>)> = Vec::new();
+        for uri in context.accepted().resource_subscriptions.iter().flatten() {
+            let Some(notifier) = route(uri) else {
+                continue;
+            };
+            match by_notifier
+                .iter_mut()
+                .find(|(n, _)| Arc::ptr_eq(&n.listeners, &notifier.listeners))
+            {
+                Some((_, uris)) => {
+                    uris.insert(uri.clone());
+                }
+                None => by_notifier.push((notifier, BTreeSet::from([uri.clone()]))),
+            }
+        }
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        self.listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Listener { uris, tx });
+        for (notifier, uris) in by_notifier {
+            notifier
+                .listeners
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(Listener {
+                    uris,
+                    tx: tx.clone(),
+                });
+        }
+        // Kept: the stream stays open until cancelled, even with nothing accepted.
+        let _open = tx;
         loop {
             tokio::select! {
                 () = context.cancelled() => return Ok(()),
@@ -265,7 +308,10 @@ impl Notifier {
             } => {
                 self.log(
                     LoggingLevel::Warning,
-                    &format!("change {change_id} ({grid}) is about to be reverted: {reason}"),
+                    &format!(
+                        "target `{}`: change {change_id} ({grid}) is about to be reverted: {reason}",
+                        self.target
+                    ),
                 )
                 .await;
             }
@@ -278,7 +324,8 @@ impl Notifier {
                 self.log(
                     LoggingLevel::Error,
                     &format!(
-                        "the revert of change {change_id} ({grid}) FAILED: {}",
+                        "target `{}`: the revert of change {change_id} ({grid}) FAILED: {}",
+                        self.target,
                         error.as_deref().unwrap_or("see change_get")
                     ),
                 )
@@ -289,7 +336,10 @@ impl Notifier {
             } => {
                 self.log(
                     LoggingLevel::Notice,
-                    &format!("change {change_id} ({grid}) was reverted"),
+                    &format!(
+                        "target `{}`: change {change_id} ({grid}) was reverted",
+                        self.target
+                    ),
                 )
                 .await;
             }
@@ -301,7 +351,8 @@ impl Notifier {
                 self.log(
                     LoggingLevel::Info,
                     &format!(
-                        "change {change_id} ({grid}) was applied and is {}",
+                        "target `{}`: change {change_id} ({grid}) was applied and is {}",
+                        self.target,
                         status.as_str()
                     ),
                 )
@@ -334,7 +385,10 @@ impl crate::OpnsenseTools {
                 .log_to(
                     peer,
                     LoggingLevel::Warning,
-                    "TLS certificate verification of the firewall is OFF (OPNSENSE_VERIFY_TLS=false): anyone on the path can read and change what this server sends; use OPNSENSE_CA_FILE instead",
+                    &format!(
+                        "TLS certificate verification of the firewall `{}` is OFF (verify_tls = false): anyone on the path can read and change what this server sends; use a CA file (OPNSENSE_CA_FILE) or pin its certificate (OPNSENSE_TLS_FINGERPRINT) instead",
+                        self.target()
+                    ),
                 )
                 .await;
         }

@@ -2,6 +2,10 @@
 //! first, dry run, apply, verify, confirm. Arguments are typed: each prompt checks its own
 //! (`port` a number from 1 to 65535, `internal_host` an IP address, `device` an IP or MAC
 //! address, ...) and refuses what does not fit with `invalid_params`.
+//!
+//! On a server of several targets (firewalls) every prompt also takes an optional `target`
+//! ([`list_for`], [`get_on`]): the workflow it writes names that target and passes it to every
+//! tool call.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -126,13 +130,36 @@ pub const PROMPTS: [Def; 5] = [
     },
 ];
 
+/// The argument that names the target, on a server of several.
+pub const TARGET_ARG: &str = "target";
+
 /// `prompts/list`.
 pub fn list() -> ListPromptsResult {
+    listed(None)
+}
+
+/// `prompts/list` of a server of `targets` (by name) whose default is `default`: with more
+/// than one, every prompt takes an optional `target`.
+pub fn list_for(targets: &[&str], default: &str) -> ListPromptsResult {
+    if targets.len() < 2 {
+        return list();
+    }
+    listed(Some(
+        &PromptArgument::new(TARGET_ARG)
+            .with_description(format!(
+                "The firewall (target) to work on: {} (default {default})",
+                targets.join(", ")
+            ))
+            .with_required(false),
+    ))
+}
+
+fn listed(target: Option<&PromptArgument>) -> ListPromptsResult {
     ListPromptsResult::with_all_items(
         PROMPTS
             .iter()
             .map(|d| {
-                let args = d
+                let mut args: Vec<PromptArgument> = d
                     .args
                     .iter()
                     .map(|a| {
@@ -141,6 +168,7 @@ pub fn list() -> ListPromptsResult {
                             .with_required(a.required)
                     })
                     .collect();
+                args.extend(target.cloned());
                 Prompt::new(d.name, Some(d.description), Some(args)).with_title(d.title)
             })
             .collect(),
@@ -246,6 +274,76 @@ pub fn get(
     name: &str,
     given: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<GetPromptResult, ErrorData> {
+    let (def, text) = workflow(name, given)?;
+    Ok(result(def, text))
+}
+
+/// A target of the server, as [`get_on`] needs to know it.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetInfo<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Whether it refuses every change.
+    pub read_only: bool,
+}
+
+/// `prompts/get` on a server of `targets` (by name) whose default is `default`: `target` is
+/// taken out of the arguments (it must name one of them) and, with more than one target, the
+/// workflow names it and asks for it on every tool call.
+pub fn get_on(
+    name: &str,
+    given: Option<&serde_json::Map<String, serde_json::Value>>,
+    targets: &[TargetInfo<'_>],
+    default: &str,
+) -> Result<GetPromptResult, ErrorData> {
+    let mut rest = given.cloned().unwrap_or_default();
+    let chosen = match rest.remove(TARGET_ARG) {
+        None | Some(serde_json::Value::Null) => default.to_owned(),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => default.to_owned(),
+        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+        Some(_) => return Err(invalid(TARGET_ARG, "must be a string")),
+    };
+    let names: Vec<&str> = targets.iter().map(|t| t.name).collect();
+    let Some(target) = targets.iter().find(|t| t.name == chosen) else {
+        return Err(invalid(
+            TARGET_ARG,
+            format!(
+                "there is no target {chosen:?}; the targets are {}",
+                names.join(", ")
+            ),
+        ));
+    };
+    let (def, text) = workflow(name, Some(&rest))?;
+    if targets.len() < 2 {
+        return Ok(result(def, text));
+    }
+    let mut head = format!(
+        "This works on the firewall (target) `{t}`: pass target: \"{t}\" to every tool call below, \
+change_confirm and change_get included (a change id belongs to the target that made it).",
+        t = target.name
+    );
+    if target.read_only {
+        head.push_str(" Target `");
+        head.push_str(target.name);
+        head.push_str(
+            "` is read-only: it refuses every change, so stop after the reads and tell me what \
+you would change.",
+        );
+    }
+    Ok(result(def, format!("{head}\n{text}")))
+}
+
+fn result(def: &Def, text: String) -> GetPromptResult {
+    let mut result = GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]);
+    result.description = Some(def.description.to_owned());
+    result
+}
+
+/// The prompt named `name` and its workflow for the arguments `given`.
+fn workflow(
+    name: &str,
+    given: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<(&'static Def, String), ErrorData> {
     let Some(def) = find(name) else {
         let known: Vec<&str> = PROMPTS.iter().map(|d| d.name).collect();
         return Err(ErrorData::invalid_params(
@@ -261,9 +359,7 @@ pub fn get(
         "troubleshoot_connectivity" => troubleshoot(&args)?,
         _ => REVIEW_PENDING.to_owned(),
     };
-    let mut result = GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]);
-    result.description = Some(def.description.to_owned());
-    Ok(result)
+    Ok((def, text))
 }
 
 /// The closing steps every changing workflow shares.
@@ -505,5 +601,70 @@ mod tests {
             assert!(!text(&r).is_empty(), "{}", d.name);
         }
         assert!(get("nope", None).is_err());
+    }
+
+    #[test]
+    fn a_target_is_named_only_on_a_server_of_several() {
+        let two = [
+            TargetInfo {
+                name: "office",
+                read_only: false,
+            },
+            TargetInfo {
+                name: "lab",
+                read_only: true,
+            },
+        ];
+        let listed = list_for(&["lab", "office"], "office");
+        for p in &listed.prompts {
+            let args = p.arguments.as_deref().unwrap_or_default();
+            assert!(args.iter().any(|a| a.name == TARGET_ARG), "{}", p.name);
+        }
+        let one = list_for(&["office"], "office");
+        for p in &one.prompts {
+            let args = p.arguments.as_deref().unwrap_or_default();
+            assert!(args.iter().all(|a| a.name != TARGET_ARG), "{}", p.name);
+        }
+        let on_lab = text(
+            &get_on(
+                "audit_firewall",
+                Some(&args(&json!({"target": "lab"}))),
+                &two,
+                "office",
+            )
+            .unwrap(),
+        );
+        assert!(on_lab.contains("target: \"lab\""), "{on_lab}");
+        assert!(on_lab.contains("read-only"), "{on_lab}");
+        let on_default = text(&get_on("review_pending_changes", None, &two, "office").unwrap());
+        assert!(on_default.contains("target: \"office\""), "{on_default}");
+        assert!(!on_default.contains("read-only"), "{on_default}");
+        let alone = text(
+            &get_on(
+                "review_pending_changes",
+                Some(&args(&json!({"target": "office"}))),
+                &two[..1],
+                "office",
+            )
+            .unwrap(),
+        );
+        assert_eq!(alone, REVIEW_PENDING);
+        let e = get_on(
+            "audit_firewall",
+            Some(&args(&json!({"target": "nope"}))),
+            &two,
+            "office",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("office, lab"), "{e:?}");
+        assert!(
+            get_on(
+                "audit_firewall",
+                Some(&args(&json!({"target": 3}))),
+                &two,
+                "office"
+            )
+            .is_err()
+        );
     }
 }

@@ -1,8 +1,14 @@
-//! MCP resources: what the firewall holds, readable without a tool call, as
+//! MCP resources: what each firewall (target) holds, readable without a tool call, as
 //! `opnsense://{target}/...`: the running configuration (secrets redacted exactly as
 //! `system_config_backup` does), the compact rule set, aliases, port forwards, interfaces and
-//! DHCP leases, and one rule, alias or port forward by uuid (resource templates). Each read is
-//! the matching list tool's compact answer over every page (JSON), or config.xml (XML).
+//! DHCP leases, and one rule, alias or port forward by uuid (resource templates, whose
+//! `{target}` and `{uuid}` are variables). Each read is the matching list tool's compact answer
+//! over every page (JSON), or config.xml (XML).
+//!
+//! A target offers a resource only when its policy offers the tool behind it (a target whose
+//! `tools_deny` hides `firewall_rule_list` has no `rules` resource). `resources/list` reads
+//! nothing from the firewall: it lists no sizes (size is optional in MCP, and an exact one
+//! needs the whole read); `resources/read` is exact.
 //!
 //! A client that subscribes to a resource is told when a write, apply or revert through this
 //! server changes what it shows (see [`affected`] and [`crate::notify`]).
@@ -27,12 +33,11 @@ use crate::firewall_aliases::AliasView;
 use crate::firewall_rules::RuleView;
 use crate::notify::Progress;
 
-/// The name of the firewall in resource URIs (`opnsense://default/rules`). One firewall per
-/// server for now; named targets will replace it.
-pub const DEFAULT_TARGET: &str = "default";
-
 /// The URI scheme.
 pub const SCHEME: &str = "opnsense";
+
+/// The template variable that names the target (`opnsense://{target}/rules/{uuid}`).
+pub const TARGET_VAR: &str = "target";
 
 /// Pages a whole-list resource reads at most (a million rows at 1000 a page): a bound, not a
 /// limit any firewall reaches.
@@ -44,6 +49,8 @@ struct Def {
     title: &'static str,
     description: &'static str,
     mime: &'static str,
+    /// The tool whose answer it is: a target offers the resource only when it offers the tool.
+    tool: &'static str,
 }
 
 const XML: &str = "application/xml";
@@ -55,36 +62,42 @@ const RESOURCES: [Def; 6] = [
         title: "Running configuration",
         description: "The running configuration (config.xml) with passwords, keys and other secrets redacted, exactly as system_config_backup returns it.",
         mime: XML,
+        tool: "system_config_backup",
     },
     Def {
         path: "rules",
         title: "Firewall rules",
         description: "Every firewall filter rule in evaluation order, compact (as firewall_rule_list shows them, all pages); automatic and classic-GUI rules carry their origin.",
         mime: JSON,
+        tool: "firewall_rule_list",
     },
     Def {
         path: "aliases",
         title: "Firewall aliases",
         description: "Every firewall alias, compact (as firewall_alias_list shows them, all pages).",
         mime: JSON,
+        tool: "firewall_alias_list",
     },
     Def {
         path: "nat",
         title: "Port forwards",
         description: "Every port forward (destination NAT), compact (as firewall_nat_list shows them, all pages).",
         mime: JSON,
+        tool: "firewall_nat_list",
     },
     Def {
         path: "interfaces",
         title: "Interfaces",
         description: "Every network device with its assignment, link state, MAC and addresses (as interface_config shows them).",
         mime: JSON,
+        tool: "interface_config",
     },
     Def {
         path: "leases",
         title: "DHCP leases",
         description: "The current DHCPv4 leases of the Kea server (as dhcp_lease_list shows them, all pages).",
         mime: JSON,
+        tool: "dhcp_lease_list",
     },
 ];
 
@@ -95,54 +108,90 @@ const TEMPLATES: [Def; 3] = [
         title: "One firewall rule",
         description: "One firewall filter rule by uuid (as firewall_rule_get shows it).",
         mime: JSON,
+        tool: "firewall_rule_get",
     },
     Def {
         path: "aliases",
         title: "One firewall alias",
         description: "One firewall alias by uuid, compact.",
         mime: JSON,
+        tool: "firewall_alias_get_uuid",
     },
     Def {
         path: "nat",
         title: "One port forward",
         description: "One port forward (destination NAT) by uuid, compact.",
         mime: JSON,
+        tool: "firewall_nat_list",
     },
 ];
 
-/// What a URI names.
+/// What a URI names on its target.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target<'a> {
+pub enum Kind<'a> {
     /// A whole resource (`config`, `rules`, ...).
     Whole(&'static str),
     /// One record of a collection (`rules`, `aliases`, `nat`) by uuid.
     Record(&'static str, &'a str),
 }
 
-/// The URI of `path` on the firewall.
-pub fn uri(path: &str) -> String {
-    format!("{SCHEME}://{DEFAULT_TARGET}/{path}")
+impl Kind<'_> {
+    fn def(&self) -> Option<&'static Def> {
+        match self {
+            Kind::Whole(path) => RESOURCES.iter().find(|d| d.path == *path),
+            Kind::Record(path, _) => TEMPLATES.iter().find(|d| d.path == *path),
+        }
+    }
+
+    /// The tool whose answer the resource is (a target offers the resource only with it).
+    pub fn tool(&self) -> &'static str {
+        self.def().map_or("", |d| d.tool)
+    }
 }
 
-/// What `uri` names, if it is one of this server's resources (the uuid of a record is not
-/// checked here).
-pub fn parse(uri: &str) -> Option<Target<'_>> {
+/// A URI of this server taken apart: the target segment, as written (it names a target only
+/// once looked up among the configured ones; it never reaches a URL), and what it names there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<'a> {
+    /// The `{target}` segment.
+    pub target: &'a str,
+    /// What the rest names.
+    pub kind: Kind<'a>,
+}
+
+/// The URI of `path` on `target`.
+pub fn uri(target: &str, path: &str) -> String {
+    format!("{SCHEME}://{target}/{path}")
+}
+
+/// The target segment of `uri`, if it is `opnsense://{target}/...` (nothing checked).
+pub fn target_of(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix(SCHEME)?.strip_prefix("://")?;
+    let (target, _) = rest.split_once('/')?;
+    (!target.is_empty()).then_some(target)
+}
+
+/// What `uri` names, if it is one of this server's resources on some target (the target is not
+/// looked up and the uuid of a record not checked here).
+pub fn parse(uri: &str) -> Option<Parsed<'_>> {
+    let target = target_of(uri)?;
     let rest = uri
         .strip_prefix(SCHEME)?
         .strip_prefix("://")?
-        .strip_prefix(DEFAULT_TARGET)?
+        .strip_prefix(target)?
         .strip_prefix('/')?;
-    match rest.split_once('/') {
+    let kind = match rest.split_once('/') {
         None => RESOURCES
             .iter()
             .find(|d| d.path == rest)
-            .map(|d| Target::Whole(d.path)),
+            .map(|d| Kind::Whole(d.path)),
         Some((collection, id)) if !id.is_empty() && !id.contains('/') => TEMPLATES
             .iter()
             .find(|d| d.path == collection)
-            .map(|d| Target::Record(d.path, id)),
+            .map(|d| Kind::Record(d.path, id)),
         Some(_) => None,
-    }
+    }?;
+    Some(Parsed { target, kind })
 }
 
 /// The collection (`rules`, `aliases`, `nat`) a grid's records show in, if any.
@@ -159,23 +208,25 @@ fn collection_of(grid: &str) -> Option<&'static str> {
 }
 
 /// Whether a write, apply or revert in `grid` can change what `uri` shows: the configuration
-/// always (every grid lives in config.xml), and the grid's own collection and records.
+/// always (every grid lives in config.xml), and the grid's own collection and records. The
+/// target is not compared: each target's notifier holds only its own target's URIs.
 pub fn affected(grid: &str, uri: &str) -> bool {
-    match parse(uri) {
-        Some(Target::Whole("config")) => true,
-        Some(Target::Whole(path) | Target::Record(path, _)) => collection_of(grid) == Some(path),
+    match parse(uri).map(|p| p.kind) {
+        Some(Kind::Whole("config")) => true,
+        Some(Kind::Whole(path) | Kind::Record(path, _)) => collection_of(grid) == Some(path),
         None => false,
     }
 }
 
-/// `resources/templates/list`.
+/// `resources/templates/list`: one record of a collection on a target, both variables
+/// (`{target}` completes to the target names, `{uuid}` to that target's records).
 pub fn templates() -> ListResourceTemplatesResult {
     ListResourceTemplatesResult::with_all_items(
         TEMPLATES
             .iter()
             .map(|d| {
                 ResourceTemplate::new(
-                    format!("{SCHEME}://{DEFAULT_TARGET}/{}/{{uuid}}", d.path),
+                    format!("{SCHEME}://{{{TARGET_VAR}}}/{}/{{uuid}}", d.path),
                     format!("{}-record", d.path),
                 )
                 .with_title(d.title)
@@ -191,7 +242,8 @@ fn read_error(uri: &str, e: &ToolError) -> ErrorData {
     ErrorData::internal_error(format!("cannot read {uri}: {}", e.text()), None)
 }
 
-fn not_found(uri: &str, why: &str) -> ErrorData {
+/// The error for a URI that names nothing this server can read.
+pub fn not_found(uri: &str, why: &str) -> ErrorData {
     ErrorData::resource_not_found(format!("{uri}: {why}"), Some(json!({"uri": uri})))
 }
 
@@ -201,24 +253,66 @@ fn to_json(v: &impl Serialize) -> Result<String, ToolError> {
 }
 
 impl OpnsenseTools {
-    /// `resources/list`: every whole resource, with its size now (a resource that cannot be
-    /// read right now is listed without one).
-    pub async fn list_resources_now(&self) -> ListResourcesResult {
-        let mut result = ListResourcesResult::default();
-        // One after another: a handful of reads, and OPNsense serves a client's requests one at
-        // a time anyway.
-        for d in &RESOURCES {
-            let mut r = Resource::new(uri(d.path), d.path)
-                .with_title(d.title)
-                .with_description(d.description)
-                .with_mime_type(d.mime);
-            match self.render(d.path, None).await {
-                Ok(text) => r = r.with_size(u64::try_from(text.len()).unwrap_or(u64::MAX)),
-                Err(e) => tracing::debug!("{} listed without a size: {e}", d.path),
-            }
-            result.resources.push(r);
+    /// Whether this target's policy offers `kind` (the tool behind it).
+    fn offers_resource(&self, kind: &Kind<'_>) -> bool {
+        self.inner.router.has_route(kind.tool())
+    }
+
+    /// Checks that `uri` is one of this target's resources and that its policy offers it
+    /// (for `resources/read` and `resources/subscribe`).
+    pub fn resource_check<'u>(&self, uri: &'u str) -> Result<Kind<'u>, ErrorData> {
+        let Some(parsed) = parse(uri) else {
+            return Err(not_found(uri, "no such resource on this server"));
+        };
+        if parsed.target != self.target() {
+            return Err(not_found(
+                uri,
+                &format!(
+                    "there is no target {:?} here; this catalogue serves `{}`",
+                    parsed.target,
+                    self.target()
+                ),
+            ));
         }
-        result
+        if !self.offers_resource(&parsed.kind) {
+            return Err(not_found(
+                uri,
+                &format!(
+                    "target `{}` does not offer it: its policy (read-only, toolsets, tools_allow/tools_deny) leaves out {}",
+                    self.target(),
+                    parsed.kind.tool()
+                ),
+            ));
+        }
+        Ok(parsed.kind)
+    }
+
+    /// This target's whole resources its policy offers, without sizes (nothing is read).
+    /// `qualified`: names and titles carry the target (a server of several).
+    pub fn resource_list(&self, qualified: bool) -> Vec<Resource> {
+        RESOURCES
+            .iter()
+            .filter(|d| self.inner.router.has_route(d.tool))
+            .map(|d| {
+                let (name, title) = if qualified {
+                    (
+                        format!("{}/{}", self.target(), d.path),
+                        format!("{} ({})", d.title, self.target()),
+                    )
+                } else {
+                    (d.path.to_owned(), d.title.to_owned())
+                };
+                Resource::new(uri(self.target(), d.path), name)
+                    .with_title(title)
+                    .with_description(d.description)
+                    .with_mime_type(d.mime)
+            })
+            .collect()
+    }
+
+    /// `resources/list` of this target alone.
+    pub fn list_resources_now(&self) -> ListResourcesResult {
+        ListResourcesResult::with_all_items(self.resource_list(false))
     }
 
     /// `resources/read`.
@@ -227,9 +321,8 @@ impl OpnsenseTools {
         uri: &str,
         progress: Option<Progress>,
     ) -> Result<ReadResourceResult, ErrorData> {
-        let (text, mime) = match parse(uri) {
-            None => return Err(not_found(uri, "no such resource on this server")),
-            Some(Target::Whole(path)) => {
+        let (text, mime) = match self.resource_check(uri)? {
+            Kind::Whole(path) => {
                 let mime = RESOURCES
                     .iter()
                     .find(|d| d.path == path)
@@ -240,7 +333,7 @@ impl OpnsenseTools {
                     .map_err(|e| read_error(uri, &e))?;
                 (text, mime)
             }
-            Some(Target::Record(collection, id)) => {
+            Kind::Record(collection, id) => {
                 let Ok(uuid) = parse_uuid(id) else {
                     return Err(not_found(uri, "not a uuid (8-4-4-4-12 hexadecimal digits)"));
                 };
@@ -254,13 +347,6 @@ impl OpnsenseTools {
         Ok(ReadResourceResult::new(vec![
             ResourceContents::text(text, uri).with_mime_type(mime),
         ]))
-    }
-
-    /// Checks that `uri` is one of this server's resources (for `resources/subscribe`).
-    pub fn known_resource(uri: &str) -> Result<(), ErrorData> {
-        parse(uri)
-            .map(|_| ())
-            .ok_or_else(|| not_found(uri, "no such resource on this server"))
     }
 
     /// A whole resource's text.
@@ -443,37 +529,73 @@ impl OpnsenseTools {
 mod tests {
     use super::*;
 
+    fn on(path: &str) -> String {
+        uri("office", path)
+    }
+
     #[test]
     fn uris_round_trip_and_strangers_are_refused() {
-        assert_eq!(parse(&uri("rules")), Some(Target::Whole("rules")));
-        assert_eq!(parse(&uri("config")), Some(Target::Whole("config")));
-        assert_eq!(parse(&uri("nat/abc")), Some(Target::Record("nat", "abc")));
+        let whole = |t, k| Some(Parsed { target: t, kind: k });
+        assert_eq!(parse(&on("rules")), whole("office", Kind::Whole("rules")));
+        assert_eq!(
+            parse(&uri("branch-2", "config")),
+            whole("branch-2", Kind::Whole("config"))
+        );
+        assert_eq!(
+            parse(&on("nat/abc")),
+            whole("office", Kind::Record("nat", "abc"))
+        );
+        assert_eq!(
+            parse("opnsense://{target}/rules/{uuid}"),
+            whole("{target}", Kind::Record("rules", "{uuid}"))
+        );
+        assert_eq!(target_of("opnsense://lab/whatever"), Some("lab"));
         for bad in [
-            "opnsense://other/rules",
             "opnsense://default/secrets",
             "opnsense://default/config/x",
             "opnsense://default/rules/",
             "opnsense://default/rules/a/b",
+            "opnsense:///rules",
             "file:///etc/passwd",
             "opnsense://default",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+        assert_eq!(target_of("opnsense:///rules"), None);
+        assert_eq!(Kind::Whole("rules").tool(), "firewall_rule_list");
+        assert_eq!(
+            Kind::Record("aliases", "x").tool(),
+            "firewall_alias_get_uuid"
+        );
+    }
+
+    #[test]
+    fn templates_have_a_target_and_a_uuid_variable() {
+        let t = templates();
+        assert_eq!(t.resource_templates.len(), TEMPLATES.len());
+        for tpl in &t.resource_templates {
+            let parsed = parse(&tpl.uri_template).expect("a template parses");
+            assert_eq!(parsed.target, "{target}");
+            assert!(
+                matches!(parsed.kind, Kind::Record(_, "{uuid}")),
+                "{parsed:?}"
+            );
+        }
     }
 
     #[test]
     fn a_grid_touches_the_config_and_its_own_collection() {
-        let rule = uri("rules/0f4d8f52-26a4-4c3e-9b1e-1a2b3c4d5e6f");
-        assert!(affected(FILTER_RULES.id, &uri("rules")));
+        let rule = on("rules/0f4d8f52-26a4-4c3e-9b1e-1a2b3c4d5e6f");
+        assert!(affected(FILTER_RULES.id, &on("rules")));
         assert!(affected(FILTER_RULES.id, &rule));
-        assert!(affected(FILTER_RULES.id, &uri("config")));
-        assert!(!affected(FILTER_RULES.id, &uri("aliases")));
+        assert!(affected(FILTER_RULES.id, &on("config")));
+        assert!(!affected(FILTER_RULES.id, &on("aliases")));
         assert!(!affected(ALIASES.id, &rule));
-        assert!(affected(ALIASES.id, &uri("aliases")));
-        assert!(affected(DNAT_RULES.id, &uri("nat")));
+        assert!(affected(ALIASES.id, &on("aliases")));
+        assert!(affected(DNAT_RULES.id, &on("nat")));
         // Routes live in config.xml only.
-        assert!(affected("routes.route", &uri("config")));
-        assert!(!affected("routes.route", &uri("rules")));
-        assert!(!affected(FILTER_RULES.id, &uri("leases")));
+        assert!(affected("routes.route", &on("config")));
+        assert!(!affected("routes.route", &on("rules")));
+        assert!(!affected(FILTER_RULES.id, &on("leases")));
     }
 }

@@ -1,6 +1,7 @@
 //! The MCP surface beyond tools, end to end: the real binary over stdio, rmcp's client with a
-//! handler that records every notification, the simulator over HTTPS. Resources (list with
-//! sizes, read, templates, unknown records), prompts (list, get with typed arguments),
+//! handler that records every notification, the simulator over HTTPS. Resources (list without
+//! reads, read, templates, unknown records; two `[targets.NAME]` on two simulators: each
+//! target's resources, read from its own firewall, an unknown target refused), prompts (list, get with typed arguments),
 //! completions (interfaces, hosts from the ARP table, rule uuids by prefix and by description,
 //! alias names, MACs), and the notifications: the TLS warning, `logging/setLevel` filtering,
 //! resource updates for writes, applies and the timer's reverts, a failed revert as an error,
@@ -183,7 +184,7 @@ async fn resources_prompts_and_completions_of_the_binary() {
     let (client, _) = connect(&sim, &[]).await;
     let staged = sim.staged();
 
-    // resources/list: every resource, with its MIME type and its size.
+    // resources/list: every resource, with its MIME type; no size (listing reads nothing).
     let listed = step("resources/list", client.list_all_resources()).await;
     let names: BTreeSet<&str> = listed.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
@@ -203,7 +204,7 @@ async fn resources_prompts_and_completions_of_the_binary() {
             "{}",
             r.name
         );
-        assert!(r.size.is_some_and(|n| n > 0), "{} has a size", r.name);
+        assert_eq!(r.size, None, "{}: listed without a read", r.name);
     }
 
     // The configuration is exactly what system_config_backup returns: redacted.
@@ -220,13 +221,8 @@ async fn resources_prompts_and_completions_of_the_binary() {
     assert!(backup["structuredContent"]["redacted"] == json!(true));
     assert!(!config.contains(sim.api_secret()));
 
-    // The rule set: every rule of the firewall, and the size listed is the size read.
+    // The rule set: every rule of the firewall.
     let (rules_text, _) = read(&client, "opnsense://default/rules").await;
-    let rules_size = listed
-        .iter()
-        .find(|r| r.name == "rules")
-        .and_then(|r| r.size);
-    assert_eq!(rules_size, Some(rules_text.len() as u64));
     let rules: Value = serde_json::from_str(&rules_text).expect("json");
     let uuids: BTreeSet<String> = listed_rows(&rules)
         .iter()
@@ -258,7 +254,7 @@ async fn resources_prompts_and_completions_of_the_binary() {
     let leases = read_json(&client, "opnsense://default/leases").await;
     assert!(leases["rows"].is_array());
 
-    // Templates: one record by uuid.
+    // Templates: one record of a target by uuid.
     let templates = step(
         "resources/templates/list",
         client.list_all_resource_templates(),
@@ -268,9 +264,9 @@ async fn resources_prompts_and_completions_of_the_binary() {
     assert_eq!(
         uris,
         BTreeSet::from([
-            "opnsense://default/aliases/{uuid}",
-            "opnsense://default/nat/{uuid}",
-            "opnsense://default/rules/{uuid}",
+            "opnsense://{target}/aliases/{uuid}",
+            "opnsense://{target}/nat/{uuid}",
+            "opnsense://{target}/rules/{uuid}",
         ])
     );
     let rule = &staged.filter_rules()[0];
@@ -437,6 +433,189 @@ async fn resources_prompts_and_completions_of_the_binary() {
 
     let _ = client.cancel().await;
     sim.shutdown().await;
+}
+
+/// A simulator with its own seed (so its uuids are its own).
+async fn seeded_simulator(seed: u64) -> Simulator {
+    tokio::time::timeout(
+        STEP_TIMEOUT,
+        Simulator::start(opnsense_sim::SimConfig {
+            seed,
+            ..opnsense_sim::SimConfig::default()
+        }),
+    )
+    .await
+    .expect("simulator start timed out")
+    .expect("simulator starts")
+}
+
+/// A `[targets.NAME]` table for `sim`, plus `extra` lines.
+fn table(name: &str, sim: &Simulator, extra: &str) -> String {
+    format!(
+        "[targets.{name}]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"{}\"\nca_file = \"{}\"\n{extra}\n",
+        sim.base_url(),
+        sim.api_key(),
+        sim.api_secret(),
+        sim.ca_file().display()
+    )
+}
+
+fn uuids(rows: &[Value]) -> BTreeSet<String> {
+    rows.iter().map(|r| text(r, "uuid")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_target_has_its_own_resources() {
+    let office = seeded_simulator(11).await;
+    let branch = seeded_simulator(22).await;
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_target = \"office\"\n{}{}",
+            table("office", &office, ""),
+            table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
+        ),
+    )
+    .expect("config file");
+    let config = config.display().to_string();
+    let cmd = server_command(
+        &["--config", &config, "serve", "--transport", "stdio"],
+        &[
+            ("RUST_LOG".to_owned(), "warn".to_owned()),
+            (
+                "XDG_STATE_HOME".to_owned(),
+                home.path().display().to_string(),
+            ),
+        ],
+    );
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn opnsense-mcp serve");
+    let log = stderr.map(crate::support::Log::drain).unwrap_or_default();
+    let seen = Recorder::default();
+    let client = match tokio::time::timeout(STEP_TIMEOUT, seen.clone().serve(transport)).await {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!("initialize failed: {e}\nstderr:\n{}", log.text()),
+        Err(e) => panic!("initialize: {e}\nstderr:\n{}", log.text()),
+    };
+
+    // Both targets are listed, each as its policy offers (branch denies the rule tools).
+    let listed = step("resources/list", client.list_all_resources()).await;
+    let uris: BTreeSet<String> = listed.iter().map(|r| r.uri.clone()).collect();
+    let mut expected = BTreeSet::new();
+    for path in ["aliases", "config", "interfaces", "leases", "nat", "rules"] {
+        expected.insert(format!("opnsense://office/{path}"));
+        if path != "rules" {
+            expected.insert(format!("opnsense://branch/{path}"));
+        }
+    }
+    assert_eq!(uris, expected, "stderr:\n{}", log.text());
+
+    // Each read comes from that target's firewall.
+    let office_rules = uuids(&listed_rows(
+        &read_json(&client, "opnsense://office/rules").await,
+    ));
+    let (office_state, branch_state) = (office.staged(), branch.staged());
+    assert!(
+        uuids(office_state.filter_rules()).is_subset(&office_rules),
+        "office's rules resource shows office's rules"
+    );
+    assert!(
+        uuids(branch_state.filter_rules()).is_disjoint(&office_rules),
+        "and none of branch's"
+    );
+    let mut shown = Vec::new();
+    for (target, state) in [("office", &office_state), ("branch", &branch_state)] {
+        let v = read_json(&client, &format!("opnsense://{target}/aliases")).await;
+        let got = uuids(&listed_rows(&v));
+        for alias in state.aliases() {
+            assert!(
+                got.contains(&text(alias, "uuid")),
+                "{target} shows its alias {alias}"
+            );
+        }
+        shown.push(got);
+    }
+    assert_ne!(shown[0], shown[1], "each target shows its own aliases");
+    let alias = branch_state
+        .aliases()
+        .iter()
+        .find(|a| text(a, "uuid").len() == 36)
+        .expect("branch has an alias with a uuid");
+    let one = read_json(
+        &client,
+        &format!("opnsense://branch/aliases/{}", text(alias, "uuid")),
+    )
+    .await;
+    assert_eq!(one["item"]["name"], alias["name"]);
+    let completed = step(
+        "complete a branch alias uuid",
+        client.complete_resource_simple("opnsense://branch/aliases/{uuid}", "uuid", ""),
+    )
+    .await;
+    assert!(completed.contains(&text(alias, "uuid")), "{completed:?}");
+
+    // An unknown target is an error naming the targets; a resource branch's policy hides is
+    // not there.
+    for (uri, needle) in [
+        ("opnsense://elsewhere/rules", "branch, office"),
+        ("opnsense://branch/rules", "firewall_rule_list"),
+    ] {
+        let r = tokio::time::timeout(
+            STEP_TIMEOUT,
+            client.read_resource(ReadResourceRequestParams::new(uri)),
+        )
+        .await
+        .expect("answered");
+        let e = r.expect_err(uri).to_string();
+        assert!(e.contains(needle), "{uri}: {e}");
+    }
+
+    // A subscription is per target: a write on branch updates branch's aliases, not office's.
+    const OFFICE_ALIASES: &str = "opnsense://office/aliases";
+    const BRANCH_ALIASES: &str = "opnsense://branch/aliases";
+    for uri in [OFFICE_ALIASES, BRANCH_ALIASES] {
+        step(
+            "subscribe",
+            client.subscribe(SubscribeRequestParams::new(uri)),
+        )
+        .await;
+    }
+    call(
+        &client,
+        "firewall_alias_add",
+        json!({"target": "branch", "alias": {"name": "e2e_branch_only", "type": "host", "content": ["10.9.0.7"], "description": "e2e per target"}}),
+    )
+    .await;
+    seen.wait("branch's update", |all| updates(all, BRANCH_ALIASES) >= 1)
+        .await;
+    assert_eq!(
+        updates(&seen.all(), OFFICE_ALIASES),
+        0,
+        "office did not change: {:#?}",
+        seen.of("updated")
+    );
+    assert!(
+        branch
+            .staged()
+            .aliases()
+            .iter()
+            .any(|a| a["name"] == "e2e_branch_only")
+    );
+    assert!(
+        !office
+            .staged()
+            .aliases()
+            .iter()
+            .any(|a| a["name"] == "e2e_branch_only")
+    );
+
+    let _ = client.cancel().await;
+    office.shutdown().await;
+    branch.shutdown().await;
 }
 
 /// Calls an apply tool with a progress token; answers its structured result and the token.
