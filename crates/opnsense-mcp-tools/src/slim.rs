@@ -53,6 +53,16 @@ const STANDARD_FORMATS: &[&str] = &[
     "regex",
 ];
 
+/// What an output schema leaves out: words for people and bounds a result never needs checked.
+const OUTPUT_PROSE: &[&str] = &[
+    "description",
+    "title",
+    "examples",
+    "default",
+    "minimum",
+    "maximum",
+];
+
 /// Keywords whose value is one schema.
 const ONE_SCHEMA: &[&str] = &[
     "items",
@@ -309,7 +319,7 @@ fn walk(v: &mut Value, side: Side) {
     if m.get("additionalProperties") == Some(&Value::Bool(true)) {
         m.remove("additionalProperties");
     }
-    drop_null_from_optional(m);
+    drop_null_from_optional(m, side);
     consts_as_enum(m);
     match side {
         Side::Input => {
@@ -318,15 +328,8 @@ fn walk(v: &mut Value, side: Side) {
             }
         }
         Side::Output => {
-            for k in [
-                "description",
-                "title",
-                "examples",
-                "default",
-                "minimum",
-                "maximum",
-            ] {
-                m.remove(k);
+            for k in OUTPUT_PROSE {
+                m.remove(*k);
             }
         }
     }
@@ -404,7 +407,7 @@ fn consts_as_enum(m: &mut Map<String, Value>) {
 /// schema is the serialise form, where a property is left out of `required` only when it is
 /// skipped instead of written as `null` (`skip_serializing_if`), so no result carries that
 /// `null`. A property in `required` keeps its `null`.
-fn drop_null_from_optional(m: &mut Map<String, Value>) {
+fn drop_null_from_optional(m: &mut Map<String, Value>, side: Side) {
     let required: Vec<String> = m
         .get("required")
         .and_then(Value::as_array)
@@ -422,7 +425,7 @@ fn drop_null_from_optional(m: &mut Map<String, Value>) {
         if !required.contains(name)
             && let Value::Object(p) = prop
         {
-            drop_null(p);
+            drop_null(p, side);
         }
     }
 }
@@ -430,7 +433,7 @@ fn drop_null_from_optional(m: &mut Map<String, Value>) {
 /// Removes `null` from one schema: from its `type` list and `enum`, and the `{"type": "null"}`
 /// member of its `anyOf`/`oneOf` (a single member left is written in place, the schema's own
 /// keywords, a property's `description`, winning).
-fn drop_null(p: &mut Map<String, Value>) {
+fn drop_null(p: &mut Map<String, Value>, side: Side) {
     if let Some(Value::Array(types)) = p.get_mut("type") {
         types.retain(|t| t != "null");
         if let [only] = types.as_slice() {
@@ -449,6 +452,10 @@ fn drop_null(p: &mut Map<String, Value>) {
         })
     };
     for key in ["anyOf", "oneOf"] {
+        // What stays beside the `anyOf` (an output schema loses its prose).
+        let says_more = p
+            .keys()
+            .any(|k| k != key && (side == Side::Input || !OUTPUT_PROSE.contains(&k.as_str())));
         let Some(Value::Array(members)) = p.get_mut(key) else {
             continue;
         };
@@ -456,7 +463,14 @@ fn drop_null(p: &mut Map<String, Value>) {
             continue;
         }
         members.retain(|v| !is_null(v));
+        // A lone `$ref` stays wrapped where the schema says more (a `$ref` beside other
+        // keywords is ignored by draft-07 tools).
+        let lone_ref = members
+            .first()
+            .and_then(Value::as_object)
+            .is_some_and(|o| o.contains_key("$ref"));
         if members.len() == 1
+            && !(lone_ref && says_more)
             && let Some(Value::Object(only)) = members.pop()
         {
             p.remove(key);
@@ -642,13 +656,18 @@ mod tests {
                 "n": {"description": "Rows\nper page.", "type": ["integer", "null"], "format": "uint32", "minimum": 1, "default": null},
                 "e": {"anyOf": [{"$ref": "#/$defs/E"}, {"type": "null"}], "description": "An e."},
                 "m": {"type": ["string", "integer", "null"]},
+                "r": {"description": "Shared.", "anyOf": [{"$ref": "#/$defs/S"}, {"type": "null"}]},
+                "r2": {"anyOf": [{"$ref": "#/$defs/S"}, {"type": "null"}]},
                 "k": {"type": ["string", "null"], "enum": ["a", "b", null]},
                 "o": {"oneOf": [{"const": "x", "description": "X."}, {"const": "y"}, {"const": null}]},
                 "must": {"type": ["string", "null"]},
                 "ip": {"type": "string", "format": "ipv4"},
                 "description": {"type": "string", "description": "A field named description."}
             },
-            "$defs": {"E": {"description": "The e type.", "type": "string", "enum": ["x"]}}
+            "$defs": {
+                "E": {"description": "The e type.", "type": "string", "enum": ["x"]},
+                "S": {"type": "object", "properties": {"a": {"type": "string"}}}
+            }
         });
         let out = slimmed(s, Side::Input);
         assert_eq!(
@@ -661,12 +680,15 @@ mod tests {
                     "n": {"description": "Rows per page.", "type": "integer", "minimum": 1},
                     "e": {"description": "An e.", "type": "string", "enum": ["x"]},
                     "m": {"type": ["string", "integer"]},
+                    "r": {"description": "Shared.", "anyOf": [{"$ref": "#/$defs/S"}]},
+                    "r2": {"$ref": "#/$defs/S"},
                     "k": {"type": "string", "enum": ["a", "b"]},
                     "o": {"type": "string", "enum": ["x", "y"]},
                     "must": {"type": ["string", "null"]},
                     "ip": {"type": "string", "format": "ipv4"},
                     "description": {"type": "string", "description": "A field named description."}
-                }
+                },
+                "$defs": {"S": {"type": "object", "properties": {"a": {"type": "string"}}}}
             })
         );
     }

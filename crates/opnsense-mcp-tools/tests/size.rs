@@ -157,10 +157,10 @@ async fn tools_list_size_is_printed_and_within_budget() {
     }
 }
 
-/// Name, description and input schema of the 43 reference tools, at most (bytes; 35,112
+/// Name, description and input schema of the 43 reference tools, at most (bytes; 35,148
 /// measured).
 const LLM_REFERENCE: usize = 35_500;
-/// The whole `tools/list` result, 43 reference tools, at most (bytes; 65,843 measured).
+/// The whole `tools/list` result, 43 reference tools, at most (bytes; 65,904 measured).
 const FULL_REFERENCE: usize = 66_500;
-/// The whole `tools/list` result, every tool, at most (bytes; 113,152 measured).
+/// The whole `tools/list` result, every tool, at most (bytes; 113,185 measured).
 const FULL_EVERY: usize = 114_000;
