@@ -227,28 +227,28 @@ fn backend_of(extra: &opnsense_api::fields::Extra) -> String {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaseListParams {
-    /// Page number, from 1 (default 1).
+    /// Page, from 1 (default 1).
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub current: Option<u32>,
-    /// Rows per page, 1 to 1000 (default 100). -1 asks for everything and is capped at 1000 rows.
+    /// Rows per page, 1 to 1000, or -1 for all (at most 1000); default 100.
     #[serde(default)]
     #[schemars(range(min = -1, max = 1000))]
     pub row_count: Option<i64>,
-    /// Words that must all appear in a row (case-insensitive substring match on every column).
+    /// Words every row must contain (case-insensitive, any column).
     #[serde(default)]
     pub search_phrase: Option<String>,
-    /// Accepted for compatibility and ignored: neither Kea nor Dnsmasq has an inactive-lease
-    /// filter (it was an ISC DHCP option). Expired leases are never listed.
+    /// Ignored (Kea and Dnsmasq have no such filter); expired leases are never listed.
+    // Kept for the reference's ISC DHCP option.
     #[serde(default)]
     pub inactive: Option<CompatFlag>,
-    /// Only leases on these interfaces, as OPNsense keys (`lan`, `opt1`); default all.
+    /// Only these interface keys (`lan`, `opt1`); default all.
     #[serde(default)]
     pub interfaces: Option<Vec<String>>,
-    /// Read this DHCP server only (default: every one that is enabled).
+    /// Only this DHCP server (default: every enabled one).
     #[serde(default)]
     pub backend: Option<Backend>,
-    /// Return OPNsense's full JSON rows (with `backend` added) instead of the compact columns.
+    /// OPNsense's full JSON rows (with `backend`) instead of compact ones.
     #[serde(default)]
     pub raw: bool,
 }
@@ -400,10 +400,10 @@ fn dnsmasq_settings(s: &DnsmasqSettings) -> Result<BackendSettings, ToolError> {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsParams {
-    /// Read this DHCP server only (default: both).
+    /// Only this DHCP server (default: both).
     #[serde(default)]
     pub backend: Option<Backend>,
-    /// Return OPNsense's full answers too (under `raw.kea`, `raw.dnsmasq`).
+    /// Add OPNsense's answers (`raw.kea`, `raw.dnsmasq`).
     #[serde(default)]
     pub raw: bool,
 }
@@ -412,21 +412,21 @@ pub struct SettingsParams {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaticListParams {
-    /// Page number, from 1 (default 1).
+    /// Page, from 1 (default 1).
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub current: Option<u32>,
-    /// Rows per page, 1 to 1000 (default 100). -1 asks for everything and is capped at 1000 rows.
+    /// Rows per page, 1 to 1000, or -1 for all (at most 1000); default 100.
     #[serde(default)]
     #[schemars(range(min = -1, max = 1000))]
     pub row_count: Option<i64>,
-    /// Words that must all appear in a row (case-insensitive substring match on every column).
+    /// Words every row must contain (case-insensitive, any column).
     #[serde(default)]
     pub search_phrase: Option<String>,
-    /// Read this DHCP server only (default: every one that is enabled).
+    /// Only this DHCP server (default: every enabled one).
     #[serde(default)]
     pub backend: Option<Backend>,
-    /// Return OPNsense's full JSON rows (with `backend` added) instead of the compact columns.
+    /// OPNsense's full JSON rows (with `backend`) instead of compact ones.
     #[serde(default)]
     pub raw: bool,
 }
@@ -519,21 +519,19 @@ fn static_view(row: &Value) -> ReservationView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationSpec {
-    /// The fixed address (Kea: IPv4, inside one of its subnets; Dnsmasq: one IPv4 or IPv6
-    /// address). Required when adding.
+    /// The fixed address (Kea: IPv4 in one of its subnets; Dnsmasq: IPv4 or IPv6).
     pub ip_address: Option<String>,
-    /// The client's MAC address (`00:11:22:33:44:55`). Kea needs exactly one of hw_address
-    /// and client_id, Dnsmasq at least one.
+    /// Client MAC (`00:11:22:33:44:55`); Kea needs exactly one of this and client_id,
+    /// Dnsmasq at least one.
     pub hw_address: Option<String>,
-    /// The client's DHCP client id, colon-separated hex pairs (`01:00:11:22:33:44:55`;
-    /// Dnsmasq also `*`). Kea: from OPNsense 26.1.8 on.
+    /// DHCP client id, hex pairs (`01:00:11:22:33:44:55`; Dnsmasq also `*`); Kea 26.1.8+.
     pub client_id: Option<String>,
-    /// Host name handed to the client (Dnsmasq: one label such as `nas`).
+    /// Host name for the client (Dnsmasq: one label, `nas`).
     pub hostname: Option<String>,
-    /// What the reservation is for (one line, at most 255 characters).
+    /// Purpose, one line, at most 255 characters.
     pub description: Option<String>,
-    /// Kea only: the subnet, as its CIDR (`192.168.1.0/24`) or uuid. Default when adding: the
-    /// Kea subnet that contains ip_address.
+    /// Kea only: subnet CIDR (`192.168.1.0/24`) or uuid; default on add: the one holding
+    /// ip_address.
     pub subnet: Option<String>,
     /// Dnsmasq only: the host's domain (`lan.example`).
     pub domain: Option<String>,

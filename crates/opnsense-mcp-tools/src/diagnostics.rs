@@ -270,39 +270,35 @@ enum LogAction {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallLogParams {
-    /// Entries to return, newest first: 1 to 1000 (default 50).
+    /// Entries, newest first: 1 to 1000 (default 50).
     #[serde(default)]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
-    /// Only entries seen on this interface: its device (`igb1`) or its description (`LAN`,
-    /// `WAN`, any case).
+    /// Only this interface: device (`igb1`) or description (`LAN`, any case).
     #[serde(default)]
     pub interface: Option<String>,
-    /// Only entries with this action. pf logs packets of `reject` rules as `block`, so `reject`
-    /// matches the `block` entries.
+    /// Only this action (`reject` rules log as `block`, so both match those).
     #[serde(default)]
     #[schemars(with = "Option<LogAction>")]
     pub action: Option<String>,
-    /// Only entries whose source is this address or inside this network (`10.0.0.5`,
-    /// `10.0.0.0/24`, `2001:db8::/48`).
+    /// Only sources at this address or in this CIDR (`10.0.0.5`, `10.0.0.0/24`).
     #[serde(default)]
     pub source: Option<String>,
-    /// Only entries whose destination is this address or inside this network.
+    /// Only destinations at this address or in this CIDR.
     #[serde(default)]
     pub destination: Option<String>,
-    /// Only entries with this source or destination port (1 to 65535).
+    /// Only this source or destination port.
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<i64>,
-    /// Only entries of this protocol: an IANA name (`TCP`, `UDP`, `ICMP`, `IPV6-ICMP`, `ESP`,
-    /// ...), any case.
+    /// Only this IANA protocol (`TCP`, `UDP`, `ICMP`, `IPV6-ICMP`), any case.
     #[serde(default)]
     pub protocol: Option<String>,
-    /// Only entries of this rule: its uuid (as `firewall_rule_list` shows it), the 32-digit id
-    /// OPNsense gives generated rules, or words of its description (`default deny`).
+    /// Only this rule: its uuid, the 32-digit id of a generated rule, or words of its
+    /// description (`default deny`).
     #[serde(default)]
     pub rule: Option<String>,
-    /// Return OPNsense's entries as sent (filtered the same way) instead of the compact form.
+    /// OPNsense's entries (filtered the same way) instead of compact ones.
     #[serde(default)]
     pub raw: bool,
 }
@@ -506,29 +502,27 @@ fn log_note(
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallStatesParams {
-    /// Only states with one end (source, destination or NAT address) at this address or in
-    /// this network (`192.168.1.10`, `10.0.0.0/24`, `2001:db8::/48`).
+    /// Only states with an end (source, destination or NAT address) at this address or in
+    /// this CIDR (`192.168.1.10`, `10.0.0.0/24`).
     #[serde(default)]
     pub address: Option<String>,
-    /// Only states with one end on this port (1 to 65535); with `address`, that same end must
-    /// be the address. Without `address` the IPv4 states are searched (give `address: "::/0"`
-    /// for the IPv6 ones).
+    /// Only states with an end on this port (the `address` end, if given); without `address`
+    /// only IPv4 states (`address: "::/0"` for IPv6).
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<i64>,
-    /// Only states created by this rule: its uuid (as `firewall_rule_list` shows it) or the
-    /// 32-digit id OPNsense gives generated rules.
+    /// Only states of this rule: its uuid or the 32-digit id of a generated rule.
     #[serde(default)]
     pub rule: Option<String>,
-    /// Page number, from 1 (default 1).
+    /// Page, from 1 (default 1).
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub current: Option<u32>,
-    /// States per page, 1 to 1000 (default 100). -1 asks for the most a page holds (1000).
+    /// States per page, 1 to 1000, or -1 for 1000; default 100.
     #[serde(default)]
     #[schemars(range(min = -1, max = 1000))]
     pub row_count: Option<i64>,
-    /// Return OPNsense's rows as sent instead of the compact form.
+    /// OPNsense's rows instead of compact ones.
     #[serde(default)]
     pub raw: bool,
 }
@@ -691,22 +685,22 @@ enum RouteFamily {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteTableParams {
-    /// Only this address family: `ipv4` or `ipv6` (default both).
+    /// Only `ipv4` or `ipv6` (default both).
     #[serde(default)]
     #[schemars(with = "Option<RouteFamily>")]
     pub family: Option<String>,
-    /// Page number, from 1 (default 1).
+    /// Page, from 1 (default 1).
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub current: Option<u32>,
-    /// Routes per page, 1 to 1000 (default 100). -1 asks for everything and is capped at 1000.
+    /// Routes per page, 1 to 1000, or -1 for all (at most 1000); default 100.
     #[serde(default)]
     #[schemars(range(min = -1, max = 1000))]
     pub row_count: Option<i64>,
-    /// Words that must all appear in a route (case-insensitive, any column).
+    /// Words every route must contain (case-insensitive, any column).
     #[serde(default)]
     pub search_phrase: Option<String>,
-    /// Return OPNsense's rows as sent instead of the compact form.
+    /// OPNsense's rows instead of compact ones.
     #[serde(default)]
     pub raw: bool,
 }

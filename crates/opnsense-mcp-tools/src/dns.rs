@@ -23,27 +23,26 @@ use crate::record::{RecordSpec, record_tools};
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
-    /// Host label (`nas`), `*` for a wildcard, or empty for the domain itself.
+    /// Host label (`nas`), `*` (wildcard) or empty (the domain itself).
     pub hostname: Option<String>,
-    /// Domain (`example.lan`), without a trailing dot. Required when adding.
+    /// Domain (`example.lan`), no trailing dot.
     pub domain: Option<String>,
-    /// Record type: `A` (IPv4 address, the default), `AAAA` (IPv6 address), `MX` (mail
-    /// server) or `TXT` (text).
+    /// `A` (default), `AAAA`, `MX` or `TXT`.
     pub rr: Option<Strict<RecordType>>,
-    /// The IP address answered: IPv4 for A, IPv6 for AAAA. Required for A and AAAA.
+    /// Address answered (A: IPv4, AAAA: IPv6); required for A and AAAA.
     pub server: Option<String>,
-    /// Mail server host name (MX only; required for MX).
+    /// Mail server host name; required for MX.
     pub mx: Option<String>,
-    /// MX priority, lower is preferred (MX only; required for MX).
+    /// MX priority, lower first; required for MX.
     pub mxprio: Option<u16>,
-    /// Text data, 1 to 255 characters (TXT only; required for TXT).
+    /// Text, 1 to 255 characters; required for TXT.
     pub txtdata: Option<String>,
-    /// Time to live in seconds (default: Unbound's).
+    /// TTL in seconds (default: Unbound's).
     #[schemars(range(max = 2_147_483_647))]
     pub ttl: Option<u32>,
-    /// What the override is for (1 to 255 characters, one line).
+    /// Purpose, one line, 1 to 255 characters.
     pub description: Option<String>,
-    /// Whether the override is active (default true).
+    /// Active (default true).
     pub enabled: Option<bool>,
 }
 
@@ -228,21 +227,21 @@ impl RecordSpec for HostSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardSpec {
-    /// The domain whose queries are forwarded (`corp.example.com`), without a trailing dot;
-    /// empty forwards every query.
+    /// Domain whose queries are forwarded (`corp.example.com`), no trailing dot; empty: every
+    /// query.
     pub domain: Option<String>,
-    /// The IP address of the DNS server the queries go to. Required when adding.
+    /// Address of the DNS server to forward to.
     pub server: Option<String>,
-    /// The server's port (default 53).
+    /// Its port (default 53).
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
-    /// Send the forwarded queries over TCP.
+    /// Forward over TCP.
     pub forward_tcp_upstream: Option<bool>,
-    /// When the server fails, resolve through the root servers instead.
+    /// If the server fails, resolve through the root servers.
     pub forward_first: Option<bool>,
-    /// What the forward is for (at most 255 characters, one line).
+    /// Purpose, one line, at most 255 characters.
     pub description: Option<String>,
-    /// Whether the forward is active (default true).
+    /// Active (default true).
     pub enabled: Option<bool>,
 }
 

@@ -42,36 +42,35 @@ impl AliasFamily {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AliasSpec {
-    /// Name used in rules: 1 to 31 letters, digits or underscores, starting with a letter (or
-    /// one `_` followed by a letter or digit); unique; not a pf keyword (`any`, `pass`, ...) or
-    /// a service name (`http`, `ssh`, ...). Renaming updates every rule and alias using it.
+    /// Unique name, 1 to 31 letters, digits or `_`, starting with a letter (or `_` and a
+    /// letter or digit); not a pf keyword or service name (`any`, `http`). A rename updates
+    /// its users.
     pub name: Option<String>,
-    /// `host` (addresses, ranges `a-b`, FQDNs, other aliases), `network` (CIDR networks),
-    /// `port` (ports, service names, ranges `8000:8100`), `url` / `urltable` / `urljson`
-    /// (lists fetched from a URL), `geoip` (country codes), `networkgroup` (network aliases),
-    /// `mac`, `asn`, `dynipv6host`, `authgroup` (OpenVPN group ids), `external` (filled by
-    /// other tools); `internal` is reserved for OPNsense's own aliases.
+    /// `host` (addresses, ranges `a-b`, FQDNs, aliases), `network` (CIDRs), `port` (ports,
+    /// ranges `8000:8100`), `url`/`urltable`/`urljson` (lists from a URL), `geoip` (country
+    /// codes), `networkgroup` (network aliases), `authgroup` (OpenVPN groups), `external`
+    /// (set by other tools); `internal` is OPNsense's own.
     #[serde(rename = "type")]
     pub alias_type: Option<Strict<AliasType>>,
-    /// The entries, one per list item (sent to OPNsense newline-separated), e.g.
-    /// `["10.0.0.1", "10.0.0.0/24"]`; each entry is one value (no commas joining several).
-    /// An empty list clears the alias. On update the list replaces the old content.
+    /// One value per item, e.g. `["10.0.0.1", "10.0.0.0/24"]`; empty clears the alias. On
+    /// update it replaces the old content.
+    // Sent to OPNsense newline-separated, so an item must not join several with commas.
     #[serde(default, deserialize_with = "entry_list")]
     #[schemars(with = "Option<Vec<String>>")]
     pub content: Option<Vec<String>>,
-    /// Whether the alias is active (default true).
+    /// Active (default true).
     pub enabled: Option<bool>,
-    /// What the alias is for (at most 255 characters, one line).
+    /// Purpose, one line, at most 255 characters.
     pub description: Option<String>,
-    /// `geoip` and `asn` aliases only: address families to include (default both).
+    /// `geoip` and `asn` only: address families (default both).
     pub proto: Option<Vec<AliasFamily>>,
-    /// `urltable` aliases only: refresh interval in days, fractions allowed (`0.5` = 12 hours).
+    /// `urltable` only: refresh interval in days (`0.5` = 12 hours).
     #[schemars(range(min = 0))]
     pub updatefreq: Option<f64>,
-    /// Collect per-entry packet counters (pf table statistics; default false).
+    /// Keep per-entry packet counters (default false).
     pub counters: Option<bool>,
-    /// `dynipv6host` aliases only (required there): the interface key whose IPv6 prefix the
-    /// entries are combined with (e.g. `wan`).
+    /// `dynipv6host` only, and required there: the interface key (`wan`) whose IPv6 prefix
+    /// the entries complete.
     pub interface: Option<String>,
 }
 

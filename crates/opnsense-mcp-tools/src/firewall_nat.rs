@@ -119,13 +119,12 @@ impl NatFilterRule {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointSpec {
-    /// `any`, an alias name, an interface network (`wan`), an interface address (`wanip`, the
-    /// usual destination of a port forward), `(self)`, an address or a CIDR network.
+    /// `any`, an alias, an interface network (`wan`) or address (`wanip`), `(self)`, an
+    /// address or CIDR.
     pub network: Option<String>,
-    /// Port: a number, a range `8000-8100`, a service name (`https`) or a port alias.
-    /// Needs protocol tcp, udp or tcp/udp.
+    /// A port, range `8000-8100`, service name or port alias (protocol tcp and/or udp).
     pub port: Option<String>,
-    /// Match everything except `network`.
+    /// Match all but `network`.
     pub not: Option<bool>,
 }
 
@@ -151,32 +150,34 @@ impl EndpointSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NatRuleSpec {
-    /// Whether the forward is active (default true; sent as OPNsense's inverted `disabled`).
+    /// Active (default true).
+    // Sent as OPNsense's inverted `disabled`.
     pub enabled: Option<bool>,
-    /// Interfaces the forward listens on, as OPNsense keys (usually `["wan"]`).
+    /// Interface keys it listens on, usually `["wan"]`.
     pub interface: Option<Vec<String>>,
-    /// `inet` (IPv4), `inet6` (IPv6), `inet46` (both) or `any` (default `any`).
+    /// `inet` (IPv4), `inet6`, `inet46` (both) or `any` (default).
     pub ipprotocol: Option<AnyOr<IpProtocol>>,
-    /// `tcp`, `udp` or `tcp/udp` for port forwards (ports need one of them); `icmp`, `esp`,
-    /// `ah`, `gre`, any other IANA protocol name, or `any`, forward whole protocols (any case;
-    /// sent lower-case as OPNsense stores it).
+    /// `tcp`, `udp` or `tcp/udp` to forward ports; another IANA name (`gre`, `esp`) or `any`
+    /// forwards a whole protocol. Any case.
+    // Sent lower-case, as OPNsense stores it.
     pub protocol: Option<ProtocolArg<false>>,
-    /// Where the traffic comes from (default any): `{network, port, not}`. Rarely needed.
+    /// Where traffic comes from (default any); rarely needed.
     pub source: Option<EndpointSpec>,
-    /// What is forwarded, usually `{"network": "wanip", "port": "443"}` (the firewall's
-    /// public address and port).
+    /// What is forwarded, usually `{"network": "wanip", "port": "443"}`.
     pub destination: Option<EndpointSpec>,
-    /// Where the traffic is redirected to: an internal address (`192.168.1.10`) or a host alias.
+    /// Internal address (`192.168.1.10`) or host alias to redirect to.
     pub target: Option<String>,
-    /// Port on the target (sent as `local-port`): a number, a service name or a port alias;
-    /// for a destination range, the first port of the target range.
+    /// Port on the target (number, service name or port alias); for a destination range, the
+    /// first port.
+    // Sent as `local-port`.
     pub local_port: Option<String>,
-    /// How the forwarded traffic passes the filter rules: `manual` (OPNsense's default: a
-    /// separate pass rule is needed), `pass` or `rule` (an associated filter rule).
+    /// `manual` (default: add a pass rule yourself), `pass` (passes its own traffic) or `rule`
+    /// (OPNsense adds a filter rule).
     pub pass: Option<NatFilterRule>,
-    /// Log packets that match.
+    /// Log matches.
     pub log: Option<bool>,
-    /// What the forward is for (at most 255 characters, one line; sent as `descr`).
+    /// Purpose, one line, at most 255 characters.
+    // Sent as `descr`.
     pub description: Option<String>,
 }
 

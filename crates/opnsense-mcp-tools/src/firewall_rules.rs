@@ -33,45 +33,42 @@ const RULE_ROWS: Rows<FilterRule, RuleView> = Rows {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    /// Whether the rule is active (default true).
+    /// Active (default true).
     pub enabled: Option<bool>,
-    /// `pass` allows, `block` drops silently, `reject` drops and tells the sender (default `pass`).
+    /// `pass` (default), `block` (drop silently) or `reject` (drop and tell the sender).
     pub action: Option<Strict<Action>>,
-    /// Interfaces the rule is on, as OPNsense keys (`lan`, `wan`, `opt1`, or a group name).
-    /// An empty list makes a floating rule that applies to every interface.
+    /// Interface keys (`lan`, `wan`, `opt1`, a group); empty: floating, on every interface.
     pub interface: Option<Vec<String>>,
-    /// `in` (traffic entering the interface, the usual choice), `out` or `any` (default `in`).
+    /// `in` (default: entering the interface), `out` or `any`.
     pub direction: Option<Strict<Direction>>,
-    /// `inet` (IPv4), `inet6` (IPv6) or `inet46` (both) (default `inet`).
+    /// `inet` (IPv4, default), `inet6` or `inet46` (both).
     pub ipprotocol: Option<Strict<IpProtocol>>,
-    /// Protocol (default `any`): `any`, `TCP`, `UDP`, `TCP/UDP`, `ICMP`, `IPV6-ICMP`, or any
-    /// other IANA protocol name (`GRE`, `ESP`, `OSPF`, `CARP`, ...), any case. Ports need TCP or
-    /// UDP.
+    /// `any` (default), `TCP`, `UDP`, `TCP/UDP`, `ICMP`, `IPV6-ICMP` or another IANA name; any
+    /// case. Ports need TCP or UDP.
     pub protocol: Option<ProtocolArg<true>>,
-    /// Source: `any`, an alias name, an interface network (`lan`), an interface address
-    /// (`lanip`), `(self)` (the firewall), an address or a CIDR network (default `any`).
+    /// `any` (default), an alias, an interface network (`lan`) or address (`lanip`), `(self)`,
+    /// an address or a CIDR.
     pub source_net: Option<String>,
-    /// Match everything except the source.
+    /// Match all but the source.
     pub source_not: Option<bool>,
-    /// Source port: a number, a range `1000-2000`, a service name (`https`) or a port alias.
-    /// Rarely needed: clients use random source ports.
+    /// A port, range `1000-2000`, service name or port alias; rarely needed.
     pub source_port: Option<String>,
-    /// Destination, same forms as `source_net` (default `any`).
+    /// As `source_net` (default `any`).
     pub destination_net: Option<String>,
-    /// Match everything except the destination.
+    /// Match all but the destination.
     pub destination_not: Option<bool>,
-    /// Destination port: a number, a range `1000-2000`, a service name (`https`) or a port alias.
+    /// A port, range `1000-2000`, service name (`https`) or port alias.
     pub destination_port: Option<String>,
-    /// Gateway name for policy-based routing (empty = normal routing).
+    /// Gateway name for policy routing (empty: normal routing).
     pub gateway: Option<String>,
-    /// Log packets that match.
+    /// Log matches.
     pub log: Option<bool>,
-    /// Apply at the first match (default true); false lets later rules decide.
+    /// Stop at the first match (default true); false lets later rules decide.
     pub quick: Option<bool>,
-    /// Evaluation order, 1 to 999999 (default: after the existing rules).
+    /// Order, 1 to 999999 (default: after the existing rules).
     #[schemars(range(min = 1, max = 999_999))]
     pub sequence: Option<u32>,
-    /// What the rule is for (1 to 255 characters, one line).
+    /// Purpose, one line, 1 to 255 characters.
     pub description: Option<String>,
 }
 

@@ -58,53 +58,51 @@ impl SNatFamily {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SNatSpec {
-    /// Whether the rule is active (default true).
+    /// Active (default true).
     pub enabled: Option<bool>,
-    /// "Do not NAT": matching traffic leaves untranslated (e.g. to a VPN); `target` is then
-    /// ignored.
+    /// Do not translate matching traffic (e.g. to a VPN); `target` is then ignored.
     pub no_nat: Option<bool>,
-    /// The interface the translation happens on, as an OPNsense key (usually `wan`).
+    /// Interface key the translation happens on, usually `wan`.
     pub interface: Option<String>,
-    /// `inet` (IPv4, the default) or `inet6` (IPv6).
+    /// `inet` (IPv4, default) or `inet6`.
     pub ipprotocol: Option<SNatFamily>,
-    /// Protocol (default `any`): `any`, `TCP`, `UDP`, `TCP/UDP` or another IANA protocol name,
-    /// any case. Ports need TCP, UDP or TCP/UDP.
+    /// `any` (default), `TCP`, `UDP`, `TCP/UDP` or another IANA name; any case. Ports need
+    /// TCP or UDP.
     pub protocol: Option<ProtocolArg<true>>,
-    /// Source: `any`, an alias name, an interface network (`lan`), an address or a CIDR
-    /// network (default `any`).
+    /// `any` (default), an alias, an interface network (`lan`), an address or a CIDR.
     pub source_net: Option<String>,
-    /// Match everything except the source.
+    /// Match all but the source.
     pub source_not: Option<bool>,
-    /// Source port: a number, a range `1000-2000`, a service name or a port alias.
+    /// A port, range `1000-2000`, service name or port alias.
     pub source_port: Option<String>,
-    /// Destination, same forms as `source_net` (default `any`).
+    /// As `source_net` (default `any`).
     pub destination_net: Option<String>,
-    /// Match everything except the destination.
+    /// Match all but the destination.
     pub destination_not: Option<bool>,
-    /// Destination port: a number, a range, a service name or a port alias.
+    /// As `source_port`.
     pub destination_port: Option<String>,
-    /// What the source is translated to: `wanip` (the interface address, the usual choice),
-    /// another interface address (`opt1ip`), an address, a network or an alias. 26.1.11+: empty
-    /// means the interface address; before, OPNsense fills in `wanip`.
+    /// Translate the source to: `wanip` (the usual), another interface address (`opt1ip`),
+    /// an address, a network or an alias; empty: the interface address (26.1.11+).
+    // Before 26.1.11, OPNsense fills in `wanip` for an empty target.
     pub target: Option<String>,
-    /// The port the source port is translated to (TCP/UDP only).
+    /// Port the source port becomes (TCP/UDP only).
     pub target_port: Option<String>,
-    /// Keep the source port unchanged (`static-port`).
+    /// Keep the source port (`static-port`).
     pub static_port: Option<bool>,
-    /// Endpoint-independent ("full cone") mapping, UDP only. OPNsense 26.7.2 and later.
+    /// Endpoint-independent ("full cone") mapping, UDP only; 26.7.2+.
     pub endpoint_independent: Option<bool>,
-    /// Exclude the rule from HA (CARP) synchronisation. OPNsense 26.1.11 and later.
+    /// Leave out of HA (CARP) sync; 26.1.11+.
     pub no_sync: Option<bool>,
-    /// Tag matching packets (letters, digits and `.,_-`). OPNsense 26.1.11 and later.
+    /// Tag matches (letters, digits, `.,_-`); 26.1.11+.
     pub tag: Option<String>,
-    /// Match only packets another rule tagged with this (letters, digits and `.,_-`).
+    /// Match only packets tagged this (letters, digits, `.,_-`).
     pub tagged: Option<String>,
-    /// Log packets that match.
+    /// Log matches.
     pub log: Option<bool>,
-    /// Evaluation order, 1 to 999999 (default: after the existing rules).
+    /// Order, 1 to 999999 (default: after the existing rules).
     #[schemars(range(min = 1, max = 999_999))]
     pub sequence: Option<u32>,
-    /// What the rule is for (1 to 255 characters, one line).
+    /// Purpose, one line, 1 to 255 characters.
     pub description: Option<String>,
 }
 

@@ -24,9 +24,10 @@ pub struct InterfaceList {
     pub total: usize,
     /// One row per assigned interface, sorted by device name.
     pub rows: Vec<InterfaceName>,
-    /// OPNsense's full answer (only with `raw: true`).
+    /// OPNsense's full answer (only with `raw: true`): an object, or `[]` for none (PHP's
+    /// empty map).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<crate::common::RawObject>")]
+    #[schemars(with = "Option<crate::common::RawValue>")]
     pub raw: Option<Value>,
 }
 

@@ -251,8 +251,15 @@ fn share_update_fields(router: &mut ToolRouter<OpnsenseTools>) {
     }
 }
 
-/// Slims a tool's input and output schemas (see [`crate::slim`]).
+/// Slims a tool's description and its input and output schemas (see [`crate::slim`]).
 fn slim_tool(tool: &mut Tool) {
+    if let Some(d) = tool
+        .description
+        .as_deref()
+        .and_then(crate::slim::tool_description)
+    {
+        tool.description = Some(d.into());
+    }
     crate::slim::slim(
         std::sync::Arc::make_mut(&mut tool.input_schema),
         crate::slim::Side::Input,
@@ -272,7 +279,7 @@ fn add_dry_run(tool: &mut Tool) {
         props.insert(
             "dry_run".to_owned(),
             json!({
-                "description": "Send nothing; answer with the requests that would be sent and a field diff.",
+                "description": "Preview only (requests and field diff); send nothing.",
                 "type": "boolean",
                 "default": false
             }),

@@ -18,16 +18,15 @@ use crate::record::{RecordSpec, record_tools};
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSpec {
-    /// Destination network in CIDR form, prefix length required: `10.20.0.0/16`,
-    /// `2001:db8::/48`. Its IP family must match the gateway's (an IPv4 network may use an
-    /// IPv6 gateway).
+    /// Destination CIDR (`10.20.0.0/16`, `2001:db8::/48`) of the gateway's IP family (IPv4 may
+    /// use an IPv6 gateway).
     pub network: Option<String>,
-    /// Gateway NAME as listed under System > Gateways (`WAN_GW`, `WAN_DHCP`, `Null4`,
-    /// `Null6`, ...), not its IP address.
+    /// Gateway name from System > Gateways (`WAN_GW`, `WAN_DHCP`, `Null4`), not an address.
     pub gateway: Option<String>,
-    /// What the route is for (1 to 255 characters, one line). Sent to OPNsense as `descr`.
+    /// Purpose, one line, 1 to 255 characters.
+    // Sent to OPNsense as `descr`.
     pub description: Option<String>,
-    /// Whether the route is active (default true).
+    /// Active (default true).
     pub enabled: Option<bool>,
 }
 

@@ -16,9 +16,8 @@ use crate::{CallContext, OpnsenseTools};
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceStatusParams {
-    /// The service: `unbound` (DNS resolver), `kea` (DHCP), `dnsmasq` (DNS/DHCP), `ids`
-    /// (Suricata), `ipsec`, `wireguard`, `captiveportal`, `hostdiscovery`, `monit`, `radvd`,
-    /// `syslog`.
+    /// The service (`unbound`: DNS resolver, `kea`: DHCP, `dnsmasq`: DNS and DHCP, `ids`:
+    /// Suricata).
     pub module: ServiceModule,
     /// Also return OPNsense's full answer.
     #[serde(default)]
@@ -29,9 +28,8 @@ pub struct ServiceStatusParams {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceParams {
-    /// The service: `unbound` (DNS resolver), `kea` (DHCP), `dnsmasq` (DNS/DHCP), `ids`
-    /// (Suricata), `ipsec`, `wireguard`, `captiveportal`, `hostdiscovery`, `monit`, `radvd`,
-    /// `syslog`.
+    /// The service (`unbound`: DNS resolver, `kea`: DHCP, `dnsmasq`: DNS and DHCP, `ids`:
+    /// Suricata).
     pub module: ServiceModule,
 }
 

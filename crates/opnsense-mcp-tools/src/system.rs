@@ -68,8 +68,7 @@ pub struct FirmwareView {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupParams {
-    /// Return password hashes, keys and other secrets unredacted. Refused unless the server
-    /// runs with OPNSENSE_ALLOW_SECRETS=true.
+    /// Secrets (password hashes, keys) unredacted; refused unless OPNSENSE_ALLOW_SECRETS=true.
     #[serde(default)]
     pub include_secrets: bool,
 }
@@ -125,14 +124,14 @@ const BACKUP_ID_PATTERN: &str = r"^config-[0-9]{1,20}(\.[0-9]{1,6})?\.xml$";
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupDiffParams {
-    /// The older side: a backup id from system_backup_list (`config-1767361234.5712.xml`).
+    /// Older side: a backup id from system_backup_list (`config-1767361234.5712.xml`).
     #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
     pub from: String,
-    /// The newer side: another backup id; omitted, the running configuration.
+    /// Newer side: a backup id (default: the running configuration).
     #[serde(default)]
     #[schemars(regex(pattern = BACKUP_ID_PATTERN))]
     pub to: Option<String>,
-    /// Unchanged lines shown around each change (default 3, at most 20).
+    /// Unchanged lines around each change (default 3).
     #[serde(default)]
     #[schemars(range(max = 20))]
     pub context: Option<u8>,

@@ -42,11 +42,11 @@ enum VpnKind {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VpnStatusParams {
-    /// Which VPN: `wireguard`, `openvpn`, `ipsec`, or `all` (default).
+    /// `wireguard`, `openvpn`, `ipsec` or `all` (default).
     #[serde(default)]
     #[schemars(with = "Option<VpnKind>")]
     pub kind: Option<String>,
-    /// Add OPNsense's answers as sent (`raw` in each kind) instead of the compact rows.
+    /// OPNsense's answers (`raw` in each kind) instead of compact rows.
     #[serde(default)]
     pub raw: bool,
 }

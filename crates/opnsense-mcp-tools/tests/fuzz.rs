@@ -149,6 +149,9 @@ struct Field {
     /// `additionalProperties: false` and its property names (objects only).
     closed: Option<BTreeSet<String>>,
     required: Vec<String>,
+    /// A property its object may leave out: a `null` for it is taken as its absence (the
+    /// schema does not advertise that `null`, and it is not a wrong value).
+    optional: bool,
 }
 
 fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
@@ -224,7 +227,7 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
                 .unwrap_or_default()
         })
     });
-    let required = object
+    let required: Vec<String> = object
         .and_then(|o| o.get("required"))
         .and_then(Value::as_array)
         .map(|r| {
@@ -244,7 +247,8 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
         format,
         patterned,
         closed,
-        required,
+        required: required.clone(),
+        optional: false,
     });
     if depth >= 4 {
         return;
@@ -254,7 +258,9 @@ fn walk(root: &Value, node: &Value, ptr: &str, depth: usize, out: &mut Vec<Field
         .and_then(Value::as_object)
     {
         for (k, v) in props {
+            let at = out.len();
             walk(root, v, &format!("{ptr}/{k}"), depth + 1, out);
+            out[at].optional = !required.contains(k);
         }
     }
     if let Some(items) = alts.iter().find_map(|a| a.get("items")) {
@@ -468,7 +474,7 @@ fn wrong_value(rng: &mut Rng, f: &Field) -> Option<Value> {
     if !t.contains("object") {
         candidates.push(json!({"value": "x"}));
     }
-    if !t.contains("null") {
+    if !t.contains("null") && !f.optional {
         candidates.push(Value::Null);
     }
     (!candidates.is_empty() && !t.is_empty())
