@@ -404,16 +404,22 @@ impl Group {
     }
 
     fn before(mut self, endpoint: String, answer: Value) -> Self {
-        for e in &mut self.0 {
-            e.before = Some((endpoint.clone(), answer.clone()));
+        let n = self.0.len();
+        for (e, before) in self
+            .0
+            .iter_mut()
+            .zip(std::iter::repeat_n((endpoint, answer), n))
+        {
+            e.before = Some(before);
         }
         self
     }
 
     /// An answer written here instead of the recorded file (`name` says where it comes from).
     fn inline(mut self, body: Value) -> Self {
-        for e in &mut self.0 {
-            e.body = Some(body.clone());
+        let n = self.0.len();
+        for (e, body) in self.0.iter_mut().zip(std::iter::repeat_n(body, n)) {
+            e.body = Some(body);
         }
         self
     }
