@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json};
+use common::{client, expect_get, expect_post_json, fixture, json, mock_get};
 use opnsense_api::api::dnsmasq::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::dnsmasq::{DnsmasqSettings, Host};
@@ -78,19 +78,12 @@ async fn leases_read_into_the_lease_model() {
 
 #[tokio::test]
 async fn settings_say_dhcp_is_served_with_a_range() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         "dnsmasq/settings/get",
         fixture("dhcp", "dnsmasq_settings_get.json"),
     )
     .await;
-    let s = client(&server)
-        .await
-        .dnsmasq()
-        .settings()
-        .await
-        .expect("settings");
+    let s = opn.dnsmasq().settings().await.expect("settings");
     assert!(s.enabled());
     assert_eq!(s.dhcp_ranges().len(), 1);
     assert!(s.serves_dhcp());

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    client, expect_bodyless, expect_get, expect_never, expect_post_json, fixture, json, status_json,
+    client, expect_bodyless, expect_get, expect_never, expect_post_json, fixture, json, mock_get,
+    status_json,
 };
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::firewall::{Alias, AliasAuthType, AliasModel, AliasType};
@@ -53,15 +54,8 @@ async fn mount_search(server: &MockServer, phrase: &str) {
 
 #[tokio::test]
 async fn model_reads_the_whole_alias_tree() {
-    let server = MockServer::start().await;
-    expect_get(&server, "firewall/alias/get", fx("alias_get.json")).await;
-    let m: AliasModel = client(&server)
-        .await
-        .firewall()
-        .alias()
-        .model()
-        .await
-        .expect("model");
+    let opn = mock_get("firewall/alias/get", fx("alias_get.json")).await;
+    let m: AliasModel = opn.firewall().alias().model().await.expect("model");
     assert_eq!(m.geoip.as_ref().and_then(|g| g.url.as_deref()), None);
     let ids: Vec<&str> = m.aliases.alias.keys().map(String::as_str).collect();
     assert_eq!(
@@ -84,10 +78,8 @@ async fn model_reads_the_whole_alias_tree() {
 #[tokio::test]
 async fn model_refuses_an_answer_without_alias() {
     for answer in [json!([]), json!({"alias": []}), json!({"geoip": {}})] {
-        let server = MockServer::start().await;
-        expect_get(&server, "firewall/alias/get", answer.clone()).await;
-        let err = client(&server)
-            .await
+        let opn = mock_get("firewall/alias/get", answer.clone()).await;
+        let err = opn
             .firewall()
             .alias()
             .model()
@@ -156,15 +148,12 @@ async fn search_reads_rows_including_builtins() {
 
 #[tokio::test]
 async fn get_item_reads_option_maps() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("firewall/alias/get_item/{WEBSERVERS}"),
         fx("alias_get_item.json"),
     )
     .await;
-    let a = client(&server)
-        .await
+    let a = opn
         .firewall()
         .alias()
         .get(&uuid(WEBSERVERS))
@@ -418,15 +407,8 @@ async fn uuid_of_an_answer_that_is_not_a_uuid_is_invalid() {
         json!({"result": "failed"}),
         json!("x"),
     ] {
-        let server = MockServer::start().await;
-        expect_get(
-            &server,
-            "firewall/alias/getAliasUUID/webservers",
-            answer.clone(),
-        )
-        .await;
-        let err = client(&server)
-            .await
+        let opn = mock_get("firewall/alias/getAliasUUID/webservers", answer.clone()).await;
+        let err = opn
             .firewall()
             .alias()
             .uuid_of(&AliasName::parse("webservers").expect("name"))

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    client, client_at, client_unknown_version, expect_bodyless, expect_get, expect_no_request,
-    expect_post_json, expect_post_nobody, fixture, json, status_json,
+    client, client_at, client_unknown_version, expect_bodyless, expect_no_request,
+    expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, status_json,
 };
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::firewall::{
@@ -151,20 +151,12 @@ fn row_origin_flags_win_over_the_id() {
 
 #[tokio::test]
 async fn get_reads_option_maps() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("firewall/filter/get_rule/{RULE}"),
         fx("get_rule.json"),
     )
     .await;
-    let r = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .get(&rule_id())
-        .await
-        .expect("get");
+    let r = opn.firewall().filter().get(&rule_id()).await.expect("get");
     assert_eq!(r.uuid, None, "get answers carry no uuid");
     assert_eq!(r.enabled, Some(true));
     assert_eq!(r.statetype, Some(StateType::Keep));
@@ -269,10 +261,8 @@ fn search_row_and_get_answer_give_the_same_fields() {
 
 #[tokio::test]
 async fn savepoint_returns_revision() {
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, "firewall/filter/savepoint", fx("savepoint.json")).await;
-    let sp = client(&server)
-        .await
+    let opn = mock_post("firewall/filter/savepoint", fx("savepoint.json")).await;
+    let sp = opn
         .firewall()
         .filter()
         .savepoint()
@@ -286,15 +276,8 @@ async fn savepoint_returns_revision() {
 
 #[tokio::test]
 async fn savepoint_refused_is_action_failed() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        "firewall/filter/savepoint",
-        fx("apply_denied_or_get.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
+    let opn = mock_post("firewall/filter/savepoint", fx("apply_denied_or_get.json")).await;
+    let err = opn
         .firewall()
         .filter()
         .savepoint()
@@ -315,15 +298,12 @@ fn a_savepoint_revision_that_is_not_path_safe_is_refused() {
 
 #[tokio::test]
 async fn apply_with_rollback_puts_revision_in_path() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
+    let opn = mock_post(
         &format!("firewall/filter/apply/{REV}"),
         fx("apply_rollback.json"),
     )
     .await;
-    let st = client(&server)
-        .await
+    let st = opn
         .firewall()
         .filter()
         .apply_with_rollback(&rev())
@@ -334,15 +314,12 @@ async fn apply_with_rollback_puts_revision_in_path() {
 
 #[tokio::test]
 async fn apply_with_rollback_error_is_action_failed() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
+    let opn = mock_post(
         &format!("firewall/filter/apply/{REV}"),
         json!({"status": "Error (1)\n\n"}),
     )
     .await;
-    let err = client(&server)
-        .await
+    let err = opn
         .firewall()
         .filter()
         .apply_with_rollback(&rev())
@@ -357,15 +334,12 @@ async fn apply_with_rollback_error_is_action_failed() {
 
 #[tokio::test]
 async fn cancel_rollback_blank_status_is_success() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
+    let opn = mock_post(
         &format!("firewall/filter/cancelRollback/{REV}"),
         fx("cancel_rollback.json"),
     )
     .await;
-    let st = client(&server)
-        .await
+    let st = opn
         .firewall()
         .filter()
         .cancel_rollback(&rev())
@@ -382,15 +356,8 @@ async fn cancel_rollback_not_pending_is_an_error_with_a_hint() {
         (fx("cancel_rollback_not_pending.json"), ""),
         (json!({"status": "Execute error\n\n"}), "Execute error"),
     ] {
-        let server = MockServer::start().await;
-        expect_post_nobody(
-            &server,
-            &format!("firewall/filter/cancelRollback/{REV}"),
-            answer,
-        )
-        .await;
-        let err = client(&server)
-            .await
+        let opn = mock_post(&format!("firewall/filter/cancelRollback/{REV}"), answer).await;
+        let err = opn
             .firewall()
             .filter()
             .cancel_rollback(&rev())
@@ -406,15 +373,12 @@ async fn cancel_rollback_not_pending_is_an_error_with_a_hint() {
 
 #[tokio::test]
 async fn cancel_rollback_refused_is_an_error() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
+    let opn = mock_post(
         &format!("firewall/filter/cancelRollback/{REV}"),
         fx("apply_denied_or_get.json"),
     )
     .await;
-    let err = client(&server)
-        .await
+    let err = opn
         .firewall()
         .filter()
         .cancel_rollback(&rev())
@@ -429,15 +393,8 @@ async fn cancel_rollback_refused_is_an_error() {
 
 #[tokio::test]
 async fn revert_ok() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/revert/{REV}"),
-        fx("revert.json"),
-    )
-    .await;
-    let st = client(&server)
-        .await
+    let opn = mock_post(&format!("firewall/filter/revert/{REV}"), fx("revert.json")).await;
+    let st = opn
         .firewall()
         .filter()
         .revert(&rev())
@@ -448,15 +405,12 @@ async fn revert_ok() {
 
 #[tokio::test]
 async fn revert_unknown_savepoint_is_an_error() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
+    let opn = mock_post(
         &format!("firewall/filter/revert/{REV}"),
         fx("revert_unknown.json"),
     )
     .await;
-    let err = client(&server)
-        .await
+    let err = opn
         .firewall()
         .filter()
         .revert(&rev())

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json};
+use common::{client, expect_post_json, fixture, json, mock_get};
 use opnsense_api::api::kea::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::kea::{Allocator, Lease, OptionData, Reservation, SocketType};
@@ -135,19 +135,8 @@ fn lease_without_reservation_or_device() {
 
 #[tokio::test]
 async fn settings() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
-        "kea/dhcpv4/get",
-        fixture("dhcp", "kea_dhcpv4_get.json"),
-    )
-    .await;
-    let s = client(&server)
-        .await
-        .kea()
-        .settings()
-        .await
-        .expect("settings");
+    let opn = mock_get("kea/dhcpv4/get", fixture("dhcp", "kea_dhcpv4_get.json")).await;
+    let s = opn.kea().settings().await.expect("settings");
     let general = s.general().expect("general");
     assert_eq!(general.enabled, Some(true));
     assert_eq!(general.manual_config, Some(false));
@@ -173,14 +162,8 @@ async fn settings() {
 #[tokio::test]
 async fn settings_of_a_post_are_refused() {
     // `get` answers `[]` to anything but a GET: that is not a settings object.
-    let server = MockServer::start().await;
-    expect_get(&server, "kea/dhcpv4/get", j!([])).await;
-    let e = client(&server)
-        .await
-        .kea()
-        .settings()
-        .await
-        .expect_err("not settings");
+    let opn = mock_get("kea/dhcpv4/get", j!([])).await;
+    let e = opn.kea().settings().await.expect_err("not settings");
     assert!(
         matches!(e, opnsense_api::Error::InvalidResponse { .. }),
         "{e:?}"
@@ -231,20 +214,13 @@ async fn subnet_rows_fold_option_data_columns() {
 
 #[tokio::test]
 async fn subnet_get_reads_option_maps_and_nested_option_data() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
-        &format!("kea/dhcpv4/getSubnet/{SUBNET_ID}"),
-        j!({"subnet4": {
+    let opn = mock_get(&format!("kea/dhcpv4/getSubnet/{SUBNET_ID}"), j!({"subnet4": {
             "subnet": "10.0.0.0/24", "pools": "10.0.0.10-10.0.0.20\n10.0.0.128/25",
             "allocator": {"": {"value": "Default", "selected": 0}, "iterative": {"value": "Iterative", "selected": 0}, "random": {"value": "Random", "selected": 1}},
             "option_data": {"routers": "10.0.0.1", "domain_search": "a.example,b.example"},
             "match-client-id": "0", "valid_lifetime": "7200"
-        }}),
-    )
-    .await;
-    let s = client(&server)
-        .await
+        }})).await;
+    let s = opn
         .kea()
         .subnets()
         .get(&Uuid::parse(SUBNET_ID).expect("uuid"))
@@ -305,15 +281,12 @@ async fn reservation_rows_read_every_field() {
 
 #[tokio::test]
 async fn reservation_get_reads_the_subnet_option_map() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("kea/dhcpv4/getReservation/{RES_ID}"),
         fixture("dhcp", "kea_dhcpv4_getReservation.json"),
     )
     .await;
-    let r = client(&server)
-        .await
+    let r = opn
         .kea()
         .reservations()
         .get(&Uuid::parse(RES_ID).expect("uuid"))

@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     client, client_at, client_unknown_version, expect_bodyless, expect_get, expect_post_json,
-    expect_post_nobody, fixture, json, status_json,
+    expect_post_nobody, fixture, json, mock_get, status_json,
 };
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::models::routes::Route;
@@ -152,14 +152,8 @@ async fn search_reads_rows_and_display_columns() {
 
 #[tokio::test]
 async fn get_reads_the_gateway_option_map() {
-    let server = MockServer::start().await;
-    expect_get(&server, &at("getroute"), fx("getroute.json")).await;
-    let r = client(&server)
-        .await
-        .routes()
-        .get(&id())
-        .await
-        .expect("get");
+    let opn = mock_get(&at("getroute"), fx("getroute.json")).await;
+    let r = opn.routes().get(&id()).await.expect("get");
     assert_eq!(
         r,
         Route {

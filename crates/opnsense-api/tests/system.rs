@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, fixture_text, json};
+use common::{NoBody, basic_auth, client, fixture, fixture_text, json, mock_get, mock_post};
 use opnsense_api::api::system;
 use opnsense_api::models::system::{FirmwareState, StatusValue};
 use opnsense_api::{Error, Method};
@@ -36,21 +36,12 @@ fn request_builders() {
 
 #[tokio::test]
 async fn system_status_clean() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/system/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_system_status_clean.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
-        .system()
-        .status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/system/status",
+        fixture("system", "core_system_status_clean.json"),
+    )
+    .await;
+    let s = opn.system().status().await.expect("status");
     assert_eq!(s.metadata.system.status, StatusValue::Code(2));
     assert_eq!(s.level(), "OK");
     assert!(s.is_clean());
@@ -64,21 +55,12 @@ async fn system_status_clean() {
 
 #[tokio::test]
 async fn system_status_with_subsystems() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/system/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_system_status.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
-        .system()
-        .status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/system/status",
+        fixture("system", "core_system_status.json"),
+    )
+    .await;
+    let s = opn.system().status().await.expect("status");
     assert_eq!(
         s.metadata.system.status,
         StatusValue::Name("WARNING".into())
@@ -148,21 +130,12 @@ async fn a_subsystem_timestamp_rendered_as_the_string_zero_still_reads() {
 
 #[tokio::test]
 async fn firmware_status_checked() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/firmware/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_firmware_status.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let f = client(&server)
-        .await
-        .system()
-        .firmware_status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/firmware/status",
+        fixture("system", "core_firmware_status.json"),
+    )
+    .await;
+    let f = opn.system().firmware_status().await.expect("status");
     assert_eq!(f.status, Some(FirmwareState::Update));
     assert!(f.has_updates());
     assert_eq!(
@@ -207,24 +180,12 @@ async fn firmware_status_checked() {
 
 #[tokio::test]
 async fn firmware_status_unchecked() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/firmware/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture(
-            "system",
-            "core_firmware_status_unchecked.json",
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let f = client(&server)
-        .await
-        .system()
-        .firmware_status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/firmware/status",
+        fixture("system", "core_firmware_status_unchecked.json"),
+    )
+    .await;
+    let f = opn.system().firmware_status().await.expect("status");
     assert_eq!(f.status, Some(FirmwareState::NoUpdates));
     assert!(!f.has_updates());
     assert!(
@@ -265,21 +226,12 @@ async fn firmware_status_error_shape() {
 
 #[tokio::test]
 async fn firmware_check_started() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/core/firmware/check"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_firmware_check.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let c = client(&server)
-        .await
-        .system()
-        .firmware_check()
-        .await
-        .expect("check");
+    let opn = mock_post(
+        "core/firmware/check",
+        fixture("system", "core_firmware_check.json"),
+    )
+    .await;
+    let c = opn.system().firmware_check().await.expect("check");
     assert_eq!(c.status, "ok");
     assert_eq!(
         c.msg_uuid.as_deref(),
@@ -289,21 +241,12 @@ async fn firmware_check_started() {
 
 #[tokio::test]
 async fn firmware_check_failure_is_an_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/core/firmware/check"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(serde_json::json!({"status": "failure"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .system()
-        .firmware_check()
-        .await
-        .expect_err("failure");
+    let opn = mock_post(
+        "core/firmware/check",
+        serde_json::json!({"status": "failure"}),
+    )
+    .await;
+    let e = opn.system().firmware_check().await.expect_err("failure");
     assert!(
         matches!(&e, Error::ActionFailed { status, path, .. } if status == "failure" && path == "core/firmware/check"),
         "{e:?}"
