@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json, mock_get};
+use common::{client, expect_get, expect_post_json, fixture, json, mock_get, mock_post_json};
 use opnsense_api::api::dnsmasq::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::dnsmasq::{DnsmasqSettings, Host};
@@ -48,17 +48,13 @@ fn request_builders() {
 
 #[tokio::test]
 async fn leases_read_into_the_lease_model() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "dnsmasq/leases/search",
         j!({"current": 1, "rowCount": -1, "searchPhrase": "", "selected_interfaces": ["lan"]}),
-        json(fixture("dhcp", "dnsmasq_leases_search.json")),
-        1,
+        fixture("dhcp", "dnsmasq_leases_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .dnsmasq()
         .leases(&SearchQuery::all(), &["lan".into()])
         .await

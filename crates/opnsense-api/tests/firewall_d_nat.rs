@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_post_json, expect_post_nobody, fixture, json, mock_get};
+use common::{client, expect_post_nobody, fixture, mock_get, mock_post_json};
 use opnsense_api::api::firewall::DNAT_RULES;
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::firewall::{DNatRow, DNatRule, IpProtocol, NatProtocol};
@@ -25,17 +25,13 @@ fn nat_id() -> Uuid {
 
 #[tokio::test]
 async fn search_reads_flat_rows_and_recognises_automatic_rows() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "firewall/d_nat/search_rule",
         json!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        json(fx("d_nat_search.json")),
-        1,
+        fx("d_nat_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .firewall()
         .d_nat()
         .search(&SearchQuery::all())

@@ -4,13 +4,12 @@
 
 mod common;
 
-use common::{client, expect_post_json, fixture, json, mock_get};
+use common::{fixture, mock_get, mock_post_json};
 use opnsense_api::api::kea::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::kea::{Allocator, Lease, OptionData, Reservation, SocketType};
 use opnsense_api::{Method, SearchQuery, Uuid};
 use serde_json::json as j;
-use wiremock::MockServer;
 
 const RES_ID: &str = "0c7b1a2e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
 const SUBNET_ID: &str = "9a8b7c6d-5e4f-4321-8765-43210fedcba9";
@@ -42,17 +41,13 @@ fn request_builders() {
 
 #[tokio::test]
 async fn leases_all_interfaces() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/leases4/search",
         all(),
-        json(fixture("dhcp", "kea_leases4_search.json")),
-        1,
+        fixture("dhcp", "kea_leases4_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .leases(&SearchQuery::all(), &[])
         .await
@@ -77,17 +72,13 @@ async fn leases_all_interfaces() {
 
 #[tokio::test]
 async fn leases_for_selected_interfaces() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/leases4/search",
         j!({"current": 1, "rowCount": -1, "searchPhrase": "nas", "selected_interfaces": ["lan"]}),
-        json(fixture("dhcp", "kea_leases4_search.json")),
-        1,
+        fixture("dhcp", "kea_leases4_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .leases(&SearchQuery::all().phrase("nas"), &["lan".to_owned()])
         .await
@@ -97,17 +88,13 @@ async fn leases_for_selected_interfaces() {
 
 #[tokio::test]
 async fn leases_of_a_stopped_kea_are_an_empty_page() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/leases4/search",
         all(),
-        json(j!({"total": 0, "rowCount": 0, "current": 1, "rows": [], "interfaces": []})),
-        1,
+        j!({"total": 0, "rowCount": 0, "current": 1, "rows": [], "interfaces": []}),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .leases(&SearchQuery::all(), &[])
         .await
@@ -172,17 +159,13 @@ async fn settings_of_a_post_are_refused() {
 
 #[tokio::test]
 async fn subnet_rows_fold_option_data_columns() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/dhcpv4/searchSubnet",
         all(),
-        json(fixture("dhcp", "kea_dhcpv4_searchSubnet.json")),
-        1,
+        fixture("dhcp", "kea_dhcpv4_searchSubnet.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .subnets()
         .search(&SearchQuery::all())
@@ -257,17 +240,13 @@ fn expected_reservation_fields(r: &Reservation) {
 
 #[tokio::test]
 async fn reservation_rows_read_every_field() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/dhcpv4/searchReservation",
         all(),
-        json(fixture("dhcp", "kea_dhcpv4_searchReservation.json")),
-        1,
+        fixture("dhcp", "kea_dhcpv4_searchReservation.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .reservations()
         .search(&SearchQuery::all())

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_post_json, fixture, json, mock_get};
+use common::{client, fixture, json, mock_get, mock_post_json};
 use opnsense_api::api::unbound::settings_request;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Error, Method, SearchQuery, Uuid};
@@ -62,17 +62,13 @@ async fn settings_without_the_model_are_refused() {
 
 #[tokio::test]
 async fn search_rows_read_every_field() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "unbound/settings/searchHostOverride",
         j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        json(fixture("dns", "searchHostOverride.json")),
-        1,
+        fixture("dns", "searchHostOverride.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .unbound()
         .host_overrides()
         .search(&SearchQuery::all())

@@ -244,3 +244,11 @@ pub async fn mock_post(endpoint: &str, answer: Value) -> Mocked {
     expect_post_nobody(&server, endpoint, answer).await;
     Mocked::on(server)
 }
+
+/// A server that expects one `POST /api/<endpoint>` with exactly this JSON body and answers 200
+/// `answer`.
+pub async fn mock_post_json(endpoint: &str, body: Value, answer: Value) -> Mocked {
+    let server = MockServer::start().await;
+    expect_post_json(&server, endpoint, body, json(answer), 1).await;
+    Mocked::on(server)
+}
