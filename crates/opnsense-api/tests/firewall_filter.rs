@@ -296,130 +296,100 @@ fn a_savepoint_revision_that_is_not_path_safe_is_refused() {
     assert!(sp.checked_revision().expect_err("unsafe").is_local());
 }
 
-#[tokio::test]
-async fn apply_with_rollback_puts_revision_in_path() {
-    let opn = mock_post(
-        &format!("firewall/filter/apply/{REV}"),
-        fx("apply_rollback.json"),
-    )
-    .await;
-    let st = opn
-        .firewall()
-        .filter()
-        .apply_with_rollback(&rev())
-        .await
-        .expect("armed");
-    assert_eq!(st.status, "OK");
+/// A rollback action of 26.1 that answers a status.
+#[derive(Debug, Clone, Copy)]
+enum Rollback {
+    Apply,
+    Cancel,
+    Revert,
 }
 
-#[tokio::test]
-async fn apply_with_rollback_error_is_action_failed() {
-    let opn = mock_post(
-        &format!("firewall/filter/apply/{REV}"),
-        json!({"status": "Error (1)\n\n"}),
-    )
-    .await;
-    let err = opn
-        .firewall()
-        .filter()
-        .apply_with_rollback(&rev())
-        .await
-        .expect_err("error");
-    assert!(
-        matches!(&err, Error::ActionFailed { action, status, .. }
-            if *action == "apply firewall rules with rollback" && status == "Error (1)"),
-        "{err:?}"
-    );
-}
+impl Rollback {
+    fn endpoint(self) -> String {
+        let action = match self {
+            Self::Apply => "apply",
+            Self::Cancel => "cancelRollback",
+            Self::Revert => "revert",
+        };
+        format!("firewall/filter/{action}/{REV}")
+    }
 
-#[tokio::test]
-async fn cancel_rollback_blank_status_is_success() {
-    let opn = mock_post(
-        &format!("firewall/filter/cancelRollback/{REV}"),
-        fx("cancel_rollback.json"),
-    )
-    .await;
-    let st = opn
-        .firewall()
-        .filter()
-        .cancel_rollback(&rev())
-        .await
-        .expect("cancelled");
-    assert_eq!(st.status, "");
-}
+    /// What the error names as the action.
+    fn action(self) -> &'static str {
+        match self {
+            Self::Apply => "apply firewall rules with rollback",
+            Self::Cancel => "cancel rollback",
+            Self::Revert => "revert firewall rules",
+        }
+    }
 
-#[tokio::test]
-async fn cancel_rollback_not_pending_is_an_error_with_a_hint() {
-    // The recorded "" (a configd timeout) and what 26.1.11 answers when nothing is pending
-    // (`rollback_cancel.php` exits 1: "Execute error").
-    for (answer, status) in [
-        (fx("cancel_rollback_not_pending.json"), ""),
-        (json!({"status": "Execute error\n\n"}), "Execute error"),
-    ] {
-        let opn = mock_post(&format!("firewall/filter/cancelRollback/{REV}"), answer).await;
-        let err = opn
-            .firewall()
-            .filter()
-            .cancel_rollback(&rev())
-            .await
-            .expect_err("nothing pending");
-        assert!(
-            matches!(&err, Error::ActionFailed { status: s, .. } if s == status),
-            "{err:?}"
-        );
-        assert!(err.to_string().contains("no rollback pending"), "{err}");
+    async fn call(self, c: &Client) -> opnsense_api::Result<opnsense_api::ActionStatus> {
+        let f = c.firewall().filter();
+        match self {
+            Self::Apply => f.apply_with_rollback(&rev()).await,
+            Self::Cancel => f.cancel_rollback(&rev()).await,
+            Self::Revert => f.revert(&rev()).await,
+        }
     }
 }
 
+/// The revision goes in the path, the request has no body, and the configd status decides:
+/// `Ok(status)`, or `Err(status)` for an `ActionFailed` carrying it (a cancel that failed says
+/// whether no rollback was pending).
 #[tokio::test]
-async fn cancel_rollback_refused_is_an_error() {
-    let opn = mock_post(
-        &format!("firewall/filter/cancelRollback/{REV}"),
-        fx("apply_denied_or_get.json"),
-    )
-    .await;
-    let err = opn
-        .firewall()
-        .filter()
-        .cancel_rollback(&rev())
-        .await
-        .expect_err("refused: \"error\" must not count as cancelled");
-    assert!(
-        matches!(&err, Error::ActionFailed { status, .. } if status == "error"),
-        "{err:?}"
-    );
-    assert!(!err.to_string().contains("no rollback pending"), "{err}");
-}
-
-#[tokio::test]
-async fn revert_ok() {
-    let opn = mock_post(&format!("firewall/filter/revert/{REV}"), fx("revert.json")).await;
-    let st = opn
-        .firewall()
-        .filter()
-        .revert(&rev())
-        .await
-        .expect("reverted");
-    assert_eq!(st.status, "ok");
-}
-
-#[tokio::test]
-async fn revert_unknown_savepoint_is_an_error() {
-    let opn = mock_post(
-        &format!("firewall/filter/revert/{REV}"),
-        fx("revert_unknown.json"),
-    )
-    .await;
-    let err = opn
-        .firewall()
-        .filter()
-        .revert(&rev())
-        .await
-        .expect_err("unknown savepoint");
-    assert!(
-        matches!(&err, Error::ActionFailed { status, .. } if status == "unknown (or removed) savepoint"),
-        "{err:?}"
-    );
+async fn rollback_actions_read_the_configd_status() {
+    use Rollback::{Apply, Cancel, Revert};
+    let hint = "no rollback pending";
+    let rows: [(Rollback, Value, Result<&str, &str>, bool); 8] = [
+        (Apply, fx("apply_rollback.json"), Ok("OK"), false),
+        (
+            Apply,
+            json!({"status": "Error (1)\n\n"}),
+            Err("Error (1)"),
+            false,
+        ),
+        // "\n\n": cancelled.
+        (Cancel, fx("cancel_rollback.json"), Ok(""), false),
+        // The recorded "" (a configd timeout) and what 26.1.11 answers when nothing is pending
+        // (`rollback_cancel.php` exits 1: "Execute error").
+        (
+            Cancel,
+            fx("cancel_rollback_not_pending.json"),
+            Err(""),
+            true,
+        ),
+        (
+            Cancel,
+            json!({"status": "Execute error\n\n"}),
+            Err("Execute error"),
+            true,
+        ),
+        // Refused: "error" must not count as cancelled, nor as nothing pending.
+        (Cancel, fx("apply_denied_or_get.json"), Err("error"), false),
+        (Revert, fx("revert.json"), Ok("ok"), false),
+        (
+            Revert,
+            fx("revert_unknown.json"),
+            Err("unknown (or removed) savepoint"),
+            false,
+        ),
+    ];
+    for (action, answer, want, pending_hint) in rows {
+        let row = format!("{action:?} {answer}");
+        let opn = mock_post(&action.endpoint(), answer).await;
+        match (action.call(&opn).await, want) {
+            (Ok(st), Ok(status)) => assert_eq!(st.status, status, "{row}"),
+            (Err(err), Err(status)) => {
+                assert!(
+                    matches!(&err, Error::ActionFailed { action: a, status: s, .. }
+                        if a.starts_with(action.action()) && s == status),
+                    "{row}: {err:?}"
+                );
+                assert_eq!(err.to_string().contains(hint), pending_hint, "{row}: {err}");
+            }
+            (got, _) => panic!("{row}: {got:?}"),
+        }
+    }
 }
 
 async fn rollback_calls(c: &Client) -> [opnsense_api::Result<()>; 4] {
