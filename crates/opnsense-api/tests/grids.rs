@@ -13,7 +13,8 @@ use std::fmt::Debug;
 
 use common::{
     SECRET, client, expect_bodyless, expect_get, expect_never, expect_no_request, expect_post_json,
-    expect_post_nobody, fixture, json, status_json, validations_of,
+    expect_post_nobody, fixture, json, mock_get, mock_post, mock_post_json, status_json,
+    validations_of,
 };
 use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
@@ -1120,16 +1121,8 @@ async fn search_refusal<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     // What a search answers when it is refused, or on the wrong method: not an empty page.
     for answer in [json!({"result": "failed"}), json!([])] {
-        let server = MockServer::start().await;
-        expect_post_json(
-            &server,
-            &c.path("search"),
-            all_body(),
-            json(answer.clone()),
-            1,
-        )
-        .await;
-        let e = (c.handler)(&client(&server).await)
+        let opn = mock_post_json(&c.path("search"), all_body(), answer.clone()).await;
+        let e = (c.handler)(&opn)
             .search(&SearchQuery::all())
             .await
             .expect_err(k);
@@ -1240,12 +1233,8 @@ async fn get_of_an_unknown_uuid_is_not_found() {
 async fn get_wrong_shape<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     for answer in [json!({"other": {}}), json!("text")] {
-        let server = MockServer::start().await;
-        expect_get(&server, &c.at("get"), answer.clone()).await;
-        let e = (c.handler)(&client(&server).await)
-            .get_raw(&c.uuid())
-            .await
-            .expect_err(k);
+        let opn = mock_get(&c.at("get"), answer.clone()).await;
+        let e = (c.handler)(&opn).get_raw(&c.uuid()).await.expect_err(k);
         assert!(
             matches!(e, Error::InvalidResponse { .. }),
             "{k} {answer}: {e:?}"
@@ -1274,12 +1263,8 @@ fn assert_plain(k: &str, numeric: &[&str], at: &str, v: &Value) {
 
 async fn settable<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_get(&server, &c.at("get"), c.get.clone()).await;
-    let v = (c.handler)(&client(&server).await)
-        .get_settable(&c.uuid())
-        .await
-        .expect(k);
+    let opn = mock_get(&c.at("get"), c.get.clone()).await;
+    let v = (c.handler)(&opn).get_settable(&c.uuid()).await.expect(k);
     assert!(v.is_object(), "{k}");
     assert_plain(k, c.numeric, c.wrapper, &v);
     // It reads back as the same record.
@@ -1326,19 +1311,13 @@ async fn add_sends_the_wrapped_record_and_returns_its_uuid() {
 
 async fn add_failed<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         &c.path("add"),
         json!({c.wrapper: c.new_wire.clone()}),
-        json(c.add_failed.clone()),
-        1,
+        c.add_failed.clone(),
     )
     .await;
-    let err = (c.handler)(&client(&server).await)
-        .add(&(c.new_record)())
-        .await
-        .expect_err(k);
+    let err = (c.handler)(&opn).add(&(c.new_record)()).await.expect_err(k);
     let text = err.to_string();
     let expected = validations_of(&c.add_failed);
     assert!(!expected.is_empty(), "{k}: the fixture has validations");
@@ -1482,12 +1461,8 @@ async fn set_failed_and_missing_wrapper_are_validation_errors() {
 
 async fn delete<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, &c.at("del"), c.deleted.clone()).await;
-    (c.handler)(&client(&server).await)
-        .delete(&c.uuid())
-        .await
-        .expect(k);
+    let opn = mock_post(&c.at("del"), c.deleted.clone()).await;
+    (c.handler)(&opn).delete(&c.uuid()).await.expect(k);
 }
 
 #[tokio::test]
@@ -1497,12 +1472,8 @@ async fn delete_sends_no_body() {
 
 async fn delete_not_found<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, &c.at("del"), c.del_not_found.clone()).await;
-    let e = (c.handler)(&client(&server).await)
-        .delete(&c.uuid())
-        .await
-        .expect_err(k);
+    let opn = mock_post(&c.at("del"), c.del_not_found.clone()).await;
+    let e = (c.handler)(&opn).delete(&c.uuid()).await.expect_err(k);
     assert!(
         matches!(&e, Error::NotFound { kind, id } if *kind == c.kind && id == c.id),
         "{k}: {e:?}"
@@ -1613,14 +1584,8 @@ async fn toggle_unknown<T: Model, R: Model>(c: &Case<T, R>) {
     }
     let path = "toggle";
     // `{"result":"failed"}`: OPNsense's answer for an unknown uuid.
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &c.at(path),
-        fx("firewall", "d_nat_toggle_rule_failed.json"),
-    )
-    .await;
-    let e = (c.handler)(&client(&server).await)
+    let opn = mock_post(&c.at(path), fx("firewall", "d_nat_toggle_rule_failed.json")).await;
+    let e = (c.handler)(&opn)
         .toggle(&c.uuid(), None)
         .await
         .expect_err(k);
@@ -1663,9 +1628,8 @@ async fn toggle_of_an_unknown_uuid_is_not_found() {
 
 async fn apply<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, c.apply, c.apply_ok.0.clone()).await;
-    let st = (c.handler)(&client(&server).await).apply().await.expect(k);
+    let opn = mock_post(c.apply, c.apply_ok.0.clone()).await;
+    let st = (c.handler)(&opn).apply().await.expect(k);
     assert_eq!(st.status, c.apply_ok.1, "{k}: the status, trimmed");
 }
 
@@ -1681,12 +1645,8 @@ async fn apply_failed<T: Model, R: Model>(c: &Case<T, R>) {
         (json!({"status": ""}), ""),
         (json!({"status": "Error (1)\n\n"}), "Error (1)"),
     ] {
-        let server = MockServer::start().await;
-        expect_post_nobody(&server, c.apply, answer.clone()).await;
-        let e = (c.handler)(&client(&server).await)
-            .apply()
-            .await
-            .expect_err(k);
+        let opn = mock_post(c.apply, answer.clone()).await;
+        let e = (c.handler)(&opn).apply().await.expect_err(k);
         match e {
             Error::ActionFailed {
                 action,
@@ -1703,12 +1663,8 @@ async fn apply_failed<T: Model, R: Model>(c: &Case<T, R>) {
         }
     }
     // An answer without the status key is not a success either.
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, c.apply, json!({"result": "ok"})).await;
-    let e = (c.handler)(&client(&server).await)
-        .apply()
-        .await
-        .expect_err(k);
+    let opn = mock_post(c.apply, json!({"result": "ok"})).await;
+    let e = (c.handler)(&opn).apply().await.expect_err(k);
     assert!(matches!(e, Error::InvalidResponse { .. }), "{k}: {e:?}");
 }
 
