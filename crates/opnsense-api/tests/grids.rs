@@ -22,6 +22,7 @@ use opnsense_api::api::kea::{RESERVATIONS, SUBNETS};
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::api::unbound::{FORWARDS, HOST_OVERRIDES};
+use opnsense_api::api::{GRIDS, grid_by_id};
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::dnsmasq::Host;
 use opnsense_api::models::firewall::{
@@ -850,6 +851,23 @@ fn every_grid_spec_has_a_row() {
         snat_rules().name,
     ];
     assert_eq!(names, ROWS);
+}
+
+/// Each row's grid is the one the SDK's registry ([`GRIDS`]) holds under its id, and the
+/// registry has no grid without a row.
+async fn registered<T: Model, R: Model>(c: &Case<T, R>) {
+    let k = c.kind;
+    let found = grid_by_id(c.spec.desc.id).unwrap_or_else(|| panic!("{k}: not in GRIDS"));
+    assert!(
+        std::ptr::eq(found.desc(), &raw const c.spec.desc),
+        "{k}: another grid has its id"
+    );
+}
+
+#[tokio::test]
+async fn every_row_is_a_registered_grid() {
+    every_grid!(registered);
+    assert_eq!(GRIDS.len(), ROWS.len(), "GRIDS has a grid without a row");
 }
 
 // ---------------------------------------------------------------------------------------------
