@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json, mock_get, mock_post_json};
+use common::{
+    assert_request, client, expect_get, expect_post_json, fixture, json, mock_get, mock_post_json,
+};
 use opnsense_api::api::dnsmasq::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::dnsmasq::{DnsmasqSettings, Host};
@@ -27,10 +29,11 @@ fn all() -> serde_json::Value {
 
 #[test]
 fn request_builders() {
-    let r = leases_request(&SearchQuery::all(), &[]);
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "dnsmasq/leases/search", Some(all()))
+    assert_request(
+        &leases_request(&SearchQuery::all(), &[]),
+        Method::Post,
+        "dnsmasq/leases/search",
+        Some(all()),
     );
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into()]);
     assert_eq!(
@@ -39,10 +42,11 @@ fn request_builders() {
             j!({"current": 2, "rowCount": 10, "searchPhrase": "", "selected_interfaces": ["lan"]})
         )
     );
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "dnsmasq/settings/get", None)
+    assert_request(
+        &settings_request(),
+        Method::Get,
+        "dnsmasq/settings/get",
+        None,
     );
 }
 

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    client, expect_bodyless, expect_get, expect_never, expect_post_json, fixture, json, mock_get,
-    status_json,
+    assert_request, client, expect_bodyless, expect_get, expect_never, expect_post_json, fixture,
+    json, mock_get, status_json,
 };
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::firewall::{Alias, AliasAuthType, AliasModel, AliasType};
@@ -413,12 +413,13 @@ fn unsafe_alias_names_cannot_be_built() {
     for bad in ["../x", "a/b", "a%2fb", "a?b", "web\n", "a b", ""] {
         assert!(AliasName::parse(bad).expect_err(bad).is_local(), "{bad:?}");
     }
-    let r = opnsense_api::api::firewall::alias_uuid_request(
-        &AliasName::parse("web_servers").expect("name"),
-    );
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "firewall/alias/getAliasUUID/web_servers", None)
+    assert_request(
+        &opnsense_api::api::firewall::alias_uuid_request(
+            &AliasName::parse("web_servers").expect("name"),
+        ),
+        Method::Get,
+        "firewall/alias/getAliasUUID/web_servers",
+        None,
     );
 }
 

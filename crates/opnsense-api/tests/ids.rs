@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fixture, mock_post_json};
+use common::{assert_request, fixture, mock_post_json};
 use opnsense_api::api::ids::rulesets_request;
 use opnsense_api::{Method, SearchQuery, SortDirection};
 use serde_json::json as j;
@@ -12,16 +12,13 @@ fn request_builder() {
     let q = SearchQuery::page(2, 25)
         .phrase("emerging")
         .sort_by("description", SortDirection::Asc);
-    let r = rulesets_request(&q);
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (
-            Method::Post,
-            "ids/settings/listRulesets",
-            Some(
-                j!({"current": 2, "rowCount": 25, "searchPhrase": "emerging", "sort": {"description": "asc"}})
-            )
-        )
+    assert_request(
+        &rulesets_request(&q),
+        Method::Post,
+        "ids/settings/listRulesets",
+        Some(
+            j!({"current": 2, "rowCount": 25, "searchPhrase": "emerging", "sort": {"description": "asc"}}),
+        ),
     );
 }
 

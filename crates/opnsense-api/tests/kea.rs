@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, mock_get, mock_post_json};
+use common::{assert_request, fixture, mock_get, mock_post_json};
 use opnsense_api::api::kea::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::kea::{Allocator, Lease, OptionData, Reservation, SocketType};
@@ -20,10 +20,11 @@ fn all() -> serde_json::Value {
 
 #[test]
 fn request_builders() {
-    let r = leases_request(&SearchQuery::all(), &[]);
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "kea/leases4/search", Some(all()))
+    assert_request(
+        &leases_request(&SearchQuery::all(), &[]),
+        Method::Post,
+        "kea/leases4/search",
+        Some(all()),
     );
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into(), "opt1".into()]);
     assert_eq!(
@@ -32,11 +33,7 @@ fn request_builders() {
             j!({"current": 2, "rowCount": 10, "searchPhrase": "", "selected_interfaces": ["lan", "opt1"]})
         )
     );
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "kea/dhcpv4/get", None)
-    );
+    assert_request(&settings_request(), Method::Get, "kea/dhcpv4/get", None);
 }
 
 #[tokio::test]

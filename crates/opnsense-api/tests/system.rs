@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, fixture_text, json, mock_get, mock_post};
+use common::{
+    NoBody, assert_request, basic_auth, client, fixture, fixture_text, json, mock_get, mock_post,
+};
 use opnsense_api::api::system;
 use opnsense_api::models::system::{FirmwareState, StatusValue};
 use opnsense_api::{Error, Method};
@@ -11,26 +13,28 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[test]
 fn request_builders() {
-    let r = system::status_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "core/system/status", None)
-    );
-    let r = system::firmware_status_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "core/firmware/status", None)
-    );
-    let r = system::firmware_check_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "core/firmware/check", None)
-    );
+    for (r, method, endpoint) in [
+        (system::status_request(), Method::Get, "core/system/status"),
+        (
+            system::firmware_status_request(),
+            Method::Get,
+            "core/firmware/status",
+        ),
+        (
+            system::firmware_check_request(),
+            Method::Post,
+            "core/firmware/check",
+        ),
+        (
+            system::config_backup_request(),
+            Method::Get,
+            "core/backup/download/this",
+        ),
+    ] {
+        assert_request(&r, method, endpoint, None);
+    }
+    // The backup is XML, not JSON.
     let r = system::config_backup_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "core/backup/download/this", None)
-    );
     assert_eq!(r.accept, opnsense_api::request::Accept::Text);
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, fixture, json, mock_get, mock_post_json};
+use common::{assert_request, client, fixture, json, mock_get, mock_post_json};
 use opnsense_api::api::unbound::settings_request;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Error, Method, SearchQuery, Uuid};
@@ -28,10 +28,11 @@ fn expected_nas() -> HostOverride {
 
 #[test]
 fn settings_request_is_a_get() {
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "unbound/settings/get", None)
+    assert_request(
+        &settings_request(),
+        Method::Get,
+        "unbound/settings/get",
+        None,
     );
 }
 

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use opnsense_api::{Client, FirmwareVersion};
+use opnsense_api::{Client, FirmwareVersion, Method};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -251,4 +251,19 @@ pub async fn mock_post_json(endpoint: &str, body: Value, answer: Value) -> Mocke
     let server = MockServer::start().await;
     expect_post_json(&server, endpoint, body, json(answer), 1).await;
     Mocked::on(server)
+}
+
+/// Asserts a built request's method, endpoint (below `/api/`) and JSON body.
+#[track_caller]
+pub fn assert_request(
+    r: &opnsense_api::Request,
+    method: Method,
+    endpoint: &str,
+    body: Option<Value>,
+) {
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body.as_ref()),
+        (method, endpoint, body.as_ref()),
+        "{endpoint}"
+    );
 }
