@@ -112,15 +112,8 @@ async fn a_subsystem_timestamp_rendered_as_the_string_zero_still_reads() {
     answer["subsystems"]["crashreporter"]["timestamp"] = serde_json::json!("0");
     answer["subsystems"]["crashreporter"]["statusCode"] = serde_json::json!("0");
     answer["subsystems"]["crashreporter"]["priority"] = serde_json::json!("100");
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/system/status"))
-        .respond_with(json(answer))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
+    let opn = mock_get("core/system/status", answer).await;
+    let s = opn
         .system()
         .status()
         .await
@@ -206,23 +199,15 @@ async fn firmware_status_unchecked() {
 
 #[tokio::test]
 async fn firmware_status_error_shape() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/firmware/status"))
-        .and(basic_auth())
-        .respond_with(json(serde_json::json!({
+    let opn = mock_get(
+        "core/firmware/status",
+        serde_json::json!({
             "status_msg": "Firmware status check was aborted internally. Please try again.",
             "status": "error"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let f = client(&server)
-        .await
-        .system()
-        .firmware_status()
-        .await
-        .expect("status");
+        }),
+    )
+    .await;
+    let f = opn.system().firmware_status().await.expect("status");
     assert_eq!(f.status, Some(FirmwareState::Error));
     assert!(f.product.is_none());
     assert_eq!(f.installed_version(), None);
