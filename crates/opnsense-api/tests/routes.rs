@@ -181,43 +181,36 @@ async fn expect_add(server: &MockServer, body: Value) {
     .await;
 }
 
+/// Whichever flag the caller sets, the add sends the one the firmware reads.
 #[tokio::test]
-async fn add_translates_disabled_for_new_firmware() {
-    let server = MockServer::start().await;
-    // 26.1.10 ignores `disabled`: the client must send `enabled: "0"` instead.
-    expect_add(
-        &server,
-        j!({"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}),
-    )
-    .await;
-    let route = null_route(Route {
-        disabled: Some(true),
-        ..Route::default()
-    });
-    client_at(&server, V10)
-        .routes()
-        .add(&route)
-        .await
-        .expect("add");
-}
-
-#[tokio::test]
-async fn add_sends_disabled_to_old_firmware() {
-    let server = MockServer::start().await;
-    expect_add(
-        &server,
-        j!({"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}),
-    )
-    .await;
-    let route = null_route(Route {
-        enabled: Some(false),
-        ..Route::default()
-    });
-    client_at(&server, V9)
-        .routes()
-        .add(&route)
-        .await
-        .expect("add");
+async fn add_sends_the_flag_the_firmware_reads() {
+    for (v, route, wire) in [
+        // 26.1.10 ignores `disabled`: the client must send `enabled: "0"` instead.
+        (
+            V10,
+            Route {
+                disabled: Some(true),
+                ..Route::default()
+            },
+            j!({"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}),
+        ),
+        (
+            V9,
+            Route {
+                enabled: Some(false),
+                ..Route::default()
+            },
+            j!({"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        expect_add(&server, wire.clone()).await;
+        client_at(&server, v)
+            .routes()
+            .add(&null_route(route))
+            .await
+            .unwrap_or_else(|e| panic!("{v}: the add must send {wire}: {e:?}"));
+    }
 }
 
 #[tokio::test]
