@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{basic_auth, client, expect_get, expect_post_json, json};
+use common::{basic_auth, client, expect_get, expect_post_json, json, mock_get};
 use opnsense_api::api::diagnostics::{
     LOG_REQUEST_MAX, firewall_log_request, gateway_status_request, routes_request, states_request,
 };
@@ -230,19 +230,12 @@ async fn captured_gateway_status_at_26_1_and_26_7() {
 
 #[tokio::test]
 async fn gateway_failure_and_down_shapes() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         "routes/gateway/status",
         json!({"items": [], "status": "failed"}),
     )
     .await;
-    let list = client(&server)
-        .await
-        .diagnostics()
-        .gateways()
-        .await
-        .expect("read");
+    let list = opn.diagnostics().gateways().await.expect("read");
     assert_eq!((list.status.as_str(), list.items.len()), ("failed", 0));
     let down: opnsense_api::models::diagnostics::GatewayStatus = serde_json::from_value(
         json!({"name": "WAN_DHCP", "address": "198.51.100.1", "status": "down",
@@ -398,18 +391,11 @@ async fn ipsec_phase1_then_phase2_by_name() {
 #[tokio::test]
 async fn ipsec_not_running_is_an_empty_page() {
     // `list_status.py` prints `ipsec not active`: json_decode gives null, no rows.
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         "ipsec/sessions/search_phase1",
         json!({"total": 0, "rowCount": 0, "current": 1, "rows": []}),
     )
     .await;
-    let p1 = client(&server)
-        .await
-        .vpn()
-        .ipsec_phase1()
-        .await
-        .expect("read");
+    let p1 = opn.vpn().ipsec_phase1().await.expect("read");
     assert!(p1.rows.is_empty());
 }

@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json};
+use common::{
+    assert_request, client, expect_get, expect_post_json, fixture, json, mock_get, mock_post_json,
+};
 use opnsense_api::api::dnsmasq::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::dnsmasq::{DnsmasqSettings, Host};
@@ -27,10 +29,11 @@ fn all() -> serde_json::Value {
 
 #[test]
 fn request_builders() {
-    let r = leases_request(&SearchQuery::all(), &[]);
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "dnsmasq/leases/search", Some(all()))
+    assert_request(
+        &leases_request(&SearchQuery::all(), &[]),
+        Method::Post,
+        "dnsmasq/leases/search",
+        Some(all()),
     );
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into()]);
     assert_eq!(
@@ -39,26 +42,23 @@ fn request_builders() {
             j!({"current": 2, "rowCount": 10, "searchPhrase": "", "selected_interfaces": ["lan"]})
         )
     );
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "dnsmasq/settings/get", None)
+    assert_request(
+        &settings_request(),
+        Method::Get,
+        "dnsmasq/settings/get",
+        None,
     );
 }
 
 #[tokio::test]
 async fn leases_read_into_the_lease_model() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "dnsmasq/leases/search",
         j!({"current": 1, "rowCount": -1, "searchPhrase": "", "selected_interfaces": ["lan"]}),
-        json(fixture("dhcp", "dnsmasq_leases_search.json")),
-        1,
+        fixture("dhcp", "dnsmasq_leases_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .dnsmasq()
         .leases(&SearchQuery::all(), &["lan".into()])
         .await
@@ -78,19 +78,12 @@ async fn leases_read_into_the_lease_model() {
 
 #[tokio::test]
 async fn settings_say_dhcp_is_served_with_a_range() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         "dnsmasq/settings/get",
         fixture("dhcp", "dnsmasq_settings_get.json"),
     )
     .await;
-    let s = client(&server)
-        .await
-        .dnsmasq()
-        .settings()
-        .await
-        .expect("settings");
+    let s = opn.dnsmasq().settings().await.expect("settings");
     assert!(s.enabled());
     assert_eq!(s.dhcp_ranges().len(), 1);
     assert!(s.serves_dhcp());

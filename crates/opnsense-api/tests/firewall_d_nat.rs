@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, expect_post_nobody, fixture, json};
+use common::{client, expect_post_nobody, fixture, mock_get, mock_post_json};
 use opnsense_api::api::firewall::DNAT_RULES;
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::firewall::{DNatRow, DNatRule, IpProtocol, NatProtocol};
@@ -25,17 +25,13 @@ fn nat_id() -> Uuid {
 
 #[tokio::test]
 async fn search_reads_flat_rows_and_recognises_automatic_rows() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "firewall/d_nat/search_rule",
         json!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        json(fx("d_nat_search.json")),
-        1,
+        fx("d_nat_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .firewall()
         .d_nat()
         .search(&SearchQuery::all())
@@ -135,20 +131,12 @@ fn search_row_converts_to_a_nested_rule() {
 
 #[tokio::test]
 async fn get_reads_nested_rule() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("firewall/d_nat/get_rule/{NAT}"),
         fx("d_nat_get_rule.json"),
     )
     .await;
-    let r = client(&server)
-        .await
-        .firewall()
-        .d_nat()
-        .get(&nat_id())
-        .await
-        .expect("get");
+    let r = opn.firewall().d_nat().get(&nat_id()).await.expect("get");
     let f = &r.fields;
     assert_eq!(f.sequence, Some(100));
     assert_eq!(f.disabled, Some(false));

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    client, client_at, client_unknown_version, expect_bodyless, expect_get, expect_no_request,
-    expect_post_json, expect_post_nobody, fixture, json, status_json,
+    client, client_at, client_unknown_version, expect_bodyless, expect_no_request,
+    expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, status_json,
 };
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::firewall::{
@@ -151,20 +151,12 @@ fn row_origin_flags_win_over_the_id() {
 
 #[tokio::test]
 async fn get_reads_option_maps() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("firewall/filter/get_rule/{RULE}"),
         fx("get_rule.json"),
     )
     .await;
-    let r = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .get(&rule_id())
-        .await
-        .expect("get");
+    let r = opn.firewall().filter().get(&rule_id()).await.expect("get");
     assert_eq!(r.uuid, None, "get answers carry no uuid");
     assert_eq!(r.enabled, Some(true));
     assert_eq!(r.statetype, Some(StateType::Keep));
@@ -269,10 +261,8 @@ fn search_row_and_get_answer_give_the_same_fields() {
 
 #[tokio::test]
 async fn savepoint_returns_revision() {
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, "firewall/filter/savepoint", fx("savepoint.json")).await;
-    let sp = client(&server)
-        .await
+    let opn = mock_post("firewall/filter/savepoint", fx("savepoint.json")).await;
+    let sp = opn
         .firewall()
         .filter()
         .savepoint()
@@ -286,15 +276,8 @@ async fn savepoint_returns_revision() {
 
 #[tokio::test]
 async fn savepoint_refused_is_action_failed() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        "firewall/filter/savepoint",
-        fx("apply_denied_or_get.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
+    let opn = mock_post("firewall/filter/savepoint", fx("apply_denied_or_get.json")).await;
+    let err = opn
         .firewall()
         .filter()
         .savepoint()
@@ -313,159 +296,100 @@ fn a_savepoint_revision_that_is_not_path_safe_is_refused() {
     assert!(sp.checked_revision().expect_err("unsafe").is_local());
 }
 
-#[tokio::test]
-async fn apply_with_rollback_puts_revision_in_path() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/apply/{REV}"),
-        fx("apply_rollback.json"),
-    )
-    .await;
-    let st = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .apply_with_rollback(&rev())
-        .await
-        .expect("armed");
-    assert_eq!(st.status, "OK");
+/// A rollback action of 26.1 that answers a status.
+#[derive(Debug, Clone, Copy)]
+enum Rollback {
+    Apply,
+    Cancel,
+    Revert,
 }
 
-#[tokio::test]
-async fn apply_with_rollback_error_is_action_failed() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/apply/{REV}"),
-        json!({"status": "Error (1)\n\n"}),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .apply_with_rollback(&rev())
-        .await
-        .expect_err("error");
-    assert!(
-        matches!(&err, Error::ActionFailed { action, status, .. }
-            if *action == "apply firewall rules with rollback" && status == "Error (1)"),
-        "{err:?}"
-    );
-}
+impl Rollback {
+    fn endpoint(self) -> String {
+        let action = match self {
+            Self::Apply => "apply",
+            Self::Cancel => "cancelRollback",
+            Self::Revert => "revert",
+        };
+        format!("firewall/filter/{action}/{REV}")
+    }
 
-#[tokio::test]
-async fn cancel_rollback_blank_status_is_success() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/cancelRollback/{REV}"),
-        fx("cancel_rollback.json"),
-    )
-    .await;
-    let st = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .cancel_rollback(&rev())
-        .await
-        .expect("cancelled");
-    assert_eq!(st.status, "");
-}
+    /// What the error names as the action.
+    fn action(self) -> &'static str {
+        match self {
+            Self::Apply => "apply firewall rules with rollback",
+            Self::Cancel => "cancel rollback",
+            Self::Revert => "revert firewall rules",
+        }
+    }
 
-#[tokio::test]
-async fn cancel_rollback_not_pending_is_an_error_with_a_hint() {
-    // The recorded "" (a configd timeout) and what 26.1.11 answers when nothing is pending
-    // (`rollback_cancel.php` exits 1: "Execute error").
-    for (answer, status) in [
-        (fx("cancel_rollback_not_pending.json"), ""),
-        (json!({"status": "Execute error\n\n"}), "Execute error"),
-    ] {
-        let server = MockServer::start().await;
-        expect_post_nobody(
-            &server,
-            &format!("firewall/filter/cancelRollback/{REV}"),
-            answer,
-        )
-        .await;
-        let err = client(&server)
-            .await
-            .firewall()
-            .filter()
-            .cancel_rollback(&rev())
-            .await
-            .expect_err("nothing pending");
-        assert!(
-            matches!(&err, Error::ActionFailed { status: s, .. } if s == status),
-            "{err:?}"
-        );
-        assert!(err.to_string().contains("no rollback pending"), "{err}");
+    async fn call(self, c: &Client) -> opnsense_api::Result<opnsense_api::ActionStatus> {
+        let f = c.firewall().filter();
+        match self {
+            Self::Apply => f.apply_with_rollback(&rev()).await,
+            Self::Cancel => f.cancel_rollback(&rev()).await,
+            Self::Revert => f.revert(&rev()).await,
+        }
     }
 }
 
+/// The revision goes in the path, the request has no body, and the configd status decides:
+/// `Ok(status)`, or `Err(status)` for an `ActionFailed` carrying it (a cancel that failed says
+/// whether no rollback was pending).
 #[tokio::test]
-async fn cancel_rollback_refused_is_an_error() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/cancelRollback/{REV}"),
-        fx("apply_denied_or_get.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .cancel_rollback(&rev())
-        .await
-        .expect_err("refused: \"error\" must not count as cancelled");
-    assert!(
-        matches!(&err, Error::ActionFailed { status, .. } if status == "error"),
-        "{err:?}"
-    );
-    assert!(!err.to_string().contains("no rollback pending"), "{err}");
-}
-
-#[tokio::test]
-async fn revert_ok() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/revert/{REV}"),
-        fx("revert.json"),
-    )
-    .await;
-    let st = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .revert(&rev())
-        .await
-        .expect("reverted");
-    assert_eq!(st.status, "ok");
-}
-
-#[tokio::test]
-async fn revert_unknown_savepoint_is_an_error() {
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &format!("firewall/filter/revert/{REV}"),
-        fx("revert_unknown.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .firewall()
-        .filter()
-        .revert(&rev())
-        .await
-        .expect_err("unknown savepoint");
-    assert!(
-        matches!(&err, Error::ActionFailed { status, .. } if status == "unknown (or removed) savepoint"),
-        "{err:?}"
-    );
+async fn rollback_actions_read_the_configd_status() {
+    use Rollback::{Apply, Cancel, Revert};
+    let hint = "no rollback pending";
+    let rows: [(Rollback, Value, Result<&str, &str>, bool); 8] = [
+        (Apply, fx("apply_rollback.json"), Ok("OK"), false),
+        (
+            Apply,
+            json!({"status": "Error (1)\n\n"}),
+            Err("Error (1)"),
+            false,
+        ),
+        // "\n\n": cancelled.
+        (Cancel, fx("cancel_rollback.json"), Ok(""), false),
+        // The recorded "" (a configd timeout) and what 26.1.11 answers when nothing is pending
+        // (`rollback_cancel.php` exits 1: "Execute error").
+        (
+            Cancel,
+            fx("cancel_rollback_not_pending.json"),
+            Err(""),
+            true,
+        ),
+        (
+            Cancel,
+            json!({"status": "Execute error\n\n"}),
+            Err("Execute error"),
+            true,
+        ),
+        // Refused: "error" must not count as cancelled, nor as nothing pending.
+        (Cancel, fx("apply_denied_or_get.json"), Err("error"), false),
+        (Revert, fx("revert.json"), Ok("ok"), false),
+        (
+            Revert,
+            fx("revert_unknown.json"),
+            Err("unknown (or removed) savepoint"),
+            false,
+        ),
+    ];
+    for (action, answer, want, pending_hint) in rows {
+        let row = format!("{action:?} {answer}");
+        let opn = mock_post(&action.endpoint(), answer).await;
+        match (action.call(&opn).await, want) {
+            (Ok(st), Ok(status)) => assert_eq!(st.status, status, "{row}"),
+            (Err(err), Err(status)) => {
+                assert!(
+                    matches!(&err, Error::ActionFailed { action: a, status: s, .. }
+                        if a.starts_with(action.action()) && s == status),
+                    "{row}: {err:?}"
+                );
+                assert_eq!(err.to_string().contains(hint), pending_hint, "{row}: {err}");
+            }
+            (got, _) => panic!("{row}: {got:?}"),
+        }
+    }
 }
 
 async fn rollback_calls(c: &Client) -> [opnsense_api::Result<()>; 4] {

@@ -8,11 +8,13 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use common::{
     SECRET, client, expect_bodyless, expect_get, expect_never, expect_no_request, expect_post_json,
-    expect_post_nobody, fixture, json, status_json, validations_of,
+    expect_post_nobody, fixture, json, mock_get, mock_post, mock_post_json, status_json,
+    validations_of,
 };
 use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
@@ -20,6 +22,7 @@ use opnsense_api::api::kea::{RESERVATIONS, SUBNETS};
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::api::unbound::{FORWARDS, HOST_OVERRIDES};
+use opnsense_api::api::{GRIDS, grid_by_id};
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::dnsmasq::Host;
 use opnsense_api::models::firewall::{
@@ -36,17 +39,6 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
-/// The endpoints of a grid, spelled out (a typo in a `GridSpec` fails the builder check).
-struct Paths {
-    search: &'static str,
-    get: &'static str,
-    add: &'static str,
-    set: &'static str,
-    del: &'static str,
-    toggle: Option<&'static str>,
-    apply: &'static str,
-}
-
 /// A grid's toggle: the recorded flip answer and what it means, and the `/{0|1}` argument that
 /// enables and disables (inverted for d_nat).
 struct Toggle {
@@ -54,6 +46,18 @@ struct Toggle {
     flipped: (bool, Option<bool>),
     on: &'static str,
     off: &'static str,
+}
+
+impl Toggle {
+    /// A toggle whose `/{0|1}` argument means "enabled" (every grid's but d_nat's).
+    fn enabled(flip: Value, flipped: (bool, Option<bool>)) -> Self {
+        Self {
+            flip,
+            flipped,
+            on: "1",
+            off: "0",
+        }
+    }
 }
 
 /// One row of the table.
@@ -65,7 +69,12 @@ struct Case<T: 'static, R: 'static = T> {
     handler: fn(&Client) -> Grid<'_, T, R>,
     kind: &'static str,
     wrapper: &'static str,
-    paths: Paths,
+    /// The grid's endpoints as OPNsense names them: `{}` stands for the action (`search`, `get`,
+    /// `add`, `set`, `del`, `toggle`), as in `firewall/filter/{}_rule` or `routes/routes/{}route`.
+    /// Written out here, not read from the `GridSpec`: a typo there fails the builder check, and
+    /// every path is checked against OPNsense's own routes (`xtask/inventory`).
+    endpoints: &'static str,
+    apply: &'static str,
     /// A record id the fixtures use.
     id: &'static str,
     search: Value,
@@ -96,8 +105,14 @@ impl<T, R> Case<T, R> {
         Uuid::parse(self.id).expect("uuid")
     }
 
-    fn at(&self, endpoint: &str) -> String {
-        format!("{endpoint}/{}", self.id)
+    /// The endpoint of `action` (`search`, `get`, ...).
+    fn path(&self, action: &str) -> String {
+        self.endpoints.replace("{}", action)
+    }
+
+    /// The endpoint of `action` for the record `id`.
+    fn at(&self, action: &str) -> String {
+        format!("{}/{}", self.path(action), self.id)
     }
 }
 
@@ -126,6 +141,12 @@ const DNSMASQ_HOST: &str = "7d6e5f4a-3b2c-4d1e-9f0a-1b2c3d4e5f60";
 /// `ApiMutableModelControllerBase` answers these the same way).
 fn not_found() -> Value {
     json!({"result": "not found"})
+}
+
+/// A service reconfigure that failed (the answer the area docs give for a failed reconfigure:
+/// `{"status": "failed"}`), and the status the error carries.
+fn service_failed() -> (Value, &'static str) {
+    (json!({"status": "failed"}), "failed")
 }
 
 fn filter_handler(c: &Client) -> Grid<'_, FilterRule> {
@@ -172,15 +193,8 @@ fn filter_rules() -> Case<FilterRule> {
         handler: filter_handler,
         kind: "firewall rule",
         wrapper: "rule",
-        paths: Paths {
-            search: "firewall/filter/search_rule",
-            get: "firewall/filter/get_rule",
-            add: "firewall/filter/add_rule",
-            set: "firewall/filter/set_rule",
-            del: "firewall/filter/del_rule",
-            toggle: Some("firewall/filter/toggle_rule"),
-            apply: "firewall/filter/apply",
-        },
+        endpoints: "firewall/filter/{}_rule",
+        apply: "firewall/filter/apply",
         id: RULE,
         search: f("search_rule.json"),
         get: f("get_rule.json"),
@@ -190,12 +204,7 @@ fn filter_rules() -> Case<FilterRule> {
         set_failed: f("set_rule_failed.json"),
         deleted: f("del_rule.json"),
         del_not_found: f("del_rule_not_found.json"),
-        toggle: Some(Toggle {
-            flip: f("toggle_rule.json"),
-            flipped: (false, Some(true)),
-            on: "1",
-            off: "0",
-        }),
+        toggle: Some(Toggle::enabled(f("toggle_rule.json"), (false, Some(true)))),
         apply_ok: (f("apply.json"), "OK"),
         apply_failed: (f("apply_denied_or_get.json"), "error"),
         apply_action: "apply firewall rules",
@@ -250,15 +259,8 @@ fn aliases() -> Case<Alias> {
         handler: alias_handler,
         kind: "alias",
         wrapper: "alias",
-        paths: Paths {
-            search: "firewall/alias/search_item",
-            get: "firewall/alias/get_item",
-            add: "firewall/alias/add_item",
-            set: "firewall/alias/set_item",
-            del: "firewall/alias/del_item",
-            toggle: Some("firewall/alias/toggle_item"),
-            apply: "firewall/alias/reconfigure",
-        },
+        endpoints: "firewall/alias/{}_item",
+        apply: "firewall/alias/reconfigure",
         id: WEBSERVERS,
         search: f("alias_search_item.json"),
         get: f("alias_get_item.json"),
@@ -268,12 +270,10 @@ fn aliases() -> Case<Alias> {
         set_failed: f("alias_add_item_failed.json"),
         deleted: f("alias_del_item.json"),
         del_not_found: f("alias_del_item_not_found.json"),
-        toggle: Some(Toggle {
-            flip: f("alias_toggle_item.json"),
-            flipped: (false, Some(true)),
-            on: "1",
-            off: "0",
-        }),
+        toggle: Some(Toggle::enabled(
+            f("alias_toggle_item.json"),
+            (false, Some(true)),
+        )),
         apply_ok: (f("alias_reconfigure.json"), "ok"),
         apply_failed: (f("alias_reconfigure_get.json"), "failed"),
         apply_action: "apply aliases",
@@ -309,15 +309,8 @@ fn dnat_rules() -> Case<DNatRule, DNatRow> {
         handler: dnat_handler,
         kind: "NAT rule",
         wrapper: "rule",
-        paths: Paths {
-            search: "firewall/d_nat/search_rule",
-            get: "firewall/d_nat/get_rule",
-            add: "firewall/d_nat/add_rule",
-            set: "firewall/d_nat/set_rule",
-            del: "firewall/d_nat/del_rule",
-            toggle: Some("firewall/d_nat/toggle_rule"),
-            apply: "firewall/d_nat/apply",
-        },
+        endpoints: "firewall/d_nat/{}_rule",
+        apply: "firewall/d_nat/apply",
         id: NAT,
         search: f("d_nat_search.json"),
         get: f("d_nat_get_rule.json"),
@@ -391,15 +384,8 @@ fn routes() -> Case<Route> {
         handler: Client::routes,
         kind: "static route",
         wrapper: "route",
-        paths: Paths {
-            search: "routes/routes/searchroute",
-            get: "routes/routes/getroute",
-            add: "routes/routes/addroute",
-            set: "routes/routes/setroute",
-            del: "routes/routes/delroute",
-            toggle: Some("routes/routes/toggleroute"),
-            apply: "routes/routes/reconfigure",
-        },
+        endpoints: "routes/routes/{}route",
+        apply: "routes/routes/reconfigure",
         id: ROUTE,
         search: f("searchroute.json"),
         get: f("getroute.json"),
@@ -410,12 +396,7 @@ fn routes() -> Case<Route> {
         deleted: f("delroute.json"),
         del_not_found: not_found(),
         // The test client runs 26.1.10: the argument means "enabled" (routes.rs tests 26.1.9).
-        toggle: Some(Toggle {
-            flip: f("toggleroute.json"),
-            flipped: (false, Some(true)),
-            on: "1",
-            off: "0",
-        }),
+        toggle: Some(Toggle::enabled(f("toggleroute.json"), (false, Some(true)))),
         apply_ok: (f("reconfigure.json"), "ok"),
         apply_failed: (
             json!({"status": "error reloading routes (Execute error)"}),
@@ -450,15 +431,8 @@ fn reservations() -> Case<Reservation> {
         handler: reservation_handler,
         kind: "DHCP reservation",
         wrapper: "reservation",
-        paths: Paths {
-            search: "kea/dhcpv4/searchReservation",
-            get: "kea/dhcpv4/getReservation",
-            add: "kea/dhcpv4/addReservation",
-            set: "kea/dhcpv4/setReservation",
-            del: "kea/dhcpv4/delReservation",
-            toggle: None,
-            apply: "kea/service/reconfigure",
-        },
+        endpoints: "kea/dhcpv4/{}Reservation",
+        apply: "kea/service/reconfigure",
         id: RESERVATION,
         search: f("kea_dhcpv4_searchReservation.json"),
         get: f("kea_dhcpv4_getReservation.json"),
@@ -470,7 +444,7 @@ fn reservations() -> Case<Reservation> {
         del_not_found: not_found(),
         toggle: None,
         apply_ok: (f("kea_service_reconfigure.json"), "ok"),
-        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_failed: service_failed(),
         apply_action: "apply Kea DHCP changes",
         new_record: || Reservation {
             subnet: Some(SUBNET.into()),
@@ -511,15 +485,8 @@ fn subnets() -> Case<Subnet> {
         handler: subnet_handler,
         kind: "DHCP subnet",
         wrapper: "subnet4",
-        paths: Paths {
-            search: "kea/dhcpv4/searchSubnet",
-            get: "kea/dhcpv4/getSubnet",
-            add: "kea/dhcpv4/addSubnet",
-            set: "kea/dhcpv4/setSubnet",
-            del: "kea/dhcpv4/delSubnet",
-            toggle: None,
-            apply: "kea/service/reconfigure",
-        },
+        endpoints: "kea/dhcpv4/{}Subnet",
+        apply: "kea/service/reconfigure",
         id: SUBNET,
         search: f("kea_dhcpv4_searchSubnet.json"),
         get: subnet_get(),
@@ -532,7 +499,7 @@ fn subnets() -> Case<Subnet> {
         del_not_found: not_found(),
         toggle: None,
         apply_ok: (f("kea_service_reconfigure.json"), "ok"),
-        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_failed: service_failed(),
         apply_action: "apply Kea DHCP changes",
         new_record: || Subnet {
             subnet: Some("192.168.2.0/24".into()),
@@ -562,15 +529,8 @@ fn host_overrides() -> Case<HostOverride> {
         handler: host_handler,
         kind: "DNS host override",
         wrapper: "host",
-        paths: Paths {
-            search: "unbound/settings/searchHostOverride",
-            get: "unbound/settings/getHostOverride",
-            add: "unbound/settings/addHostOverride",
-            set: "unbound/settings/setHostOverride",
-            del: "unbound/settings/delHostOverride",
-            toggle: Some("unbound/settings/toggleHostOverride"),
-            apply: "unbound/service/reconfigure",
-        },
+        endpoints: "unbound/settings/{}HostOverride",
+        apply: "unbound/service/reconfigure",
         id: HOST,
         search: f("searchHostOverride.json"),
         get: f("getHostOverride.json"),
@@ -580,14 +540,12 @@ fn host_overrides() -> Case<HostOverride> {
         set_failed: f("addHostOverride_failed.json"),
         deleted: f("delHostOverride.json"),
         del_not_found: not_found(),
-        toggle: Some(Toggle {
-            flip: json!({"result": "Enabled", "changed": false}),
-            flipped: (true, Some(false)),
-            on: "1",
-            off: "0",
-        }),
+        toggle: Some(Toggle::enabled(
+            json!({"result": "Enabled", "changed": false}),
+            (true, Some(false)),
+        )),
         apply_ok: (f("service_reconfigure.json"), "ok"),
-        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_failed: service_failed(),
         apply_action: "apply Unbound DNS changes",
         new_record: || HostOverride {
             enabled: Some(true),
@@ -624,15 +582,8 @@ fn dnsmasq_hosts() -> Case<Host> {
         handler: dnsmasq_host_handler,
         kind: "Dnsmasq host",
         wrapper: "host",
-        paths: Paths {
-            search: "dnsmasq/settings/searchHost",
-            get: "dnsmasq/settings/getHost",
-            add: "dnsmasq/settings/addHost",
-            set: "dnsmasq/settings/setHost",
-            del: "dnsmasq/settings/delHost",
-            toggle: None,
-            apply: "dnsmasq/service/reconfigure",
-        },
+        endpoints: "dnsmasq/settings/{}Host",
+        apply: "dnsmasq/service/reconfigure",
         id: DNSMASQ_HOST,
         search: f("dnsmasq_settings_searchHost.json"),
         get: f("dnsmasq_settings_getHost.json"),
@@ -644,7 +595,7 @@ fn dnsmasq_hosts() -> Case<Host> {
         del_not_found: not_found(),
         toggle: None,
         apply_ok: (json!({"status": "ok"}), "ok"),
-        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_failed: service_failed(),
         apply_action: "apply Dnsmasq changes",
         new_record: || Host {
             host: Some("nas2".into()),
@@ -679,15 +630,8 @@ fn snat_rules() -> Case<SNatRule> {
         handler: snat_handler,
         kind: "outbound NAT rule",
         wrapper: "rule",
-        paths: Paths {
-            search: "firewall/source_nat/search_rule",
-            get: "firewall/source_nat/get_rule",
-            add: "firewall/source_nat/add_rule",
-            set: "firewall/source_nat/set_rule",
-            del: "firewall/source_nat/del_rule",
-            toggle: Some("firewall/source_nat/toggle_rule"),
-            apply: "firewall/source_nat/apply",
-        },
+        endpoints: "firewall/source_nat/{}_rule",
+        apply: "firewall/source_nat/apply",
         id: RULE,
         search: json!({
             "total": 2, "rowCount": 2, "current": 1,
@@ -738,12 +682,7 @@ fn snat_rules() -> Case<SNatRule> {
         }}),
         deleted: f("del_rule.json"),
         del_not_found: f("del_rule_not_found.json"),
-        toggle: Some(Toggle {
-            flip: f("toggle_rule.json"),
-            flipped: (false, Some(true)),
-            on: "1",
-            off: "0",
-        }),
+        toggle: Some(Toggle::enabled(f("toggle_rule.json"), (false, Some(true)))),
         apply_ok: (f("apply.json"), "OK"),
         apply_failed: (f("apply_denied_or_get.json"), "error"),
         apply_action: "apply outbound NAT rules",
@@ -791,15 +730,8 @@ fn forwards() -> Case<Forward> {
         handler: forward_handler,
         kind: "DNS query forward",
         wrapper: "dot",
-        paths: Paths {
-            search: "unbound/settings/searchForward",
-            get: "unbound/settings/getForward",
-            add: "unbound/settings/addForward",
-            set: "unbound/settings/setForward",
-            del: "unbound/settings/delForward",
-            toggle: Some("unbound/settings/toggleForward"),
-            apply: "unbound/service/reconfigure",
-        },
+        endpoints: "unbound/settings/{}Forward",
+        apply: "unbound/service/reconfigure",
         id: HOST,
         search: json!({"rows": [{"uuid": HOST, "enabled": "1", "type": "forward",
             "%type": "Forward", "domain": "internal", "server": "127.0.0.1", "port": "53053",
@@ -823,14 +755,12 @@ fn forwards() -> Case<Forward> {
         }}),
         deleted: f("delHostOverride.json"),
         del_not_found: not_found(),
-        toggle: Some(Toggle {
-            flip: json!({"result": "Enabled", "changed": false}),
-            flipped: (true, Some(false)),
-            on: "1",
-            off: "0",
-        }),
+        toggle: Some(Toggle::enabled(
+            json!({"result": "Enabled", "changed": false}),
+            (true, Some(false)),
+        )),
         apply_ok: (f("service_reconfigure.json"), "ok"),
-        apply_failed: (json!({"status": "failed"}), "failed"),
+        apply_failed: service_failed(),
         apply_action: "apply Unbound DNS changes",
         new_record: || Forward {
             enabled: Some(true),
@@ -923,6 +853,23 @@ fn every_grid_spec_has_a_row() {
     assert_eq!(names, ROWS);
 }
 
+/// Each row's grid is the one the SDK's registry ([`GRIDS`]) holds under its id, and the
+/// registry has no grid without a row.
+async fn registered<T: Model, R: Model>(c: &Case<T, R>) {
+    let k = c.kind;
+    let found = grid_by_id(c.spec.desc.id).unwrap_or_else(|| panic!("{k}: not in GRIDS"));
+    assert!(
+        std::ptr::eq(found.desc(), &raw const c.spec.desc),
+        "{k}: another grid has its id"
+    );
+}
+
+#[tokio::test]
+async fn every_row_is_a_registered_grid() {
+    every_grid!(registered);
+    assert_eq!(GRIDS.len(), ROWS.len(), "GRIDS has a grid without a row");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pure request builders.
 
@@ -934,13 +881,13 @@ async fn builders<T: Model, R: Model>(c: &Case<T, R>) {
     let r = spec.search_request(&SearchQuery::all());
     assert_eq!(
         (r.method, r.path.as_str(), r.body),
-        (Method::Post, c.paths.search, Some(all_body())),
+        (Method::Post, c.path("search").as_str(), Some(all_body())),
         "{k}"
     );
     let r = spec.get_request(&id);
     assert_eq!(
         (r.method, r.path, r.body),
-        (Method::Get, c.at(c.paths.get), None),
+        (Method::Get, c.at("get"), None),
         "{k}"
     );
     let r = spec.add_request(json!({"x": "1"}), None).expect("add");
@@ -948,7 +895,7 @@ async fn builders<T: Model, R: Model>(c: &Case<T, R>) {
         (r.method, r.path.as_str(), r.body),
         (
             Method::Post,
-            c.paths.add,
+            c.path("add").as_str(),
             Some(json!({c.wrapper: {"x": "1"}}))
         ),
         "{k}"
@@ -958,7 +905,7 @@ async fn builders<T: Model, R: Model>(c: &Case<T, R>) {
         (r.method, r.path, r.body),
         (
             Method::Post,
-            c.at(c.paths.set),
+            c.at("set"),
             Some(json!({c.wrapper: {"x": "1"}}))
         ),
         "{k}"
@@ -966,37 +913,34 @@ async fn builders<T: Model, R: Model>(c: &Case<T, R>) {
     let r = spec.del_request(&id);
     assert_eq!(
         (r.method, r.path, r.body),
-        (Method::Post, c.at(c.paths.del), None),
+        (Method::Post, c.at("del"), None),
         "{k}"
     );
-    match (c.paths.toggle, &c.toggle) {
-        (Some(toggle), Some(t)) => {
-            let r = spec.toggle_request(&id, None, None).expect("toggle");
-            assert_eq!(
-                (r.method, r.path, r.body),
-                (Method::Post, c.at(toggle), None),
-                "{k}"
-            );
-            let on = spec.toggle_request(&id, Some(true), None).expect("on");
-            assert_eq!(on.path, format!("{}/{}", c.at(toggle), t.on), "{k}");
-            let off = spec.toggle_request(&id, Some(false), None).expect("off");
-            assert_eq!(off.path, format!("{}/{}", c.at(toggle), t.off), "{k}");
-        }
-        (None, None) => {
-            let e = spec
-                .toggle_request(&id, Some(true), None)
-                .expect_err("no toggle");
-            assert!(
-                e.is_local() && e.to_string().contains("no toggle"),
-                "{k}: {e}"
-            );
-        }
-        _ => panic!("{k}: the table's toggle path and answer disagree"),
+    if let Some(t) = &c.toggle {
+        let toggle = "toggle";
+        let r = spec.toggle_request(&id, None, None).expect("toggle");
+        assert_eq!(
+            (r.method, r.path, r.body),
+            (Method::Post, c.at(toggle), None),
+            "{k}"
+        );
+        let on = spec.toggle_request(&id, Some(true), None).expect("on");
+        assert_eq!(on.path, format!("{}/{}", c.at(toggle), t.on), "{k}");
+        let off = spec.toggle_request(&id, Some(false), None).expect("off");
+        assert_eq!(off.path, format!("{}/{}", c.at(toggle), t.off), "{k}");
+    } else {
+        let e = spec
+            .toggle_request(&id, Some(true), None)
+            .expect_err("no toggle");
+        assert!(
+            e.is_local() && e.to_string().contains("no toggle"),
+            "{k}: {e}"
+        );
     }
     let r = spec.apply_request();
     assert_eq!(
         (r.method, r.path.as_str(), r.body),
-        (Method::Post, c.paths.apply, None),
+        (Method::Post, c.apply, None),
         "{k}"
     );
     // A body that is not an object is refused by the builders.
@@ -1022,6 +966,87 @@ async fn request_builders_are_pure_and_spell_the_endpoints() {
     every_grid!(builders);
 }
 
+/// The inventories of OPNsense's API routes this table is checked against (generated from
+/// opnsense/core by `cargo xtask inventory`).
+const INVENTORIES: [&str; 2] = ["26.1.11", "26.7.2"];
+
+/// An inventory's actions: the path as OPNsense's router matches it (module lower-case,
+/// action lower-case without `_`), and the names of the action's parameters.
+fn opnsense_routes(tag: &str) -> BTreeMap<String, Vec<String>> {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../xtask/inventory")
+        .join(format!("{tag}.json"));
+    let inventory: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("inventory")).expect("json");
+    inventory["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| {
+            let params = a["params"].as_array().expect("params");
+            let names = params
+                .iter()
+                .map(|p| p["name"].as_str().expect("name").to_owned());
+            (routed(a["path"].as_str().expect("path")), names.collect())
+        })
+        .collect()
+}
+
+fn routed(path: &str) -> String {
+    let mut parts = path.splitn(3, '/');
+    let (module, controller, action) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let action = action.to_lowercase().replace('_', "");
+    format!("{}/{controller}/{action}", module.to_lowercase())
+}
+
+/// Every endpoint of the table is an action of OPNsense (in both inventories), the record
+/// actions take the record's id, a toggle's argument is the one the table says (d_nat's means
+/// "disabled"), and a grid without a toggle has none in OPNsense either.
+async fn opnsense_has_the_endpoints<T: Model, R: Model>(c: &Case<T, R>) {
+    let k = c.kind;
+    for tag in INVENTORIES {
+        let routes = opnsense_routes(tag);
+        let params = |action: &str| {
+            let path = c.path(action);
+            routes
+                .get(&routed(&path))
+                .unwrap_or_else(|| panic!("{k}: {path} is not an OPNsense {tag} route"))
+                .clone()
+        };
+        assert!(params("search").is_empty(), "{k} {tag}");
+        assert!(params("add").is_empty(), "{k} {tag}");
+        // The alias grid's delete takes `uuids` (several, comma-separated).
+        for action in ["get", "set", "del"] {
+            let first = params(action).into_iter().next().unwrap_or_default();
+            assert!(first.starts_with("uuid"), "{k} {tag} {action}: {first}");
+        }
+        assert!(
+            routes.contains_key(&routed(c.apply)),
+            "{k}: {} in {tag}",
+            c.apply
+        );
+        match &c.toggle {
+            Some(t) => {
+                let argument = if t.on == "1" { "enabled" } else { "disabled" };
+                assert_eq!(params("toggle"), ["uuid", argument], "{k} {tag}");
+            }
+            None => assert!(
+                !routes.contains_key(&routed(&c.path("toggle"))),
+                "{k}: OPNsense {tag} has a toggle the table lacks"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_is_an_opnsense_route() {
+    every_grid!(opnsense_has_the_endpoints);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Search.
 
@@ -1030,7 +1055,7 @@ async fn search_all<T: Model, R: Model>(c: &Case<T, R>) {
     let server = MockServer::start().await;
     expect_post_json(
         &server,
-        c.paths.search,
+        &c.path("search"),
         all_body(),
         json(c.search.clone()),
         2,
@@ -1085,7 +1110,7 @@ async fn search_query<T: Model, R: Model>(c: &Case<T, R>) {
     let server = MockServer::start().await;
     expect_post_json(
         &server,
-        c.paths.search,
+        &c.path("search"),
         json!({
             "current": 2, "rowCount": 25, "searchPhrase": "web servers",
             "sort": {"description": "desc"}, "interface": "lan"
@@ -1114,14 +1139,13 @@ async fn search_refusal<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     // What a search answers when it is refused, or on the wrong method: not an empty page.
     for answer in [json!({"result": "failed"}), json!([])] {
-        let server = MockServer::start().await;
-        expect_post_json(&server, c.paths.search, all_body(), json(answer.clone()), 1).await;
-        let e = (c.handler)(&client(&server).await)
+        let opn = mock_post_json(&c.path("search"), all_body(), answer.clone()).await;
+        let e = (c.handler)(&opn)
             .search(&SearchQuery::all())
             .await
             .expect_err(k);
         assert!(
-            matches!(&e, Error::InvalidResponse { path, .. } if path == c.paths.search),
+            matches!(&e, Error::InvalidResponse { path, .. } if *path == c.path("search")),
             "{k} {answer}: {e:?}"
         );
     }
@@ -1144,7 +1168,7 @@ async fn http_errors<T: Model, R: Model>(c: &Case<T, R>) {
         let server = MockServer::start().await;
         expect_post_json(
             &server,
-            c.paths.search,
+            &c.path("search"),
             all_body(),
             status_json(status, fx("firewall", name)),
             1,
@@ -1158,14 +1182,14 @@ async fn http_errors<T: Model, R: Model>(c: &Case<T, R>) {
         match status {
             400 => assert!(
                 matches!(&err, Error::Http { method: Method::Post, path, message, .. }
-                    if path == c.paths.search && message.contains("Invalid JSON syntax")),
+                    if *path == c.path("search") && message.contains("Invalid JSON syntax")),
                 "{k}: {err:?}"
             ),
             401 => assert!(matches!(err, Error::Unauthorized { .. }), "{k}"),
             403 => assert!(matches!(err, Error::Forbidden { .. }), "{k}"),
             _ => assert!(
                 matches!(&err, Error::EndpointNotFound { path, version_note }
-                    if path == c.paths.search && version_note.contains("26.1.10")),
+                    if *path == c.path("search") && version_note.contains("26.1.10")),
                 "{k}: {err:?}"
             ),
         }
@@ -1185,7 +1209,7 @@ async fn http_errors_map_to_typed_errors() {
 async fn get_record<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     let server = MockServer::start().await;
-    expect_bodyless(&server, "GET", &c.at(c.paths.get), json(c.get.clone()), 3).await;
+    expect_bodyless(&server, "GET", &c.at("get"), json(c.get.clone()), 3).await;
     let client = client(&server).await;
     let grid = (c.handler)(&client);
     grid.get(&c.uuid()).await.expect(k);
@@ -1203,7 +1227,7 @@ async fn get_unknown<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     let server = MockServer::start().await;
     // OPNsense's getBase answers `[]` for an unknown uuid.
-    expect_bodyless(&server, "GET", &c.at(c.paths.get), json(json!([])), 3).await;
+    expect_bodyless(&server, "GET", &c.at("get"), json(json!([])), 3).await;
     let client = client(&server).await;
     let grid = (c.handler)(&client);
     for e in [
@@ -1227,12 +1251,8 @@ async fn get_of_an_unknown_uuid_is_not_found() {
 async fn get_wrong_shape<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     for answer in [json!({"other": {}}), json!("text")] {
-        let server = MockServer::start().await;
-        expect_get(&server, &c.at(c.paths.get), answer.clone()).await;
-        let e = (c.handler)(&client(&server).await)
-            .get_raw(&c.uuid())
-            .await
-            .expect_err(k);
+        let opn = mock_get(&c.at("get"), answer.clone()).await;
+        let e = (c.handler)(&opn).get_raw(&c.uuid()).await.expect_err(k);
         assert!(
             matches!(e, Error::InvalidResponse { .. }),
             "{k} {answer}: {e:?}"
@@ -1261,12 +1281,8 @@ fn assert_plain(k: &str, numeric: &[&str], at: &str, v: &Value) {
 
 async fn settable<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_get(&server, &c.at(c.paths.get), c.get.clone()).await;
-    let v = (c.handler)(&client(&server).await)
-        .get_settable(&c.uuid())
-        .await
-        .expect(k);
+    let opn = mock_get(&c.at("get"), c.get.clone()).await;
+    let v = (c.handler)(&opn).get_settable(&c.uuid()).await.expect(k);
     assert!(v.is_object(), "{k}");
     assert_plain(k, c.numeric, c.wrapper, &v);
     // It reads back as the same record.
@@ -1287,7 +1303,7 @@ async fn add<T: Model, R: Model>(c: &Case<T, R>) {
     let server = MockServer::start().await;
     expect_post_json(
         &server,
-        c.paths.add,
+        &c.path("add"),
         json!({c.wrapper: c.new_wire.clone()}),
         json(c.add_saved.clone()),
         2,
@@ -1313,25 +1329,19 @@ async fn add_sends_the_wrapped_record_and_returns_its_uuid() {
 
 async fn add_failed<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
-        c.paths.add,
+    let opn = mock_post_json(
+        &c.path("add"),
         json!({c.wrapper: c.new_wire.clone()}),
-        json(c.add_failed.clone()),
-        1,
+        c.add_failed.clone(),
     )
     .await;
-    let err = (c.handler)(&client(&server).await)
-        .add(&(c.new_record)())
-        .await
-        .expect_err(k);
+    let err = (c.handler)(&opn).add(&(c.new_record)()).await.expect_err(k);
     let text = err.to_string();
     let expected = validations_of(&c.add_failed);
     assert!(!expected.is_empty(), "{k}: the fixture has validations");
     match err {
         Error::Validation { path, errors } => {
-            assert_eq!(path, c.paths.add, "{k}");
+            assert_eq!(path, c.path("add"), "{k}");
             assert_eq!(errors, expected, "{k}: every field and every message");
         }
         other => panic!("{k}: {other:?}"),
@@ -1380,10 +1390,10 @@ async fn bodies_that_are_not_objects_and_missing_toggles_send_nothing() {
 async fn set<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     let server = MockServer::start().await;
-    expect_bodyless(&server, "GET", &c.at(c.paths.get), json(c.get.clone()), 2).await;
+    expect_bodyless(&server, "GET", &c.at("get"), json(c.get.clone()), 2).await;
     expect_post_json(
         &server,
-        &c.at(c.paths.set),
+        &c.at("set"),
         json!({c.wrapper: c.change_wire.clone()}),
         json(c.set_saved.clone()),
         2,
@@ -1406,9 +1416,9 @@ async fn set_reads_the_record_first_then_sends_only_the_change() {
 async fn set_unknown<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     let server = MockServer::start().await;
-    expect_get(&server, &c.at(c.paths.get), json!([])).await;
+    expect_get(&server, &c.at("get"), json!([])).await;
     // OPNsense would create a record with this uuid: the SDK must never send the set.
-    expect_never(&server, &c.at(c.paths.set)).await;
+    expect_never(&server, &c.at("set")).await;
     let e = (c.handler)(&client(&server).await)
         .set(&c.uuid(), &(c.new_record)())
         .await
@@ -1432,10 +1442,10 @@ async fn set_failed<T: Model, R: Model>(c: &Case<T, R>) {
         fx("firewall", "set_rule_no_wrapper.json"),
     ] {
         let server = MockServer::start().await;
-        expect_get(&server, &c.at(c.paths.get), c.get.clone()).await;
+        expect_get(&server, &c.at("get"), c.get.clone()).await;
         expect_post_json(
             &server,
-            &c.at(c.paths.set),
+            &c.at("set"),
             json!({c.wrapper: c.change_wire.clone()}),
             json(answer.clone()),
             1,
@@ -1448,7 +1458,7 @@ async fn set_failed<T: Model, R: Model>(c: &Case<T, R>) {
         let text = e.to_string();
         match e {
             Error::Validation { path, errors } => {
-                assert_eq!(path, c.at(c.paths.set), "{k}");
+                assert_eq!(path, c.at("set"), "{k}");
                 assert_eq!(errors, validations_of(&answer), "{k}");
                 if errors.is_empty() {
                     assert!(text.contains("without details"), "{k}: {text}");
@@ -1469,12 +1479,8 @@ async fn set_failed_and_missing_wrapper_are_validation_errors() {
 
 async fn delete<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, &c.at(c.paths.del), c.deleted.clone()).await;
-    (c.handler)(&client(&server).await)
-        .delete(&c.uuid())
-        .await
-        .expect(k);
+    let opn = mock_post(&c.at("del"), c.deleted.clone()).await;
+    (c.handler)(&opn).delete(&c.uuid()).await.expect(k);
 }
 
 #[tokio::test]
@@ -1484,12 +1490,8 @@ async fn delete_sends_no_body() {
 
 async fn delete_not_found<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, &c.at(c.paths.del), c.del_not_found.clone()).await;
-    let e = (c.handler)(&client(&server).await)
-        .delete(&c.uuid())
-        .await
-        .expect_err(k);
+    let opn = mock_post(&c.at("del"), c.del_not_found.clone()).await;
+    let e = (c.handler)(&opn).delete(&c.uuid()).await.expect_err(k);
     assert!(
         matches!(&e, Error::NotFound { kind, id } if *kind == c.kind && id == c.id),
         "{k}: {e:?}"
@@ -1509,7 +1511,7 @@ async fn delete_in_use<T: Model, R: Model>(c: &Case<T, R>) {
     expect_bodyless(
         &server,
         "POST",
-        &c.at(c.paths.del),
+        &c.at("del"),
         status_json(500, fx("firewall", "error_500_user_exception.json")),
         1,
     )
@@ -1534,7 +1536,7 @@ async fn delete_in_use<T: Model, R: Model>(c: &Case<T, R>) {
     expect_bodyless(
         &server,
         "POST",
-        &c.at(c.paths.del),
+        &c.at("del"),
         status_json(500, fx("firewall", "error_500_unexpected.json")),
         1,
     )
@@ -1544,7 +1546,7 @@ async fn delete_in_use<T: Model, R: Model>(c: &Case<T, R>) {
         .await
         .expect_err(k);
     assert!(
-        matches!(&e, Error::Http { status: 500, method: Method::Post, path, .. } if *path == c.at(c.paths.del)),
+        matches!(&e, Error::Http { status: 500, method: Method::Post, path, .. } if *path == c.at("del")),
         "{k}: {e:?}"
     );
 }
@@ -1559,9 +1561,10 @@ async fn delete_of_a_record_in_use_is_in_use() {
 
 async fn toggle<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let (Some(path), Some(t)) = (c.paths.toggle, &c.toggle) else {
+    let Some(t) = &c.toggle else {
         return;
     };
+    let path = "toggle";
     let server = MockServer::start().await;
     expect_post_nobody(&server, &c.at(path), t.flip.clone()).await;
     // The recorded answer of a forced enable that changed nothing.
@@ -1594,18 +1597,13 @@ async fn toggle_flips_without_argument_and_forces_with_one() {
 
 async fn toggle_unknown<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let Some(path) = c.paths.toggle else {
+    if c.toggle.is_none() {
         return;
-    };
+    }
+    let path = "toggle";
     // `{"result":"failed"}`: OPNsense's answer for an unknown uuid.
-    let server = MockServer::start().await;
-    expect_post_nobody(
-        &server,
-        &c.at(path),
-        fx("firewall", "d_nat_toggle_rule_failed.json"),
-    )
-    .await;
-    let e = (c.handler)(&client(&server).await)
+    let opn = mock_post(&c.at(path), fx("firewall", "d_nat_toggle_rule_failed.json")).await;
+    let e = (c.handler)(&opn)
         .toggle(&c.uuid(), None)
         .await
         .expect_err(k);
@@ -1624,7 +1622,7 @@ async fn toggle_unknown<T: Model, R: Model>(c: &Case<T, R>) {
             1,
         )
         .await;
-        expect_get(&server, &c.at(c.paths.get), get_answer).await;
+        expect_get(&server, &c.at("get"), get_answer).await;
         let e = (c.handler)(&client(&server).await)
             .toggle(&c.uuid(), None)
             .await
@@ -1648,9 +1646,8 @@ async fn toggle_of_an_unknown_uuid_is_not_found() {
 
 async fn apply<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, c.paths.apply, c.apply_ok.0.clone()).await;
-    let st = (c.handler)(&client(&server).await).apply().await.expect(k);
+    let opn = mock_post(c.apply, c.apply_ok.0.clone()).await;
+    let st = (c.handler)(&opn).apply().await.expect(k);
     assert_eq!(st.status, c.apply_ok.1, "{k}: the status, trimmed");
 }
 
@@ -1666,12 +1663,8 @@ async fn apply_failed<T: Model, R: Model>(c: &Case<T, R>) {
         (json!({"status": ""}), ""),
         (json!({"status": "Error (1)\n\n"}), "Error (1)"),
     ] {
-        let server = MockServer::start().await;
-        expect_post_nobody(&server, c.paths.apply, answer.clone()).await;
-        let e = (c.handler)(&client(&server).await)
-            .apply()
-            .await
-            .expect_err(k);
+        let opn = mock_post(c.apply, answer.clone()).await;
+        let e = (c.handler)(&opn).apply().await.expect_err(k);
         match e {
             Error::ActionFailed {
                 action,
@@ -1680,7 +1673,7 @@ async fn apply_failed<T: Model, R: Model>(c: &Case<T, R>) {
             } => {
                 assert_eq!(
                     (action, path.as_str(), status.as_str()),
-                    (c.apply_action, c.paths.apply, want),
+                    (c.apply_action, c.apply, want),
                     "{k} {answer}"
                 );
             }
@@ -1688,12 +1681,8 @@ async fn apply_failed<T: Model, R: Model>(c: &Case<T, R>) {
         }
     }
     // An answer without the status key is not a success either.
-    let server = MockServer::start().await;
-    expect_post_nobody(&server, c.paths.apply, json!({"result": "ok"})).await;
-    let e = (c.handler)(&client(&server).await)
-        .apply()
-        .await
-        .expect_err(k);
+    let opn = mock_post(c.apply, json!({"result": "ok"})).await;
+    let e = (c.handler)(&opn).apply().await.expect_err(k);
     assert!(matches!(e, Error::InvalidResponse { .. }), "{k}: {e:?}");
 }
 

@@ -2,43 +2,35 @@
 
 mod common;
 
-use common::{client, expect_post_json, fixture, json};
+use common::{assert_request, fixture, mock_post_json};
 use opnsense_api::api::ids::rulesets_request;
 use opnsense_api::{Method, SearchQuery, SortDirection};
 use serde_json::json as j;
-use wiremock::MockServer;
 
 #[test]
 fn request_builder() {
     let q = SearchQuery::page(2, 25)
         .phrase("emerging")
         .sort_by("description", SortDirection::Asc);
-    let r = rulesets_request(&q);
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (
-            Method::Post,
-            "ids/settings/listRulesets",
-            Some(
-                j!({"current": 2, "rowCount": 25, "searchPhrase": "emerging", "sort": {"description": "asc"}})
-            )
-        )
+    assert_request(
+        &rulesets_request(&q),
+        Method::Post,
+        "ids/settings/listRulesets",
+        Some(
+            j!({"current": 2, "rowCount": 25, "searchPhrase": "emerging", "sort": {"description": "asc"}}),
+        ),
     );
 }
 
 #[tokio::test]
 async fn rulesets_with_paging_body() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "ids/settings/listRulesets",
         j!({"current": 1, "rowCount": 50, "searchPhrase": "ET open"}),
-        json(fixture("ids", "listRulesets.json")),
-        1,
+        fixture("ids", "listRulesets.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .ids()
         .rulesets(&SearchQuery::page(1, 50).phrase("ET open"))
         .await
@@ -67,17 +59,13 @@ async fn rulesets_with_paging_body() {
 
 #[tokio::test]
 async fn rulesets_all() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "ids/settings/listRulesets",
         j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        json(j!({"total": 0, "rowCount": 0, "current": 1, "rows": []})),
-        1,
+        j!({"total": 0, "rowCount": 0, "current": 1, "rows": []}),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .ids()
         .rulesets(&SearchQuery::all())
         .await

@@ -2,36 +2,21 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
+use common::{Mocked, fixture, mock_get};
 
-async fn serve(server: &MockServer, endpoint: &str, body: serde_json::Value) {
-    Mock::given(method("GET"))
-        .and(path(format!("/api/diagnostics/interface/{endpoint}")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(body))
-        .expect(1)
-        .mount(server)
-        .await;
+/// A server expecting one `GET diagnostics/interface/<action>`, answering `body`.
+async fn serve(action: &str, body: serde_json::Value) -> Mocked {
+    mock_get(&format!("diagnostics/interface/{action}"), body).await
 }
 
 #[tokio::test]
 async fn interface_names() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
+    let opn = serve(
         "getInterfaceNames",
         fixture("interfaces", "getInterfaceNames.json"),
     )
     .await;
-    let names = client(&server)
-        .await
-        .interfaces()
-        .names()
-        .await
-        .expect("names");
+    let names = opn.interfaces().names().await.expect("names");
     let expected: Vec<(&str, &str)> = vec![("igb0", "WAN"), ("igb1", "LAN"), ("wg1", "WireGuard")];
     assert_eq!(
         names
@@ -44,32 +29,19 @@ async fn interface_names() {
 
 #[tokio::test]
 async fn interface_names_empty_list_is_empty_map() {
-    let server = MockServer::start().await;
-    serve(&server, "getInterfaceNames", serde_json::json!([])).await;
-    let names = client(&server)
-        .await
-        .interfaces()
-        .names()
-        .await
-        .expect("names");
+    let opn = serve("getInterfaceNames", serde_json::json!([])).await;
+    let names = opn.interfaces().names().await.expect("names");
     assert!(names.is_empty());
 }
 
 #[tokio::test]
 async fn interface_config() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
+    let opn = serve(
         "getInterfaceConfig",
         fixture("interfaces", "getInterfaceConfig.json"),
     )
     .await;
-    let cfg = client(&server)
-        .await
-        .interfaces()
-        .config()
-        .await
-        .expect("config");
+    let cfg = opn.interfaces().config().await.expect("config");
     assert_eq!(cfg.keys().collect::<Vec<_>>(), ["igb1", "lo0"]);
     let igb1 = &cfg["igb1"];
     assert_eq!(igb1.device, "igb1");
@@ -100,22 +72,15 @@ async fn interface_config() {
 
 #[tokio::test]
 async fn interface_config_empty_list_is_empty_map() {
-    let server = MockServer::start().await;
-    serve(&server, "getInterfaceConfig", serde_json::json!([])).await;
-    let cfg = client(&server)
-        .await
-        .interfaces()
-        .config()
-        .await
-        .expect("config");
+    let opn = serve("getInterfaceConfig", serde_json::json!([])).await;
+    let cfg = opn.interfaces().config().await.expect("config");
     assert!(cfg.is_empty());
 }
 
 #[tokio::test]
 async fn arp_table() {
-    let server = MockServer::start().await;
-    serve(&server, "getArp", fixture("interfaces", "getArp.json")).await;
-    let arp = client(&server).await.interfaces().arp().await.expect("arp");
+    let opn = serve("getArp", fixture("interfaces", "getArp.json")).await;
+    let arp = opn.interfaces().arp().await.expect("arp");
     assert_eq!(arp.len(), 2);
     let nas = &arp[0];
     assert_eq!(
@@ -141,9 +106,8 @@ async fn arp_table() {
 
 #[tokio::test]
 async fn ndp_table() {
-    let server = MockServer::start().await;
-    serve(&server, "getNdp", fixture("interfaces", "getNdp.json")).await;
-    let ndp = client(&server).await.interfaces().ndp().await.expect("ndp");
+    let opn = serve("getNdp", fixture("interfaces", "getNdp.json")).await;
+    let ndp = opn.interfaces().ndp().await.expect("ndp");
     assert_eq!(ndp.len(), 2);
     assert_eq!(ndp[0].ip, "fe80::20d:b9ff:fe4a:1234%igb1");
     assert_eq!(ndp[0].mac, "00:0d:b9:4a:12:34");

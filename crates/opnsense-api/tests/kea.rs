@@ -4,13 +4,12 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json};
+use common::{assert_request, fixture, mock_get, mock_post_json};
 use opnsense_api::api::kea::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::kea::{Allocator, Lease, OptionData, Reservation, SocketType};
 use opnsense_api::{Method, SearchQuery, Uuid};
 use serde_json::json as j;
-use wiremock::MockServer;
 
 const RES_ID: &str = "0c7b1a2e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
 const SUBNET_ID: &str = "9a8b7c6d-5e4f-4321-8765-43210fedcba9";
@@ -21,10 +20,11 @@ fn all() -> serde_json::Value {
 
 #[test]
 fn request_builders() {
-    let r = leases_request(&SearchQuery::all(), &[]);
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "kea/leases4/search", Some(all()))
+    assert_request(
+        &leases_request(&SearchQuery::all(), &[]),
+        Method::Post,
+        "kea/leases4/search",
+        Some(all()),
     );
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into(), "opt1".into()]);
     assert_eq!(
@@ -33,26 +33,18 @@ fn request_builders() {
             j!({"current": 2, "rowCount": 10, "searchPhrase": "", "selected_interfaces": ["lan", "opt1"]})
         )
     );
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "kea/dhcpv4/get", None)
-    );
+    assert_request(&settings_request(), Method::Get, "kea/dhcpv4/get", None);
 }
 
 #[tokio::test]
 async fn leases_all_interfaces() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/leases4/search",
         all(),
-        json(fixture("dhcp", "kea_leases4_search.json")),
-        1,
+        fixture("dhcp", "kea_leases4_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .leases(&SearchQuery::all(), &[])
         .await
@@ -77,17 +69,13 @@ async fn leases_all_interfaces() {
 
 #[tokio::test]
 async fn leases_for_selected_interfaces() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/leases4/search",
         j!({"current": 1, "rowCount": -1, "searchPhrase": "nas", "selected_interfaces": ["lan"]}),
-        json(fixture("dhcp", "kea_leases4_search.json")),
-        1,
+        fixture("dhcp", "kea_leases4_search.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .leases(&SearchQuery::all().phrase("nas"), &["lan".to_owned()])
         .await
@@ -97,17 +85,13 @@ async fn leases_for_selected_interfaces() {
 
 #[tokio::test]
 async fn leases_of_a_stopped_kea_are_an_empty_page() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/leases4/search",
         all(),
-        json(j!({"total": 0, "rowCount": 0, "current": 1, "rows": [], "interfaces": []})),
-        1,
+        j!({"total": 0, "rowCount": 0, "current": 1, "rows": [], "interfaces": []}),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .leases(&SearchQuery::all(), &[])
         .await
@@ -135,19 +119,8 @@ fn lease_without_reservation_or_device() {
 
 #[tokio::test]
 async fn settings() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
-        "kea/dhcpv4/get",
-        fixture("dhcp", "kea_dhcpv4_get.json"),
-    )
-    .await;
-    let s = client(&server)
-        .await
-        .kea()
-        .settings()
-        .await
-        .expect("settings");
+    let opn = mock_get("kea/dhcpv4/get", fixture("dhcp", "kea_dhcpv4_get.json")).await;
+    let s = opn.kea().settings().await.expect("settings");
     let general = s.general().expect("general");
     assert_eq!(general.enabled, Some(true));
     assert_eq!(general.manual_config, Some(false));
@@ -173,14 +146,8 @@ async fn settings() {
 #[tokio::test]
 async fn settings_of_a_post_are_refused() {
     // `get` answers `[]` to anything but a GET: that is not a settings object.
-    let server = MockServer::start().await;
-    expect_get(&server, "kea/dhcpv4/get", j!([])).await;
-    let e = client(&server)
-        .await
-        .kea()
-        .settings()
-        .await
-        .expect_err("not settings");
+    let opn = mock_get("kea/dhcpv4/get", j!([])).await;
+    let e = opn.kea().settings().await.expect_err("not settings");
     assert!(
         matches!(e, opnsense_api::Error::InvalidResponse { .. }),
         "{e:?}"
@@ -189,17 +156,13 @@ async fn settings_of_a_post_are_refused() {
 
 #[tokio::test]
 async fn subnet_rows_fold_option_data_columns() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/dhcpv4/searchSubnet",
         all(),
-        json(fixture("dhcp", "kea_dhcpv4_searchSubnet.json")),
-        1,
+        fixture("dhcp", "kea_dhcpv4_searchSubnet.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .subnets()
         .search(&SearchQuery::all())
@@ -231,20 +194,13 @@ async fn subnet_rows_fold_option_data_columns() {
 
 #[tokio::test]
 async fn subnet_get_reads_option_maps_and_nested_option_data() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
-        &format!("kea/dhcpv4/getSubnet/{SUBNET_ID}"),
-        j!({"subnet4": {
+    let opn = mock_get(&format!("kea/dhcpv4/getSubnet/{SUBNET_ID}"), j!({"subnet4": {
             "subnet": "10.0.0.0/24", "pools": "10.0.0.10-10.0.0.20\n10.0.0.128/25",
             "allocator": {"": {"value": "Default", "selected": 0}, "iterative": {"value": "Iterative", "selected": 0}, "random": {"value": "Random", "selected": 1}},
             "option_data": {"routers": "10.0.0.1", "domain_search": "a.example,b.example"},
             "match-client-id": "0", "valid_lifetime": "7200"
-        }}),
-    )
-    .await;
-    let s = client(&server)
-        .await
+        }})).await;
+    let s = opn
         .kea()
         .subnets()
         .get(&Uuid::parse(SUBNET_ID).expect("uuid"))
@@ -281,17 +237,13 @@ fn expected_reservation_fields(r: &Reservation) {
 
 #[tokio::test]
 async fn reservation_rows_read_every_field() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "kea/dhcpv4/searchReservation",
         all(),
-        json(fixture("dhcp", "kea_dhcpv4_searchReservation.json")),
-        1,
+        fixture("dhcp", "kea_dhcpv4_searchReservation.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .kea()
         .reservations()
         .search(&SearchQuery::all())
@@ -305,15 +257,12 @@ async fn reservation_rows_read_every_field() {
 
 #[tokio::test]
 async fn reservation_get_reads_the_subnet_option_map() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("kea/dhcpv4/getReservation/{RES_ID}"),
         fixture("dhcp", "kea_dhcpv4_getReservation.json"),
     )
     .await;
-    let r = client(&server)
-        .await
+    let r = opn
         .kea()
         .reservations()
         .get(&Uuid::parse(RES_ID).expect("uuid"))

@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     client, client_at, client_unknown_version, expect_bodyless, expect_get, expect_post_json,
-    expect_post_nobody, fixture, json, status_json,
+    expect_post_nobody, fixture, json, mock_get, mock_post_json, status_json,
 };
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::models::routes::Route;
@@ -122,17 +122,13 @@ fn the_toggle_argument_changed_meaning_at_26_1_10() {
 
 #[tokio::test]
 async fn search_reads_rows_and_display_columns() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "routes/routes/searchroute",
         j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        json(fx("searchroute.json")),
-        1,
+        fx("searchroute.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .routes()
         .search(&SearchQuery::all())
         .await
@@ -152,14 +148,8 @@ async fn search_reads_rows_and_display_columns() {
 
 #[tokio::test]
 async fn get_reads_the_gateway_option_map() {
-    let server = MockServer::start().await;
-    expect_get(&server, &at("getroute"), fx("getroute.json")).await;
-    let r = client(&server)
-        .await
-        .routes()
-        .get(&id())
-        .await
-        .expect("get");
+    let opn = mock_get(&at("getroute"), fx("getroute.json")).await;
+    let r = opn.routes().get(&id()).await.expect("get");
     assert_eq!(
         r,
         Route {
@@ -191,43 +181,36 @@ async fn expect_add(server: &MockServer, body: Value) {
     .await;
 }
 
+/// Whichever flag the caller sets, the add sends the one the firmware reads.
 #[tokio::test]
-async fn add_translates_disabled_for_new_firmware() {
-    let server = MockServer::start().await;
-    // 26.1.10 ignores `disabled`: the client must send `enabled: "0"` instead.
-    expect_add(
-        &server,
-        j!({"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}),
-    )
-    .await;
-    let route = null_route(Route {
-        disabled: Some(true),
-        ..Route::default()
-    });
-    client_at(&server, V10)
-        .routes()
-        .add(&route)
-        .await
-        .expect("add");
-}
-
-#[tokio::test]
-async fn add_sends_disabled_to_old_firmware() {
-    let server = MockServer::start().await;
-    expect_add(
-        &server,
-        j!({"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}),
-    )
-    .await;
-    let route = null_route(Route {
-        enabled: Some(false),
-        ..Route::default()
-    });
-    client_at(&server, V9)
-        .routes()
-        .add(&route)
-        .await
-        .expect("add");
+async fn add_sends_the_flag_the_firmware_reads() {
+    for (v, route, wire) in [
+        // 26.1.10 ignores `disabled`: the client must send `enabled: "0"` instead.
+        (
+            V10,
+            Route {
+                disabled: Some(true),
+                ..Route::default()
+            },
+            j!({"network": "10.20.0.0/16", "gateway": "Null4", "enabled": "0"}),
+        ),
+        (
+            V9,
+            Route {
+                enabled: Some(false),
+                ..Route::default()
+            },
+            j!({"network": "10.20.0.0/16", "gateway": "Null4", "disabled": "1"}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        expect_add(&server, wire.clone()).await;
+        client_at(&server, v)
+            .routes()
+            .add(&null_route(route))
+            .await
+            .unwrap_or_else(|e| panic!("{v}: the add must send {wire}: {e:?}"));
+    }
 }
 
 #[tokio::test]

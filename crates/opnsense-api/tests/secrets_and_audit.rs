@@ -70,6 +70,23 @@ struct Expect {
     outcome: &'static str,
 }
 
+impl Expect {
+    /// `method path` answered `status` (0: no answer), with this outcome.
+    const fn new(
+        method: &'static str,
+        path: &'static str,
+        status: u64,
+        outcome: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            status,
+            outcome,
+        }
+    }
+}
+
 fn check_audit(captured: &Captured, expected: &[Expect]) {
     let events = captured.audit_events();
     assert_eq!(
@@ -256,48 +273,13 @@ async fn secret_never_leaks_and_every_attempt_is_audited() {
     check_audit(
         &captured,
         &[
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 200,
-                outcome: "success",
-            },
-            Expect {
-                method: "POST",
-                path: "firewall/alias/add_item",
-                status: 200,
-                outcome: "rejected",
-            },
-            Expect {
-                method: "GET",
-                path: "core/firmware/status",
-                status: 401,
-                outcome: "rejected",
-            },
-            Expect {
-                method: "POST",
-                path: "firewall/filter/apply",
-                status: 500,
-                outcome: "error",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 0,
-                outcome: "timeout",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 0,
-                outcome: "error",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 0,
-                outcome: "error",
-            },
+            Expect::new("GET", "core/system/status", 200, "success"),
+            Expect::new("POST", "firewall/alias/add_item", 200, "rejected"),
+            Expect::new("GET", "core/firmware/status", 401, "rejected"),
+            Expect::new("POST", "firewall/filter/apply", 500, "error"),
+            Expect::new("GET", "core/system/status", 0, "timeout"),
+            Expect::new("GET", "core/system/status", 0, "error"),
+            Expect::new("GET", "core/system/status", 0, "error"),
         ],
     );
 }
@@ -353,24 +335,19 @@ async fn one_audit_event_per_attempt() {
     check_audit(
         &captured,
         &[
-            Expect {
-                method: "GET",
-                path: "firewall/alias/get_item/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
-                status: 200,
-                outcome: "success",
-            },
-            Expect {
-                method: "POST",
-                path: "firewall/alias/set_item/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
-                status: 200,
-                outcome: "success",
-            },
-            Expect {
-                method: "GET",
-                path: "core/firmware/status",
-                status: 403,
-                outcome: "rejected",
-            },
+            Expect::new(
+                "GET",
+                "firewall/alias/get_item/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
+                200,
+                "success",
+            ),
+            Expect::new(
+                "POST",
+                "firewall/alias/set_item/5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01",
+                200,
+                "success",
+            ),
+            Expect::new("GET", "core/firmware/status", 403, "rejected"),
         ],
     );
 }
@@ -557,48 +534,13 @@ async fn new_error_kinds_never_carry_the_secret_and_are_audited() {
                 status: 500,
                 outcome: "error",
             },
-            Expect {
-                method: "POST",
-                path: "kea/service/start",
-                status: 200,
-                outcome: "rejected",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 500,
-                outcome: "error",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 200,
-                outcome: "error",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 200,
-                outcome: "error",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 0,
-                outcome: "timeout",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 0,
-                outcome: "error",
-            },
-            Expect {
-                method: "GET",
-                path: "core/system/status",
-                status: 0,
-                outcome: "error",
-            },
+            Expect::new("POST", "kea/service/start", 200, "rejected"),
+            Expect::new("GET", "core/system/status", 500, "error"),
+            Expect::new("GET", "core/system/status", 200, "error"),
+            Expect::new("GET", "core/system/status", 200, "error"),
+            Expect::new("GET", "core/system/status", 0, "timeout"),
+            Expect::new("GET", "core/system/status", 0, "error"),
+            Expect::new("GET", "core/system/status", 0, "error"),
         ],
     );
 }

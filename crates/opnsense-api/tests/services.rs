@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, json};
+use common::{NoBody, basic_auth, client, fixture, json, mock_get, mock_post};
 use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
 use opnsense_api::models::services::ServiceState;
 use opnsense_api::{Error, Method};
@@ -72,17 +72,12 @@ async fn unknown_module_sends_nothing() {
 
 #[tokio::test]
 async fn status() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/unbound/service/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("services", "service_status.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
+    let opn = mock_get(
+        "unbound/service/status",
+        fixture("services", "service_status.json"),
+    )
+    .await;
+    let s = opn
         .service(ServiceModule::Unbound)
         .status()
         .await
@@ -97,17 +92,12 @@ async fn status() {
 
 #[tokio::test]
 async fn status_disabled() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/kea/service/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(j!({"status": "disabled", "widget": {}})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
+    let opn = mock_get(
+        "kea/service/status",
+        j!({"status": "disabled", "widget": {}}),
+    )
+    .await;
+    let s = opn
         .service(ServiceModule::Kea)
         .status()
         .await
@@ -193,17 +183,8 @@ async fn wireguard_reconfigure_uses_result() {
 
 #[tokio::test]
 async fn wireguard_reconfigure_failed() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/wireguard/service/reconfigure"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(j!({"result": "failed"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
+    let opn = mock_post("wireguard/service/reconfigure", j!({"result": "failed"})).await;
+    let e = opn
         .service(ServiceModule::Wireguard)
         .reconfigure()
         .await
@@ -338,17 +319,8 @@ async fn an_answer_without_response_is_invalid() {
 
 #[tokio::test]
 async fn reconfigure_failed() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/radvd/service/reconfigure"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(j!({"status": "failed"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
+    let opn = mock_post("radvd/service/reconfigure", j!({"status": "failed"})).await;
+    let e = opn
         .service(ServiceModule::Radvd)
         .reconfigure()
         .await
@@ -363,20 +335,8 @@ async fn ids_reconfigure_passes_configd_output() {
         ("", true),
         ("error generating ids template (x)", false),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/api/ids/service/reconfigure"))
-            .and(basic_auth())
-            .and(NoBody)
-            .respond_with(json(j!({"status": status})))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let r = client(&server)
-            .await
-            .service(ServiceModule::Ids)
-            .reconfigure()
-            .await;
+        let opn = mock_post("ids/service/reconfigure", j!({"status": status})).await;
+        let r = opn.service(ServiceModule::Ids).reconfigure().await;
         assert_eq!(r.is_ok(), ok, "{status:?}: {r:?}");
     }
 }

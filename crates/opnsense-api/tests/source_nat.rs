@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{client_at, client_unknown_version, expect_get, expect_no_request, json};
+use common::{
+    assert_request, client_at, client_unknown_version, expect_get, expect_no_request, json,
+};
 use opnsense_api::api::source_nat::{SNAT_RULES, settings_request};
 use opnsense_api::fields::decode_lenient;
 use opnsense_api::models::source_nat::{SNatMode, SNatRule};
@@ -35,10 +37,11 @@ fn mode_map(selected: &str) -> Value {
 
 #[test]
 fn the_settings_request_is_a_get() {
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "firewall/source_nat/get", None)
+    assert_request(
+        &settings_request(),
+        Method::Get,
+        "firewall/source_nat/get",
+        None,
     );
 }
 

@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, fixture_text, json};
+use common::{
+    NoBody, assert_request, basic_auth, client, fixture, fixture_text, json, mock_get, mock_post,
+};
 use opnsense_api::api::system;
 use opnsense_api::models::system::{FirmwareState, StatusValue};
 use opnsense_api::{Error, Method};
@@ -11,46 +13,39 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[test]
 fn request_builders() {
-    let r = system::status_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "core/system/status", None)
-    );
-    let r = system::firmware_status_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "core/firmware/status", None)
-    );
-    let r = system::firmware_check_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Post, "core/firmware/check", None)
-    );
+    for (r, method, endpoint) in [
+        (system::status_request(), Method::Get, "core/system/status"),
+        (
+            system::firmware_status_request(),
+            Method::Get,
+            "core/firmware/status",
+        ),
+        (
+            system::firmware_check_request(),
+            Method::Post,
+            "core/firmware/check",
+        ),
+        (
+            system::config_backup_request(),
+            Method::Get,
+            "core/backup/download/this",
+        ),
+    ] {
+        assert_request(&r, method, endpoint, None);
+    }
+    // The backup is XML, not JSON.
     let r = system::config_backup_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "core/backup/download/this", None)
-    );
     assert_eq!(r.accept, opnsense_api::request::Accept::Text);
 }
 
 #[tokio::test]
 async fn system_status_clean() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/system/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_system_status_clean.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
-        .system()
-        .status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/system/status",
+        fixture("system", "core_system_status_clean.json"),
+    )
+    .await;
+    let s = opn.system().status().await.expect("status");
     assert_eq!(s.metadata.system.status, StatusValue::Code(2));
     assert_eq!(s.level(), "OK");
     assert!(s.is_clean());
@@ -64,21 +59,12 @@ async fn system_status_clean() {
 
 #[tokio::test]
 async fn system_status_with_subsystems() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/system/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_system_status.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
-        .system()
-        .status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/system/status",
+        fixture("system", "core_system_status.json"),
+    )
+    .await;
+    let s = opn.system().status().await.expect("status");
     assert_eq!(
         s.metadata.system.status,
         StatusValue::Name("WARNING".into())
@@ -126,15 +112,8 @@ async fn a_subsystem_timestamp_rendered_as_the_string_zero_still_reads() {
     answer["subsystems"]["crashreporter"]["timestamp"] = serde_json::json!("0");
     answer["subsystems"]["crashreporter"]["statusCode"] = serde_json::json!("0");
     answer["subsystems"]["crashreporter"]["priority"] = serde_json::json!("100");
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/system/status"))
-        .respond_with(json(answer))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let s = client(&server)
-        .await
+    let opn = mock_get("core/system/status", answer).await;
+    let s = opn
         .system()
         .status()
         .await
@@ -148,21 +127,12 @@ async fn a_subsystem_timestamp_rendered_as_the_string_zero_still_reads() {
 
 #[tokio::test]
 async fn firmware_status_checked() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/firmware/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_firmware_status.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let f = client(&server)
-        .await
-        .system()
-        .firmware_status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/firmware/status",
+        fixture("system", "core_firmware_status.json"),
+    )
+    .await;
+    let f = opn.system().firmware_status().await.expect("status");
     assert_eq!(f.status, Some(FirmwareState::Update));
     assert!(f.has_updates());
     assert_eq!(
@@ -207,24 +177,12 @@ async fn firmware_status_checked() {
 
 #[tokio::test]
 async fn firmware_status_unchecked() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/firmware/status"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture(
-            "system",
-            "core_firmware_status_unchecked.json",
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let f = client(&server)
-        .await
-        .system()
-        .firmware_status()
-        .await
-        .expect("status");
+    let opn = mock_get(
+        "core/firmware/status",
+        fixture("system", "core_firmware_status_unchecked.json"),
+    )
+    .await;
+    let f = opn.system().firmware_status().await.expect("status");
     assert_eq!(f.status, Some(FirmwareState::NoUpdates));
     assert!(!f.has_updates());
     assert!(
@@ -241,23 +199,15 @@ async fn firmware_status_unchecked() {
 
 #[tokio::test]
 async fn firmware_status_error_shape() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/core/firmware/status"))
-        .and(basic_auth())
-        .respond_with(json(serde_json::json!({
+    let opn = mock_get(
+        "core/firmware/status",
+        serde_json::json!({
             "status_msg": "Firmware status check was aborted internally. Please try again.",
             "status": "error"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let f = client(&server)
-        .await
-        .system()
-        .firmware_status()
-        .await
-        .expect("status");
+        }),
+    )
+    .await;
+    let f = opn.system().firmware_status().await.expect("status");
     assert_eq!(f.status, Some(FirmwareState::Error));
     assert!(f.product.is_none());
     assert_eq!(f.installed_version(), None);
@@ -265,21 +215,12 @@ async fn firmware_status_error_shape() {
 
 #[tokio::test]
 async fn firmware_check_started() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/core/firmware/check"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("system", "core_firmware_check.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let c = client(&server)
-        .await
-        .system()
-        .firmware_check()
-        .await
-        .expect("check");
+    let opn = mock_post(
+        "core/firmware/check",
+        fixture("system", "core_firmware_check.json"),
+    )
+    .await;
+    let c = opn.system().firmware_check().await.expect("check");
     assert_eq!(c.status, "ok");
     assert_eq!(
         c.msg_uuid.as_deref(),
@@ -289,21 +230,12 @@ async fn firmware_check_started() {
 
 #[tokio::test]
 async fn firmware_check_failure_is_an_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/core/firmware/check"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(serde_json::json!({"status": "failure"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let e = client(&server)
-        .await
-        .system()
-        .firmware_check()
-        .await
-        .expect_err("failure");
+    let opn = mock_post(
+        "core/firmware/check",
+        serde_json::json!({"status": "failure"}),
+    )
+    .await;
+    let e = opn.system().firmware_check().await.expect_err("failure");
     assert!(
         matches!(&e, Error::ActionFailed { status, path, .. } if status == "failure" && path == "core/firmware/check"),
         "{e:?}"

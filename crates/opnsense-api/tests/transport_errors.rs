@@ -9,7 +9,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use opnsense_api::api::firewall::ALIASES;
-use opnsense_api::{Client, Error, FirmwareVersion, Method, Request, TimeoutPhase, Uuid};
+use opnsense_api::{
+    Client, ClientBuilder, Error, FirmwareVersion, Method, Request, TimeoutPhase, Uuid,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -17,14 +19,19 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use common::{KEY, SECRET};
 use support::{chunked_response, drip_server, http_response, raw_server, silent_server};
 
-/// A plain-HTTP client for `url` with short timeouts.
-fn client_for(url: &str) -> Client {
+/// A client builder for `url` (plain HTTP allowed, firmware 26.1.10) with these timeouts.
+fn timed(url: &str, connect: Duration, read: Duration) -> ClientBuilder {
     Client::builder(url)
         .credentials(KEY, SECRET)
         .allow_insecure_http(true)
         .firmware_version(FirmwareVersion::new(26, 1, 10))
-        .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(5))
+        .connect_timeout(connect)
+        .read_timeout(read)
+}
+
+/// A plain-HTTP client for `url` with short timeouts.
+fn client_for(url: &str) -> Client {
+    timed(url, Duration::from_secs(5), Duration::from_secs(5))
         .build()
         .expect("client")
 }
@@ -65,16 +72,15 @@ async fn connection_refused_is_connect() {
 #[tokio::test]
 async fn server_that_never_answers_is_read_timeout() {
     let server = silent_server();
-    let client = Client::builder(server.http_url())
-        .credentials(KEY, SECRET)
-        .allow_insecure_http(true)
-        .firmware_version(FirmwareVersion::new(26, 1, 10))
-        // The head may take connect + read timeout (the client cannot tell when the
-        // connection came up): keep both short.
-        .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Duration::from_millis(300))
-        .build()
-        .expect("client");
+    // The head may take connect + read timeout (the client cannot tell when the connection came
+    // up): keep both short.
+    let client = timed(
+        &server.http_url(),
+        Duration::from_secs(1),
+        Duration::from_millis(300),
+    )
+    .build()
+    .expect("client");
     let err = get_status(&client).await.expect_err("timeout");
     match &err {
         Error::Timeout {
@@ -94,55 +100,44 @@ async fn server_that_never_answers_is_read_timeout() {
 }
 
 /// A TCP listener that accepts but never completes the TLS handshake: reqwest counts the
-/// handshake in the connect phase, so this is a connect timeout without leaving 127.0.0.1.
+/// handshake in the connect phase, so this is a connect timeout without leaving 127.0.0.1. The
+/// read timer must not run during the handshake: a connect timeout longer than the read timeout
+/// is still reported as a connect timeout.
 #[tokio::test]
 async fn stalled_tls_handshake_is_connect_timeout() {
-    let server = silent_server();
-    let client = Client::builder(server.https_url())
-        .credentials(KEY, SECRET)
-        .firmware_version(FirmwareVersion::new(26, 1, 10))
-        .connect_timeout(Duration::from_millis(300))
+    for (row, connect, read) in [
         // Longer than the connect timeout: reqwest's read timer starts when the request is sent.
-        .read_timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
-    let err = get_status(&client).await.expect_err("timeout");
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                ..
-            }
+        (
+            "read timeout longer",
+            Duration::from_millis(300),
+            Duration::from_secs(10),
         ),
-        "{err:?}"
-    );
-    assert!(err.to_string().starts_with("connect timeout"), "{err}");
-}
-
-/// The read timer must not run during the handshake: a connect timeout longer than the read
-/// timeout is still reported as a connect timeout.
-#[tokio::test]
-async fn stalled_handshake_is_connect_timeout_even_with_a_shorter_read_timeout() {
-    let server = silent_server();
-    let client = Client::builder(server.https_url())
-        .credentials(KEY, SECRET)
-        .firmware_version(FirmwareVersion::new(26, 1, 10))
-        .connect_timeout(Duration::from_millis(600))
-        .read_timeout(Duration::from_millis(200))
-        .build()
-        .expect("client");
-    let err = get_status(&client).await.expect_err("timeout");
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                ..
-            }
+        (
+            "read timeout shorter",
+            Duration::from_millis(600),
+            Duration::from_millis(200),
         ),
-        "{err:?}"
-    );
+    ] {
+        let server = silent_server();
+        let client = timed(&server.https_url(), connect, read)
+            .build()
+            .expect("client");
+        let err = get_status(&client).await.expect_err(row);
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    phase: TimeoutPhase::Connect,
+                    ..
+                }
+            ),
+            "{row}: {err:?}"
+        );
+        assert!(
+            err.to_string().starts_with("connect timeout"),
+            "{row}: {err}"
+        );
+    }
 }
 
 /// Headers arrive, then the body stalls mid-way without the connection closing.
@@ -157,14 +152,13 @@ async fn stalled_body_is_read_timeout() {
             std::future::pending::<()>().await;
         }
     });
-    let client = Client::builder(server.http_url())
-        .credentials(KEY, SECRET)
-        .allow_insecure_http(true)
-        .firmware_version(FirmwareVersion::new(26, 1, 10))
-        .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Duration::from_millis(300))
-        .build()
-        .expect("client");
+    let client = timed(
+        &server.http_url(),
+        Duration::from_secs(1),
+        Duration::from_millis(300),
+    )
+    .build()
+    .expect("client");
     let err = get_status(&client).await.expect_err("timeout");
     assert!(
         matches!(
@@ -475,8 +469,22 @@ async fn https_to_a_plain_http_port_is_a_tls_error() {
         .build()
         .expect("client");
     let err = get_status(&client).await.expect_err("not TLS");
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Tls {
+                source: Some(_),
+                ..
+            }
+        ),
+        "the TLS error keeps its source: {err:?}"
+    );
     assert!(err.to_string().contains("check the port"), "{err}");
+    let chain = source_chain(&err);
+    assert!(!chain.is_empty());
+    for s in &chain {
+        assert!(!s.contains(SECRET) && !s.contains(KEY), "{s}");
+    }
 }
 
 fn version_client(server: &MockServer) -> Client {
@@ -618,46 +626,9 @@ async fn connect_errors_keep_their_source() {
     }
 }
 
-#[tokio::test]
-async fn https_to_a_plain_port_keeps_the_tls_source() {
-    let server = support::serve(support::bind(0), |mut stream| async move {
-        let mut buf = [0u8; 1024];
-        if matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {
-            let resp = http_response("400 Bad Request", "text/html", b"<html>400</html>");
-            let _ = stream.write_all(&resp).await;
-        }
-    });
-    let client = Client::builder(server.https_url())
-        .credentials(KEY, SECRET)
-        .firmware_version(FirmwareVersion::new(26, 1, 10))
-        .build()
-        .expect("client");
-    let err = get_status(&client).await.expect_err("not TLS");
-    assert!(
-        matches!(
-            err,
-            Error::Tls {
-                source: Some(_),
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    let chain = source_chain(&err);
-    assert!(!chain.is_empty());
-    for s in &chain {
-        assert!(!s.contains(SECRET) && !s.contains(KEY), "{s}");
-    }
-}
-
 /// A client for `url` that accepts at most `limit` response bytes.
 fn capped(url: &str, limit: u64) -> Client {
-    Client::builder(url)
-        .credentials(KEY, SECRET)
-        .allow_insecure_http(true)
-        .firmware_version(FirmwareVersion::new(26, 1, 10))
-        .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(5))
+    timed(url, Duration::from_secs(5), Duration::from_secs(5))
         .max_response_bytes(limit)
         .build()
         .expect("client")
@@ -785,15 +756,14 @@ async fn a_slow_drip_hits_the_call_deadline() {
         ("head", Vec::new(), whole),
     ] {
         let server = drip_server(first, drip, Duration::from_millis(200));
-        let client = Client::builder(server.http_url())
-            .credentials(KEY, SECRET)
-            .allow_insecure_http(true)
-            .firmware_version(FirmwareVersion::new(26, 1, 10))
-            .connect_timeout(Duration::from_secs(1))
-            .read_timeout(Duration::from_secs(1))
-            .call_timeout(Duration::from_secs(1))
-            .build()
-            .expect("client");
+        let client = timed(
+            &server.http_url(),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+        .call_timeout(Duration::from_secs(1))
+        .build()
+        .expect("client");
         // Bounded even if the deadline were not enforced (the drip lasts at most ~14 s).
         let err = tokio::time::timeout(Duration::from_secs(30), get_status(&client))
             .await

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_get, expect_post_json, fixture, json};
+use common::{assert_request, client, fixture, json, mock_get, mock_post_json};
 use opnsense_api::api::unbound::settings_request;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Error, Method, SearchQuery, Uuid};
@@ -28,28 +28,18 @@ fn expected_nas() -> HostOverride {
 
 #[test]
 fn settings_request_is_a_get() {
-    let r = settings_request();
-    assert_eq!(
-        (r.method, r.path.as_str(), r.body),
-        (Method::Get, "unbound/settings/get", None)
+    assert_request(
+        &settings_request(),
+        Method::Get,
+        "unbound/settings/get",
+        None,
     );
 }
 
 #[tokio::test]
 async fn settings() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
-        "unbound/settings/get",
-        fixture("dns", "settings_get.json"),
-    )
-    .await;
-    let s = client(&server)
-        .await
-        .unbound()
-        .settings()
-        .await
-        .expect("settings");
+    let opn = mock_get("unbound/settings/get", fixture("dns", "settings_get.json")).await;
+    let s = opn.unbound().settings().await.expect("settings");
     assert_eq!(s.unbound.pointer("/general/enabled"), Some(&j!("1")));
     assert!(
         s.unbound
@@ -62,14 +52,8 @@ async fn settings() {
 async fn settings_without_the_model_are_refused() {
     // A POST to `get` answers `[]`; an error envelope has no `unbound` either.
     for answer in [j!([]), j!({"result": "failed"})] {
-        let server = MockServer::start().await;
-        expect_get(&server, "unbound/settings/get", answer.clone()).await;
-        let e = client(&server)
-            .await
-            .unbound()
-            .settings()
-            .await
-            .expect_err("no model");
+        let opn = mock_get("unbound/settings/get", answer.clone()).await;
+        let e = opn.unbound().settings().await.expect_err("no model");
         assert!(
             matches!(e, Error::InvalidResponse { .. }),
             "{answer}: {e:?}"
@@ -79,17 +63,13 @@ async fn settings_without_the_model_are_refused() {
 
 #[tokio::test]
 async fn search_rows_read_every_field() {
-    let server = MockServer::start().await;
-    expect_post_json(
-        &server,
+    let opn = mock_post_json(
         "unbound/settings/searchHostOverride",
         j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
-        json(fixture("dns", "searchHostOverride.json")),
-        1,
+        fixture("dns", "searchHostOverride.json"),
     )
     .await;
-    let page = client(&server)
-        .await
+    let page = opn
         .unbound()
         .host_overrides()
         .search(&SearchQuery::all())
@@ -171,15 +151,12 @@ fn fqdn_of_an_override_for_the_domain_itself() {
 
 #[tokio::test]
 async fn get_reads_the_record_type_option_map() {
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("unbound/settings/getHostOverride/{ID}"),
         fixture("dns", "getHostOverride.json"),
     )
     .await;
-    let h = client(&server)
-        .await
+    let h = opn
         .unbound()
         .host_overrides()
         .get(&Uuid::parse(ID).expect("uuid"))
@@ -234,22 +211,14 @@ async fn a_dns_over_tls_entry_is_not_a_forward() {
         .expect_err("no set");
     assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
     // A forward reads, its type is never sent back.
-    let server = MockServer::start().await;
-    expect_get(
-        &server,
+    let opn = mock_get(
         &format!("unbound/settings/getForward/{ID}"),
         j!({"dot": {"enabled": "1", "type": {"dot": {"value": "DNS over TLS", "selected": 0},
             "forward": {"value": "Forward", "selected": 1}}, "domain": "corp.example.com",
             "server": "10.0.10.53"}}),
     )
     .await;
-    let f: Forward = client(&server)
-        .await
-        .unbound()
-        .forwards()
-        .get(&id)
-        .await
-        .expect("forward");
+    let f: Forward = opn.unbound().forwards().get(&id).await.expect("forward");
     assert_eq!(f.forward_type, Some(ForwardType::Forward));
     let sent = serde_json::to_value(&f).expect("encode");
     assert!(sent.get("type").is_none(), "{sent}");

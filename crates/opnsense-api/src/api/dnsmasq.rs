@@ -11,8 +11,6 @@
 //! `.../Dnsmasq/Api/ServiceController.php` (`ApiMutableServiceControllerBase`, enabled by
 //! `enable`, line 42).
 
-use serde_json::Value;
-
 use crate::client::Client;
 use crate::error::Result;
 use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
@@ -50,14 +48,7 @@ pub static HOSTS: GridSpec<Host> = GridSpec::new(GridDesc {
 /// Builds the lease search: paging plus the optional interface filter (config ids such as `lan`,
 /// sent as `selected_interfaces`; an empty slice means every interface).
 pub fn leases_request(q: &SearchQuery, interfaces: &[String]) -> Request {
-    let mut body = q.to_body();
-    if !interfaces.is_empty() {
-        body.insert(
-            "selected_interfaces".into(),
-            Value::from(interfaces.to_vec()),
-        );
-    }
-    Request::post("dnsmasq/leases/search").json(Value::Object(body))
+    super::lease_search("dnsmasq/leases/search", q, interfaces)
 }
 
 /// `GET dnsmasq/settings/get`: the whole model (a POST answers `[]`).

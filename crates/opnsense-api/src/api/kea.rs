@@ -1,8 +1,6 @@
 //! `kea/*`: Kea DHCPv4 leases and settings, and the [`RESERVATIONS`] and [`SUBNETS`] grids
 //! (no toggle: OPNsense has none for them). Apply with the grids' apply (`kea/service/reconfigure`).
 
-use serde_json::Value;
-
 use crate::client::Client;
 use crate::error::Result;
 use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
@@ -57,14 +55,7 @@ pub static SUBNETS: GridSpec<Subnet> = GridSpec::new(GridDesc {
 /// Builds the lease search: paging plus the optional interface filter (config ids such as `lan`,
 /// sent as `selected_interfaces`; an empty slice means every interface).
 pub fn leases_request(q: &SearchQuery, interfaces: &[String]) -> Request {
-    let mut body = q.to_body();
-    if !interfaces.is_empty() {
-        body.insert(
-            "selected_interfaces".into(),
-            Value::from(interfaces.to_vec()),
-        );
-    }
-    Request::post("kea/leases4/search").json(Value::Object(body))
+    super::lease_search("kea/leases4/search", q, interfaces)
 }
 
 /// `GET kea/dhcpv4/get`: general, lease-expiry and HA settings.

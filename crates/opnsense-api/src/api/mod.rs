@@ -15,8 +15,11 @@ pub mod system;
 pub mod unbound;
 pub mod vpn;
 
+use serde_json::Value;
+
 use crate::client::Client;
 use crate::grid::ErasedGrid;
+use crate::request::{Request, SearchQuery};
 
 /// Every grid the SDK knows, for code that handles them alike (a change journal finds a grid
 /// by its [`GridDesc::id`](crate::grid::GridDesc::id) here).
@@ -32,6 +35,24 @@ pub static GRIDS: &[&dyn ErasedGrid] = &[
     &unbound::FORWARDS,
     &source_nat::SNAT_RULES,
 ];
+
+/// A lease search: Kea's and Dnsmasq's lease controllers both page one recordset and filter it
+/// by `selected_interfaces` (interface config ids such as `lan`; an empty slice sends none and
+/// means every interface).
+pub(crate) fn lease_search(
+    endpoint: &'static str,
+    q: &SearchQuery,
+    interfaces: &[String],
+) -> Request {
+    let mut body = q.to_body();
+    if !interfaces.is_empty() {
+        body.insert(
+            "selected_interfaces".into(),
+            Value::from(interfaces.to_vec()),
+        );
+    }
+    Request::post(endpoint).json(Value::Object(body))
+}
 
 /// The grid with this id.
 pub fn grid_by_id(id: &str) -> Option<&'static dyn ErasedGrid> {

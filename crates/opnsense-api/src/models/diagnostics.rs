@@ -12,78 +12,61 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fields::{Extra, list_or_empty, opt, string_or_empty};
+use crate::fields::{Extra, list_or_empty, string_or_empty};
 use crate::path::Uuid;
 
-/// One parsed filter-log line (`diagnostics/firewall/log`). Fields after `ipversion` depend on
-/// the IP version and protocol (TCP/UDP carry ports, TCP its flags, CARP its vhid ...).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FilterLogEntry {
-    /// pf rule number in the loaded ruleset (changes with every reload).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub rulenr: String,
-    /// The rule's label: a filter rule's uuid (rules of Firewall > Rules), a 32-digit hash
-    /// OPNsense computes for the rules it generates (and those of the classic GUI), or `0`
-    /// for NAT rules (`rdr`, `nat`, `binat`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub rid: String,
-    /// The device the packet was seen on (`igb1`, `vtnet0_vlan10`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub interface: String,
-    /// Why pf logged it (`match`, `state-mismatch`, ...).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub reason: String,
-    /// `pass`, `block`, `rdr`, `nat`, `binat` (pf logs a reject rule's packets as `block`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub action: String,
-    /// `in` or `out`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub dir: String,
-    /// `4` or `6`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub ipversion: String,
-    /// Protocol name, lower case (`tcp`, `udp`, `icmp`, `ipv6-icmp`, `carp`, ...).
-    #[serde(deserialize_with = "opt")]
-    pub protoname: Option<String>,
-    /// IANA protocol number, as text.
-    #[serde(deserialize_with = "opt")]
-    pub protonum: Option<String>,
-    /// Packet length.
-    #[serde(deserialize_with = "opt")]
-    pub length: Option<String>,
-    /// Source address.
-    #[serde(deserialize_with = "opt")]
-    pub src: Option<String>,
-    /// Destination address.
-    #[serde(deserialize_with = "opt")]
-    pub dst: Option<String>,
-    /// Source port (TCP and UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub srcport: Option<String>,
-    /// Destination port (TCP and UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub dstport: Option<String>,
-    /// TCP flags (`S`, `SA`, `FPA`, ...).
-    #[serde(deserialize_with = "opt")]
-    pub tcpflags: Option<String>,
-    /// The matching rule's description from the loaded ruleset (`/tmp/rules.debug`), `rdr rule`
-    /// and the like for NAT rules, or empty.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub label: String,
-    /// When it was logged, as syslog wrote it (RFC 5424: `2026-06-28T12:52:27-05:00`).
-    #[serde(rename = "__timestamp__", deserialize_with = "string_or_empty")]
-    pub timestamp: String,
-    /// The host name in the syslog line.
-    #[serde(rename = "__host__", deserialize_with = "opt")]
-    pub host: Option<String>,
-    /// MD5 of the raw line (the GUI's cursor: `digest=` reads up to that line).
-    #[serde(rename = "__digest__", deserialize_with = "string_or_empty")]
-    pub digest: String,
-    /// Everything else (`subrulenr`, `anchorname`, `tos`, `ttl`, `seq`, `__spec__`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One parsed filter-log line (`diagnostics/firewall/log`). Fields after `ipversion` depend on
+    /// the IP version and protocol (TCP/UDP carry ports, TCP its flags, CARP its vhid ...).
+    pub struct FilterLogEntry {
+        /// pf rule number in the loaded ruleset (changes with every reload).
+        pub rulenr: String,
+        /// The rule's label: a filter rule's uuid (rules of Firewall > Rules), a 32-digit hash
+        /// OPNsense computes for the rules it generates (and those of the classic GUI), or `0`
+        /// for NAT rules (`rdr`, `nat`, `binat`).
+        pub rid: String,
+        /// The device the packet was seen on (`igb1`, `vtnet0_vlan10`).
+        pub interface: String,
+        /// Why pf logged it (`match`, `state-mismatch`, ...).
+        pub reason: String,
+        /// `pass`, `block`, `rdr`, `nat`, `binat` (pf logs a reject rule's packets as `block`).
+        pub action: String,
+        /// `in` or `out`.
+        pub dir: String,
+        /// `4` or `6`.
+        pub ipversion: String,
+        /// Protocol name, lower case (`tcp`, `udp`, `icmp`, `ipv6-icmp`, `carp`, ...).
+        pub protoname: Option<String>,
+        /// IANA protocol number, as text.
+        pub protonum: Option<String>,
+        /// Packet length.
+        pub length: Option<String>,
+        /// Source address.
+        pub src: Option<String>,
+        /// Destination address.
+        pub dst: Option<String>,
+        /// Source port (TCP and UDP only).
+        pub srcport: Option<String>,
+        /// Destination port (TCP and UDP only).
+        pub dstport: Option<String>,
+        /// TCP flags (`S`, `SA`, `FPA`, ...).
+        pub tcpflags: Option<String>,
+        /// The matching rule's description from the loaded ruleset (`/tmp/rules.debug`), `rdr rule`
+        /// and the like for NAT rules, or empty.
+        pub label: String,
+        /// When it was logged, as syslog wrote it (RFC 5424: `2026-06-28T12:52:27-05:00`).
+        #[serde(rename = "__timestamp__")]
+        pub timestamp: String,
+        /// The host name in the syslog line.
+        #[serde(rename = "__host__")]
+        pub host: Option<String>,
+        /// MD5 of the raw line (the GUI's cursor: `digest=` reads up to that line).
+        #[serde(rename = "__digest__")]
+        pub digest: String,
+        /// Everything else (`subrulenr`, `anchorname`, `tos`, `ttl`, `seq`, `__spec__`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// What made the log line, from its `rid`.
@@ -138,116 +121,87 @@ impl FilterLogEntry {
     }
 }
 
-/// One pf state (`diagnostics/firewall/query_states` rows).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PfState {
-    /// `<state id>/<creator id>` (hexadecimal), unique.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub id: String,
-    /// The device, or `all` for floating states.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub iface: String,
-    /// The interface's description (`LAN`), else the device.
-    #[serde(deserialize_with = "opt")]
-    pub interface: Option<String>,
-    /// Protocol (`tcp`, `udp`, `icmp`, ...).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub proto: String,
-    /// `ipv4` or `ipv6`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub ipproto: String,
-    /// `in` or `out`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub direction: String,
-    /// Source address.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub src_addr: String,
-    /// Source port (`0` for protocols without ports).
-    #[serde(deserialize_with = "opt")]
-    pub src_port: Option<String>,
-    /// Destination address.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub dst_addr: String,
-    /// Destination port.
-    #[serde(deserialize_with = "opt")]
-    pub dst_port: Option<String>,
-    /// Address after NAT, if translated.
-    #[serde(deserialize_with = "opt")]
-    pub nat_addr: Option<String>,
-    /// Port after NAT, if translated.
-    #[serde(deserialize_with = "opt")]
-    pub nat_port: Option<String>,
-    /// Gateway (`route-to`), if any.
-    #[serde(deserialize_with = "opt")]
-    pub gateway: Option<String>,
-    /// pf state (`ESTABLISHED:ESTABLISHED`, `SINGLE:NO_TRAFFIC`, ...).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub state: String,
-    /// Age (`hh:mm:ss`).
-    #[serde(deserialize_with = "opt")]
-    pub age: Option<String>,
-    /// Time to expiry (`hh:mm:ss`).
-    #[serde(deserialize_with = "opt")]
-    pub expires: Option<String>,
-    /// Packets (out, in).
-    #[serde(deserialize_with = "list_or_empty")]
-    pub pkts: Vec<u64>,
-    /// Bytes (out, in).
-    #[serde(deserialize_with = "list_or_empty")]
-    pub bytes: Vec<u64>,
-    /// pf rule number that created the state.
-    #[serde(deserialize_with = "opt")]
-    pub rule: Option<String>,
-    /// That rule's label (uuid or 32-digit hash, see [`FilterLogEntry::rid`]).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub label: String,
-    /// That rule's description, or empty.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub descr: String,
-    /// Options (`allow-opts`, `sloppy`, ...).
-    #[serde(deserialize_with = "list_or_empty")]
-    pub flags: Vec<String>,
-    /// Everything else (`rtable`, `route-to`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One pf state (`diagnostics/firewall/query_states` rows).
+    pub struct PfState {
+        /// `<state id>/<creator id>` (hexadecimal), unique.
+        pub id: String,
+        /// The device, or `all` for floating states.
+        pub iface: String,
+        /// The interface's description (`LAN`), else the device.
+        pub interface: Option<String>,
+        /// Protocol (`tcp`, `udp`, `icmp`, ...).
+        pub proto: String,
+        /// `ipv4` or `ipv6`.
+        pub ipproto: String,
+        /// `in` or `out`.
+        pub direction: String,
+        /// Source address.
+        pub src_addr: String,
+        /// Source port (`0` for protocols without ports).
+        pub src_port: Option<String>,
+        /// Destination address.
+        pub dst_addr: String,
+        /// Destination port.
+        pub dst_port: Option<String>,
+        /// Address after NAT, if translated.
+        pub nat_addr: Option<String>,
+        /// Port after NAT, if translated.
+        pub nat_port: Option<String>,
+        /// Gateway (`route-to`), if any.
+        pub gateway: Option<String>,
+        /// pf state (`ESTABLISHED:ESTABLISHED`, `SINGLE:NO_TRAFFIC`, ...).
+        pub state: String,
+        /// Age (`hh:mm:ss`).
+        pub age: Option<String>,
+        /// Time to expiry (`hh:mm:ss`).
+        pub expires: Option<String>,
+        /// Packets (out, in).
+        #[serde(deserialize_with = "list_or_empty")]
+        pub pkts: Vec<u64>,
+        /// Bytes (out, in).
+        #[serde(deserialize_with = "list_or_empty")]
+        pub bytes: Vec<u64>,
+        /// pf rule number that created the state.
+        pub rule: Option<String>,
+        /// That rule's label (uuid or 32-digit hash, see [`FilterLogEntry::rid`]).
+        pub label: String,
+        /// That rule's description, or empty.
+        pub descr: String,
+        /// Options (`allow-opts`, `sloppy`, ...).
+        #[serde(deserialize_with = "list_or_empty")]
+        pub flags: Vec<String>,
+        /// Everything else (`rtable`, `route-to`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// One gateway of `routes/gateway/status`. Measurements are text with units
-/// (`"1.1 ms"`, `"0.0 %"`) and `~` when the gateway is not monitored.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GatewayStatus {
-    /// Gateway name (`WAN_GW`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// Its address, or `~` (dynamic, not known yet).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub address: String,
-    /// `none` (online), `down`, `force_down`, `delay`, `loss`, `delay+loss`, or another word
-    /// (pending).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub status: String,
-    /// The status in the GUI's words (`Online`, `Offline`, `Latency`, ...).
-    #[serde(deserialize_with = "opt")]
-    pub status_translated: Option<String>,
-    /// Packet loss (`"0.0 %"`) or `~`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub loss: String,
-    /// Average round-trip time (`"1.1 ms"`) or `~`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub delay: String,
-    /// Round-trip standard deviation (`"0.2 ms"`) or `~`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub stddev: String,
-    /// The address dpinger probes, or `~`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub monitor: String,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One gateway of `routes/gateway/status`. Measurements are text with units
+    /// (`"1.1 ms"`, `"0.0 %"`) and `~` when the gateway is not monitored.
+    pub struct GatewayStatus {
+        /// Gateway name (`WAN_GW`).
+        pub name: String,
+        /// Its address, or `~` (dynamic, not known yet).
+        pub address: String,
+        /// `none` (online), `down`, `force_down`, `delay`, `loss`, `delay+loss`, or another word
+        /// (pending).
+        pub status: String,
+        /// The status in the GUI's words (`Online`, `Offline`, `Latency`, ...).
+        pub status_translated: Option<String>,
+        /// Packet loss (`"0.0 %"`) or `~`.
+        pub loss: String,
+        /// Average round-trip time (`"1.1 ms"`) or `~`.
+        pub delay: String,
+        /// Round-trip standard deviation (`"0.2 ms"`) or `~`.
+        pub stddev: String,
+        /// The address dpinger probes, or `~`.
+        pub monitor: String,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// The leading number of `"1.1 ms"` / `"0.0 %"`; `None` for `~` or text without one.
@@ -318,39 +272,29 @@ pub struct GatewayStatusList {
     pub extra: Extra,
 }
 
-/// One kernel route (`diagnostics/interface/get_routes`, `netstat -rWn`).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct KernelRoute {
-    /// `ipv4` or `ipv6`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub proto: String,
-    /// Destination (`default`, `10.0.0.0/24`, `192.168.1.10`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub destination: String,
-    /// Next hop (an address, `link#2`, or a MAC for host routes).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub gateway: String,
-    /// Route flags (`UGS`, `UHS`, ...).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub flags: String,
-    /// MTU.
-    #[serde(deserialize_with = "opt")]
-    pub mtu: Option<String>,
-    /// Device (`igb0`, `lo0`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub netif: String,
-    /// Expiry, when the route expires.
-    #[serde(deserialize_with = "opt")]
-    pub expire: Option<String>,
-    /// The device's interface description (`WAN`), or empty.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub intf_description: String,
-    /// `destination,gateway`.
-    #[serde(deserialize_with = "opt")]
-    pub id: Option<String>,
-    /// Anything else (`nhop#`, `use`, ...: netstat's columns differ between FreeBSD releases).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One kernel route (`diagnostics/interface/get_routes`, `netstat -rWn`).
+    pub struct KernelRoute {
+        /// `ipv4` or `ipv6`.
+        pub proto: String,
+        /// Destination (`default`, `10.0.0.0/24`, `192.168.1.10`).
+        pub destination: String,
+        /// Next hop (an address, `link#2`, or a MAC for host routes).
+        pub gateway: String,
+        /// Route flags (`UGS`, `UHS`, ...).
+        pub flags: String,
+        /// MTU.
+        pub mtu: Option<String>,
+        /// Device (`igb0`, `lo0`).
+        pub netif: String,
+        /// Expiry, when the route expires.
+        pub expire: Option<String>,
+        /// The device's interface description (`WAN`), or empty.
+        pub intf_description: String,
+        /// `destination,gateway`.
+        pub id: Option<String>,
+        /// Anything else (`nhop#`, `use`, ...: netstat's columns differ between FreeBSD releases).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }

@@ -7,10 +7,9 @@
 //! `performValidation()`, 26.1.11 and 26.7.2 lines 94-138: `$is_dhcp = !hwaddr->isEmpty() ||
 //! !client_id->isEmpty()`).
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fields::{CsvList, Extra, opt, opt_bool, selected_string};
+use crate::fields::{CsvList, Extra, selected_string};
 
 /// A lease row of `dnsmasq/leases/search` has the keys of a Kea lease row (`address`,
 /// `hwaddr`, `hostname`, `client_id`, `expire`, `if`, `if_name`, `if_descr`, `is_reserved`,
@@ -18,58 +17,43 @@ use crate::fields::{CsvList, Extra, opt, opt_bool, selected_string};
 /// `state`: the same model reads both.
 pub type Lease = crate::models::kea::Lease;
 
-/// A Dnsmasq host entry (`hosts`, wrapper `host`): a DHCP reservation when it has a MAC
-/// address or a client id, a DNS host override otherwise.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Host {
-    /// Record id (search rows only).
-    #[serde(deserialize_with = "opt")]
-    pub uuid: Option<String>,
-    /// Host label (`nas`; `*` only for DNS overrides). Dnsmasq's HostnameField: one label of
-    /// letters, digits, `-` and `_`, not starting with `-` or `_`.
-    #[serde(deserialize_with = "opt")]
-    pub host: Option<String>,
-    /// Domain (`lan.example`).
-    #[serde(deserialize_with = "opt")]
-    pub domain: Option<String>,
-    /// Answer only from this firewall's local names.
-    #[serde(with = "opt_bool")]
-    pub local: Option<bool>,
-    /// Addresses (comma-separated; a DHCP reservation has at most one IPv4 address).
-    #[serde(deserialize_with = "opt")]
-    pub ip: Option<CsvList>,
-    /// Extra names (CNAMEs).
-    #[serde(deserialize_with = "opt")]
-    pub cnames: Option<CsvList>,
-    /// Client id, colon-separated hex pairs, or `*`.
-    #[serde(deserialize_with = "opt")]
-    pub client_id: Option<String>,
-    /// MAC addresses (comma-separated).
-    #[serde(deserialize_with = "opt")]
-    pub hwaddr: Option<CsvList>,
-    /// Lease time in seconds (empty = the range's).
-    #[serde(deserialize_with = "opt")]
-    pub lease_time: Option<String>,
-    /// Ignore this client (no address handed out).
-    #[serde(with = "opt_bool")]
-    pub ignore: Option<bool>,
-    /// DHCP tag set for this client (a `dhcp_tags` uuid).
-    #[serde(deserialize_with = "opt")]
-    pub set_tag: Option<String>,
-    /// Description.
-    #[serde(deserialize_with = "opt")]
-    pub descr: Option<String>,
-    /// Comments.
-    #[serde(deserialize_with = "opt")]
-    pub comments: Option<String>,
-    /// Aliases (`host.domain` names).
-    #[serde(deserialize_with = "opt")]
-    pub aliases: Option<CsvList>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// A Dnsmasq host entry (`hosts`, wrapper `host`): a DHCP reservation when it has a MAC
+    /// address or a client id, a DNS host override otherwise.
+    pub struct Host {
+        /// Record id (search rows only).
+        pub uuid: Option<String>,
+        /// Host label (`nas`; `*` only for DNS overrides). Dnsmasq's HostnameField: one label of
+        /// letters, digits, `-` and `_`, not starting with `-` or `_`.
+        pub host: Option<String>,
+        /// Domain (`lan.example`).
+        pub domain: Option<String>,
+        /// Answer only from this firewall's local names.
+        pub local: Option<bool>,
+        /// Addresses (comma-separated; a DHCP reservation has at most one IPv4 address).
+        pub ip: Option<CsvList>,
+        /// Extra names (CNAMEs).
+        pub cnames: Option<CsvList>,
+        /// Client id, colon-separated hex pairs, or `*`.
+        pub client_id: Option<String>,
+        /// MAC addresses (comma-separated).
+        pub hwaddr: Option<CsvList>,
+        /// Lease time in seconds (empty = the range's).
+        pub lease_time: Option<String>,
+        /// Ignore this client (no address handed out).
+        pub ignore: Option<bool>,
+        /// DHCP tag set for this client (a `dhcp_tags` uuid).
+        pub set_tag: Option<String>,
+        /// Description.
+        pub descr: Option<String>,
+        /// Comments.
+        pub comments: Option<String>,
+        /// Aliases (`host.domain` names).
+        pub aliases: Option<CsvList>,
+        /// Everything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Host {
@@ -80,18 +64,17 @@ impl Host {
     }
 }
 
-/// `GET dnsmasq/settings/get`: the whole Dnsmasq model under `dnsmasq` (general switches,
-/// `dhcp`, and every list: `hosts`, `domainoverrides`, `dhcp_tags`, `dhcp_ranges`,
-/// `dhcp_options`, `dhcp_boot`, each a map of uuid to record, `[]` when empty).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DnsmasqSettings {
-    /// The model, as OPNsense sent it.
-    pub dnsmasq: Value,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `GET dnsmasq/settings/get`: the whole Dnsmasq model under `dnsmasq` (general switches,
+    /// `dhcp`, and every list: `hosts`, `domainoverrides`, `dhcp_tags`, `dhcp_ranges`,
+    /// `dhcp_options`, `dhcp_boot`, each a map of uuid to record, `[]` when empty).
+    pub struct DnsmasqSettings {
+        /// The model, as OPNsense sent it.
+        pub dnsmasq: Value,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// The records of a list field of the model (a map of uuid to record; PHP's `[]` when empty).

@@ -9,11 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Deserializer;
 
-use crate::fields::{
-    CsvList, Extra, LineList, map_or_empty, num_string, opt, opt_bool, opt_object, string_or_empty,
-};
+use crate::fields::{CsvList, Extra, LineList, map_or_empty, num_string, opt, opt_object};
 use crate::path::{Revision, Uuid};
 
 crate::wire_enum! {
@@ -177,230 +175,157 @@ crate::wire_enum! {
     }
 }
 
-/// A filter rule (`rules.rule`, wrapper `rule`). Only the fields a caller sets are sent.
-///
-/// Search rows also include legacy and automatic rules (see [`FilterRule::origin`]); their
-/// booleans may be spelled `yes`/`true` or be JSON booleans, which [`opt_bool`] reads.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FilterRule {
-    /// Record id (search rows only; legacy and automatic rows carry a rule label here).
-    #[serde(deserialize_with = "opt")]
-    pub uuid: Option<String>,
-    /// Rule active (default on).
-    #[serde(with = "opt_bool")]
-    pub enabled: Option<bool>,
-    /// State tracking (default keep).
-    #[serde(deserialize_with = "opt")]
-    pub statetype: Option<StateType>,
-    /// State binding (`None` = the system default).
-    #[serde(rename = "state-policy", deserialize_with = "opt")]
-    pub state_policy: Option<StatePolicy>,
-    /// Evaluation order (1 to 999999; default: after the last rule).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub sequence: Option<u64>,
-    /// Pass, block or reject (default pass).
-    #[serde(deserialize_with = "opt")]
-    pub action: Option<Action>,
-    /// Stop evaluating at the first match (default on).
-    #[serde(with = "opt_bool")]
-    pub quick: Option<bool>,
-    /// Invert the interface match (single interface only).
-    #[serde(with = "opt_bool")]
-    pub interfacenot: Option<bool>,
-    /// Interface keys (`lan`, `wan`, `opt1`, groups); empty = floating rule.
-    #[serde(deserialize_with = "opt")]
-    pub interface: Option<CsvList>,
-    /// Direction (default in).
-    #[serde(deserialize_with = "opt")]
-    pub direction: Option<Direction>,
-    /// Address family (default inet).
-    #[serde(deserialize_with = "opt")]
-    pub ipprotocol: Option<IpProtocol>,
-    /// Protocol (default any).
-    #[serde(deserialize_with = "opt")]
-    pub protocol: Option<Protocol>,
-    /// ICMP types (`echoreq`, `unreach`, ...; protocol `ICMP` only).
-    #[serde(deserialize_with = "opt")]
-    pub icmptype: Option<CsvList>,
-    /// ICMPv6 types as numbers (`128` echo request, ...; protocol `IPV6-ICMP` only).
-    #[serde(deserialize_with = "opt")]
-    pub icmp6type: Option<CsvList>,
-    /// Source: `any`, an alias, an interface network (`lan`), `lanip`, `(self)`, an address or CIDR (comma list of named items).
-    #[serde(deserialize_with = "opt")]
-    pub source_net: Option<String>,
-    /// Invert the source match.
-    #[serde(with = "opt_bool")]
-    pub source_not: Option<bool>,
-    /// Source port, range (`1000-2000`), service name or port alias (TCP/UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub source_port: Option<String>,
-    /// Destination, same forms as the source.
-    #[serde(deserialize_with = "opt")]
-    pub destination_net: Option<String>,
-    /// Invert the destination match.
-    #[serde(with = "opt_bool")]
-    pub destination_not: Option<bool>,
-    /// Destination port, range, service name or port alias (TCP/UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub destination_port: Option<String>,
-    /// Divert socket id (pass rules only).
-    #[serde(rename = "divert-to", deserialize_with = "opt")]
-    pub divert_to: Option<String>,
-    /// Gateway or gateway group name for policy routing (e.g. `WAN_DHCP`); excludes `replyto`.
-    #[serde(deserialize_with = "opt")]
-    pub gateway: Option<String>,
-    /// Reply-to gateway name; excludes `gateway`.
-    #[serde(deserialize_with = "opt")]
-    pub replyto: Option<String>,
-    /// Disable the automatic reply-to of WAN rules.
-    #[serde(with = "opt_bool")]
-    pub disablereplyto: Option<bool>,
-    /// Log matching packets.
-    #[serde(with = "opt_bool")]
-    pub log: Option<bool>,
-    /// Allow packets with IP options.
-    #[serde(with = "opt_bool")]
-    pub allowopts: Option<bool>,
-    /// Do not sync this rule to the HA peer.
-    #[serde(with = "opt_bool")]
-    pub nosync: Option<bool>,
-    /// Do not sync the states of this rule via pfsync.
-    #[serde(with = "opt_bool")]
-    pub nopfsync: Option<bool>,
-    /// State timeout in seconds (TCP only).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub statetimeout: Option<u64>,
-    /// UDP first-packet state timeout in seconds.
-    #[serde(
-        rename = "udp-first",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub udp_first: Option<u64>,
-    /// UDP multiple-packet state timeout in seconds.
-    #[serde(
-        rename = "udp-multiple",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub udp_multiple: Option<u64>,
-    /// UDP single-packet state timeout in seconds.
-    #[serde(
-        rename = "udp-single",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub udp_single: Option<u64>,
-    /// Maximum source hosts with states.
-    #[serde(
-        rename = "max-src-nodes",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub max_src_nodes: Option<u64>,
-    /// Maximum states per source host.
-    #[serde(
-        rename = "max-src-states",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub max_src_states: Option<u64>,
-    /// Maximum established TCP connections per source host (TCP only).
-    #[serde(
-        rename = "max-src-conn",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub max_src_conn: Option<u64>,
-    /// Maximum states of this rule.
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub max: Option<u64>,
-    /// New TCP connections allowed per `max_src_conn_rates` seconds (TCP only; set both).
-    #[serde(
-        rename = "max-src-conn-rate",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub max_src_conn_rate: Option<u64>,
-    /// Interval in seconds for `max_src_conn_rate` (TCP only; set both).
-    #[serde(
-        rename = "max-src-conn-rates",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub max_src_conn_rates: Option<u64>,
-    /// Uuid of the alias offending hosts are added to (TCP only).
-    #[serde(deserialize_with = "opt")]
-    pub overload: Option<String>,
-    /// State count where adaptive timeout scaling starts (0 with `adaptiveend` 0 disables it).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub adaptivestart: Option<u64>,
-    /// State count where adaptive timeouts reach zero.
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub adaptiveend: Option<u64>,
-    /// Match packets with this priority (0 to 7; `None` = any).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub prio: Option<u64>,
-    /// Set this priority on matching packets (0 to 7; `None` = keep).
-    #[serde(
-        rename = "set-prio",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub set_prio: Option<u64>,
-    /// Priority for low-latency packets and ACKs (needs `set_prio`).
-    #[serde(
-        rename = "set-prio-low",
-        deserialize_with = "opt",
-        serialize_with = "num_string"
-    )]
-    pub set_prio_low: Option<u64>,
-    /// Tag matching packets (letters, digits and `.,_-`).
-    #[serde(deserialize_with = "opt")]
-    pub tag: Option<String>,
-    /// Match packets tagged by another rule.
-    #[serde(deserialize_with = "opt")]
-    pub tagged: Option<String>,
-    /// TCP flags that must be set (`syn`, `ack`, ...; needs `tcpflags2`).
-    #[serde(deserialize_with = "opt")]
-    pub tcpflags1: Option<CsvList>,
-    /// TCP flags out of which `tcpflags1` are checked.
-    #[serde(deserialize_with = "opt")]
-    pub tcpflags2: Option<CsvList>,
-    /// Match any TCP flags (excludes `tcpflags1`/`tcpflags2`).
-    #[serde(with = "opt_bool")]
-    pub tcpflags_any: Option<bool>,
-    /// Category uuids.
-    #[serde(deserialize_with = "opt")]
-    pub categories: Option<CsvList>,
-    /// Schedule name (from the legacy schedules).
-    #[serde(deserialize_with = "opt")]
-    pub sched: Option<String>,
-    /// Match this TOS / DSCP value (`lowdelay`, `ef`, `af11`, `cs1`, `0x10`, ...).
-    #[serde(deserialize_with = "opt")]
-    pub tos: Option<String>,
-    /// Traffic shaper pipe or queue uuid (forward direction).
-    #[serde(deserialize_with = "opt")]
-    pub shaper1: Option<String>,
-    /// Traffic shaper pipe or queue uuid (reverse direction; needs `shaper1`).
-    #[serde(deserialize_with = "opt")]
-    pub shaper2: Option<String>,
-    /// Description (1 to 255 characters, no newlines).
-    #[serde(deserialize_with = "opt")]
-    pub description: Option<String>,
-    /// Search rows only: a rule that is not an MVC (API) record: made in the classic GUI, or
-    /// generated by OPNsense or a plugin (`filter list non_mvc_rules`). Read-only, never sent.
-    #[serde(with = "opt_bool", skip_serializing)]
-    pub legacy: Option<bool>,
-    /// Search rows only: a rule OPNsense or a plugin generated (no `updated` stamp). Read-only,
-    /// never sent.
-    #[serde(with = "opt_bool", skip_serializing)]
-    pub is_automatic: Option<bool>,
-    /// Everything else (`%action` display text, `sort_order`, `prio_group`, `alias_meta_*`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// A filter rule (`rules.rule`, wrapper `rule`). Only the fields a caller sets are sent.
+    ///
+    /// Search rows also include legacy and automatic rules (see [`FilterRule::origin`]); their
+    /// booleans may be spelled `yes`/`true` or be JSON booleans, which [`opt_bool`] reads.
+    pub struct FilterRule {
+        /// Record id (search rows only; legacy and automatic rows carry a rule label here).
+        pub uuid: Option<String>,
+        /// Rule active (default on).
+        pub enabled: Option<bool>,
+        /// State tracking (default keep).
+        #[serde(deserialize_with = "opt")]
+        pub statetype: Option<StateType>,
+        /// State binding (`None` = the system default).
+        #[serde(rename = "state-policy", deserialize_with = "opt")]
+        pub state_policy: Option<StatePolicy>,
+        /// Evaluation order (1 to 999999; default: after the last rule).
+        #[serde(serialize_with = "num_string")]
+        pub sequence: Option<u64>,
+        /// Pass, block or reject (default pass).
+        #[serde(deserialize_with = "opt")]
+        pub action: Option<Action>,
+        /// Stop evaluating at the first match (default on).
+        pub quick: Option<bool>,
+        /// Invert the interface match (single interface only).
+        pub interfacenot: Option<bool>,
+        /// Interface keys (`lan`, `wan`, `opt1`, groups); empty = floating rule.
+        pub interface: Option<CsvList>,
+        /// Direction (default in).
+        #[serde(deserialize_with = "opt")]
+        pub direction: Option<Direction>,
+        /// Address family (default inet).
+        #[serde(deserialize_with = "opt")]
+        pub ipprotocol: Option<IpProtocol>,
+        /// Protocol (default any).
+        #[serde(deserialize_with = "opt")]
+        pub protocol: Option<Protocol>,
+        /// ICMP types (`echoreq`, `unreach`, ...; protocol `ICMP` only).
+        pub icmptype: Option<CsvList>,
+        /// ICMPv6 types as numbers (`128` echo request, ...; protocol `IPV6-ICMP` only).
+        pub icmp6type: Option<CsvList>,
+        /// Source: `any`, an alias, an interface network (`lan`), `lanip`, `(self)`, an address or CIDR (comma list of named items).
+        pub source_net: Option<String>,
+        /// Invert the source match.
+        pub source_not: Option<bool>,
+        /// Source port, range (`1000-2000`), service name or port alias (TCP/UDP only).
+        pub source_port: Option<String>,
+        /// Destination, same forms as the source.
+        pub destination_net: Option<String>,
+        /// Invert the destination match.
+        pub destination_not: Option<bool>,
+        /// Destination port, range, service name or port alias (TCP/UDP only).
+        pub destination_port: Option<String>,
+        /// Divert socket id (pass rules only).
+        #[serde(rename = "divert-to")]
+        pub divert_to: Option<String>,
+        /// Gateway or gateway group name for policy routing (e.g. `WAN_DHCP`); excludes `replyto`.
+        pub gateway: Option<String>,
+        /// Reply-to gateway name; excludes `gateway`.
+        pub replyto: Option<String>,
+        /// Disable the automatic reply-to of WAN rules.
+        pub disablereplyto: Option<bool>,
+        /// Log matching packets.
+        pub log: Option<bool>,
+        /// Allow packets with IP options.
+        pub allowopts: Option<bool>,
+        /// Do not sync this rule to the HA peer.
+        pub nosync: Option<bool>,
+        /// Do not sync the states of this rule via pfsync.
+        pub nopfsync: Option<bool>,
+        /// State timeout in seconds (TCP only).
+        #[serde(serialize_with = "num_string")]
+        pub statetimeout: Option<u64>,
+        /// UDP first-packet state timeout in seconds.
+        #[serde(rename = "udp-first", serialize_with = "num_string")]
+        pub udp_first: Option<u64>,
+        /// UDP multiple-packet state timeout in seconds.
+        #[serde(rename = "udp-multiple", serialize_with = "num_string")]
+        pub udp_multiple: Option<u64>,
+        /// UDP single-packet state timeout in seconds.
+        #[serde(rename = "udp-single", serialize_with = "num_string")]
+        pub udp_single: Option<u64>,
+        /// Maximum source hosts with states.
+        #[serde(rename = "max-src-nodes", serialize_with = "num_string")]
+        pub max_src_nodes: Option<u64>,
+        /// Maximum states per source host.
+        #[serde(rename = "max-src-states", serialize_with = "num_string")]
+        pub max_src_states: Option<u64>,
+        /// Maximum established TCP connections per source host (TCP only).
+        #[serde(rename = "max-src-conn", serialize_with = "num_string")]
+        pub max_src_conn: Option<u64>,
+        /// Maximum states of this rule.
+        #[serde(serialize_with = "num_string")]
+        pub max: Option<u64>,
+        /// New TCP connections allowed per `max_src_conn_rates` seconds (TCP only; set both).
+        #[serde(rename = "max-src-conn-rate", serialize_with = "num_string")]
+        pub max_src_conn_rate: Option<u64>,
+        /// Interval in seconds for `max_src_conn_rate` (TCP only; set both).
+        #[serde(rename = "max-src-conn-rates", serialize_with = "num_string")]
+        pub max_src_conn_rates: Option<u64>,
+        /// Uuid of the alias offending hosts are added to (TCP only).
+        pub overload: Option<String>,
+        /// State count where adaptive timeout scaling starts (0 with `adaptiveend` 0 disables it).
+        #[serde(serialize_with = "num_string")]
+        pub adaptivestart: Option<u64>,
+        /// State count where adaptive timeouts reach zero.
+        #[serde(serialize_with = "num_string")]
+        pub adaptiveend: Option<u64>,
+        /// Match packets with this priority (0 to 7; `None` = any).
+        #[serde(serialize_with = "num_string")]
+        pub prio: Option<u64>,
+        /// Set this priority on matching packets (0 to 7; `None` = keep).
+        #[serde(rename = "set-prio", serialize_with = "num_string")]
+        pub set_prio: Option<u64>,
+        /// Priority for low-latency packets and ACKs (needs `set_prio`).
+        #[serde(rename = "set-prio-low", serialize_with = "num_string")]
+        pub set_prio_low: Option<u64>,
+        /// Tag matching packets (letters, digits and `.,_-`).
+        pub tag: Option<String>,
+        /// Match packets tagged by another rule.
+        pub tagged: Option<String>,
+        /// TCP flags that must be set (`syn`, `ack`, ...; needs `tcpflags2`).
+        pub tcpflags1: Option<CsvList>,
+        /// TCP flags out of which `tcpflags1` are checked.
+        pub tcpflags2: Option<CsvList>,
+        /// Match any TCP flags (excludes `tcpflags1`/`tcpflags2`).
+        pub tcpflags_any: Option<bool>,
+        /// Category uuids.
+        pub categories: Option<CsvList>,
+        /// Schedule name (from the legacy schedules).
+        pub sched: Option<String>,
+        /// Match this TOS / DSCP value (`lowdelay`, `ef`, `af11`, `cs1`, `0x10`, ...).
+        pub tos: Option<String>,
+        /// Traffic shaper pipe or queue uuid (forward direction).
+        pub shaper1: Option<String>,
+        /// Traffic shaper pipe or queue uuid (reverse direction; needs `shaper1`).
+        pub shaper2: Option<String>,
+        /// Description (1 to 255 characters, no newlines).
+        pub description: Option<String>,
+        /// Search rows only: a rule that is not an MVC (API) record: made in the classic GUI, or
+        /// generated by OPNsense or a plugin (`filter list non_mvc_rules`). Read-only, never sent.
+        #[serde(skip_serializing)]
+        pub legacy: Option<bool>,
+        /// Search rows only: a rule OPNsense or a plugin generated (no `updated` stamp). Read-only,
+        /// never sent.
+        #[serde(skip_serializing)]
+        pub is_automatic: Option<bool>,
+        /// Everything else (`%action` display text, `sort_order`, `prio_group`, `alias_meta_*`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// What kind of row a filter-rule search returned.
@@ -490,68 +415,55 @@ crate::wire_enum! {
     }
 }
 
-/// An alias (`aliases.alias`, wrapper `alias`).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Alias {
-    /// Record id (search rows; built-in aliases use their name here).
-    #[serde(deserialize_with = "opt")]
-    pub uuid: Option<String>,
-    /// Alias active (default on).
-    #[serde(with = "opt_bool")]
-    pub enabled: Option<bool>,
-    /// Name: starts with a letter or `_`, under 32 letters/digits/underscores, unique, not a reserved word.
-    #[serde(deserialize_with = "opt")]
-    pub name: Option<String>,
-    /// Type. Required when adding (the model default is not a valid type).
-    #[serde(rename = "type", deserialize_with = "opt")]
-    pub alias_type: Option<AliasType>,
-    /// JSON path expression selecting the addresses of a `urljson` alias.
-    #[serde(deserialize_with = "opt")]
-    pub path_expression: Option<String>,
-    /// Address families of geoip/asn aliases (`IPv4`, `IPv6`).
-    #[serde(deserialize_with = "opt")]
-    pub proto: Option<CsvList>,
-    /// Interface key a `dynipv6host` alias tracks (required for that type).
-    #[serde(deserialize_with = "opt")]
-    pub interface: Option<String>,
-    /// Collect pf table counters.
-    #[serde(with = "opt_bool")]
-    pub counters: Option<bool>,
-    /// Refresh interval in days for URL tables (fractions allowed, e.g. `0.5`).
-    #[serde(deserialize_with = "opt")]
-    pub updatefreq: Option<String>,
-    /// Entries (sent newline-separated; a comma is part of an entry).
-    #[serde(deserialize_with = "crate::fields::opt_lines")]
-    pub content: Option<LineList>,
-    /// URL authentication secret or token (sent as given; beware of logging the model).
-    #[serde(deserialize_with = "opt")]
-    pub password: Option<String>,
-    /// URL authentication user or header key.
-    #[serde(deserialize_with = "opt")]
-    pub username: Option<String>,
-    /// URL authentication type.
-    #[serde(deserialize_with = "opt")]
-    pub authtype: Option<AliasAuthType>,
-    /// Expiry of external table entries in seconds (60 to 999999999).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub expire: Option<u64>,
-    /// Category uuids.
-    #[serde(deserialize_with = "opt")]
-    pub categories: Option<CsvList>,
-    /// Description.
-    #[serde(deserialize_with = "opt")]
-    pub description: Option<String>,
-    /// Entries currently loaded in the pf table (read-only, never sent).
-    #[serde(deserialize_with = "opt", skip_serializing)]
-    pub current_items: Option<u64>,
-    /// When the table was last loaded (read-only, never sent).
-    #[serde(deserialize_with = "opt", skip_serializing)]
-    pub last_updated: Option<String>,
-    /// Everything else (`%type`, pf statistics, `categories_uuid`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// An alias (`aliases.alias`, wrapper `alias`).
+    pub struct Alias {
+        /// Record id (search rows; built-in aliases use their name here).
+        pub uuid: Option<String>,
+        /// Alias active (default on).
+        pub enabled: Option<bool>,
+        /// Name: starts with a letter or `_`, under 32 letters/digits/underscores, unique, not a reserved word.
+        pub name: Option<String>,
+        /// Type. Required when adding (the model default is not a valid type).
+        #[serde(rename = "type", deserialize_with = "opt")]
+        pub alias_type: Option<AliasType>,
+        /// JSON path expression selecting the addresses of a `urljson` alias.
+        pub path_expression: Option<String>,
+        /// Address families of geoip/asn aliases (`IPv4`, `IPv6`).
+        pub proto: Option<CsvList>,
+        /// Interface key a `dynipv6host` alias tracks (required for that type).
+        pub interface: Option<String>,
+        /// Collect pf table counters.
+        pub counters: Option<bool>,
+        /// Refresh interval in days for URL tables (fractions allowed, e.g. `0.5`).
+        pub updatefreq: Option<String>,
+        /// Entries (sent newline-separated; a comma is part of an entry).
+        #[serde(deserialize_with = "crate::fields::opt_lines")]
+        pub content: Option<LineList>,
+        /// URL authentication secret or token (sent as given; beware of logging the model).
+        pub password: Option<String>,
+        /// URL authentication user or header key.
+        pub username: Option<String>,
+        /// URL authentication type.
+        #[serde(deserialize_with = "opt")]
+        pub authtype: Option<AliasAuthType>,
+        /// Expiry of external table entries in seconds (60 to 999999999).
+        #[serde(serialize_with = "num_string")]
+        pub expire: Option<u64>,
+        /// Category uuids.
+        pub categories: Option<CsvList>,
+        /// Description.
+        pub description: Option<String>,
+        /// Entries currently loaded in the pf table (read-only, never sent).
+        #[serde(skip_serializing)]
+        pub current_items: Option<u64>,
+        /// When the table was last loaded (read-only, never sent).
+        #[serde(skip_serializing)]
+        pub last_updated: Option<String>,
+        /// Everything else (`%type`, pf statistics, `categories_uuid`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Alias {
@@ -564,44 +476,40 @@ impl Alias {
     }
 }
 
-/// `firewall/alias/get`: the whole alias model.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AliasModel {
-    /// GeoIP settings.
-    #[serde(deserialize_with = "opt_object")]
-    pub geoip: Option<AliasGeoIp>,
-    /// `aliases.alias`: uuid (or built-in name) -> alias, with option maps flattened (`[]` when
-    /// there are none).
-    #[serde(deserialize_with = "alias_map_container")]
-    pub aliases: AliasMap,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `firewall/alias/get`: the whole alias model.
+    pub struct AliasModel {
+        /// GeoIP settings.
+        #[serde(deserialize_with = "opt_object")]
+        pub geoip: Option<AliasGeoIp>,
+        /// `aliases.alias`: uuid (or built-in name) -> alias, with option maps flattened (`[]` when
+        /// there are none).
+        #[serde(deserialize_with = "alias_map_container")]
+        pub aliases: AliasMap,
+        /// Everything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `geoip` of the alias model.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AliasGeoIp {
-    /// Download URL of the GeoIP database (empty = not configured).
-    #[serde(deserialize_with = "opt")]
-    pub url: Option<String>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `geoip` of the alias model.
+    pub struct AliasGeoIp {
+        /// Download URL of the GeoIP database (empty = not configured).
+        pub url: Option<String>,
+        /// Everything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `{"alias": {"<uuid>": {...}}}`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AliasMap {
-    /// The aliases by id; each alias's `uuid` is filled in from its key.
-    #[serde(deserialize_with = "alias_map")]
-    pub alias: BTreeMap<String, Alias>,
+wire_model! {
+    /// `{"alias": {"<uuid>": {...}}}`.
+    pub struct AliasMap {
+        /// The aliases by id; each alias's `uuid` is filled in from its key.
+        #[serde(deserialize_with = "alias_map")]
+        pub alias: BTreeMap<String, Alias>,
+    }
 }
 
 /// The `aliases` container; `[]` (PHP's empty array) or anything not an object is empty.
@@ -685,172 +593,150 @@ crate::wire_enum! {
     }
 }
 
-/// One side of a port forward match (`source` / `destination`).
-///
-/// The read-only `address` OPNsense mirrors from legacy configurations stays in `extra`
-/// (sending it back is harmless: the field is volatile).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NatEndpoint {
-    /// `any`, `(self)`, an interface (`wan`), `wanip`, an alias, an address or CIDR.
-    #[serde(deserialize_with = "opt")]
-    pub network: Option<String>,
-    /// Port, range (`8000-8100`), service name or port alias (TCP/UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub port: Option<String>,
-    /// Invert the match.
-    #[serde(rename = "not", with = "opt_bool")]
-    pub invert: Option<bool>,
-    /// Everything else (`address`).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One side of a port forward match (`source` / `destination`).
+    ///
+    /// The read-only `address` OPNsense mirrors from legacy configurations stays in `extra`
+    /// (sending it back is harmless: the field is volatile).
+    pub struct NatEndpoint {
+        /// `any`, `(self)`, an interface (`wan`), `wanip`, an alias, an address or CIDR.
+        pub network: Option<String>,
+        /// Port, range (`8000-8100`), service name or port alias (TCP/UDP only).
+        pub port: Option<String>,
+        /// Invert the match.
+        #[serde(rename = "not")]
+        pub invert: Option<bool>,
+        /// Everything else (`address`).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `created` / `updated` of a port forward.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NatChange {
-    /// API or GUI user.
-    #[serde(deserialize_with = "opt")]
-    pub username: Option<String>,
-    /// Unix time with fraction, as text (`"1767361234.57"`).
-    #[serde(deserialize_with = "opt")]
-    pub time: Option<String>,
-    /// e.g. `/api.php made changes`.
-    #[serde(deserialize_with = "opt")]
-    pub description: Option<String>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `created` / `updated` of a port forward.
+    pub struct NatChange {
+        /// API or GUI user.
+        pub username: Option<String>,
+        /// Unix time with fraction, as text (`"1767361234.57"`).
+        pub time: Option<String>,
+        /// e.g. `/api.php made changes`.
+        pub description: Option<String>,
+        /// Everything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// The fields a port forward has in both shapes (get/set and search rows).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DNatFields {
-    /// Evaluation order (1 to 999999; default: after the last rule; absent on automatic rows).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub sequence: Option<u64>,
-    /// Rule inactive (note: inverted compared to filter rules).
-    #[serde(with = "opt_bool")]
-    pub disabled: Option<bool>,
-    /// "No redirect": exclude matching traffic from redirection.
-    #[serde(with = "opt_bool")]
-    pub nordr: Option<bool>,
-    /// Interface keys the rule listens on (`wan`).
-    #[serde(deserialize_with = "opt")]
-    pub interface: Option<CsvList>,
-    /// Address family (`None` = any).
-    #[serde(deserialize_with = "opt")]
-    pub ipprotocol: Option<IpProtocol>,
-    /// Protocol (`None` = any; `any` itself is not accepted).
-    #[serde(deserialize_with = "opt")]
-    pub protocol: Option<NatProtocol>,
-    /// Redirect target: internal address or alias.
-    #[serde(deserialize_with = "opt")]
-    pub target: Option<String>,
-    /// Redirect target port (start port when the destination is a range).
-    #[serde(rename = "local-port", deserialize_with = "opt")]
-    pub local_port: Option<String>,
-    /// Pool option when the target is an alias with several addresses (`None` = default).
-    #[serde(deserialize_with = "opt")]
-    pub poolopts: Option<PoolOpts>,
-    /// Log matching packets.
-    #[serde(with = "opt_bool")]
-    pub log: Option<bool>,
-    /// Category **names** (not uuids, unlike filter rules; `Automatically generated rules` on
-    /// automatic rows).
-    #[serde(deserialize_with = "opt")]
-    pub category: Option<CsvList>,
-    /// Category uuids derived from `category` (read-only, never sent).
-    #[serde(deserialize_with = "opt", skip_serializing)]
-    pub categories: Option<CsvList>,
-    /// Description.
-    #[serde(deserialize_with = "opt")]
-    pub descr: Option<String>,
-    /// Tag matching packets.
-    #[serde(deserialize_with = "opt")]
-    pub tag: Option<String>,
-    /// Match packets tagged by another rule.
-    #[serde(deserialize_with = "opt")]
-    pub tagged: Option<String>,
-    /// Do not sync this rule to the HA peer.
-    #[serde(with = "opt_bool")]
-    pub nosync: Option<bool>,
-    /// NAT reflection (`None` = system default).
-    #[serde(deserialize_with = "opt")]
-    pub natreflection: Option<NatReflection>,
-    /// Filter rule association (`None` = manual: add a pass rule yourself).
-    #[serde(deserialize_with = "opt")]
-    pub pass: Option<NatPass>,
+wire_model! {
+    /// The fields a port forward has in both shapes (get/set and search rows).
+    pub struct DNatFields {
+        /// Evaluation order (1 to 999999; default: after the last rule; absent on automatic rows).
+        #[serde(serialize_with = "num_string")]
+        pub sequence: Option<u64>,
+        /// Rule inactive (note: inverted compared to filter rules).
+        pub disabled: Option<bool>,
+        /// "No redirect": exclude matching traffic from redirection.
+        pub nordr: Option<bool>,
+        /// Interface keys the rule listens on (`wan`).
+        pub interface: Option<CsvList>,
+        /// Address family (`None` = any).
+        #[serde(deserialize_with = "opt")]
+        pub ipprotocol: Option<IpProtocol>,
+        /// Protocol (`None` = any; `any` itself is not accepted).
+        #[serde(deserialize_with = "opt")]
+        pub protocol: Option<NatProtocol>,
+        /// Redirect target: internal address or alias.
+        pub target: Option<String>,
+        /// Redirect target port (start port when the destination is a range).
+        #[serde(rename = "local-port")]
+        pub local_port: Option<String>,
+        /// Pool option when the target is an alias with several addresses (`None` = default).
+        #[serde(deserialize_with = "opt")]
+        pub poolopts: Option<PoolOpts>,
+        /// Log matching packets.
+        pub log: Option<bool>,
+        /// Category **names** (not uuids, unlike filter rules; `Automatically generated rules` on
+        /// automatic rows).
+        pub category: Option<CsvList>,
+        /// Category uuids derived from `category` (read-only, never sent).
+        #[serde(skip_serializing)]
+        pub categories: Option<CsvList>,
+        /// Description.
+        pub descr: Option<String>,
+        /// Tag matching packets.
+        pub tag: Option<String>,
+        /// Match packets tagged by another rule.
+        pub tagged: Option<String>,
+        /// Do not sync this rule to the HA peer.
+        pub nosync: Option<bool>,
+        /// NAT reflection (`None` = system default).
+        #[serde(deserialize_with = "opt")]
+        pub natreflection: Option<NatReflection>,
+        /// Filter rule association (`None` = manual: add a pass rule yourself).
+        #[serde(deserialize_with = "opt")]
+        pub pass: Option<NatPass>,
+    }
 }
 
-/// A destination NAT (port forward) rule as `get_rule` returns it and `add_rule`/`set_rule`
-/// take it: nested `source`/`destination`, `descr`, inverted `disabled`, `local-port`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DNatRule {
-    /// The fields both shapes share.
-    #[serde(flatten)]
-    pub fields: DNatFields,
-    /// Source match.
-    #[serde(deserialize_with = "opt_object")]
-    pub source: Option<NatEndpoint>,
-    /// Destination match (usually `wanip` and the public port).
-    #[serde(deserialize_with = "opt_object")]
-    pub destination: Option<NatEndpoint>,
-    /// Who created the rule and when (read-only, never sent).
-    #[serde(deserialize_with = "opt_object", skip_serializing)]
-    pub created: Option<NatChange>,
-    /// Who changed the rule last and when (read-only, set by OPNsense on every add/set).
-    #[serde(deserialize_with = "opt_object", skip_serializing)]
-    pub updated: Option<NatChange>,
-    /// Everything else (`associated-rule-id`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// A destination NAT (port forward) rule as `get_rule` returns it and `add_rule`/`set_rule`
+    /// take it: nested `source`/`destination`, `descr`, inverted `disabled`, `local-port`.
+    pub struct DNatRule {
+        /// The fields both shapes share.
+        #[serde(flatten)]
+        pub fields: DNatFields,
+        /// Source match.
+        #[serde(deserialize_with = "opt_object")]
+        pub source: Option<NatEndpoint>,
+        /// Destination match (usually `wanip` and the public port).
+        #[serde(deserialize_with = "opt_object")]
+        pub destination: Option<NatEndpoint>,
+        /// Who created the rule and when (read-only, never sent).
+        #[serde(deserialize_with = "opt_object", skip_serializing)]
+        pub created: Option<NatChange>,
+        /// Who changed the rule last and when (read-only, set by OPNsense on every add/set).
+        #[serde(deserialize_with = "opt_object", skip_serializing)]
+        pub updated: Option<NatChange>,
+        /// Everything else (`associated-rule-id`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// A destination NAT row as `search_rule` returns it: flat, with dotted keys
-/// (`source.network`, `destination.port`).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DNatRow {
-    /// Record id; for OPNsense's automatic rows a label instead (`lockout_<n>` on 26.1,
-    /// `automatic_pf_<n>` on 26.7).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub uuid: String,
-    /// 26.7: `true` on OPNsense's automatic rows.
-    #[serde(with = "opt_bool")]
-    pub is_automatic: Option<bool>,
-    /// The fields both shapes share.
-    #[serde(flatten)]
-    pub fields: DNatFields,
-    /// Source network.
-    #[serde(rename = "source.network", deserialize_with = "opt")]
-    pub source_network: Option<String>,
-    /// Source port.
-    #[serde(rename = "source.port", deserialize_with = "opt")]
-    pub source_port: Option<String>,
-    /// Invert the source match.
-    #[serde(rename = "source.not", with = "opt_bool")]
-    pub source_not: Option<bool>,
-    /// Destination network.
-    #[serde(rename = "destination.network", deserialize_with = "opt")]
-    pub destination_network: Option<String>,
-    /// Destination port.
-    #[serde(rename = "destination.port", deserialize_with = "opt")]
-    pub destination_port: Option<String>,
-    /// Invert the destination match.
-    #[serde(rename = "destination.not", with = "opt_bool")]
-    pub destination_not: Option<bool>,
-    /// Everything else (`%` display columns, `created.time`, `alias_meta_*`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// A destination NAT row as `search_rule` returns it: flat, with dotted keys
+    /// (`source.network`, `destination.port`).
+    pub struct DNatRow {
+        /// Record id; for OPNsense's automatic rows a label instead (`lockout_<n>` on 26.1,
+        /// `automatic_pf_<n>` on 26.7).
+        pub uuid: String,
+        /// 26.7: `true` on OPNsense's automatic rows.
+        pub is_automatic: Option<bool>,
+        /// The fields both shapes share.
+        #[serde(flatten)]
+        pub fields: DNatFields,
+        /// Source network.
+        #[serde(rename = "source.network")]
+        pub source_network: Option<String>,
+        /// Source port.
+        #[serde(rename = "source.port")]
+        pub source_port: Option<String>,
+        /// Invert the source match.
+        #[serde(rename = "source.not")]
+        pub source_not: Option<bool>,
+        /// Destination network.
+        #[serde(rename = "destination.network")]
+        pub destination_network: Option<String>,
+        /// Destination port.
+        #[serde(rename = "destination.port")]
+        pub destination_port: Option<String>,
+        /// Invert the destination match.
+        #[serde(rename = "destination.not")]
+        pub destination_not: Option<bool>,
+        /// Everything else (`%` display columns, `created.time`, `alias_meta_*`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl DNatRow {
@@ -891,23 +777,19 @@ impl DNatRow {
     }
 }
 
-/// `firewall/filter/savepoint`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Savepoint {
-    /// `ok`.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub status: String,
-    /// The revision to pass to apply/cancelRollback/revert (see [`Savepoint::checked_revision`]).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub revision: String,
-    /// How many backups are kept.
-    #[serde(deserialize_with = "opt")]
-    pub retention: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `firewall/filter/savepoint`.
+    pub struct Savepoint {
+        /// `ok`.
+        pub status: String,
+        /// The revision to pass to apply/cancelRollback/revert (see [`Savepoint::checked_revision`]).
+        pub revision: String,
+        /// How many backups are kept.
+        pub retention: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Savepoint {

@@ -5,52 +5,41 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::fields::{CsvList, Extra, LineList, opt, opt_bool, string_or_empty};
+use crate::fields::{CsvList, Extra, LineList, opt, opt_bool};
 
-/// One lease from the running Kea daemon (empty list when Kea is stopped).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Lease {
-    /// Leased IPv4 address.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub address: String,
-    /// Client MAC address.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub hwaddr: String,
-    /// Client host name, or empty.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub hostname: String,
-    /// Client id (hex pairs), or empty.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub client_id: String,
-    /// Expiry (unix time: last transaction + lifetime).
-    #[serde(deserialize_with = "opt")]
-    pub expire: Option<i64>,
-    /// Lease time in seconds.
-    #[serde(deserialize_with = "opt")]
-    pub valid_lifetime: Option<i64>,
-    /// 0 assigned, 1 declined, 2 expired-reclaimed.
-    #[serde(deserialize_with = "opt")]
-    pub state: Option<i64>,
-    /// Device the lease was handed out on (`igb1`), if known.
-    #[serde(rename = "if", deserialize_with = "opt")]
-    pub if_device: Option<String>,
-    /// Interface config id (`lan`).
-    #[serde(deserialize_with = "opt")]
-    pub if_name: Option<String>,
-    /// Interface description (`LAN`).
-    #[serde(deserialize_with = "opt")]
-    pub if_descr: Option<String>,
-    /// What a matching reservation matched on: empty, `["hwaddr"]` or `["client_id"]`.
-    #[serde(deserialize_with = "string_list")]
-    pub is_reserved: Vec<String>,
-    /// Vendor from the MAC's OUI, or empty.
-    #[serde(deserialize_with = "opt")]
-    pub mac_info: Option<String>,
-    /// Anything else (`prefix_len`, `type`, `duid`, `iaid`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One lease from the running Kea daemon (empty list when Kea is stopped).
+    pub struct Lease {
+        /// Leased IPv4 address.
+        pub address: String,
+        /// Client MAC address.
+        pub hwaddr: String,
+        /// Client host name, or empty.
+        pub hostname: String,
+        /// Client id (hex pairs), or empty.
+        pub client_id: String,
+        /// Expiry (unix time: last transaction + lifetime).
+        pub expire: Option<i64>,
+        /// Lease time in seconds.
+        pub valid_lifetime: Option<i64>,
+        /// 0 assigned, 1 declined, 2 expired-reclaimed.
+        pub state: Option<i64>,
+        /// Device the lease was handed out on (`igb1`), if known.
+        #[serde(rename = "if")]
+        pub if_device: Option<String>,
+        /// Interface config id (`lan`).
+        pub if_name: Option<String>,
+        /// Interface description (`LAN`).
+        pub if_descr: Option<String>,
+        /// What a matching reservation matched on: empty, `["hwaddr"]` or `["client_id"]`.
+        #[serde(deserialize_with = "string_list")]
+        pub is_reserved: Vec<String>,
+        /// Vendor from the MAC's OUI, or empty.
+        pub mac_info: Option<String>,
+        /// Anything else (`prefix_len`, `type`, `duid`, `iaid`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Lease {
@@ -104,50 +93,37 @@ fn fold_option_data<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> 
     Ok(Value::Object(out))
 }
 
-/// DHCP options of a subnet or reservation (`option_data` container). Lists are comma-separated.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OptionData {
-    /// DNS servers (IPv4 list).
-    #[serde(deserialize_with = "opt")]
-    pub domain_name_servers: Option<CsvList>,
-    /// Domain search list.
-    #[serde(deserialize_with = "opt")]
-    pub domain_search: Option<CsvList>,
-    /// Gateways (IPv4 list).
-    #[serde(deserialize_with = "opt")]
-    pub routers: Option<CsvList>,
-    /// Static routes (option 33).
-    #[serde(deserialize_with = "opt")]
-    pub static_routes: Option<String>,
-    /// Classless static routes (option 121).
-    #[serde(deserialize_with = "opt")]
-    pub classless_static_route: Option<String>,
-    /// Domain name.
-    #[serde(deserialize_with = "opt")]
-    pub domain_name: Option<String>,
-    /// NTP servers (IPv4 list).
-    #[serde(deserialize_with = "opt")]
-    pub ntp_servers: Option<CsvList>,
-    /// Time servers (IPv4 list).
-    #[serde(deserialize_with = "opt")]
-    pub time_servers: Option<CsvList>,
-    /// TFTP server name (option 66).
-    #[serde(deserialize_with = "opt")]
-    pub tftp_server_name: Option<String>,
-    /// Boot file name (option 67).
-    #[serde(deserialize_with = "opt")]
-    pub boot_file_name: Option<String>,
-    /// IPv6-only preferred wait in seconds, at least 300 (option 108; subnets only).
-    #[serde(deserialize_with = "opt")]
-    pub v6_only_preferred: Option<u64>,
-    /// Encrypted DNS resolvers (option 162; subnets only).
-    #[serde(deserialize_with = "opt")]
-    pub v4_dnr: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// DHCP options of a subnet or reservation (`option_data` container). Lists are comma-separated.
+    pub struct OptionData {
+        /// DNS servers (IPv4 list).
+        pub domain_name_servers: Option<CsvList>,
+        /// Domain search list.
+        pub domain_search: Option<CsvList>,
+        /// Gateways (IPv4 list).
+        pub routers: Option<CsvList>,
+        /// Static routes (option 33).
+        pub static_routes: Option<String>,
+        /// Classless static routes (option 121).
+        pub classless_static_route: Option<String>,
+        /// Domain name.
+        pub domain_name: Option<String>,
+        /// NTP servers (IPv4 list).
+        pub ntp_servers: Option<CsvList>,
+        /// Time servers (IPv4 list).
+        pub time_servers: Option<CsvList>,
+        /// TFTP server name (option 66).
+        pub tftp_server_name: Option<String>,
+        /// Boot file name (option 67).
+        pub boot_file_name: Option<String>,
+        /// IPv6-only preferred wait in seconds, at least 300 (option 108; subnets only).
+        pub v6_only_preferred: Option<u64>,
+        /// Encrypted DNS resolvers (option 162; subnets only).
+        pub v4_dnr: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// A static DHCP reservation (wrapper `reservation`). Exactly one of `hw_address` and
@@ -332,20 +308,19 @@ crate::wire_enum! {
     }
 }
 
-/// `kea/dhcpv4/get`: `{"dhcpv4": {general, lexpire, ha}}`. Subnets and reservations are NOT
-/// part of it (see the subnet and reservation searches).
-///
-/// The sections are kept as JSON in `dhcpv4`; [`Self::sections`], [`Self::general`] and
-/// [`Self::ha`] read them typed.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct KeaSettings {
-    /// The settings sections, as OPNsense sent them.
-    pub dhcpv4: Value,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `kea/dhcpv4/get`: `{"dhcpv4": {general, lexpire, ha}}`. Subnets and reservations are NOT
+    /// part of it (see the subnet and reservation searches).
+    ///
+    /// The sections are kept as JSON in `dhcpv4`; [`Self::sections`], [`Self::general`] and
+    /// [`Self::ha`] read them typed.
+    pub struct KeaSettings {
+        /// The settings sections, as OPNsense sent them.
+        pub dhcpv4: Value,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl KeaSettings {
@@ -374,70 +349,58 @@ impl KeaSettings {
     }
 }
 
-/// The sections of [`KeaSettings`], typed.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct KeaDhcpv4 {
-    /// General settings.
-    #[serde(deserialize_with = "crate::fields::opt_object")]
-    pub general: Option<KeaGeneral>,
-    /// Lease expiry processing (all integers, empty = Kea's default); kept as JSON.
-    pub lexpire: Option<Value>,
-    /// High availability.
-    #[serde(deserialize_with = "crate::fields::opt_object")]
-    pub ha: Option<KeaHa>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// The sections of [`KeaSettings`], typed.
+    pub struct KeaDhcpv4 {
+        /// General settings.
+        #[serde(deserialize_with = "crate::fields::opt_object")]
+        pub general: Option<KeaGeneral>,
+        /// Lease expiry processing (all integers, empty = Kea's default); kept as JSON.
+        pub lexpire: Option<Value>,
+        /// High availability.
+        #[serde(deserialize_with = "crate::fields::opt_object")]
+        pub ha: Option<KeaHa>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `dhcpv4.general`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct KeaGeneral {
-    /// Kea DHCPv4 enabled (default off).
-    #[serde(with = "opt_bool")]
-    pub enabled: Option<bool>,
-    /// Hand-written configuration instead of the generated one.
-    #[serde(with = "opt_bool")]
-    pub manual_config: Option<bool>,
-    /// Interfaces served, as config ids (`lan`, `opt1`).
-    #[serde(deserialize_with = "opt")]
-    pub interfaces: Option<CsvList>,
-    /// Default lease time in seconds (default 4000).
-    #[serde(deserialize_with = "opt")]
-    pub valid_lifetime: Option<u64>,
-    /// Add the automatic firewall rules for DHCP (default on).
-    #[serde(with = "opt_bool")]
-    pub fwrules: Option<bool>,
-    /// Socket type (default raw).
-    #[serde(deserialize_with = "opt")]
-    pub dhcp_socket_type: Option<SocketType>,
-    /// Compatibility switches.
-    #[serde(deserialize_with = "opt")]
-    pub compatibility: Option<CsvList>,
-    /// Anything else (socket retry and decline settings, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `dhcpv4.general`.
+    pub struct KeaGeneral {
+        /// Kea DHCPv4 enabled (default off).
+        pub enabled: Option<bool>,
+        /// Hand-written configuration instead of the generated one.
+        pub manual_config: Option<bool>,
+        /// Interfaces served, as config ids (`lan`, `opt1`).
+        pub interfaces: Option<CsvList>,
+        /// Default lease time in seconds (default 4000).
+        pub valid_lifetime: Option<u64>,
+        /// Add the automatic firewall rules for DHCP (default on).
+        pub fwrules: Option<bool>,
+        /// Socket type (default raw).
+        #[serde(deserialize_with = "opt")]
+        pub dhcp_socket_type: Option<SocketType>,
+        /// Compatibility switches.
+        pub compatibility: Option<CsvList>,
+        /// Anything else (socket retry and decline settings, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `dhcpv4.ha`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct KeaHa {
-    /// HA enabled (default off).
-    #[serde(with = "opt_bool")]
-    pub enabled: Option<bool>,
-    /// This server's name in the HA peer list (empty = the hostname, in `%this_server_name`).
-    #[serde(deserialize_with = "opt")]
-    pub this_server_name: Option<String>,
-    /// Unacknowledged clients before failover (default 2).
-    #[serde(deserialize_with = "opt")]
-    pub max_unacked_clients: Option<u64>,
-    /// Anything else (`%this_server_name`).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `dhcpv4.ha`.
+    pub struct KeaHa {
+        /// HA enabled (default off).
+        pub enabled: Option<bool>,
+        /// This server's name in the HA peer list (empty = the hostname, in `%this_server_name`).
+        pub this_server_name: Option<String>,
+        /// Unacknowledged clients before failover (default 2).
+        pub max_unacked_clients: Option<u64>,
+        /// Anything else (`%this_server_name`).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }

@@ -6,6 +6,37 @@
 //! `"0"`/`"1"` are `bool`, and every field is optional so the same struct serves reads, adds and
 //! partial updates (unset fields are not sent).
 
+/// Declares a model record: `Debug, Clone, Default, PartialEq, Serialize, Deserialize`, every
+/// field optional on the wire (`#[serde(default)]`), `None` fields not sent, and OPNsense's loose
+/// decoding on every field by its type, so that no field repeats it:
+/// - `Option<String>`, `Option<CsvList>`, `Option<u64>`, `Option<i64>`, `Option<f64>`:
+///   [`opt`](crate::fields::opt) (empty, `null` or absent is `None`; an option map reads as its
+///   selected keys; numbers as text);
+/// - `Option<bool>`: [`opt_bool`](crate::fields::opt_bool) (every boolean spelling PHP sends,
+///   written `"1"`/`"0"`);
+/// - `String`: [`string_or_empty`](crate::fields::string_or_empty).
+///
+/// Option enums (`wire_enum!`) name [`opt`](crate::fields::opt) themselves; a field of one of the
+/// types above that decodes otherwise opts out with `#[serde_with(skip_apply)]` and says how.
+macro_rules! wire_model {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($body:tt)* }) => {
+        #[serde_with::apply(
+            Option<String> => #[serde(deserialize_with = "crate::fields::opt")],
+            Option<CsvList> => #[serde(deserialize_with = "crate::fields::opt")],
+            Option<u64> => #[serde(deserialize_with = "crate::fields::opt")],
+            Option<i64> => #[serde(deserialize_with = "crate::fields::opt")],
+            Option<f64> => #[serde(deserialize_with = "crate::fields::opt")],
+            Option<bool> => #[serde(with = "crate::fields::opt_bool")],
+            String => #[serde(deserialize_with = "crate::fields::string_or_empty")],
+        )]
+        #[serde_with::skip_serializing_none]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
+        $(#[$meta])*
+        $vis struct $name { $($body)* }
+    };
+}
+
 pub mod diagnostics;
 pub mod dnsmasq;
 pub mod firewall;

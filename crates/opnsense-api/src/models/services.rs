@@ -1,7 +1,5 @@
 //! Service status (`{module}/service/status`).
 
-use serde::{Deserialize, Serialize};
-
 use crate::fields::{Extra, opt, opt_object};
 
 pub use crate::api::services::{ServiceAction, ServiceModule};
@@ -20,20 +18,19 @@ crate::wire_enum! {
     }
 }
 
-/// The answer of `{module}/service/status`: `{"status": "...", "widget": {...}}`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ServiceStatus {
-    /// The service state.
-    #[serde(deserialize_with = "opt")]
-    pub status: Option<ServiceState>,
-    /// Button captions for the GUI widget.
-    #[serde(deserialize_with = "opt_object")]
-    pub widget: Option<ServiceWidget>,
-    /// Everything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// The answer of `{module}/service/status`: `{"status": "...", "widget": {...}}`.
+    pub struct ServiceStatus {
+        /// The service state.
+        #[serde(deserialize_with = "opt")]
+        pub status: Option<ServiceState>,
+        /// Button captions for the GUI widget.
+        #[serde(deserialize_with = "opt_object")]
+        pub widget: Option<ServiceWidget>,
+        /// Everything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl ServiceStatus {
@@ -43,21 +40,17 @@ impl ServiceStatus {
     }
 }
 
-/// `widget` of a service status: the GUI's button captions.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ServiceWidget {
-    /// e.g. "Restart".
-    #[serde(deserialize_with = "opt")]
-    pub caption_restart: Option<String>,
-    /// e.g. "Start".
-    #[serde(deserialize_with = "opt")]
-    pub caption_start: Option<String>,
-    /// e.g. "Stop".
-    #[serde(deserialize_with = "opt")]
-    pub caption_stop: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `widget` of a service status: the GUI's button captions.
+    pub struct ServiceWidget {
+        /// e.g. "Restart".
+        pub caption_restart: Option<String>,
+        /// e.g. "Start".
+        pub caption_start: Option<String>,
+        /// e.g. "Stop".
+        pub caption_stop: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }

@@ -17,101 +17,81 @@
 //! (`uuid` `automatic_<if>` / `automatic_isakmp_<if>`, `is_automatic: true`), see
 //! [`SNatRule::is_automatic_row`].
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::fields::{CsvList, Extra, num_string, opt, opt_bool, selected_string};
+use crate::fields::{CsvList, Extra, num_string, opt, selected_string};
 use crate::models::firewall::{IpProtocol, Protocol};
 
-/// An outbound NAT rule (`snatrules.rule`, wrapper `rule`). Only the fields a caller sets are
-/// sent.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SNatRule {
-    /// Record id (search rows only; automatic rows carry a label such as `automatic_wan`).
-    #[serde(deserialize_with = "opt")]
-    pub uuid: Option<String>,
-    /// Rule active (default on).
-    #[serde(with = "opt_bool")]
-    pub enabled: Option<bool>,
-    /// "Do not NAT": matching traffic is excluded from translation (`no nat`).
-    #[serde(with = "opt_bool")]
-    pub nonat: Option<bool>,
-    /// Exclude the rule from HA synchronisation (26.1.11+).
-    #[serde(with = "opt_bool")]
-    pub nosync: Option<bool>,
-    /// Evaluation order (1 to 999999; default: after the last rule).
-    #[serde(deserialize_with = "opt", serialize_with = "num_string")]
-    pub sequence: Option<u64>,
-    /// Interface the translation applies on (one key, usually `wan`; default `lan`).
-    #[serde(deserialize_with = "opt")]
-    pub interface: Option<String>,
-    /// Address family: `inet` or `inet6` (default inet).
-    #[serde(deserialize_with = "opt")]
-    pub ipprotocol: Option<IpProtocol>,
-    /// Protocol (default any; upper-case names, `TCP/UDP`).
-    #[serde(deserialize_with = "opt")]
-    pub protocol: Option<Protocol>,
-    /// Source network: `any`, an alias, an interface network (`lan`), an address or CIDR.
-    #[serde(deserialize_with = "opt")]
-    pub source_net: Option<String>,
-    /// Invert the source match.
-    #[serde(with = "opt_bool")]
-    pub source_not: Option<bool>,
-    /// Source port (TCP/UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub source_port: Option<String>,
-    /// Destination network, same forms as the source.
-    #[serde(deserialize_with = "opt")]
-    pub destination_net: Option<String>,
-    /// Invert the destination match.
-    #[serde(with = "opt_bool")]
-    pub destination_not: Option<bool>,
-    /// Destination port (TCP/UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub destination_port: Option<String>,
-    /// The address the source is translated to (`wanip`, an address, a network or an alias);
-    /// empty from 26.1.11 on = the interface's address.
-    #[serde(deserialize_with = "opt")]
-    pub target: Option<String>,
-    /// The port the source port is translated to (TCP/UDP only).
-    #[serde(deserialize_with = "opt")]
-    pub target_port: Option<String>,
-    /// Keep the source port (`static-port`).
-    #[serde(with = "opt_bool")]
-    pub staticnatport: Option<bool>,
-    /// Endpoint-independent ("full cone") mapping, UDP only (26.7+).
-    #[serde(rename = "endpoint-independent", with = "opt_bool")]
-    pub endpoint_independent: Option<bool>,
-    /// Log matching packets.
-    #[serde(with = "opt_bool")]
-    pub log: Option<bool>,
-    /// Category uuids.
-    #[serde(deserialize_with = "opt")]
-    pub categories: Option<CsvList>,
-    /// Tag matching packets (26.1.11+; letters, digits and `.,_-`).
-    #[serde(deserialize_with = "opt")]
-    pub tag: Option<String>,
-    /// Match packets tagged by another rule.
-    #[serde(deserialize_with = "opt")]
-    pub tagged: Option<String>,
-    /// Description (1 to 255 characters, no newlines).
-    #[serde(deserialize_with = "opt")]
-    pub description: Option<String>,
-    /// Computed display order (26.1.11+, volatile): read, never sent.
-    #[serde(deserialize_with = "opt", skip_serializing)]
-    pub sort_order: Option<String>,
-    /// Computed priority group (26.1.11+, volatile): read, never sent.
-    #[serde(deserialize_with = "opt", skip_serializing)]
-    pub prio_group: Option<String>,
-    /// Search rows only: a rule OPNsense generates itself in automatic and hybrid mode (26.1.11+).
-    /// Read-only, never sent.
-    #[serde(with = "opt_bool", skip_serializing)]
-    pub is_automatic: Option<bool>,
-    /// Everything else (`%interface` display texts, `alias_meta_*`, `category_colors`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// An outbound NAT rule (`snatrules.rule`, wrapper `rule`). Only the fields a caller sets are
+    /// sent.
+    pub struct SNatRule {
+        /// Record id (search rows only; automatic rows carry a label such as `automatic_wan`).
+        pub uuid: Option<String>,
+        /// Rule active (default on).
+        pub enabled: Option<bool>,
+        /// "Do not NAT": matching traffic is excluded from translation (`no nat`).
+        pub nonat: Option<bool>,
+        /// Exclude the rule from HA synchronisation (26.1.11+).
+        pub nosync: Option<bool>,
+        /// Evaluation order (1 to 999999; default: after the last rule).
+        #[serde(serialize_with = "num_string")]
+        pub sequence: Option<u64>,
+        /// Interface the translation applies on (one key, usually `wan`; default `lan`).
+        pub interface: Option<String>,
+        /// Address family: `inet` or `inet6` (default inet).
+        #[serde(deserialize_with = "opt")]
+        pub ipprotocol: Option<IpProtocol>,
+        /// Protocol (default any; upper-case names, `TCP/UDP`).
+        #[serde(deserialize_with = "opt")]
+        pub protocol: Option<Protocol>,
+        /// Source network: `any`, an alias, an interface network (`lan`), an address or CIDR.
+        pub source_net: Option<String>,
+        /// Invert the source match.
+        pub source_not: Option<bool>,
+        /// Source port (TCP/UDP only).
+        pub source_port: Option<String>,
+        /// Destination network, same forms as the source.
+        pub destination_net: Option<String>,
+        /// Invert the destination match.
+        pub destination_not: Option<bool>,
+        /// Destination port (TCP/UDP only).
+        pub destination_port: Option<String>,
+        /// The address the source is translated to (`wanip`, an address, a network or an alias);
+        /// empty from 26.1.11 on = the interface's address.
+        pub target: Option<String>,
+        /// The port the source port is translated to (TCP/UDP only).
+        pub target_port: Option<String>,
+        /// Keep the source port (`static-port`).
+        pub staticnatport: Option<bool>,
+        /// Endpoint-independent ("full cone") mapping, UDP only (26.7+).
+        #[serde(rename = "endpoint-independent")]
+        pub endpoint_independent: Option<bool>,
+        /// Log matching packets.
+        pub log: Option<bool>,
+        /// Category uuids.
+        pub categories: Option<CsvList>,
+        /// Tag matching packets (26.1.11+; letters, digits and `.,_-`).
+        pub tag: Option<String>,
+        /// Match packets tagged by another rule.
+        pub tagged: Option<String>,
+        /// Description (1 to 255 characters, no newlines).
+        pub description: Option<String>,
+        /// Computed display order (26.1.11+, volatile): read, never sent.
+        #[serde(skip_serializing)]
+        pub sort_order: Option<String>,
+        /// Computed priority group (26.1.11+, volatile): read, never sent.
+        #[serde(skip_serializing)]
+        pub prio_group: Option<String>,
+        /// Search rows only: a rule OPNsense generates itself in automatic and hybrid mode (26.1.11+).
+        /// Read-only, never sent.
+        #[serde(skip_serializing)]
+        pub is_automatic: Option<bool>,
+        /// Everything else (`%interface` display texts, `alias_meta_*`, `category_colors`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl SNatRule {

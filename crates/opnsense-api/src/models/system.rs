@@ -34,16 +34,15 @@ impl SystemStatus {
     }
 }
 
-/// `metadata` of the system status.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StatusMetadata {
-    /// The overall status.
-    pub system: OverallStatus,
-    /// Anything else (`translations`, the legacy always-empty `subsystems` list).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `metadata` of the system status.
+    pub struct StatusMetadata {
+        /// The overall status.
+        pub system: OverallStatus,
+        /// Anything else (`translations`, the legacy always-empty `subsystems` list).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// `metadata.system.status`: the integer `2` when no probe reported anything, otherwise the name
@@ -81,22 +80,19 @@ impl StatusValue {
     }
 }
 
-/// `metadata.system`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OverallStatus {
-    /// `2` or `"OK"` / `"NOTICE"` / `"WARNING"` / `"ERROR"`; read it through [`Self::level`].
-    pub status: StatusValue,
-    /// e.g. "No pending messages".
-    #[serde(deserialize_with = "opt")]
-    pub message: Option<String>,
-    /// e.g. "System".
-    #[serde(deserialize_with = "opt")]
-    pub title: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `metadata.system`.
+    pub struct OverallStatus {
+        /// `2` or `"OK"` / `"NOTICE"` / `"WARNING"` / `"ERROR"`; read it through [`Self::level`].
+        pub status: StatusValue,
+        /// e.g. "No pending messages".
+        pub message: Option<String>,
+        /// e.g. "System".
+        pub title: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl OverallStatus {
@@ -191,74 +187,52 @@ crate::wire_enum! {
     }
 }
 
-/// `core/firmware/status` (GET = the cached result of the last check). Three shapes: an error
-/// (`status` + `status_msg` only), never checked (`product`, `status: "none"`), and checked (every
-/// key of the check result at top level).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FirmwareStatus {
-    /// `none` (no updates or never checked), `update`, `upgrade` or `error`.
-    #[serde(deserialize_with = "opt")]
-    pub status: Option<FirmwareState>,
-    /// Human-readable summary.
-    #[serde(deserialize_with = "opt")]
-    pub status_msg: Option<String>,
-    /// Product metadata (`product_version`, `product_latest`, ...); absent in the error shape.
-    #[serde(deserialize_with = "crate::fields::opt_object")]
-    pub product: Option<Product>,
-    /// Mirror connectivity: `ok`, `unresolved`, `misconfigured`, `unauthenticated`, `error`.
-    #[serde(deserialize_with = "opt")]
-    pub connection: Option<String>,
-    /// Repository state: `ok`, `error`, `untrusted`, `revoked`, `unsigned`, `forbidden`,
-    /// `incomplete`.
-    #[serde(deserialize_with = "opt")]
-    pub repository: Option<String>,
-    /// When the last check ran (`unknown` if never).
-    #[serde(deserialize_with = "opt")]
-    pub last_check: Option<String>,
-    /// A reboot is needed after the pending updates.
-    #[serde(with = "opt_bool")]
-    pub needs_reboot: Option<bool>,
-    /// Same as `needs_reboot`, present only when updates exist.
-    #[serde(with = "opt_bool")]
-    pub status_reboot: Option<bool>,
-    /// Download size of pending updates (`12.3MiB`).
-    #[serde(deserialize_with = "opt")]
-    pub download_size: Option<String>,
-    /// The major version an upgrade would move to, if any.
-    #[serde(deserialize_with = "opt")]
-    pub upgrade_major_version: Option<String>,
-    /// Release notice of that major upgrade.
-    #[serde(deserialize_with = "opt")]
-    pub upgrade_major_message: Option<String>,
-    /// Packages with an update.
-    #[serde(
-        deserialize_with = "list_or_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub upgrade_packages: Vec<PackageUpdate>,
-    /// Sets (base, kernel) with an update.
-    #[serde(
-        deserialize_with = "list_or_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub upgrade_sets: Vec<PackageUpdate>,
-    /// Every package change of the pending update, by name (OPNsense sends `[]` when none).
-    #[serde(
-        deserialize_with = "map_or_empty",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
-    pub all_packages: BTreeMap<String, PackageChange>,
-    /// Every set change of the pending update, by name (`[]` when none).
-    #[serde(
-        deserialize_with = "map_or_empty",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
-    pub all_sets: BTreeMap<String, PackageChange>,
-    /// Anything else (`api_version`, `os_version`, `new_packages`, `remove_packages`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `core/firmware/status` (GET = the cached result of the last check). Three shapes: an error
+    /// (`status` + `status_msg` only), never checked (`product`, `status: "none"`), and checked (every
+    /// key of the check result at top level).
+    pub struct FirmwareStatus {
+        /// `none` (no updates or never checked), `update`, `upgrade` or `error`.
+        #[serde(deserialize_with = "opt")]
+        pub status: Option<FirmwareState>,
+        /// Human-readable summary.
+        pub status_msg: Option<String>,
+        /// Product metadata (`product_version`, `product_latest`, ...); absent in the error shape.
+        #[serde(deserialize_with = "crate::fields::opt_object")]
+        pub product: Option<Product>,
+        /// Mirror connectivity: `ok`, `unresolved`, `misconfigured`, `unauthenticated`, `error`.
+        pub connection: Option<String>,
+        /// Repository state: `ok`, `error`, `untrusted`, `revoked`, `unsigned`, `forbidden`,
+        /// `incomplete`.
+        pub repository: Option<String>,
+        /// When the last check ran (`unknown` if never).
+        pub last_check: Option<String>,
+        /// A reboot is needed after the pending updates.
+        pub needs_reboot: Option<bool>,
+        /// Same as `needs_reboot`, present only when updates exist.
+        pub status_reboot: Option<bool>,
+        /// Download size of pending updates (`12.3MiB`).
+        pub download_size: Option<String>,
+        /// The major version an upgrade would move to, if any.
+        pub upgrade_major_version: Option<String>,
+        /// Release notice of that major upgrade.
+        pub upgrade_major_message: Option<String>,
+        /// Packages with an update.
+        #[serde(deserialize_with = "list_or_empty", skip_serializing_if = "Vec::is_empty" )]
+        pub upgrade_packages: Vec<PackageUpdate>,
+        /// Sets (base, kernel) with an update.
+        #[serde(deserialize_with = "list_or_empty", skip_serializing_if = "Vec::is_empty" )]
+        pub upgrade_sets: Vec<PackageUpdate>,
+        /// Every package change of the pending update, by name (OPNsense sends `[]` when none).
+        #[serde(deserialize_with = "map_or_empty", skip_serializing_if = "BTreeMap::is_empty" )]
+        pub all_packages: BTreeMap<String, PackageChange>,
+        /// Every set change of the pending update, by name (`[]` when none).
+        #[serde(deserialize_with = "map_or_empty", skip_serializing_if = "BTreeMap::is_empty" )]
+        pub all_sets: BTreeMap<String, PackageChange>,
+        /// Anything else (`api_version`, `os_version`, `new_packages`, `remove_packages`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl FirmwareStatus {
@@ -284,131 +258,102 @@ impl FirmwareStatus {
     }
 }
 
-/// One entry of `upgrade_packages` / `upgrade_sets`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PackageUpdate {
-    /// Package or set name.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// Installed version.
-    #[serde(deserialize_with = "opt")]
-    pub current_version: Option<String>,
-    /// Version the update installs.
-    #[serde(deserialize_with = "opt")]
-    pub new_version: Option<String>,
-    /// Repository it comes from.
-    #[serde(deserialize_with = "opt")]
-    pub repository: Option<String>,
-    /// Download size, when known.
-    #[serde(deserialize_with = "opt")]
-    pub size: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One entry of `upgrade_packages` / `upgrade_sets`.
+    pub struct PackageUpdate {
+        /// Package or set name.
+        pub name: String,
+        /// Installed version.
+        pub current_version: Option<String>,
+        /// Version the update installs.
+        pub new_version: Option<String>,
+        /// Repository it comes from.
+        pub repository: Option<String>,
+        /// Download size, when known.
+        pub size: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// One entry of `all_packages` / `all_sets`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PackageChange {
-    /// Package or set name.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// `upgrade`, `downgrade`, `new`, `reinstall` or `obsolete`.
-    #[serde(deserialize_with = "opt")]
-    pub reason: Option<String>,
-    /// Installed version (`N/A` when new).
-    #[serde(deserialize_with = "opt")]
-    pub old: Option<String>,
-    /// Version after the update (`N/A` when removed).
-    #[serde(deserialize_with = "opt")]
-    pub new: Option<String>,
-    /// Repository.
-    #[serde(deserialize_with = "opt")]
-    pub repository: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One entry of `all_packages` / `all_sets`.
+    pub struct PackageChange {
+        /// Package or set name.
+        pub name: String,
+        /// `upgrade`, `downgrade`, `new`, `reinstall` or `obsolete`.
+        pub reason: Option<String>,
+        /// Installed version (`N/A` when new).
+        pub old: Option<String>,
+        /// Version after the update (`N/A` when removed).
+        pub new: Option<String>,
+        /// Repository.
+        pub repository: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `product` of the firmware status.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Product {
-    /// Installed version, e.g. `26.1.10`.
-    #[serde(deserialize_with = "opt")]
-    pub product_version: Option<String>,
-    /// Newest known version.
-    #[serde(deserialize_with = "opt")]
-    pub product_latest: Option<String>,
-    /// Series, e.g. `26.1`.
-    #[serde(deserialize_with = "opt")]
-    pub product_series: Option<String>,
-    /// `OPNsense`.
-    #[serde(deserialize_with = "opt")]
-    pub product_name: Option<String>,
-    /// Release nickname.
-    #[serde(deserialize_with = "opt")]
-    pub product_nickname: Option<String>,
-    /// CPU architecture (`amd64`).
-    #[serde(deserialize_with = "opt")]
-    pub product_arch: Option<String>,
-    /// Package mirror URL (a subscription key is masked as `${SUBSCRIPTION}`).
-    #[serde(deserialize_with = "opt")]
-    pub product_mirror: Option<String>,
-    /// Build date.
-    #[serde(deserialize_with = "opt")]
-    pub product_time: Option<String>,
-    /// Anything else (`CORE_*`, `product_check`, `product_license`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `product` of the firmware status.
+    pub struct Product {
+        /// Installed version, e.g. `26.1.10`.
+        pub product_version: Option<String>,
+        /// Newest known version.
+        pub product_latest: Option<String>,
+        /// Series, e.g. `26.1`.
+        pub product_series: Option<String>,
+        /// `OPNsense`.
+        pub product_name: Option<String>,
+        /// Release nickname.
+        pub product_nickname: Option<String>,
+        /// CPU architecture (`amd64`).
+        pub product_arch: Option<String>,
+        /// Package mirror URL (a subscription key is masked as `${SUBSCRIPTION}`).
+        pub product_mirror: Option<String>,
+        /// Build date.
+        pub product_time: Option<String>,
+        /// Anything else (`CORE_*`, `product_check`, `product_license`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `core/firmware/check`: a background check was started.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FirmwareCheck {
-    /// `ok` when started (`failure` when not a POST).
-    pub status: String,
-    /// Id of the background job.
-    #[serde(deserialize_with = "opt")]
-    pub msg_uuid: Option<String>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// `core/firmware/check`: a background check was started.
+    pub struct FirmwareCheck {
+        /// `ok` when started (`failure` when not a POST).
+        #[serde_with(skip_apply)]
+        pub status: String,
+        /// Id of the background job.
+        pub msg_uuid: Option<String>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// One local configuration backup (`core/backup/backups/this`): OPNsense keeps one per save.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Backup {
-    /// The file name, used as the id (`config-1767361234.5712.xml`).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub id: String,
-    /// When it was saved (Unix time, possibly fractional).
-    #[serde(deserialize_with = "opt")]
-    pub time: Option<f64>,
-    /// The same as ISO 8601 text.
-    #[serde(deserialize_with = "opt")]
-    pub time_iso: Option<String>,
-    /// What made the change (`/api/firewall/filter/apply made changes`).
-    #[serde(deserialize_with = "opt")]
-    pub description: Option<String>,
-    /// Who made it.
-    #[serde(deserialize_with = "opt")]
-    pub username: Option<String>,
-    /// Size in bytes.
-    #[serde(deserialize_with = "opt")]
-    pub filesize: Option<u64>,
-    /// Anything else.
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One local configuration backup (`core/backup/backups/this`): OPNsense keeps one per save.
+    pub struct Backup {
+        /// The file name, used as the id (`config-1767361234.5712.xml`).
+        pub id: String,
+        /// When it was saved (Unix time, possibly fractional).
+        pub time: Option<f64>,
+        /// The same as ISO 8601 text.
+        pub time_iso: Option<String>,
+        /// What made the change (`/api/firewall/filter/apply made changes`).
+        pub description: Option<String>,
+        /// Who made it.
+        pub username: Option<String>,
+        /// Size in bytes.
+        pub filesize: Option<u64>,
+        /// Anything else.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// `core/backup/diff/{host}/{a}/{b}`: `{"items": [...]}`, the lines of `diff -u`, each

@@ -12,67 +12,60 @@
 //!   `IPsec/Api/SessionsController.php:51-159` (phase 1 aggregated per connection, phase 2 per
 //!   child SA).
 
-use serde::{Deserialize, Serialize};
+use crate::fields::{Extra, opt_bool};
 
-use crate::fields::{Extra, opt, opt_bool, string_or_empty};
-
-/// One record of `wireguard/service/show`: an interface (`type: interface`) or a peer of one
-/// (`type: peer`).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct WireguardRecord {
-    /// The WireGuard device (`wg0`).
-    #[serde(rename = "if", deserialize_with = "string_or_empty")]
-    pub device: String,
-    /// `interface` or `peer`.
-    #[serde(rename = "type", deserialize_with = "string_or_empty")]
-    pub kind: String,
-    /// The public key of the interface or peer.
-    #[serde(rename = "public-key", deserialize_with = "opt")]
-    pub public_key: Option<String>,
-    /// The instance's (interface) or peer's name in OPNsense, or empty.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// The instance name the device belongs to.
-    #[serde(deserialize_with = "opt")]
-    pub ifname: Option<String>,
-    /// Peer: its `address:port`, or `(none)`; interface: the listen port.
-    #[serde(deserialize_with = "opt")]
-    pub endpoint: Option<String>,
-    /// Peer: allowed IPs, comma-separated.
-    #[serde(rename = "allowed-ips", deserialize_with = "opt")]
-    pub allowed_ips: Option<String>,
-    /// Peer: Unix time of the last handshake (`0`: never).
-    #[serde(rename = "latest-handshake", deserialize_with = "opt")]
-    pub latest_handshake: Option<i64>,
-    /// Peer: seconds since the last handshake (`null`: never).
-    #[serde(rename = "latest-handshake-age", deserialize_with = "opt")]
-    pub latest_handshake_age: Option<i64>,
-    /// Peer: the last handshake as `Y-m-d H:i:s` in the firewall's time zone.
-    #[serde(rename = "latest-handshake-epoch", deserialize_with = "opt")]
-    pub latest_handshake_epoch: Option<String>,
-    /// Peer: bytes received.
-    #[serde(rename = "transfer-rx", deserialize_with = "opt")]
-    pub transfer_rx: Option<u64>,
-    /// Peer: bytes sent.
-    #[serde(rename = "transfer-tx", deserialize_with = "opt")]
-    pub transfer_tx: Option<u64>,
-    /// Peer: keepalive interval, or `off`.
-    #[serde(rename = "persistent-keepalive", deserialize_with = "opt")]
-    pub persistent_keepalive: Option<String>,
-    /// `online` (handshake within 300 s), `stale`, `offline` (never, or an interface).
-    #[serde(rename = "peer-status", deserialize_with = "opt")]
-    pub peer_status: Option<String>,
-    /// Interface: `up` or `down`.
-    #[serde(deserialize_with = "opt")]
-    pub status: Option<String>,
-    /// Interface: the UDP port it listens on.
-    #[serde(rename = "listen-port", deserialize_with = "opt")]
-    pub listen_port: Option<String>,
-    /// Anything else (`fwmark`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One record of `wireguard/service/show`: an interface (`type: interface`) or a peer of one
+    /// (`type: peer`).
+    pub struct WireguardRecord {
+        /// The WireGuard device (`wg0`).
+        #[serde(rename = "if")]
+        pub device: String,
+        /// `interface` or `peer`.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// The public key of the interface or peer.
+        #[serde(rename = "public-key")]
+        pub public_key: Option<String>,
+        /// The instance's (interface) or peer's name in OPNsense, or empty.
+        pub name: String,
+        /// The instance name the device belongs to.
+        pub ifname: Option<String>,
+        /// Peer: its `address:port`, or `(none)`; interface: the listen port.
+        pub endpoint: Option<String>,
+        /// Peer: allowed IPs, comma-separated.
+        #[serde(rename = "allowed-ips")]
+        pub allowed_ips: Option<String>,
+        /// Peer: Unix time of the last handshake (`0`: never).
+        #[serde(rename = "latest-handshake")]
+        pub latest_handshake: Option<i64>,
+        /// Peer: seconds since the last handshake (`null`: never).
+        #[serde(rename = "latest-handshake-age")]
+        pub latest_handshake_age: Option<i64>,
+        /// Peer: the last handshake as `Y-m-d H:i:s` in the firewall's time zone.
+        #[serde(rename = "latest-handshake-epoch")]
+        pub latest_handshake_epoch: Option<String>,
+        /// Peer: bytes received.
+        #[serde(rename = "transfer-rx")]
+        pub transfer_rx: Option<u64>,
+        /// Peer: bytes sent.
+        #[serde(rename = "transfer-tx")]
+        pub transfer_tx: Option<u64>,
+        /// Peer: keepalive interval, or `off`.
+        #[serde(rename = "persistent-keepalive")]
+        pub persistent_keepalive: Option<String>,
+        /// `online` (handshake within 300 s), `stale`, `offline` (never, or an interface).
+        #[serde(rename = "peer-status")]
+        pub peer_status: Option<String>,
+        /// Interface: `up` or `down`.
+        pub status: Option<String>,
+        /// Interface: the UDP port it listens on.
+        #[serde(rename = "listen-port")]
+        pub listen_port: Option<String>,
+        /// Anything else (`fwmark`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl WireguardRecord {
@@ -87,60 +80,48 @@ impl WireguardRecord {
     }
 }
 
-/// One row of `openvpn/service/search_sessions`: a connected client of a server instance
-/// (`is_client: true`), a client instance's own connection, or an enabled instance that is not
-/// running (only `id`, `service_id`, `type`, `description`). Rows share every key; absent ones
-/// are `null`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OpenVpnSession {
-    /// Instance uuid (or legacy vpnid), with `_<real address>` for a server's client.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub id: String,
-    /// `server` or `client` (the instance's role).
-    #[serde(rename = "type", deserialize_with = "string_or_empty")]
-    pub role: String,
-    /// The instance's description.
-    #[serde(deserialize_with = "string_or_empty")]
-    pub description: String,
-    /// Server: `ok` when the management socket answered; client: its state (`connected`,
-    /// `reconnecting`, `wait`, ...), or `failed`; absent for an instance that is not running.
-    #[serde(deserialize_with = "opt")]
-    pub status: Option<String>,
-    /// A server's connected client.
-    #[serde(deserialize_with = "opt_bool::deserialize")]
-    pub is_client: Option<bool>,
-    /// The client's certificate common name.
-    #[serde(deserialize_with = "opt")]
-    pub common_name: Option<String>,
-    /// The client's login, when the server authenticates users.
-    #[serde(deserialize_with = "opt")]
-    pub username: Option<String>,
-    /// The far end's `address:port`.
-    #[serde(deserialize_with = "opt")]
-    pub real_address: Option<String>,
-    /// The tunnel address.
-    #[serde(deserialize_with = "opt")]
-    pub virtual_address: Option<String>,
-    /// The tunnel IPv6 address.
-    #[serde(deserialize_with = "opt")]
-    pub virtual_ipv6_address: Option<String>,
-    /// Bytes received.
-    #[serde(deserialize_with = "opt")]
-    pub bytes_received: Option<u64>,
-    /// Bytes sent.
-    #[serde(deserialize_with = "opt")]
-    pub bytes_sent: Option<u64>,
-    /// Connected since (`Y-m-d H:i:s`, or OpenVPN's own text for a server's clients).
-    #[serde(deserialize_with = "opt")]
-    pub connected_since: Option<String>,
-    /// `openvpn/<id>` for an instance that is not running.
-    #[serde(deserialize_with = "opt")]
-    pub service_id: Option<String>,
-    /// Anything else (`socket`, `timestamp`, `client_id`, `peer_id`, `data_channel_cipher`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One row of `openvpn/service/search_sessions`: a connected client of a server instance
+    /// (`is_client: true`), a client instance's own connection, or an enabled instance that is not
+    /// running (only `id`, `service_id`, `type`, `description`). Rows share every key; absent ones
+    /// are `null`.
+    pub struct OpenVpnSession {
+        /// Instance uuid (or legacy vpnid), with `_<real address>` for a server's client.
+        pub id: String,
+        /// `server` or `client` (the instance's role).
+        #[serde(rename = "type")]
+        pub role: String,
+        /// The instance's description.
+        pub description: String,
+        /// Server: `ok` when the management socket answered; client: its state (`connected`,
+        /// `reconnecting`, `wait`, ...), or `failed`; absent for an instance that is not running.
+        pub status: Option<String>,
+        /// A server's connected client.
+        #[serde(deserialize_with = "opt_bool::deserialize")]
+        #[serde_with(skip_apply)]
+        pub is_client: Option<bool>,
+        /// The client's certificate common name.
+        pub common_name: Option<String>,
+        /// The client's login, when the server authenticates users.
+        pub username: Option<String>,
+        /// The far end's `address:port`.
+        pub real_address: Option<String>,
+        /// The tunnel address.
+        pub virtual_address: Option<String>,
+        /// The tunnel IPv6 address.
+        pub virtual_ipv6_address: Option<String>,
+        /// Bytes received.
+        pub bytes_received: Option<u64>,
+        /// Bytes sent.
+        pub bytes_sent: Option<u64>,
+        /// Connected since (`Y-m-d H:i:s`, or OpenVPN's own text for a server's clients).
+        pub connected_since: Option<String>,
+        /// `openvpn/<id>` for an instance that is not running.
+        pub service_id: Option<String>,
+        /// Anything else (`socket`, `timestamp`, `client_id`, `peer_id`, `data_channel_cipher`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl OpenVpnSession {
@@ -150,105 +131,96 @@ impl OpenVpnSession {
     }
 }
 
-/// One phase-1 (IKE) connection of `ipsec/sessions/search_phase1`, with the byte and packet
-/// counts of its child SAs summed.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct IpsecPhase1 {
-    /// The swanctl connection name (the key phase 2 is asked with).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// The connection's uuid (or legacy ikeid).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub ikeid: String,
-    /// Its description, if configured.
-    #[serde(deserialize_with = "opt")]
-    pub phase1desc: Option<String>,
-    /// At least one IKE SA is up.
-    #[serde(deserialize_with = "opt_bool::deserialize")]
-    pub connected: Option<bool>,
-    /// IKE version (`IKEv2`, ...).
-    #[serde(deserialize_with = "opt")]
-    pub version: Option<String>,
-    /// Local addresses.
-    #[serde(rename = "local-addrs", deserialize_with = "opt")]
-    pub local_addrs: Option<String>,
-    /// Remote addresses.
-    #[serde(rename = "remote-addrs", deserialize_with = "opt")]
-    pub remote_addrs: Option<String>,
-    /// Local identity.
-    #[serde(rename = "local-id", deserialize_with = "opt")]
-    pub local_id: Option<String>,
-    /// Remote identity.
-    #[serde(rename = "remote-id", deserialize_with = "opt")]
-    pub remote_id: Option<String>,
-    /// A configured connection (false: an SA without configuration).
-    #[serde(deserialize_with = "opt_bool::deserialize")]
-    pub routed: Option<bool>,
-    /// Seconds the newest child SA has been installed.
-    #[serde(rename = "install-time", deserialize_with = "opt")]
-    pub install_time: Option<u64>,
-    /// Bytes in over all child SAs.
-    #[serde(rename = "bytes-in", deserialize_with = "opt")]
-    pub bytes_in: Option<u64>,
-    /// Bytes out over all child SAs.
-    #[serde(rename = "bytes-out", deserialize_with = "opt")]
-    pub bytes_out: Option<u64>,
-    /// Packets in over all child SAs.
-    #[serde(rename = "packets-in", deserialize_with = "opt")]
-    pub packets_in: Option<u64>,
-    /// Packets out over all child SAs.
-    #[serde(rename = "packets-out", deserialize_with = "opt")]
-    pub packets_out: Option<u64>,
-    /// Anything else (`local-class`, `remote-class`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One phase-1 (IKE) connection of `ipsec/sessions/search_phase1`, with the byte and packet
+    /// counts of its child SAs summed.
+    pub struct IpsecPhase1 {
+        /// The swanctl connection name (the key phase 2 is asked with).
+        pub name: String,
+        /// The connection's uuid (or legacy ikeid).
+        pub ikeid: String,
+        /// Its description, if configured.
+        pub phase1desc: Option<String>,
+        /// At least one IKE SA is up.
+        #[serde(deserialize_with = "opt_bool::deserialize")]
+        #[serde_with(skip_apply)]
+        pub connected: Option<bool>,
+        /// IKE version (`IKEv2`, ...).
+        pub version: Option<String>,
+        /// Local addresses.
+        #[serde(rename = "local-addrs")]
+        pub local_addrs: Option<String>,
+        /// Remote addresses.
+        #[serde(rename = "remote-addrs")]
+        pub remote_addrs: Option<String>,
+        /// Local identity.
+        #[serde(rename = "local-id")]
+        pub local_id: Option<String>,
+        /// Remote identity.
+        #[serde(rename = "remote-id")]
+        pub remote_id: Option<String>,
+        /// A configured connection (false: an SA without configuration).
+        #[serde(deserialize_with = "opt_bool::deserialize")]
+        #[serde_with(skip_apply)]
+        pub routed: Option<bool>,
+        /// Seconds the newest child SA has been installed.
+        #[serde(rename = "install-time")]
+        pub install_time: Option<u64>,
+        /// Bytes in over all child SAs.
+        #[serde(rename = "bytes-in")]
+        pub bytes_in: Option<u64>,
+        /// Bytes out over all child SAs.
+        #[serde(rename = "bytes-out")]
+        pub bytes_out: Option<u64>,
+        /// Packets in over all child SAs.
+        #[serde(rename = "packets-in")]
+        pub packets_in: Option<u64>,
+        /// Packets out over all child SAs.
+        #[serde(rename = "packets-out")]
+        pub packets_out: Option<u64>,
+        /// Anything else (`local-class`, `remote-class`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// One phase-2 (child) SA of `ipsec/sessions/search_phase2` (vici `list-sas`; lists such as the
-/// traffic selectors are joined with ` , `).
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct IpsecPhase2 {
-    /// Child SA name (the child's uuid, or legacy `reqid` based).
-    #[serde(deserialize_with = "string_or_empty")]
-    pub name: String,
-    /// Its description, if configured.
-    #[serde(deserialize_with = "opt")]
-    pub phase2desc: Option<String>,
-    /// `INSTALLED`, `REKEYING`, ...
-    #[serde(deserialize_with = "opt")]
-    pub state: Option<String>,
-    /// `TUNNEL`, `TRANSPORT`.
-    #[serde(deserialize_with = "opt")]
-    pub mode: Option<String>,
-    /// `ESP` or `AH`.
-    #[serde(deserialize_with = "opt")]
-    pub protocol: Option<String>,
-    /// The peer's address.
-    #[serde(rename = "remote-host", deserialize_with = "opt")]
-    pub remote_host: Option<String>,
-    /// Local traffic selectors.
-    #[serde(rename = "local-ts", deserialize_with = "opt")]
-    pub local_ts: Option<String>,
-    /// Remote traffic selectors.
-    #[serde(rename = "remote-ts", deserialize_with = "opt")]
-    pub remote_ts: Option<String>,
-    /// Bytes in.
-    #[serde(rename = "bytes-in", deserialize_with = "opt")]
-    pub bytes_in: Option<u64>,
-    /// Bytes out.
-    #[serde(rename = "bytes-out", deserialize_with = "opt")]
-    pub bytes_out: Option<u64>,
-    /// Seconds since it was installed.
-    #[serde(rename = "install-time", deserialize_with = "opt")]
-    pub install_time: Option<u64>,
-    /// Seconds until it is rekeyed.
-    #[serde(rename = "rekey-time", deserialize_with = "opt")]
-    pub rekey_time: Option<u64>,
-    /// Anything else (`spi-in`, `encr-alg`, `reqid`, `ikeid`, ...).
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_model! {
+    /// One phase-2 (child) SA of `ipsec/sessions/search_phase2` (vici `list-sas`; lists such as the
+    /// traffic selectors are joined with ` , `).
+    pub struct IpsecPhase2 {
+        /// Child SA name (the child's uuid, or legacy `reqid` based).
+        pub name: String,
+        /// Its description, if configured.
+        pub phase2desc: Option<String>,
+        /// `INSTALLED`, `REKEYING`, ...
+        pub state: Option<String>,
+        /// `TUNNEL`, `TRANSPORT`.
+        pub mode: Option<String>,
+        /// `ESP` or `AH`.
+        pub protocol: Option<String>,
+        /// The peer's address.
+        #[serde(rename = "remote-host")]
+        pub remote_host: Option<String>,
+        /// Local traffic selectors.
+        #[serde(rename = "local-ts")]
+        pub local_ts: Option<String>,
+        /// Remote traffic selectors.
+        #[serde(rename = "remote-ts")]
+        pub remote_ts: Option<String>,
+        /// Bytes in.
+        #[serde(rename = "bytes-in")]
+        pub bytes_in: Option<u64>,
+        /// Bytes out.
+        #[serde(rename = "bytes-out")]
+        pub bytes_out: Option<u64>,
+        /// Seconds since it was installed.
+        #[serde(rename = "install-time")]
+        pub install_time: Option<u64>,
+        /// Seconds until it is rekeyed.
+        #[serde(rename = "rekey-time")]
+        pub rekey_time: Option<u64>,
+        /// Anything else (`spi-in`, `encr-alg`, `reqid`, `ikeid`, ...).
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use opnsense_api::{Client, FirmwareVersion};
+use opnsense_api::{Client, FirmwareVersion, Method};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -202,4 +202,68 @@ pub fn validations_of(answer: &Value) -> std::collections::BTreeMap<String, Vec<
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A mock server with its expectations mounted, and a client for it: derefs to the [`Client`],
+/// so a test reads `mocked.firewall().filter().revert(..)`. The expectations are checked when
+/// it is dropped.
+pub struct Mocked {
+    /// The server (its expectations are verified on drop).
+    pub server: MockServer,
+    /// A client for it (firmware 26.1.10).
+    pub client: Client,
+}
+
+impl std::ops::Deref for Mocked {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Mocked {
+    /// A client (firmware 26.1.10) for `server`, whose expectations are mounted.
+    pub fn on(server: MockServer) -> Self {
+        let client = client_at(&server, V26_1_10);
+        Self { server, client }
+    }
+}
+
+/// A server that expects one `GET /api/<endpoint>` (Basic auth, no body) and answers 200
+/// `answer`.
+pub async fn mock_get(endpoint: &str, answer: Value) -> Mocked {
+    let server = MockServer::start().await;
+    expect_get(&server, endpoint, answer).await;
+    Mocked::on(server)
+}
+
+/// A server that expects one body-less `POST /api/<endpoint>` and answers 200 `answer`.
+pub async fn mock_post(endpoint: &str, answer: Value) -> Mocked {
+    let server = MockServer::start().await;
+    expect_post_nobody(&server, endpoint, answer).await;
+    Mocked::on(server)
+}
+
+/// A server that expects one `POST /api/<endpoint>` with exactly this JSON body and answers 200
+/// `answer`.
+pub async fn mock_post_json(endpoint: &str, body: Value, answer: Value) -> Mocked {
+    let server = MockServer::start().await;
+    expect_post_json(&server, endpoint, body, json(answer), 1).await;
+    Mocked::on(server)
+}
+
+/// Asserts a built request's method, endpoint (below `/api/`) and JSON body.
+#[track_caller]
+pub fn assert_request(
+    r: &opnsense_api::Request,
+    method: Method,
+    endpoint: &str,
+    body: Option<Value>,
+) {
+    assert_eq!(
+        (r.method, r.path.as_str(), r.body.as_ref()),
+        (method, endpoint, body.as_ref()),
+        "{endpoint}"
+    );
 }
