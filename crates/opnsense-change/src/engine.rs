@@ -992,40 +992,26 @@ impl Engine {
                 "a connection to the API opened before the apply is kept open to revert through if new connections are blocked".to_owned(),
             );
         }
-        // Every apply of the filter reload group goes the filter's way where the firmware has
-        // OPNsense's own timed rollback (26.1): savepoint, `firewall/filter/apply/{revision}`,
-        // `cancelRollback`. The three apply actions are one PHP method, so the filter's runs the
-        // same reload an outbound NAT or port forward apply would, and arms the timer. The timer
-        // restores `Filter::rollback()`'s scope only, the `OPNsense/Firewall/Filter` subtree
-        // (filter rules and outbound NAT rules; port forwards live in `<nat><rule>`, another
-        // model): `src/opnsense/scripts/filter/rollback_timer.php` and
-        // `src/opnsense/mvc/app/models/OPNsense/Firewall/Filter.php` `rollback()` (26.1.11).
-        let firewall_timer = if apply_key(desc) == apply_key(&FILTER_RULES) {
-            self.arm_firewall_timer().await
-        } else {
-            None
-        };
-        if let Some(t) = &firewall_timer {
-            nets.push(t.describe());
+        // OPNsense's own timed filter rollback (26.1: savepoint, `firewall/filter/apply/{revision}`,
+        // `cancelRollback`) is not used. Its savepoint (`FilterBaseController::savepointAction()`)
+        // saves the running config.xml, and every staged write was already saved there when it
+        // was made (`ApiMutableModelControllerBase` saves on each set/add/del), so the timer would
+        // restore this change instead of undoing it, and, firing after this server's own revert,
+        // would make the change live again (26.1.11 `FilterBaseController.php` lines 303-345,
+        // `scripts/filter/rollback_timer.php`, `models/OPNsense/Firewall/Filter.php` `rollback()`).
+        if apply_key(desc) == apply_key(&FILTER_RULES)
+            && let Some(version) = self.inner.client.firmware_version().await
+        {
+            nets.push(firewall_timer_note(&version));
         }
         step(ApplyStep::Apply);
-        let applied = match &firewall_timer {
-            Some(FirewallTimer::Armed(rev)) => self
-                .inner
-                .client
-                .firewall()
-                .filter()
-                .apply_with_rollback(rev)
-                .await
-                .map(|s| s.status),
-            _ => self
-                .inner
-                .client
-                .raw_grid(desc)
-                .apply()
-                .await
-                .map(|s| s.status),
-        };
+        let applied = self
+            .inner
+            .client
+            .raw_grid(desc)
+            .apply()
+            .await
+            .map(|s| s.status);
         if let Err(e) = applied {
             // OPNsense did not apply: the writes stay staged, outside any change.
             change.status = ChangeStatus::ApplyFailed;
@@ -1058,21 +1044,6 @@ impl Engine {
             lock(&self.inner.lifelines).insert(change.id.clone(), l.clone());
         }
         if readback.is_ok() && probe.is_ok() {
-            if let Some(FirewallTimer::Armed(rev)) = &firewall_timer {
-                // Reachable: OPNsense's own timer is not needed (and would fight this one).
-                if let Err(e) = self
-                    .inner
-                    .client
-                    .firewall()
-                    .filter()
-                    .cancel_rollback(rev)
-                    .await
-                {
-                    change.detail["firewall_timer"] = Value::from(format!(
-                        "could not cancel OPNsense's own rollback timer: {e}"
-                    ));
-                }
-            }
             if timeout.is_zero() {
                 change.status = ChangeStatus::Confirmed;
                 change.finished_ms = Some(now_ms());
@@ -1216,69 +1187,14 @@ impl Engine {
             l.keepalive.abort();
         }
     }
-
-    /// On 26.1, OPNsense's own timed rollback as a second net, when it works on this firmware:
-    /// the savepoint's revision must name a backup file (on stock 26.1 it is rounded and names
-    /// none, so the timer restores nothing: opnsense/core#10721). Detected, never assumed.
-    async fn arm_firewall_timer(&self) -> Option<FirewallTimer> {
-        let client = &self.inner.client;
-        let version = client.firmware_version().await?;
-        if !version.has_filter_rollback() {
-            return Some(FirewallTimer::Absent(version.to_string()));
-        }
-        let savepoint = match client.firewall().filter().savepoint().await {
-            Ok(s) => s,
-            Err(e) => return Some(FirewallTimer::Unusable(format!("no savepoint: {e}"))),
-        };
-        let Ok(revision) = savepoint.checked_revision() else {
-            return Some(FirewallTimer::Unusable(format!(
-                "the savepoint revision {:?} is not usable",
-                savepoint.revision
-            )));
-        };
-        let backups = match client.system().backups().await {
-            Ok(b) => b,
-            Err(e) => {
-                return Some(FirewallTimer::Unusable(format!(
-                    "cannot list backups to check the savepoint ({e})"
-                )));
-            }
-        };
-        let file = format!("config-{}.xml", revision.as_str());
-        if backups.items.iter().any(|b| b.id == file) {
-            Some(FirewallTimer::Armed(revision))
-        } else {
-            Some(FirewallTimer::Unusable(format!(
-                "its savepoint revision {} names no backup ({file} does not exist), so OPNsense's timer would restore nothing (opnsense/core#10721)",
-                revision.as_str()
-            )))
-        }
-    }
 }
 
-/// OPNsense's own timed filter rollback, as found on this firewall.
-#[derive(Debug, Clone)]
-enum FirewallTimer {
-    /// Armed with this savepoint (26.1, working).
-    Armed(opnsense_api::Revision),
-    /// The firmware has none (26.7 removed it).
-    Absent(String),
-    /// Present but not usable, and why.
-    Unusable(String),
-}
-
-impl FirewallTimer {
-    fn describe(&self) -> String {
-        match self {
-            Self::Armed(rev) => format!(
-                "OPNsense's own 60 s filter rollback is armed (savepoint {}): it restores the rules even if this server is cut off (the filter and outbound NAT rules; not port forwards, which OPNsense's rollback does not cover)",
-                rev.as_str()
-            ),
-            Self::Absent(v) => format!("OPNsense {v} has no timed filter rollback of its own"),
-            Self::Unusable(why) => {
-                format!("OPNsense's own timed filter rollback is not armed: {why}")
-            }
-        }
+/// Why OPNsense's own timed filter rollback is not a safety net of this apply.
+fn firewall_timer_note(version: &opnsense_api::FirmwareVersion) -> String {
+    if version.has_filter_rollback() {
+        "OPNsense's own timed filter rollback is not used: its savepoint would hold the staged rules already saved in config.xml, so it would restore this change, not undo it".to_owned()
+    } else {
+        format!("OPNsense {version} has no timed filter rollback of its own")
     }
 }
 

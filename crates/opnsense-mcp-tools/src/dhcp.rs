@@ -1130,10 +1130,8 @@ impl OpnsenseTools {
         Ok(Json(Listing { note, ..listing }))
     }
 
-    /// DHCP server settings, per backend (Kea DHCPv4 and Dnsmasq; `backend` picks one):
-    /// which one serves DHCP, enabled, interfaces served; Kea's default lease time and HA;
-    /// Dnsmasq's DHCP ranges, reservations and domain. `serving` lists the backends that hand
-    /// out addresses (empty: none). Subnets and reservations: see dhcp_static_list.
+    /// DHCP settings per backend (Kea, Dnsmasq): serving, interfaces, lease time, ranges.
+    /// Reservations: dhcp_static_list.
     #[tool(annotations(title = "DHCP settings"))]
     async fn dhcp_settings_get(
         &self,

@@ -486,8 +486,7 @@ impl OpnsenseTools {
         Ok(Json(view))
     }
 
-    /// List Unbound DNS host overrides (compact: uuid, enabled, hostname, domain, rr, value,
-    /// description), paged.
+    /// List Unbound DNS host overrides, paged.
     #[tool(annotations(title = "List DNS host overrides"))]
     async fn dns_host_override_list(
         &self,
@@ -528,7 +527,7 @@ record_tools! {
     });
 
     /// Change fields of an Unbound DNS host override (only those given). Staged: it takes
-    /// effect after dns_apply. An unknown uuid is refused (OPNsense would create a record).
+    /// effect after dns_apply. An unknown uuid is refused.
     #[title = "Update a DNS host override"]
     fn dns_host_override_update(HostUpdateParams {
         /// The host override's uuid.

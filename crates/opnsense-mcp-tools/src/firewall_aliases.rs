@@ -286,8 +286,7 @@ pub struct AliasUuid {
 
 #[tool_router(router = firewall_aliases_router, vis = "pub(crate)")]
 impl OpnsenseTools {
-    /// List firewall aliases (compact: uuid, name, type, enabled, the first 20 entries,
-    /// description; built-in aliases are marked), paged.
+    /// List firewall aliases, paged.
     #[tool(annotations(title = "List firewall aliases"))]
     pub(crate) async fn firewall_alias_list(
         &self,

@@ -347,7 +347,7 @@ record_tools! {
     });
 
     /// Change fields of a port forward (only those given). Staged: it takes effect after
-    /// firewall_nat_apply. An unknown uuid is refused (OPNsense would create a rule).
+    /// firewall_nat_apply. An unknown uuid is refused.
     #[title = "Update a port forward"]
     fn firewall_nat_update(NatUpdateParams {
         /// The port forward's uuid (from firewall_nat_list).

@@ -202,8 +202,7 @@ impl From<FilterRule> for RuleView {
 
 #[tool_router(router = firewall_rules_router, vis = "pub(crate)")]
 impl OpnsenseTools {
-    /// List firewall filter rules (compact: uuid, enabled, action, interface, direction,
-    /// protocol, source, destination, ports, description), paged, in evaluation order. Rules
+    /// List firewall filter rules, paged, in evaluation order. Rules
     /// the API cannot edit (automatic, classic-GUI) are listed with their `origin`.
     #[tool(annotations(title = "List firewall rules"))]
     pub(crate) async fn firewall_rule_list(
@@ -243,7 +242,7 @@ record_tools! {
     });
 
     /// Change fields of a firewall filter rule (only those given). Staged: it takes effect
-    /// after firewall_rule_apply. An unknown uuid is refused (OPNsense would create a rule).
+    /// after firewall_rule_apply. An unknown uuid is refused.
     #[title = "Update a firewall rule"]
     fn firewall_rule_update(RuleUpdateParams {
         /// The rule's uuid.

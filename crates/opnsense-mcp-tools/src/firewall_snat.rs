@@ -400,8 +400,7 @@ impl OpnsenseTools {
 
 #[tool_router(router = firewall_snat_router, vis = "pub(crate)")]
 impl OpnsenseTools {
-    /// List outbound (source) NAT rules (compact: uuid, enabled, no_nat, interface, protocol,
-    /// source, destination, target, description), paged, with the outbound NAT mode, which
+    /// List outbound (source) NAT rules, paged, with the outbound NAT mode, which
     /// decides whether they are loaded (26.1.11+). OPNsense's automatic rules are listed with
     /// `origin: automatic`.
     #[tool(annotations(title = "List outbound NAT rules"))]
@@ -431,7 +430,7 @@ record_tools! {
     });
 
     /// Change fields of an outbound NAT rule (only those given). Staged: it takes effect after
-    /// firewall_snat_apply. An unknown uuid is refused (OPNsense would create a rule).
+    /// firewall_snat_apply. An unknown uuid is refused.
     #[title = "Update an outbound NAT rule"]
     fn firewall_snat_update(SNatUpdateParams {
         /// The rule's uuid (from firewall_snat_list).

@@ -41,7 +41,7 @@ impl From<Ruleset> for RulesetView {
 #[tool_router(router = ids_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// List the IDS/IPS (Suricata) rulesets that can be installed, and whether each is enabled
-    /// and downloaded (compact: filename, description, enabled, modified), paged.
+    /// and downloaded, paged.
     #[tool(annotations(title = "List IDS rulesets"))]
     async fn ids_ruleset_list(
         &self,

@@ -145,7 +145,7 @@ impl From<Route> for RouteView {
 
 #[tool_router(router = routes_router, vis = "pub(crate)")]
 impl OpnsenseTools {
-    /// List static routes (compact: uuid, network, gateway, enabled, description), paged.
+    /// List static routes, paged.
     #[tool(annotations(title = "List static routes"))]
     async fn route_list(
         &self,
@@ -168,7 +168,7 @@ record_tools! {
     });
 
     /// Change fields of a static route (only those given). Staged: it takes effect after
-    /// route_apply. An unknown uuid is refused (OPNsense would create a route).
+    /// route_apply. An unknown uuid is refused.
     #[title = "Update a static route"]
     fn route_update(RouteUpdateParams {
         /// The route's uuid.

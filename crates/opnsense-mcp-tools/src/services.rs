@@ -113,9 +113,8 @@ impl OpnsenseTools {
         self.service_action(p.module, ServiceAction::Start).await
     }
 
-    /// Stop a core OPNsense service. No effect if it is already stopped. Stopping `unbound`
-    /// stops DNS resolution for the whole network (and for this server, if it resolves the
-    /// firewall's name through it); stopping `kea` or `dnsmasq` stops handing out DHCP leases.
+    /// Stop a core OPNsense service. Stopping `unbound` stops DNS for the whole network;
+    /// stopping `kea` or `dnsmasq` stops DHCP leases.
     #[tool(annotations(title = "Stop a service"))]
     async fn service_stop(
         &self,
