@@ -106,8 +106,8 @@ struct InFlightInner {
     idle: tokio::sync::Notify,
 }
 
-/// Held while a call runs.
-struct InFlightGuard(Arc<InFlightInner>);
+/// Held while a call runs (or waits to run): the call counts as in progress.
+pub struct InFlightGuard(Arc<InFlightInner>);
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
@@ -118,7 +118,8 @@ impl Drop for InFlightGuard {
 }
 
 impl InFlight {
-    fn enter(&self) -> InFlightGuard {
+    /// Counts a call as in progress until the guard is dropped.
+    pub fn enter(&self) -> InFlightGuard {
         self.0.count.fetch_add(1, Ordering::AcqRel);
         InFlightGuard(self.0.clone())
     }

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use opnsense_mcp_tools::InFlight;
 use opnsense_mcp_tools::fleet::Fleet;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
@@ -41,15 +42,19 @@ pub struct Gate {
 struct Inner {
     info: ServerConfig,
     state: watch::Sender<State>,
+    /// A tool call waiting for the start counts as in progress: a shutdown lets it finish.
+    in_flight: InFlight,
 }
 
 impl Gate {
-    /// A gate that answers `initialize` with `info` and holds every other request.
-    pub fn new(info: ServerConfig) -> Self {
+    /// A gate that answers `initialize` with `info` and holds every other request; tool calls
+    /// held count in `in_flight`.
+    pub fn new(info: ServerConfig, in_flight: InFlight) -> Self {
         Self {
             inner: Arc::new(Inner {
                 info,
                 state: watch::Sender::new(State::Starting),
+                in_flight,
             }),
         }
     }
@@ -221,6 +226,7 @@ impl ServerHandler for Gate {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let _waiting = self.inner.in_flight.enter();
         self.fleet().await?.call_tool(request, context).await
     }
 }

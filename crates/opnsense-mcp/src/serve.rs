@@ -325,11 +325,14 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
         }
         check_patterns(c).map_err(|f| named(name, f))?;
     }
-    let gate = Gate::new(opnsense_mcp_tools::fleet::server_config(
-        targets.iter().map(|(name, _, _)| name.as_str()),
-        &config.default_target,
-    ));
     let in_flight = InFlight::default();
+    let gate = Gate::new(
+        opnsense_mcp_tools::fleet::server_config(
+            targets.iter().map(|(name, _, _)| name.as_str()),
+            &config.default_target,
+        ),
+        in_flight.clone(),
+    );
     // Whether a signal came: then a start still running is not waited for.
     let signalled = tokio_util::sync::CancellationToken::new();
     let watching = {
