@@ -37,6 +37,9 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     firmware_version: Option<FirmwareVersion>,
     tls_fingerprint: Option<CertFingerprint>,
+    /// The verifier of the first client built (shared by the clients built from its builder,
+    /// so the platform's root certificates are read once).
+    roots: Option<Arc<crate::tls::LazyRoots>>,
 }
 
 /// Default cap on one response body: 64 MiB (a 10,000-lease search is about 5 MiB).
@@ -81,6 +84,7 @@ impl ClientBuilder {
             allow_insecure_http: false,
             firmware_version: None,
             tls_fingerprint: None,
+            roots: None,
         }
     }
 
@@ -176,7 +180,7 @@ impl ClientBuilder {
     }
 
     fn build_with(self, pool: Pool) -> Result<Client> {
-        let builder = self.clone();
+        let mut builder = self.clone();
         let api_base = normalise_base_url(&self.base_url, self.allow_insecure_http)?;
         if self.api_key.is_empty() || self.api_secret.is_empty() {
             return Err(Error::Config(
@@ -234,13 +238,27 @@ impl ClientBuilder {
         {
             pems.push(("CA PEM".to_owned(), pem.clone()));
         }
+        let mut extra = Vec::new();
         for (origin, pem) in pems {
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| Error::Config(format!("{origin} is not a PEM certificate: {e}")))?;
             if certs.is_empty() {
                 return Err(Error::Config(format!("{origin} holds no PEM certificate")));
             }
-            http = http.tls_certs_merge(certs);
+            extra.extend(crate::tls::pem_ders(&pem));
+        }
+        if self.verify_tls && self.tls_fingerprint.is_none() {
+            // reqwest's verification (the platform's roots and the CA files), with the roots
+            // read at the first handshake and shared by every client of this builder.
+            let roots = match &self.roots {
+                Some(roots) => roots.clone(),
+                None => Arc::new(crate::tls::LazyRoots::new(extra)?),
+            };
+            http = http.tls_backend_preconfigured(crate::tls::verified_config(
+                roots.clone(),
+                matches!(pool, Pool::Dedicated),
+            )?);
+            builder.roots = Some(roots);
         }
         if self.max_response_bytes == 0 {
             return Err(Error::Config(
@@ -909,6 +927,29 @@ mod tests {
         }
         assert_eq!(redact_userinfo("https://a:b@fw/x@y"), "https://***@fw/x@y");
         assert_eq!(redact_userinfo("https://fw/x@y"), "https://fw/x@y");
+    }
+
+    #[test]
+    fn root_certificates_are_read_at_the_first_handshake_once_per_builder() {
+        let client = ClientBuilder::new("https://fw.invalid")
+            .credentials("key", "secret")
+            .build()
+            .expect("client");
+        let roots = client.inner.builder.roots.clone().expect("a verifier");
+        assert!(
+            !roots.loaded(),
+            "building a client reads no root certificate"
+        );
+        let own = client.with_own_connection().expect("own connection");
+        let shared = own.inner.builder.roots.clone().expect("a verifier");
+        assert!(Arc::ptr_eq(&roots, &shared), "one verifier per builder");
+        // Verification off or a pin: no platform roots at all.
+        let off = ClientBuilder::new("https://fw.invalid")
+            .credentials("key", "secret")
+            .verify_tls(false)
+            .build()
+            .expect("client");
+        assert!(off.inner.builder.roots.is_none());
     }
 
     #[test]

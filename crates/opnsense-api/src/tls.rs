@@ -13,7 +13,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rustls::DigitallySignedStruct;
@@ -244,6 +244,136 @@ pub(crate) fn pinned_config(
         provider: provider.clone(),
     });
     config_with(verifier, provider, http1_only)
+}
+
+/// The verification reqwest's own rustls set-up does (`rustls-platform-verifier`: the
+/// platform's root certificates plus the extra CA certificates, checked with webpki), except
+/// that the platform's roots (about 145 certificates read from disk and parsed) are loaded at
+/// the first handshake and once for every client built from the same builder (the clients of
+/// [`crate::Client::with_own_connection`] and [`crate::Client::probe_new_connection`] share
+/// them): a client that never connects reads none, and a server does not wait for them before
+/// it can answer its own client.
+pub(crate) struct LazyRoots {
+    extra: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
+    verifier: OnceLock<std::result::Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+}
+
+impl fmt::Debug for LazyRoots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LazyRoots")
+            .field("extra", &self.extra.len())
+            .field("loaded", &self.verifier.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LazyRoots {
+    /// A verifier trusting the platform's roots and `extra` (DER). The extra certificates are
+    /// checked now (as when reqwest built its verifier), the platform's are read when first needed.
+    pub(crate) fn new(extra: Vec<CertificateDer<'static>>) -> Result<Self> {
+        let mut check = rustls::RootCertStore::empty();
+        for cert in &extra {
+            check
+                .add(cert.clone())
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        }
+        Ok(Self {
+            extra,
+            provider: provider(),
+            verifier: OnceLock::new(),
+        })
+    }
+
+    /// The platform verifier, built on first use.
+    fn verifier(&self) -> std::result::Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    self.extra.iter().cloned(),
+                    self.provider.clone(),
+                )
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Whether the platform's roots have been read (tests).
+    #[cfg(test)]
+    pub(crate) fn loaded(&self) -> bool {
+        self.verifier.get().is_some()
+    }
+}
+
+impl ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        self.verifier()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    // Signatures need no roots: the provider's algorithms, as the platform verifier uses.
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// The TLS configuration of a client that verifies with `roots`.
+pub(crate) fn verified_config(
+    roots: Arc<LazyRoots>,
+    http1_only: bool,
+) -> Result<rustls::ClientConfig> {
+    let provider = roots.provider.clone();
+    config_with(roots, provider, http1_only)
+}
+
+/// The DER certificates of a PEM bundle (already checked to parse).
+pub(crate) fn pem_ders(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject as _;
+    CertificateDer::pem_slice_iter(pem)
+        .filter_map(std::result::Result::ok)
+        .collect()
 }
 
 /// The pin mismatch behind a transport error, if that is what it is. `std::io::Error` hides

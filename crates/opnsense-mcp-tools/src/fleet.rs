@@ -180,7 +180,7 @@ impl Fleet {
             .iter()
             .map(|t| (t.name.to_string(), t.clone()))
             .collect();
-        let instructions = instructions(&members, default);
+        let instructions = instructions(members.keys().map(String::as_str), default);
         Self {
             inner: Arc::new(FleetInner {
                 members,
@@ -467,8 +467,21 @@ fn add_target(tool: &mut Tool, offering: &[&str], default: &str, several: bool) 
     }
 }
 
-fn instructions(members: &BTreeMap<String, Member>, default: &str) -> String {
-    if members.len() < 2 {
+/// The server's `initialize` answer for the targets `names` (calls without `target` going to
+/// `default`): it needs nothing but the names, so a server can answer `initialize` while its
+/// targets are still being set up (their catalogues built, their journals opened).
+pub fn server_config<'a>(names: impl IntoIterator<Item = &'a str>, default: &str) -> ServerConfig {
+    ServerConfig::new(crate::capabilities())
+        .with_server_info(Implementation::new(
+            "opnsense-mcp",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(instructions(names, default))
+}
+
+fn instructions<'a>(names: impl IntoIterator<Item = &'a str>, default: &str) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    if names.len() < 2 {
         return INSTRUCTIONS.to_owned();
     }
     format!(
@@ -476,8 +489,8 @@ fn instructions(members: &BTreeMap<String, Member>, default: &str) -> String {
          each target has its own policy (some may be read-only) and its own change journal, so pass the same \
          target to change_confirm as to the apply that returned the change id. target_list shows the targets; \
          fleet_status reads the health of all of them at once.\n{INSTRUCTIONS}",
-        members.len(),
-        members.keys().cloned().collect::<Vec<_>>().join(", ")
+        names.len(),
+        names.join(", ")
     )
 }
 
@@ -770,8 +783,7 @@ impl Fleet {
 /// change warnings, the TLS warning).
 impl ServerHandler for Fleet {
     fn get_info(&self) -> ServerConfig {
-        let info = self.surface().get_info();
-        ServerConfig::new(info.capabilities)
+        ServerConfig::new(crate::capabilities())
             .with_server_info(Implementation::new(
                 "opnsense-mcp",
                 env!("CARGO_PKG_VERSION"),

@@ -98,30 +98,19 @@ impl CallContext {
     }
 }
 
-/// Counts tool calls in progress, so a shutdown can let them finish; and holds tool calls until
-/// the server's start is done (see [`InFlight::starting`]). Cheap to clone.
+/// Counts tool calls in progress, so a shutdown can let them finish. Cheap to clone. (A server
+/// still starting holds its requests before they reach a catalogue: see `opnsense-mcp`'s gate.)
 #[derive(Clone, Default)]
 pub struct InFlight(Arc<InFlightInner>);
 
+#[derive(Default)]
 struct InFlightInner {
     count: AtomicUsize,
     idle: tokio::sync::Notify,
-    /// Whether tool calls may run (false while the start's checks run).
-    started: tokio::sync::watch::Sender<bool>,
 }
 
-impl Default for InFlightInner {
-    fn default() -> Self {
-        Self {
-            count: AtomicUsize::new(0),
-            idle: tokio::sync::Notify::new(),
-            started: tokio::sync::watch::Sender::new(true),
-        }
-    }
-}
-
-/// Held while a call runs.
-struct InFlightGuard(Arc<InFlightInner>);
+/// Held while a call runs (or waits to run): the call counts as in progress.
+pub struct InFlightGuard(Arc<InFlightInner>);
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
@@ -132,29 +121,10 @@ impl Drop for InFlightGuard {
 }
 
 impl InFlight {
-    fn enter(&self) -> InFlightGuard {
+    /// Counts a call as in progress until the guard is dropped.
+    pub fn enter(&self) -> InFlightGuard {
         self.0.count.fetch_add(1, Ordering::AcqRel);
         InFlightGuard(self.0.clone())
-    }
-
-    /// A counter whose tool calls wait until [`Self::started`]: a server answers `initialize`
-    /// and `tools/list` while its start (probe, journal recovery) is still running, and serves
-    /// no tool call before that start has succeeded.
-    pub fn starting() -> Self {
-        let me = Self::default();
-        me.0.started.send_replace(false);
-        me
-    }
-
-    /// The start is done: tool calls run from now on.
-    pub fn started(&self) {
-        self.0.started.send_replace(true);
-    }
-
-    /// Resolves once the start is done.
-    async fn wait_started(&self) {
-        let mut rx = self.0.started.subscribe();
-        let _ = rx.wait_for(|started| *started).await;
     }
 
     /// Calls in progress now.
@@ -338,6 +308,19 @@ impl OpnsenseTools {
     }
 }
 
+/// What the server offers besides tools (the same for every catalogue, whatever its options).
+#[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities::builder()
+        .enable_logging()
+        .enable_completions()
+        .enable_prompts()
+        .enable_resources()
+        .enable_tools()
+        .enable_resources_subscribe()
+        .build()
+}
+
 /// The MCP session id of an HTTP request (absent over stdio).
 fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
     context
@@ -352,15 +335,7 @@ fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
 impl ServerHandler for OpnsenseTools {
     #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_logging()
-            .enable_completions()
-            .enable_prompts()
-            .enable_resources()
-            .enable_tools()
-            .enable_resources_subscribe()
-            .build();
-        ServerConfig::new(capabilities)
+        ServerConfig::new(capabilities())
             .with_server_info(Implementation::new(
                 "opnsense-mcp",
                 env!("CARGO_PKG_VERSION"),
@@ -376,7 +351,6 @@ impl ServerHandler for OpnsenseTools {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.inner.in_flight.wait_started().await;
         let _running = self.inner.in_flight.enter();
         let mut request = request;
         let mut call = CallContext::default();

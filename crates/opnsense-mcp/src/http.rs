@@ -20,8 +20,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
 use crate::config::HttpSettings;
+use crate::gate::Gate;
 use crate::tokens::{ClientToken, Throttle};
-use opnsense_mcp_tools::fleet::{Caller, Fleet, Scope};
+use opnsense_mcp_tools::InFlight;
+use opnsense_mcp_tools::fleet::{Caller, Scope};
 
 const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
@@ -46,8 +48,11 @@ struct Guard {
 
 /// Serves until SIGINT/SIGTERM: then stops accepting connections, lets the tool calls in
 /// progress finish (see [`crate::serve::drain`]), closes the sessions and returns.
-pub async fn serve_http(server: Fleet, settings: &HttpSettings) -> Result<(), Failure> {
-    let in_flight = server.in_flight().clone();
+pub async fn serve_http(
+    server: Gate,
+    in_flight: InFlight,
+    settings: &HttpSettings,
+) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind((settings.host, settings.port))
         .await
         .map_err(|e| {
@@ -139,7 +144,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 }
 
 /// The axum app.
-pub fn router(server: Fleet, settings: &HttpSettings, cancel: CancellationToken) -> Router {
+pub fn router(server: Gate, settings: &HttpSettings, cancel: CancellationToken) -> Router {
     let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
     hosts.extend(settings.allowed_hosts.iter().cloned());
     if !settings.host.is_unspecified() && !settings.host.is_loopback() {

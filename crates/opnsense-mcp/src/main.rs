@@ -12,6 +12,7 @@ mod config;
 mod credentials;
 #[cfg(feature = "simulator")]
 mod demo;
+mod gate;
 mod http;
 mod init;
 mod logging;
@@ -154,6 +155,13 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The one line printed when the process ends with it.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Config(m) | Self::Upstream(m) | Self::Bind(m) | Self::Other(m) => m,
+        }
+    }
+
     fn exit(self) -> ExitCode {
         let (code, msg) = match self {
             Self::Config(m) => (2, m),

@@ -1,6 +1,7 @@
 //! Running the server (stdio or HTTP) and the one-shot commands `check`, `tools` and `call`.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use opnsense_change::engine::{ChangeView, Engine, Settings};
@@ -14,6 +15,7 @@ use tracing::Instrument as _;
 
 use crate::Failure;
 use crate::config::{Config, StateStore, Transport};
+use crate::gate::Gate;
 
 fn options(config: &Config) -> ToolOptions {
     ToolOptions {
@@ -25,13 +27,25 @@ fn options(config: &Config) -> ToolOptions {
     }
 }
 
+/// The name of every tool a catalogue can offer: the catalogue of the default options, built
+/// once per process and only when a pattern is to be checked against it.
+fn all_tool_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        catalogue_with(ToolOptions::default())
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect()
+    })
+}
+
 /// Every `tools_allow`/`tools_deny` pattern must name at least one tool: a typo in a deny list
 /// would otherwise leave the tool it meant to hide on offer.
 fn check_patterns(config: &Config) -> Result<(), Failure> {
-    let names: Vec<String> = catalogue_with(ToolOptions::default())
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    if config.tools_allow.is_empty() && config.tools_deny.is_empty() {
+        return Ok(());
+    }
+    let names = all_tool_names();
     for (key, patterns) in [
         ("tools_allow", &config.tools_allow),
         ("tools_deny", &config.tools_deny),
@@ -105,13 +119,15 @@ async fn build_target(
                 .map_err(|f| named(name, f))?,
         )
     };
-    Ok(OpnsenseTools::build_named(
-        name,
-        client,
-        options(config),
-        engine,
-        in_flight,
-    ))
+    let name = name.to_owned();
+    let options = options(config);
+    // Building the catalogue (schemas generated and slimmed) is CPU work: off the runtime's
+    // threads, so a server that is starting keeps answering its client meanwhile.
+    tokio::task::spawn_blocking(move || {
+        OpnsenseTools::build_named(&name, client, options, engine, in_flight)
+    })
+    .await
+    .map_err(|e| Failure::Other(format!("building the tool catalogue failed: {e}")))
 }
 
 /// `f` with the target named, when the server has named targets (the `default` target of
@@ -159,7 +175,15 @@ pub async fn build_fleet(
     targets: Vec<(String, Config, opnsense_api::Client)>,
     default: &str,
 ) -> Result<Fleet, Failure> {
-    let in_flight = InFlight::default();
+    build_fleet_counted(targets, default, InFlight::default()).await
+}
+
+/// [`build_fleet`], counting tool calls in `in_flight`.
+async fn build_fleet_counted(
+    targets: Vec<(String, Config, opnsense_api::Client)>,
+    default: &str,
+    in_flight: InFlight,
+) -> Result<Fleet, Failure> {
     let mut built = Vec::with_capacity(targets.len());
     for (name, c, client) in targets {
         built.push(build_target(&name, &c, client, in_flight.clone()).await?);
@@ -283,9 +307,13 @@ pub async fn probe(client: &opnsense_api::Client) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `serve`: builds each target's client, probes, then runs the configured transport until EOF
-/// or a signal. With one target, a failed probe stops the server (exit 3); with several, a
-/// target that fails it is served anyway and shown unreachable, unless every one fails.
+/// `serve`: builds each target's client and runs the configured transport until EOF or a
+/// signal. The transport answers `initialize` at once; the start (each target's startup check,
+/// change journal opened and recovered, catalogue built) runs meanwhile, and every other request
+/// waits for it (see [`crate::gate`]). With one target, a failed check stops the server (exit 3,
+/// the same message as when the check ran before serving) before any tool call is served; with
+/// several, a target that fails it is served anyway and shown unreachable, unless every one
+/// fails.
 pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
     let targets = clients(&config)?;
     for (name, c, _) in &targets {
@@ -295,24 +323,113 @@ pub async fn serve(config: Config, probe_first: bool) -> Result<(), Failure> {
                 "TLS certificate verification is OFF for target {name}: pin it with tls_fingerprint or trust it with ca_file instead"
             );
         }
+        check_patterns(c).map_err(|f| named(name, f))?;
     }
-    let probed = if probe_first {
-        Some(probe_all(&targets).await?)
-    } else {
-        None
+    let in_flight = InFlight::default();
+    let gate = Gate::new(
+        opnsense_mcp_tools::fleet::server_config(
+            targets.iter().map(|(name, _, _)| name.as_str()),
+            &config.default_target,
+        ),
+        in_flight.clone(),
+    );
+    // Whether a signal came: then a start still running is not waited for.
+    let signalled = tokio_util::sync::CancellationToken::new();
+    let watching = {
+        let signalled = signalled.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            signalled.cancel();
+        })
     };
-    let server = build_fleet(targets, &config.default_target).await?;
+    let mut start = tokio::spawn(start(
+        targets,
+        config.clone(),
+        probe_first,
+        in_flight.clone(),
+    ));
+    let mut transport = Box::pin(async {
+        match config.transport {
+            Transport::Stdio => serve_stdio(gate.clone(), in_flight.clone()).await,
+            Transport::Http => {
+                crate::http::serve_http(gate.clone(), in_flight.clone(), &config.http).await
+            }
+        }
+    });
+    let mut fleet: Option<Fleet> = None;
+    let served = loop {
+        tokio::select! {
+            served = &mut transport => break served,
+            started = &mut start, if fleet.is_none() => match started.unwrap_or_else(|e| {
+                Err(Failure::Other(format!("the server's start failed: {e}")))
+            }) {
+                Ok(ready) => {
+                    gate.ready(ready.clone());
+                    fleet = Some(ready);
+                }
+                Err(failed) => {
+                    gate.failed(failed.message().to_owned());
+                    watching.abort();
+                    return Err(failed);
+                }
+            },
+        }
+    };
+    // The session ended (EOF, a signal, a bind failure) before the start did: the start still
+    // decides how the process ends (exit 3 when the check fails), as when it ran first.
+    let served = if fleet.is_none() {
+        tokio::select! {
+            started = &mut start => match started.unwrap_or_else(|e| {
+                Err(Failure::Other(format!("the server's start failed: {e}")))
+            }) {
+                Ok(ready) => {
+                    fleet = Some(ready);
+                    served
+                }
+                Err(failed) => Err(failed),
+            },
+            () = signalled.cancelled() => {
+                start.abort();
+                served
+            }
+        }
+    } else {
+        served
+    };
+    watching.abort();
+    if let Some(fleet) = &fleet {
+        settle_fleet(fleet).await;
+    }
+    served
+}
+
+/// The start of `serve`, while the transport already answers: the startup check of every target
+/// (when `probe_first`) runs concurrently with the building of the fleet (each target's journal
+/// opened, its catalogue built); then each change a previous run left unconfirmed is recovered.
+/// A failed check is reported before a failure of the build, as when the check ran first.
+async fn start(
+    targets: Vec<(String, Config, opnsense_api::Client)>,
+    config: Config,
+    probe_first: bool,
+    in_flight: InFlight,
+) -> Result<Fleet, Failure> {
+    let probing = async {
+        if probe_first {
+            Some(probe_all(&targets).await)
+        } else {
+            None
+        }
+    };
+    let building = build_fleet_counted(targets.clone(), &config.default_target, in_flight);
+    let (probed, built) = tokio::join!(probing, building);
+    let probed = probed.transpose()?;
+    let fleet = built?;
     for (name, outcome) in probed.into_iter().flatten() {
-        server.record_reach(&name, outcome);
+        fleet.record_reach(&name, outcome);
     }
     warn_unshared_journal(&config);
-    recover_fleet(&server).await?;
-    let served = match config.transport {
-        Transport::Stdio => serve_stdio(server.clone()).await,
-        Transport::Http => crate::http::serve_http(server.clone(), &config.http).await,
-    };
-    settle_fleet(&server).await;
-    served
+    recover_fleet(&fleet).await?;
+    Ok(fleet)
 }
 
 /// Stateless replicas behind a load balancer need one journal: with a journal file each, a
@@ -388,8 +505,7 @@ async fn probe_all(
     Ok(outcomes)
 }
 
-async fn serve_stdio(server: Fleet) -> Result<(), Failure> {
-    let in_flight = server.in_flight().clone();
+async fn serve_stdio(server: Gate, in_flight: InFlight) -> Result<(), Failure> {
     let starting = server.serve(rmcp::transport::stdio());
     let running = tokio::select! {
         running = starting => running

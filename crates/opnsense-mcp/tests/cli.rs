@@ -740,3 +740,349 @@ fn tools_honours_allow_and_deny_and_refuses_a_pattern_matching_nothing() {
         .expect_code(2)
         .one_line(&["toolsets", "\"firewal\" is not a toolset"]);
 }
+
+// ---- the start runs behind initialize ----------------------------------------------------
+
+/// What a [`HoldingProxy`] does with the connections it accepts.
+enum Hold {
+    /// Keeps them, unanswered.
+    Holding(Vec<std::net::TcpStream>),
+    /// Forwards them to the upstream.
+    Forwarding,
+    /// Closes them at once.
+    Closing,
+}
+
+/// A TCP proxy on loopback in front of `upstream` that holds every connection it accepts (the
+/// TLS handshake waits) until the test releases them to the upstream or closes them: a
+/// firewall whose answer to the startup check arrives only when the test says so.
+struct HoldingProxy {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    state: std::sync::Arc<(std::sync::Mutex<(Hold, usize)>, std::sync::Condvar)>,
+}
+
+impl HoldingProxy {
+    fn start(upstream_url: &str) -> Self {
+        let authority = upstream_url
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .expect("authority");
+        let upstream: std::net::SocketAddr = authority.parse().expect("ip:port upstream");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let state = std::sync::Arc::new((
+            std::sync::Mutex::new((Hold::Holding(Vec::new()), 0)),
+            std::sync::Condvar::new(),
+        ));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let (lock, seen) = &*shared;
+                let mut s = lock.lock().expect("lock");
+                s.1 += 1;
+                match &mut s.0 {
+                    Hold::Holding(held) => held.push(stream),
+                    Hold::Forwarding => forward(stream, upstream),
+                    Hold::Closing => drop(stream),
+                }
+                seen.notify_all();
+            }
+        });
+        Self {
+            port,
+            upstream,
+            state,
+        }
+    }
+
+    /// The firewall URL that reaches the upstream through this proxy.
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until `n` connections came in (20 s at most).
+    fn wait_for_connections(&self, n: usize) {
+        let (lock, seen) = &*self.state;
+        let s = lock.lock().expect("lock");
+        let (s, waited) = seen
+            .wait_timeout_while(s, Duration::from_secs(20), |s| s.1 < n)
+            .expect("wait");
+        assert!(!waited.timed_out(), "{} connection(s), {n} expected", s.1);
+    }
+
+    /// Whether a connection was let through yet.
+    fn released(&self) -> bool {
+        !matches!(self.state.0.lock().expect("lock").0, Hold::Holding(_))
+    }
+
+    /// Forwards the held connections, and every later one, to the upstream.
+    fn release(&self) {
+        let mut s = self.state.0.lock().expect("lock");
+        if let Hold::Holding(held) = std::mem::replace(&mut s.0, Hold::Forwarding) {
+            for stream in held {
+                forward(stream, self.upstream);
+            }
+        }
+    }
+
+    /// Closes the held connections, and every later one, unanswered.
+    fn close(&self) {
+        let mut s = self.state.0.lock().expect("lock");
+        s.0 = Hold::Closing;
+    }
+}
+
+/// Copies bytes both ways between `client` and a new connection to `upstream`.
+fn forward(client: std::net::TcpStream, upstream: std::net::SocketAddr) {
+    let Ok(server) = std::net::TcpStream::connect(upstream) else {
+        return;
+    };
+    let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+    };
+    if let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) {
+        pipe(client, s2);
+        pipe(server, c2);
+    }
+}
+
+/// A stdio server whose stdout lines arrive on a channel.
+struct StdioSession {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<Value>,
+}
+
+impl StdioSession {
+    fn spawn(mut c: std::process::Command) -> Self {
+        let mut child = c.stdin(Stdio::piped()).spawn().expect("spawn");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, v: &Value) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{v}").expect("write stdin");
+        stdin.flush().expect("flush");
+    }
+
+    fn initialize(&mut self) -> Value {
+        self.send(
+            &serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+            "protocolVersion":"2025-06-18","capabilities":{},
+            "clientInfo":{"name":"cli-test","version":"0"}}}),
+        );
+        let init = self.answer(1).expect("an answer to initialize");
+        self.send(&serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
+        init
+    }
+
+    /// The answer to request `id` (20 s at most); `None` when stdout closed first.
+    fn answer(&mut self, id: u64) -> Option<Value> {
+        loop {
+            let line = match self.lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => line,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(e) => panic!("no answer to request {id}: {e}"),
+            };
+            let v: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+            self.seen.push(v.clone());
+            if v["id"] == id {
+                return Some(v);
+            }
+        }
+    }
+}
+
+#[test]
+fn initialize_is_answered_while_the_startup_check_is_still_waiting_for_the_firewall() {
+    let sim = Sim::start(|_| {});
+    let proxy = HoldingProxy::start(&sim.sim.base_url());
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("serve")
+        .envs(sim.env())
+        .env("OPNSENSE_URL", proxy.url());
+    let mut s = StdioSession::spawn(c);
+    // The startup check has reached the "firewall", which holds it unanswered.
+    proxy.wait_for_connections(1);
+    let init = s.initialize();
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "opnsense-mcp",
+        "{init}"
+    );
+    assert!(
+        init["result"]["capabilities"]["tools"].is_object(),
+        "{init}"
+    );
+    assert!(
+        !proxy.released(),
+        "initialize was answered before the firewall could answer anything"
+    );
+    // Requests sent now wait for the start, then are served.
+    s.send(&serde_json::json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}));
+    s.send(
+        &serde_json::json!({"jsonrpc":"2.0","id":3,"method":"tools/call",
+        "params":{"name":"system_status","arguments":{}}}),
+    );
+    proxy.release();
+    let list = s.answer(2).expect("tools/list answered");
+    assert!(
+        list["result"]["tools"].as_array().map_or(0, Vec::len) >= 43,
+        "{list}"
+    );
+    let call = s.answer(3).expect("tools/call answered");
+    assert!(call["result"]["structuredContent"].is_object(), "{call}");
+    assert_ne!(call["result"]["isError"], true, "{call}");
+    drop(s.stdin.take());
+    let out = wait(s.child, Duration::from_secs(20));
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    out.no_secret(SECRET);
+}
+
+#[test]
+fn a_startup_check_failing_after_initialize_exits_3_with_its_message_and_serves_no_tool_call() {
+    let sim = Sim::start(|_| {});
+    let proxy = HoldingProxy::start(&sim.sim.base_url());
+    let home = home();
+    let mut c = command(home.path());
+    c.arg("serve")
+        .envs(sim.env())
+        .env("OPNSENSE_URL", proxy.url());
+    let mut s = StdioSession::spawn(c);
+    proxy.wait_for_connections(1);
+    let init = s.initialize();
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "opnsense-mcp",
+        "{init}"
+    );
+    s.send(
+        &serde_json::json!({"jsonrpc":"2.0","id":2,"method":"tools/call",
+        "params":{"name":"system_status","arguments":{}}}),
+    );
+    // The firewall hangs up on the startup check: the server ends, stdin still open.
+    proxy.close();
+    let answer = s.answer(2);
+    let child = s.child;
+    let out = wait(child, Duration::from_secs(20));
+    out.expect_code(3)
+        .failure_mentions(&["OPNsense startup check failed"]);
+    // The call was never served: at most an error naming the failed start.
+    if let Some(answer) = answer {
+        assert!(answer.get("result").is_none(), "{answer}");
+        let why = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(why.contains("OPNsense startup check failed"), "{answer}");
+    }
+    assert!(
+        s.seen
+            .iter()
+            .all(|v| v["id"] != 2 || v.get("result").is_none()),
+        "{:?}",
+        s.seen
+    );
+}
+
+#[test]
+fn over_http_initialize_is_answered_while_the_check_waits_and_its_failure_still_exits_3() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    const WAIT: Duration = Duration::from_secs(20);
+    let sim = Sim::start(|_| {});
+    let proxy = HoldingProxy::start(&sim.sim.base_url());
+    let home = home();
+    let mut c = command(home.path());
+    c.args(["serve", "--transport", "http", "--http-port", "0"])
+        .envs(sim.env())
+        .env("OPNSENSE_URL", proxy.url());
+    let mut child = c.spawn().expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let addr = loop {
+        let line = rx.recv_timeout(WAIT).expect("a `listening on` line");
+        if let Some(rest) = line.strip_prefix("opnsense-mcp: listening on http://")
+            && let Some(addr) = rest.strip_suffix("/mcp")
+        {
+            break addr.to_owned();
+        }
+    };
+    proxy.wait_for_connections(1);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let call = rt.block_on(async {
+        let transport = StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(format!("http://{addr}/mcp")),
+        );
+        let client = tokio::time::timeout(WAIT, ().serve(transport))
+            .await
+            .expect("initialize in time")
+            .expect("initialize");
+        let name = client
+            .peer_info()
+            .and_then(|i| i.server_info.as_ref().map(|s| s.name.clone()));
+        assert_eq!(name.as_deref(), Some("opnsense-mcp"));
+        assert!(
+            !proxy.released(),
+            "initialize was answered before the firewall could answer anything"
+        );
+        let call = tokio::spawn(async move {
+            client
+                .call_tool(rmcp::model::CallToolRequestParams::new("system_status"))
+                .await
+        });
+        // The firewall hangs up on the startup check.
+        proxy.close();
+        tokio::time::timeout(WAIT, call).await
+    });
+    let out = wait(child, WAIT);
+    let stderr = reader.join().expect("stderr reader");
+    let out = common::Output { stderr, ..out };
+    out.expect_code(3);
+    let failures: Vec<&str> = out
+        .failure_lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("opnsense-mcp: listening on"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{out:#?}");
+    assert!(
+        failures[0].starts_with("opnsense-mcp: OPNsense startup check failed"),
+        "{out:#?}"
+    );
+    // The call was never served.
+    if let Ok(Ok(Ok(result))) = call {
+        panic!("a tool call was served by a server whose start failed: {result:?}");
+    }
+}
