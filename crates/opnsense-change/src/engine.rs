@@ -1002,7 +1002,7 @@ impl Engine {
         if apply_key(desc) == apply_key(&FILTER_RULES)
             && let Some(version) = self.inner.client.firmware_version().await
         {
-            nets.push(firewall_timer_note(&version));
+            nets.push(firewall_timer_note(version));
         }
         step(ApplyStep::Apply);
         let applied = self
@@ -1190,7 +1190,7 @@ impl Engine {
 }
 
 /// Why OPNsense's own timed filter rollback is not a safety net of this apply.
-fn firewall_timer_note(version: &opnsense_api::FirmwareVersion) -> String {
+fn firewall_timer_note(version: opnsense_api::FirmwareVersion) -> String {
     if version.has_filter_rollback() {
         "OPNsense's own timed filter rollback is not used: its savepoint would hold the staged rules already saved in config.xml, so it would restore this change, not undo it".to_owned()
     } else {
