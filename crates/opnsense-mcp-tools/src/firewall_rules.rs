@@ -243,9 +243,7 @@ impl OpnsenseTools {
         &self,
         Parameters(p): Parameters<ListParams>,
     ) -> Result<Json<Listing<RuleView>>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(&FILTER_RULES, &q).await?;
-        Ok(Json(Listing::from_page(&q, p.raw, page, &RULE_ROWS)))
+        Ok(Json(self.list_grid(&FILTER_RULES, &p, &RULE_ROWS).await?))
     }
 
     /// Get one firewall filter rule by uuid.
