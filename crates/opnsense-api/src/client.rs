@@ -388,9 +388,10 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A response body as received.
+/// A response body as received: a JSON answer's bytes (parsed by the caller, into a `Value` or
+/// straight into typed values), or text.
 pub(crate) enum Body {
-    Json(Value),
+    Json(Vec<u8>),
     Text(String),
 }
 
@@ -438,7 +439,21 @@ impl Client {
         interpret: impl FnOnce(&str, Value) -> Result<T>,
     ) -> Result<T> {
         self.run(req, |path, body| match body {
-            Body::Json(v) => interpret(path, v),
+            Body::Json(bytes) => interpret(path, parse_json(path, &bytes)?),
+            Body::Text(_) => unreachable_text(path),
+        })
+        .await
+    }
+
+    /// Sends `req` and hands its JSON answer, unparsed, to `interpret` (which decodes it straight
+    /// into typed values, and reports a body that is not JSON with [`parse_json`]'s error).
+    pub(crate) async fn execute_slice<T>(
+        &self,
+        req: Request,
+        interpret: impl FnOnce(&str, &[u8]) -> Result<T>,
+    ) -> Result<T> {
+        self.run(req, |path, body| match body {
+            Body::Json(bytes) => interpret(path, &bytes),
             Body::Text(_) => unreachable_text(path),
         })
         .await
@@ -448,7 +463,7 @@ impl Client {
     pub async fn send_text(&self, req: Request) -> Result<String> {
         self.run(req.text(), |path, body| match body {
             Body::Text(t) => Ok(t),
-            Body::Json(v) => Ok(crate::outcome::decode::<Value>(path, v)?.to_string()),
+            Body::Json(bytes) => Ok(parse_json(path, &bytes)?.to_string()),
         })
         .await
     }
@@ -549,7 +564,9 @@ impl Client {
         {
             return Err((Some(status), too_large(Some(n))));
         }
-        let mut bytes = Vec::new();
+        // Sized once when the length is announced (a 1,000-row search is ~1 MB).
+        let announced = resp.content_length().map_or(0, |n| n.min(limit));
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         loop {
             match tokio::time::timeout(inner.read_timeout, resp.chunk()).await {
                 Ok(Ok(Some(chunk))) => {
@@ -577,26 +594,7 @@ impl Client {
                 status,
                 Body::Text(String::from_utf8_lossy(&bytes).into_owned()),
             )),
-            Accept::Json => serde_json::from_slice(&bytes)
-                .map(|v| (status, Body::Json(v)))
-                .map_err(|e| {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let reason = if e.is_eof() {
-                        "the JSON body is truncated".to_owned()
-                    } else if text.trim_start().starts_with('<') {
-                        "expected JSON but got HTML (is the URL the firewall's API, not a proxy or login page?)".to_owned()
-                    } else {
-                        format!("the body is not valid JSON ({e})")
-                    };
-                    (
-                        Some(status),
-                        Error::InvalidResponse {
-                            path: req.path.clone(),
-                            reason,
-                            excerpt: excerpt(&text),
-                        },
-                    )
-                }),
+            Accept::Json => Ok((status, Body::Json(bytes))),
         }
     }
 
@@ -819,6 +817,37 @@ impl Client {
             self.known_firmware_version(),
             crate::version::Quirk::EscapedErrorReplies,
         )
+    }
+}
+
+/// A JSON answer's body as a `Value`; a body that is not JSON (truncated, an HTML page, ...) is
+/// [`Error::InvalidResponse`] saying which.
+pub(crate) fn parse_json(path: &str, bytes: &[u8]) -> Result<Value> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let text = String::from_utf8_lossy(bytes);
+        let reason = if e.is_eof() {
+            "the JSON body is truncated".to_owned()
+        } else if text.trim_start().starts_with('<') {
+            "expected JSON but got HTML (is the URL the firewall's API, not a proxy or login page?)"
+                .to_owned()
+        } else {
+            format!("the body is not valid JSON ({e})")
+        };
+        Error::InvalidResponse {
+            path: path.to_owned(),
+            reason,
+            excerpt: excerpt(&text),
+        }
+    })
+}
+
+/// A JSON answer decoded as `T` straight from its bytes; when that fails, the error is the one
+/// [`crate::outcome::decode`] gives for the parsed body (or [`parse_json`]'s, for a body that is
+/// not JSON), so both ways of reading an answer fail alike.
+pub(crate) fn decode_slice<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T> {
+    match serde_json::from_slice(bytes) {
+        Ok(t) => Ok(t),
+        Err(_) => crate::outcome::decode(path, parse_json(path, bytes)?),
     }
 }
 

@@ -81,12 +81,64 @@ where
     D: Deserializer<'de>,
     T: FromWire,
 {
-    let v = Value::deserialize(d)?;
-    let s = selected_string(&v);
+    let s = wire_string(d)?;
     if s.is_empty() {
         Ok(None)
     } else {
         T::from_wire(s).map(Some).map_err(de::Error::custom)
+    }
+}
+
+/// Reads one field's value into its string form, as [`selected_string`] renders it, without
+/// building a [`Value`] for the plain strings, numbers and booleans almost every field is (an
+/// option map or a list is still read as a `Value` and flattened).
+#[doc(hidden)]
+pub fn wire_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_any(WireString)
+}
+
+/// The visitor of [`wire_string`].
+struct WireString;
+
+impl<'de> de::Visitor<'de> for WireString {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an OPNsense field value")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<String, E> {
+        Ok(s.to_owned())
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<String, E> {
+        Ok(s)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<String, E> {
+        Ok(if b { "1" } else { "0" }.to_owned())
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<String, E> {
+        Ok(n.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<String, E> {
+        Ok(n.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<String, E> {
+        // As a `Value` renders it (a non-finite number is `null`, so empty).
+        Ok(serde_json::Number::from_f64(n).map_or_else(String::new, |n| n.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        wire_string(d)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<String, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(|v| selected_string(&v))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(|v| selected_string(&v))
     }
 }
 
@@ -96,7 +148,7 @@ where
 /// and (in legacy and automatic filter rows) `yes`/`no`, `true`/`false`, `on`/`off` in any case.
 /// Empty, `null` and absent are `None`; anything else is an error naming the value.
 pub mod opt_bool {
-    use super::{Deserialize, Deserializer, Serializer, Value, de, selected_string};
+    use super::{Deserializer, Serializer, de};
 
     /// Writes `"1"` / `"0"` (callers skip `None`).
     #[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
@@ -110,8 +162,7 @@ pub mod opt_bool {
 
     /// Reads any boolean spelling (see the module docs); empty means `None`.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        let v = Value::deserialize(d)?;
-        parse(&selected_string(&v)).map_err(de::Error::custom)
+        parse(&super::wire_string(d)?).map_err(de::Error::custom)
     }
 
     /// The boolean of one string form.
@@ -142,7 +193,7 @@ pub fn num_string<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Erro
 
 /// A string field read as text; numbers are rendered, `null` and `[]` are empty.
 pub fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(selected_string(&Value::deserialize(d)?))
+    wire_string(d)
 }
 
 /// A nested object (`source`, `created`, ...); anything that is not an object (`""`, `null`,
@@ -187,29 +238,79 @@ where
 }
 
 /// A list. PHP renders a list whose keys are not 0..n as an object (read in key order);
-/// `null`, `""`, `false` and `{}` are empty.
+/// `null`, `""`, `false` and `{}` are empty. Items are read straight from the input (no
+/// intermediate [`Value`] of the whole list).
 pub fn list_or_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
-    match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .iter()
-            .map(T::deserialize)
-            .collect::<Result<_, _>>()
-            .map_err(de::Error::custom),
-        Value::Object(map) => map
-            .values()
-            .map(T::deserialize)
-            .collect::<Result<_, _>>()
-            .map_err(de::Error::custom),
-        Value::Null | Value::Bool(false) => Ok(Vec::new()),
-        Value::String(s) if s.is_empty() => Ok(Vec::new()),
-        other => Err(de::Error::custom(format!(
+    d.deserialize_any(ListOrEmpty(std::marker::PhantomData))
+}
+
+/// The visitor of [`list_or_empty`].
+struct ListOrEmpty<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> ListOrEmpty<T> {
+    fn not_a_list<E: de::Error>(v: &Value) -> E {
+        E::custom(format!(
             "expected a list, got {}",
-            crate::error::excerpt_json(&other)
-        ))),
+            crate::error::excerpt_json(v)
+        ))
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> de::Visitor<'de> for ListOrEmpty<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element::<T>()? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::new();
+        while let Some((_, item)) = map.next_entry::<de::IgnoredAny, T>()? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Vec<T>, E> {
+        if b {
+            Err(Self::not_a_list(&Value::Bool(b)))
+        } else {
+            Ok(Vec::new())
+        }
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Vec<T>, E> {
+        if s.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(Self::not_a_list(&Value::from(s)))
+        }
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Vec<T>, E> {
+        Err(Self::not_a_list(&Value::from(n)))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Vec<T>, E> {
+        Err(Self::not_a_list(&Value::from(n)))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Vec<T>, E> {
+        Err(Self::not_a_list(&Value::from(n)))
     }
 }
 
@@ -314,7 +415,7 @@ impl Serialize for CsvList {
 
 impl<'de> Deserialize<'de> for CsvList {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Self::split(&selected_string(&Value::deserialize(d)?)))
+        Ok(Self::split(&wire_string(d)?))
     }
 }
 
@@ -559,8 +660,7 @@ macro_rules! wire_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                let v = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
-                Ok(Self::from_wire_str($crate::fields::selected_string(&v)))
+                Ok(Self::from_wire_str($crate::fields::wire_string(d)?))
             }
         }
 
@@ -578,14 +678,12 @@ macro_rules! wire_enum {
 
 /// A count PHP may send as a number or a numeric string (`2`, `"2"`, `2.0`).
 pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let v = Value::deserialize(d)?;
-    <u64 as FromWire>::from_wire(selected_string(&v)).map_err(de::Error::custom)
+    <u64 as FromWire>::from_wire(wire_string(d)?).map_err(de::Error::custom)
 }
 
 /// A signed count PHP may send as a number or a numeric string; `null` or empty is 0.
 pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = Value::deserialize(d)?;
-    let s = selected_string(&v);
+    let s = wire_string(d)?;
     if s.is_empty() {
         return Ok(0);
     }

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::fields::selected_string;
+use crate::fields::{Lenient, decode_lenient, selected_string};
 use crate::outcome::{self, ActionStatus, Saved, Toggled};
 use crate::path::Uuid;
 use crate::request::{Request, SearchPage, SearchQuery};
@@ -381,10 +381,28 @@ impl<'c> RawGrid<'c> {
         }
     }
 
-    /// One page of rows as OPNsense sent them (for compact views, raw output and lenient
-    /// per-row decoding).
+    /// One page of rows as OPNsense sent them (for raw output; compact views use
+    /// [`Self::search_lenient`]).
     pub async fn search_raw(&self, q: &SearchQuery) -> Result<SearchPage<Value>> {
-        self.client.send_json(self.desc.search_request(q)).await
+        self.client
+            .execute_slice(self.desc.search_request(q), crate::client::decode_slice)
+            .await
+    }
+
+    /// One page of rows, each decoded leniently as `M` ([`decode_lenient`]): a field of an
+    /// unexpected shape is set aside in the row's `unparsed`, a row that is no record at all is
+    /// kept as sent; every row OPNsense sent is there, in its order.
+    ///
+    /// The rows are read straight from the body into `M` (no `Value` of the page); only when a
+    /// row does not fit is the page read again as JSON values and each row decoded on its own,
+    /// so the answer is the same either way.
+    pub async fn search_lenient<M: DeserializeOwned>(
+        &self,
+        q: &SearchQuery,
+    ) -> Result<LenientPage<M>> {
+        self.client
+            .execute_slice(self.desc.search_request(q), LenientPage::decode)
+            .await
     }
 
     /// The record as get answers it (option maps and all), without its wrapper. An unknown
@@ -565,28 +583,46 @@ impl<T: 'static, R: DeserializeOwned + 'static> Grid<'_, T, R> {
     /// One page of typed rows. A row that does not fit `R` fails the page; use
     /// [`RawGrid::search_raw`] with [`crate::fields::decode_lenient`] to keep every row.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage<R>> {
-        let path = self.spec.search;
-        let page = self.search_raw(q).await?;
-        let rows = page
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, row)| {
-                R::deserialize(row).map_err(|e| Error::InvalidResponse {
-                    path: path.to_owned(),
-                    reason: format!("row {i} does not fit the {} model: {e}", self.spec.kind),
-                    excerpt: crate::error::excerpt_json(row),
-                })
+        let kind = self.spec.kind;
+        self.client
+            .execute_slice(self.desc.search_request(q), |path, body| {
+                // Straight from the body when every row fits; else row by row, to name the
+                // row that does not.
+                if let Ok(page) = serde_json::from_slice::<SearchPage<R>>(body) {
+                    return Ok(page);
+                }
+                let page: SearchPage<Value> = crate::client::decode_slice(path, body)?;
+                typed_rows(path, kind, page)
             })
-            .collect::<Result<Vec<R>>>()?;
-        Ok(SearchPage {
-            total: page.total,
-            row_count: page.row_count,
-            current: page.current,
-            rows,
-            extra: page.extra,
-        })
+            .await
     }
+}
+
+/// Each row of a page of JSON rows decoded as `R`; the first that does not fit fails the page.
+fn typed_rows<R: DeserializeOwned>(
+    path: &str,
+    kind: &str,
+    page: SearchPage<Value>,
+) -> Result<SearchPage<R>> {
+    let rows = page
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            R::deserialize(row).map_err(|e| Error::InvalidResponse {
+                path: path.to_owned(),
+                reason: format!("row {i} does not fit the {kind} model: {e}"),
+                excerpt: crate::error::excerpt_json(row),
+            })
+        })
+        .collect::<Result<Vec<R>>>()?;
+    Ok(SearchPage {
+        total: page.total,
+        row_count: page.row_count,
+        current: page.current,
+        rows,
+        extra: page.extra,
+    })
 }
 
 impl<T: DeserializeOwned + 'static, R: 'static> Grid<'_, T, R> {
@@ -618,6 +654,86 @@ impl<T: Serialize + DeserializeOwned + 'static, R: 'static> Grid<'_, T, R> {
     pub async fn get_settable(&self, id: &Uuid) -> Result<Value> {
         let record = self.get(id).await?;
         encode(self.spec, &record)
+    }
+}
+
+/// A search page with every row decoded leniently ([`RawGrid::search_lenient`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LenientPage<M> {
+    /// Rows matching the search, over all pages (as OPNsense counts them).
+    pub total: u64,
+    /// The rows, in OPNsense's order.
+    pub rows: Vec<LenientRow<M>>,
+}
+
+/// One search row of a [`LenientPage`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum LenientRow<M> {
+    /// Read as `M`; fields of an unexpected shape are in `unparsed`.
+    Decoded(Lenient<M>),
+    /// Not readable as a record at all (not an object, or no subset of its fields fits `M`):
+    /// the row as sent.
+    Undecoded(Value),
+}
+
+/// A search answer read with `M` rows and nothing else: what [`SearchPage`] requires (`total`,
+/// `rows`, and a `rowCount`/`current` it can read), without keeping the rest.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "M: DeserializeOwned"))]
+struct TypedPage<M> {
+    #[serde(deserialize_with = "crate::fields::lenient_u64")]
+    total: u64,
+    #[serde(default, deserialize_with = "crate::fields::lenient_i64")]
+    #[allow(dead_code)]
+    row_count: i64,
+    #[serde(default, deserialize_with = "crate::fields::lenient_i64")]
+    #[allow(dead_code)]
+    current: i64,
+    #[serde(deserialize_with = "crate::fields::list_or_empty")]
+    rows: Vec<M>,
+}
+
+impl<M: DeserializeOwned> LenientPage<M> {
+    /// Reads a search answer's body: straight into `M` rows when every row fits, else as
+    /// [`Self::from_values`] of the parsed page (the same answer, row by row).
+    pub fn decode(path: &str, body: &[u8]) -> Result<Self> {
+        // An object only: the typed read would also take a JSON array as a struct.
+        let is_object = body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{');
+        if is_object && let Ok(page) = serde_json::from_slice::<TypedPage<M>>(body) {
+            return Ok(Self {
+                total: page.total,
+                rows: page
+                    .rows
+                    .into_iter()
+                    .map(|value| {
+                        LenientRow::Decoded(Lenient {
+                            value,
+                            unparsed: std::collections::BTreeMap::new(),
+                        })
+                    })
+                    .collect(),
+            });
+        }
+        let page: SearchPage<Value> = crate::client::decode_slice(path, body)?;
+        Ok(Self::from_values(page))
+    }
+
+    /// Decodes each row of a page of JSON rows leniently, in order, keeping every row.
+    pub fn from_values(page: SearchPage<Value>) -> Self {
+        Self {
+            total: page.total,
+            rows: page
+                .rows
+                .into_iter()
+                .map(|row| match decode_lenient::<M>(&row) {
+                    Ok(lenient) => LenientRow::Decoded(lenient),
+                    Err(_) => LenientRow::Undecoded(row),
+                })
+                .collect(),
+        }
     }
 }
 

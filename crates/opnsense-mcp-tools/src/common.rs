@@ -5,8 +5,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use opnsense_api::fields::{Lenient, WireEnum, decode_lenient};
-use opnsense_api::{SearchPage, SearchQuery, Uuid};
+use opnsense_api::grid::{LenientPage, LenientRow};
+use opnsense_api::{GridSpec, SearchPage, SearchQuery, Uuid};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -389,8 +391,27 @@ impl<T> Listing<T> {
         page: SearchPage<Value>,
         rows: &Rows<M, T>,
     ) -> Self {
-        let total = page.total;
-        let mut out = Self {
+        let mut out = Self::empty(q, page.total);
+        if raw {
+            out.returned = page.rows.len();
+            out.raw = Some(page.rows);
+            return out;
+        }
+        out.add_rows(LenientPage::from_values(page), rows);
+        out
+    }
+
+    /// Builds a compact listing from one page of rows already decoded leniently (see
+    /// [`RawGrid::search_lenient`](opnsense_api::grid::RawGrid::search_lenient)): the same
+    /// listing [`Self::from_page`] makes of the page's JSON rows.
+    pub fn from_lenient<M>(q: &SearchQuery, page: LenientPage<M>, rows: &Rows<M, T>) -> Self {
+        let mut out = Self::empty(q, page.total);
+        out.add_rows(page, rows);
+        out
+    }
+
+    fn empty(q: &SearchQuery, total: u64) -> Self {
+        Self {
             total,
             returned: 0,
             page: q.current,
@@ -401,16 +422,17 @@ impl<T> Listing<T> {
             note: None,
             next: next_hint(q, total),
             raw: None,
-        };
-        if raw {
-            out.returned = page.rows.len();
-            out.raw = Some(page.rows);
-            return out;
         }
+    }
+
+    /// Lists every row in OPNsense's order, automatic and legacy rows marked with their
+    /// `origin` and counted; nothing is dropped.
+    fn add_rows<M>(&mut self, page: LenientPage<M>, rows: &Rows<M, T>) {
         let (mut automatic, mut legacy) = (0, 0);
+        self.rows.reserve(page.rows.len());
         for row in page.rows {
-            match decode_lenient::<M>(&row) {
-                Ok(Lenient { value, unparsed }) => {
+            match row {
+                LenientRow::Decoded(Lenient { value, unparsed }) => {
                     let origin = match (rows.kind)(&value) {
                         RowKind::Record => None,
                         RowKind::Automatic => {
@@ -422,22 +444,21 @@ impl<T> Listing<T> {
                             Some("legacy")
                         }
                     };
-                    out.rows.push(Compact {
+                    self.rows.push(Compact {
                         origin,
                         view: (rows.view)(value),
                         unparsed,
                     });
                 }
-                Err(_) => out.undecoded.push(row),
+                LenientRow::Undecoded(row) => self.undecoded.push(row),
             }
         }
-        out.returned = out.rows.len() + out.undecoded.len();
+        self.returned = self.rows.len() + self.undecoded.len();
         if automatic + legacy > 0 {
-            out.automatic = (automatic > 0).then_some(automatic);
-            out.legacy = (legacy > 0).then_some(legacy);
-            out.note = Some(rows.note.to_owned());
+            self.automatic = (automatic > 0).then_some(automatic);
+            self.legacy = (legacy > 0).then_some(legacy);
+            self.note = Some(rows.note.to_owned());
         }
-        out
     }
 
     /// Pages a full list held in memory (for endpoints OPNsense does not page).
@@ -471,6 +492,28 @@ impl<T> Listing<T> {
             extra: opnsense_api::fields::Extra::default(),
         };
         Self::from_page(q, raw, page, rows)
+    }
+}
+
+impl crate::OpnsenseTools {
+    /// One page of a grid as a listing: with `raw`, the rows as OPNsense sent them; else every
+    /// row decoded leniently straight from the answer ([`Listing::from_lenient`]), without a
+    /// JSON value of the page.
+    pub(crate) async fn list_grid<G: 'static, R: 'static, M: DeserializeOwned, T>(
+        &self,
+        grid: &'static GridSpec<G, R>,
+        p: &ListParams,
+        rows: &Rows<M, T>,
+    ) -> Result<Listing<T>, ToolError> {
+        let q = p.query()?;
+        let grid = self.client().grid(grid);
+        if p.raw {
+            let page = grid.search_raw(&q).await?;
+            Ok(Listing::from_page(&q, true, page, rows))
+        } else {
+            let page = grid.search_lenient::<M>(&q).await?;
+            Ok(Listing::from_lenient(&q, page, rows))
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::common::{ListParams, Listing, NewRecord, RawObject, RequiredFields, Rows, parse_uuid};
+use crate::common::{NewRecord, RawObject, RequiredFields, parse_uuid};
 use crate::error::ToolError;
 use crate::{CallContext, OpnsenseTools};
 
@@ -379,18 +379,6 @@ impl OpnsenseTools {
             return Err(ToolError::with_details(applied.message.clone(), &applied));
         }
         Ok(Json(applied))
-    }
-
-    /// `*_list`: one page of a grid's records, as compact `rows` (or OPNsense's own with `raw`).
-    pub(crate) async fn list_grid<M: 'static, R: 'static, Row: DeserializeOwned, T>(
-        &self,
-        grid: &'static GridSpec<M, R>,
-        p: &ListParams,
-        rows: &Rows<Row, T>,
-    ) -> Result<Listing<T>, ToolError> {
-        let q = p.query()?;
-        let page = self.search_raw(grid, &q).await?;
-        Ok(Listing::from_page(&q, p.raw, page, rows))
     }
 
     /// One page of a grid's rows as OPNsense sent them.
