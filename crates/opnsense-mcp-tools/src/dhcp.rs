@@ -1094,10 +1094,9 @@ impl OpnsenseTools {
 
 #[tool_router(router = dhcp_router, vis = "pub(crate)")]
 impl OpnsenseTools {
-    /// List current DHCP leases from the DHCP servers that are enabled (Kea DHCPv4 and/or
-    /// Dnsmasq; `backend` picks one), compact: backend, address, mac, hostname, interface,
-    /// expires, reserved; paged. When no DHCP server is enabled it says so (an error) rather
-    /// than listing nothing.
+    /// List current DHCP leases of the DHCP servers that are enabled (Kea DHCPv4, Dnsmasq;
+    /// `backend` picks one), paged. When no DHCP server is enabled it says so (an error)
+    /// rather than listing nothing.
     #[tool(annotations(title = "List DHCP leases"))]
     pub(crate) async fn dhcp_lease_list(
         &self,
@@ -1168,8 +1167,7 @@ impl OpnsenseTools {
 
     /// List static DHCP reservations (a fixed address for a MAC address or client id) of the
     /// DHCP servers that are enabled (Kea reservations, Dnsmasq hosts with a MAC address or
-    /// client id; `backend` picks one), compact: backend, uuid, subnet, ip_address,
-    /// hw_address, client_id, hostname, domain, description; paged.
+    /// client id; `backend` picks one), paged.
     #[tool(annotations(title = "List DHCP reservations"))]
     async fn dhcp_static_list(
         &self,

@@ -322,9 +322,8 @@ impl From<DNatRow> for NatView {
 
 #[tool_router(router = firewall_nat_router, vis = "pub(crate)")]
 impl OpnsenseTools {
-    /// List port forwards (destination NAT; compact: uuid, enabled, interface, protocol,
-    /// source, destination and port, target and local port, description), paged.
-    /// OPNsense's automatic entries are listed with `origin: automatic`.
+    /// List port forwards (destination NAT), paged. OPNsense's automatic entries are listed
+    /// with `origin: automatic`.
     #[tool(annotations(title = "List port forwards"))]
     pub(crate) async fn firewall_nat_list(
         &self,

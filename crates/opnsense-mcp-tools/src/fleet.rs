@@ -172,8 +172,14 @@ impl Fleet {
 
     fn assemble(members: BTreeMap<String, Member>, default: &str, in_flight: InFlight) -> Self {
         let mut router = Self::fleet_router();
+        let output_schemas = members
+            .get(default)
+            .is_some_and(|m| m.tools.options().output_schemas);
         for route in router.map.values_mut() {
             crate::verb::annotate(&mut route.attr);
+            if !output_schemas {
+                route.attr.output_schema = None;
+            }
         }
         let listed = union(&members, default, router.list_all());
         let by_name = listed

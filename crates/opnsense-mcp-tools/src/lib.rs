@@ -68,6 +68,10 @@ pub use error::ToolError;
 pub struct ToolOptions {
     /// Let `system_config_backup` return secrets when asked (`include_secrets: true`).
     pub allow_secrets: bool,
+    /// Send each tool's `outputSchema` (the shape of its `structuredContent`) in `tools/list`.
+    /// Off by default: clients hand output schemas to programs, not to the model, and they are
+    /// about 40 % of the listing's bytes; `structuredContent` is sent either way.
+    pub output_schemas: bool,
     /// Offer only read-only tools (no add/update/delete/apply/start/stop/restart).
     pub read_only: bool,
     /// Offer only tools matching one of these globs (`firewall_*`); empty = every tool.

@@ -211,7 +211,7 @@ pub fn select(
             dry_run.insert(route.attr.name.to_string());
             add_dry_run(&mut route.attr);
         }
-        slim_tool(&mut route.attr);
+        slim_tool(&mut route.attr, options);
         router.add_route(route);
     }
     if !dry_run.is_empty() {
@@ -221,7 +221,7 @@ pub fn select(
                 dry_run.insert(route.attr.name.to_string());
                 add_dry_run(&mut route.attr);
             }
-            slim_tool(&mut route.attr);
+            slim_tool(&mut route.attr, options);
             router.add_route(route);
         }
     }
@@ -251,8 +251,12 @@ fn share_update_fields(router: &mut ToolRouter<OpnsenseTools>) {
     }
 }
 
-/// Slims a tool's description and its input and output schemas (see [`crate::slim`]).
-fn slim_tool(tool: &mut Tool) {
+/// Slims a tool's description and its input and output schemas (see [`crate::slim`]); the
+/// output schema is left out unless the options ask for it.
+fn slim_tool(tool: &mut Tool, options: &ToolOptions) {
+    if !options.output_schemas {
+        tool.output_schema = None;
+    }
     if let Some(d) = tool
         .description
         .as_deref()
@@ -279,9 +283,8 @@ fn add_dry_run(tool: &mut Tool) {
         props.insert(
             "dry_run".to_owned(),
             json!({
-                "description": "Preview only (requests and field diff); send nothing.",
-                "type": "boolean",
-                "default": false
+                "description": "Preview the requests; send nothing.",
+                "type": "boolean"
             }),
         );
     }

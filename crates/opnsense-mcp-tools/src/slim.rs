@@ -7,11 +7,14 @@
 //! schemars-only `format` (`uint32`, `int64`, ...: the `minimum`/`maximum` that matter stay), no
 //! `additionalProperties: true` (the default), descriptions on one line.
 //!
+//! Input schemas: no `default: false` on a boolean (a flag is off unless given).
+//!
 //! A property that may be left out does not also say it may be `null` (`["integer", "null"]`
 //! becomes `"integer"`, `anyOf: [X, {"type": "null"}]` becomes `X`): in an input, serde takes a
 //! `null` for an optional argument as its absence (tolerated, not advertised); in an output
 //! (the serialise form) such a property is skipped, never written as `null`. A required
-//! property keeps its `null` (an output field always written, `null` when unknown).
+//! property keeps its `null` in an output (a field always written, `null` when unknown), not
+//! in an input (a required argument needs a value).
 //!
 //! Output schemas: no `description`, `title`, `examples`, `default`, `minimum` or `maximum`
 //! (types and `required` stay, so a validating client still checks results; the
@@ -103,7 +106,7 @@ const SHARED_ARGUMENTS: &[(&str, &str, &str)] = &[
     (
         "confirm_timeout_s",
         "integer",
-        "Seconds until the change is reverted unless change_confirm confirms it (default: the \
+        "Seconds until the change is reverted unless change_confirm is called (default: the \
          server's; 0: keep it once the checks pass).",
     ),
 ];
@@ -326,6 +329,12 @@ fn walk(v: &mut Value, side: Side) {
             if let Some(Value::String(d)) = m.get_mut("description") {
                 one_line(d);
             }
+            // A flag is off unless given: `default: false` says nothing more.
+            if m.get("type").and_then(Value::as_str) == Some("boolean")
+                && m.get("default") == Some(&Value::Bool(false))
+            {
+                m.remove("default");
+            }
         }
         Side::Output => {
             for k in OUTPUT_PROSE {
@@ -406,7 +415,9 @@ fn consts_as_enum(m: &mut Map<String, Value>) {
 /// argument as its absence (so a `null` is still tolerated, just not advertised); an output
 /// schema is the serialise form, where a property is left out of `required` only when it is
 /// skipped instead of written as `null` (`skip_serializing_if`), so no result carries that
-/// `null`. A property in `required` keeps its `null`.
+/// `null`. A property in `required` keeps its `null` in an output schema (a field always
+/// written, `null` when unknown); in an input schema it loses it too (a required argument is
+/// given a value: a `null` is refused like a missing one).
 fn drop_null_from_optional(m: &mut Map<String, Value>, side: Side) {
     let required: Vec<String> = m
         .get("required")
@@ -422,7 +433,7 @@ fn drop_null_from_optional(m: &mut Map<String, Value>, side: Side) {
         return;
     };
     for (name, prop) in props.iter_mut() {
-        if !required.contains(name)
+        if (side == Side::Input || !required.contains(name))
             && let Value::Object(p) = prop
         {
             drop_null(p, side);
@@ -647,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn input_drops_schemars_formats_and_optional_nulls_but_keeps_types_and_ranges() {
+    fn input_drops_schemars_formats_nulls_and_false_defaults_but_keeps_types_and_ranges() {
         let s = json!({
             "type": "object",
             "additionalProperties": false,
@@ -662,6 +673,9 @@ mod tests {
                 "o": {"oneOf": [{"const": "x", "description": "X."}, {"const": "y"}, {"const": null}]},
                 "must": {"type": ["string", "null"]},
                 "ip": {"type": "string", "format": "ipv4"},
+                "flag": {"type": "boolean", "default": false},
+                "on": {"type": "boolean", "default": true},
+                "zero": {"type": "integer", "default": 0},
                 "description": {"type": "string", "description": "A field named description."}
             },
             "$defs": {
@@ -684,8 +698,11 @@ mod tests {
                     "r2": {"$ref": "#/$defs/S"},
                     "k": {"type": "string", "enum": ["a", "b"]},
                     "o": {"type": "string", "enum": ["x", "y"]},
-                    "must": {"type": ["string", "null"]},
+                    "must": {"type": "string"},
                     "ip": {"type": "string", "format": "ipv4"},
+                    "flag": {"type": "boolean"},
+                    "on": {"type": "boolean", "default": true},
+                    "zero": {"type": "integer", "default": 0},
                     "description": {"type": "string", "description": "A field named description."}
                 },
                 "$defs": {"S": {"type": "object", "properties": {"a": {"type": "string"}}}}

@@ -14,7 +14,11 @@ use support::{Session, load_contract, mount, resolve, structured};
 
 /// The listed output schemas, by tool name, from a real client's `tools/list`.
 async fn output_schemas() -> BTreeMap<String, jsonschema::Validator> {
-    let s = Session::plain(ToolOptions::default()).await;
+    let s = Session::plain(ToolOptions {
+        output_schemas: true,
+        ..ToolOptions::default()
+    })
+    .await;
     let tools = s.client.list_all_tools().await.expect("tools/list");
     tools
         .iter()

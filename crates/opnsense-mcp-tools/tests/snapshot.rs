@@ -1,6 +1,7 @@
 //! The catalogue as `tools/list` shows it, pinned by an insta snapshot: names, descriptions,
-//! input and output schemas and annotations of every tool, in name order. A change to any of
-//! them shows up as a snapshot diff to review (`cargo insta review`).
+//! input and output schemas (`output_schemas = true`) and annotations of every tool, in name
+//! order. A change to any of them shows up as a snapshot diff to review (`cargo insta review`).
+//! The default listing is the same without the output schemas.
 
 mod support;
 
@@ -8,20 +9,43 @@ use opnsense_mcp_tools::ToolOptions;
 use serde_json::Value;
 use support::Session;
 
-/// The list a real client receives over MCP (not the router's own view), sorted by name.
-#[tokio::test]
-async fn tools_list_is_pinned() {
-    let s = Session::plain(ToolOptions::default()).await;
+/// The list a real client receives over MCP (not the router's own view), sorted by name, each
+/// tool exactly as it goes on the wire (a field the server leaves unset is absent, not `null`).
+async fn listed(options: ToolOptions) -> Vec<Value> {
+    let s = Session::plain(options).await;
     let mut tools = s.client.list_all_tools().await.expect("tools/list");
     tools.sort_by(|a, b| a.name.cmp(&b.name));
-    // Each tool exactly as it goes on the wire (a field the server leaves unset is absent, not
-    // `null`).
-    let listed: Vec<Value> = tools
+    tools
         .iter()
         .map(|t| serde_json::to_value(t).expect("tool as JSON"))
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn tools_list_is_pinned() {
+    let listed = listed(ToolOptions {
+        output_schemas: true,
+        ..ToolOptions::default()
+    })
+    .await;
     assert_eq!(listed.len(), support::tool_names().len());
     insta::assert_json_snapshot!("tools_list", listed);
+}
+
+/// By default every tool is listed as pinned, only without its `outputSchema`.
+#[tokio::test]
+async fn the_default_list_leaves_out_only_the_output_schemas() {
+    let mut with = listed(ToolOptions {
+        output_schemas: true,
+        ..ToolOptions::default()
+    })
+    .await;
+    let without = listed(ToolOptions::default()).await;
+    for t in &mut with {
+        let had = t.as_object_mut().and_then(|m| m.remove("outputSchema"));
+        assert!(had.is_some(), "{}: no outputSchema to leave out", t["name"]);
+    }
+    assert_eq!(with, without);
 }
 
 /// Read-only mode offers exactly the tools annotated read-only.

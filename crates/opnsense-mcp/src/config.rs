@@ -74,6 +74,8 @@ pub(crate) struct Raw {
     #[serde(default)]
     allow_secrets: bool,
     #[serde(default)]
+    output_schemas: bool,
+    #[serde(default)]
     read_only: bool,
     #[serde(default, deserialize_with = "string_list")]
     tools_allow: Vec<String>,
@@ -324,6 +326,8 @@ pub struct Config {
     pub max_response_bytes: u64,
     /// Allow `include_secrets` on the config backup.
     pub allow_secrets: bool,
+    /// Send each tool's `outputSchema` in `tools/list`.
+    pub output_schemas: bool,
     /// Offer read-only tools only.
     pub read_only: bool,
     /// Offer only the tools matching one of these globs (empty: all).
@@ -549,6 +553,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "call_timeout",
     "max_response_bytes",
     "allow_secrets",
+    "output_schemas",
     "read_only",
     "tools_allow",
     "tools_deny",
@@ -987,6 +992,7 @@ fn check(raw: Raw, from: &dyn Fn(&str) -> String) -> Result<Config, ConfigError>
         call_timeout: seconds("call_timeout", raw.call_timeout, from)?,
         max_response_bytes: raw.max_response_bytes,
         allow_secrets: raw.allow_secrets,
+        output_schemas: raw.output_schemas,
         read_only: raw.read_only,
         tools_allow: raw.tools_allow,
         tools_deny: raw.tools_deny,
@@ -1296,6 +1302,7 @@ mod tests {
             assert_eq!(c.call_timeout, Duration::from_secs(300));
             assert_eq!(c.max_response_bytes, 64 << 20);
             assert!(!c.allow_secrets);
+            assert!(!c.output_schemas);
             assert!(!c.read_only);
             Ok(())
         });
@@ -1365,12 +1372,14 @@ max_response_bytes = 2048
                 "fw.example, mcp.example:8443,",
             );
             jail.set_env("OPNSENSE_ALLOW_SECRETS", "true");
+            jail.set_env("OPNSENSE_OUTPUT_SCHEMAS", "true");
             jail.set_env("OPNSENSE_CONNECT_TIMEOUT", "0.5");
             let c = ok(None, &none())?;
             assert_eq!(c.url.as_deref(), Some("https://fw.env"));
             assert_eq!(c.http.port, 9000);
             assert!(c.read_only);
             assert!(c.allow_secrets);
+            assert!(c.output_schemas);
             assert_eq!(c.http.max_sessions, 3);
             assert_eq!(c.http.idle_timeout, Duration::from_secs(12));
             assert_eq!(c.http.max_body, 4096);

@@ -20,6 +20,7 @@ use crate::gate::Gate;
 fn options(config: &Config) -> ToolOptions {
     ToolOptions {
         allow_secrets: config.allow_secrets,
+        output_schemas: config.output_schemas,
         read_only: config.read_only,
         tools_allow: config.tools_allow.clone(),
         tools_deny: config.tools_deny.clone(),

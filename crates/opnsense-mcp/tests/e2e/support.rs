@@ -450,8 +450,9 @@ fn check_schema_node(root: &Value, node: &Value, path: &str, problems: &mut Vec<
 
 /// Checks a `tools/list` answer in wire form and returns the problems found (empty = good):
 /// at least [`MIN_TOOLS`] tools, unique names, each with a description, an object
-/// `inputSchema` with typed `properties` and no open objects, an `outputSchema`, and
-/// annotations with `title`, `readOnlyHint` and `openWorldHint: false`.
+/// `inputSchema` with typed `properties` and no open objects, no `outputSchema` (the default;
+/// `output_schemas = true` sends them), and annotations with `title`, `readOnlyHint` and
+/// `openWorldHint: false`.
 pub fn catalogue_problems(tools: &[Value]) -> Vec<String> {
     let mut problems = Vec::new();
     if tools.len() < MIN_TOOLS {
@@ -496,12 +497,10 @@ pub fn catalogue_problems(tools: &[Value]) -> Vec<String> {
             }
             _ => problems.push(format!("{name}: no inputSchema object")),
         }
-        match tool.get("outputSchema") {
-            Some(Value::Object(map))
-                if map.get("type").and_then(Value::as_str) == Some("object") => {}
-            other => problems.push(format!(
-                "{name}: outputSchema missing or not an object: {other:?}"
-            )),
+        if let Some(schema) = tool.get("outputSchema") {
+            problems.push(format!(
+                "{name}: an outputSchema without output_schemas = true: {schema}"
+            ));
         }
         let annotations = tool.get("annotations").cloned().unwrap_or(Value::Null);
         if annotations
