@@ -1041,6 +1041,26 @@ impl Engine {
         // restore this change instead of undoing it, and, firing after this server's own revert,
         // would make the change live again (26.1.11 `FilterBaseController.php` lines 303-345,
         // `scripts/filter/rollback_timer.php`, `models/OPNsense/Firewall/Filter.php` `rollback()`).
+        // A savepoint taken before the group's first staged write (journaled with the change)
+        // would not make it a faithful second net either, so it is not built (26.1.11):
+        // - `Filter::rollback()` (`Filter.php` lines 376-393) copies only the
+        //   `OPNsense/Firewall/Filter` subtree of the backup over config.xml: filter rules,
+        //   outbound NAT (`snatrules`), NPT, 1:1 NAT and `general`. Port forwards live in
+        //   `<nat><rule>` (`DNat.xml` mount `/nat/rule+`) and are not restored, so a rollback of
+        //   a change of this apply group would undo part of it and load the rest.
+        // - It replaces that whole subtree: every edit to those lists made after the savepoint by
+        //   anyone (the GUI, another client, for as long as the writes stay staged) is undone too,
+        //   where this engine applies changes made elsewhere and never undoes them.
+        // - On stock 26.1 it restores nothing: `savepointAction()` answers `revision/time`, which
+        //   `Config::getRevisionContext()` (`Config.php` line 489) writes as
+        //   `sprintf('%0.2f', microtime(true))`, while the backup is named after another, finer
+        //   `microtime(true)` (`Config::save()` line 746, `backup()` line 570), so
+        //   `getBackupFilename()` never finds it (the simulator's `rollback_restores: false`).
+        // - 26.7 has none of it: `applyAction()` takes no revision (26.7.2 line 302), and
+        //   savepoint, cancelRollback, revert and `scripts/filter/rollback_*.php` are gone.
+        // - The timer is a fixed 60 s (`rollback_timer.php`), only one runs at a time (`flock -n`
+        //   in `actions_filter.conf` `[rollback_timer]`: a second one is silently not armed),
+        //   and a revision beyond `backupcount` (default 100 saves) is gone when it fires.
         if apply_key(desc) == apply_key(&FILTER_RULES)
             && let Some(version) = self.inner.client.firmware_version().await
         {
