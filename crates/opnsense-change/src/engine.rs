@@ -234,12 +234,16 @@ pub enum ChangeEvent {
     },
     /// An apply ended: its change is `pending`, `confirmed`, `reverted` or `revert_failed`.
     Applied {
-        /// The grid's id.
+        /// The id of the grid whose apply ran.
         grid: String,
         /// The change.
         change_id: String,
         /// Its status after the apply.
         status: ChangeStatus,
+        /// Every grid whose records the apply made live: `grid`, then the grids of the change's
+        /// writes (an apply group's: an outbound NAT apply makes staged filter rules live too)
+        /// and those with records changed elsewhere, in that order, each once.
+        grids: Vec<String>,
     },
     /// A change is about to be reverted.
     Reverting {
@@ -252,8 +256,11 @@ pub enum ChangeEvent {
     },
     /// A revert ended: `reverted`, or `revert_failed` with the error.
     Reverted {
-        /// The grid's id.
+        /// The id of the grid whose apply the change was made by.
         grid: String,
+        /// Every grid whose records the revert put back: `grid`, then the grids of the change's
+        /// writes, each once.
+        grids: Vec<String>,
         /// The change.
         change_id: String,
         /// `reverted` or `revert_failed`.
@@ -273,6 +280,34 @@ impl ChangeEvent {
             | Self::Reverted { grid, .. } => grid,
         }
     }
+
+    /// The grids whose records the event changed, for observers of what records show: a
+    /// write's grid, every grid an apply made live or a revert put back, none for a revert
+    /// about to start.
+    pub fn changed_grids(&self) -> Vec<&str> {
+        match self {
+            Self::Written { grid } => vec![grid.as_str()],
+            Self::Applied { grids, .. } | Self::Reverted { grids, .. } => {
+                grids.iter().map(String::as_str).collect()
+            }
+            Self::Reverting { .. } => Vec::new(),
+        }
+    }
+}
+
+/// `first`, then the grids of `entries` and `more`, each once, in that order.
+fn grids_touched<'a>(
+    first: &str,
+    entries: &'a [Entry],
+    more: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut out = vec![first.to_owned()];
+    for g in entries.iter().map(|e| e.grid.as_str()).chain(more) {
+        if !out.iter().any(|o| o == g) {
+            out.push(g.to_owned());
+        }
+    }
+    out
 }
 
 /// Events buffered per observer before the oldest are dropped.
@@ -815,19 +850,24 @@ impl Engine {
     }
 
     /// Records of the group's grids changed since their baselines that `ours` does not explain
-    /// (`None` when no grid of the group has a baseline yet).
+    /// (`None` when no grid of the group has a baseline yet), and the ids of the grids they are
+    /// in.
     async fn changed_elsewhere_in(
         &self,
         group: &[&'static dyn ErasedGrid],
         ours: &[Entry],
-    ) -> Result<Option<Vec<String>>> {
+    ) -> Result<(Option<Vec<String>>, Vec<&'static str>)> {
         let mut all: Option<Vec<String>> = None;
+        let mut grids = Vec::new();
         for g in group {
             if let Some(found) = self.changed_elsewhere(g.desc_static(), ours).await? {
+                if !found.is_empty() {
+                    grids.push(g.desc_static().id);
+                }
                 all.get_or_insert_with(Vec::new).extend(found);
             }
         }
-        Ok(all)
+        Ok((all, grids))
     }
 
     /// Records changed since the baseline that `ours` does not explain.
@@ -906,7 +946,8 @@ impl Engine {
             staged.extend(self.inner.journal.staged(g.desc().id).await?);
         }
         staged.sort_by_key(|e| e.seq);
-        let changed_elsewhere = self.changed_elsewhere_in(&group, &staged).await?;
+        let (changed_elsewhere, elsewhere_grids) =
+            self.changed_elsewhere_in(&group, &staged).await?;
         let preflight = if is_lockout_relevant(desc) {
             Some(crate::lockout::check(self, &staged).await?)
         } else {
@@ -977,6 +1018,7 @@ impl Engine {
             }),
         };
         let ids: Vec<String> = staged.iter().map(|e| e.id.clone()).collect();
+        let grids = grids_touched(desc.id, &staged, elsewhere_grids);
         // Leased before the change is even journaled, so no other replica sharing the journal
         // ever sees it unheld and adopts it.
         self.hold(&change.id).await?;
@@ -999,6 +1041,26 @@ impl Engine {
         // restore this change instead of undoing it, and, firing after this server's own revert,
         // would make the change live again (26.1.11 `FilterBaseController.php` lines 303-345,
         // `scripts/filter/rollback_timer.php`, `models/OPNsense/Firewall/Filter.php` `rollback()`).
+        // A savepoint taken before the group's first staged write (journaled with the change)
+        // would not make it a faithful second net either, so it is not built (26.1.11):
+        // - `Filter::rollback()` (`Filter.php` lines 376-393) copies only the
+        //   `OPNsense/Firewall/Filter` subtree of the backup over config.xml: filter rules,
+        //   outbound NAT (`snatrules`), NPT, 1:1 NAT and `general`. Port forwards live in
+        //   `<nat><rule>` (`DNat.xml` mount `/nat/rule+`) and are not restored, so a rollback of
+        //   a change of this apply group would undo part of it and load the rest.
+        // - It replaces that whole subtree: every edit to those lists made after the savepoint by
+        //   anyone (the GUI, another client, for as long as the writes stay staged) is undone too,
+        //   where this engine applies changes made elsewhere and never undoes them.
+        // - On stock 26.1 it restores nothing: `savepointAction()` answers `revision/time`, which
+        //   `Config::getRevisionContext()` (`Config.php` line 489) writes as
+        //   `sprintf('%0.2f', microtime(true))`, while the backup is named after another, finer
+        //   `microtime(true)` (`Config::save()` line 746, `backup()` line 570), so
+        //   `getBackupFilename()` never finds it (the simulator's `rollback_restores: false`).
+        // - 26.7 has none of it: `applyAction()` takes no revision (26.7.2 line 302), and
+        //   savepoint, cancelRollback, revert and `scripts/filter/rollback_*.php` are gone.
+        // - The timer is a fixed 60 s (`rollback_timer.php`), only one runs at a time (`flock -n`
+        //   in `actions_filter.conf` `[rollback_timer]`: a second one is silently not armed),
+        //   and a revision beyond `backupcount` (default 100 saves) is gone when it fires.
         if apply_key(desc) == apply_key(&FILTER_RULES)
             && let Some(version) = self.inner.client.firmware_version().await
         {
@@ -1073,6 +1135,7 @@ impl Engine {
             grid: desc.id.to_owned(),
             change_id: change.id.clone(),
             status: change.status,
+            grids,
         });
         let message = match change.status {
             ChangeStatus::Pending => format!(
@@ -1474,6 +1537,7 @@ impl Engine {
         self.inner.journal.update_change(change).await?;
         self.emit(ChangeEvent::Reverted {
             grid: desc.id.to_owned(),
+            grids: grids_touched(desc.id, &entries, []),
             change_id: change.id.clone(),
             status: change.status,
             error,

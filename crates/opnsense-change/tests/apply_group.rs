@@ -12,8 +12,8 @@ use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::grid::ErasedGrid;
 use opnsense_api::{Client, Uuid};
 use opnsense_change::engine::{
-    ApplyOptions, ChangeError, Engine, FILTER_RELOAD, Settings, Write, apply_group, apply_key,
-    is_lockout_relevant,
+    ApplyOptions, ChangeError, ChangeEvent, Engine, FILTER_RELOAD, Settings, Write, apply_group,
+    apply_key, is_lockout_relevant,
 };
 use opnsense_change::journal::{ChangeStatus, EntryStatus, Journal};
 use opnsense_sim::{Collection, SimConfig, Simulator, Version};
@@ -314,5 +314,137 @@ async fn a_port_forward_apply_refuses_a_staged_filter_rule_that_cuts_the_api_off
     // The uuid is a real one (the SDK's check), and still staged only.
     assert!(Uuid::parse(&rule).is_ok());
     assert!(has(r.sim.staged().records(Collection::FilterRules), &rule));
+    r.sim.shutdown().await;
+}
+
+/// Every event the engine sends until now, in order.
+fn drain(events: &mut tokio::sync::broadcast::Receiver<ChangeEvent>) -> Vec<ChangeEvent> {
+    std::iter::from_fn(|| events.try_recv().ok()).collect()
+}
+
+fn applied_grids(events: &[ChangeEvent]) -> Vec<Vec<String>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ChangeEvent::Applied { grids, .. } => Some(grids.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reverted_grids(events: &[ChangeEvent]) -> Vec<Vec<String>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ChangeEvent::Reverted { grids, .. } => Some(grids.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn owned(ids: &[&str]) -> Vec<String> {
+    ids.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The events of an apply and of its revert name every grid whose records they changed, not
+/// only the grid applied: an outbound NAT apply with a staged filter rule makes the filter rule
+/// live (and its revert puts it back), so observers of the filter rules (MCP `rules`
+/// subscribers) must hear of both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_nat_apply_and_its_revert_name_the_filter_rules_they_changed() {
+    let r = rig(Version::V26_7).await;
+    let mut events = r.engine.events();
+    add(&r.engine, &FILTER_RULES, harmless_rule()).await;
+    add(&r.engine, &SNAT_RULES, snat_rule()).await;
+    let outcome = r
+        .engine
+        .apply(&SNAT_RULES, ApplyOptions::default())
+        .await
+        .expect("applied");
+    let change = outcome.change.expect("a change");
+    assert_eq!(change.status, ChangeStatus::Pending, "{}", outcome.message);
+    let both = owned(&["firewall.source_nat", "firewall.filter"]);
+    let seen = drain(&mut events);
+    assert_eq!(applied_grids(&seen), vec![both.clone()], "{seen:?}");
+    let written: Vec<Vec<&str>> = seen
+        .iter()
+        .filter(|e| matches!(e, ChangeEvent::Written { .. }))
+        .map(ChangeEvent::changed_grids)
+        .collect();
+    assert_eq!(
+        written,
+        [["firewall.filter"], ["firewall.source_nat"]],
+        "a write names its own grid"
+    );
+
+    let reverted = r.engine.shutdown().await.expect("shutdown");
+    assert_eq!(reverted.len(), 1);
+    let seen = drain(&mut events);
+    assert_eq!(reverted_grids(&seen), vec![both], "{seen:?}");
+    let starting: Vec<Vec<&str>> = seen
+        .iter()
+        .filter(|e| matches!(e, ChangeEvent::Reverting { .. }))
+        .map(ChangeEvent::changed_grids)
+        .collect();
+    assert_eq!(starting, [Vec::<&str>::new()], "nothing changed yet");
+    r.sim.shutdown().await;
+}
+
+/// A filter apply names the port forwards it made live: one staged through the engine, and one
+/// added elsewhere (straight to OPNsense) after the last change settled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_apply_names_the_port_forwards_it_made_live_ours_or_made_elsewhere() {
+    let r = rig(Version::V26_7).await;
+    let mut events = r.engine.events();
+    add(&r.engine, &FILTER_RULES, harmless_rule()).await;
+    add(&r.engine, &DNAT_RULES, port_forward()).await;
+    let confirm_at_once = || ApplyOptions {
+        confirm_timeout: Some(Duration::ZERO),
+        ..ApplyOptions::default()
+    };
+    let outcome = r
+        .engine
+        .apply(&FILTER_RULES, confirm_at_once())
+        .await
+        .expect("applied");
+    assert_eq!(
+        outcome.change.expect("a change").status,
+        ChangeStatus::Confirmed,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(
+        applied_grids(&drain(&mut events)),
+        vec![owned(&["firewall.filter", "firewall.d_nat"])]
+    );
+    // Settled: the group's state is the baseline. A port forward added past this server, and
+    // a filter rule through it.
+    let mut elsewhere = port_forward();
+    elsewhere["destination"]["port"] = json!("8444");
+    elsewhere["descr"] = json!("made in the GUI");
+    r.engine
+        .client()
+        .raw_grid(DNAT_RULES.desc())
+        .add_raw(elsewhere)
+        .await
+        .expect("added elsewhere");
+    let mut rule = harmless_rule();
+    rule["destination_port"] = json!("8081");
+    add(&r.engine, &FILTER_RULES, rule).await;
+    let outcome = r
+        .engine
+        .apply(&FILTER_RULES, confirm_at_once())
+        .await
+        .expect("applied");
+    assert_eq!(
+        outcome.changed_elsewhere.as_ref().map(Vec::len),
+        Some(1),
+        "{:?}",
+        outcome.changed_elsewhere
+    );
+    assert_eq!(
+        applied_grids(&drain(&mut events)),
+        vec![owned(&["firewall.filter", "firewall.d_nat"])]
+    );
     r.sim.shutdown().await;
 }

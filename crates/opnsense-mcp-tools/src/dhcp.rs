@@ -18,6 +18,10 @@
 //! `dnsmasq/settings/{search,get,add,set,del}Host` (wrapper `host`; `SettingsController.php`
 //! lines 86-109). Dnsmasq's hosts are DHCP reservations only when they carry a MAC address or
 //! client id (the others are DNS host overrides, not listed here): `Dnsmasq.php` line 95.
+//! `dhcp_static_update` and `dhcp_static_delete` read the host first (`getHost/{uuid}`,
+//! `getBase()`: `[]` for an unknown uuid) and refuse a DNS host entry with the same test, and an
+//! update that would clear a reservation's last MAC address / client id (OPNsense would keep
+//! the host as a DNS override without a word).
 //! OPNsense's rules, checked again by OPNsense (and by the simulator) with these messages:
 //! - Kea (`KeaDhcpv4.php::performValidation()` lines 74-98, `KeaDhcpv4.xml` reservation
 //!   fields lines 262-320 at 26.1.11, 273-331 at 26.7.2): the address must be inside the
@@ -373,11 +377,7 @@ fn dnsmasq_settings(s: &DnsmasqSettings) -> Result<BackendSettings, ToolError> {
     let reservations = s
         .hosts()
         .into_iter()
-        .filter(|h| {
-            serde_json::from_value::<Host>((*h).clone())
-                .ok()
-                .is_some_and(|h| h.is_dhcp())
-        })
+        .filter(|h| is_reservation_row(h))
         .count();
     Ok(BackendSettings {
         backend: Backend::Dnsmasq.name(),
@@ -499,6 +499,40 @@ impl From<Host> for ReservationView {
             description: h.descr,
         }
     }
+}
+
+/// Whether a Dnsmasq host is a DHCP reservation: it has a MAC address or a client id
+/// (OPNsense's `$is_dhcp`, `Dnsmasq.php` line 95, as [`Host::is_dhcp`]). The one test behind
+/// `dhcp_static_list`, the reservation count of `dhcp_settings_get` and the refusals of
+/// `dhcp_static_update` / `dhcp_static_delete`, so a write never reaches a host the list hides.
+fn is_reservation(h: &Host) -> bool {
+    h.is_dhcp()
+}
+
+/// [`is_reservation`] of a host as sent (a search row or a `settings/get` record).
+fn is_reservation_row(row: &Value) -> bool {
+    decode_lenient::<Host>(row).is_ok_and(|h| is_reservation(&h.value))
+}
+
+/// The refusal of a write to a Dnsmasq host that is not a DHCP reservation.
+fn dns_host_refusal(uuid: &str, host: &Host) -> ToolError {
+    let name = [host.host.as_deref(), host.domain.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(".");
+    let named = if name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", excerpt(&name))
+    };
+    ToolError::invalid(
+        "uuid",
+        format!(
+            "{uuid}{named} is a Dnsmasq DNS host entry (no MAC address or client id), not a DHCP reservation: dhcp_static_list does not show it and the dhcp_static_* tools do not change it. This server has no tool for Dnsmasq's DNS host entries (OPNsense: Services > Dnsmasq DNS & DHCP > Hosts); dhcp_static_list with backend \"dnsmasq\" shows the reservations' uuids"
+        ),
+    )
 }
 
 /// A tagged static row (Kea reservation or Dnsmasq host) as its compact view.
@@ -722,6 +756,34 @@ impl ReservationSpec {
             Ok(()) => Ok(()),
             Err(e) => self.check(other).map_err(|_| e),
         }
+    }
+
+    /// An update of the Dnsmasq reservation `host` must leave it a reservation: clearing its
+    /// MAC address and client id (the others kept) would make it a DNS host entry, which
+    /// OPNsense accepts silently. Refused naming the field that clears the last one.
+    fn keeps_a_client_key(&self, host: &Host) -> Result<(), ToolError> {
+        let list = |v: &String| CsvList(empty_to_none(Some(v.clone())).into_iter().collect());
+        let after = Host {
+            hwaddr: self
+                .hw_address
+                .as_ref()
+                .map(list)
+                .or_else(|| host.hwaddr.clone()),
+            client_id: self.client_id.clone().or_else(|| host.client_id.clone()),
+            ..Host::default()
+        };
+        if is_reservation(&after) {
+            return Ok(());
+        }
+        let name = if self.hw_address.is_some() {
+            "hw_address"
+        } else {
+            "client_id"
+        };
+        Err(ToolError::invalid(
+            field(name),
+            "would leave the reservation with neither a MAC address nor a client id, which makes it a Dnsmasq DNS host entry instead of a DHCP reservation: give the new hw_address or client_id, or delete the reservation with dhcp_static_delete",
+        ))
     }
 
     /// What a new reservation needs beyond `ip_address`.
@@ -949,6 +1011,23 @@ pub struct DhcpApplyParams {
 }
 
 impl OpnsenseTools {
+    /// Reads the Dnsmasq host `uuid` (`dnsmasq/settings/getHost/{uuid}`; an unknown uuid is
+    /// not found) and refuses it unless it is a DHCP reservation ([`is_reservation`]).
+    async fn dnsmasq_reservation(&self, uuid: &str) -> Result<Host, ToolError> {
+        let id = crate::common::parse_uuid(uuid)?;
+        let raw = self.client().grid(&HOSTS).get_raw(&id).await?;
+        let host = decode_lenient::<Host>(&raw).map(|h| h.value).map_err(|e| {
+            ToolError::message(format!(
+                "OPNsense returned an unexpected answer for Dnsmasq host {uuid}: {e}"
+            ))
+        })?;
+        if is_reservation(&host) {
+            Ok(host)
+        } else {
+            Err(dns_host_refusal(uuid, &host))
+        }
+    }
+
     /// Reads the settings of `which` (one GET each).
     async fn detect(&self, which: &[Backend]) -> Result<Detection, ToolError> {
         let mut d = Detection::default();
@@ -1191,8 +1270,7 @@ impl OpnsenseTools {
                 Backend::Kea => this.search_raw(&RESERVATIONS, &q).await?,
                 Backend::Dnsmasq => {
                     let mut page = this.search_raw(&HOSTS, &q).await?;
-                    page.rows
-                        .retain(|row| decode_lenient::<Host>(row).is_ok_and(|h| h.value.is_dhcp()));
+                    page.rows.retain(is_reservation_row);
                     page
                 }
             })
@@ -1264,10 +1342,13 @@ impl OpnsenseTools {
                 }
                 self.update_record(&p.uuid, KeaReservation(spec)).await
             }
-            Backend::Dnsmasq => self
-                .update_record(&p.uuid, DnsmasqReservation(spec))
-                .await
-                .map_err(in_tool_names),
+            Backend::Dnsmasq => {
+                let host = self.dnsmasq_reservation(&p.uuid).await?;
+                spec.keeps_a_client_key(&host)?;
+                self.update_record(&p.uuid, DnsmasqReservation(spec))
+                    .await
+                    .map_err(in_tool_names)
+            }
         }
     }
 
@@ -1281,7 +1362,10 @@ impl OpnsenseTools {
         crate::common::parse_uuid(&p.uuid)?;
         match self.write_target(p.backend).await? {
             Backend::Kea => self.delete_record::<KeaReservation>(&p.uuid).await,
-            Backend::Dnsmasq => self.delete_record::<DnsmasqReservation>(&p.uuid).await,
+            Backend::Dnsmasq => {
+                self.dnsmasq_reservation(&p.uuid).await?;
+                self.delete_record::<DnsmasqReservation>(&p.uuid).await
+            }
         }
     }
 

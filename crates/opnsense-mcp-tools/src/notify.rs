@@ -274,7 +274,8 @@ impl Notifier {
     }
 
     /// Follows the change engine's events until it is gone: subscribers of the resources a
-    /// grid shows are told when it is written, applied or reverted (`affected(grid, uri)`); a
+    /// grid shows are told when it is written, or when an apply or a revert changes its records
+    /// (every grid of the change: an apply group's, see [`updates`]; `affected(grid, uri)`); a
     /// change about to be reverted is a warning, a failed revert an error, to every session.
     pub fn follow(
         &self,
@@ -320,6 +321,7 @@ impl Notifier {
                 change_id,
                 status: ChangeStatus::RevertFailed,
                 error,
+                ..
             } => {
                 self.log(
                     LoggingLevel::Error,
@@ -347,6 +349,7 @@ impl Notifier {
                 grid,
                 change_id,
                 status,
+                ..
             } => {
                 self.log(
                     LoggingLevel::Info,
@@ -360,11 +363,22 @@ impl Notifier {
             }
             ChangeEvent::Written { .. } => {}
         }
-        if !matches!(event, ChangeEvent::Reverting { .. }) {
-            let grid = event.grid().to_owned();
-            self.resources_updated(|uri| affected(&grid, uri)).await;
+        if !event.changed_grids().is_empty() {
+            self.resources_updated(|uri| updates(event, uri, affected))
+                .await;
         }
     }
+}
+
+/// Whether `event` changes what `uri` shows: a write in its grid, an apply or a revert in any
+/// grid whose records it made live or put back ([`ChangeEvent::changed_grids`]: an apply group's
+/// grids, so an outbound NAT apply that makes staged filter rules live updates `rules` too), by
+/// `affected(grid, uri)`. A revert about to start changes nothing yet.
+fn updates(event: &ChangeEvent, uri: &str, affected: fn(&str, &str) -> bool) -> bool {
+    event
+        .changed_grids()
+        .into_iter()
+        .any(|grid| affected(grid, uri))
 }
 
 async fn send_log(peer: &Peer<RoleServer>, level: LoggingLevel, message: &str) {
@@ -474,5 +488,94 @@ pub async fn cancellable<T>(
         biased;
         () = cancelled => Err(ErrorData::internal_error("the request was cancelled", None)),
         result = work => result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opnsense_change::engine::ChangeEvent;
+    use opnsense_change::journal::ChangeStatus;
+
+    use super::updates;
+    use crate::resources::affected;
+
+    const RULES: &str = "opnsense://default/rules";
+    const NAT: &str = "opnsense://default/nat";
+    const ALIASES: &str = "opnsense://default/aliases";
+    const CONFIG: &str = "opnsense://default/config";
+    const RULE: &str = "opnsense://default/rules/5c31f0a2-1b2c-4d3e-8f4a-5b6c7d8e9f00";
+
+    fn grids(g: &[&str]) -> Vec<String> {
+        g.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn applied(grid: &str, changed: &[&str]) -> ChangeEvent {
+        ChangeEvent::Applied {
+            grid: grid.to_owned(),
+            change_id: "chg-1".to_owned(),
+            status: ChangeStatus::Pending,
+            grids: grids(changed),
+        }
+    }
+
+    fn reverted(grid: &str, changed: &[&str]) -> ChangeEvent {
+        ChangeEvent::Reverted {
+            grid: grid.to_owned(),
+            grids: grids(changed),
+            change_id: "chg-1".to_owned(),
+            status: ChangeStatus::Reverted,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn an_outbound_nat_apply_that_makes_filter_rules_live_updates_the_rules() {
+        let e = applied(
+            "firewall.source_nat",
+            &["firewall.source_nat", "firewall.filter"],
+        );
+        assert!(updates(&e, RULES, affected));
+        assert!(updates(&e, RULE, affected), "the rule templates too");
+        assert!(updates(&e, CONFIG, affected));
+        assert!(!updates(&e, NAT, affected), "no port forward was staged");
+        assert!(!updates(&e, ALIASES, affected));
+        // Without staged filter rules, the rules are left alone.
+        let alone = applied("firewall.source_nat", &["firewall.source_nat"]);
+        assert!(!updates(&alone, RULES, affected));
+        assert!(updates(&alone, CONFIG, affected));
+    }
+
+    #[test]
+    fn a_filter_apply_that_makes_port_forwards_live_updates_nat() {
+        let e = applied("firewall.filter", &["firewall.filter", "firewall.d_nat"]);
+        assert!(updates(&e, NAT, affected));
+        assert!(updates(&e, RULES, affected));
+        let rules_only = applied("firewall.filter", &["firewall.filter"]);
+        assert!(!updates(&rules_only, NAT, affected));
+    }
+
+    #[test]
+    fn a_revert_updates_every_grid_it_put_back_and_a_revert_about_to_start_nothing() {
+        let e = reverted(
+            "firewall.source_nat",
+            &["firewall.source_nat", "firewall.filter", "firewall.d_nat"],
+        );
+        for uri in [RULES, NAT, CONFIG, RULE] {
+            assert!(updates(&e, uri, affected), "{uri}");
+        }
+        assert!(!updates(&e, ALIASES, affected));
+        let starting = ChangeEvent::Reverting {
+            grid: "firewall.filter".to_owned(),
+            change_id: "chg-1".to_owned(),
+            reason: "not confirmed in time".to_owned(),
+        };
+        for uri in [RULES, NAT, CONFIG] {
+            assert!(!updates(&starting, uri, affected), "{uri}");
+        }
+        let write = ChangeEvent::Written {
+            grid: "firewall.alias".to_owned(),
+        };
+        assert!(updates(&write, ALIASES, affected));
+        assert!(!updates(&write, RULES, affected));
     }
 }

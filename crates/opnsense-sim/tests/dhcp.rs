@@ -199,6 +199,75 @@ async fn host_rules_and_messages_are_opnsense_s() {
     }
 }
 
+/// The uuid of the seeded host whose `host` is `name`.
+fn host_uuid(h: &Harness, name: &str) -> String {
+    h.sim
+        .staged()
+        .dnsmasq_hosts()
+        .iter()
+        .find(|r| r["host"] == name)
+        .and_then(|r| r["uuid"].as_str())
+        .expect("seeded host")
+        .to_owned()
+}
+
+/// OPNsense keeps DHCP reservations and DNS host entries in one `hosts` list and tells them
+/// apart only by MAC address / client id (`Dnsmasq.php` line 95): a DNS entry answers `getHost`
+/// like a reservation, and a `setHost` clearing a reservation's MAC is saved, leaving a DNS
+/// entry (which is why `dhcp_static_update` refuses it). An unknown uuid answers `[]`
+/// (`getBase()`).
+#[tokio::test]
+async fn a_dns_host_entry_is_a_host_without_mac_or_client_id_in_the_same_list() {
+    let h = with(DhcpBackends::DNSMASQ).await;
+    let wiki = host_uuid(&h, "wiki");
+    let got = h.get_ok(&format!("dnsmasq/settings/getHost/{wiki}")).await;
+    assert_eq!(got["host"]["host"], "wiki");
+    assert_eq!(got["host"]["client_id"], "");
+    assert_eq!(
+        got["host"]["hwaddr"],
+        json!({"": {"value": "", "selected": 1}})
+    );
+    assert_eq!(
+        h.get_ok("dnsmasq/settings/getHost/00000000-0000-4000-8000-000000000000")
+            .await,
+        json!([])
+    );
+    let nas2 = host_uuid(&h, "nas2");
+    // Clearing the MAC and the host name: a DNS entry needs both name and address.
+    let r = h
+        .post_ok(
+            &format!("dnsmasq/settings/setHost/{nas2}"),
+            json!({"host": {"hwaddr": "", "host": ""}}),
+        )
+        .await;
+    assert_eq!(
+        r["validations"]["host.host"],
+        "Both hostname and IP address are required for host overrides."
+    );
+    // Clearing the MAC alone is saved: nas2 is now a DNS entry.
+    let r = h
+        .post_ok(
+            &format!("dnsmasq/settings/setHost/{nas2}"),
+            json!({"host": {"hwaddr": ""}}),
+        )
+        .await;
+    assert_eq!(r["result"], "saved", "{r}");
+    let rows = h
+        .post_ok(
+            "dnsmasq/settings/searchHost",
+            json!({"searchPhrase": "nas2"}),
+        )
+        .await;
+    assert_eq!(rows["total"], 1);
+    assert_eq!(rows["rows"][0]["hwaddr"], "");
+    assert_eq!(rows["rows"][0]["client_id"], "");
+    assert_eq!(
+        h.sim.staged().dnsmasq_hosts().len(),
+        3,
+        "still in the one list"
+    );
+}
+
 #[tokio::test]
 async fn reconfigure_makes_the_hosts_live() {
     let h = with(DhcpBackends::DNSMASQ).await;

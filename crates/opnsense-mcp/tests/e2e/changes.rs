@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 
 use crate::support::{
-    Client, Log, call, close, expect_error, expect_ok, server_command, server_env,
+    Client, Log, call, close, expect_error, expect_ok, listed_rows, server_command, server_env,
 };
 
 /// How long a test waits for a change to reach a status before it fails.
@@ -549,6 +549,96 @@ async fn a_dry_run_sends_no_write_and_says_what_it_would_send() {
             d.name
         );
     }
+    server.stop().await;
+    sim.shutdown().await;
+}
+
+/// A Dnsmasq host without MAC address and client id is a DNS host entry, which
+/// `dhcp_static_list` does not show: `dhcp_static_update` and `dhcp_static_delete` refuse its
+/// uuid, and an update may not clear a reservation's only MAC address (OPNsense would keep the
+/// host as a DNS entry). Nothing is written; the simulator stores such hosts as OPNsense does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dhcp_writes_refuse_a_dnsmasq_dns_host_entry_and_keep_a_reservation_one() {
+    let sim = simulator(Version::V26_1).await;
+    let state_dir = tempfile::tempdir().expect("state dir");
+    let server = Server::start(&sim, state_dir.path()).await;
+    let client = &server.client;
+    let uuid_of_host = |name: &str| {
+        sim.staged()
+            .records(Collection::DnsmasqHosts)
+            .iter()
+            .find(|r| r["host"] == name)
+            .and_then(|r| r["uuid"].as_str())
+            .expect("a seeded host")
+            .to_owned()
+    };
+    let (wiki, nas2) = (uuid_of_host("wiki"), uuid_of_host("nas2"));
+    let listed = call(client, "dhcp_static_list", json!({"backend": "dnsmasq"})).await;
+    let rows = listed_rows(expect_ok("dhcp_static_list", &listed));
+    assert!(rows.iter().any(|r| r["uuid"] == nas2), "{rows:?}");
+    assert!(!rows.iter().any(|r| r["uuid"] == wiki), "{rows:?}");
+
+    let before = (sim.staged(), sim.live());
+    let from = sim.requests().len();
+    for (tool, args) in [
+        (
+            "dhcp_static_update",
+            json!({"backend": "dnsmasq", "uuid": wiki, "reservation": {"hw_address": "00:0d:b9:4a:99:03"}}),
+        ),
+        (
+            "dhcp_static_update",
+            json!({"backend": "dnsmasq", "uuid": wiki, "reservation": {"description": "x"}, "dry_run": true}),
+        ),
+        (
+            "dhcp_static_delete",
+            json!({"backend": "dnsmasq", "uuid": wiki}),
+        ),
+    ] {
+        let text = expect_error(tool, &call(client, tool, args).await);
+        assert!(
+            text.contains("invalid argument uuid") && text.contains("DNS host entry"),
+            "{tool}: {text}"
+        );
+        assert!(text.contains(&wiki), "{tool} names the uuid: {text}");
+    }
+    let text = expect_error(
+        "dhcp_static_update",
+        &call(
+            client,
+            "dhcp_static_update",
+            json!({"backend": "dnsmasq", "uuid": nas2, "reservation": {"hw_address": ""}}),
+        )
+        .await,
+    );
+    assert!(
+        text.contains("invalid argument reservation.hw_address"),
+        "{text}"
+    );
+    assert_eq!(writes(&sim, from), Vec::<String>::new(), "nothing written");
+    assert_eq!((sim.staged(), sim.live()), before);
+
+    // The reservation itself is still changed and deleted as before.
+    let r = call(
+        client,
+        "dhcp_static_update",
+        json!({"backend": "dnsmasq", "uuid": nas2, "reservation": {"description": "Second NAS, rack 2"}}),
+    )
+    .await;
+    expect_ok("dhcp_static_update", &r);
+    let r = call(
+        client,
+        "dhcp_static_delete",
+        json!({"backend": "dnsmasq", "uuid": nas2}),
+    )
+    .await;
+    expect_ok("dhcp_static_delete", &r);
+    assert_eq!(
+        writes(&sim, from),
+        [
+            format!("POST /api/dnsmasq/settings/setHost/{nas2}"),
+            format!("POST /api/dnsmasq/settings/delHost/{nas2}"),
+        ]
+    );
     server.stop().await;
     sim.shutdown().await;
 }

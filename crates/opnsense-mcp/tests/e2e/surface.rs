@@ -808,6 +808,49 @@ async fn subscribers_hear_of_changes_at_the_level_they_chose_with_progress() {
     // Nothing of this touched the rules.
     assert_eq!(updates(&seen.all(), RULES), 0, "{:#?}", seen.of("updated"));
 
+    // The filter reload apply group: an outbound NAT apply makes a staged filter rule live, so
+    // the rules' subscribers hear of the write and of the apply; the port forwards, of which
+    // none was staged, are not touched.
+    const NAT: &str = "opnsense://default/nat";
+    step(
+        "subscribe",
+        client.subscribe(SubscribeRequestParams::new(NAT)),
+    )
+    .await;
+    call(
+        &client,
+        "firewall_rule_add",
+        json!({"rule": {"action": "pass", "interface": ["opt1"], "protocol": "TCP", "source_net": "10.9.0.0/24", "destination_port": "8080", "description": "e2e surface"}}),
+    )
+    .await;
+    seen.wait("the update of the rule write", |all| {
+        updates(all, RULES) >= 1
+    })
+    .await;
+    call(
+        &client,
+        "firewall_snat_add",
+        json!({"rule": {"interface": "wan", "source_net": "10.9.0.0/24", "target": "wanip", "description": "e2e surface"}}),
+    )
+    .await;
+    let applied = call(
+        &client,
+        "firewall_snat_apply",
+        json!({"confirm_timeout_s": 0}),
+    )
+    .await;
+    assert_eq!(applied["status"], "confirmed", "{applied}");
+    assert_eq!(
+        applied["records"].as_array().map(Vec::len),
+        Some(2),
+        "the filter rule and the outbound NAT rule: {applied}"
+    );
+    seen.wait("the rules' update of the outbound NAT apply", |all| {
+        updates(all, RULES) >= 2
+    })
+    .await;
+    assert_eq!(updates(&seen.all(), NAT), 0, "{:#?}", seen.of("updated"));
+
     let _ = client.cancel().await;
     sim.shutdown().await;
 }
