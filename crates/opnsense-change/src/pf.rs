@@ -190,14 +190,21 @@ impl fmt::Display for Flow {
 // Addresses
 // ---------------------------------------------------------------------------------------------
 
-fn bits_of(ip: IpAddr) -> (bool, u128) {
+/// An address as a number (an IPv4 address in the low 32 bits).
+pub(crate) fn ip_bits(ip: IpAddr) -> u128 {
     match ip {
-        IpAddr::V4(a) => (false, u128::from(u32::from(a))),
-        IpAddr::V6(a) => (true, u128::from(a)),
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
     }
 }
 
-fn ip_of(v6: bool, bits: u128) -> IpAddr {
+/// Whether an address is IPv6, and the address as a number.
+fn bits_of(ip: IpAddr) -> (bool, u128) {
+    (ip.is_ipv6(), ip_bits(ip))
+}
+
+/// The address of family `v6` whose number is `bits`.
+pub(crate) fn ip_of(v6: bool, bits: u128) -> IpAddr {
     if v6 {
         IpAddr::V6(Ipv6Addr::from(bits))
     } else {
@@ -210,7 +217,8 @@ fn width(v6: bool) -> u8 {
     if v6 { 128 } else { 32 }
 }
 
-fn full(v6: bool) -> u128 {
+/// The highest address number of family `v6`.
+pub(crate) fn full(v6: bool) -> u128 {
     if v6 { u128::MAX } else { u128::from(u32::MAX) }
 }
 
