@@ -26,6 +26,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::common::target_table;
 use crate::support::{STEP_TIMEOUT, listed_rows, server_command, server_env, start_simulator};
 
 /// Every notification the server sent, in arrival order, as `{kind, ...}`.
@@ -449,17 +450,6 @@ async fn seeded_simulator(seed: u64) -> Simulator {
     .expect("simulator starts")
 }
 
-/// A `[targets.NAME]` table for `sim`, plus `extra` lines.
-fn table(name: &str, sim: &Simulator, extra: &str) -> String {
-    format!(
-        "[targets.{name}]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"{}\"\nca_file = \"{}\"\n{extra}\n",
-        sim.base_url(),
-        sim.api_key(),
-        sim.api_secret(),
-        sim.ca_file().display()
-    )
-}
-
 fn uuids(rows: &[Value]) -> BTreeSet<String> {
     rows.iter().map(|r| text(r, "uuid")).collect()
 }
@@ -474,8 +464,8 @@ async fn each_target_has_its_own_resources() {
         &config,
         format!(
             "default_target = \"office\"\n{}{}",
-            table("office", &office, ""),
-            table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
+            target_table("office", &office, ""),
+            target_table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
         ),
     )
     .expect("config file");
