@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_request, client, fixture, json, mock_get, mock_post_json};
+use common::{all_rows, assert_request, client, fixture, json, mock_get, mock_post_json};
 use opnsense_api::api::unbound::settings_request;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Error, Method, SearchQuery, Uuid};
@@ -65,7 +65,7 @@ async fn settings_without_the_model_are_refused() {
 async fn search_rows_read_every_field() {
     let opn = mock_post_json(
         "unbound/settings/searchHostOverride",
-        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        all_rows(),
         fixture("dns", "searchHostOverride.json"),
     )
     .await;

@@ -45,6 +45,11 @@ pub fn fixture_text(area: &str, name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The body `SearchQuery::all()` sends: the first page of every row, no phrase.
+pub fn all_rows() -> Value {
+    serde_json::json!({"current": 1, "rowCount": -1, "searchPhrase": ""})
+}
+
 /// A 200 answer with this JSON body, as OPNsense sends it.
 pub fn json(body: Value) -> ResponseTemplate {
     status_json(200, body)
