@@ -69,7 +69,7 @@ use serde::Serialize;
 
 use crate::pf::{
     self, Aliases, Context, Flow, IfName, IpNet, IpRange, L4, NatAction, NatRow, Network, Ports,
-    Row, RuleRef, Target, Term, Verdict, full, ip_bits, ip_of, push_unique,
+    Row, RuleRef, Target, Term, Verdict, full, interface_names, ip_bits, ip_of, push_unique,
 };
 use crate::preflight::{is_antilockout_filter_row, is_antilockout_nat_row};
 
@@ -1131,11 +1131,7 @@ fn icmp_types(rule: &FilterRule, v6: bool) -> Option<BTreeSet<String>> {
 
 fn if_spec(net: &Network, row: &Row<'_>) -> IfSpec {
     let rule = row.rule;
-    let names: Vec<String> = rule
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let names = interface_names(rule.interface.as_ref());
     if names.is_empty() {
         return IfSpec::All;
     }
@@ -2295,11 +2291,7 @@ impl Run<'_, '_> {
                     vec![L4::Other(n)]
                 }
             };
-            let ifaces: Vec<String> = f
-                .interface
-                .as_ref()
-                .map(|i| i.0.clone())
-                .unwrap_or_default();
+            let ifaces = interface_names(f.interface.as_ref());
             let v6 = dst.is_ipv6();
             let nat_row = NatRow::new(r, ni, None, (0, 0, 0));
             let sources = match &nat_row.compiled(&self.ctx).src {

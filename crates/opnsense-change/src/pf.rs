@@ -190,6 +190,11 @@ impl fmt::Display for Flow {
 // Addresses
 // ---------------------------------------------------------------------------------------------
 
+/// The interface names of a rule's `interface` field (none: a floating rule).
+pub(crate) fn interface_names(list: Option<&opnsense_api::fields::CsvList>) -> Vec<String> {
+    list.map(|l| l.0.clone()).unwrap_or_default()
+}
+
 /// An address as a number (an IPv4 address in the low 32 bits).
 pub(crate) fn ip_bits(ip: IpAddr) -> u128 {
     match ip {
@@ -1736,11 +1741,7 @@ fn mvc_priority(network: &Network, rule: &FilterRule) -> u64 {
     if let Some(p) = extra_str(rule, "prio_group").and_then(|p| p.parse().ok()) {
         return p;
     }
-    let ifs = rule
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let ifs = interface_names(rule.interface.as_ref());
     if ifs.len() != 1 || rule.interfacenot == Some(true) {
         200_000
     } else if network.group(&ifs[0]).is_some() {
@@ -1930,11 +1931,7 @@ pub(crate) fn effect_of(rule: &FilterRule) -> (Effect, Option<String>) {
 /// 26.7.2) on an interface that is not in a complete context cannot see the packet.
 fn interface_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow) -> Tri {
     let rule = row.rule;
-    let names: Vec<String> = rule
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let names = interface_names(rule.interface.as_ref());
     if names.is_empty() {
         return Tri::Yes;
     }
@@ -2629,12 +2626,7 @@ fn nat_matches(ctx: &Context<'_>, row: &NatRow<'_>, flow: &Flow, notes: &mut Vec
 }
 
 fn nat_interface(ctx: &Context<'_>, r: &DNatRow, flow: &Flow) -> Tri {
-    let names: Vec<String> = r
-        .fields
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let names = interface_names(r.fields.interface.as_ref());
     let origin = if r.is_automatic() {
         RuleOrigin::Automatic
     } else {
