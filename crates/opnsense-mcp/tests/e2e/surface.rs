@@ -40,6 +40,13 @@ impl Recorder {
         self.seen.lock().expect("lock").push(v);
     }
 
+    /// Records a notification's parameters as a `kind` notification.
+    fn record(&self, kind: &str, params: &impl serde::Serialize) {
+        let mut v = serde_json::to_value(params).expect("json");
+        v["kind"] = json!(kind);
+        self.push(v);
+    }
+
     fn all(&self) -> Vec<Value> {
         self.seen.lock().expect("lock").clone()
     }
@@ -80,9 +87,7 @@ impl ClientHandler for Recorder {
         params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
-        let mut v = serde_json::to_value(&params).expect("json");
-        v["kind"] = json!("progress");
-        self.push(v);
+        self.record("progress", &params);
     }
 
     async fn on_logging_message(
@@ -90,9 +95,7 @@ impl ClientHandler for Recorder {
         params: LoggingMessageNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
-        let mut v = serde_json::to_value(&params).expect("json");
-        v["kind"] = json!("log");
-        self.push(v);
+        self.record("log", &params);
     }
 
     async fn on_resource_updated(
