@@ -14,7 +14,7 @@ use std::fmt::Debug;
 use common::{
     SECRET, all_rows, client, expect_bodyless, expect_get, expect_never, expect_no_request,
     expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, mock_post_json,
-    status_json, validations_of,
+    nas_override, status_json, validations_of,
 };
 use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
@@ -32,7 +32,7 @@ use opnsense_api::models::firewall::{
 use opnsense_api::models::kea::{Reservation, Subnet};
 use opnsense_api::models::routes::Route;
 use opnsense_api::models::source_nat::SNatRule;
-use opnsense_api::models::unbound::{Forward, HostOverride, RecordType};
+use opnsense_api::models::unbound::{Forward, HostOverride};
 use opnsense_api::{Client, Error, Grid, GridSpec, Method, SearchQuery, SortDirection, Uuid};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -543,16 +543,7 @@ fn host_overrides() -> Case<HostOverride> {
         apply_ok: (f("service_reconfigure.json"), "ok"),
         apply_failed: service_failed(),
         apply_action: "apply Unbound DNS changes",
-        new_record: || HostOverride {
-            enabled: Some(true),
-            hostname: Some("nas".into()),
-            domain: Some("example.lan".into()),
-            rr: Some(RecordType::A),
-            server: Some("192.168.1.50".into()),
-            addptr: Some(true),
-            description: Some("NAS".into()),
-            ..HostOverride::default()
-        },
+        new_record: nas_override,
         new_wire: json!({
             "enabled": "1", "hostname": "nas", "domain": "example.lan", "rr": "A",
             "server": "192.168.1.50", "addptr": "1", "description": "NAS"
