@@ -132,49 +132,66 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// What a [`LeafVerifier`] does with the leaf certificate the server presents.
+/// How a [`Verifier`] judges the certificate chain the server presents.
 #[derive(Debug)]
-enum Leaf {
+enum Trust {
     /// Accept exactly the pinned certificate; names, issuer and validity dates are not looked
     /// at (the pin names the certificate itself).
     Pinned(CertFingerprint),
     /// Record it and accept it: for [`peer_fingerprint`] only, whose request carries no
     /// credentials.
     Recorded(Arc<Mutex<Option<CertFingerprint>>>),
+    /// Verify the chain against the platform's roots and the extra CA certificates.
+    Roots(Arc<LazyRoots>),
 }
 
-/// A verifier that judges the leaf certificate by its fingerprint ([`Leaf`]); handshake
-/// signatures are verified as usual with the provider's algorithms.
+/// The one verifier of every client of this crate: the chain is judged by its [`Trust`];
+/// handshake signatures need no roots and are verified as usual with the provider's
+/// algorithms (as the platform verifier does too).
 #[derive(Debug)]
-struct LeafVerifier {
-    leaf: Leaf,
+struct Verifier {
+    trust: Trust,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for LeafVerifier {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        let seen = CertFingerprint::of_der(end_entity);
-        match &self.leaf {
-            Leaf::Pinned(expected) if seen == *expected => Ok(ServerCertVerified::assertion()),
-            Leaf::Pinned(expected) => Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::Other(rustls::OtherError(Arc::new(PinMismatch {
-                    seen,
-                    expected: *expected,
-                }))),
-            )),
-            Leaf::Recorded(slot) => {
+        match &self.trust {
+            Trust::Pinned(expected) => {
+                let seen = CertFingerprint::of_der(end_entity);
+                if seen == *expected {
+                    Ok(ServerCertVerified::assertion())
+                } else {
+                    Err(rustls::Error::InvalidCertificate(
+                        rustls::CertificateError::Other(rustls::OtherError(Arc::new(
+                            PinMismatch {
+                                seen,
+                                expected: *expected,
+                            },
+                        ))),
+                    ))
+                }
+            }
+            Trust::Recorded(slot) => {
                 if let Ok(mut slot) = slot.lock() {
-                    *slot = Some(seen);
+                    *slot = Some(CertFingerprint::of_der(end_entity));
                 }
                 Ok(ServerCertVerified::assertion())
             }
+            Trust::Roots(roots) => roots.verifier()?.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ),
         }
     }
 
@@ -213,12 +230,17 @@ impl ServerCertVerifier for LeafVerifier {
     }
 }
 
-/// A rustls client configuration that uses `verifier`, speaking HTTP/1.1 only or also HTTP/2.
+/// A rustls client configuration whose [`Verifier`] judges the chain by `trust`, speaking
+/// HTTP/1.1 only or also HTTP/2.
 fn config_with(
-    verifier: Arc<dyn ServerCertVerifier>,
+    trust: Trust,
     provider: Arc<CryptoProvider>,
     http1_only: bool,
 ) -> Result<rustls::ClientConfig> {
+    let verifier = Arc::new(Verifier {
+        trust,
+        provider: provider.clone(),
+    });
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
@@ -238,12 +260,7 @@ pub(crate) fn pinned_config(
     expected: CertFingerprint,
     http1_only: bool,
 ) -> Result<rustls::ClientConfig> {
-    let provider = provider();
-    let verifier = Arc::new(LeafVerifier {
-        leaf: Leaf::Pinned(expected),
-        provider: provider.clone(),
-    });
-    config_with(verifier, provider, http1_only)
+    config_with(Trust::Pinned(expected), provider(), http1_only)
 }
 
 /// The verification reqwest's own rustls set-up does (`rustls-platform-verifier`: the
@@ -305,67 +322,13 @@ impl LazyRoots {
     }
 }
 
-impl ServerCertVerifier for LazyRoots {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        self.verifier()?.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )
-    }
-
-    // Signatures need no roots: the provider's algorithms, as the platform verifier uses.
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// The TLS configuration of a client that verifies with `roots`.
 pub(crate) fn verified_config(
     roots: Arc<LazyRoots>,
     http1_only: bool,
 ) -> Result<rustls::ClientConfig> {
     let provider = roots.provider.clone();
-    config_with(roots, provider, http1_only)
+    config_with(Trust::Roots(roots), provider, http1_only)
 }
 
 /// The DER certificates of a PEM bundle (already checked to parse).
@@ -419,13 +382,8 @@ pub async fn peer_fingerprint(url: &str, timeout: Duration) -> Result<CertFinger
             None => h.to_owned(),
         })
         .unwrap_or_default();
-    let provider = provider();
     let recorded = Arc::new(Mutex::new(None));
-    let verifier = Arc::new(LeafVerifier {
-        leaf: Leaf::Recorded(recorded.clone()),
-        provider: provider.clone(),
-    });
-    let config = config_with(verifier, provider, true)?;
+    let config = config_with(Trust::Recorded(recorded.clone()), provider(), true)?;
     let http = reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .connect_timeout(timeout)

@@ -11,7 +11,8 @@
 mod common;
 
 use common::{
-    assert_request, client, expect_get, expect_post_json, fixture, json, mock_get, mock_post_json,
+    all_rows, assert_request, client, expect_get, expect_post_json, fixture, json, mock_get,
+    mock_post_json,
 };
 use opnsense_api::api::dnsmasq::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
@@ -23,17 +24,13 @@ use wiremock::MockServer;
 
 const HOST_ID: &str = "7d6e5f4a-3b2c-4d1e-9f0a-1b2c3d4e5f60";
 
-fn all() -> serde_json::Value {
-    j!({"current": 1, "rowCount": -1, "searchPhrase": ""})
-}
-
 #[test]
 fn request_builders() {
     assert_request(
         &leases_request(&SearchQuery::all(), &[]),
         Method::Post,
         "dnsmasq/leases/search",
-        Some(all()),
+        Some(all_rows()),
     );
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into()]);
     assert_eq!(
@@ -159,7 +156,7 @@ async fn host_rows_and_gets_read_every_field() {
     expect_post_json(
         &server,
         "dnsmasq/settings/searchHost",
-        all(),
+        all_rows(),
         json(fixture("dhcp", "dnsmasq_settings_searchHost.json")),
         1,
     )

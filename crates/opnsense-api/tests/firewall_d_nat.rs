@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_post_nobody, fixture, mock_get, mock_post_json};
+use common::{all_rows, client, expect_post_nobody, fixture, mock_get, mock_post_json};
 use opnsense_api::api::firewall::DNAT_RULES;
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::firewall::{DNatRow, DNatRule, IpProtocol, NatProtocol};
@@ -27,7 +27,7 @@ fn nat_id() -> Uuid {
 async fn search_reads_flat_rows_and_recognises_automatic_rows() {
     let opn = mock_post_json(
         "firewall/d_nat/search_rule",
-        json!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        all_rows(),
         fx("d_nat_search.json"),
     )
     .await;

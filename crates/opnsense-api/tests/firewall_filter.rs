@@ -6,7 +6,7 @@
 mod common;
 
 use common::{
-    client, client_at, client_unknown_version, expect_bodyless, expect_no_request,
+    all_rows, client, client_at, client_unknown_version, expect_bodyless, expect_no_request,
     expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, status_json,
 };
 use opnsense_api::fields::CsvList;
@@ -36,7 +36,7 @@ async fn search(server: &MockServer, name: &str) -> Vec<FilterRule> {
     expect_post_json(
         server,
         "firewall/filter/search_rule",
-        json!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        all_rows(),
         json(fx(name)),
         1,
     )

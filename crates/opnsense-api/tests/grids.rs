@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use common::{
-    SECRET, client, expect_bodyless, expect_get, expect_never, expect_no_request, expect_post_json,
-    expect_post_nobody, fixture, json, mock_get, mock_post, mock_post_json, status_json,
-    validations_of,
+    SECRET, all_rows, client, expect_bodyless, expect_get, expect_never, expect_no_request,
+    expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, mock_post_json,
+    nas_override, status_json, validations_of,
 };
 use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
@@ -32,7 +32,7 @@ use opnsense_api::models::firewall::{
 use opnsense_api::models::kea::{Reservation, Subnet};
 use opnsense_api::models::routes::Route;
 use opnsense_api::models::source_nat::SNatRule;
-use opnsense_api::models::unbound::{Forward, HostOverride, RecordType};
+use opnsense_api::models::unbound::{Forward, HostOverride};
 use opnsense_api::{Client, Error, Grid, GridSpec, Method, SearchQuery, SortDirection, Uuid};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -122,10 +122,6 @@ impl<X: Serialize + DeserializeOwned + Debug + 'static> Model for X {}
 
 fn fx(area: &str, name: &str) -> Value {
     fixture(area, name)
-}
-
-fn all_body() -> Value {
-    json!({"current": 1, "rowCount": -1, "searchPhrase": ""})
 }
 
 const RULE: &str = "5b5c6a52-4d7e-4b2b-9a43-1f0e7a3c9d01";
@@ -547,16 +543,7 @@ fn host_overrides() -> Case<HostOverride> {
         apply_ok: (f("service_reconfigure.json"), "ok"),
         apply_failed: service_failed(),
         apply_action: "apply Unbound DNS changes",
-        new_record: || HostOverride {
-            enabled: Some(true),
-            hostname: Some("nas".into()),
-            domain: Some("example.lan".into()),
-            rr: Some(RecordType::A),
-            server: Some("192.168.1.50".into()),
-            addptr: Some(true),
-            description: Some("NAS".into()),
-            ..HostOverride::default()
-        },
+        new_record: nas_override,
         new_wire: json!({
             "enabled": "1", "hostname": "nas", "domain": "example.lan", "rr": "A",
             "server": "192.168.1.50", "addptr": "1", "description": "NAS"
@@ -881,7 +868,7 @@ async fn builders<T: Model, R: Model>(c: &Case<T, R>) {
     let r = spec.search_request(&SearchQuery::all());
     assert_eq!(
         (r.method, r.path.as_str(), r.body),
-        (Method::Post, c.path("search").as_str(), Some(all_body())),
+        (Method::Post, c.path("search").as_str(), Some(all_rows())),
         "{k}"
     );
     let r = spec.get_request(&id);
@@ -1056,7 +1043,7 @@ async fn search_all<T: Model, R: Model>(c: &Case<T, R>) {
     expect_post_json(
         &server,
         &c.path("search"),
-        all_body(),
+        all_rows(),
         json(c.search.clone()),
         2,
     )
@@ -1139,7 +1126,7 @@ async fn search_refusal<T: Model, R: Model>(c: &Case<T, R>) {
     let k = c.kind;
     // What a search answers when it is refused, or on the wrong method: not an empty page.
     for answer in [json!({"result": "failed"}), json!([])] {
-        let opn = mock_post_json(&c.path("search"), all_body(), answer.clone()).await;
+        let opn = mock_post_json(&c.path("search"), all_rows(), answer.clone()).await;
         let e = (c.handler)(&opn)
             .search(&SearchQuery::all())
             .await
@@ -1169,7 +1156,7 @@ async fn http_errors<T: Model, R: Model>(c: &Case<T, R>) {
         expect_post_json(
             &server,
             &c.path("search"),
-            all_body(),
+            all_rows(),
             status_json(status, fx("firewall", name)),
             1,
         )

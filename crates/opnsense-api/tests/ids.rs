@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_request, fixture, mock_post_json};
+use common::{all_rows, assert_request, fixture, mock_post_json};
 use opnsense_api::api::ids::rulesets_request;
 use opnsense_api::{Method, SearchQuery, SortDirection};
 use serde_json::json as j;
@@ -61,7 +61,7 @@ async fn rulesets_with_paging_body() {
 async fn rulesets_all() {
     let opn = mock_post_json(
         "ids/settings/listRulesets",
-        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        all_rows(),
         j!({"total": 0, "rowCount": 0, "current": 1, "rows": []}),
     )
     .await;

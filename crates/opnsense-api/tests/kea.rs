@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_request, fixture, mock_get, mock_post_json};
+use common::{all_rows, assert_request, fixture, mock_get, mock_post_json};
 use opnsense_api::api::kea::{leases_request, settings_request};
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::kea::{Allocator, Lease, OptionData, Reservation, SocketType};
@@ -14,17 +14,13 @@ use serde_json::json as j;
 const RES_ID: &str = "0c7b1a2e-3d4f-4a5b-8c9d-0e1f2a3b4c5d";
 const SUBNET_ID: &str = "9a8b7c6d-5e4f-4321-8765-43210fedcba9";
 
-fn all() -> serde_json::Value {
-    j!({"current": 1, "rowCount": -1, "searchPhrase": ""})
-}
-
 #[test]
 fn request_builders() {
     assert_request(
         &leases_request(&SearchQuery::all(), &[]),
         Method::Post,
         "kea/leases4/search",
-        Some(all()),
+        Some(all_rows()),
     );
     let r = leases_request(&SearchQuery::page(2, 10), &["lan".into(), "opt1".into()]);
     assert_eq!(
@@ -40,7 +36,7 @@ fn request_builders() {
 async fn leases_all_interfaces() {
     let opn = mock_post_json(
         "kea/leases4/search",
-        all(),
+        all_rows(),
         fixture("dhcp", "kea_leases4_search.json"),
     )
     .await;
@@ -87,7 +83,7 @@ async fn leases_for_selected_interfaces() {
 async fn leases_of_a_stopped_kea_are_an_empty_page() {
     let opn = mock_post_json(
         "kea/leases4/search",
-        all(),
+        all_rows(),
         j!({"total": 0, "rowCount": 0, "current": 1, "rows": [], "interfaces": []}),
     )
     .await;
@@ -158,7 +154,7 @@ async fn settings_of_a_post_are_refused() {
 async fn subnet_rows_fold_option_data_columns() {
     let opn = mock_post_json(
         "kea/dhcpv4/searchSubnet",
-        all(),
+        all_rows(),
         fixture("dhcp", "kea_dhcpv4_searchSubnet.json"),
     )
     .await;
@@ -239,7 +235,7 @@ fn expected_reservation_fields(r: &Reservation) {
 async fn reservation_rows_read_every_field() {
     let opn = mock_post_json(
         "kea/dhcpv4/searchReservation",
-        all(),
+        all_rows(),
         fixture("dhcp", "kea_dhcpv4_searchReservation.json"),
     )
     .await;

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    client, client_at, client_unknown_version, expect_bodyless, expect_get, expect_post_json,
-    expect_post_nobody, fixture, json, mock_get, mock_post_json, status_json,
+    all_rows, client, client_at, client_unknown_version, expect_bodyless, expect_get,
+    expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post_json, status_json,
 };
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::models::routes::Route;
@@ -124,7 +124,7 @@ fn the_toggle_argument_changed_meaning_at_26_1_10() {
 async fn search_reads_rows_and_display_columns() {
     let opn = mock_post_json(
         "routes/routes/searchroute",
-        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        all_rows(),
         fx("searchroute.json"),
     )
     .await;

@@ -62,6 +62,31 @@ fn builder(url: &str) -> ClientBuilder {
         .read_timeout(Duration::from_secs(5))
 }
 
+/// What a status read gets from a TLS server whose certificate is not trusted.
+async fn untrusted_certificate_error() -> Error {
+    let pki = Pki::new(&["127.0.0.1"]);
+    let backend = MockServer::start().await;
+    let front = tls_front(&pki, &backend);
+    let untrusted = builder(&front.https_url()).build().expect("client");
+    untrusted
+        .send_json::<Value>(Request::get("core/system/status"))
+        .await
+        .expect_err("tls")
+}
+
+/// What a status read gets from a port where nothing listens.
+async fn connection_refused_error() -> Error {
+    let port = support::closed_port().await;
+    let refused = builder(&format!("http://127.0.0.1:{port}"))
+        .allow_insecure_http(true)
+        .build()
+        .expect("client");
+    refused
+        .send_json::<Value>(Request::get("core/system/status"))
+        .await
+        .expect_err("refused")
+}
+
 /// One expected audit event.
 struct Expect {
     method: &'static str,
@@ -240,30 +265,11 @@ async fn secret_never_leaks_and_every_attempt_is_audited() {
     assert!(matches!(errors.last(), Some(Error::Timeout { .. })));
 
     // Untrusted certificate.
-    let pki = Pki::new(&["127.0.0.1"]);
-    let backend = MockServer::start().await;
-    let front = tls_front(&pki, &backend);
-    let untrusted = builder(&front.https_url()).build().expect("client");
-    errors.push(
-        untrusted
-            .send_json::<Value>(Request::get("core/system/status"))
-            .await
-            .expect_err("tls"),
-    );
+    errors.push(untrusted_certificate_error().await);
     assert!(matches!(errors.last(), Some(Error::Tls { .. })));
 
     // Connection refused.
-    let port = support::closed_port().await;
-    let refused = builder(&format!("http://127.0.0.1:{port}"))
-        .allow_insecure_http(true)
-        .build()
-        .expect("client");
-    errors.push(
-        refused
-            .send_json::<Value>(Request::get("core/system/status"))
-            .await
-            .expect_err("refused"),
-    );
+    errors.push(connection_refused_error().await);
     assert!(matches!(errors.last(), Some(Error::Connect { .. })));
 
     for err in &errors {
@@ -480,17 +486,7 @@ async fn new_error_kinds_never_carry_the_secret_and_are_audited() {
     assert!(matches!(errors.last(), Some(Error::Deadline { .. })));
 
     // Transport errors with their sources: refused, and an untrusted certificate.
-    let port = support::closed_port().await;
-    let refused = builder(&format!("http://127.0.0.1:{port}"))
-        .allow_insecure_http(true)
-        .build()
-        .expect("client");
-    errors.push(
-        refused
-            .send_json::<Value>(Request::get("core/system/status"))
-            .await
-            .expect_err("refused"),
-    );
+    errors.push(connection_refused_error().await);
     assert!(matches!(
         errors.last(),
         Some(Error::Connect {
@@ -498,16 +494,7 @@ async fn new_error_kinds_never_carry_the_secret_and_are_audited() {
             ..
         })
     ));
-    let pki = Pki::new(&["127.0.0.1"]);
-    let backend = MockServer::start().await;
-    let front = tls_front(&pki, &backend);
-    let untrusted = builder(&front.https_url()).build().expect("client");
-    errors.push(
-        untrusted
-            .send_json::<Value>(Request::get("core/system/status"))
-            .await
-            .expect_err("tls"),
-    );
+    errors.push(untrusted_certificate_error().await);
     assert!(matches!(
         errors.last(),
         Some(Error::Tls {

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{assert_request, client, fixture, json, mock_get, mock_post_json};
+use common::{
+    all_rows, assert_request, client, fixture, json, mock_get, mock_post_json, nas_override,
+};
 use opnsense_api::api::unbound::settings_request;
 use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Error, Method, SearchQuery, Uuid};
@@ -12,19 +14,6 @@ use serde_json::json as j;
 use wiremock::MockServer;
 
 const ID: &str = "3f2e1d0c-9b8a-4766-8554-433221100fed";
-
-fn expected_nas() -> HostOverride {
-    HostOverride {
-        enabled: Some(true),
-        hostname: Some("nas".into()),
-        domain: Some("example.lan".into()),
-        rr: Some(RecordType::A),
-        server: Some("192.168.1.50".into()),
-        addptr: Some(true),
-        description: Some("NAS".into()),
-        ..HostOverride::default()
-    }
-}
 
 #[test]
 fn settings_request_is_a_get() {
@@ -65,7 +54,7 @@ async fn settings_without_the_model_are_refused() {
 async fn search_rows_read_every_field() {
     let opn = mock_post_json(
         "unbound/settings/searchHostOverride",
-        j!({"current": 1, "rowCount": -1, "searchPhrase": ""}),
+        all_rows(),
         fixture("dns", "searchHostOverride.json"),
     )
     .await;
@@ -87,7 +76,7 @@ async fn search_rows_read_every_field() {
     row.uuid = None;
     row.is_alias = None;
     row.extra = opnsense_api::fields::Extra::default();
-    assert_eq!(row, expected_nas());
+    assert_eq!(row, nas_override());
 }
 
 #[test]
@@ -162,7 +151,7 @@ async fn get_reads_the_record_type_option_map() {
         .get(&Uuid::parse(ID).expect("uuid"))
         .await
         .expect("get");
-    assert_eq!(h, expected_nas());
+    assert_eq!(h, nas_override());
 }
 
 /// `getForward` answers any `dots.dot` item: a DNS-over-TLS entry is not a forward, so the

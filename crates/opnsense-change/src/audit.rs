@@ -60,7 +60,7 @@
 //! overview when the audit runs (a DHCP address may change).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use opnsense_api::models::firewall::{
     Alias, AliasType, DNatRow, Direction, FilterRule, IpProtocol, NatPass, NatProtocol, RuleOrigin,
@@ -69,7 +69,7 @@ use serde::Serialize;
 
 use crate::pf::{
     self, Aliases, Context, Flow, IfName, IpNet, IpRange, L4, NatAction, NatRow, Network, Ports,
-    Row, RuleRef, Target, Term, Verdict, push_unique,
+    Row, RuleRef, Target, Term, Verdict, full, interface_names, ip_bits, ip_of, push_unique,
 };
 use crate::preflight::{is_antilockout_filter_row, is_antilockout_nat_row};
 
@@ -332,27 +332,8 @@ pub struct Audit {
 
 const PORT_MAX: u128 = 65_535;
 
-fn bits(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(a) => u128::from(u32::from(a)),
-        IpAddr::V6(a) => u128::from(a),
-    }
-}
-
-fn addr_of(v6: bool, b: u128) -> IpAddr {
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(b))
-    } else {
-        IpAddr::V4(Ipv4Addr::from(u32::try_from(b).unwrap_or(u32::MAX)))
-    }
-}
-
-fn fam_max(v6: bool) -> u128 {
-    if v6 { u128::MAX } else { u128::from(u32::MAX) }
-}
-
 fn span(r: &IpRange) -> (u128, u128) {
-    (bits(r.first()), bits(r.last()))
+    (ip_bits(r.first()), ip_bits(r.last()))
 }
 
 /// A set of integers in `0..=max` as sorted, disjoint, non-adjacent inclusive ranges.
@@ -481,7 +462,7 @@ impl Set {
             .iter()
             .take(limit)
             .map(|(a, b)| {
-                IpRange::new(addr_of(v6, *a), addr_of(v6, *b))
+                IpRange::new(ip_of(v6, *a), ip_of(v6, *b))
                     .map_or_else(String::new, |r| r.to_string())
             })
             .collect();
@@ -566,7 +547,7 @@ fn public_space(v6: bool) -> Set {
         ]
     };
     let excluded = Set::of(
-        fam_max(v6),
+        full(v6),
         nets.iter()
             .filter_map(|n| IpNet::parse(n))
             .map(|n| span(&n.range()))
@@ -578,7 +559,7 @@ fn public_space(v6: bool) -> Set {
             |n| Set::of(u128::MAX, vec![span(&n.range())]),
         )
     } else {
-        Set::full(fam_max(false))
+        Set::full(full(false))
     };
     base.minus(&excluded)
 }
@@ -900,7 +881,7 @@ fn covers(l: &RuleShape, e: &RuleShape) -> Tri3 {
 
 /// The addresses of one term in one family.
 fn target_bounds(ctx: &Context<'_>, t: &Target, v6: bool, vague: &mut Vec<String>) -> Bounds {
-    let max = fam_max(v6);
+    let max = full(v6);
     let net = ctx.network;
     let of_nets = |nets: &mut dyn Iterator<Item = IpNet>| {
         Set::of(
@@ -1013,7 +994,7 @@ fn target_bounds(ctx: &Context<'_>, t: &Target, v6: bool, vague: &mut Vec<String
 /// A pf table's addresses: the most specific entry holding an address decides, `!` excludes
 /// (the evaluator's `table_contains`).
 fn table_set(entries: &[(IpNet, bool)], v6: bool) -> Set {
-    let max = fam_max(v6);
+    let max = full(v6);
     let es: Vec<((u128, u128), u8, bool)> = entries
         .iter()
         .filter(|(n, _)| n.is_ipv6() == v6)
@@ -1053,7 +1034,7 @@ fn field_bounds(
     rule_ll6: bool,
     vague: &mut Vec<String>,
 ) -> Bounds {
-    let max = fam_max(v6);
+    let max = full(v6);
     let mut acc = Bounds::exact(Set::empty(max));
     for t in terms {
         let other_family = match &t.target {
@@ -1150,11 +1131,7 @@ fn icmp_types(rule: &FilterRule, v6: bool) -> Option<BTreeSet<String>> {
 
 fn if_spec(net: &Network, row: &Row<'_>) -> IfSpec {
     let rule = row.rule;
-    let names: Vec<String> = rule
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let names = interface_names(rule.interface.as_ref());
     if names.is_empty() {
         return IfSpec::All;
     }
@@ -1539,7 +1516,7 @@ fn may_match(info: &RuleInfo<'_>, t: &Flow) -> bool {
     let Some(f) = s.fam(v6, Sel::Over) else {
         return false;
     };
-    if !f.dst.over.contains(bits(t.dst)) {
+    if !f.dst.over.contains(ip_bits(t.dst)) {
         return false;
     }
     let class = match t.proto {
@@ -1570,7 +1547,7 @@ fn reach(
     sources: &Set,
 ) -> Reach {
     let v6 = template.dst.is_ipv6();
-    let max = fam_max(v6);
+    let max = full(v6);
     let rows: Vec<Row<'_>> = infos
         .iter()
         .filter(|i| may_match(i, template))
@@ -1592,7 +1569,7 @@ fn reach(
             continue;
         };
         let flow = Flow {
-            src: addr_of(v6, rep),
+            src: ip_of(v6, rep),
             ..template.clone()
         };
         if let Some((nat_rows, _)) = nat
@@ -2161,7 +2138,7 @@ impl Run<'_, '_> {
                 .addresses
                 .iter()
                 .map(|n| n.addr)
-                .filter(|a| !(a.is_ipv6() && link_local().contains(bits(*a))))
+                .filter(|a| !(a.is_ipv6() && link_local().contains(ip_bits(*a))))
                 .collect();
             if addrs.is_empty() {
                 blind.push(format!(
@@ -2178,7 +2155,7 @@ impl Run<'_, '_> {
                         &self.infos,
                         Some((nat_rows.as_slice(), input.nat_rules.as_slice())),
                         &t,
-                        &Set::full(fam_max(v6)),
+                        &Set::full(full(v6)),
                     );
                     if !r.uncertain.is_empty() {
                         blind.push(format!(
@@ -2314,11 +2291,7 @@ impl Run<'_, '_> {
                     vec![L4::Other(n)]
                 }
             };
-            let ifaces: Vec<String> = f
-                .interface
-                .as_ref()
-                .map(|i| i.0.clone())
-                .unwrap_or_default();
+            let ifaces = interface_names(f.interface.as_ref());
             let v6 = dst.is_ipv6();
             let nat_row = NatRow::new(r, ni, None, (0, 0, 0));
             let sources = match &nat_row.compiled(&self.ctx).src {
@@ -2422,16 +2395,16 @@ impl Run<'_, '_> {
         for a in info
             .addresses
             .iter()
-            .filter(|n| !(n.is_ipv6() && link_local().contains(bits(n.addr))))
+            .filter(|n| !(n.is_ipv6() && link_local().contains(ip_bits(n.addr))))
         {
             let v6 = a.is_ipv6();
-            let max = fam_max(v6);
+            let max = full(v6);
             let firewall = Set::of(
                 max,
                 net.firewall_addresses()
                     .iter()
                     .filter(|n| n.is_ipv6() == v6)
-                    .map(|n| (bits(n.addr), bits(n.addr)))
+                    .map(|n| (ip_bits(n.addr), ip_bits(n.addr)))
                     .collect(),
             );
             let sources = Set::of(max, vec![span(&a.range())]).minus(&firewall);

@@ -190,14 +190,26 @@ impl fmt::Display for Flow {
 // Addresses
 // ---------------------------------------------------------------------------------------------
 
-fn bits_of(ip: IpAddr) -> (bool, u128) {
+/// The interface names of a rule's `interface` field (none: a floating rule).
+pub(crate) fn interface_names(list: Option<&opnsense_api::fields::CsvList>) -> Vec<String> {
+    list.map(|l| l.0.clone()).unwrap_or_default()
+}
+
+/// An address as a number (an IPv4 address in the low 32 bits).
+pub(crate) fn ip_bits(ip: IpAddr) -> u128 {
     match ip {
-        IpAddr::V4(a) => (false, u128::from(u32::from(a))),
-        IpAddr::V6(a) => (true, u128::from(a)),
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
     }
 }
 
-fn ip_of(v6: bool, bits: u128) -> IpAddr {
+/// Whether an address is IPv6, and the address as a number.
+fn bits_of(ip: IpAddr) -> (bool, u128) {
+    (ip.is_ipv6(), ip_bits(ip))
+}
+
+/// The address of family `v6` whose number is `bits`.
+pub(crate) fn ip_of(v6: bool, bits: u128) -> IpAddr {
     if v6 {
         IpAddr::V6(Ipv6Addr::from(bits))
     } else {
@@ -210,7 +222,8 @@ fn width(v6: bool) -> u8 {
     if v6 { 128 } else { 32 }
 }
 
-fn full(v6: bool) -> u128 {
+/// The highest address number of family `v6`.
+pub(crate) fn full(v6: bool) -> u128 {
     if v6 { u128::MAX } else { u128::from(u32::MAX) }
 }
 
@@ -1728,11 +1741,7 @@ fn mvc_priority(network: &Network, rule: &FilterRule) -> u64 {
     if let Some(p) = extra_str(rule, "prio_group").and_then(|p| p.parse().ok()) {
         return p;
     }
-    let ifs = rule
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let ifs = interface_names(rule.interface.as_ref());
     if ifs.len() != 1 || rule.interfacenot == Some(true) {
         200_000
     } else if network.group(&ifs[0]).is_some() {
@@ -1922,11 +1931,7 @@ pub(crate) fn effect_of(rule: &FilterRule) -> (Effect, Option<String>) {
 /// 26.7.2) on an interface that is not in a complete context cannot see the packet.
 fn interface_matches(ctx: &Context<'_>, row: &Row<'_>, flow: &Flow) -> Tri {
     let rule = row.rule;
-    let names: Vec<String> = rule
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let names = interface_names(rule.interface.as_ref());
     if names.is_empty() {
         return Tri::Yes;
     }
@@ -2621,12 +2626,7 @@ fn nat_matches(ctx: &Context<'_>, row: &NatRow<'_>, flow: &Flow, notes: &mut Vec
 }
 
 fn nat_interface(ctx: &Context<'_>, r: &DNatRow, flow: &Flow) -> Tri {
-    let names: Vec<String> = r
-        .fields
-        .interface
-        .as_ref()
-        .map(|i| i.0.clone())
-        .unwrap_or_default();
+    let names = interface_names(r.fields.interface.as_ref());
     let origin = if r.is_automatic() {
         RuleOrigin::Automatic
     } else {

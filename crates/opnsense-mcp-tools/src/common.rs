@@ -714,6 +714,30 @@ pub fn single_line(
     }
 }
 
+/// Checks a single-line text argument that, when given, must not be empty: [`single_line`],
+/// and not `""`.
+pub fn non_empty_line(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ToolError> {
+    let value = single_line(field, value, max)?;
+    if value.as_deref() == Some("") {
+        return Err(ToolError::invalid(field, "must not be empty"));
+    }
+    Ok(value)
+}
+
+/// Checks a rule's evaluation order: 1 to 999999, the range of OPNsense's `sequence` fields.
+pub fn rule_sequence(field: &str, value: Option<u32>) -> Result<Option<u64>, ToolError> {
+    match value {
+        Some(seq) if !(1..=999_999).contains(&seq) => {
+            Err(ToolError::invalid(field, "must be between 1 and 999999"))
+        }
+        other => Ok(other.map(u64::from)),
+    }
+}
+
 /// The first characters of a caller's value, for error messages.
 pub fn excerpt(s: &str) -> String {
     s.chars().take(64).collect()
@@ -839,6 +863,40 @@ mod tests {
             note: None,
             next: Some("more".to_owned()),
             raw: None,
+        }
+    }
+
+    #[test]
+    fn sequences_and_non_empty_lines_are_checked_naming_the_field() {
+        for ok in [None, Some(1), Some(999_999)] {
+            assert_eq!(
+                rule_sequence("rule.sequence", ok).expect("in range"),
+                ok.map(u64::from)
+            );
+        }
+        for bad in [0, 1_000_000] {
+            let e = rule_sequence("rule.sequence", Some(bad)).expect_err("out of range");
+            assert!(
+                e.text().contains("rule.sequence") && e.text().contains("between 1 and 999999"),
+                "{bad}: {}",
+                e.text()
+            );
+        }
+        assert_eq!(
+            non_empty_line("x.description", Some("web".into()), 255).expect("line"),
+            Some("web".into())
+        );
+        assert_eq!(
+            non_empty_line("x.description", None, 255).expect("absent"),
+            None
+        );
+        for (bad, why) in [("", "must not be empty"), ("a\nb", "single line")] {
+            let e = non_empty_line("x.description", Some(bad.into()), 255).expect_err(bad);
+            assert!(
+                e.text().contains("x.description") && e.text().contains(why),
+                "{bad:?}: {}",
+                e.text()
+            );
         }
     }
 

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::OpnsenseTools;
 use crate::common::{
-    ListParams, Listing, RawParams, RequiredFields, Rows, Strict, excerpt, single_line,
+    ListParams, Listing, RawParams, RequiredFields, Rows, Strict, excerpt, non_empty_line,
+    single_line,
 };
 use crate::error::ToolError;
 use crate::record::{RecordSpec, record_tools};
@@ -195,14 +196,8 @@ impl RecordSpec for HostSpec {
         if let Some(m) = &mx {
             check_name("host.mx", m, false)?;
         }
-        let txtdata = single_line("host.txtdata", self.txtdata, 255)?;
-        if txtdata.as_deref() == Some("") {
-            return Err(ToolError::invalid("host.txtdata", "must not be empty"));
-        }
-        let description = single_line("host.description", self.description, 255)?;
-        if description.as_deref() == Some("") {
-            return Err(ToolError::invalid("host.description", "must not be empty"));
-        }
+        let txtdata = non_empty_line("host.txtdata", self.txtdata, 255)?;
+        let description = non_empty_line("host.description", self.description, 255)?;
         if self.ttl.is_some_and(|t| t > 2_147_483_647) {
             return Err(ToolError::invalid("host.ttl", "must be at most 2147483647"));
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::OpnsenseTools;
 use crate::common::{
     Item, ListParams, Listing, ProtocolArg, RequiredFields, RowKind, Rows, Strict, UuidParams,
-    is_false, keys, negated, parse_uuid, single_line,
+    is_false, keys, negated, non_empty_line, parse_uuid, rule_sequence, single_line,
 };
 use crate::error::ToolError;
 use crate::record::{RecordSpec, record_tools};
@@ -108,18 +108,8 @@ impl RecordSpec for RuleSpec {
 
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<FilterRule, ToolError> {
-        if let Some(seq) = self.sequence
-            && !(1..=999_999).contains(&seq)
-        {
-            return Err(ToolError::invalid(
-                "rule.sequence",
-                "must be between 1 and 999999",
-            ));
-        }
-        let description = single_line("rule.description", self.description, 255)?;
-        if description.as_deref() == Some("") {
-            return Err(ToolError::invalid("rule.description", "must not be empty"));
-        }
+        let sequence = rule_sequence("rule.sequence", self.sequence)?;
+        let description = non_empty_line("rule.description", self.description, 255)?;
         Ok(FilterRule {
             enabled: self.enabled,
             action: self.action.map(|a| a.0),
@@ -136,7 +126,7 @@ impl RecordSpec for RuleSpec {
             destination_port: single_line("rule.destination_port", self.destination_port, 64)?,
             gateway: single_line("rule.gateway", self.gateway, 64)?,
             log: self.log,
-            sequence: self.sequence.map(u64::from),
+            sequence,
             description,
             ..FilterRule::default()
         })

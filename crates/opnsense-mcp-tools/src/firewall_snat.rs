@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::OpnsenseTools;
 use crate::common::{
     ListParams, Listing, ProtocolArg, RequiredFields, RowKind, Rows, excerpt, is_false, is_key,
-    negated, single_line,
+    negated, non_empty_line, rule_sequence, single_line,
 };
 use crate::error::ToolError;
 use crate::record::{RecordSpec, record_tools};
@@ -205,14 +205,7 @@ impl RecordSpec for SNatSpec {
 
     /// Checks the fields and builds the SDK model (only the fields given).
     fn into_model(self) -> Result<SNatRule, ToolError> {
-        if let Some(seq) = self.sequence
-            && !(1..=999_999).contains(&seq)
-        {
-            return Err(ToolError::invalid(
-                "rule.sequence",
-                "must be between 1 and 999999",
-            ));
-        }
+        let sequence = rule_sequence("rule.sequence", self.sequence)?;
         if let Some(i) = &self.interface
             && !is_key(i)
         {
@@ -224,15 +217,12 @@ impl RecordSpec for SNatSpec {
                 ),
             ));
         }
-        let description = single_line("rule.description", self.description, 255)?;
-        if description.as_deref() == Some("") {
-            return Err(ToolError::invalid("rule.description", "must not be empty"));
-        }
+        let description = non_empty_line("rule.description", self.description, 255)?;
         Ok(SNatRule {
             enabled: self.enabled,
             nonat: self.no_nat,
             nosync: self.no_sync,
-            sequence: self.sequence.map(u64::from),
+            sequence,
             interface: self.interface,
             ipprotocol: self.ipprotocol.map(SNatFamily::wire),
             protocol: self.protocol.map(|p| Protocol::from_wire_str(p.0)),

@@ -10,7 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::OpnsenseTools;
-use crate::common::{ListParams, Listing, RequiredFields, Rows, excerpt, is_key, single_line};
+use crate::common::{
+    ListParams, Listing, RequiredFields, Rows, excerpt, is_key, non_empty_line, single_line,
+};
 use crate::error::ToolError;
 use crate::record::{RecordSpec, record_tools};
 
@@ -101,10 +103,7 @@ impl RecordSpec for RouteSpec {
         if let Some(g) = &self.gateway {
             check_key("route.gateway", g)?;
         }
-        let descr = single_line("route.description", self.description, 255)?;
-        if descr.as_deref() == Some("") {
-            return Err(ToolError::invalid("route.description", "must not be empty"));
-        }
+        let descr = non_empty_line("route.description", self.description, 255)?;
         Ok(Route {
             network,
             gateway: self.gateway,

@@ -51,8 +51,8 @@ pub struct VpnStatusParams {
     pub raw: bool,
 }
 
-/// Whether a kind could be read, and whether anything is set up.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+/// Whether a kind could be read, and whether anything is set up (by default: neither).
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Availability {
     /// OPNsense answered for this kind (false: the endpoint is missing, refused or failed; see
     /// `why`).
@@ -165,7 +165,7 @@ impl From<WireguardRecord> for WireguardPeerView {
 }
 
 /// WireGuard: its interfaces and peers.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct WireguardStatus {
     /// Whether it could be read and is configured.
     #[serde(flatten)]
@@ -211,10 +211,8 @@ async fn wireguard(c: &Client, raw: bool) -> Result<WireguardStatus, opnsense_ap
     Ok(if raw {
         WireguardStatus {
             availability,
-            interfaces: Vec::new(),
-            peers: Vec::new(),
-            undecoded: Vec::new(),
             raw: Some(v),
+            ..WireguardStatus::default()
         }
     } else {
         WireguardStatus {
@@ -285,7 +283,7 @@ impl From<OpenVpnSession> for OpenVpnSessionView {
 }
 
 /// OpenVPN: its sessions.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct OpenVpnStatus {
     /// Whether it could be read and is configured.
     #[serde(flatten)]
@@ -313,9 +311,8 @@ async fn openvpn(c: &Client, raw: bool) -> Result<OpenVpnStatus, opnsense_api::E
     if raw {
         return Ok(OpenVpnStatus {
             availability,
-            sessions: Vec::new(),
-            undecoded: Vec::new(),
             raw: Some(v),
+            ..OpenVpnStatus::default()
         });
     }
     let (sessions, undecoded) = compact::<OpenVpnSession, _>(page.rows, OpenVpnSessionView::from);
@@ -428,7 +425,7 @@ impl From<IpsecPhase1> for IpsecTunnelView {
 
 /// IPsec: its connections and child SAs.
 #[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IpsecStatus {
     /// Whether it could be read and is configured.
     #[serde(flatten)]
@@ -489,11 +486,10 @@ async fn ipsec(c: &Client, raw: bool) -> Result<IpsecStatus, opnsense_api::Error
     Ok(if raw {
         IpsecStatus {
             availability,
-            tunnels: Vec::new(),
-            undecoded: Vec::new(),
             note,
             raw: Some(v),
             raw_phase2: Some(raw_phase2),
+            ..IpsecStatus::default()
         }
     } else {
         IpsecStatus {
@@ -543,37 +539,6 @@ pub struct VpnStatus {
     pub ipsec: Option<IpsecStatus>,
 }
 
-/// A kind that could not be read, as its section.
-fn failed_wireguard(why: String) -> WireguardStatus {
-    WireguardStatus {
-        availability: Availability::failed(why),
-        interfaces: Vec::new(),
-        peers: Vec::new(),
-        undecoded: Vec::new(),
-        raw: None,
-    }
-}
-
-fn failed_openvpn(why: String) -> OpenVpnStatus {
-    OpenVpnStatus {
-        availability: Availability::failed(why),
-        sessions: Vec::new(),
-        undecoded: Vec::new(),
-        raw: None,
-    }
-}
-
-fn failed_ipsec(why: String) -> IpsecStatus {
-    IpsecStatus {
-        availability: Availability::failed(why),
-        tunnels: Vec::new(),
-        undecoded: Vec::new(),
-        note: None,
-        raw: None,
-        raw_phase2: None,
-    }
-}
-
 #[tool_router(router = vpn_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// VPN status: WireGuard interfaces and peers (status, handshake age, bytes in and out),
@@ -618,21 +583,30 @@ impl OpnsenseTools {
             asked += 1;
             status.wireguard = Some(match wireguard(c, p.raw).await {
                 Ok(s) => s,
-                Err(e) => failed_wireguard(why("WireGuard", e)),
+                Err(e) => WireguardStatus {
+                    availability: Availability::failed(why("WireGuard", e)),
+                    ..WireguardStatus::default()
+                },
             });
         }
         if ovpn {
             asked += 1;
             status.openvpn = Some(match openvpn(c, p.raw).await {
                 Ok(s) => s,
-                Err(e) => failed_openvpn(why("OpenVPN", e)),
+                Err(e) => OpenVpnStatus {
+                    availability: Availability::failed(why("OpenVPN", e)),
+                    ..OpenVpnStatus::default()
+                },
             });
         }
         if ips {
             asked += 1;
             status.ipsec = Some(match ipsec(c, p.raw).await {
                 Ok(s) => s,
-                Err(e) => failed_ipsec(why("IPsec", e)),
+                Err(e) => IpsecStatus {
+                    availability: Availability::failed(why("IPsec", e)),
+                    ..IpsecStatus::default()
+                },
             });
         }
         if failures.len() == asked {

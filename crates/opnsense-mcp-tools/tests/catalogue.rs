@@ -1,14 +1,14 @@
 //! The catalogue as a client sees it. The reference server's 43 tools must all be offered under
 //! their names, with their top-level argument names and the read-only/mutating split of the
-//! reference (the one hand-kept table here, and it is the reference server's). Every tool, the
-//! 43 and any added since, must follow the same rules: a title, `openWorldHint: false`, an
-//! explicit `readOnlyHint` (and `destructiveHint`/`idempotentHint` when it changes things) that
-//! matches what its contract cases send, a real description, an output schema, and closed, typed
-//! input schemas. Read-only mode offers only tools annotated read-only, exactly those left when
-//! every mutating tool is denied; the read-only tools it leaves out need the change journal a
-//! read-only server does not have. A new tool is checked by these rules without editing this
-//! file; the troubleshooting reads added to the reference (issue 12) are also pinned by name
-//! and arguments.
+//! reference (the one hand-kept table, `support/reference_tools.txt`, and it is the reference
+//! server's). Every tool, the 43 and any added since, must follow the same rules: a title,
+//! `openWorldHint: false`, an explicit `readOnlyHint` (and `destructiveHint`/`idempotentHint` when
+//! it changes things) that matches what its contract cases send, a real description, an output
+//! schema, and closed, typed input schemas. Read-only mode offers only tools annotated read-only,
+//! exactly those left when every mutating tool is denied; the read-only tools it leaves out need
+//! the change journal a read-only server does not have. A new tool is checked by these rules
+//! without editing this file; the troubleshooting reads added to the reference (issue 12) are also
+//! pinned by name and arguments.
 
 mod support;
 
@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use opnsense_mcp_tools::ToolOptions;
 use opnsense_mcp_tools::verb::Verb;
 use serde_json::Value;
+use support::tools_list::{ReferenceTool, reference_tools};
 use support::{catalogue, load_contract};
 
 fn tools(options: ToolOptions) -> Vec<Value> {
@@ -26,70 +27,6 @@ fn tools(options: ToolOptions) -> Vec<Value> {
         .map(|t| serde_json::to_value(t).expect("json"))
         .collect()
 }
-
-/// The reference server's tools (`shared/reference-server/tools.json`): name, top-level
-/// argument names, and whether it changes the firewall (`mutating`).
-const REFERENCE: &[(&str, &[&str], bool)] = &[
-    ("system_status", &[], false),
-    ("system_firmware_status", &[], false),
-    ("system_config_backup", &[], false),
-    (
-        "firewall_rule_list",
-        &["current", "row_count", "search_phrase"],
-        false,
-    ),
-    ("firewall_rule_get", &["uuid"], false),
-    ("firewall_rule_add", &["rule"], true),
-    ("firewall_rule_update", &["uuid", "rule"], true),
-    ("firewall_rule_delete", &["uuid"], true),
-    ("firewall_rule_apply", &[], true),
-    ("firewall_alias_list", &[], false),
-    ("firewall_alias_get_uuid", &["name"], false),
-    ("firewall_alias_add", &["alias"], true),
-    ("firewall_alias_update", &["uuid", "alias"], true),
-    ("firewall_alias_delete", &["uuid"], true),
-    ("firewall_alias_apply", &[], true),
-    (
-        "firewall_nat_list",
-        &["current", "row_count", "search_phrase"],
-        false,
-    ),
-    ("firewall_nat_add", &["rule"], true),
-    ("firewall_nat_update", &["uuid", "rule"], true),
-    ("firewall_nat_delete", &["uuid"], true),
-    ("firewall_nat_apply", &[], true),
-    ("interface_list", &[], false),
-    ("interface_config", &[], false),
-    ("interface_arp_table", &[], false),
-    ("interface_ndp_table", &[], false),
-    (
-        "route_list",
-        &["current", "row_count", "search_phrase"],
-        false,
-    ),
-    ("route_add", &["route"], true),
-    ("route_update", &["uuid", "route"], true),
-    ("route_delete", &["uuid"], true),
-    ("route_apply", &[], true),
-    (
-        "dhcp_lease_list",
-        &["current", "row_count", "search_phrase", "inactive"],
-        false,
-    ),
-    ("dhcp_settings_get", &[], false),
-    ("dhcp_static_list", &[], false),
-    ("dns_settings_get", &[], false),
-    ("dns_host_override_list", &[], false),
-    ("dns_host_override_add", &["host"], true),
-    ("dns_host_override_update", &["uuid", "host"], true),
-    ("dns_host_override_delete", &["uuid"], true),
-    ("dns_apply", &[], true),
-    ("ids_ruleset_list", &[], false),
-    ("service_status", &["module"], false),
-    ("service_start", &["module"], true),
-    ("service_stop", &["module"], true),
-    ("service_restart", &["module"], true),
-];
 
 /// The troubleshooting reads added to the reference's 43 (issue 12): name and top-level
 /// argument names; all read-only.
@@ -223,10 +160,19 @@ fn read_only(t: &Value) -> bool {
     t["annotations"]["readOnlyHint"] == true
 }
 
+/// The reference server's tools (`support/reference_tools.txt`) as rows of [`offered_as`].
+fn reference_rows(reference: &[ReferenceTool]) -> Vec<(&str, &[&str], bool)> {
+    reference
+        .iter()
+        .map(|t| (t.name, t.args.as_slice(), t.mutating))
+        .collect()
+}
+
 #[test]
 fn the_reference_tools_are_offered_with_their_names_and_argument_names() {
-    assert_eq!(REFERENCE.len(), 43);
-    let problems = offered_as(REFERENCE, false);
+    let reference = reference_tools();
+    assert_eq!(reference.len(), 43);
+    let problems = offered_as(&reference_rows(&reference), false);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -239,9 +185,9 @@ fn the_troubleshooting_reads_are_offered_read_only_with_their_arguments() {
         .map(|(n, p)| (*n, *p, false))
         .collect();
     let problems = offered_as(&reads, true);
-    let named: BTreeSet<&str> = REFERENCE
+    let named: BTreeSet<&str> = reference_tools()
         .iter()
-        .map(|(n, _, _)| *n)
+        .map(|t| t.name)
         .chain(TROUBLESHOOTING.iter().map(|(n, _)| *n))
         .collect();
     assert_eq!(named.len(), 43 + TROUBLESHOOTING.len());

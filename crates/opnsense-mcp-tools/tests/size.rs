@@ -7,99 +7,26 @@
 mod support;
 
 use opnsense_mcp_tools::ToolOptions;
-use rmcp::model::Tool;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::Session;
-
-/// The reference server's tool names (`shared/reference-server/tools.json`).
-const REFERENCE: [&str; 43] = [
-    "system_status",
-    "system_firmware_status",
-    "system_config_backup",
-    "firewall_rule_list",
-    "firewall_rule_get",
-    "firewall_rule_add",
-    "firewall_rule_update",
-    "firewall_rule_delete",
-    "firewall_rule_apply",
-    "firewall_alias_list",
-    "firewall_alias_get_uuid",
-    "firewall_alias_add",
-    "firewall_alias_update",
-    "firewall_alias_delete",
-    "firewall_alias_apply",
-    "firewall_nat_list",
-    "firewall_nat_add",
-    "firewall_nat_update",
-    "firewall_nat_delete",
-    "firewall_nat_apply",
-    "interface_list",
-    "interface_config",
-    "interface_arp_table",
-    "interface_ndp_table",
-    "route_list",
-    "route_add",
-    "route_update",
-    "route_delete",
-    "route_apply",
-    "dhcp_lease_list",
-    "dhcp_settings_get",
-    "dhcp_static_list",
-    "dns_settings_get",
-    "dns_host_override_list",
-    "dns_host_override_add",
-    "dns_host_override_update",
-    "dns_host_override_delete",
-    "dns_apply",
-    "ids_ruleset_list",
-    "service_status",
-    "service_start",
-    "service_stop",
-    "service_restart",
-];
-
-fn bytes(v: &impl serde::Serialize) -> usize {
-    serde_json::to_vec(v).expect("json").len()
-}
-
-/// Sizes of one set of tools, in bytes.
-#[derive(Debug, Default)]
-struct Sizes {
-    tools: usize,
-    /// The `tools/list` result: `{"tools": [...]}`.
-    full: usize,
-    /// Name, description and input schema of each tool.
-    llm: usize,
-    descriptions: usize,
-    input: usize,
-    output: usize,
-    annotations: usize,
-}
-
-fn measure(tools: &[&Tool]) -> Sizes {
-    let mut s = Sizes {
-        tools: tools.len(),
-        full: bytes(&json!({ "tools": tools })),
-        ..Sizes::default()
-    };
-    for t in tools {
-        s.llm += bytes(&json!({
-            "name": t.name,
-            "description": t.description,
-            "inputSchema": t.input_schema,
-        }));
-        s.descriptions += t.description.as_deref().map_or(0, |d| bytes(&d));
-        s.input += bytes(&t.input_schema);
-        s.output += t.output_schema.as_ref().map_or(0, bytes);
-        s.annotations += t.annotations.as_ref().map_or(0, bytes);
-    }
-    s
-}
+use support::tools_list::{Sizes, is_reference, reference_tools};
 
 fn kb(n: usize) -> String {
     #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
     let k = n as f64 / 1024.0;
     format!("{n} B = {k:.1} KB ({} tokens)", n / 4)
+}
+
+/// The tools a client receives, as JSON objects, with `options`.
+async fn listed(options: ToolOptions) -> Vec<Value> {
+    let s = Session::plain(options).await;
+    s.client
+        .list_all_tools()
+        .await
+        .expect("tools/list")
+        .iter()
+        .map(|t| serde_json::to_value(t).expect("json"))
+        .collect()
 }
 
 #[tokio::test]
@@ -108,21 +35,18 @@ async fn tools_list_size_is_printed_and_within_budget() {
         output_schemas: true,
         ..ToolOptions::default()
     };
+    let names = reference_tools();
     let mut sizes = Vec::new();
     let mut all = Vec::new();
     for (label, options) in [
         ("default", ToolOptions::default()),
         ("output_schemas = true", with_schemas),
     ] {
-        let s = Session::plain(options).await;
-        all = s.client.list_all_tools().await.expect("tools/list");
-        let every: Vec<&Tool> = all.iter().collect();
-        let reference: Vec<&Tool> = all
-            .iter()
-            .filter(|t| REFERENCE.contains(&t.name.as_ref()))
-            .collect();
+        all = listed(options).await;
+        let every: Vec<&Value> = all.iter().collect();
+        let reference: Vec<&Value> = all.iter().filter(|t| is_reference(t, &names)).collect();
         assert_eq!(reference.len(), 43, "every reference tool is offered");
-        let (e, r) = (measure(&every), measure(&reference));
+        let (e, r) = (Sizes::of(&every), Sizes::of(&reference));
         for (set, m) in [("every tool", &e), ("the 43 reference tools", &r)] {
             println!(
                 "tools/list ({label}), {set} ({}): full {}; LLM-visible (name + description + \
@@ -153,12 +77,12 @@ async fn tools_list_size_is_printed_and_within_budget() {
         "reference tools, LLM-visible: {}",
         r.llm
     );
+    assert!(e.llm <= LLM_EVERY, "every tool, LLM-visible: {}", e.llm);
     assert!(
         r.full <= FULL_REFERENCE,
         "reference tools, full: {}",
         r.full
     );
-    assert!(e.llm <= LLM_EVERY, "every tool, LLM-visible: {}", e.llm);
     assert!(
         r_schemas.full <= FULL_REFERENCE_SCHEMAS,
         "reference tools with output schemas, full: {}",
@@ -171,8 +95,7 @@ async fn tools_list_size_is_printed_and_within_budget() {
     );
     // No tool carries a field set to `null` at its top level (an unset one is left out).
     for t in &all {
-        let v: Value = serde_json::to_value(t).expect("json");
-        let nulls: Vec<&String> = v
+        let nulls: Vec<&String> = t
             .as_object()
             .map(|m| {
                 m.iter()
@@ -181,7 +104,7 @@ async fn tools_list_size_is_printed_and_within_budget() {
                     .collect()
             })
             .unwrap_or_default();
-        assert!(nulls.is_empty(), "{}: {nulls:?} null", t.name);
+        assert!(nulls.is_empty(), "{}: {nulls:?} null", t["name"]);
     }
 }
 

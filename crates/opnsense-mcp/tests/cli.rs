@@ -917,9 +917,12 @@ impl StdioSession {
     }
 }
 
-#[test]
-fn initialize_is_answered_while_the_startup_check_is_still_waiting_for_the_firewall() {
-    let sim = Sim::start(|_| {});
+/// `serve` over stdio with a [`HoldingProxy`] in front of `sim` as its firewall, initialized
+/// once its startup check has reached the proxy (which holds it unanswered): the proxy, the
+/// session, the `initialize` answer (checked to name the server), and the home to keep.
+fn serve_with_a_held_startup_check(
+    sim: &Sim,
+) -> (HoldingProxy, StdioSession, Value, tempfile::TempDir) {
     let proxy = HoldingProxy::start(&sim.sim.base_url());
     let home = home();
     let mut c = command(home.path());
@@ -927,13 +930,19 @@ fn initialize_is_answered_while_the_startup_check_is_still_waiting_for_the_firew
         .envs(sim.env())
         .env("OPNSENSE_URL", proxy.url());
     let mut s = StdioSession::spawn(c);
-    // The startup check has reached the "firewall", which holds it unanswered.
     proxy.wait_for_connections(1);
     let init = s.initialize();
     assert_eq!(
         init["result"]["serverInfo"]["name"], "opnsense-mcp",
         "{init}"
     );
+    (proxy, s, init, home)
+}
+
+#[test]
+fn initialize_is_answered_while_the_startup_check_is_still_waiting_for_the_firewall() {
+    let sim = Sim::start(|_| {});
+    let (proxy, mut s, init, _home) = serve_with_a_held_startup_check(&sim);
     assert!(
         init["result"]["capabilities"]["tools"].is_object(),
         "{init}"
@@ -966,19 +975,7 @@ fn initialize_is_answered_while_the_startup_check_is_still_waiting_for_the_firew
 #[test]
 fn a_startup_check_failing_after_initialize_exits_3_with_its_message_and_serves_no_tool_call() {
     let sim = Sim::start(|_| {});
-    let proxy = HoldingProxy::start(&sim.sim.base_url());
-    let home = home();
-    let mut c = command(home.path());
-    c.arg("serve")
-        .envs(sim.env())
-        .env("OPNSENSE_URL", proxy.url());
-    let mut s = StdioSession::spawn(c);
-    proxy.wait_for_connections(1);
-    let init = s.initialize();
-    assert_eq!(
-        init["result"]["serverInfo"]["name"], "opnsense-mcp",
-        "{init}"
-    );
+    let (proxy, mut s, _init, _home) = serve_with_a_held_startup_check(&sim);
     s.send(
         &serde_json::json!({"jsonrpc":"2.0","id":2,"method":"tools/call",
         "params":{"name":"system_status","arguments":{}}}),

@@ -102,6 +102,11 @@ fn mcp_post(server: &Server, token: Option<&str>) -> reqwest::RequestBuilder {
     r
 }
 
+/// Sends an `initialize` request through `request`.
+async fn initialize(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.json(&initialize_body()).send().await.expect("send")
+}
+
 async fn rmcp_client(server: &Server) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
     server.http.rmcp_client(TOKEN, WAIT).await
 }
@@ -112,11 +117,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
 
     // No token, wrong token, wrong scheme: 401 with a Bearer challenge.
     for token in [None, Some("wrong-token-0123456789abcdef")] {
-        let resp = mcp_post(&server, token)
-            .json(&initialize_body())
-            .send()
-            .await
-            .expect("send");
+        let resp = initialize(mcp_post(&server, token)).await;
         assert_eq!(resp.status(), 401);
         let challenge = resp
             .headers()
@@ -126,13 +127,12 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
             .to_owned();
         assert!(challenge.starts_with("Bearer"), "{challenge:?}");
     }
-    let resp = http()
-        .post(server.url("/mcp"))
-        .basic_auth("user", Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(
+        http()
+            .post(server.url("/mcp"))
+            .basic_auth("user", Some(TOKEN)),
+    )
+    .await;
     assert_eq!(resp.status(), 401);
 
     // The right token: a real rmcp session.
@@ -152,11 +152,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
 
 /// A raw `initialize` that opens a session: its id and the answer's body.
 async fn open_session(server: &Server) -> (String, String) {
-    let resp = mcp_post(server, Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(mcp_post(server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 200);
     let session = resp
         .headers()
@@ -227,12 +223,7 @@ async fn host_origin_body_limit_and_healthz() {
     let server = Server::start(&[]).await;
 
     // DNS rebinding: a foreign Host is refused even with the token.
-    let resp = mcp_post(&server, Some(TOKEN))
-        .header("Host", "evil.example")
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(mcp_post(&server, Some(TOKEN)).header("Host", "evil.example")).await;
     assert!(
         resp.status() == 403 || resp.status() == 421,
         "{}",
@@ -240,19 +231,11 @@ async fn host_origin_body_limit_and_healthz() {
     );
 
     // A foreign browser Origin is refused; a loopback one is fine.
-    let resp = mcp_post(&server, Some(TOKEN))
-        .header("Origin", "http://evil.example")
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp =
+        initialize(mcp_post(&server, Some(TOKEN)).header("Origin", "http://evil.example")).await;
     assert_eq!(resp.status(), 403);
-    let resp = mcp_post(&server, Some(TOKEN))
-        .header("Origin", "http://localhost:5173")
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp =
+        initialize(mcp_post(&server, Some(TOKEN)).header("Origin", "http://localhost:5173")).await;
     assert_eq!(resp.status(), 200);
 
     // More than 1 MiB: 413.
@@ -287,11 +270,7 @@ async fn session_cap_answers_503() {
     for _ in 0..2 {
         sessions.push(open_session(&server).await.0);
     }
-    let resp = mcp_post(&server, Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(mcp_post(&server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 503);
 
     // Closing a session frees its slot.
@@ -303,11 +282,7 @@ async fn session_cap_answers_503() {
         .await
         .expect("send");
     assert!(resp.status().is_success(), "{}", resp.status());
-    let resp = mcp_post(&server, Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(mcp_post(&server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 200);
 
     let (code, stderr) = server.terminate().await;
@@ -321,27 +296,15 @@ async fn idle_sessions_expire_and_free_their_slot() {
         ("OPNSENSE_HTTP_IDLE_TIMEOUT", "1"),
     ])
     .await;
-    let resp = mcp_post(&server, Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(mcp_post(&server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 200);
     drop(resp);
-    let resp = mcp_post(&server, Some(TOKEN))
-        .json(&initialize_body())
-        .send()
-        .await
-        .expect("send");
+    let resp = initialize(mcp_post(&server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 503, "the only slot is taken");
     // The idle session expires and its slot becomes free again (bounded wait, no timing claim).
     timeout(WAIT, async {
         loop {
-            let resp = mcp_post(&server, Some(TOKEN))
-                .json(&initialize_body())
-                .send()
-                .await
-                .expect("send");
+            let resp = initialize(mcp_post(&server, Some(TOKEN))).await;
             if resp.status() == 200 {
                 break;
             }

@@ -20,6 +20,8 @@ use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use common::target_table;
+
 const STEP: Duration = Duration::from_secs(60);
 
 type Client = RunningService<RoleClient, ()>;
@@ -32,17 +34,6 @@ async fn sim(secret: &str) -> Simulator {
     })
     .await
     .expect("simulator")
-}
-
-/// A `[targets.NAME]` table for `sim`, plus `extra` lines.
-fn table(name: &str, sim: &Simulator, extra: &str) -> String {
-    format!(
-        "[targets.{name}]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"{}\"\nca_file = \"{}\"\n{extra}\n",
-        sim.base_url(),
-        sim.api_key(),
-        sim.api_secret(),
-        sim.ca_file().display()
-    )
 }
 
 /// The binary over stdio with `config` as its config file; its stderr is collected.
@@ -121,9 +112,9 @@ async fn per_target_policy_journal_and_audit() {
     let home = tempfile::tempdir().expect("home");
     let config = format!(
         "default_target = \"office\"\n{}{}{}",
-        table("office", &office, ""),
-        table("branch", &branch, ""),
-        table("lab", &lab, "read_only = true"),
+        target_table("office", &office, ""),
+        target_table("branch", &branch, ""),
+        target_table("lab", &lab, "read_only = true"),
     );
     let (client, log) = connect(home.path(), &config, &[]).await;
 
@@ -288,8 +279,8 @@ async fn fleet_status_answers_for_the_healthy_and_times_out_the_silent() {
     let home = tempfile::tempdir().expect("home");
     let config = format!(
         "default_target = \"a\"\n{}{}[targets.hung]\nurl = \"https://127.0.0.1:{port}\"\napi_key = \"k\"\napi_secret = \"hung-secret-77\"\nca_file = \"{}\"\n",
-        table("a", &a, ""),
-        table("b", &b, ""),
+        target_table("a", &a, ""),
+        target_table("b", &b, ""),
         a.ca_file().display()
     );
     let (client, log) = connect(home.path(), &config, &["--no-probe"]).await;
@@ -344,8 +335,8 @@ fn check_prints_one_line_per_target() {
         &path,
         format!(
             "default_target = \"a\"\n{}{}",
-            table("a", &a.sim, ""),
-            table("b", &b.sim, "read_only = true")
+            target_table("a", &a.sim, ""),
+            target_table("b", &b.sim, "read_only = true")
         ),
     )
     .expect("config");
@@ -376,7 +367,7 @@ fn check_prints_one_line_per_target() {
         &path,
         format!(
             "default_target = \"a\"\n{}[targets.b]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"wrong-secret-e1\"\nca_file = \"{}\"\n",
-            table("a", &a.sim, ""),
+            target_table("a", &a.sim, ""),
             b.sim.base_url(),
             b.sim.api_key(),
             b.sim.ca_file().display()

@@ -22,6 +22,9 @@
 //!
 //! Needs root (or `CAP_SYS_ADMIN` + `CAP_NET_ADMIN`), `ip` (iproute2) and, for the
 //! lockout itself, `nft` (nftables). Only `127.0.0.1` inside the namespace is used.
+//!
+//! [`Namespace::rerun_test`] is the whole frame of such a test: it runs the test again inside a
+//! namespace of its own (or skips it, saying why) and tells the re-run that it is inside.
 
 use std::ffi::OsStr;
 use std::io;
@@ -118,6 +121,66 @@ impl Namespace {
             .args(args)
             .stdin(Stdio::null())
             .output()
+    }
+}
+
+/// Where a test that re-runs itself in a namespace of its own ([`Namespace::rerun_test`]) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rerun {
+    /// This is the re-run inside the namespace: do the test's work.
+    Inside,
+    /// The outer run is over: the re-run passed, or the test was skipped (said on stderr).
+    Done,
+}
+
+/// Set in the re-run inside the namespace.
+const CHILD: &str = "OPNSENSE_SIM_NETNS_CHILD";
+/// `0`: skip, `1`: require, unset: run when possible.
+const SWITCH: &str = "OPNSENSE_SIM_NETNS";
+
+impl Namespace {
+    /// Runs the test named `test` (its full path, for `--exact`) again inside a fresh namespace
+    /// `<prefix>-...`, with `--nocapture`, and checks that it passed; returns
+    /// [`Rerun::Inside`] when called in that re-run. `OPNSENSE_SIM_NETNS=0` skips the test,
+    /// `OPNSENSE_SIM_NETNS=1` makes missing [prerequisites](Namespace::prerequisites) an error;
+    /// otherwise they skip it, saying why. The re-run's output is printed.
+    ///
+    /// Errors: missing prerequisites with `OPNSENSE_SIM_NETNS=1`, a namespace that cannot be
+    /// made, a re-run that cannot start or that did not pass that one test.
+    pub fn rerun_test(test: &str, prefix: &str) -> Result<Rerun, String> {
+        if std::env::var_os(CHILD).is_some() {
+            return Ok(Rerun::Inside);
+        }
+        let switch = std::env::var(SWITCH).unwrap_or_default();
+        if switch == "0" {
+            eprintln!("{test}: skipped ({SWITCH}=0)");
+            return Ok(Rerun::Done);
+        }
+        if let Err(why) = Namespace::prerequisites() {
+            if switch == "1" {
+                return Err(format!("{SWITCH}=1 but {why}"));
+            }
+            eprintln!("{test}: skipped: {why}");
+            return Ok(Rerun::Done);
+        }
+        let ns = Namespace::create(prefix).map_err(|e| format!("network namespace: {e}"))?;
+        let exe = std::env::current_exe().map_err(|e| format!("test binary: {e}"))?;
+        let out = ns
+            .command(exe)
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .map_err(|e| format!("re-run inside the namespace: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        println!("--- inside namespace {} ---\n{stdout}{stderr}", ns.name());
+        if !out.status.success() {
+            return Err("the namespace run failed".into());
+        }
+        if !stdout.contains("test result: ok. 1 passed") {
+            return Err(format!("{test} did not run inside the namespace"));
+        }
+        Ok(Rerun::Done)
     }
 }
 

@@ -17,51 +17,23 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::OneConnection;
-use opnsense_sim::netns::Namespace;
+use opnsense_sim::netns::{Namespace, Rerun};
 use opnsense_sim::{LockoutAction, NftLockout, SimConfig, Simulator};
 use serde_json::json;
 
 const TEST_NAME: &str = "nft_lockout_in_a_network_namespace";
-/// Set in the re-run inside the namespace.
-const CHILD: &str = "OPNSENSE_SIM_NETNS_CHILD";
-/// `0`: skip, `1`: require, unset: run when possible.
-const SWITCH: &str = "OPNSENSE_SIM_NETNS";
 
 #[test]
 fn nft_lockout_in_a_network_namespace() {
-    if std::env::var_os(CHILD).is_some() {
+    if Namespace::rerun_test(TEST_NAME, "opnsense-sim-test").expect("the run inside a namespace")
+        == Rerun::Inside
+    {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .unwrap()
             .block_on(in_namespace());
-        return;
     }
-    let switch = std::env::var(SWITCH).unwrap_or_default();
-    if switch == "0" {
-        eprintln!("{TEST_NAME}: skipped ({SWITCH}=0)");
-        return;
-    }
-    if let Err(why) = Namespace::prerequisites() {
-        assert_ne!(switch, "1", "{SWITCH}=1 but {why}");
-        eprintln!("{TEST_NAME}: skipped: {why}");
-        return;
-    }
-    let ns = Namespace::create("opnsense-sim-test").expect("network namespace");
-    let out = ns
-        .command(std::env::current_exe().unwrap())
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .output()
-        .expect("re-run inside the namespace");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- inside namespace {} ---\n{stdout}{stderr}", ns.name());
-    assert!(out.status.success(), "the namespace run failed");
-    assert!(
-        stdout.contains("test result: ok. 1 passed"),
-        "the test ran inside the namespace"
-    );
 }
 
 /// A new connection through reqwest: 200 or the error.

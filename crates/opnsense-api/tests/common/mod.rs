@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use opnsense_api::models::unbound::{HostOverride, RecordType};
 use opnsense_api::{Client, FirmwareVersion, Method};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
@@ -43,6 +44,26 @@ pub fn fixture_text(area: &str, name: &str) -> String {
         .iter()
         .collect();
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The NAS host override of the DNS fixtures (`getHostOverride.json`, the first row of
+/// `searchHostOverride.json`), as the SDK reads it.
+pub fn nas_override() -> HostOverride {
+    HostOverride {
+        enabled: Some(true),
+        hostname: Some("nas".into()),
+        domain: Some("example.lan".into()),
+        rr: Some(RecordType::A),
+        server: Some("192.168.1.50".into()),
+        addptr: Some(true),
+        description: Some("NAS".into()),
+        ..HostOverride::default()
+    }
+}
+
+/// The body `SearchQuery::all()` sends: the first page of every row, no phrase.
+pub fn all_rows() -> Value {
+    serde_json::json!({"current": 1, "rowCount": -1, "searchPhrase": ""})
 }
 
 /// A 200 answer with this JSON body, as OPNsense sends it.

@@ -31,6 +31,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use test_support::{Front, FrontMode, Pki};
 
+pub mod tools_list;
+
 /// `Basic base64("test-key:test-secret")`: every upstream request must carry it.
 pub const AUTH: &str = "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=";
 

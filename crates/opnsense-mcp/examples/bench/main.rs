@@ -16,6 +16,11 @@ mod load;
 mod proc;
 mod safe;
 mod stdio;
+// The reference server's tools and the one way tools/list is measured, as the tools crate's
+// size test measures it; the bench reads some of the figures only.
+#[allow(dead_code)]
+#[path = "../../../opnsense-mcp-tools/tests/support/tools_list.rs"]
+mod tools_list;
 mod upstream;
 
 use std::io::{BufRead, BufReader};
@@ -25,53 +30,7 @@ use std::time::{Duration, Instant};
 
 use proc::{cpu_ns, ms, quantile, rss_kib};
 use serde_json::{Value, json};
-
-/// The reference server's 43 tools (`tests/catalogue.rs` pins the same list).
-const REFERENCE_TOOLS: &[&str] = &[
-    "system_status",
-    "system_firmware_status",
-    "system_config_backup",
-    "firewall_rule_list",
-    "firewall_rule_get",
-    "firewall_rule_add",
-    "firewall_rule_update",
-    "firewall_rule_delete",
-    "firewall_rule_apply",
-    "firewall_alias_list",
-    "firewall_alias_get_uuid",
-    "firewall_alias_add",
-    "firewall_alias_update",
-    "firewall_alias_delete",
-    "firewall_alias_apply",
-    "firewall_nat_list",
-    "firewall_nat_add",
-    "firewall_nat_update",
-    "firewall_nat_delete",
-    "firewall_nat_apply",
-    "interface_list",
-    "interface_config",
-    "interface_arp_table",
-    "interface_ndp_table",
-    "route_list",
-    "route_add",
-    "route_update",
-    "route_delete",
-    "route_apply",
-    "dhcp_lease_list",
-    "dhcp_settings_get",
-    "dhcp_static_list",
-    "dns_settings_get",
-    "dns_host_override_list",
-    "dns_host_override_add",
-    "dns_host_override_update",
-    "dns_host_override_delete",
-    "dns_apply",
-    "ids_ruleset_list",
-    "service_status",
-    "service_start",
-    "service_stop",
-    "service_restart",
-];
+use tools_list::Sizes;
 
 const COLD_STARTS: usize = 20;
 const HTTP_RUN: Duration = Duration::from_secs(3);
@@ -399,54 +358,38 @@ fn cold_start(report: &mut Report, bin: &Path, env: &stdio::Env) {
     );
     // Sizes: the JSON of `{"tools": [...]}` as the client receives it.
     let msg: Value = serde_json::from_str(&tools_line).expect("tools/list");
-    let tools = msg["result"]["tools"]
+    let tools: Vec<&Value> = msg["result"]["tools"]
         .as_array()
-        .cloned()
+        .map(|t| t.iter().collect())
         .unwrap_or_default();
-    let all = serde_json::to_vec(&json!({ "tools": tools }))
-        .expect("json")
-        .len();
-    let reference: Vec<Value> = tools
+    let names = tools_list::reference_tools();
+    let reference: Vec<&Value> = tools
         .iter()
-        .filter(|t| {
-            t["name"]
-                .as_str()
-                .is_some_and(|n| REFERENCE_TOOLS.contains(&n))
-        })
-        .cloned()
+        .copied()
+        .filter(|t| tools_list::is_reference(t, &names))
         .collect();
-    let reference_n = reference.len();
-    let reference_bytes = serde_json::to_vec(&json!({ "tools": reference }))
-        .expect("json")
-        .len();
-    let seen: usize = tools
-        .iter()
-        .map(|t| {
-            serde_json::to_vec(&json!({"name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"]}))
-                .map_or(0, |v| v.len())
-        })
-        .sum();
+    let (every, reference) = (Sizes::of(&tools), Sizes::of(&reference));
     report.add(
-        format!("tools/list, all {} tools: bytes", tools.len()),
-        kb(all),
+        format!("tools/list, all {} tools: bytes", every.tools),
+        kb(every.full),
         "KB",
         "<= 64 KB",
     );
     report.add(
-        format!("tools/list, all {} tools: bytes/4", tools.len()),
-        kb(all / 4),
+        format!("tools/list, all {} tools: bytes/4", every.tools),
+        kb(every.full / 4),
         "K tokens",
         "",
     );
     report.add(
-        format!("tools/list, the {reference_n} reference tools: bytes"),
-        kb(reference_bytes),
+        format!("tools/list, the {} reference tools: bytes", reference.tools),
+        kb(reference.full),
         "KB",
         "<= 32 KB",
     );
     report.add(
         "tools/list, all tools, name + description + inputSchema only: bytes",
-        kb(seen),
+        kb(every.llm),
         "KB",
         "",
     );

@@ -79,6 +79,17 @@ pub fn sim_env(sim: &Simulator) -> Vec<(String, String)> {
     ]
 }
 
+/// A `[targets.NAME]` table for `sim` (its full-access key, its CA trusted), plus `extra` lines.
+pub fn target_table(name: &str, sim: &Simulator, extra: &str) -> String {
+    format!(
+        "[targets.{name}]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"{}\"\nca_file = \"{}\"\n{extra}\n",
+        sim.base_url(),
+        sim.api_key(),
+        sim.api_secret(),
+        sim.ca_file().display()
+    )
+}
+
 /// A fresh temporary directory (a `HOME`).
 pub fn home() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

@@ -271,6 +271,12 @@ pub fn uuid_of(tool: &str, result: &Value) -> String {
         .to_owned()
 }
 
+/// Adds `d`'s sample record and returns its uuid.
+async fn add_record(client: &Client, d: &Domain) -> String {
+    let added = call(client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
+    uuid_of(d.add, &added)
+}
+
 /// Applies and returns the change id (the change is pending).
 async fn apply(client: &Client, d: &Domain, confirm_timeout_s: u32) -> String {
     let r = call(
@@ -316,8 +322,7 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     let original = state(sim, c);
 
     // Added, applied, not confirmed: reverted, and the firewall is exactly as before.
-    let added = call(client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
-    let uuid = uuid_of(d.add, &added);
+    let uuid = add_record(client, d).await;
     let change = apply(client, d, 1).await;
     assert!(
         sim.live().find(&uuid).is_some(),
@@ -333,8 +338,7 @@ async fn lifecycle(sim: &Simulator, client: &Client, d: &Domain) {
     );
 
     // Added, applied, confirmed: it stays.
-    let added = call(client, d.add, with_args(d, json!({d.key: (d.record)()}))).await;
-    let uuid = uuid_of(d.add, &added);
+    let uuid = add_record(client, d).await;
     let add_change = apply(client, d, 30).await;
     confirm(client, &add_change).await;
     let kept = state(sim, c);
@@ -651,13 +655,7 @@ async fn a_killed_server_reverts_its_unconfirmed_change_when_it_starts_again() {
         let original = (sim.staged(), sim.live());
         let d = &DOMAINS[1];
         let server = Server::start(&sim, state_dir.path()).await;
-        let added = call(
-            &server.client,
-            d.add,
-            with_args(d, json!({d.key: (d.record)()})),
-        )
-        .await;
-        let uuid = uuid_of(d.add, &added);
+        let uuid = add_record(&server.client, d).await;
         let change = apply(&server.client, d, 1).await;
         server.kill().await;
         // Nothing watches the change now: it is still live.
@@ -692,13 +690,7 @@ async fn a_restart_before_the_deadline_keeps_the_timer() {
     let original = (sim.staged(), sim.live());
     let d = &DOMAINS[0];
     let server = Server::start(&sim, state_dir.path()).await;
-    let added = call(
-        &server.client,
-        d.add,
-        with_args(d, json!({d.key: (d.record)()})),
-    )
-    .await;
-    let uuid = uuid_of(d.add, &added);
+    let uuid = add_record(&server.client, d).await;
     let change = apply(&server.client, d, 8).await;
     server.kill().await;
     let server = Server::start(&sim, state_dir.path()).await;
@@ -720,13 +712,7 @@ async fn a_server_that_exits_reverts_what_is_still_pending() {
     let original = (sim.staged(), sim.live());
     let d = &DOMAINS[3];
     let server = Server::start(&sim, state_dir.path()).await;
-    let added = call(
-        &server.client,
-        d.add,
-        with_args(d, json!({d.key: (d.record)()})),
-    )
-    .await;
-    let uuid = uuid_of(d.add, &added);
+    let uuid = add_record(&server.client, d).await;
     apply(&server.client, d, 600).await;
     assert!(sim.live().find(&uuid).is_some());
     let log = server.stop().await;

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use opnsense_sim::netns::Namespace;
+use opnsense_sim::netns::{Namespace, Rerun};
 use opnsense_sim::{Collection, NftLockout, SimConfig, Simulator, Version};
 use serde_json::json;
 
@@ -18,45 +18,19 @@ use crate::changes::{Server, lockout_rule_with, uuid_of};
 use crate::support::{call, expect_error};
 
 const TEST: &str = "netns::a_kernel_lockout_is_reverted_through_the_kept_connection";
-const CHILD: &str = "OPNSENSE_E2E_NETNS_CHILD";
-const SWITCH: &str = "OPNSENSE_SIM_NETNS";
 
 #[test]
 fn a_kernel_lockout_is_reverted_through_the_kept_connection() {
-    if std::env::var_os(CHILD).is_some() {
+    if Namespace::rerun_test(TEST, "opnsense-mcp-e2e").expect("the run inside a namespace")
+        == Rerun::Inside
+    {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime")
             .block_on(in_namespace());
-        return;
     }
-    let switch = std::env::var(SWITCH).unwrap_or_default();
-    if switch == "0" {
-        eprintln!("{TEST}: skipped ({SWITCH}=0)");
-        return;
-    }
-    if let Err(why) = Namespace::prerequisites() {
-        assert_ne!(switch, "1", "{SWITCH}=1 but {why}");
-        eprintln!("{TEST}: SKIPPED: {why}");
-        return;
-    }
-    let ns = Namespace::create("opnsense-mcp-e2e").expect("network namespace");
-    let out = ns
-        .command(std::env::current_exe().expect("test binary"))
-        .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .output()
-        .expect("re-run inside the namespace");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- inside namespace {} ---\n{stdout}{stderr}", ns.name());
-    assert!(out.status.success(), "the namespace run failed");
-    assert!(
-        stdout.contains("test result: ok. 1 passed"),
-        "the test ran inside the namespace"
-    );
 }
 
 async fn in_namespace() {

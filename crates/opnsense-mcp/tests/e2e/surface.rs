@@ -26,6 +26,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::common::target_table;
 use crate::support::{STEP_TIMEOUT, listed_rows, server_command, server_env, start_simulator};
 
 /// Every notification the server sent, in arrival order, as `{kind, ...}`.
@@ -37,6 +38,13 @@ struct Recorder {
 impl Recorder {
     fn push(&self, v: Value) {
         self.seen.lock().expect("lock").push(v);
+    }
+
+    /// Records a notification's parameters as a `kind` notification.
+    fn record(&self, kind: &str, params: &impl serde::Serialize) {
+        let mut v = serde_json::to_value(params).expect("json");
+        v["kind"] = json!(kind);
+        self.push(v);
     }
 
     fn all(&self) -> Vec<Value> {
@@ -79,9 +87,7 @@ impl ClientHandler for Recorder {
         params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
-        let mut v = serde_json::to_value(&params).expect("json");
-        v["kind"] = json!("progress");
-        self.push(v);
+        self.record("progress", &params);
     }
 
     async fn on_logging_message(
@@ -89,9 +95,7 @@ impl ClientHandler for Recorder {
         params: LoggingMessageNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
-        let mut v = serde_json::to_value(&params).expect("json");
-        v["kind"] = json!("log");
-        self.push(v);
+        self.record("log", &params);
     }
 
     async fn on_resource_updated(
@@ -449,17 +453,6 @@ async fn seeded_simulator(seed: u64) -> Simulator {
     .expect("simulator starts")
 }
 
-/// A `[targets.NAME]` table for `sim`, plus `extra` lines.
-fn table(name: &str, sim: &Simulator, extra: &str) -> String {
-    format!(
-        "[targets.{name}]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"{}\"\nca_file = \"{}\"\n{extra}\n",
-        sim.base_url(),
-        sim.api_key(),
-        sim.api_secret(),
-        sim.ca_file().display()
-    )
-}
-
 fn uuids(rows: &[Value]) -> BTreeSet<String> {
     rows.iter().map(|r| text(r, "uuid")).collect()
 }
@@ -474,8 +467,8 @@ async fn each_target_has_its_own_resources() {
         &config,
         format!(
             "default_target = \"office\"\n{}{}",
-            table("office", &office, ""),
-            table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
+            target_table("office", &office, ""),
+            target_table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
         ),
     )
     .expect("config file");
