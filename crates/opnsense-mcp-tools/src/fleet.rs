@@ -438,11 +438,15 @@ fn union(members: &BTreeMap<String, Member>, default: &str, fleet: Vec<Tool>) ->
                 .push(name);
         }
     }
+    // With one target there is nothing to choose: `target` is not listed (about 100 bytes of
+    // every tool an LLM reads), though a call that names the target is still served.
     let several = members.len() > 1;
     let mut listed: Vec<Tool> = tools
         .into_values()
         .map(|(mut tool, offering)| {
-            add_target(&mut tool, &offering, default, several);
+            if several {
+                add_target(&mut tool, &offering, default);
+            }
             tool
         })
         .collect();
@@ -451,23 +455,20 @@ fn union(members: &BTreeMap<String, Member>, default: &str, fleet: Vec<Tool>) ->
     listed
 }
 
-/// Adds the optional `target` property to a target tool's input schema.
-fn add_target(tool: &mut Tool, offering: &[&str], default: &str, several: bool) {
+/// Adds the optional `target` property (one of the targets `offering` the tool) to a target
+/// tool's input schema.
+fn add_target(tool: &mut Tool, offering: &[&str], default: &str) {
     let schema = Arc::make_mut(&mut tool.input_schema);
     let props = schema
         .entry("properties")
         .or_insert_with(|| Value::Object(serde_json::Map::new()));
-    let mut prop = json!({"type": "string"});
-    if several {
-        prop["description"] = Value::from(format!(
+    let prop = json!({
+        "type": "string",
+        "description": format!(
             "The firewall to act on (default: {default}); target_list shows them. Change ids belong to the target that made them."
-        ));
-        prop["enum"] = json!(offering);
-    } else {
-        prop["description"] = Value::from(format!(
-            "The firewall to act on: {default} (the only one, the default)."
-        ));
-    }
+        ),
+        "enum": offering,
+    });
     if let Value::Object(props) = props {
         props.insert(TARGET_ARG.to_owned(), prop);
     }

@@ -79,15 +79,39 @@ fn the_union_lists_each_tool_once_with_the_targets_that_offer_it() {
             "{fleet_tool}: {s}"
         );
     }
-    // A single target: `target` is there, without an enum.
+    // A single target: nothing to choose, so no tool lists `target`.
     let one = Fleet::single(target(
         "default",
         ToolOptions::default(),
         &InFlight::default(),
     ));
-    let s = schema(&one.tools(), "system_status");
-    assert_eq!(s["properties"][TARGET_ARG]["type"], "string");
-    assert!(s["properties"][TARGET_ARG].get("enum").is_none(), "{s}");
+    for t in one.tools() {
+        let s = schema(&one.tools(), &t.name);
+        assert!(s["properties"].get(TARGET_ARG).is_none(), "{}: {s}", t.name);
+    }
+}
+
+/// A single target still takes a call that names it, and refuses another name.
+#[tokio::test]
+async fn a_single_target_refuses_another_target_name() {
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let one = Fleet::single(target(
+        "default",
+        ToolOptions::default(),
+        &InFlight::default(),
+    ));
+    tokio::spawn(async move {
+        if let Ok(running) = one.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let client = ().serve(client_io).await.expect("client");
+    let (failed, text) = call(&client, "system_status", json!({"target": "office"})).await;
+    assert!(
+        failed && text.contains("no target `office`") && text.contains("default"),
+        "{text}"
+    );
+    let _ = client.cancel().await;
 }
 
 #[test]
