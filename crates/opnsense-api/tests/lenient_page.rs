@@ -7,9 +7,12 @@
 mod common;
 
 use common::{client, json};
-use opnsense_api::grid::{LenientPage, LenientRow};
+use opnsense_api::fields::Extra;
+use opnsense_api::grid::{LenientPage, LenientRow, SearchRow};
 use opnsense_api::models::firewall::{Alias, FilterRule};
 use opnsense_api::models::routes::Route;
+use opnsense_api::models::source_nat::SNatRule;
+use opnsense_api::models::unbound::{Forward, HostOverride};
 use opnsense_api::{Error, SearchPage, SearchQuery};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -32,6 +35,45 @@ fn same<M: DeserializeOwned + PartialEq + std::fmt::Debug>(label: &str, body: &[
         (Ok(old), Ok(new)) => assert_eq!(old, new, "{label}"),
         (Err(_), Err(Error::InvalidResponse { .. })) => {}
         (old, new) => panic!("{label}: {old:?} != {new:?}"),
+    }
+}
+
+/// Reading `M`'s search-row twin gives `M` without its `extra` (which `clear` empties), every
+/// row kept with the same `unparsed` fields, or fails the same way.
+fn same_through_row<M>(label: &str, body: &[u8], clear: fn(&mut M))
+where
+    M: SearchRow + PartialEq + std::fmt::Debug,
+{
+    let full = LenientPage::<M>::decode(PATH, body);
+    let twin = LenientPage::<M::Row>::decode(PATH, body);
+    match (full, twin) {
+        (Ok(mut full), Ok(twin)) => {
+            assert!(
+                !full.rows.is_empty() || label.contains("empty"),
+                "{label}: no rows"
+            );
+            for row in &mut full.rows {
+                if let LenientRow::Decoded(r) = row {
+                    clear(&mut r.value);
+                }
+            }
+            let twin: Vec<LenientRow<M>> = twin
+                .rows
+                .into_iter()
+                .map(|r| match r {
+                    LenientRow::Decoded(opnsense_api::fields::Lenient { value, unparsed }) => {
+                        LenientRow::Decoded(opnsense_api::fields::Lenient {
+                            value: value.into(),
+                            unparsed,
+                        })
+                    }
+                    LenientRow::Undecoded(v) => LenientRow::Undecoded(v),
+                })
+                .collect();
+            assert_eq!(full.rows, twin, "{label}");
+        }
+        (Err(_), Err(_)) => {}
+        (full, twin) => panic!("{label}: {:?} != {:?}", full.is_ok(), twin.is_ok()),
     }
 }
 
@@ -71,6 +113,82 @@ fn every_recorded_search_answer_reads_the_same_from_bytes() {
         &fixture("firewall", "alias_search_item.json"),
     );
     same::<Route>("searchroute", &fixture("routes", "searchroute.json"));
+}
+
+#[test]
+fn search_row_twins_read_every_recorded_answer_as_the_record_without_extra() {
+    let mut checked = 0;
+    for (name, body) in corpus("firewall__filter__search_rule") {
+        same_through_row::<FilterRule>(&name, &body, |r| r.extra = Extra::default());
+        checked += 1;
+    }
+    for (name, body) in corpus("firewall__alias__search_item") {
+        same_through_row::<Alias>(&name, &body, |r| r.extra = Extra::default());
+        checked += 1;
+    }
+    for (name, body) in corpus("routes__routes__searchroute") {
+        same_through_row::<Route>(&name, &body, |r| r.extra = Extra::default());
+        checked += 1;
+    }
+    for (area, name) in [
+        ("firewall", "search_rule.json"),
+        ("firewall", "search_rule_with_legacy.json"),
+    ] {
+        same_through_row::<FilterRule>(name, &fixture(area, name), |r| {
+            r.extra = Extra::default();
+        });
+    }
+    for (name, body) in corpus_if_any("firewall__source_nat__search_rule") {
+        same_through_row::<SNatRule>(&name, &body, |r| r.extra = Extra::default());
+        checked += 1;
+    }
+    for (name, body) in corpus_if_any("unbound__settings__searchHostOverride") {
+        same_through_row::<HostOverride>(&name, &body, |r| {
+            r.extra = Extra::default();
+            for c in &mut r.children {
+                c.extra = Extra::default();
+            }
+        });
+        checked += 1;
+    }
+    for (name, body) in corpus_if_any("unbound__settings__searchForward") {
+        same_through_row::<Forward>(&name, &body, |r| r.extra = Extra::default());
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} captures");
+    // The odd pages too: unparsed fields, rows that are no record, extra fields of any shape.
+    let odd = [
+        (
+            "a field of an unexpected shape",
+            json!({"enabled": "maybe"}),
+        ),
+        ("a row that is not an object", json!("row")),
+        (
+            "a sort_order of an odd shape",
+            json!({"sort_order": {"a": [1]}}),
+        ),
+    ];
+    for (label, change) in odd {
+        let body = page_with(|p| match change {
+            Value::Object(fields) => {
+                for (k, v) in fields {
+                    p["rows"][0][k] = v;
+                }
+            }
+            other => p["rows"][1] = other,
+        });
+        same_through_row::<FilterRule>(label, &body, |r| r.extra = Extra::default());
+    }
+}
+
+/// The captures in `tests/corpus/{dir}`, none when the directory does not exist.
+fn corpus_if_any(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let root = format!("{}/tests/corpus/{dir}", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&root).is_dir() {
+        corpus(dir)
+    } else {
+        Vec::new()
+    }
 }
 
 /// A page of filter rows with `edit` applied to the first row.
@@ -182,6 +300,33 @@ async fn grid_searches_read_the_same_rows_through_the_client() {
         .await
         .expect("lenient");
     assert_eq!(Ok(lenient.clone()), by_values::<FilterRule>(&body));
+    // Through the search-row twin: the same rows, without `extra`.
+    let rows = filter
+        .search_rows::<FilterRule>(&SearchQuery::all())
+        .await
+        .expect("rows");
+    let without_extra = |p: &LenientPage<FilterRule>| -> Vec<LenientRow<FilterRule>> {
+        p.rows
+            .iter()
+            .cloned()
+            .map(|r| match r {
+                LenientRow::Decoded(mut l) => {
+                    l.value.extra = Extra::default();
+                    LenientRow::Decoded(l)
+                }
+                other @ LenientRow::Undecoded(_) => other,
+            })
+            .collect()
+    };
+    assert_eq!(rows.total, lenient.total);
+    assert_eq!(rows.rows, without_extra(&lenient));
+    assert!(
+        lenient
+            .rows
+            .iter()
+            .any(|r| matches!(r, LenientRow::Decoded(l) if !l.value.extra.is_empty())),
+        "the fixture has fields the SDK does not model"
+    );
     let typed = filter.search(&SearchQuery::all()).await.expect("typed");
     let raw = filter.search_raw(&SearchQuery::all()).await.expect("raw");
     let sent: Value = serde_json::from_slice(&body).expect("json");

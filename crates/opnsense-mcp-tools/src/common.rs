@@ -5,10 +5,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use opnsense_api::fields::{Lenient, WireEnum, decode_lenient};
-use opnsense_api::grid::{LenientPage, LenientRow};
+use opnsense_api::grid::{LenientPage, LenientRow, SearchRow};
 use opnsense_api::{GridSpec, SearchPage, SearchQuery, Uuid};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -499,7 +498,7 @@ impl crate::OpnsenseTools {
     /// One page of a grid as a listing: with `raw`, the rows as OPNsense sent them; else every
     /// row decoded leniently straight from the answer ([`Listing::from_lenient`]), without a
     /// JSON value of the page.
-    pub(crate) async fn list_grid<G: 'static, R: 'static, M: DeserializeOwned, T>(
+    pub(crate) async fn list_grid<G: 'static, R: 'static, M: SearchRow, T>(
         &self,
         grid: &'static GridSpec<G, R>,
         p: &ListParams,
@@ -511,7 +510,7 @@ impl crate::OpnsenseTools {
             let page = grid.search_raw(&q).await?;
             Ok(Listing::from_page(&q, true, page, rows))
         } else {
-            let page = grid.search_lenient::<M>(&q).await?;
+            let page = grid.search_rows::<M>(&q).await?;
             Ok(Listing::from_lenient(&q, page, rows))
         }
     }

@@ -322,10 +322,9 @@ wire_model! {
         /// never sent.
         #[serde(skip_serializing)]
         pub is_automatic: Option<bool>,
-        /// Everything else (`%action` display text, `sort_order`, `prio_group`, `alias_meta_*`, ...).
-        #[serde(flatten)]
-        pub extra: Extra,
     }
+    /// Everything else (`%action` display text, `sort_order`, `prio_group`, `alias_meta_*`, ...).
+    extra, searched as FilterRuleRow
 }
 
 /// What kind of row a filter-rule search returned.
@@ -460,10 +459,9 @@ wire_model! {
         /// When the table was last loaded (read-only, never sent).
         #[serde(skip_serializing)]
         pub last_updated: Option<String>,
-        /// Everything else (`%type`, pf statistics, `categories_uuid`, ...).
-        #[serde(flatten)]
-        pub extra: Extra,
     }
+    /// Everything else (`%type`, pf statistics, `categories_uuid`, ...).
+    extra, searched as AliasRow
 }
 
 impl Alias {
@@ -737,6 +735,11 @@ wire_model! {
         #[serde(flatten)]
         pub extra: Extra,
     }
+}
+
+/// Port-forward rows have two flattened parts (the shared fields and `extra`): read as they are.
+impl crate::grid::SearchRow for DNatRow {
+    type Row = Self;
 }
 
 impl DNatRow {

@@ -35,6 +35,44 @@ macro_rules! wire_model {
         $(#[$meta])*
         $vis struct $name { $($body)* }
     };
+    // A record with its `extra` map (declared after the struct, with its doc) and a search-row
+    // twin `$row`: the same fields without `extra`, which a compact listing reads (no
+    // `#[serde(flatten)]`, so serde does not buffer every field of every row first; the fields
+    // this SDK does not model are skipped, not collected). `From<$row>` gives the record with an
+    // empty `extra`; `SearchRow` names the twin.
+    (
+        $(#[$meta:meta])* $vis:vis struct $name:ident {
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+        $(#[$emeta:meta])* extra, searched as $row:ident
+    ) => {
+        wire_model! {
+            $(#[$meta])*
+            $vis struct $name {
+                $( $(#[$fmeta])* $fvis $field : $fty, )*
+                $(#[$emeta])*
+                #[serde(flatten)]
+                pub extra: $crate::fields::Extra,
+            }
+        }
+        wire_model! {
+            #[doc = concat!("A search row of [`", stringify!($name), "`]: its fields without `extra` (see [`SearchRow`](crate::grid::SearchRow)).")]
+            $vis struct $row {
+                $( $(#[$fmeta])* $fvis $field : $fty, )*
+            }
+        }
+        impl From<$row> for $name {
+            fn from(row: $row) -> Self {
+                Self {
+                    $( $field: row.$field, )*
+                    extra: $crate::fields::Extra::default(),
+                }
+            }
+        }
+        impl $crate::grid::SearchRow for $name {
+            type Row = $row;
+        }
+    };
 }
 
 pub mod diagnostics;

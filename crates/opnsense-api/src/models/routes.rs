@@ -1,7 +1,5 @@
 //! Static routes (`routes/routes`, wrapper `route`).
 
-use crate::fields::Extra;
-
 wire_model! {
     /// A static route. 26.1.10+ firmware has `enabled`; 26.1.0 to 26.1.9 has `disabled`: both are
     /// read, and [`Route::is_enabled`] answers for either. On writes, the grid
@@ -20,10 +18,9 @@ wire_model! {
         pub enabled: Option<bool>,
         /// Route inactive (26.1.0 to 26.1.9; ignored by newer firmware).
         pub disabled: Option<bool>,
-        /// Everything else OPNsense sent (`%gateway` display text, ...).
-        #[serde(flatten)]
-        pub extra: Extra,
     }
+    /// Everything else OPNsense sent (`%gateway` display text, ...).
+    extra, searched as RouteRow
 }
 
 impl Route {

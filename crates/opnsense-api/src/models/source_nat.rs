@@ -88,10 +88,9 @@ wire_model! {
         /// Read-only, never sent.
         #[serde(skip_serializing)]
         pub is_automatic: Option<bool>,
-        /// Everything else (`%interface` display texts, `alias_meta_*`, `category_colors`, ...).
-        #[serde(flatten)]
-        pub extra: Extra,
     }
+    /// Everything else (`%interface` display texts, `alias_meta_*`, `category_colors`, ...).
+    extra, searched as SNatRuleRow
 }
 
 impl SNatRule {

@@ -56,10 +56,9 @@ wire_model! {
         /// Search rows only (26.1.6+): the override's alias rows, each with its own alias uuid.
         #[serde(rename = "_children", deserialize_with = "children", skip_serializing_if = "Vec::is_empty" )]
         pub children: Vec<HostOverride>,
-        /// Everything else (`%rr` display text, ...).
-        #[serde(flatten)]
-        pub extra: Extra,
     }
+    /// Everything else (`%rr` display text, ...).
+    extra, searched as HostOverrideRow
 }
 
 impl HostOverride {
@@ -133,8 +132,7 @@ wire_model! {
         pub forward_first: Option<bool>,
         /// Description.
         pub description: Option<String>,
-        /// Everything else (`%type` display text, ...).
-        #[serde(flatten)]
-        pub extra: Extra,
     }
+    /// Everything else (`%type` display text, ...).
+    extra, searched as ForwardRow
 }
