@@ -647,10 +647,9 @@ impl Fleet {
         })
     }
 
-    /// Health of every firewall (or those whose name matches `targets`), read concurrently:
-    /// system status, firmware (installed, latest, update available) and gateways. Each
-    /// firewall has its own deadline (`timeout_s`); a slow or unreachable one is reported as
-    /// such and never delays the others.
+    /// Health of every firewall (or those matching `targets`), read concurrently: system
+    /// status, firmware and gateways. Each has its own deadline (`timeout_s`); a slow or
+    /// unreachable one is reported as such and never delays the others.
     #[tool(annotations(title = "Fleet status"))]
     async fn fleet_status(
         &self,
