@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NetCheck, add_alias_meta, automatic, category_colors, category_uuid_options, check_network,
-    in_categories, interface_options, names, network_display, no_options,
+    add_alias_meta, automatic, category_colors, category_uuid_options, in_categories,
+    interface_options, names, network_display, no_options,
 };
 use crate::Version;
 use crate::backups::{Backup, Revision};
@@ -399,26 +399,7 @@ fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     let get = |f: &str| rec.get(f);
     let set = |f: &str| !validate::php_empty(rec.get(f));
     // Field validators.
-    for field in ["source_net", "destination_net"] {
-        let value = get(field);
-        if !value.is_empty() && matches!(check_network(cfg, value, true), NetCheck::Invalid) {
-            v.add(
-                field,
-                format!("{value} is not a valid source IP address or alias."),
-            );
-        }
-    }
-    for field in ["source_port", "destination_port"] {
-        let value = get(field);
-        if !value.is_empty()
-            && !validate::is_rule_port(value, |a| super::is_port_alias(cfg, a), true)
-        {
-            v.add(
-                field,
-                "Please specify a valid portnumber, name, alias or range.",
-            );
-        }
-    }
+    super::check_rule_fields(cfg, rec, v, &["source_net", "destination_net"], true);
     if req.version >= Version::V26_7 {
         // DependConstraint on both max-pkt-rate fields.
         for (field, other) in [

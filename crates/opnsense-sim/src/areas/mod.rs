@@ -311,6 +311,36 @@ pub(crate) fn check_network(cfg: &Config, value: &str, multiple: bool) -> NetChe
     }
 }
 
+/// The field checks `Filter::performValidation()` makes of a filter or outbound NAT rule before
+/// its own: NetworkAliasField on each of `nets` (a comma list when `multiple`) and PortField
+/// (port aliases allowed) on the source and destination ports, with OPNsense's messages.
+pub(crate) fn check_rule_fields(
+    cfg: &Config,
+    rec: &crate::state::Record,
+    v: &mut validate::Validations,
+    nets: &[&str],
+    multiple: bool,
+) {
+    for field in nets {
+        let value = rec.get(field);
+        if !value.is_empty() && matches!(check_network(cfg, value, multiple), NetCheck::Invalid) {
+            v.add(
+                field,
+                format!("{value} is not a valid source IP address or alias."),
+            );
+        }
+    }
+    for field in ["source_port", "destination_port"] {
+        let value = rec.get(field);
+        if !value.is_empty() && !validate::is_rule_port(value, |a| is_port_alias(cfg, a), true) {
+            v.add(field, PORT_MSG);
+        }
+    }
+}
+
+/// `PortField`'s message for a value it refuses.
+pub(crate) const PORT_MSG: &str = "Please specify a valid portnumber, name, alias or range.";
+
 /// Unix time with two decimals, as OPNsense writes `revision/time`.
 pub(crate) fn now_2dec() -> String {
     format!("{:.2}", unix_now())

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::{
-    IFACES, NetCheck, add_alias_meta, categories_param, category_colors, category_uuid_options,
-    check_network, in_categories, interface_options, is_port_alias,
+    IFACES, add_alias_meta, categories_param, category_colors, category_uuid_options,
+    check_rule_fields, in_categories, interface_options,
 };
 use crate::Version;
 use crate::crud::{Actions, AreaSpec};
@@ -135,8 +135,6 @@ fn before_save(rec: &mut Record, req: &Req) {
     rec.set("sort_order", format!("{prio}.0{seq:06}"));
 }
 
-const PORT_MSG: &str = "Please specify a valid portnumber, name, alias or range.";
-
 /// `PortField::defaultValidationMessage()` with `EnableWellKnown` (every key of
 /// `$wellknownservices`, `afs3-fileserver` included).
 fn target_port_msg() -> String {
@@ -155,21 +153,13 @@ fn literal_proto(value: &str) -> Option<&'static str> {
 fn validate_rule(cfg: &Config, rec: &Record, req: &Req, v: &mut Validations) {
     let get = |f: &str| rec.get(f);
     // NetworkAliasField (single values) and PortField.
-    for field in ["source_net", "destination_net", "target"] {
-        let value = get(field);
-        if !value.is_empty() && matches!(check_network(cfg, value, false), NetCheck::Invalid) {
-            v.add(
-                field,
-                format!("{value} is not a valid source IP address or alias."),
-            );
-        }
-    }
-    for field in ["source_port", "destination_port"] {
-        let value = get(field);
-        if !value.is_empty() && !validate::is_rule_port(value, |a| is_port_alias(cfg, a), true) {
-            v.add(field, PORT_MSG);
-        }
-    }
+    check_rule_fields(
+        cfg,
+        rec,
+        v,
+        &["source_net", "destination_net", "target"],
+        false,
+    );
     let target_port = get("target_port");
     if !target_port.is_empty() && !validate::is_rule_port(target_port, |_| false, true) {
         v.add("target_port", target_port_msg());
