@@ -172,14 +172,13 @@ impl Fleet {
 
     fn assemble(members: BTreeMap<String, Member>, default: &str, in_flight: InFlight) -> Self {
         let mut router = Self::fleet_router();
-        let output_schemas = members
+        // The fleet's own tools follow the default target's listing options (output schemas).
+        let options = members
             .get(default)
-            .is_some_and(|m| m.tools.options().output_schemas);
+            .map(|m| m.tools.options().clone())
+            .unwrap_or_default();
         for route in router.map.values_mut() {
-            crate::verb::annotate(&mut route.attr);
-            if !output_schemas {
-                route.attr.output_schema = None;
-            }
+            crate::policy::prepare(&mut route.attr, &options);
         }
         let listed = union(&members, default, router.list_all());
         let by_name = listed

@@ -251,6 +251,13 @@ fn share_update_fields(router: &mut ToolRouter<OpnsenseTools>) {
     }
 }
 
+/// Readies a tool that is offered as it is (no `dry_run` to add), as [`select`] readies every
+/// catalogue tool: annotations from its verb, then [`slim_tool`].
+pub(crate) fn prepare(tool: &mut Tool, options: &ToolOptions) {
+    crate::verb::annotate(tool);
+    slim_tool(tool, options);
+}
+
 /// Slims a tool's description and its input and output schemas (see [`crate::slim`]); the
 /// output schema is left out unless the options ask for it.
 fn slim_tool(tool: &mut Tool, options: &ToolOptions) {

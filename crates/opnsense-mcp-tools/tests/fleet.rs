@@ -60,6 +60,28 @@ fn the_union_lists_each_tool_once_with_the_targets_that_offer_it() {
     let all = names.len();
     names.dedup();
     assert_eq!(names.len(), all, "one entry per name");
+    // The fleet's own tools are slimmed and annotated like every other (no `$schema`, one-line
+    // descriptions, no output schema by default).
+    for name in ["target_list", "fleet_status"] {
+        let t = tools.iter().find(|t| t.name == name).expect(name);
+        assert!(
+            t.input_schema.get("$schema").is_none(),
+            "{name}: {:?}",
+            t.input_schema
+        );
+        assert!(
+            t.description.as_deref().is_some_and(|d| !d.contains('\n')),
+            "{name}: {:?}",
+            t.description
+        );
+        assert!(t.output_schema.is_none(), "{name}");
+        assert!(
+            t.annotations
+                .as_ref()
+                .is_some_and(|a| a.read_only_hint == Some(true)),
+            "{name}"
+        );
+    }
     assert_eq!(
         schema(&tools, "system_status")["properties"][TARGET_ARG]["enum"],
         json!(["branch", "lab", "office"])
