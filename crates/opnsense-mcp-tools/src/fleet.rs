@@ -297,12 +297,7 @@ impl Fleet {
         let Some(member) = self.inner.members.get(&chosen) else {
             return Ok(error_result(format!(
                 "invalid argument target: there is no target `{chosen}`; the targets are {} (see target_list). Nothing was sent to OPNsense.",
-                self.inner
-                    .members
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.names()
             )));
         };
         if let Some(tool) = self.inner.by_name.get(&name) {
