@@ -689,7 +689,7 @@ pub enum LenientRow<M> {
 
 impl<R> LenientRow<R> {
     /// The row as the record `M` a search row `R` stands for (an undecoded row stays as sent).
-    fn into_record<M>(self) -> LenientRow<M>
+    pub fn into_record<M>(self) -> LenientRow<M>
     where
         R: Into<M>,
     {

@@ -57,19 +57,8 @@ where
                     clear(&mut r.value);
                 }
             }
-            let twin: Vec<LenientRow<M>> = twin
-                .rows
-                .into_iter()
-                .map(|r| match r {
-                    LenientRow::Decoded(opnsense_api::fields::Lenient { value, unparsed }) => {
-                        LenientRow::Decoded(opnsense_api::fields::Lenient {
-                            value: value.into(),
-                            unparsed,
-                        })
-                    }
-                    LenientRow::Undecoded(v) => LenientRow::Undecoded(v),
-                })
-                .collect();
+            let twin: Vec<LenientRow<M>> =
+                twin.rows.into_iter().map(LenientRow::into_record).collect();
             assert_eq!(full.rows, twin, "{label}");
         }
         (Err(_), Err(_)) => {}
