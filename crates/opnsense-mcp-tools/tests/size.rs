@@ -8,25 +8,13 @@ mod support;
 
 use opnsense_mcp_tools::ToolOptions;
 use serde_json::Value;
-use support::Session;
+use support::listed;
 use support::tools_list::{Sizes, is_reference, reference_tools};
 
 fn kb(n: usize) -> String {
     #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52
     let k = n as f64 / 1024.0;
     format!("{n} B = {k:.1} KB ({} tokens)", n / 4)
-}
-
-/// The tools a client receives, as JSON objects, with `options`.
-async fn listed(options: ToolOptions) -> Vec<Value> {
-    let s = Session::plain(options).await;
-    s.client
-        .list_all_tools()
-        .await
-        .expect("tools/list")
-        .iter()
-        .map(|t| serde_json::to_value(t).expect("json"))
-        .collect()
 }
 
 #[tokio::test]

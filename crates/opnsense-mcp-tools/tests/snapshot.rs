@@ -6,20 +6,7 @@
 mod support;
 
 use opnsense_mcp_tools::ToolOptions;
-use serde_json::Value;
-use support::Session;
-
-/// The list a real client receives over MCP (not the router's own view), sorted by name, each
-/// tool exactly as it goes on the wire (a field the server leaves unset is absent, not `null`).
-async fn listed(options: ToolOptions) -> Vec<Value> {
-    let s = Session::plain(options).await;
-    let mut tools = s.client.list_all_tools().await.expect("tools/list");
-    tools.sort_by(|a, b| a.name.cmp(&b.name));
-    tools
-        .iter()
-        .map(|t| serde_json::to_value(t).expect("tool as JSON"))
-        .collect()
-}
+use support::listed;
 
 #[tokio::test]
 async fn tools_list_is_pinned() {

@@ -906,6 +906,18 @@ pub fn tool_names() -> Vec<String> {
         .collect()
 }
 
+/// The tools a real client receives over MCP with `options` (not the router's own view), sorted
+/// by name, each as it goes on the wire (a field the server leaves unset is absent, not `null`).
+pub async fn listed(options: ToolOptions) -> Vec<Value> {
+    let s = Session::plain(options).await;
+    let mut tools = s.client.list_all_tools().await.expect("tools/list");
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    tools
+        .iter()
+        .map(|t| serde_json::to_value(t).expect("tool as JSON"))
+        .collect()
+}
+
 /// A catalogue whose client points nowhere (for listing tools).
 pub fn catalogue(options: ToolOptions) -> OpnsenseTools {
     let client = opnsense_api::Client::builder("https://127.0.0.1:9")
