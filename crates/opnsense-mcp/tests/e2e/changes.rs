@@ -736,16 +736,21 @@ pub fn lockout_rule_with(action: &str) -> Value {
     json!({"rule": {"action": action, "interface": ["lan"], "protocol": "TCP", "source_net": "any", "destination_net": "lanip", "sequence": 1, "description": "e2e lockout"}})
 }
 
+/// A simulator of `version` that emulates pf cutting this server off (`lockout`).
+async fn lockout_simulator(version: Version) -> Simulator {
+    Simulator::start(SimConfig {
+        version,
+        lockout: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_that_cuts_this_server_off_is_refused_and_forced_it_is_reverted() {
     for version in [Version::V26_1, Version::V26_7] {
-        let sim = Simulator::start(SimConfig {
-            version,
-            lockout: true,
-            ..SimConfig::default()
-        })
-        .await
-        .expect("simulator starts");
+        let sim = lockout_simulator(version).await;
         let state_dir = tempfile::tempdir().expect("state dir");
         let server = Server::start(&sim, state_dir.path()).await;
         let client = &server.client;
@@ -805,13 +810,7 @@ async fn an_outbound_nat_apply_making_a_lockout_rule_live_is_refused_and_forced_
         .find(|d| d.apply == "firewall_snat_apply")
         .expect("the outbound NAT domain");
     for version in [Version::V26_1, Version::V26_7] {
-        let sim = Simulator::start(SimConfig {
-            version,
-            lockout: true,
-            ..SimConfig::default()
-        })
-        .await
-        .expect("simulator starts");
+        let sim = lockout_simulator(version).await;
         let state_dir = tempfile::tempdir().expect("state dir");
         let server = Server::start(&sim, state_dir.path()).await;
         let client = &server.client;
