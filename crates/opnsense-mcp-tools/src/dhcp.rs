@@ -501,17 +501,13 @@ impl From<Host> for ReservationView {
     }
 }
 
-/// Whether a Dnsmasq host is a DHCP reservation: it has a MAC address or a client id
-/// (OPNsense's `$is_dhcp`, `Dnsmasq.php` line 95, as [`Host::is_dhcp`]). The one test behind
-/// `dhcp_static_list`, the reservation count of `dhcp_settings_get` and the refusals of
-/// `dhcp_static_update` / `dhcp_static_delete`, so a write never reaches a host the list hides.
-fn is_reservation(h: &Host) -> bool {
-    h.is_dhcp()
-}
-
-/// [`is_reservation`] of a host as sent (a search row or a `settings/get` record).
+/// Whether a Dnsmasq host as sent (a search row or a `settings/get` record) is a DHCP
+/// reservation: [`Host::is_dhcp`] (a MAC address or a client id: OPNsense's `$is_dhcp`,
+/// `Dnsmasq.php` line 95), the one test behind `dhcp_static_list`, the reservation count of
+/// `dhcp_settings_get` and the refusals of `dhcp_static_update` / `dhcp_static_delete`, so a
+/// write never reaches a host the list hides.
 fn is_reservation_row(row: &Value) -> bool {
-    decode_lenient::<Host>(row).is_ok_and(|h| is_reservation(&h.value))
+    decode_lenient::<Host>(row).is_ok_and(|h| h.value.is_dhcp())
 }
 
 /// The refusal of a write to a Dnsmasq host that is not a DHCP reservation.
@@ -772,7 +768,7 @@ impl ReservationSpec {
             client_id: self.client_id.clone().or_else(|| host.client_id.clone()),
             ..Host::default()
         };
-        if is_reservation(&after) {
+        if after.is_dhcp() {
             return Ok(());
         }
         let name = if self.hw_address.is_some() {
@@ -1012,7 +1008,7 @@ pub struct DhcpApplyParams {
 
 impl OpnsenseTools {
     /// Reads the Dnsmasq host `uuid` (`dnsmasq/settings/getHost/{uuid}`; an unknown uuid is
-    /// not found) and refuses it unless it is a DHCP reservation ([`is_reservation`]).
+    /// not found) and refuses it unless it is a DHCP reservation ([`Host::is_dhcp`]).
     async fn dnsmasq_reservation(&self, uuid: &str) -> Result<Host, ToolError> {
         let id = crate::common::parse_uuid(uuid)?;
         let raw = self.client().grid(&HOSTS).get_raw(&id).await?;
@@ -1021,7 +1017,7 @@ impl OpnsenseTools {
                 "OPNsense returned an unexpected answer for Dnsmasq host {uuid}: {e}"
             ))
         })?;
-        if is_reservation(&host) {
+        if host.is_dhcp() {
             Ok(host)
         } else {
             Err(dns_host_refusal(uuid, &host))
