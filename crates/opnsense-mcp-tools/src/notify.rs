@@ -275,7 +275,7 @@ impl Notifier {
 
     /// Follows the change engine's events until it is gone: subscribers of the resources a
     /// grid shows are told when it is written, or when an apply or a revert changes its records
-    /// (every grid of the change: an apply group's, see [`updates`]; `affected(grid, uri)`); a
+    /// (every grid of the change: an apply group's, see `updates`; `affected(grid, uri)`); a
     /// change about to be reverted is a warning, a failed revert an error, to every session.
     pub fn follow(
         &self,

@@ -492,7 +492,7 @@ fn drop_null(p: &mut Map<String, Value>, side: Side) {
     }
 }
 
-/// A tool's description on one line (see [`one_line`]); `None` when it is one already.
+/// A tool's description on one line (doc comments wrap at 100 columns); `None` when it is one already.
 pub fn tool_description(d: &str) -> Option<String> {
     let mut s = d.to_owned();
     one_line(&mut s);
