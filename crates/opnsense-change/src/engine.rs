@@ -1783,7 +1783,7 @@ impl Engine {
     /// timer back. Call it before serving anything.
     ///
     /// With a shared journal (several replicas), it only takes the changes no live replica
-    /// holds, and from then on renews its leases and adopts, every [`LEASE_TICK`], the changes of
+    /// holds, and from then on renews its leases and adopts, every `LEASE_TICK`, the changes of
     /// replicas that stopped renewing theirs (they died): exactly one replica runs each timer.
     pub async fn recover(&self) -> Result<Vec<ChangeView>> {
         let out = self.adopt(true).await?;

@@ -179,7 +179,7 @@ wire_model! {
     /// A filter rule (`rules.rule`, wrapper `rule`). Only the fields a caller sets are sent.
     ///
     /// Search rows also include legacy and automatic rules (see [`FilterRule::origin`]); their
-    /// booleans may be spelled `yes`/`true` or be JSON booleans, which [`opt_bool`] reads.
+    /// booleans may be spelled `yes`/`true` or be JSON booleans, which [`opt_bool`](crate::fields::opt_bool) reads.
     pub struct FilterRule {
         /// Record id (search rows only; legacy and automatic rows carry a rule label here).
         pub uuid: Option<String>,
