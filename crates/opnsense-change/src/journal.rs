@@ -169,6 +169,9 @@ pub struct Journal {
     shared: bool,
 }
 
+/// The Postgres advisory lock the schema is created under (`opnsense` in ASCII).
+const SCHEMA_LOCK: i64 = 0x6f70_6e73_656e_7365;
+
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS opnsense_mcp_changes (
         id TEXT PRIMARY KEY,
@@ -270,9 +273,24 @@ impl Journal {
             .connect(url)
             .await
             .map_err(err)?;
-        for statement in SCHEMA {
-            sqlx::query(statement).execute(&pool).await.map_err(err)?;
+        // One transaction, and on a shared database one at a time: Postgres's `CREATE TABLE IF
+        // NOT EXISTS` is not safe against itself, and replicas starting together would otherwise
+        // fail with "duplicate key value violates unique constraint pg_type_typname_nsp_index".
+        let mut tx = pool.begin().await.map_err(err)?;
+        if !sqlite {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(SCHEMA_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
         }
+        for statement in SCHEMA {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
         Ok(Self {
             pool,
             target: target.to_owned(),

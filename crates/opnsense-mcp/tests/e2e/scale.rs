@@ -419,6 +419,19 @@ async fn shared_journal_survives_a_dead_replica() {
         return;
     }
     let pg = Postgres::start().await;
+    // Replicas starting together create the journal's tables at once: every one opens.
+    let mut opening = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let url = pg.url.clone();
+        opening.spawn(async move {
+            opnsense_change::journal::Journal::open_url(&url, &format!("fw{i}")).await
+        });
+    }
+    while let Some(opened) = opening.join_next().await {
+        if let Err(e) = opened.expect("task") {
+            panic!("a journal opened beside others failed: {e}");
+        }
+    }
     let sim = start_simulator().await;
     let env = [
         ("OPNSENSE_HTTP_STATELESS".to_owned(), "true".to_owned()),
