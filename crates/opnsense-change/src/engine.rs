@@ -102,6 +102,9 @@ pub enum ChangeError {
     /// Nothing is staged in the grid: there is nothing to apply as a change.
     #[error("{0}")]
     Invalid(String),
+    /// The record as it stands refuses the write ([`Precondition`]): nothing was sent.
+    #[error("{0}")]
+    Precondition(String),
 }
 
 /// Result alias of the engine.
@@ -117,6 +120,11 @@ pub enum Write {
     /// Delete a record.
     Delete(Uuid),
 }
+
+/// A check of the record as it stands (the raw get answer), made on the very read the write
+/// journals, under the grid's lock (set, delete): an `Err` refuses the write, with that message,
+/// before anything is journaled or sent. An add has nothing to check.
+pub type Precondition<'a> = &'a (dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync);
 
 /// One request as it is (or would be) sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -566,6 +574,21 @@ impl Engine {
         write: Write,
         dry_run: bool,
     ) -> Result<WriteOutcome> {
+        self.write_checked(grid, write, dry_run, None).await
+    }
+
+    /// [`Self::write`], refused when `check` refuses the record as it stands.
+    pub async fn write_checked(
+        &self,
+        grid: &'static dyn ErasedGrid,
+        write: Write,
+        dry_run: bool,
+        check: Option<Precondition<'_>>,
+    ) -> Result<WriteOutcome> {
+        let checked = |current: &Value| match check {
+            Some(check) => check(current).map_err(ChangeError::Precondition),
+            None => Ok(()),
+        };
         let desc = grid.desc_static();
         let guard = self.grid_lock(desc);
         let _serialised = guard.lock().await;
@@ -576,17 +599,14 @@ impl Engine {
             Write::Add(body) => (Op::Add, None, raw.plan_add(body.clone()).await?, None),
             Write::Set(id, body) => {
                 let (req, current) = raw.plan_set(id, body.clone()).await?;
+                checked(&current)?;
                 let before = mask_secrets(desc, &grid.settable(&current)?);
                 (Op::Set, Some(id.to_string()), req, Some(before))
             }
             Write::Delete(id) => {
-                let before =
-                    self.settable(client, grid, id)
-                        .await?
-                        .ok_or_else(|| ApiError::NotFound {
-                            kind: desc.kind,
-                            id: id.to_string(),
-                        })?;
+                let current = raw.get_raw(id).await?;
+                checked(&current)?;
+                let before = mask_secrets(desc, &grid.settable(&current)?);
                 (
                     Op::Delete,
                     Some(id.to_string()),

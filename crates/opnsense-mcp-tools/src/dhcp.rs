@@ -18,8 +18,9 @@
 //! `dnsmasq/settings/{search,get,add,set,del}Host` (wrapper `host`; `SettingsController.php`
 //! lines 86-109). Dnsmasq's hosts are DHCP reservations only when they carry a MAC address or
 //! client id (the others are DNS host overrides, not listed here): `Dnsmasq.php` line 95.
-//! `dhcp_static_update` and `dhcp_static_delete` read the host first (`getHost/{uuid}`,
-//! `getBase()`: `[]` for an unknown uuid) and refuse a DNS host entry with the same test, and an
+//! `dhcp_static_update` and `dhcp_static_delete` check the host on the change engine's read
+//! before the write (`getHost/{uuid}`, `getBase()`: `[]` for an unknown uuid;
+//! [`RecordSpec::check_existing`]) and refuse a DNS host entry with the same test, and an
 //! update that would clear a reservation's last MAC address / client id (OPNsense would keep
 //! the host as a DNS override without a word).
 //! OPNsense's rules, checked again by OPNsense (and by the simulator) with these messages:
@@ -531,6 +532,30 @@ fn dns_host_refusal(uuid: &str, host: &Host) -> ToolError {
     )
 }
 
+/// An update (`update`: the fields given) of the Dnsmasq reservation `host` must leave it a
+/// reservation: clearing its MAC address and client id (the others kept) would make it a DNS
+/// host entry, which OPNsense accepts silently. Refused naming the field that clears the last
+/// one.
+fn keeps_a_client_key(update: &Host, host: &Host) -> Result<(), ToolError> {
+    let after = Host {
+        hwaddr: update.hwaddr.clone().or_else(|| host.hwaddr.clone()),
+        client_id: update.client_id.clone().or_else(|| host.client_id.clone()),
+        ..Host::default()
+    };
+    if after.is_dhcp() {
+        return Ok(());
+    }
+    let name = if update.hwaddr.is_some() {
+        "hw_address"
+    } else {
+        "client_id"
+    };
+    Err(ToolError::invalid(
+        field(name),
+        "would leave the reservation with neither a MAC address nor a client id, which makes it a Dnsmasq DNS host entry instead of a DHCP reservation: give the new hw_address or client_id, or delete the reservation with dhcp_static_delete",
+    ))
+}
+
 /// A tagged static row (Kea reservation or Dnsmasq host) as its compact view.
 fn static_view(row: &Value) -> ReservationView {
     if row.get("backend").and_then(Value::as_str) == Some(Backend::Dnsmasq.name()) {
@@ -754,34 +779,6 @@ impl ReservationSpec {
         }
     }
 
-    /// An update of the Dnsmasq reservation `host` must leave it a reservation: clearing its
-    /// MAC address and client id (the others kept) would make it a DNS host entry, which
-    /// OPNsense accepts silently. Refused naming the field that clears the last one.
-    fn keeps_a_client_key(&self, host: &Host) -> Result<(), ToolError> {
-        let list = |v: &String| CsvList(empty_to_none(Some(v.clone())).into_iter().collect());
-        let after = Host {
-            hwaddr: self
-                .hw_address
-                .as_ref()
-                .map(list)
-                .or_else(|| host.hwaddr.clone()),
-            client_id: self.client_id.clone().or_else(|| host.client_id.clone()),
-            ..Host::default()
-        };
-        if after.is_dhcp() {
-            return Ok(());
-        }
-        let name = if self.hw_address.is_some() {
-            "hw_address"
-        } else {
-            "client_id"
-        };
-        Err(ToolError::invalid(
-            field(name),
-            "would leave the reservation with neither a MAC address nor a client id, which makes it a Dnsmasq DNS host entry instead of a DHCP reservation: give the new hw_address or client_id, or delete the reservation with dhcp_static_delete",
-        ))
-    }
-
     /// What a new reservation needs beyond `ip_address`.
     fn check_new_for(&self, backend: Backend) -> Result<(), ToolError> {
         let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
@@ -914,6 +911,21 @@ impl RecordSpec for DnsmasqReservation {
         self.0.check_new_for(Backend::Dnsmasq)
     }
 
+    /// Only a DHCP reservation ([`Host::is_dhcp`]) is written, and an update must leave it one.
+    fn check_existing(uuid: &str, current: &Value, update: Option<&Host>) -> Result<(), ToolError> {
+        let host = decode_lenient::<Host>(current)
+            .map(|h| h.value)
+            .map_err(|e| {
+                ToolError::message(format!(
+                    "OPNsense returned an unexpected answer for Dnsmasq host {uuid}: {e}"
+                ))
+            })?;
+        if !host.is_dhcp() {
+            return Err(dns_host_refusal(uuid, &host));
+        }
+        update.map_or(Ok(()), |u| keeps_a_client_key(u, &host))
+    }
+
     fn from_model(h: &Host) -> Self {
         let joined = |l: &Option<CsvList>| {
             l.as_ref()
@@ -1007,23 +1019,6 @@ pub struct DhcpApplyParams {
 }
 
 impl OpnsenseTools {
-    /// Reads the Dnsmasq host `uuid` (`dnsmasq/settings/getHost/{uuid}`; an unknown uuid is
-    /// not found) and refuses it unless it is a DHCP reservation ([`Host::is_dhcp`]).
-    async fn dnsmasq_reservation(&self, uuid: &str) -> Result<Host, ToolError> {
-        let id = crate::common::parse_uuid(uuid)?;
-        let raw = self.client().grid(&HOSTS).get_raw(&id).await?;
-        let host = decode_lenient::<Host>(&raw).map(|h| h.value).map_err(|e| {
-            ToolError::message(format!(
-                "OPNsense returned an unexpected answer for Dnsmasq host {uuid}: {e}"
-            ))
-        })?;
-        if host.is_dhcp() {
-            Ok(host)
-        } else {
-            Err(dns_host_refusal(uuid, &host))
-        }
-    }
-
     /// Reads the settings of `which` (one GET each).
     async fn detect(&self, which: &[Backend]) -> Result<Detection, ToolError> {
         let mut d = Detection::default();
@@ -1338,13 +1333,10 @@ impl OpnsenseTools {
                 }
                 self.update_record(&p.uuid, KeaReservation(spec)).await
             }
-            Backend::Dnsmasq => {
-                let host = self.dnsmasq_reservation(&p.uuid).await?;
-                spec.keeps_a_client_key(&host)?;
-                self.update_record(&p.uuid, DnsmasqReservation(spec))
-                    .await
-                    .map_err(in_tool_names)
-            }
+            Backend::Dnsmasq => self
+                .update_record(&p.uuid, DnsmasqReservation(spec))
+                .await
+                .map_err(in_tool_names),
         }
     }
 
@@ -1358,10 +1350,7 @@ impl OpnsenseTools {
         crate::common::parse_uuid(&p.uuid)?;
         match self.write_target(p.backend).await? {
             Backend::Kea => self.delete_record::<KeaReservation>(&p.uuid).await,
-            Backend::Dnsmasq => {
-                self.dnsmasq_reservation(&p.uuid).await?;
-                self.delete_record::<DnsmasqReservation>(&p.uuid).await
-            }
+            Backend::Dnsmasq => self.delete_record::<DnsmasqReservation>(&p.uuid).await,
         }
     }
 

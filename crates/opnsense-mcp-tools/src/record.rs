@@ -23,7 +23,7 @@ use crate::{CallContext, OpnsenseTools};
 /// and how they become the SDK model of one grid. On update only the fields given are sent.
 pub trait RecordSpec: RequiredFields + Serialize + Sized {
     /// The SDK model (the record as get answers it and add/set take it).
-    type Model: Serialize + DeserializeOwned + 'static;
+    type Model: Serialize + DeserializeOwned + Sync + 'static;
     /// The grid's search-row model.
     type Row: 'static;
     /// The grid.
@@ -35,6 +35,18 @@ pub trait RecordSpec: RequiredFields + Serialize + Sized {
 
     /// Checks what a new record needs beyond its required fields (default: nothing).
     fn check_new(&self) -> Result<(), ToolError> {
+        Ok(())
+    }
+
+    /// Checks the record as it stands (`current`, OPNsense's get answer for `uuid`) before an
+    /// update (`update`: the model of the fields given) or a delete (`None`): made on the read
+    /// the change engine journals, under its lock, so nothing is read twice and nothing can
+    /// change in between (default: any record may be written).
+    fn check_existing(
+        _uuid: &str,
+        _current: &Value,
+        _update: Option<&Self::Model>,
+    ) -> Result<(), ToolError> {
         Ok(())
     }
 
@@ -183,6 +195,15 @@ where
     S::GRID
 }
 
+/// [`RecordSpec::check_existing`] as the change engine's precondition (its refusal's text).
+fn existing<S: RecordSpec>(
+    uuid: &str,
+    current: &Value,
+    update: Option<&S::Model>,
+) -> Result<(), String> {
+    S::check_existing(uuid, current, update).map_err(|e| e.text().to_owned())
+}
+
 /// The answer of a write.
 fn staged(
     result: (&'static str, &'static str),
@@ -257,9 +278,10 @@ impl OpnsenseTools {
             return Err(ToolError::invalid(S::ARGUMENT, "names no field to change"));
         }
         let dry_run = CallContext::current().dry_run;
+        let check = |current: &Value| existing::<S>(uuid, current, Some(&model));
         let outcome = self
             .engine()?
-            .write(grid_of::<S>(), Write::Set(id, body), dry_run)
+            .write_checked(grid_of::<S>(), Write::Set(id, body), dry_run, Some(&check))
             .await?;
         let before = spec_of::<S>(outcome.before.as_ref());
         let diff = given
@@ -285,9 +307,10 @@ impl OpnsenseTools {
     {
         let id = parse_uuid(uuid)?;
         let dry_run = CallContext::current().dry_run;
+        let check = |current: &Value| existing::<S>(uuid, current, None);
         let outcome = self
             .engine()?
-            .write(grid_of::<S>(), Write::Delete(id), dry_run)
+            .write_checked(grid_of::<S>(), Write::Delete(id), dry_run, Some(&check))
             .await?;
         let diff = spec_of::<S>(outcome.before.as_ref())
             .into_iter()
