@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::params::Parameters;
 use opnsense_api::SearchQuery;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::interfaces::overview_request;
@@ -22,7 +23,6 @@ use opnsense_change::audit::{self, AuditInput, Check, RecordKind, Settings, Seve
 use opnsense_change::pf::Network;
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;

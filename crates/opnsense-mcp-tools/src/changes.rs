@@ -1,9 +1,9 @@
 //! The change tools: confirm a pending change (or it is reverted), roll back a confirmed one,
 //! list and inspect changes. Every apply tool starts a change (see [`crate::record`]).
 
+use crate::params::Parameters;
 use opnsense_change::engine::{ChangeError, ChangeView, PlannedCall};
 use opnsense_change::journal::ChangeStatus;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::{ElicitationError, RequestContext};
 use rmcp::{Json, RoleServer, tool, tool_router};
 use schemars::JsonSchema;

@@ -10,8 +10,8 @@
 //! the default; the fleet completes `target` itself to the target names. A source a target's
 //! policy does not offer (the tool behind it left out) gives nothing.
 
+use crate::params::Parameters;
 use rmcp::ErrorData;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
 use serde::Serialize;
 use serde_json::Value;

@@ -42,6 +42,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::params::Parameters;
 use opnsense_api::api::dnsmasq::{self, HOSTS};
 use opnsense_api::api::kea::{self, RESERVATIONS, SUBNETS};
 use opnsense_api::fields::{CsvList, decode_lenient};
@@ -49,7 +50,6 @@ use opnsense_api::models::dnsmasq::{DnsmasqSettings, Host};
 use opnsense_api::models::kea::{KeaSettings, Lease, Reservation};
 use opnsense_api::version::Quirk;
 use opnsense_api::{SearchPage, SearchQuery};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use crate::params::Parameters;
 use opnsense_api::api::diagnostics::{
     firewall_log_request, gateway_status_request, routes_request, states_request,
 };
@@ -19,7 +20,6 @@ use opnsense_api::models::diagnostics::{
 };
 use opnsense_api::models::firewall::PROTOCOL_NAMES;
 use opnsense_api::{SearchPage, Uuid};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

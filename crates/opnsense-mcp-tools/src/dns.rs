@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
+use crate::params::Parameters;
 use opnsense_api::api::unbound::{FORWARDS, HOST_OVERRIDES, settings_request};
 use opnsense_api::fields::selected_string;
 use opnsense_api::models::unbound::{Forward, HostOverride, RecordType};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,10 @@
 //! Firewall aliases: list, uuid lookup, add, update, delete, apply.
 
+use crate::params::Parameters;
 use opnsense_api::AliasName;
 use opnsense_api::api::firewall::ALIASES;
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::firewall::{Alias, AliasType};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -106,12 +106,12 @@ fn alias_name(value: Option<String>) -> Result<Option<String>, ToolError> {
     }
 }
 
-/// Reads `content` as a list of strings, naming the field when it is something else (a
-/// newline- or comma-joined string is the usual mistake).
+/// Reads `content` as a list of strings, saying so when it is something else (a newline- or
+/// comma-joined string is the usual mistake; the refusal names the field: `crate::params`).
 fn entry_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     let refuse = |what: &str| {
         serde::de::Error::custom(format!(
-            "alias.content must be a JSON list of strings, one entry per item (e.g. [\"10.0.0.1\", \"10.0.0.0/24\"]), not {what}"
+            "must be a JSON list of strings, one entry per item (e.g. [\"10.0.0.1\", \"10.0.0.0/24\"]), not {what}"
         ))
     };
     match Option::<Value>::deserialize(d)? {

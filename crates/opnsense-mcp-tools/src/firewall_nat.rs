@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 
+use crate::params::Parameters;
 use opnsense_api::api::firewall::DNAT_RULES;
 use opnsense_api::fields::{Extra, WireEnum};
 use opnsense_api::models::firewall::{
     DNatFields, DNatRow, DNatRule, IpProtocol, NatEndpoint, NatPass, NatProtocol,
 };
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};

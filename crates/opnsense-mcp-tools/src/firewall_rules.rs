@@ -1,10 +1,10 @@
 //! Firewall filter rules: list, get, add, update, delete, apply.
 
+use crate::params::Parameters;
 use opnsense_api::api::firewall::FILTER_RULES;
 use opnsense_api::models::firewall::{
     Action, Direction, FilterRule, IpProtocol, Protocol, RuleOrigin,
 };
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

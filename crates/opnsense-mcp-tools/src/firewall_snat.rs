@@ -4,12 +4,12 @@
 //! drop them), through [`Quirk`]. From 26.1.11 the list also says the outbound NAT mode, which
 //! decides whether these rules are loaded at all.
 
+use crate::params::Parameters;
 use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::models::firewall::{IpProtocol, Protocol};
 use opnsense_api::models::source_nat::{SNatMode, SNatRule};
 use opnsense_api::version::{self, Quirk};
 use opnsense_api::{Error as ApiError, FirmwareVersion};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
 //! Suricata IDS/IPS: rulesets. Read-only.
 
+use crate::params::Parameters;
 use opnsense_api::SearchPage;
 use opnsense_api::api::ids::rulesets_request;
 use opnsense_api::models::ids::Ruleset;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Serialize;

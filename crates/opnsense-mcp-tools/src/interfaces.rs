@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::params::Parameters;
 use opnsense_api::api::interfaces::{
     InterfaceConfig, InterfaceNames, arp_request, config_request, names_request, ndp_request,
 };
 use opnsense_api::models::interfaces::{ArpEntry, InterfaceDetails, IpAddress, NdpEntry};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -18,6 +18,7 @@ pub mod completion;
 pub mod error;
 pub mod fleet;
 pub mod notify;
+pub mod params;
 pub mod policy;
 pub mod prompts;
 pub mod record;
@@ -390,11 +391,18 @@ impl ServerHandler for OpnsenseTools {
             progress,
             CALL.scope(call, self.inner.router.call(tcc).instrument(span)),
         );
-        if reads_only {
+        let mut response = if reads_only {
             notify::cancellable(cancel.cancelled(), call).await
         } else {
             call.await
+        };
+        if let Ok(CallToolResponse::Complete(result)) = &mut response
+            && result.is_error == Some(true)
+            && let Some(rmcp::model::ContentBlock::Text(t)) = result.content.first_mut()
+        {
+            params::without_prefix(&mut t.text);
         }
+        response
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

@@ -508,7 +508,7 @@ macro_rules! record_tools {
             #[rmcp::tool(annotations(title = $add_title))]
             async fn $add(
                 &self,
-                rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<$add_params>,
+                crate::params::Parameters(p): crate::params::Parameters<$add_params>,
             ) -> Result<rmcp::Json<crate::record::Staged>, crate::error::ToolError> {
                 $(self.$check(&p.$add_field.0).await?;)?
                 self.add_record(p.$add_field).await
@@ -518,7 +518,7 @@ macro_rules! record_tools {
             #[rmcp::tool(annotations(title = $update_title))]
             async fn $update(
                 &self,
-                rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<$update_params>,
+                crate::params::Parameters(p): crate::params::Parameters<$update_params>,
             ) -> Result<rmcp::Json<crate::record::Staged>, crate::error::ToolError> {
                 $(self.$check(&p.$update_field).await?;)?
                 self.update_record(&p.uuid, p.$update_field).await
@@ -528,7 +528,7 @@ macro_rules! record_tools {
             #[rmcp::tool(annotations(title = $delete_title))]
             async fn $delete(
                 &self,
-                rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<$delete_params>,
+                crate::params::Parameters(p): crate::params::Parameters<$delete_params>,
             ) -> Result<rmcp::Json<crate::record::Staged>, crate::error::ToolError> {
                 self.delete_record::<$update_spec>(&p.uuid).await
             }
@@ -538,7 +538,7 @@ macro_rules! record_tools {
                 #[rmcp::tool(annotations(title = $apply_title))]
                 async fn $apply(
                     &self,
-                    rmcp::handler::server::wrapper::Parameters(p): rmcp::handler::server::wrapper::Parameters<crate::record::ApplyParams>,
+                    crate::params::Parameters(p): crate::params::Parameters<crate::record::ApplyParams>,
                 ) -> Result<rmcp::Json<crate::record::Applied>, crate::error::ToolError> {
                     self.apply_grid($grid, $applied, p).await
                 }

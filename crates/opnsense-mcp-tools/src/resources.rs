@@ -13,11 +13,11 @@
 //! A client that subscribes to a resource is told when a write, apply or revert through this
 //! server changes what it shows (see [`affected`] and [`crate::notify`]).
 
+use crate::params::Parameters;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
 use opnsense_api::models::firewall::{Alias, FilterRule};
 use opnsense_api::{Error as ApiError, Uuid};
 use rmcp::ErrorData;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate,

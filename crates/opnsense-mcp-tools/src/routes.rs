@@ -2,9 +2,9 @@
 
 use std::net::IpAddr;
 
+use crate::params::Parameters;
 use opnsense_api::api::routes::ROUTES;
 use opnsense_api::models::routes::Route;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

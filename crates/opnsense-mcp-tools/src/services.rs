@@ -1,9 +1,9 @@
 //! Core service control: status, start, stop, restart. Acts at once (nothing is staged).
 
+use crate::params::Parameters;
 use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
 use opnsense_api::models::services::ServiceStatus;
 use opnsense_change::engine::PlannedCall;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

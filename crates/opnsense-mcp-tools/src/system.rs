@@ -1,11 +1,11 @@
 //! System tools: status, firmware status, configuration backup, and the configuration history
 //! (the local backups OPNsense keeps: list, diff, restore).
 
+use crate::params::Parameters;
 use opnsense_api::BackupId;
 use opnsense_api::api::system;
 use opnsense_api::models::system::{Backup, FirmwareStatus, SystemStatus};
 use opnsense_change::journal::ChangeStatus;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;

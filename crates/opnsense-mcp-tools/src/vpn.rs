@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::params::Parameters;
 use opnsense_api::api::vpn::{
     ipsec_phase1_request, ipsec_phase2_request, openvpn_sessions_request, wireguard_show_request,
 };
 use opnsense_api::fields::{Lenient, decode_lenient};
 use opnsense_api::models::vpn::{IpsecPhase1, IpsecPhase2, OpenVpnSession, WireguardRecord};
 use opnsense_api::{Client, SearchPage};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
