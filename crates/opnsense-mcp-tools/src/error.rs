@@ -54,8 +54,11 @@ impl std::fmt::Display for ToolError {
 
 impl From<ApiError> for ToolError {
     fn from(e: ApiError) -> Self {
+        // Worded like every other refused argument ("invalid argument uuid: ...").
+        if let ApiError::InvalidInput { field, reason } = &e {
+            return Self::invalid(field, reason.trim_end_matches('.'));
+        }
         let hint = match &e {
-            ApiError::InvalidInput { .. } => " Nothing was sent to OPNsense.",
             ApiError::Validation { errors, .. } if errors.is_empty() => " Nothing was changed.",
             ApiError::Validation { .. } => {
                 " Nothing was changed: correct the fields named above and call the tool again."
