@@ -218,9 +218,18 @@ fn staged(
         dry_run: outcome.dry_run,
         calls: outcome.calls,
         diff,
-        note: outcome.note,
+        note: if outcome.dry_run {
+            Some(DRY_RUN_NOTE.to_owned())
+        } else {
+            outcome.note
+        },
     })
 }
+
+/// What a dry run's "would" does not promise: OPNsense has no validate-only call, so its own
+/// checks (an interface that does not exist, ports on ICMP, a duplicate name) run only when the
+/// write is sent.
+const DRY_RUN_NOTE: &str = "nothing was sent: this server's checks passed, but OPNsense checks a write only when it is sent, so it may still be refused";
 
 impl OpnsenseTools {
     /// `*_add`: checks the required fields, then adds the record (staged; journaled).
