@@ -986,7 +986,9 @@ impl ServerHandler for Fleet {
         if self.inner.router.has_route(request.name.as_ref()) {
             let _running = self.inner.in_flight.enter();
             let tcc = ToolCallContext::new(self, request, context);
-            return self.inner.router.call(tcc).await;
+            let mut response = self.inner.router.call(tcc).await;
+            crate::params::tidy(&mut response);
+            return response;
         }
         self.call_target(request, context).await
     }

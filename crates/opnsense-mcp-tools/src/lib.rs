@@ -396,12 +396,7 @@ impl ServerHandler for OpnsenseTools {
         } else {
             call.await
         };
-        if let Ok(CallToolResponse::Complete(result)) = &mut response
-            && result.is_error == Some(true)
-            && let Some(rmcp::model::ContentBlock::Text(t)) = result.content.first_mut()
-        {
-            params::without_prefix(&mut t.text);
-        }
+        params::tidy(&mut response);
         response
     }
 

@@ -8,13 +8,14 @@
 use rmcp::ErrorData;
 use rmcp::handler::server::common::FromContextPart;
 use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{CallToolResponse, ContentBlock};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// rmcp turns an extractor's `invalid_params` error into a tool result with `isError: true`
-/// (not a JSON-RPC error) only when its message starts with this; [`crate::OpnsenseTools`]
-/// takes it off again before the result is sent.
+/// (not a JSON-RPC error) only when its message starts with this; [`tidy`] takes it off again
+/// before the result is sent.
 pub(crate) const REFUSED_PREFIX: &str = "failed to deserialize parameters: ";
 
 /// A tool's arguments, read from the call's `arguments` object.
@@ -70,8 +71,18 @@ fn plain_types(reason: &str) -> String {
     format!("{head}, expected {plain}")
 }
 
+/// A tool call's answer with rmcp's [`REFUSED_PREFIX`] taken off a refusal's text.
+pub(crate) fn tidy(response: &mut Result<CallToolResponse, ErrorData>) {
+    if let Ok(CallToolResponse::Complete(result)) = response
+        && result.is_error == Some(true)
+        && let Some(ContentBlock::Text(t)) = result.content.first_mut()
+    {
+        without_prefix(&mut t.text);
+    }
+}
+
 /// The text of a refused call without rmcp's [`REFUSED_PREFIX`].
-pub(crate) fn without_prefix(text: &mut String) {
+fn without_prefix(text: &mut String) {
     if text.starts_with(REFUSED_PREFIX) {
         text.drain(..REFUSED_PREFIX.len());
     }
