@@ -304,15 +304,16 @@ async fn dnat_crud_validation_toggle_and_apply() {
     assert!(h.sim.live().find(&id).is_none());
 
     // Inverted toggle: the parameter means "disabled"; no `changed` key.
-    h.post_expect(
-        &format!("firewall/d_nat/toggle_rule/{id}/1"),
-        json!({"result": "Disabled"}),
-    )
-    .await;
-    h.post_expect(
-        &format!("firewall/d_nat/toggle_rule/{id}"),
-        json!({"result": "Enabled"}),
-    )
+    h.post_expect_each(&[
+        (
+            format!("firewall/d_nat/toggle_rule/{id}/1"),
+            json!({"result": "Disabled"}),
+        ),
+        (
+            format!("firewall/d_nat/toggle_rule/{id}"),
+            json!({"result": "Enabled"}),
+        ),
+    ])
     .await;
     let t = h
         .post_ok(

@@ -122,15 +122,8 @@ async fn a_connection_waiting_out_a_block_lockout_is_served_when_it_lifts() {
     h.post_ok("firewall/filter/apply", json!({})).await;
     assert!(h.sim.is_locked_out());
     let patient = client_for(h.sim.ca_pem(), Duration::from_secs(10));
-    let url = h.url("core/system/status");
-    let waiting = tokio::spawn(async move {
-        patient
-            .get(url)
-            .basic_auth("sim-key", Some("sim-secret"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    });
+    let request = h.get_via(&patient, "core/system/status");
+    let waiting = tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
     // Its TCP connection was accepted but gets no answer while the lockout lasts.
     let accepted = h.sim.accepted_connections();
     wait_until(|| h.sim.accepted_connections() > accepted).await;

@@ -65,9 +65,8 @@ async fn stall_makes_the_client_time_out() {
     let h = Harness::start().await;
     h.sim.faults().set_stall(true);
     let impatient = client_for(h.sim.ca_pem(), Duration::from_millis(300));
-    let err = impatient
-        .get(h.url("core/system/status"))
-        .basic_auth("sim-key", Some("sim-secret"))
+    let err = h
+        .get_via(&impatient, "core/system/status")
         .send()
         .await
         .expect_err("stalled");
@@ -102,9 +101,8 @@ async fn lockout_after_apply_until_console_revert() {
     assert!(h.sim.is_locked_out());
 
     let fresh = client_for(h.sim.ca_pem(), Duration::from_millis(300));
-    let err = fresh
-        .get(h.url("core/system/status"))
-        .basic_auth("sim-key", Some("sim-secret"))
+    let err = h
+        .get_via(&fresh, "core/system/status")
         .send()
         .await
         .expect_err("locked out");
@@ -113,12 +111,7 @@ async fn lockout_after_apply_until_console_revert() {
     assert!(h.sim.console_revert());
     assert!(!h.sim.is_locked_out());
     let again = client_for(h.sim.ca_pem(), Duration::from_secs(5));
-    let (s, _) = send(
-        again
-            .get(h.url("core/system/status"))
-            .basic_auth("sim-key", Some("sim-secret")),
-    )
-    .await;
+    let (s, _) = send(h.get_via(&again, "core/system/status")).await;
     assert_eq!(s, 200);
     assert!(
         h.sim
@@ -139,22 +132,14 @@ async fn lockout_lifted_by_fixed_rollback_timer() {
         ..SimConfig::default()
     })
     .await;
-    let rev = h.post_ok("firewall/filter/savepoint", json!({})).await["revision"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rev = h.savepoint().await;
     add_lockout_rule(&h).await;
     h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
         .await;
     assert!(h.sim.is_locked_out());
     // The client waits out the lockout: the handshake completes once the timer reverted.
     let patient = client_for(h.sim.ca_pem(), Duration::from_secs(10));
-    let (s, _) = send(
-        patient
-            .get(h.url("core/system/status"))
-            .basic_auth("sim-key", Some("sim-secret")),
-    )
-    .await;
+    let (s, _) = send(h.get_via(&patient, "core/system/status")).await;
     assert_eq!(s, 200);
     assert!(!h.sim.is_locked_out());
     h.sim.shutdown().await;

@@ -178,9 +178,8 @@ async fn tls_is_trusted_only_with_the_ca() {
     assert!(a.sim.base_url().starts_with("https://127.0.0.1:"));
     // Trusting B's CA while talking to A fails the handshake.
     let wrong = client_for(b.sim.ca_pem(), Duration::from_secs(5));
-    let err = wrong
-        .get(a.url("core/system/status"))
-        .basic_auth("sim-key", Some("sim-secret"))
+    let err = a
+        .get_via(&wrong, "core/system/status")
         .send()
         .await
         .expect_err("untrusted certificate");

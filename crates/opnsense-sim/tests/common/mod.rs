@@ -61,6 +61,14 @@ impl Harness {
             .basic_auth(self.sim.api_key(), Some(self.sim.api_secret()))
     }
 
+    /// GET `path` with the full-access credentials through `client` (another timeout, or
+    /// another trusted CA, than the harness's own client).
+    pub fn get_via(&self, client: &reqwest::Client, path: &str) -> reqwest::RequestBuilder {
+        client
+            .get(self.url(path))
+            .basic_auth(self.sim.api_key(), Some(self.sim.api_secret()))
+    }
+
     /// GET; returns (status, JSON body or Null).
     pub async fn get(&self, path: &str) -> (u16, Value) {
         send(self.request(reqwest::Method::GET, path)).await
@@ -94,6 +102,19 @@ impl Harness {
     pub async fn post_expect(&self, path: &str, expected: Value) {
         let answer = self.post_ok(path, json!({})).await;
         assert_eq!(answer, expected, "POST {path}");
+    }
+
+    /// [`Harness::post_expect`] for each `(path, expected)` step, in order.
+    pub async fn post_expect_each(&self, steps: &[(String, Value)]) {
+        for (path, expected) in steps {
+            self.post_expect(path, expected.clone()).await;
+        }
+    }
+
+    /// Takes a filter savepoint (HTTP 200 expected); returns its revision.
+    pub async fn savepoint(&self) -> String {
+        let answer = self.post_ok("firewall/filter/savepoint", json!({})).await;
+        answer["revision"].as_str().expect("revision").to_owned()
     }
 
     /// POSTs `body` to `path`, asserts that OPNsense refuses it (`"result": "failed"`) and
