@@ -64,16 +64,7 @@ fn written_files(home: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 fn interactive_init_reads_apikey_txt_offers_the_pin_and_prints_the_snippets() {
     let sim = Sim::start(|_| {});
     let home = tempfile::tempdir().expect("home");
-    let keys = home.path().join("apikey.txt");
-    std::fs::write(
-        &keys,
-        format!(
-            "key={}\nsecret={}\n",
-            sim.sim.api_key(),
-            sim.sim.api_secret()
-        ),
-    )
-    .expect("write");
+    common::apikey_txt(home.path(), &sim);
     let fp = sim.fingerprint();
     let mut p = spawn_init(home.path(), &[]);
     let mut seen = String::new();

@@ -5,22 +5,8 @@
 
 mod common;
 
-use common::{SECRET, Sim, command, home, run, write_default_config};
+use common::{SECRET, Sim, apikey_txt, command, home, run, write_default_config};
 use serde_json::Value;
-
-fn apikey_txt(dir: &std::path::Path, sim: &Sim) -> std::path::PathBuf {
-    let path = dir.join("apikey.txt");
-    std::fs::write(
-        &path,
-        format!(
-            "key={}\nsecret={}\n",
-            sim.sim.api_key(),
-            sim.sim.api_secret()
-        ),
-    )
-    .expect("write apikey.txt");
-    path
-}
 
 #[test]
 fn api_key_file_in_apikey_txt_format_and_a_pin_pass_check() {

@@ -90,6 +90,31 @@ pub fn target_table(name: &str, sim: &Simulator, extra: &str) -> String {
     )
 }
 
+/// A config file's text: `default_target = "DEFAULT"`, then the `[targets.*]` tables.
+pub fn fleet_config(default: &str, tables: &[String]) -> String {
+    format!("default_target = \"{default}\"\n{}", tables.concat())
+}
+
+/// Writes `toml` as `dir/config.toml` (a file given with `--config`); returns its path.
+pub fn write_config(dir: &Path, toml: &str) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+/// Writes `dir/apikey.txt` with `sim`'s full-access key, in the format OPNsense downloads
+/// (`key=...` and `secret=...` lines); returns its path.
+pub fn apikey_txt(dir: &Path, sim: &Sim) -> std::path::PathBuf {
+    let path = dir.join("apikey.txt");
+    let text = format!(
+        "key={}\nsecret={}\n",
+        sim.sim.api_key(),
+        sim.sim.api_secret()
+    );
+    std::fs::write(&path, text).expect("write apikey.txt");
+    path
+}
+
 /// A fresh temporary directory (a `HOME`).
 pub fn home() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
@@ -303,9 +328,7 @@ pub fn wait(mut child: Child, limit: Duration) -> Output {
 pub fn write_default_config(home: &Path, toml: &str) -> std::path::PathBuf {
     let dir = home.join(".config").join("opnsense-mcp");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let path = dir.join("config.toml");
-    std::fs::write(&path, toml).expect("write config");
-    path
+    write_config(&dir, toml)
 }
 
 /// A loopback port with nothing listening on it (bound, then released).

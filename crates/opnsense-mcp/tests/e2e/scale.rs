@@ -54,6 +54,16 @@ async fn signal(pid: u32, signal: &str) {
         .await;
 }
 
+/// Sends `signal` to `child` and waits at most `grace` for it to exit; then kills it.
+async fn stop_child(child: &mut Child, signal_name: &str, grace: Duration) {
+    if let Some(pid) = child.id() {
+        signal(pid, signal_name).await;
+    }
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        let _ = child.start_kill();
+    }
+}
+
 /// nginx, run in the foreground from a temporary prefix on 127.0.0.1.
 struct Nginx {
     child: Child,
@@ -125,15 +135,7 @@ impl Nginx {
 
     /// Stops nginx (SIGQUIT would wait for kept connections; SIGTERM is a fast stop).
     async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            signal(pid, "-TERM").await;
-        }
-        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.start_kill();
-        }
+        stop_child(&mut self.child, "-TERM", Duration::from_secs(10)).await;
     }
 }
 
@@ -355,18 +357,12 @@ impl Postgres {
         let stderr = child.stderr.take().expect("piped stderr");
         let log = Log::default();
         let mut lines = BufReader::new(stderr).lines();
-        let ready = async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.push(&line);
-                if line.contains("ready to accept connections") {
-                    return true;
-                }
-            }
-            false
-        };
+        let ready = log.read_until(&mut lines, |line| {
+            line.contains("ready to accept connections").then_some(())
+        });
         let ok = tokio::time::timeout(READY_TIMEOUT, ready).await;
         assert!(
-            matches!(ok, Ok(true)),
+            matches!(ok, Ok(Some(()))),
             "postgres did not become ready:\n{}",
             log.text()
         );
@@ -380,15 +376,7 @@ impl Postgres {
 
     /// Fast shutdown (SIGINT), bounded.
     async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            signal(pid, "-INT").await;
-        }
-        if tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.start_kill();
-        }
+        stop_child(&mut self.child, "-INT", Duration::from_secs(20)).await;
     }
 }
 
