@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{Harness, rows};
 use opnsense_sim::{SimConfig, Version};
 use serde_json::{Value, json};
 
@@ -286,9 +286,7 @@ async fn vpn_pages_follow_the_services() {
         // WireGuard runs (seeded): its interface and one peer that shook hands recently.
         let wg = h.get_ok("wireguard/service/show").await;
         assert_eq!(wg["total"], 2, "{v:?}: {wg}");
-        let peer = wg["rows"]
-            .as_array()
-            .expect("rows")
+        let peer = rows(&wg)
             .iter()
             .find(|r| r["type"] == "peer")
             .expect("a peer");

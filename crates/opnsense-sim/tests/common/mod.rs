@@ -125,13 +125,29 @@ impl Harness {
         answer["validations"].clone()
     }
 
+    /// POSTs an add (`body`) to `path` and asserts that it is saved; returns the new
+    /// record's uuid.
+    pub async fn saved(&self, path: &str, body: Value) -> String {
+        let answer = self.post_ok(path, body).await;
+        assert_eq!(answer["result"], "saved", "POST {path}: {answer}");
+        answer["uuid"].as_str().expect("uuid").to_owned()
+    }
+
     /// Adds a filter rule (`rule`: the fields of `{"rule": ...}`); returns its uuid.
     pub async fn add_rule(&self, rule: Value) -> String {
-        let answer = self
-            .post_ok("firewall/filter/add_rule", json!({ "rule": rule }))
-            .await;
-        assert_eq!(answer["result"], "saved", "{answer}");
-        answer["uuid"].as_str().expect("uuid").to_owned()
+        self.saved("firewall/filter/add_rule", json!({ "rule": rule }))
+            .await
+    }
+
+    /// The uuid of the first row of the search `search` (POST `{}`) that `pick` accepts.
+    pub async fn first_uuid(&self, search: &str, pick: impl Fn(&Value) -> bool) -> String {
+        let all = self.post_ok(search, json!({})).await;
+        rows(&all)
+            .iter()
+            .find(|r| pick(r))
+            .and_then(|r| r["uuid"].as_str())
+            .unwrap_or_else(|| panic!("no row of {search} picked: {all}"))
+            .to_owned()
     }
 }
 
@@ -154,11 +170,14 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The rows of a search answer.
+pub fn rows(answer: &Value) -> &[Value] {
+    answer["rows"].as_array().expect("rows")
+}
+
 /// uuids of the rows of a search answer.
 pub fn uuids(answer: &Value) -> Vec<String> {
-    answer["rows"]
-        .as_array()
-        .expect("rows")
+    rows(answer)
         .iter()
         .map(|r| r["uuid"].as_str().unwrap_or_default().to_owned())
         .collect()
