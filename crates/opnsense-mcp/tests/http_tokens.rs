@@ -192,11 +192,7 @@ async fn initialize(client: &reqwest::Client, server: &Server, token: &str) -> r
         .header("Accept", "application/json, text/event-stream")
         .header("Content-Type", "application/json")
         .bearer_auth(token)
-        .json(
-            &json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-            "protocolVersion":"2025-06-18","capabilities":{},
-            "clientInfo":{"name":"tokens-test","version":"0"}}}),
-        )
+        .json(&common::initialize_request("2025-06-18", "tokens-test"))
         .send()
         .await
         .expect("send")

@@ -337,6 +337,30 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
+/// An MCP `initialize` request (JSON-RPC id 1) from a client named `client_name` that speaks
+/// `protocol_version`.
+pub fn initialize_request(protocol_version: &str, client_name: &str) -> serde_json::Value {
+    serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": protocol_version, "capabilities": {},
+        "clientInfo": {"name": client_name, "version": "0"}}})
+}
+
+/// Calls `system_status` through `peer` within `wait` and asserts that it answered, not with an
+/// error; `what` names the call in a failure. Returns the result.
+pub async fn call_status(
+    peer: &rmcp::service::Peer<rmcp::RoleClient>,
+    wait: Duration,
+    what: &str,
+) -> rmcp::model::CallToolResult {
+    let call = peer.call_tool(rmcp::model::CallToolRequestParams::new("system_status"));
+    let result = tokio::time::timeout(wait, call)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not answered in time"))
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_ne!(result.is_error, Some(true), "{what}: {result:?}");
+    result
+}
+
 /// Through an initialised rmcp client: `tools/list` answers the catalogue (at least 43 tools)
 /// and `system_status` answers with structured content; then the client closes. Each step
 /// within `wait`.
@@ -344,7 +368,6 @@ pub async fn list_tools_and_call_status(
     client: rmcp::service::RunningService<rmcp::RoleClient, ()>,
     wait: Duration,
 ) {
-    use rmcp::model::CallToolRequestParams;
     use tokio::time::timeout;
 
     let tools = timeout(wait, client.list_all_tools())
@@ -352,14 +375,7 @@ pub async fn list_tools_and_call_status(
         .expect("in time")
         .expect("tools/list");
     assert!(tools.len() >= 43, "{} tools", tools.len());
-    let result = timeout(
-        wait,
-        client.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("tools/call");
-    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let result = call_status(&client, wait, "tools/call").await;
     assert!(result.structured_content.is_some(), "{result:?}");
     let _ = timeout(wait, client.cancel()).await;
 }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::common::initialize_request;
 use crate::support::{
     Client, HTTP_TOKEN, HttpServer, Log, call, close, expect_ok, external_clients_enabled,
     free_port, program_or_install, run_bounded, start_simulator,
@@ -190,7 +191,6 @@ async fn throughput(server: &HttpServer, url: &str, clients: usize, calls: usize
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_replicas_behind_nginx() {
     if !external_clients_enabled(
-        "stateless_replicas_behind_nginx",
         "nginx from Debian's packages (installed with apt-get when missing)",
     ) {
         return;
@@ -206,11 +206,7 @@ async fn stateless_replicas_behind_nginx() {
         .post(&nginx.url)
         .bearer_auth(HTTP_TOKEN)
         .header("accept", "application/json, text/event-stream")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "e2e-curl", "version": "0"}}}),
-        )
+        .json(&initialize_request("2025-11-25", "e2e-curl"))
         .send()
         .await
         .expect("initialize through nginx");
@@ -401,7 +397,6 @@ async fn settled(client: &Client, change_id: &str, bound: Duration) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_journal_survives_a_dead_replica() {
     if !external_clients_enabled(
-        "shared_journal_survives_a_dead_replica",
         "Postgres from Debian's packages (installed with apt-get when missing)",
     ) {
         return;

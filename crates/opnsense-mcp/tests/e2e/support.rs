@@ -55,7 +55,12 @@ pub const OPT_IN: &str = "OPNSENSE_E2E";
 /// `cargo xtask ci` sets). Otherwise the test says it was skipped and how to run it, and
 /// records its name in `<target>/e2e-skipped.txt` (so `cargo xtask ci` can prove nothing was
 /// skipped). Any other value than `1` or unset fails the test: a typo must not skip silently.
-pub fn external_clients_enabled(test: &str, needs: &str) -> bool {
+///
+/// Call it from the test's own thread: the test harness names that thread after the test
+/// (`scale::stateless_replicas_behind_nginx`), and the skip says that name.
+pub fn external_clients_enabled(needs: &str) -> bool {
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("an end-to-end test");
     match std::env::var(OPT_IN).as_deref() {
         Ok("1") => true,
         Err(std::env::VarError::NotPresent) => {
