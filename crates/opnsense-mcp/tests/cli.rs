@@ -205,8 +205,7 @@ fn check_prints_the_firmware_version() {
     let mut c = command(home.path());
     c.arg("check").envs(sim.env());
     let out = run(c);
-    out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("check prints JSON");
+    let v = out.expect_code(0).json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["firmware"], "26.1.10");
     assert!(out.failure_lines().is_empty(), "{out:#?}");

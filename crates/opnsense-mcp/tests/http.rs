@@ -117,10 +117,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
     for token in [None, Some("wrong-token-0123456789abcdef")] {
         let resp = initialize(mcp_post(&server, token)).await;
         assert_eq!(resp.status(), 401);
-        let challenge = resp
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok())
+        let challenge = common::header(&resp, "www-authenticate")
             .unwrap_or_default()
             .to_owned();
         assert!(challenge.starts_with("Bearer"), "{challenge:?}");
@@ -152,10 +149,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
 async fn open_session(server: &Server) -> (String, String) {
     let resp = initialize(mcp_post(server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 200);
-    let session = resp
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
+    let session = common::header(&resp, "mcp-session-id")
         .expect("session id")
         .to_owned();
     (session, resp.text().await.expect("initialize answer"))

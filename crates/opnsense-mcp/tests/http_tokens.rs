@@ -213,10 +213,7 @@ async fn failed_authentication_is_throttled_per_address_and_logged_without_the_t
     }
     let throttled = initialize(&from_first, &server, WRONG).await;
     assert_eq!(throttled.status(), 429);
-    let wait: u64 = throttled
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
+    let wait: u64 = common::header(&throttled, "retry-after")
         .and_then(|v| v.parse().ok())
         .expect("Retry-After in seconds");
     assert!((1..=60).contains(&wait), "{wait}");

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{BIN, SECRET, Sim, command, run};
-use serde_json::Value;
 
 /// Each expectation may wait this long (the binary connects to the simulator meanwhile).
 const EXPECT_MS: u64 = 30_000;
@@ -45,14 +44,7 @@ fn mode(path: &Path) -> u32 {
 fn check_uses_them(home: &Path, fp: &str) {
     let mut c = command(home);
     c.arg("check");
-    let out = run(c);
-    out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(v["tls_fingerprint"], fp);
-    assert_eq!(
-        v["tls_verification"],
-        "pinned certificate (tls_fingerprint)"
-    );
+    common::assert_check_pinned(&run(c), fp);
 }
 
 fn written_files(home: &Path) -> (std::path::PathBuf, std::path::PathBuf) {

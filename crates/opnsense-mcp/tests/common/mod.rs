@@ -277,6 +277,18 @@ impl Output {
     }
 }
 
+/// Asserts that a `check` run passed with the firewall's certificate pinned to `fp`: exit 0,
+/// and the JSON it printed says so.
+pub fn assert_check_pinned(out: &Output, fp: &str) {
+    let v = out.expect_code(0).json();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["tls_fingerprint"], fp, "check prints what it saw");
+    assert_eq!(
+        v["tls_verification"],
+        "pinned certificate (tls_fingerprint)"
+    );
+}
+
 /// Runs to completion (at most [`RUN_LIMIT`], else the child is killed and the test fails).
 pub fn run(mut c: Command) -> Output {
     let child = c.spawn().expect("spawn the binary");
@@ -335,6 +347,11 @@ pub fn write_default_config(home: &Path, toml: &str) -> std::path::PathBuf {
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// The value of the header `name` of `response`, if it is there and is text.
+pub fn header<'r>(response: &'r reqwest::Response, name: &str) -> Option<&'r str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// An MCP `initialize` request (JSON-RPC id 1) from a client named `client_name` that speaks

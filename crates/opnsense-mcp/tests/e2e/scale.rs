@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::common::initialize_request;
+use crate::common::{header, initialize_request};
 use crate::support::{
     Client, HTTP_TOKEN, HttpServer, Log, call, close, expect_ok, external_clients_enabled,
     free_port, program_or_install, run_bounded, start_simulator,
@@ -216,12 +216,7 @@ async fn stateless_replicas_behind_nginx() {
         "a stateless server hands out no session id: {:?}",
         init.headers()
     );
-    let content_type = init
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = header(&init, "content-type").unwrap_or_default().to_owned();
     assert!(
         content_type.starts_with("application/json"),
         "stateless answers are plain JSON, got {content_type}"
