@@ -2,12 +2,12 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, json, mock_get, mock_post};
+use common::{client, fixture, json, mock_get, mock_post};
 use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
 use opnsense_api::models::services::ServiceState;
 use opnsense_api::{Error, Method};
 use serde_json::json as j;
-use wiremock::matchers::{any, method, path};
+use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 #[test]
@@ -115,16 +115,8 @@ fn an_empty_widget_rendered_as_a_list_is_none() {
 }
 
 async fn action_ok(module: ServiceModule, action: ServiceAction, fixture_name: &str) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("/api/{module}/service/{}", action.as_str())))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("services", fixture_name)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let c = client(&server).await;
+    let endpoint = format!("{module}/service/{}", action.as_str());
+    let c = mock_post(&endpoint, fixture("services", fixture_name)).await;
     let h = c.service(module);
     let s = match action {
         ServiceAction::Start => h.start().await,
@@ -201,16 +193,12 @@ async fn run_with(
     action: ServiceAction,
     answer: serde_json::Value,
 ) -> opnsense_api::Result<opnsense_api::ActionStatus> {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("/api/{module}/service/{}", action.as_str())))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(answer))
-        .expect(1)
-        .mount(&server)
-        .await;
-    client(&server).await.service(module).run(action).await
+    let endpoint = format!("{module}/service/{}", action.as_str());
+    mock_post(&endpoint, answer)
+        .await
+        .service(module)
+        .run(action)
+        .await
 }
 
 #[tokio::test]
