@@ -336,11 +336,7 @@ async fn rollback_saves_and_names_its_script() {
         format!("/api/firewall/filter/revert/{rev} made changes")
     );
     // 26.7 has the same backup API.
-    let h7 = Harness::with(SimConfig {
-        version: Version::V26_7,
-        ..SimConfig::default()
-    })
-    .await;
+    let h7 = Harness::at(Version::V26_7).await;
     assert_eq!(items(&h7).await.len(), 1);
     h7.sim.shutdown().await;
     h.sim.shutdown().await;

@@ -42,11 +42,7 @@ fn io_kind(err: &reqwest::Error) -> Option<std::io::ErrorKind> {
 
 #[tokio::test]
 async fn a_lockout_spares_established_connections_and_lifts_through_them() {
-    let h = Harness::with(SimConfig {
-        lockout: true,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::lockout().await;
     let sim = &h.sim;
     let mut kept = OneConnection::open(sim).await.unwrap();
     kept.ok("core/system/status", None).await;
@@ -107,11 +103,7 @@ async fn get_err(sim: &Simulator, client: &reqwest::Client) -> reqwest::Error {
 
 #[tokio::test]
 async fn a_connection_waiting_out_a_block_lockout_is_served_when_it_lifts() {
-    let h = Harness::with(SimConfig {
-        lockout: true,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::lockout().await;
     let r = h
         .post_ok(
             "firewall/filter/add_rule",

@@ -89,11 +89,7 @@ async fn add_lockout_rule(h: &Harness) -> String {
 
 #[tokio::test]
 async fn lockout_after_apply_until_console_revert() {
-    let h = Harness::with(SimConfig {
-        lockout: true,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::lockout().await;
     add_lockout_rule(&h).await;
     assert!(!h.sim.is_locked_out(), "staged rules do not lock out");
     let r = h.post_ok("firewall/filter/apply", json!({})).await;

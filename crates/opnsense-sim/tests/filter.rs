@@ -123,11 +123,7 @@ async fn search_defaults_paging_phrase_and_sort() {
 /// 26.1.9 lists the automatic rules only with `show_all` (FilterController at 26.1.9).
 #[tokio::test]
 async fn automatic_rules_need_show_all_before_26_1_10() {
-    let h = Harness::with(SimConfig {
-        version: Version::V26_1_9,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::at(Version::V26_1_9).await;
     let automatic = h.sim.automatic_filter_rules().len();
     let plain = h.post_ok("firewall/filter/search_rule", json!({})).await;
     assert_eq!(plain["total"], 12);

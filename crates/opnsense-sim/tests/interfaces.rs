@@ -135,11 +135,7 @@ async fn interfaces_info_rows() {
 
 #[tokio::test]
 async fn version_26_7_adds_link_typev6() {
-    let h = Harness::with(SimConfig {
-        version: Version::V26_7,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::at(Version::V26_7).await;
     let info = h.get_ok("interfaces/overview/interfacesInfo").await;
     assert_eq!(row(&info, "igb1")["link_typev6"], "static");
     assert_eq!(row(&info, "igb2")["link_typev6"], "none");

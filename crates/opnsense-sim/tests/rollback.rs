@@ -133,11 +133,7 @@ async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
 
 #[tokio::test]
 async fn version_26_7_removes_rollback_actions() {
-    let h = Harness::with(SimConfig {
-        version: Version::V26_7,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::at(Version::V26_7).await;
     for path in [
         "firewall/filter/savepoint",
         "firewall/filter/cancelRollback/1.00",

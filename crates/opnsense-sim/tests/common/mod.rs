@@ -9,7 +9,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use opnsense_sim::{SimConfig, Simulator};
+use opnsense_sim::{SimConfig, Simulator, Version};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
@@ -34,6 +34,25 @@ impl Harness {
     /// Starts a simulator with the default configuration.
     pub async fn start() -> Harness {
         Harness::with(SimConfig::default()).await
+    }
+
+    /// Starts a simulator of firmware `version` (otherwise the default configuration).
+    pub async fn at(version: Version) -> Harness {
+        Harness::with(SimConfig {
+            version,
+            ..SimConfig::default()
+        })
+        .await
+    }
+
+    /// Starts a simulator that emulates pf cutting the API off (`lockout`) once a rule that
+    /// blocks it is applied (otherwise the default configuration).
+    pub async fn lockout() -> Harness {
+        Harness::with(SimConfig {
+            lockout: true,
+            ..SimConfig::default()
+        })
+        .await
     }
 
     /// Starts a simulator with `config` (port forced to 0).
