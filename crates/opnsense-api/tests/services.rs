@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{client, fixture, json, mock_get, mock_post};
+use common::{
+    assert_action_failed, assert_invalid_response, client, fixture, json, mock_get, mock_post,
+};
 use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
 use opnsense_api::models::services::ServiceState;
 use opnsense_api::{Error, Method};
@@ -181,10 +183,7 @@ async fn wireguard_reconfigure_failed() {
         .reconfigure()
         .await
         .expect_err("failed");
-    assert!(
-        matches!(&e, Error::ActionFailed { status, .. } if status == "failed"),
-        "{e:?}"
-    );
+    assert_action_failed(&e, "failed");
 }
 
 /// Runs `action` on `module` against a mock answering `answer`.
@@ -299,10 +298,7 @@ async fn an_answer_without_response_is_invalid() {
     )
     .await
     .expect_err("no response key");
-    assert!(
-        matches!(&e, Error::InvalidResponse { path, .. } if path == "kea/service/start"),
-        "{e:?}"
-    );
+    assert_invalid_response(&e, "kea/service/start", "");
 }
 
 #[tokio::test]

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{
-    NoBody, assert_request, client, expect_bodyless, fixture, fixture_text, json, mock_get,
-    mock_post,
+    NoBody, assert_invalid_response, assert_request, client, expect_bodyless, fixture,
+    fixture_text, json, mock_get, mock_post,
 };
 use opnsense_api::api::system;
 use opnsense_api::models::system::{FirmwareState, StatusValue};
@@ -275,10 +275,7 @@ async fn config_backup_non_xml_is_invalid_response() {
             .config_backup()
             .await
             .expect_err(body);
-        assert!(
-            matches!(&e, Error::InvalidResponse { path, .. } if path == "core/backup/download/this"),
-            "{body:?}: {e:?}"
-        );
+        assert_invalid_response(&e, "core/backup/download/this", format!("{body:?}"));
     }
 }
 
