@@ -60,17 +60,23 @@ async fn html_502_and_latency() {
     h.sim.shutdown().await;
 }
 
-#[tokio::test]
-async fn stall_makes_the_client_time_out() {
-    let h = Harness::start().await;
-    h.sim.faults().set_stall(true);
+/// Asserts that a new client (300 ms timeout) asking for the system status gets no answer in
+/// time; `why` names the cause in a failure.
+async fn assert_a_new_client_times_out(h: &Harness, why: &str) {
     let impatient = client_for(h.sim.ca_pem(), Duration::from_millis(300));
     let err = h
         .get_via(&impatient, "core/system/status")
         .send()
         .await
-        .expect_err("stalled");
-    assert!(err.is_timeout(), "{err:?}");
+        .expect_err(why);
+    assert!(err.is_timeout(), "{why}: {err:?}");
+}
+
+#[tokio::test]
+async fn stall_makes_the_client_time_out() {
+    let h = Harness::start().await;
+    h.sim.faults().set_stall(true);
+    assert_a_new_client_times_out(&h, "stalled").await;
     assert!(h.sim.request_count() >= 1, "the request was received");
     h.sim.faults().set_stall(false);
     assert_eq!(h.get("core/system/status").await.0, 200);
@@ -96,13 +102,7 @@ async fn lockout_after_apply_until_console_revert() {
     assert_eq!(r["status"], "OK\n\n");
     assert!(h.sim.is_locked_out());
 
-    let fresh = client_for(h.sim.ca_pem(), Duration::from_millis(300));
-    let err = h
-        .get_via(&fresh, "core/system/status")
-        .send()
-        .await
-        .expect_err("locked out");
-    assert!(err.is_timeout(), "{err:?}");
+    assert_a_new_client_times_out(&h, "locked out").await;
 
     assert!(h.sim.console_revert());
     assert!(!h.sim.is_locked_out());

@@ -108,30 +108,30 @@ async fn authentication_and_acl() {
 #[tokio::test]
 async fn empty_json_body_is_400_and_bodyless_post_is_fine() {
     let h = Harness::start().await;
-    let (s, body) = send(
-        h.request(reqwest::Method::POST, "firewall/filter/apply")
-            .header("Content-Type", "application/json"),
-    )
-    .await;
-    assert_eq!(
-        (s, body),
+    // A JSON content type with no body, on a POST and on a GET.
+    for (method, path, content_type) in [
         (
-            400,
-            json!({"status": 400, "message": "Invalid JSON syntax"})
-        )
-    );
-    let (s, body) = send(
-        h.request(reqwest::Method::GET, "core/system/status")
-            .header("Content-Type", "application/json;charset=utf-8"),
-    )
-    .await;
-    assert_eq!(
-        (s, body),
+            reqwest::Method::POST,
+            "firewall/filter/apply",
+            "application/json",
+        ),
         (
-            400,
-            json!({"status": 400, "message": "Invalid JSON syntax"})
-        )
-    );
+            reqwest::Method::GET,
+            "core/system/status",
+            "application/json;charset=utf-8",
+        ),
+    ] {
+        let request = h.request(method.clone(), path);
+        let (s, body) = send(request.header("Content-Type", content_type)).await;
+        assert_eq!(
+            (s, body),
+            (
+                400,
+                json!({"status": 400, "message": "Invalid JSON syntax"})
+            ),
+            "{method} {path} ({content_type})"
+        );
+    }
     let (s, body) = h.post_empty("firewall/filter/apply").await;
     assert_eq!((s, body), (200, json!({"status": "OK\n\n"})));
     // Unparsable JSON is treated as an empty POST.
