@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    assert_request, client, expect_bodyless, expect_get, expect_never, expect_post_json, fixture,
-    json, mock_get, status_json,
+    assert_invalid_response, assert_request, client, expect_bodyless, expect_get, expect_never,
+    expect_post_json, fixture, json, mock_get, status_json,
 };
 use opnsense_api::fields::{CsvList, LineList};
 use opnsense_api::models::firewall::{Alias, AliasAuthType, AliasModel, AliasType};
@@ -85,10 +85,7 @@ async fn model_refuses_an_answer_without_alias() {
             .model()
             .await
             .expect_err("no alias object");
-        assert!(
-            matches!(&err, Error::InvalidResponse { path, .. } if path == "firewall/alias/get"),
-            "{answer}: {err:?}"
-        );
+        assert_invalid_response(&err, "firewall/alias/get", &answer);
     }
 }
 
@@ -401,10 +398,7 @@ async fn uuid_of_an_answer_that_is_not_a_uuid_is_invalid() {
             .uuid_of(&AliasName::parse("webservers").expect("name"))
             .await
             .expect_err("invalid");
-        assert!(
-            matches!(&err, Error::InvalidResponse { path, .. } if path == "firewall/alias/getAliasUUID/webservers"),
-            "{answer}: {err:?}"
-        );
+        assert_invalid_response(&err, "firewall/alias/getAliasUUID/webservers", &answer);
     }
 }
 

@@ -6,8 +6,9 @@
 mod common;
 
 use common::{
-    all_rows, client, client_at, client_unknown_version, expect_bodyless, expect_no_request,
-    expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, status_json,
+    all_rows, assert_action_failed, client, client_at, client_unknown_version, expect_bodyless,
+    expect_no_request, expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post,
+    status_json,
 };
 use opnsense_api::fields::CsvList;
 use opnsense_api::models::firewall::{
@@ -283,10 +284,7 @@ async fn savepoint_refused_is_action_failed() {
         .savepoint()
         .await
         .expect_err("refused");
-    assert!(
-        matches!(&err, Error::ActionFailed { status, .. } if status == "error"),
-        "{err:?}"
-    );
+    assert_action_failed(&err, "error");
 }
 
 #[test]

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use common::{
-    SECRET, all_rows, client, expect_bodyless, expect_get, expect_never, expect_no_request,
-    expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post, mock_post_json,
-    nas_override, status_json, validations_of,
+    SECRET, all_rows, assert_invalid_response, client, expect_bodyless, expect_get, expect_never,
+    expect_no_request, expect_post_json, expect_post_nobody, fixture, json, mock_get, mock_post,
+    mock_post_json, nas_override, status_json, validations_of,
 };
 use opnsense_api::api::dnsmasq::HOSTS;
 use opnsense_api::api::firewall::{ALIASES, DNAT_RULES, FILTER_RULES};
@@ -1131,10 +1131,7 @@ async fn search_refusal<T: Model, R: Model>(c: &Case<T, R>) {
             .search(&SearchQuery::all())
             .await
             .expect_err(k);
-        assert!(
-            matches!(&e, Error::InvalidResponse { path, .. } if *path == c.path("search")),
-            "{k} {answer}: {e:?}"
-        );
+        assert_invalid_response(&e, &c.path("search"), format!("{k} {answer}"));
     }
 }
 

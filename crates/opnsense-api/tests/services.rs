@@ -2,12 +2,14 @@
 
 mod common;
 
-use common::{NoBody, basic_auth, client, fixture, json, mock_get, mock_post};
+use common::{
+    assert_action_failed, assert_invalid_response, client, fixture, json, mock_get, mock_post,
+};
 use opnsense_api::api::services::{ServiceAction, ServiceModule, action_request, status_request};
 use opnsense_api::models::services::ServiceState;
 use opnsense_api::{Error, Method};
 use serde_json::json as j;
-use wiremock::matchers::{any, method, path};
+use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 #[test]
@@ -115,16 +117,8 @@ fn an_empty_widget_rendered_as_a_list_is_none() {
 }
 
 async fn action_ok(module: ServiceModule, action: ServiceAction, fixture_name: &str) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("/api/{module}/service/{}", action.as_str())))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(fixture("services", fixture_name)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let c = client(&server).await;
+    let endpoint = format!("{module}/service/{}", action.as_str());
+    let c = mock_post(&endpoint, fixture("services", fixture_name)).await;
     let h = c.service(module);
     let s = match action {
         ServiceAction::Start => h.start().await,
@@ -189,10 +183,7 @@ async fn wireguard_reconfigure_failed() {
         .reconfigure()
         .await
         .expect_err("failed");
-    assert!(
-        matches!(&e, Error::ActionFailed { status, .. } if status == "failed"),
-        "{e:?}"
-    );
+    assert_action_failed(&e, "failed");
 }
 
 /// Runs `action` on `module` against a mock answering `answer`.
@@ -201,16 +192,12 @@ async fn run_with(
     action: ServiceAction,
     answer: serde_json::Value,
 ) -> opnsense_api::Result<opnsense_api::ActionStatus> {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("/api/{module}/service/{}", action.as_str())))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(json(answer))
-        .expect(1)
-        .mount(&server)
-        .await;
-    client(&server).await.service(module).run(action).await
+    let endpoint = format!("{module}/service/{}", action.as_str());
+    mock_post(&endpoint, answer)
+        .await
+        .service(module)
+        .run(action)
+        .await
 }
 
 #[tokio::test]
@@ -311,10 +298,7 @@ async fn an_answer_without_response_is_invalid() {
     )
     .await
     .expect_err("no response key");
-    assert!(
-        matches!(&e, Error::InvalidResponse { path, .. } if path == "kea/service/start"),
-        "{e:?}"
-    );
+    assert_invalid_response(&e, "kea/service/start", "");
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{
-    assert_request, client_at, client_unknown_version, expect_get, expect_no_request, json,
+    assert_invalid_response, assert_request, client_at, client_unknown_version, expect_get,
+    expect_no_request, json,
 };
 use opnsense_api::api::source_nat::{SNAT_RULES, settings_request};
 use opnsense_api::fields::decode_lenient;
@@ -129,10 +130,7 @@ async fn an_answer_without_a_mode_is_invalid() {
             .mode()
             .await
             .expect_err("no mode");
-        assert!(
-            matches!(&e, Error::InvalidResponse { path, .. } if path == "firewall/source_nat/get"),
-            "{answer}: {e:?}"
-        );
+        assert_invalid_response(&e, "firewall/source_nat/get", &answer);
     }
 }
 

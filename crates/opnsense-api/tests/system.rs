@@ -3,7 +3,8 @@
 mod common;
 
 use common::{
-    NoBody, assert_request, basic_auth, client, fixture, fixture_text, json, mock_get, mock_post,
+    NoBody, assert_invalid_response, assert_request, client, expect_bodyless, fixture,
+    fixture_text, json, mock_get, mock_post,
 };
 use opnsense_api::api::system;
 use opnsense_api::models::system::{FirmwareState, StatusValue};
@@ -242,20 +243,17 @@ async fn firmware_check_failure_is_an_error() {
     );
 }
 
+/// A 200 answer with `body` as OPNsense sends a file (`application/octet-stream`).
+fn octet_stream(body: impl Into<Vec<u8>>) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/octet-stream")
+}
+
 #[tokio::test]
 async fn config_backup_returns_xml_verbatim() {
     let server = MockServer::start().await;
     let xml = fixture_text("system", "core_backup_download_this.xml");
-    Mock::given(method("GET"))
-        .and(path("/api/core/backup/download/this"))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(xml.clone(), "application/octet-stream"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    let answer = octet_stream(xml.clone());
+    expect_bodyless(&server, "GET", "core/backup/download/this", answer, 1).await;
     let got = client(&server)
         .await
         .system()
@@ -269,24 +267,15 @@ async fn config_backup_returns_xml_verbatim() {
 async fn config_backup_non_xml_is_invalid_response() {
     for body in ["", "[]", "<html><body>login</body></html>"] {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/core/backup/download/this"))
-            .and(basic_auth())
-            .and(NoBody)
-            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/octet-stream"))
-            .expect(1)
-            .mount(&server)
-            .await;
+        let answer = octet_stream(body);
+        expect_bodyless(&server, "GET", "core/backup/download/this", answer, 1).await;
         let e = client(&server)
             .await
             .system()
             .config_backup()
             .await
             .expect_err(body);
-        assert!(
-            matches!(&e, Error::InvalidResponse { path, .. } if path == "core/backup/download/this"),
-            "{body:?}: {e:?}"
-        );
+        assert_invalid_response(&e, "core/backup/download/this", format!("{body:?}"));
     }
 }
 
@@ -336,16 +325,8 @@ fn backup_request_builders_take_checked_ids_only() {
 async fn a_backup_downloads_verbatim_and_a_missing_one_is_not_found() {
     let server = MockServer::start().await;
     let xml = fixture_text("system", "core_backup_download_this.xml");
-    Mock::given(method("GET"))
-        .and(path(format!("/api/core/backup/download/this/{OLD}")))
-        .and(basic_auth())
-        .and(NoBody)
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(xml.clone(), "application/octet-stream"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    let endpoint = format!("core/backup/download/this/{OLD}");
+    expect_bodyless(&server, "GET", &endpoint, octet_stream(xml.clone()), 1).await;
     Mock::given(method("GET"))
         .and(path(format!("/api/core/backup/download/this/{NEW}")))
         .respond_with(ResponseTemplate::new(200).set_body_raw("", "text/html"))
@@ -396,16 +377,11 @@ async fn revert_backup_reads_its_status() {
         (serde_json::json!({"status": "not_found"}), "not found"),
         (serde_json::json!({"status": "failed"}), "failed"),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(format!("/api/core/backup/revert_backup/{OLD}")))
-            .and(basic_auth())
-            .and(NoBody)
-            .respond_with(json(answer.clone()))
-            .expect(1)
-            .mount(&server)
+        let r = mock_post(&format!("core/backup/revert_backup/{OLD}"), answer.clone())
+            .await
+            .system()
+            .revert_backup(&id(OLD))
             .await;
-        let r = client(&server).await.system().revert_backup(&id(OLD)).await;
         match (outcome, r) {
             ("ok", Ok(())) => {}
             ("not found", Err(Error::NotFound { id, .. })) => assert_eq!(id, OLD),

@@ -90,6 +90,39 @@ fn has(records: &[Value], uuid: &str) -> bool {
     records.iter().any(|r| r["uuid"] == uuid)
 }
 
+/// Asserts that none of `written` (a collection and a record's uuid) is left, staged or
+/// live; `context` starts each failure's message.
+fn assert_gone(sim: &Simulator, written: &[(Collection, &String)], context: &str) {
+    for &(c, id) in written {
+        assert!(!has(sim.staged().records(c), id), "{context} {c:?} staged");
+        assert!(!has(sim.live().records(c), id), "{context} {c:?} live");
+    }
+}
+
+/// Apply options for a dry run: what would be applied, nothing sent.
+fn dry_run() -> ApplyOptions {
+    ApplyOptions {
+        dry_run: true,
+        ..ApplyOptions::default()
+    }
+}
+
+/// Apply options that apply past a pre-flight refusal.
+fn forced() -> ApplyOptions {
+    ApplyOptions {
+        force: true,
+        ..ApplyOptions::default()
+    }
+}
+
+/// Apply options that confirm the change at once (no rollback window).
+fn confirm_at_once() -> ApplyOptions {
+    ApplyOptions {
+        confirm_timeout: Some(Duration::ZERO),
+        ..ApplyOptions::default()
+    }
+}
+
 fn ids(group: &[&'static dyn ErasedGrid]) -> Vec<&'static str> {
     let mut ids: Vec<&str> = group.iter().map(|g| g.desc().id).collect();
     ids.sort_unstable();
@@ -130,13 +163,7 @@ async fn an_outbound_nat_apply_runs_the_preflight_on_staged_filter_rules() {
 
         let dry = r
             .engine
-            .apply(
-                &SNAT_RULES,
-                ApplyOptions {
-                    dry_run: true,
-                    ..ApplyOptions::default()
-                },
-            )
+            .apply(&SNAT_RULES, dry_run())
             .await
             .expect("a dry run answers");
         assert!(
@@ -185,13 +212,7 @@ async fn forced_the_outbound_nat_apply_is_one_change_reverted_in_every_grid() {
         let snat = add(&r.engine, &SNAT_RULES, snat_rule()).await;
         let outcome = r
             .engine
-            .apply(
-                &SNAT_RULES,
-                ApplyOptions {
-                    force: true,
-                    ..ApplyOptions::default()
-                },
-            )
+            .apply(&SNAT_RULES, forced())
             .await
             .expect("applied");
         let change = outcome.change.expect("a change");
@@ -219,13 +240,11 @@ async fn forced_the_outbound_nat_apply_is_one_change_reverted_in_every_grid() {
             "{version:?}: every write reverted"
         );
         assert!(!r.sim.is_locked_out(), "{version:?}: the lockout is lifted");
-        for (c, id) in [
+        let written = [
             (Collection::FilterRules, &rule),
             (Collection::SourceNat, &snat),
-        ] {
-            assert!(!has(r.sim.staged().records(c), id), "{version:?} {c:?}");
-            assert!(!has(r.sim.live().records(c), id), "{version:?} {c:?}");
-        }
+        ];
+        assert_gone(&r.sim, &written, &format!("{version:?}"));
         r.sim.shutdown().await;
     }
 }
@@ -254,23 +273,18 @@ async fn a_port_forward_apply_holds_and_reverts_the_writes_of_all_three_grids() 
         grids,
         ["firewall.filter", "firewall.source_nat", "firewall.d_nat"]
     );
-    for (c, id) in [
+    let written = [
         (Collection::FilterRules, &filter),
         (Collection::SourceNat, &snat),
         (Collection::PortForwards, &forward),
-    ] {
+    ];
+    for (c, id) in written {
         assert!(has(r.sim.live().records(c), id), "{c:?} is live");
     }
     // Nothing is left staged outside the change: a filter apply now has nothing to apply.
     let dry = r
         .engine
-        .apply(
-            &FILTER_RULES,
-            ApplyOptions {
-                dry_run: true,
-                ..ApplyOptions::default()
-            },
-        )
+        .apply(&FILTER_RULES, dry_run())
         .await
         .expect("dry run");
     assert!(dry.staged.is_empty(), "{:?}", dry.staged);
@@ -283,14 +297,7 @@ async fn a_port_forward_apply_holds_and_reverts_the_writes_of_all_three_grids() 
         "{:?}",
         reverted[0].detail
     );
-    for (c, id) in [
-        (Collection::FilterRules, &filter),
-        (Collection::SourceNat, &snat),
-        (Collection::PortForwards, &forward),
-    ] {
-        assert!(!has(r.sim.staged().records(c), id), "{c:?} staged");
-        assert!(!has(r.sim.live().records(c), id), "{c:?} live");
-    }
+    assert_gone(&r.sim, &written, "after the revert:");
     r.sim.shutdown().await;
 }
 
@@ -322,28 +329,17 @@ fn drain(events: &mut tokio::sync::broadcast::Receiver<ChangeEvent>) -> Vec<Chan
     std::iter::from_fn(|| events.try_recv().ok()).collect()
 }
 
-fn applied_grids(events: &[ChangeEvent]) -> Vec<Vec<String>> {
+/// The grids each event of the kind `is` picks names (`ChangeEvent::changed_grids`), in order.
+fn grids_of(events: &[ChangeEvent], is: fn(&ChangeEvent) -> bool) -> Vec<Vec<&str>> {
     events
         .iter()
-        .filter_map(|e| match e {
-            ChangeEvent::Applied { grids, .. } => Some(grids.clone()),
-            _ => None,
-        })
+        .filter(|e| is(e))
+        .map(ChangeEvent::changed_grids)
         .collect()
 }
 
-fn reverted_grids(events: &[ChangeEvent]) -> Vec<Vec<String>> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ChangeEvent::Reverted { grids, .. } => Some(grids.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn owned(ids: &[&str]) -> Vec<String> {
-    ids.iter().map(|s| (*s).to_owned()).collect()
+fn applied(e: &ChangeEvent) -> bool {
+    matches!(e, ChangeEvent::Applied { .. })
 }
 
 /// The events of an apply and of its revert name every grid whose records they changed, not
@@ -363,16 +359,11 @@ async fn an_outbound_nat_apply_and_its_revert_name_the_filter_rules_they_changed
         .expect("applied");
     let change = outcome.change.expect("a change");
     assert_eq!(change.status, ChangeStatus::Pending, "{}", outcome.message);
-    let both = owned(&["firewall.source_nat", "firewall.filter"]);
+    let both = ["firewall.source_nat", "firewall.filter"];
     let seen = drain(&mut events);
-    assert_eq!(applied_grids(&seen), vec![both.clone()], "{seen:?}");
-    let written: Vec<Vec<&str>> = seen
-        .iter()
-        .filter(|e| matches!(e, ChangeEvent::Written { .. }))
-        .map(ChangeEvent::changed_grids)
-        .collect();
+    assert_eq!(grids_of(&seen, applied), [both], "{seen:?}");
     assert_eq!(
-        written,
+        grids_of(&seen, |e| matches!(e, ChangeEvent::Written { .. })),
         [["firewall.filter"], ["firewall.source_nat"]],
         "a write names its own grid"
     );
@@ -380,13 +371,16 @@ async fn an_outbound_nat_apply_and_its_revert_name_the_filter_rules_they_changed
     let reverted = r.engine.shutdown().await.expect("shutdown");
     assert_eq!(reverted.len(), 1);
     let seen = drain(&mut events);
-    assert_eq!(reverted_grids(&seen), vec![both], "{seen:?}");
-    let starting: Vec<Vec<&str>> = seen
-        .iter()
-        .filter(|e| matches!(e, ChangeEvent::Reverting { .. }))
-        .map(ChangeEvent::changed_grids)
-        .collect();
-    assert_eq!(starting, [Vec::<&str>::new()], "nothing changed yet");
+    assert_eq!(
+        grids_of(&seen, |e| matches!(e, ChangeEvent::Reverted { .. })),
+        [both],
+        "{seen:?}"
+    );
+    assert_eq!(
+        grids_of(&seen, |e| matches!(e, ChangeEvent::Reverting { .. })),
+        [Vec::<&str>::new()],
+        "nothing changed yet"
+    );
     r.sim.shutdown().await;
 }
 
@@ -398,10 +392,6 @@ async fn a_filter_apply_names_the_port_forwards_it_made_live_ours_or_made_elsewh
     let mut events = r.engine.events();
     add(&r.engine, &FILTER_RULES, harmless_rule()).await;
     add(&r.engine, &DNAT_RULES, port_forward()).await;
-    let confirm_at_once = || ApplyOptions {
-        confirm_timeout: Some(Duration::ZERO),
-        ..ApplyOptions::default()
-    };
     let outcome = r
         .engine
         .apply(&FILTER_RULES, confirm_at_once())
@@ -414,8 +404,8 @@ async fn a_filter_apply_names_the_port_forwards_it_made_live_ours_or_made_elsewh
         outcome.message
     );
     assert_eq!(
-        applied_grids(&drain(&mut events)),
-        vec![owned(&["firewall.filter", "firewall.d_nat"])]
+        grids_of(&drain(&mut events), applied),
+        [["firewall.filter", "firewall.d_nat"]]
     );
     // Settled: the group's state is the baseline. A port forward added past this server, and
     // a filter rule through it.
@@ -443,8 +433,8 @@ async fn a_filter_apply_names_the_port_forwards_it_made_live_ours_or_made_elsewh
         outcome.changed_elsewhere
     );
     assert_eq!(
-        applied_grids(&drain(&mut events)),
-        vec![owned(&["firewall.filter", "firewall.d_nat"])]
+        grids_of(&drain(&mut events), applied),
+        [["firewall.filter", "firewall.d_nat"]]
     );
     r.sim.shutdown().await;
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{decode, lan_wan_dmz, mvc_over, overlay};
+use common::{assert_mentions, decode, lan_wan_dmz, mvc_over, overlay};
 use std::collections::BTreeSet;
 
 use opnsense_api::models::firewall::{Alias, DNatRow, FilterRule};
@@ -777,7 +777,7 @@ fn run_time_content_is_a_blind_spot_not_a_finding() {
     i.checks = only(Check::ShadowedRule);
     let a = run(&i);
     assert!(of(&a, Check::ShadowedRule).is_empty());
-    assert!(a.blind_spots.iter().any(|b| b.contains("office_hours")));
+    assert_mentions(&a.blind_spots, "office_hours");
 }
 
 #[test]
@@ -884,7 +884,7 @@ fn aliases_used_anywhere_are_not_unused() {
     i.alias_references = None;
     let b = run(&i);
     assert_eq!(of(&b, Check::UnusedAlias).len(), 1);
-    assert!(b.blind_spots.iter().any(|s| s.contains("outbound")));
+    assert_mentions(&b.blind_spots, "outbound");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -977,7 +977,7 @@ fn a_rule_with_an_unknown_alias_is_not_loaded() {
         .map(|f| ids(f))
         .collect();
     assert_eq!(got, [vec![N1]], "{b:#?}");
-    assert!(b.blind_spots.iter().any(|s| s.contains("ghost")));
+    assert_mentions(&b.blind_spots, "ghost");
     // A configured interface (its device absent from the overview) is no finding either.
     let mut j = input(&rows, &nat, &aliases);
     j.config_interfaces
@@ -1028,23 +1028,10 @@ fn a_rule_on_a_disabled_interface_is_not_loaded() {
 // ---------------------------------------------------------------------------------------------
 
 fn corpus(dir: &str, fixtures: &[&str]) -> Vec<(String, Vec<Value>)> {
-    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../opnsense-api/tests");
-    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(api.join("corpus").join(dir))
-        .expect("corpus directory")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths.extend(
-        fixtures
-            .iter()
-            .map(|f| api.join("fixtures/firewall").join(f)),
-    );
-    paths
+    common::corpus_files(dir, fixtures)
         .into_iter()
         .map(|p| {
-            let body: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            let rows = body["rows"].as_array().expect("rows").clone();
+            let rows = common::corpus_rows(&p);
             (p.file_name().unwrap().to_string_lossy().into_owned(), rows)
         })
         .collect()
@@ -1190,11 +1177,7 @@ fn without_the_overview_wan_is_still_wan_and_groups_are_a_blind_spot() {
     i.network = Network::new();
     let a = run(&i);
     assert_eq!(of(&a, Check::WanPassAny).len(), 1, "{a:#?}");
-    assert!(
-        a.blind_spots
-            .iter()
-            .any(|b| b.contains("interfaces are not known"))
-    );
+    assert_mentions(&a.blind_spots, "interfaces are not known");
     // A group rule (priority 300000): its members are not known.
     let mut group = mvc(U2, 2, json!({"interface": "internet"}));
     group["sort_order"] = json!("300000.0000002");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{anti_lockout, decode, default_deny, ip, lan_wan_dmz, mvc, overlay};
+use common::{anti_lockout, assert_mentions, decode, default_deny, ip, lan_wan_dmz, mvc, overlay};
 
 use opnsense_api::models::firewall::{AliasType, DNatRow, FilterRule, RuleOrigin};
 use opnsense_change::pf::{Aliases, ArrivalBasis, IpNet, L4, NatAction, Network};
@@ -216,11 +216,7 @@ fn changing_a_rule_is_evaluated_against_its_before_state() {
     let p = preflight(&i2);
     assert!(!p.refused());
     assert_eq!(p.verdicts[0].status, FlowStatus::Uncertain);
-    assert!(
-        p.blind_spots.iter().any(|b| b.contains("misses something")),
-        "{:?}",
-        p.blind_spots
-    );
+    assert_mentions(&p.blind_spots, "misses something");
 }
 
 #[test]
@@ -318,11 +314,7 @@ fn nat_reflection_brings_a_wan_forward_to_the_lan() {
     let p = preflight(&i);
     assert!(!p.refused());
     assert_eq!(p.verdicts[0].status, FlowStatus::Uncertain);
-    assert!(
-        p.blind_spots.iter().any(|b| b.contains("reflection")),
-        "{:?}",
-        p.blind_spots
-    );
+    assert_mentions(&p.blind_spots, "reflection");
     i.nat_reflection_default = Some(false);
     assert_eq!(preflight(&i).verdicts[0].status, FlowStatus::Kept);
 }
@@ -354,11 +346,7 @@ fn uncertainty_after_the_apply_warns_and_lists_the_blind_spots() {
     assert_eq!(v.status, FlowStatus::Uncertain);
     assert_eq!(v.after.reach, Reach::Unsure);
     assert!(p.uncertain().count() == 1);
-    assert!(
-        p.blind_spots.iter().any(|b| b.contains("trusted_hosts")),
-        "{:?}",
-        p.blind_spots
-    );
+    assert_mentions(&p.blind_spots, "trusted_hosts");
     assert!(p.summary.starts_with("Not refused"), "{}", p.summary);
 }
 
@@ -375,11 +363,7 @@ fn anti_lockout_state_unknown_without_automatic_rows_is_evaluated_both_ways() {
     let p = preflight(&i);
     assert!(!p.refused(), "{:?}", p.refusal);
     assert_eq!(p.verdicts[0].status, FlowStatus::Uncertain);
-    assert!(
-        p.blind_spots.iter().any(|b| b.contains("anti-lockout")),
-        "{:?}",
-        p.blind_spots
-    );
+    assert_mentions(&p.blind_spots, "anti-lockout");
     // Known on: OPNsense's anti-lockout pass (priority 5) is assumed on the primary interface.
     i.antilockout = Some(true);
     let p = preflight(&i);
@@ -454,13 +438,7 @@ fn protecting_any_source_finds_the_cut_range() {
     assert_eq!(r.flow, "any -> 203.0.113.2:443/tcp (198.51.100.0/24)");
     assert_eq!(r.rule.as_ref().map(|r| r.id.as_str()), Some(U3));
     // Sources outside every subnet are assumed to arrive where the firewall address lives.
-    assert!(
-        p.blind_spots
-            .iter()
-            .any(|b| b.contains("assumed to arrive on wan")),
-        "{:?}",
-        p.blind_spots
-    );
+    assert_mentions(&p.blind_spots, "assumed to arrive on wan");
     // The rest of the Internet was cut before and still is: reported, not refused.
     assert!(
         p.verdicts
@@ -492,11 +470,7 @@ fn arrival_interface_derivation() {
     });
     let p = preflight(&i);
     assert_eq!(p.verdicts[0].arrival, ArrivalBasis::DestinationOwner);
-    assert!(
-        p.blind_spots
-            .iter()
-            .any(|b| b.contains("assumed to arrive on lan"))
-    );
+    assert_mentions(&p.blind_spots, "assumed to arrive on lan");
     assert_eq!(p.verdicts[0].status, FlowStatus::Kept);
     assert!(p.summary.starts_with("Safe"), "{}", p.summary);
 }
@@ -590,9 +564,5 @@ fn a_policy_routing_pass_rule_on_the_path_is_a_warning() {
             .as_deref()
             .is_some_and(|r| r.contains("WAN2_DHCP"))
     );
-    assert!(
-        p.blind_spots.iter().any(|b| b.contains("route-to")),
-        "{:?}",
-        p.blind_spots
-    );
+    assert_mentions(&p.blind_spots, "route-to");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{anti_lockout, decode, default_deny, ip, lan_wan_dmz, mvc};
+use common::{anti_lockout, assert_mentions, decode, default_deny, ip, lan_wan_dmz, mvc};
 
 use opnsense_api::models::firewall::{AliasType, FilterRule, RuleOrigin};
 use opnsense_change::pf::{self, Aliases, Context, Evaluation, Flow, L4, Network, Verdict};
@@ -123,11 +123,7 @@ fn no_match_is_reported_with_what_opnsense_would_do() {
     assert_eq!(e.verdict, Verdict::NoMatch);
     assert!(e.deciding.is_none());
     assert!(e.certain);
-    assert!(
-        e.notes.iter().any(|n| n.contains("Default deny")),
-        "{:?}",
-        e.notes
-    );
+    assert_mentions(&e.notes, "Default deny");
     // With OPNsense's automatic default deny row present it is a block by that row.
     let rows = [default_deny(), mvc(U1, 1, json!({"interface": "wan"}))];
     let e = eval(&network(), &Aliases::new(), &rows, &lan_https());
@@ -177,11 +173,7 @@ fn unknown_arrival_interface_makes_interface_rules_uncertain_but_not_floating_on
         "baseline: uncertain rules taken as not matching"
     );
     assert_eq!(e.verdicts().len(), 2);
-    assert!(
-        e.blind_spots
-            .iter()
-            .any(|b| b.contains("arrives on is not known"))
-    );
+    assert_mentions(&e.blind_spots, "arrives on is not known");
     let rows = [default_deny(), mvc(U1, 1, json!({"interface": ""}))];
     let e = eval(&net, &a, &rows, &flow);
     assert!(e.certain);
@@ -261,7 +253,7 @@ fn self_interface_address_and_interface_network() {
     let e = eval(&net, &complete, &rows, &to("192.168.1.1"));
     assert!(e.certain);
     assert_eq!(e.verdict, Verdict::NoMatch);
-    assert!(e.notes.iter().any(|n| n.contains("disables the rule")));
+    assert_mentions(&e.notes, "disables the rule");
 }
 
 #[test]
@@ -400,11 +392,7 @@ fn offender_tables_are_assumed_empty_and_noted() {
     let e = eval(&network(), &Aliases::new(), &rows, &lan_https());
     assert!(e.certain);
     assert_eq!(e.verdict, Verdict::Pass);
-    assert!(
-        e.notes.iter().any(|n| n.contains("<sshlockout>")),
-        "{:?}",
-        e.notes
-    );
+    assert_mentions(&e.notes, "<sshlockout>");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,7 +539,7 @@ fn schedules_and_tags_are_blind_spots() {
     ];
     let e = eval(&network(), &Aliases::new(), &rows, &lan_https());
     assert!(!e.certain);
-    assert!(e.blind_spots.iter().any(|b| b.contains("office_hours")));
+    assert_mentions(&e.blind_spots, "office_hours");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -611,13 +599,7 @@ fn interface_group_rules_need_the_group_members() {
     let rows = [default_deny(), group_rule, mvc(U2, 20, json!({}))];
     let e = eval(&network(), &Aliases::new(), &rows, &lan_https());
     assert!(!e.certain, "members unknown");
-    assert!(
-        e.blind_spots
-            .iter()
-            .any(|b| b.contains("\"trusted\" is an interface group")),
-        "{:?}",
-        e.blind_spots
-    );
+    assert_mentions(&e.blind_spots, "\"trusted\" is an interface group");
     let mut net = network();
     net.add_group("trusted", &["lan", "opt1"]);
     let e = eval(&net, &Aliases::new(), &rows, &lan_https());

@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{SECRET, Sim, command, free_port, home, run, wait, write_default_config};
+use common::{
+    SECRET, Sim, command, free_port, home, initialize_request, run, wait, write_default_config,
+};
 use opnsense_sim::LimitedKey;
 use serde_json::Value;
 
@@ -203,8 +205,7 @@ fn check_prints_the_firmware_version() {
     let mut c = command(home.path());
     c.arg("check").envs(sim.env());
     let out = run(c);
-    out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("check prints JSON");
+    let v = out.expect_code(0).json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["firmware"], "26.1.10");
     assert!(out.failure_lines().is_empty(), "{out:#?}");
@@ -426,12 +427,7 @@ fn stdio_stdout_is_only_mcp_and_audit_goes_to_stderr() {
             }
         }
     };
-    send(
-        &mut stdin,
-        serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-            "protocolVersion":"2025-06-18","capabilities":{},
-            "clientInfo":{"name":"cli-test","version":"0"}}}),
-    );
+    send(&mut stdin, initialize_request("2025-06-18", "cli-test"));
     let init = wait_for(1, &mut lines);
     assert_eq!(
         init["result"]["serverInfo"]["name"], "opnsense-mcp",
@@ -565,11 +561,7 @@ fn stdio_audit_lines_name_the_tool_and_the_request_id() {
             return v;
         }
     };
-    send(
-        serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-        "protocolVersion":"2025-06-18","capabilities":{},
-        "clientInfo":{"name":"audit-test","version":"0"}}}),
-    );
+    send(initialize_request("2025-06-18", "audit-test"));
     wait_for(&Value::from(1));
     send(serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
     // Two calls with distinctive ids (a number and a string), one after the other.
@@ -889,11 +881,7 @@ impl StdioSession {
     }
 
     fn initialize(&mut self) -> Value {
-        self.send(
-            &serde_json::json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-            "protocolVersion":"2025-06-18","capabilities":{},
-            "clientInfo":{"name":"cli-test","version":"0"}}}),
-        );
+        self.send(&initialize_request("2025-06-18", "cli-test"));
         let init = self.answer(1).expect("an answer to initialize");
         self.send(&serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
         init

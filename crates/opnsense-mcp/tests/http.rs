@@ -85,9 +85,7 @@ fn http() -> reqwest::Client {
 }
 
 fn initialize_body() -> Value {
-    json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-        "protocolVersion":"2025-06-18","capabilities":{},
-        "clientInfo":{"name":"http-test","version":"0"}}})
+    common::initialize_request("2025-06-18", "http-test")
 }
 
 /// A raw MCP POST with the headers the transport requires.
@@ -119,10 +117,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
     for token in [None, Some("wrong-token-0123456789abcdef")] {
         let resp = initialize(mcp_post(&server, token)).await;
         assert_eq!(resp.status(), 401);
-        let challenge = resp
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok())
+        let challenge = common::header(&resp, "www-authenticate")
             .unwrap_or_default()
             .to_owned();
         assert!(challenge.starts_with("Bearer"), "{challenge:?}");
@@ -154,10 +149,7 @@ async fn bearer_token_guards_mcp_and_a_real_session_works() {
 async fn open_session(server: &Server) -> (String, String) {
     let resp = initialize(mcp_post(server, Some(TOKEN))).await;
     assert_eq!(resp.status(), 200);
-    let session = resp
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
+    let session = common::header(&resp, "mcp-session-id")
         .expect("session id")
         .to_owned();
     (session, resp.text().await.expect("initialize answer"))
@@ -429,23 +421,9 @@ async fn a_session_closed_mid_call_fails_only_its_own_calls() {
     assert!(b_result.structured_content.is_some(), "{b_result:?}");
     // B goes on working, and new sessions open.
     server.sim.faults().set_latency(Duration::ZERO);
-    let again = timeout(
-        WAIT,
-        b.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("B's next call");
-    assert_ne!(again.is_error, Some(true), "{again:?}");
+    common::call_status(&b, WAIT, "B's next call").await;
     let c = rmcp_client(&server).await;
-    let c_result = timeout(
-        WAIT,
-        c.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("a new session's call");
-    assert_ne!(c_result.is_error, Some(true), "{c_result:?}");
+    common::call_status(&c, WAIT, "a new session's call").await;
     let _ = timeout(WAIT, b.cancel()).await;
     let _ = timeout(WAIT, c.cancel()).await;
     let (code, stderr) = server.terminate().await;

@@ -192,11 +192,7 @@ async fn initialize(client: &reqwest::Client, server: &Server, token: &str) -> r
         .header("Accept", "application/json, text/event-stream")
         .header("Content-Type", "application/json")
         .bearer_auth(token)
-        .json(
-            &json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-            "protocolVersion":"2025-06-18","capabilities":{},
-            "clientInfo":{"name":"tokens-test","version":"0"}}}),
-        )
+        .json(&common::initialize_request("2025-06-18", "tokens-test"))
         .send()
         .await
         .expect("send")
@@ -217,10 +213,7 @@ async fn failed_authentication_is_throttled_per_address_and_logged_without_the_t
     }
     let throttled = initialize(&from_first, &server, WRONG).await;
     assert_eq!(throttled.status(), 429);
-    let wait: u64 = throttled
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
+    let wait: u64 = common::header(&throttled, "retry-after")
         .and_then(|v| v.parse().ok())
         .expect("Retry-After in seconds");
     assert!((1..=60).contains(&wait), "{wait}");

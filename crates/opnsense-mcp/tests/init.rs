@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{BIN, SECRET, Sim, command, run};
-use serde_json::Value;
 
 /// Each expectation may wait this long (the binary connects to the simulator meanwhile).
 const EXPECT_MS: u64 = 30_000;
@@ -45,14 +44,7 @@ fn mode(path: &Path) -> u32 {
 fn check_uses_them(home: &Path, fp: &str) {
     let mut c = command(home);
     c.arg("check");
-    let out = run(c);
-    out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(v["tls_fingerprint"], fp);
-    assert_eq!(
-        v["tls_verification"],
-        "pinned certificate (tls_fingerprint)"
-    );
+    common::assert_check_pinned(&run(c), fp);
 }
 
 fn written_files(home: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -64,16 +56,7 @@ fn written_files(home: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 fn interactive_init_reads_apikey_txt_offers_the_pin_and_prints_the_snippets() {
     let sim = Sim::start(|_| {});
     let home = tempfile::tempdir().expect("home");
-    let keys = home.path().join("apikey.txt");
-    std::fs::write(
-        &keys,
-        format!(
-            "key={}\nsecret={}\n",
-            sim.sim.api_key(),
-            sim.sim.api_secret()
-        ),
-    )
-    .expect("write");
+    common::apikey_txt(home.path(), &sim);
     let fp = sim.fingerprint();
     let mut p = spawn_init(home.path(), &[]);
     let mut seen = String::new();

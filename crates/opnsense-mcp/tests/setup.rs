@@ -5,22 +5,8 @@
 
 mod common;
 
-use common::{SECRET, Sim, command, home, run, write_default_config};
+use common::{SECRET, Sim, apikey_txt, command, home, run, write_default_config};
 use serde_json::Value;
-
-fn apikey_txt(dir: &std::path::Path, sim: &Sim) -> std::path::PathBuf {
-    let path = dir.join("apikey.txt");
-    std::fs::write(
-        &path,
-        format!(
-            "key={}\nsecret={}\n",
-            sim.sim.api_key(),
-            sim.sim.api_secret()
-        ),
-    )
-    .expect("write apikey.txt");
-    path
-}
 
 #[test]
 fn api_key_file_in_apikey_txt_format_and_a_pin_pass_check() {
@@ -33,19 +19,7 @@ fn api_key_file_in_apikey_txt_format_and_a_pin_pass_check() {
         .env("OPNSENSE_URL", sim.sim.base_url())
         .env("OPNSENSE_API_KEY_FILE", &keys)
         .env("OPNSENSE_TLS_FINGERPRINT", &fp);
-    let out = run(c);
-    out.expect_code(0);
-    let v: Value = serde_json::from_str(&out.stdout).expect("check prints JSON");
-    assert_eq!(v["ok"], true);
-    assert_eq!(
-        v["tls_fingerprint"],
-        fp.as_str(),
-        "check prints what it saw"
-    );
-    assert_eq!(
-        v["tls_verification"],
-        "pinned certificate (tls_fingerprint)"
-    );
+    common::assert_check_pinned(&run(c), &fp);
 }
 
 #[test]

@@ -20,7 +20,7 @@ use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use common::target_table;
+use common::{fleet_config, target_table};
 
 const STEP: Duration = Duration::from_secs(60);
 
@@ -38,8 +38,7 @@ async fn sim(secret: &str) -> Simulator {
 
 /// The binary over stdio with `config` as its config file; its stderr is collected.
 async fn connect(home: &Path, config: &str, extra_args: &[&str]) -> (Client, Arc<Mutex<String>>) {
-    let path = home.join("config.toml");
-    std::fs::write(&path, config).expect("config file");
+    let path = common::write_config(home, config);
     let mut cmd = tokio::process::Command::new(common::BIN);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -110,11 +109,13 @@ async fn per_target_policy_journal_and_audit() {
     let branch = sim("branch-secret-8a4f27").await;
     let lab = sim("lab-secret-93bc60").await;
     let home = tempfile::tempdir().expect("home");
-    let config = format!(
-        "default_target = \"office\"\n{}{}{}",
-        target_table("office", &office, ""),
-        target_table("branch", &branch, ""),
-        target_table("lab", &lab, "read_only = true"),
+    let config = fleet_config(
+        "office",
+        &[
+            target_table("office", &office, ""),
+            target_table("branch", &branch, ""),
+            target_table("lab", &lab, "read_only = true"),
+        ],
     );
     let (client, log) = connect(home.path(), &config, &[]).await;
 
@@ -277,11 +278,13 @@ async fn fleet_status_answers_for_the_healthy_and_times_out_the_silent() {
     let b = sim("fleet-b-secret-3e4f").await;
     let (port, silent) = silent_port().await;
     let home = tempfile::tempdir().expect("home");
-    let config = format!(
-        "default_target = \"a\"\n{}{}[targets.hung]\nurl = \"https://127.0.0.1:{port}\"\napi_key = \"k\"\napi_secret = \"hung-secret-77\"\nca_file = \"{}\"\n",
-        target_table("a", &a, ""),
-        target_table("b", &b, ""),
+    let hung = format!(
+        "[targets.hung]\nurl = \"https://127.0.0.1:{port}\"\napi_key = \"k\"\napi_secret = \"hung-secret-77\"\nca_file = \"{}\"\n",
         a.ca_file().display()
+    );
+    let config = fleet_config(
+        "a",
+        &[target_table("a", &a, ""), target_table("b", &b, ""), hung],
     );
     let (client, log) = connect(home.path(), &config, &["--no-probe"]).await;
     let (failed, status) = call(&client, "fleet_status", json!({"timeout_s": 2})).await;
@@ -330,16 +333,16 @@ fn check_prints_one_line_per_target() {
     let a = common::Sim::start(|_| {});
     let b = common::Sim::start(|c| c.api_secret = "check-b-secret-42".into());
     let home = tempfile::tempdir().expect("home");
-    let path = home.path().join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "default_target = \"a\"\n{}{}",
-            target_table("a", &a.sim, ""),
-            target_table("b", &b.sim, "read_only = true")
+    let path = common::write_config(
+        home.path(),
+        &fleet_config(
+            "a",
+            &[
+                target_table("a", &a.sim, ""),
+                target_table("b", &b.sim, "read_only = true"),
+            ],
         ),
-    )
-    .expect("config");
+    );
     let mut c = common::command(home.path());
     c.arg("--config").arg(&path).arg("check");
     let out = common::run(c);
@@ -363,17 +366,16 @@ fn check_prints_one_line_per_target() {
     assert_eq!(lines[1]["ok"], true, "{out:#?}");
 
     // A wrong secret on one target: exit 3, its line says why, the other still checks.
-    std::fs::write(
-        &path,
-        format!(
-            "default_target = \"a\"\n{}[targets.b]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"wrong-secret-e1\"\nca_file = \"{}\"\n",
-            target_table("a", &a.sim, ""),
-            b.sim.base_url(),
-            b.sim.api_key(),
-            b.sim.ca_file().display()
-        ),
-    )
-    .expect("config");
+    let wrong_b = format!(
+        "[targets.b]\nurl = \"{}\"\napi_key = \"{}\"\napi_secret = \"wrong-secret-e1\"\nca_file = \"{}\"\n",
+        b.sim.base_url(),
+        b.sim.api_key(),
+        b.sim.ca_file().display()
+    );
+    common::write_config(
+        home.path(),
+        &fleet_config("a", &[target_table("a", &a.sim, ""), wrong_b]),
+    );
     let mut c = common::command(home.path());
     c.arg("--config").arg(&path).arg("check");
     let out = common::run(c);

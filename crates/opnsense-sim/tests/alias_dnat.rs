@@ -135,14 +135,12 @@ async fn alias_validation_and_reconfigure() {
         "Entry \"foo\" is not a network."
     );
 
-    let r = h
-        .post_ok(
+    let id = h
+        .saved(
             "firewall/alias/add_item",
             json!({"alias": {"name": "new_hosts", "type": "host", "content": "192.168.1.30\nnas.example.lan", "description": "New"}}),
         )
         .await;
-    assert_eq!(r["result"], "saved");
-    let id = r["uuid"].as_str().unwrap().to_owned();
     assert!(h.sim.live().find(&id).is_none());
     let (s, body) = h.get("firewall/alias/reconfigure").await;
     assert_eq!((s, body), (200, json!({"status": "failed"})));
@@ -285,8 +283,8 @@ async fn dnat_crud_validation_toggle_and_apply() {
         )
         .await;
     assert_eq!(s, 500);
-    let r = h
-        .post_ok(
+    let id = h
+        .saved(
             "firewall/d_nat/add_rule",
             json!({"rule": {"interface": "wan", "ipprotocol": "inet", "protocol": "tcp",
                 "source": {"network": "any"}, "destination": {"network": "wanip", "port": "8443"},
@@ -294,8 +292,6 @@ async fn dnat_crud_validation_toggle_and_apply() {
                 "created": {"username": "mallory"}}}),
         )
         .await;
-    assert_eq!(r["result"], "saved");
-    let id = r["uuid"].as_str().unwrap().to_owned();
     let staged = h.sim.staged();
     let rec = staged.find(&id).unwrap();
     assert_eq!(rec["created"]["username"], "root", "created is server-set");
@@ -304,15 +300,16 @@ async fn dnat_crud_validation_toggle_and_apply() {
     assert!(h.sim.live().find(&id).is_none());
 
     // Inverted toggle: the parameter means "disabled"; no `changed` key.
-    h.post_expect(
-        &format!("firewall/d_nat/toggle_rule/{id}/1"),
-        json!({"result": "Disabled"}),
-    )
-    .await;
-    h.post_expect(
-        &format!("firewall/d_nat/toggle_rule/{id}"),
-        json!({"result": "Enabled"}),
-    )
+    h.post_expect_each(&[
+        (
+            format!("firewall/d_nat/toggle_rule/{id}/1"),
+            json!({"result": "Disabled"}),
+        ),
+        (
+            format!("firewall/d_nat/toggle_rule/{id}"),
+            json!({"result": "Enabled"}),
+        ),
+    ])
     .await;
     let t = h
         .post_ok(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Harness, uuids};
+use common::{Harness, rows, uuids};
 use opnsense_sim::SimConfig;
 use serde_json::json;
 
@@ -47,14 +47,12 @@ async fn routes_crud_validation_and_reconfigure() {
             "{network} via {gateway}"
         );
     }
-    let r = h
-        .post_ok(
+    let new = h
+        .saved(
             "routes/routes/addroute",
             json!({"route": {"network": "10.30.0.0/16", "gateway": "WAN_DHCP", "descr": "New site", "disabled": "1"}}),
         )
         .await;
-    assert_eq!(r["result"], "saved");
-    let new = r["uuid"].as_str().unwrap().to_owned();
     assert_eq!(
         h.sim.staged().find(&new).unwrap()["enabled"],
         "1",
@@ -87,12 +85,7 @@ async fn unbound_host_overrides() {
     let all = h.get_ok("unbound/settings/searchHostOverride").await;
     assert_eq!(all["total"], 5);
     assert_eq!(all["rows"][0]["isAlias"], false);
-    let a = all["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["hostname"] == "nas")
-        .unwrap();
+    let a = rows(&all).iter().find(|r| r["hostname"] == "nas").unwrap();
     assert_eq!(a["%rr"], "A (IPv4 address)");
 
     let r = h
@@ -214,15 +207,13 @@ async fn kea_reservations_leases_and_settings() {
             "Either a client ID or a MAC address should be specified, but not both"
         ])
     );
-    let r = h
-        .post_ok(
+    let id = h
+        .saved(
             "kea/dhcpv4/addReservation",
             json!({"reservation": {"subnet": subnet, "ip_address": "192.168.1.80",
                 "hw_address": "00:11:22:33:44:55", "hostname": "tv", "description": "Living room TV"}}),
         )
         .await;
-    assert_eq!(r["result"], "saved");
-    let id = r["uuid"].as_str().unwrap().to_owned();
     let got = h.get_ok(&format!("kea/dhcpv4/getReservation/{id}")).await;
     assert_eq!(
         got["reservation"]["subnet"][&subnet],
@@ -319,13 +310,7 @@ async fn services_reflect_start_and_stop() {
     let (s, _) = h.get("haproxy/service/status").await;
     assert_eq!(s, 404);
     let search = h.get_ok("core/service/search").await;
-    assert!(
-        search["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["name"] == "unbound")
-    );
+    assert!(rows(&search).iter().any(|r| r["name"] == "unbound"));
     h.sim.shutdown().await;
 }
 

@@ -278,15 +278,16 @@ async fn revert_restores_the_staged_config_only_and_delete_removes() {
 
     let (s, body) = h.get(&format!("core/backup/revertBackup/{initial}")).await;
     assert_eq!((s, body), (200, json!({"status": "failed"})));
-    h.post_expect(
-        "core/backup/revertBackup/config-1.xml",
-        json!({"status": "not_found"}),
-    )
-    .await;
-    h.post_expect(
-        &format!("core/backup/revertBackup/{initial}"),
-        json!({"status": "reverted"}),
-    )
+    h.post_expect_each(&[
+        (
+            "core/backup/revertBackup/config-1.xml".to_owned(),
+            json!({"status": "not_found"}),
+        ),
+        (
+            format!("core/backup/revertBackup/{initial}"),
+            json!({"status": "reverted"}),
+        ),
+    ])
     .await;
     assert_eq!(h.sim.staged(), seeded, "the whole config is the backup's");
     assert!(
@@ -301,16 +302,14 @@ async fn revert_restores_the_staged_config_only_and_delete_removes() {
 
     let (s, body) = h.get(&format!("core/backup/deleteBackup/{initial}")).await;
     assert_eq!((s, body), (200, json!({"status": "failed"})));
-    h.post_expect(
-        &format!("core/backup/deleteBackup/{initial}"),
-        json!({"status": "deleted"}),
-    )
-    .await;
-    h.post_expect(
-        &format!("core/backup/deleteBackup/{initial}"),
-        json!({"status": "not_found"}),
-    )
-    .await;
+    // Deleting twice: the second time there is nothing to delete.
+    for status in ["deleted", "not_found"] {
+        h.post_expect(
+            &format!("core/backup/deleteBackup/{initial}"),
+            json!({ "status": status }),
+        )
+        .await;
+    }
     assert!(items(&h).await.iter().all(|i| i["id"] != initial.as_str()));
     h.sim.shutdown().await;
 }
@@ -322,10 +321,7 @@ async fn rollback_saves_and_names_its_script() {
         ..SimConfig::default()
     })
     .await;
-    let rev = h.post_ok("firewall/filter/savepoint", json!({})).await["revision"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rev = h.savepoint().await;
     let uuid = h.add_rule(json!({"description": "risky"})).await;
     h.post_ok("firewall/filter/apply", json!({})).await;
     h.post_expect(
@@ -340,11 +336,7 @@ async fn rollback_saves_and_names_its_script() {
         format!("/api/firewall/filter/revert/{rev} made changes")
     );
     // 26.7 has the same backup API.
-    let h7 = Harness::with(SimConfig {
-        version: Version::V26_7,
-        ..SimConfig::default()
-    })
-    .await;
+    let h7 = Harness::at(Version::V26_7).await;
     assert_eq!(items(&h7).await.len(), 1);
     h7.sim.shutdown().await;
     h.sim.shutdown().await;

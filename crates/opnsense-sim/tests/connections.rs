@@ -42,11 +42,7 @@ fn io_kind(err: &reqwest::Error) -> Option<std::io::ErrorKind> {
 
 #[tokio::test]
 async fn a_lockout_spares_established_connections_and_lifts_through_them() {
-    let h = Harness::with(SimConfig {
-        lockout: true,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::lockout().await;
     let sim = &h.sim;
     let mut kept = OneConnection::open(sim).await.unwrap();
     kept.ok("core/system/status", None).await;
@@ -107,11 +103,7 @@ async fn get_err(sim: &Simulator, client: &reqwest::Client) -> reqwest::Error {
 
 #[tokio::test]
 async fn a_connection_waiting_out_a_block_lockout_is_served_when_it_lifts() {
-    let h = Harness::with(SimConfig {
-        lockout: true,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::lockout().await;
     let r = h
         .post_ok(
             "firewall/filter/add_rule",
@@ -122,15 +114,8 @@ async fn a_connection_waiting_out_a_block_lockout_is_served_when_it_lifts() {
     h.post_ok("firewall/filter/apply", json!({})).await;
     assert!(h.sim.is_locked_out());
     let patient = client_for(h.sim.ca_pem(), Duration::from_secs(10));
-    let url = h.url("core/system/status");
-    let waiting = tokio::spawn(async move {
-        patient
-            .get(url)
-            .basic_auth("sim-key", Some("sim-secret"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    });
+    let request = h.get_via(&patient, "core/system/status");
+    let waiting = tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) });
     // Its TCP connection was accepted but gets no answer while the lockout lasts.
     let accepted = h.sim.accepted_connections();
     wait_until(|| h.sim.accepted_connections() > accepted).await;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{Harness, rows};
 use opnsense_sim::{DhcpBackends, SimConfig, Version};
 use serde_json::{Value, json};
 
@@ -87,9 +87,7 @@ async fn leases_are_marked_reserved_by_mac_or_client_id_and_filtered() {
     assert_eq!(all["total"], 4);
     assert_eq!(all["interfaces"], json!({"lan": "LAN"}));
     let by = |ip: &str| {
-        all["rows"]
-            .as_array()
-            .unwrap()
+        rows(&all)
             .iter()
             .find(|r| r["address"] == ip)
             .cloned()

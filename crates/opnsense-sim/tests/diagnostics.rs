@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{Harness, rows};
 use opnsense_sim::{SimConfig, Version};
 use serde_json::{Value, json};
 
@@ -97,17 +97,18 @@ async fn log_entries_follow_read_log_and_name_the_live_rules() {
     }
 }
 
+/// POSTs `body` (paging, phrase, rule) to `diagnostics/firewall/query_states`; HTTP 200
+/// expected.
+async fn query_states(h: &Harness, body: Value) -> Value {
+    h.post_ok("diagnostics/firewall/query_states", body).await
+}
+
 #[tokio::test]
 async fn states_are_paged_and_searched_like_opnsense() {
     for v in VERSIONS {
         let h = on(v).await;
         let rules = live_rules(&h);
-        let page = h
-            .post_ok(
-                "diagnostics/firewall/query_states",
-                json!({"current": 1, "rowCount": 3, "searchPhrase": ""}),
-            )
-            .await;
+        let page = query_states(&h, json!({"current": 1, "rowCount": 3, "searchPhrase": ""})).await;
         assert_eq!(
             (page["total"].as_u64(), page["rowCount"].as_u64()),
             (Some(8), Some(3))
@@ -144,15 +145,10 @@ async fn states_are_paged_and_searched_like_opnsense() {
             "{first}"
         );
         let search = |phrase: &str| {
-            let h = &h;
-            let phrase = phrase.to_owned();
-            async move {
-                h.post_ok(
-                    "diagnostics/firewall/query_states",
-                    json!({"current": 1, "rowCount": 100, "searchPhrase": phrase}),
-                )
-                .await
-            }
+            query_states(
+                &h,
+                json!({"current": 1, "rowCount": 100, "searchPhrase": phrase}),
+            )
         };
         // An address with a port must be one end of the state on that port.
         let web = search("10.0.10.25:443").await;
@@ -173,21 +169,15 @@ async fn states_are_paged_and_searched_like_opnsense() {
             .iter()
             .find(|(_, d)| d == "Admin SSH to firewall")
             .expect("seeded rule");
-        let by_rule = h
-            .post_ok(
-                "diagnostics/firewall/query_states",
-                json!({"current": 1, "rowCount": 100, "searchPhrase": "", "ruleid": ssh.0}),
-            )
-            .await;
+        let by_rule = query_states(
+            &h,
+            json!({"current": 1, "rowCount": 100, "searchPhrase": "", "ruleid": ssh.0}),
+        )
+        .await;
         assert_eq!(by_rule["total"], 1);
         assert_eq!(by_rule["rows"][0]["dst_port"], "22");
         // Page 2 of 3-row pages.
-        let p2 = h
-            .post_ok(
-                "diagnostics/firewall/query_states",
-                json!({"current": 3, "rowCount": 3, "searchPhrase": ""}),
-            )
-            .await;
+        let p2 = query_states(&h, json!({"current": 3, "rowCount": 3, "searchPhrase": ""})).await;
         assert_eq!(
             (p2["rowCount"].as_u64(), p2["current"].as_u64()),
             (Some(2), Some(3))
@@ -286,9 +276,7 @@ async fn vpn_pages_follow_the_services() {
         // WireGuard runs (seeded): its interface and one peer that shook hands recently.
         let wg = h.get_ok("wireguard/service/show").await;
         assert_eq!(wg["total"], 2, "{v:?}: {wg}");
-        let peer = wg["rows"]
-            .as_array()
-            .expect("rows")
+        let peer = rows(&wg)
             .iter()
             .find(|r| r["type"] == "peer")
             .expect("a peer");

@@ -60,18 +60,23 @@ async fn html_502_and_latency() {
     h.sim.shutdown().await;
 }
 
+/// Asserts that a new client (300 ms timeout) asking for the system status gets no answer in
+/// time; `why` names the cause in a failure.
+async fn assert_a_new_client_times_out(h: &Harness, why: &str) {
+    let impatient = client_for(h.sim.ca_pem(), Duration::from_millis(300));
+    let err = h
+        .get_via(&impatient, "core/system/status")
+        .send()
+        .await
+        .expect_err(why);
+    assert!(err.is_timeout(), "{why}: {err:?}");
+}
+
 #[tokio::test]
 async fn stall_makes_the_client_time_out() {
     let h = Harness::start().await;
     h.sim.faults().set_stall(true);
-    let impatient = client_for(h.sim.ca_pem(), Duration::from_millis(300));
-    let err = impatient
-        .get(h.url("core/system/status"))
-        .basic_auth("sim-key", Some("sim-secret"))
-        .send()
-        .await
-        .expect_err("stalled");
-    assert!(err.is_timeout(), "{err:?}");
+    assert_a_new_client_times_out(&h, "stalled").await;
     assert!(h.sim.request_count() >= 1, "the request was received");
     h.sim.faults().set_stall(false);
     assert_eq!(h.get("core/system/status").await.0, 200);
@@ -90,35 +95,19 @@ async fn add_lockout_rule(h: &Harness) -> String {
 
 #[tokio::test]
 async fn lockout_after_apply_until_console_revert() {
-    let h = Harness::with(SimConfig {
-        lockout: true,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::lockout().await;
     add_lockout_rule(&h).await;
     assert!(!h.sim.is_locked_out(), "staged rules do not lock out");
     let r = h.post_ok("firewall/filter/apply", json!({})).await;
     assert_eq!(r["status"], "OK\n\n");
     assert!(h.sim.is_locked_out());
 
-    let fresh = client_for(h.sim.ca_pem(), Duration::from_millis(300));
-    let err = fresh
-        .get(h.url("core/system/status"))
-        .basic_auth("sim-key", Some("sim-secret"))
-        .send()
-        .await
-        .expect_err("locked out");
-    assert!(err.is_timeout(), "{err:?}");
+    assert_a_new_client_times_out(&h, "locked out").await;
 
     assert!(h.sim.console_revert());
     assert!(!h.sim.is_locked_out());
     let again = client_for(h.sim.ca_pem(), Duration::from_secs(5));
-    let (s, _) = send(
-        again
-            .get(h.url("core/system/status"))
-            .basic_auth("sim-key", Some("sim-secret")),
-    )
-    .await;
+    let (s, _) = send(h.get_via(&again, "core/system/status")).await;
     assert_eq!(s, 200);
     assert!(
         h.sim
@@ -139,22 +128,14 @@ async fn lockout_lifted_by_fixed_rollback_timer() {
         ..SimConfig::default()
     })
     .await;
-    let rev = h.post_ok("firewall/filter/savepoint", json!({})).await["revision"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rev = h.savepoint().await;
     add_lockout_rule(&h).await;
     h.post_ok(&format!("firewall/filter/apply/{rev}"), json!({}))
         .await;
     assert!(h.sim.is_locked_out());
     // The client waits out the lockout: the handshake completes once the timer reverted.
     let patient = client_for(h.sim.ca_pem(), Duration::from_secs(10));
-    let (s, _) = send(
-        patient
-            .get(h.url("core/system/status"))
-            .basic_auth("sim-key", Some("sim-secret")),
-    )
-    .await;
+    let (s, _) = send(h.get_via(&patient, "core/system/status")).await;
     assert_eq!(s, 200);
     assert!(!h.sim.is_locked_out());
     h.sim.shutdown().await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{Harness, rows};
 use opnsense_sim::{ServiceFailure, SimConfig, Version};
 use serde_json::{Value, json};
 
@@ -16,19 +16,6 @@ async fn start(version: Version, development: bool) -> Harness {
         ..SimConfig::default()
     })
     .await
-}
-
-/// The uuid of the first search row whose `field` equals `value`.
-async fn uuid_of(h: &Harness, search: &str, field: &str, value: &str) -> String {
-    let all = h.post_ok(search, json!({})).await;
-    all["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r[field] == value)
-        .and_then(|r| r["uuid"].as_str())
-        .unwrap_or_else(|| panic!("{field}={value} not in {all}"))
-        .to_owned()
 }
 
 /// AliasController::getItemAction: `array_keys($response['alias']['content'])` on `[]`
@@ -48,7 +35,11 @@ async fn alias_get_item_of_unknown_uuid_per_release() {
     assert_eq!(content["bogons"]["selected"], 0);
     assert!(content.values().all(|e| e["selected"] == 0));
     // A known alias: current entries selected, every alias name listed with description.
-    let id = uuid_of(&h, "firewall/alias/search_item", "name", "internal_nets").await;
+    let id = h
+        .first_uuid("firewall/alias/search_item", |r| {
+            r["name"] == "internal_nets"
+        })
+        .await;
     let got = h.get_ok(&format!("firewall/alias/get_item/{id}")).await;
     assert_eq!(
         got["alias"]["content"]["rfc1918"],
@@ -114,14 +105,16 @@ async fn toggle_of_unknown_uuid_production_and_development() {
 #[tokio::test]
 async fn toggle_base_explicit_values_and_lists() {
     let h = Harness::start().await;
-    let id = uuid_of(&h, "unbound/settings/searchHostOverride", "hostname", "nas").await;
-    let other = uuid_of(
-        &h,
-        "unbound/settings/searchHostOverride",
-        "hostname",
-        "printer",
-    )
-    .await;
+    let id = h
+        .first_uuid("unbound/settings/searchHostOverride", |r| {
+            r["hostname"] == "nas"
+        })
+        .await;
+    let other = h
+        .first_uuid("unbound/settings/searchHostOverride", |r| {
+            r["hostname"] == "printer"
+        })
+        .await;
     let r = h
         .post_ok(
             &format!("unbound/settings/toggleHostOverride/{id}/2"),
@@ -145,9 +138,7 @@ async fn toggle_base_explicit_values_and_lists() {
     assert_eq!(h.sim.staged().find(&id).unwrap()["enabled"], "0");
     // d_nat: a comma list is one unknown node reference.
     let all = h.post_ok("firewall/d_nat/search_rule", json!({})).await;
-    let ids: Vec<&str> = all["rows"]
-        .as_array()
-        .unwrap()
+    let ids: Vec<&str> = rows(&all)
         .iter()
         .filter_map(|r| r["uuid"].as_str())
         .filter(|u| !u.starts_with("lockout_"))
@@ -456,7 +447,9 @@ async fn error_envelope_per_release() {
             )
             .await;
         assert_eq!(r["result"], "saved", "{r}");
-        let id = uuid_of(&h, "firewall/alias/search_item", "name", "webservers").await;
+        let id = h
+            .first_uuid("firewall/alias/search_item", |r| r["name"] == "webservers")
+            .await;
         let resp = h
             .request(
                 reqwest::Method::POST,
@@ -538,7 +531,11 @@ async fn service_control_failures() {
 #[tokio::test]
 async fn route_toggle_before_and_after_26_1_10() {
     let h = start(Version::V26_1_9, false).await;
-    let id = uuid_of(&h, "routes/routes/searchroute", "descr", "Branch office").await;
+    let id = h
+        .first_uuid("routes/routes/searchroute", |r| {
+            r["descr"] == "Branch office"
+        })
+        .await;
     let row = h.post_ok("routes/routes/searchroute", json!({})).await["rows"][0].clone();
     assert_eq!(row["disabled"], "0");
     assert!(row.get("enabled").is_none());
@@ -551,7 +548,11 @@ async fn route_toggle_before_and_after_26_1_10() {
     h.sim.shutdown().await;
 
     let h = start(Version::V26_1, false).await;
-    let id = uuid_of(&h, "routes/routes/searchroute", "descr", "Branch office").await;
+    let id = h
+        .first_uuid("routes/routes/searchroute", |r| {
+            r["descr"] == "Branch office"
+        })
+        .await;
     h.post_expect(
         &format!("routes/routes/toggleroute/{id}/1"),
         json!({"result": "Enabled", "changed": false}),
@@ -566,7 +567,11 @@ async fn route_toggle_before_and_after_26_1_10() {
 async fn setroute_without_network_in_development_mode() {
     for development in [false, true] {
         let h = start(Version::V26_1, development).await;
-        let id = uuid_of(&h, "routes/routes/searchroute", "descr", "Branch office").await;
+        let id = h
+            .first_uuid("routes/routes/searchroute", |r| {
+                r["descr"] == "Branch office"
+            })
+            .await;
         let (s, body) = h
             .post(
                 &format!("routes/routes/setroute/{id}"),

@@ -2,15 +2,13 @@
 
 mod common;
 
-use common::{Harness, uuids};
+use common::{Harness, rows, uuids};
 use opnsense_sim::{SimConfig, Version};
 use serde_json::{Value, json};
 
 /// The MVC (editable) rows of a search answer, without the automatic ones.
 fn mvc_rows(answer: &Value) -> Vec<Value> {
-    answer["rows"]
-        .as_array()
-        .expect("rows")
+    rows(answer)
         .iter()
         .filter(|r| r.get("legacy").is_none())
         .cloned()
@@ -86,9 +84,7 @@ async fn search_defaults_paging_phrase_and_sort() {
             json!({"rowCount": -1, "sort": {"description": "desc"}}),
         )
         .await;
-    let descrs: Vec<&str> = sorted["rows"]
-        .as_array()
-        .unwrap()
+    let descrs: Vec<&str> = rows(&sorted)
         .iter()
         .map(|r| r["description"].as_str().unwrap())
         .collect();
@@ -127,11 +123,7 @@ async fn search_defaults_paging_phrase_and_sort() {
 /// 26.1.9 lists the automatic rules only with `show_all` (FilterController at 26.1.9).
 #[tokio::test]
 async fn automatic_rules_need_show_all_before_26_1_10() {
-    let h = Harness::with(SimConfig {
-        version: Version::V26_1_9,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::at(Version::V26_1_9).await;
     let automatic = h.sim.automatic_filter_rules().len();
     let plain = h.post_ok("firewall/filter/search_rule", json!({})).await;
     assert_eq!(plain["total"], 12);
@@ -202,16 +194,13 @@ async fn get_rule_renders_option_maps_and_unknown_is_empty_list() {
 #[tokio::test]
 async fn add_is_staged_until_apply() {
     let h = Harness::start().await;
-    let added = h
-        .post_ok(
-            "firewall/filter/add_rule",
-            json!({"rule": {"interface": "opt1", "protocol": "tcp", "source_net": "opt1",
-                "destination_net": "webservers", "destination_port": "443",
-                "description": "DMZ to web", "unknown_key": "ignored", "log": null}}),
+    let uuid = h
+        .add_rule(
+            json!({"interface": "opt1", "protocol": "tcp", "source_net": "opt1",
+            "destination_net": "webservers", "destination_port": "443",
+            "description": "DMZ to web", "unknown_key": "ignored", "log": null}),
         )
         .await;
-    assert_eq!(added["result"], "saved");
-    let uuid = added["uuid"].as_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&uuid).is_ok_and(|u| u.get_version_num() == 4));
 
     let staged = h.sim.staged();

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::Harness;
+use common::{Harness, rows};
 use opnsense_sim::{DhcpBackends, LimitedKey, SimConfig};
 use serde_json::{Map, Value, json};
 
@@ -554,26 +554,12 @@ fn fill(text: &str, ids: &[(&str, String)]) -> String {
     out
 }
 
-async fn first_uuid(h: &Harness, search: &str, pick: impl Fn(&Value) -> bool) -> String {
-    let all = h.post_ok(search, json!({})).await;
-    all["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| pick(r))
-        .and_then(|r| r["uuid"].as_str())
-        .unwrap_or_else(|| panic!("nothing picked from {search}"))
-        .to_owned()
-}
-
 async fn placeholders(h: &Harness) -> Vec<(&'static str, String)> {
     let mvc = |r: &Value| r.get("legacy").is_none();
     let rules = h
         .post_ok("firewall/filter/search_rule", json!({"rowCount": -1}))
         .await;
-    let mvc_ids: Vec<String> = rules["rows"]
-        .as_array()
-        .unwrap()
+    let mvc_ids: Vec<String> = rows(&rules)
         .iter()
         .filter(|r| mvc(r))
         .map(|r| r["uuid"].as_str().unwrap().to_owned())
@@ -592,7 +578,7 @@ async fn placeholders(h: &Harness) -> Vec<(&'static str, String)> {
         ("unused_alias", alias("internal_nets").await),
         (
             "dnat",
-            first_uuid(h, "firewall/d_nat/search_rule", |r| {
+            h.first_uuid("firewall/d_nat/search_rule", |r| {
                 !r["uuid"]
                     .as_str()
                     .unwrap_or("lockout_")
@@ -602,26 +588,27 @@ async fn placeholders(h: &Harness) -> Vec<(&'static str, String)> {
         ),
         (
             "route",
-            first_uuid(h, "routes/routes/searchroute", |_| true).await,
+            h.first_uuid("routes/routes/searchroute", |_| true).await,
         ),
         (
             "host",
-            first_uuid(h, "unbound/settings/searchHostOverride", |r| {
+            h.first_uuid("unbound/settings/searchHostOverride", |r| {
                 r["hostname"] == "nas"
             })
             .await,
         ),
         (
             "reservation",
-            first_uuid(h, "kea/dhcpv4/searchReservation", |_| true).await,
+            h.first_uuid("kea/dhcpv4/searchReservation", |_| true).await,
         ),
         (
             "subnet",
-            first_uuid(h, "kea/dhcpv4/searchSubnet", |_| true).await,
+            h.first_uuid("kea/dhcpv4/searchSubnet", |_| true).await,
         ),
         (
             "dnsmasq_host",
-            first_uuid(h, "dnsmasq/settings/searchHost", |r| r["host"] == "nas2").await,
+            h.first_uuid("dnsmasq/settings/searchHost", |r| r["host"] == "nas2")
+                .await,
         ),
         ("unknown", UNKNOWN.to_owned()),
     ]

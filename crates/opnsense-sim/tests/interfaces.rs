@@ -6,7 +6,7 @@ mod common;
 
 use std::net::Ipv4Addr;
 
-use common::Harness;
+use common::{Harness, rows};
 use opnsense_sim::{LockoutAction, SimConfig, Version};
 use serde_json::{Value, json};
 
@@ -49,9 +49,7 @@ fn arriving_interface(info: &Value, addr: Ipv4Addr) -> Vec<String> {
 async fn interfaces_info_rows() {
     let h = Harness::start().await;
     let info = h.get_ok("interfaces/overview/interfacesInfo").await;
-    let devices: Vec<&str> = info["rows"]
-        .as_array()
-        .unwrap()
+    let devices: Vec<&str> = rows(&info)
         .iter()
         .map(|r| r["device"].as_str().unwrap())
         .collect();
@@ -137,11 +135,7 @@ async fn interfaces_info_rows() {
 
 #[tokio::test]
 async fn version_26_7_adds_link_typev6() {
-    let h = Harness::with(SimConfig {
-        version: Version::V26_7,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::at(Version::V26_7).await;
     let info = h.get_ok("interfaces/overview/interfacesInfo").await;
     assert_eq!(row(&info, "igb1")["link_typev6"], "static");
     assert_eq!(row(&info, "igb2")["link_typev6"], "none");

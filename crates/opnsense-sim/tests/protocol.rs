@@ -108,30 +108,30 @@ async fn authentication_and_acl() {
 #[tokio::test]
 async fn empty_json_body_is_400_and_bodyless_post_is_fine() {
     let h = Harness::start().await;
-    let (s, body) = send(
-        h.request(reqwest::Method::POST, "firewall/filter/apply")
-            .header("Content-Type", "application/json"),
-    )
-    .await;
-    assert_eq!(
-        (s, body),
+    // A JSON content type with no body, on a POST and on a GET.
+    for (method, path, content_type) in [
         (
-            400,
-            json!({"status": 400, "message": "Invalid JSON syntax"})
-        )
-    );
-    let (s, body) = send(
-        h.request(reqwest::Method::GET, "core/system/status")
-            .header("Content-Type", "application/json;charset=utf-8"),
-    )
-    .await;
-    assert_eq!(
-        (s, body),
+            reqwest::Method::POST,
+            "firewall/filter/apply",
+            "application/json",
+        ),
         (
-            400,
-            json!({"status": 400, "message": "Invalid JSON syntax"})
-        )
-    );
+            reqwest::Method::GET,
+            "core/system/status",
+            "application/json;charset=utf-8",
+        ),
+    ] {
+        let request = h.request(method.clone(), path);
+        let (s, body) = send(request.header("Content-Type", content_type)).await;
+        assert_eq!(
+            (s, body),
+            (
+                400,
+                json!({"status": 400, "message": "Invalid JSON syntax"})
+            ),
+            "{method} {path} ({content_type})"
+        );
+    }
     let (s, body) = h.post_empty("firewall/filter/apply").await;
     assert_eq!((s, body), (200, json!({"status": "OK\n\n"})));
     // Unparsable JSON is treated as an empty POST.
@@ -178,9 +178,8 @@ async fn tls_is_trusted_only_with_the_ca() {
     assert!(a.sim.base_url().starts_with("https://127.0.0.1:"));
     // Trusting B's CA while talking to A fails the handshake.
     let wrong = client_for(b.sim.ca_pem(), Duration::from_secs(5));
-    let err = wrong
-        .get(a.url("core/system/status"))
-        .basic_auth("sim-key", Some("sim-secret"))
+    let err = a
+        .get_via(&wrong, "core/system/status")
         .send()
         .await
         .expect_err("untrusted certificate");

@@ -52,16 +52,13 @@ async fn stock_timer_fires_but_restores_nothing() {
         json!({"status": ""}),
     )
     .await;
-    h.post_expect(
-        &format!("firewall/filter/revert/{rev}"),
-        json!({"status": "unknown (or removed) savepoint"}),
-    )
-    .await;
-    h.post_expect(
-        &format!("firewall/d_nat/revert/{rev}"),
-        json!({"status": "unknown (or removed) savepoint"}),
-    )
-    .await;
+    for area in ["filter", "d_nat"] {
+        h.post_expect(
+            &format!("firewall/{area}/revert/{rev}"),
+            json!({"status": "unknown (or removed) savepoint"}),
+        )
+        .await;
+    }
     h.sim.shutdown().await;
 }
 
@@ -77,15 +74,16 @@ async fn cancel_only_matches_the_pending_revision_and_one_timer_at_a_time() {
         .await;
     // A second timer is not armed while one is pending.
     h.post_ok("firewall/filter/apply/1.00", json!({})).await;
-    h.post_expect(
-        "firewall/filter/cancel_rollback/1.00",
-        json!({"status": ""}),
-    )
-    .await;
-    h.post_expect(
-        &format!("firewall/filter/cancelRollback/{rev}"),
-        json!({"status": "\n\n"}),
-    )
+    h.post_expect_each(&[
+        (
+            "firewall/filter/cancel_rollback/1.00".to_owned(),
+            json!({"status": ""}),
+        ),
+        (
+            format!("firewall/filter/cancelRollback/{rev}"),
+            json!({"status": "\n\n"}),
+        ),
+    ])
     .await;
     assert!(!h.sim.rollback_pending());
     h.post_expect(
@@ -135,11 +133,7 @@ async fn fixed_firmware_timer_and_revert_restore_filter_rules() {
 
 #[tokio::test]
 async fn version_26_7_removes_rollback_actions() {
-    let h = Harness::with(SimConfig {
-        version: Version::V26_7,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::at(Version::V26_7).await;
     for path in [
         "firewall/filter/savepoint",
         "firewall/filter/cancelRollback/1.00",

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use opnsense_api::models::unbound::{HostOverride, RecordType};
-use opnsense_api::{Client, FirmwareVersion, Method};
+use opnsense_api::{Client, Error, FirmwareVersion, Method};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -272,6 +272,25 @@ pub async fn mock_post_json(endpoint: &str, body: Value, answer: Value) -> Mocke
     let server = MockServer::start().await;
     expect_post_json(&server, endpoint, body, json(answer), 1).await;
     Mocked::on(server)
+}
+
+/// Asserts that `err` is an [`Error::InvalidResponse`] of `path` (below `/api/`); `context`
+/// (the answer, the case) starts the failure message.
+#[track_caller]
+pub fn assert_invalid_response(err: &Error, path: &str, context: impl std::fmt::Display) {
+    assert!(
+        matches!(err, Error::InvalidResponse { path: p, .. } if p == path),
+        "{context}: {err:?}"
+    );
+}
+
+/// Asserts that `err` is an [`Error::ActionFailed`] whose status is `status`.
+#[track_caller]
+pub fn assert_action_failed(err: &Error, status: &str) {
+    assert!(
+        matches!(err, Error::ActionFailed { status: s, .. } if s == status),
+        "{err:?}"
+    );
 }
 
 /// Asserts a built request's method, endpoint (below `/api/`) and JSON body.

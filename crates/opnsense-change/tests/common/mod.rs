@@ -1,8 +1,10 @@
 //! Rows shaped like OPNsense 26.x search answers (see the real captures in
-//! crates/opnsense-api/tests/corpus/), shared by the evaluator, pre-flight and audit tests.
+//! crates/opnsense-api/tests/corpus/), shared by the evaluator, pre-flight and audit tests,
+//! and the captures themselves.
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use opnsense_change::pf::{InterfaceInfo, Network};
 use serde_json::{Value, json};
@@ -117,4 +119,41 @@ pub fn lan_wan_dmz(lan: &[&str]) -> Network {
                 .device("igb2")
                 .description("DMZ"),
         )
+}
+
+/// Asserts that one of `lines` (an evaluation's notes or blind spots) contains `needle`.
+#[track_caller]
+pub fn assert_mentions(lines: &[String], needle: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(needle)),
+        "none mentions {needle:?}: {lines:#?}"
+    );
+}
+
+/// The SDK's test directory (`crates/opnsense-api/tests`): its captures and fixtures.
+pub fn api_tests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../opnsense-api/tests")
+}
+
+/// The JSON captures of `corpus/<dir>` (sorted), then the SDK's firewall `fixtures`.
+pub fn corpus_files(dir: &str, fixtures: &[&str]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(api_tests().join("corpus").join(dir))
+        .expect("corpus directory")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    v.sort();
+    v.extend(
+        fixtures
+            .iter()
+            .map(|f| api_tests().join("fixtures/firewall").join(f)),
+    );
+    assert!(!v.is_empty());
+    v
+}
+
+/// The `rows` of the search answer saved at `path`.
+pub fn corpus_rows(path: &Path) -> Vec<Value> {
+    let body: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    body["rows"].as_array().expect("rows").clone()
 }

@@ -90,6 +90,31 @@ pub fn target_table(name: &str, sim: &Simulator, extra: &str) -> String {
     )
 }
 
+/// A config file's text: `default_target = "DEFAULT"`, then the `[targets.*]` tables.
+pub fn fleet_config(default: &str, tables: &[String]) -> String {
+    format!("default_target = \"{default}\"\n{}", tables.concat())
+}
+
+/// Writes `toml` as `dir/config.toml` (a file given with `--config`); returns its path.
+pub fn write_config(dir: &Path, toml: &str) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+/// Writes `dir/apikey.txt` with `sim`'s full-access key, in the format OPNsense downloads
+/// (`key=...` and `secret=...` lines); returns its path.
+pub fn apikey_txt(dir: &Path, sim: &Sim) -> std::path::PathBuf {
+    let path = dir.join("apikey.txt");
+    let text = format!(
+        "key={}\nsecret={}\n",
+        sim.sim.api_key(),
+        sim.sim.api_secret()
+    );
+    std::fs::write(&path, text).expect("write apikey.txt");
+    path
+}
+
 /// A fresh temporary directory (a `HOME`).
 pub fn home() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
@@ -252,6 +277,18 @@ impl Output {
     }
 }
 
+/// Asserts that a `check` run passed with the firewall's certificate pinned to `fp`: exit 0,
+/// and the JSON it printed says so.
+pub fn assert_check_pinned(out: &Output, fp: &str) {
+    let v = out.expect_code(0).json();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["tls_fingerprint"], fp, "check prints what it saw");
+    assert_eq!(
+        v["tls_verification"],
+        "pinned certificate (tls_fingerprint)"
+    );
+}
+
 /// Runs to completion (at most [`RUN_LIMIT`], else the child is killed and the test fails).
 pub fn run(mut c: Command) -> Output {
     let child = c.spawn().expect("spawn the binary");
@@ -303,15 +340,42 @@ pub fn wait(mut child: Child, limit: Duration) -> Output {
 pub fn write_default_config(home: &Path, toml: &str) -> std::path::PathBuf {
     let dir = home.join(".config").join("opnsense-mcp");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let path = dir.join("config.toml");
-    std::fs::write(&path, toml).expect("write config");
-    path
+    write_config(&dir, toml)
 }
 
 /// A loopback port with nothing listening on it (bound, then released).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// The value of the header `name` of `response`, if it is there and is text.
+pub fn header<'r>(response: &'r reqwest::Response, name: &str) -> Option<&'r str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// An MCP `initialize` request (JSON-RPC id 1) from a client named `client_name` that speaks
+/// `protocol_version`.
+pub fn initialize_request(protocol_version: &str, client_name: &str) -> serde_json::Value {
+    serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": protocol_version, "capabilities": {},
+        "clientInfo": {"name": client_name, "version": "0"}}})
+}
+
+/// Calls `system_status` through `peer` within `wait` and asserts that it answered, not with an
+/// error; `what` names the call in a failure. Returns the result.
+pub async fn call_status(
+    peer: &rmcp::service::Peer<rmcp::RoleClient>,
+    wait: Duration,
+    what: &str,
+) -> rmcp::model::CallToolResult {
+    let call = peer.call_tool(rmcp::model::CallToolRequestParams::new("system_status"));
+    let result = tokio::time::timeout(wait, call)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not answered in time"))
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_ne!(result.is_error, Some(true), "{what}: {result:?}");
+    result
 }
 
 /// Through an initialised rmcp client: `tools/list` answers the catalogue (at least 43 tools)
@@ -321,7 +385,6 @@ pub async fn list_tools_and_call_status(
     client: rmcp::service::RunningService<rmcp::RoleClient, ()>,
     wait: Duration,
 ) {
-    use rmcp::model::CallToolRequestParams;
     use tokio::time::timeout;
 
     let tools = timeout(wait, client.list_all_tools())
@@ -329,14 +392,7 @@ pub async fn list_tools_and_call_status(
         .expect("in time")
         .expect("tools/list");
     assert!(tools.len() >= 43, "{} tools", tools.len());
-    let result = timeout(
-        wait,
-        client.call_tool(CallToolRequestParams::new("system_status")),
-    )
-    .await
-    .expect("in time")
-    .expect("tools/call");
-    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let result = call_status(&client, wait, "tools/call").await;
     assert!(result.structured_content.is_some(), "{result:?}");
     let _ = timeout(wait, client.cancel()).await;
 }

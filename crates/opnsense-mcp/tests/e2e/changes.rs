@@ -747,6 +747,35 @@ async fn lockout_simulator(version: Version) -> Simulator {
     .expect("simulator starts")
 }
 
+/// Forces `firewall_rule_apply` (a lockout rule staged) and asserts that the change was
+/// reverted: the answer says `REVERTED` and `says`, the lockout is lifted and the live filter
+/// rules are `live_before` again; `case` names the case in a failure. Returns how long the
+/// apply took.
+pub async fn forced_apply_is_reverted(
+    client: &Client,
+    sim: &Simulator,
+    live_before: &[Value],
+    says: &str,
+    case: &str,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let forced = call(client, "firewall_rule_apply", json!({"force": true})).await;
+    let elapsed = started.elapsed();
+    let text = expect_error("firewall_rule_apply", &forced);
+    assert!(text.contains("REVERTED"), "{case}: {text}");
+    assert!(
+        text.contains(says),
+        "{case}: the answer says {says:?}: {text}"
+    );
+    assert!(!sim.is_locked_out(), "{case}: the lockout is lifted");
+    assert_eq!(
+        sim.live().records(Collection::FilterRules),
+        live_before,
+        "{case}: live rules as before"
+    );
+    elapsed
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_that_cuts_this_server_off_is_refused_and_forced_it_is_reverted() {
     for version in [Version::V26_1, Version::V26_7] {
@@ -777,21 +806,9 @@ async fn a_rule_that_cuts_this_server_off_is_refused_and_forced_it_is_reverted()
 
         // Forced: applied, the probe over a new connection fails, and the change is reverted
         // through the connection kept open across the apply.
-        let started = std::time::Instant::now();
-        let forced = call(client, "firewall_rule_apply", json!({"force": true})).await;
-        let elapsed = started.elapsed();
-        let text = expect_error("firewall_rule_apply", &forced);
-        assert!(text.contains("REVERTED"), "{version:?}: {text}");
-        assert!(
-            text.contains("new connection"),
-            "{version:?}: says the probe failed: {text}"
-        );
-        assert!(!sim.is_locked_out(), "{version:?}: the lockout is lifted");
-        assert_eq!(
-            sim.live().records(Collection::FilterRules),
-            live_before.as_slice(),
-            "{version:?}: live rules as before"
-        );
+        let case = format!("{version:?}");
+        let elapsed =
+            forced_apply_is_reverted(client, &sim, &live_before, "new connection", &case).await;
         eprintln!("{version:?}: forced lockout apply to reverted: {elapsed:?}");
         server.stop().await;
         sim.shutdown().await;

@@ -207,10 +207,7 @@ fn check_rule_list(client_name: &str, code: i32, out: &Value, stderr: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspector_cli_over_stdio_and_http() {
-    if !external_clients_enabled(
-        "inspector_cli_over_stdio_and_http",
-        "Node.js with npx and the npm registry",
-    ) {
+    if !external_clients_enabled("Node.js with npx and the npm registry") {
         return;
     }
     let mut inspector = Inspector::new();

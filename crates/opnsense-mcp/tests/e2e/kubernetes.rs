@@ -45,10 +45,7 @@ fn env_of<'a>(container: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubernetes_manifests_validate_and_keep_their_promises() {
-    if !external_clients_enabled(
-        "kubernetes_manifests_validate_and_keep_their_promises",
-        "kubernetes-validate from the Python package index",
-    ) {
+    if !external_clients_enabled("kubernetes-validate from the Python package index") {
         return;
     }
     let bin = pinned_venv(

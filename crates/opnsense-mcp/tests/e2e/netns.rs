@@ -8,14 +8,11 @@
 //! 127.0.0.1, deleted afterwards). It needs root, `ip` and `nft`; without them it is skipped,
 //! saying why. `OPNSENSE_SIM_NETNS=0` skips it, `=1` makes missing prerequisites a failure.
 
-use std::time::Instant;
-
 use opnsense_sim::netns::{Namespace, Rerun};
 use opnsense_sim::{Collection, NftLockout, SimConfig, Simulator, Version};
-use serde_json::json;
 
-use crate::changes::{Server, lockout_rule_with, uuid_of};
-use crate::support::{call, expect_error};
+use crate::changes::{Server, forced_apply_is_reverted, lockout_rule_with, uuid_of};
+use crate::support::call;
 
 const TEST: &str = "netns::a_kernel_lockout_is_reverted_through_the_kept_connection";
 
@@ -51,21 +48,9 @@ async fn in_namespace() {
         let added = call(client, "firewall_rule_add", lockout_rule_with(action)).await;
         uuid_of("firewall_rule_add", &added);
         let accepted_before = sim.accepted_connections();
-        let started = Instant::now();
-        let forced = call(client, "firewall_rule_apply", json!({"force": true})).await;
-        let elapsed = started.elapsed();
-        let text = expect_error("firewall_rule_apply", &forced);
-        assert!(text.contains("REVERTED"), "{action}: {text}");
-        assert!(
-            text.contains("the connection kept open across the apply"),
-            "{action}: reverted through the kept connection: {text}"
-        );
-        assert!(!sim.is_locked_out(), "{action}: lifted");
-        assert_eq!(
-            sim.live().records(Collection::FilterRules),
-            live_before.as_slice(),
-            "{action}: live rules as before"
-        );
+        let through_kept = "the connection kept open across the apply";
+        let elapsed =
+            forced_apply_is_reverted(client, &sim, &live_before, through_kept, action).await;
         println!(
             "{action}: forced lockout apply to reverted in {elapsed:?}; {} new connections reached the simulator meanwhile",
             sim.accepted_connections() - accepted_before

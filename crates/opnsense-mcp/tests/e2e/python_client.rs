@@ -52,10 +52,7 @@ fn error_text(run: &Value, step: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_over_stdio_and_http() {
-    if !external_clients_enabled(
-        "python_sdk_over_stdio_and_http",
-        "python3 (with venv) and the Python package index",
-    ) {
+    if !external_clients_enabled("python3 (with venv) and the Python package index") {
         return;
     }
     let binary = opnsense_mcp_binary();

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::common::{header, initialize_request};
 use crate::support::{
     Client, HTTP_TOKEN, HttpServer, Log, call, close, expect_ok, external_clients_enabled,
     free_port, program_or_install, run_bounded, start_simulator,
@@ -52,6 +53,16 @@ async fn signal(pid: u32, signal: &str) {
         .args([signal, &pid.to_string()])
         .status()
         .await;
+}
+
+/// Sends `signal` to `child` and waits at most `grace` for it to exit; then kills it.
+async fn stop_child(child: &mut Child, signal_name: &str, grace: Duration) {
+    if let Some(pid) = child.id() {
+        signal(pid, signal_name).await;
+    }
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        let _ = child.start_kill();
+    }
 }
 
 /// nginx, run in the foreground from a temporary prefix on 127.0.0.1.
@@ -125,15 +136,7 @@ impl Nginx {
 
     /// Stops nginx (SIGQUIT would wait for kept connections; SIGTERM is a fast stop).
     async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            signal(pid, "-TERM").await;
-        }
-        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.start_kill();
-        }
+        stop_child(&mut self.child, "-TERM", Duration::from_secs(10)).await;
     }
 }
 
@@ -188,7 +191,6 @@ async fn throughput(server: &HttpServer, url: &str, clients: usize, calls: usize
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_replicas_behind_nginx() {
     if !external_clients_enabled(
-        "stateless_replicas_behind_nginx",
         "nginx from Debian's packages (installed with apt-get when missing)",
     ) {
         return;
@@ -204,11 +206,7 @@ async fn stateless_replicas_behind_nginx() {
         .post(&nginx.url)
         .bearer_auth(HTTP_TOKEN)
         .header("accept", "application/json, text/event-stream")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "e2e-curl", "version": "0"}}}),
-        )
+        .json(&initialize_request("2025-11-25", "e2e-curl"))
         .send()
         .await
         .expect("initialize through nginx");
@@ -218,12 +216,7 @@ async fn stateless_replicas_behind_nginx() {
         "a stateless server hands out no session id: {:?}",
         init.headers()
     );
-    let content_type = init
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = header(&init, "content-type").unwrap_or_default().to_owned();
     assert!(
         content_type.starts_with("application/json"),
         "stateless answers are plain JSON, got {content_type}"
@@ -355,18 +348,12 @@ impl Postgres {
         let stderr = child.stderr.take().expect("piped stderr");
         let log = Log::default();
         let mut lines = BufReader::new(stderr).lines();
-        let ready = async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.push(&line);
-                if line.contains("ready to accept connections") {
-                    return true;
-                }
-            }
-            false
-        };
+        let ready = log.read_until(&mut lines, |line| {
+            line.contains("ready to accept connections").then_some(())
+        });
         let ok = tokio::time::timeout(READY_TIMEOUT, ready).await;
         assert!(
-            matches!(ok, Ok(true)),
+            matches!(ok, Ok(Some(()))),
             "postgres did not become ready:\n{}",
             log.text()
         );
@@ -380,15 +367,7 @@ impl Postgres {
 
     /// Fast shutdown (SIGINT), bounded.
     async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            signal(pid, "-INT").await;
-        }
-        if tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.start_kill();
-        }
+        stop_child(&mut self.child, "-INT", Duration::from_secs(20)).await;
     }
 }
 
@@ -413,7 +392,6 @@ async fn settled(client: &Client, change_id: &str, bound: Duration) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_journal_survives_a_dead_replica() {
     if !external_clients_enabled(
-        "shared_journal_survives_a_dead_replica",
         "Postgres from Debian's packages (installed with apt-get when missing)",
     ) {
         return;

@@ -19,7 +19,7 @@ use rmcp::service::{RoleClient, RunningService, ServiceExt};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader, Lines};
 use tokio::process::{Child, Command};
 
 /// Bound on one MCP request (tool call, list) or one server start.
@@ -55,7 +55,12 @@ pub const OPT_IN: &str = "OPNSENSE_E2E";
 /// `cargo xtask ci` sets). Otherwise the test says it was skipped and how to run it, and
 /// records its name in `<target>/e2e-skipped.txt` (so `cargo xtask ci` can prove nothing was
 /// skipped). Any other value than `1` or unset fails the test: a typo must not skip silently.
-pub fn external_clients_enabled(test: &str, needs: &str) -> bool {
+///
+/// Call it from the test's own thread: the test harness names that thread after the test
+/// (`scale::stateless_replicas_behind_nginx`), and the skip says that name.
+pub fn external_clients_enabled(needs: &str) -> bool {
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("an end-to-end test");
     match std::env::var(OPT_IN).as_deref() {
         Ok("1") => true,
         Err(std::env::VarError::NotPresent) => {
@@ -155,6 +160,22 @@ impl Log {
         text.push('\n');
     }
 
+    /// Reads `lines` into the log until `found` picks a value out of one (that value), or the
+    /// stream ends first (`None`).
+    pub async fn read_until<T, R: AsyncBufRead + Unpin>(
+        &self,
+        lines: &mut Lines<R>,
+        mut found: impl FnMut(&str) -> Option<T>,
+    ) -> Option<T> {
+        while let Ok(Some(line)) = lines.next_line().await {
+            self.push(&line);
+            if let Some(value) = found(&line) {
+                return Some(value);
+            }
+        }
+        None
+    }
+
     /// Everything collected so far.
     pub fn text(&self) -> String {
         self.0.lock().expect("log lock").clone()
@@ -222,15 +243,10 @@ impl HttpServer {
         let stderr = child.stderr.take().expect("piped stderr");
         let log = Log::default();
         let mut lines = BufReader::new(stderr).lines();
-        let wait_for_url = async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.push(&line);
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    return Some(rest.trim().to_owned());
-                }
-            }
-            None
-        };
+        let wait_for_url = log.read_until(&mut lines, |line| {
+            let rest = line.split("listening on ").nth(1)?;
+            Some(rest.trim().to_owned())
+        });
         let url = match tokio::time::timeout(STEP_TIMEOUT, wait_for_url).await {
             Ok(Some(url)) => url,
             Ok(None) => panic!(

@@ -26,7 +26,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-use crate::common::target_table;
+use crate::common::{fleet_config, target_table, write_config};
 use crate::support::{STEP_TIMEOUT, listed_rows, server_command, server_env, start_simulator};
 
 /// Every notification the server sent, in arrival order, as `{kind, ...}`.
@@ -462,16 +462,16 @@ async fn each_target_has_its_own_resources() {
     let office = seeded_simulator(11).await;
     let branch = seeded_simulator(22).await;
     let home = tempfile::tempdir().expect("home");
-    let config = home.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "default_target = \"office\"\n{}{}",
-            target_table("office", &office, ""),
-            target_table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
+    let config = write_config(
+        home.path(),
+        &fleet_config(
+            "office",
+            &[
+                target_table("office", &office, ""),
+                target_table("branch", &branch, "tools_deny = [\"firewall_rule_*\"]"),
+            ],
         ),
-    )
-    .expect("config file");
+    );
     let config = config.display().to_string();
     let cmd = server_command(
         &["--config", &config, "serve", "--transport", "stdio"],

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use opnsense_sim::{SimConfig, Simulator};
+use opnsense_sim::{SimConfig, Simulator, Version};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
@@ -36,6 +36,25 @@ impl Harness {
         Harness::with(SimConfig::default()).await
     }
 
+    /// Starts a simulator of firmware `version` (otherwise the default configuration).
+    pub async fn at(version: Version) -> Harness {
+        Harness::with(SimConfig {
+            version,
+            ..SimConfig::default()
+        })
+        .await
+    }
+
+    /// Starts a simulator that emulates pf cutting the API off (`lockout`) once a rule that
+    /// blocks it is applied (otherwise the default configuration).
+    pub async fn lockout() -> Harness {
+        Harness::with(SimConfig {
+            lockout: true,
+            ..SimConfig::default()
+        })
+        .await
+    }
+
     /// Starts a simulator with `config` (port forced to 0).
     pub async fn with(config: SimConfig) -> Harness {
         let sim = Simulator::start(SimConfig { port: 0, ..config })
@@ -58,6 +77,14 @@ impl Harness {
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, self.url(path))
+            .basic_auth(self.sim.api_key(), Some(self.sim.api_secret()))
+    }
+
+    /// GET `path` with the full-access credentials through `client` (another timeout, or
+    /// another trusted CA, than the harness's own client).
+    pub fn get_via(&self, client: &reqwest::Client, path: &str) -> reqwest::RequestBuilder {
+        client
+            .get(self.url(path))
             .basic_auth(self.sim.api_key(), Some(self.sim.api_secret()))
     }
 
@@ -96,6 +123,19 @@ impl Harness {
         assert_eq!(answer, expected, "POST {path}");
     }
 
+    /// [`Harness::post_expect`] for each `(path, expected)` step, in order.
+    pub async fn post_expect_each(&self, steps: &[(String, Value)]) {
+        for (path, expected) in steps {
+            self.post_expect(path, expected.clone()).await;
+        }
+    }
+
+    /// Takes a filter savepoint (HTTP 200 expected); returns its revision.
+    pub async fn savepoint(&self) -> String {
+        let answer = self.post_ok("firewall/filter/savepoint", json!({})).await;
+        answer["revision"].as_str().expect("revision").to_owned()
+    }
+
     /// POSTs `body` to `path`, asserts that OPNsense refuses it (`"result": "failed"`) and
     /// returns the `validations` (field -> message).
     pub async fn refused(&self, path: &str, body: Value) -> Value {
@@ -104,13 +144,29 @@ impl Harness {
         answer["validations"].clone()
     }
 
+    /// POSTs an add (`body`) to `path` and asserts that it is saved; returns the new
+    /// record's uuid.
+    pub async fn saved(&self, path: &str, body: Value) -> String {
+        let answer = self.post_ok(path, body).await;
+        assert_eq!(answer["result"], "saved", "POST {path}: {answer}");
+        answer["uuid"].as_str().expect("uuid").to_owned()
+    }
+
     /// Adds a filter rule (`rule`: the fields of `{"rule": ...}`); returns its uuid.
     pub async fn add_rule(&self, rule: Value) -> String {
-        let answer = self
-            .post_ok("firewall/filter/add_rule", json!({ "rule": rule }))
-            .await;
-        assert_eq!(answer["result"], "saved", "{answer}");
-        answer["uuid"].as_str().expect("uuid").to_owned()
+        self.saved("firewall/filter/add_rule", json!({ "rule": rule }))
+            .await
+    }
+
+    /// The uuid of the first row of the search `search` (POST `{}`) that `pick` accepts.
+    pub async fn first_uuid(&self, search: &str, pick: impl Fn(&Value) -> bool) -> String {
+        let all = self.post_ok(search, json!({})).await;
+        rows(&all)
+            .iter()
+            .find(|r| pick(r))
+            .and_then(|r| r["uuid"].as_str())
+            .unwrap_or_else(|| panic!("no row of {search} picked: {all}"))
+            .to_owned()
     }
 }
 
@@ -133,11 +189,14 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The rows of a search answer.
+pub fn rows(answer: &Value) -> &[Value] {
+    answer["rows"].as_array().expect("rows")
+}
+
 /// uuids of the rows of a search answer.
 pub fn uuids(answer: &Value) -> Vec<String> {
-    answer["rows"]
-        .as_array()
-        .expect("rows")
+    rows(answer)
         .iter()
         .map(|r| r["uuid"].as_str().unwrap_or_default().to_owned())
         .collect()
