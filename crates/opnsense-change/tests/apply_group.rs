@@ -7,53 +7,30 @@
 
 use std::time::Duration;
 
+use opnsense_api::Uuid;
 use opnsense_api::api::firewall::{DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::grid::ErasedGrid;
-use opnsense_api::{Client, Uuid};
 use opnsense_change::engine::{
-    ApplyOptions, ChangeError, ChangeEvent, Engine, FILTER_RELOAD, Settings, Write, apply_group,
-    apply_key, is_lockout_relevant,
+    ApplyOptions, ChangeError, ChangeEvent, Engine, FILTER_RELOAD, Write, apply_group, apply_key,
+    is_lockout_relevant,
 };
-use opnsense_change::journal::{ChangeStatus, EntryStatus, Journal};
+use opnsense_change::journal::{ChangeStatus, EntryStatus};
 use opnsense_sim::{Collection, SimConfig, Simulator, Version};
 use serde_json::{Value, json};
 
-/// A simulator (with the lockout emulation on) and an engine talking to it, journaling into a
-/// directory of its own.
-struct Rig {
-    sim: Simulator,
-    engine: Engine,
-    _state: tempfile::TempDir,
-}
+mod rig;
 
+use rig::Rig;
+
+/// A simulator with the lockout emulation on, and an engine talking to it.
 async fn rig(version: Version) -> Rig {
-    let sim = Simulator::start(SimConfig {
+    rig::start(SimConfig {
         version,
         lockout: true,
         ..SimConfig::default()
     })
     .await
-    .expect("simulator starts");
-    let client = Client::builder(sim.base_url())
-        .credentials(sim.api_key(), sim.api_secret())
-        .ca_file(sim.ca_file())
-        // A locked-out simulator never answers a new connection's handshake: the probe gives
-        // up after this.
-        .connect_timeout(Duration::from_secs(2))
-        .read_timeout(Duration::from_secs(5))
-        .build()
-        .expect("client");
-    let state = tempfile::tempdir().expect("state dir");
-    let journal = Journal::open_in_dir(state.path(), client.api_base())
-        .await
-        .expect("journal");
-    let engine = Engine::new(client, journal, Settings::default());
-    Rig {
-        sim,
-        engine,
-        _state: state,
-    }
 }
 
 /// A filter rule (wire form) blocking every new TCP connection to the firewall's LAN address:

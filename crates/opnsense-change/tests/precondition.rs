@@ -2,37 +2,16 @@
 //! as OPNsense answers it, on the one read the write journals, and its refusal leaves nothing
 //! journaled and nothing sent but that read (a dry run included).
 
+use opnsense_api::Uuid;
 use opnsense_api::api::firewall::FILTER_RULES;
-use opnsense_api::{Client, Uuid};
-use opnsense_change::engine::{ChangeError, Engine, Settings, Write};
-use opnsense_change::journal::Journal;
+use opnsense_change::engine::{ChangeError, Write};
 use opnsense_sim::{SimConfig, Simulator};
 use serde_json::{Value, json};
 
-struct Rig {
-    sim: Simulator,
-    engine: Engine,
-    _state: tempfile::TempDir,
-}
+mod rig;
 
-async fn rig() -> Rig {
-    let sim = Simulator::start(SimConfig::default())
-        .await
-        .expect("simulator starts");
-    let client = Client::builder(sim.base_url())
-        .credentials(sim.api_key(), sim.api_secret())
-        .ca_file(sim.ca_file())
-        .build()
-        .expect("client");
-    let state = tempfile::tempdir().expect("state dir");
-    let journal = Journal::open_in_dir(state.path(), client.api_base())
-        .await
-        .expect("journal");
-    Rig {
-        sim,
-        engine: Engine::new(client, journal, Settings::default()),
-        _state: state,
-    }
+async fn rig() -> rig::Rig {
+    rig::start(SimConfig::default()).await
 }
 
 /// Refuses a rule whose description is `keep me`.
