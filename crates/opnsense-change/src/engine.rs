@@ -375,9 +375,49 @@ pub struct RecordChange {
     /// After (add, set).
     pub after: Option<Value>,
     /// Where the write stands.
-    pub status: EntryStatus,
+    pub status: RecordStatus,
     /// Anything worth knowing.
     pub note: Option<String>,
+}
+
+/// Where one write stands as a change shows it: the journal's [`EntryStatus`], with a staged
+/// write of a change that went live said to be `applied` (the journal keeps it `staged`: the
+/// change's own status says whether its apply took).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Journaled, being sent (a crash here leaves it unknown whether OPNsense took it).
+    Writing,
+    /// Staged in OPNsense, not live until the grid's apply.
+    Staged,
+    /// OPNsense refused it: nothing was staged.
+    Failed,
+    /// Live: made so by its change's apply (pending, confirmed, or not reverted yet).
+    Applied,
+    /// Undone by a revert.
+    Reverted,
+}
+
+impl RecordStatus {
+    /// The status of a journal entry, in a change that stands at `change` (`None`: not in a
+    /// change, staged for the next apply).
+    pub fn of(entry: EntryStatus, change: Option<ChangeStatus>) -> Self {
+        match (entry, change) {
+            (EntryStatus::Writing, _) => Self::Writing,
+            (EntryStatus::Failed, _) => Self::Failed,
+            (EntryStatus::Reverted, _) => Self::Reverted,
+            (
+                EntryStatus::Staged,
+                Some(
+                    ChangeStatus::Pending
+                    | ChangeStatus::Confirmed
+                    | ChangeStatus::Reverting
+                    | ChangeStatus::RevertFailed,
+                ),
+            ) => Self::Applied,
+            (EntryStatus::Staged, _) => Self::Staged,
+        }
+    }
 }
 
 /// The engine's settings.
@@ -974,7 +1014,7 @@ impl Engine {
             None
         };
         let apply_call = PlannedCall::from(&desc.apply_request());
-        let records: Vec<RecordChange> = staged.iter().map(record_view).collect();
+        let records: Vec<RecordChange> = staged.iter().map(|e| record_view(e, None)).collect();
         if let Some(p) = &preflight
             && let Some(why) = &p.refusal
             && !opts.force
@@ -1329,7 +1369,7 @@ impl ChangeView {
     }
 }
 
-fn record_view(e: &Entry) -> RecordChange {
+fn record_view(e: &Entry, change: Option<ChangeStatus>) -> RecordChange {
     RecordChange {
         grid: e.grid.clone(),
         op: e.op,
@@ -1337,7 +1377,7 @@ fn record_view(e: &Entry) -> RecordChange {
         readded_uuid: e.readded_uuid.clone(),
         before: e.before.clone(),
         after: e.after.clone(),
-        status: e.status,
+        status: RecordStatus::of(e.status, change),
         note: e.note.clone(),
     }
 }
@@ -2051,7 +2091,10 @@ impl Engine {
             applied: time_text(change.created_ms),
             revert_at: change.revert_at_ms.map(time_text),
             finished: change.finished_ms.map(time_text),
-            records: entries.iter().map(record_view).collect(),
+            records: entries
+                .iter()
+                .map(|e| record_view(e, Some(change.status)))
+                .collect(),
             detail: change.detail.clone(),
         })
     }

@@ -12,10 +12,10 @@ use opnsense_api::api::firewall::{DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::grid::ErasedGrid;
 use opnsense_change::engine::{
-    ApplyOptions, ChangeError, ChangeEvent, Engine, FILTER_RELOAD, Write, apply_group, apply_key,
-    is_lockout_relevant,
+    ApplyOptions, ChangeError, ChangeEvent, Engine, FILTER_RELOAD, RecordStatus, Write,
+    apply_group, apply_key, is_lockout_relevant,
 };
-use opnsense_change::journal::{ChangeStatus, EntryStatus};
+use opnsense_change::journal::ChangeStatus;
 use opnsense_sim::{Collection, SimConfig, Simulator, Version};
 use serde_json::{Value, json};
 
@@ -213,7 +213,7 @@ async fn forced_the_outbound_nat_apply_is_one_change_reverted_in_every_grid() {
             change
                 .records
                 .iter()
-                .all(|e| e.status == EntryStatus::Reverted),
+                .all(|e| e.status == RecordStatus::Reverted),
             "{version:?}: every write reverted"
         );
         assert!(!r.sim.is_locked_out(), "{version:?}: the lockout is lifted");
@@ -258,6 +258,15 @@ async fn a_port_forward_apply_holds_and_reverts_the_writes_of_all_three_grids() 
     for (c, id) in written {
         assert!(has(r.sim.live().records(c), id), "{c:?} is live");
     }
+    assert!(
+        change
+            .records
+            .iter()
+            .chain(&outcome.staged)
+            .all(|e| e.status == RecordStatus::Applied),
+        "the writes of a pending change read as applied, not staged: {:?}",
+        change.records
+    );
     // Nothing is left staged outside the change: a filter apply now has nothing to apply.
     let dry = r
         .engine
