@@ -156,6 +156,23 @@ impl Grid<'_, FilterRule> {
         }
     }
 
+    /// Sends one of 26.1's rollback actions (`feature` names it when the firmware has none) and
+    /// reads its `status` as `action`.
+    async fn rollback_action(
+        &self,
+        feature: &'static str,
+        request: Request,
+        action: &'static str,
+        ok: fn(&str) -> bool,
+    ) -> Result<ActionStatus> {
+        self.require_rollback(feature).await?;
+        self.client()
+            .execute(request, |path, v| {
+                outcome::status(path, action, "status", &v, ok)
+            })
+            .await
+    }
+
     /// `POST firewall/filter/savepoint` (26.1 only).
     pub async fn savepoint(&self) -> Result<Savepoint> {
         self.require_rollback("firewall savepoint").await?;
@@ -176,18 +193,13 @@ impl Grid<'_, FilterRule> {
     /// `POST firewall/filter/apply/{revision}` (26.1 only): applies and arms OPNsense's 60 s
     /// rollback timer. On stock 26.1 that timer restores nothing (revision-rounding defect).
     pub async fn apply_with_rollback(&self, revision: &Revision) -> Result<ActionStatus> {
-        self.require_rollback("apply with rollback").await?;
-        self.client()
-            .execute(filter_apply_with_rollback_request(revision), |path, v| {
-                outcome::status(
-                    path,
-                    "apply firewall rules with rollback",
-                    "status",
-                    &v,
-                    outcome::apply_is_ok,
-                )
-            })
-            .await
+        self.rollback_action(
+            "apply with rollback",
+            filter_apply_with_rollback_request(revision),
+            "apply firewall rules with rollback",
+            outcome::apply_is_ok,
+        )
+        .await
     }
 
     /// `POST firewall/filter/cancelRollback/{revision}` (26.1 only). Fails when no timer is
@@ -218,18 +230,13 @@ impl Grid<'_, FilterRule> {
 
     /// `POST firewall/filter/revert/{revision}` (26.1 only).
     pub async fn revert(&self, revision: &Revision) -> Result<ActionStatus> {
-        self.require_rollback("revert to savepoint").await?;
-        self.client()
-            .execute(revert_request(revision), |path, v| {
-                outcome::status(
-                    path,
-                    "revert firewall rules",
-                    "status",
-                    &v,
-                    outcome::status_is_ok,
-                )
-            })
-            .await
+        self.rollback_action(
+            "revert to savepoint",
+            revert_request(revision),
+            "revert firewall rules",
+            outcome::status_is_ok,
+        )
+        .await
     }
 }
 
