@@ -26,12 +26,7 @@ pub static FILTER_RULES: GridSpec<FilterRule> = GridSpec::new(GridDesc {
     toggle: Some("firewall/filter/toggle_rule"),
     on_off: OnOff::Enabled,
     // configd's `filter reload` output: "OK\n\n", or "Error (N)".
-    apply: Apply {
-        path: "firewall/filter/apply",
-        action: "apply firewall rules",
-        key: "status",
-        ok: outcome::apply_is_ok,
-    },
+    apply: Apply::firewall("firewall/filter/apply", "apply firewall rules"),
     lookup: Lookup::Get,
     set_keeps: &[],
     secret_fields: &[],
@@ -49,12 +44,7 @@ pub static ALIASES: GridSpec<Alias> = GridSpec::new(GridDesc {
     del: "firewall/alias/del_item",
     toggle: Some("firewall/alias/toggle_item"),
     on_off: OnOff::Enabled,
-    apply: Apply {
-        path: "firewall/alias/reconfigure",
-        action: "apply aliases",
-        key: "status",
-        ok: outcome::status_is_ok,
-    },
+    apply: Apply::reconfigure("firewall/alias/reconfigure", "apply aliases"),
     lookup: Lookup::GetWithField("name"),
     set_keeps: &[],
     // URL aliases' authentication secret (`password`; `username` holds a header name or user).
@@ -74,12 +64,7 @@ pub static DNAT_RULES: GridSpec<DNatRule, DNatRow> = GridSpec::new(GridDesc {
     del: "firewall/d_nat/del_rule",
     toggle: Some("firewall/d_nat/toggle_rule"),
     on_off: OnOff::Disabled,
-    apply: Apply {
-        path: "firewall/d_nat/apply",
-        action: "apply NAT rules",
-        key: "status",
-        ok: outcome::apply_is_ok,
-    },
+    apply: Apply::firewall("firewall/d_nat/apply", "apply NAT rules"),
     lookup: Lookup::Get,
     set_keeps: &[],
     secret_fields: &[],
