@@ -268,13 +268,7 @@ impl ClientBuilder {
         let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        let host = api_base
-            .host_str()
-            .map(|h| match api_base.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_owned(),
-            })
-            .unwrap_or_default();
+        let host = host_and_port(&api_base);
         let version = OnceCell::new_with(self.firmware_version.map(Some));
         Ok(Client {
             inner: Arc::new(Inner {
@@ -305,6 +299,16 @@ pub fn redact_userinfo(raw: &str) -> String {
         Some(at) => format!("{}***{}", &raw[..start], &raw[start + at..]),
         None => raw.to_owned(),
     }
+}
+
+/// `host` or `host:port` (when the URL names a port) of `url`; empty when it has no host.
+pub(crate) fn host_and_port(url: &reqwest::Url) -> String {
+    url.host_str()
+        .map(|h| match url.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_owned(),
+        })
+        .unwrap_or_default()
 }
 
 fn normalise_base_url(raw: &str, allow_http: bool) -> Result<reqwest::Url> {

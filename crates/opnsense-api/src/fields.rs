@@ -487,19 +487,19 @@ pub fn opt_lines<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LineList>, D:
     Ok((!list.0.is_empty()).then_some(list))
 }
 
+/// An integer field's value, also as PHP may render it after arithmetic (a float, `"5.0"`);
+/// `expected` names the kind in the error.
+fn integer<T: std::str::FromStr>(s: &str, expected: &str) -> Result<T, String> {
+    let t = s.trim();
+    t.parse()
+        .ok()
+        .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
+        .ok_or_else(|| format!("expected {expected}, got {:?}", crate::error::excerpt(s)))
+}
+
 impl FromWire for u64 {
     fn from_wire(s: String) -> Result<Self, String> {
-        let t = s.trim();
-        // PHP may render an integer field as a float ("5.0") after arithmetic.
-        t.parse()
-            .ok()
-            .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
-            .ok_or_else(|| {
-                format!(
-                    "expected a non-negative integer, got {:?}",
-                    crate::error::excerpt(&s)
-                )
-            })
+        integer(&s, "a non-negative integer")
     }
 }
 
@@ -515,11 +515,7 @@ impl FromWire for f64 {
 
 impl FromWire for i64 {
     fn from_wire(s: String) -> Result<Self, String> {
-        let t = s.trim();
-        t.parse()
-            .ok()
-            .or_else(|| t.strip_suffix(".0").and_then(|i| i.parse().ok()))
-            .ok_or_else(|| format!("expected an integer, got {:?}", crate::error::excerpt(&s)))
+        integer(&s, "an integer")
     }
 }
 

@@ -72,6 +72,27 @@ pub struct Apply {
 }
 
 impl Apply {
+    /// A `reconfigure` endpoint: success is a `status` of `ok` ([`outcome::status_is_ok`]).
+    pub const fn reconfigure(path: &'static str, action: &'static str) -> Self {
+        Self {
+            path,
+            action,
+            key: "status",
+            ok: outcome::status_is_ok,
+        }
+    }
+
+    /// A firewall `apply` endpoint: success is a `status` that is configd's output and not an
+    /// error ([`outcome::apply_is_ok`]).
+    pub const fn firewall(path: &'static str, action: &'static str) -> Self {
+        Self {
+            path,
+            action,
+            key: "status",
+            ok: outcome::apply_is_ok,
+        }
+    }
+
     /// `POST <path>` without a body.
     pub fn request(&self) -> Request {
         Request::post(self.path)

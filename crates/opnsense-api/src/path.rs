@@ -13,6 +13,9 @@ use crate::error::{Error, Result};
 pub struct Uuid(String);
 
 impl Uuid {
+    /// What the error says `s` should have been.
+    const EXPECTED: &str = "a uuid (expected 8-4-4-4-12 hexadecimal digits, e.g. 0b7e0b9c-3c2a-4c9e-9d39-5f6d2f1f4a10)";
+
     /// Checks `s` strictly: no surrounding whitespace, no trailing newline, no braces.
     pub fn parse(s: &str) -> Result<Self> {
         Self::parse_field("uuid", s)
@@ -25,28 +28,12 @@ impl Uuid {
                 8 | 13 | 18 | 23 => b == b'-',
                 _ => b.is_ascii_hexdigit(),
             });
-        if ok {
-            Ok(Self(s.to_ascii_lowercase()))
-        } else {
-            Err(Error::invalid(
-                field,
-                format!(
-                    "{:?} is not a uuid (expected 8-4-4-4-12 hexadecimal digits, e.g. 0b7e0b9c-3c2a-4c9e-9d39-5f6d2f1f4a10)",
-                    crate::error::excerpt(s)
-                ),
-            ))
-        }
+        checked(ok, field, s, Self::EXPECTED).map(|s| Self(s.to_ascii_lowercase()))
     }
 
     /// The canonical (lower-case) text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for Uuid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -68,21 +55,14 @@ impl AsRef<str> for Uuid {
 pub struct AliasName(String);
 
 impl AliasName {
+    /// What the error says `s` should have been.
+    const EXPECTED: &str = "an alias name (1 to 32 letters, digits or underscores)";
+
     /// Checks `s` strictly (a trailing newline is refused, unlike Python's `re.match`).
     pub fn parse(s: &str) -> Result<Self> {
         let ok = (1..=32).contains(&s.len())
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "name",
-                format!(
-                    "{:?} is not an alias name (1 to 32 letters, digits or underscores)",
-                    crate::error::excerpt(s)
-                ),
-            ))
-        }
+        checked(ok, "name", s, Self::EXPECTED).map(|s| Self(s.to_owned()))
     }
 
     /// The name.
@@ -91,17 +71,15 @@ impl AliasName {
     }
 }
 
-impl fmt::Display for AliasName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A savepoint revision as returned by `firewall/filter/savepoint`: digits and at most one dot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Revision(String);
 
 impl Revision {
+    /// What the error says `s` should have been.
+    const EXPECTED: &str =
+        "a savepoint revision (digits with an optional fraction, e.g. 1767361234.57)";
+
     /// Checks `s` (e.g. `"1767361234.57"`).
     pub fn parse(s: &str) -> Result<Self> {
         let dots = s.bytes().filter(|b| *b == b'.').count();
@@ -110,28 +88,12 @@ impl Revision {
             && dots <= 1
             && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
             && s.as_bytes()[0].is_ascii_digit();
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "revision",
-                format!(
-                    "{:?} is not a savepoint revision (digits with an optional fraction, e.g. 1767361234.57)",
-                    crate::error::excerpt(s)
-                ),
-            ))
-        }
+        checked(ok, "revision", s, Self::EXPECTED).map(|s| Self(s.to_owned()))
     }
 
     /// The revision text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for Revision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -143,6 +105,9 @@ impl fmt::Display for Revision {
 pub struct BackupId(String);
 
 impl BackupId {
+    /// What the error says `s` should have been.
+    const EXPECTED: &str = "a backup id (config-<unix time>.xml as system_backup_list shows it, e.g. config-1767361234.5712.xml)";
+
     /// Checks `s`: `config-`, 1 to 20 digits, optionally `.` and 1 to 6 digits, `.xml`.
     pub fn parse(s: &str) -> Result<Self> {
         Self::parse_field("backup_id", s)
@@ -160,17 +125,7 @@ impl BackupId {
                 Some((secs, frac)) => digits(secs, 20) && digits(frac, 6),
                 None => digits(stamp, 20),
             });
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(Error::invalid(
-                field,
-                format!(
-                    "{:?} is not a backup id (config-<unix time>.xml as system_backup_list shows it, e.g. config-1767361234.5712.xml)",
-                    crate::error::excerpt(s)
-                ),
-            ))
-        }
+        checked(ok, field, s, Self::EXPECTED).map(|s| Self(s.to_owned()))
     }
 
     /// The id (the file name).
@@ -188,9 +143,28 @@ impl BackupId {
     }
 }
 
-impl fmt::Display for BackupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// Each value is shown as its text.
+macro_rules! display_as_text {
+    ($($value:ty),+) => {
+        $(impl fmt::Display for $value {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        })+
+    };
+}
+
+display_as_text!(Uuid, AliasName, Revision, BackupId);
+
+/// `s` back when `ok`; otherwise the error naming `field`: `"<s>" is not <expected>`.
+fn checked<'s>(ok: bool, field: &str, s: &'s str, expected: &str) -> Result<&'s str> {
+    if ok {
+        Ok(s)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("{:?} is not {expected}", crate::error::excerpt(s)),
+        ))
     }
 }
 

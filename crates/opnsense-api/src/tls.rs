@@ -375,13 +375,7 @@ pub async fn peer_fingerprint(url: &str, timeout: Duration) -> Result<CertFinger
             "{url:?} is not an https:// URL: there is no certificate to read"
         )));
     }
-    let host = parsed
-        .host_str()
-        .map(|h| match parsed.port() {
-            Some(p) => format!("{h}:{p}"),
-            None => h.to_owned(),
-        })
-        .unwrap_or_default();
+    let host = crate::client::host_and_port(&parsed);
     let recorded = Arc::new(Mutex::new(None));
     let config = config_with(Trust::Recorded(recorded.clone()), provider(), true)?;
     let http = reqwest::Client::builder()

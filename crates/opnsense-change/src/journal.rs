@@ -14,8 +14,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::{Any, AnyPool, Row};
+
+/// A statement with its arguments bound, ready to run on the journal's pool.
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 
 /// A journal failure (the database is unreachable, full, or corrupt).
 #[derive(Debug, thiserror::Error)]
@@ -317,9 +320,32 @@ impl Journal {
         }
     }
 
+    /// Runs a statement on the pool.
+    async fn run(&self, query: AnyQuery<'_>) -> Result<AnyQueryResult> {
+        query.execute(&self.pool).await.map_err(|x| self.err(&x))
+    }
+
+    /// The rows a query returns.
+    async fn rows(&self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>> {
+        query.fetch_all(&self.pool).await.map_err(|x| self.err(&x))
+    }
+
+    /// The one row a query returns.
+    async fn one(&self, query: AnyQuery<'_>) -> Result<AnyRow> {
+        query.fetch_one(&self.pool).await.map_err(|x| self.err(&x))
+    }
+
+    /// The row a query returns, if any.
+    async fn optional(&self, query: AnyQuery<'_>) -> Result<Option<AnyRow>> {
+        query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|x| self.err(&x))
+    }
+
     /// Records a write before it is sent.
     pub async fn insert_entry(&self, e: &Entry) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO opnsense_mcp_entries (id, target, change_id, grid, seq, op, uuid, before_state, after_state, status, created_ms, readded_uuid, note)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
@@ -335,16 +361,14 @@ impl Journal {
         .bind(e.status.as_str())
         .bind(e.created_ms)
         .bind(e.readded_uuid.clone())
-        .bind(e.note.clone())
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(e.note.clone());
+        self.run(query).await?;
         Ok(())
     }
 
     /// Updates what a write became (status, uuid, state after, re-added uuid, note).
     pub async fn update_entry(&self, e: &Entry) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE opnsense_mcp_entries SET change_id = $1, uuid = $2, after_state = $3, status = $4, readded_uuid = $5, note = $6
              WHERE id = $7 AND target = $8",
         )
@@ -355,22 +379,18 @@ impl Journal {
         .bind(e.readded_uuid.clone())
         .bind(e.note.clone())
         .bind(&e.id)
-        .bind(&self.target)
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(&self.target);
+        self.run(query).await?;
         Ok(())
     }
 
     /// The next write number.
     pub async fn next_seq(&self) -> Result<i64> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "SELECT COALESCE(MAX(seq), 0) AS last FROM opnsense_mcp_entries WHERE target = $1",
         )
-        .bind(&self.target)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(&self.target);
+        let row = self.one(query).await?;
         let last: i64 = row.try_get("last").map_err(|x| self.err(&x))?;
         Ok(last + 1)
     }
@@ -378,27 +398,26 @@ impl Journal {
     /// The writes of a grid that are staged (or whose outcome is unknown) and belong to no
     /// change yet, in write order.
     pub async fn staged(&self, grid: &str) -> Result<Vec<Entry>> {
-        let rows = sqlx::query(
-            "SELECT * FROM opnsense_mcp_entries WHERE target = $1 AND grid = $2 AND change_id IS NULL AND status IN ('staged', 'writing') ORDER BY seq",
+        self.entries_where(
+            "grid = $2 AND change_id IS NULL AND status IN ('staged', 'writing')",
+            grid,
         )
-        .bind(&self.target)
-        .bind(grid)
-        .fetch_all(&self.pool)
         .await
-        .map_err(|x| self.err(&x))?;
-        rows.iter().map(|r| self.entry(r)).collect()
     }
 
     /// The writes of a change, in write order.
     pub async fn entries_of(&self, change_id: &str) -> Result<Vec<Entry>> {
-        let rows = sqlx::query(
-            "SELECT * FROM opnsense_mcp_entries WHERE target = $1 AND change_id = $2 ORDER BY seq",
-        )
-        .bind(&self.target)
-        .bind(change_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        self.entries_where("change_id = $2", change_id).await
+    }
+
+    /// This target's writes that also meet `condition` (on `$2`, bound to `key`), in write order.
+    async fn entries_where(&self, condition: &'static str, key: &str) -> Result<Vec<Entry>> {
+        let sql = format!(
+            "SELECT * FROM opnsense_mcp_entries WHERE target = $1 AND {condition} ORDER BY seq"
+        );
+        let rows = self
+            .rows(sqlx::query(&sql).bind(&self.target).bind(key))
+            .await?;
         rows.iter().map(|r| self.entry(r)).collect()
     }
 
@@ -437,7 +456,7 @@ impl Journal {
 
     /// Updates a change's status, timer, end and detail.
     pub async fn update_change(&self, c: &Change) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE opnsense_mcp_changes SET status = $1, revert_at_ms = $2, finished_ms = $3, detail = $4 WHERE id = $5 AND target = $6",
         )
         .bind(c.status.as_str())
@@ -445,34 +464,28 @@ impl Journal {
         .bind(c.finished_ms)
         .bind(c.detail.to_string())
         .bind(&c.id)
-        .bind(&self.target)
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(&self.target);
+        self.run(query).await?;
         Ok(())
     }
 
     /// One change.
     pub async fn change(&self, id: &str) -> Result<Option<Change>> {
-        let row = sqlx::query("SELECT * FROM opnsense_mcp_changes WHERE target = $1 AND id = $2")
+        let query = sqlx::query("SELECT * FROM opnsense_mcp_changes WHERE target = $1 AND id = $2")
             .bind(&self.target)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|x| self.err(&x))?;
+            .bind(id);
+        let row = self.optional(query).await?;
         row.as_ref().map(|r| self.change_row(r)).transpose()
     }
 
     /// Changes, newest first; `statuses` empty = every status.
     pub async fn changes(&self, statuses: &[ChangeStatus], limit: i64) -> Result<Vec<Change>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT * FROM opnsense_mcp_changes WHERE target = $1 ORDER BY created_ms DESC, id DESC LIMIT $2",
         )
         .bind(&self.target)
-        .bind(limit.max(1))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(limit.max(1));
+        let rows = self.rows(query).await?;
         let all = rows
             .iter()
             .map(|r| self.change_row(r))
@@ -486,13 +499,11 @@ impl Journal {
     /// Changes that are live and unconfirmed, or whose apply or revert was cut short: the ones
     /// a (re)started server must take care of.
     pub async fn unsettled(&self) -> Result<Vec<Change>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT * FROM opnsense_mcp_changes WHERE target = $1 AND status IN ('applying', 'pending', 'reverting') ORDER BY created_ms",
         )
-        .bind(&self.target)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(&self.target);
+        let rows = self.rows(query).await?;
         rows.iter().map(|r| self.change_row(r)).collect()
     }
 
@@ -500,7 +511,7 @@ impl Journal {
     /// granted when nobody holds it, `holder` already does, or the lease ran out (its holder
     /// stopped renewing it: it died). One statement, so two replicas never both win.
     pub async fn take_lease(&self, change_id: &str, holder: &str, expires_ms: i64) -> Result<bool> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO opnsense_mcp_leases (change_id, target, holder, expires_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (change_id) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
              WHERE opnsense_mcp_leases.holder = excluded.holder OR opnsense_mcp_leases.expires_ms < $5",
@@ -509,81 +520,66 @@ impl Journal {
         .bind(&self.target)
         .bind(holder)
         .bind(expires_ms)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(now_ms());
+        let done = self.run(query).await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Extends every lease `holder` holds to `expires_ms`, and records that it is alive.
     pub async fn renew_leases(&self, holder: &str, expires_ms: i64) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE opnsense_mcp_leases SET expires_ms = $1 WHERE holder = $2 AND target = $3",
         )
         .bind(expires_ms)
         .bind(holder)
-        .bind(&self.target)
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
-        sqlx::query(
+        .bind(&self.target);
+        self.run(query).await?;
+        let query = sqlx::query(
             "INSERT INTO opnsense_mcp_replicas (holder, target, seen_ms) VALUES ($1, $2, $3)
              ON CONFLICT (holder) DO UPDATE SET seen_ms = excluded.seen_ms",
         )
         .bind(holder)
         .bind(&self.target)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(now_ms());
+        self.run(query).await?;
         Ok(())
     }
 
     /// Gives up a change's lease (any holder's when `holder` is `None`: the change settled).
     pub async fn release_lease(&self, change_id: &str, holder: Option<&str>) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "DELETE FROM opnsense_mcp_leases WHERE change_id = $1 AND target = $2 AND ($3 = '' OR holder = $3)",
         )
         .bind(change_id)
         .bind(&self.target)
-        .bind(holder.unwrap_or_default())
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(holder.unwrap_or_default());
+        self.run(query).await?;
         Ok(())
     }
 
     /// A replica leaves: its leases end now (another replica takes them over at its next
     /// look) and it is no longer listed.
     pub async fn leave(&self, holder: &str) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE opnsense_mcp_leases SET expires_ms = 0 WHERE holder = $1 AND target = $2",
         )
         .bind(holder)
-        .bind(&self.target)
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
-        sqlx::query("DELETE FROM opnsense_mcp_replicas WHERE holder = $1")
-            .bind(holder)
-            .execute(&self.pool)
-            .await
-            .map_err(|x| self.err(&x))?;
+        .bind(&self.target);
+        self.run(query).await?;
+        let query = sqlx::query("DELETE FROM opnsense_mcp_replicas WHERE holder = $1").bind(holder);
+        self.run(query).await?;
         Ok(())
     }
 
     /// How many replicas other than `holder` were seen since `since_ms`.
     pub async fn other_replicas(&self, holder: &str, since_ms: i64) -> Result<i64> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "SELECT COUNT(*) AS n FROM opnsense_mcp_replicas WHERE target = $1 AND holder <> $2 AND seen_ms >= $3",
         )
         .bind(&self.target)
         .bind(holder)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(since_ms);
+        let row = self.one(query).await?;
         row.try_get("n").map_err(|x| self.err(&x))
     }
 
@@ -595,16 +591,14 @@ impl Journal {
         from: ChangeStatus,
         to: ChangeStatus,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE opnsense_mcp_changes SET status = $1 WHERE id = $2 AND target = $3 AND status = $4",
         )
         .bind(to.as_str())
         .bind(change_id)
         .bind(&self.target)
-        .bind(from.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(from.as_str());
+        let done = self.run(query).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -642,14 +636,12 @@ impl Journal {
         &self,
         grid: &str,
     ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "SELECT hashes FROM opnsense_mcp_baselines WHERE target = $1 AND grid = $2",
         )
         .bind(&self.target)
-        .bind(grid)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|x| self.err(&x))?;
+        .bind(grid);
+        let row = self.optional(query).await?;
         row.map(|r| {
             let text: String = r.try_get("hashes").map_err(|x| self.err(&x))?;
             serde_json::from_str(&text).map_err(|e| self.corrupt("hashes", &e.to_string()))
@@ -789,12 +781,18 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn entries_and_changes_round_trip_and_survive_a_reopen() {
-        let dir = std::env::temp_dir().join(new_id("journal-test"));
+    /// A journal in a new directory under the system's temporary one (named after `prefix`).
+    async fn journal_in_temp_dir(prefix: &str) -> (PathBuf, Journal) {
+        let dir = std::env::temp_dir().join(new_id(prefix));
         let j = Journal::open_in_dir(&dir, "https://192.0.2.1")
             .await
             .expect("open");
+        (dir, j)
+    }
+
+    #[tokio::test]
+    async fn entries_and_changes_round_trip_and_survive_a_reopen() {
+        let (dir, j) = journal_in_temp_dir("journal-test").await;
         let mut e = entry(&new_id("ent"), j.next_seq().await.expect("seq"));
         j.insert_entry(&e).await.expect("insert");
         e.status = EntryStatus::Staged;
@@ -835,10 +833,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_holder_per_lease_until_it_runs_out_and_one_transition_wins() {
-        let dir = std::env::temp_dir().join(new_id("journal-lease"));
-        let j = Journal::open_in_dir(&dir, "https://192.0.2.1")
-            .await
-            .expect("open");
+        let (dir, j) = journal_in_temp_dir("journal-lease").await;
         let later = now_ms() + 60_000;
         assert!(j.take_lease("chg-1", "replica-a", later).await.expect("a"));
         assert!(!j.take_lease("chg-1", "replica-b", later).await.expect("b"));

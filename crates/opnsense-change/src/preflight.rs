@@ -273,6 +273,15 @@ pub struct RuleChange<T> {
     pub before: Option<T>,
 }
 
+/// The rules as they are, then each changed rule as it was before the change.
+fn with_before_states<T: Clone>(rules: &[T], changes: &[RuleChange<T>]) -> Vec<T> {
+    rules
+        .iter()
+        .cloned()
+        .chain(changes.iter().filter_map(|c| c.before.clone()))
+        .collect()
+}
+
 /// Everything the pre-flight looks at.
 #[derive(Debug, Clone, Default)]
 pub struct PreflightInput {
@@ -911,18 +920,8 @@ pub fn preflight(input: &PreflightInput) -> Preflight {
         });
     }
 
-    let pieces_input: Vec<FilterRule> = input
-        .filter_rules
-        .iter()
-        .cloned()
-        .chain(input.filter_changes.iter().filter_map(|c| c.before.clone()))
-        .collect();
-    let nat_input: Vec<DNatRow> = input
-        .nat_rules
-        .iter()
-        .cloned()
-        .chain(input.nat_changes.iter().filter_map(|c| c.before.clone()))
-        .collect();
+    let pieces_input = with_before_states(&input.filter_rules, &input.filter_changes);
+    let nat_input = with_before_states(&input.nat_rules, &input.nat_changes);
     for p in &input.protect {
         verdicts.extend(protect_verdicts(
             &ctx,

@@ -21,8 +21,8 @@ use crate::params::Parameters;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
+    PaginatedRequestParams, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_router};
@@ -472,12 +472,7 @@ fn add_target(tool: &mut Tool, offering: &[&str], default: &str) {
 /// `default`): it needs nothing but the names, so a server can answer `initialize` while its
 /// targets are still being set up (their catalogues built, their journals opened).
 pub fn server_config<'a>(names: impl IntoIterator<Item = &'a str>, default: &str) -> ServerConfig {
-    ServerConfig::new(crate::capabilities())
-        .with_server_info(Implementation::new(
-            "opnsense-mcp",
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .with_instructions(instructions(names, default))
+    crate::server_info(instructions(names, default))
 }
 
 fn instructions<'a>(names: impl IntoIterator<Item = &'a str>, default: &str) -> String {
@@ -783,12 +778,7 @@ impl Fleet {
 /// change warnings, the TLS warning).
 impl ServerHandler for Fleet {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(crate::capabilities())
-            .with_server_info(Implementation::new(
-                "opnsense-mcp",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(self.inner.instructions.clone())
+        crate::server_info(self.inner.instructions.clone())
     }
 
     async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {

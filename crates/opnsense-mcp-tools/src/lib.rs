@@ -326,6 +326,17 @@ pub fn capabilities() -> ServerCapabilities {
         .build()
 }
 
+/// The `initialize` answer: this server's name and version, its [`capabilities`] and
+/// `instructions`.
+pub fn server_info(instructions: String) -> ServerConfig {
+    ServerConfig::new(capabilities())
+        .with_server_info(Implementation::new(
+            "opnsense-mcp",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(instructions)
+}
+
 /// The MCP session id of an HTTP request (absent over stdio).
 fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
     context
@@ -338,14 +349,8 @@ fn session_id(context: &RequestContext<RoleServer>) -> Option<String> {
 
 #[tool_handler(router = self.inner.router)]
 impl ServerHandler for OpnsenseTools {
-    #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(capabilities())
-            .with_server_info(Implementation::new(
-                "opnsense-mcp",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS.to_string())
+        server_info(INSTRUCTIONS.to_string())
     }
 
     /// Every call runs in a `tool` span naming the tool, the target, the MCP request id, (over

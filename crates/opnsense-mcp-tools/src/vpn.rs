@@ -539,6 +539,40 @@ pub struct VpnStatus {
     pub ipsec: Option<IpsecStatus>,
 }
 
+/// A section of [`VpnStatus`], which can also stand for a read that failed: empty, saying why.
+trait Section {
+    fn failed(availability: Availability) -> Self;
+}
+
+macro_rules! sections {
+    ($($section:ty),+) => {
+        $(impl Section for $section {
+            fn failed(availability: Availability) -> Self {
+                Self {
+                    availability,
+                    ..Self::default()
+                }
+            }
+        })+
+    };
+}
+
+sections!(WireguardStatus, OpenVpnStatus, IpsecStatus);
+
+/// A section as read or, when the read failed, one that says why; `failures` gets `name: why`
+/// for the answer when no section could be read.
+fn section<S: Section>(
+    read: Result<S, opnsense_api::Error>,
+    name: &str,
+    failures: &mut Vec<String>,
+) -> S {
+    read.unwrap_or_else(|e| {
+        let text = ToolError::from(e).text().to_owned();
+        failures.push(format!("{name}: {text}"));
+        S::failed(Availability::failed(text))
+    })
+}
+
 #[tool_router(router = vpn_router, vis = "pub(crate)")]
 impl OpnsenseTools {
     /// VPN status: WireGuard interfaces and peers (status, handshake age, bytes in and out),
@@ -568,47 +602,25 @@ impl OpnsenseTools {
         };
         let c = self.client();
         let mut failures = Vec::new();
-        let mut asked = 0;
-        let mut why = |name: &str, e: opnsense_api::Error| {
-            let text = ToolError::from(e).text().to_owned();
-            failures.push(format!("{name}: {text}"));
-            text
-        };
         let mut status = VpnStatus {
             wireguard: None,
             openvpn: None,
             ipsec: None,
         };
         if wg {
-            asked += 1;
-            status.wireguard = Some(match wireguard(c, p.raw).await {
-                Ok(s) => s,
-                Err(e) => WireguardStatus {
-                    availability: Availability::failed(why("WireGuard", e)),
-                    ..WireguardStatus::default()
-                },
-            });
+            status.wireguard = Some(section(
+                wireguard(c, p.raw).await,
+                "WireGuard",
+                &mut failures,
+            ));
         }
         if ovpn {
-            asked += 1;
-            status.openvpn = Some(match openvpn(c, p.raw).await {
-                Ok(s) => s,
-                Err(e) => OpenVpnStatus {
-                    availability: Availability::failed(why("OpenVPN", e)),
-                    ..OpenVpnStatus::default()
-                },
-            });
+            status.openvpn = Some(section(openvpn(c, p.raw).await, "OpenVPN", &mut failures));
         }
         if ips {
-            asked += 1;
-            status.ipsec = Some(match ipsec(c, p.raw).await {
-                Ok(s) => s,
-                Err(e) => IpsecStatus {
-                    availability: Availability::failed(why("IPsec", e)),
-                    ..IpsecStatus::default()
-                },
-            });
+            status.ipsec = Some(section(ipsec(c, p.raw).await, "IPsec", &mut failures));
         }
+        let asked = usize::from(wg) + usize::from(ovpn) + usize::from(ips);
         if failures.len() == asked {
             return Err(ToolError::message(format!(
                 "No VPN status could be read. {}",

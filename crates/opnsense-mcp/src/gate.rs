@@ -99,6 +99,23 @@ impl Gate {
     }
 }
 
+/// Request handlers that wait for the fleet and hand it the request as it came, one line each:
+/// `fn method(request) -> answer;`.
+macro_rules! held_until_ready {
+    ($($(#[$attr:meta])* fn $method:ident($request:ty) -> $answer:ty;)+) => {
+        $(
+            $(#[$attr])*
+            async fn $method(
+                &self,
+                request: $request,
+                context: RequestContext<RoleServer>,
+            ) -> Result<$answer, ErrorData> {
+                self.fleet().await?.$method(request, context).await
+            }
+        )+
+    };
+}
+
 /// Every method the fleet answers, held until it is ready; `initialize` (from `get_info`) and
 /// `ping` are answered at once. A method the fleet gains must be added here too.
 impl ServerHandler for Gate {
@@ -112,49 +129,20 @@ impl ServerHandler for Gate {
         }
     }
 
-    #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
-    async fn set_level(
-        &self,
-        request: rmcp::model::SetLevelRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.fleet().await?.set_level(request, context).await
-    }
-
-    async fn list_resources(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        self.fleet().await?.list_resources(request, context).await
-    }
-
-    async fn list_resource_templates(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        self.fleet()
-            .await?
-            .list_resource_templates(request, context)
-            .await
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        self.fleet().await?.read_resource(request, context).await
-    }
-
-    #[allow(deprecated)] // resources/subscribe: legacy protocol versions
-    async fn subscribe(
-        &self,
-        request: SubscribeRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.fleet().await?.subscribe(request, context).await
+    held_until_ready! {
+        #[allow(deprecated)] // MCP logging: deprecated by SEP-2577, part of 2025-11-25
+        fn set_level(rmcp::model::SetLevelRequestParams) -> ();
+        fn list_resources(Option<PaginatedRequestParams>) -> ListResourcesResult;
+        fn list_resource_templates(Option<PaginatedRequestParams>) -> ListResourceTemplatesResult;
+        fn read_resource(ReadResourceRequestParams) -> ReadResourceResponse;
+        #[allow(deprecated)] // resources/subscribe: legacy protocol versions
+        fn subscribe(SubscribeRequestParams) -> ();
+        #[allow(deprecated)] // resources/unsubscribe: legacy protocol versions
+        fn unsubscribe(UnsubscribeRequestParams) -> ();
+        fn list_prompts(Option<PaginatedRequestParams>) -> ListPromptsResult;
+        fn get_prompt(GetPromptRequestParams) -> GetPromptResponse;
+        fn complete(CompleteRequestParams) -> CompleteResult;
+        fn list_tools(Option<PaginatedRequestParams>) -> ListToolsResult;
     }
 
     fn accepted_subscription_filter(
@@ -172,47 +160,6 @@ impl ServerHandler for Gate {
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
         self.fleet().await?.listen(context).await
-    }
-
-    #[allow(deprecated)] // resources/unsubscribe: legacy protocol versions
-    async fn unsubscribe(
-        &self,
-        request: UnsubscribeRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.fleet().await?.unsubscribe(request, context).await
-    }
-
-    async fn list_prompts(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListPromptsResult, ErrorData> {
-        self.fleet().await?.list_prompts(request, context).await
-    }
-
-    async fn get_prompt(
-        &self,
-        request: GetPromptRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<GetPromptResponse, ErrorData> {
-        self.fleet().await?.get_prompt(request, context).await
-    }
-
-    async fn complete(
-        &self,
-        request: CompleteRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CompleteResult, ErrorData> {
-        self.fleet().await?.complete(request, context).await
-    }
-
-    async fn list_tools(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        self.fleet().await?.list_tools(request, context).await
     }
 
     /// Before the fleet is ready no tool is known here (over HTTP this only skips the check of

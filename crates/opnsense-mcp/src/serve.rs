@@ -452,6 +452,18 @@ fn warn_unshared_journal(config: &Config) {
 /// With several targets, how long the startup check waits for each one.
 const STARTUP_PROBE_DEADLINE: Duration = Duration::from_secs(10);
 
+/// What every task of `set` returned, in the order they finished (a task that panicked
+/// returns nothing).
+async fn finished<T: 'static>(mut set: tokio::task::JoinSet<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Some(done) = set.join_next().await {
+        if let Ok(o) = done {
+            out.push(o);
+        }
+    }
+    out
+}
+
 /// Probes every target concurrently: each outcome by name. One target: its failure is the
 /// error. Several: failures are warnings, unless every target failed.
 async fn probe_all(
@@ -481,12 +493,7 @@ async fn probe_all(
             .instrument(span),
         );
     }
-    let mut outcomes = Vec::new();
-    while let Some(done) = set.join_next().await {
-        if let Ok(o) = done {
-            outcomes.push(o);
-        }
-    }
+    let mut outcomes = finished(set).await;
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, outcome) in &outcomes {
         if let Err(e) = outcome {
@@ -584,12 +591,7 @@ pub async fn check(config: &Config) -> Result<(), Failure> {
             .instrument(span),
         );
     }
-    let mut rows = Vec::new();
-    while let Some(done) = set.join_next().await {
-        if let Ok(row) = done {
-            rows.push(row);
-        }
-    }
+    let mut rows = finished(set).await;
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let mut failed = Vec::new();
     let mut out = String::new();

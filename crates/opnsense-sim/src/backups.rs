@@ -468,10 +468,13 @@ pub(crate) fn iso8601(secs: u64) -> String {
     format!("{date}T{time}+00:00")
 }
 
-fn xml_record(out: &mut String, tag: &str, rec: &Record, indent: &str) {
-    let _ = writeln!(out, "{indent}<{tag} uuid=\"{}\">", rec.uuid);
-    write_fields(out, &rec.fields, &format!("{indent}  "));
-    let _ = writeln!(out, "{indent}</{tag}>");
+/// Each record as `<tag uuid="...">` with its fields, at `indent`.
+fn xml_records(out: &mut String, tag: &str, records: &[Record], indent: &str) {
+    for rec in records {
+        let _ = writeln!(out, "{indent}<{tag} uuid=\"{}\">", rec.uuid);
+        write_fields(out, &rec.fields, &format!("{indent}  "));
+        let _ = writeln!(out, "{indent}</{tag}>");
+    }
 }
 
 fn write_fields(out: &mut String, fields: &Map<String, Value>, indent: &str) {
@@ -527,9 +530,7 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
         let _ = writeln!(x, "    </{}>", i.key);
     }
     x.push_str("  </interfaces>\n  <nat>\n");
-    for r in &cfg[Collection::PortForwards] {
-        xml_record(&mut x, "rule", r, "    ");
-    }
+    xml_records(&mut x, "rule", &cfg[Collection::PortForwards], "    ");
     if cfg.snat_mode.is_empty() {
         x.push_str("    <outbound/>\n");
     } else {
@@ -540,23 +541,15 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
         );
     }
     x.push_str("  </nat>\n  <staticroutes version=\"1.0.1\">\n");
-    for r in &cfg[Collection::Routes] {
-        xml_record(&mut x, "route", r, "    ");
-    }
+    xml_records(&mut x, "route", &cfg[Collection::Routes], "    ");
     x.push_str("  </staticroutes>\n  <OPNsense>\n    <Firewall>\n      <Alias version=\"1.0.1\">\n        <geoip>\n          <url/>\n        </geoip>\n        <aliases>\n");
-    for r in &cfg[Collection::Aliases] {
-        xml_record(&mut x, "alias", r, "          ");
-    }
+    xml_records(&mut x, "alias", &cfg[Collection::Aliases], "          ");
     x.push_str(
         "        </aliases>\n      </Alias>\n      <Filter version=\"1.0.4\">\n        <rules>\n",
     );
-    for r in &cfg[Collection::FilterRules] {
-        xml_record(&mut x, "rule", r, "          ");
-    }
+    xml_records(&mut x, "rule", &cfg[Collection::FilterRules], "          ");
     x.push_str("        </rules>\n        <snatrules>\n");
-    for r in &cfg[Collection::SourceNat] {
-        xml_record(&mut x, "rule", r, "          ");
-    }
+    xml_records(&mut x, "rule", &cfg[Collection::SourceNat], "          ");
     x.push_str("        </snatrules>\n      </Filter>\n      <Category version=\"1.0.0\">\n        <categories>\n");
     for c in &cfg.categories {
         let _ = writeln!(
@@ -568,25 +561,20 @@ pub(crate) fn config_xml(cfg: &Config, revision: Option<(&Revision, &str)>) -> S
         );
     }
     x.push_str("        </categories>\n      </Category>\n    </Firewall>\n    <unboundplus version=\"1.0.15\">\n      <hosts>\n");
-    for r in &cfg[Collection::HostOverrides] {
-        xml_record(&mut x, "host", r, "        ");
-    }
+    xml_records(&mut x, "host", &cfg[Collection::HostOverrides], "        ");
     x.push_str("      </hosts>\n      <dots>\n");
-    for r in &cfg[Collection::Forwards] {
-        xml_record(&mut x, "dot", r, "        ");
-    }
+    xml_records(&mut x, "dot", &cfg[Collection::Forwards], "        ");
     x.push_str("      </dots>\n    </unboundplus>\n    <Kea>\n      <dhcp4 version=\"1.0.5\">\n        <subnets>\n");
-    for r in &cfg[Collection::Subnets] {
-        xml_record(&mut x, "subnet4", r, "          ");
-    }
+    xml_records(&mut x, "subnet4", &cfg[Collection::Subnets], "          ");
     x.push_str("        </subnets>\n        <reservations>\n");
-    for r in &cfg[Collection::Reservations] {
-        xml_record(&mut x, "reservation", r, "          ");
-    }
+    xml_records(
+        &mut x,
+        "reservation",
+        &cfg[Collection::Reservations],
+        "          ",
+    );
     x.push_str("        </reservations>\n      </dhcp4>\n    </Kea>\n  </OPNsense>\n  <dnsmasq version=\"1.0.9\">\n");
-    for r in &cfg[Collection::DnsmasqHosts] {
-        xml_record(&mut x, "hosts", r, "    ");
-    }
+    xml_records(&mut x, "hosts", &cfg[Collection::DnsmasqHosts], "    ");
     x.push_str("  </dnsmasq>\n");
     x.push_str("  <cert>\n    <refid>65a0f0e0c1d2e</refid>\n    <descr>Web GUI TLS certificate</descr>\n    <crt>LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmYWtlY2VydGlmaWNhdGUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=</crt>\n");
     x.push_str("    <prv>LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUVmYWtlcHJpdmF0ZWtleWZvcnNpbXVsYXRvcm9ubHkKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=</prv>\n  </cert>\n");

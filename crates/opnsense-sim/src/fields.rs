@@ -35,6 +35,11 @@ pub(crate) fn opts(table: &[(&str, &str)]) -> Vec<Opt> {
     table.iter().map(|(k, l)| Opt::new(*k, *l)).collect()
 }
 
+/// Builds options whose label is their key.
+pub(crate) fn keys_as_opts(keys: &[&str]) -> Vec<Opt> {
+    keys.iter().map(|k| Opt::new(*k, *k)).collect()
+}
+
 /// Options may depend on the configuration (interfaces, aliases, subnets ...).
 pub(crate) type OptionsFn = fn(&Config) -> Vec<Opt>;
 

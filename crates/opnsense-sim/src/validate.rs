@@ -239,6 +239,24 @@ pub(crate) struct Hostname {
 }
 
 impl Hostname {
+    /// A HostnameField that sets none of these options (IP addresses allowed, strict labels).
+    pub const DEFAULTS: Self = Self {
+        ip_allowed: true,
+        host_wildcard: false,
+        dns_name: false,
+    };
+
+    /// Adds the refusal `[value] is not a valid IP address or hostname.` for `field` when a
+    /// non-empty `value` is not accepted (the message of the fields that set none of their own).
+    pub fn check(self, v: &mut Validations, field: &str, value: &str) {
+        if !value.is_empty() && !self.accepts(value) {
+            v.add(
+                field,
+                format!("[{value}] is not a valid IP address or hostname."),
+            );
+        }
+    }
+
     /// The callback of `HostnameField::getValidators()` for a single (non-list) value.
     pub fn accepts(self, value: &str) -> bool {
         let is_ip = parse_ip(value).is_some();

@@ -15,16 +15,11 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::dnsmasq::{DnsmasqSettings, Host, Lease};
-use crate::outcome;
 use crate::request::{Request, SearchPage, SearchQuery};
 
 /// `dnsmasq/service/reconfigure`: regenerates dnsmasq's configuration and restarts it.
-pub const RECONFIGURE: Apply = Apply {
-    path: "dnsmasq/service/reconfigure",
-    action: "apply Dnsmasq changes",
-    key: "status",
-    ok: outcome::status_is_ok,
-};
+pub const RECONFIGURE: Apply =
+    Apply::reconfigure("dnsmasq/service/reconfigure", "apply Dnsmasq changes");
 
 /// The host grid (wrapper `host`): DHCP reservations (with a MAC address or client id) and DNS
 /// host overrides.

@@ -26,12 +26,7 @@ pub static FILTER_RULES: GridSpec<FilterRule> = GridSpec::new(GridDesc {
     toggle: Some("firewall/filter/toggle_rule"),
     on_off: OnOff::Enabled,
     // configd's `filter reload` output: "OK\n\n", or "Error (N)".
-    apply: Apply {
-        path: "firewall/filter/apply",
-        action: "apply firewall rules",
-        key: "status",
-        ok: outcome::apply_is_ok,
-    },
+    apply: Apply::firewall("firewall/filter/apply", "apply firewall rules"),
     lookup: Lookup::Get,
     set_keeps: &[],
     secret_fields: &[],
@@ -49,12 +44,7 @@ pub static ALIASES: GridSpec<Alias> = GridSpec::new(GridDesc {
     del: "firewall/alias/del_item",
     toggle: Some("firewall/alias/toggle_item"),
     on_off: OnOff::Enabled,
-    apply: Apply {
-        path: "firewall/alias/reconfigure",
-        action: "apply aliases",
-        key: "status",
-        ok: outcome::status_is_ok,
-    },
+    apply: Apply::reconfigure("firewall/alias/reconfigure", "apply aliases"),
     lookup: Lookup::GetWithField("name"),
     set_keeps: &[],
     // URL aliases' authentication secret (`password`; `username` holds a header name or user).
@@ -74,12 +64,7 @@ pub static DNAT_RULES: GridSpec<DNatRule, DNatRow> = GridSpec::new(GridDesc {
     del: "firewall/d_nat/del_rule",
     toggle: Some("firewall/d_nat/toggle_rule"),
     on_off: OnOff::Disabled,
-    apply: Apply {
-        path: "firewall/d_nat/apply",
-        action: "apply NAT rules",
-        key: "status",
-        ok: outcome::apply_is_ok,
-    },
+    apply: Apply::firewall("firewall/d_nat/apply", "apply NAT rules"),
     lookup: Lookup::Get,
     set_keeps: &[],
     secret_fields: &[],
@@ -156,6 +141,23 @@ impl Grid<'_, FilterRule> {
         }
     }
 
+    /// Sends one of 26.1's rollback actions (`feature` names it when the firmware has none) and
+    /// reads its `status` as `action`.
+    async fn rollback_action(
+        &self,
+        feature: &'static str,
+        request: Request,
+        action: &'static str,
+        ok: fn(&str) -> bool,
+    ) -> Result<ActionStatus> {
+        self.require_rollback(feature).await?;
+        self.client()
+            .execute(request, |path, v| {
+                outcome::status(path, action, "status", &v, ok)
+            })
+            .await
+    }
+
     /// `POST firewall/filter/savepoint` (26.1 only).
     pub async fn savepoint(&self) -> Result<Savepoint> {
         self.require_rollback("firewall savepoint").await?;
@@ -176,18 +178,13 @@ impl Grid<'_, FilterRule> {
     /// `POST firewall/filter/apply/{revision}` (26.1 only): applies and arms OPNsense's 60 s
     /// rollback timer. On stock 26.1 that timer restores nothing (revision-rounding defect).
     pub async fn apply_with_rollback(&self, revision: &Revision) -> Result<ActionStatus> {
-        self.require_rollback("apply with rollback").await?;
-        self.client()
-            .execute(filter_apply_with_rollback_request(revision), |path, v| {
-                outcome::status(
-                    path,
-                    "apply firewall rules with rollback",
-                    "status",
-                    &v,
-                    outcome::apply_is_ok,
-                )
-            })
-            .await
+        self.rollback_action(
+            "apply with rollback",
+            filter_apply_with_rollback_request(revision),
+            "apply firewall rules with rollback",
+            outcome::apply_is_ok,
+        )
+        .await
     }
 
     /// `POST firewall/filter/cancelRollback/{revision}` (26.1 only). Fails when no timer is
@@ -218,18 +215,13 @@ impl Grid<'_, FilterRule> {
 
     /// `POST firewall/filter/revert/{revision}` (26.1 only).
     pub async fn revert(&self, revision: &Revision) -> Result<ActionStatus> {
-        self.require_rollback("revert to savepoint").await?;
-        self.client()
-            .execute(revert_request(revision), |path, v| {
-                outcome::status(
-                    path,
-                    "revert firewall rules",
-                    "status",
-                    &v,
-                    outcome::status_is_ok,
-                )
-            })
-            .await
+        self.rollback_action(
+            "revert to savepoint",
+            revert_request(revision),
+            "revert firewall rules",
+            outcome::status_is_ok,
+        )
+        .await
     }
 }
 

@@ -5,16 +5,11 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::kea::{KeaSettings, Lease, Reservation, Subnet};
-use crate::outcome;
 use crate::request::{Request, SearchPage, SearchQuery};
 
 /// `kea/service/reconfigure`: regenerates Kea's configuration and restarts it.
-pub const RECONFIGURE: Apply = Apply {
-    path: "kea/service/reconfigure",
-    action: "apply Kea DHCP changes",
-    key: "status",
-    ok: outcome::status_is_ok,
-};
+pub const RECONFIGURE: Apply =
+    Apply::reconfigure("kea/service/reconfigure", "apply Kea DHCP changes");
 
 /// The DHCPv4 reservation grid (fixed addresses).
 pub static RESERVATIONS: GridSpec<Reservation> = GridSpec::new(GridDesc {

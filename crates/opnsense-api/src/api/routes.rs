@@ -2,7 +2,6 @@
 
 use crate::grid::{Apply, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::routes::Route;
-use crate::outcome;
 use crate::version::Quirk;
 
 /// The static-route grid. Its on/off field is `enabled` from 26.1.10, `disabled` before (and the
@@ -21,12 +20,7 @@ pub static ROUTES: GridSpec<Route> = GridSpec::new(GridDesc {
     toggle: Some("routes/routes/toggleroute"),
     on_off: OnOff::EnabledSince(Quirk::RouteEnabledField),
     // "ok", or "error reloading routes (<configd output>)".
-    apply: Apply {
-        path: "routes/routes/reconfigure",
-        action: "apply static routes",
-        key: "status",
-        ok: outcome::status_is_ok,
-    },
+    apply: Apply::reconfigure("routes/routes/reconfigure", "apply static routes"),
     lookup: Lookup::Get,
     set_keeps: &["network"],
     secret_fields: &[],

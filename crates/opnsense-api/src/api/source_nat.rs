@@ -23,7 +23,6 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::source_nat::{SNatMode, SNatRule, SNatSettings};
-use crate::outcome;
 use crate::request::Request;
 use crate::version::{self, Quirk};
 
@@ -40,12 +39,7 @@ pub static SNAT_RULES: GridSpec<SNatRule> = GridSpec::new(GridDesc {
     toggle: Some("firewall/source_nat/toggle_rule"),
     on_off: OnOff::Enabled,
     // configd's `filter reload` output: "OK\n\n", or "Error (N)".
-    apply: Apply {
-        path: "firewall/source_nat/apply",
-        action: "apply outbound NAT rules",
-        key: "status",
-        ok: outcome::apply_is_ok,
-    },
+    apply: Apply::firewall("firewall/source_nat/apply", "apply outbound NAT rules"),
     lookup: Lookup::Get,
     set_keeps: &[],
     secret_fields: &[],

@@ -12,16 +12,11 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::grid::{Apply, Grid, GridDesc, GridSpec, Lookup, OnOff};
 use crate::models::unbound::{Forward, HostOverride, UnboundSettings};
-use crate::outcome;
 use crate::request::Request;
 
 /// `unbound/service/reconfigure`: regenerates the configuration and restarts Unbound briefly.
-pub const RECONFIGURE: Apply = Apply {
-    path: "unbound/service/reconfigure",
-    action: "apply Unbound DNS changes",
-    key: "status",
-    ok: outcome::status_is_ok,
-};
+pub const RECONFIGURE: Apply =
+    Apply::reconfigure("unbound/service/reconfigure", "apply Unbound DNS changes");
 
 /// The host-override grid (wrapper `host`).
 pub static HOST_OVERRIDES: GridSpec<HostOverride> = GridSpec::new(GridDesc {

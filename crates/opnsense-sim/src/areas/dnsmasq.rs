@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 use super::{IFACES, interface_options};
 use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    self, FieldSpec, Input, Opt, int, masked, opt_boolean, opts, rendered, select, text,
+    self, FieldSpec, Input, Opt, int, keys_as_opts, masked, opt_boolean, opts, rendered, select,
+    text,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
@@ -115,6 +116,20 @@ fn is_dhcp(r: &Record) -> bool {
     !validate::php_empty(r.get("hwaddr")) || !validate::php_empty(r.get("client_id"))
 }
 
+/// How often `value` stands in `own` (this host's list) and in the `field` lists of `others`.
+fn times_listed<'r>(
+    value: &str,
+    own: &[&str],
+    others: impl Iterator<Item = &'r Record>,
+    field: &str,
+) -> usize {
+    others
+        .flat_map(|o| split_list(o.get(field)))
+        .filter(|x| *x == value)
+        .count()
+        + own.iter().filter(|x| **x == value).count()
+}
+
 /// Field validators of `Dnsmasq.xml` and the host part of `Dnsmasq::performValidation()`.
 fn validate_host(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
     let host = rec.get("host");
@@ -159,14 +174,8 @@ fn validate_host(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
             if a.starts_with("::") {
                 continue;
             }
-            let used = others
-                .iter()
-                .filter(|o| is_dhcp(o))
-                .flat_map(|o| split_list(o.get("ip")))
-                .filter(|x| x == a)
-                .count()
-                + ips.iter().filter(|x| *x == a).count();
-            if used > 1 {
+            let dhcp_hosts = others.iter().copied().filter(|o| is_dhcp(o));
+            if times_listed(a, &ips, dhcp_hosts, "ip") > 1 {
                 v.add(
                     "ip",
                     format!("'{a}' is already used in another DHCP host entry."),
@@ -213,13 +222,7 @@ fn validate_host(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations) {
         .collect();
     let cnames = split_list(rec.get("cnames"));
     for c in &cnames {
-        let used = others
-            .iter()
-            .flat_map(|o| split_list(o.get("cnames")))
-            .filter(|x| x == c)
-            .count()
-            + cnames.iter().filter(|x| *x == c).count();
-        if used > 1 {
+        if times_listed(c, &cnames, others.iter().copied(), "cnames") > 1 {
             v.add(
                 "cnames",
                 format!("CNAME '{c}' is already in use by a host override."),
@@ -371,17 +374,14 @@ fn mode_options(_: &Config) -> Vec<Opt> {
 }
 
 fn ra_mode_options(_: &Config) -> Vec<Opt> {
-    [
+    keys_as_opts(&[
         "ra-only",
         "slaac",
         "ra-names",
         "ra-stateless",
         "ra-advrouter",
         "off-link",
-    ]
-    .iter()
-    .map(|k| Opt::new(*k, *k))
-    .collect()
+    ])
 }
 
 fn ra_priority_options(_: &Config) -> Vec<Opt> {

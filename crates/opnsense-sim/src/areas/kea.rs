@@ -10,8 +10,8 @@ use super::{IFACES, interface_options};
 use crate::Version;
 use crate::crud::{Actions, AreaSpec};
 use crate::fields::{
-    self, FieldSpec, Input, Opt, boolean, description, int, masked, multi, opt_boolean, opts,
-    select, text,
+    self, FieldSpec, Input, Opt, boolean, description, int, keys_as_opts, masked, multi,
+    opt_boolean, opts, select, text,
 };
 use crate::reply::{Reply, Req};
 use crate::search::{self, SearchParams};
@@ -64,28 +64,22 @@ fn allocator_options(_: &Config) -> Vec<Opt> {
 }
 
 fn key_algorithm_options(_: &Config) -> Vec<Opt> {
-    [
+    keys_as_opts(&[
         "hmac-md5",
         "hmac-sha1",
         "hmac-sha224",
         "hmac-sha256",
         "hmac-sha384",
         "hmac-sha512",
-    ]
-    .iter()
-    .map(|k| Opt::new(*k, *k))
-    .collect()
+    ])
 }
 
 fn conflict_mode_options(_: &Config) -> Vec<Opt> {
-    [
+    keys_as_opts(&[
         "no-check-with-dhcid",
         "check-exists-with-dhcid",
         "no-check-without-dhcid",
-    ]
-    .iter()
-    .map(|k| Opt::new(*k, *k))
-    .collect()
+    ])
 }
 
 /// Subnet fields in model order (`KeaDhcpv4.xml` `subnets.subnet4`; 26.7 adds the
@@ -158,9 +152,8 @@ fn is_client_id(s: &str) -> bool {
 
 /// `hostname`: HostnameField with `IsDNSName` (IP addresses allowed).
 const HOSTNAME: Hostname = Hostname {
-    ip_allowed: true,
-    host_wildcard: false,
     dns_name: true,
+    ..Hostname::DEFAULTS
 };
 
 fn subnet_of(cfg: &Config, uuid: &str) -> Option<(Ipv4Addr, u8)> {
@@ -218,13 +211,7 @@ fn validate_reservation(cfg: &Config, rec: &Record, _: &Req, v: &mut Validations
     if !client_id.is_empty() && duplicate(cfg, rec, &["client_id", "subnet"], false) {
         v.add("client_id", "Duplicate entry exists.");
     }
-    let hostname = rec.get("hostname");
-    if !hostname.is_empty() && !HOSTNAME.accepts(hostname) {
-        v.add(
-            "hostname",
-            format!("[{hostname}] is not a valid IP address or hostname."),
-        );
-    }
+    HOSTNAME.check(v, "hostname", rec.get("hostname"));
     let next_server = rec.get("next_server");
     if !next_server.is_empty()
         && next_server != "any"
@@ -359,15 +346,12 @@ fn socket_type_options(_: &Config) -> Vec<Opt> {
 }
 
 fn compatibility_options(_: &Config) -> Vec<Opt> {
-    [
+    keys_as_opts(&[
         "exclude-first-last-24",
         "ignore-dhcp-server-identifier",
         "ignore-rai-link-selection",
         "lenient-option-parsing",
-    ]
-    .iter()
-    .map(|k| Opt::new(*k, *k))
-    .collect()
+    ])
 }
 
 /// `dhcpv4/get`: only `general`, `lexpire` and `ha` (GET only). `enabled` and the `lan`

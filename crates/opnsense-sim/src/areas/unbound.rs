@@ -62,11 +62,7 @@ const HOSTNAME: Hostname = Hostname {
 };
 
 /// `mx`: a HostnameField with the defaults (IP addresses allowed, strict hostname labels).
-const MX: Hostname = Hostname {
-    ip_allowed: true,
-    host_wildcard: false,
-    dns_name: false,
-};
+const MX: Hostname = Hostname::DEFAULTS;
 
 /// Unbound.xml field validators, the `SetIfConstraint`s on `rr` and `Unbound.php`.
 fn validate_host(_: &Config, rec: &Record, req: &Req, v: &mut Validations) {
@@ -81,12 +77,7 @@ fn validate_host(_: &Config, rec: &Record, req: &Req, v: &mut Validations) {
         v.add("mxprio", "The field MX Priority is required.");
     }
     let mx = rec.get("mx");
-    if !mx.is_empty() && !MX.accepts(mx) {
-        v.add(
-            "mx",
-            format!("[{mx}] is not a valid IP address or hostname."),
-        );
-    }
+    MX.check(v, "mx", mx);
     if rr == "MX" && validate::php_empty(mx) {
         v.add("mx", "The field MX Host is required.");
     }
@@ -152,16 +143,12 @@ pub(crate) static DOT_FIELDS: &[FieldSpec] = &[
 /// `domain`: HostnameField with `IsDNSName`, `IpAllowed=N`.
 const DOT_DOMAIN: Hostname = Hostname {
     ip_allowed: false,
-    host_wildcard: false,
     dns_name: true,
+    ..Hostname::DEFAULTS
 };
 
 /// `verify`: a HostnameField with the defaults.
-const DOT_VERIFY: Hostname = Hostname {
-    ip_allowed: true,
-    host_wildcard: false,
-    dns_name: false,
-};
+const DOT_VERIFY: Hostname = Hostname::DEFAULTS;
 
 /// The field types of `dots.dot` (Unbound.php adds nothing for them).
 fn validate_dot(_: &Config, rec: &Record, _: &Req, v: &mut Validations) {
@@ -179,13 +166,7 @@ fn validate_dot(_: &Config, rec: &Record, _: &Req, v: &mut Validations) {
     if !port.is_empty() && !validate::is_port_number(port) {
         v.add("port", "Please specify a valid port number (1-65535).");
     }
-    let verify = rec.get("verify");
-    if !verify.is_empty() && !DOT_VERIFY.accepts(verify) {
-        v.add(
-            "verify",
-            format!("[{verify}] is not a valid IP address or hostname."),
-        );
-    }
+    DOT_VERIFY.check(v, "verify", rec.get("verify"));
 }
 
 /// The `dots.dot` area (query forwards and DNS-over-TLS servers) for the generic engine.
