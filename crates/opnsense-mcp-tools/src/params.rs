@@ -48,11 +48,24 @@ impl<S, P: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Paramet
 fn refusal(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let path = e.path().to_string();
     let reason = plain_types(&e.inner().to_string());
-    let reason = reason.trim_end_matches('.');
+    let reason = capped(reason.trim_end_matches('.'));
     if path == "." {
         format!("invalid arguments: {reason}. Nothing was sent to OPNsense.")
     } else {
         format!("invalid argument {path}: {reason}. Nothing was sent to OPNsense.")
+    }
+}
+
+/// The longest refusal reason kept whole: serde quotes the refused value in full (a caller's
+/// 100 KB string), and an unknown field's refusal lists the struct's fields (about 400
+/// characters for a filter rule).
+const REASON_MAX: usize = 600;
+
+/// `reason`, cut after [`REASON_MAX`] characters.
+fn capped(reason: &str) -> String {
+    match reason.char_indices().nth(REASON_MAX) {
+        Some((at, _)) => format!("{} (cut)", &reason[..at]),
+        None => reason.to_owned(),
     }
 }
 
@@ -138,6 +151,18 @@ mod tests {
         assert_eq!(
             refused(serde_json::json!({})),
             "invalid arguments: missing field `rule`. Nothing was sent to OPNsense."
+        );
+    }
+
+    #[test]
+    fn a_long_refused_value_is_cut() {
+        let long = "x".repeat(100_000);
+        let text = refused(serde_json::json!({"rule": {"interface": long}}));
+        assert!(text.len() < 800, "{} characters", text.len());
+        assert!(text.starts_with("invalid argument rule.interface: invalid type: string \"xxx"));
+        assert!(
+            text.ends_with(" (cut). Nothing was sent to OPNsense."),
+            "{text}"
         );
     }
 
