@@ -304,7 +304,14 @@ impl OpnsenseTools {
         Parameters(p): Parameters<AliasNameParams>,
     ) -> Result<Json<AliasUuid>, ToolError> {
         let name = AliasName::parse(&p.name)?;
-        let uuid = self.client().firewall().alias().uuid_of(&name).await?;
+        let uuid = match self.client().firewall().alias().uuid_of(&name).await {
+            Err(opnsense_api::Error::NotFound { .. }) => {
+                return Err(ToolError::message(format!(
+                    "alias {name} not found: alias names are case-sensitive (firewall_alias_list with search_phrase finds an alias by part of its name, in any case)"
+                )));
+            }
+            other => other?,
+        };
         Ok(Json(AliasUuid {
             name: name.to_string(),
             uuid: uuid.to_string(),
