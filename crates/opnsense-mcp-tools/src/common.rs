@@ -32,9 +32,8 @@ pub struct UuidParams {
 /// Checks a uuid argument.
 pub fn parse_uuid(s: &str) -> Result<Uuid, ToolError> {
     Uuid::parse(s).map_err(|e| {
-        if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            // What `firewall_rule_list` shows as the id of a rule it marks with an `origin`:
-            // `Util::calcRuleHash()`, an md5 of the rule.
+        if opnsense_api::models::diagnostics::is_rule_hash(s) {
+            // What `firewall_rule_list` shows as the id of a rule it marks with an `origin`.
             ToolError::invalid(
                 "uuid",
                 format!(
