@@ -13,10 +13,12 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::error::ToolError;
+
 /// rmcp turns an extractor's `invalid_params` error into a tool result with `isError: true`
 /// (not a JSON-RPC error) only when its message starts with this; [`tidy`] takes it off again
 /// before the result is sent.
-pub(crate) const REFUSED_PREFIX: &str = "failed to deserialize parameters: ";
+const REFUSED_PREFIX: &str = "failed to deserialize parameters: ";
 
 /// A tool's arguments, read from the call's `arguments` object.
 #[derive(Debug, Clone, Default)]
@@ -52,7 +54,7 @@ fn refusal(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     if path == "." {
         format!("invalid arguments: {reason}. Nothing was sent to OPNsense.")
     } else {
-        format!("invalid argument {path}: {reason}. Nothing was sent to OPNsense.")
+        ToolError::invalid(path, reason).text().to_owned()
     }
 }
 
