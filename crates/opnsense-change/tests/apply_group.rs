@@ -12,8 +12,8 @@ use opnsense_api::api::firewall::{DNAT_RULES, FILTER_RULES};
 use opnsense_api::api::source_nat::SNAT_RULES;
 use opnsense_api::grid::ErasedGrid;
 use opnsense_change::engine::{
-    ApplyOptions, ChangeError, ChangeEvent, Engine, FILTER_RELOAD, RecordStatus, Write,
-    apply_group, apply_key, is_lockout_relevant,
+    ApplyOptions, ChangeError, ChangeEvent, FILTER_RELOAD, RecordStatus, apply_group, apply_key,
+    is_lockout_relevant,
 };
 use opnsense_change::journal::ChangeStatus;
 use opnsense_sim::{Collection, SimConfig, Simulator, Version};
@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 mod rig;
 
-use rig::Rig;
+use rig::{Rig, add};
 
 /// A simulator with the lockout emulation on, and an engine talking to it.
 async fn rig(version: Version) -> Rig {
@@ -52,15 +52,6 @@ fn snat_rule() -> Value {
 /// A port forward (wire form).
 fn port_forward() -> Value {
     json!({"interface": "wan", "protocol": "tcp", "destination": {"network": "wanip", "port": "8443"}, "target": "192.168.1.10", "local-port": "443", "descr": "forward"})
-}
-
-async fn add(engine: &Engine, grid: &'static dyn ErasedGrid, body: Value) -> String {
-    engine
-        .write(grid, Write::Add(body), false)
-        .await
-        .expect("staged")
-        .uuid
-        .expect("uuid")
 }
 
 fn has(records: &[Value], uuid: &str) -> bool {

@@ -34,12 +34,7 @@ fn since(sim: &Simulator, from: usize) -> Vec<String> {
 async fn a_refused_precondition_sends_only_the_read_and_journals_nothing() {
     let r = rig().await;
     let kept = json!({"action": "pass", "interface": "lan", "protocol": "TCP", "source_net": "any", "destination_port": "22", "description": "keep me"});
-    let added = r
-        .engine
-        .write(&FILTER_RULES, Write::Add(kept), false)
-        .await
-        .expect("staged");
-    let uuid = added.uuid.expect("uuid");
+    let uuid = rig::add(&r.engine, &FILTER_RULES, kept).await;
     let id: Uuid = uuid.parse().expect("uuid");
     let get = format!("GET /api/firewall/filter/get_rule/{uuid}");
     let staged_before = r
@@ -95,13 +90,7 @@ async fn a_refused_precondition_sends_only_the_read_and_journals_nothing() {
 async fn an_accepted_precondition_reads_once_and_writes() {
     let r = rig().await;
     let rule = json!({"action": "pass", "interface": "lan", "protocol": "TCP", "source_net": "any", "destination_port": "80", "description": "web"});
-    let uuid = r
-        .engine
-        .write(&FILTER_RULES, Write::Add(rule), false)
-        .await
-        .expect("staged")
-        .uuid
-        .expect("uuid");
+    let uuid = rig::add(&r.engine, &FILTER_RULES, rule).await;
     let id: Uuid = uuid.parse().expect("uuid");
     let seen = std::sync::Mutex::new(Vec::new());
     let record = |current: &Value| {

@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use opnsense_api::Client;
-use opnsense_change::engine::{Engine, Settings};
+use opnsense_api::grid::ErasedGrid;
+use opnsense_change::engine::{Engine, Settings, Write};
 use opnsense_change::journal::Journal;
 use opnsense_sim::{SimConfig, Simulator};
+use serde_json::Value;
 
 /// The simulator, the engine, and the journal's directory (removed when dropped).
 pub struct Rig {
@@ -36,4 +38,14 @@ pub async fn start(config: SimConfig) -> Rig {
         engine: Engine::new(client, journal, Settings::default()),
         _state: state,
     }
+}
+
+/// Stages a record (wire form) through the engine; its uuid.
+pub async fn add(engine: &Engine, grid: &'static dyn ErasedGrid, body: Value) -> String {
+    engine
+        .write(grid, Write::Add(body), false)
+        .await
+        .expect("staged")
+        .uuid
+        .expect("uuid")
 }
